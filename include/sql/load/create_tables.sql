@@ -1,0 +1,74 @@
+{#- Raw (as extracted, all text, with load metadata) and staging (typed, latest per key) tables
+    for one object, plus the load bookkeeping tables. Safe to run any number of times. -#}
+{% import 'macros.sql' as m with context %}
+create schema if not exists raw;
+create schema if not exists staging;
+create schema if not exists ops;
+
+create table if not exists {{ obj.raw_table }} (
+{%- for f in obj.fields %}
+    "{{ f.api_name }}" varchar,
+{%- endfor %}
+    _batch_id varchar not null,
+    _row_number bigint not null,
+    _source varchar not null,
+    _loaded_at timestamp not null
+);
+
+create table if not exists {{ obj.staging_table }} (
+{%- for f in obj.fields %}
+    {{ f.column }} {{ m.sql_type(f.type) }}{% if f.api_name == obj.key %} not null primary key{% endif %},
+{%- endfor %}
+    _batch_id varchar not null,
+    _loaded_at timestamp not null
+);
+
+create table if not exists ops.load_watermark (
+    object varchar not null,
+    source varchar not null,
+    watermark timestamp,
+    batch_id varchar,
+    updated_at timestamp,
+    primary key (object, source)
+);
+
+create table if not exists ops.load_audit (
+    batch_id varchar not null primary key,
+    object varchar not null,
+    source varchar not null,
+    since timestamp,
+    until timestamp not null,
+    status varchar not null,          -- landed, loaded, failed
+    rows_read bigint,
+    rows_inserted bigint,
+    rows_updated bigint,
+    rows_unchanged bigint,
+    rows_deleted bigint,
+    rows_rejected bigint,
+    schema_added varchar,             -- source fields not in the manifest (comma-separated)
+    schema_missing varchar,           -- manifest fields the source did not return
+    started_at timestamp,
+    finished_at timestamp,
+    run_id varchar,
+    error varchar
+);
+
+create table if not exists ops.quarantine (
+    batch_id varchar not null,
+    object varchar not null,
+    record_id varchar,
+    row_number bigint not null,
+    field varchar not null,
+    value varchar,
+    reason varchar not null,
+    quarantined_at timestamp not null
+);
+
+create table if not exists raw.deleted_records (
+    object varchar not null,
+    source varchar not null,
+    id varchar not null,
+    deleted_at timestamp not null,
+    _batch_id varchar not null,
+    _loaded_at timestamp not null
+);

@@ -1,0 +1,1 @@
+"""salesops: the library the DAGs call (sources, warehouse, quality, kpis, bulk_update, packs)."""

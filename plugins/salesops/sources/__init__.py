@@ -1,0 +1,1 @@
+"""CRM and marketing-automation sources: one interface, several implementations."""

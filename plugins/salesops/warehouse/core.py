@@ -1,0 +1,198 @@
+"""Warehouse access: connections, SQL files, bulk loads.
+
+The engine is chosen by a SQLAlchemy URL: ``duckdb:////abs/path/warehouse.duckdb`` by default,
+``snowflake://...`` in production. In Airflow the URL comes from the ``salesops_warehouse``
+connection (see salesops.warehouse.hook); outside Airflow from ``SALESOPS_WAREHOUSE_URL`` or the
+project-local default file.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import re
+import time
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import sqlalchemy as sa
+
+from salesops import paths, sql
+
+if TYPE_CHECKING:
+    import pandas as pd
+    import pyarrow as pa
+
+log = logging.getLogger(__name__)
+
+_IDENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)?$")
+SCHEMAS = ("raw", "staging", "marts", "ops")
+
+
+class WarehouseError(RuntimeError):
+    """A warehouse operation failed in a way the caller should report, not retry blindly."""
+
+
+def default_warehouse_url() -> str:
+    url = os.getenv("SALESOPS_WAREHOUSE_URL")
+    if url:
+        return url
+    return f"duckdb:///{(paths.data_dir() / 'warehouse.duckdb').resolve()}"
+
+
+def check_identifier(name: str) -> str:
+    """Identifiers are interpolated into SQL by Jinja, so they must be plain names."""
+    if not _IDENT.match(name):
+        raise WarehouseError(f"not a safe SQL identifier: {name!r}")
+    return name
+
+
+class Warehouse:
+    """One warehouse, addressed by a SQLAlchemy URL.
+
+    Args:
+        url: SQLAlchemy URL; defaults to :func:`default_warehouse_url`.
+        lock_timeout_s: DuckDB allows one writing process per file; another process waits for
+            the lock this long before giving up.
+    """
+
+    def __init__(self, url: str | None = None, lock_timeout_s: float = 120.0) -> None:
+        self.url = url or default_warehouse_url()
+        self.lock_timeout_s = lock_timeout_s
+        self._engine: sa.Engine | None = None
+
+    def __repr__(self) -> str:  # never print credentials
+        return f"Warehouse({sa.engine.make_url(self.url).render_as_string(hide_password=True)})"
+
+    @property
+    def dialect(self) -> str:
+        return sa.engine.make_url(self.url).get_backend_name()
+
+    @property
+    def path(self) -> Path | None:
+        """The DuckDB file, if this is a DuckDB warehouse."""
+        if self.dialect != "duckdb":
+            return None
+        db = sa.engine.make_url(self.url).database
+        return Path(db) if db and db != ":memory:" else None
+
+    @property
+    def engine(self) -> sa.Engine:
+        if self._engine is None:
+            if self.path is not None:
+                self.path.parent.mkdir(parents=True, exist_ok=True)
+            # NullPool: a DuckDB file stays unlocked between operations, so other processes
+            # (the next task, the Airflow UI's viewers) can open it.
+            self._engine = sa.create_engine(self.url, poolclass=sa.pool.NullPool)
+        return self._engine
+
+    def dispose(self) -> None:
+        if self._engine is not None:
+            self._engine.dispose()
+            self._engine = None
+
+    @contextmanager
+    def connect(self) -> Iterator[sa.Connection]:
+        """A connection in a transaction (commits on success, rolls back on error)."""
+        deadline = time.monotonic() + self.lock_timeout_s
+        while True:
+            try:
+                conn = self.engine.connect()
+                break
+            except sa.exc.OperationalError as exc:  # pragma: no cover - needs two processes
+                if "lock" not in str(exc).lower() or time.monotonic() > deadline:
+                    raise
+                log.info("warehouse file is locked by another process; waiting")
+                time.sleep(0.5)
+        try:
+            with conn.begin():
+                yield conn
+        finally:
+            conn.close()
+
+    @contextmanager
+    def raw_duckdb(self) -> Iterator[Any]:
+        """The underlying duckdb connection (for Arrow registration), inside a transaction."""
+        if self.dialect != "duckdb":
+            raise WarehouseError("raw_duckdb() is only available on a DuckDB warehouse")
+        with self.connect() as conn:
+            yield conn.connection.driver_connection
+
+    def execute(self, statement: str, params: Mapping[str, Any] | None = None) -> None:
+        with self.connect() as conn:
+            conn.execute(sa.text(statement), dict(params or {}))
+
+    def execute_script(self, script: str, params: Mapping[str, Any] | None = None) -> None:
+        """Run several ``;``-separated statements in one transaction."""
+        with self.connect() as conn:
+            for stmt in split_statements(script):
+                conn.execute(sa.text(stmt), dict(params or {}))
+
+    def query(self, statement: str, params: Mapping[str, Any] | None = None) -> list[dict[str, Any]]:
+        with self.connect() as conn:
+            result = conn.execute(sa.text(statement), dict(params or {}))
+            return [dict(row._mapping) for row in result]
+
+    def scalar(self, statement: str, params: Mapping[str, Any] | None = None) -> Any:
+        with self.connect() as conn:
+            return conn.execute(sa.text(statement), dict(params or {})).scalar()
+
+    def query_df(self, statement: str, params: Mapping[str, Any] | None = None) -> pd.DataFrame:
+        import pandas as pd
+
+        with self.connect() as conn:
+            return pd.read_sql_query(sa.text(statement), conn, params=dict(params or {}))
+
+    def run_file(self, relpath: str, params: Mapping[str, Any] | None = None, **jinja: Any) -> None:
+        """Render include/sql/<relpath> with ``jinja`` and run its statements in one transaction."""
+        self.execute_script(sql.render(relpath, dialect=self.dialect, **jinja), params)
+
+    def query_file(self, relpath: str, params: Mapping[str, Any] | None = None, **jinja: Any) -> pd.DataFrame:
+        return self.query_df(sql.render(relpath, dialect=self.dialect, **jinja), params)
+
+    def table_exists(self, qualified: str) -> bool:
+        schema, _, table = check_identifier(qualified).rpartition(".")
+        return sa.inspect(self.engine).has_table(table, schema=schema or None)
+
+    def columns(self, qualified: str) -> list[str]:
+        schema, _, table = check_identifier(qualified).rpartition(".")
+        return [c["name"] for c in sa.inspect(self.engine).get_columns(table, schema=schema or None)]
+
+    def ensure_schemas(self) -> None:
+        with self.connect() as conn:
+            for schema in SCHEMAS:
+                conn.execute(sa.text(f"create schema if not exists {schema}"))
+
+    def insert_arrow(self, conn: sa.Connection, qualified: str, table: pa.Table) -> int:
+        """Bulk-append an Arrow table to an existing table by column name, inside ``conn``'s transaction."""
+        check_identifier(qualified)
+        if self.dialect == "duckdb":
+            duck = conn.connection.driver_connection
+            view = f"_arrow_{abs(hash((qualified, time.monotonic_ns())))}"
+            duck.register(view, table)
+            try:
+                cols = ", ".join(f'"{c}"' for c in table.column_names)
+                duck.execute(f"insert into {qualified} ({cols}) select {cols} from {view}")
+            finally:
+                duck.unregister(view)
+            return table.num_rows
+        if self.dialect == "snowflake":  # pragma: no cover - exercised by the Snowflake issue
+            from snowflake.connector.pandas_tools import write_pandas
+
+            schema, _, name = qualified.rpartition(".")
+            write_pandas(conn.connection.driver_connection, table.to_pandas(), name.upper(), schema=schema.upper())
+            return table.num_rows
+        raise WarehouseError(f"bulk insert not implemented for {self.dialect}")
+
+
+def split_statements(script: str) -> list[str]:
+    """Split a SQL script on ``;`` at line ends (our SQL files never put ``;`` inside strings)."""
+    parts = re.split(r";\s*(?:\n|$)", script)
+    out = []
+    for part in parts:
+        lines = [ln for ln in part.splitlines() if ln.strip() and not ln.strip().startswith("--")]
+        if lines:
+            out.append(part.strip())
+    return out
