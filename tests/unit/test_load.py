@@ -1,0 +1,210 @@
+"""The load path on a small in-memory source: counts, incrementals, quarantine, crashes, drift."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from salesops.sources.base import DeletedRecord
+from salesops.warehouse import Warehouse
+from salesops.warehouse.load import as_of, extract_and_load, extract_batch, load_batch
+
+T0 = datetime(2026, 11, 2, 6, 0, tzinfo=UTC)
+
+
+def _stamp(ts: datetime) -> str:
+    return ts.strftime("%Y-%m-%dT%H:%M:%S.000+0000")
+
+
+class FakeSource:
+    """Records as an API returns them (dicts of JSON values) with a movable clock."""
+
+    name = "fake"
+
+    def __init__(self) -> None:
+        self.clock = T0
+        self.records: dict[str, dict[str, dict]] = {"Opportunity": {}}
+        self.deleted: list[tuple[str, DeletedRecord]] = []
+        self.page_size = 2
+
+    def upsert(self, rec: dict, at: datetime | None = None) -> None:
+        rec = dict(rec)
+        rec["SystemModstamp"] = _stamp(at or self.clock)
+        self.records["Opportunity"][rec["Id"]] = rec
+
+    def delete(self, rid: str) -> None:
+        self.records["Opportunity"].pop(rid)
+        self.deleted.append(("Opportunity", DeletedRecord(rid, self.clock)))
+
+    def server_time(self) -> datetime:
+        return self.clock
+
+    def read_changes(self, api_name, fields, cursor, since, until):
+        def ts(r):
+            return datetime.strptime(r[cursor], "%Y-%m-%dT%H:%M:%S.000+0000").replace(tzinfo=UTC)
+
+        rows = [
+            {k: v for k, v in r.items() if k in fields or k.endswith("__x")}
+            for r in sorted(self.records.get(api_name, {}).values(), key=lambda r: (r[cursor], r["Id"]))
+            if (since is None or ts(r) > since) and ts(r) <= until
+        ]
+        for i in range(0, len(rows), self.page_size):
+            yield rows[i : i + self.page_size]
+
+    def read_deleted(self, api_name, since, until):
+        return [d for a, d in self.deleted if a == api_name and (since is None or d.deleted_at > since) and d.deleted_at <= until]
+
+
+def opp(i: int, **kw) -> dict:
+    base = {
+        "Id": f"006{i:015d}",
+        "Name": f"Demo Deal {i}",
+        "StageName": "Qualification",
+        "Amount": 1000.0 * i,
+        "Probability": 20,
+        "CloseDate": "2026-12-31",
+        "IsClosed": False,
+        "CreatedDate": "2026-10-01T10:00:00.000+0000",
+    }
+    base.update(kw)
+    return base
+
+
+@pytest.fixture()
+def wh(tmp_path):
+    w = Warehouse(f"duckdb:///{tmp_path / 'w.duckdb'}")
+    yield w
+    w.dispose()
+
+
+@pytest.fixture()
+def src():
+    s = FakeSource()
+    for i in range(1, 6):
+        s.upsert(opp(i), at=T0 - timedelta(days=10 - i))
+    return s
+
+
+def staged(wh: Warehouse) -> dict[str, dict]:
+    return {r["id"]: r for r in wh.query("select * from staging.stg_crm__opportunity")}
+
+
+def snapshot(wh: Warehouse) -> dict:
+    """Everything a load touches, for before/after comparison (batch timestamps excluded)."""
+    return {
+        "raw": wh.query('select "Id", "Amount", _batch_id, _row_number from raw.crm__opportunity order by 1, 3'),
+        "staging": wh.query("select * exclude (_loaded_at) from staging.stg_crm__opportunity order by id"),
+        "quarantine": wh.query("select batch_id, record_id, field, value, reason from ops.quarantine order by 1,2,3"),
+        "watermark": wh.query("select object, watermark from ops.load_watermark order by 1"),
+    }
+
+
+def test_first_load_types_every_field_and_counts(wh, src):
+    [res] = extract_and_load(src, ["opportunity"], wh)
+    assert (res.rows_read, res.rows_inserted, res.rows_updated, res.rows_rejected) == (5, 5, 0, 0)
+    rows = staged(wh)
+    assert len(rows) == 5
+    r3 = rows["006000000000000003"]
+    assert r3["amount"] == 3000 and str(r3["close_date"]) == "2026-12-31" and r3["is_closed"] is False
+    assert r3["probability"] == 20.0 and r3["created_at"] == datetime(2026, 10, 1, 10, 0)
+    audit = wh.query("select status, rows_read, rows_inserted from ops.load_audit")
+    assert audit == [{"status": "loaded", "rows_read": 5, "rows_inserted": 5}]
+    assert as_of(wh) == T0
+
+
+def test_second_run_reads_nothing_and_increment_is_exact(wh, src):
+    extract_and_load(src, ["opportunity"], wh)
+    [again] = extract_and_load(src, ["opportunity"], wh)
+    assert (again.rows_read, again.rows_inserted, again.rows_updated) == (0, 0, 0)
+
+    src.clock = T0 + timedelta(hours=1)
+    src.upsert(opp(2, StageName="Closed Won", IsClosed=True, Amount=2500))
+    src.upsert(opp(9))
+    src.delete("006000000000000004")
+    [inc] = extract_and_load(src, ["opportunity"], wh)
+    assert (inc.rows_read, inc.rows_inserted, inc.rows_updated, inc.rows_deleted) == (2, 1, 1, 1)
+    rows = staged(wh)
+    assert sorted(rows) == ["006000000000000001", "006000000000000002", "006000000000000003",
+                            "006000000000000005", "006000000000000009"]
+    assert rows["006000000000000002"]["stage_name"] == "Closed Won" and rows["006000000000000002"]["amount"] == 2500
+    assert wh.scalar("select count(*) from raw.deleted_records") == 1
+
+
+def test_malformed_rows_are_quarantined_with_reasons_and_the_rest_loads(wh, src):
+    src.upsert(opp(7, Amount="12,5OO.00"))
+    src.upsert(opp(8, CloseDate="2026-13-45", CreatedDate="yesterday"))
+    rec = opp(10)
+    src.upsert(rec)
+    src.records["Opportunity"]["006000000000000010"]["SystemModstamp"] = src.records["Opportunity"]["006000000000000001"]["SystemModstamp"]
+    bad_id = opp(11)
+    bad_id["Id"] = ""
+    src.upsert(bad_id)
+    [res] = extract_and_load(src, ["opportunity"], wh)
+    assert res.rows_read == 9
+    assert res.rows_rejected == 3
+    assert res.rows_inserted == 6
+    q = wh.query("select record_id, field, value, reason from ops.quarantine order by record_id, field")
+    assert q == [
+        {"record_id": "", "field": "Id", "value": "", "reason": "missing required field Id"},
+        {"record_id": "006000000000000007", "field": "Amount", "value": "12,5OO.00", "reason": "cannot parse as decimal"},
+        {"record_id": "006000000000000008", "field": "CloseDate", "value": "2026-13-45", "reason": "cannot parse as date"},
+        {"record_id": "006000000000000008", "field": "CreatedDate", "value": "yesterday", "reason": "cannot parse as timestamp"},
+    ]
+    assert "006000000000000007" not in staged(wh)
+    # raw keeps what was extracted, bad rows included
+    assert wh.scalar("select count(*) from raw.crm__opportunity") == 9
+
+
+@pytest.mark.parametrize("step", ["raw", "quarantine", "merge", "deletes"])
+def test_crash_mid_load_leaves_nothing_half_written_and_rerun_matches_clean_run(tmp_path, src, step):
+    clean = Warehouse(f"duckdb:///{tmp_path / 'clean.duckdb'}")
+    crashy = Warehouse(f"duckdb:///{tmp_path / 'crashy.duckdb'}")
+    src.upsert(opp(7, Amount="n/a"))
+    extract_and_load(src, ["opportunity"], clean)
+    extract_and_load(src, ["opportunity"], crashy)
+    src.clock += timedelta(hours=1)
+    src.upsert(opp(3, Amount=99))
+    src.delete("006000000000000005")
+    extract_and_load(src, ["opportunity"], clean, run_id="clean")
+
+    before = snapshot(crashy)
+    batch = extract_batch(src, "opportunity", crashy)
+    with pytest.raises(RuntimeError, match=f"simulated crash after {step}"):
+        load_batch(crashy, batch, fail_after=step)
+    assert snapshot(crashy) == before  # rolled back whole
+    load_batch(crashy, batch)  # the retry
+    load_batch(crashy, batch)  # and once more: idempotent
+    a, b = snapshot(clean), snapshot(crashy)
+    assert a["staging"] == b["staging"] and a["quarantine"] == b["quarantine"] and a["watermark"] == b["watermark"]
+    assert [(r["Id"], r["Amount"]) for r in a["raw"]] == [(r["Id"], r["Amount"]) for r in b["raw"]]
+
+
+def test_schema_drift_is_reported_not_fatal(wh, src):
+    extract_and_load(src, ["opportunity"], wh)
+    src.clock += timedelta(hours=1)
+    changed = opp(1, Amount=4242)
+    del changed["Probability"]  # the source stopped sending a field
+    changed["Region_Override__x"] = "EMEA"  # and started sending a new one
+    src.upsert(changed)
+    [res] = extract_and_load(src, ["opportunity"], wh)
+    assert res.schema_added == ["Region_Override__x"]
+    assert "Probability" in res.schema_missing
+    row = staged(wh)["006000000000000001"]
+    assert row["amount"] == 4242
+    assert row["probability"] == 20.0  # not blanked by a field the batch did not carry
+    assert wh.scalar('select "Region_Override__x" from raw.crm__opportunity where "Region_Override__x" is not null') == "EMEA"
+    audit = wh.query("select schema_added, schema_missing from ops.load_audit where rows_read = 1")
+    assert audit[0]["schema_added"] == "Region_Override__x" and "Probability" in audit[0]["schema_missing"]
+
+
+def test_two_versions_of_a_record_in_one_batch_latest_wins(wh, src):
+    src.records["Opportunity"].clear()
+    src.upsert(opp(1, Amount=1), at=T0 - timedelta(hours=2))
+    rec = opp(1, Amount=2)
+    rec["SystemModstamp"] = _stamp(T0 - timedelta(hours=1))
+    # simulate an API that returned both versions (e.g. a replayed page)
+    src.read_changes = lambda *a, **k: iter([[opp(1, Amount=1, SystemModstamp=_stamp(T0 - timedelta(hours=2))), rec]])
+    [res] = extract_and_load(src, ["opportunity"], wh)
+    assert res.rows_inserted == 1
+    assert staged(wh)["006000000000000001"]["amount"] == 2
