@@ -1,0 +1,94 @@
+"""
+### crm_extract_load
+
+Moves every object of the manifest (`include/config/objects.yaml`: users, accounts, contacts,
+leads, opportunities, line items, field history, tasks, events, quotas, campaigns, campaign
+members, lifecycle stage changes, finance bookings) from the configured **source** into the
+warehouse, incrementally.
+
+For each object (dynamic task mapping over the manifest):
+
+1. **extract** reads the records changed since the object's watermark up to the source's clock and
+   lands them as Parquet under `data/landing/<object>/<batch_id>/` (plus the deletes), and
+   registers the batch in `ops.load_audit`.
+2. **load**, in one transaction, writes the batch to `raw.<system>__<object>` (as text), quarantines
+   rows that don't parse into `ops.quarantine` (record id, field, value, reason), merges the rest
+   into `staging.stg_<system>__<object>` (latest version per id; deletes applied), records counts
+   and moves the watermark. Loads run one at a time (DuckDB has a single writer).
+3. **publish** emits one Asset event per staging table, which schedules `crm_data_quality`.
+
+**Params**: `source` (demo | csv | salesforce | hubspot | marketo), `objects` (empty = all),
+`full_refresh` (ignore watermarks), `csv_folder` / `csv_column_map` (for `csv`),
+`source_conn_id` (for API sources; default per connector).
+
+**Connections**: `salesops_warehouse` (optional; default is the DuckDB file `data/warehouse.duckdb`),
+and the source's own connection for API sources. Re-running any task is safe.
+"""
+
+from __future__ import annotations
+
+import os
+from datetime import timedelta
+
+import pendulum
+from airflow.sdk import Param, dag, get_current_context, task
+
+from salesops.assets import all_staging_assets
+
+_WAREHOUSE_CONN_ID = os.getenv("SALESOPS_WAREHOUSE_CONN_ID", "salesops_warehouse")
+_DEFAULT_SOURCE = os.getenv("SALESOPS_SOURCE", "demo")
+_STAGING_ASSETS = all_staging_assets()
+
+
+@dag(
+    schedule=os.getenv("SALESOPS_EXTRACT_SCHEDULE", "@hourly"),
+    start_date=pendulum.datetime(2026, 1, 1, tz="UTC"),
+    catchup=False,
+    max_active_runs=1,
+    doc_md=__doc__,
+    tags=["salesops", "extract-load"],
+    default_args={"owner": "revops-data", "retries": 2, "retry_delay": timedelta(minutes=2)},
+    params={
+        "source": Param(_DEFAULT_SOURCE, enum=["demo", "csv", "salesforce", "hubspot", "marketo"],
+                        description="Where to extract from."),
+        "objects": Param([], type="array", description="Manifest object names; empty means all."),
+        "full_refresh": Param(False, type="boolean", description="Ignore watermarks and read everything."),
+        "csv_folder": Param(None, type=["null", "string"], description="CSV export folder (source=csv)."),
+        "csv_column_map": Param(None, type=["null", "string"], description="YAML column map (source=csv)."),
+        "source_conn_id": Param(None, type=["null", "string"], description="Connection id for API sources."),
+    },
+)
+def crm_extract_load():
+    @task
+    def plan_objects(params: dict | None = None) -> list[str]:
+        from salesops.warehouse.tasks import resolve_objects
+
+        return resolve_objects((params or {}).get("objects"))
+
+    @task(max_active_tis_per_dagrun=2)
+    def extract(object_name: str, params: dict | None = None) -> dict:
+        from salesops.warehouse.tasks import extract as run_extract
+
+        return run_extract(object_name, params or {}, _WAREHOUSE_CONN_ID, get_current_context()["run_id"])
+
+    @task(max_active_tis_per_dagrun=1)
+    def load(batch: dict) -> dict:
+        from salesops.warehouse.tasks import load as run_load
+
+        return run_load(batch, _WAREHOUSE_CONN_ID)
+
+    @task(outlets=_STAGING_ASSETS)
+    def publish(results: list[dict], outlet_events=None) -> dict:
+        from salesops.warehouse.tasks import summarise
+
+        summary = summarise(list(results))
+        by_object = {r["object"]: r for r in results}
+        for asset in _STAGING_ASSETS:
+            r = by_object.get(asset.name.split("__", 1)[-1])
+            outlet_events[asset].extra = {"summary": summary, **({"load": r} if r else {})}
+        return summary
+
+    publish(load.expand(batch=extract.expand(object_name=plan_objects())))
+
+
+crm_extract_load()
