@@ -5,12 +5,12 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import pytest
+from tests.fixtures.http_replay import FIXTURES, replay_session
 
 from salesops.config import get_object
 from salesops.sources.base import CrmSource, DeletedRecord, SourceError
 from salesops.sources.http import ApiError
 from salesops.sources.salesforce import SalesforceClient, SalesforceSource, client_from_connection
-from tests.fixtures.http_replay import FIXTURES, replay_session
 
 V = "/services/data/v62.0"
 INSTANCE = "https://quorvex-demo.my.salesforce.com"
@@ -66,7 +66,9 @@ def test_first_load_has_no_lower_bound(sf):
     src, adapter, _ = sf
     adapter.add("GET", f"{V}/sobjects/Opportunity/describe", "describe_Opportunity.json")
     adapter.add("GET", f"{V}/query", {"totalSize": 0, "done": True, "records": []})
-    assert list(src.read_changes("Opportunity", ["Id", "SystemModstamp"], "SystemModstamp", None, UNTIL)) == []
+    assert (
+        list(src.read_changes("Opportunity", ["Id", "SystemModstamp"], "SystemModstamp", None, UNTIL)) == []
+    )
     assert adapter.calls[1].param("q") == (
         "SELECT Id, SystemModstamp FROM Opportunity WHERE SystemModstamp <= 2026-10-08T00:00:00Z "
         "ORDER BY SystemModstamp, Id"
@@ -102,7 +104,10 @@ def test_record_missing_a_requested_field_is_rejected(sf):
     bad = adapter.load("query_Opportunity_page2.json")
     del bad["records"][0]["StageName"]
     adapter.add("GET", f"{V}/query", bad)
-    with pytest.raises(SourceError, match=r"Opportunity page 1: record '006EX0000000003AAA' lacks requested field 'StageName'"):
+    with pytest.raises(
+        SourceError,
+        match=r"Opportunity page 1: record '006EX0000000003AAA' lacks requested field 'StageName'",
+    ):
         list(src.read_changes("Opportunity", ["StageName", "SystemModstamp"], "SystemModstamp", None, UNTIL))
 
 
@@ -111,16 +116,23 @@ def test_record_outside_the_window_is_rejected(sf):
     adapter.add("GET", f"{V}/sobjects/Opportunity/describe", "describe_Opportunity.json")
     adapter.add("GET", f"{V}/query", "query_Opportunity_page2.json")
     with pytest.raises(SourceError, match="outside the requested window"):
-        list(src.read_changes("Opportunity", ["SystemModstamp"], "SystemModstamp", SINCE,
-                              datetime(2026, 10, 7, tzinfo=UTC)))
+        list(
+            src.read_changes(
+                "Opportunity", ["SystemModstamp"], "SystemModstamp", SINCE, datetime(2026, 10, 7, tzinfo=UTC)
+            )
+        )
 
 
 def test_429_retry_after_is_honoured(sf):
     src, adapter, sleeps = sf
     adapter.add("GET", f"{V}/sobjects/Opportunity/describe", "describe_Opportunity.json")
-    adapter.add("GET", f"{V}/query", {"status": 429, "json": [{"errorCode": "REQUEST_LIMIT_EXCEEDED"}],
-                                       "headers": {"Retry-After": "7"}},
-                {"status": 503, "json": {"error": "unavailable"}}, "query_Opportunity_page2.json")
+    adapter.add(
+        "GET",
+        f"{V}/query",
+        {"status": 429, "json": [{"errorCode": "REQUEST_LIMIT_EXCEEDED"}], "headers": {"Retry-After": "7"}},
+        {"status": 503, "json": {"error": "unavailable"}},
+        "query_Opportunity_page2.json",
+    )
     pages = list(src.read_changes("Opportunity", ["SystemModstamp"], "SystemModstamp", None, UNTIL))
     assert len(pages[0]) == 1
     assert len(sleeps) == 2
@@ -152,7 +164,10 @@ def test_read_deleted(sf):
     # the second delete (16:45) lies after `until`: not in this window
     assert got == [DeletedRecord("006EX0000000007AAA", datetime(2026, 10, 6, 11, tzinfo=UTC))]
     call = adapter.calls[-1]
-    assert call.param("start") == "2026-10-05T00:00:00+00:00" and call.param("end") == "2026-10-07T12:00:00+00:00"
+    assert (
+        call.param("start") == "2026-10-05T00:00:00+00:00"
+        and call.param("end") == "2026-10-07T12:00:00+00:00"
+    )
     assert src.read_deleted("Opportunity", None, until) == []  # first load: nothing to delete
 
 
@@ -170,14 +185,20 @@ def test_update_records_chunks_of_200_and_per_record_results(sf):
     bodies = [c.body for c in adapter.calls]
     assert [len(b["records"]) for b in bodies] == [200, 3]
     assert all(b["allOrNone"] is False for b in bodies)
-    assert bodies[1]["records"][0] == {"attributes": {"type": "Opportunity"}, "id": ids[200],
-                                       "CloseDate": "2026-12-31", "Last_Bulk_Update_Plan__c": "plan-7"}
+    assert bodies[1]["records"][0] == {
+        "attributes": {"type": "Opportunity"},
+        "id": ids[200],
+        "CloseDate": "2026-12-31",
+        "Last_Bulk_Update_Plan__c": "plan-7",
+    }
     assert len(results) == 203 and all(r.success for r in results[:201])
     lock, invalid = results[201], results[202]
     assert (lock.id, lock.success, lock.transient) == (ids[201], False, True)
     assert lock.errors == ["UNABLE_TO_LOCK_ROW: unable to obtain exclusive access to this record"]
     assert (invalid.id, invalid.success, invalid.transient) == (ids[202], False, False)
-    assert invalid.errors == ["FIELD_CUSTOM_VALIDATION_EXCEPTION: Close Date cannot be in the past (fields ['CloseDate'])"]
+    assert invalid.errors == [
+        "FIELD_CUSTOM_VALIDATION_EXCEPTION: Close Date cannot be in the past (fields ['CloseDate'])"
+    ]
 
 
 def test_update_chunk_outage_gives_transient_results(sf):
@@ -200,8 +221,9 @@ def test_get_records(sf):
     src, adapter, _ = sf
     adapter.add("GET", f"{V}/sobjects/Opportunity/describe", "describe_Opportunity.json")
     adapter.add("GET", f"{V}/composite/sobjects/Opportunity", "retrieve_Opportunity.json")
-    got = src.get_records("Opportunity", ["006EX0000000001AAA", "006GONE", "006EX0000000003AAA"],
-                          ["StageName", "CloseDate"])
+    got = src.get_records(
+        "Opportunity", ["006EX0000000001AAA", "006GONE", "006EX0000000003AAA"], ["StageName", "CloseDate"]
+    )
     assert got == [
         {"Id": "006EX0000000001AAA", "StageName": "Prospecting", "CloseDate": "2026-12-15"},
         {"Id": "006EX0000000003AAA", "StageName": "Closed Won", "CloseDate": "2026-10-07"},
@@ -215,8 +237,12 @@ def test_expired_token_is_refreshed_once():
     session, adapter = replay_session(FIXTURES / "salesforce")
     tokens = iter(["tok-1", "tok-2"])
     client = SalesforceClient(None, authenticate=lambda: (INSTANCE, next(tokens)), session=session)
-    adapter.add("GET", f"{V}/limits", {"status": 401, "json": [{"errorCode": "INVALID_SESSION_ID"}]},
-                {"status": 200, "json": {}, "headers": {"Date": "Thu, 08 Oct 2026 06:12:45 GMT"}})
+    adapter.add(
+        "GET",
+        f"{V}/limits",
+        {"status": 401, "json": [{"errorCode": "INVALID_SESSION_ID"}]},
+        {"status": 200, "json": {}, "headers": {"Date": "Thu, 08 Oct 2026 06:12:45 GMT"}},
+    )
     SalesforceSource(client).server_time()
     assert [c.headers["Authorization"] for c in adapter.calls] == ["Bearer tok-1", "Bearer tok-2"]
     assert adapter.calls[0].url.startswith(INSTANCE)
@@ -224,14 +250,29 @@ def test_expired_token_is_refreshed_once():
 
 def test_client_credentials_flow_and_no_secret_in_logs(caplog):
     session, adapter = replay_session()
-    adapter.add("POST", "/services/oauth2/token",
-                {"access_token": "SECRET-TOKEN", "instance_url": INSTANCE, "token_type": "Bearer"})
-    adapter.add("GET", f"{V}/limits", {"status": 200, "json": {}, "headers": {"Date": "Thu, 08 Oct 2026 06:12:45 GMT"}})
-    client = client_from_connection(None, None, {"instance_url": INSTANCE, "consumer_key": "ck",
-                                                 "consumer_secret": "CS-SECRET"}, session=session)
+    adapter.add(
+        "POST",
+        "/services/oauth2/token",
+        {"access_token": "SECRET-TOKEN", "instance_url": INSTANCE, "token_type": "Bearer"},
+    )
+    adapter.add(
+        "GET",
+        f"{V}/limits",
+        {"status": 200, "json": {}, "headers": {"Date": "Thu, 08 Oct 2026 06:12:45 GMT"}},
+    )
+    client = client_from_connection(
+        None,
+        None,
+        {"instance_url": INSTANCE, "consumer_key": "ck", "consumer_secret": "CS-SECRET"},
+        session=session,
+    )
     with caplog.at_level("DEBUG"):
         SalesforceSource(client).server_time()
-    assert adapter.calls[0].body == {"grant_type": "client_credentials", "client_id": "ck", "client_secret": "CS-SECRET"}
+    assert adapter.calls[0].body == {
+        "grant_type": "client_credentials",
+        "client_id": "ck",
+        "client_secret": "CS-SECRET",
+    }
     assert adapter.calls[1].headers["Authorization"] == "Bearer SECRET-TOKEN"
     assert "SECRET" not in caplog.text
 
@@ -244,9 +285,15 @@ def test_connection_without_credentials_is_rejected():
 def test_hook_builds_client_from_airflow_connection(monkeypatch):
     import json
 
-    monkeypatch.setenv("AIRFLOW_CONN_SALESFORCE_UNIT", json.dumps(
-        {"conn_type": "salesforce", "extra": {"instance_url": INSTANCE, "access_token": "tok-abc", "version": "61.0"}}
-    ))
+    monkeypatch.setenv(
+        "AIRFLOW_CONN_SALESFORCE_UNIT",
+        json.dumps(
+            {
+                "conn_type": "salesforce",
+                "extra": {"instance_url": INSTANCE, "access_token": "tok-abc", "version": "61.0"},
+            }
+        ),
+    )
     from salesops.sources.salesforce import SalesforceCrmHook
 
     assert SalesforceCrmHook.default_conn_name == "salesforce_default"

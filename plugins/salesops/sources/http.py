@@ -182,7 +182,13 @@ class ApiClient:
             safe_url = redact_url(url)
             try:
                 response = self.session.request(
-                    method, url, params=params, json=json, data=data, headers=all_headers, timeout=self.timeout
+                    method,
+                    url,
+                    params=params,
+                    json=json,
+                    data=data,
+                    headers=all_headers,
+                    timeout=self.timeout,
                 )
             except (requests.ConnectionError, requests.Timeout) as exc:
                 if attempt >= self.max_attempts:
@@ -194,7 +200,13 @@ class ApiClient:
                 wait = self.backoff(attempt, None)
                 log.warning(
                     "%s: %s %s: %s; retry %s/%s in %.1fs",
-                    self.name, method, safe_url, type(exc).__name__, attempt, self.max_attempts - 1, wait,
+                    self.name,
+                    method,
+                    safe_url,
+                    type(exc).__name__,
+                    attempt,
+                    self.max_attempts - 1,
+                    wait,
                 )
                 self.sleep(wait)
                 continue
@@ -213,7 +225,13 @@ class ApiClient:
                 wait = self.backoff(attempt, retry_after)
                 log.warning(
                     "%s: %s %s -> %s; retry %s/%s in %.1fs%s",
-                    self.name, method, safe_url, status, attempt, self.max_attempts - 1, wait,
+                    self.name,
+                    method,
+                    safe_url,
+                    status,
+                    attempt,
+                    self.max_attempts - 1,
+                    wait,
                     " (Retry-After)" if retry_after is not None else "",
                 )
                 self.sleep(wait)
@@ -263,7 +281,9 @@ def require_keys(payload: Any, keys: Sequence[str], context: str) -> dict[str, A
         SourceError: ``payload`` is not an object, or lacks a key; the message names ``context``.
     """
     if not isinstance(payload, dict):
-        raise SourceError(f"{context}: expected a JSON object, got {type(payload).__name__}: {_short(payload)}")
+        raise SourceError(
+            f"{context}: expected a JSON object, got {type(payload).__name__}: {_short(payload)}"
+        )
     missing = [k for k in keys if k not in payload]
     if missing:
         raise SourceError(f"{context}: response lacks {missing} (got keys {sorted(payload)[:20]})")

@@ -162,7 +162,9 @@ def client_from_connection(
     if instance_url and key and secret and not login:
         form = {"grant_type": "client_credentials", "client_id": key, "client_secret": secret}
         token_url = f"{instance_url.rstrip('/')}/services/oauth2/token"
-        return SalesforceClient(instance_url, authenticate=lambda: _oauth_token(session, token_url, form), **common)
+        return SalesforceClient(
+            instance_url, authenticate=lambda: _oauth_token(session, token_url, form), **common
+        )
     if login and password:
         token = extras.get("security_token", "")
         domain = extras.get("domain", "login")
@@ -262,7 +264,9 @@ class SalesforceSource:
                 dropped.append(f)
         if dropped and self.dropped_fields.get(api_name) != dropped:
             self.dropped_fields[api_name] = dropped
-            log.warning("salesforce: %s lacks fields %s in this org; extracting without them", api_name, dropped)
+            log.warning(
+                "salesforce: %s lacks fields %s in this org; extracting without them", api_name, dropped
+            )
         return selected
 
     # -- CrmSource --------------------------------------------------------------------------
@@ -273,8 +277,14 @@ class SalesforceSource:
             raise SourceError("Salesforce /limits response has no usable Date header")
         return when
 
-    def soql(self, api_name: str, select: Sequence[tuple[str, str]], cursor: str,
-             since: datetime | None, until: datetime) -> str:
+    def soql(
+        self,
+        api_name: str,
+        select: Sequence[tuple[str, str]],
+        cursor: str,
+        since: datetime | None,
+        until: datetime,
+    ) -> str:
         """The incremental SOQL for one window."""
         where = [f"{cursor} <= {soql_datetime(until)}"]
         if since is not None:
@@ -312,7 +322,9 @@ class SalesforceSource:
                 break
             url = body.get("nextRecordsUrl")
             if not url:
-                raise SourceError(f"Salesforce {api_name} query page {page}: done=false but no nextRecordsUrl")
+                raise SourceError(
+                    f"Salesforce {api_name} query page {page}: done=false but no nextRecordsUrl"
+                )
             params = None  # nextRecordsUrl carries the query locator
 
     @staticmethod
@@ -333,8 +345,9 @@ class SalesforceSource:
         return {k: v for k, v in out.items() if v is not _MISSING}
 
     @staticmethod
-    def _check_window(records: Sequence[Record], api_name: str, cursor: str,
-                      lo: datetime | None, hi: datetime, page: int) -> None:
+    def _check_window(
+        records: Sequence[Record], api_name: str, cursor: str, lo: datetime | None, hi: datetime, page: int
+    ) -> None:
         for rec in records:
             stamp = parse_api_datetime(rec.get(cursor))
             if stamp is None:
@@ -348,21 +361,28 @@ class SalesforceSource:
     def read_deleted(self, api_name: str, since: datetime | None, until: datetime) -> list[DeletedRecord]:
         if since is None or not self._exists(api_name):
             return []  # a first load has no earlier rows to delete
-        params = {"start": as_utc(since).isoformat(timespec="seconds"),
-                  "end": as_utc(until).isoformat(timespec="seconds")}
+        params = {
+            "start": as_utc(since).isoformat(timespec="seconds"),
+            "end": as_utc(until).isoformat(timespec="seconds"),
+        }
         payload = self.client.get_json(self.client.data_path(f"sobjects/{api_name}/deleted/"), params=params)
         body = require_keys(payload, ["deletedRecords"], f"Salesforce {api_name} deleted")
         earliest = parse_api_datetime(body.get("earliestDateAvailable"))
         if earliest is not None and earliest > as_utc(since):
             log.warning(
                 "salesforce: %s delete log starts at %s, after the watermark %s: some deletes may be "
-                "missing; run a full refresh of this object", api_name, earliest, since,
+                "missing; run a full refresh of this object",
+                api_name,
+                earliest,
+                since,
             )
         out = []
         for i, row in enumerate(body["deletedRecords"]):
             when = parse_api_datetime(row.get("deletedDate"))
             if not row.get("id") or when is None:
-                raise SourceError(f"Salesforce {api_name} deleted record #{i}: need id and deletedDate, got {row}")
+                raise SourceError(
+                    f"Salesforce {api_name} deleted record #{i}: need id and deletedDate, got {row}"
+                )
             if as_utc(since) < when <= as_utc(until):
                 out.append(DeletedRecord(row["id"], when))
         return out
@@ -378,7 +398,9 @@ class SalesforceSource:
                 params={"ids": ",".join(chunk), "fields": ",".join(expr for _, expr in select)},
             )
             if not isinstance(payload, list):
-                raise SourceError(f"Salesforce {api_name} retrieve: expected a list, got {type(payload).__name__}")
+                raise SourceError(
+                    f"Salesforce {api_name} retrieve: expected a list, got {type(payload).__name__}"
+                )
             out.extend(self._flatten(rec, select) for rec in payload if rec is not None)
         return out
 
@@ -393,7 +415,11 @@ class SalesforceSource:
             body = {
                 "allOrNone": False,
                 "records": [
-                    {"attributes": {"type": api_name}, "id": u["Id"], **{k: v for k, v in u.items() if k != "Id"}}
+                    {
+                        "attributes": {"type": api_name},
+                        "id": u["Id"],
+                        **{k: v for k, v in u.items() if k != "Id"},
+                    }
                     for u in chunk
                 ],
             }
@@ -422,8 +448,11 @@ class SalesforceSource:
                     UpdateResult(
                         id=upd["Id"],
                         success=bool(res.get("success")),
-                        errors=[f"{e.get('statusCode')}: {e.get('message')}"
-                                + (f" (fields {e['fields']})" if e.get("fields") else "") for e in errors],
+                        errors=[
+                            f"{e.get('statusCode')}: {e.get('message')}"
+                            + (f" (fields {e['fields']})" if e.get("fields") else "")
+                            for e in errors
+                        ],
                         transient=bool(errors) and all(c in self.transient_errors for c in codes),
                     )
                 )
