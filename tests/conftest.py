@@ -36,3 +36,84 @@ import pytest  # noqa: E402
 @pytest.fixture(scope="session")
 def session_dir() -> Path:
     return _SESSION_DIR
+
+
+# --- shared Airflow metadata DB and demo data (one setup per test session) -----------------------
+
+import shutil  # noqa: E402
+from collections.abc import Iterator  # noqa: E402
+from contextlib import contextmanager  # noqa: E402
+from dataclasses import dataclass  # noqa: E402
+
+
+@contextmanager
+def use_dirs(data_dir: Path, output_dir: Path) -> Iterator[None]:
+    """Point the library (demo CRM, default warehouse, landing, outputs) at other folders."""
+    old = {k: os.environ.get(k) for k in ("SALESOPS_DATA_DIR", "SALESOPS_OUTPUT_DIR")}
+    os.environ["SALESOPS_DATA_DIR"], os.environ["SALESOPS_OUTPUT_DIR"] = str(data_dir), str(output_dir)
+    try:
+        yield
+    finally:
+        for k, v in old.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
+
+
+@dataclass
+class DemoEnv:
+    """A private copy of the demo CRM and the warehouse loaded from it (one per test module)."""
+
+    data_dir: Path
+    output_dir: Path
+
+    @property
+    def warehouse(self):
+        from salesops.warehouse import Warehouse
+
+        return Warehouse(f"duckdb:///{self.data_dir / 'warehouse.duckdb'}")
+
+    @property
+    def crm(self):
+        from salesops.sources.demo import DemoCrm
+
+        return DemoCrm(self.data_dir / "demo_crm.duckdb")
+
+
+@pytest.fixture(scope="session")
+def airflow_db() -> None:
+    """Create the (SQLite) metadata DB once per session; dag.test() needs it."""
+    from airflow.utils import db
+
+    db.initdb()
+
+
+@pytest.fixture(scope="session")
+def golden_demo(airflow_db, session_dir: Path) -> DemoEnv:
+    """The default demo CRM (size small, seed 42), fully loaded by the crm_extract_load DAG. Read-only:
+    tests that change anything use ``demo_env`` (a copy)."""
+    from salesops.runner import run_dag
+    from salesops.sources.demo import DemoCrm
+
+    env = DemoEnv(session_dir / "golden" / "data", session_dir / "golden" / "out")
+    with use_dirs(env.data_dir, env.output_dir):
+        DemoCrm.seed(size="small", seed=42, path=env.data_dir / "demo_crm.duckdb")
+        run_dag("crm_extract_load", {"source": "demo"})
+    return env
+
+
+@pytest.fixture(scope="module")
+def demo_env(golden_demo: DemoEnv, tmp_path_factory) -> Iterator[DemoEnv]:
+    """A private, writable copy of the loaded demo (CRM + warehouse), active for the whole module:
+    the library's default paths point at it while the module's tests run."""
+    root = tmp_path_factory.mktemp("demo")
+    env = DemoEnv(root / "data", root / "out")
+    shutil.copytree(golden_demo.data_dir, env.data_dir, ignore=shutil.ignore_patterns("landing"))
+    env.output_dir.mkdir(parents=True)
+    with use_dirs(env.data_dir, env.output_dir):
+        yield env
+
+
+# Alias announced to the job packages' tests.
+demo_warehouse = demo_env

@@ -1,18 +1,33 @@
 {#- Merge the good rows of one batch into staging: latest version per key wins (by cursor, then
     row number), a version older than or equal to what staging holds changes nothing, and fields
-    the source did not send (schema drift) keep their staged values. -#}
+    the source did not send (schema drift) keep their staged values.
+    Fast path for the first load of an object (empty staging, one version per key): plain insert. -#}
+{%- set cols = obj.fields | map(attribute='column') | list %}
+{% if staging_empty and not has_duplicates %}
+create or replace temporary table _merge_counts as
+select count(*) as rows_inserted, 0 as rows_updated, 0 as rows_unchanged
+from _typed t
+where t._n_bad = 0;
+
+insert into {{ obj.staging_table }} ({{ cols | join(', ') }}, _batch_id, _loaded_at)
+select {{ cols | join(', ') }}, _batch_id, _loaded_at
+from _typed t
+where t._n_bad = 0;
+{% else %}
 create or replace temporary table _good as
-select *
+select {{ cols | join(', ') }}, _batch_id, _loaded_at
 from (
     select
-        t.*,
+        t.*
+        {%- if has_duplicates %},
         row_number() over (partition by {{ obj.key_column }} order by {{ obj.cursor_column }} desc, _row_number desc) as _rn
+        {%- endif %}
     from _typed t
-    where not exists (
-        select 1 from ops.quarantine q where q.batch_id = :batch_id and q.row_number = t._row_number
-    )
+    where t._n_bad = 0
 ) ranked
-where _rn = 1;
+{%- if has_duplicates %}
+where _rn = 1
+{%- endif %};
 
 create or replace temporary table _merge_counts as
 select
@@ -22,11 +37,6 @@ select
 from _good g
 left join {{ obj.staging_table }} s on s.{{ obj.key_column }} = g.{{ obj.key_column }};
 
-{% if staging_empty %}
-insert into {{ obj.staging_table }} ({% for f in obj.fields %}{{ f.column }}, {% endfor %}_batch_id, _loaded_at)
-select {% for f in obj.fields %}{{ f.column }}, {% endfor %}_batch_id, _loaded_at
-from _good;
-{% else %}
 merge into {{ obj.staging_table }} as s
 using _good as g
 on s.{{ obj.key_column }} = g.{{ obj.key_column }}
@@ -36,6 +46,6 @@ when matched and g.{{ obj.cursor_column }} > s.{{ obj.cursor_column }} then upda
 {%- endfor %}
     _batch_id = g._batch_id,
     _loaded_at = g._loaded_at
-when not matched then insert ({% for f in obj.fields %}{{ f.column }}, {% endfor %}_batch_id, _loaded_at)
-    values ({% for f in obj.fields %}g.{{ f.column }}, {% endfor %}g._batch_id, g._loaded_at);
+when not matched then insert ({{ cols | join(', ') }}, _batch_id, _loaded_at)
+    values ({% for c in cols %}g.{{ c }}, {% endfor %}g._batch_id, g._loaded_at);
 {% endif %}

@@ -1,20 +1,33 @@
-{#- Type one raw batch into a temporary table: one typed column per manifest field, plus the
-    raw text for fields whose text did not parse (quarantine needs the value and the reason). -#}
+{#- Type one raw batch into a temporary table: one typed column per manifest field, plus _n_bad,
+    the number of fields that failed (a value that did not parse, or a missing required field).
+    _bad lists the rows with any failure; quarantine.sql explains them field by field. -#}
 {% import 'macros.sql' as m with context %}
-create or replace temporary table _typed as
+create or replace temporary view _typed as
 select
     _row_number,
     "{{ obj.key }}" as _record_id,
 {%- for f in obj.fields %}
   {%- if f.api_name in present %}
     {{ m.parse('"' ~ f.api_name ~ '"', f.type) }} as {{ f.column }},
-    "{{ f.api_name }}" as "_raw__{{ f.api_name }}",
   {%- else %}
     cast(null as {{ m.sql_type(f.type) }}) as {{ f.column }},
-    cast(null as varchar) as "_raw__{{ f.api_name }}",
   {%- endif %}
 {%- endfor %}
+    0
+{%- for f in obj.fields if f.api_name in present %}
+  {%- if f.required %}
+    + case when {{ m.parse('"' ~ f.api_name ~ '"', f.type) }} is null then 1 else 0 end
+  {%- elif f.type not in ('id', 'string') %}
+    + case when {{ m.parse('"' ~ f.api_name ~ '"', f.type) }} is null and nullif(trim("{{ f.api_name }}"), '') is not null then 1 else 0 end
+  {%- endif %}
+{%- endfor %}
+{%- for f in obj.fields if f.required and f.api_name not in present %}
+    + 1
+{%- endfor %} as _n_bad,
     _batch_id,
     _loaded_at
 from {{ obj.raw_table }}
-where _batch_id = :batch_id;
+where _batch_id = '{{ batch_id_literal }}';  -- a view takes no bind parameters; the id is validated
+
+create or replace temporary table _bad as
+select _row_number from _typed where _n_bad > 0;

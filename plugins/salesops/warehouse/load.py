@@ -16,6 +16,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import re
 import shutil
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
@@ -330,11 +331,17 @@ def load_batch(wh: Warehouse, batch: Batch, *, fail_after: str | None = None) ->
         else:
             run(conn, "load/insert_raw.sql", columns=[], relation="(select 1 as _row_number where false) as empty")
         crash("raw")
-        run(conn, "load/type_batch.sql", present=present)
-        run(conn, "load/quarantine.sql")
+        if not re.fullmatch(r"[A-Za-z0-9_.-]+", batch.batch_id):
+            raise WarehouseError(f"unsafe batch id {batch.batch_id!r}")
+        run(conn, "load/type_batch.sql", present=present, batch_id_literal=batch.batch_id)
+        run(conn, "load/quarantine.sql", present=present)
         crash("quarantine")
         staging_empty = conn.execute(sa.text(f"select count(*) from {obj.staging_table}")).scalar() == 0
-        run(conn, "load/merge_staging.sql", present=present, staging_empty=staging_empty)
+        has_duplicates = bool(conn.execute(sa.text(
+            f"select count(*) - count(distinct {obj.key_column}) from _typed where {obj.key_column} is not null"
+        )).scalar())
+        run(conn, "load/merge_staging.sql", present=present, staging_empty=staging_empty,
+            has_duplicates=has_duplicates)
         counts = dict(conn.execute(sa.text("select * from _merge_counts")).mappings().one())
         crash("merge")
         deleted_file = batch_dir / "deleted.parquet"
@@ -370,8 +377,9 @@ def load_batch(wh: Warehouse, batch: Batch, *, fail_after: str | None = None) ->
             }
         )
         run(conn, "load/finish_batch.sql")
-        for tmp in ("_typed", "_good", "_merge_counts", "_deleted_counts"):
+        for tmp in ("_bad", "_good", "_merge_counts", "_deleted_counts"):
             conn.execute(sa.text(f"drop table if exists {tmp}"))
+        conn.execute(sa.text("drop view if exists _typed"))
         del duck
     log.info(
         "%s: batch %s read=%d inserted=%d updated=%d unchanged=%d deleted=%d rejected=%d",
