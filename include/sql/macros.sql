@@ -21,3 +21,22 @@
 {%- else -%}try_cast({{ expr }} as {{ sql_type(t) }})
 {%- endif -%}
 {%- endmacro -%}
+
+{#- KPI models (appended): day and second differences, adding days to a date. -#}
+{%- macro datediff_days(start, end) -%}
+{%- if dialect == 'snowflake' -%}datediff(day, {{ start }}, {{ end }})
+{%- else -%}date_diff('day', {{ start }}, {{ end }})
+{%- endif -%}
+{%- endmacro -%}
+
+{%- macro seconds_between(start, end) -%}
+{%- if dialect == 'snowflake' -%}(datediff(millisecond, {{ start }}, {{ end }}) / 1000.0)
+{%- else -%}(date_diff('millisecond', {{ start }}, {{ end }}) / 1000.0)
+{%- endif -%}
+{%- endmacro -%}
+
+{%- macro add_days(date_expr, days) -%}
+{%- if dialect == 'snowflake' -%}dateadd(day, {{ days }}, {{ date_expr }})
+{%- else -%}cast({{ date_expr }} + cast({{ days }} as integer) as date)
+{%- endif -%}
+{%- endmacro -%}

@@ -1,0 +1,147 @@
+-- depends_on: kpi_snapshot_request, dim_stage, int_opportunity_field_intervals
+-- grain: snapshot_date, opportunity_id
+-- materialized: snapshot
+-- description: Daily snapshot of every open opportunity (stage, amount, close date, forecast
+-- description: category, owner) as of the end of snapshot_date. 'live' rows copy staging as
+-- description: extracted; 'history' rows rebuild the day from OpportunityFieldHistory (stage,
+-- description: amount, close date, forecast category as of that day; owner and type as now,
+-- description: probability = the rebuilt stage's default, since history does not track it).
+-- description: Opportunities deleted in the CRM are gone from staging and from rebuilt days.
+with request as (
+    select * from marts.kpi_snapshot_request
+),
+
+opportunity as (
+    select * from staging.stg_crm__opportunity
+),
+
+stage as (
+    select * from marts.dim_stage
+),
+
+intervals as (
+    select * from marts.int_opportunity_field_intervals
+),
+
+live as (
+    select
+        r.snapshot_date,
+        o.id as opportunity_id,
+        o.owner_id,
+        o.account_id,
+        o.stage_name,
+        o.amount,
+        o.probability,
+        o.close_date,
+        o.forecast_category,
+        o.type as opportunity_type,
+        cast(o.created_at as date) as created_date,
+        coalesce(o.is_closed, s.is_closed, false) as is_closed,
+        r.snapshot_source
+    from request as r
+    cross join opportunity as o
+    left join stage as s on s.stage_name = o.stage_name
+    where r.snapshot_source = 'live'
+      and cast(o.created_at as date) <= r.snapshot_date
+),
+
+history_days as (
+    select snapshot_date, snapshot_source from request where snapshot_source = 'history'
+),
+
+existing as (
+    select d.snapshot_date, d.snapshot_source, o.*
+    from history_days as d
+    inner join opportunity as o on cast(o.created_at as date) <= d.snapshot_date
+),
+
+field_at_day as (
+    select d.snapshot_date, i.opportunity_id, i.field, i.value
+    from history_days as d
+    inner join intervals as i
+        on i.valid_from_date <= d.snapshot_date
+        and i.valid_to_date > d.snapshot_date
+),
+
+pivoted as (
+    -- has_* tells "history says the value was empty" apart from "no history for this field".
+    select
+        snapshot_date,
+        opportunity_id,
+        max(case when field = 'StageName' then 1 else 0 end) as has_stage,
+        max(case when field = 'StageName' then value end) as stage_name,
+        max(case when field = 'Amount' then 1 else 0 end) as has_amount,
+        max(case when field = 'Amount' then value end) as amount_text,
+        max(case when field = 'CloseDate' then 1 else 0 end) as has_close_date,
+        max(case when field = 'CloseDate' then value end) as close_date_text,
+        max(case when field = 'ForecastCategoryName' then 1 else 0 end) as has_forecast_category,
+        max(case when field = 'ForecastCategoryName' then value end) as forecast_category
+    from field_at_day
+    group by snapshot_date, opportunity_id
+),
+
+rebuilt as (
+    select
+        e.snapshot_date,
+        e.id as opportunity_id,
+        e.owner_id,
+        e.account_id,
+        case when p.has_stage = 1 then p.stage_name else e.stage_name end as stage_name,
+        case when p.has_amount = 1 then try_cast(p.amount_text as decimal(18,2)) else e.amount end as amount,
+        case when p.has_close_date = 1 then try_cast(p.close_date_text as date) else e.close_date end as close_date,
+        case when p.has_forecast_category = 1 then p.forecast_category else e.forecast_category end as forecast_category,
+        e.type as opportunity_type,
+        cast(e.created_at as date) as created_date,
+        coalesce(p.has_stage, 0) as has_stage_history,
+        e.stage_name as current_stage_name,
+        e.probability as current_probability,
+        e.is_closed as current_is_closed,
+        e.snapshot_source
+    from existing as e
+    left join pivoted as p on p.snapshot_date = e.snapshot_date and p.opportunity_id = e.id
+),
+
+rebuilt_typed as (
+    select
+        r.snapshot_date,
+        r.opportunity_id,
+        r.owner_id,
+        r.account_id,
+        r.stage_name,
+        r.amount,
+        -- Without stage history the opportunity was in its current stage: keep its probability.
+        case when r.has_stage_history = 1 then s.default_probability else r.current_probability end as probability,
+        r.close_date,
+        r.forecast_category,
+        r.opportunity_type,
+        r.created_date,
+        case when r.has_stage_history = 1 then coalesce(s.is_closed, false)
+             else coalesce(r.current_is_closed, s.is_closed, false) end as is_closed,
+        r.snapshot_source
+    from rebuilt as r
+    left join stage as s on s.stage_name = r.stage_name
+),
+
+unioned as (
+    select * from live
+    union all
+    select * from rebuilt_typed
+)
+
+select
+    u.snapshot_date,
+    u.opportunity_id,
+    u.owner_id,
+    u.account_id,
+    u.stage_name,
+    s.stage_order,
+    u.amount,
+    u.probability,
+    u.close_date,
+    u.forecast_category,
+    u.opportunity_type,
+    u.created_date,
+    u.snapshot_source
+from unioned as u
+left join stage as s on s.stage_name = u.stage_name
+where not u.is_closed

@@ -1,0 +1,71 @@
+-- depends_on: dim_segment_band, dim_fiscal_calendar, dim_routing_sla, kpi_policy_list
+-- grain: lead_id
+-- description: One row per lead with its routing segment (territories.yaml bands by
+-- description: NumberOfEmployees; the lead's Segment__c when the employee count is empty), the
+-- description: fiscal period of its created date, its SLA hours, and the highest lifecycle stage it
+-- description: reached (kpis.yaml lead_funnel.stages rank; every lead reached rank 1; a converted
+-- description: lead reached the last stage, Opportunity).
+with lead as (
+    select * from staging.stg_crm__lead
+),
+
+band as (
+    select * from marts.dim_segment_band
+),
+
+calendar as (
+    select * from marts.dim_fiscal_calendar
+),
+
+sla as (
+    select * from marts.dim_routing_sla
+),
+
+funnel_stage as (
+    select value as stage_name, position as stage_rank from marts.kpi_policy_list where list_name = 'funnel_stage'
+),
+
+changes as (
+    select * from staging.stg_map__lifecycle_stage_change
+),
+
+reached as (
+    select c.lead_id, max(f.stage_rank) as highest_rank
+    from changes as c
+    inner join funnel_stage as f on f.stage_name = c.to_stage
+    group by c.lead_id
+),
+
+segmented as (
+    select
+        l.*,
+        coalesce(b.segment, l.segment) as routing_segment
+    from lead as l
+    left join band as b
+        on l.number_of_employees >= b.min_employees
+        and (b.max_employees_exclusive is null or l.number_of_employees < b.max_employees_exclusive)
+)
+
+select
+    l.id as lead_id,
+    l.owner_id,
+    l.lead_source,
+    coalesce(l.routing_segment, '(none)') as segment,
+    l.region,
+    l.status,
+    l.created_at,
+    l.assigned_at,
+    l.first_touch_at,
+    l.is_converted,
+    c.fiscal_quarter_label as created_fiscal_quarter,
+    c.fiscal_month_label as created_fiscal_month,
+    s.assignment_hours as sla_hours,
+    case
+        when coalesce(l.is_converted, false) or l.converted_opportunity_id is not null
+            then (select max(stage_rank) from funnel_stage)
+        else greatest(coalesce(r.highest_rank, 1), 1)
+    end as highest_funnel_rank
+from segmented as l
+left join calendar as c on c.date_day = cast(l.created_at as date)
+left join sla as s on s.segment = l.routing_segment
+left join reached as r on r.lead_id = l.id

@@ -1,0 +1,1 @@
+select distinct snapshot_date from marts.fct_pipeline_snapshot

@@ -1,0 +1,371 @@
+"""Build the KPI marts: seeds from config, then every model in dependency order.
+
+Usage::
+
+    from salesops.kpis.runner import build
+    result = build(Warehouse(), as_of=None, backfill_from=None)
+
+"As of" is the data's extraction time (``max(until)`` of loaded batches in ops.load_audit),
+never the wall clock; ``as_of`` overrides it for tests and backfills. Every step is idempotent:
+seeds and table models are replaced, the snapshot model replaces only the requested dates.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+from salesops import sql
+from salesops.kpis.fiscal import calendar_rows, fiscal_day, quarter_after
+from salesops.kpis.models import SEEDS, Model, discover, get_model
+from salesops.kpis.policy import KpiPolicy, load_policy
+from salesops.warehouse.core import Warehouse, WarehouseError, check_identifier
+from salesops.warehouse.schema import ensure_object_tables
+
+log = logging.getLogger(__name__)
+
+SNAPSHOT_MODEL = "fct_pipeline_snapshot"
+
+
+class KpiBuildError(RuntimeError):
+    """The KPI build cannot run (no as-of date, bad parameters) or a model failed."""
+
+
+@dataclass(frozen=True)
+class AsOf:
+    """The build's as-of: a date for period logic and a timestamp for hour-level SLAs."""
+
+    as_of_date: date
+    as_of_ts: datetime
+    source: str  # load_audit | override
+    extracted_at: datetime | None
+
+
+@dataclass
+class BuildResult:
+    """What a build did; JSON-serialisable for XCom and logs."""
+
+    as_of_date: str
+    as_of_source: str
+    snapshot_dates: list[str]
+    models: dict[str, float] = field(default_factory=dict)  # model -> seconds
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def _to_date(value: date | datetime | str | None, what: str) -> date | None:
+    if value is None or value == "":
+        return None
+    if isinstance(value, datetime):
+        return value.date()
+    if isinstance(value, date):
+        return value
+    try:
+        return date.fromisoformat(str(value)[:10])
+    except ValueError as exc:
+        raise KpiBuildError(f"{what}: expected a date YYYY-MM-DD, got {value!r}") from exc
+
+
+def extracted_at(wh: Warehouse) -> datetime | None:
+    """The source clock at the latest successful load (naive UTC), or None before any load."""
+    from salesops.warehouse.load import as_of as load_as_of
+
+    value = load_as_of(wh)
+    return None if value is None else value.astimezone(UTC).replace(tzinfo=None)
+
+
+def resolve_as_of(wh: Warehouse, as_of: date | datetime | str | None = None) -> AsOf:
+    """The as-of of a build: the override if given, else the data's extraction time.
+
+    Raises:
+        KpiBuildError: no override and no loaded batch in ops.load_audit.
+    """
+    extracted = extracted_at(wh)
+    override = _to_date(as_of, "as_of")
+    if override is not None:
+        # An explicit date means "the state at the end of that day".
+        ts = datetime.combine(override + timedelta(days=1), datetime.min.time())
+        if extracted is not None and extracted.date() == override:
+            ts = extracted
+        return AsOf(override, ts, "override", extracted)
+    if extracted is None:
+        raise KpiBuildError(
+            "no as-of date: ops.load_audit has no batch with status 'loaded'; load data first or pass as_of"
+        )
+    return AsOf(extracted.date(), extracted, "load_audit", extracted)
+
+
+def _insert_rows(conn: Any, table: str, rows: list[dict[str, Any]]) -> None:
+    if not rows:
+        return
+    import sqlalchemy as sa
+
+    check_identifier(f"marts.{table}")
+    columns = [check_identifier(c) for c in rows[0]]
+    conn.execute(sa.text(sql.render("kpis/seeds/insert_rows.sql", table=table, columns=columns)), rows)
+
+
+def _calendar_span(wh: Warehouse, as_of: date) -> tuple[date, date]:
+    """Whole years around the data's dates (clamped: a typo'd close date in 9999 must not
+    make a million-row calendar; such dates simply get no fiscal period)."""
+    lo = hi = as_of
+    row = wh.query_file("kpis/seeds/date_bounds.sql").iloc[0]
+    for value in (row["lo"], row["hi"]):
+        d = _to_date(value, "date bound") if value is not None and str(value) not in ("NaT", "None") else None
+        if d is not None:
+            lo, hi = min(lo, d), max(hi, d)
+    lo = max(lo, date(as_of.year - 15, 1, 1))
+    hi = min(hi, date(as_of.year + 10, 12, 31))
+    return date(lo.year - 1, 1, 1), date(hi.year + 2, 12, 31)
+
+
+def snapshot_requests(
+    wh: Warehouse, as_of: AsOf, pol: KpiPolicy, backfill_from: date | None
+) -> list[dict[str, Any]]:
+    """Which snapshot dates this build writes and how.
+
+    The as-of date is always (re)built: from staging as extracted when it is the extraction day
+    (``live``), else rebuilt from field history. Backfill dates and the start dates of the
+    movement comparisons that have no snapshot yet are rebuilt from field history.
+    """
+    live_day = as_of.extracted_at.date() if as_of.extracted_at else None
+    wanted: dict[date, str] = {}
+    if backfill_from is not None:
+        if backfill_from > as_of.as_of_date:
+            raise KpiBuildError(f"backfill_from {backfill_from} is after the as-of date {as_of.as_of_date}")
+        d = backfill_from
+        while d < as_of.as_of_date:
+            wanted[d] = "history"
+            d += timedelta(days=1)
+    existing: set[date] = set()
+    if wh.table_exists(f"marts.{SNAPSHOT_MODEL}"):
+        existing = {_to_date(v, "snapshot_date") for v in wh.query_file("kpis/seeds/existing_snapshot_dates.sql")["snapshot_date"]}
+    for comp in comparison_rows(as_of.as_of_date, pol):
+        if comp["start_date"] not in existing:
+            wanted.setdefault(comp["start_date"], "history")
+    wanted[as_of.as_of_date] = "live" if live_day is not None and as_of.as_of_date >= live_day else "history"
+    return [{"snapshot_date": d, "snapshot_source": s} for d, s in sorted(wanted.items())]
+
+
+def comparison_rows(as_of_date: date, pol: KpiPolicy) -> list[dict[str, Any]]:
+    """Rows of ``marts.kpi_movement_comparison``: each comparison ends on the as-of date, and its
+    pipeline window is the fiscal quarter that contains the end date."""
+    end = fiscal_day(as_of_date, pol.fiscal_year_start_month)
+    rows = []
+    for c in pol.comparisons:
+        start = end.fiscal_quarter_start - timedelta(days=1) if c.from_quarter_start else as_of_date - timedelta(days=c.days_back or 0)
+        rows.append({
+            "comparison_label": c.label,
+            "start_date": start,
+            "end_date": as_of_date,
+            "window_label": end.fiscal_quarter_label,
+            "window_start": end.fiscal_quarter_start,
+            "window_end": end.fiscal_quarter_end,
+        })
+    return rows
+
+
+def context_row(as_of: AsOf, pol: KpiPolicy) -> dict[str, Any]:
+    """The one row of ``marts.kpi_context``."""
+    cur = fiscal_day(as_of.as_of_date, pol.fiscal_year_start_month)
+    nxt = quarter_after(cur, pol.fiscal_year_start_month)
+    return {
+        "as_of_date": as_of.as_of_date,
+        "as_of_ts": as_of.as_of_ts,
+        "as_of_source": as_of.source,
+        "extracted_at": as_of.extracted_at,
+        "fiscal_year_start_month": pol.fiscal_year_start_month,
+        "current_fiscal_quarter_index": cur.fiscal_quarter_index,
+        "current_fiscal_quarter_label": cur.fiscal_quarter_label,
+        "current_fiscal_quarter_start": cur.fiscal_quarter_start,
+        "current_fiscal_quarter_end": cur.fiscal_quarter_end,
+        "next_fiscal_quarter_index": nxt.fiscal_quarter_index,
+        "next_fiscal_quarter_label": nxt.fiscal_quarter_label,
+        "next_fiscal_quarter_start": nxt.fiscal_quarter_start,
+        "next_fiscal_quarter_end": nxt.fiscal_quarter_end,
+        "slippage_cutoff_day": pol.slippage_cutoff_day,
+        "stale_days": pol.stale_days,
+        "past_due_grace_days": pol.past_due_grace_days,
+        "at_risk_past_close_date": pol.at_risk_past_close_date,
+        "at_risk_min_pushes": pol.at_risk_min_pushes,
+        "at_risk_inactive_days": pol.at_risk_inactive_days,
+        "at_risk_large_min_amount": pol.at_risk_large_min_amount,
+        "at_risk_large_max_stage_order": pol.at_risk_large_max_stage_order,
+        "at_risk_large_days_to_quarter_end": pol.at_risk_large_days_to_quarter_end,
+        "coverage_target_ratio": pol.coverage_target_ratio,
+    }
+
+
+def load_seeds(
+    wh: Warehouse,
+    as_of: date | datetime | str | None = None,
+    backfill_from: date | datetime | str | None = None,
+    pol: KpiPolicy | None = None,
+) -> tuple[AsOf, list[dict[str, Any]]]:
+    """Write the seed tables (policy + as-of context + snapshot requests) in one transaction.
+
+    Returns:
+        The resolved as-of and the snapshot requests this build will write.
+    """
+    pol = pol or load_policy()
+    wh.ensure_schemas()
+    ensure_object_tables(wh)  # models read staging: make an empty warehouse valid, not an error
+    resolved = resolve_as_of(wh, as_of)
+    requests = snapshot_requests(wh, resolved, pol, _to_date(backfill_from, "backfill_from"))
+    first, last = _calendar_span(wh, resolved.as_of_date)
+    calendar = [
+        {
+            "date_day": d.date_day, "fiscal_year": d.fiscal_year, "fiscal_quarter": d.fiscal_quarter,
+            "fiscal_month": d.fiscal_month, "fiscal_year_label": d.fiscal_year_label,
+            "fiscal_quarter_label": d.fiscal_quarter_label, "fiscal_month_label": d.fiscal_month_label,
+            "fiscal_quarter_index": d.fiscal_quarter_index, "fiscal_year_start": d.fiscal_year_start,
+            "fiscal_year_end": d.fiscal_year_end, "fiscal_quarter_start": d.fiscal_quarter_start,
+            "fiscal_quarter_end": d.fiscal_quarter_end, "fiscal_month_start": d.fiscal_month_start,
+            "day_of_fiscal_quarter": d.day_of_fiscal_quarter,
+        }
+        for d in calendar_rows(first, last, pol.fiscal_year_start_month)
+    ]
+    stage_rows = [
+        {
+            "stage_name": s["name"], "stage_order": int(s["order"]), "default_probability": float(s["probability"]),
+            "is_closed": bool(s["is_closed"]), "is_won": bool(s["is_won"]),
+            "default_forecast_category": s["forecast_categories"][0],
+        }
+        for s in pol.stages
+    ]
+    from salesops.kpis.policy import snake
+
+    bands = list(pol.segment_bands)
+    seeds: dict[str, list[dict[str, Any]]] = {
+        "kpi_context": [context_row(resolved, pol)],
+        "kpi_policy_list": pol.policy_lists(),
+        "kpi_movement_comparison": comparison_rows(resolved.as_of_date, pol),
+        "kpi_snapshot_request": requests,
+        "dim_stage": stage_rows,
+        "dim_stage_required_field": [
+            {"stage_name": s["name"], "field_api_name": f} for s in pol.stages for f in s["required_fields"]
+        ],
+        "dim_forecast_category": [
+            {"forecast_category": c, "rollup_order": i + 1, "column_stem": snake(c)}
+            for i, c in enumerate(pol.forecast_categories)
+        ],
+        "dim_fiscal_calendar": calendar,
+        "dim_segment_band": [
+            {"segment": name, "min_employees": lo, "max_employees_exclusive": bands[i + 1][1] if i + 1 < len(bands) else None}
+            for i, (name, lo) in enumerate(bands)
+        ],
+        "dim_routing_sla": [{"segment": k, "assignment_hours": v} for k, v in pol.sla_hours.items()],
+    }
+    assert set(seeds) == set(SEEDS), "seed list and models.SEEDS disagree"
+    import sqlalchemy as sa
+
+    from salesops.warehouse.core import split_statements
+
+    script = sql.render("kpis/seeds/create_seeds.sql", dialect=wh.dialect)
+    with wh.connect() as conn:
+        for stmt in split_statements(script):
+            conn.execute(sa.text(stmt))
+        for table, rows in seeds.items():
+            _insert_rows(conn, table, rows)
+    log.info("KPI seeds written: as-of %s (%s), %d snapshot date(s)", resolved.as_of_date, resolved.source, len(requests))
+    return resolved, requests
+
+
+def render_model(model: Model, dialect: str, pol: KpiPolicy | None = None) -> str:
+    """The SQL that (re)builds ``model`` (its materialization wrapped around its select)."""
+    pol = pol or load_policy()
+    wrapper = "kpis/materialize_snapshot.sql" if model.materialized == "snapshot" else "kpis/materialize_table.sql"
+    return sql.render(wrapper, model=model, dialect=dialect, **pol.jinja())
+
+
+def run_model(wh: Warehouse, name: str, pol: KpiPolicy | None = None) -> float:
+    """Build one model (its dependencies must be built). Returns the seconds it took.
+
+    Raises:
+        KpiBuildError: naming the model, with the database error.
+    """
+    model = get_model(name)
+    statement = render_model(model, wh.dialect, pol)
+    started = time.perf_counter()
+    try:
+        wh.execute_script(statement)
+    except Exception as exc:
+        raise KpiBuildError(f"KPI model {name} ({model.path.name}) failed: {exc}") from exc
+    seconds = time.perf_counter() - started
+    log.info("built marts.%s in %.2f s", name, seconds)
+    return seconds
+
+
+def build(
+    wh: Warehouse,
+    as_of: date | datetime | str | None = None,
+    backfill_from: date | datetime | str | None = None,
+    select: list[str] | None = None,
+) -> BuildResult:
+    """Seeds, then every model (or only ``select`` and what they depend on) in dependency order.
+
+    Args:
+        wh: the warehouse (staging must be loaded; empty staging gives empty marts).
+        as_of: override of the as-of date (default: the data's extraction time).
+        backfill_from: also rebuild the daily snapshots from this date up to the as-of date
+            from field history.
+        select: model names to build (with their upstream models); default all.
+    """
+    pol = load_policy()
+    resolved, requests = load_seeds(wh, as_of, backfill_from, pol)
+    models = discover()
+    if select:
+        wanted: set[str] = set()
+        by_name = {m.name: m for m in models}
+
+        def add(name: str) -> None:
+            if name not in by_name:
+                raise KpiBuildError(f"unknown KPI model {name!r}")
+            if name not in wanted:
+                wanted.add(name)
+                for dep in by_name[name].depends_on:
+                    if dep in by_name:
+                        add(dep)
+
+        for name in select:
+            add(name)
+        models = tuple(m for m in models if m.name in wanted)
+    result = BuildResult(resolved.as_of_date.isoformat(), resolved.source, [r["snapshot_date"].isoformat() for r in requests])
+    for model in models:
+        result.models[model.name] = round(run_model(wh, model.name, pol), 3)
+    return result
+
+
+def check_grain(wh: Warehouse, name: str) -> dict[str, int]:
+    """Count rows whose grain columns are null or duplicated (both must be 0).
+
+    Returns:
+        ``{"rows": n, "null_keys": n, "duplicate_keys": n}``.
+    """
+    model = get_model(name)
+    cols = [check_identifier(c) for c in model.grain]
+    return wh.query_df(sql.render("kpis/check_grain.sql", table=model.table, columns=cols)).iloc[0].astype(int).to_dict()
+
+
+def validate_build(wh: Warehouse) -> list[str]:
+    """Problems with the built marts: a missing table or a grain violation. Empty = fine."""
+    problems = []
+    for model in discover():
+        if not wh.table_exists(model.table):
+            problems.append(f"{model.table} does not exist")
+            continue
+        counts = check_grain(wh, model.name)
+        if counts["null_keys"] or counts["duplicate_keys"]:
+            problems.append(f"{model.table}: grain ({', '.join(model.grain)}) has {counts['null_keys']} null and "
+                            f"{counts['duplicate_keys']} duplicate key(s) in {counts['rows']} rows")
+    return problems
+
+
+__all__ = [
+    "AsOf", "BuildResult", "KpiBuildError", "WarehouseError", "build", "check_grain", "load_seeds",
+    "resolve_as_of", "run_model", "validate_build",
+]
