@@ -1,0 +1,38 @@
+{#- CTEs shared by the opportunity checks: stage policy (stages.yaml), users, and opportunities
+    with their scope (owner's team/region/manager) and policy-derived columns. Include after `with`. -#}
+stage_policy as (
+    select * from (values
+    {%- for s in stages %}
+        ({{ s.name }}, {{ s.order }}, {{ s.is_closed }}, {{ s.is_won }}){{ "," if not loop.last }}
+    {%- endfor %}
+    ) as t (stage_name, stage_order, stage_is_closed, stage_is_won)
+),
+users as (
+    select id, manager_id, team, region, is_active from {{ tables.user }}
+),
+opp as (
+    select
+        o.id as record_id,
+        o.owner_id,
+        u.manager_id,
+        coalesce(u.team, 'unknown') as team,
+        coalesce(u.region, 'unknown') as region,
+        cast(null as varchar) as segment,
+        o.account_id,
+        o.stage_name,
+        sp.stage_order,
+        -- IsClosed as the CRM stores it; the stage policy when the flag is empty
+        coalesce(not o.is_closed, not sp.stage_is_closed) as is_open,
+        coalesce(o.is_won, sp.stage_is_won) as is_won,
+        o.amount,
+        o.close_date,
+        o.forecast_category,
+        o.next_step,
+        o.last_activity_date,
+        o.type,
+        o.lead_source,
+        o.loss_reason
+    from {{ tables.opportunity }} o
+    left join stage_policy sp on sp.stage_name = o.stage_name
+    left join users u on u.id = o.owner_id
+)

@@ -1,0 +1,9 @@
+{#- Closed-won opportunity with no finance booking (record = opportunity id). -#}
+with {% include 'quality/_opportunity_base.sql' %}
+select
+    o.record_id, o.owner_id, o.manager_id, o.team, o.region, o.segment,
+    not exists (select 1 from {{ tables.booking }} b where b.opportunity_id = o.record_id) as failed,
+    '' as detail,
+    cast(null as varchar) as related_id
+from opp o
+where o.is_won

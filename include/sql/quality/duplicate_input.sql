@@ -1,0 +1,23 @@
+{#- Records the duplicate matcher compares, with their scope. `fields` maps matcher roles to columns. -#}
+{%- if object == 'lead' %}
+with {% include 'quality/_lead_base.sql' %}
+select
+    l.record_id, l.owner_id, l.manager_id, coalesce(l.expected_team, 'unrouted') as team, l.region, l.segment,
+    l.created_at,
+    {%- for role, column in fields.items() %}
+    s.{{ column }} as {{ role }}{{ "," if not loop.last }}
+    {%- endfor %}
+from lead l
+join {{ table }} s on s.id = l.record_id
+{%- else %}
+select
+    s.id as record_id, s.owner_id, u.manager_id,
+    coalesce(u.team, 'unknown') as team, coalesce(u.region, 'unknown') as region,
+    cast(null as varchar) as segment,
+    s.created_at,
+    {%- for role, column in fields.items() %}
+    s.{{ column }} as {{ role }}{{ "," if not loop.last }}
+    {%- endfor %}
+from {{ table }} s
+left join {{ tables.user }} u on u.id = s.owner_id
+{%- endif %}

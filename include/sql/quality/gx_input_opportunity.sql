@@ -1,0 +1,18 @@
+{#- The batch Great Expectations validates for opportunities: one row per opportunity with its
+    scope and the policy-derived columns the generated expectations test. -#}
+with {% include 'quality/_opportunity_base.sql' %},
+line_items as (
+    select opportunity_id, count(*) as line_item_count
+    from {{ tables.opportunity_line_item }}
+    group by opportunity_id
+)
+select
+    o.record_id, o.owner_id, o.manager_id, o.team, o.region, o.segment,
+    o.stage_name, o.stage_order, o.is_open, o.is_won,
+    o.account_id, o.amount, o.close_date, o.forecast_category, o.next_step, o.last_activity_date,
+    o.type, o.lead_source, o.loss_reason,
+    coalesce(li.line_item_count, 0) as line_item_count,
+    datediff('day', o.close_date, cast(:as_of_date as date)) as days_past_close,
+    datediff('day', o.last_activity_date, cast(:as_of_date as date)) as days_since_activity
+from opp o
+left join line_items li on li.opportunity_id = o.record_id

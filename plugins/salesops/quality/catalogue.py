@@ -1,0 +1,198 @@
+"""The check catalogue (include/config/quality.yaml) and the policy context the checks render with.
+
+Everything a check tests comes from the policy files: stage order, forecast categories and
+required fields from stages.yaml, hygiene thresholds from hygiene.yaml, segments, regions,
+routing rules and SLA hours from territories.yaml. quality.yaml only adds which checks run, their
+severity and target, duplicate matching, freshness windows and the scorecard/ticket rules.
+"""
+
+from __future__ import annotations
+
+import copy
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from salesops.config import ConfigError, get_object, load_yaml, object_manifest, policy
+
+SEVERITIES = ("blocker", "warn")
+ENGINES = ("gx", "sql", "python")
+SCOPE_TYPES = ("owner", "team", "region", "segment")
+COMPARATORS = (">=", ">", "<=", "<")
+
+
+@dataclass(frozen=True)
+class CheckSpec:
+    """One entry of the check catalogue."""
+
+    id: str
+    object: str  # manifest name, or "*" for checks that span every object
+    engine: str
+    severity: str
+    target: float  # highest failed rate (failed / evaluated) at which the check still passes
+    scopes: tuple[str, ...] = ()
+    dimension: str | None = None
+    queue: bool = True
+    description: str = ""
+
+    @property
+    def api_name(self) -> str:
+        return get_object(self.object).api_name if self.object != "*" else "*"
+
+
+@dataclass
+class QualityConfig:
+    """quality.yaml parsed and validated, plus the policy files it leans on."""
+
+    checks: dict[str, CheckSpec]
+    raw: dict[str, Any]
+    stages: dict[str, Any] = field(default_factory=dict)
+    hygiene: dict[str, Any] = field(default_factory=dict)
+    territories: dict[str, Any] = field(default_factory=dict)
+    calendar: dict[str, Any] = field(default_factory=dict)
+
+    def section(self, name: str) -> dict[str, Any]:
+        value = self.raw.get(name) or {}
+        if not isinstance(value, dict):
+            raise ConfigError(f"quality.yaml: {name!r} must be a mapping")
+        return value
+
+    def with_overrides(self, overrides: dict[str, Any] | None) -> QualityConfig:
+        """A copy with ``overrides`` deep-merged into quality.yaml (tests, what-if runs)."""
+        if not overrides:
+            return self
+        merged = _deep_merge(copy.deepcopy(self.raw), overrides)
+        return parse_config(merged, self.stages, self.hygiene, self.territories, self.calendar)
+
+
+def _deep_merge(base: dict[str, Any], extra: dict[str, Any]) -> dict[str, Any]:
+    for key, value in extra.items():
+        if isinstance(value, dict) and isinstance(base.get(key), dict):
+            _deep_merge(base[key], value)
+        else:
+            base[key] = value
+    return base
+
+
+def parse_config(
+    raw: dict[str, Any],
+    stages: dict[str, Any],
+    hygiene: dict[str, Any],
+    territories: dict[str, Any],
+    calendar: dict[str, Any],
+) -> QualityConfig:
+    """Validate quality.yaml against the manifest and the known engines/severities."""
+    manifest = object_manifest()
+    checks: dict[str, CheckSpec] = {}
+    for check_id, spec in (raw.get("checks") or {}).items():
+        where = f"quality.yaml checks.{check_id}"
+        if not isinstance(spec, dict):
+            raise ConfigError(f"{where}: expected a mapping")
+        obj = spec.get("object")
+        if obj != "*" and obj not in manifest:
+            raise ConfigError(f"{where}: object {obj!r} is not in objects.yaml ({sorted(manifest)})")
+        if spec.get("engine") not in ENGINES:
+            raise ConfigError(f"{where}: engine {spec.get('engine')!r} not one of {ENGINES}")
+        if spec.get("severity") not in SEVERITIES:
+            raise ConfigError(f"{where}: severity {spec.get('severity')!r} not one of {SEVERITIES}")
+        target = spec.get("target", 0)
+        if not isinstance(target, int | float) or not 0 <= target <= 1:
+            raise ConfigError(f"{where}: target {target!r} must be a failed rate between 0 and 1")
+        scopes = tuple(spec.get("scopes") or ())
+        bad = [s for s in scopes if s not in SCOPE_TYPES]
+        if bad:
+            raise ConfigError(f"{where}: unknown scope types {bad}; allowed {SCOPE_TYPES}")
+        checks[check_id] = CheckSpec(
+            id=check_id,
+            object=obj,
+            engine=spec["engine"],
+            severity=spec["severity"],
+            target=float(target),
+            scopes=scopes,
+            dimension=spec.get("dimension"),
+            queue=bool(spec.get("queue", True)),
+            description=str(spec.get("description", "")),
+        )
+    metrics = (raw.get("scorecard") or {}).get("metrics") or {}
+    for name, m in metrics.items():
+        if m.get("comparator") not in COMPARATORS:
+            raise ConfigError(f"quality.yaml scorecard.metrics.{name}: comparator must be one of {COMPARATORS}")
+    for check in checks.values():
+        if check.dimension and check.dimension not in metrics:
+            raise ConfigError(
+                f"quality.yaml checks.{check.id}: dimension {check.dimension!r} is not a scorecard metric "
+                f"({sorted(metrics)})"
+            )
+    return QualityConfig(checks, raw, stages, hygiene, territories, calendar)
+
+
+def load_config(overrides: dict[str, Any] | None = None) -> QualityConfig:
+    """quality.yaml + stages/hygiene/territories/calendar, validated; ``overrides`` deep-merged."""
+    cfg = parse_config(
+        load_yaml("quality.yaml"), policy("stages"), policy("hygiene"), policy("territories"), policy("calendar")
+    )
+    return cfg.with_overrides(overrides)
+
+
+def sql_literal(value: Any) -> str:
+    """A policy value as a SQL literal (policy values are data from our own YAML, quoted safely)."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int | float):
+        return repr(value)
+    return "'" + str(value).replace("'", "''") + "'"
+
+
+def policy_context(cfg: QualityConfig) -> dict[str, Any]:
+    """The Jinja context every quality SQL file renders with: policy values as SQL literals."""
+    stages = cfg.stages["stages"]
+    terr = cfg.territories
+    segments = sorted(terr["segments"], key=lambda s: s["min_employees"], reverse=True)
+    hyg = cfg.hygiene
+    return {
+        "stages": [
+            {
+                "name": sql_literal(s["name"]),
+                "order": int(s["order"]),
+                "is_closed": sql_literal(bool(s["is_closed"])),
+                "is_won": sql_literal(bool(s["is_won"])),
+            }
+            for s in stages
+        ],
+        "segments": [{"name": sql_literal(s["name"]), "min": int(s["min_employees"])} for s in segments],
+        "regions": [
+            {"name": sql_literal(r), "countries": ", ".join(sql_literal(c) for c in countries)}
+            for r, countries in terr["regions"].items()
+        ],
+        "routing_rules": [
+            {"segment": sql_literal(r["segment"]), "region": sql_literal(r["region"]), "team": sql_literal(r["team"])}
+            for r in terr["routing_rules"]
+        ],
+        "sla_hours": [
+            {"segment": sql_literal(seg), "hours": float(h)} for seg, h in terr["sla"]["assignment_hours"].items()
+        ],
+        "max_pushes": int(hyg["close_date"]["max_pushes"]),
+        "fiscal_start_month": int(cfg.calendar.get("fiscal_year_start_month", 1)),
+    }
+
+
+def freshness_window_hours(cfg: QualityConfig, object_name: str) -> float:
+    fresh = cfg.section("freshness")
+    return float((fresh.get("windows_hours") or {}).get(object_name, fresh.get("default_window_hours", 26)))
+
+
+def fiscal_quarter(d: date, start_month: int) -> str:
+    """Fiscal quarter label, e.g. ``FY2027-Q1`` (the fiscal year is named after the year it ends in)."""
+    shifted = (d.month - start_month) % 12
+    fy = d.year + (1 if d.month >= start_month and start_month != 1 else 0)
+    return f"FY{fy}-Q{shifted // 3 + 1}"
+
+
+def as_of_date(as_of: datetime) -> date:
+    return as_of.date()
+
+
+def days_before(as_of: datetime, days: int) -> datetime:
+    return as_of - timedelta(days=days)

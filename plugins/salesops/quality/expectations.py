@@ -1,0 +1,303 @@
+"""Expectation suites generated from the policy, validated with Great Expectations, + Data Docs.
+
+The single-table rules (required fields by stage, forecast category per stage, picklists, amount
+bounds, close-date and activity hygiene, next step, email format, unassigned leads, key
+integrity) become GX expectations with row conditions. Each expectation carries
+``meta = {"check": <check id>, "detail": <detail>}`` so its unexpected rows (``COMPLETE`` result
+format, indexed by ``record_id``) become exception rows of that check.
+
+GX validates pandas batches built by include/sql/quality/gx_input_<object>.sql: GX 1.24's SQL
+datasource fails on DuckDB (GX issues #10738/#11579), and the SQL that builds the batch already
+pushes the joins and date arithmetic down to the warehouse, so GX only sees one narrow frame per
+object.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from salesops.config import get_object, object_manifest
+from salesops.quality.catalogue import QualityConfig
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+log = logging.getLogger(__name__)
+
+Condition = tuple[tuple[str, str, Any], ...]  # AND of (column, op, value); op in ==, !=, >=, in
+
+
+@dataclass(frozen=True)
+class ExpectationSpec:
+    """One generated expectation, engine-neutral (rendered to GX and to a pandas mask)."""
+
+    check: str
+    detail: str
+    kind: str  # not_null, between, in_set, match_regex, unique
+    column: str
+    kwargs: dict[str, Any] = field(default_factory=dict)
+    condition: Condition = ()
+
+    def describe(self) -> str:
+        cond = " and ".join(f"{c} {op} {v!r}" for c, op, v in self.condition)
+        return f"{self.kind}({self.column}, {self.kwargs})" + (f" where {cond}" if cond else "")
+
+
+def _opportunity_specs(cfg: QualityConfig) -> list[ExpectationSpec]:
+    opp = get_object("opportunity")
+    stages = cfg.stages["stages"]
+    picklists = cfg.stages["picklists"]
+    hyg = cfg.hygiene
+    specs: list[ExpectationSpec] = []
+    enabled = cfg.checks
+
+    if "opp_missing_required_field" in enabled:
+        fields: list[str] = []
+        for s in stages:
+            for f in s["required_fields"]:
+                if f not in fields:
+                    fields.append(f)
+        for f in fields:
+            stage_names = [s["name"] for s in stages if f in s["required_fields"]]
+            cond: Condition = (("stage_name", "in", tuple(stage_names)),)
+            if f == "Products":  # at least one OpportunityLineItem
+                specs.append(ExpectationSpec("opp_missing_required_field", f, "between", "line_item_count",
+                                             {"min_value": 1}, cond))
+            else:
+                specs.append(ExpectationSpec("opp_missing_required_field", f, "not_null", opp.field(f).column,
+                                             {}, cond))
+    open_ = (("is_open", "==", True),)
+    if "opp_past_close_date" in enabled:
+        grace = int(hyg["close_date"].get("past_due_grace_days", 0))
+        specs.append(ExpectationSpec("opp_past_close_date", "", "between", "days_past_close",
+                                     {"max_value": grace}, open_))
+    if "opp_forecast_category_mismatch" in enabled:
+        for s in stages:
+            specs.append(ExpectationSpec("opp_forecast_category_mismatch", s["name"], "in_set", "forecast_category",
+                                         {"value_set": list(s["forecast_categories"])},
+                                         (("stage_name", "==", s["name"]),)))
+    if "opp_stale" in enabled:
+        days = int(hyg["stale_opportunity"]["days_without_activity"])
+        specs.append(ExpectationSpec("opp_stale", "", "not_null", "last_activity_date", {}, open_))
+        specs.append(ExpectationSpec("opp_stale", "", "between", "days_since_activity", {"max_value": days}, open_))
+    if "opp_missing_next_step" in enabled:
+        cond = open_ + (("stage_order", ">=", int(hyg["next_step"]["required_from_stage_order"])),)
+        specs.append(ExpectationSpec("opp_missing_next_step", "", "not_null", "next_step", {}, cond))
+        specs.append(ExpectationSpec("opp_missing_next_step", "", "match_regex", "next_step", {"regex": r"\S"}, cond))
+    if "opp_amount_invalid" in enabled:
+        amt = hyg["amount"]
+        specs.append(ExpectationSpec("opp_amount_invalid", "non_positive", "between", "amount",
+                                     {"min_value": amt["min_exclusive"], "strict_min": True}))
+        specs.append(ExpectationSpec("opp_amount_invalid", "outlier", "between", "amount",
+                                     {"max_value": amt["outlier_max"]}))
+    if "opp_invalid_picklist" in enabled:
+        specs.append(ExpectationSpec("opp_invalid_picklist", "Type", "in_set", "type",
+                                     {"value_set": list(picklists["opportunity_type"])}))
+        specs.append(ExpectationSpec("opp_invalid_picklist", "LeadSource", "in_set", "lead_source",
+                                     {"value_set": list(picklists["lead_source"])}))
+    return specs
+
+
+def _lead_specs(cfg: QualityConfig) -> list[ExpectationSpec]:
+    specs = []
+    if "lead_unassigned" in cfg.checks:
+        specs.append(ExpectationSpec("lead_unassigned", "", "not_null", "owner_id", {},
+                                     (("is_unconverted", "==", True),)))
+    if "lead_invalid_email" in cfg.checks:
+        specs.append(ExpectationSpec("lead_invalid_email", "", "match_regex", "email",
+                                     {"regex": cfg.hygiene["email"]["pattern"]}))
+    return specs
+
+
+def _contact_specs(cfg: QualityConfig) -> list[ExpectationSpec]:
+    if "contact_invalid_email" not in cfg.checks:
+        return []
+    return [ExpectationSpec("contact_invalid_email", "", "match_regex", "email",
+                            {"regex": cfg.hygiene["email"]["pattern"]})]
+
+
+def _key_specs(cfg: QualityConfig) -> list[ExpectationSpec]:
+    if "key_integrity" not in cfg.checks:
+        return []
+    return [
+        ExpectationSpec("key_integrity", "missing id", "not_null", "record_id"),
+        ExpectationSpec("key_integrity", "duplicate id", "unique", "record_id"),
+    ]
+
+
+# Which batch each object's rule expectations run on (include/sql/quality/gx_input_<object>.sql).
+_RULE_BATCHES = {"opportunity": _opportunity_specs, "lead": _lead_specs, "contact": _contact_specs}
+
+
+def build_specs(cfg: QualityConfig) -> dict[str, list[ExpectationSpec]]:
+    """Suite name -> expectation specs. ``<object>`` suites hold rules, ``<object>__keys`` key integrity."""
+    suites: dict[str, list[ExpectationSpec]] = {}
+    for obj, builder in _RULE_BATCHES.items():
+        specs = builder(cfg)
+        if specs:
+            suites[obj] = specs
+    keys = _key_specs(cfg)
+    if keys:
+        for name in object_manifest():
+            suites[f"{name}__keys"] = keys
+    return suites
+
+
+def condition_mask(df: pd.DataFrame, condition: Condition) -> pd.Series:
+    """The rows a condition selects, computed the way GX's pandas engine does (nulls never match)."""
+    import pandas as pd
+
+    mask = pd.Series(True, index=df.index)
+    for column, op, value in condition:
+        col = df[column]
+        if op == "==":
+            part = col.eq(value)
+        elif op == "!=":
+            part = col.ne(value) & col.notna()
+        elif op == ">=":
+            part = pd.to_numeric(col, errors="coerce").ge(value)
+        elif op == "in":
+            part = col.isin(list(value))
+        else:  # pragma: no cover - guarded by the generators above
+            raise ValueError(f"unsupported condition operator {op!r}")
+        mask &= part.fillna(False).astype(bool)
+    return mask
+
+
+def _gx_condition(condition: Condition) -> Any:
+    from great_expectations.expectations.row_conditions import Column
+
+    combined = None
+    for column, op, value in condition:
+        c = Column(column)
+        if op == "==":
+            part = c == value
+        elif op == "!=":
+            part = c != value
+        elif op == ">=":
+            part = c >= value
+        elif op == "in":
+            part = c.is_in(list(value))
+        else:  # pragma: no cover
+            raise ValueError(f"unsupported condition operator {op!r}")
+        combined = part if combined is None else combined & part
+    return combined
+
+
+def to_gx(spec: ExpectationSpec) -> Any:
+    """The GX 1.x expectation for a spec (GX imported lazily: ~8 s)."""
+    import great_expectations.expectations as gxe
+
+    classes = {
+        "not_null": gxe.ExpectColumnValuesToNotBeNull,
+        "between": gxe.ExpectColumnValuesToBeBetween,
+        "in_set": gxe.ExpectColumnValuesToBeInSet,
+        "match_regex": gxe.ExpectColumnValuesToMatchRegex,
+        "unique": gxe.ExpectColumnValuesToBeUnique,
+    }
+    kwargs = dict(spec.kwargs)
+    if spec.condition:
+        kwargs["row_condition"] = _gx_condition(spec.condition)
+    return classes[spec.kind](column=spec.column, meta={"check": spec.check, "detail": spec.detail}, **kwargs)
+
+
+def import_gx() -> Any:
+    """Import great_expectations quietly (its import logs ~200 lines at INFO under Airflow)."""
+    logging.getLogger("great_expectations").setLevel(logging.WARNING)
+    import great_expectations as gx
+
+    return gx
+
+
+@dataclass
+class GxRun:
+    """What the GX validation produced: failing rows per check and the per-expectation summary."""
+
+    exceptions: list[dict[str, Any]]  # suite, check, record_id, detail
+    summary: list[dict[str, Any]]  # suite, expectation, check, detail, evaluated, unexpected, success
+    data_docs_index: Path | None
+    seconds: float
+
+
+def validate(
+    batches: dict[str, pd.DataFrame],
+    suites: dict[str, list[ExpectationSpec]],
+    data_docs_dir: Path | None,
+    run_name: str,
+) -> GxRun:
+    """Validate each suite against its batch with GX and (optionally) render Data Docs.
+
+    Args:
+        batches: suite name -> pandas batch (must have a ``record_id`` column).
+        suites: suite name -> expectation specs (see :func:`build_specs`).
+        data_docs_dir: where the static Data Docs site goes; None = no docs.
+        run_name: shown in Data Docs (the quality run id).
+    """
+    import time
+
+    t0 = time.monotonic()
+    gx = import_gx()
+    from great_expectations.checkpoint import UpdateDataDocsAction
+    from great_expectations.core.run_identifier import RunIdentifier
+    from great_expectations.data_context.types.base import ProgressBarsConfig
+
+    context = gx.get_context(mode="ephemeral")
+    context.variables.progress_bars = ProgressBarsConfig(globally=False)
+    actions = []
+    if data_docs_dir is not None:
+        data_docs_dir.mkdir(parents=True, exist_ok=True)
+        context.add_data_docs_site(
+            site_name="salesops",
+            site_config={
+                "class_name": "SiteBuilder",
+                "site_index_builder": {"class_name": "DefaultSiteIndexBuilder"},
+                "store_backend": {"class_name": "TupleFilesystemStoreBackend", "base_directory": str(data_docs_dir)},
+            },
+        )
+        actions = [UpdateDataDocsAction(name="data_docs", site_names=["salesops"])]
+    datasource = context.data_sources.add_pandas("salesops_warehouse")
+    exceptions: list[dict[str, Any]] = []
+    summary: list[dict[str, Any]] = []
+    result_format = {"result_format": "COMPLETE", "unexpected_index_column_names": ["record_id"],
+                     "partial_unexpected_count": 20}
+    for suite_name, specs in suites.items():
+        df = batches[suite_name]
+        asset = datasource.add_dataframe_asset(suite_name)
+        batch_def = asset.add_batch_definition_whole_dataframe(f"{suite_name}_batch")
+        suite = context.suites.add(gx.ExpectationSuite(name=suite_name))
+        for spec in specs:
+            suite.add_expectation(to_gx(spec))
+        vd = context.validation_definitions.add(gx.ValidationDefinition(name=suite_name, data=batch_def, suite=suite))
+        checkpoint = context.checkpoints.add(
+            gx.Checkpoint(name=f"{suite_name}_checkpoint", validation_definitions=[vd], actions=actions,
+                          result_format=result_format)
+        )
+        result = checkpoint.run(batch_parameters={"dataframe": df}, run_id=RunIdentifier(run_name=run_name))
+        for vr in result.run_results.values():
+            for er in vr.results:
+                meta = er.expectation_config.meta or {}
+                res = er.result or {}
+                if er.exception_info and er.exception_info.get("raised_exception"):
+                    raise RuntimeError(
+                        f"GX could not evaluate {er.expectation_config.type} on {suite_name}.{er.expectation_config.kwargs.get('column')}: "
+                        f"{er.exception_info.get('exception_message')}"
+                    )
+                unexpected = res.get("unexpected_index_list") or []
+                for row in unexpected:
+                    exceptions.append({"suite": suite_name, "check": meta["check"],
+                                       "record_id": row["record_id"], "detail": meta.get("detail", "")})
+                summary.append({
+                    "suite": suite_name, "expectation": er.expectation_config.type, "check": meta.get("check"),
+                    "detail": meta.get("detail", ""), "evaluated": res.get("element_count"),
+                    "unexpected": res.get("unexpected_count", 0), "success": bool(er.success),
+                })
+    index = data_docs_dir / "index.html" if data_docs_dir is not None else None
+    return GxRun(exceptions, summary, index, time.monotonic() - t0)
+
+
+def as_of_params(as_of: datetime) -> dict[str, Any]:
+    return {"as_of_date": as_of.date().isoformat()}

@@ -1,0 +1,463 @@
+"""Run the check catalogue against the warehouse and write the quality tables.
+
+One call, :func:`run_quality`, does a whole run:
+
+1. resolves "as of" (max ``until`` of successful loads in ops.load_audit, or the override);
+2. validates the generated expectation suites with Great Expectations (+ Data Docs);
+3. runs the SQL checks (include/sql/quality/checks/<id>.sql) and the duplicate matcher;
+4. runs the aggregate checks (source freshness, closed-won vs bookings reconciliation);
+5. writes ``quality.check_result``, ``quality.run_exception``, folds them into
+   ``quality.exception_queue``, writes ``quality.scorecard`` and ``quality.duplicate_cluster``,
+   and records the gate verdict in ``quality.run``.
+
+Every check yields an :class:`Outcome`: the records it evaluated (with their scope: owner,
+manager, team, region, segment) and the offending records (id, detail, related id).
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from salesops import paths
+from salesops.config import get_object, object_manifest
+from salesops.quality import _db
+from salesops.quality.catalogue import (
+    CheckSpec,
+    QualityConfig,
+    freshness_window_hours,
+    load_config,
+    policy_context,
+    sql_literal,
+)
+from salesops.warehouse.core import Warehouse
+from salesops.warehouse.schema import ensure_object_tables
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+log = logging.getLogger(__name__)
+
+SCOPE_COLUMNS = ("owner_id", "manager_id", "team", "region", "segment")
+_SCOPE_COL = {"owner": "owner_id", "team": "team", "region": "region", "segment": "segment"}
+
+
+class QualityError(RuntimeError):
+    """The quality run cannot start or finish (no as-of, missing input), with the reason."""
+
+
+@dataclass
+class Outcome:
+    """What one check found on one object."""
+
+    check: CheckSpec
+    object: str  # API name
+    population: pd.DataFrame  # record_id + SCOPE_COLUMNS (+ extra columns some metrics need)
+    exceptions: pd.DataFrame  # record_id, detail, related_id
+    value: float | None = None
+    value_label: str | None = None
+
+
+@dataclass
+class RunSummary:
+    """JSON-friendly result of :func:`run_quality` (travels by XCom)."""
+
+    run_id: str
+    as_of: str
+    gate_passed: bool
+    gate_message: str
+    blockers_failed: list[dict[str, Any]] = field(default_factory=list)
+    warns_failed: list[dict[str, Any]] = field(default_factory=list)
+    exceptions_open: int = 0
+    data_docs_index: str | None = None
+    timings: dict[str, float] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        return dict(self.__dict__)
+
+
+def resolve_as_of(wh: Warehouse, override: datetime | str | None = None) -> datetime:
+    """The data's extraction time (source clock), or ``override``."""
+    if override is not None:
+        value = datetime.fromisoformat(override) if isinstance(override, str) else override
+    else:
+        value = None
+        if wh.table_exists("ops.load_audit"):
+            value = _db.fetch_df(wh, "quality/as_of.sql")["as_of"].iloc[0]
+        if value is None or value != value:  # None or NaT
+            raise QualityError(
+                "cannot tell the data's as-of time: ops.load_audit has no batch with status 'loaded' "
+                "(load data first, or pass as_of explicitly)"
+            )
+    import pandas as pd
+
+    ts = pd.Timestamp(value)
+    if ts.tzinfo is not None:
+        ts = ts.tz_convert("UTC").tz_localize(None)
+    return ts.to_pydatetime()
+
+
+def _empty_exceptions() -> pd.DataFrame:
+    import pandas as pd
+
+    return pd.DataFrame({"record_id": pd.Series(dtype=str), "detail": pd.Series(dtype=str),
+                         "related_id": pd.Series(dtype=str)})
+
+
+def _population(df: pd.DataFrame, extra: tuple[str, ...] = ()) -> pd.DataFrame:
+    cols = ["record_id", *SCOPE_COLUMNS, *[c for c in extra if c in df.columns]]
+    pop = df.reindex(columns=cols).drop_duplicates("record_id")
+    pop["record_id"] = pop["record_id"].astype(str)
+    return pop.reset_index(drop=True)
+
+
+# --------------------------------------------------------------------------------------------
+# engines
+# --------------------------------------------------------------------------------------------
+
+def _gx_outcomes(wh: Warehouse, cfg: QualityConfig, as_of: datetime, run_id: str,
+                 data_docs_dir: Path | None) -> tuple[list[Outcome], dict[str, Any]]:
+    import pandas as pd
+
+    from salesops.quality import expectations as ex
+
+    suites = ex.build_specs(cfg)
+    if not suites:
+        return [], {}
+    params = ex.as_of_params(as_of)
+    ctx = policy_context(cfg)
+    batches: dict[str, pd.DataFrame] = {}
+    for suite in suites:
+        if suite.endswith("__keys"):
+            obj = get_object(suite[: -len("__keys")])
+            batches[suite] = _db.fetch_df(wh, "quality/gx_input_key.sql", table=obj.staging_table,
+                                          key_column=obj.key_column)
+        else:
+            batches[suite] = _db.fetch_df(wh, f"quality/gx_input_{suite}.sql", params, **ctx)
+    run = ex.validate(batches, suites, data_docs_dir, run_id)
+    exc = pd.DataFrame(run.exceptions, columns=["suite", "check", "record_id", "detail"])
+    outcomes = []
+    for suite, specs in suites.items():
+        df = batches[suite]
+        by_check: dict[str, list[ex.ExpectationSpec]] = {}
+        for spec in specs:
+            by_check.setdefault(spec.check, []).append(spec)
+        object_name = suite[: -len("__keys")] if suite.endswith("__keys") else suite
+        for check_id, check_specs in by_check.items():
+            mask = pd.Series(False, index=df.index)
+            for spec in check_specs:
+                mask |= ex.condition_mask(df, spec.condition) if spec.condition else True
+            rows = exc[(exc["suite"] == suite) & (exc["check"] == check_id)]
+            exceptions = rows[["record_id", "detail"]].assign(related_id=None)
+            exceptions["record_id"] = exceptions["record_id"].astype(str)
+            outcomes.append(Outcome(cfg.checks[check_id], get_object(object_name).api_name,
+                                    _population(df[mask], ("created_at",)),
+                                    exceptions.drop_duplicates(["record_id", "detail"]).reset_index(drop=True)))
+    return outcomes, {"gx_seconds": run.seconds, "data_docs_index": run.data_docs_index, "summary": run.summary}
+
+
+def _sql_outcomes(wh: Warehouse, cfg: QualityConfig, as_of: datetime) -> list[Outcome]:
+    ctx = policy_context(cfg)
+    params = {"as_of_date": as_of.date().isoformat(),
+              "amount_tolerance": float(cfg.section("booking_match").get("amount_tolerance", 0.01))}
+    outcomes = []
+    for check in cfg.checks.values():
+        if check.engine != "sql" or check.object == "*" or check.id == "reconciliation_variance":
+            continue
+        rendered = _db.render(wh, f"quality/checks/{check.id}.sql", **ctx)
+        needed = {k: v for k, v in params.items() if f":{k}" in rendered}
+        df = _db.fetch_df(wh, f"quality/checks/{check.id}.sql", needed, **ctx)
+        failed = df[df["failed"].fillna(False).astype(bool)]
+        exceptions = failed[["record_id", "detail", "related_id"]].copy()
+        exceptions["record_id"] = exceptions["record_id"].astype(str)
+        exceptions["detail"] = exceptions["detail"].fillna("")
+        outcomes.append(Outcome(check, check.api_name, _population(df),
+                                exceptions.drop_duplicates(["record_id", "detail"]).reset_index(drop=True)))
+    return outcomes
+
+
+def _duplicate_outcomes(wh: Warehouse, cfg: QualityConfig, run_id: str) -> tuple[list[Outcome], list[Any]]:
+    from salesops.quality.duplicates import find_duplicates
+
+    dup_cfg = cfg.section("duplicates")
+    suffixes = {str(k): str(v) for k, v in (dup_cfg.get("company_suffixes") or {}).items()}
+    outcomes, results = [], []
+    for object_name, rules in (dup_cfg.get("objects") or {}).items():
+        check_id = f"{object_name}_duplicate"
+        if check_id not in cfg.checks:
+            continue
+        obj = get_object(object_name)
+        df = _db.fetch_df(wh, "quality/duplicate_input.sql", object=object_name, table=obj.staging_table,
+                          fields=rules["fields"], **policy_context(cfg))
+        result = find_duplicates(df, object_name, rules, suffixes)
+        results.append(result)
+        dups = result.duplicates[["record_id", "detail", "related_id"]]
+        outcomes.append(Outcome(cfg.checks[check_id], obj.api_name, _population(df, ("created_at",)), dups,
+                                value=result.per_1000, value_label="duplicates per 1,000 records"))
+    return outcomes, results
+
+
+def _freshness_rows(wh: Warehouse, cfg: QualityConfig, as_of: datetime, run_id: str,
+                    now: datetime | None) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """check_result rows (scope object) and exception rows for source freshness."""
+    import pandas as pd
+
+    check = cfg.checks["source_freshness"]
+    fresh = cfg.section("freshness")
+    clock = fresh.get("clock", "source")
+    if clock not in ("source", "wall"):
+        raise QualityError(f"quality.yaml freshness.clock must be 'source' or 'wall', not {clock!r}")
+    loads = _db.fetch_df(wh, "quality/source_freshness.sql") if wh.table_exists("ops.load_audit") else pd.DataFrame(
+        columns=["object", "last_until", "last_finished_at"])
+    last = {r.object: r for r in loads.itertuples()}
+    ref = as_of if clock == "source" else (now or datetime.now(UTC).replace(tzinfo=None))
+    results, exceptions = [], []
+    for name, obj in object_manifest().items():
+        window = freshness_window_hours(cfg, name)
+        row = last.get(name)
+        stamp = None if row is None else (row.last_until if clock == "source" else row.last_finished_at)
+        if stamp is None or pd.isna(stamp):
+            lag, failed, detail = None, True, "never loaded successfully"
+        else:
+            lag = (ref - pd.Timestamp(stamp).to_pydatetime()).total_seconds() / 3600.0
+            failed = lag > window
+            detail = f"{lag:.1f}h since last successful load > window {window:g}h" if failed else ""
+        results.append(_result_row(run_id, as_of, check, "LoadAudit", "object", name, 1, int(failed),
+                                   lag, f"hours behind ({clock} clock)"))
+        if failed:
+            exceptions.append({"check_id": check.id, "object": "LoadAudit", "record_id": name, "detail": detail,
+                               "related_id": None, "owner_id": None, "manager_id": None, "team": None,
+                               "region": None, "segment": None})
+    n_failed = sum(r["failed"] for r in results)
+    results.insert(0, _result_row(run_id, as_of, check, "LoadAudit", "all", "all", len(results), n_failed,
+                                  None, None))
+    return results, exceptions
+
+
+def _reconciliation_rows(wh: Warehouse, cfg: QualityConfig, as_of: datetime, run_id: str) -> list[dict[str, Any]]:
+    check = cfg.checks["reconciliation_variance"]
+    rec = cfg.section("reconciliation")
+    threshold = float(rec.get("variance_threshold_pct", 2.0))
+    min_amount = float(rec.get("min_closed_won_amount", 1))
+    df = _db.fetch_df(wh, "quality/reconciliation.sql", **policy_context(cfg))
+    rows = []
+    for r in df.itertuples():
+        crm = float(r.crm_amount)
+        if crm < min_amount:
+            continue
+        variance = abs(crm - float(r.booked_amount)) / crm * 100.0
+        rows.append(_result_row(run_id, as_of, check, "FinanceBooking", "period", r.period, 1,
+                                int(variance > threshold), variance, "variance % (CRM closed-won vs bookings)"))
+    failed = sum(r["failed"] for r in rows)
+    rows.insert(0, _result_row(run_id, as_of, check, "FinanceBooking", "all", "all", len(rows), failed, None, None))
+    return rows
+
+
+# --------------------------------------------------------------------------------------------
+# results
+# --------------------------------------------------------------------------------------------
+
+def _result_row(run_id: str, as_of: datetime, check: CheckSpec, obj: str, scope_type: str, scope_value: Any,
+                evaluated: int, failed: int, value: float | None, label: str | None) -> dict[str, Any]:
+    rate = failed / evaluated if evaluated else None
+    passed = rate is None or rate <= check.target + 1e-12
+    return {"run_id": run_id, "as_of": as_of, "check_id": check.id, "object": obj, "scope_type": scope_type,
+            "scope_value": str(scope_value), "evaluated": int(evaluated), "failed": int(failed), "rate": rate,
+            "target": check.target, "severity": check.severity, "passed": bool(passed), "value": value,
+            "value_label": label, "engine": check.engine}
+
+
+def _scope_frame(pop: pd.DataFrame, scope_type: str) -> pd.Series:
+    col = pop[_SCOPE_COL[scope_type]]
+    fill = "unassigned" if scope_type == "owner" else "unknown"
+    return col.astype(object).where(col.notna(), fill).astype(str)
+
+
+def aggregate(outcome: Outcome, run_id: str, as_of: datetime) -> list[dict[str, Any]]:
+    """check_result rows of one outcome: scope all + each configured scope type."""
+    pop = outcome.population
+    failed_mask = pop["record_id"].isin(set(outcome.exceptions["record_id"]))
+    check = outcome.check
+    rows = [_result_row(run_id, as_of, check, outcome.object, "all", "all", len(pop), int(failed_mask.sum()),
+                        outcome.value, outcome.value_label)]
+    for scope_type in check.scopes:
+        keys = _scope_frame(pop, scope_type)
+        grouped = failed_mask.groupby(keys).agg(["size", "sum"])
+        for scope_value, g in grouped.iterrows():
+            value = (g["sum"] * 1000.0 / g["size"]) if outcome.value is not None and g["size"] else None
+            rows.append(_result_row(run_id, as_of, check, outcome.object, scope_type, scope_value, int(g["size"]),
+                                    int(g["sum"]), value, outcome.value_label))
+    return rows
+
+
+def _exception_rows(outcome: Outcome) -> pd.DataFrame:
+    scope = outcome.population[["record_id", *SCOPE_COLUMNS]]
+    exc = outcome.exceptions.merge(scope, on="record_id", how="left")
+    exc["check_id"] = outcome.check.id
+    exc["object"] = outcome.object
+    exc["detail"] = exc["detail"].fillna("").astype(str)
+    return exc
+
+
+def _scorecard(outcomes: list[Outcome], cfg: QualityConfig, run_id: str, as_of: datetime) -> pd.DataFrame:
+    import operator
+
+    import pandas as pd
+
+    sc = cfg.section("scorecard")
+    metrics = sc.get("metrics") or {}
+    scopes = list(sc.get("scopes") or [])
+    ops = {">=": operator.ge, ">": operator.gt, "<=": operator.le, "<": operator.lt}
+    rows = []
+    for metric, spec in metrics.items():
+        members = [o for o in outcomes if o.check.dimension == metric]
+        if not members:
+            continue
+        pop = pd.concat([o.population for o in members], ignore_index=True).drop_duplicates("record_id")
+        failed_ids = set().union(*(set(o.exceptions["record_id"]) for o in members))
+        per_1000 = metric.startswith("duplicates_per_1000")
+        if per_1000:
+            window = int(sc.get("new_lead_window_days", 90))
+            created = pd.to_datetime(pop.get("created_at"), errors="coerce")
+            pop = pop[created >= pd.Timestamp(as_of - timedelta(days=window))]
+        failed = pop["record_id"].isin(failed_ids)
+        groups: list[tuple[str, str, pd.Series]] = [("all", "all", failed)]
+        for scope_type in scopes:
+            keys = _scope_frame(pop, scope_type)
+            for value, sub in failed.groupby(keys):
+                groups.append((scope_type, str(value), sub))
+        for scope_type, scope_value, sub in groups:
+            n, bad = int(len(sub)), int(sub.sum())
+            if per_1000:
+                num, den = float(bad), float(n)
+                value = bad * 1000.0 / n if n else None
+            else:
+                num, den = float(n - bad), float(n)
+                value = (n - bad) / n if n else None
+            met = None if value is None else bool(ops[spec["comparator"]](value, float(spec["target"])))
+            rows.append({"run_id": run_id, "as_of": as_of, "metric": metric, "scope_type": scope_type,
+                         "scope_value": scope_value, "numerator": num, "denominator": den, "value": value,
+                         "target": float(spec["target"]), "comparator": spec["comparator"], "met": met})
+    return pd.DataFrame(rows)
+
+
+# --------------------------------------------------------------------------------------------
+# the run
+# --------------------------------------------------------------------------------------------
+
+def data_docs_dir() -> Path:
+    """Where the static Data Docs site is written: ``<output_dir>/quality/data_docs``."""
+    return paths.output_dir() / "quality" / "data_docs"
+
+
+def ensure_quality_tables(wh: Warehouse) -> None:
+    """Create the staging/ops tables (empty if nothing was loaded) and the quality tables."""
+    ensure_object_tables(wh)
+    wh.run_file("quality/create_tables.sql")
+
+
+def run_quality(
+    wh: Warehouse,
+    *,
+    run_id: str | None = None,
+    as_of: datetime | str | None = None,
+    config_overrides: dict[str, Any] | None = None,
+    build_docs: bool = True,
+    now: datetime | None = None,
+) -> RunSummary:
+    """Run every check in the catalogue and write the quality tables.
+
+    Args:
+        wh: the warehouse (staging loaded).
+        run_id: identifies the run (the Airflow run id in the DAG); re-running it replaces its rows.
+        as_of: override the data's as-of time (default: max ``until`` of loaded batches).
+        config_overrides: deep-merged into quality.yaml (tests, what-if runs).
+        build_docs: render GX Data Docs under :func:`data_docs_dir`.
+        now: wall-clock "now" for ``freshness.clock: wall`` (default: the real clock).
+
+    Returns:
+        The run summary, including the gate verdict (the gate task enforces it).
+    """
+    import pandas as pd
+
+    from salesops.quality.gate import evaluate_gate
+
+    t0 = time.monotonic()
+    cfg = load_config(config_overrides)
+    ensure_quality_tables(wh)
+    as_of_ts = resolve_as_of(wh, as_of)
+    run_id = run_id or f"manual__{datetime.now(UTC).strftime('%Y%m%dT%H%M%S%f')}"
+    started = datetime.now(UTC).replace(tzinfo=None)
+    wh.run_file("quality/clear_run.sql", {"run_id": run_id})
+    wh.execute("insert into quality.run (run_id, as_of, started_at, status) values (:r, :a, :s, 'running')",
+               {"r": run_id, "a": as_of_ts, "s": started})
+    timings: dict[str, float] = {}
+
+    t = time.monotonic()
+    gx_outcomes, gx_info = _gx_outcomes(wh, cfg, as_of_ts, run_id, data_docs_dir() if build_docs else None)
+    timings["gx"] = time.monotonic() - t
+    t = time.monotonic()
+    sql_outcomes = _sql_outcomes(wh, cfg, as_of_ts)
+    timings["sql"] = time.monotonic() - t
+    t = time.monotonic()
+    dup_outcomes, dup_results = _duplicate_outcomes(wh, cfg, run_id)
+    timings["duplicates"] = time.monotonic() - t
+    outcomes = gx_outcomes + sql_outcomes + dup_outcomes
+
+    result_rows: list[dict[str, Any]] = []
+    for o in outcomes:
+        result_rows.extend(aggregate(o, run_id, as_of_ts))
+    extra_exceptions: list[dict[str, Any]] = []
+    if "source_freshness" in cfg.checks:
+        rows, exc = _freshness_rows(wh, cfg, as_of_ts, run_id, now)
+        result_rows.extend(rows)
+        extra_exceptions.extend(exc)
+    if "reconciliation_variance" in cfg.checks:
+        result_rows.extend(_reconciliation_rows(wh, cfg, as_of_ts, run_id))
+
+    exc_frames = [_exception_rows(o) for o in outcomes if o.check.queue and len(o.exceptions)]
+    if extra_exceptions:
+        exc_frames.append(pd.DataFrame(extra_exceptions))
+    cols = ["check_id", "object", "record_id", "detail", "related_id", *SCOPE_COLUMNS]
+    exceptions = pd.concat(exc_frames, ignore_index=True)[cols] if exc_frames else pd.DataFrame(columns=cols)
+    exceptions = exceptions.drop_duplicates(["check_id", "object", "record_id", "detail"])
+    exceptions["severity"] = exceptions["check_id"].map({c.id: c.severity for c in cfg.checks.values()})
+    exceptions["run_id"] = run_id
+    exceptions["as_of"] = as_of_ts
+    for c in ["related_id", *SCOPE_COLUMNS]:
+        exceptions[c] = exceptions[c].astype(object).where(exceptions[c].notna(), None)
+
+    t = time.monotonic()
+    results = pd.DataFrame(result_rows)
+    _db.write_df(wh, "quality.check_result", results)
+    _db.write_df(wh, "quality.run_exception", exceptions)
+    checks_run = sorted(set(results["check_id"])) if len(results) else []
+    if checks_run:
+        wh.run_file("quality/upsert_exceptions.sql", {"run_id": run_id, "as_of": as_of_ts},
+                    checks_run=", ".join(sql_literal(c) for c in checks_run))
+    _db.write_df(wh, "quality.scorecard", _scorecard(outcomes, cfg, run_id, as_of_ts))
+    clusters = [r.clusters.assign(run_id=run_id, object=get_object(r.object).api_name) for r in dup_results
+                if len(r.clusters)]
+    if clusters:
+        _db.write_df(wh, "quality.duplicate_cluster", pd.concat(clusters, ignore_index=True))
+    timings["write"] = time.monotonic() - t
+
+    gate = evaluate_gate(wh, run_id)
+    docs = gx_info.get("data_docs_index")
+    wh.execute(
+        "update quality.run set finished_at = :f, status = 'checked', gate_passed = :g, blockers_failed = :b, "
+        "warns_failed = :w, gate_message = :m, checks_run = :c, data_docs_path = :d where run_id = :r",
+        {"f": datetime.now(UTC).replace(tzinfo=None), "g": gate.passed, "b": len(gate.blockers),
+         "w": len(gate.warns), "m": gate.message, "c": ",".join(checks_run),
+         "d": str(docs) if docs else None, "r": run_id},
+    )
+    timings["total"] = time.monotonic() - t0
+    open_count = wh.scalar("select count(*) from quality.exception_queue where status = 'open'")
+    log.info("quality run %s as of %s: %s; %d open exceptions", run_id, as_of_ts, gate.message, open_count)
+    return RunSummary(run_id=run_id, as_of=as_of_ts.isoformat(), gate_passed=gate.passed, gate_message=gate.message,
+                      blockers_failed=gate.blockers, warns_failed=gate.warns, exceptions_open=int(open_count),
+                      data_docs_index=str(docs) if docs else None, timings=timings)
