@@ -1,0 +1,140 @@
+"""
+### crm_bulk_update
+
+Controlled bulk update of CRM records: **plan -> human approval -> safe write-back -> change log -> undo**.
+
+1. **build_plan** runs the plan type's SQL (`include/sql/bulk_update/plan_<type>.sql`) on the
+   staging tables and stores an immutable, hashed plan in `ops.bulk_update_plan` /
+   `ops.bulk_update_plan_row`, with `plan.html`, `plan_rows.csv`, `plan_rows.xlsx` under
+   `out/bulk_updates/<plan_id>/`. Hard stops before anyone is asked: an empty plan skips the run;
+   too many records (`max_records`, `max_share` of the object), a field outside the type's list or
+   an empty value the field's policy forbids fail it (`include/config/bulk_updates.yaml`).
+   Sensitive fields escalate to the stricter approver group.
+2. **Approval** (param `approval_channel`):
+   - `ui` (default): **ask_approval** waits in *Required actions* of the Airflow UI for the plan's
+     approver group; the body shows counts by field/owner/region, sample rows, the plan hash and
+     where the full file is. Default is Reject; unanswered until the plan expires = expired.
+   - `signed`: **wait_for_signed_approval** accepts a record written by
+     `python -m salesops.bulk_update approve --plan-id ... --hash ... --approver ...` (HMAC-signed
+     with `SALESOPS_APPROVAL_SIGNING_KEY` / connection `salesops_approval_signing`).
+   - `demo`: **demo_auto_approve** approves as the demo identity named by the environment switch
+     `SALESOPS_DEMO_AUTO_APPROVE=demo-<name>` (fails without it; recorded as such).
+   - `build_only`: stop after the plan is built (unattended demo); approve later.
+   Every decision (who, when, decision, comment, channel) is stored in `ops.bulk_update_approval`.
+   The approver may not be the requester.
+3. **check_approval** re-verifies the approval names this plan id and hash; **apply_plan** re-reads
+   every target (drift check: changed records are skipped and reported), writes in batches with
+   retries, logs every change in `ops.bulk_update_change_log` (idempotent: a re-run writes only
+   what is not applied yet), stamps `Last_Bulk_Update_Plan__c`, re-reads to verify and writes
+   `change_log.csv`. It fails at the end if any record failed.
+
+**Params**: `plan_type`, `requester` (default: the triggering user), `reason`, `approval_channel`,
+`plan_id` (approve/apply a plan built earlier instead of building one), `undo_of_plan_id` (build the
+undo plan of an applied plan - it goes through the same approval), `source`, `source_conn_id`.
+
+**Connections**: `salesops_warehouse` (optional), the CRM's connection for API sources,
+`salesops_approval_signing` (password = HMAC key; only for `signed`).
+"""
+
+from __future__ import annotations
+
+import os
+from datetime import timedelta
+
+import pendulum
+from airflow.providers.standard.operators.empty import EmptyOperator
+from airflow.sdk import Param, TriggerRule, dag, get_current_context, task
+
+from salesops.bulk_update.operators import ApplyPlanOperator, PlanApprovalOperator, SignedApprovalSensor
+
+_WAREHOUSE_CONN_ID = os.getenv("SALESOPS_WAREHOUSE_CONN_ID", "salesops_warehouse")
+_DEFAULT_SOURCE = os.getenv("SALESOPS_SOURCE", "demo")
+_OWNER = "revops-data"
+# Kept in step with bulk_updates.yaml (the build task validates against the file; no I/O at parse time).
+_PLAN_TYPES = ["fix_forecast_category", "close_stale_opportunities", "move_past_close_dates", "reassign_leads"]
+_PLAN = "{{ ti.xcom_pull(task_ids='build_plan')['plan_id'] }}"
+
+
+@dag(
+    schedule=None,
+    start_date=pendulum.datetime(2026, 1, 1, tz="UTC"),
+    catchup=False,
+    max_active_runs=1,  # never two writers against the CRM
+    doc_md=__doc__,
+    tags=["salesops", "bulk-update", "approval"],
+    default_args={"owner": _OWNER, "retries": 0, "retry_delay": timedelta(minutes=2)},
+    params={
+        "plan_type": Param(_PLAN_TYPES[0], enum=_PLAN_TYPES, description="Which plan to build."),
+        "requester": Param("", type="string", description="Who asks for the change (default: the triggering user)."),
+        "reason": Param("", type="string", description="Why; shown to the approver and stored with the plan."),
+        "approval_channel": Param(os.getenv("SALESOPS_BULK_UPDATE_APPROVAL", "ui"), enum=["ui", "signed", "demo", "build_only"],
+                                  description="ui: Required actions in this UI; signed: CLI record; demo: demo switch; build_only: stop after the plan."),
+        "plan_id": Param("", type="string", description="Use this stored plan instead of building a new one."),
+        "undo_of_plan_id": Param("", type="string", description="Build the undo plan of this applied plan."),
+        "source": Param(_DEFAULT_SOURCE, enum=["demo", "salesforce", "hubspot"], description="The CRM to write to."),
+        "source_conn_id": Param("", type="string", description="Connection id for API sources (default per connector)."),
+    },
+)
+def crm_bulk_update():
+    @task(retries=1)
+    def build_plan(params: dict | None = None) -> dict:
+        from airflow.exceptions import AirflowFailException, AirflowSkipException
+
+        from salesops.bulk_update import tasks
+        from salesops.bulk_update.plan import EmptyPlan, PlanError
+
+        ctx = get_current_context()
+        params = params or {}
+        requester = tasks.resolve_requester(params, getattr(ctx["dag_run"], "triggering_user_name", None), _OWNER)
+        try:
+            return tasks.build(params, warehouse_conn_id=_WAREHOUSE_CONN_ID, dag_id=ctx["dag"].dag_id,
+                               run_id=ctx["run_id"], requester=requester)
+        except EmptyPlan as exc:
+            raise AirflowSkipException(str(exc)) from exc
+        except PlanError as exc:  # guards and bad input: retrying cannot help
+            raise AirflowFailException(str(exc)) from exc
+
+    @task.branch
+    def route_approval(built: dict, params: dict | None = None) -> str | None:
+        from salesops.bulk_update import tasks
+
+        return tasks.route(built, (params or {}).get("approval_channel") or "ui")
+
+    @task
+    def demo_auto_approve(built: dict) -> str:
+        from salesops.bulk_update import tasks
+
+        return tasks.demo_approve(built["plan_id"], warehouse_conn_id=_WAREHOUSE_CONN_ID, run_id=get_current_context()["run_id"])
+
+    # Runs after whichever approval path ran; skipped when none did (reject, expiry, build_only).
+    # It takes the plan id from XCom rather than as an argument, so build_plan is not an upstream
+    # that would satisfy "min one success" on its own.
+    @task(trigger_rule=TriggerRule.NONE_FAILED_MIN_ONE_SUCCESS)
+    def check_approval() -> dict:
+        from salesops.bulk_update import tasks
+
+        built = get_current_context()["ti"].xcom_pull(task_ids="build_plan")
+        return tasks.check_approval(built["plan_id"], warehouse_conn_id=_WAREHOUSE_CONN_ID)
+
+    built = build_plan()
+    branch = route_approval(built)
+    ask = PlanApprovalOperator(task_id="ask_approval", plan_task_id="build_plan", warehouse_conn_id=_WAREHOUSE_CONN_ID)
+    signed = SignedApprovalSensor(
+        task_id="wait_for_signed_approval", plan_task_id="build_plan", warehouse_conn_id=_WAREHOUSE_CONN_ID,
+        mode="reschedule", poke_interval=60, timeout=timedelta(days=3).total_seconds(),
+    )
+    demo = demo_auto_approve(built)
+    already = EmptyOperator(task_id="already_approved")
+    checked = check_approval()
+    apply = ApplyPlanOperator(
+        task_id="apply_plan",
+        plan_id=_PLAN,
+        source_kind="{{ params.source }}",
+        source_kwargs={"conn_id": "{{ params.source_conn_id }}"},
+        warehouse_conn_id=_WAREHOUSE_CONN_ID,
+        retries=1,  # safe: the change log makes apply idempotent
+    )
+    branch >> [ask, signed, demo, already] >> checked >> apply
+
+
+crm_bulk_update()

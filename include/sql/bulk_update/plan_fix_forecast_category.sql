@@ -1,0 +1,63 @@
+{#- Plan: ForecastCategoryName -> the stage's policy default (first entry of forecast_categories in
+    stages.yaml) wherever the current value (or its absence) is not allowed for the stage.
+    Stages that are not in the policy are left to the quality checks.
+    Output grain: one row per (record, field); role 'guard' rows are re-checked, never written. -#}
+{% import 'bulk_update/_macros.sql' as bu %}
+with opportunity as (
+    select * from staging.stg_crm__opportunity
+),
+
+users as (
+    select * from staging.stg_crm__user
+),
+
+stage_default as (
+    select * from {{ bu.values_table('stage_default', ['stage_name', 'category'], n_stages) }}
+),
+
+stage_allowed as (
+    select * from {{ bu.values_table('stage_allowed', ['stage_name', 'category'], n_allowed) }}
+),
+
+targets as (
+    select
+        o.id,
+        o.name,
+        o.owner_id,
+        o.stage_name,
+        o.forecast_category,
+        d.category as policy_category,
+        u.region
+    from opportunity as o
+    inner join stage_default as d on d.stage_name = o.stage_name
+    left join users as u on u.id = o.owner_id
+    where not exists (
+        select 1
+        from stage_allowed as a
+        where a.stage_name = o.stage_name and a.category = o.forecast_category
+    )
+)
+
+select
+    id as record_id,
+    'ForecastCategoryName' as field,
+    'change' as role,
+    forecast_category as before_value,
+    policy_category as after_value,
+    name as record_name,
+    owner_id,
+    region
+from targets
+
+union all
+
+select
+    id as record_id,
+    'StageName' as field,
+    'guard' as role,
+    stage_name as before_value,
+    stage_name as after_value,
+    name as record_name,
+    owner_id,
+    region
+from targets

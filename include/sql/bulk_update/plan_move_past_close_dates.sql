@@ -1,0 +1,35 @@
+{#- Plan: open opportunities whose CloseDate is before :past_due_before (as-of date - grace) get
+    :new_close_date (end of the fiscal quarter per calendar.yaml, computed by the caller).
+    With exclude_stale, deals stale beyond :stale_cutoff_date are left to close_stale_opportunities.
+    StageName is a guard: a deal that moved stage (or closed) since the plan was built is skipped. -#}
+with opportunity as (
+    select * from staging.stg_crm__opportunity
+),
+
+users as (
+    select * from staging.stg_crm__user
+),
+
+past_due as (
+    select
+        o.id,
+        o.name,
+        o.owner_id,
+        o.stage_name,
+        cast(o.close_date as varchar) as close_date,
+        u.region
+    from opportunity as o
+    left join users as u on u.id = o.owner_id
+    where not coalesce(o.is_closed, false)
+        and o.close_date < cast(:past_due_before as date)
+{%- if exclude_stale %}
+        and coalesce(o.last_activity_date, cast(o.created_at as date)) >= cast(:stale_cutoff_date as date)
+{%- endif %}
+)
+
+select id as record_id, 'CloseDate' as field, 'change' as role, close_date as before_value,
+    cast(:new_close_date as varchar) as after_value, name as record_name, owner_id, region
+from past_due
+union all
+select id, 'StageName', 'guard', stage_name, stage_name, name, owner_id, region
+from past_due

@@ -1,0 +1,108 @@
+{#- Plan: open, unconverted leads that are unassigned (no owner) or, with include_misrouted, owned by
+    someone who is not an active member of the team the territory rules name -> an active member of
+    that team. Segment from NumberOfEmployees, region from Country, team from the first matching
+    routing rule (territories.yaml). The member is picked round-robin: the n-th such lead of a team
+    (by lead id) goes to member n mod team size (members ordered by user id) - deterministic, so a
+    rebuilt plan proposes the same owners. Leads the rules cannot place (unknown country, no
+    employee count, team without active members) are not in the plan; the quality checks report them.
+    Country and NumberOfEmployees are guards: a lead whose routing inputs changed is skipped. -#}
+{% import 'bulk_update/_macros.sql' as bu %}
+with lead as (
+    select * from staging.stg_crm__lead
+),
+
+users as (
+    select * from staging.stg_crm__user
+),
+
+country_region as (
+    select * from {{ bu.values_table('country_region', ['country', 'region'], n_countries) }}
+),
+
+segment_floor as (
+    select * from {{ bu.values_table('segment_floor', ['segment', 'min_employees'], n_segments) }}
+),
+
+routing_rule as (
+    select * from {{ bu.values_table('routing_rule', ['rule_order', 'segment', 'region', 'team'], n_rules) }}
+),
+
+open_status as (
+    select * from {{ bu.values_table('open_status', ['status'], n_statuses) }}
+),
+
+lead_segment as (
+    select
+        l.id,
+        s.segment,
+        row_number() over (partition by l.id order by s.min_employees desc) as rn
+    from lead as l
+    inner join segment_floor as s on s.min_employees <= l.number_of_employees
+),
+
+lead_team as (
+    select
+        l.id,
+        l.first_name,
+        l.last_name,
+        l.company,
+        l.owner_id,
+        l.country,
+        cast(l.number_of_employees as varchar) as number_of_employees,
+        cr.region,
+        r.team,
+        row_number() over (partition by l.id order by r.rule_order) as rn
+    from lead as l
+    inner join open_status as os on os.status = l.status
+    inner join lead_segment as ls on ls.id = l.id and ls.rn = 1
+    inner join country_region as cr on cr.country = l.country
+    inner join routing_rule as r on r.segment = ls.segment and r.region = cr.region
+    where not coalesce(l.is_converted, false)
+),
+
+team_member as (
+    select
+        id as user_id,
+        team,
+        row_number() over (partition by team order by id) - 1 as member_index,
+        count(*) over (partition by team) as team_size
+    from users
+    where coalesce(is_active, false) and team is not null
+),
+
+candidate as (
+    select
+        t.*,
+        row_number() over (partition by t.team order by t.id) - 1 as team_position
+    from lead_team as t
+    left join users as cur on cur.id = t.owner_id
+    where t.rn = 1
+        and exists (select 1 from team_member as m where m.team = t.team)
+        and (
+            t.owner_id is null
+{%- if include_misrouted %}
+            or cur.id is null
+            or not coalesce(cur.is_active, false)
+            or coalesce(cur.team, '') <> t.team
+{%- endif %}
+        )
+),
+
+assignment as (
+    select
+        c.*,
+        m.user_id as new_owner_id
+    from candidate as c
+    inner join team_member as m
+        on m.team = c.team and m.member_index = mod(c.team_position, m.team_size)
+)
+
+select id as record_id, 'OwnerId' as field, 'change' as role, owner_id as before_value,
+    new_owner_id as after_value, company as record_name, new_owner_id as owner_id, region
+from assignment
+union all
+select id, 'Country', 'guard', country, country, company, new_owner_id, region
+from assignment
+union all
+select id, 'NumberOfEmployees', 'guard', number_of_employees, number_of_employees, company, new_owner_id, region
+from assignment

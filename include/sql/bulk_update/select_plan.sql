@@ -1,0 +1,1 @@
+select * from ops.bulk_update_plan where plan_id = :plan_id

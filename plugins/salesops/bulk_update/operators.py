@@ -1,0 +1,225 @@
+"""Airflow operators for approval-gated bulk updates.
+
+- :class:`PlanApprovalOperator` - the approval screen (HITL ApprovalOperator) with the plan summary;
+  stores who decided what and when with the plan; default Reject; expiry applies nothing.
+- :class:`SignedApprovalSensor` - waits for a signed approval record written outside the UI
+  (``python -m salesops.bulk_update approve ...``) naming this plan id and hash.
+- :class:`ApplyPlanOperator` - the narrow write operator: validates its inputs when built,
+  creates the warehouse and CRM clients in ``execute()``.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import TYPE_CHECKING, Any
+
+from airflow.providers.standard.operators.hitl import ApprovalOperator
+from airflow.sdk import BaseOperator, BaseSensorOperator, Param
+
+from salesops.bulk_update.settings import MAX_BATCH_SIZE
+
+if TYPE_CHECKING:
+    from airflow.sdk import Context
+
+WAREHOUSE_CONN_ID = "salesops_warehouse"
+
+
+def _warehouse(conn_id: str):
+    from salesops.warehouse.hook import WarehouseHook
+
+    return WarehouseHook(conn_id).warehouse
+
+
+def _plan_id_from(context: Context, plan_task_id: str) -> str:
+    built = context["ti"].xcom_pull(task_ids=plan_task_id)
+    if not built or not built.get("plan_id"):
+        raise ValueError(f"task {plan_task_id} returned no plan id")
+    return built["plan_id"]
+
+
+class PlanApprovalOperator(ApprovalOperator):
+    """Ask the plan's approver group to approve or reject a stored plan in the Airflow UI.
+
+    Subject, body (the plan summary: counts by field/owner/region, sample rows, hash, where the
+    full file is), assigned users (the plan's approver group) and the response timeout (until the
+    plan expires) are filled in from the stored plan when the task runs. The decision is stored in
+    ops.bulk_update_approval. A reject, an expiry (timeout resolves to the default Reject with no
+    responder) or a refused response (approver is the requester / not in the group) never lets
+    downstream tasks run; a refused response fails the task so the run shows it.
+
+    Args:
+        plan_task_id: task whose return value has the ``plan_id``.
+        warehouse_conn_id: Airflow connection of the warehouse.
+    """
+
+    def __init__(self, *, plan_task_id: str = "build_plan", warehouse_conn_id: str = WAREHOUSE_CONN_ID, **kwargs: Any) -> None:
+        if not plan_task_id:
+            raise ValueError("plan_task_id is required")
+        kwargs.setdefault("subject", "Bulk-update plan approval")
+        kwargs.setdefault("defaults", ApprovalOperator.REJECT)  # no answer = reject, never approve
+        kwargs.setdefault("params", {"comment": Param("", type="string", description="Why you approve or reject (stored with the plan).")})
+        super().__init__(**kwargs)
+        if self.defaults != [ApprovalOperator.REJECT]:
+            raise ValueError("a bulk-update approval must default to Reject")
+        self.plan_task_id = plan_task_id
+        self.warehouse_conn_id = warehouse_conn_id
+
+    def execute(self, context: Context) -> Any:
+        from airflow.exceptions import AirflowSkipException
+
+        from salesops.bulk_update import approval, render
+        from salesops.bulk_update.plan import load_plan
+        from salesops.bulk_update.settings import load_settings
+        from salesops.bulk_update.store import utcnow
+
+        wh = _warehouse(self.warehouse_conn_id)
+        settings = load_settings()
+        plan = load_plan(wh, _plan_id_from(context, self.plan_task_id))
+        if approval.expire_if_due(wh, plan):
+            raise AirflowSkipException(f"plan {plan.plan_id} expired at {plan.expires_at}; nothing will be applied")
+        if plan.status != "built":
+            raise AirflowSkipException(f"plan {plan.plan_id} is {plan.status}; it is not waiting for a decision")
+        group = settings.group(plan.approver_group)
+        self.subject = render.approval_subject(plan)
+        self.body = render.approval_body(plan)
+        self.assigned_users = group.hitl_users() or None
+        remaining = plan.expires_at - utcnow()
+        self.response_timeout = max(remaining, timedelta(seconds=1))
+        self.log.info("Approval requested from group %s %s until %s UTC:\n%s", group.name, list(group.users), plan.expires_at, self.body)
+        return super().execute(context)
+
+    def execute_complete(self, context: Context, event: dict[str, Any]) -> Any:
+        from airflow.exceptions import AirflowFailException
+
+        from salesops.bulk_update import approval
+        from salesops.bulk_update.plan import load_plan
+        from salesops.bulk_update.settings import load_settings
+
+        wh = _warehouse(self.warehouse_conn_id)
+        plan = load_plan(wh, _plan_id_from(context, self.plan_task_id))
+        if "error" in event:  # timeout without defaults (cannot happen with defaults=Reject, kept for safety)
+            approval.record_decision(wh, plan, approval.Decision("expired", None, approval.store.utcnow(), None, "timeout", event.get("error", "")), run_id=context["run_id"])
+            return super().execute_complete(context, event)
+        decision = approval.decision_from_hitl(plan, event, load_settings())
+        approval.record_decision(wh, plan, decision, run_id=context["run_id"])
+        if decision.decision == "refused":
+            raise AirflowFailException(f"approval refused: {decision.note}")
+        if decision.decision != "approve":
+            # Whatever was clicked, only a valid approval may let the write run.
+            event = {**event, "chosen_options": [ApprovalOperator.REJECT]}
+        return super().execute_complete(context, event)
+
+
+class SignedApprovalSensor(BaseSensorOperator):
+    """Wait for a signed approval record (CLI/REST) that names this plan id and hash.
+
+    Each poke: an expired plan is marked expired and the task skipped (nothing applied); a valid
+    signed approval is recorded as a ``sensor`` approval and the sensor succeeds; a valid signed
+    rejection is recorded and the task skipped. Records with a bad signature, another hash or an
+    approver who may not approve are ignored (and logged).
+
+    Args:
+        plan_task_id: task whose return value has the ``plan_id``.
+        warehouse_conn_id: Airflow connection of the warehouse.
+        signing_conn_id: connection whose password is the HMAC key (the environment variable
+            ``SALESOPS_APPROVAL_SIGNING_KEY`` wins when set).
+    """
+
+    def __init__(
+        self,
+        *,
+        plan_task_id: str = "build_plan",
+        warehouse_conn_id: str = WAREHOUSE_CONN_ID,
+        signing_conn_id: str = "salesops_approval_signing",
+        **kwargs: Any,
+    ) -> None:
+        if not plan_task_id:
+            raise ValueError("plan_task_id is required")
+        super().__init__(**kwargs)
+        self.plan_task_id = plan_task_id
+        self.warehouse_conn_id = warehouse_conn_id
+        self.signing_conn_id = signing_conn_id
+
+    def poke(self, context: Context) -> bool:
+        from airflow.exceptions import AirflowFailException, AirflowSkipException
+
+        from salesops.bulk_update import approval
+        from salesops.bulk_update.plan import load_plan
+        from salesops.bulk_update.settings import load_settings
+
+        wh = _warehouse(self.warehouse_conn_id)
+        plan = load_plan(wh, _plan_id_from(context, self.plan_task_id))
+        if approval.expire_if_due(wh, plan):
+            raise AirflowSkipException(f"plan {plan.plan_id} expired at {plan.expires_at}; nothing will be applied")
+        if plan.status == "approved":
+            return True
+        if plan.status != "built":
+            raise AirflowSkipException(f"plan {plan.plan_id} is {plan.status}")
+        key = approval.signing_key(self.signing_conn_id)
+        if not key:
+            raise AirflowFailException(
+                f"no signing key: set {approval.SIGNING_KEY_ENV} or the password of connection {self.signing_conn_id}"
+            )
+        decision = approval.find_signed_decision(wh, plan, key, load_settings())
+        if decision is None:
+            self.log.info("plan %s (hash %s): no valid signed decision yet", plan.plan_id, plan.content_hash)
+            return False
+        approval.record_decision(wh, plan, decision, run_id=context["run_id"])
+        if decision.decision != "approve":
+            raise AirflowSkipException(f"plan {plan.plan_id} rejected by {decision.approver}")
+        return True
+
+
+class ApplyPlanOperator(BaseOperator):
+    """Write an approved plan to the CRM (drift check, batches, retries, change log, validation).
+
+    Args:
+        plan_id: the plan (templated, usually pulled from the build task's XCom).
+        source_kind: ``salesops.sources.registry`` kind of the CRM (templated).
+        source_kwargs: the kind's arguments (templated).
+        warehouse_conn_id: Airflow connection of the warehouse.
+        batch_size: records per write call; None = the plan type's configured size (1..200).
+    """
+
+    template_fields = ("plan_id", "source_kind", "source_kwargs")
+
+    def __init__(
+        self,
+        *,
+        plan_id: str,
+        source_kind: str,
+        source_kwargs: dict[str, Any] | None = None,
+        warehouse_conn_id: str = WAREHOUSE_CONN_ID,
+        batch_size: int | None = None,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(**kwargs)
+        if not isinstance(plan_id, str) or not plan_id.strip():
+            raise ValueError("plan_id must be a non-empty string (or template)")
+        if not isinstance(source_kind, str) or not source_kind.strip():
+            raise ValueError("source_kind must be a non-empty string (or template)")
+        if source_kwargs is not None and not isinstance(source_kwargs, dict | str):
+            raise ValueError("source_kwargs must be a dict")
+        if batch_size is not None and (not isinstance(batch_size, int) or not 1 <= batch_size <= MAX_BATCH_SIZE):
+            raise ValueError(f"batch_size must be an int in 1..{MAX_BATCH_SIZE} (Salesforce composite limit), got {batch_size!r}")
+        self.plan_id = plan_id
+        self.source_kind = source_kind
+        self.source_kwargs = source_kwargs or {}
+        self.warehouse_conn_id = warehouse_conn_id
+        self.batch_size = batch_size
+
+    def execute(self, context: Context) -> dict[str, Any]:
+        from airflow.exceptions import AirflowException
+
+        from salesops.bulk_update.apply import ApplyFailed, apply_plan
+        from salesops.sources.registry import get_source
+
+        wh = _warehouse(self.warehouse_conn_id)
+        kwargs = {k: v for k, v in dict(self.source_kwargs).items() if v not in (None, "")}
+        source = get_source(self.source_kind, **kwargs)
+        try:
+            report = apply_plan(wh, source, self.plan_id, run_id=context["run_id"], batch_size=self.batch_size)
+        except ApplyFailed as exc:
+            context["ti"].xcom_push(key="apply_report", value=exc.report.to_dict())
+            raise AirflowException(str(exc)) from exc
+        return report.to_dict()

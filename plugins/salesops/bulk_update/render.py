@@ -1,0 +1,102 @@
+"""Rendered plan summaries: Markdown for the approval screen, HTML, CSV and XLSX of all rows."""
+
+from __future__ import annotations
+
+import csv
+import json
+from dataclasses import asdict
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import jinja2
+
+from salesops import paths
+from salesops.bulk_update.plan import Plan, summarize
+from salesops.bulk_update.settings import BulkUpdateSettings
+
+ROW_COLUMNS = ["change_id", "record_id", "record_name", "field", "role", "before_value", "after_value", "owner_id", "region", "undo_of_change_id"]
+
+
+def plan_dir(plan_id: str) -> Path:
+    """output_dir()/bulk_updates/<plan_id>/ (not created here)."""
+    return paths.output_dir() / "bulk_updates" / plan_id
+
+
+def _cell(value: Any) -> str:
+    """A Markdown table cell: null shown as such, pipes and line breaks neutralised."""
+    if value is None:
+        return "(null)"
+    if value == "":
+        return "(blank)"
+    return str(value).replace("|", "\\|").replace("\r", " ").replace("\n", " ")
+
+
+@lru_cache(maxsize=1)
+def _env() -> jinja2.Environment:
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(str(paths.TEMPLATES_DIR)),
+        autoescape=True,  # record names and values come from the CRM
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=False,
+    )
+    env.filters["cell"] = _cell
+    return env
+
+
+def approval_body(plan: Plan) -> str:
+    """The Markdown the approver reads in the Airflow UI's required actions."""
+    return _env().get_template("bulk_update/approval_body.md.j2").render(s=summarize(plan))
+
+
+def approval_subject(plan: Plan) -> str:
+    return (
+        f"Approve bulk update {plan.plan_id}: {plan.plan_type}, {len(plan.changes)} changes on "
+        f"{plan.record_count} {plan.api_name} records (hash {plan.content_hash[:12]})"
+    )
+
+
+def write_plan_artifacts(plan: Plan, settings: BulkUpdateSettings | None = None) -> dict[str, str]:
+    """Write plan.html, plan_rows.csv, plan_rows.xlsx, summary.md and plan.json; returns their paths."""
+    from openpyxl import Workbook
+
+    out = plan_dir(plan.plan_id)
+    out.mkdir(parents=True, exist_ok=True)
+    summary = summarize(plan)
+    rows = [asdict(r) for r in plan.rows]
+    files = {}
+
+    html = _env().get_template("bulk_update/plan_summary.html.j2").render(s=summary, rows=rows)
+    (out / "plan.html").write_text(html, encoding="utf-8")
+    files["html"] = str(out / "plan.html")
+
+    (out / "summary.md").write_text(approval_body(plan), encoding="utf-8")
+    files["markdown"] = str(out / "summary.md")
+
+    with (out / "plan_rows.csv").open("w", newline="", encoding="utf-8") as fh:
+        w = csv.DictWriter(fh, fieldnames=ROW_COLUMNS, extrasaction="ignore")
+        w.writeheader()
+        w.writerows(rows)
+    files["csv"] = str(out / "plan_rows.csv")
+
+    wb = Workbook()
+    ws = wb.active
+    ws.title = "summary"
+    for key in ("plan_id", "plan_type", "api_name", "requester", "reason", "created_at", "as_of", "expires_at",
+                "content_hash", "record_count", "change_count", "object_row_count", "approver_group", "sensitive", "undo_of_plan_id"):
+        ws.append([key, "" if summary[key] is None else str(summary[key])])
+    ws.append([])
+    ws.append(["field", "before", "after", "records"])
+    for t in summary["transitions"]:
+        ws.append([t["field"], t["before"], t["after"], t["records"]])
+    rs = wb.create_sheet("rows")
+    rs.append(ROW_COLUMNS)
+    for r in rows:
+        rs.append([r.get(c) for c in ROW_COLUMNS])
+    rs.freeze_panes = "A2"
+    wb.save(out / "plan_rows.xlsx")
+    files["xlsx"] = str(out / "plan_rows.xlsx")
+
+    (out / "plan.json").write_text(json.dumps(summary, indent=2, default=str), encoding="utf-8")
+    files["json"] = str(out / "plan.json")
+    return files
