@@ -1,0 +1,311 @@
+"""The demo CRM: a seeded synthetic B2B SaaS org behind the same interface as Salesforce.
+
+Usage::
+
+    crm = DemoCrm.seed("small", seed=42)          # or DemoCrm() for the existing file
+    until = crm.server_time()
+    for page in crm.read_changes("Opportunity", ["Id", "StageName"], "SystemModstamp", None, until):
+        ...                                          # pyarrow.Table, every column a string
+    crm.advance(7)                                   # a week of realistic activity
+    crm.ground_truth()                               # which record has which defect, exactly
+
+One DuckDB file holds one table per object (API field names as columns, typed), plus ``meta``
+(clock, seed, size), ``deleted_records``, ``change_log``, ``ground_truth``, ``dup_pairs``,
+``malformed_values`` and ``schema_drift``. Every public call opens its own short connection, so
+several Airflow task processes can take turns on the file.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator, Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+
+from salesops.sources.base import DeletedRecord, Record, SourceError, UpdateResult
+from salesops.sources.demo import store
+from salesops.sources.demo.calendar import parse_start
+from salesops.sources.demo.generate import default_path, demo_config, generate, resolve_size
+from salesops.sources.demo.rules import rebuild_ground_truth
+from salesops.sources.demo.store import connect, q, spec, text_expr, to_naive_utc
+
+__all__ = ["DemoCrm"]
+
+
+class DemoCrm:
+    """The demo source system (implements :class:`salesops.sources.base.CrmSource`)."""
+
+    name = "demo"
+
+    def __init__(self, path: Path | str | None = None):
+        self.path = Path(path) if path is not None else default_path()
+        self._transient_ids: dict[str, int] = {}
+        self._permanent_ids: set[str] = set()
+
+    # ------------------------------------------------------------------ lifecycle
+    @classmethod
+    def seed(
+        cls,
+        size: str | int = "small",
+        seed: int = 42,
+        path: Path | str | None = None,
+        start: datetime | str | None = None,
+    ) -> DemoCrm:
+        """Generate a fresh demo org (overwrites any existing file) and return it.
+
+        Args:
+            size: 'small' (~3,000 opportunities), 'medium' (~50,000), 'large' (1,000,000) or a
+                number of opportunities.
+            seed: random seed; the same seed and size give identical data.
+            path: DuckDB file; default ``data_dir()/demo_crm.duckdb``.
+            start: demo clock after seeding (UTC); default ``start`` in include/config/demo.yaml.
+        """
+        crm = cls(path)
+        n_opp = resolve_size(size)
+        if start is None:
+            start_ts = parse_start(str(demo_config()["start"]))
+        elif isinstance(start, str):
+            start_ts = parse_start(start)
+        else:
+            start_ts = to_naive_utc(start)
+        tables = generate(n_opp, int(seed), start_ts)
+        crm.path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = crm.path.with_name(crm.path.name + ".tmp")
+        for p in (tmp, Path(str(tmp) + ".wal")):
+            p.unlink(missing_ok=True)
+        with connect(tmp) as con:
+            for ddl in store.META_DDL:
+                con.execute(ddl)
+            for api_name, obj in store.objects_by_api().items():
+                con.execute(store.create_object_table_sql(obj))
+                df = tables.frames.get(api_name)
+                if df is not None and len(df):
+                    con.register("_frame", df)
+                    con.execute(f"INSERT INTO {q(api_name)} BY NAME SELECT * FROM _frame")
+                    con.unregister("_frame")
+            for table, df in (("dup_pairs", tables.dup_pairs), ("malformed_values", tables.malformed),
+                              ("injected_defects", tables.injected)):
+                if len(df):
+                    con.register("_frame", df)
+                    con.execute(f"INSERT INTO {table} BY NAME SELECT * FROM _frame")
+                    con.unregister("_frame")
+            con.executemany("INSERT INTO meta VALUES (?, ?)", sorted(tables.meta.items()))
+            rebuild_ground_truth(con, start_ts.date())
+            con.execute("CHECKPOINT")
+        for p in (crm.path, Path(str(crm.path) + ".wal")):
+            p.unlink(missing_ok=True)
+        tmp.rename(crm.path)
+        return crm
+
+    def exists(self) -> bool:
+        """Whether the demo file has been seeded."""
+        return self.path.exists()
+
+    def _require(self) -> None:
+        if not self.path.exists():
+            raise SourceError(f"demo CRM not seeded at {self.path}; run `python -m salesops.sources.demo seed`")
+
+    def _meta(self, con: Any) -> dict[str, str]:
+        return dict(con.execute("SELECT key, value FROM meta").fetchall())
+
+    # ------------------------------------------------------------------ read API
+    def server_time(self) -> datetime:
+        """The demo clock (aware UTC). Extracts read changes up to this instant."""
+        self._require()
+        with connect(self.path) as con:
+            clock = self._meta(con)["clock"]
+        return datetime.fromisoformat(clock).replace(tzinfo=UTC)
+
+    def _columns(self, con: Any, api_name: str) -> tuple[list[str], set[str]]:
+        """(columns visible through the API in table order, hidden columns)."""
+        table_cols = [r[0] for r in con.execute(f"DESCRIBE {q(api_name)}").fetchall()]
+        drift = con.execute("SELECT field, action FROM schema_drift WHERE api_name = ?", [api_name]).fetchall()
+        hidden = {f for f, a in drift if a == "drop"}
+        return [c for c in table_cols if c not in hidden], hidden
+
+    def _select_list(self, con: Any, api_name: str, fields: Sequence[str]) -> tuple[list[str], str, str]:
+        """Output columns, SELECT expressions and JOIN clauses for API-text rows of ``api_name``."""
+        obj = spec(api_name)
+        visible, _ = self._columns(con, api_name)
+        declared = {f.api_name: f.type for f in obj.fields}
+        wanted = [f for f in dict.fromkeys(fields) if f in visible]
+        extra = [c for c in visible if c not in declared and c not in wanted]
+        out = wanted + extra
+        bad = {
+            f: i
+            for i, (f,) in enumerate(
+                con.execute(
+                    "SELECT DISTINCT field FROM malformed_values WHERE api_name = ? ORDER BY 1", [api_name]
+                ).fetchall()
+            )
+        }
+        exprs, joins = [], []
+        for f in out:
+            base = text_expr(f"t.{q(f)}", declared.get(f, "string"))
+            if f in bad:
+                alias = f"m{bad[f]}"
+                joins.append(
+                    f"LEFT JOIN (SELECT Id, value FROM malformed_values WHERE api_name = {_lit(api_name)} "
+                    f"AND field = {_lit(f)}) {alias} ON {alias}.Id = t.Id"
+                )
+                base = f"CASE WHEN {alias}.Id IS NOT NULL THEN {alias}.value ELSE {base} END"
+            exprs.append(f"{base} AS {q(f)}")
+        return out, ", ".join(exprs) if exprs else "NULL AS _none", " ".join(joins)
+
+    def read_changes(
+        self,
+        api_name: str,
+        fields: Sequence[str],
+        cursor: str,
+        since: datetime | None,
+        until: datetime,
+        page_size: int = 50_000,
+    ) -> Iterator[pa.Table]:
+        """Records with ``since < cursor <= until`` in pages, ordered by cursor then Id.
+
+        Every column is ``pa.string()`` in the API's text form. Requested fields the object lacks
+        are absent; columns added by :meth:`alter_schema` are always included. Keyset paging: each
+        page is one short query (the file is not held open between pages).
+        """
+        self._require()
+        obj = spec(api_name)
+        if cursor not in {f.api_name for f in obj.fields}:
+            raise SourceError(f"{api_name} has no cursor field {cursor!r}")
+        if page_size <= 0:
+            raise ValueError("page_size must be positive")
+        since_n, until_n = to_naive_utc(since), to_naive_utc(until)
+        last: tuple[Any, str] | None = None
+        while True:
+            with connect(self.path) as con:
+                out, select, joins = self._select_list(con, api_name, fields)
+                where = [f"t.{q(cursor)} <= $until"]
+                params: dict[str, Any] = {"until": until_n, "lim": page_size}
+                if since_n is not None:
+                    where.append(f"t.{q(cursor)} > $since")
+                    params["since"] = since_n
+                if last is not None:
+                    where.append(f"(t.{q(cursor)} > $lc OR (t.{q(cursor)} = $lc AND t.Id > $lid))")
+                    params["lc"], params["lid"] = last
+                sql = (
+                    f"SELECT {select}, t.{q(cursor)} AS __cur, t.Id AS __id FROM {q(api_name)} t {joins} "
+                    f"WHERE {' AND '.join(where)} ORDER BY t.{q(cursor)}, t.Id LIMIT $lim"
+                )
+                table = con.sql(sql, params=params).to_arrow_table()
+            if table.num_rows == 0:
+                return
+            last = (table.column("__cur")[-1].as_py(), table.column("__id")[-1].as_py())
+            page = table.select(out) if out else table.select([])
+            page = page.cast(pa.schema([pa.field(c, pa.string()) for c in out]))
+            yield page
+            if table.num_rows < page_size:
+                return
+
+    def read_deleted(self, api_name: str, since: datetime | None, until: datetime) -> list[DeletedRecord]:
+        """Records of ``api_name`` deleted in ``(since, until]``, oldest first."""
+        self._require()
+        spec(api_name)
+        sql = "SELECT Id, deleted_at FROM deleted_records WHERE api_name = $a AND deleted_at <= $u"
+        params: dict[str, Any] = {"a": api_name, "u": to_naive_utc(until)}
+        if since is not None:
+            sql += " AND deleted_at > $s"
+            params["s"] = to_naive_utc(since)
+        with connect(self.path) as con:
+            rows = con.execute(sql + " ORDER BY deleted_at, Id", params).fetchall()
+        return [DeletedRecord(i, ts.replace(tzinfo=UTC)) for i, ts in rows]
+
+    def get_records(self, api_name: str, ids: Sequence[str], fields: Sequence[str]) -> list[Record]:
+        """Current values (API text form) of existing records; deleted/unknown ids are absent."""
+        self._require()
+        spec(api_name)
+        if not ids:
+            return []
+        with connect(self.path) as con:
+            out, select, joins = self._select_list(con, api_name, fields)
+            con.register("_ids", pa.table({"Id": pa.array(list(ids), pa.string())}))
+            rows = (
+                con.sql(f"SELECT {select} FROM {q(api_name)} t {joins} WHERE t.Id IN (SELECT Id FROM _ids) "
+                        "ORDER BY t.Id")
+                .to_arrow_table()
+                .to_pylist()
+            )
+        return [{k: r[k] for k in out} for r in rows]
+
+    # ------------------------------------------------------------------ inspection
+    def ground_truth(self):  # -> pandas.DataFrame
+        """Defects per record as of the demo clock: object, record_id, defect, detail, related_id."""
+        self._require()
+        with connect(self.path) as con:
+            if self._meta(con).get("gt_dirty") == "1":
+                rebuild_ground_truth(con, datetime.fromisoformat(self._meta(con)["clock"]).date())
+                con.execute("DELETE FROM meta WHERE key = 'gt_dirty'")
+            return con.execute("SELECT * FROM ground_truth ORDER BY object, record_id, defect, detail").df()
+
+    def change_log(self, since_seq: int | None = None):  # -> pandas.DataFrame
+        """Changes made by advance() and update_records(), oldest first (seq > since_seq)."""
+        self._require()
+        with connect(self.path) as con:
+            return con.execute(
+                "SELECT * FROM change_log WHERE seq > $s ORDER BY seq", {"s": -1 if since_seq is None else since_seq}
+            ).df()
+
+    def summary(self) -> dict[str, Any]:
+        """Counts per object, clock, seed, size and defects per type."""
+        gt = self.ground_truth()
+        with connect(self.path) as con:
+            meta = self._meta(con)
+            counts = {
+                api: con.execute(f"SELECT count(*) FROM {q(api)}").fetchone()[0] for api in store.objects_by_api()
+            }
+            deleted = con.execute("SELECT count(*) FROM deleted_records").fetchone()[0]
+            changes = con.execute("SELECT count(*) FROM change_log").fetchone()[0]
+        return {
+            "path": str(self.path),
+            "clock": meta["clock"],
+            "seed": int(meta["seed"]),
+            "size": int(meta["size"]),
+            "counts": counts,
+            "deleted_records": deleted,
+            "change_log_rows": changes,
+            "defects": {k: int(v) for k, v in gt.groupby("defect").size().sort_index().items()},
+        }
+
+    def table_hashes(self) -> dict[str, str]:
+        """A content hash per table (for determinism checks)."""
+        self._require()
+        out = {}
+        with connect(self.path) as con:
+            tables = [r[0] for r in con.execute("SELECT table_name FROM information_schema.tables").fetchall()]
+            for t in sorted(tables):
+                out[t] = str(
+                    con.execute(
+                        f"SELECT count(*) || ':' || coalesce(sum(hash(x)), 0) FROM (SELECT {q(t)} AS x FROM {q(t)}) s"
+                    ).fetchone()[0]
+                )
+        return out
+
+    # ------------------------------------------------------------------ test hooks
+    def inject_faults(self, transient_ids: dict[str, int] | set[str] | None = None,
+                      permanent_ids: set[str] | None = None) -> None:
+        """Make update_records fail for these ids (for tests of the bulk-update job).
+
+        Args:
+            transient_ids: ids that fail with UNABLE_TO_LOCK_ROW (transient) – a set fails once per
+                id, a dict {id: n} fails n times before succeeding.
+            permanent_ids: ids that always fail with a non-retryable error.
+        """
+        if isinstance(transient_ids, dict):
+            self._transient_ids = dict(transient_ids)
+        else:
+            self._transient_ids = {i: 1 for i in (transient_ids or ())}
+        self._permanent_ids = set(permanent_ids or ())
+
+
+def _lit(value: str) -> str:
+    return "'" + value.replace("'", "''") + "'"
+
+
+def _now() -> float:
+    return time.monotonic()
