@@ -8,7 +8,8 @@
    and the case / punctuation / suffix / alias variants.
 3. Fuzzy pass: candidate pairs are records that share a blocking key (e.g. last-name initials +
    email domain); the pairs are scored with rapidfuzz (``cpdist``, pairwise, multi-threaded) and
-   kept when the weighted similarity reaches ``min_score`` and each field reaches its floor.
+   kept when the weighted similarity reaches ``min_score``, each field reaches its floor and at
+   least ``min_equal_fields`` fields agree exactly (one slip per duplicate, not three).
    Blocking keeps the work proportional to the number of records, not its square; blocks above
    ``max_block_size`` are skipped and logged (a key that is too coarse, not a duplicate).
 4. Clusters = connected components of the matched pairs. The earliest-created record (ties:
@@ -327,6 +328,13 @@ def find_duplicates(df: pd.DataFrame, object_name: str, rules: dict[str, Any],
             if s is not None:
                 ok &= np.isnan(s) | (s >= float(floor))
         ok &= ~np.isnan(scores["_weighted"])
+        # The typo model: a duplicate is the same record re-keyed with a slip in one place, so
+        # the other fields must agree exactly after normalisation. This is what keeps two
+        # different people with look-alike short names/emails at look-alike companies apart.
+        min_equal = int(rules.get("min_equal_fields", 0))
+        if min_equal:
+            equal = sum(np.nan_to_num(scores[r], nan=0.0) >= 100.0 for r in weights)
+            ok &= equal >= min_equal
         hits = pairs[ok]
         matched = int(ok.sum())
         for a, b, s in zip(hits["i"].to_numpy(), hits["j"].to_numpy(), scores["_weighted"][ok], strict=True):
