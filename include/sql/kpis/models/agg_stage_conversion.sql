@@ -3,7 +3,9 @@
 -- description: Stage-to-stage conversion over all opportunities (open stages and Closed Won, in
 -- description: stages.yaml order). reached = highest stage order ever reached >= this stage (from field
 -- description: history and the current stage; Closed Won reaches every stage). resolved = reached and
--- description: not still open in this very stage. stage_to_next_rate = reached the next stage / resolved,
+-- description: closed, or open in a later stage now (deals still open in this stage, an earlier one
+-- description: or a stage not in stages.yaml have not resolved it).
+-- description: stage_to_next_rate = reached the next stage / resolved,
 -- description: stage_to_won_rate = won / (reached and closed). Deals lost for an excluded loss reason
 -- description: (kpis.yaml win_rate.excluded_loss_reasons) are left out.
 with opportunity as (
@@ -43,7 +45,7 @@ counts as (
         s.stage_order,
         sum(case when o.highest_stage_order_reached >= s.stage_order then 1 else 0 end) as reached_count,
         sum(case when o.highest_stage_order_reached >= s.stage_order
-                  and not (o.is_open and o.stage_order = s.stage_order) then 1 else 0 end) as resolved_count,
+                  and (o.is_closed or o.stage_order > s.stage_order) then 1 else 0 end) as resolved_count,
         sum(case when o.highest_stage_order_reached >= s.next_stage_order then 1 else 0 end) as reached_next_count,
         sum(case when o.highest_stage_order_reached >= s.stage_order and o.is_closed then 1 else 0 end) as closed_count,
         sum(case when o.highest_stage_order_reached >= s.stage_order and o.is_won then 1 else 0 end) as won_count
