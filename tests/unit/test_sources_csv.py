@@ -323,3 +323,39 @@ def test_registry(monkeypatch):
     monkeypatch.setitem(sys.modules, "salesops.sources.demo", types.SimpleNamespace(DemoCrm=FakeDemo))
     demo = get_source("DEMO", seed=7)
     assert isinstance(demo, FakeDemo) and demo.kwargs == {"seed": 7}
+
+
+def test_example_folder_loads_through_the_warehouse(tmp_path, monkeypatch):
+    """The documented example lands in staging: 19 good opportunities, OPP-0013 quarantined, re-run adds 0."""
+    monkeypatch.setenv("SALESOPS_DATA_DIR", str(tmp_path))
+    from salesops.warehouse.core import Warehouse
+    from salesops.warehouse.load import extract_and_load
+
+    wh = Warehouse(f"duckdb:///{tmp_path / 'wh.duckdb'}")
+    try:
+        src = get_source("csv", folder=str(EXAMPLE))
+        first = {r.object: r for r in extract_and_load(src, ["user", "account", "opportunity", "lead"], wh)}
+        assert {k: (r.rows_read, r.rows_inserted, r.rows_rejected) for k, r in first.items()} == {
+            "user": (10, 10, 0),
+            "account": (15, 15, 0),
+            "opportunity": (20, 19, 1),
+            "lead": (15, 15, 0),
+        }
+        assert first["account"].schema_added == ["Account Tier"]
+        assert wh.query("select record_id, field, value from ops.quarantine") == [
+            {"record_id": "OPP-0013", "field": "Amount", "value": "n/a"}
+        ]
+        row = wh.query(
+            "select amount, close_date, probability, is_closed, system_modstamp "
+            "from staging.stg_crm__opportunity where id = 'OPP-0001'"
+        )[0]
+        assert (str(row["amount"]), str(row["close_date"]), row["probability"], row["is_closed"]) == (
+            "15919.00",
+            "2026-12-02",
+            50.0,
+            False,
+        )
+        again = extract_and_load(src, ["user", "account", "opportunity", "lead"], wh)
+        assert [r.rows_read for r in again] == [0, 0, 0, 0]
+    finally:
+        wh.dispose()
