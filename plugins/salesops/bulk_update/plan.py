@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import uuid
 from collections import Counter
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, date, datetime, timedelta
@@ -385,7 +386,9 @@ def check_guards(
 
 
 def _new_plan_id(created: datetime, digest: str) -> str:
-    return f"BU-{created:%Y%m%d%H%M%S}-{digest[:8]}"
+    # Unique even when the same content is proposed twice in one second (the hash would repeat).
+    del digest
+    return f"BU-{created:%Y%m%d-%H%M%S}-{uuid.uuid4().hex[:8]}"
 
 
 def _object_row_count(wh: Warehouse, object_name: str) -> int:
