@@ -81,8 +81,10 @@ def crm_extract_load():
     def publish(results: list[dict], outlet_events=None) -> dict:
         from salesops.warehouse.tasks import summarise
 
-        summary = summarise(list(results))
-        by_object = {r["object"]: r for r in results}
+        # Index by length: iterating the lazy sequence probes one past the end (a logged 404).
+        loaded = [results[i] for i in range(len(results))]
+        summary = summarise(loaded)
+        by_object = {r["object"]: r for r in loaded}
         for asset in _STAGING_ASSETS:
             r = by_object.get(asset.name.split("__", 1)[-1])
             outlet_events[asset].extra = {"summary": summary, **({"load": r} if r else {})}
