@@ -84,6 +84,7 @@ class KpiPolicy:
     excluded_loss_reasons: tuple[str, ...]
     arr_added_types: tuple[str, ...]
     funnel_stages: tuple[str, ...]
+    quality_scorecard_metrics: tuple[str, ...]
     stages: tuple[dict[str, Any], ...]
     forecast_categories: tuple[str, ...]
     segment_bands: tuple[tuple[str, int], ...]
@@ -97,6 +98,7 @@ class KpiPolicy:
             ("arr_added_type", self.arr_added_types),
             ("quota_rollup_role", self.quota_rollup_roles),
             ("funnel_stage", self.funnel_stages),
+            ("quality_scorecard_metric", self.quality_scorecard_metrics),
         ):
             rows += [{"list_name": name, "position": i + 1, "value": v} for i, v in enumerate(values)]
         return rows
@@ -170,6 +172,10 @@ def load_policy() -> KpiPolicy:
     )
     sla = (terr.get("sla") or {}).get("assignment_hours") or {}
     contract_coverage = (kpis.get("coverage") or {}).get("target_ratio")
+    try:  # the quality job's policy: read-only here, it names the scorecard metrics
+        scorecard = tuple(((policy("quality").get("scorecard") or {}).get("metrics") or {}).keys())
+    except ConfigError:
+        scorecard = ()
 
     return KpiPolicy(
         fiscal_year_start_month=check_start_month(cal.get("fiscal_year_start_month")),
@@ -195,6 +201,7 @@ def load_policy() -> KpiPolicy:
         arr_added_types=tuple(_str_list((kpis.get("bookings") or {}).get("arr_added_types"),
                                         "kpis.yaml bookings.arr_added_types")),
         funnel_stages=tuple(_str_list((kpis.get("lead_funnel") or {}).get("stages"), "kpis.yaml lead_funnel.stages")),
+        quality_scorecard_metrics=scorecard,
         stages=tuple(stages),
         forecast_categories=tuple(_str_list(stg.get("forecast_categories"), "stages.yaml forecast_categories")),
         segment_bands=tuple(bands),

@@ -275,11 +275,16 @@ def load_seeds(
     return resolved, requests
 
 
-def render_model(model: Model, dialect: str, pol: KpiPolicy | None = None) -> str:
-    """The SQL that (re)builds ``model`` (its materialization wrapped around its select)."""
+def render_model(model: Model, dialect: str, pol: KpiPolicy | None = None, quality_scorecard: bool = False) -> str:
+    """The SQL that (re)builds ``model`` (its materialization wrapped around its select).
+
+    Args:
+        quality_scorecard: whether quality.scorecard exists (the quality job has run): models
+            left-join its results when it does and show nulls when it does not.
+    """
     pol = pol or load_policy()
     wrapper = "kpis/materialize_snapshot.sql" if model.materialized == "snapshot" else "kpis/materialize_table.sql"
-    return sql.render(wrapper, model=model, dialect=dialect, **pol.jinja())
+    return sql.render(wrapper, model=model, dialect=dialect, quality_scorecard=quality_scorecard, **pol.jinja())
 
 
 def run_model(wh: Warehouse, name: str, pol: KpiPolicy | None = None) -> float:
@@ -289,7 +294,7 @@ def run_model(wh: Warehouse, name: str, pol: KpiPolicy | None = None) -> float:
         KpiBuildError: naming the model, with the database error.
     """
     model = get_model(name)
-    statement = render_model(model, wh.dialect, pol)
+    statement = render_model(model, wh.dialect, pol, quality_scorecard=wh.table_exists("quality.scorecard"))
     started = time.perf_counter()
     try:
         wh.execute_script(statement)

@@ -1,0 +1,65 @@
+"""Task bodies of the kpi_transforms DAG, kept out of the DAG file so they are testable.
+
+Each takes plain values (Airflow params, the warehouse connection id) and returns plain values.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+log = logging.getLogger(__name__)
+
+
+def _warehouse(warehouse_conn_id: str) -> Any:
+    from salesops.warehouse.hook import WarehouseHook
+
+    return WarehouseHook(warehouse_conn_id).warehouse
+
+
+def prepare(params: dict[str, Any], warehouse_conn_id: str) -> dict[str, Any]:
+    """Resolve the as-of date and write the seed tables; returns what the run will build."""
+    from salesops.kpis.runner import load_seeds
+
+    as_of, requests = load_seeds(_warehouse(warehouse_conn_id), params.get("as_of") or None,
+                                 params.get("backfill_from") or None)
+    out = {
+        "as_of_date": as_of.as_of_date.isoformat(),
+        "as_of_source": as_of.source,
+        "snapshot_dates": [r["snapshot_date"].isoformat() for r in requests],
+    }
+    log.info("KPI build as of %s (%s); snapshots %s", out["as_of_date"], out["as_of_source"], out["snapshot_dates"])
+    return out
+
+
+def build_model(name: str, warehouse_conn_id: str) -> dict[str, Any]:
+    """Build one model; returns its row count and seconds (for the Asset event's extra)."""
+    from salesops.kpis.models import get_model
+    from salesops.kpis.runner import run_model
+
+    wh = _warehouse(warehouse_conn_id)
+    seconds = run_model(wh, name)
+    rows = wh.scalar(f"select count(*) from {get_model(name).table}")
+    return {"model": name, "rows": int(rows), "seconds": round(seconds, 3)}
+
+
+def finish(warehouse_conn_id: str) -> dict[str, Any]:
+    """Check every model's grain and every registry metric's column; write the HTML glossary.
+
+    Raises:
+        RuntimeError: listing every problem found (a broken mart must not be announced as ready).
+    """
+    from salesops.kpis.glossary import render_html
+    from salesops.kpis.registry import validate_against_warehouse
+    from salesops.kpis.runner import validate_build
+    from salesops.paths import output_dir
+
+    wh = _warehouse(warehouse_conn_id)
+    problems = validate_build(wh) + validate_against_warehouse(wh)
+    if problems:
+        raise RuntimeError("KPI marts failed validation:\n- " + "\n- ".join(problems))
+    path = output_dir() / "glossary.html"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(render_html(), encoding="utf-8")
+    as_of = wh.scalar("select as_of_date from marts.kpi_context")
+    return {"as_of_date": str(as_of), "glossary": str(path)}
