@@ -441,3 +441,34 @@ def test_one_row_tables_with_nulls_and_unicode(tmp_path):
     # unknown stage: no stage rule applies; picklists ignore nulls; the non-ASCII email breaks the
     # ASCII pattern of hygiene.yaml; an unassigned unconverted lead is unassigned
     assert got == {("lead_invalid_email", "Ł1", ""), ("lead_unassigned", "Ł1", "")}
+
+
+# --- tickets --------------------------------------------------------------------------------------
+
+def test_ticket_drafts_for_blocker_and_sla_collapse(tmp_path):
+    from salesops.quality.runner import run_quality
+    from salesops.quality.tickets import draft_tickets
+
+    wh = new_warehouse(tmp_path)
+    seed_scenario(wh)
+    # SLA collapse in MM: 6 of 7 MM leads assigned after 12 h (SLA 8 h); EMEA/SMB leads fine
+    insert(wh, "lead", [_lead(f"M{i}", country="Japan", number_of_employees=500, owner_id="U3",
+                              email=f"m{i}@mm{i}.example", assigned_at="2026-10-20 20:00:00") for i in range(6)])
+    run_quality(wh, run_id="t1", build_docs=False)
+    tickets = {(t["rule"], t["scope_type"], t["scope_value"]): t for t in draft_tickets(wh, "t1")}
+    assert set(tickets) == {("blocker_failed", "all", "all"), ("routing_sla_collapse", "segment", "MM"),
+                            ("routing_sla_collapse", "region", "APAC")}
+    sla = tickets[("routing_sla_collapse", "segment", "MM")]
+    assert (sla["impact_count"], sla["example_ids"]) == (7, "L3,M0,M1,M2,M3,M4,M5")
+    body = Path(sla["path"]).read_text()
+    assert "**7** of 8 evaluated (87.5 %" in body
+    assert "where failed and segment = 'MM';" in body and "sla_hours * 3600" in body
+    blocker = tickets[("blocker_failed", "all", "all")]
+    assert blocker["check_id"] == "opp_orphan_owner" and blocker["pipeline_amount"] == 800.0
+    assert wh.scalar("select count(*) from quality.ticket where run_id = 't1'") == 3
+    # the reproduce SQL runs and returns exactly the offenders
+    import re as _re
+
+    sql_text = _re.search(r"```sql\n(.*?)```", body, _re.S).group(1).strip().rstrip(";")
+    got = {r["record_id"] for r in wh.query(sql_text)}
+    assert got == {"L3", "M0", "M1", "M2", "M3", "M4", "M5"}

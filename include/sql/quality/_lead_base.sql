@@ -1,6 +1,7 @@
 {#- CTEs shared by the lead checks: the territory policy (territories.yaml) applied to each lead.
-    segment from NumberOfEmployees (Segment__c when empty), region from Country (Region__c when
-    the country is not mapped), expected team from the first matching routing rule. -#}
+    segment from NumberOfEmployees, region from Country, expected team from the first matching
+    routing rule. Segment__c / Region__c on the lead are what the CRM was told, not the rule, so
+    they are not used: a lead without employees or with an unmapped country cannot be routed. -#}
 users as (
     select id, manager_id, team, region, is_active from {{ tables.user }}
 ),
@@ -11,13 +12,11 @@ lead_routed as (
         {%- for s in segments %}
             when l.number_of_employees >= {{ s.min }} then {{ s.name }}
         {%- endfor %}
-            else l.segment
         end as lead_segment,
         case
         {%- for r in regions %}
             when l.country in ({{ r.countries }}) then {{ r.name }}
         {%- endfor %}
-            else l.region
         end as lead_region
     from {{ tables.lead }} l
 ),
@@ -27,6 +26,7 @@ lead as (
         l.owner_id,
         u.manager_id,
         u.team as owner_team,
+        u.is_active as owner_is_active,
         case
         {%- for r in routing_rules %}
             when l.lead_segment = {{ r.segment }} and l.lead_region = {{ r.region }} then {{ r.team }}

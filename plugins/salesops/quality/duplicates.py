@@ -1,6 +1,6 @@
 """Duplicate detection for leads, contacts and accounts: exact keys + blocked fuzzy matching.
 
-1. Normalise (vectorised with pyarrow): case and accents folded, punctuation removed, company
+1. Normalise (vectorised with pyarrow): case and accents folded, punctuation deleted, company
    legal suffixes mapped to one canonical token (quality.yaml duplicates.company_suffixes),
    email plus-aliases removed.
 2. Exact-key passes: records that share every part of a configured key after normalisation
@@ -59,10 +59,11 @@ def fold(values: Any) -> pa.Array:
 
 
 def strip_punct(arr: pa.Array) -> pa.Array:
-    """Every run of non-letters/non-digits becomes one space (unicode letters are kept)."""
+    """Punctuation deleted ("Kemu-kopu" -> "kemukopu"), whitespace runs collapsed; unicode letters kept."""
     import pyarrow.compute as pc
 
-    return pc.utf8_trim_whitespace(pc.replace_substring_regex(arr, r"[^\p{L}\p{N}]+", " "))
+    arr = pc.replace_substring_regex(arr, r"[^\p{L}\p{N}\s]+", "")
+    return pc.utf8_trim_whitespace(pc.replace_substring_regex(arr, r"\s+", " "))
 
 
 def canon_suffixes(arr: pa.Array, suffixes: dict[str, str]) -> pa.Array:
@@ -245,7 +246,7 @@ def _match_kind(raw: pd.DataFrame, dup: int, orig: int, roles: list[str], suffix
         return "".join(ch for ch in s if not unicodedata.combining(ch)).strip().lower()
 
     def punct(v: Any) -> str:
-        return " ".join("".join(ch if ch.isalnum() else " " for ch in folded(v)).split())
+        return " ".join("".join(ch for ch in folded(v) if ch.isalnum() or ch.isspace()).split())
 
     def suffix(v: Any) -> str:
         return " ".join(suffixes.get(t, t) for t in punct(v).split())

@@ -68,8 +68,11 @@ def _opportunity_specs(cfg: QualityConfig) -> list[ExpectationSpec]:
                 specs.append(ExpectationSpec("opp_missing_required_field", f, "between", "line_item_count",
                                              {"min_value": 1}, cond))
             else:
-                specs.append(ExpectationSpec("opp_missing_required_field", f, "not_null", opp.field(f).column,
-                                             {}, cond))
+                spec = opp.field(f)
+                specs.append(ExpectationSpec("opp_missing_required_field", f, "not_null", spec.column, {}, cond))
+                if spec.type in ("string", "id"):  # a blank text value is as missing as a null
+                    specs.append(ExpectationSpec("opp_missing_required_field", f, "match_regex", spec.column,
+                                                 {"regex": r"\S"}, cond))
     open_ = (("is_open", "==", True),)
     if "opp_past_close_date" in enabled:
         grace = int(hyg["close_date"].get("past_due_grace_days", 0))
@@ -297,6 +300,43 @@ def validate(
                 })
     index = data_docs_dir / "index.html" if data_docs_dir is not None else None
     return GxRun(exceptions, summary, index, time.monotonic() - t0)
+
+
+def _sql_value(v: Any) -> str:
+    from salesops.quality.catalogue import sql_literal
+
+    return sql_literal(v)
+
+
+def violation_sql(spec: ExpectationSpec) -> str:
+    """A SQL predicate over the GX batch selecting the rows that break ``spec`` (for tickets:
+    "steps to reproduce"). DuckDB syntax."""
+    col = spec.column
+    k = spec.kwargs
+    if spec.kind == "not_null":
+        pred = f"{col} is null"
+    elif spec.kind == "between":
+        parts = []
+        if "min_value" in k:
+            parts.append(f"{col} {'<=' if k.get('strict_min') else '<'} {_sql_value(k['min_value'])}")
+        if "max_value" in k:
+            parts.append(f"{col} {'>=' if k.get('strict_max') else '>'} {_sql_value(k['max_value'])}")
+        pred = "(" + " or ".join(parts) + ")"
+    elif spec.kind == "in_set":
+        pred = f"{col} not in ({', '.join(_sql_value(v) for v in k['value_set'])})"
+    elif spec.kind == "match_regex":
+        pred = f"not regexp_matches({col}, {_sql_value(k['regex'])})"
+    elif spec.kind == "unique":
+        pred = f"{col} in (select {col} from batch group by {col} having count(*) > 1)"
+    else:  # pragma: no cover
+        raise ValueError(spec.kind)
+    conds = []
+    for c, op, v in spec.condition:
+        if op == "in":
+            conds.append(f"{c} in ({', '.join(_sql_value(x) for x in v)})")
+        else:
+            conds.append(f"{c} {'=' if op == '==' else op} {_sql_value(v)}")
+    return " and ".join([*conds, pred])
 
 
 def as_of_params(as_of: datetime) -> dict[str, Any]:

@@ -1,14 +1,16 @@
-{#- Assigned lead whose owner is not in the team territories.yaml routes its (segment, region) to.
-    Leads no rule covers (unmapped country and no Region__c, no employee count and no Segment__c)
-    cannot be judged and are not evaluated. -#}
+{#- Lead owned by an active user outside the team territories.yaml routes its (segment, region) to.
+    Not evaluated: unassigned leads (lead_unassigned), owners that are not active users (an
+    inactive or unknown owner is a user-admin problem, not a routing one), and leads no rule
+    covers (no employee count or an unmapped country). -#}
 with {% include 'quality/_lead_base.sql' %}
 select
     record_id, owner_id, manager_id, expected_team as team, region, segment,
     (owner_team is null or owner_team <> expected_team) as failed,
     case when owner_team is null or owner_team <> expected_team
-         then 'expected ' || expected_team || ', owner team ' || coalesce(owner_team, '(unknown owner)')
+         then 'expected ' || expected_team || ', owner team ' || coalesce(owner_team, '(none)')
          else '' end as detail,
     cast(null as varchar) as related_id
 from lead
-where owner_id is not null
+where owner_user_id is not null
+  and owner_is_active
   and expected_team is not null
