@@ -233,14 +233,39 @@ class DemoCrm:
             )
         return [{k: r[k] for k in out} for r in rows]
 
+    # ------------------------------------------------------------------ simulation
+    def advance(self, days: int, seed: int | None = None) -> dict[str, Any]:
+        """Move the clock forward ``days`` days with realistic activity (see simulate.py).
+
+        Every change lands in change_log and is stamped in (old clock, new clock]; the ground
+        truth is re-derived for the new as-of date. Returns counts per object and change type.
+        """
+        from salesops.sources.demo.simulate import advance
+
+        self._require()
+        with connect(self.path) as con:
+            self._refresh_ground_truth(con)
+            con.execute("BEGIN TRANSACTION")
+            try:
+                result = advance(con, self._meta(con), int(days), seed)
+                rebuild_ground_truth(con, datetime.fromisoformat(self._meta(con)["clock"]).date())
+                con.execute("COMMIT")
+            except BaseException:
+                con.execute("ROLLBACK")
+                raise
+        return result
+
+    def _refresh_ground_truth(self, con: Any) -> None:
+        if self._meta(con).get("gt_dirty") == "1":
+            rebuild_ground_truth(con, datetime.fromisoformat(self._meta(con)["clock"]).date())
+            con.execute("DELETE FROM meta WHERE key = 'gt_dirty'")
+
     # ------------------------------------------------------------------ inspection
     def ground_truth(self):  # -> pandas.DataFrame
         """Defects per record as of the demo clock: object, record_id, defect, detail, related_id."""
         self._require()
         with connect(self.path) as con:
-            if self._meta(con).get("gt_dirty") == "1":
-                rebuild_ground_truth(con, datetime.fromisoformat(self._meta(con)["clock"]).date())
-                con.execute("DELETE FROM meta WHERE key = 'gt_dirty'")
+            self._refresh_ground_truth(con)
             return con.execute("SELECT * FROM ground_truth ORDER BY object, record_id, defect, detail").df()
 
     def change_log(self, since_seq: int | None = None):  # -> pandas.DataFrame
@@ -257,10 +282,10 @@ class DemoCrm:
         with connect(self.path) as con:
             meta = self._meta(con)
             counts = {
-                api: con.execute(f"SELECT count(*) FROM {q(api)}").fetchone()[0] for api in store.objects_by_api()
+                api: con.execute(f"SELECT count(*) FROM {q(api)}").fetchall()[0][0] for api in store.objects_by_api()
             }
-            deleted = con.execute("SELECT count(*) FROM deleted_records").fetchone()[0]
-            changes = con.execute("SELECT count(*) FROM change_log").fetchone()[0]
+            deleted = con.execute("SELECT count(*) FROM deleted_records").fetchall()[0][0]
+            changes = con.execute("SELECT count(*) FROM change_log").fetchall()[0][0]
         return {
             "path": str(self.path),
             "clock": meta["clock"],
@@ -282,7 +307,7 @@ class DemoCrm:
                 out[t] = str(
                     con.execute(
                         f"SELECT count(*) || ':' || coalesce(sum(hash(x)), 0) FROM (SELECT {q(t)} AS x FROM {q(t)}) s"
-                    ).fetchone()[0]
+                    ).fetchall()[0][0]
                 )
         return out
 

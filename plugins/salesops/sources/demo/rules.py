@@ -199,4 +199,4 @@ def rebuild_ground_truth(con: duckdb.DuckDBPyConnection, as_of: date) -> int:
     """Replace the ground_truth table's rows; returns the number of rows."""
     con.execute("DELETE FROM ground_truth")
     con.execute(ground_truth_sql(), {"as_of": as_of, "email": policy("hygiene")["email"]["pattern"]})
-    return con.execute("SELECT count(*) FROM ground_truth").fetchone()[0]
+    return con.execute("SELECT count(*) FROM ground_truth").fetchall()[0][0]

@@ -1,0 +1,750 @@
+"""advance(): move the demo clock forward with realistic daily activity.
+
+Per simulated day: activities on open deals (LastActivityDate kept equal to the latest one),
+stage moves with field history, close-date pushes and pull-ins, amount edits, wins and losses
+(won deals get a FinanceBooking), new opportunities and leads (routed, within SLA unless a
+defect is injected and recorded), lifecycle moves, lead conversions, campaign members, and a few
+deletes. Every change is logged in change_log and stamped inside (old clock, new clock].
+
+How the ground truth stays exact (documented rule):
+* Clean open opportunities stay clean: they get activity at least every
+  ``max_days_between_activities`` days, and before their CloseDate passes they are pushed (only
+  while pushes < max_pushes) or closed.
+* Defective records are never "repaired" by the simulation: past-due deals are never pushed or
+  closed, stale deals never get activity, duplicates/malformed/orphans are left alone. A
+  defective open deal that reaches its CloseDate is pushed if it still may be, else closed lost;
+  closing can end a defect that only applies to open deals (stale, missing next step, ...).
+* The ground truth is re-derived from the data by rules.py after every advance(), so such
+  transitions are reflected exactly.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from datetime import datetime, timedelta
+from typing import Any
+
+import duckdb
+import numpy as np
+import pandas as pd
+
+from salesops.config import policy
+from salesops.sources.demo import names
+from salesops.sources.demo.generate import (
+    EVENT_SUBJECTS,
+    NEXT_STEPS,
+    PREFIX,
+    PRODUCTS,
+    SUFFIX_LONG,
+    TASK_SUBJECTS,
+    _break_email,
+    _typo,
+    demo_config,
+)
+from salesops.sources.demo.store import q
+
+ORIGIN = "simulation"
+
+
+class Simulator:
+    """Loads the state it needs, simulates N days in memory, writes the changes back."""
+
+    def __init__(self, con: duckdb.DuckDBPyConnection, meta: dict[str, str], days: int, seed: int | None):
+        self.con = con
+        self.meta = meta
+        self.days = days
+        self.clock = datetime.fromisoformat(meta["clock"])
+        base_seed = int(meta["seed"])
+        step = int(self.clock.timestamp())
+        self.rng = np.random.default_rng([base_seed, step, days] + ([seed] if seed is not None else []))
+        self.cfg = demo_config()
+        self.sim = self.cfg["simulation"]
+        self.stages = policy("stages")
+        self.hyg = policy("hygiene")
+        self.terr = policy("territories")
+        self.stage_list = self.stages["stages"]
+        self.max_pushes = int(self.hyg["close_date"]["max_pushes"])
+        self.log: list[tuple[str, str, str, datetime]] = []
+        self.inserts: dict[str, list[dict[str, Any]]] = defaultdict(list)
+        self.deletes: list[tuple[str, str, datetime]] = []
+        self.oli_updates: list[dict[str, Any]] = []
+        self.new_dups: list[dict[str, str]] = []
+        self.next_id: dict[str, int] = {}
+        self._load()
+
+    # ------------------------------------------------------------------ state
+    def _load(self) -> None:
+        con = self.con
+        self.opp = con.sql('SELECT * FROM "Opportunity" ORDER BY Id').df()
+        self.lead = con.sql('SELECT * FROM "Lead" ORDER BY Id').df()
+        gt = con.sql("SELECT object, record_id, defect FROM ground_truth").df()
+        self.gt_opp = gt[gt["object"] == "Opportunity"].groupby("record_id")["defect"].agg(set).to_dict()
+        # booking_* defects sit on the opportunity id: they must not change, so freeze those deals too
+        for rid in gt.loc[gt["object"] == "FinanceBooking", "record_id"]:
+            self.gt_opp.setdefault(rid, set()).add("booking")
+        self.gt_lead = set(gt.loc[gt["object"] == "Lead", "record_id"])
+        self.gt_contact = set(gt.loc[gt["object"] == "Contact", "record_id"])
+        dups = con.sql("SELECT record_id, related_id FROM dup_pairs").df()
+        self.dup_ids = set(dups["record_id"]) | set(dups["related_id"])
+        self.malformed_ids = set(con.sql("SELECT Id FROM malformed_values").df()["Id"])
+        pushes = con.sql(
+            "SELECT OpportunityId, count(*) AS n FROM \"OpportunityFieldHistory\" WHERE Field = 'CloseDate' "
+            "AND TRY_CAST(NewValue AS DATE) > TRY_CAST(OldValue AS DATE) GROUP BY 1"
+        ).df()
+        self.pushes = pushes.set_index("OpportunityId")["n"].reindex(self.opp["Id"]).fillna(0).to_numpy().astype(int).copy()
+        items = con.sql(
+            'SELECT OpportunityId, count(*) AS n, max(Id) AS last_id, arg_max(TotalPrice, Id) AS last_total '
+            'FROM "OpportunityLineItem" GROUP BY 1'
+        ).df().set_index("OpportunityId")
+        it = items.reindex(self.opp["Id"])
+        self.item_n = it["n"].fillna(0).to_numpy().astype(int).copy()
+        self.item_last = it["last_id"].to_numpy(dtype=object).copy()
+        self.item_last_total = it["last_total"].to_numpy(dtype=float).copy()
+        self.users = con.sql('SELECT Id, UserRole, Team__c FROM "User" WHERE IsActive ORDER BY Id').df()
+        self.user_set = set(self.users["Id"])
+        self.n_contacts = con.execute('SELECT count(*) FROM "Contact"').fetchall()[0][0]
+        self.n_tasks = con.execute('SELECT count(*) FROM "Task"').fetchall()[0][0]
+        self.accounts = con.sql('SELECT Id, Name, Region__c, Segment__c, OwnerId FROM "Account"').df()
+        self.account_names = set(self.accounts["Name"])
+        self.conv_refs = set(self.lead["ConvertedOpportunityId"].dropna()) | set(self.lead["ConvertedContactId"].dropna())
+        cm = con.sql('SELECT LeadId, ContactId FROM "CampaignMember"').df()
+        self.in_campaign = set(cm["LeadId"].dropna()) | set(cm["ContactId"].dropna())
+        self.campaigns = con.sql(
+            'SELECT Id FROM "Campaign" WHERE Status <> \'Planned\' ORDER BY Id').df()["Id"].to_numpy(dtype=object)
+        life = con.sql("SELECT LeadId, arg_max(ToStage, ChangedAt) AS stage FROM \"LifecycleStageChange\" GROUP BY 1").df()
+        self.life_stage = dict(zip(life["LeadId"], life["stage"], strict=True))
+        first_contact = con.sql('SELECT AccountId, min(Id) AS cid FROM "Contact" GROUP BY 1').df()
+        self.first_contact = dict(zip(first_contact["AccountId"], first_contact["cid"], strict=True))
+        self.booked = set(con.sql('SELECT OpportunityId FROM "FinanceBooking"').df()["OpportunityId"].dropna())
+
+        opp = self.opp
+        self.order = opp["StageName"].map({s["name"]: s["order"] for s in self.stage_list}).to_numpy().astype(int).copy()
+        self.closed = opp["IsClosed"].to_numpy(dtype=bool).copy()
+        self.close = opp["CloseDate"].to_numpy().astype("datetime64[D]").copy()
+        self.lad = opp["LastActivityDate"].to_numpy().astype("datetime64[D]").copy()
+        self.amount = opp["Amount"].to_numpy(dtype=float).copy()
+        n = len(opp)
+        self.opp_stamp = np.full(n, np.datetime64("NaT"), "datetime64[s]")
+        self.opp_deleted = np.zeros(n, bool)
+        self.opp_new = np.zeros(n, bool)
+        defects = [self.gt_opp.get(i, set()) for i in opp["Id"]]
+        self.opp_clean = np.array([not d and i not in self.malformed_ids for d, i in zip(defects, opp["Id"], strict=True)])
+        self.opp_stale_def = np.array(["opp_stale" in d for d in defects])
+        self.opp_pastdue_def = np.array(["opp_past_close_date" in d for d in defects])
+        self.opp_pushed_def = np.array(["opp_close_date_pushed" in d for d in defects])
+        self.lead_stamp = np.full(len(self.lead), np.datetime64("NaT"), "datetime64[s]")
+        self.lead_deleted = np.zeros(len(self.lead), bool)
+        self.contact_deleted: set[str] = set()
+        self.dirty_ids: set[str] = set()
+
+        self.regions = list(self.terr["regions"].keys())
+        self.segments = [s["name"] for s in self.terr["segments"]]
+        self.team_for = {(r["region"], r["segment"]): r["team"] for r in self.terr["routing_rules"]}
+        self.team_users: dict[tuple[str, str], np.ndarray] = {}
+        for (team, role), grp in self.users.groupby(["Team__c", "UserRole"]):
+            self.team_users[(team, role)] = grp["Id"].to_numpy(dtype=object)
+
+    def new_id(self, api: str) -> str:
+        if api not in self.next_id:
+            prefix = PREFIX[api] + "DM"
+            row = self.con.execute(
+                f"SELECT max(Id) FROM (SELECT Id FROM {q(api)} WHERE Id LIKE ? UNION ALL "
+                "SELECT Id FROM deleted_records WHERE api_name = ? AND Id LIKE ?)",
+                [prefix + "%", api, prefix + "%"],
+            ).fetchall()[0][0]
+            self.next_id[api] = (int(row[5:]) if row else 0) + 1
+        n = self.next_id[api]
+        self.next_id[api] = n + 1
+        return f"{PREFIX[api]}DM{n:013d}"
+
+    def user_in(self, team: str, role: str = "Account Executive") -> str:
+        pool = self.team_users[(team, role)]
+        return str(pool[int(self.rng.integers(0, len(pool)))])
+
+    # ------------------------------------------------------------------ recording
+    def touch_opp(self, i: int, ts: np.datetime64, kind: str = "update") -> None:
+        cur = self.opp_stamp[i]
+        self.opp_stamp[i] = ts if np.isnat(cur) else max(cur, ts)
+        self.dirty_ids.add(self.opp.at[i, "Id"])
+        self.log.append(("Opportunity", self.opp.at[i, "Id"], kind, ts))
+
+    def touch_lead(self, i: int, ts: np.datetime64, kind: str = "update") -> None:
+        cur = self.lead_stamp[i]
+        self.lead_stamp[i] = ts if np.isnat(cur) else max(cur, ts)
+        self.dirty_ids.add(self.lead.at[i, "Id"])
+        self.log.append(("Lead", self.lead.at[i, "Id"], kind, ts))
+
+    def insert(self, api: str, row: dict[str, Any], ts: np.datetime64) -> str:
+        rid = row.get("Id") or self.new_id(api)
+        row["Id"] = rid
+        self.inserts[api].append(row)
+        self.dirty_ids.add(rid)
+        self.log.append((api, rid, "insert", ts))
+        return rid
+
+    def history(self, i: int, field: str, old: Any, new: Any, ts: np.datetime64) -> None:
+        self.insert("OpportunityFieldHistory", {"OpportunityId": self.opp.at[i, "Id"], "Field": field,
+                                                "OldValue": old, "NewValue": new, "CreatedDate": ts}, ts)
+
+    # ------------------------------------------------------------------ opportunity events
+    def set_stage(self, i: int, order: int, ts: np.datetime64) -> None:
+        old_stage = self.opp.at[i, "StageName"]
+        st = self.stage_list[order - 1]
+        old_fc = self.opp.at[i, "ForecastCategoryName"]
+        self.history(i, "StageName", old_stage, st["name"], ts)
+        self.opp.at[i, "StageName"] = st["name"]
+        self.opp.at[i, "Probability"] = float(st["probability"])
+        self.opp.at[i, "IsClosed"] = bool(st["is_closed"])
+        self.opp.at[i, "IsWon"] = bool(st["is_won"])
+        if old_fc not in st["forecast_categories"]:
+            self.opp.at[i, "ForecastCategoryName"] = st["forecast_categories"][0]
+            self.history(i, "ForecastCategoryName", old_fc, st["forecast_categories"][0], ts)
+        self.order[i] = order
+        self.closed[i] = bool(st["is_closed"])
+        if order >= 2 and not st["is_closed"] and not _filled(self.opp.at[i, "NextStep"]):
+            self.opp.at[i, "NextStep"] = NEXT_STEPS[int(self.rng.integers(0, len(NEXT_STEPS)))]
+        if "Products" in st["required_fields"] and self.item_n[i] == 0 and self.amount[i] > 0:
+            self.add_items(i, ts)
+        self.touch_opp(i, ts)
+
+    def add_items(self, i: int, ts: np.datetime64) -> None:
+        cents = int(round(self.amount[i] * 100))
+        k = 1 + int(self.rng.random() < 0.5)
+        rows = []
+        rest = cents
+        for j in range(k):
+            code, pname, _ = PRODUCTS[int(self.rng.integers(0, len(PRODUCTS)))]
+            if j < k - 1:
+                qty = int(self.rng.integers(1, 11))
+                unit = max(1, int(cents * self.rng.uniform(0.1, 0.6) / qty))
+                rest -= unit * qty
+            else:
+                qty, unit = 1, rest
+            rows.append((code, pname, qty, unit))
+        for code, pname, qty, unit in rows:
+            rid = self.insert("OpportunityLineItem", {
+                "OpportunityId": self.opp.at[i, "Id"], "ProductCode": code, "Name": pname,
+                "Quantity": float(qty), "UnitPrice": unit / 100, "TotalPrice": unit * qty / 100,
+                "CreatedDate": ts, "SystemModstamp": ts}, ts)
+        self.item_n[i] += k
+        self.item_last[i] = rid
+        self.item_last_total[i] = rows[-1][3] / 100
+
+    def set_close_date(self, i: int, new: np.datetime64, ts: np.datetime64) -> None:
+        old = self.close[i]
+        self.history(i, "CloseDate", str(old), str(new), ts)
+        if new > old:
+            self.pushes[i] += 1
+        self.close[i] = new
+        self.opp.at[i, "CloseDate"] = pd.Timestamp(new)
+        self.touch_opp(i, ts)
+
+    def close_deal(self, i: int, won: bool, ts: np.datetime64) -> None:
+        day = ts.astype("datetime64[D]")
+        if self.close[i] != day:
+            self.history(i, "CloseDate", str(self.close[i]), str(day), ts)
+            self.close[i] = day
+            self.opp.at[i, "CloseDate"] = pd.Timestamp(day)
+        if won:
+            self.set_stage(i, 7, ts)
+            oid = self.opp.at[i, "Id"]
+            if oid not in self.booked:
+                self.insert("FinanceBooking", {
+                    "OpportunityId": oid, "AccountId": self.opp.at[i, "AccountId"], "BookingDate": day,
+                    "Amount": self.amount[i], "BookingType": self.opp.at[i, "Type"], "SystemModstamp": ts}, ts)
+                self.booked.add(oid)
+        else:
+            self.set_stage(i, 8, ts)
+            self.opp.at[i, "Loss_Reason__c"] = self.stages["picklists"]["loss_reason"][
+                int(self.rng.integers(0, len(self.stages["picklists"]["loss_reason"])))]
+
+    def activity(self, i: int, ts: np.datetime64) -> None:
+        day = ts.astype("datetime64[D]")
+        oid = self.opp.at[i, "Id"]
+        owner = self.opp.at[i, "OwnerId"]
+        if not isinstance(owner, str) or owner not in self.user_set:
+            owner = str(self.users["Id"].iloc[0])
+        who = self.first_contact.get(self.opp.at[i, "AccountId"])
+        if who in self.contact_deleted:
+            who = None
+        if self.rng.random() < 0.3:
+            self.insert("Event", {"WhatId": oid, "WhoId": who, "OwnerId": owner,
+                                  "Subject": EVENT_SUBJECTS[int(self.rng.integers(0, len(EVENT_SUBJECTS)))],
+                                  "StartDateTime": ts, "ActivityDate": day, "CreatedDate": ts,
+                                  "SystemModstamp": ts}, ts)
+        else:
+            t = ["Call", "Email"][int(self.rng.integers(0, 2))]
+            self.insert("Task", {"WhatId": oid, "WhoId": who, "OwnerId": owner,
+                                 "Subject": TASK_SUBJECTS[t][int(self.rng.integers(0, 3))], "Type": t,
+                                 "Status": "Completed", "ActivityDate": day, "CreatedDate": ts,
+                                 "SystemModstamp": ts}, ts)
+        if np.isnat(self.lad[i]) or day > self.lad[i]:
+            self.lad[i] = day
+            self.opp.at[i, "LastActivityDate"] = pd.Timestamp(day)
+            self.touch_opp(i, ts)
+
+    def new_opportunity(self, ts: np.datetime64, account: pd.Series | None = None, owner: str | None = None,
+                        stage: int | None = None, otype: str | None = None, source: str | None = None) -> int:
+        rng = self.rng
+        if account is None:
+            account = self.accounts.iloc[int(rng.integers(0, len(self.accounts)))]
+        seg = account["Segment__c"]
+        team = self.team_for[(account["Region__c"], seg)]
+        lo, hi = self.cfg["opportunities"]["amount_range"][seg]
+        amount = float(np.round(np.exp(np.log(lo) + rng.random() * (np.log(hi) - np.log(lo))), -2))
+        order = stage or int(rng.integers(1, 3))
+        st = self.stage_list[order - 1]
+        otype = otype or ["New Business", "Expansion", "Renewal"][int(rng.choice(3, p=[0.5, 0.35, 0.15]))]
+        day = ts.astype("datetime64[D]")
+        close_day = day + int(rng.integers(30, 181))
+        row = {
+            "Id": self.new_id("Opportunity"), "Name": f"{account['Name']} - {otype}",
+            "AccountId": account["Id"], "OwnerId": owner or self.user_in(team), "StageName": st["name"],
+            "Amount": amount, "Probability": float(st["probability"]),
+            "CloseDate": pd.Timestamp(close_day),
+            "ForecastCategoryName": st["forecast_categories"][0],
+            "NextStep": NEXT_STEPS[int(rng.integers(0, len(NEXT_STEPS)))], "LastActivityDate": pd.NaT,
+            "Type": otype, "LeadSource": source or self.stages["picklists"]["lead_source"][
+                int(rng.integers(0, len(self.stages["picklists"]["lead_source"])))],
+            "IsClosed": False, "IsWon": False, "Loss_Reason__c": None, "Last_Bulk_Update_Plan__c": None,
+            "CreatedDate": pd.Timestamp(ts), "SystemModstamp": pd.Timestamp(ts),
+        }
+        i = len(self.opp)
+        self.opp.loc[i] = pd.Series(row)
+        self.order = np.r_[self.order, order]
+        self.closed = np.r_[self.closed, False]
+        self.close = np.r_[self.close, close_day]
+        self.lad = np.r_[self.lad, np.datetime64("NaT", "D")]
+        self.amount = np.r_[self.amount, amount]
+        self.opp_stamp = np.r_[self.opp_stamp, ts]
+        for name in ("opp_deleted", "opp_stale_def", "opp_pastdue_def", "opp_pushed_def"):
+            setattr(self, name, np.r_[getattr(self, name), False])
+        self.opp_new = np.r_[self.opp_new, True]
+        self.opp_clean = np.r_[self.opp_clean, True]
+        self.pushes = np.r_[self.pushes, 0]
+        self.item_n = np.r_[self.item_n, 0]
+        self.item_last = np.r_[self.item_last, None]
+        self.item_last_total = np.r_[self.item_last_total, np.nan]
+        self.dirty_ids.add(row["Id"])
+        self.log.append(("Opportunity", row["Id"], "insert", ts))
+        if rng.random() < 0.5 or order >= 5:
+            self.add_items(i, ts + 1)
+        self.activity(i, ts + 2)
+        return i
+
+    # ------------------------------------------------------------------ leads
+    def new_lead(self, t0: np.datetime64) -> None:
+        """A lead created during the day starting at t0; assignment (if any) also falls in the day."""
+        rng = self.rng
+        rates = self.sim["new_lead_defects"]
+        u = rng.random()
+        defect, acc = None, 0.0
+        for name, rate in rates.items():
+            acc += rate
+            if u < acc:
+                defect = name
+                break
+        if defect == "lead_duplicate":
+            pool = np.flatnonzero(~self.lead_deleted & self.lead["OwnerId"].notna().to_numpy()
+                                  & ~self.lead["IsConverted"].to_numpy(dtype=bool))
+            pool = [i for i in pool if self.lead.at[i, "Id"] not in self.gt_lead
+                    and self.lead.at[i, "Id"] not in self.dup_ids and self.lead.at[i, "Id"] not in self.malformed_ids
+                    and self.lead.at[i, "Id"] not in self.dirty_ids]
+            if pool:
+                self.duplicate_lead(int(pool[int(rng.integers(0, len(pool)))]), t0)
+                return
+            defect = None
+        pidx = int(self.meta["next_person_index"])
+        cidx = int(self.meta["next_company_index"])
+        self.meta["next_person_index"] = str(pidx + 1)
+        self.meta["next_company_index"] = str(cidx + 1)
+        seed = int(self.meta["seed"])
+        first, last = (a[0] for a in names.person_names(np.array([pidx]), seed))
+        stem = names.company_stems(np.array([cidx]), seed)[0]
+        suffix = ["Inc.", "Ltd", "Corp.", "LLC", "GmbH", "Group", "Labs", "Systems"][int(rng.integers(0, 8))]
+        region = self.regions[int(rng.choice(3, p=[0.5, 0.3, 0.2]))]
+        seg_i = int(rng.choice(3, p=[0.55, 0.3, 0.15]))
+        if defect == "lead_sla_breach" and self.segments[seg_i] == "SMB":
+            seg_i = 1  # a 24 h SLA cannot be breached inside one simulated day
+        seg = self.segments[seg_i]
+        emp = int(np.exp(np.log([10, 200, 2000][seg_i]) + rng.random() * (np.log([199, 1999, 60000][seg_i])
+                                                                          - np.log([10, 200, 2000][seg_i]))))
+        countries = self.terr["regions"][region]
+        team = self.team_for[(region, seg)]
+        sla_h = float(self.terr["sla"]["assignment_hours"][seg])
+        if defect == "lead_sla_breach":
+            delay = int((sla_h + rng.uniform(0.5, 22 - sla_h - 0.5)) * 3600)
+        else:
+            delay = int(rng.uniform(0.05, 0.5) * sla_h * 3600)
+        # created, assigned and stamped inside (t0, t0 + 1 day - 10 s]
+        created = t0 + int(rng.integers(10, 86390 - delay - 60))
+        ts = created + delay + 1
+        owner: str | None = self.user_in(team, "SDR")
+        if defect == "lead_misrouted":
+            others = [t for t in self.team_for.values() if t != team]
+            owner = self.user_in(others[int(rng.integers(0, len(others)))], "SDR")
+        assigned: Any = created + delay
+        if defect == "lead_unassigned":
+            owner, assigned = None, pd.NaT
+        email = f"{first.lower()}.{last.lower()}@{names.domain_of(stem)}"
+        if defect == "lead_invalid_email":
+            email = _break_email(email, int(rng.integers(0, 4)))
+        row = {
+            "Id": self.new_id("Lead"), "FirstName": first, "LastName": last, "Company": f"{stem} {suffix}",
+            "Email": email, "Phone": f"+1-555-01{int(rng.integers(0, 100)):02d}-{int(rng.integers(0, 10000)):04d}",
+            "Country": countries[int(rng.integers(0, len(countries)))], "NumberOfEmployees": emp,
+            "Region__c": region, "Segment__c": seg,
+            "LeadSource": self.stages["picklists"]["lead_source"][int(rng.integers(0, 7))],
+            "Status": "Open", "OwnerId": owner, "Assigned_At__c": pd.Timestamp(assigned) if owner else pd.NaT,
+            "First_Touch_At__c": pd.NaT, "IsConverted": False, "ConvertedDate": pd.NaT,
+            "ConvertedAccountId": None, "ConvertedContactId": None, "ConvertedOpportunityId": None,
+            "Last_Bulk_Update_Plan__c": None, "CreatedDate": pd.Timestamp(created), "SystemModstamp": pd.Timestamp(ts),
+        }
+        self._append_lead(row, ts)
+        if rng.random() < 0.3 and len(self.campaigns) and defect is None:
+            self.join_campaign(row["Id"], ts + 1)
+
+    def _append_lead(self, row: dict[str, Any], ts: np.datetime64) -> None:
+        i = len(self.lead)
+        self.lead.loc[i] = pd.Series(row)
+        self.lead_stamp = np.r_[self.lead_stamp, ts]
+        self.lead_deleted = np.r_[self.lead_deleted, False]
+        self.dirty_ids.add(row["Id"])
+        self.log.append(("Lead", row["Id"], "insert", ts))
+
+    def duplicate_lead(self, i: int, ts: np.datetime64) -> None:
+        src = self.lead.loc[i].to_dict()
+        kinds = ["exact", "fuzzy:case", "fuzzy:punctuation", "fuzzy:typo", "fuzzy:email_alias", "fuzzy:company_suffix"]
+        kind = kinds[int(self.rng.integers(0, len(kinds)))]
+        rec = dict(src)
+        first, last, email = src["FirstName"], src["LastName"], src["Email"]
+        local, domain = email.split("@")
+        stem, suffix = src["Company"].rsplit(" ", 1)
+        if kind == "fuzzy:company_suffix" and suffix not in SUFFIX_LONG:
+            kind = "fuzzy:case"
+        if kind == "fuzzy:case":
+            rec["FirstName"], rec["LastName"], rec["Email"] = first.upper(), last.upper(), email.upper()
+        elif kind == "fuzzy:punctuation":
+            rec["LastName"] = last[:4] + "-" + last[4:]
+            rec["Company"] = src["Company"].replace(" ", ", ", 1).replace(".", "")
+        elif kind == "fuzzy:typo":
+            rec["LastName"] = _typo(last)
+            rec["Email"] = f"{first.lower()}.{rec['LastName'].lower()}@{domain}"
+        elif kind == "fuzzy:email_alias":
+            rec["Email"] = f"{local}+web@{domain}"
+        elif kind == "fuzzy:company_suffix":
+            rec["Company"] = f"{stem} {SUFFIX_LONG[suffix]}"
+        sla = float(self.terr["sla"]["assignment_hours"][rec["Segment__c"]])
+        created = ts + int(self.rng.integers(10, 86390 - int(sla * 0.2 * 3600) - 60))
+        ts = created + int(sla * 0.2 * 3600) + 1
+        rec.update({"Id": self.new_id("Lead"), "CreatedDate": pd.Timestamp(created),
+                    "Assigned_At__c": pd.Timestamp(created + int(sla * 0.2 * 3600)), "First_Touch_At__c": pd.NaT,
+                    "Status": "Open", "SystemModstamp": pd.Timestamp(ts), "Last_Bulk_Update_Plan__c": None})
+        self._append_lead(rec, ts)
+        self.new_dups.append({"object": "Lead", "record_id": rec["Id"], "related_id": src["Id"], "detail": kind})
+        self.dup_ids |= {rec["Id"], src["Id"]}
+
+    def join_campaign(self, lead_id: str, ts: np.datetime64) -> None:
+        self.insert("CampaignMember", {
+            "CampaignId": str(self.campaigns[int(self.rng.integers(0, len(self.campaigns)))]), "LeadId": lead_id,
+            "ContactId": None, "Status": "Sent", "HasResponded": False, "FirstRespondedDate": pd.NaT,
+            "CreatedDate": ts, "SystemModstamp": ts}, ts)
+        self.in_campaign.add(lead_id)
+
+    def lifecycle(self, lead_id: str, frm: str, to: str, ts: np.datetime64) -> None:
+        self.insert("LifecycleStageChange", {"LeadId": lead_id, "FromStage": frm, "ToStage": to, "ChangedAt": ts}, ts)
+        self.life_stage[lead_id] = to
+
+    def convert(self, i: int, ts: np.datetime64) -> None:
+        lead = self.lead.loc[i]
+        lid = lead["Id"]
+        stage = self.life_stage.get(lid)
+        if stage in (None, "Lead"):
+            self.lifecycle(lid, "Lead", "MQL", ts - 3)
+        if stage in (None, "Lead", "MQL"):
+            self.lifecycle(lid, "MQL", "SQL", ts - 2)
+        team = self.team_for[(lead["Region__c"], lead["Segment__c"])]
+        owner = self.user_in(team)
+        acc = {
+            "Id": self.new_id("Account"), "Name": lead["Company"], "Website": "www." + lead["Email"].split("@")[1].lower(),
+            "Industry": "Software", "BillingCountry": lead["Country"], "NumberOfEmployees": lead["NumberOfEmployees"],
+            "AnnualRevenue": float(round(float(lead["NumberOfEmployees"]) * 150_000, -3)),
+            "Region__c": lead["Region__c"], "Segment__c": lead["Segment__c"], "OwnerId": owner,
+            "CreatedDate": ts, "SystemModstamp": ts,
+        }
+        self.insert("Account", acc, ts)
+        self.account_names.add(acc["Name"])
+        contact_id = self.insert("Contact", {
+            "AccountId": acc["Id"], "FirstName": lead["FirstName"], "LastName": lead["LastName"],
+            "Email": lead["Email"], "Phone": lead["Phone"], "Title": "Head of RevOps", "LeadSource": lead["LeadSource"],
+            "OwnerId": owner, "CreatedDate": ts, "SystemModstamp": ts}, ts)
+        oi = self.new_opportunity(ts, account=pd.Series(acc), owner=owner, stage=2, otype="New Business",
+                                  source=lead["LeadSource"])
+        self.lifecycle(lid, "SQL", "Opportunity", ts)
+        self.lead.at[i, "IsConverted"] = True
+        self.lead.at[i, "Status"] = "Converted"
+        self.lead.at[i, "ConvertedDate"] = pd.Timestamp(ts.astype("datetime64[D]"))
+        self.lead.at[i, "ConvertedAccountId"] = acc["Id"]
+        self.lead.at[i, "ConvertedContactId"] = contact_id
+        self.lead.at[i, "ConvertedOpportunityId"] = self.opp.at[oi, "Id"]
+        self.conv_refs |= {self.opp.at[oi, "Id"], contact_id}
+        self.touch_lead(i, ts + 3)
+
+    # ------------------------------------------------------------------ one day
+    def day(self, t0: np.datetime64) -> None:
+        rng, sim = self.rng, self.sim
+        t1 = t0 + 86400
+        today = t1.astype("datetime64[D]")  # the as-of date at the end of this day
+
+        def when(k: int = 1) -> np.ndarray:
+            # strictly inside (t0, t1 - 10 s] so follow-up events (+1..+3 s) stay inside the day
+            return t0 + rng.integers(10, 86390, k)
+
+        n = len(self.opp)
+        live = ~self.opp_deleted
+        open_ = live & ~self.closed
+        clean_open = open_ & self.opp_clean
+
+        # 1. deals that reach their close date: push (while allowed) or close
+        has_close = ~np.isnat(self.close)
+        due = open_ & has_close & (self.close <= today + 1) & ~self.opp_pastdue_def
+        for i in np.flatnonzero(due):
+            ts = when()[0]
+            if self.opp_pushed_def[i]:
+                self.set_close_date(i, today + int(rng.integers(14, 61)), ts)
+            elif self.pushes[i] < self.max_pushes and (not self.opp_clean[i] or rng.random() < 0.45):
+                self.set_close_date(i, today + int(rng.integers(14, 61)), ts)
+            elif self.opp_clean[i]:
+                self.close_deal(i, rng.random() < max(0.2, self.stage_list[self.order[i] - 1]["probability"] / 100), ts)
+            else:
+                self.close_deal(i, False, ts)
+
+        # 2. activity: clean (and non-stale) open deals never go longer than the gap without one
+        open_ = live & ~self.closed
+        gap = int(sim["max_days_between_activities"])
+        needs = open_ & ~self.opp_stale_def & (np.isnat(self.lad) | (self.lad <= today - (gap - 1)))
+        rand = open_ & ~self.opp_stale_def & (rng.random(n) < sim["activity"])
+        for i in np.flatnonzero(needs | rand):
+            self.activity(i, when()[0])
+
+        # 3. clean open deals: stage moves, pushes, pull-ins, amount edits, early closes
+        clean_open = live & ~self.closed & self.opp_clean
+        u = rng.random(n)
+        adv = clean_open & (u < sim["stage_advance"]) & (self.order < 6)
+        reg = clean_open & (u >= sim["stage_advance"]) & (u < sim["stage_advance"] + sim["stage_regress"]) & (self.order > 1)
+        for i in np.flatnonzero(adv):
+            self.set_stage(i, int(self.order[i]) + 1, when()[0])
+        for i in np.flatnonzero(reg):
+            self.set_stage(i, int(self.order[i]) - 1, when()[0])
+        u = rng.random(n)
+        push = clean_open & (u < sim["close_date_push"]) & (self.pushes < self.max_pushes)
+        for i in np.flatnonzero(push):
+            self.set_close_date(i, self.close[i] + int(rng.integers(30, 91)), when()[0])
+        pull = clean_open & (u >= 0.5) & (u < 0.5 + sim["close_date_pull_in"]) & (self.close >= today + 21)
+        for i in np.flatnonzero(pull):
+            room = int((self.close[i] - (today + 14)).astype(int))
+            self.set_close_date(i, self.close[i] - int(rng.integers(7, max(8, min(30, room) + 1))), when()[0])
+        edit = clean_open & (rng.random(n) < sim["amount_edit"]) & (self.amount > 0)
+        for i in np.flatnonzero(edit):
+            new = float(np.round(self.amount[i] * rng.uniform(0.85, 1.3), -2))
+            delta = new - self.amount[i]
+            if new <= 0 or delta == 0 or (self.item_n[i] and self.item_last_total[i] + delta <= 0):
+                continue
+            ts = when()[0]
+            self.history(i, "Amount", f"{self.amount[i]:.2f}", f"{new:.2f}", ts)
+            self.amount[i] = new
+            self.opp.at[i, "Amount"] = new
+            if self.item_n[i]:
+                self.oli_updates.append({"Id": self.item_last[i], "delta": delta, "ts": ts})
+                self.item_last_total[i] += delta
+                self.log.append(("OpportunityLineItem", self.item_last[i], "update", ts))
+            self.touch_opp(i, ts)
+        early = live & ~self.closed & self.opp_clean & (self.order >= 4) & (rng.random(n) < sim["early_close"])
+        for i in np.flatnonzero(early):
+            self.close_deal(i, rng.random() < 0.6, when()[0])
+
+        # 4. new deals
+        n_open = int((live & ~self.closed).sum())
+        for ts in np.sort(when(int(rng.poisson(sim["new_opportunities_per_1000_open"] * n_open / 1000)))):
+            self.new_opportunity(ts)
+
+        # 5. leads: lifecycle, conversions, new leads, campaign joins
+        lead = self.lead
+        nl = len(lead)
+        ok = (~self.lead_deleted & lead["OwnerId"].notna().to_numpy() & ~lead["IsConverted"].to_numpy(dtype=bool))
+        ids = lead["Id"].to_numpy(dtype=object)
+        clean_lead = ok & np.array([x not in self.gt_lead and x not in self.dup_ids and x not in self.malformed_ids
+                                    for x in ids])
+        u = rng.random(nl)
+        for i in np.flatnonzero(clean_lead & (u < sim["lead_to_mql"])):
+            if self.life_stage.get(ids[i]) is None:
+                ts = when()[0]
+                self.lifecycle(ids[i], "Lead", "MQL", ts)
+                lead.at[i, "Status"] = "Working"
+                self.touch_lead(i, ts)
+        for i in np.flatnonzero(clean_lead & (u >= 0.5) & (u < 0.5 + sim["mql_to_sql"])):
+            if self.life_stage.get(ids[i]) == "MQL":
+                ts = when()[0]
+                self.lifecycle(ids[i], "MQL", "SQL", ts)
+                lead.at[i, "Status"] = "Qualified"
+                self.touch_lead(i, ts)
+        conv = clean_lead & (rng.random(nl) < sim["lead_conversion"])
+        for i in np.flatnonzero(conv):
+            if lead.at[i, "Company"] in self.account_names or ids[i] in self.dirty_ids:
+                continue
+            self.convert(i, when()[0])
+        for _ in range(int(rng.poisson(sim["new_leads_per_1000_leads"] * nl / 1000))):
+            self.new_lead(t0)
+        join = clean_lead & (rng.random(nl) < sim["campaign_join"])
+        for i in np.flatnonzero(join):
+            self.join_campaign(ids[i], when()[0])
+
+        # 6. a few deletes of clean records nothing else depends on
+        ts_del = when()[0]
+        n = len(self.opp)
+        live = ~self.opp_deleted
+        for i in np.flatnonzero(live & ~self.closed & self.opp_clean & ~self.opp_new
+                                & (rng.random(n) < sim["delete_opportunity"])):
+            oid = self.opp.at[i, "Id"]
+            if oid in self.dirty_ids or oid in self.conv_refs or oid in self.booked:
+                continue
+            self.delete_opportunity(i, ts_del)
+        for i in np.flatnonzero(clean_lead & (rng.random(nl) < sim["delete_lead"])):
+            if ids[i] in self.dirty_ids or ids[i] in self.in_campaign or ids[i] in self.life_stage:
+                continue
+            self.lead_deleted[i] = True
+            self.deletes.append(("Lead", ids[i], ts_del))
+        self.pending_contact_deletes(ts_del)
+        self.pending_task_deletes(ts_del)
+
+    def delete_opportunity(self, i: int, ts: np.datetime64) -> None:
+        oid = self.opp.at[i, "Id"]
+        self.opp_deleted[i] = True
+        self.deletes.append(("Opportunity", oid, ts))
+        # Salesforce cascades: line items and activities of the deal go with it.
+        for api, col in (("OpportunityLineItem", "OpportunityId"), ("Task", "WhatId"), ("Event", "WhatId")):
+            for (cid,) in self.con.execute(f"SELECT Id FROM {q(api)} WHERE {q(col)} = ?", [oid]).fetchall():
+                self.deletes.append((api, cid, ts))
+
+    def pending_contact_deletes(self, ts: np.datetime64) -> None:
+        k = int(self.rng.poisson(self.sim["delete_contact"] * self.n_contacts))
+        if k == 0:
+            return
+        rows = self.con.execute(
+            'SELECT Id FROM "Contact" WHERE Id NOT IN (SELECT cid FROM (SELECT min(Id) AS cid FROM "Contact" '
+            "GROUP BY AccountId)) ORDER BY Id").fetchall()
+        cands = [r[0] for r in rows if r[0] not in self.gt_contact and r[0] not in self.dup_ids
+                 and r[0] not in self.conv_refs and r[0] not in self.in_campaign and r[0] not in self.contact_deleted
+                 and r[0] not in self.dirty_ids]
+        for j in self.rng.choice(len(cands), size=min(k, len(cands)), replace=False) if cands else []:
+            self.contact_deleted.add(cands[int(j)])
+            self.deletes.append(("Contact", cands[int(j)], ts))
+
+    def pending_task_deletes(self, ts: np.datetime64) -> None:
+        k = int(self.rng.poisson(self.sim["delete_task"] * self.n_tasks))
+        if k == 0:
+            return
+        # Only tasks that are not the latest activity of their deal (LastActivityDate stays true).
+        rows = self.con.execute(
+            'SELECT t.Id FROM "Task" t JOIN "Opportunity" o ON o.Id = t.WhatId '
+            "WHERE t.ActivityDate < o.LastActivityDate ORDER BY t.Id").fetchall()
+        deleted = {d[1] for d in self.deletes}
+        cands = [r[0] for r in rows if r[0] not in deleted and r[0] not in self.dirty_ids]
+        for j in self.rng.choice(len(cands), size=min(k, len(cands)), replace=False) if cands else []:
+            self.deletes.append(("Task", cands[int(j)], ts))
+            deleted.add(cands[int(j)])
+
+    # ------------------------------------------------------------------ run and write
+    def run(self) -> dict[str, Any]:
+        t = np.datetime64(self.clock, "s")
+        for _ in range(self.days):
+            self.day(t)
+            t = t + 86400
+        new_clock = t
+        self.write(new_clock)
+        counts: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
+        for obj, _rid, kind, _ts in self.log_final:
+            counts[obj][kind] += 1
+        return {"clock_from": str(self.clock), "clock_to": str(pd.Timestamp(new_clock).to_pydatetime()),
+                "days": self.days, "changes": {k: dict(v) for k, v in sorted(counts.items())}}
+
+    def write(self, new_clock: np.datetime64) -> None:
+        con = self.con
+        deleted_ids = {d[1] for d in self.deletes}
+        # drop events on records deleted later in the same run (they are simply gone)
+        self.log_final = [e for e in self.log if e[1] not in deleted_ids]
+        self.log_final += [(api, rid, "delete", ts) for api, rid, ts in self.deletes]
+        self.log_final.sort(key=lambda e: (e[3], e[0], e[1]))
+
+        opp = self.opp.copy()
+        opp["SystemModstamp"] = np.where(np.isnat(self.opp_stamp), opp["SystemModstamp"].to_numpy(),
+                                         self.opp_stamp.astype("datetime64[us]"))
+        opp_dirty = ~np.isnat(self.opp_stamp) & ~self.opp_deleted
+        lead = self.lead.copy()
+        lead["SystemModstamp"] = np.where(np.isnat(self.lead_stamp), lead["SystemModstamp"].to_numpy(),
+                                          self.lead_stamp.astype("datetime64[us]"))
+        lead_dirty = ~np.isnat(self.lead_stamp) & ~self.lead_deleted
+        self._replace("Opportunity", opp[opp_dirty])
+        self._replace("Lead", lead[lead_dirty])
+        for api, rows in self.inserts.items():
+            rows = [r for r in rows if r["Id"] not in deleted_ids]
+            if rows:
+                self._replace(api, pd.DataFrame(rows))
+        if self.oli_updates:
+            upd = pd.DataFrame(self.oli_updates).groupby("Id").agg(delta=("delta", "sum"), ts=("ts", "max")).reset_index()
+            upd["ts"] = upd["ts"].astype("datetime64[us]")
+            con.register("_upd", upd)
+            con.execute('UPDATE "OpportunityLineItem" o SET UnitPrice = o.UnitPrice + u.delta, '
+                        "TotalPrice = o.TotalPrice + u.delta, SystemModstamp = u.ts FROM _upd u WHERE o.Id = u.Id")
+            con.unregister("_upd")
+        if self.deletes:
+            dele = pd.DataFrame(self.deletes, columns=["api_name", "Id", "deleted_at"])
+            dele["deleted_at"] = dele["deleted_at"].astype("datetime64[us]")
+            con.register("_del", dele)
+            for api in dele["api_name"].unique():
+                con.execute(f"DELETE FROM {q(api)} WHERE Id IN (SELECT Id FROM _del WHERE api_name = ?)", [api])
+            con.execute("INSERT INTO deleted_records SELECT api_name, Id, deleted_at FROM _del")
+            con.unregister("_del")
+        if self.new_dups:
+            con.register("_dups", pd.DataFrame(self.new_dups))
+            con.execute("INSERT INTO dup_pairs BY NAME SELECT * FROM _dups")
+            con.unregister("_dups")
+        seq0 = con.execute("SELECT coalesce(max(seq), 0) FROM change_log").fetchall()[0][0]
+        if self.log_final:
+            log = pd.DataFrame(self.log_final, columns=["object", "record_id", "change_type", "changed_at"])
+            log["changed_at"] = log["changed_at"].astype("datetime64[us]")
+            log.insert(0, "seq", np.arange(seq0 + 1, seq0 + 1 + len(log)))
+            log["origin"] = ORIGIN
+            con.register("_log", log)
+            con.execute("INSERT INTO change_log BY NAME SELECT * FROM _log")
+            con.unregister("_log")
+        self.meta["clock"] = str(pd.Timestamp(new_clock).to_pydatetime())
+        for k, v in self.meta.items():
+            con.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", [k, v])
+
+    def _replace(self, api: str, df: pd.DataFrame) -> None:
+        if df.empty:
+            return
+        cols = [r[0] for r in self.con.execute(f"DESCRIBE {q(api)}").fetchall()]
+        df = df[[c for c in df.columns if c in cols]].copy()
+        for c in df.columns:
+            if df[c].dtype.kind == "M":
+                df[c] = df[c].astype("datetime64[us]")
+        self.con.register("_rows", df)
+        self.con.execute(f"DELETE FROM {q(api)} WHERE Id IN (SELECT Id FROM _rows)")
+        self.con.execute(f"INSERT INTO {q(api)} BY NAME SELECT * FROM _rows")
+        self.con.unregister("_rows")
+
+
+def _filled(value: Any) -> bool:
+    return isinstance(value, str) and value.strip() != ""
+
+
+def advance(con: duckdb.DuckDBPyConnection, meta: dict[str, str], days: int, seed: int | None) -> dict[str, Any]:
+    """Simulate ``days`` days on an open connection (inside the caller's transaction)."""
+    if days < 0:
+        raise ValueError("days must be >= 0")
+    return Simulator(con, meta, days, seed).run()
+
+
+__all__ = ["advance", "timedelta"]
