@@ -78,7 +78,7 @@ _PLAN = "{{ ti.xcom_pull(task_ids='build_plan')['plan_id'] }}"
 def crm_bulk_update():
     @task(retries=1)
     def build_plan(params: dict | None = None) -> dict:
-        from airflow.exceptions import AirflowFailException, AirflowSkipException
+        from airflow.sdk.exceptions import AirflowFailException, AirflowSkipException
 
         from salesops.bulk_update import tasks
         from salesops.bulk_update.plan import EmptyPlan, PlanError

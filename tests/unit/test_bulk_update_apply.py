@@ -3,11 +3,16 @@
 from __future__ import annotations
 
 import pytest
+from tests.unit.test_bulk_update_support import SimulatedCrash, approve, make_env, no_sleep
 
 from salesops.bulk_update.apply import ApplyFailed, apply_plan, change_log
 from salesops.bulk_update.approval import ApprovalError
 from salesops.bulk_update.plan import PlanError, build_plan, build_undo_plan, load_plan
-from tests.unit.test_bulk_update_support import SimulatedCrash, approve, crm_env, no_sleep  # noqa: F401
+
+
+@pytest.fixture()
+def crm_env(tmp_path, monkeypatch):
+    return make_env(tmp_path, monkeypatch)
 
 FC = "ForecastCategoryName"
 STAMP = "Last_Bulk_Update_Plan__c"

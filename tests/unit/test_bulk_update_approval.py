@@ -5,13 +5,18 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from tests.unit.test_bulk_update_support import approve, make_env, no_sleep
 
 from salesops.bulk_update import approval, store
 from salesops.bulk_update.__main__ import main as cli
 from salesops.bulk_update.apply import apply_plan
 from salesops.bulk_update.plan import build_plan, load_plan
 from salesops.bulk_update.settings import load_settings
-from tests.unit.test_bulk_update_support import approve, crm_env, no_sleep  # noqa: F401
+
+
+@pytest.fixture()
+def crm_env(tmp_path, monkeypatch):
+    return make_env(tmp_path, monkeypatch)
 
 KEY = b"test-signing-key"
 
@@ -69,7 +74,7 @@ def _ctx(plan_id):
 
 
 def test_approval_operator_records_decisions_and_only_approve_passes(planned):
-    from airflow.exceptions import AirflowFailException
+    from airflow.sdk.exceptions import AirflowFailException
 
     from salesops.bulk_update.operators import PlanApprovalOperator
 
@@ -157,7 +162,7 @@ def test_sensor_pokes_until_a_valid_signed_approval(planned):
 
 
 def test_sensor_skips_on_signed_reject_and_on_expiry(planned):
-    from airflow.exceptions import AirflowSkipException
+    from airflow.sdk.exceptions import AirflowSkipException
 
     from salesops.bulk_update.operators import SignedApprovalSensor
 

@@ -8,13 +8,26 @@ from datetime import date
 from pathlib import Path
 
 import pytest
+from tests.unit.test_bulk_update_support import make_env
 
 from salesops.bulk_update import plan as plans
-from salesops.bulk_update.plan import CHANGE, EmptyPlan, PlanGuardError, PlanIntegrityError, PlanRow, build_plan, load_plan
+from salesops.bulk_update.plan import (
+    CHANGE,
+    EmptyPlan,
+    PlanGuardError,
+    PlanIntegrityError,
+    PlanRow,
+    build_plan,
+    load_plan,
+)
 from salesops.bulk_update.settings import load_settings
 from salesops.bulk_update.values import canon, to_api
 from salesops.config import ConfigError
-from tests.unit.test_bulk_update_support import crm_env  # noqa: F401  (fixture)
+
+
+@pytest.fixture()
+def crm_env(tmp_path, monkeypatch):
+    return make_env(tmp_path, monkeypatch)
 
 
 def _changes(p):

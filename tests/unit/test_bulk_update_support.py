@@ -8,10 +8,11 @@ The data set is tiny and hand-made so every expected plan row is known in advanc
 from __future__ import annotations
 
 import copy
+import shutil
+import tempfile
 from collections import Counter
 from datetime import UTC, date, datetime, timedelta
-
-import pytest
+from pathlib import Path
 
 from salesops.sources.base import UpdateResult
 
@@ -160,19 +161,28 @@ def make_records() -> dict[str, dict[str, dict]]:
     return {"User": {u["Id"]: u for u in users}, "Opportunity": by_id, "Lead": lb}
 
 
-@pytest.fixture()
-def crm_env(tmp_path, monkeypatch):
-    """A fresh FakeCrm and a DuckDB warehouse loaded from it (user, opportunity, lead)."""
+_TEMPLATE: dict[str, Path] = {}
+
+
+def make_env(tmp_path, monkeypatch):
+    """A fresh FakeCrm and a DuckDB warehouse loaded from it (user, opportunity, lead).
+
+    The warehouse is loaded once per process through the real load path and copied per test.
+    Each test module wraps this in its own ``crm_env`` fixture."""
     from salesops.warehouse import Warehouse
     from salesops.warehouse.load import extract_and_load
 
     monkeypatch.setenv("SALESOPS_DATA_DIR", str(tmp_path / "data"))
     monkeypatch.setenv("SALESOPS_OUTPUT_DIR", str(tmp_path / "out"))
     monkeypatch.delenv("SALESOPS_DEMO_AUTO_APPROVE", raising=False)
-    crm = FakeCrm(make_records())
-    wh = Warehouse(f"duckdb:///{tmp_path / 'wh.duckdb'}")
-    extract_and_load(crm, ["user", "opportunity", "lead"], wh)
-    return crm, wh
+    if "wh" not in _TEMPLATE:
+        path = Path(tempfile.mkdtemp(prefix="bulk-update-wh-")) / "wh.duckdb"
+        template = Warehouse(f"duckdb:///{path}")
+        extract_and_load(FakeCrm(make_records()), ["user", "opportunity", "lead"], template)
+        template.dispose()
+        _TEMPLATE["wh"] = path
+    shutil.copy(_TEMPLATE["wh"], tmp_path / "wh.duckdb")
+    return FakeCrm(make_records()), Warehouse(f"duckdb:///{tmp_path / 'wh.duckdb'}")
 
 
 def approve(wh, plan, approver="salesops-approver-1", channel="ui"):

@@ -65,7 +65,7 @@ class PlanApprovalOperator(ApprovalOperator):
         self.warehouse_conn_id = warehouse_conn_id
 
     def execute(self, context: Context) -> Any:
-        from airflow.exceptions import AirflowSkipException
+        from airflow.sdk.exceptions import AirflowSkipException
 
         from salesops.bulk_update import approval, render
         from salesops.bulk_update.plan import load_plan
@@ -89,7 +89,7 @@ class PlanApprovalOperator(ApprovalOperator):
         return super().execute(context)
 
     def execute_complete(self, context: Context, event: dict[str, Any]) -> Any:
-        from airflow.exceptions import AirflowFailException
+        from airflow.sdk.exceptions import AirflowFailException
 
         from salesops.bulk_update import approval
         from salesops.bulk_update.plan import load_plan
@@ -141,7 +141,7 @@ class SignedApprovalSensor(BaseSensorOperator):
         self.signing_conn_id = signing_conn_id
 
     def poke(self, context: Context) -> bool:
-        from airflow.exceptions import AirflowFailException, AirflowSkipException
+        from airflow.sdk.exceptions import AirflowFailException, AirflowSkipException
 
         from salesops.bulk_update import approval
         from salesops.bulk_update.plan import load_plan
@@ -209,7 +209,7 @@ class ApplyPlanOperator(BaseOperator):
         self.batch_size = batch_size
 
     def execute(self, context: Context) -> dict[str, Any]:
-        from airflow.exceptions import AirflowException
+        from airflow.sdk.exceptions import AirflowException
 
         from salesops.bulk_update.apply import ApplyFailed, apply_plan
         from salesops.sources.registry import get_source

@@ -1,0 +1,285 @@
+"""crm_bulk_update end to end with dag.test() on the loaded demo CRM (DemoCrm) and its warehouse.
+
+The approver's answer in the Airflow UI is simulated the way the API server records it: a
+background thread waits for the HITL task to reach ``awaiting_input``, fills the HITLDetail
+response and resumes the task. The thread has a deadline and then fails the waiting task, so a
+test can never hang.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from datetime import UTC, datetime
+
+import pytest
+
+pytestmark = pytest.mark.e2e
+DAG_ID = "crm_bulk_update"
+FC = "ForecastCategoryName"
+STAMP = "Last_Bulk_Update_Plan__c"
+
+
+class HitlResponder(threading.Thread):
+    """Answer the first HITL request of ``dag_id`` with ``option`` as ``user``.
+
+    Waits ``delay`` seconds after the task starts waiting (AIRFLOW-NOTES: an answer within ~1 s
+    can race the task on a real server). After ``deadline`` seconds without a request it marks
+    any waiting task failed so dag.test() returns.
+    """
+
+    def __init__(self, dag_id: str, option: str, user: str, *, comment: str = "", delay: float = 0.5, deadline: float = 90):
+        super().__init__(daemon=True)
+        self.dag_id, self.option, self.user, self.comment = dag_id, option, user, comment
+        self.delay, self.deadline = delay, deadline
+        self.answered = False
+        self.error: BaseException | None = None
+
+    def run(self) -> None:
+        try:
+            self._run()
+        except BaseException as exc:  # surfaced by the test
+            self.error = exc
+
+    def _run(self) -> None:
+        from airflow.models.hitl import HITLDetail
+        from airflow.models.taskinstance import TaskInstance
+        from airflow.models.trigger import handle_event_submit
+        from airflow.triggers.base import TriggerEvent
+        from airflow.utils.session import create_session
+        from airflow.utils.state import TaskInstanceState
+
+        end = time.monotonic() + self.deadline
+        while time.monotonic() < end:
+            with create_session() as session:
+                ti = (session.query(TaskInstance)
+                      .filter(TaskInstance.dag_id == self.dag_id, TaskInstance.state == TaskInstanceState.AWAITING_INPUT)
+                      .first())
+                if ti is not None:
+                    time.sleep(self.delay)
+                    detail = session.query(HITLDetail).filter(HITLDetail.ti_id == ti.id).one()
+                    detail.chosen_options = [self.option]
+                    detail.params_input = {"comment": self.comment}
+                    detail.responded_by = {"id": self.user, "name": self.user}
+                    detail.responded_at = datetime.now(UTC)
+                    session.add(detail)
+                    session.flush()
+                    handle_event_submit(TriggerEvent(detail.as_resume_event_payload()), task_instance=ti, session=session)
+                    self.answered = True
+                    return
+            time.sleep(0.2)
+        with create_session() as session:
+            for ti in session.query(TaskInstance).filter(TaskInstance.dag_id == self.dag_id,
+                                                         TaskInstance.state == TaskInstanceState.AWAITING_INPUT):
+                ti.state = TaskInstanceState.FAILED
+        raise TimeoutError(f"no HITL request from {self.dag_id} within {self.deadline}s")
+
+
+def run(conf: dict, responder: HitlResponder | None = None):
+    from salesops.runner import run_dag
+
+    if responder:
+        responder.start()
+    try:
+        dr = run_dag(DAG_ID, conf, check=False)
+    finally:
+        if responder:
+            responder.join(timeout=120)
+    if responder and responder.error:
+        raise responder.error
+    return dr
+
+
+def states(dr) -> dict[str, str]:
+    from salesops.runner import task_instances
+
+    return {ti.task_id: str(ti.state) for ti in task_instances(dr)}
+
+
+def built(dr) -> dict:
+    from salesops.runner import xcom
+
+    return xcom(dr, "build_plan")
+
+
+@pytest.fixture(scope="module")
+def env(demo_env, airflow_db):
+    """The module's private demo copy: (DemoCrm, Warehouse)."""
+    return demo_env.crm, demo_env.warehouse
+
+
+def crm_state(crm, wh, api_name: str, table: str) -> dict[str, dict]:
+    ids = [r["id"] for r in wh.query(f"select id from {table} order by id")]
+    from salesops.config import object_manifest
+
+    obj = next(o for o in object_manifest().values() if o.api_name == api_name)
+    fields = [f for f in obj.api_fields if f != "SystemModstamp"]
+    return {r["Id"]: r for r in crm.get_records(api_name, ids, fields)}
+
+
+def diff(before: dict[str, dict], after: dict[str, dict]) -> dict[tuple[str, str], tuple]:
+    return {(rid, f): (before[rid].get(f), v) for rid, rec in after.items() for f, v in rec.items() if before[rid].get(f) != v}
+
+
+def test_approve_in_ui_changes_exactly_the_planned_records(env):
+    from salesops.bulk_update.apply import change_log
+    from salesops.bulk_update.approval import approvals
+    from salesops.bulk_update.plan import load_plan
+    from salesops.bulk_update.values import canon
+
+    crm, wh = env
+    before = crm_state(crm, wh, "Opportunity", "staging.stg_crm__opportunity")
+    leads_before = crm_state(crm, wh, "Lead", "staging.stg_crm__lead")
+    dr = run({"plan_type": "fix_forecast_category", "requester": "analyst-e2e", "approval_channel": "ui", "reason": "e2e"},
+             HitlResponder(DAG_ID, "Approve", "salesops-approver-1", comment="checked the sample"))
+    assert str(dr.state) == "success", states(dr)
+    assert states(dr)["apply_plan"] == "success"
+    plan = load_plan(wh, built(dr)["plan_id"])
+    assert plan.record_count > 0 and plan.status == "applied"
+    expected = {(r.record_id, r.field): (r.before_value, r.after_value) for r in plan.changes}
+    expected |= {(rid, STAMP): (before[rid].get(STAMP), plan.plan_id) for rid in plan.record_ids}
+    after = crm_state(crm, wh, "Opportunity", "staging.stg_crm__opportunity")
+    changed = {k: (canon(b, "string"), canon(a, "string")) for k, (b, a) in diff(before, after).items()}
+    assert changed == expected  # exactly the planned records and fields, nothing else
+    assert crm_state(crm, wh, "Lead", "staging.stg_crm__lead") == leads_before
+    # The decision is stored with the plan; every change names plan, run and approver.
+    a = [x for x in approvals(wh, plan.plan_id) if x["decision"] == "approve"][0]
+    assert (a["approver"], a["channel"], a["comment"], a["plan_hash"]) == ("salesops-approver-1", "ui", "checked the sample", plan.content_hash)
+    log = change_log(wh, plan.plan_id)
+    assert len(log) == len(plan.changes) and {(r["status"], r["run_id"], r["approver"]) for r in log} == {
+        ("verified", dr.run_id, "salesops-approver-1")}
+    # A second run finds nothing left to fix: the build task skips, the run succeeds.
+    dr2 = run({"plan_type": "fix_forecast_category", "requester": "analyst-e2e", "approval_channel": "ui"})
+    assert str(dr2.state) == "success" and states(dr2)["build_plan"] == "skipped" and states(dr2)["apply_plan"] == "skipped"
+
+
+def test_reject_changes_nothing(env):
+    from salesops.bulk_update.plan import load_plan
+
+    crm, wh = env
+    before = crm_state(crm, wh, "Lead", "staging.stg_crm__lead")
+    dr = run({"plan_type": "reassign_leads", "requester": "analyst-e2e", "approval_channel": "ui"},
+             HitlResponder(DAG_ID, "Reject", "revops-approver-1", comment="wrong quarter"))
+    assert str(dr.state) == "success"  # a rejection is a decision, not a failure
+    s = states(dr)
+    assert s["ask_approval"] == "success" and s["check_approval"] == "skipped" and s["apply_plan"] == "skipped"
+    assert load_plan(wh, built(dr)["plan_id"]).status == "rejected"
+    assert crm_state(crm, wh, "Lead", "staging.stg_crm__lead") == before
+
+
+def test_approver_who_is_the_requester_is_refused(env):
+    from salesops.bulk_update.approval import approvals
+
+    crm, wh = env
+    before = crm_state(crm, wh, "Lead", "staging.stg_crm__lead")
+    dr = run({"plan_type": "reassign_leads", "requester": "revops-approver-1", "approval_channel": "ui"},
+             HitlResponder(DAG_ID, "Approve", "revops-approver-1"))
+    s = states(dr)
+    assert s["ask_approval"] == "failed" and s["apply_plan"] != "success"
+    assert [a["decision"] for a in approvals(wh, built(dr)["plan_id"])] == ["refused"]
+    assert crm_state(crm, wh, "Lead", "staging.stg_crm__lead") == before
+
+
+def test_drifted_records_are_skipped_then_undo_restores(env):
+    from salesops.bulk_update.apply import change_log
+    from salesops.bulk_update.plan import load_plan
+
+    crm, wh = env
+    before = crm_state(crm, wh, "Lead", "staging.stg_crm__lead")
+    dr = run({"plan_type": "reassign_leads", "requester": "analyst-e2e", "approval_channel": "build_only"})
+    assert str(dr.state) == "success" and states(dr)["ask_approval"] == "skipped"
+    plan = load_plan(wh, built(dr)["plan_id"])
+    assert plan.status == "built" and plan.record_count >= 2
+    # Someone assigns one lead by hand after the plan was built.
+    drifted = plan.record_ids[0]
+    planned_owner = next(r.after_value for r in plan.changes if r.record_id == drifted)
+    other = wh.scalar("select min(id) from staging.stg_crm__user where is_active and id <> :a", {"a": planned_owner})
+    res = crm.update_records("Lead", [{"Id": drifted, "OwnerId": other}])
+    assert res[0].success
+    manual = crm_state(crm, wh, "Lead", "staging.stg_crm__lead")
+    dr2 = run({"plan_id": plan.plan_id, "approval_channel": "ui"}, HitlResponder(DAG_ID, "Approve", "revops-approver-1"))
+    assert str(dr2.state) == "success", states(dr2)
+    log = {r["record_id"]: r for r in change_log(wh, plan.plan_id)}
+    assert log[drifted]["status"] == "skipped_drift"
+    assert {r["status"] for rid, r in log.items() if rid != drifted} == {"verified"}
+    after = crm_state(crm, wh, "Lead", "staging.stg_crm__lead")
+    assert after[drifted] == manual[drifted]  # never overwritten
+    assert {(rid, f) for rid, f in diff(manual, after)} == {(r.record_id, f) for r in plan.changes if r.record_id != drifted
+                                                              for f in ("OwnerId", STAMP)}
+    # Undo goes through its own approval and restores the before values.
+    dr3 = run({"undo_of_plan_id": plan.plan_id, "requester": "analyst-e2e", "approval_channel": "ui"},
+              HitlResponder(DAG_ID, "Approve", "revops-approver-1"))
+    assert str(dr3.state) == "success", states(dr3)
+    undo = load_plan(wh, built(dr3)["plan_id"])
+    assert undo.undo_of_plan_id == plan.plan_id and undo.record_count == plan.record_count - 1
+    restored = crm_state(crm, wh, "Lead", "staging.stg_crm__lead")
+    assert {rid: restored[rid]["OwnerId"] for rid in plan.record_ids} == {
+        rid: (manual if rid == drifted else before)[rid]["OwnerId"] for rid in plan.record_ids}
+
+
+def test_crash_mid_apply_then_rerun_applies_every_change_once(env):
+    from salesops.bulk_update import approval, store
+    from salesops.bulk_update.apply import apply_plan
+    from salesops.bulk_update.plan import build_plan
+
+    crm, wh = env
+    plan = build_plan(wh, "move_past_close_dates", requester="analyst-e2e")
+    assert plan.record_count >= 3
+    approval.record_decision(wh, plan, approval.Decision("approve", "salesops-approver-1", store.utcnow(), None, "ui"))
+
+    class Crash(BaseException):
+        pass
+
+    class CrashingCrm:
+        name = "demo"
+
+        def __init__(self, inner, after_calls):
+            self.inner, self.after_calls, self.calls = inner, after_calls, 0
+
+        def get_records(self, *a):
+            return self.inner.get_records(*a)
+
+        def update_records(self, api_name, updates):
+            self.calls += 1
+            res = self.inner.update_records(api_name, updates)
+            if self.calls == self.after_calls:
+                raise Crash("worker killed right after the CRM accepted batch 2")
+            return res
+
+    seq0 = int(crm.change_log()["seq"].max()) if len(crm.change_log()) else -1
+    with pytest.raises(Crash):
+        apply_plan(wh, CrashingCrm(crm, 2), plan.plan_id, batch_size=1, sleep=lambda s: None)
+    report = apply_plan(wh, crm, plan.plan_id, batch_size=1, sleep=lambda s: None)
+    assert report.ok and len(report.previously_applied) == 1 and len(report.already_applied) == 1
+    writes = crm.change_log(seq0)
+    writes = writes[writes["object"] == "Opportunity"]
+    per_record = writes.groupby("record_id").size().to_dict()
+    assert per_record == {rid: 1 for rid in plan.record_ids}
+
+
+def test_demo_switch_and_signed_approval_paths(env, monkeypatch):
+    from salesops.bulk_update.__main__ import main as cli
+    from salesops.bulk_update.apply import change_log
+    from salesops.bulk_update.plan import load_plan
+
+    crm, wh = env
+    # Without the switch, the demo path fails loudly and nothing is applied.
+    monkeypatch.delenv("SALESOPS_DEMO_AUTO_APPROVE", raising=False)
+    dr = run({"plan_type": "close_stale_opportunities", "requester": "analyst-e2e", "approval_channel": "demo"})
+    assert states(dr)["demo_auto_approve"] == "failed" and states(dr)["apply_plan"] != "success"
+    plan_id = built(dr)["plan_id"]
+    # A signed CLI record for this plan id + hash, accepted by the sensor.
+    monkeypatch.setenv("SALESOPS_APPROVAL_SIGNING_KEY", "e2e-key")
+    monkeypatch.setenv("SALESOPS_WAREHOUSE_URL", wh.url)
+    plan = load_plan(wh, plan_id)
+    assert cli(["approve", "--plan-id", plan_id, "--hash", plan.content_hash, "--approver", "revops-approver-1"]) == 0
+    dr2 = run({"plan_id": plan_id, "approval_channel": "signed"})
+    assert str(dr2.state) == "success", states(dr2)
+    assert {r["approver"] for r in change_log(wh, plan_id)} == {"revops-approver-1"}
+    # With the switch, the named demo identity approves, and the change log says so.
+    monkeypatch.setenv("SALESOPS_DEMO_AUTO_APPROVE", "demo-approver")
+    dr3 = run({"plan_type": "reassign_leads", "requester": "analyst-e2e", "approval_channel": "demo"})
+    if states(dr3)["build_plan"] == "skipped":
+        pytest.skip("no leads left to reassign in this demo copy")
+    assert str(dr3.state) == "success", states(dr3)
+    assert {r["approver"] for r in change_log(wh, built(dr3)["plan_id"])} == {"demo-approver (demo switch)"}
