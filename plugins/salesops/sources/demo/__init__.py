@@ -17,7 +17,6 @@ several Airflow task processes can take turns on the file.
 
 from __future__ import annotations
 
-import time
 from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
@@ -42,8 +41,6 @@ class DemoCrm:
 
     def __init__(self, path: Path | str | None = None):
         self.path = Path(path) if path is not None else default_path()
-        self._transient_ids: dict[str, int] = {}
-        self._permanent_ids: set[str] = set()
 
     # ------------------------------------------------------------------ lifecycle
     @classmethod
@@ -226,12 +223,12 @@ class DemoCrm:
             out, select, joins = self._select_list(con, api_name, fields)
             con.register("_ids", pa.table({"Id": pa.array(list(ids), pa.string())}))
             rows = (
-                con.sql(f"SELECT {select} FROM {q(api_name)} t {joins} WHERE t.Id IN (SELECT Id FROM _ids) "
+                con.sql(f"SELECT {select}, t.Id AS __id FROM {q(api_name)} t {joins} WHERE t.Id IN (SELECT Id FROM _ids) "
                         "ORDER BY t.Id")
                 .to_arrow_table()
                 .to_pylist()
             )
-        return [{k: r[k] for k in out} for r in rows]
+        return [{"Id": r["__id"], **{k: r[k] for k in out if k != "Id"}} for r in rows]
 
     # ------------------------------------------------------------------ simulation
     def advance(self, days: int, seed: int | None = None) -> dict[str, Any]:
@@ -311,26 +308,81 @@ class DemoCrm:
                 )
         return out
 
+    # ------------------------------------------------------------------ writes
+    def update_records(self, api_name: str, updates: Sequence[Record]) -> list[UpdateResult]:
+        """Apply field updates; one result per update, in order (allOrNone = false).
+
+        A successful update stamps SystemModstamp with a new demo time one second after the clock
+        (the clock moves with it, so the next incremental extract sees the change), writes
+        OpportunityFieldHistory for StageName/Amount/CloseDate/ForecastCategoryName changes, keeps
+        IsClosed/IsWon/Probability (and the default forecast category) in line with StageName, and
+        logs to change_log with origin 'api'.
+        """
+        from salesops.sources.demo.writes import update_records
+
+        self._require()
+        spec(api_name)
+        with connect(self.path) as con:
+            con.execute("BEGIN TRANSACTION")
+            try:
+                clock = datetime.fromisoformat(self._meta(con)["clock"])
+                visible, _ = self._columns(con, api_name)
+                results, stamp = update_records(con, api_name, list(updates), clock, visible)
+                if stamp is not None:
+                    con.execute("INSERT OR REPLACE INTO meta VALUES ('clock', ?), ('gt_dirty', '1')", [str(stamp)])
+                con.execute("COMMIT")
+            except BaseException:
+                con.execute("ROLLBACK")
+                raise
+        return results
+
     # ------------------------------------------------------------------ test hooks
     def inject_faults(self, transient_ids: dict[str, int] | set[str] | None = None,
                       permanent_ids: set[str] | None = None) -> None:
-        """Make update_records fail for these ids (for tests of the bulk-update job).
+        """Make update_records fail for these ids (stored in the file, so other processes see it).
 
         Args:
-            transient_ids: ids that fail with UNABLE_TO_LOCK_ROW (transient) – a set fails once per
-                id, a dict {id: n} fails n times before succeeding.
+            transient_ids: ids that fail with UNABLE_TO_LOCK_ROW (transient=True): a set fails once
+                per id, a dict {id: n} fails n times before succeeding.
             permanent_ids: ids that always fail with a non-retryable error.
         """
-        if isinstance(transient_ids, dict):
-            self._transient_ids = dict(transient_ids)
-        else:
-            self._transient_ids = {i: 1 for i in (transient_ids or ())}
-        self._permanent_ids = set(permanent_ids or ())
+        from salesops.sources.demo.writes import FAULT_DDL
+
+        transient = dict(transient_ids) if isinstance(transient_ids, dict) else {i: 1 for i in transient_ids or ()}
+        rows = [(i, "transient", int(n)) for i, n in transient.items()]
+        rows += [(i, "permanent", 0) for i in permanent_ids or ()]
+        self._require()
+        with connect(self.path) as con:
+            con.execute(FAULT_DDL)
+            con.execute("DELETE FROM fault_injection")
+            if rows:
+                con.executemany("INSERT INTO fault_injection VALUES (?, ?, ?)", rows)
+
+    def alter_schema(self, api_name: str, add: Sequence[str] = (), drop: Sequence[str] = ()) -> None:
+        """Simulate schema drift: add text columns (filled with a value per record) or hide fields.
+
+        Added columns appear in read_changes/get_records of every record (their SystemModstamp is not
+        touched: a real org adding a field does not change records). Dropped fields disappear from
+        the API (the data is kept so the simulation still works); re-adding a dropped field shows it again.
+        """
+        self._require()
+        obj = spec(api_name)
+        with connect(self.path) as con:
+            cols = [r[0] for r in con.execute(f"DESCRIBE {q(api_name)}").fetchall()]
+            for f in add:
+                con.execute("DELETE FROM schema_drift WHERE api_name = ? AND field = ?", [api_name, f])
+                if f not in cols:
+                    con.execute(f"ALTER TABLE {q(api_name)} ADD COLUMN {q(f)} VARCHAR")
+                    con.execute(f"UPDATE {q(api_name)} SET {q(f)} = 'drift-' || right(Id, 4)")
+                    con.execute("INSERT INTO schema_drift VALUES (?, ?, 'add')", [api_name, f])
+            for f in drop:
+                if f == obj.key or f == obj.cursor:
+                    raise SourceError(f"cannot drop {api_name}.{f}: it is the key or the cursor")
+                if f not in cols:
+                    raise SourceError(f"{api_name} has no field {f!r} to drop")
+                con.execute("DELETE FROM schema_drift WHERE api_name = ? AND field = ?", [api_name, f])
+                con.execute("INSERT INTO schema_drift VALUES (?, ?, 'drop')", [api_name, f])
 
 
 def _lit(value: str) -> str:
     return "'" + value.replace("'", "''") + "'"
-
-
-def _now() -> float:
-    return time.monotonic()
