@@ -296,3 +296,15 @@ def test_as_of_frame_dtypes_are_plain(built):
     wh, _, _ = built
     df = wh.query_df("select * from marts.agg_pipeline_coverage")
     assert not df.empty and pd.api.types.is_numeric_dtype(df["open_pipeline_count"])
+
+
+def test_every_registry_metric_points_at_a_built_column(built):
+    from salesops.kpis.registry import load_registry, validate_against_warehouse
+
+    wh, _, _ = built
+    assert validate_against_warehouse(wh) == []
+    for m in load_registry().values():
+        wh.query(f"select {m.column} from {m.table}" + (f" where {m.rows}" if m.rows else ""))
+    assert any("no column" in p for p in validate_against_warehouse(
+        wh, {"x": type(next(iter(load_registry().values())))(name="x", label="X", definition="d", grain="g",
+                                                           model="agg_stage_aging", column="nope", unit="days", owner="o")}))

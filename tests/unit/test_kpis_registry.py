@@ -1,0 +1,80 @@
+"""The metric registry: validation, definitions for packs, targets from policy, the glossary."""
+
+from __future__ import annotations
+
+import copy
+
+import pytest
+import yaml
+
+from salesops import paths
+from salesops.config import policy
+from salesops.kpis import glossary
+from salesops.kpis.registry import RegistryError, definition, get_metric, load_registry, parse_registry
+
+
+def _raw():
+    return yaml.safe_load((paths.CONFIG_DIR / "metrics.yaml").read_text())
+
+
+def test_registry_covers_the_issue_metrics():
+    names = set(load_registry())
+    for needed in ("open_pipeline_amount", "pipeline_created_amount", "pipeline_coverage_ratio", "pipeline_movement_amount",
+                   "stage_to_next_conversion_rate", "avg_days_in_current_stage", "at_risk_opportunity_count",
+                   "win_rate_by_count", "win_rate_by_amount", "avg_sales_cycle_days", "avg_selling_price",
+                   "bookings_amount", "arr_added_amount", "commit_forecast_amount", "lead_to_mql_rate",
+                   "avg_hours_to_assignment", "avg_hours_to_first_touch", "routing_sla_compliance_rate",
+                   "required_field_completeness_rate", "pipeline_hygiene_compliance_rate", "bookings_variance_amount"):
+        assert needed in names, needed
+
+
+def test_definition_names_denominator_exclusions_target_and_source():
+    text = definition("win_rate_by_count")
+    assert "Denominator: win_rate_by_count_denominator = won_count + lost_count." in text
+    assert "excluded_loss_reasons" in text and "Source: marts.agg_closed_deal_metrics.win_rate_by_count." in text
+    cov = get_metric("pipeline_coverage_ratio")
+    assert cov.target.value == policy("kpis")["coverage"]["target_ratio"] and cov.target.source == "kpis.yaml coverage.target_ratio"
+    sla = get_metric("routing_sla_compliance_rate").target
+    assert sla.value == policy("quality")["scorecard"]["metrics"]["routing_sla"]["target"]
+    assert sla.met(0.96) is True and sla.met(0.5) is False and sla.met(None) is None
+    with pytest.raises(RegistryError, match="unknown metric 'pipeline'; metrics.yaml defines"):
+        definition("pipeline")
+
+
+@pytest.mark.parametrize("change,message", [
+    (lambda m: m.pop("owner"), r"metrics\[0\] \(open_pipeline_amount\): missing \['owner'\]"),
+    (lambda m: m.update(unit="dollars"), "unit 'dollars' not one of"),
+    (lambda m: m.update(model="agg_nope"), "model 'agg_nope' is not a KPI model"),
+    (lambda m: m.update(column="a; drop table x"), "is not a plain column name"),
+    (lambda m: m.update(target={"from": "kpis.coverage.nope", "comparator": ">="}), "'kpis.coverage.nope' is not a key"),
+    (lambda m: m.update(target={"value": 3}), "target: expected"),
+])
+def test_bad_entries_are_rejected_with_the_metric_named(change, message):
+    raw = _raw()
+    change(raw["metrics"][0])
+    with pytest.raises(RegistryError, match=message):
+        parse_registry(raw)
+
+
+def test_duplicate_metric_names_are_rejected():
+    raw = _raw()
+    raw["metrics"].append(copy.deepcopy(raw["metrics"][0]))
+    with pytest.raises(RegistryError, match="declared twice"):
+        parse_registry(raw)
+
+
+def test_docs_glossary_is_generated_from_the_registry():
+    assert (paths.PROJECT_ROOT / "docs" / "glossary.md").read_text() == glossary.render_markdown(), \
+        "docs/glossary.md is stale: run PYTHONPATH=plugins python -m salesops.kpis.glossary"
+
+
+def test_html_glossary_escapes_and_lists_every_metric(tmp_path):
+    metrics = list(load_registry().values())
+    evil = copy.copy(metrics[0])
+    object.__setattr__(evil, "definition", "<script>alert(1)</script> & more")
+    html = glossary.render_html([evil, *metrics[1:]])
+    assert "<script>alert(1)</script>" not in html and "&lt;script&gt;" in html
+    md, out = glossary.write_glossary(tmp_path / "g.md", tmp_path / "g.html")
+    text = out.read_text()
+    assert all(f'id="{m.name}"' in text for m in metrics)
+    assert md.read_text().count("\n## ") == len(metrics)
