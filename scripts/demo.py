@@ -13,7 +13,15 @@ import shutil
 import sys
 import time
 
-STAGES_AFTER_LOAD = ["crm_data_quality", "kpi_transforms", "report_packs", "crm_bulk_update"]
+# Downstream stage DAGs in dependency order, with the conf an unattended demo run needs.
+STAGES_AFTER_LOAD = {
+    "crm_data_quality": {},
+    "kpi_transforms": {},
+    "report_packs": {},
+    # Unattended: build the plan and print its summary; approving is a person's step (README).
+    "crm_bulk_update": {"plan_type": "fix_forecast_category", "approval_channel": "build_only",
+                        "requester": "make-demo", "reason": "make demo: forecast categories off policy"},
+}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -53,10 +61,10 @@ def main(argv: list[str] | None = None) -> int:
         run_dag("demo_crm_simulate", {"days": args.days})
         print("Running crm_extract_load (incremental) ...", flush=True)
         run_dag("crm_extract_load", {"source": "demo"})
-    for dag_id in STAGES_AFTER_LOAD:
+    for dag_id, conf in STAGES_AFTER_LOAD.items():
         if dag_id in available:
             print(f"Running {dag_id} ...", flush=True)
-            run_dag(dag_id)
+            run_dag(dag_id, conf)
 
     wh = Warehouse()
     print()
