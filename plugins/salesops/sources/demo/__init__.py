@@ -329,7 +329,7 @@ class DemoCrm:
                 visible, _ = self._columns(con, api_name)
                 results, stamp = update_records(con, api_name, list(updates), clock, visible)
                 if stamp is not None:
-                    con.execute("INSERT OR REPLACE INTO meta VALUES ('clock', ?), ('gt_dirty', '1')", [str(stamp)])
+                    con.execute("INSERT OR REPLACE INTO meta VALUES ('clock', ?), ('gt_dirty', '1')", [stamp.isoformat()])
                 con.execute("COMMIT")
             except BaseException:
                 con.execute("ROLLBACK")

@@ -665,7 +665,7 @@ class Simulator:
         counts: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
         for obj, _rid, kind, _ts in self.log_final:
             counts[obj][kind] += 1
-        return {"clock_from": str(self.clock), "clock_to": str(pd.Timestamp(new_clock).to_pydatetime()),
+        return {"clock_from": self.clock.isoformat(), "clock_to": pd.Timestamp(new_clock).to_pydatetime().isoformat(),
                 "days": self.days, "changes": {k: dict(v) for k, v in sorted(counts.items())}}
 
     def write(self, new_clock: np.datetime64) -> None:
@@ -718,7 +718,7 @@ class Simulator:
             con.register("_log", log)
             con.execute("INSERT INTO change_log BY NAME SELECT * FROM _log")
             con.unregister("_log")
-        self.meta["clock"] = str(pd.Timestamp(new_clock).to_pydatetime())
+        self.meta["clock"] = pd.Timestamp(new_clock).to_pydatetime().isoformat()
         for k, v in self.meta.items():
             con.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", [k, v])
 
