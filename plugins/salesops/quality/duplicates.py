@@ -107,6 +107,7 @@ def normalise(df: pd.DataFrame, object_name: str, suffixes: dict[str, str]) -> p
                                           r"^(https?://)?(www\.)?", "")
         site = pc.replace_substring_regex(site, r"[/?#].*$", "")
         out["name_norm"] = name.to_pandas()
+        out["name_compact"] = compact.to_pandas()
         out["name_prefix3"] = pc.utf8_slice_codeunits(compact, 0, 3).to_pandas()
         out["name_suffix3"] = [s[-3:] for s in compact.to_pylist()]
         out["website_domain"] = site.to_pandas()
@@ -245,11 +246,16 @@ def _match_kind(raw: pd.DataFrame, dup: int, orig: int, roles: list[str], suffix
         s = unicodedata.normalize("NFKD", "" if v is None or v != v else str(v))
         return "".join(ch for ch in s if not unicodedata.combining(ch)).strip().lower()
 
+    def words(v: Any) -> list[str]:
+        return "".join(ch if ch.isalnum() or ch.isspace() else " " for ch in folded(v)).split()
+
+    # punctuation variants insert, drop or swap separators ("Kemu-kopu"/"Kemukopu",
+    # "Vakate-Pemekede, Corp"/"Vakate Pemekede Corp."): compare with every separator removed
     def punct(v: Any) -> str:
-        return " ".join("".join(ch for ch in folded(v) if ch.isalnum() or ch.isspace()).split())
+        return "".join(words(v))
 
     def suffix(v: Any) -> str:
-        return " ".join(suffixes.get(t, t) for t in punct(v).split())
+        return "".join(suffixes.get(t, t) for t in words(v))
 
     def alias(role: str, v: Any) -> str:
         s = suffix(v) if role != "email" else folded(v)
