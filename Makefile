@@ -44,8 +44,11 @@ $(AIRFLOW_HOME)/.migrated: $(VENV)/.installed
 	$(VENV)/bin/airflow db migrate > $(AIRFLOW_HOME)/db-migrate.log 2>&1 || (tail -40 $(AIRFLOW_HOME)/db-migrate.log; exit 1)
 	touch $@
 
+# Task output is kept to warnings on the console (DEMO_LOG_LEVEL=INFO shows every task's log);
+# timeout -s KILL because a dag.test() process ignores SIGTERM after its first task.
+DEMO_LOG_LEVEL ?= WARNING
 demo: $(AIRFLOW_HOME)/.migrated
-	timeout -s KILL 1800 $(PY) -m scripts.demo --size $(DEMO_SIZE) --seed $(DEMO_SEED)
+	AIRFLOW__LOGGING__LOGGING_LEVEL=$(DEMO_LOG_LEVEL) timeout -s KILL 1800 $(PY) -m scripts.demo --size $(DEMO_SIZE) --seed $(DEMO_SEED)
 
 test: $(VENV)/.installed
 	$(PY) -m pytest
