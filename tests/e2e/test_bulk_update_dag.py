@@ -121,6 +121,47 @@ def diff(before: dict[str, dict], after: dict[str, dict]) -> dict[tuple[str, str
     return {(rid, f): (before[rid].get(f), v) for rid, rec in after.items() for f, v in rec.items() if before[rid].get(f) != v}
 
 
+def test_plans_match_the_demo_ground_truth(env):
+    """Each plan proposes exactly the records the demo generator's ground truth says are defective
+    (narrowed by the plan type's own policy: extra stale margin, open leads only)."""
+    from datetime import timedelta
+
+    from salesops.bulk_update.plan import build_plan
+    from salesops.config import policy
+    from salesops.warehouse.load import as_of
+
+    crm, wh = env
+    gt = crm.ground_truth()
+    ids = {d: set(g.record_id) for d, g in gt.groupby("defect")}
+
+    def plan_ids(t):
+        return set(build_plan(wh, t, requester="analyst-e2e", write_artifacts=False).record_ids)
+
+    assert plan_ids("fix_forecast_category") == ids["opp_forecast_category_mismatch"]
+    assert plan_ids("move_past_close_dates") == ids["opp_past_close_date"] - ids["opp_stale"]
+    cutoff = as_of(wh).date() - timedelta(days=policy("hygiene")["stale_opportunity"]["days_without_activity"] + 60)
+    long_stale = {r["id"] for r in wh.query(
+        "select id from staging.stg_crm__opportunity where coalesce(last_activity_date, cast(created_at as date)) < :c",
+        {"c": cutoff})}
+    assert plan_ids("close_stale_opportunities") == ids["opp_stale"] & long_stale
+    open_leads = {r["id"] for r in wh.query(
+        "select id from staging.stg_crm__lead where status in ('Open', 'Working', 'Nurturing') and not coalesce(is_converted, false)")}
+    inactive_owner = {r["id"] for r in wh.query(
+        "select l.id from staging.stg_crm__lead l join staging.stg_crm__user u on u.id = l.owner_id where not u.is_active")}
+    placeable = {r["id"] for r in wh.query("select id from staging.stg_crm__lead where number_of_employees is not null")}
+    placeable -= _unroutable(wh)
+    expected = ((ids["lead_unassigned"] | ids["lead_misrouted"] | inactive_owner) & open_leads) & placeable
+    assert plan_ids("reassign_leads") == expected
+
+
+def _unroutable(wh) -> set[str]:
+    """Leads whose country is not in territories.yaml (the plan leaves them to the quality job)."""
+    from salesops.config import policy
+
+    countries = [c for cs in policy("territories")["regions"].values() for c in cs]
+    return {r["id"] for r in wh.query("select id, country from staging.stg_crm__lead") if r["country"] not in countries}
+
+
 def test_approve_in_ui_changes_exactly_the_planned_records(env):
     from salesops.bulk_update.apply import change_log
     from salesops.bulk_update.approval import approvals
