@@ -304,7 +304,8 @@ def opportunity_frame(st: dict[str, pd.DataFrame]) -> pd.DataFrame:
             },
             "role": u.get("user_role"),
         })
-    return pd.DataFrame(rows)
+    df = pd.DataFrame(rows)
+    return df.astype(object).where(df.notna(), None)  # NaN back to None for every field
 
 
 def by_level(rows: list[dict], period_key: str, metrics) -> dict[tuple, dict]:
