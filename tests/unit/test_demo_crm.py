@@ -52,8 +52,11 @@ def _table(crm: DemoCrm, api: str) -> pd.DataFrame:
 
 def _read_all(crm: DemoCrm, api: str, since=None, until=None, page_size=50_000, fields=None) -> pa.Table:
     obj = objects_by_api()[api]
-    pages = list(crm.read_changes(api, fields or obj.api_fields, obj.cursor, since, until or crm.server_time(),
-                                  page_size=page_size))
+    pages = list(
+        crm.read_changes(
+            api, fields or obj.api_fields, obj.cursor, since, until or crm.server_time(), page_size=page_size
+        )
+    )
     return pa.concat_tables(pages) if pages else pa.table({})
 
 
@@ -81,7 +84,9 @@ def test_counts_small_and_sizes(seeded):
     assert 1400 <= c["Account"] <= 1600
     assert 3500 <= c["Contact"] <= 4500
     assert 5500 <= c["Lead"] <= 6500
-    assert resolve_size("medium") == 50_000 and resolve_size("large") == 1_000_000 and resolve_size(1234) == 1234
+    assert (
+        resolve_size("medium") == 50_000 and resolve_size("large") == 1_000_000 and resolve_size(1234) == 1234
+    )
     with pytest.raises(ValueError, match="unknown demo size 'huge'"):
         resolve_size("huge")
 
@@ -92,7 +97,9 @@ def test_int_size_and_users_hierarchy(tmp_path):
     users = _table(crm, "User").set_index("Id")
     reps = users[users["UserRole"].isin(["Account Executive", "SDR"])]
     mgr = users.loc[reps["ManagerId"]]
-    assert (mgr["UserRole"] == "Sales Manager").all() and (mgr["Team__c"].to_numpy() == reps["Team__c"].to_numpy()).all()
+    assert (mgr["UserRole"] == "Sales Manager").all() and (
+        mgr["Team__c"].to_numpy() == reps["Team__c"].to_numpy()
+    ).all()
     assert (users.loc[mgr["ManagerId"], "UserRole"] == "Regional VP").all()
     assert set(users["Team__c"].dropna()) == {r["team"] for r in policy("territories")["routing_rules"]}
     assert users["Name"].str.match(r"^Demo (Rep \d{3}|Manager [A-Z]+-[A-Z]+|RVP [A-Z]+)$").all()
@@ -101,8 +108,11 @@ def test_int_size_and_users_hierarchy(tmp_path):
 # ---------------------------------------------------------------------------- read API
 def test_read_changes_paging_order_and_bounds(seeded):
     until = seeded.server_time()
-    pages = list(seeded.read_changes("Opportunity", ["Id", "SystemModstamp"], "SystemModstamp", None, until,
-                                     page_size=700))
+    pages = list(
+        seeded.read_changes(
+            "Opportunity", ["Id", "SystemModstamp"], "SystemModstamp", None, until, page_size=700
+        )
+    )
     assert [p.num_rows for p in pages] == [700, 700, 700, 700, 200]
     allrows = pa.concat_tables(pages).to_pandas()
     assert allrows["Id"].is_unique and len(allrows) == 3000
@@ -162,8 +172,11 @@ def test_malformed_values_overlay_and_unknown_fields(seeded):
 
 
 def test_get_records(seeded):
-    recs = seeded.get_records("Opportunity", ["006DM0000000000002", "006DM0000000000001", "006XX0000000000000"],
-                              ["StageName", "Amount"])
+    recs = seeded.get_records(
+        "Opportunity",
+        ["006DM0000000000002", "006DM0000000000001", "006XX0000000000000"],
+        ["StageName", "Amount"],
+    )
     assert [r["Id"] for r in recs] == ["006DM0000000000001", "006DM0000000000002"]
     assert set(recs[0]) == {"Id", "StageName", "Amount"}
     assert re.match(r"^\d+\.\d{2}$", recs[0]["Amount"])
@@ -175,18 +188,31 @@ def test_advance_change_log_matches_cursor_moves(advanced):
     assert after == before + timedelta(days=7)
     log = crm.change_log()
     assert (log["origin"] == "simulation").all() and log["seq"].is_monotonic_increasing
-    assert log["changed_at"].min() > before.replace(tzinfo=None) and log["changed_at"].max() <= after.replace(tzinfo=None)
-    for api, obj in objects_by_api().items():
-        moved = set(_read_all(crm, api, before, after, fields=["Id"]).to_pandas().get("Id", pd.Series(dtype=str)))
+    assert log["changed_at"].min() > before.replace(tzinfo=None) and log["changed_at"].max() <= after.replace(
+        tzinfo=None
+    )
+    for api in objects_by_api():
+        moved = set(
+            _read_all(crm, api, before, after, fields=["Id"]).to_pandas().get("Id", pd.Series(dtype=str))
+        )
         logged = set(log.loc[(log["object"] == api) & (log["change_type"] != "delete"), "record_id"])
         assert moved == logged, api
         deleted = {d.id for d in crm.read_deleted(api, before, after)}
-        assert deleted == set(log.loc[(log["object"] == api) & (log["change_type"] == "delete"), "record_id"]), api
+        assert deleted == set(
+            log.loc[(log["object"] == api) & (log["change_type"] == "delete"), "record_id"]
+        ), api
         if deleted:
             assert crm.get_records(api, sorted(deleted), ["Id"]) == []
             assert crm.read_deleted(api, after, after + timedelta(days=1)) == []
     counts = result["changes"]
-    for obj in ("Opportunity", "Lead", "Task", "OpportunityFieldHistory", "LifecycleStageChange", "CampaignMember"):
+    for obj in (
+        "Opportunity",
+        "Lead",
+        "Task",
+        "OpportunityFieldHistory",
+        "LifecycleStageChange",
+        "CampaignMember",
+    ):
         assert counts[obj].get("insert", 0) + counts[obj].get("update", 0) > 0, obj
     assert counts["Opportunity"]["update"] > 100 and counts["FinanceBooking"]["insert"] > 0
     assert sum(v.get("delete", 0) for v in counts.values()) > 0
@@ -195,7 +221,9 @@ def test_advance_change_log_matches_cursor_moves(advanced):
 def test_advance_keeps_last_activity_equal_to_latest_activity(advanced):
     crm = advanced[0]
     opp = _table(crm, "Opportunity").set_index("Id")
-    acts = pd.concat([_table(crm, "Task")[["WhatId", "ActivityDate"]], _table(crm, "Event")[["WhatId", "ActivityDate"]]])
+    acts = pd.concat(
+        [_table(crm, "Task")[["WhatId", "ActivityDate"]], _table(crm, "Event")[["WhatId", "ActivityDate"]]]
+    )
     latest = acts.groupby("WhatId")["ActivityDate"].max()
     joined = opp[["LastActivityDate"]].join(latest.rename("latest"))
     mismatch = joined[joined["LastActivityDate"].ne(joined["latest"]) & joined["latest"].notna()]
@@ -215,13 +243,20 @@ def _independent_defects(crm: DemoCrm) -> set[tuple[str, str, str]]:
     items = set(_table(crm, "OpportunityLineItem")["OpportunityId"])
     hist = _table(crm, "OpportunityFieldHistory")
     ch = hist[hist["Field"] == "CloseDate"]
-    pushes = ch[pd.to_datetime(ch["NewValue"]) > pd.to_datetime(ch["OldValue"])].groupby("OpportunityId").size()
+    pushes = (
+        ch[pd.to_datetime(ch["NewValue"]) > pd.to_datetime(ch["OldValue"])].groupby("OpportunityId").size()
+    )
     accounts = set(_table(crm, "Account")["Id"])
     users = _table(crm, "User").set_index("Id")
     out: set[tuple[str, str, str]] = set()
 
     def blank(v) -> bool:
-        return v is None or (isinstance(v, float) and pd.isna(v)) or (isinstance(v, str) and not v.strip()) or v is pd.NaT
+        return (
+            v is None
+            or (isinstance(v, float) and pd.isna(v))
+            or (isinstance(v, str) and not v.strip())
+            or v is pd.NaT
+        )
 
     for r in opp.itertuples():
         s = stages[r.StageName]
@@ -230,10 +265,13 @@ def _independent_defects(crm: DemoCrm) -> set[tuple[str, str, str]]:
             if missing:
                 out.add((r.Id, "opp_missing_required_field", f))
         if not r.IsClosed:
-            if not pd.isna(r.CloseDate) and r.CloseDate < as_of - pd.Timedelta(days=hyg["close_date"]["past_due_grace_days"]):
+            if not pd.isna(r.CloseDate) and r.CloseDate < as_of - pd.Timedelta(
+                days=hyg["close_date"]["past_due_grace_days"]
+            ):
                 out.add((r.Id, "opp_past_close_date", ""))
             if pd.isna(r.LastActivityDate) or r.LastActivityDate < as_of - pd.Timedelta(
-                    days=hyg["stale_opportunity"]["days_without_activity"]):
+                days=hyg["stale_opportunity"]["days_without_activity"]
+            ):
                 out.add((r.Id, "opp_stale", ""))
             if s["order"] >= hyg["next_step"]["required_from_stage_order"] and blank(r.NextStep):
                 out.add((r.Id, "opp_missing_next_step", ""))
@@ -286,8 +324,10 @@ _DETAIL_KEPT = {"opp_missing_required_field", "opp_amount_invalid", "opp_invalid
 
 def _gt_rule_set(crm: DemoCrm) -> set[tuple[str, str, str]]:
     gt = crm.ground_truth()
-    rules = gt[gt["defect"].str.startswith(("opp_", "lead_", "contact_"))
-               & ~gt["defect"].isin(["lead_duplicate", "contact_duplicate"])]
+    rules = gt[
+        gt["defect"].str.startswith(("opp_", "lead_", "contact_"))
+        & ~gt["defect"].isin(["lead_duplicate", "contact_duplicate"])
+    ]
     return {(r.record_id, r.defect, r.detail if r.defect in _DETAIL_KEPT else "") for r in rules.itertuples()}
 
 
@@ -297,9 +337,17 @@ def test_ground_truth_equals_injected_at_seed(seeded):
     con.close()
     gt = seeded.ground_truth()
     assert not gt.duplicated(["object", "record_id"]).any(), "one defect per record at seed"
-    assert set(map(tuple, gt[["object", "record_id", "defect"]].to_numpy())) == set(map(tuple, injected.to_numpy()))
-    cfg_defects = {d for o, v in __import__("salesops.sources.demo.generate", fromlist=["x"]).demo_config()["defects"].items()
-                   if o != "malformed_value" for d in v} | {"malformed_value"}
+    assert set(map(tuple, gt[["object", "record_id", "defect"]].to_numpy())) == set(
+        map(tuple, injected.to_numpy())
+    )
+    cfg_defects = {
+        d
+        for o, v in __import__("salesops.sources.demo.generate", fromlist=["x"])
+        .demo_config()["defects"]
+        .items()
+        if o != "malformed_value"
+        for d in v
+    } | {"malformed_value"}
     assert set(gt["defect"]) == cfg_defects
 
 
@@ -324,7 +372,10 @@ def test_clean_open_opportunities_are_clean(which, seeded, advanced):
     past = opp[opp["Id"].isin(gt.loc[gt["defect"] == "opp_past_close_date", "record_id"])]
     assert len(past) > 0 and (~past["IsClosed"] & (past["CloseDate"] < as_of)).all()
     stale = opp[opp["Id"].isin(gt.loc[gt["defect"] == "opp_stale", "record_id"])]
-    assert len(stale) > 0 and (~stale["IsClosed"] & ~(stale["LastActivityDate"] >= as_of - pd.Timedelta(days=30))).all()
+    assert (
+        len(stale) > 0
+        and (~stale["IsClosed"] & ~(stale["LastActivityDate"] >= as_of - pd.Timedelta(days=30))).all()
+    )
 
 
 def test_advance_keeps_time_dependent_defects(seeded, advanced):
@@ -344,7 +395,9 @@ def test_bookings_and_duplicates_ground_truth(seeded):
         b = bk.set_index("Id").loc[r.related_id]
         assert b["OpportunityId"] == r.record_id and b["Amount"] != opp.at[r.record_id, "Amount"]
     won = opp[opp["IsWon"]]
-    assert set(won.index.difference(bk["OpportunityId"])) == set(gt.loc[gt["defect"] == "booking_missing", "record_id"])
+    assert set(won.index.difference(bk["OpportunityId"])) == set(
+        gt.loc[gt["defect"] == "booking_missing", "record_id"]
+    )
     orphan = bk[~bk["OpportunityId"].isin(opp.index)]
     assert set(orphan["Id"]) == set(gt.loc[gt["defect"] == "booking_orphan", "record_id"])
     clean_won = won[~won.index.isin(gt["record_id"])]
@@ -382,7 +435,9 @@ def test_duplicates_are_exact_pairs_and_clean_records_are_far_apart(api, seeded)
         key = df["FirstName"] + " " + df["LastName"] + (" " + df["Company"] if api == "Lead" else "")
         assert "fuzzy:email_alias" in kinds
     for r in dups.itertuples():
-        same_email = api != "Account" and _norm_email(df.at[r.record_id, "Email"]) == _norm_email(df.at[r.related_id, "Email"])
+        same_email = api != "Account" and _norm_email(df.at[r.record_id, "Email"]) == _norm_email(
+            df.at[r.related_id, "Email"]
+        )
         sim = fuzz.ratio(_norm_text(key[r.record_id]), _norm_text(key[r.related_id]))
         assert same_email or sim >= 85, (r.record_id, r.detail, key[r.record_id], key[r.related_id])
     clean = key[~key.index.isin(dups["record_id"])]
@@ -409,49 +464,88 @@ def writable(seeded, tmp_path_factory) -> DemoCrm:
 def test_update_records_results_history_and_modstamp(writable):
     crm = writable
     opp = _table(crm, "Opportunity")
-    open_ids = opp.loc[~opp["IsClosed"] & (opp["StageName"] == "Qualification"), "Id"].sort_values().tolist()[:6]
+    open_ids = (
+        opp.loc[~opp["IsClosed"] & (opp["StageName"] == "Qualification"), "Id"].sort_values().tolist()[:6]
+    )
     clock = crm.server_time()
     crm.inject_faults(transient_ids={open_ids[3]: 2}, permanent_ids={open_ids[4]})
     con = duckdb.connect(str(crm.path), read_only=True)
     deleted_free = con.execute("SELECT 1").fetchall()
     con.close()
     assert deleted_free
-    res = crm.update_records("Opportunity", [
-        {"Id": open_ids[0], "StageName": "Closed Won"},
-        {"Id": open_ids[1], "Amount": "12345.67", "CloseDate": "2027-01-15", "ForecastCategoryName": "Pipeline"},
-        {"Id": open_ids[2], "Type": "Upsell", "NoSuchField__c": "x", "IsWon": "true"},
-        {"Id": open_ids[3], "NextStep": "call"},
-        {"Id": open_ids[4], "NextStep": "call"},
-        {"Id": "006DM9999999999999", "NextStep": "call"},
-        {"Id": open_ids[5], "ForecastCategoryName": "Maybe"},
-    ])
+    res = crm.update_records(
+        "Opportunity",
+        [
+            {"Id": open_ids[0], "StageName": "Closed Won"},
+            {
+                "Id": open_ids[1],
+                "Amount": "12345.67",
+                "CloseDate": "2027-01-15",
+                "ForecastCategoryName": "Pipeline",
+            },
+            {"Id": open_ids[2], "Type": "Upsell", "NoSuchField__c": "x", "IsWon": "true"},
+            {"Id": open_ids[3], "NextStep": "call"},
+            {"Id": open_ids[4], "NextStep": "call"},
+            {"Id": "006DM9999999999999", "NextStep": "call"},
+            {"Id": open_ids[5], "ForecastCategoryName": "Maybe"},
+        ],
+    )
     assert [r.success for r in res] == [True, True, False, False, False, False, False]
-    assert res[2].errors == ["INVALID_OR_NULL_FOR_RESTRICTED_PICKLIST: Type: bad value for restricted picklist field: 'Upsell'",
-                             "INVALID_FIELD: NoSuchField__c", "INVALID_FIELD_FOR_INSERT_UPDATE: IsWon is not writeable"]
+    assert res[2].errors == [
+        "INVALID_OR_NULL_FOR_RESTRICTED_PICKLIST: Type: bad value for restricted picklist field: 'Upsell'",
+        "INVALID_FIELD: NoSuchField__c",
+        "INVALID_FIELD_FOR_INSERT_UPDATE: IsWon is not writeable",
+    ]
     assert res[3].transient and res[3].errors[0].startswith("UNABLE_TO_LOCK_ROW")
     assert not res[4].transient and not res[5].transient
     assert res[5].errors[0].startswith("INVALID_ID")
     assert res[6].errors[0].startswith("INVALID_OR_NULL_FOR_RESTRICTED_PICKLIST: ForecastCategoryName")
     stamp = clock + timedelta(seconds=1)
     assert crm.server_time() == stamp
-    a, b = crm.get_records("Opportunity", open_ids[:2], ["StageName", "IsClosed", "IsWon", "Probability",
-                                                          "ForecastCategoryName", "Amount", "CloseDate", "SystemModstamp"])
+    a, b = crm.get_records(
+        "Opportunity",
+        open_ids[:2],
+        [
+            "StageName",
+            "IsClosed",
+            "IsWon",
+            "Probability",
+            "ForecastCategoryName",
+            "Amount",
+            "CloseDate",
+            "SystemModstamp",
+        ],
+    )
     assert (a["StageName"], a["IsClosed"], a["IsWon"], a["Probability"], a["ForecastCategoryName"]) == (
-        "Closed Won", "true", "true", "100.0", "Closed")
-    assert (b["Amount"], b["CloseDate"], b["SystemModstamp"]) == ("12345.67", "2027-01-15", "2026-11-02T06:00:01.000+0000")
+        "Closed Won",
+        "true",
+        "true",
+        "100.0",
+        "Closed",
+    )
+    assert (b["Amount"], b["CloseDate"], b["SystemModstamp"]) == (
+        "12345.67",
+        "2027-01-15",
+        "2026-11-02T06:00:01.000+0000",
+    )
     # the next incremental extract sees exactly the two updated deals
     changed = _read_all(crm, "Opportunity", clock, crm.server_time(), fields=["Id"]).to_pandas()
     assert sorted(changed["Id"]) == sorted(open_ids[:2])
     hist = _read_all(crm, "OpportunityFieldHistory", clock, crm.server_time()).to_pandas()
     assert set(zip(hist["OpportunityId"], hist["Field"], strict=True)) >= {
-        (open_ids[0], "StageName"), (open_ids[0], "ForecastCategoryName"), (open_ids[1], "Amount"),
-        (open_ids[1], "CloseDate")}
+        (open_ids[0], "StageName"),
+        (open_ids[0], "ForecastCategoryName"),
+        (open_ids[1], "Amount"),
+        (open_ids[1], "CloseDate"),
+    }
     log = crm.change_log()
     assert set(log.loc[(log["object"] == "Opportunity"), "record_id"]) == set(open_ids[:2])
     assert (log["origin"] == "api").all()
     # transient faults clear after their count; permanent ones stay
     r1 = crm.update_records("Opportunity", [{"Id": open_ids[3], "NextStep": "call"}])
-    r2 = crm.update_records("Opportunity", [{"Id": open_ids[3], "NextStep": "call"}, {"Id": open_ids[4], "NextStep": "x"}])
+    r2 = crm.update_records(
+        "Opportunity", [{"Id": open_ids[3], "NextStep": "call"}, {"Id": open_ids[4], "NextStep": "x"}]
+    )
     assert r1[0].transient and r2[0].success and not r2[1].success
     # a won deal without booking is now a finance discrepancy in the ground truth
     gt = crm.ground_truth()
@@ -465,7 +559,9 @@ def test_update_deleted_record_and_malformed_fix(advanced, tmp_path_factory):
     res = crm.update_records("Opportunity", [{"Id": gone, "NextStep": "x"}])
     assert res[0].errors == ["ENTITY_IS_DELETED: entity is deleted"]
     con = duckdb.connect(str(crm.path), read_only=True)
-    bad = con.execute("SELECT Id FROM malformed_values WHERE api_name='Opportunity' AND field='Amount'").fetchall()[0][0]
+    bad = con.execute(
+        "SELECT Id FROM malformed_values WHERE api_name='Opportunity' AND field='Amount'"
+    ).fetchall()[0][0]
     con.close()
     assert crm.update_records("Opportunity", [{"Id": bad, "Amount": 15000}])[0].success
     assert crm.get_records("Opportunity", [bad], ["Amount"])[0]["Amount"] == "15000.00"

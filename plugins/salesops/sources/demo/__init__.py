@@ -83,8 +83,11 @@ class DemoCrm:
                     con.register("_frame", df)
                     con.execute(f"INSERT INTO {q(api_name)} BY NAME SELECT * FROM _frame")
                     con.unregister("_frame")
-            for table, df in (("dup_pairs", tables.dup_pairs), ("malformed_values", tables.malformed),
-                              ("injected_defects", tables.injected)):
+            for table, df in (
+                ("dup_pairs", tables.dup_pairs),
+                ("malformed_values", tables.malformed),
+                ("injected_defects", tables.injected),
+            ):
                 if len(df):
                     con.register("_frame", df)
                     con.execute(f"INSERT INTO {table} BY NAME SELECT * FROM _frame")
@@ -103,7 +106,9 @@ class DemoCrm:
 
     def _require(self) -> None:
         if not self.path.exists():
-            raise SourceError(f"demo CRM not seeded at {self.path}; run `python -m salesops.sources.demo seed`")
+            raise SourceError(
+                f"demo CRM not seeded at {self.path}; run `python -m salesops.sources.demo seed`"
+            )
 
     def _meta(self, con: Any) -> dict[str, str]:
         return dict(con.execute("SELECT key, value FROM meta").fetchall())
@@ -119,7 +124,9 @@ class DemoCrm:
     def _columns(self, con: Any, api_name: str) -> tuple[list[str], set[str]]:
         """(columns visible through the API in table order, hidden columns)."""
         table_cols = [r[0] for r in con.execute(f"DESCRIBE {q(api_name)}").fetchall()]
-        drift = con.execute("SELECT field, action FROM schema_drift WHERE api_name = ?", [api_name]).fetchall()
+        drift = con.execute(
+            "SELECT field, action FROM schema_drift WHERE api_name = ?", [api_name]
+        ).fetchall()
         hidden = {f for f, a in drift if a == "drop"}
         return [c for c in table_cols if c not in hidden], hidden
 
@@ -223,8 +230,10 @@ class DemoCrm:
             out, select, joins = self._select_list(con, api_name, fields)
             con.register("_ids", pa.table({"Id": pa.array(list(ids), pa.string())}))
             rows = (
-                con.sql(f"SELECT {select}, t.Id AS __id FROM {q(api_name)} t {joins} WHERE t.Id IN (SELECT Id FROM _ids) "
-                        "ORDER BY t.Id")
+                con.sql(
+                    f"SELECT {select}, t.Id AS __id FROM {q(api_name)} t {joins} WHERE t.Id IN (SELECT Id FROM _ids) "
+                    "ORDER BY t.Id"
+                )
                 .to_arrow_table()
                 .to_pylist()
             )
@@ -270,7 +279,8 @@ class DemoCrm:
         self._require()
         with connect(self.path) as con:
             return con.execute(
-                "SELECT * FROM change_log WHERE seq > $s ORDER BY seq", {"s": -1 if since_seq is None else since_seq}
+                "SELECT * FROM change_log WHERE seq > $s ORDER BY seq",
+                {"s": -1 if since_seq is None else since_seq},
             ).df()
 
     def summary(self) -> dict[str, Any]:
@@ -279,7 +289,8 @@ class DemoCrm:
         with connect(self.path) as con:
             meta = self._meta(con)
             counts = {
-                api: con.execute(f"SELECT count(*) FROM {q(api)}").fetchall()[0][0] for api in store.objects_by_api()
+                api: con.execute(f"SELECT count(*) FROM {q(api)}").fetchall()[0][0]
+                for api in store.objects_by_api()
             }
             deleted = con.execute("SELECT count(*) FROM deleted_records").fetchall()[0][0]
             changes = con.execute("SELECT count(*) FROM change_log").fetchall()[0][0]
@@ -299,7 +310,9 @@ class DemoCrm:
         self._require()
         out = {}
         with connect(self.path) as con:
-            tables = [r[0] for r in con.execute("SELECT table_name FROM information_schema.tables").fetchall()]
+            tables = [
+                r[0] for r in con.execute("SELECT table_name FROM information_schema.tables").fetchall()
+            ]
             for t in sorted(tables):
                 out[t] = str(
                     con.execute(
@@ -329,7 +342,10 @@ class DemoCrm:
                 visible, _ = self._columns(con, api_name)
                 results, stamp = update_records(con, api_name, list(updates), clock, visible)
                 if stamp is not None:
-                    con.execute("INSERT OR REPLACE INTO meta VALUES ('clock', ?), ('gt_dirty', '1')", [stamp.isoformat()])
+                    con.execute(
+                        "INSERT OR REPLACE INTO meta VALUES ('clock', ?), ('gt_dirty', '1')",
+                        [stamp.isoformat()],
+                    )
                 con.execute("COMMIT")
             except BaseException:
                 con.execute("ROLLBACK")
@@ -337,8 +353,9 @@ class DemoCrm:
         return results
 
     # ------------------------------------------------------------------ test hooks
-    def inject_faults(self, transient_ids: dict[str, int] | set[str] | None = None,
-                      permanent_ids: set[str] | None = None) -> None:
+    def inject_faults(
+        self, transient_ids: dict[str, int] | set[str] | None = None, permanent_ids: set[str] | None = None
+    ) -> None:
         """Make update_records fail for these ids (stored in the file, so other processes see it).
 
         Args:
@@ -348,7 +365,9 @@ class DemoCrm:
         """
         from salesops.sources.demo.writes import FAULT_DDL
 
-        transient = dict(transient_ids) if isinstance(transient_ids, dict) else {i: 1 for i in transient_ids or ()}
+        transient = (
+            dict(transient_ids) if isinstance(transient_ids, dict) else {i: 1 for i in transient_ids or ()}
+        )
         rows = [(i, "transient", int(n)) for i, n in transient.items()]
         rows += [(i, "permanent", 0) for i in permanent_ids or ()]
         self._require()

@@ -35,20 +35,26 @@ def main(argv: list[str] | None = None) -> int:
         t = time.perf_counter()
         crm = DemoCrm.seed(args.size, seed=args.seed, path=path, start=args.start)
         s = crm.summary()
-        print(f"seeded {crm.path} in {time.perf_counter() - t:.1f}s: size={s['size']} seed={s['seed']} "
-              f"clock={s['clock']}Z")
+        print(
+            f"seeded {crm.path} in {time.perf_counter() - t:.1f}s: size={s['size']} seed={s['seed']} "
+            f"clock={s['clock']}Z"
+        )
         _print_counts(s)
     elif args.cmd == "advance":
         crm = DemoCrm(path)
         t = time.perf_counter()
         r = crm.advance(args.days, seed=args.seed)
-        print(f"advanced {r['days']} days in {time.perf_counter() - t:.1f}s: {r['clock_from']}Z -> {r['clock_to']}Z")
+        print(
+            f"advanced {r['days']} days in {time.perf_counter() - t:.1f}s: {r['clock_from']}Z -> {r['clock_to']}Z"
+        )
         for obj, kinds in r["changes"].items():
             print(f"  {obj:<26} " + ", ".join(f"{k} {v}" for k, v in sorted(kinds.items())))
     elif args.cmd == "summary":
         s = DemoCrm(path).summary()
-        print(f"{s['path']}: size={s['size']} seed={s['seed']} clock={s['clock']}Z "
-              f"deleted={s['deleted_records']} changes={s['change_log_rows']}")
+        print(
+            f"{s['path']}: size={s['size']} seed={s['seed']} clock={s['clock']}Z "
+            f"deleted={s['deleted_records']} changes={s['change_log_rows']}"
+        )
         _print_counts(s)
     elif args.cmd == "ground-truth":
         gt = DemoCrm(path).ground_truth()

@@ -51,15 +51,46 @@ PRODUCTS = [  # code, name, list price (USD per unit)
 ]
 LEGAL_SUFFIXES = ["Inc.", "Ltd", "Corp.", "LLC", "GmbH", "Group", "Labs", "Systems"]
 SUFFIX_LONG = {"Inc.": "Incorporated", "Ltd": "Limited", "Corp.": "Corporation"}
-INDUSTRIES = ["Software", "Manufacturing", "Financial Services", "Healthcare", "Retail", "Education",
-              "Media", "Logistics", "Energy", "Telecommunications"]
-TITLES = ["VP Sales", "Head of RevOps", "CFO", "IT Director", "Procurement Manager", "COO",
-          "Marketing Director", "Data Engineer", "Operations Analyst", "CTO"]
-NEXT_STEPS = ["Schedule discovery call", "Send proposal", "Security review", "Demo for stakeholders",
-              "Confirm budget", "Legal review of MSA", "Pricing call with CFO", "Technical deep dive",
-              "Agree mutual close plan", "Reference call"]
-TASK_SUBJECTS = {"Call": ["Discovery call", "Follow-up call", "Pricing call"],
-                 "Email": ["Sent proposal", "Follow-up email", "Shared case study"]}
+INDUSTRIES = [
+    "Software",
+    "Manufacturing",
+    "Financial Services",
+    "Healthcare",
+    "Retail",
+    "Education",
+    "Media",
+    "Logistics",
+    "Energy",
+    "Telecommunications",
+]
+TITLES = [
+    "VP Sales",
+    "Head of RevOps",
+    "CFO",
+    "IT Director",
+    "Procurement Manager",
+    "COO",
+    "Marketing Director",
+    "Data Engineer",
+    "Operations Analyst",
+    "CTO",
+]
+NEXT_STEPS = [
+    "Schedule discovery call",
+    "Send proposal",
+    "Security review",
+    "Demo for stakeholders",
+    "Confirm budget",
+    "Legal review of MSA",
+    "Pricing call with CFO",
+    "Technical deep dive",
+    "Agree mutual close plan",
+    "Reference call",
+]
+TASK_SUBJECTS = {
+    "Call": ["Discovery call", "Follow-up call", "Pricing call"],
+    "Email": ["Sent proposal", "Follow-up email", "Shared case study"],
+}
 EVENT_SUBJECTS = ["Demo meeting", "On-site workshop", "Executive briefing", "Technical review"]
 CAMPAIGN_TYPES = ["Webinar", "Trade Show", "Email", "Paid Search", "Content Syndication", "Partner"]
 INVALID_TYPES = ["New Biz", "Upsell", "Renewal (auto)"]
@@ -150,8 +181,13 @@ class _Gen:
     # ---------------------------------------------------------------- users
     def users(self) -> None:
         vol = self.cfg["volumes"]
-        reps = int(np.clip(round(self.n_opp / vol["opportunities_per_rep"]), vol["reps_per_team_min"],
-                           vol["reps_per_team_max"]))
+        reps = int(
+            np.clip(
+                round(self.n_opp / vol["opportunities_per_rep"]),
+                vol["reps_per_team_min"],
+                vol["reps_per_team_max"],
+            )
+        )
         n_ae = max(1, round(reps * 5 / 7))
         n_sdr = max(1, reps - n_ae)
         rules = self.terr["routing_rules"]
@@ -165,40 +201,72 @@ class _Gen:
         rvp_ids = {}
         for region in self.regions:
             rvp_ids[region] = len(rows)
-            rows.append({"Name": f"Demo RVP {region}", "UserRole": "Regional VP", "Region__c": region,
-                         "Segment__c": None, "Team__c": None, "mgr": None, "email": f"demo.rvp.{region.lower()}"})
+            rows.append(
+                {
+                    "Name": f"Demo RVP {region}",
+                    "UserRole": "Regional VP",
+                    "Region__c": region,
+                    "Segment__c": None,
+                    "Team__c": None,
+                    "mgr": None,
+                    "email": f"demo.rvp.{region.lower()}",
+                }
+            )
         self.ae_idx = np.zeros((len(rules), n_ae), dtype=np.int64)
         self.sdr_idx = np.zeros((len(rules), n_sdr), dtype=np.int64)
         rep_no = 0
         for t, r in enumerate(rules):
             mgr = len(rows)
-            rows.append({"Name": f"Demo Manager {r['team']}", "UserRole": "Sales Manager", "Region__c": r["region"],
-                         "Segment__c": r["segment"], "Team__c": r["team"], "mgr": rvp_ids[r["region"]],
-                         "email": f"demo.manager.{r['team'].lower()}"})
-            for role, count, target in (("Account Executive", n_ae, self.ae_idx), ("SDR", n_sdr, self.sdr_idx)):
+            rows.append(
+                {
+                    "Name": f"Demo Manager {r['team']}",
+                    "UserRole": "Sales Manager",
+                    "Region__c": r["region"],
+                    "Segment__c": r["segment"],
+                    "Team__c": r["team"],
+                    "mgr": rvp_ids[r["region"]],
+                    "email": f"demo.manager.{r['team'].lower()}",
+                }
+            )
+            for role, count, target in (
+                ("Account Executive", n_ae, self.ae_idx),
+                ("SDR", n_sdr, self.sdr_idx),
+            ):
                 for j in range(count):
                     rep_no += 1
                     target[t, j] = len(rows)
-                    rows.append({"Name": f"Demo Rep {rep_no:03d}", "UserRole": role, "Region__c": r["region"],
-                                 "Segment__c": r["segment"], "Team__c": r["team"], "mgr": mgr,
-                                 "email": f"demo.rep{rep_no:03d}"})
+                    rows.append(
+                        {
+                            "Name": f"Demo Rep {rep_no:03d}",
+                            "UserRole": role,
+                            "Region__c": r["region"],
+                            "Segment__c": r["segment"],
+                            "Team__c": r["team"],
+                            "mgr": mgr,
+                            "email": f"demo.rep{rep_no:03d}",
+                        }
+                    )
         n = len(rows)
         ids = make_ids("User", 1, n)
         df = pd.DataFrame(rows)
         created = self.now - (self.rng.integers(400, 1400, n) * DAY) + self.rng.integers(0, 86400, n) * SEC
-        self.users_df = pd.DataFrame({
-            "Id": ids,
-            "Name": df["Name"].to_numpy(),
-            "Email": (df["email"] + "@demo-crm.example").to_numpy(),
-            "UserRole": df["UserRole"].to_numpy(),
-            "ManagerId": np.array([None if r["mgr"] is None else ids[r["mgr"]] for r in rows], dtype=object),
-            "Region__c": df["Region__c"].to_numpy(),
-            "Segment__c": df["Segment__c"].to_numpy(),
-            "Team__c": df["Team__c"].to_numpy(),
-            "IsActive": np.ones(n, dtype=bool),
-            "CreatedDate": created,
-            "SystemModstamp": self.times_between(created, np.full(n, self.now - 30 * DAY)),
-        })
+        self.users_df = pd.DataFrame(
+            {
+                "Id": ids,
+                "Name": df["Name"].to_numpy(),
+                "Email": (df["email"] + "@demo-crm.example").to_numpy(),
+                "UserRole": df["UserRole"].to_numpy(),
+                "ManagerId": np.array(
+                    [None if r["mgr"] is None else ids[r["mgr"]] for r in rows], dtype=object
+                ),
+                "Region__c": df["Region__c"].to_numpy(),
+                "Segment__c": df["Segment__c"].to_numpy(),
+                "Team__c": df["Team__c"].to_numpy(),
+                "IsActive": np.ones(n, dtype=bool),
+                "CreatedDate": created,
+                "SystemModstamp": self.times_between(created, np.full(n, self.now - 30 * DAY)),
+            }
+        )
         self.user_ids = ids
         self.frames["User"] = self.users_df
 
@@ -229,20 +297,22 @@ class _Gen:
         suffix = self.choice(LEGAL_SUFFIXES, n)
         emp = self.employees_for(seg)
         created = self.now - rng.integers(400, 2000, n) * DAY + rng.integers(0, 86400, n) * SEC
-        df = pd.DataFrame({
-            "Id": make_ids("Account", 1, n),
-            "Name": stems + " " + suffix,
-            "Website": np.array(["www." + names.domain_of(s) for s in stems], dtype=object),
-            "Industry": self.choice(INDUSTRIES, n),
-            "BillingCountry": self.countries_for(region),
-            "NumberOfEmployees": emp,
-            "AnnualRevenue": np.round(emp * rng.uniform(80_000, 250_000, n), -3),
-            "Region__c": np.array(self.regions, dtype=object)[region],
-            "Segment__c": np.array(self.segments, dtype=object)[seg],
-            "OwnerId": self.owner_in_team(team),
-            "CreatedDate": created,
-            "SystemModstamp": self.times_between(created, np.full(n, self.now - DAY)),
-        })
+        df = pd.DataFrame(
+            {
+                "Id": make_ids("Account", 1, n),
+                "Name": stems + " " + suffix,
+                "Website": np.array(["www." + names.domain_of(s) for s in stems], dtype=object),
+                "Industry": self.choice(INDUSTRIES, n),
+                "BillingCountry": self.countries_for(region),
+                "NumberOfEmployees": emp,
+                "AnnualRevenue": np.round(emp * rng.uniform(80_000, 250_000, n), -3),
+                "Region__c": np.array(self.regions, dtype=object)[region],
+                "Segment__c": np.array(self.segments, dtype=object)[seg],
+                "OwnerId": self.owner_in_team(team),
+                "CreatedDate": created,
+                "SystemModstamp": self.times_between(created, np.full(n, self.now - DAY)),
+            }
+        )
         self.acc = df
         self.acc_seg, self.acc_region, self.acc_team, self.acc_stem = seg, region, team, stems
         self.acc_suffix = suffix
@@ -263,10 +333,18 @@ class _Gen:
             src = self.acc.iloc[i]
             created = src["CreatedDate"] + np.timedelta64(int(self.rng.integers(30, 300)), "D")
             created = min(created, self.now - 2 * DAY)
-            rows.append({**src.to_dict(), "Id": f"{PREFIX['Account']}DM{start + j:013d}", "Name": name,
-                         "CreatedDate": created, "SystemModstamp": created + HOUR})
-            self.dups.append({"object": "Account", "record_id": rows[-1]["Id"], "related_id": src["Id"],
-                              "detail": kind})
+            rows.append(
+                {
+                    **src.to_dict(),
+                    "Id": f"{PREFIX['Account']}DM{start + j:013d}",
+                    "Name": name,
+                    "CreatedDate": created,
+                    "SystemModstamp": created + HOUR,
+                }
+            )
+            self.dups.append(
+                {"object": "Account", "record_id": rows[-1]["Id"], "related_id": src["Id"], "detail": kind}
+            )
         return pd.DataFrame(rows, columns=self.acc.columns)
 
     # ---------------------------------------------------------------- opportunities
@@ -297,8 +375,11 @@ class _Gen:
         cycle = np.array([[20, 90], [45, 150], [90, 300]])[seg]
         cycle_days = rng.integers(cycle[:, 0], cycle[:, 1] + 1)
         created_day = close - cycle_days * DAY
-        created_day = np.where(is_open, np.minimum(created_day, self.today - rng.integers(1, 120, n) * DAY),
-                               np.minimum(created_day, close - DAY))
+        created_day = np.where(
+            is_open,
+            np.minimum(created_day, self.today - rng.integers(1, 120, n) * DAY),
+            np.minimum(created_day, close - DAY),
+        )
         created = created_day.astype("datetime64[s]") + rng.integers(8 * 3600, 20 * 3600, n) * SEC
         created = np.minimum(created, self.now - 12 * HOUR)
 
@@ -318,12 +399,24 @@ class _Gen:
         loss = np.where(order == 8, self.choice(self.picklists["loss_reason"], n), None)
 
         self.o = {
-            "acc": acc, "seg": seg, "team": team, "open": is_open, "won": won, "order": order,
-            "amount": amount.astype(object), "type": otype, "lead_source": lead_source, "close": close,
-            "created": created, "fc": fc, "next_step": next_step, "loss": loss,
+            "acc": acc,
+            "seg": seg,
+            "team": team,
+            "open": is_open,
+            "won": won,
+            "order": order,
+            "amount": amount.astype(object),
+            "type": otype,
+            "lead_source": lead_source,
+            "close": close,
+            "created": created,
+            "fc": fc,
+            "next_step": next_step,
+            "loss": loss,
             "account_id": self.acc["Id"].to_numpy()[acc].copy(),
             "owner_id": self.owner_in_team(team),
-            "defect": np.full(n, None, dtype=object), "detail": np.full(n, None, dtype=object),
+            "defect": np.full(n, None, dtype=object),
+            "detail": np.full(n, None, dtype=object),
             "pushes": rng.choice(3, n, p=[0.6, 0.28, 0.12]),
             # Products: always from Proposal on and on won deals, often earlier, half of lost deals.
             "has_items": np.where(order == 8, rng.random(n) < 0.5, (order >= 5) | (rng.random(n) < 0.6)),
@@ -337,7 +430,7 @@ class _Gen:
         idx = np.arange(n)
 
         def free(mask: np.ndarray) -> np.ndarray:
-            return idx[mask & (o["defect"] == None)]  # noqa: E711 (numpy elementwise)
+            return idx[mask & _none(o["defect"])]
 
         def mark(chosen: np.ndarray, name: str) -> None:
             o["defect"][chosen] = name
@@ -378,8 +471,9 @@ class _Gen:
         chosen = self.pick(free(o["open"]), rates["opp_past_close_date"])
         mark(chosen, "opp_past_close_date")
         o["close"][chosen] = self.today - rng.integers(3, 60, len(chosen)) * DAY
-        o["created"][chosen] = np.minimum(o["created"][chosen],
-                                          (o["close"][chosen] - 20 * DAY).astype("datetime64[s]") + 10 * HOUR)
+        o["created"][chosen] = np.minimum(
+            o["created"][chosen], (o["close"][chosen] - 20 * DAY).astype("datetime64[s]") + 10 * HOUR
+        )
 
         chosen = self.pick(free(np.ones(n, bool)), rates["opp_close_date_pushed"])
         mark(chosen, "opp_close_date_pushed")
@@ -397,8 +491,10 @@ class _Gen:
         chosen = self.pick(free(o["open"]), rates["opp_stale"])
         mark(chosen, "opp_stale")
 
-        chosen = self.pick(free(o["open"] & (o["order"] >= self.hyg["next_step"]["required_from_stage_order"])),
-                           rates["opp_missing_next_step"])
+        chosen = self.pick(
+            free(o["open"] & (o["order"] >= self.hyg["next_step"]["required_from_stage_order"])),
+            rates["opp_missing_next_step"],
+        )
         mark(chosen, "opp_missing_next_step")
         o["next_step"][chosen] = np.where(rng.random(len(chosen)) < 0.3, " ", None)
 
@@ -451,8 +547,9 @@ class _Gen:
         none = stale & (rng.random(n) < 0.35)
         with_act = stale & ~none
         last[with_act] = self.today - rng.integers(45, 151, int(with_act.sum())) * DAY
-        o["created"][with_act] = np.minimum(o["created"][with_act],
-                                            (last[with_act] - 10 * DAY).astype("datetime64[s]") + 9 * HOUR)
+        o["created"][with_act] = np.minimum(
+            o["created"][with_act], (last[with_act] - 10 * DAY).astype("datetime64[s]") + 9 * HOUR
+        )
         last[none] = np.datetime64("NaT")
         o["last_activity"] = last
 
@@ -465,7 +562,9 @@ class _Gen:
         c_day = o["created"][opp_i].astype("datetime64[D]")
         l_day = last[opp_i]
         span = (l_day - c_day).astype(np.int64)
-        act_day = np.where(is_last, l_day, c_day + (rng.random(len(opp_i)) * (span + 1)).astype(np.int64) * DAY)
+        act_day = np.where(
+            is_last, l_day, c_day + (rng.random(len(opp_i)) * (span + 1)).astype(np.int64) * DAY
+        )
         m = len(opp_i)
         is_event = rng.random(m) < 0.3
         start = act_day.astype("datetime64[s]") + rng.integers(8 * 3600, 18 * 3600, m) * SEC
@@ -483,19 +582,35 @@ class _Gen:
 
         t = ~is_event
         ttype = self.choice(["Call", "Email"], int(t.sum()))
-        subj = np.array([TASK_SUBJECTS[x][int(h)] for x, h in zip(ttype, rng.integers(0, 3, len(ttype)), strict=True)],
-                        dtype=object)
-        tasks = pd.DataFrame({
-            "WhatId": what[t], "WhoId": who[t], "OwnerId": owner[t], "Subject": subj, "Type": ttype,
-            "Status": "Completed", "ActivityDate": act_day[t], "CreatedDate": created[t],
-            "SystemModstamp": created[t],
-        })
-        events = pd.DataFrame({
-            "WhatId": what[is_event], "WhoId": who[is_event], "OwnerId": owner[is_event],
-            "Subject": self.choice(EVENT_SUBJECTS, int(is_event.sum())), "StartDateTime": start[is_event],
-            "ActivityDate": act_day[is_event], "CreatedDate": created[is_event],
-            "SystemModstamp": created[is_event],
-        })
+        subj = np.array(
+            [TASK_SUBJECTS[x][int(h)] for x, h in zip(ttype, rng.integers(0, 3, len(ttype)), strict=True)],
+            dtype=object,
+        )
+        tasks = pd.DataFrame(
+            {
+                "WhatId": what[t],
+                "WhoId": who[t],
+                "OwnerId": owner[t],
+                "Subject": subj,
+                "Type": ttype,
+                "Status": "Completed",
+                "ActivityDate": act_day[t],
+                "CreatedDate": created[t],
+                "SystemModstamp": created[t],
+            }
+        )
+        events = pd.DataFrame(
+            {
+                "WhatId": what[is_event],
+                "WhoId": who[is_event],
+                "OwnerId": owner[is_event],
+                "Subject": self.choice(EVENT_SUBJECTS, int(is_event.sum())),
+                "StartDateTime": start[is_event],
+                "ActivityDate": act_day[is_event],
+                "CreatedDate": created[is_event],
+                "SystemModstamp": created[is_event],
+            }
+        )
         for name, df in (("Task", tasks), ("Event", events)):
             df = df.sort_values(["CreatedDate", "WhatId"], kind="stable").reset_index(drop=True)
             df.insert(0, "Id", make_ids(name, 1, len(df)))
@@ -504,8 +619,7 @@ class _Gen:
     def history(self) -> None:
         o, rng, n = self.o, self.rng, self.n_opp
         opp_ids = make_ids("Opportunity", 1, n)
-        end = np.where(o["open"], self.now - 2 * HOUR,
-                       o["close"].astype("datetime64[s]") + 17 * HOUR)
+        end = np.where(o["open"], self.now - 2 * HOUR, o["close"].astype("datetime64[s]") + 17 * HOUR)
         end = np.minimum(end, self.now - HOUR)
         start = o["created"] + HOUR
         end = np.maximum(end, start)
@@ -513,8 +627,9 @@ class _Gen:
 
         # Stage progression: open at order k -> k-1 moves; won: reached 3..6 then Closed Won;
         # lost: reached 1..5 then Closed Lost.
-        reached = np.where(o["open"], o["order"],
-                           np.where(o["won"], rng.integers(3, 7, n), rng.integers(1, 6, n)))
+        reached = np.where(
+            o["open"], o["order"], np.where(o["won"], rng.integers(3, 7, n), rng.integers(1, 6, n))
+        )
         moves = np.where(o["open"], reached - 1, reached)
         oi = np.repeat(np.arange(n), moves)
         pos = np.arange(len(oi)) - np.repeat(np.r_[0, np.cumsum(moves)[:-1]], moves)
@@ -524,8 +639,17 @@ class _Gen:
         # The closing move happens on the close date itself.
         closing = ~o["open"][oi] & (pos == moves[oi] - 1)
         t = np.where(closing, end[oi], t)
-        parts.append(pd.DataFrame({"oi": oi, "Field": "StageName", "OldValue": self.stage_names[old_order - 1],
-                                   "NewValue": self.stage_names[new_order - 1], "CreatedDate": t}))
+        parts.append(
+            pd.DataFrame(
+                {
+                    "oi": oi,
+                    "Field": "StageName",
+                    "OldValue": self.stage_names[old_order - 1],
+                    "NewValue": self.stage_names[new_order - 1],
+                    "CreatedDate": t,
+                }
+            )
+        )
 
         # Close-date changes: `pushes` moves later plus, for some, one earlier pull-in first.
         has_close = ~np.isnat(o["close"])
@@ -541,31 +665,58 @@ class _Gen:
         new_val = o["close"][oi] - (rev_cum - delta) * DAY
         old_val = new_val - delta * DAY
         t = self._sorted_times(oi, pos, start, end, cnt)
-        parts.append(pd.DataFrame({"oi": oi, "Field": "CloseDate", "OldValue": _fmt_dates(old_val),
-                                   "NewValue": _fmt_dates(new_val), "CreatedDate": t}))
+        parts.append(
+            pd.DataFrame(
+                {
+                    "oi": oi,
+                    "Field": "CloseDate",
+                    "OldValue": _fmt_dates(old_val),
+                    "NewValue": _fmt_dates(new_val),
+                    "CreatedDate": t,
+                }
+            )
+        )
 
         # One amount revision for a fifth of the deals with a valid amount.
-        amt_ok = np.array([a is not None and a > 0 and a <= self.hyg["amount"]["outlier_max"] for a in o["amount"]])
+        amt_ok = np.array(
+            [a is not None and a > 0 and a <= self.hyg["amount"]["outlier_max"] for a in o["amount"]]
+        )
         rev = np.flatnonzero(amt_ok & (rng.random(n) < 0.2))
         new_amt = np.array([o["amount"][i] for i in rev], dtype=float)
         old_amt = np.round(new_amt * rng.uniform(0.7, 1.3, len(rev)), -2)
         old_amt = np.where(old_amt == new_amt, new_amt + 100, old_amt)
         t = self.times_between(start[rev], end[rev])
-        parts.append(pd.DataFrame({"oi": rev, "Field": "Amount", "OldValue": _fmt_money(old_amt),
-                                   "NewValue": _fmt_money(new_amt), "CreatedDate": t}))
+        parts.append(
+            pd.DataFrame(
+                {
+                    "oi": rev,
+                    "Field": "Amount",
+                    "OldValue": _fmt_money(old_amt),
+                    "NewValue": _fmt_money(new_amt),
+                    "CreatedDate": t,
+                }
+            )
+        )
 
         h = pd.concat(parts, ignore_index=True)
         h = h.sort_values(["CreatedDate", "oi", "Field"], kind="stable").reset_index(drop=True)
-        o["history_max"] = _group_max(h["oi"].to_numpy(), h["CreatedDate"].to_numpy().astype("datetime64[s]"), n)
-        self.frames["OpportunityFieldHistory"] = pd.DataFrame({
-            "Id": make_ids("OpportunityFieldHistory", 1, len(h)),
-            "OpportunityId": opp_ids[h["oi"].to_numpy()],
-            "Field": h["Field"].to_numpy(), "OldValue": h["OldValue"].to_numpy(),
-            "NewValue": h["NewValue"].to_numpy(), "CreatedDate": h["CreatedDate"].to_numpy(),
-        })
+        o["history_max"] = _group_max(
+            h["oi"].to_numpy(), h["CreatedDate"].to_numpy().astype("datetime64[s]"), n
+        )
+        self.frames["OpportunityFieldHistory"] = pd.DataFrame(
+            {
+                "Id": make_ids("OpportunityFieldHistory", 1, len(h)),
+                "OpportunityId": opp_ids[h["oi"].to_numpy()],
+                "Field": h["Field"].to_numpy(),
+                "OldValue": h["OldValue"].to_numpy(),
+                "NewValue": h["NewValue"].to_numpy(),
+                "CreatedDate": h["CreatedDate"].to_numpy(),
+            }
+        )
 
-    def _sorted_times(self, oi: np.ndarray, pos: np.ndarray, start: np.ndarray, end: np.ndarray,
-                      counts: np.ndarray) -> np.ndarray:
+    def _sorted_times(
+        self, oi: np.ndarray, pos: np.ndarray, start: np.ndarray, end: np.ndarray, counts: np.ndarray
+    ) -> np.ndarray:
         """Increasing timestamps per group: the pos-th of k ascending uniform draws in [start, end]."""
         if len(oi) == 0:
             return np.array([], dtype="datetime64[s]")
@@ -601,36 +752,56 @@ class _Gen:
         created = np.minimum(created, self.now - HOUR)
         o["items_max"] = _group_max(oi, created, n)
         o["item_count"] = k
-        self.frames["OpportunityLineItem"] = pd.DataFrame({
-            "Id": make_ids("OpportunityLineItem", 1, len(oi)),
-            "OpportunityId": make_ids("Opportunity", 1, n)[oi],
-            "ProductCode": np.array([p[0] for p in PRODUCTS], dtype=object)[prod],
-            "Name": np.array([p[1] for p in PRODUCTS], dtype=object)[prod],
-            "Quantity": qty.astype(float), "UnitPrice": unit / 100.0, "TotalPrice": total / 100.0,
-            "CreatedDate": created, "SystemModstamp": created,
-        })
+        self.frames["OpportunityLineItem"] = pd.DataFrame(
+            {
+                "Id": make_ids("OpportunityLineItem", 1, len(oi)),
+                "OpportunityId": make_ids("Opportunity", 1, n)[oi],
+                "ProductCode": np.array([p[0] for p in PRODUCTS], dtype=object)[prod],
+                "Name": np.array([p[1] for p in PRODUCTS], dtype=object)[prod],
+                "Quantity": qty.astype(float),
+                "UnitPrice": unit / 100.0,
+                "TotalPrice": total / 100.0,
+                "CreatedDate": created,
+                "SystemModstamp": created,
+            }
+        )
 
     def finish_opportunities(self) -> None:
         o, n, rng = self.o, self.n_opp, self.rng
-        stamp = np.maximum.reduce([
-            o["created"], _nat_to(o["activity_created_max"], o["created"]),
-            _nat_to(o["history_max"], o["created"]), _nat_to(o["items_max"], o["created"]),
-        ])
+        stamp = np.maximum.reduce(
+            [
+                o["created"],
+                _nat_to(o["activity_created_max"], o["created"]),
+                _nat_to(o["history_max"], o["created"]),
+                _nat_to(o["items_max"], o["created"]),
+            ]
+        )
         stamp = np.minimum(stamp + rng.integers(0, 3600, n) * SEC, self.now - SEC)
         acc_names = self.acc["Name"].to_numpy()[o["acc"]]
-        type_txt = np.where(o["type"] == None, "Deal", o["type"])  # noqa: E711
-        self.opp_df = pd.DataFrame({
-            "Id": make_ids("Opportunity", 1, n),
-            "Name": acc_names + " - " + type_txt.astype(object),
-            "AccountId": o["account_id"], "OwnerId": o["owner_id"],
-            "StageName": self.stage_names[o["order"] - 1],
-            "Amount": np.array([np.nan if a is None else a for a in o["amount"]], dtype=float),
-            "Probability": self.stage_prob[o["order"] - 1],
-            "CloseDate": o["close"], "ForecastCategoryName": o["fc"], "NextStep": o["next_step"],
-            "LastActivityDate": o["last_activity"], "Type": o["type"], "LeadSource": o["lead_source"],
-            "IsClosed": o["order"] >= 7, "IsWon": o["order"] == 7, "Loss_Reason__c": o["loss"],
-            "Last_Bulk_Update_Plan__c": None, "CreatedDate": o["created"], "SystemModstamp": stamp,
-        })
+        type_txt = np.where(_none(o["type"]), "Deal", o["type"])
+        self.opp_df = pd.DataFrame(
+            {
+                "Id": make_ids("Opportunity", 1, n),
+                "Name": acc_names + " - " + type_txt.astype(object),
+                "AccountId": o["account_id"],
+                "OwnerId": o["owner_id"],
+                "StageName": self.stage_names[o["order"] - 1],
+                "Amount": np.array([np.nan if a is None else a for a in o["amount"]], dtype=float),
+                "Probability": self.stage_prob[o["order"] - 1],
+                "CloseDate": o["close"],
+                "ForecastCategoryName": o["fc"],
+                "NextStep": o["next_step"],
+                "LastActivityDate": o["last_activity"],
+                "Type": o["type"],
+                "LeadSource": o["lead_source"],
+                "IsClosed": o["order"] >= 7,
+                "IsWon": o["order"] == 7,
+                "Loss_Reason__c": o["loss"],
+                "Last_Bulk_Update_Plan__c": None,
+                "CreatedDate": o["created"],
+                "SystemModstamp": stamp,
+            }
+        )
         self.frames["Opportunity"] = self.opp_df
 
     # ---------------------------------------------------------------- contacts and leads
@@ -638,7 +809,7 @@ class _Gen:
         rng, o = self.rng, self.o
         n_leads = int(round(self.n_opp * self.cfg["volumes"]["leads"]))
         # Converted leads: clean New Business deals on real accounts.
-        eligible = np.flatnonzero((o["defect"] == None) & (o["type"] == "New Business"))  # noqa: E711
+        eligible = np.flatnonzero(_none(o["defect"]) & (o["type"] == "New Business"))
         n_conv = min(len(eligible), int(round(0.12 * n_leads)))
         conv_opp = np.sort(rng.choice(eligible, n_conv, replace=False))
         self.conv_opp = conv_opp
@@ -661,20 +832,30 @@ class _Gen:
         acc_created = self.acc["CreatedDate"].to_numpy()[ca]
         c_created = self.times_between(acc_created + DAY, np.full(nc, self.now - DAY))
         conv_created = o["created"][conv_opp] - rng.integers(60, 3600, n_conv) * SEC
-        c_created[len(c_acc):] = conv_created
+        c_created[len(c_acc) :] = conv_created
         domains = np.array([names.domain_of(s) for s in self.acc_stem], dtype=object)[ca]
-        email = np.array([f"{f.lower()}.{la.lower()}@{d}" for f, la, d in zip(cf, cl, domains, strict=True)],
-                         dtype=object)
-        contacts = pd.DataFrame({
-            "AccountId": self.acc["Id"].to_numpy()[ca], "FirstName": cf, "LastName": cl, "Email": email,
-            "Phone": _phones(rng, nc), "Title": self.choice(TITLES, nc),
-            "LeadSource": self.choice(self.picklists["lead_source"], nc),
-            "OwnerId": self.acc["OwnerId"].to_numpy()[ca], "CreatedDate": c_created,
-        })
-        contacts["SystemModstamp"] = np.minimum(c_created + rng.integers(0, 30 * 86400, nc) * SEC, self.now - SEC)
+        email = np.array(
+            [f"{f.lower()}.{la.lower()}@{d}" for f, la, d in zip(cf, cl, domains, strict=True)], dtype=object
+        )
+        contacts = pd.DataFrame(
+            {
+                "AccountId": self.acc["Id"].to_numpy()[ca],
+                "FirstName": cf,
+                "LastName": cl,
+                "Email": email,
+                "Phone": _phones(rng, nc),
+                "Title": self.choice(TITLES, nc),
+                "LeadSource": self.choice(self.picklists["lead_source"], nc),
+                "OwnerId": self.acc["OwnerId"].to_numpy()[ca],
+                "CreatedDate": c_created,
+            }
+        )
+        contacts["SystemModstamp"] = np.minimum(
+            c_created + rng.integers(0, 30 * 86400, nc) * SEC, self.now - SEC
+        )
         contacts.insert(0, "Id", make_ids("Contact", 1, nc))
         self.first_contact_id = contacts["Id"].to_numpy()[: self.n_acc]
-        conv_contact_ids = contacts["Id"].to_numpy()[len(c_acc):]
+        conv_contact_ids = contacts["Id"].to_numpy()[len(c_acc) :]
         self.contact_df = contacts
         self.contact_conv_n = n_conv
 
@@ -695,11 +876,13 @@ class _Gen:
         is_conv = np.arange(n) < n_conv
         created = np.where(
             is_conv,
-            np.r_[o["created"][conv_opp], np.zeros(n_free, "datetime64[s]")] - np.r_[
-                rng.integers(3, 60, n_conv), np.zeros(n_free, np.int64)] * DAY,
+            np.r_[o["created"][conv_opp], np.zeros(n_free, "datetime64[s]")]
+            - np.r_[rng.integers(3, 60, n_conv), np.zeros(n_free, np.int64)] * DAY,
             self.now - rng.integers(2, 540, n) * DAY - rng.integers(0, 86400, n) * SEC,
         )
-        sla_h = np.array([self.terr["sla"]["assignment_hours"][s] for s in self.segments], dtype=float)[seg_all]
+        sla_h = np.array([self.terr["sla"]["assignment_hours"][s] for s in self.segments], dtype=float)[
+            seg_all
+        ]
         assigned = created + (rng.uniform(0.05, 0.5, n) * sla_h * 3600).astype(np.int64) * SEC
         owner = np.where(rng.random(n) < 0.8, self.owner_in_team(team, "sdr"), self.owner_in_team(team))
         owner[is_conv] = o["owner_id"][conv_opp]
@@ -708,15 +891,30 @@ class _Gen:
         first_touch = np.where(touched & (first_touch < self.now - SEC), first_touch, np.datetime64("NaT"))
         domains = np.array([names.domain_of(s) for s in lead_stem], dtype=object)
         lf, ll = person_first[:n], person_last[:n]
-        email = np.array([f"{f.lower()}.{la.lower()}@{d}" for f, la, d in zip(lf, ll, domains, strict=True)],
-                         dtype=object)
+        email = np.array(
+            [f"{f.lower()}.{la.lower()}@{d}" for f, la, d in zip(lf, ll, domains, strict=True)], dtype=object
+        )
         lead_source = self.choice(self.picklists["lead_source"], n)
         lead_source[is_conv] = o["lead_source"][conv_opp]
         self.L = {
-            "first": lf, "last": ll, "company": company, "stem": lead_stem, "suffix": lead_suffix,
-            "email": email, "country": country, "emp": emp, "seg": seg_all, "region": region_all, "team": team,
-            "owner": owner.astype(object), "created": created, "assigned": assigned, "first_touch": first_touch,
-            "is_conv": is_conv, "lead_source": lead_source, "defect": np.full(n, None, dtype=object),
+            "first": lf,
+            "last": ll,
+            "company": company,
+            "stem": lead_stem,
+            "suffix": lead_suffix,
+            "email": email,
+            "country": country,
+            "emp": emp,
+            "seg": seg_all,
+            "region": region_all,
+            "team": team,
+            "owner": owner.astype(object),
+            "created": created,
+            "assigned": assigned,
+            "first_touch": first_touch,
+            "is_conv": is_conv,
+            "lead_source": lead_source,
+            "defect": np.full(n, None, dtype=object),
             "sla_h": sla_h,
         }
         L = self.L
@@ -724,7 +922,7 @@ class _Gen:
         idx = np.arange(n)
 
         def free_unconv() -> np.ndarray:
-            return idx[~is_conv & (L["defect"] == None)]  # noqa: E711
+            return idx[~is_conv & _none(L["defect"])]
 
         ch = self.pick(free_unconv(), rates["lead_unassigned"])
         L["defect"][ch] = "lead_unassigned"
@@ -733,12 +931,16 @@ class _Gen:
         L["first_touch"][ch] = np.datetime64("NaT")
         ch = self.pick(free_unconv(), rates["lead_misrouted"])
         L["defect"][ch] = "lead_misrouted"
-        wrong_team = (team[ch] + 1 + rng.integers(0, len(self.team_names) - 1, len(ch))) % len(self.team_names)
+        wrong_team = (team[ch] + 1 + rng.integers(0, len(self.team_names) - 1, len(ch))) % len(
+            self.team_names
+        )
         L["owner"][ch] = self.owner_in_team(wrong_team, "sdr")
         ch = self.pick(free_unconv(), rates["lead_sla_breach"])
         L["defect"][ch] = "lead_sla_breach"
         created[ch] = np.minimum(created[ch], self.now - 6 * DAY)
-        L["assigned"][ch] = created[ch] + ((sla_h[ch] + rng.uniform(1, 72, len(ch))) * 3600).astype(np.int64) * SEC
+        L["assigned"][ch] = (
+            created[ch] + ((sla_h[ch] + rng.uniform(1, 72, len(ch))) * 3600).astype(np.int64) * SEC
+        )
         ft = L["assigned"][ch] + rng.integers(1800, 48 * 3600, len(ch)) * SEC
         L["first_touch"][ch] = np.where(ft < self.now - SEC, ft, np.datetime64("NaT"))
         ch = self.pick(free_unconv(), rates["lead_invalid_email"])
@@ -764,10 +966,16 @@ class _Gen:
         t_sql = self.times_between(t_mql + HOUR, np.maximum(t_mql + HOUR, end))
         rows = []
         lead_ids = make_ids("Lead", 1, n)
-        for mask, frm, to, t in ((mql, "Lead", "MQL", t_mql), (sql, "MQL", "SQL", t_sql),
-                                 (is_conv, "SQL", "Opportunity", conv_at)):
-            rows.append(pd.DataFrame({"LeadId": lead_ids[mask], "FromStage": frm, "ToStage": to,
-                                      "ChangedAt": t[mask]}))
+        for mask, frm, to, t in (
+            (mql, "Lead", "MQL", t_mql),
+            (sql, "MQL", "SQL", t_sql),
+            (is_conv, "SQL", "Opportunity", conv_at),
+        ):
+            rows.append(
+                pd.DataFrame(
+                    {"LeadId": lead_ids[mask], "FromStage": frm, "ToStage": to, "ChangedAt": t[mask]}
+                )
+            )
         lc = pd.concat(rows, ignore_index=True).sort_values(["ChangedAt", "LeadId"], kind="stable")
         lc.insert(0, "Id", make_ids("LifecycleStageChange", 1, len(lc)))
         self.frames["LifecycleStageChange"] = lc.reset_index(drop=True)
@@ -781,30 +989,52 @@ class _Gen:
         acc_ids = self.acc["Id"].to_numpy()
         opp_ids = make_ids("Opportunity", 1, self.n_opp)
         conv_cols = {
-            "ConvertedDate": np.r_[conv_at[:n_conv].astype("datetime64[D]"),
-                                   np.full(n - n_conv, np.datetime64("NaT"), "datetime64[D]")],
+            "ConvertedDate": np.r_[
+                conv_at[:n_conv].astype("datetime64[D]"),
+                np.full(n - n_conv, np.datetime64("NaT"), "datetime64[D]"),
+            ],
             "ConvertedAccountId": np.r_[acc_ids[o["acc"][conv_opp]], np.full(n - n_conv, None, object)],
             "ConvertedContactId": np.r_[self.conv_contact_ids, np.full(n - n_conv, None, object)],
             "ConvertedOpportunityId": np.r_[opp_ids[conv_opp], np.full(n - n_conv, None, object)],
         }
-        df = pd.DataFrame({
-            "Id": lead_ids, "FirstName": L["first"], "LastName": L["last"], "Company": L["company"],
-            "Email": L["email"], "Phone": _phones(rng, n), "Country": L["country"],
-            "NumberOfEmployees": L["emp"], "Region__c": np.array(self.regions, dtype=object)[L["region"]],
-            "Segment__c": np.array(self.segments, dtype=object)[L["seg"]], "LeadSource": L["lead_source"],
-            "Status": status, "OwnerId": L["owner"], "Assigned_At__c": L["assigned"],
-            "First_Touch_At__c": L["first_touch"], "IsConverted": is_conv, **conv_cols,
-            "Last_Bulk_Update_Plan__c": None, "CreatedDate": L["created"],
-        })
-        stamp = np.maximum.reduce([L["created"], _nat_to(L["assigned"], L["created"]),
-                                   _nat_to(L["first_touch"], L["created"]),
-                                   _nat_to(lc_max.reindex(lead_ids).to_numpy().astype("datetime64[s]"), L["created"])])
+        df = pd.DataFrame(
+            {
+                "Id": lead_ids,
+                "FirstName": L["first"],
+                "LastName": L["last"],
+                "Company": L["company"],
+                "Email": L["email"],
+                "Phone": _phones(rng, n),
+                "Country": L["country"],
+                "NumberOfEmployees": L["emp"],
+                "Region__c": np.array(self.regions, dtype=object)[L["region"]],
+                "Segment__c": np.array(self.segments, dtype=object)[L["seg"]],
+                "LeadSource": L["lead_source"],
+                "Status": status,
+                "OwnerId": L["owner"],
+                "Assigned_At__c": L["assigned"],
+                "First_Touch_At__c": L["first_touch"],
+                "IsConverted": is_conv,
+                **conv_cols,
+                "Last_Bulk_Update_Plan__c": None,
+                "CreatedDate": L["created"],
+            }
+        )
+        stamp = np.maximum.reduce(
+            [
+                L["created"],
+                _nat_to(L["assigned"], L["created"]),
+                _nat_to(L["first_touch"], L["created"]),
+                _nat_to(lc_max.reindex(lead_ids).to_numpy().astype("datetime64[s]"), L["created"]),
+            ]
+        )
         df["SystemModstamp"] = np.minimum(stamp + rng.integers(0, 3600, n) * SEC, self.now - SEC)
         self.lead_df = df
         self.lead_has_lifecycle = mql
 
-    def duplicates(self, api: str, df: pd.DataFrame, pool: np.ndarray, rate: float, kinds: list[str],
-                   id_start: int) -> pd.DataFrame:
+    def duplicates(
+        self, api: str, df: pd.DataFrame, pool: np.ndarray, rate: float, kinds: list[str], id_start: int
+    ) -> pd.DataFrame:
         """Copies of clean records with a controlled difference, recorded in dup_pairs."""
         orig = self.pick(pool, rate)
         rows = []
@@ -831,9 +1061,14 @@ class _Gen:
                     rec["Company"] = f"{stem} {SUFFIX_LONG[suffix]}"
                 else:  # only Inc./Ltd/Corp. have a long form: fall back to a case variant
                     kind = "fuzzy:case"
-                    rec["FirstName"], rec["LastName"], rec["Email"] = first.upper(), last.upper(), email.upper()
-            created = min(src["CreatedDate"] + np.timedelta64(int(self.rng.integers(1, 60)), "D"),
-                          self.now - 2 * DAY)
+                    rec["FirstName"], rec["LastName"], rec["Email"] = (
+                        first.upper(),
+                        last.upper(),
+                        email.upper(),
+                    )
+            created = min(
+                src["CreatedDate"] + np.timedelta64(int(self.rng.integers(1, 60)), "D"), self.now - 2 * DAY
+            )
             created = np.datetime64(created, "s")
             rec["CreatedDate"] = created
             if "Assigned_At__c" in rec:
@@ -854,18 +1089,28 @@ class _Gen:
         start = self.today - rng.integers(0, 540, nc) * DAY
         end = start + rng.integers(1, 61, nc) * DAY
         ctype = self.choice(CAMPAIGN_TYPES, nc)
-        status = np.where(end < self.today, "Completed", np.where(start <= self.today, "In Progress", "Planned"))
+        status = np.where(
+            end < self.today, "Completed", np.where(start <= self.today, "In Progress", "Planned")
+        )
         budget = np.round(rng.uniform(2000, 80000, nc), -2)
         actual = np.where(status == "Completed", np.round(budget * rng.uniform(0.7, 1.2, nc), -2), np.nan)
         created = (start - 30 * DAY).astype("datetime64[s]") + 10 * HOUR
-        camp = pd.DataFrame({
-            "Id": make_ids("Campaign", 1, nc),
-            "Name": [f"Demo Campaign {i + 1:03d} - {t}" for i, t in enumerate(ctype)],
-            "Type": ctype, "Status": status.astype(object), "StartDate": start, "EndDate": end,
-            "BudgetedCost": budget, "ActualCost": actual, "CreatedDate": created,
-            "SystemModstamp": np.minimum(np.maximum(created, end.astype("datetime64[s]") + 10 * HOUR),
-                                         self.now - SEC),
-        })
+        camp = pd.DataFrame(
+            {
+                "Id": make_ids("Campaign", 1, nc),
+                "Name": [f"Demo Campaign {i + 1:03d} - {t}" for i, t in enumerate(ctype)],
+                "Type": ctype,
+                "Status": status.astype(object),
+                "StartDate": start,
+                "EndDate": end,
+                "BudgetedCost": budget,
+                "ActualCost": actual,
+                "CreatedDate": created,
+                "SystemModstamp": np.minimum(
+                    np.maximum(created, end.astype("datetime64[s]") + 10 * HOUR), self.now - SEC
+                ),
+            }
+        )
         self.frames["Campaign"] = camp
         leads, contacts = self.lead_df, self.contact_df
         lm = rng.random(len(leads)) < 0.35
@@ -880,18 +1125,26 @@ class _Gen:
         resp_date = created.astype("datetime64[D]") + rng.integers(0, 6, m) * DAY
         resp_date = np.minimum(resp_date, self.today - DAY)
         resp_date = np.maximum(resp_date, created.astype("datetime64[D]"))
-        stamp = np.where(responded, np.minimum(resp_date.astype("datetime64[s]") + 15 * HOUR, self.now - SEC),
-                         created)
+        stamp = np.where(
+            responded, np.minimum(resp_date.astype("datetime64[s]") + 15 * HOUR, self.now - SEC), created
+        )
         stamp = np.maximum(stamp, created)
-        cmem = pd.DataFrame({
-            "CampaignId": camp["Id"].to_numpy()[ci],
-            "LeadId": np.r_[leads["Id"].to_numpy()[lm], np.full(int(cm.sum()), None, object)],
-            "ContactId": np.r_[np.full(int(lm.sum()), None, object), contacts["Id"].to_numpy()[cm]],
-            "Status": np.where(responded, "Responded", "Sent").astype(object),
-            "HasResponded": responded,
-            "FirstRespondedDate": np.where(responded, resp_date, np.datetime64("NaT")),
-            "CreatedDate": created, "SystemModstamp": stamp,
-        }).sort_values(["CreatedDate", "CampaignId"], kind="stable").reset_index(drop=True)
+        cmem = (
+            pd.DataFrame(
+                {
+                    "CampaignId": camp["Id"].to_numpy()[ci],
+                    "LeadId": np.r_[leads["Id"].to_numpy()[lm], np.full(int(cm.sum()), None, object)],
+                    "ContactId": np.r_[np.full(int(lm.sum()), None, object), contacts["Id"].to_numpy()[cm]],
+                    "Status": np.where(responded, "Responded", "Sent").astype(object),
+                    "HasResponded": responded,
+                    "FirstRespondedDate": np.where(responded, resp_date, np.datetime64("NaT")),
+                    "CreatedDate": created,
+                    "SystemModstamp": stamp,
+                }
+            )
+            .sort_values(["CreatedDate", "CampaignId"], kind="stable")
+            .reset_index(drop=True)
+        )
         cmem.insert(0, "Id", make_ids("CampaignMember", 1, len(cmem)))
         self.frames["CampaignMember"] = cmem
         self.lead_in_campaign = lm
@@ -908,8 +1161,16 @@ class _Gen:
         for q in quarters:
             amt = np.round(base * rng.uniform(0.85, 1.15, len(ae)), -3)
             set_at = min(s64(datetime(q.year, q.month, q.day)) - 15 * DAY, self.now - 20 * DAY)
-            rows.append(pd.DataFrame({"QuotaOwnerId": self.user_ids[ae], "StartDate": np.datetime64(q, "D"),
-                                      "QuotaAmount": amt, "SystemModstamp": set_at + rng.integers(0, 86400, len(ae)) * SEC}))
+            rows.append(
+                pd.DataFrame(
+                    {
+                        "QuotaOwnerId": self.user_ids[ae],
+                        "StartDate": np.datetime64(q, "D"),
+                        "QuotaAmount": amt,
+                        "SystemModstamp": set_at + rng.integers(0, 86400, len(ae)) * SEC,
+                    }
+                )
+            )
         df = pd.concat(rows, ignore_index=True)
         df.insert(0, "Id", make_ids("ForecastingQuota", 1, len(df)))
         self.frames["ForecastingQuota"] = df
@@ -918,7 +1179,7 @@ class _Gen:
         o, rng = self.o, self.rng
         won = np.flatnonzero(o["won"])
         rates = self.cfg["defects"]["FinanceBooking"]
-        clean_won = won[o["defect"][won] == None]  # noqa: E711
+        clean_won = won[_none(o["defect"][won])]
         missing = self.pick(clean_won, rates["booking_missing"])
         mismatch = self.pick(np.setdiff1d(clean_won, missing), rates["booking_amount_mismatch"])
         o["defect"][missing] = "booking_missing"
@@ -930,18 +1191,31 @@ class _Gen:
         amt = np.where(is_mm, np.round(amt * factor.astype(float), -2), amt)
         amt = np.where(is_mm & (amt == np.array([float(o["amount"][i]) for i in keep])), amt + 1000, amt)
         opp_ids = make_ids("Opportunity", 1, self.n_opp)
-        btype = np.where(np.isin(o["type"][keep], self.picklists["opportunity_type"]), o["type"][keep], "New Business")
+        btype = np.where(
+            np.isin(o["type"][keep], self.picklists["opportunity_type"]), o["type"][keep], "New Business"
+        )
         bdate = o["close"][keep]
-        stamp = np.minimum(bdate.astype("datetime64[s]") + DAY + rng.integers(3600, 20 * 3600, len(keep)) * SEC,
-                           self.now - SEC)
-        df = pd.DataFrame({"OpportunityId": opp_ids[keep], "AccountId": o["account_id"][keep],
-                           "BookingDate": bdate, "Amount": amt, "BookingType": btype.astype(object),
-                           "SystemModstamp": stamp})
+        stamp = np.minimum(
+            bdate.astype("datetime64[s]") + DAY + rng.integers(3600, 20 * 3600, len(keep)) * SEC,
+            self.now - SEC,
+        )
+        df = pd.DataFrame(
+            {
+                "OpportunityId": opp_ids[keep],
+                "AccountId": o["account_id"][keep],
+                "BookingDate": bdate,
+                "Amount": amt,
+                "BookingType": btype.astype(object),
+                "SystemModstamp": stamp,
+            }
+        )
         n_orphan = max(1, int(round(rates["booking_orphan"] * len(df))))
         src = df.sample(n=n_orphan, random_state=int(rng.integers(0, 2**31))).copy()
         src["OpportunityId"] = make_ids("Opportunity", 9_000_000_000, n_orphan, tag="ZZ")
         src["Amount"] = np.round(src["Amount"].to_numpy() * 0.37, -2) + 500
-        df = pd.concat([df, src], ignore_index=True).sort_values(["SystemModstamp", "OpportunityId"], kind="stable")
+        df = pd.concat([df, src], ignore_index=True).sort_values(
+            ["SystemModstamp", "OpportunityId"], kind="stable"
+        )
         df.insert(0, "Id", make_ids("FinanceBooking", 1, len(df)))
         self.frames["FinanceBooking"] = df.reset_index(drop=True)
 
@@ -951,7 +1225,7 @@ class _Gen:
         o = self.o
         conv = np.zeros(self.n_opp, bool)
         conv[self.conv_opp] = True
-        pool = np.flatnonzero(o["open"] & (o["defect"] == None) & ~conv)  # noqa: E711
+        pool = np.flatnonzero(o["open"] & _none(o["defect"]) & ~conv)
         ch = self.pick(pool, cfg["Opportunity"]["rate"], cfg["Opportunity"]["min"])
         opp = self.opp_df
         for j, i in enumerate(ch):
@@ -963,18 +1237,28 @@ class _Gen:
             else:
                 value = (DATE_MALFORMS if field == "CloseDate" else TS_MALFORMS)[j // 3 % 3]
             o["defect"][i] = "malformed_value"
-            self.malformed.append({"api_name": "Opportunity", "Id": opp.at[i, "Id"], "field": field, "value": value})
+            self.malformed.append(
+                {"api_name": "Opportunity", "Id": opp.at[i, "Id"], "field": field, "value": value}
+            )
         L = self.L
         n = len(L["first"])
-        pool = np.flatnonzero(~L["is_conv"] & (L["defect"] == None) & ~self.lead_has_lifecycle  # noqa: E711
-                              & ~self.lead_in_campaign)
+        pool = np.flatnonzero(
+            ~L["is_conv"]
+            & _none(L["defect"])
+            & ~self.lead_has_lifecycle
+            & ~self.lead_in_campaign
+        )
         pool = pool[~np.isin(self.lead_df["Id"].to_numpy()[pool], [d["related_id"] for d in self.dups])]
         ch = self.pick(pool, cfg["Lead"]["rate"], cfg["Lead"]["min"])
         for j, i in enumerate(ch):
             field = ["CreatedDate", "NumberOfEmployees"][j % 2]
-            value = TS_MALFORMS[j // 2 % 3] if field == "CreatedDate" else ["1,2OO", "about 250", "-"][j // 2 % 3]
+            value = (
+                TS_MALFORMS[j // 2 % 3] if field == "CreatedDate" else ["1,2OO", "about 250", "-"][j // 2 % 3]
+            )
             L["defect"][i] = "malformed_value"
-            self.malformed.append({"api_name": "Lead", "Id": self.lead_df.at[i, "Id"], "field": field, "value": value})
+            self.malformed.append(
+                {"api_name": "Lead", "Id": self.lead_df.at[i, "Id"], "field": field, "value": value}
+            )
         del n
 
     # ---------------------------------------------------------------- orchestration
@@ -999,48 +1283,87 @@ class _Gen:
         idx = np.arange(n_plain)
         rates = cfg["Contact"]
         # Keep the first contact of each account clean: activities name it as WhoId.
-        pool = idx[self.n_acc:]
+        pool = idx[self.n_acc :]
         inv = self.pick(pool, rates["contact_invalid_email"])
         contacts.loc[inv, "Email"] = [_break_email(e, j) for j, e in enumerate(contacts.loc[inv, "Email"])]
         pool = np.setdiff1d(pool, inv)
         orph = self.pick(pool, rates["contact_orphan_account"])
         contacts.loc[orph, "AccountId"] = make_ids("Account", 9_100_000_000, len(orph), tag="ZZ")
         pool = np.setdiff1d(pool, orph)
-        cdups = self.duplicates("Contact", contacts, pool, rates["contact_duplicate"],
-                                ["exact", "fuzzy:case", "fuzzy:punctuation", "fuzzy:typo", "fuzzy:email_alias"],
-                                nc + 1)
+        cdups = self.duplicates(
+            "Contact",
+            contacts,
+            pool,
+            rates["contact_duplicate"],
+            ["exact", "fuzzy:case", "fuzzy:punctuation", "fuzzy:typo", "fuzzy:email_alias"],
+            nc + 1,
+        )
         self.frames["Contact"] = pd.concat([contacts, cdups], ignore_index=True)
 
         leads = self.lead_df
         L = self.L
-        pool = np.flatnonzero(~L["is_conv"] & (L["defect"] == None) & ~np.isnat(L["first_touch"]))  # noqa: E711
+        pool = np.flatnonzero(~L["is_conv"] & _none(L["defect"]) & ~np.isnat(L["first_touch"]))
         self.campaigns()
-        ldups = self.duplicates("Lead", leads, pool, cfg["Lead"]["lead_duplicate"],
-                                ["exact", "fuzzy:case", "fuzzy:punctuation", "fuzzy:typo", "fuzzy:email_alias",
-                                 "fuzzy:company_suffix"], len(leads) + 1)
+        ldups = self.duplicates(
+            "Lead",
+            leads,
+            pool,
+            cfg["Lead"]["lead_duplicate"],
+            [
+                "exact",
+                "fuzzy:case",
+                "fuzzy:punctuation",
+                "fuzzy:typo",
+                "fuzzy:email_alias",
+                "fuzzy:company_suffix",
+            ],
+            len(leads) + 1,
+        )
         self.frames["Lead"] = pd.concat([leads, ldups], ignore_index=True)
         self.quotas()
         self.bookings()
         self.malformed_values()
 
-        inj = [pd.DataFrame({"object": "Opportunity", "record_id": self.opp_df["Id"], "defect": o_def})
-               for o_def in [self.o["defect"]]]
-        inj[0].loc[inj[0]["defect"].isin(["booking_missing", "booking_amount_mismatch"]), "object"] = "FinanceBooking"
-        inj.append(pd.DataFrame({"object": "Lead", "record_id": leads["Id"].to_numpy(), "defect": L["defect"]}))
+        inj = [
+            pd.DataFrame({"object": "Opportunity", "record_id": self.opp_df["Id"], "defect": o_def})
+            for o_def in [self.o["defect"]]
+        ]
+        inj[0].loc[inj[0]["defect"].isin(["booking_missing", "booking_amount_mismatch"]), "object"] = (
+            "FinanceBooking"
+        )
+        inj.append(
+            pd.DataFrame({"object": "Lead", "record_id": leads["Id"].to_numpy(), "defect": L["defect"]})
+        )
         cdef = np.full(n_plain, None, dtype=object)
         cdef[inv], cdef[orph] = "contact_invalid_email", "contact_orphan_account"
-        inj.append(pd.DataFrame({"object": "Contact", "record_id": contacts["Id"].to_numpy()[:n_plain],
-                                 "defect": cdef}))
+        inj.append(
+            pd.DataFrame(
+                {"object": "Contact", "record_id": contacts["Id"].to_numpy()[:n_plain], "defect": cdef}
+            )
+        )
         bk = self.frames["FinanceBooking"]
         orphan_b = bk.loc[bk["OpportunityId"].str[3:5] == "ZZ", "Id"]
-        inj.append(pd.DataFrame({"object": "FinanceBooking", "record_id": orphan_b.to_numpy(),
-                                 "defect": "booking_orphan"}))
+        inj.append(
+            pd.DataFrame(
+                {"object": "FinanceBooking", "record_id": orphan_b.to_numpy(), "defect": "booking_orphan"}
+            )
+        )
         kind = {"Lead": "lead_duplicate", "Contact": "contact_duplicate", "Account": "account_duplicate"}
-        inj.append(pd.DataFrame([{"object": d["object"], "record_id": d["record_id"], "defect": kind[d["object"]]}
-                                 for d in self.dups]))
+        inj.append(
+            pd.DataFrame(
+                [
+                    {"object": d["object"], "record_id": d["record_id"], "defect": kind[d["object"]]}
+                    for d in self.dups
+                ]
+            )
+        )
         injected = pd.concat(inj, ignore_index=True)
-        injected = injected[injected["defect"].notna()].sort_values(["object", "record_id"]).reset_index(drop=True)
-        injected.loc[injected["record_id"].isin([m["Id"] for m in self.malformed]), "defect"] = "malformed_value"
+        injected = (
+            injected[injected["defect"].notna()].sort_values(["object", "record_id"]).reset_index(drop=True)
+        )
+        injected.loc[injected["record_id"].isin([m["Id"] for m in self.malformed]), "defect"] = (
+            "malformed_value"
+        )
 
         meta = {
             "clock": str(self.now),
@@ -1059,6 +1382,11 @@ class _Gen:
 
 
 # -------------------------------------------------------------------- small helpers
+def _none(values: np.ndarray) -> np.ndarray:
+    """Element-wise ``is None`` for object arrays."""
+    return np.equal(values, None)
+
+
 def _group_max(group: np.ndarray, values: np.ndarray, n: int) -> np.ndarray:
     out = np.full(n, np.datetime64("NaT"), dtype="datetime64[s]")
     if len(group):
@@ -1092,20 +1420,29 @@ def _fmt_money(values: np.ndarray) -> np.ndarray:
 
 
 def _phones(rng: np.random.Generator, n: int) -> np.ndarray:
-    return np.array([f"+1-555-01{d:02d}-{e:04d}" for d, e in zip(rng.integers(0, 100, n), rng.integers(0, 10000, n),
-                                                                 strict=True)], dtype=object)
+    return np.array(
+        [
+            f"+1-555-01{d:02d}-{e:04d}"
+            for d, e in zip(rng.integers(0, 100, n), rng.integers(0, 10000, n), strict=True)
+        ],
+        dtype=object,
+    )
 
 
 def _typo(word: str) -> str:
     """Swap two adjacent letters in the middle (syllables alternate consonant/vowel, so they differ)."""
     k = len(word) // 2
-    return word[:k] + word[k + 1] + word[k] + word[k + 2:]
+    return word[:k] + word[k + 1] + word[k] + word[k + 2 :]
 
 
 def _break_email(email: str, j: int) -> str:
     local, domain = email.split("@")
-    variants = [f"{local}@@{domain}", f"{local}.{domain}", f"{local}@{domain.rsplit('.', 1)[0]}",
-                f"{local} @{domain}"]
+    variants = [
+        f"{local}@@{domain}",
+        f"{local}.{domain}",
+        f"{local}@{domain.rsplit('.', 1)[0]}",
+        f"{local} @{domain}",
+    ]
     return variants[j % len(variants)]
 
 

@@ -71,7 +71,8 @@ def ground_truth_sql() -> str:
     seg_rows = ", ".join(f"({_lit(s['name'])}, {int(s['min_employees'])})" for s in terr["segments"])
     region_rows = ", ".join(f"({_lit(c)}, {_lit(r)})" for r, cs in terr["regions"].items() for c in cs)
     rule_rows = ", ".join(
-        f"({i}, {_lit(r['segment'])}, {_lit(r['region'])}, {_lit(r['team'])})" for i, r in enumerate(terr["routing_rules"])
+        f"({i}, {_lit(r['segment'])}, {_lit(r['region'])}, {_lit(r['team'])})"
+        for i, r in enumerate(terr["routing_rules"])
     )
     sla_rows = ", ".join(f"({_lit(k)}, {float(v)})" for k, v in terr["sla"]["assignment_hours"].items())
     types = _list(stages["picklists"]["opportunity_type"])

@@ -91,11 +91,22 @@ class Simulator:
             "SELECT OpportunityId, count(*) AS n FROM \"OpportunityFieldHistory\" WHERE Field = 'CloseDate' "
             "AND TRY_CAST(NewValue AS DATE) > TRY_CAST(OldValue AS DATE) GROUP BY 1"
         ).df()
-        self.pushes = pushes.set_index("OpportunityId")["n"].reindex(self.opp["Id"]).fillna(0).to_numpy().astype(int).copy()
-        items = con.sql(
-            'SELECT OpportunityId, count(*) AS n, max(Id) AS last_id, arg_max(TotalPrice, Id) AS last_total '
-            'FROM "OpportunityLineItem" GROUP BY 1'
-        ).df().set_index("OpportunityId")
+        self.pushes = (
+            pushes.set_index("OpportunityId")["n"]
+            .reindex(self.opp["Id"])
+            .fillna(0)
+            .to_numpy()
+            .astype(int)
+            .copy()
+        )
+        items = (
+            con.sql(
+                "SELECT OpportunityId, count(*) AS n, max(Id) AS last_id, arg_max(TotalPrice, Id) AS last_total "
+                'FROM "OpportunityLineItem" GROUP BY 1'
+            )
+            .df()
+            .set_index("OpportunityId")
+        )
         it = items.reindex(self.opp["Id"])
         self.item_n = it["n"].fillna(0).to_numpy().astype(int).copy()
         self.item_last = it["last_id"].to_numpy(dtype=object).copy()
@@ -106,19 +117,34 @@ class Simulator:
         self.n_tasks = con.execute('SELECT count(*) FROM "Task"').fetchall()[0][0]
         self.accounts = con.sql('SELECT Id, Name, Region__c, Segment__c, OwnerId FROM "Account"').df()
         self.account_names = set(self.accounts["Name"])
-        self.conv_refs = set(self.lead["ConvertedOpportunityId"].dropna()) | set(self.lead["ConvertedContactId"].dropna())
+        self.conv_refs = set(self.lead["ConvertedOpportunityId"].dropna()) | set(
+            self.lead["ConvertedContactId"].dropna()
+        )
         cm = con.sql('SELECT LeadId, ContactId FROM "CampaignMember"').df()
         self.in_campaign = set(cm["LeadId"].dropna()) | set(cm["ContactId"].dropna())
-        self.campaigns = con.sql(
-            'SELECT Id FROM "Campaign" WHERE Status <> \'Planned\' ORDER BY Id').df()["Id"].to_numpy(dtype=object)
-        life = con.sql("SELECT LeadId, arg_max(ToStage, ChangedAt) AS stage FROM \"LifecycleStageChange\" GROUP BY 1").df()
+        self.campaigns = (
+            con.sql("SELECT Id FROM \"Campaign\" WHERE Status <> 'Planned' ORDER BY Id")
+            .df()["Id"]
+            .to_numpy(dtype=object)
+        )
+        life = con.sql(
+            'SELECT LeadId, arg_max(ToStage, ChangedAt) AS stage FROM "LifecycleStageChange" GROUP BY 1'
+        ).df()
         self.life_stage = dict(zip(life["LeadId"], life["stage"], strict=True))
         first_contact = con.sql('SELECT AccountId, min(Id) AS cid FROM "Contact" GROUP BY 1').df()
         self.first_contact = dict(zip(first_contact["AccountId"], first_contact["cid"], strict=True))
-        self.booked = set(con.sql('SELECT OpportunityId FROM "FinanceBooking"').df()["OpportunityId"].dropna())
+        self.booked = set(
+            con.sql('SELECT OpportunityId FROM "FinanceBooking"').df()["OpportunityId"].dropna()
+        )
 
         opp = self.opp
-        self.order = opp["StageName"].map({s["name"]: s["order"] for s in self.stage_list}).to_numpy().astype(int).copy()
+        self.order = (
+            opp["StageName"]
+            .map({s["name"]: s["order"] for s in self.stage_list})
+            .to_numpy()
+            .astype(int)
+            .copy()
+        )
         self.closed = opp["IsClosed"].to_numpy(dtype=bool).copy()
         self.close = opp["CloseDate"].to_numpy().astype("datetime64[D]").copy()
         self.lad = opp["LastActivityDate"].to_numpy().astype("datetime64[D]").copy()
@@ -128,7 +154,9 @@ class Simulator:
         self.opp_deleted = np.zeros(n, bool)
         self.opp_new = np.zeros(n, bool)
         defects = [self.gt_opp.get(i, set()) for i in opp["Id"]]
-        self.opp_clean = np.array([not d and i not in self.malformed_ids for d, i in zip(defects, opp["Id"], strict=True)])
+        self.opp_clean = np.array(
+            [not d and i not in self.malformed_ids for d, i in zip(defects, opp["Id"], strict=True)]
+        )
         self.opp_stale_def = np.array(["opp_stale" in d for d in defects])
         self.opp_pastdue_def = np.array(["opp_past_close_date" in d for d in defects])
         self.opp_pushed_def = np.array(["opp_close_date_pushed" in d for d in defects])
@@ -183,8 +211,17 @@ class Simulator:
         return rid
 
     def history(self, i: int, field: str, old: Any, new: Any, ts: np.datetime64) -> None:
-        self.insert("OpportunityFieldHistory", {"OpportunityId": self.opp.at[i, "Id"], "Field": field,
-                                                "OldValue": old, "NewValue": new, "CreatedDate": ts}, ts)
+        self.insert(
+            "OpportunityFieldHistory",
+            {
+                "OpportunityId": self.opp.at[i, "Id"],
+                "Field": field,
+                "OldValue": old,
+                "NewValue": new,
+                "CreatedDate": ts,
+            },
+            ts,
+        )
 
     # ------------------------------------------------------------------ opportunity events
     def set_stage(self, i: int, order: int, ts: np.datetime64) -> None:
@@ -222,10 +259,20 @@ class Simulator:
                 qty, unit = 1, rest
             rows.append((code, pname, qty, unit))
         for code, pname, qty, unit in rows:
-            rid = self.insert("OpportunityLineItem", {
-                "OpportunityId": self.opp.at[i, "Id"], "ProductCode": code, "Name": pname,
-                "Quantity": float(qty), "UnitPrice": unit / 100, "TotalPrice": unit * qty / 100,
-                "CreatedDate": ts, "SystemModstamp": ts}, ts)
+            rid = self.insert(
+                "OpportunityLineItem",
+                {
+                    "OpportunityId": self.opp.at[i, "Id"],
+                    "ProductCode": code,
+                    "Name": pname,
+                    "Quantity": float(qty),
+                    "UnitPrice": unit / 100,
+                    "TotalPrice": unit * qty / 100,
+                    "CreatedDate": ts,
+                    "SystemModstamp": ts,
+                },
+                ts,
+            )
         self.item_n[i] += k
         self.item_last[i] = rid
         self.item_last_total[i] = rows[-1][3] / 100
@@ -249,14 +296,24 @@ class Simulator:
             self.set_stage(i, 7, ts)
             oid = self.opp.at[i, "Id"]
             if oid not in self.booked:
-                self.insert("FinanceBooking", {
-                    "OpportunityId": oid, "AccountId": self.opp.at[i, "AccountId"], "BookingDate": day,
-                    "Amount": self.amount[i], "BookingType": self.opp.at[i, "Type"], "SystemModstamp": ts}, ts)
+                self.insert(
+                    "FinanceBooking",
+                    {
+                        "OpportunityId": oid,
+                        "AccountId": self.opp.at[i, "AccountId"],
+                        "BookingDate": day,
+                        "Amount": self.amount[i],
+                        "BookingType": self.opp.at[i, "Type"],
+                        "SystemModstamp": ts,
+                    },
+                    ts,
+                )
                 self.booked.add(oid)
         else:
             self.set_stage(i, 8, ts)
             self.opp.at[i, "Loss_Reason__c"] = self.stages["picklists"]["loss_reason"][
-                int(self.rng.integers(0, len(self.stages["picklists"]["loss_reason"])))]
+                int(self.rng.integers(0, len(self.stages["picklists"]["loss_reason"])))
+            ]
 
     def activity(self, i: int, ts: np.datetime64) -> None:
         day = ts.astype("datetime64[D]")
@@ -268,23 +325,51 @@ class Simulator:
         if who in self.contact_deleted:
             who = None
         if self.rng.random() < 0.3:
-            self.insert("Event", {"WhatId": oid, "WhoId": who, "OwnerId": owner,
-                                  "Subject": EVENT_SUBJECTS[int(self.rng.integers(0, len(EVENT_SUBJECTS)))],
-                                  "StartDateTime": ts, "ActivityDate": day, "CreatedDate": ts,
-                                  "SystemModstamp": ts}, ts)
+            self.insert(
+                "Event",
+                {
+                    "WhatId": oid,
+                    "WhoId": who,
+                    "OwnerId": owner,
+                    "Subject": EVENT_SUBJECTS[int(self.rng.integers(0, len(EVENT_SUBJECTS)))],
+                    "StartDateTime": ts,
+                    "ActivityDate": day,
+                    "CreatedDate": ts,
+                    "SystemModstamp": ts,
+                },
+                ts,
+            )
         else:
             t = ["Call", "Email"][int(self.rng.integers(0, 2))]
-            self.insert("Task", {"WhatId": oid, "WhoId": who, "OwnerId": owner,
-                                 "Subject": TASK_SUBJECTS[t][int(self.rng.integers(0, 3))], "Type": t,
-                                 "Status": "Completed", "ActivityDate": day, "CreatedDate": ts,
-                                 "SystemModstamp": ts}, ts)
+            self.insert(
+                "Task",
+                {
+                    "WhatId": oid,
+                    "WhoId": who,
+                    "OwnerId": owner,
+                    "Subject": TASK_SUBJECTS[t][int(self.rng.integers(0, 3))],
+                    "Type": t,
+                    "Status": "Completed",
+                    "ActivityDate": day,
+                    "CreatedDate": ts,
+                    "SystemModstamp": ts,
+                },
+                ts,
+            )
         if np.isnat(self.lad[i]) or day > self.lad[i]:
             self.lad[i] = day
             self.opp.at[i, "LastActivityDate"] = pd.Timestamp(day)
             self.touch_opp(i, ts)
 
-    def new_opportunity(self, ts: np.datetime64, account: pd.Series | None = None, owner: str | None = None,
-                        stage: int | None = None, otype: str | None = None, source: str | None = None) -> int:
+    def new_opportunity(
+        self,
+        ts: np.datetime64,
+        account: pd.Series | None = None,
+        owner: str | None = None,
+        stage: int | None = None,
+        otype: str | None = None,
+        source: str | None = None,
+    ) -> int:
         rng = self.rng
         if account is None:
             account = self.accounts.iloc[int(rng.integers(0, len(self.accounts)))]
@@ -298,16 +383,28 @@ class Simulator:
         day = ts.astype("datetime64[D]")
         close_day = day + int(rng.integers(30, 181))
         row = {
-            "Id": self.new_id("Opportunity"), "Name": f"{account['Name']} - {otype}",
-            "AccountId": account["Id"], "OwnerId": owner or self.user_in(team), "StageName": st["name"],
-            "Amount": amount, "Probability": float(st["probability"]),
+            "Id": self.new_id("Opportunity"),
+            "Name": f"{account['Name']} - {otype}",
+            "AccountId": account["Id"],
+            "OwnerId": owner or self.user_in(team),
+            "StageName": st["name"],
+            "Amount": amount,
+            "Probability": float(st["probability"]),
             "CloseDate": pd.Timestamp(close_day),
             "ForecastCategoryName": st["forecast_categories"][0],
-            "NextStep": NEXT_STEPS[int(rng.integers(0, len(NEXT_STEPS)))], "LastActivityDate": pd.NaT,
-            "Type": otype, "LeadSource": source or self.stages["picklists"]["lead_source"][
-                int(rng.integers(0, len(self.stages["picklists"]["lead_source"])))],
-            "IsClosed": False, "IsWon": False, "Loss_Reason__c": None, "Last_Bulk_Update_Plan__c": None,
-            "CreatedDate": pd.Timestamp(ts), "SystemModstamp": pd.Timestamp(ts),
+            "NextStep": NEXT_STEPS[int(rng.integers(0, len(NEXT_STEPS)))],
+            "LastActivityDate": pd.NaT,
+            "Type": otype,
+            "LeadSource": source
+            or self.stages["picklists"]["lead_source"][
+                int(rng.integers(0, len(self.stages["picklists"]["lead_source"])))
+            ],
+            "IsClosed": False,
+            "IsWon": False,
+            "Loss_Reason__c": None,
+            "Last_Bulk_Update_Plan__c": None,
+            "CreatedDate": pd.Timestamp(ts),
+            "SystemModstamp": pd.Timestamp(ts),
         }
         i = len(self.opp)
         self.opp.loc[i] = pd.Series(row)
@@ -345,11 +442,19 @@ class Simulator:
                 defect = name
                 break
         if defect == "lead_duplicate":
-            pool = np.flatnonzero(~self.lead_deleted & self.lead["OwnerId"].notna().to_numpy()
-                                  & ~self.lead["IsConverted"].to_numpy(dtype=bool))
-            pool = [i for i in pool if self.lead.at[i, "Id"] not in self.gt_lead
-                    and self.lead.at[i, "Id"] not in self.dup_ids and self.lead.at[i, "Id"] not in self.malformed_ids
-                    and self.lead.at[i, "Id"] not in self.dirty_ids]
+            pool = np.flatnonzero(
+                ~self.lead_deleted
+                & self.lead["OwnerId"].notna().to_numpy()
+                & ~self.lead["IsConverted"].to_numpy(dtype=bool)
+            )
+            pool = [
+                i
+                for i in pool
+                if self.lead.at[i, "Id"] not in self.gt_lead
+                and self.lead.at[i, "Id"] not in self.dup_ids
+                and self.lead.at[i, "Id"] not in self.malformed_ids
+                and self.lead.at[i, "Id"] not in self.dirty_ids
+            ]
             if pool:
                 self.duplicate_lead(int(pool[int(rng.integers(0, len(pool)))]), t0)
                 return
@@ -367,8 +472,12 @@ class Simulator:
         if defect == "lead_sla_breach" and self.segments[seg_i] == "SMB":
             seg_i = 1  # a 24 h SLA cannot be breached inside one simulated day
         seg = self.segments[seg_i]
-        emp = int(np.exp(np.log([10, 200, 2000][seg_i]) + rng.random() * (np.log([199, 1999, 60000][seg_i])
-                                                                          - np.log([10, 200, 2000][seg_i]))))
+        emp = int(
+            np.exp(
+                np.log([10, 200, 2000][seg_i])
+                + rng.random() * (np.log([199, 1999, 60000][seg_i]) - np.log([10, 200, 2000][seg_i]))
+            )
+        )
         countries = self.terr["regions"][region]
         team = self.team_for[(region, seg)]
         sla_h = float(self.terr["sla"]["assignment_hours"][seg])
@@ -390,15 +499,29 @@ class Simulator:
         if defect == "lead_invalid_email":
             email = _break_email(email, int(rng.integers(0, 4)))
         row = {
-            "Id": self.new_id("Lead"), "FirstName": first, "LastName": last, "Company": f"{stem} {suffix}",
-            "Email": email, "Phone": f"+1-555-01{int(rng.integers(0, 100)):02d}-{int(rng.integers(0, 10000)):04d}",
-            "Country": countries[int(rng.integers(0, len(countries)))], "NumberOfEmployees": emp,
-            "Region__c": region, "Segment__c": seg,
+            "Id": self.new_id("Lead"),
+            "FirstName": first,
+            "LastName": last,
+            "Company": f"{stem} {suffix}",
+            "Email": email,
+            "Phone": f"+1-555-01{int(rng.integers(0, 100)):02d}-{int(rng.integers(0, 10000)):04d}",
+            "Country": countries[int(rng.integers(0, len(countries)))],
+            "NumberOfEmployees": emp,
+            "Region__c": region,
+            "Segment__c": seg,
             "LeadSource": self.stages["picklists"]["lead_source"][int(rng.integers(0, 7))],
-            "Status": "Open", "OwnerId": owner, "Assigned_At__c": pd.Timestamp(assigned) if owner else pd.NaT,
-            "First_Touch_At__c": pd.NaT, "IsConverted": False, "ConvertedDate": pd.NaT,
-            "ConvertedAccountId": None, "ConvertedContactId": None, "ConvertedOpportunityId": None,
-            "Last_Bulk_Update_Plan__c": None, "CreatedDate": pd.Timestamp(created), "SystemModstamp": pd.Timestamp(ts),
+            "Status": "Open",
+            "OwnerId": owner,
+            "Assigned_At__c": pd.Timestamp(assigned) if owner else pd.NaT,
+            "First_Touch_At__c": pd.NaT,
+            "IsConverted": False,
+            "ConvertedDate": pd.NaT,
+            "ConvertedAccountId": None,
+            "ConvertedContactId": None,
+            "ConvertedOpportunityId": None,
+            "Last_Bulk_Update_Plan__c": None,
+            "CreatedDate": pd.Timestamp(created),
+            "SystemModstamp": pd.Timestamp(ts),
         }
         self._append_lead(row, ts)
         if rng.random() < 0.3 and len(self.campaigns) and defect is None:
@@ -414,7 +537,14 @@ class Simulator:
 
     def duplicate_lead(self, i: int, ts: np.datetime64) -> None:
         src = self.lead.loc[i].to_dict()
-        kinds = ["exact", "fuzzy:case", "fuzzy:punctuation", "fuzzy:typo", "fuzzy:email_alias", "fuzzy:company_suffix"]
+        kinds = [
+            "exact",
+            "fuzzy:case",
+            "fuzzy:punctuation",
+            "fuzzy:typo",
+            "fuzzy:email_alias",
+            "fuzzy:company_suffix",
+        ]
         kind = kinds[int(self.rng.integers(0, len(kinds)))]
         rec = dict(src)
         first, last, email = src["FirstName"], src["LastName"], src["Email"]
@@ -437,22 +567,44 @@ class Simulator:
         sla = float(self.terr["sla"]["assignment_hours"][rec["Segment__c"]])
         created = ts + int(self.rng.integers(10, 86390 - int(sla * 0.2 * 3600) - 60))
         ts = created + int(sla * 0.2 * 3600) + 1
-        rec.update({"Id": self.new_id("Lead"), "CreatedDate": pd.Timestamp(created),
-                    "Assigned_At__c": pd.Timestamp(created + int(sla * 0.2 * 3600)), "First_Touch_At__c": pd.NaT,
-                    "Status": "Open", "SystemModstamp": pd.Timestamp(ts), "Last_Bulk_Update_Plan__c": None})
+        rec.update(
+            {
+                "Id": self.new_id("Lead"),
+                "CreatedDate": pd.Timestamp(created),
+                "Assigned_At__c": pd.Timestamp(created + int(sla * 0.2 * 3600)),
+                "First_Touch_At__c": pd.NaT,
+                "Status": "Open",
+                "SystemModstamp": pd.Timestamp(ts),
+                "Last_Bulk_Update_Plan__c": None,
+            }
+        )
         self._append_lead(rec, ts)
-        self.new_dups.append({"object": "Lead", "record_id": rec["Id"], "related_id": src["Id"], "detail": kind})
+        self.new_dups.append(
+            {"object": "Lead", "record_id": rec["Id"], "related_id": src["Id"], "detail": kind}
+        )
         self.dup_ids |= {rec["Id"], src["Id"]}
 
     def join_campaign(self, lead_id: str, ts: np.datetime64) -> None:
-        self.insert("CampaignMember", {
-            "CampaignId": str(self.campaigns[int(self.rng.integers(0, len(self.campaigns)))]), "LeadId": lead_id,
-            "ContactId": None, "Status": "Sent", "HasResponded": False, "FirstRespondedDate": pd.NaT,
-            "CreatedDate": ts, "SystemModstamp": ts}, ts)
+        self.insert(
+            "CampaignMember",
+            {
+                "CampaignId": str(self.campaigns[int(self.rng.integers(0, len(self.campaigns)))]),
+                "LeadId": lead_id,
+                "ContactId": None,
+                "Status": "Sent",
+                "HasResponded": False,
+                "FirstRespondedDate": pd.NaT,
+                "CreatedDate": ts,
+                "SystemModstamp": ts,
+            },
+            ts,
+        )
         self.in_campaign.add(lead_id)
 
     def lifecycle(self, lead_id: str, frm: str, to: str, ts: np.datetime64) -> None:
-        self.insert("LifecycleStageChange", {"LeadId": lead_id, "FromStage": frm, "ToStage": to, "ChangedAt": ts}, ts)
+        self.insert(
+            "LifecycleStageChange", {"LeadId": lead_id, "FromStage": frm, "ToStage": to, "ChangedAt": ts}, ts
+        )
         self.life_stage[lead_id] = to
 
     def convert(self, i: int, ts: np.datetime64) -> None:
@@ -466,20 +618,40 @@ class Simulator:
         team = self.team_for[(lead["Region__c"], lead["Segment__c"])]
         owner = self.user_in(team)
         acc = {
-            "Id": self.new_id("Account"), "Name": lead["Company"], "Website": "www." + lead["Email"].split("@")[1].lower(),
-            "Industry": "Software", "BillingCountry": lead["Country"], "NumberOfEmployees": lead["NumberOfEmployees"],
+            "Id": self.new_id("Account"),
+            "Name": lead["Company"],
+            "Website": "www." + lead["Email"].split("@")[1].lower(),
+            "Industry": "Software",
+            "BillingCountry": lead["Country"],
+            "NumberOfEmployees": lead["NumberOfEmployees"],
             "AnnualRevenue": float(round(float(lead["NumberOfEmployees"]) * 150_000, -3)),
-            "Region__c": lead["Region__c"], "Segment__c": lead["Segment__c"], "OwnerId": owner,
-            "CreatedDate": ts, "SystemModstamp": ts,
+            "Region__c": lead["Region__c"],
+            "Segment__c": lead["Segment__c"],
+            "OwnerId": owner,
+            "CreatedDate": ts,
+            "SystemModstamp": ts,
         }
         self.insert("Account", acc, ts)
         self.account_names.add(acc["Name"])
-        contact_id = self.insert("Contact", {
-            "AccountId": acc["Id"], "FirstName": lead["FirstName"], "LastName": lead["LastName"],
-            "Email": lead["Email"], "Phone": lead["Phone"], "Title": "Head of RevOps", "LeadSource": lead["LeadSource"],
-            "OwnerId": owner, "CreatedDate": ts, "SystemModstamp": ts}, ts)
-        oi = self.new_opportunity(ts, account=pd.Series(acc), owner=owner, stage=2, otype="New Business",
-                                  source=lead["LeadSource"])
+        contact_id = self.insert(
+            "Contact",
+            {
+                "AccountId": acc["Id"],
+                "FirstName": lead["FirstName"],
+                "LastName": lead["LastName"],
+                "Email": lead["Email"],
+                "Phone": lead["Phone"],
+                "Title": "Head of RevOps",
+                "LeadSource": lead["LeadSource"],
+                "OwnerId": owner,
+                "CreatedDate": ts,
+                "SystemModstamp": ts,
+            },
+            ts,
+        )
+        oi = self.new_opportunity(
+            ts, account=pd.Series(acc), owner=owner, stage=2, otype="New Business", source=lead["LeadSource"]
+        )
         self.lifecycle(lid, "SQL", "Opportunity", ts)
         self.lead.at[i, "IsConverted"] = True
         self.lead.at[i, "Status"] = "Converted"
@@ -515,7 +687,9 @@ class Simulator:
             elif self.pushes[i] < self.max_pushes and (not self.opp_clean[i] or rng.random() < 0.45):
                 self.set_close_date(i, today + int(rng.integers(14, 61)), ts)
             elif self.opp_clean[i]:
-                self.close_deal(i, rng.random() < max(0.2, self.stage_list[self.order[i] - 1]["probability"] / 100), ts)
+                self.close_deal(
+                    i, rng.random() < max(0.2, self.stage_list[self.order[i] - 1]["probability"] / 100), ts
+                )
             else:
                 self.close_deal(i, False, ts)
 
@@ -531,7 +705,12 @@ class Simulator:
         clean_open = live & ~self.closed & self.opp_clean
         u = rng.random(n)
         adv = clean_open & (u < sim["stage_advance"]) & (self.order < 6)
-        reg = clean_open & (u >= sim["stage_advance"]) & (u < sim["stage_advance"] + sim["stage_regress"]) & (self.order > 1)
+        reg = (
+            clean_open
+            & (u >= sim["stage_advance"])
+            & (u < sim["stage_advance"] + sim["stage_regress"])
+            & (self.order > 1)
+        )
         for i in np.flatnonzero(adv):
             self.set_stage(i, int(self.order[i]) + 1, when()[0])
         for i in np.flatnonzero(reg):
@@ -559,7 +738,9 @@ class Simulator:
                 self.item_last_total[i] += delta
                 self.log.append(("OpportunityLineItem", self.item_last[i], "update", ts))
             self.touch_opp(i, ts)
-        early = live & ~self.closed & self.opp_clean & (self.order >= 4) & (rng.random(n) < sim["early_close"])
+        early = (
+            live & ~self.closed & self.opp_clean & (self.order >= 4) & (rng.random(n) < sim["early_close"])
+        )
         for i in np.flatnonzero(early):
             self.close_deal(i, rng.random() < 0.6, when()[0])
 
@@ -571,10 +752,15 @@ class Simulator:
         # 5. leads: lifecycle, conversions, new leads, campaign joins
         lead = self.lead
         nl = len(lead)
-        ok = (~self.lead_deleted & lead["OwnerId"].notna().to_numpy() & ~lead["IsConverted"].to_numpy(dtype=bool))
+        ok = (
+            ~self.lead_deleted
+            & lead["OwnerId"].notna().to_numpy()
+            & ~lead["IsConverted"].to_numpy(dtype=bool)
+        )
         ids = lead["Id"].to_numpy(dtype=object)
-        clean_lead = ok & np.array([x not in self.gt_lead and x not in self.dup_ids and x not in self.malformed_ids
-                                    for x in ids])
+        clean_lead = ok & np.array(
+            [x not in self.gt_lead and x not in self.dup_ids and x not in self.malformed_ids for x in ids]
+        )
         u = rng.random(nl)
         for i in np.flatnonzero(clean_lead & (u < sim["lead_to_mql"])):
             if self.life_stage.get(ids[i]) is None:
@@ -603,8 +789,9 @@ class Simulator:
         ts_del = when()[0]
         n = len(self.opp)
         live = ~self.opp_deleted
-        for i in np.flatnonzero(live & ~self.closed & self.opp_clean & ~self.opp_new
-                                & (rng.random(n) < sim["delete_opportunity"])):
+        for i in np.flatnonzero(
+            live & ~self.closed & self.opp_clean & ~self.opp_new & (rng.random(n) < sim["delete_opportunity"])
+        ):
             oid = self.opp.at[i, "Id"]
             if oid in self.dirty_ids or oid in self.conv_refs or oid in self.booked:
                 continue
@@ -632,10 +819,18 @@ class Simulator:
             return
         rows = self.con.execute(
             'SELECT Id FROM "Contact" WHERE Id NOT IN (SELECT cid FROM (SELECT min(Id) AS cid FROM "Contact" '
-            "GROUP BY AccountId)) ORDER BY Id").fetchall()
-        cands = [r[0] for r in rows if r[0] not in self.gt_contact and r[0] not in self.dup_ids
-                 and r[0] not in self.conv_refs and r[0] not in self.in_campaign and r[0] not in self.contact_deleted
-                 and r[0] not in self.dirty_ids]
+            "GROUP BY AccountId)) ORDER BY Id"
+        ).fetchall()
+        cands = [
+            r[0]
+            for r in rows
+            if r[0] not in self.gt_contact
+            and r[0] not in self.dup_ids
+            and r[0] not in self.conv_refs
+            and r[0] not in self.in_campaign
+            and r[0] not in self.contact_deleted
+            and r[0] not in self.dirty_ids
+        ]
         for j in self.rng.choice(len(cands), size=min(k, len(cands)), replace=False) if cands else []:
             self.contact_deleted.add(cands[int(j)])
             self.deletes.append(("Contact", cands[int(j)], ts))
@@ -647,7 +842,8 @@ class Simulator:
         # Only tasks that are not the latest activity of their deal (LastActivityDate stays true).
         rows = self.con.execute(
             'SELECT t.Id FROM "Task" t JOIN "Opportunity" o ON o.Id = t.WhatId '
-            "WHERE t.ActivityDate < o.LastActivityDate ORDER BY t.Id").fetchall()
+            "WHERE t.ActivityDate < o.LastActivityDate ORDER BY t.Id"
+        ).fetchall()
         deleted = {d[1] for d in self.deletes}
         cands = [r[0] for r in rows if r[0] not in deleted and r[0] not in self.dirty_ids]
         for j in self.rng.choice(len(cands), size=min(k, len(cands)), replace=False) if cands else []:
@@ -665,8 +861,12 @@ class Simulator:
         counts: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
         for obj, _rid, kind, _ts in self.log_final:
             counts[obj][kind] += 1
-        return {"clock_from": self.clock.isoformat(), "clock_to": pd.Timestamp(new_clock).to_pydatetime().isoformat(),
-                "days": self.days, "changes": {k: dict(v) for k, v in sorted(counts.items())}}
+        return {
+            "clock_from": self.clock.isoformat(),
+            "clock_to": pd.Timestamp(new_clock).to_pydatetime().isoformat(),
+            "days": self.days,
+            "changes": {k: dict(v) for k, v in sorted(counts.items())},
+        }
 
     def write(self, new_clock: np.datetime64) -> None:
         con = self.con
@@ -677,12 +877,18 @@ class Simulator:
         self.log_final.sort(key=lambda e: (e[3], e[0], e[1]))
 
         opp = self.opp.copy()
-        opp["SystemModstamp"] = np.where(np.isnat(self.opp_stamp), opp["SystemModstamp"].to_numpy(),
-                                         self.opp_stamp.astype("datetime64[us]"))
+        opp["SystemModstamp"] = np.where(
+            np.isnat(self.opp_stamp),
+            opp["SystemModstamp"].to_numpy(),
+            self.opp_stamp.astype("datetime64[us]"),
+        )
         opp_dirty = ~np.isnat(self.opp_stamp) & ~self.opp_deleted
         lead = self.lead.copy()
-        lead["SystemModstamp"] = np.where(np.isnat(self.lead_stamp), lead["SystemModstamp"].to_numpy(),
-                                          self.lead_stamp.astype("datetime64[us]"))
+        lead["SystemModstamp"] = np.where(
+            np.isnat(self.lead_stamp),
+            lead["SystemModstamp"].to_numpy(),
+            self.lead_stamp.astype("datetime64[us]"),
+        )
         lead_dirty = ~np.isnat(self.lead_stamp) & ~self.lead_deleted
         self._replace("Opportunity", opp[opp_dirty])
         self._replace("Lead", lead[lead_dirty])
@@ -691,18 +897,27 @@ class Simulator:
             if rows:
                 self._replace(api, pd.DataFrame(rows))
         if self.oli_updates:
-            upd = pd.DataFrame(self.oli_updates).groupby("Id").agg(delta=("delta", "sum"), ts=("ts", "max")).reset_index()
+            upd = (
+                pd.DataFrame(self.oli_updates)
+                .groupby("Id")
+                .agg(delta=("delta", "sum"), ts=("ts", "max"))
+                .reset_index()
+            )
             upd["ts"] = upd["ts"].astype("datetime64[us]")
             con.register("_upd", upd)
-            con.execute('UPDATE "OpportunityLineItem" o SET UnitPrice = o.UnitPrice + u.delta, '
-                        "TotalPrice = o.TotalPrice + u.delta, SystemModstamp = u.ts FROM _upd u WHERE o.Id = u.Id")
+            con.execute(
+                'UPDATE "OpportunityLineItem" o SET UnitPrice = o.UnitPrice + u.delta, '
+                "TotalPrice = o.TotalPrice + u.delta, SystemModstamp = u.ts FROM _upd u WHERE o.Id = u.Id"
+            )
             con.unregister("_upd")
         if self.deletes:
             dele = pd.DataFrame(self.deletes, columns=["api_name", "Id", "deleted_at"])
             dele["deleted_at"] = dele["deleted_at"].astype("datetime64[us]")
             con.register("_del", dele)
             for api in dele["api_name"].unique():
-                con.execute(f"DELETE FROM {q(api)} WHERE Id IN (SELECT Id FROM _del WHERE api_name = ?)", [api])
+                con.execute(
+                    f"DELETE FROM {q(api)} WHERE Id IN (SELECT Id FROM _del WHERE api_name = ?)", [api]
+                )
             con.execute("INSERT INTO deleted_records SELECT api_name, Id, deleted_at FROM _del")
             con.unregister("_del")
         if self.new_dups:
@@ -740,7 +955,9 @@ def _filled(value: Any) -> bool:
     return isinstance(value, str) and value.strip() != ""
 
 
-def advance(con: duckdb.DuckDBPyConnection, meta: dict[str, str], days: int, seed: int | None) -> dict[str, Any]:
+def advance(
+    con: duckdb.DuckDBPyConnection, meta: dict[str, str], days: int, seed: int | None
+) -> dict[str, Any]:
     """Simulate ``days`` days on an open connection (inside the caller's transaction)."""
     if days < 0:
         raise ValueError("days must be >= 0")

@@ -23,7 +23,9 @@ READ_ONLY = {"Id", "SystemModstamp", "CreatedDate", "IsClosed", "IsWon"}
 IMMUTABLE_OBJECTS = {"OpportunityFieldHistory", "LifecycleStageChange"}
 HISTORY_FIELDS = ("StageName", "Amount", "CloseDate", "ForecastCategoryName")
 
-FAULT_DDL = "CREATE TABLE IF NOT EXISTS fault_injection (Id VARCHAR PRIMARY KEY, kind VARCHAR, remaining BIGINT)"
+FAULT_DDL = (
+    "CREATE TABLE IF NOT EXISTS fault_injection (Id VARCHAR PRIMARY KEY, kind VARCHAR, remaining BIGINT)"
+)
 
 
 def _restricted_picklists(api_name: str) -> dict[str, tuple[list[str], bool]]:
@@ -99,7 +101,10 @@ def _text(value: Any, ftype: str) -> str | None:
 
 
 def update_records(
-    con: duckdb.DuckDBPyConnection, api_name: str, updates: Sequence[dict[str, Any]], clock: datetime,
+    con: duckdb.DuckDBPyConnection,
+    api_name: str,
+    updates: Sequence[dict[str, Any]],
+    clock: datetime,
     visible: list[str],
 ) -> tuple[list[UpdateResult], datetime | None]:
     """Validate and apply ``updates``; returns per-record results and the new stamp (if any success)."""
@@ -115,11 +120,19 @@ def update_records(
         df = con.sql(f"SELECT * FROM {q(api_name)} WHERE Id IN (SELECT Id FROM _ids)").df()
         con.unregister("_ids")
         current = {r["Id"]: r for r in df.to_dict("records")}
-        deleted = {r[0] for r in con.execute(
-            "SELECT Id FROM deleted_records WHERE api_name = ? AND Id IN (SELECT unnest(?))", [api_name, ids]
-        ).fetchall()}
-        faults = {r[0]: (r[1], r[2]) for r in con.execute(
-            "SELECT Id, kind, remaining FROM fault_injection WHERE Id IN (SELECT unnest(?))", [ids]).fetchall()}
+        deleted = {
+            r[0]
+            for r in con.execute(
+                "SELECT Id FROM deleted_records WHERE api_name = ? AND Id IN (SELECT unnest(?))",
+                [api_name, ids],
+            ).fetchall()
+        }
+        faults = {
+            r[0]: (r[1], r[2])
+            for r in con.execute(
+                "SELECT Id, kind, remaining FROM fault_injection WHERE Id IN (SELECT unnest(?))", [ids]
+            ).fetchall()
+        }
     else:
         deleted, faults = set(), {}
     stamp = to_naive_utc(clock) + timedelta(seconds=1)
@@ -135,19 +148,33 @@ def update_records(
         if rid in faults:
             kind, remaining = faults[rid]
             if kind == "permanent":
-                results.append(UpdateResult(rid, False, ["CANNOT_EXECUTE_FLOW_TRIGGER: injected permanent fault"]))
+                results.append(
+                    UpdateResult(rid, False, ["CANNOT_EXECUTE_FLOW_TRIGGER: injected permanent fault"])
+                )
                 continue
             if remaining > 0:
                 con.execute("UPDATE fault_injection SET remaining = remaining - 1 WHERE Id = ?", [rid])
                 faults[rid] = (kind, remaining - 1)
-                results.append(UpdateResult(
-                    rid, False, ["UNABLE_TO_LOCK_ROW: unable to obtain exclusive access to this record"], transient=True))
+                results.append(
+                    UpdateResult(
+                        rid,
+                        False,
+                        ["UNABLE_TO_LOCK_ROW: unable to obtain exclusive access to this record"],
+                        transient=True,
+                    )
+                )
                 continue
         if api_name in IMMUTABLE_OBJECTS:
-            results.append(UpdateResult(rid, False, [f"INVALID_TYPE_FOR_OPERATION: {api_name} cannot be updated"]))
+            results.append(
+                UpdateResult(rid, False, [f"INVALID_TYPE_FOR_OPERATION: {api_name} cannot be updated"])
+            )
             continue
         if rid not in current and rid not in new_rows:
-            code = "ENTITY_IS_DELETED: entity is deleted" if rid in deleted else f"INVALID_ID: no {api_name} with Id {rid}"
+            code = (
+                "ENTITY_IS_DELETED: entity is deleted"
+                if rid in deleted
+                else f"INVALID_ID: no {api_name} with Id {rid}"
+            )
             results.append(UpdateResult(rid, False, [code]))
             continue
         row = dict(new_rows.get(rid) or current[rid])
@@ -166,19 +193,27 @@ def update_records(
             try:
                 value = _coerce(raw, ftype)
             except (ValueError, TypeError, InvalidOperation):
-                errors.append(f"INVALID_TYPE_ON_FIELD_IN_RECORD: {field}: value not of required type {ftype}: {raw!r}")
+                errors.append(
+                    f"INVALID_TYPE_ON_FIELD_IN_RECORD: {field}: value not of required type {ftype}: {raw!r}"
+                )
                 continue
             if field in picklists:
                 allowed, nullable = picklists[field]
                 if (value is None and not nullable) or (value is not None and value not in allowed):
-                    errors.append(f"INVALID_OR_NULL_FOR_RESTRICTED_PICKLIST: {field}: bad value for restricted "
-                                  f"picklist field: {raw!r}")
+                    errors.append(
+                        f"INVALID_OR_NULL_FOR_RESTRICTED_PICKLIST: {field}: bad value for restricted "
+                        f"picklist field: {raw!r}"
+                    )
                     continue
             values[field] = value
         if errors:
             results.append(UpdateResult(rid, False, errors))
             continue
-        if api_name == "Opportunity" and "StageName" in values and values["StageName"] != row.get("StageName"):
+        if (
+            api_name == "Opportunity"
+            and "StageName" in values
+            and values["StageName"] != row.get("StageName")
+        ):
             st = stages[values["StageName"]]
             row["IsClosed"], row["IsWon"] = bool(st["is_closed"]), bool(st["is_won"])
             values.setdefault("Probability", float(st["probability"]))
@@ -187,8 +222,15 @@ def update_records(
             if api_name == "Opportunity" and field in HISTORY_FIELDS:
                 old_t, new_t = _text(row.get(field), types[field]), _text(value, types[field])
                 if old_t != new_t:
-                    history.append({"OpportunityId": rid, "Field": field, "OldValue": old_t, "NewValue": new_t,
-                                    "CreatedDate": stamp})
+                    history.append(
+                        {
+                            "OpportunityId": rid,
+                            "Field": field,
+                            "OldValue": old_t,
+                            "NewValue": new_t,
+                            "CreatedDate": stamp,
+                        }
+                    )
             row[field] = value
             cleared_malformed.append((rid, field))
         if "SystemModstamp" in row:
@@ -218,8 +260,10 @@ def update_records(
         [(seq0 + k + 1, o, r, t, stamp) for k, (o, r, t) in enumerate(log)],
     )
     if cleared_malformed:
-        con.executemany("DELETE FROM malformed_values WHERE api_name = ? AND Id = ? AND field = ?",
-                        [(api_name, r, f) for r, f in cleared_malformed])
+        con.executemany(
+            "DELETE FROM malformed_values WHERE api_name = ? AND Id = ? AND field = ?",
+            [(api_name, r, f) for r, f in cleared_malformed],
+        )
     return results, stamp
 
 
