@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import logging
 import time
+from re import escape as re_escape
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -103,13 +104,17 @@ def normalise(df: pd.DataFrame, object_name: str, suffixes: dict[str, str]) -> p
     if object_name == "account":
         name = canon_suffixes(strip_punct(fold(df["name"])), suffixes)
         compact = pc.replace_substring(name, " ", "")
+        # blocking keys on the name without its legal suffix ("... Inc" would put every
+        # incorporated company in one suffix block)
+        canon = "|".join(sorted({re_escape(v) for v in suffixes.values()}))
+        core = pc.replace_substring(pc.replace_substring_regex(name, rf"( ({canon}))+$", ""), " ", "")
         site = pc.replace_substring_regex(fold(df.get("website", pd.Series([None] * len(df)))),
                                           r"^(https?://)?(www\.)?", "")
         site = pc.replace_substring_regex(site, r"[/?#].*$", "")
         out["name_norm"] = name.to_pandas()
         out["name_compact"] = compact.to_pandas()
-        out["name_prefix3"] = pc.utf8_slice_codeunits(compact, 0, 3).to_pandas()
-        out["name_suffix3"] = [s[-3:] for s in compact.to_pylist()]
+        out["name_prefix3"] = pc.utf8_slice_codeunits(core, 0, 3).to_pandas()
+        out["name_suffix3"] = [s[-3:] for s in core.to_pylist()]
         out["website_domain"] = site.to_pandas()
         out["match_name"] = out["name_norm"]
         return out
