@@ -19,6 +19,7 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from salesops import sql
+from salesops.config import object_manifest
 from salesops.kpis.fiscal import calendar_rows, fiscal_day, quarter_after
 from salesops.kpis.models import SEEDS, Model, discover, get_model
 from salesops.kpis.policy import KpiPolicy, load_policy
@@ -113,9 +114,9 @@ def _calendar_span(wh: Warehouse, as_of: date) -> tuple[date, date]:
     """Whole years around the data's dates (clamped: a typo'd close date in 9999 must not
     make a million-row calendar; such dates simply get no fiscal period)."""
     lo = hi = as_of
-    row = wh.query_file("kpis/seeds/date_bounds.sql").iloc[0]
+    row = wh.query(sql.render("kpis/seeds/date_bounds.sql", dialect=wh.dialect))[0]
     for value in (row["lo"], row["hi"]):
-        d = _to_date(value, "date bound") if value is not None and str(value) not in ("NaT", "None") else None
+        d = _to_date(value, "date bound")
         if d is not None:
             lo, hi = min(lo, d), max(hi, d)
     lo = max(lo, date(as_of.year - 15, 1, 1))
@@ -143,7 +144,8 @@ def snapshot_requests(
             d += timedelta(days=1)
     existing: set[date] = set()
     if wh.table_exists(f"marts.{SNAPSHOT_MODEL}"):
-        existing = {_to_date(v, "snapshot_date") for v in wh.query_file("kpis/seeds/existing_snapshot_dates.sql")["snapshot_date"]}
+        rows = wh.query(sql.render("kpis/seeds/existing_snapshot_dates.sql", dialect=wh.dialect))
+        existing = {_to_date(r["snapshot_date"], "snapshot_date") for r in rows}
     for comp in comparison_rows(as_of.as_of_date, pol):
         if comp["start_date"] not in existing:
             wanted.setdefault(comp["start_date"], "history")
@@ -212,8 +214,11 @@ def load_seeds(
         The resolved as-of and the snapshot requests this build will write.
     """
     pol = pol or load_policy()
-    wh.ensure_schemas()
-    ensure_object_tables(wh)  # models read staging: make an empty warehouse valid, not an error
+    existing = {r["qualified"] for r in wh.query(sql.render("kpis/seeds/existing_tables.sql", dialect=wh.dialect))}
+    if not {o.staging_table for o in object_manifest().values()} | {"ops.load_audit"} <= existing:
+        # Models read every staging table: an empty warehouse gives empty marts, not an error.
+        wh.ensure_schemas()
+        ensure_object_tables(wh)
     resolved = resolve_as_of(wh, as_of)
     requests = snapshot_requests(wh, resolved, pol, _to_date(backfill_from, "backfill_from"))
     first, last = _calendar_span(wh, resolved.as_of_date)
@@ -270,7 +275,13 @@ def load_seeds(
         for stmt in split_statements(script):
             conn.execute(sa.text(stmt))
         for table, rows in seeds.items():
-            _insert_rows(conn, table, rows)
+            if len(rows) > 200:
+                # Thousands of calendar days: one bulk Arrow insert, not row-by-row bind params.
+                import pyarrow as pa
+
+                wh.insert_arrow(conn, f"marts.{table}", pa.Table.from_pylist(rows))
+            else:
+                _insert_rows(conn, table, rows)
     log.info("KPI seeds written: as-of %s (%s), %d snapshot date(s)", resolved.as_of_date, resolved.source, len(requests))
     return resolved, requests
 
@@ -353,7 +364,8 @@ def check_grain(wh: Warehouse, name: str) -> dict[str, int]:
     """
     model = get_model(name)
     cols = [check_identifier(c) for c in model.grain]
-    return wh.query_df(sql.render("kpis/check_grain.sql", table=model.table, columns=cols)).iloc[0].astype(int).to_dict()
+    row = wh.query(sql.render("kpis/check_grain.sql", table=model.table, columns=cols))[0]
+    return {k: int(v or 0) for k, v in row.items()}
 
 
 def validate_build(wh: Warehouse) -> list[str]:
