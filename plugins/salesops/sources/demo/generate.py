@@ -575,7 +575,7 @@ class _Gen:
         who = self.first_contact_id[acc_i]
         who = np.where(o["account_id"][opp_i] == self.acc["Id"].to_numpy()[acc_i], who, None)
         owner = o["owner_id"][opp_i]
-        valid_owner = np.isin(owner, self.user_ids)
+        valid_owner = _isin(owner, self.user_ids)
         owner = np.where(valid_owner, owner, self.acc["OwnerId"].to_numpy()[acc_i])
         what = make_ids("Opportunity", 1, n)[opp_i]
         o["activity_created_max"] = _group_max(opp_i, created, n)
@@ -1192,7 +1192,7 @@ class _Gen:
         amt = np.where(is_mm & (amt == np.array([float(o["amount"][i]) for i in keep])), amt + 1000, amt)
         opp_ids = make_ids("Opportunity", 1, self.n_opp)
         btype = np.where(
-            np.isin(o["type"][keep], self.picklists["opportunity_type"]), o["type"][keep], "New Business"
+            _isin(o["type"][keep], self.picklists["opportunity_type"]), o["type"][keep], "New Business"
         )
         bdate = o["close"][keep]
         stamp = np.minimum(
@@ -1248,7 +1248,7 @@ class _Gen:
             & ~self.lead_has_lifecycle
             & ~self.lead_in_campaign
         )
-        pool = pool[~np.isin(self.lead_df["Id"].to_numpy()[pool], [d["related_id"] for d in self.dups])]
+        pool = pool[~_isin(self.lead_df["Id"].to_numpy()[pool], [d["related_id"] for d in self.dups])]
         ch = self.pick(pool, cfg["Lead"]["rate"], cfg["Lead"]["min"])
         for j, i in enumerate(ch):
             field = ["CreatedDate", "NumberOfEmployees"][j % 2]
@@ -1382,6 +1382,11 @@ class _Gen:
 
 
 # -------------------------------------------------------------------- small helpers
+def _isin(values: np.ndarray, members: Any) -> np.ndarray:
+    """Hash-based membership for object arrays (np.isin on objects is quadratic)."""
+    return pd.Series(values, dtype=object).isin(set(members)).to_numpy()
+
+
 def _none(values: np.ndarray) -> np.ndarray:
     """Element-wise ``is None`` for object arrays."""
     return np.equal(values, None)
