@@ -1243,10 +1243,7 @@ class _Gen:
         L = self.L
         n = len(L["first"])
         pool = np.flatnonzero(
-            ~L["is_conv"]
-            & _none(L["defect"])
-            & ~self.lead_has_lifecycle
-            & ~self.lead_in_campaign
+            ~L["is_conv"] & _none(L["defect"]) & ~self.lead_has_lifecycle & ~self.lead_in_campaign
         )
         pool = pool[~_isin(self.lead_df["Id"].to_numpy()[pool], [d["related_id"] for d in self.dups])]
         ch = self.pick(pool, cfg["Lead"]["rate"], cfg["Lead"]["min"])
