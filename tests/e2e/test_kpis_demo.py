@@ -7,14 +7,13 @@ snapshot of the extraction day must equal its as-of rebuild from field history.
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
 from decimal import Decimal
 
 import pytest
-
-from salesops.assets import KPI_MARTS_READY
 from tests.unit import test_kpis_reference as ref
 from tests.unit.test_kpis_models import compare, same
+
+from salesops.assets import KPI_MARTS_READY
 
 pytestmark = pytest.mark.e2e
 

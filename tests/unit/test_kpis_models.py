@@ -12,11 +12,11 @@ from decimal import Decimal
 
 import pandas as pd
 import pytest
+from tests.unit import test_kpis_reference as ref
 
 from salesops.kpis import runner
 from salesops.warehouse import Warehouse
 from salesops.warehouse.schema import ensure_object_tables
-from tests.unit import test_kpis_reference as ref
 
 AS_OF = date(2027, 1, 20)          # FY2027-Q4 (2026-11-01 .. 2027-01-31), day 81 of the quarter
 EXTRACTED = datetime(2027, 1, 20, 18, 0)

@@ -367,7 +367,7 @@ def ref_coverage(st, as_of: date, quota_roles=("Account Executive",)) -> dict[tu
     for rel, (qs, qe) in (("current", cur), ("next", nxt)):
         acc: dict[tuple, dict] = {}
 
-        def slot(level, key):
+        def slot(level, key, acc=acc, rel=rel):
             return acc.setdefault((rel, level, key), {"quota_amount": Decimal(0), "open_pipeline_amount": Decimal(0),
                                                       "closed_won_amount": Decimal(0)})
 
@@ -390,7 +390,7 @@ def ref_coverage(st, as_of: date, quota_roles=("Account Executive",)) -> dict[tu
                     s["open_pipeline_amount"] += r["amt"]
                 if r["is_won"]:
                     s["closed_won_amount"] += r["amt"]
-        for k, v in acc.items():
+        for v in acc.values():
             v["coverage_ratio"] = float(v["open_pipeline_amount"] / v["quota_amount"]) if v["quota_amount"] > 0 else None
             rem = v["quota_amount"] - v["closed_won_amount"]
             v["coverage_of_remaining_ratio"] = float(v["open_pipeline_amount"] / rem) if rem > 0 else None
@@ -517,7 +517,7 @@ def ref_stage_conversion(st) -> dict[str, dict]:
                 seen |= {x["old_value"], x["new_value"]}
         orders = [STAGES[s][0] for s in seen if s in STAGES and s != "Closed Lost"]
         reached[r["id"]] = max(orders) if orders else None
-    for i, s in enumerate(OPEN_STAGES):
+    for s in OPEN_STAGES:
         k = STAGES[s][0]
         nxt = k + 1
         reach = [r for r in opps if reached[r["id"]] is not None and reached[r["id"]] >= k]
