@@ -1,0 +1,57 @@
+{#- Coverage of the scope for the current and next fiscal quarter (marts.agg_pipeline_coverage).
+    A team is the sum of its reps' rows; its quota only counts users whose role is in
+    kpis.yaml coverage.rollup_quota_roles, as the mart does above the rep level. -#}
+{% import 'packs/_scope.sql' as s %}
+with coverage as (
+    select * from marts.agg_pipeline_coverage
+),
+
+users as (
+    select * from staging.stg_crm__user
+),
+
+ctx as (
+    select * from marts.kpi_context
+),
+
+quota_roles as (
+    select value as user_role from marts.kpi_policy_list where list_name = 'quota_rollup_role'
+),
+
+quarters as (
+    select 'current' as quarter_relative, current_fiscal_quarter_label as fiscal_quarter, 1 as quarter_order from ctx
+    union all
+    select 'next', next_fiscal_quarter_label, 2 from ctx
+),
+
+scoped as (
+    select
+        c.quarter_relative,
+        sum(case when :scope_type <> 'team'
+                   or not exists (select 1 from quota_roles)
+                   or u.user_role in (select user_role from quota_roles)
+                 then c.quota_amount else 0 end) as quota_amount,
+        sum(c.open_pipeline_amount) as open_pipeline_amount,
+        sum(c.open_pipeline_count) as open_pipeline_count,
+        sum(c.closed_won_amount) as closed_won_amount
+    from coverage as c
+    left join users as u on u.id = c.rollup_key and c.rollup_level = 'rep'
+    where {{ s.rollup_filter('c', 'u') }}
+    group by c.quarter_relative
+)
+
+select
+    q.quarter_relative,
+    q.fiscal_quarter,
+    coalesce(x.quota_amount, 0) as quota_amount,
+    coalesce(x.open_pipeline_amount, 0) as open_pipeline_amount,
+    coalesce(x.open_pipeline_count, 0) as open_pipeline_count,
+    coalesce(x.closed_won_amount, 0) as closed_won_amount,
+    case when x.quota_amount > 0 then x.open_pipeline_amount / x.quota_amount end as coverage_ratio,
+    case when x.quota_amount - x.closed_won_amount > 0
+         then x.open_pipeline_amount / (x.quota_amount - x.closed_won_amount) end as coverage_of_remaining_ratio,
+    ctx.coverage_target_ratio
+from quarters as q
+cross join ctx
+left join scoped as x on x.quarter_relative = q.quarter_relative
+order by q.quarter_order

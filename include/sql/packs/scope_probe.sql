@@ -1,0 +1,15 @@
+{#- How much data a scope has: a section with data in scope must not come out empty. -#}
+{% import 'packs/_scope.sql' as s %}
+select
+    (select count(*) from staging.stg_crm__opportunity as o
+        left join staging.stg_crm__user as u on u.id = o.owner_id
+        where not coalesce(o.is_closed, false) and {{ s.scope_filter('u.region', 'u.team', 'u.id') }}) as open_opportunities,
+    (select count(*) from staging.stg_crm__opportunity as o
+        left join staging.stg_crm__user as u on u.id = o.owner_id
+        where {{ s.scope_filter('u.region', 'u.team', 'u.id') }}) as opportunities,
+    (select count(*) from staging.stg_crm__lead as l
+        left join staging.stg_crm__user as u on u.id = l.owner_id
+        where {{ s.scope_filter('l.region', 'u.team', 'l.owner_id') }}) as leads,
+    (select count(*) from quality.exception_queue as q
+        where q.status = 'open' and {{ s.scope_filter('q.region', 'q.team', 'q.owner_id') }}) as exceptions,
+    (select count(*) from quality.scorecard) as scorecard_rows

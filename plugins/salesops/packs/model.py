@@ -1,0 +1,123 @@
+"""The in-memory shape of a rendered pack: sections of cards, tables, charts and footnotes.
+
+Renderers (HTML/PDF, XLSX, CSV) only read these objects, so every output shows the same numbers.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+UNITS = ("currency", "count", "ratio", "multiple", "per_1000", "days", "hours", "date", "datetime", "text", "bool")
+
+
+def plain(value: Any) -> Any:
+    """A JSON/XLSX-friendly scalar: Decimal -> float, NaN/NaT -> None, numpy scalars -> Python."""
+    if value is None:
+        return None
+    if hasattr(value, "item") and not isinstance(value, str | bytes):  # numpy scalar
+        value = value.item()
+    if isinstance(value, Decimal):
+        return float(value)
+    if isinstance(value, float) and math.isnan(value):
+        return None
+    if type(value).__name__ in ("NaTType",):
+        return None
+    if type(value).__name__ == "Timestamp":
+        return value.to_pydatetime()
+    return value
+
+
+def fmt(value: Any, unit: str, currency: str = "$") -> str:
+    """The text a reader sees for a value (same in HTML, PDF and the XLSX summary's text column)."""
+    value = plain(value)
+    if value is None:
+        return "n/a"
+    if unit == "currency":
+        v = float(value)
+        return f"-{currency}{abs(v):,.0f}" if v < 0 else f"{currency}{v:,.0f}"
+    if unit == "count":
+        return f"{int(value):,}"
+    if unit == "ratio":
+        return f"{float(value) * 100:.1f} %"
+    if unit == "multiple":
+        return f"{float(value):.2f}x"
+    if unit == "per_1000":
+        return f"{float(value):.1f} per 1,000"
+    if unit == "days":
+        return f"{float(value):.1f} d"
+    if unit == "hours":
+        return f"{float(value):.1f} h"
+    if unit == "bool":
+        return "yes" if value else "no"
+    if unit == "date" and isinstance(value, datetime):
+        return value.date().isoformat()
+    if unit in ("date", "datetime") and isinstance(value, date):
+        return value.isoformat(sep=" ") if isinstance(value, datetime) else value.isoformat()
+    return str(value)
+
+
+@dataclass
+class Card:
+    """One headline number with its footnote reference."""
+
+    key: str  # stable id "<section>.<name>": the XLSX summary's key column, the checks' handle
+    label: str
+    value: Any
+    unit: str
+    ref: str | None = None  # "metric:<registry name>" or "def:<packs.yaml definitions key>"
+    target: float | None = None
+    met: bool | None = None
+
+
+@dataclass
+class Column:
+    key: str
+    label: str
+    unit: str = "text"
+    pii: str | None = None  # email | phone | text (free text scanned for both)
+
+
+@dataclass
+class Table:
+    title: str
+    columns: list[Column]
+    rows: list[dict[str, Any]]
+    sheet: str | None = None  # XLSX data sheet (all rows) when set
+    ref: str | None = None
+    max_rows_html: int | None = None  # None = the pack's max_rows_html
+
+
+@dataclass
+class Chart:
+    title: str
+    png: bytes
+
+
+@dataclass
+class TotalCheck:
+    """A number the pack shows (looked up by card key in the rendered XLSX) vs the warehouse total."""
+
+    key: str
+    warehouse_value: float
+    tolerance: float = 0.005
+
+
+@dataclass
+class Section:
+    id: str
+    title: str
+    cards: list[Card] = field(default_factory=list)
+    tables: list[Table] = field(default_factory=list)
+    charts: list[Chart] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    probe: str | None = None  # scope_probe.sql column: data exists in scope -> section must have rows
+    facts: dict[str, Any] = field(default_factory=dict)  # inputs of the narrative
+
+    @property
+    def row_count(self) -> int:
+        """Rows of the section's tables plus its non-empty cards (0 = the section came out empty)."""
+        return sum(len(t.rows) for t in self.tables) + sum(1 for c in self.cards if plain(c.value) is not None)

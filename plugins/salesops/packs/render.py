@@ -1,0 +1,451 @@
+"""Render one pack for one scope: HTML (inline CSS, email-safe), PDF (WeasyPrint), XLSX (openpyxl),
+CSV data files and a JSON manifest.
+
+Usage::
+
+    from salesops.packs.render import render_pack
+    rendered = render_pack(Warehouse(), "weekly_pipeline_inspection", "region", "EMEA")
+    rendered.files["pdf"]
+
+Nothing is fetched from the network: charts are PNG data URIs and WeasyPrint gets a URL fetcher
+that refuses everything but ``data:`` URLs.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import logging
+import re
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, date, datetime
+from functools import lru_cache
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import jinja2
+
+from salesops import paths
+from salesops.packs.charts import data_uri
+from salesops.packs.config import SCOPES, PackSpec, get_pack
+from salesops.packs.model import Card, Section, Table, fmt, plain
+from salesops.packs.security import mask_email, mask_phone, mask_pii, neutralise_cell
+
+if TYPE_CHECKING:
+    from salesops.warehouse.core import Warehouse
+
+log = logging.getLogger(__name__)
+
+NUMERIC_UNITS = {"currency", "count", "ratio", "multiple", "per_1000", "days", "hours"}
+
+# Inline styles (email clients drop <style> blocks; WeasyPrint reads inline styles as well).
+STYLES = {
+    "body": "margin:0;padding:0;background:#f4f5f7;font-family:Helvetica,Arial,sans-serif;color:#1a202c;font-size:13px;",
+    "wrapper": "max-width:860px;margin:0 auto;background:#ffffff;border-collapse:collapse;",
+    "header": "padding:18px 20px 10px 20px;border-bottom:3px solid #2b6cb0;",
+    "kicker": "font-size:11px;color:#718096;text-transform:uppercase;letter-spacing:0.05em;",
+    "h1": "font-size:20px;margin:4px 0 6px 0;color:#1a365d;",
+    "meta": "font-size:11px;color:#4a5568;",
+    "narrative": "padding:12px 20px;background:#ebf4ff;font-size:13px;",
+    "ul": "margin:6px 0 0 0;padding-left:18px;",
+    "section": "padding:14px 20px 6px 20px;border-bottom:1px solid #e2e8f0;",
+    "h2": "font-size:16px;margin:0 0 8px 0;color:#1a365d;",
+    "h3": "font-size:13px;margin:12px 0 4px 0;color:#2d3748;",
+    "cards": "border-collapse:separate;border-spacing:6px;margin:0 -6px;",
+    "card": "background:#f7fafc;border:1px solid #e2e8f0;padding:8px 10px;vertical-align:top;width:33%;",
+    "card_label": "font-size:11px;color:#4a5568;",
+    "card_value": "font-size:18px;font-weight:bold;color:#1a202c;margin-top:2px;",
+    "missed": "color:#c53030;",
+    "card_target": "font-size:10px;color:#718096;",
+    "sup": "font-size:9px;color:#2b6cb0;",
+    "chart_wrap": "margin:8px 0;",
+    "chart": "max-width:100%;height:auto;display:block;",
+    "table": "border-collapse:collapse;width:100%;font-size:11px;margin:2px 0 6px 0;",
+    "th": "background:#edf2f7;border:1px solid #cbd5e0;padding:3px 5px;text-align:left;font-weight:bold;",
+    "td": "border:1px solid #e2e8f0;padding:3px 5px;vertical-align:top;",
+    "right": "text-align:right;",
+    "nowrap": "white-space:nowrap;",
+    "note": "font-size:11px;color:#718096;margin:4px 0;",
+    "footnotes": "padding:12px 20px 20px 20px;font-size:10px;color:#4a5568;",
+    "ol": "margin:6px 0;padding-left:18px;",
+}
+
+
+class PackRenderError(RuntimeError):
+    """A pack cannot be rendered (unknown scope, no KPI context); the message says what is missing."""
+
+
+@dataclass
+class RenderedPack:
+    """What one render produced; JSON-serialisable (travels by XCom)."""
+
+    pack: str
+    title: str
+    scope_type: str
+    scope_value: str
+    scope_label: str
+    period: str
+    as_of: str
+    as_of_date: str
+    generated_at: str
+    work_dir: str
+    files: dict[str, str]
+    recipients: list[str]
+    narrative: list[str]
+    checks: list[dict[str, Any]]
+    sections: list[dict[str, Any]]  # id, title, row_count, probe
+    context: dict[str, Any] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> RenderedPack:
+        return cls(**data)
+
+
+@lru_cache(maxsize=1)
+def _env() -> jinja2.Environment:
+    return jinja2.Environment(
+        loader=jinja2.FileSystemLoader(str(paths.TEMPLATES_DIR)),
+        autoescape=True,  # names, details and company names come from the CRM
+        undefined=jinja2.StrictUndefined,
+    )
+
+
+def slug(value: str) -> str:
+    """A file-name-safe form of a scope value or pack name."""
+    return re.sub(r"[^A-Za-z0-9._-]+", "-", str(value)).strip("-") or "none"
+
+
+def period_label(period: str, info: dict[str, Any]) -> str:
+    """The delivery period a pack is logged under (ISO week, fiscal month/quarter label or day)."""
+    as_of = info["as_of_date"]
+    if isinstance(as_of, datetime):
+        as_of = as_of.date()
+    if period == "week":
+        y, w, _ = as_of.isocalendar()
+        return f"{y}-W{w:02d}"
+    if period == "fiscal_month":
+        return str(info["fiscal_month_label"])
+    if period == "fiscal_quarter":
+        return str(info["current_fiscal_quarter_label"])
+    return as_of.isoformat()
+
+
+def pack_context(wh: Warehouse) -> dict[str, Any]:
+    """The KPI build's as-of context plus the latest load (include/sql/packs/context.sql).
+
+    Raises:
+        PackRenderError: the KPI marts have not been built.
+    """
+    if not wh.table_exists("marts.kpi_context"):
+        raise PackRenderError("marts.kpi_context does not exist: build the KPI marts (kpi_transforms) before packs")
+    rows = wh.query_file("packs/context.sql").to_dict("records")
+    if not rows:
+        raise PackRenderError("marts.kpi_context is empty: the KPI build did not finish")
+    return {k: plain(v) for k, v in rows[0].items()}
+
+
+def _mask_rows(table: Table, spec: PackSpec) -> None:
+    for col in table.columns:
+        if col.pii is None:
+            continue
+        for row in table.rows:
+            v = row.get(col.key)
+            if not isinstance(v, str):
+                continue
+            if col.pii == "email" and not spec.allow_emails:
+                row[col.key] = mask_email(v) if "@" in v else "***"
+            elif col.pii == "phone" and not spec.allow_phones:
+                row[col.key] = mask_phone(v) if mask_phone(v) != v else "***"
+            elif col.pii == "text":
+                row[col.key] = mask_pii(v, allow_emails=spec.allow_emails, allow_phones=spec.allow_phones)
+
+
+def _footnotes(sections: list[Section], spec: PackSpec) -> tuple[list[dict[str, Any]], dict[str, int]]:
+    from salesops.kpis.registry import definition
+
+    order: dict[str, int] = {}
+    notes = []
+    refs = [c.ref for s in sections for c in s.cards] + [t.ref for s in sections for t in s.tables]
+    for ref in refs:
+        if not ref or ref in order:
+            continue
+        kind, _, name = ref.partition(":")
+        if kind == "metric":
+            text = definition(name)
+        elif kind == "def" and name in spec.definitions:
+            text = spec.definitions[name]
+        else:
+            raise PackRenderError(f"footnote {ref!r} is neither a metrics.yaml metric nor a packs.yaml definition")
+        order[ref] = len(order) + 1
+        notes.append({"no": order[ref], "ref": ref, "text": text})
+    return notes, order
+
+
+def _card_view(c: Card, refs: dict[str, int], currency: str) -> dict[str, Any]:
+    raw = plain(c.value)
+    return {"key": c.key, "label": c.label, "text": fmt(raw, c.unit, currency),
+            "raw": "" if raw is None else (raw if not isinstance(raw, date) else raw.isoformat()),
+            "ref_no": refs.get(c.ref or ""), "met": c.met,
+            "target_text": None if c.target is None else fmt(c.target, c.unit, currency)}
+
+
+def _table_view(t: Table, refs: dict[str, int], spec: PackSpec) -> dict[str, Any]:
+    limit = t.max_rows_html or spec.max_rows_html
+    shown = t.rows[:limit]
+    return {
+        "title": t.title, "sheet": t.sheet, "ref_no": refs.get(t.ref or ""),
+        "columns": [{"label": c.label, "numeric": c.unit in NUMERIC_UNITS,
+                     "nowrap": c.unit in NUMERIC_UNITS | {"date", "datetime"} or c.key.endswith("_id")}
+                    for c in t.columns],
+        "rows": [[fmt(r.get(c.key), c.unit, spec.currency) for c in t.columns] for r in shown],
+        "shown": len(shown), "total": len(t.rows), "more": len(t.rows) > len(shown),
+    }
+
+
+def render_html(view: dict[str, Any]) -> str:
+    """The pack's HTML (email body and PDF source) from the view model."""
+    return _env().get_template("packs/pack.html.j2").render(p=view, css=STYLES)
+
+
+def write_pdf(html: str, path: Path) -> None:
+    """HTML -> PDF with WeasyPrint, no network fetches."""
+    import weasyprint
+    from weasyprint.urls import URLFetcher
+
+    logging.getLogger("weasyprint").setLevel(logging.ERROR)
+    logging.getLogger("fontTools").setLevel(logging.ERROR)
+    # Only data: URLs (the embedded charts) may be loaded; http(s)/file references are refused.
+    fetcher = URLFetcher(allowed_protocols={"data"}, timeout=1)
+    weasyprint.HTML(string=html, url_fetcher=fetcher).write_pdf(str(path))
+
+
+def _xlsx_value(value: Any, unit: str) -> Any:
+    value = plain(value)
+    if isinstance(value, datetime) and value.tzinfo is not None:
+        value = value.astimezone(UTC).replace(tzinfo=None)
+    return neutralise_cell(value)
+
+
+NUMBER_FORMATS = {"currency": '#,##0;-#,##0', "count": "#,##0", "ratio": "0.0%", "multiple": '0.00"x"',
+                  "per_1000": "0.0", "days": "0.0", "hours": "0.0", "date": "yyyy-mm-dd",
+                  "datetime": "yyyy-mm-dd hh:mm"}
+
+
+def _style_header(ws: Any, ncols: int, row: int = 1) -> None:
+    from openpyxl.styles import Alignment, Font, PatternFill
+
+    fill = PatternFill("solid", fgColor="1A365D")
+    for col in range(1, ncols + 1):
+        cell = ws.cell(row=row, column=col)
+        cell.font = Font(bold=True, color="FFFFFF")
+        cell.fill = fill
+        cell.alignment = Alignment(vertical="center", wrap_text=True)
+
+
+def _widths(ws: Any, rows: list[list[Any]]) -> None:
+    from openpyxl.utils import get_column_letter
+
+    for i in range(max((len(r) for r in rows), default=0)):
+        width = max((len(str(r[i])) for r in rows if i < len(r) and r[i] is not None), default=8)
+        ws.column_dimensions[get_column_letter(i + 1)].width = min(max(width + 2, 8), 60)
+
+
+def write_xlsx(view: dict[str, Any], sections: list[Section], path: Path, spec: PackSpec) -> None:
+    """Summary sheet (every card: key, label, value, text, definition), one data sheet per listed
+    table (every row; header formatting, autofilter, frozen header), Definitions and Charts."""
+    import io
+
+    from openpyxl import Workbook
+    from openpyxl.drawing.image import Image
+
+    wb = Workbook()
+    ws = wb.active
+    ws.title = "Summary"
+    meta = [["Pack", view["title"]], ["Scope", f"{view['scope_type']} = {view['scope_value']}"],
+            ["Scope name", view["scope_label"]], ["Period", view["period"]],
+            ["Data as of (UTC)", view["as_of"]], ["Generated (UTC)", view["generated_at"]]]
+    for m in meta:
+        ws.append([neutralise_cell(x) for x in m])
+    ws.append([])
+    for line in view["narrative"]:
+        ws.append(["What changed", neutralise_cell(line)])
+    ws.append([])
+    header_row = ws.max_row + 1
+    header = ["key", "section", "figure", "value", "unit", "as shown", "target", "definition"]
+    ws.append(header)
+    _style_header(ws, len(header), header_row)
+    refs = {f["ref"]: f["no"] for f in view["footnotes"]}
+    for s in sections:
+        for c in s.cards:
+            ws.append([c.key, s.title, neutralise_cell(c.label), _xlsx_value(c.value, c.unit), c.unit,
+                       fmt(c.value, c.unit, spec.currency), c.target, refs.get(c.ref or "")])
+            fmtcode = NUMBER_FORMATS.get(c.unit)
+            if fmtcode:
+                ws.cell(row=ws.max_row, column=4).number_format = fmtcode
+    ws.auto_filter.ref = f"A{header_row}:H{ws.max_row}"
+    ws.freeze_panes = f"A{header_row + 1}"
+    for col, width in zip("ABCDEFGH", (40, 26, 44, 16, 10, 18, 8, 10), strict=True):
+        ws.column_dimensions[col].width = width
+
+    used: set[str] = {"Summary", "Definitions", "Charts"}
+    for s in sections:
+        for t in s.tables:
+            if not t.sheet:
+                continue
+            name = t.sheet[:31]
+            n = 2
+            while name in used:
+                name = f"{t.sheet[:28]} {n}"
+                n += 1
+            used.add(name)
+            ds = wb.create_sheet(name)
+            ds.append([c.label for c in t.columns])
+            _style_header(ds, len(t.columns))
+            for r in t.rows:
+                ds.append([_xlsx_value(r.get(c.key), c.unit) for c in t.columns])
+            for j, c in enumerate(t.columns, start=1):
+                code = NUMBER_FORMATS.get(c.unit)
+                if code:
+                    for row in ds.iter_rows(min_row=2, min_col=j, max_col=j):
+                        row[0].number_format = code
+            last = ds.cell(row=max(ds.max_row, 1), column=len(t.columns)).coordinate
+            ds.auto_filter.ref = f"A1:{last}"
+            ds.freeze_panes = "A2"
+            _widths(ds, [[c.label for c in t.columns]] + [[fmt(r.get(c.key), c.unit) for c in t.columns]
+                                                           for r in t.rows[:200]])
+
+    dsheet = wb.create_sheet("Definitions")
+    dsheet.append(["no", "reference", "definition"])
+    _style_header(dsheet, 3)
+    for f in view["footnotes"]:
+        dsheet.append([f["no"], f["ref"], neutralise_cell(f["text"])])
+    dsheet.column_dimensions["B"].width = 36
+    dsheet.column_dimensions["C"].width = 120
+    dsheet.freeze_panes = "A2"
+
+    pngs = [(ch.title, ch.png) for s in sections for ch in s.charts]
+    if pngs:
+        cs = wb.create_sheet("Charts")
+        row = 1
+        for title, png in pngs:
+            cs.cell(row=row, column=1, value=neutralise_cell(title))
+            img = Image(io.BytesIO(png))
+            cs.add_image(img, f"A{row + 1}")
+            row += int(img.height / 20) + 4
+    wb.save(path)
+
+
+def write_csvs(sections: list[Section], out_dir: Path, base: str) -> dict[str, str]:
+    """One CSV per data sheet (cells neutralised against formula injection)."""
+    files = {}
+    for s in sections:
+        for t in s.tables:
+            if not t.sheet:
+                continue
+            path = out_dir / f"{base}__{slug(t.sheet).lower()}.csv"
+            with path.open("w", newline="", encoding="utf-8") as fh:
+                w = csv.writer(fh)
+                w.writerow([c.label for c in t.columns])
+                for r in t.rows:
+                    w.writerow([neutralise_cell(plain(r.get(c.key))) for c in t.columns])
+            files[f"csv:{t.sheet}"] = str(path)
+    return files
+
+
+def work_dir(pack: str, period: str, scope_type: str, scope_value: str) -> Path:
+    """Where a render is written before it is checked: output_dir()/packs/_work/<pack>/<period>/<scope>/."""
+    return paths.output_dir() / "packs" / "_work" / pack / period / f"{scope_type}-{slug(scope_value)}"
+
+
+def render_pack(
+    wh: Warehouse,
+    pack: str,
+    scope_type: str = "all",
+    scope_value: str = "all",
+    *,
+    out_dir: Path | None = None,
+    formats: tuple[str, ...] = ("html", "pdf", "xlsx", "csv"),
+    generated_at: datetime | None = None,
+) -> RenderedPack:
+    """Render one pack for one scope and write its files.
+
+    Args:
+        wh: the warehouse (KPI marts and quality tables built).
+        pack: a pack of packs.yaml.
+        scope_type / scope_value: the slice (``all``/``all``, ``region``/``EMEA``, ``team``/``EMEA-MM``,
+            ``owner``/<user id>); every dataset is filtered to it.
+        out_dir: where to write (default :func:`work_dir`).
+        formats: which files to write.
+        generated_at: the render time printed on the pack (default: now, UTC).
+
+    Raises:
+        PackRenderError: unknown scope type, or the KPI marts are missing.
+    """
+    from salesops.packs import narrative
+    from salesops.packs.sections import SECTIONS, BuildContext
+
+    spec = get_pack(pack)
+    if scope_type not in SCOPES:
+        raise PackRenderError(f"scope_type {scope_type!r} is not one of {list(SCOPES)}")
+    if scope_type == "all":
+        scope_value = "all"
+    info = pack_context(wh)
+    label = {"all": "Company"}.get(scope_type, scope_value)
+    if scope_type == "owner":
+        names = wh.query_file("packs/owner_name.sql", {"owner_id": scope_value})["name"].tolist()
+        label = names[0] if names else scope_value
+    info["scope_label"] = label
+    period = period_label(spec.period, info)
+    ctx = BuildContext(wh, spec, scope_type, scope_value, info)
+    sections = [SECTIONS[sid](ctx) for sid in spec.sections]
+    for s in sections:
+        for t in s.tables:
+            _mask_rows(t, spec)
+    footnotes, refs = _footnotes(sections, spec)
+    gen = (generated_at or datetime.now(UTC)).astimezone(UTC).replace(tzinfo=None, microsecond=0)
+    as_of = info["as_of_ts"]
+    view = {
+        "title": spec.title, "pack": pack, "scope_type": scope_type, "scope_value": scope_value, "scope_label": label,
+        "period": period, "as_of": fmt(as_of, "datetime"), "generated_at": gen.isoformat(sep=" "),
+        "narrative": narrative.build(pack, label, sections, spec.currency),
+        "footnotes": footnotes,
+        "sections": [{"id": s.id, "title": s.title, "notes": s.notes,
+                      "cards": [_card_view(c, refs, spec.currency) for c in s.cards],
+                      "charts": [{"title": ch.title, "uri": data_uri(ch.png)} for ch in s.charts],
+                      "tables": [_table_view(t, refs, spec) for t in s.tables]} for s in sections],
+    }
+    out = out_dir or work_dir(pack, period, scope_type, scope_value)
+    out.mkdir(parents=True, exist_ok=True)
+    base = f"{pack}__{scope_type}-{slug(scope_value)}__{period}"
+    files: dict[str, str] = {}
+    html = render_html(view)
+    if "html" in formats or "pdf" in formats:
+        (out / f"{base}.html").write_text(html, encoding="utf-8")
+        files["html"] = str(out / f"{base}.html")
+    if "pdf" in formats:
+        write_pdf(html, out / f"{base}.pdf")
+        files["pdf"] = str(out / f"{base}.pdf")
+    if "xlsx" in formats:
+        write_xlsx(view, sections, out / f"{base}.xlsx", spec)
+        files["xlsx"] = str(out / f"{base}.xlsx")
+    if "csv" in formats:
+        files.update(write_csvs(sections, out, base))
+    try:
+        recipients = spec.recipients_for(scope_type, scope_value)
+    except Exception:  # a scope the pack has no audience for (ad-hoc render): nobody to send to
+        recipients = []
+    rendered = RenderedPack(
+        pack=pack, title=spec.title, scope_type=scope_type, scope_value=scope_value, scope_label=label,
+        period=period, as_of=fmt(as_of, "datetime"), as_of_date=str(info["as_of_date"]),
+        generated_at=gen.isoformat(sep=" "), work_dir=str(out), files=files, recipients=recipients,
+        narrative=view["narrative"], checks=[asdict(c) for c in ctx.checks],
+        sections=[{"id": s.id, "title": s.title, "row_count": s.row_count, "probe": s.probe} for s in sections],
+        context={k: (v.isoformat() if isinstance(v, date | datetime) else v) for k, v in info.items()},
+    )
+    (out / f"{base}.manifest.json").write_text(json.dumps(rendered.to_dict(), indent=2, default=str), encoding="utf-8")
+    files["manifest"] = str(out / f"{base}.manifest.json")
+    log.info("rendered %s for %s=%s (%s): %s", pack, scope_type, scope_value, period, sorted(files))
+    return rendered

@@ -1,0 +1,146 @@
+"""Task bodies of the report_packs DAG (plain values in, plain values out; testable without Airflow).
+
+Flow: ``gate`` -> ``plan`` (pack x scope jobs) -> ``render`` (mapped) -> ``check`` (mapped) ->
+``deliver`` (mapped: publish or hold) -> ``summarize`` (delivery log, on-time KPI).
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import date
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from salesops.warehouse.core import Warehouse
+
+log = logging.getLogger(__name__)
+
+
+class PackPlanError(ValueError):
+    """Bad params for a pack run (unknown pack, scope, as-of that the marts are not built for)."""
+
+
+def _warehouse(warehouse_conn_id: str) -> Warehouse:
+    from salesops.warehouse.hook import WarehouseHook
+
+    return WarehouseHook(warehouse_conn_id).warehouse
+
+
+def gate(params: dict[str, Any], warehouse_conn_id: str) -> dict[str, Any]:
+    """The quality gate for the data's as-of time (never fails the task: a failed gate holds packs).
+
+    Raises:
+        PackPlanError: ``as_of`` was given and the KPI marts are built for another date.
+    """
+    from salesops.packs.checks import quality_gate
+    from salesops.packs.render import pack_context
+
+    wh = _warehouse(warehouse_conn_id)
+    info = pack_context(wh)
+    wanted = params.get("as_of")
+    if wanted and str(info["as_of_date"])[:10] != str(wanted)[:10]:
+        raise PackPlanError(f"as_of {wanted} requested but the KPI marts are built for {info['as_of_date']}: "
+                            f"run kpi_transforms with as_of={wanted} first")
+    status = quality_gate(wh)
+    log.info("quality gate for packs: %s", status.reason)
+    return {**status.to_dict(), "as_of_date": str(info["as_of_date"])[:10]}
+
+
+def _parse_scope(raw: str | None) -> tuple[str | None, str | None]:
+    """``""`` -> every audience; ``"region"`` -> every region audience; ``"region:EMEA"`` -> one slice."""
+    from salesops.packs.config import SCOPES
+
+    if not raw:
+        return None, None
+    scope_type, _, value = str(raw).partition(":")
+    if scope_type not in SCOPES:
+        raise PackPlanError(f"scope {raw!r}: type must be one of {list(SCOPES)} (e.g. 'region:EMEA', 'team', 'all')")
+    return scope_type, (value or None)
+
+
+def plan(params: dict[str, Any], gate_status: dict[str, Any], warehouse_conn_id: str) -> list[dict[str, Any]]:
+    """The pack x scope jobs of this run: the requested packs (default: those due for the as-of date)
+    for every audience scope value (or the requested scope)."""
+    from salesops.packs.config import load_packs
+
+    wh = _warehouse(warehouse_conn_id)
+    packs = load_packs()
+    requested = [p for p in (params.get("packs") or []) if p]
+    unknown = [p for p in requested if p not in packs]
+    if unknown:
+        raise PackPlanError(f"unknown pack(s) {unknown}; packs.yaml defines {sorted(packs)}")
+    as_of = date.fromisoformat(gate_status["as_of_date"])
+    if requested:
+        names = requested
+    else:
+        month_end = wh.query_file("packs/month_end.sql", {"as_of_date": as_of})["month_end"].iloc[0]
+        ctx = wh.query_file("packs/context.sql").iloc[0]
+        q_end = ctx["current_fiscal_quarter_end"]
+        to_date = (lambda v: v if isinstance(v, date) else date.fromisoformat(str(v)[:10]))
+        names = [n for n, spec in packs.items() if spec.schedule.is_due(as_of, to_date(month_end), to_date(q_end))]
+    scope_type, scope_value = _parse_scope(params.get("scope"))
+    jobs = []
+    for name in names:
+        spec = packs[name]
+        for aud in spec.audiences:
+            if scope_type and aud.scope != scope_type:
+                continue
+            values = list(aud.values) if aud.values is not None else [
+                str(v) for v in wh.query_file("packs/scope_values.sql",
+                                              column={"region": "region", "team": "team", "owner": "id"}[aud.scope])
+                ["scope_value"]]
+            if scope_value:
+                values = [v for v in values if v == scope_value] or ([scope_value] if aud.scope != "all" else values)
+            jobs += [{"pack": name, "scope_type": aud.scope, "scope_value": v} for v in values]
+    log.info("pack jobs: %d (%s)", len(jobs), sorted({j["pack"] for j in jobs}))
+    return jobs
+
+
+def render(job: dict[str, Any], warehouse_conn_id: str) -> dict[str, Any]:
+    """Render one pack slice; returns the RenderedPack as a dict."""
+    from salesops.packs.render import render_pack
+
+    return render_pack(_warehouse(warehouse_conn_id), job["pack"], job["scope_type"], job["scope_value"]).to_dict()
+
+
+def check(rendered: dict[str, Any], gate_status: dict[str, Any], warehouse_conn_id: str) -> dict[str, Any]:
+    """The pack's own checks; returns the rendered pack, the gate and the check result together."""
+    from salesops.packs.checks import check_pack
+    from salesops.packs.render import RenderedPack
+
+    result = check_pack(_warehouse(warehouse_conn_id), RenderedPack.from_dict(rendered))
+    if not result.passed:
+        log.warning("pack %s %s=%s failed its checks: %s", rendered["pack"], rendered["scope_type"],
+                    rendered["scope_value"], result.failures)
+    return {"rendered": rendered, "gate": gate_status, "checks": result.to_dict()}
+
+
+def deliver(checked: dict[str, Any], params: dict[str, Any], run_id: str | None,
+            warehouse_conn_id: str) -> dict[str, Any]:
+    """Publish the slice on its channels, or hold it; returns the DeliveryResult as a dict."""
+    from salesops.packs.checks import GateStatus, PackCheckResult
+    from salesops.packs.deliver import publish_or_hold
+    from salesops.packs.render import RenderedPack
+
+    gate_fields = {k: checked["gate"].get(k) for k in ("passed", "reason", "as_of", "quality_run_id")}
+    result = publish_or_hold(
+        _warehouse(warehouse_conn_id), RenderedPack.from_dict(checked["rendered"]), GateStatus(**gate_fields),
+        PackCheckResult(**checked["checks"]), channels=[c for c in (params.get("channels") or []) if c] or None,
+        deliver=bool(params.get("deliver", True)), run_id=run_id)
+    return result.to_dict()
+
+
+def summarize(results: list[dict[str, Any]], warehouse_conn_id: str) -> dict[str, Any]:
+    """Counts of this run and the on-time-delivery KPI from the delivery log."""
+    from salesops.packs.deliver import on_time_delivery
+
+    results = list(results)
+    out = {
+        "slices": len(results),
+        "published": sum(1 for r in results if r["published"]),
+        "held": [f"{r['pack']} {r['scope_type']}={r['scope_value']}: {'; '.join(r['reasons'])}"
+                 for r in results if r["held"]],
+        "on_time_delivery": on_time_delivery(_warehouse(warehouse_conn_id)),
+    }
+    log.info("report packs: %d slices, %d published, %d held", out["slices"], out["published"], len(out["held"]))
+    return out
