@@ -218,19 +218,21 @@ def _candidate_pairs(norm: pd.DataFrame, blocking: list[list[str]], max_block: i
         con.close()
 
 
-def _weighted_scores(norm: pd.DataFrame, pairs: pd.DataFrame, weights: dict[str, float]) -> dict[str, Any]:
+_ROLE_COLS = {"name": "match_name", "email": "email_norm", "company": "company_norm"}
+
+
+def _weighted_scores(columns: dict[str, Any], pairs: pd.DataFrame, weights: dict[str, float]) -> dict[str, Any]:
     """Per-field rapidfuzz ratios (NaN where either side is empty) and the weighted score."""
     import numpy as np
     from rapidfuzz import fuzz, process
 
-    role_cols = {"name": "match_name", "email": "email_norm", "company": "company_norm"}
     i = pairs["i"].to_numpy()
     j = pairs["j"].to_numpy()
     total = np.zeros(len(pairs))
     weight_sum = np.zeros(len(pairs))
     per_field: dict[str, Any] = {}
     for role, w in weights.items():
-        col = norm[role_cols[role]].to_numpy(dtype=object)
+        col = columns[role]
         a, b = col[i], col[j]
         present = (a != "") & (b != "")
         score = process.cpdist(list(a), list(b), scorer=fuzz.ratio, workers=-1, dtype=np.float32).astype(float)
@@ -332,8 +334,11 @@ def find_duplicates(df: pd.DataFrame, object_name: str, rules: dict[str, Any],
     if skipped:
         log.warning("%s: %d blocking groups larger than %s skipped", object_name, skipped, rules.get("max_block_size"))
     matched = 0
-    if len(pairs):
-        scores = _weighted_scores(norm, pairs, weights)
+    chunk = int(rules.get("score_chunk_pairs", 1_000_000))
+    columns = {role: norm[_ROLE_COLS[role]].to_numpy(dtype=object) for role in weights} if len(pairs) else {}
+    for start in range(0, len(pairs), chunk):  # bounded memory however many candidates there are
+        part = pairs.iloc[start:start + chunk]
+        scores = _weighted_scores(columns, part, weights)
         ok = scores["_weighted"] >= float(rules.get("min_score", 90))
         for role, floor in (rules.get("field_floor") or {}).items():
             s = scores.get(role)
@@ -347,8 +352,8 @@ def find_duplicates(df: pd.DataFrame, object_name: str, rules: dict[str, Any],
         if min_equal:
             equal = sum(np.nan_to_num(scores[r], nan=0.0) >= 100.0 for r in weights)
             ok &= equal >= min_equal
-        hits = pairs[ok]
-        matched = int(ok.sum())
+        hits = part[ok]
+        matched += int(ok.sum())
         for a, b, s in zip(hits["i"].to_numpy(), hits["j"].to_numpy(), scores["_weighted"][ok], strict=True):
             uf.union(int(a), int(b))
             pair_score.setdefault((int(a), int(b)), float(s))
