@@ -17,7 +17,7 @@ import tempfile
 import threading
 import time
 from contextlib import contextmanager
-from datetime import datetime, timedelta
+from datetime import datetime
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "plugins"))
@@ -70,7 +70,7 @@ def generate(wh, n_opp: int, n_lead: int, n_contact: int) -> None:
     stage_arr = "[" + ",".join(f"'{s}'" for s in stages) + "]"
     n_company = max(n_lead // 40, 10)
     with wh.raw_duckdb() as con:
-        con.execute(f"""
+        con.execute("""
         insert into staging.stg_crm__user (id, name, team, region, segment, is_active, manager_id, _batch_id, _loaded_at)
         select 'U' || i, 'User ' || i,
                ['AMER','EMEA','APAC'][1 + i % 3] || '-' || ['SMB','MM','ENT'][1 + (i // 3) % 3],

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import copy
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import date
 from typing import Any
 
 from salesops.config import ConfigError, get_object, load_yaml, object_manifest, policy
@@ -189,10 +189,3 @@ def fiscal_quarter(d: date, start_month: int) -> str:
     fy = d.year + (1 if d.month >= start_month and start_month != 1 else 0)
     return f"FY{fy}-Q{shifted // 3 + 1}"
 
-
-def as_of_date(as_of: datetime) -> date:
-    return as_of.date()
-
-
-def days_before(as_of: datetime, days: int) -> datetime:
-    return as_of - timedelta(days=days)

@@ -24,8 +24,8 @@ from __future__ import annotations
 
 import logging
 import time
-from re import escape as re_escape
 from dataclasses import dataclass
+from re import escape as re_escape
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:

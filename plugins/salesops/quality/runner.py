@@ -216,7 +216,7 @@ def _freshness_rows(wh: Warehouse, cfg: QualityConfig, as_of: datetime, run_id: 
     last = {r.object: r for r in loads.itertuples()}
     ref = as_of if clock == "source" else (now or datetime.now(UTC).replace(tzinfo=None))
     results, exceptions = [], []
-    for name, obj in object_manifest().items():
+    for name in object_manifest():
         window = freshness_window_hours(cfg, name)
         row = last.get(name)
         stamp = None if row is None else (row.last_until if clock == "source" else row.last_finished_at)
