@@ -12,7 +12,7 @@ create table if not exists ops.pack_delivery_log (
     status varchar not null,            -- sent, failed, skipped, held
     detail varchar,                     -- why (hold reasons, skip reason, error, hold notice)
     as_of timestamp,                    -- the data's as-of time the pack reports
-    due_at timestamp,                   -- as_of + packs.yaml deliver_within_hours (on-time KPI)
+    due_at timestamp,                   -- load finished + packs.yaml deliver_within_hours (on-time KPI)
     run_id varchar
 );
 

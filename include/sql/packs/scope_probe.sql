@@ -11,5 +11,7 @@ select
         left join staging.stg_crm__user as u on u.id = l.owner_id
         where {{ s.scope_filter('l.region', 'u.team', 'l.owner_id') }}) as leads,
     (select count(*) from quality.exception_queue as q
-        where q.status = 'open' and {{ s.scope_filter('q.region', 'q.team', 'q.owner_id') }}) as exceptions,
+        left join staging.stg_crm__user as u on u.id = q.owner_id
+        where q.status = 'open'
+          and {{ s.scope_filter('coalesce(u.region, q.region)', 'coalesce(u.team, q.team)', 'q.owner_id') }}) as exceptions,
     (select count(*) from quality.scorecard) as scorecard_rows

@@ -75,7 +75,7 @@ def waterfall(steps: Sequence[tuple[str, float, bool]], title: str = "Pipeline m
     plt = _plt()
     fig, ax = plt.subplots(figsize=(6.8, 2.9))
     running = 0.0
-    for i, (label, amount, is_total) in enumerate(steps):
+    for i, (_label, amount, is_total) in enumerate(steps):
         if is_total:
             bottom, height, color = 0.0, amount, _BLUE
             running = amount

@@ -75,8 +75,8 @@ def _now() -> datetime:
     return datetime.now(UTC).replace(tzinfo=None, microsecond=0)
 
 
-def _as_of(rendered: RenderedPack) -> datetime | None:
-    value = rendered.context.get("as_of_ts")
+def _ctx_time(rendered: RenderedPack, key: str) -> datetime | None:
+    value = rendered.context.get(key)
     return datetime.fromisoformat(value) if value else None
 
 
@@ -86,8 +86,11 @@ class _Log:
     def __init__(self, wh: Warehouse, rendered: RenderedPack, run_id: str | None, result: DeliveryResult) -> None:
         spec = get_pack(rendered.pack)
         self.wh, self.r, self.run_id, self.result = wh, rendered, run_id, result
-        self.as_of = _as_of(rendered)
-        self.due_at = None if self.as_of is None else self.as_of + timedelta(hours=spec.deliver_within_hours)
+        self.as_of = _ctx_time(rendered, "as_of_ts")
+        # Due = when the data was ready (the latest successful load finished, loader clock) plus the
+        # pack's delivery window: the on-time KPI measures the reporting step, not the source's lag.
+        ready = _ctx_time(rendered, "load_finished_at")
+        self.due_at = None if ready is None else ready + timedelta(hours=spec.deliver_within_hours)
 
     def __call__(self, recipient: str, channel: str, status: str, detail: str | None = None) -> None:
         row = {"pack": self.r.pack, "period": self.r.period, "scope_type": self.r.scope_type,

@@ -280,8 +280,8 @@ def write_xlsx(view: dict[str, Any], sections: list[Section], path: Path, spec: 
     refs = {f["ref"]: f["no"] for f in view["footnotes"]}
     for s in sections:
         for c in s.cards:
-            ws.append([c.key, s.title, neutralise_cell(c.label), _xlsx_value(c.value, c.unit), c.unit,
-                       fmt(c.value, c.unit, spec.currency), c.target, refs.get(c.ref or "")])
+            ws.append([c.key, neutralise_cell(s.title), neutralise_cell(c.label), _xlsx_value(c.value, c.unit), c.unit,
+                       neutralise_cell(fmt(c.value, c.unit, spec.currency)), c.target, refs.get(c.ref or "")])
             fmtcode = NUMBER_FORMATS.get(c.unit)
             if fmtcode:
                 ws.cell(row=ws.max_row, column=4).number_format = fmtcode

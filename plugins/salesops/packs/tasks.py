@@ -58,6 +58,10 @@ def _parse_scope(raw: str | None) -> tuple[str | None, str | None]:
     return scope_type, (value or None)
 
 
+def _to_date(value: Any) -> date:
+    return value if isinstance(value, date) else date.fromisoformat(str(value)[:10])
+
+
 def plan(params: dict[str, Any], gate_status: dict[str, Any], warehouse_conn_id: str) -> list[dict[str, Any]]:
     """The pack x scope jobs of this run: the requested packs (default: those due for the as-of date)
     for every audience scope value (or the requested scope)."""
@@ -76,8 +80,7 @@ def plan(params: dict[str, Any], gate_status: dict[str, Any], warehouse_conn_id:
         month_end = wh.query_file("packs/month_end.sql", {"as_of_date": as_of})["month_end"].iloc[0]
         ctx = wh.query_file("packs/context.sql").iloc[0]
         q_end = ctx["current_fiscal_quarter_end"]
-        to_date = (lambda v: v if isinstance(v, date) else date.fromisoformat(str(v)[:10]))
-        names = [n for n, spec in packs.items() if spec.schedule.is_due(as_of, to_date(month_end), to_date(q_end))]
+        names = [n for n, spec in packs.items() if spec.schedule.is_due(as_of, _to_date(month_end), _to_date(q_end))]
     scope_type, scope_value = _parse_scope(params.get("scope"))
     jobs = []
     for name in names:

@@ -1,0 +1,163 @@
+"""Report packs without a warehouse: config validation, schedules, PII masking, formula-injection
+neutralising, formatting, the narrative, HTML escaping and the XLSX/CSV writers."""
+
+from __future__ import annotations
+
+import copy
+import csv
+from datetime import date
+
+import pytest
+
+from salesops.config import load_yaml
+from salesops.packs import narrative
+from salesops.packs.config import PackConfigError, Schedule, get_pack, load_packs, parse_packs
+from salesops.packs.model import Card, Column, Section, Table, fmt
+from salesops.packs.security import mask_email, mask_phone, mask_pii, neutralise_cell
+
+
+@pytest.fixture(scope="module")
+def raw_config() -> dict:
+    return load_yaml("packs.yaml")
+
+
+def test_every_pack_of_the_issue_is_configured_with_known_sections():
+    packs = load_packs()
+    assert list(packs) == ["weekly_pipeline_inspection", "forecast_hygiene", "dq_scorecard", "routing_sla",
+                           "quarter_end"]
+    weekly = packs["weekly_pipeline_inspection"]
+    assert [a.scope for a in weekly.audiences] == ["all", "region", "team"]
+    assert weekly.recipients_for("region", "EMEA") == ["leader-emea@example.com"]
+    assert weekly.recipients_for("team", "EMEA-MM") == ["manager-emea-mm@example.com"]
+    assert weekly.audience("team").values is None  # "*" = every team in the data
+    assert set(weekly.channels) == {"email", "slack", "file"}
+    assert packs["routing_sla"].allow_phones and not packs["routing_sla"].allow_emails
+    assert not any(p.allow_emails for p in packs.values())
+
+
+@pytest.mark.parametrize(("mutate", "message"), [
+    (lambda c: c["packs"]["dq_scorecard"].update(sections=["dq_scorecard", "nope"]), r"unknown section\(s\) \['nope'\]"),
+    (lambda c: c["packs"]["dq_scorecard"].update(period="fortnight"), r"dq_scorecard.period: expected one of"),
+    (lambda c: c["packs"]["dq_scorecard"].update(channels=["email", "fax"]), r"channels: \['fax'\] not in"),
+    (lambda c: c["packs"]["dq_scorecard"].update(schedule={"every": "week", "weekday": "monday"}), r"weekday"),
+    (lambda c: c["packs"]["dq_scorecard"]["audiences"][0].update(scope="galaxy"), r"audiences\[0\].scope"),
+    (lambda c: c["packs"]["dq_scorecard"]["audiences"][0].update(recipients=["not-an-address"]), r"not an email"),
+])
+def test_bad_config_is_rejected_with_the_key_named(raw_config, mutate, message):
+    cfg = copy.deepcopy(raw_config)
+    mutate(cfg)
+    with pytest.raises(PackConfigError, match=message):
+        parse_packs(cfg)
+
+
+def test_unknown_pack_lists_the_known_ones():
+    with pytest.raises(PackConfigError, match="unknown pack 'weekly'.*dq_scorecard"):
+        get_pack("weekly")
+
+
+def test_schedules_are_judged_on_the_as_of_date():
+    monday, tuesday = date(2026, 11, 2), date(2026, 11, 3)
+    month_end, quarter_end = date(2026, 11, 30), date(2027, 1, 31)
+    weekly = Schedule("week", "mon")
+    assert weekly.is_due(monday, month_end, quarter_end) and not weekly.is_due(tuesday, month_end, quarter_end)
+    me = Schedule("month_end", days_before=3)
+    assert [me.is_due(date(2026, 11, d), month_end, quarter_end) for d in (27, 28, 29, 30)] == [False, True, True, True]
+    qe = Schedule("quarter_end", days_before=1)
+    assert qe.is_due(quarter_end, month_end, quarter_end) and not qe.is_due(date(2027, 1, 30), month_end, quarter_end)
+
+
+def test_pii_masking():
+    assert mask_email("bidola.tirivanu@poferokepenete.example") == "b***@poferokepenete.example"
+    assert mask_phone("+1-555-0122-2717") == "***17"
+    assert mask_phone("call (415) 555-0100 today") == "call ***00 today"
+    # dates, record ids and amounts are not phone numbers
+    text = "close date 2026-11-02 on 006DM0000000002729 for 1500000"
+    assert mask_pii(text) == text
+    assert mask_pii("mail x.y@corp.example or +44 20 7946 0958") == "mail x***@corp.example or ***58"
+    assert mask_pii("x.y@corp.example", allow_emails=True) == "x.y@corp.example"
+    assert mask_pii("+44 20 7946 0958", allow_phones=True) == "+44 20 7946 0958"
+    assert mask_pii(1234567890) == 1234567890
+
+
+@pytest.mark.parametrize("value", ["=HYPERLINK(\"http://x\")", "+cmd", "-2+3", "@SUM(A1)", "\tx", "\rx"])
+def test_formula_prefixes_are_neutralised(value):
+    assert neutralise_cell(value) == "'" + value
+
+
+def test_plain_values_and_numbers_are_not_touched():
+    assert neutralise_cell("Demo Rep 001") == "Demo Rep 001"
+    assert neutralise_cell(-250300.0) == -250300.0
+    assert neutralise_cell(None) is None
+
+
+def test_number_formats():
+    assert fmt(60364200, "currency") == "$60,364,200"
+    assert fmt(-923100.4, "currency") == "-$923,100"
+    assert fmt(0.18, "ratio") == "18.0 %"
+    assert fmt(3.0897, "multiple") == "3.09x"
+    assert fmt(None, "currency") == "n/a"
+    assert fmt(float("nan"), "count") == "n/a"
+    assert fmt(date(2026, 11, 2), "date") == "2026-11-02"
+
+
+def test_movement_narrative_names_the_driver():
+    facts = {"start": 1_000_000, "end": 920_000, "change": -80_000, "pct": -0.08, "window": "FY2027-Q4",
+             "flows": {"new": (1, 20_000), "pushed": (3, -90_000), "lost": (2, -10_000), "won": (0, 0)}}
+    line = narrative.movement_sentence("EMEA", facts)
+    assert line == ("EMEA FY2027-Q4 pipeline down 8 % week over week ($1,000,000 to $920,000), driven by 3 deals "
+                    "pushed to a later quarter ($90,000).")
+    up = dict(facts, end=1_050_000, change=50_000, pct=0.05)
+    assert "up 5 %" in narrative.movement_sentence("EMEA", up) and "1 deal created this week" in \
+        narrative.movement_sentence("EMEA", up)
+    flat = dict(facts, end=1_000_000, change=0, pct=0.0)
+    assert narrative.movement_sentence("EMEA", flat).startswith("EMEA FY2027-Q4 pipeline flat week over week")
+
+
+def _section_with_evil_rows() -> Section:
+    rows = [{"name": "<script>alert('x')</script>", "formula": "=HYPERLINK(\"http://evil.example\",\"x\")",
+             "amount": -5.0}]
+    table = Table("Evil", [Column("name", "Name"), Column("formula", "Formula"), Column("amount", "Amount", "currency")],
+                  rows, sheet="Evil")
+    return Section("evil", "Evil <b>section</b>", cards=[Card("evil.n", "<img src=x onerror=alert(1)>", 3, "count")],
+                   tables=[table])
+
+
+def test_html_escapes_crm_text(tmp_path):
+    from salesops.packs.render import render_html
+
+    sec = _section_with_evil_rows()
+    view = {"title": "T", "scope_type": "all", "scope_value": "all", "scope_label": "<i>Company</i>",
+            "period": "2026-W45", "as_of": "2026-11-02 06:00:00", "generated_at": "x", "narrative": ["<b>n</b>"],
+            "footnotes": [], "sections": [{"id": "evil", "title": sec.title, "notes": [], "charts": [],
+                                            "cards": [{"key": "evil.n", "label": sec.cards[0].label, "text": "3",
+                                                       "raw": 3, "ref_no": None, "met": None, "target_text": None}],
+                                            "tables": [{"title": "Evil", "sheet": "Evil", "ref_no": None,
+                                                        "columns": [{"label": "Name", "numeric": False, "nowrap": False}],
+                                                        "rows": [["<script>alert('x')</script>"]], "shown": 1,
+                                                        "total": 1, "more": False}]}]}
+    html = render_html(view)
+    assert "<script>" not in html and "<img src=x" not in html and "<i>Company</i>" not in html
+    assert "&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt;" in html
+    assert "&lt;img src=x onerror=alert(1)&gt;" in html
+
+
+def test_xlsx_and_csv_neutralise_formulas(tmp_path):
+    from openpyxl import load_workbook
+
+    from salesops.packs.render import write_csvs, write_xlsx
+
+    sec = _section_with_evil_rows()
+    view = {"title": "T", "scope_type": "all", "scope_value": "all", "scope_label": "Company", "period": "p",
+            "as_of": "a", "generated_at": "g", "narrative": ["=1+1"], "footnotes": []}
+    write_xlsx(view, [sec], tmp_path / "x.xlsx", get_pack("dq_scorecard"))
+    wb = load_workbook(tmp_path / "x.xlsx")
+    cell = wb["Evil"]["B2"]
+    assert cell.data_type == "s" and cell.value == "'=HYPERLINK(\"http://evil.example\",\"x\")"
+    assert wb["Evil"]["C2"].value == -5.0  # a negative number stays a number
+    assert wb["Evil"].auto_filter.ref == "A1:C2" and wb["Evil"].freeze_panes == "A2"
+    texts = [c.value for row in wb["Summary"].iter_rows() for c in row if isinstance(c.value, str)]
+    assert "'=1+1" in texts and not any(t.startswith("=") for t in texts)
+    files = write_csvs([sec], tmp_path, "evil")
+    with open(files["csv:Evil"], newline="", encoding="utf-8") as fh:
+        rows = list(csv.reader(fh))
+    assert rows[1][1].startswith("'=HYPERLINK") and rows[1][0] == "<script>alert('x')</script>"
