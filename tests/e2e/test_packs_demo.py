@@ -553,3 +553,57 @@ def test_plan_expands_audiences_and_due_packs(packs_env):
         plan({"packs": ["weekly"]}, gate, "salesops_warehouse")
     with pytest.raises(PackPlanError, match="scope 'galaxy:x'"):
         plan({"packs": ["dq_scorecard"], "scope": "galaxy:x"}, gate, "salesops_warehouse")
+
+
+def test_slack_gets_the_summary_and_the_file_drop_link(packs_env, monkeypatch):
+    import threading
+    from http.server import BaseHTTPRequestHandler, HTTPServer
+
+    from salesops.packs.checks import GateStatus, PackCheckResult
+    from salesops.packs.deliver import publish_or_hold
+
+    posts: list[dict] = []
+
+    class Hook(BaseHTTPRequestHandler):
+        def do_POST(self):  # noqa: N802 - http.server's hook name
+            posts.append({"path": self.path, "body": json.loads(self.rfile.read(int(self.headers["Content-Length"])))})
+            self.send_response(200)
+            self.end_headers()
+            self.wfile.write(b"ok")
+
+        def log_message(self, *args):
+            pass
+
+    server = HTTPServer(("127.0.0.1", 0), Hook)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    monkeypatch.setenv("AIRFLOW_CONN_SLACK_DEFAULT", json.dumps(
+        {"conn_type": "slackwebhook", "password": f"http://127.0.0.1:{server.server_port}/services/T000/B000/XXX"}))
+    monkeypatch.delenv("SALESOPS_PACKS_BASE_URL", raising=False)
+    try:
+        r = packs_env["r"]["weekly_emea"]
+        result = publish_or_hold(packs_env["wh"], r, GateStatus(True, "ok", r.as_of), PackCheckResult(True),
+                                 channels=["file", "slack"], run_id="test-slack")
+    finally:
+        server.shutdown()
+    assert [(a["channel"], a["status"]) for a in result.attempts] == [("file", "sent"), ("slack", "sent")]
+    assert len(posts) == 1 and posts[0]["path"] == "/services/T000/B000/XXX"
+    text = posts[0]["body"]["text"]
+    drop = packs_env["env"].output_dir / "packs" / "weekly_pipeline_inspection" / "2026-W45" / "region-EMEA"
+    assert text.splitlines()[0] == ("*Weekly pipeline inspection* - EMEA (2026-W45), data as of 2026-11-02 06:00:00 UTC")
+    assert f"- {r.narrative[0]}" in text and text.endswith(f"Full pack: {drop}")
+    assert (drop / Path(r.files["pdf"]).name).exists()
+
+
+def test_dry_run_sends_nothing_and_logs_why(packs_env, smtp):
+    from salesops.packs.checks import GateStatus, PackCheckResult
+    from salesops.packs.deliver import publish_or_hold
+
+    smtp.messages.clear()
+    r = packs_env["r"]["routing_sla"]
+    result = publish_or_hold(packs_env["wh"], r, GateStatus(True, "ok", r.as_of), PackCheckResult(True), deliver=False)
+    assert smtp.messages == [] and not result.published
+    assert [(a["recipient"], a["channel"], a["status"], a["detail"]) for a in result.attempts] == [
+        ("file-drop", "file", "skipped", "deliver=false (dry run)"),
+        ("revops-demo@example.com", "email", "skipped", "deliver=false (dry run)"),
+        ("marketing-ops-demo@example.com", "email", "skipped", "deliver=false (dry run)")]

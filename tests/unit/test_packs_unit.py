@@ -161,3 +161,26 @@ def test_xlsx_and_csv_neutralise_formulas(tmp_path):
     with open(files["csv:Evil"], newline="", encoding="utf-8") as fh:
         rows = list(csv.reader(fh))
     assert rows[1][1].startswith("'=HYPERLINK") and rows[1][0] == "<script>alert('x')</script>"
+
+
+def test_table_masking_follows_the_packs_pii_policy():
+    import dataclasses
+
+    from salesops.packs.render import _mask_rows
+
+    def table() -> Table:
+        return Table("Leads", [Column("email", "Email", pii="email"), Column("phone", "Phone", pii="phone"),
+                               Column("detail", "Detail", pii="text"), Column("id", "Id")],
+                     [{"email": "pat.doe@acme.example", "phone": "+1-555-0122-2717",
+                       "detail": "dup of kim@acme.example, call +44 20 7946 0958", "id": "00QDM0000000000061"}])
+
+    strict = get_pack("dq_scorecard")  # no PII allowed
+    t = table()
+    _mask_rows(t, strict)
+    assert t.rows[0] == {"email": "p***@acme.example", "phone": "***17", "detail": "dup of k***@acme.example, call ***58",
+                         "id": "00QDM0000000000061"}
+    phones_ok = dataclasses.replace(strict, allow_phones=True)
+    t = table()
+    _mask_rows(t, phones_ok)
+    assert t.rows[0]["phone"] == "+1-555-0122-2717" and t.rows[0]["email"] == "p***@acme.example"
+    assert t.rows[0]["detail"] == "dup of k***@acme.example, call +44 20 7946 0958"

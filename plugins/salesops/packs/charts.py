@@ -103,7 +103,7 @@ def trend_lines(x: Sequence[str], series: dict[str, Sequence[float | None]], tit
         ax.axhline(target * (100 if percent else 1), color=_AMBER, linestyle="--", linewidth=1, label="target")
     ax.set_xticks(range(len(x)), labels=list(x), rotation=30, ha="right")
     if percent:
-        ax.yaxis.set_major_formatter(lambda v, _p: f"{v:.0f}%")
+        ax.yaxis.set_major_formatter(lambda v, _p: f"{v:.1f}%")
     ax.set_ylabel(ylabel)
     ax.set_title(title, loc="left", fontsize=9)
     if len(series) > 1 or target is not None:

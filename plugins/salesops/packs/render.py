@@ -198,7 +198,8 @@ def _table_view(t: Table, refs: dict[str, int], spec: PackSpec) -> dict[str, Any
     return {
         "title": t.title, "sheet": t.sheet, "ref_no": refs.get(t.ref or ""),
         "columns": [{"label": c.label, "numeric": c.unit in NUMERIC_UNITS,
-                     "nowrap": c.unit in NUMERIC_UNITS | {"date", "datetime"} or c.key.endswith("_id")}
+                     "nowrap": c.unit in NUMERIC_UNITS | {"date", "datetime"}
+                     or c.key.endswith(("_id", "_quarter", "period_label"))}
                     for c in t.columns],
         "rows": [[fmt(r.get(c.key), c.unit, spec.currency) for c in t.columns] for r in shown],
         "shown": len(shown), "total": len(t.rows), "more": len(t.rows) > len(shown),
