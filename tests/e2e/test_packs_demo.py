@@ -408,6 +408,20 @@ def test_pack_checks_catch_a_wrong_total_an_empty_section_and_stale_data(packs_e
     assert [f for f in stale.failures if f.startswith("freshness: the latest load finished 100.0 h ago (> 36 h)")]
 
 
+def test_without_an_smtp_connection_email_is_skipped_with_the_reason(packs_env, monkeypatch):
+    from salesops.packs.checks import GateStatus, PackCheckResult
+    from salesops.packs.deliver import publish_or_hold
+
+    monkeypatch.delenv("AIRFLOW_CONN_SMTP_DEFAULT", raising=False)
+    r = packs_env["r"]["quarter_end"]
+    result = publish_or_hold(packs_env["wh"], r, GateStatus(True, "ok", r.as_of), PackCheckResult(True),
+                             channels=["email"], run_id="test-no-smtp")
+    assert [(a["recipient"], a["status"], a["detail"]) for a in result.attempts] == [
+        (a, "skipped", "no SMTP connection 'smtp_default' configured")
+        for a in ["revops-demo@example.com", "finance-demo@example.com", "cro-demo@example.com"]]
+    assert not result.published
+
+
 class _Inbox:
     def __init__(self) -> None:
         self.messages: list[tuple[list[str], email.message.EmailMessage]] = []

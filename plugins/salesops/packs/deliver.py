@@ -138,7 +138,8 @@ def send_email(to: list[str], subject: str, html: str, files: list[str], conn_id
                              from_email=sender or hook.from_email)
 
 
-def slack_available(conn_id: str) -> bool:
+def connection_exists(conn_id: str) -> bool:
+    """Whether an Airflow connection is defined (env var, secrets backend or metadata DB)."""
     from airflow.sdk import BaseHook
     from airflow.sdk.exceptions import AirflowNotFoundException
 
@@ -207,7 +208,10 @@ def publish_or_hold(
             "scope_value": rendered.scope_value, "held_at": _now(), "as_of": write.as_of,
             "reasons": "; ".join(reasons), "held_dir": str(held_dir), "run_id": run_id})
         write("-", "hold", "held", "; ".join(reasons))
-        if deliver and "email" in wanted:
+        if deliver and "email" in wanted and not connection_exists(smtp_conn_id()):
+            for addr in spec.revops_team:
+                write(addr, "email", "skipped", f"hold notice: no SMTP connection {smtp_conn_id()!r} configured")
+        elif deliver and "email" in wanted:
             to = list(spec.revops_team)
             try:
                 send_email(to, f"[HELD] {rendered.title} - {rendered.scope_label} - {rendered.period}",
@@ -243,6 +247,9 @@ def publish_or_hold(
         elif to and not deliver:
             for a in to:
                 write(a, "email", "skipped", "deliver=false (dry run)")
+        elif to and not connection_exists(smtp_conn_id()):
+            for a in to:
+                write(a, "email", "skipped", f"no SMTP connection {smtp_conn_id()!r} configured")
         elif to:
             attach = [rendered.files[k] for k in spec.attach if k in rendered.files]
             html = Path(rendered.files["html"]).read_text(encoding="utf-8")
@@ -259,7 +266,7 @@ def publish_or_hold(
         target = f"slack:{conn}"
         if (target, "slack") in done:
             write(target, "slack", "skipped", "already sent for this period")
-        elif not slack_available(conn):
+        elif not connection_exists(conn):
             write(target, "slack", "skipped", f"no Slack connection {conn!r} configured")
         elif not deliver:
             write(target, "slack", "skipped", "deliver=false (dry run)")
