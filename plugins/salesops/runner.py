@@ -37,6 +37,23 @@ def _dagbag() -> Any:
     raise RuntimeError(f"no DAGs found in {paths.PROJECT_ROOT / 'dags'}")
 
 
+@lru_cache(maxsize=None)
+def _param_defaults(dag_id: str) -> dict[str, Any]:
+    """The DAG's param defaults as declared, captured before any run.
+
+    In process, Airflow merges a run's conf into the DAG's own Param objects (harmless when every
+    task runs in a fresh process, as in production), so a second dag.test() would inherit the
+    first run's conf. Every run here passes the full set: declared defaults overlaid by its conf.
+    """
+    import copy
+
+    from airflow.sdk.definitions._internal.types import NOTSET
+
+    dag = get_dag(dag_id)
+    values = {k: dag.params.get_param(k).value for k in dag.params}
+    return {k: copy.deepcopy(v) for k, v in values.items() if v is not NOTSET}
+
+
 def dag_ids() -> list[str]:
     return sorted(_dagbag().dag_ids)
 
@@ -57,8 +74,9 @@ def run_dag(dag_id: str, conf: dict[str, Any] | None = None, *, check: bool = Tr
         check: raise :class:`DagRunFailed` (naming the failed tasks) unless the run succeeded.
     """
     dag = get_dag(dag_id)
-    log.info("running %s with %s", dag_id, conf or {})
-    dr = dag.test(run_conf=conf or {})
+    full_conf = {**_param_defaults(dag_id), **(conf or {})}
+    log.info("running %s with %s", dag_id, full_conf)
+    dr = dag.test(run_conf=full_conf)
     if check and str(dr.state) != "success":
         failed = [f"{ti.task_id}[{ti.map_index}]" for ti in task_instances(dr) if str(ti.state) == "failed"]
         raise DagRunFailed(f"{dag_id} run {dr.run_id} ended {dr.state}; failed tasks: {failed}")
