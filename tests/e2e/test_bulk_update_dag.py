@@ -24,14 +24,17 @@ class HitlResponder(threading.Thread):
     """Answer the first HITL request of ``dag_id`` with ``option`` as ``user``.
 
     Waits ``delay`` seconds after the task starts waiting (AIRFLOW-NOTES: an answer within ~1 s
-    can race the task on a real server). After ``deadline`` seconds without a request it marks
-    any waiting task failed so dag.test() returns.
+    can race the task on a real server). With ``option=None`` it is a watchdog: any request is
+    unexpected and is failed at once. After ``deadline`` seconds it fails any waiting task so
+    dag.test() returns; :func:`run` stops it when the run is over.
     """
 
-    def __init__(self, dag_id: str, option: str, user: str, *, comment: str = "", delay: float = 0.5, deadline: float = 90):
+    def __init__(self, dag_id: str, option: str | None, user: str = "", *, comment: str = "", delay: float = 0.5,
+                 deadline: float = 90):
         super().__init__(daemon=True)
         self.dag_id, self.option, self.user, self.comment = dag_id, option, user, comment
         self.delay, self.deadline = delay, deadline
+        self.stop = threading.Event()
         self.answered = False
         self.error: BaseException | None = None
 
@@ -40,6 +43,17 @@ class HitlResponder(threading.Thread):
             self._run()
         except BaseException as exc:  # surfaced by the test
             self.error = exc
+
+    def _fail_waiting(self, session) -> int:
+        from airflow.models.taskinstance import TaskInstance
+        from airflow.utils.state import TaskInstanceState
+
+        n = 0
+        for ti in session.query(TaskInstance).filter(TaskInstance.dag_id == self.dag_id,
+                                                     TaskInstance.state == TaskInstanceState.AWAITING_INPUT):
+            ti.state = TaskInstanceState.FAILED
+            n += 1
+        return n
 
     def _run(self) -> None:
         from airflow.models.hitl import HITLDetail
@@ -50,11 +64,14 @@ class HitlResponder(threading.Thread):
         from airflow.utils.state import TaskInstanceState
 
         end = time.monotonic() + self.deadline
-        while time.monotonic() < end:
+        while not self.stop.is_set() and time.monotonic() < end:
             with create_session() as session:
                 ti = (session.query(TaskInstance)
                       .filter(TaskInstance.dag_id == self.dag_id, TaskInstance.state == TaskInstanceState.AWAITING_INPUT)
                       .first())
+                if ti is not None and self.option is None:
+                    self._fail_waiting(session)
+                    raise AssertionError(f"unexpected approval request from {ti.task_id}")
                 if ti is not None:
                     time.sleep(self.delay)
                     detail = session.query(HITLDetail).filter(HITLDetail.ti_id == ti.id).one()
@@ -68,25 +85,27 @@ class HitlResponder(threading.Thread):
                     self.answered = True
                     return
             time.sleep(0.2)
-        with create_session() as session:
-            for ti in session.query(TaskInstance).filter(TaskInstance.dag_id == self.dag_id,
-                                                         TaskInstance.state == TaskInstanceState.AWAITING_INPUT):
-                ti.state = TaskInstanceState.FAILED
-        raise TimeoutError(f"no HITL request from {self.dag_id} within {self.deadline}s")
+        if not self.stop.is_set():
+            with create_session() as session:
+                self._fail_waiting(session)
+            raise TimeoutError(f"no HITL request from {self.dag_id} within {self.deadline}s")
 
 
-def run(conf: dict, responder: HitlResponder | None = None):
+def run(conf: dict, option: str | None = None, user: str = "", comment: str = ""):
+    """One dag.test() run; answers the approval request with ``option`` as ``user`` (None: none expected)."""
     from salesops.runner import run_dag
 
-    if responder:
-        responder.start()
+    responder = HitlResponder(DAG_ID, option, user, comment=comment)
+    responder.start()
     try:
         dr = run_dag(DAG_ID, conf, check=False)
     finally:
-        if responder:
-            responder.join(timeout=120)
-    if responder and responder.error:
+        responder.stop.set()
+        responder.join(timeout=120)
+    if responder.error:
         raise responder.error
+    if option is not None and not responder.answered:
+        raise AssertionError("the run never asked for approval")
     return dr
 
 
@@ -172,7 +191,7 @@ def test_approve_in_ui_changes_exactly_the_planned_records(env):
     before = crm_state(crm, wh, "Opportunity", "staging.stg_crm__opportunity")
     leads_before = crm_state(crm, wh, "Lead", "staging.stg_crm__lead")
     dr = run({"plan_type": "fix_forecast_category", "requester": "analyst-e2e", "approval_channel": "ui", "reason": "e2e"},
-             HitlResponder(DAG_ID, "Approve", "salesops-approver-1", comment="checked the sample"))
+             "Approve", "salesops-approver-1", comment="checked the sample")
     assert str(dr.state) == "success", states(dr)
     assert states(dr)["apply_plan"] == "success"
     plan = load_plan(wh, built(dr)["plan_id"])
@@ -189,7 +208,10 @@ def test_approve_in_ui_changes_exactly_the_planned_records(env):
     log = change_log(wh, plan.plan_id)
     assert len(log) == len(plan.changes) and {(r["status"], r["run_id"], r["approver"]) for r in log} == {
         ("verified", dr.run_id, "salesops-approver-1")}
-    # A second run finds nothing left to fix: the build task skips, the run succeeds.
+    # After the next extract-load, a second run finds nothing left to fix: the build task skips.
+    from salesops.runner import run_dag
+
+    run_dag("crm_extract_load", {"source": "demo"})
     dr2 = run({"plan_type": "fix_forecast_category", "requester": "analyst-e2e", "approval_channel": "ui"})
     assert str(dr2.state) == "success" and states(dr2)["build_plan"] == "skipped" and states(dr2)["apply_plan"] == "skipped"
 
@@ -200,7 +222,7 @@ def test_reject_changes_nothing(env):
     crm, wh = env
     before = crm_state(crm, wh, "Lead", "staging.stg_crm__lead")
     dr = run({"plan_type": "reassign_leads", "requester": "analyst-e2e", "approval_channel": "ui"},
-             HitlResponder(DAG_ID, "Reject", "revops-approver-1", comment="wrong quarter"))
+             "Reject", "revops-approver-1", comment="wrong quarter")
     assert str(dr.state) == "success"  # a rejection is a decision, not a failure
     s = states(dr)
     assert s["ask_approval"] == "success" and s["check_approval"] == "skipped" and s["apply_plan"] == "skipped"
@@ -214,7 +236,7 @@ def test_approver_who_is_the_requester_is_refused(env):
     crm, wh = env
     before = crm_state(crm, wh, "Lead", "staging.stg_crm__lead")
     dr = run({"plan_type": "reassign_leads", "requester": "revops-approver-1", "approval_channel": "ui"},
-             HitlResponder(DAG_ID, "Approve", "revops-approver-1"))
+             "Approve", "revops-approver-1")
     s = states(dr)
     assert s["ask_approval"] == "failed" and s["apply_plan"] != "success"
     assert [a["decision"] for a in approvals(wh, built(dr)["plan_id"])] == ["refused"]
@@ -238,7 +260,7 @@ def test_drifted_records_are_skipped_then_undo_restores(env):
     res = crm.update_records("Lead", [{"Id": drifted, "OwnerId": other}])
     assert res[0].success
     manual = crm_state(crm, wh, "Lead", "staging.stg_crm__lead")
-    dr2 = run({"plan_id": plan.plan_id, "approval_channel": "ui"}, HitlResponder(DAG_ID, "Approve", "revops-approver-1"))
+    dr2 = run({"plan_id": plan.plan_id, "approval_channel": "ui"}, "Approve", "revops-approver-1")
     assert str(dr2.state) == "success", states(dr2)
     log = {r["record_id"]: r for r in change_log(wh, plan.plan_id)}
     assert log[drifted]["status"] == "skipped_drift"
@@ -249,7 +271,7 @@ def test_drifted_records_are_skipped_then_undo_restores(env):
                                                               for f in ("OwnerId", STAMP)}
     # Undo goes through its own approval and restores the before values.
     dr3 = run({"undo_of_plan_id": plan.plan_id, "requester": "analyst-e2e", "approval_channel": "ui"},
-              HitlResponder(DAG_ID, "Approve", "revops-approver-1"))
+              "Approve", "revops-approver-1")
     assert str(dr3.state) == "success", states(dr3)
     undo = load_plan(wh, built(dr3)["plan_id"])
     assert undo.undo_of_plan_id == plan.plan_id and undo.record_count == plan.record_count - 1
