@@ -40,7 +40,7 @@ def phase(name: str, workdir: Path) -> dict:
         from salesops.sources.demo import DemoCrm
 
         rows = int(os.environ["BENCH_ROWS"])
-        DemoCrm.seed(size=rows, seed=7, path=workdir / "demo_crm.duckdb")
+        DemoCrm.seed(size=rows, seed=42, path=workdir / "demo_crm.duckdb")
         return {"phase": name, "rows": rows, "seconds": time.perf_counter() - t0, "peak_mb": _peak_mb()}
     if name == "extract":
         from salesops.sources.demo import DemoCrm

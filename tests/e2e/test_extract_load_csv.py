@@ -6,7 +6,6 @@ import csv
 from pathlib import Path
 
 import pytest
-
 from tests.conftest import use_dirs
 
 pytestmark = pytest.mark.e2e
