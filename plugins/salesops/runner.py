@@ -6,7 +6,7 @@ Not used by production runs: there the scheduler runs the DAGs.
 from __future__ import annotations
 
 import logging
-from functools import lru_cache
+from functools import cache, lru_cache
 from typing import Any
 
 from salesops import paths
@@ -37,7 +37,7 @@ def _dagbag() -> Any:
     raise RuntimeError(f"no DAGs found in {paths.PROJECT_ROOT / 'dags'}")
 
 
-@lru_cache(maxsize=None)
+@cache
 def _param_defaults(dag_id: str) -> dict[str, Any]:
     """The DAG's param defaults as declared, captured before any run.
 
