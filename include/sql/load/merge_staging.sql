@@ -4,10 +4,10 @@
     Fast path for the first load of an object (empty staging, one version per key): plain insert. -#}
 {%- set cols = obj.fields | map(attribute='column') | list %}
 {% if staging_empty and not has_duplicates %}
+{#- Every row of the batch not in _bad is inserted: no need to scan the batch again. -#}
 create or replace temporary table _merge_counts as
-select count(*) as rows_inserted, 0 as rows_updated, 0 as rows_unchanged
-from _typed t
-where t._n_bad = 0;
+select cast(:rows_read as bigint) - (select count(*) from _bad) as rows_inserted,
+       0 as rows_updated, 0 as rows_unchanged;
 
 insert into {{ obj.staging_table }} ({{ cols | join(', ') }}, _batch_id, _loaded_at)
 select {{ cols | join(', ') }}, _batch_id, _loaded_at

@@ -304,7 +304,7 @@ def load_batch(wh: Warehouse, batch: Batch, *, fail_after: str | None = None) ->
     parts = sorted(batch_dir.glob("part-*.parquet"))
     now = _iso(datetime.now(UTC))
     params = {"batch_id": batch.batch_id, "source": batch.source, "object": obj.name, "loaded_at": now,
-              "quarantined_at": now}
+              "quarantined_at": now, "rows_read": batch.rows_read}
     present = set(batch.columns) & set(obj.api_fields)
     dialect = wh.dialect
 
