@@ -88,6 +88,7 @@ def main() -> None:
     parser.add_argument("--rows", type=int, default=1_000_000)
     parser.add_argument("--workdir", default=str(ROOT / "bench" / "results" / "load"))
     parser.add_argument("--phase")
+    parser.add_argument("--reuse", action="store_true", help="keep a demo CRM already seeded in --workdir")
     args = parser.parse_args()
     workdir = Path(args.workdir)
     if args.phase:
@@ -96,7 +97,10 @@ def main() -> None:
     workdir.mkdir(parents=True, exist_ok=True)
     env = dict(os.environ, BENCH_ROWS=str(args.rows))
     results = {}
-    for name in ("seed", "extract", "load", "reload", "raw_ingest"):
+    phases = ["seed", "extract", "load", "reload", "raw_ingest"]
+    if args.reuse and (workdir / "demo_crm.duckdb").exists():
+        phases.remove("seed")
+    for name in phases:
         out = subprocess.run([sys.executable, __file__, "--phase", name, "--workdir", str(workdir)],
                              env=env, capture_output=True, text=True, check=False)
         if out.returncode:
