@@ -28,7 +28,14 @@ Controlled bulk update of CRM records: **plan -> human approval -> safe write-ba
    what is not applied yet), stamps `Last_Bulk_Update_Plan__c`, re-reads to verify and writes
    `change_log.csv`. It fails at the end if any record failed.
 
+**Quality exception queue**: plan types that declare `quality_checks` in bulk_updates.yaml record in
+the plan (scope, summary, approval screen, `quality_exceptions.csv`) how many of their records are
+open exceptions of those checks and how many open exceptions they leave unfixed and why - when the
+latest quality run is for the same as-of as the staging data. `mark_duplicate_leads` is computed
+from that run's duplicate clusters and needs it.
+
 **Params**: `plan_type`, `requester` (default: the triggering user), `reason`, `approval_channel`,
+`only_open_exceptions` (restrict the plan to records in the quality exception queue),
 `plan_id` (approve/apply a plan built earlier instead of building one), `undo_of_plan_id` (build the
 undo plan of an applied plan - it goes through the same approval), `source`, `source_conn_id`.
 
@@ -51,7 +58,9 @@ _WAREHOUSE_CONN_ID = os.getenv("SALESOPS_WAREHOUSE_CONN_ID", "salesops_warehouse
 _DEFAULT_SOURCE = os.getenv("SALESOPS_SOURCE", "demo")
 _OWNER = "revops-data"
 # Kept in step with bulk_updates.yaml (the build task validates against the file; no I/O at parse time).
-_PLAN_TYPES = ["fix_forecast_category", "close_stale_opportunities", "move_past_close_dates", "reassign_leads"]
+_PLAN_TYPES = [
+    "fix_forecast_category", "close_stale_opportunities", "move_past_close_dates", "reassign_leads", "mark_duplicate_leads",
+]
 _PLAN = "{{ ti.xcom_pull(task_ids='build_plan')['plan_id'] }}"
 
 
@@ -69,6 +78,8 @@ _PLAN = "{{ ti.xcom_pull(task_ids='build_plan')['plan_id'] }}"
         "reason": Param("", type="string", description="Why; shown to the approver and stored with the plan."),
         "approval_channel": Param(os.getenv("SALESOPS_BULK_UPDATE_APPROVAL", "ui"), enum=["ui", "signed", "demo", "build_only"],
                                   description="ui: Required actions in this UI; signed: CLI record; demo: demo switch; build_only: stop after the plan."),
+        "only_open_exceptions": Param(False, type="boolean",
+                                      description="Restrict the plan to records with an open exception in the quality queue (needs a quality run on this load)."),
         "plan_id": Param("", type="string", description="Use this stored plan instead of building a new one."),
         "undo_of_plan_id": Param("", type="string", description="Build the undo plan of this applied plan."),
         "source": Param(_DEFAULT_SOURCE, enum=["demo", "salesforce", "hubspot"], description="The CRM to write to."),

@@ -7,3 +7,14 @@
 {%- endfor %}
 ) as {{ name }}_v ({{ cols | join(", ") }}))
 {%- endmacro -%}
+
+{#- Open exceptions of the plan type's quality checks from the given quality run: one row per
+    (record, check). Binds :quality_object (API name), :quality_run_id and quality_check_<i>_check_id. -#}
+{%- macro open_exceptions(n_checks) -%}
+(select distinct q.record_id, q.check_id
+from quality.exception_queue as q
+inner join {{ values_table('quality_check', ['check_id'], n_checks) }} as qc on qc.check_id = q.check_id
+where q.status = 'open'
+    and q.object = :quality_object
+    and q.last_run_id = :quality_run_id)
+{%- endmacro -%}

@@ -1,6 +1,6 @@
 """Command line for bulk-update plans (outside the Airflow UI).
 
-    python -m salesops.bulk_update build --type fix_forecast_category --requester analyst-1 [--reason ...]
+    python -m salesops.bulk_update build --type fix_forecast_category --requester analyst-1 [--reason ...] [--only-open-exceptions]
     python -m salesops.bulk_update show --plan-id BU-...
     python -m salesops.bulk_update approve --plan-id BU-... --hash <sha256> --approver revops-approver-1 [--comment ...]
     python -m salesops.bulk_update reject  --plan-id BU-... --hash <sha256> --approver revops-approver-1 [--comment ...]
@@ -34,6 +34,7 @@ def main(argv: list[str] | None = None) -> int:
     b.add_argument("--type", required=True)
     b.add_argument("--requester", required=True)
     b.add_argument("--reason", default="")
+    b.add_argument("--only-open-exceptions", action="store_true", help="restrict the plan to records in the quality exception queue")
     for name in ("show", "expire", "log"):
         p = sub.add_parser(name)
         p.add_argument("--plan-id", required=True)
@@ -49,7 +50,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if args.cmd == "build":
             try:
-                p = plan.build_plan(wh, args.type, requester=args.requester, reason=args.reason, settings=settings)
+                p = plan.build_plan(wh, args.type, requester=args.requester, reason=args.reason, settings=settings,
+                                    only_open_exceptions=True if args.only_open_exceptions else None)
             except plan.EmptyPlan as exc:
                 print(f"empty plan: {exc}")
                 return 0

@@ -16,7 +16,7 @@ from dataclasses import asdict, dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from salesops.bulk_update import store
+from salesops.bulk_update import quality_link, store
 from salesops.bulk_update.settings import UNDO, BulkUpdateSettings, PlanType, load_settings
 from salesops.bulk_update.values import canon, is_empty
 from salesops.config import get_object, policy
@@ -84,6 +84,8 @@ class Plan:
     run_id: str | None = None
     artifact_dir: str | None = None
     status: str = "built"
+    # Not stored in ops.*: the open quality exceptions next to the plan (quality_exceptions.csv).
+    quality_exceptions: list[dict[str, Any]] = field(default_factory=list, repr=False)
 
     @property
     def changes(self) -> list[PlanRow]:
@@ -202,9 +204,42 @@ def _stage_policy() -> list[dict[str, Any]]:
     return stages
 
 
-def _sql_context(pt: PlanType, as_of_date: date) -> tuple[dict[str, Any], dict[str, Any], dict[str, Any]]:
+def _sql_context(
+    pt: PlanType, as_of_date: date, quality: quality_link.QualityLink | None = None
+) -> tuple[dict[str, Any], dict[str, Any], dict[str, Any]]:
     """(jinja switches, bind params, scope description) for a plan type's SQL."""
     p = pt.params
+    if pt.name == "mark_duplicate_leads":
+        if quality is None or not quality.current:
+            raise PlanError(
+                f"plan type {pt.name} is computed from the quality job's duplicate clusters and needs a quality run "
+                f"for the staging data's as-of: {quality.message if quality else 'no quality_checks configured'}"
+            )
+        lead_statuses = policy("stages").get("picklists", {}).get("lead_status", [])
+        target = p.get("duplicate_status")
+        if target not in lead_statuses:
+            raise PlanError(f"{pt.name}.params.duplicate_status {target!r} is not in stages.yaml picklists.lead_status {lead_statuses}")
+        open_statuses = list(p.get("open_statuses", ["Open", "Working", "Nurturing"]))
+        if target in open_statuses:
+            raise PlanError(f"{pt.name}.params.duplicate_status {target!r} is one of the open_statuses it acts on")
+        kinds = [str(k) for k in p.get("match_kinds") or []]
+        if not open_statuses or not kinds:
+            raise PlanError(f"{pt.name}.params: open_statuses and match_kinds must not be empty")
+        params = {
+            **values_params("open_status", [{"status": s} for s in open_statuses]),
+            **values_params("match_kind", [{"kind": k} for k in kinds]),
+            "duplicate_status": target,
+            "quality_run_id": quality.run_id,
+            "quality_object": quality.api_name,
+        }
+        scope = {
+            "rule": "duplicate leads (quality.duplicate_cluster, not the original) in an open status -> Status; survivor = the cluster's original",
+            "duplicate_status": target,
+            "open_statuses": open_statuses,
+            "match_kinds": kinds,
+            "quality_run_id": quality.run_id,
+        }
+        return {"n_statuses": len(open_statuses), "n_kinds": len(kinds)}, params, scope
     if pt.name == "fix_forecast_category":
         stages = _stage_policy()
         defaults = [{"stage_name": s["name"], "category": s["forecast_categories"][0]} for s in stages]
@@ -277,12 +312,14 @@ def _sql_context(pt: PlanType, as_of_date: date) -> tuple[dict[str, Any], dict[s
     raise PlanError(f"plan type {pt.name!r} has no SQL context builder")
 
 
-def propose_rows(wh: Warehouse, pt: PlanType, plan_id: str, as_of: datetime) -> tuple[list[PlanRow], dict[str, Any]]:
+def propose_rows(
+    wh: Warehouse, pt: PlanType, plan_id: str, as_of: datetime, quality: quality_link.QualityLink | None = None
+) -> tuple[list[PlanRow], dict[str, Any]]:
     """Run the plan type's SQL and turn its output into canonical plan rows (no-op changes dropped)."""
     if not pt.sql:
         raise PlanError(f"plan type {pt.name!r} has no sql file")
     obj = get_object(pt.object)
-    jinja, params, scope = _sql_context(pt, as_of.date())
+    jinja, params, scope = _sql_context(pt, as_of.date(), quality)
     raw = store.query(wh, pt.sql, params, **jinja)
     by_record: dict[str, list[dict[str, Any]]] = {}
     for r in raw:
@@ -407,14 +444,24 @@ def build_plan(
     settings: BulkUpdateSettings | None = None,
     now: datetime | None = None,
     write_artifacts: bool = True,
+    only_open_exceptions: bool | None = None,
 ) -> Plan:
     """Propose, guard and store a plan of ``plan_type``.
 
     Idempotent per (dag_id, run_id, plan_type): a retried task returns the plan its run built.
+    Where the plan type declares ``quality_checks`` the plan is described against the quality
+    exception queue (:mod:`salesops.bulk_update.quality_link`, ``scope["quality"]``).
+
+    Args:
+        only_open_exceptions: True restricts the plan to records with an open exception of the
+            plan type's quality checks; None or False leave the plan type's
+            ``only_open_exceptions`` setting in force (a run cannot relax it).
 
     Raises:
         EmptyPlan: nothing to change (callers skip the rest of the run).
         PlanGuardError: a hard-stop guard failed (see :func:`check_guards`).
+        PlanError: only_open_exceptions or a plan type that needs the quality run without a
+            current quality run.
     """
     settings = settings or load_settings()
     pt = settings.plan_type(plan_type)
@@ -428,8 +475,20 @@ def build_plan(
             return load_plan(wh, existing[0]["plan_id"])
     created = store.naive_utc(now) if now else store.utcnow()
     as_of = plan_as_of(wh, pt.object)
+    only_open = bool(pt.only_open_exceptions or only_open_exceptions)
+    if only_open and not pt.quality_checks:
+        raise PlanError(f"plan type {plan_type} declares no quality_checks in bulk_updates.yaml; only_open_exceptions cannot apply")
+    link = quality_link.resolve(wh, pt, as_of)
+    if pt.requires_quality_run and (link is None or not link.current):
+        raise PlanError(f"plan type {plan_type} needs a quality run for the staging data's as-of: {link.message if link else ''}")
     # Change ids embed the plan id, which embeds the content hash: hash a provisional version first.
-    provisional, scope = propose_rows(wh, pt, "_", as_of)
+    provisional, scope = propose_rows(wh, pt, "_", as_of, link)
+    quality_detail: list[dict[str, Any]] = []
+    if link is not None:
+        jinja, params, _ = _sql_context(pt, as_of.date(), link)
+        provisional, scope["quality"], quality_detail = quality_link.link_plan(
+            wh, pt, link, provisional, jinja, params, only_open_exceptions=only_open
+        )
     if not any(r.role == CHANGE for r in provisional):
         raise EmptyPlan(f"plan type {plan_type}: nothing to change as of {as_of:%Y-%m-%d %H:%M} UTC; no plan stored")
     digest = content_hash(plan_type, pt.object, provisional)
@@ -455,6 +514,7 @@ def build_plan(
         rows=rows,
         dag_id=dag_id,
         run_id=run_id,
+        quality_exceptions=quality_detail,
     )
     return _store_plan(wh, plan, settings, write_artifacts)
 
@@ -655,6 +715,7 @@ def summarize(plan: Plan, sample_size: int = 10) -> dict[str, Any]:
         "undo_of_plan_id": plan.undo_of_plan_id,
         "artifact_dir": plan.artifact_dir,
         "scope": plan.scope,
+        "quality": plan.scope.get("quality"),
         "by_field": sorted(by_field.items()),
         "transitions": [
             {"field": f, "before": b, "after": a, "records": n} for (f, b, a), n in sorted(transitions.items(), key=lambda kv: (-kv[1], str(kv[0])))

@@ -15,6 +15,7 @@ from salesops import paths
 from salesops.bulk_update.plan import Plan, summarize
 from salesops.bulk_update.settings import BulkUpdateSettings
 
+QUALITY_COLUMNS = ["record_id", "checks", "in_plan", "reason"]
 ROW_COLUMNS = ["change_id", "record_id", "record_name", "field", "role", "before_value", "after_value", "owner_id", "region", "undo_of_change_id"]
 
 
@@ -57,7 +58,8 @@ def approval_subject(plan: Plan) -> str:
 
 
 def write_plan_artifacts(plan: Plan, settings: BulkUpdateSettings | None = None) -> dict[str, str]:
-    """Write plan.html, plan_rows.csv, plan_rows.xlsx, summary.md and plan.json; returns their paths."""
+    """Write plan.html, plan_rows.csv, plan_rows.xlsx, summary.md, plan.json and, for plans linked to
+    the quality exception queue, quality_exceptions.csv; returns their paths."""
     from openpyxl import Workbook
 
     out = plan_dir(plan.plan_id)
@@ -96,6 +98,13 @@ def write_plan_artifacts(plan: Plan, settings: BulkUpdateSettings | None = None)
     rs.freeze_panes = "A2"
     wb.save(out / "plan_rows.xlsx")
     files["xlsx"] = str(out / "plan_rows.xlsx")
+
+    if plan.quality_exceptions:
+        with (out / "quality_exceptions.csv").open("w", newline="", encoding="utf-8") as fh:
+            w = csv.DictWriter(fh, fieldnames=QUALITY_COLUMNS)
+            w.writeheader()
+            w.writerows(plan.quality_exceptions)
+        files["quality_csv"] = str(out / "quality_exceptions.csv")
 
     (out / "plan.json").write_text(json.dumps(summary, indent=2, default=str), encoding="utf-8")
     files["json"] = str(out / "plan.json")

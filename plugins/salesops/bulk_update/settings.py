@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from salesops import paths
 from salesops.config import ConfigError, get_object, load_yaml
 
 EMPTY_POLICIES = ("forbid", "null", "blank")
@@ -58,6 +59,11 @@ class PlanType:
     approval_timeout_hours: float = 24.0
     params: dict[str, Any] = field(default_factory=dict)
     description: str = ""
+    # Quality checks (quality.yaml ids) whose open exceptions this plan type fixes; with
+    # only_open_exceptions the plan is restricted to records in that queue.
+    quality_checks: tuple[str, ...] = ()
+    only_open_exceptions: bool = False
+    requires_quality_run: bool = False
 
 
 @dataclass(frozen=True)
@@ -110,6 +116,14 @@ def _group_users(name: str, users: list[str]) -> tuple[str, ...]:
     return tuple(str(u) for u in users)
 
 
+def _quality_checks(config_dir: Path | None) -> dict[str, Any] | None:
+    """quality.yaml's check catalogue (from ``config_dir`` when it has one), or None without it."""
+    for base in (config_dir, paths.CONFIG_DIR):
+        if base is not None and (base / "quality.yaml").exists():
+            return dict(load_yaml("quality.yaml", base).get("checks") or {})
+    return None
+
+
 def load_settings(config_dir: Path | None = None) -> BulkUpdateSettings:
     """Read and validate bulk_updates.yaml.
 
@@ -131,6 +145,7 @@ def load_settings(config_dir: Path | None = None) -> BulkUpdateSettings:
     if sensitive_group not in groups:
         raise ConfigError(f"bulk_updates.yaml: sensitive_approver_group {sensitive_group!r} is not an approver group")
     stamp_fields = dict(data.get("stamp_fields") or {})
+    quality_catalogue = _quality_checks(config_dir)
 
     plan_types: dict[str, PlanType] = {}
     for name, raw in (data.get("plan_types") or {}).items():
@@ -172,6 +187,22 @@ def load_settings(config_dir: Path | None = None) -> BulkUpdateSettings:
         group = raw.get("approver_group", "")
         if group not in groups:
             raise ConfigError(f"{where}.approver_group {group!r} is not one of {sorted(groups)}")
+        quality_checks = tuple(str(c) for c in raw.get("quality_checks") or ())
+        for cid in quality_checks:
+            # Without quality.yaml (quality job not deployed) the link is simply inactive at run time.
+            if quality_catalogue is None:
+                break
+            if cid not in quality_catalogue:
+                raise ConfigError(f"{where}.quality_checks: {cid!r} is not a check in quality.yaml")
+            if (quality_catalogue[cid] or {}).get("object") != obj.name:
+                raise ConfigError(
+                    f"{where}.quality_checks: {cid!r} checks {(quality_catalogue[cid] or {}).get('object')!r}, "
+                    f"not this plan type's object {obj.name!r}"
+                )
+        only_open = bool(raw.get("only_open_exceptions", False))
+        requires_quality = bool(raw.get("requires_quality_run", False))
+        if (only_open or requires_quality) and not quality_checks:
+            raise ConfigError(f"{where}: only_open_exceptions / requires_quality_run need quality_checks")
         plan_types[name] = PlanType(
             name=name,
             object=obj.name,
@@ -187,5 +218,8 @@ def load_settings(config_dir: Path | None = None) -> BulkUpdateSettings:
             approval_timeout_hours=float(raw.get("approval_timeout_hours", defaults.get("approval_timeout_hours", 24))),
             params=dict(raw.get("params") or {}),
             description=raw.get("description", ""),
+            quality_checks=quality_checks,
+            only_open_exceptions=only_open,
+            requires_quality_run=requires_quality,
         )
     return BulkUpdateSettings(plan_types, groups, sensitive_group, stamp_fields, defaults)

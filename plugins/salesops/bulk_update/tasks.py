@@ -38,8 +38,10 @@ def build(params: dict[str, Any], *, warehouse_conn_id: str, dag_id: str, run_id
         p = plans.build_undo_plan(wh, params["undo_of_plan_id"].strip(), requester=requester,
                                   reason=params.get("reason") or "", dag_id=dag_id, run_id=run_id)
     else:
+        # False leaves the plan type's own only_open_exceptions setting in force.
         p = plans.build_plan(wh, params.get("plan_type") or "", requester=requester,
-                             reason=params.get("reason") or "", dag_id=dag_id, run_id=run_id)
+                             reason=params.get("reason") or "", dag_id=dag_id, run_id=run_id,
+                             only_open_exceptions=True if params.get("only_open_exceptions") else None)
     body = approval_body(p)
     # Printed so the summary is in the task log and on the console of `airflow dags test` / make demo.
     print(body, flush=True)

@@ -1,0 +1,70 @@
+{#- Plan: leads the quality job clustered as duplicates of an earlier lead (quality.duplicate_cluster
+    of run :quality_run_id, not the original) -> Status :duplicate_status. Only open, unconverted
+    leads whose match kind is configured and whose surviving record (the cluster's original) is
+    still in staging. The survivor has no CRM field to go in (the demo org has no Duplicate_Of__c),
+    so the plan names it in record_name. Email, FirstName, LastName and Company are guards: a lead
+    whose match inputs changed since the plan was built is skipped. -#}
+{% import 'bulk_update/_macros.sql' as bu %}
+with lead as (
+    select * from staging.stg_crm__lead
+),
+
+users as (
+    select * from staging.stg_crm__user
+),
+
+open_status as (
+    select * from {{ bu.values_table('open_status', ['status'], n_statuses) }}
+),
+
+match_kind as (
+    select * from {{ bu.values_table('match_kind', ['kind'], n_kinds) }}
+),
+
+dup_member as (
+    select
+        d.record_id,
+        d.cluster_id as survivor_id,
+        d.match_kind
+    from quality.duplicate_cluster as d
+    inner join match_kind as mk on mk.kind = d.match_kind
+    where d.run_id = :quality_run_id
+        and d.object = :quality_object
+        and not d.is_original
+        and d.record_id <> d.cluster_id
+),
+
+targets as (
+    select
+        l.id,
+        l.status,
+        l.email,
+        l.first_name,
+        l.last_name,
+        l.company,
+        l.owner_id,
+        coalesce(l.region, u.region) as region,
+        coalesce(l.company, '') || ' (duplicate of ' || d.survivor_id || ', ' || d.match_kind || ')' as record_name
+    from dup_member as d
+    inner join lead as l on l.id = d.record_id
+    inner join lead as s on s.id = d.survivor_id
+    inner join open_status as os on os.status = l.status
+    left join users as u on u.id = l.owner_id
+    where not coalesce(l.is_converted, false)
+)
+
+select id as record_id, 'Status' as field, 'change' as role, status as before_value,
+    cast(:duplicate_status as varchar) as after_value, record_name, owner_id, region
+from targets
+union all
+select id, 'Email', 'guard', email, email, record_name, owner_id, region
+from targets
+union all
+select id, 'FirstName', 'guard', first_name, first_name, record_name, owner_id, region
+from targets
+union all
+select id, 'LastName', 'guard', last_name, last_name, record_name, owner_id, region
+from targets
+union all
+select id, 'Company', 'guard', company, company, record_name, owner_id, region
+from targets

@@ -1,0 +1,81 @@
+{#- Why an open lead_unassigned / lead_misrouted exception is not in a reassign_leads plan (same
+    territory parameters as plan_reassign_leads.sql). Null reason: the plan's rules would include it.
+    "not placeable" = the territory rules name no team with active members for the lead. -#}
+{% import 'bulk_update/_macros.sql' as bu %}
+with open_exception as (
+    select * from {{ bu.open_exceptions(n_checks) }} as e
+),
+
+lead as (
+    select * from staging.stg_crm__lead
+),
+
+users as (
+    select * from staging.stg_crm__user
+),
+
+country_region as (
+    select * from {{ bu.values_table('country_region', ['country', 'region'], n_countries) }}
+),
+
+segment_floor as (
+    select * from {{ bu.values_table('segment_floor', ['segment', 'min_employees'], n_segments) }}
+),
+
+routing_rule as (
+    select * from {{ bu.values_table('routing_rule', ['rule_order', 'segment', 'region', 'team'], n_rules) }}
+),
+
+open_status as (
+    select * from {{ bu.values_table('open_status', ['status'], n_statuses) }}
+),
+
+lead_segment as (
+    select
+        l.id,
+        s.segment,
+        row_number() over (partition by l.id order by s.min_employees desc) as rn
+    from lead as l
+    inner join segment_floor as s on s.min_employees <= l.number_of_employees
+),
+
+lead_team as (
+    select
+        l.id,
+        r.team,
+        row_number() over (partition by l.id order by r.rule_order) as rn
+    from lead as l
+    inner join lead_segment as ls on ls.id = l.id and ls.rn = 1
+    inner join country_region as cr on cr.country = l.country
+    inner join routing_rule as r on r.segment = ls.segment and r.region = cr.region
+),
+
+active_team as (
+    select distinct team from users where coalesce(is_active, false) and team is not null
+)
+
+select
+    e.record_id,
+    e.check_id,
+    case
+        when l.id is null then 'not in staging (deleted since the quality run)'
+        when coalesce(l.is_converted, false) then 'converted'
+        when not exists (select 1 from open_status as os where os.status = l.status)
+            then 'status ' || coalesce(l.status, '(null)') || ' is not an open status'
+        when ls.id is null then 'not placeable: no employee count (segment unknown)'
+        when cr.country is null then 'not placeable: country not in territories.yaml'
+        when lt.id is null then 'not placeable: no routing rule for the segment and region'
+        when act.team is null then 'not placeable: the routed team has no active members'
+{%- if not include_misrouted %}
+        when l.owner_id is not null then 'misrouted leads excluded (include_misrouted: false)'
+{%- endif %}
+        when cur.id is not null and coalesce(cur.is_active, false) and cur.team = lt.team
+            then 'owner already in the routed team'
+    end as reason
+from open_exception as e
+left join lead as l on l.id = e.record_id
+left join lead_segment as ls on ls.id = l.id and ls.rn = 1
+left join country_region as cr on cr.country = l.country
+left join lead_team as lt on lt.id = l.id and lt.rn = 1
+left join active_team as act on act.team = lt.team
+left join users as cur on cur.id = l.owner_id
