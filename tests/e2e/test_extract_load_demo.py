@@ -115,3 +115,22 @@ def test_increment_after_a_simulated_week_is_exactly_what_the_demo_changed(demo_
         # and the warehouse now mirrors the source
         assert _staged_ids(wh, obj) == _source_ids(crm, obj) - malformed.get(api_name, set()), obj.name
         assert not (_staged_ids(wh, obj) & deleted), obj.name
+
+
+def test_schema_drift_in_the_source_is_reported_and_nothing_is_blanked(demo_env):
+    from salesops.runner import run_dag
+
+    crm, wh = demo_env.crm, demo_env.warehouse
+    next_steps_before = {r["id"]: r["next_step"] for r in wh.query("select id, next_step from staging.stg_crm__opportunity")}
+    crm.alter_schema("Opportunity", add=["Region_Override__c"], drop=["NextStep"])
+    run_dag("demo_crm_simulate", {"days": 1})
+    run_dag("crm_extract_load", {"source": "demo", "objects": ["opportunity"]})
+    audit = wh.query("select rows_read, schema_added, schema_missing from ops.load_audit "
+                     "where object = 'opportunity' order by started_at desc limit 1")[0]
+    assert audit["rows_read"] > 0
+    assert audit["schema_added"] == "Region_Override__c"
+    assert audit["schema_missing"] == "NextStep"
+    assert "Region_Override__c" in wh.columns("raw.crm__opportunity")
+    after = {r["id"]: r["next_step"] for r in wh.query("select id, next_step from staging.stg_crm__opportunity")}
+    kept = [i for i in next_steps_before if i in after and next_steps_before[i] is not None]
+    assert kept and all(after[i] == next_steps_before[i] for i in kept), "a field the source stopped sending is not blanked"
