@@ -130,4 +130,8 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    code = main()
+    # End here: DuckDB's binding otherwise prints pages of harmless "leaked instance" lines at exit.
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)
