@@ -15,7 +15,8 @@ For each object (dynamic task mapping over the manifest):
    rows that don't parse into `ops.quarantine` (record id, field, value, reason), merges the rest
    into `staging.stg_<system>__<object>` (latest version per id; deletes applied), records counts
    and moves the watermark. Loads run one at a time (DuckDB has a single writer).
-3. **publish** emits one Asset event per staging table, which schedules `crm_data_quality`.
+3. **publish** emits one Asset event per raw and per staging table (with the batch's counts in the
+   event's extra); the staging Assets schedule `crm_data_quality`.
 
 **Params**: `source` (demo | csv | salesforce | hubspot | marketo), `objects` (empty = all),
 `full_refresh` (ignore watermarks), `csv_folder` / `csv_column_map` (for `csv`),
@@ -33,11 +34,12 @@ from datetime import timedelta
 import pendulum
 from airflow.sdk import Param, dag, get_current_context, task
 
-from salesops.assets import all_staging_assets
+from salesops.assets import all_raw_assets, all_staging_assets
 
 _WAREHOUSE_CONN_ID = os.getenv("SALESOPS_WAREHOUSE_CONN_ID", "salesops_warehouse")
 _DEFAULT_SOURCE = os.getenv("SALESOPS_SOURCE", "demo")
 _STAGING_ASSETS = all_staging_assets()
+_RAW_ASSETS = all_raw_assets()
 
 
 @dag(
@@ -77,7 +79,7 @@ def crm_extract_load():
 
         return run_load(batch, _WAREHOUSE_CONN_ID)
 
-    @task(outlets=_STAGING_ASSETS)
+    @task(outlets=_RAW_ASSETS + _STAGING_ASSETS)
     def publish(results: list[dict], outlet_events=None) -> dict:
         from salesops.warehouse.tasks import summarise
 
@@ -85,7 +87,7 @@ def crm_extract_load():
         loaded = [results[i] for i in range(len(results))]
         summary = summarise(loaded)
         by_object = {r["object"]: r for r in loaded}
-        for asset in _STAGING_ASSETS:
+        for asset in _RAW_ASSETS + _STAGING_ASSETS:
             r = by_object.get(asset.name.split("__", 1)[-1])
             outlet_events[asset].extra = {"summary": summary, **({"load": r} if r else {})}
         return summary

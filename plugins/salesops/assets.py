@@ -16,6 +16,12 @@ def staging_asset(staging_table: str) -> Asset:
     return Asset(name=staging_table, uri=f"{_BASE}/{schema}/{table}", group="staging")
 
 
+def raw_asset(raw_table: str) -> Asset:
+    """Asset for a raw table, e.g. ``raw_asset("raw.crm__opportunity")`` (as extracted, all batches)."""
+    schema, _, table = raw_table.partition(".")
+    return Asset(name=raw_table, uri=f"{_BASE}/{schema}/{table}", group="raw")
+
+
 def mart_asset(mart_table: str) -> Asset:
     """Asset for a mart table, e.g. ``mart_asset("marts.fct_pipeline_snapshot")``."""
     schema, _, table = mart_table.partition(".")
@@ -27,6 +33,13 @@ def all_staging_assets() -> list[Asset]:
     from salesops.config import object_manifest
 
     return [staging_asset(o.staging_table) for o in object_manifest().values()]
+
+
+def all_raw_assets() -> list[Asset]:
+    """One Asset per manifest object's raw table."""
+    from salesops.config import object_manifest
+
+    return [raw_asset(o.raw_table) for o in object_manifest().values()]
 
 
 # Emitted by the quality DAG only when no blocker check failed: KPI and pack DAGs schedule on it.

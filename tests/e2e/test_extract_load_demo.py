@@ -73,12 +73,34 @@ def test_staged_values_equal_the_source_values(demo_env):
     assert (pd.to_datetime(src["SystemModstamp"], utc=True).dt.tz_localize(None) == stg["system_modstamp"]).all()
 
 
+def _assert_every_raw_and_staging_asset_event(dag_run) -> None:
+    """publish emitted one event per raw and per staging table, each carrying its load counts."""
+    from airflow.models.asset import AssetEvent, AssetModel
+    from airflow.utils.session import create_session
+
+    with create_session() as session:
+        rows = (
+            session.query(AssetModel.uri, AssetEvent.extra)
+            .join(AssetEvent, AssetEvent.asset_id == AssetModel.id)
+            .filter(AssetEvent.source_dag_id == "crm_extract_load", AssetEvent.source_run_id == dag_run.run_id)
+            .all()
+        )
+    uris = sorted(uri for uri, _ in rows)
+    expected = sorted(
+        [f"salesops://warehouse/{o.raw_table.replace('.', '/')}" for o in MANIFEST.values()]
+        + [f"salesops://warehouse/{o.staging_table.replace('.', '/')}" for o in MANIFEST.values()]
+    )
+    assert uris == expected
+    assert all(extra["load"]["rows_read"] == 0 for _, extra in rows)
+
+
 def test_second_run_loads_nothing(demo_env):
     from salesops.runner import run_dag
 
     wh = demo_env.warehouse
     before = wh.scalar("select count(*) from ops.load_audit")
-    run_dag("crm_extract_load", {"source": "demo"})
+    dr = run_dag("crm_extract_load", {"source": "demo"})
+    _assert_every_raw_and_staging_asset_event(dr)
     new = wh.query("select object, rows_read, rows_inserted, rows_updated, rows_deleted from ops.load_audit "
                    "order by started_at desc limit :n", {"n": len(MANIFEST)})
     assert wh.scalar("select count(*) from ops.load_audit") == before + len(MANIFEST)
