@@ -208,3 +208,37 @@ def test_two_versions_of_a_record_in_one_batch_latest_wins(wh, src):
     [res] = extract_and_load(src, ["opportunity"], wh)
     assert res.rows_inserted == 1
     assert staged(wh)["006000000000000001"]["amount"] == 2
+
+
+def test_a_locked_warehouse_file_is_waited_for_not_failed(tmp_path):
+    """DuckDB allows one writing process per file: another process's lock makes us wait, then proceed."""
+    import subprocess
+    import sys
+    import time as _time
+
+    path = tmp_path / "locked.duckdb"
+    wh = Warehouse(f"duckdb:///{path}", lock_timeout_s=30)
+    wh.execute("create table t as select 1 as a")
+    holder = subprocess.Popen(
+        [sys.executable, "-c",
+         "import duckdb, sys, time; c = duckdb.connect(sys.argv[1]); print('locked', flush=True); time.sleep(3)",
+         str(path)],
+        stdout=subprocess.PIPE, text=True,
+    )
+    assert holder.stdout.readline().strip() == "locked"
+    t0 = _time.monotonic()
+    assert wh.table_exists("t") and wh.scalar("select a from t") == 1
+    assert _time.monotonic() - t0 > 1.0  # it did wait for the other process
+    holder.wait(10)
+
+    short = Warehouse(f"duckdb:///{path}", lock_timeout_s=0.5)
+    holder = subprocess.Popen(
+        [sys.executable, "-c",
+         "import duckdb, sys, time; c = duckdb.connect(sys.argv[1]); print('locked', flush=True); time.sleep(4)",
+         str(path)],
+        stdout=subprocess.PIPE, text=True,
+    )
+    assert holder.stdout.readline().strip() == "locked"
+    with pytest.raises(Exception, match="lock"):
+        short.scalar("select a from t")
+    holder.wait(10)

@@ -101,7 +101,7 @@ class Warehouse:
             try:
                 conn = self.engine.connect()
                 break
-            except sa.exc.OperationalError as exc:  # pragma: no cover - needs two processes
+            except sa.exc.OperationalError as exc:
                 if "lock" not in str(exc).lower() or time.monotonic() > deadline:
                     raise
                 log.info("warehouse file is locked by another process; waiting")
@@ -154,11 +154,13 @@ class Warehouse:
 
     def table_exists(self, qualified: str) -> bool:
         schema, _, table = check_identifier(qualified).rpartition(".")
-        return sa.inspect(self.engine).has_table(table, schema=schema or None)
+        with self.connect() as conn:  # through connect(): it waits for another process's file lock
+            return sa.inspect(conn).has_table(table, schema=schema or None)
 
     def columns(self, qualified: str) -> list[str]:
         schema, _, table = check_identifier(qualified).rpartition(".")
-        return [c["name"] for c in sa.inspect(self.engine).get_columns(table, schema=schema or None)]
+        with self.connect() as conn:
+            return [c["name"] for c in sa.inspect(conn).get_columns(table, schema=schema or None)]
 
     def ensure_schemas(self) -> None:
         with self.connect() as conn:
