@@ -78,6 +78,8 @@ def test_stage_risk_and_conversion_match_reference(kpi_run):
         for col in ("days_in_current_stage", "push_count", "is_past_close_date", "is_pushed_repeatedly", "is_inactive",
                     "is_large_early_late", "is_at_risk"):
             assert got[e["opportunity_id"]][col] == e[col], (e["opportunity_id"], col)
+    compare(wh.query("select * from marts.agg_stage_aging"), ["rollup_level", "rollup_key", "stage_name"],
+            ref.ref_stage_aging(st, ctx["as_of_date"]), "aging")
     compare(wh.query("select * from marts.agg_stage_conversion"), ["stage_name"],
             {(k,): v for k, v in ref.ref_stage_conversion(st).items()}, "conversion")
 
@@ -127,8 +129,12 @@ def test_movement_matches_reference_and_waterfall_reconciles(kpi_run, label):
         "select * from marts.fct_pipeline_movement where comparison_label = :l", {"l": label})}
     assert set(got) == set(expected)
     assert {oid: got[oid]["movement_category"] for oid in got} == {oid: v[0] for oid, v in expected.items()}
-    steps = {r["step"]: Decimal(str(r["amount"])) for r in wh.query(
-        "select * from marts.agg_pipeline_waterfall where comparison_label = :l", {"l": label})}
+    rows = wh.query("select * from marts.agg_pipeline_waterfall where comparison_label = :l", {"l": label})
+    steps = {r["step"]: Decimal(str(r["amount"])) for r in rows if r["rollup_level"] == "company"}
+    # every rollup group (rep, manager, region, segment) deal by deal, and each reconciles on its own
+    compare(rows, ["rollup_level", "rollup_key", "step"],
+            ref.ref_waterfall(st, comp["start_date"], comp["end_date"], ctx["slippage_cutoff_day"]), "waterfall")
+    assert all(r["reconciliation_difference"] == 0 for r in rows)
     flows = ("new", "reopened", "pulled_in", "pushed_in", "amount_up", "amount_down", "pushed", "slipped",
              "moved_out_other", "won", "lost", "removed")
     # start + new + pulled-in - pushed - won - lost +/- amount changes (+/- the other categories) = end
@@ -143,7 +149,7 @@ def test_rerun_same_day_is_idempotent(kpi_run):
 
     wh, _, ctx, _ = kpi_run
     before = wh.query("select snapshot_date, count(*) as n, sum(amount) as a from marts.fct_pipeline_snapshot group by 1 order by 1")
-    wf = wh.query("select * from marts.agg_pipeline_waterfall order by comparison_label, step_order")
+    wf = wh.query("select * from marts.agg_pipeline_waterfall order by comparison_label, rollup_level, rollup_key, step_order")
     build(wh)
     assert wh.query("select snapshot_date, count(*) as n, sum(amount) as a from marts.fct_pipeline_snapshot group by 1 order by 1") == before
-    assert wh.query("select * from marts.agg_pipeline_waterfall order by comparison_label, step_order") == wf
+    assert wh.query("select * from marts.agg_pipeline_waterfall order by comparison_label, rollup_level, rollup_key, step_order") == wf

@@ -181,7 +181,8 @@ def test_weekly_inspection_numbers_equal_the_marts(packs_env):
     created = _one(wh, """select p.* from marts.agg_pipeline_created_by_quarter p, marts.kpi_context c
                           where p.rollup_level = 'company' and p.created_fiscal_quarter = c.current_fiscal_quarter_label""")
     _assert_card(r, "new_pipeline.created_amount", created["pipeline_created_amount"], "currency", pdf)
-    wf = {w["step"]: w for w in wh.query("select * from marts.agg_pipeline_waterfall where comparison_label = 'week_over_week'")}
+    wf = {w["step"]: w for w in wh.query("select * from marts.agg_pipeline_waterfall where comparison_label = 'week_over_week' "
+                                            "and rollup_level = 'company'")}
     _assert_card(r, "movement.starting_amount", wf["starting_pipeline"]["amount"], "currency", pdf)
     _assert_card(r, "movement.ending_amount", wf["ending_pipeline"]["amount"], "currency", pdf)
     from salesops.packs.sections import STEP_LABELS
@@ -201,7 +202,7 @@ def test_weekly_inspection_numbers_equal_the_marts(packs_env):
     doc = _html(r.files["html"])
     table = doc.xpath("//table[@data-table='Open deals by current stage']")[0]
     shown = {tr[0].text_content(): [td.text_content() for td in tr] for tr in table.xpath(".//tr")[1:]}
-    aging = wh.query("select * from marts.agg_stage_aging")
+    aging = wh.query("select * from marts.agg_stage_aging where rollup_level = 'company'")
     assert set(shown) == {a["stage_name"] for a in aging}
     for a in aging:
         assert shown[a["stage_name"]][1] == fmt(a["open_count"], "count")
@@ -318,6 +319,61 @@ def test_region_pack_holds_only_that_regions_rows(packs_env):
     _assert_card(r, "coverage.quota_amount", cov["quota_amount"], "currency", pdf)
     assert r.recipients == ["leader-emea@example.com"]
 
+
+def test_scoped_movement_and_stage_aging_equal_the_sums_over_their_deals(packs_env):
+    """The packs read the KPI marts' rollup rows; per scope (company, region, team, owner) every
+    waterfall step must still equal the sum over the scope's deals in fct_pipeline_movement (start /
+    end from the snapshots) and reconcile, and stage aging the scope's open deals."""
+    wh = packs_env["wh"]
+    busiest = """select u.{col} from marts.fct_pipeline_movement m join staging.stg_crm__user u on u.id = m.owner_id
+                 where m.movement_category <> 'unchanged' group by u.{col} order by count(*) desc, u.{col} limit 1"""
+    rep, team = wh.scalar(busiest.format(col="id")), wh.scalar(busiest.format(col="team"))
+    in_scope = {"all": "true", "region": "u.region = :v", "team": "u.team = :v", "owner": "u.id = :v"}
+    for scope_type, value in (("all", "all"), ("region", "EMEA"), ("team", team), ("owner", rep)):
+        where = in_scope[scope_type]
+        moved = 0
+        for comparison in ("week_over_week", "quarter_to_date"):
+            got = {r["step"]: r for r in wh.query_file("packs/movement.sql", {
+                "scope_type": scope_type, "scope_value": value, "comparison": comparison}).to_dict("records")}
+            assert len(got) == 16, (scope_type, comparison)
+            deals = wh.query(f"""select m.movement_category as step, count(*) as n, sum(m.amount_change) as amount
+                                 from marts.fct_pipeline_movement m left join staging.stg_crm__user u on u.id = m.owner_id
+                                 where m.comparison_label = :c and m.movement_category <> 'unchanged' and {where}
+                                 group by 1""", {"c": comparison, "v": value})
+            moved += len(deals)
+            expected = {d["step"]: d for d in deals}
+            for step in ("new", "reopened", "pulled_in", "pushed_in", "amount_up", "amount_down", "pushed", "slipped",
+                         "moved_out_other", "won", "lost", "removed"):
+                e = expected.get(step, {"n": 0, "amount": 0})
+                assert got[step]["opportunity_count"] == e["n"], (scope_type, comparison, step)
+                assert float(got[step]["amount"]) == pytest.approx(float(e["amount"] or 0), abs=0.005), (scope_type, step)
+            ends = _one(wh, f"""select
+                    sum(case when sn.snapshot_date = c.start_date then coalesce(sn.amount, 0) else 0 end) as start_amount,
+                    sum(case when sn.snapshot_date = c.end_date then coalesce(sn.amount, 0) else 0 end) as end_amount
+                from marts.kpi_movement_comparison c
+                join marts.fct_pipeline_snapshot sn on sn.snapshot_date in (c.start_date, c.end_date)
+                    and sn.close_date between c.window_start and c.window_end
+                left join staging.stg_crm__user u on u.id = sn.owner_id
+                where c.comparison_label = :c and {where}""", {"c": comparison, "v": value})
+            start, end = float(got["starting_pipeline"]["amount"]), float(got["ending_pipeline"]["amount"])
+            assert start == pytest.approx(float(ends["start_amount"]), abs=0.005), (scope_type, comparison)
+            assert end == pytest.approx(float(ends["end_amount"]), abs=0.005), (scope_type, comparison)
+            flows = sum(float(r["amount"]) for r in got.values() if r["is_flow"])
+            assert start + flows == pytest.approx(end, abs=0.005), (scope_type, comparison)
+        assert moved, f"{scope_type} {value}: no moved deals, so the test would not test anything"
+        aging = {r["stage_name"]: r for r in wh.query_file("packs/stage_aging.sql", {
+            "scope_type": scope_type, "scope_value": value}).to_dict("records")}
+        open_deals = wh.query(f"""select coalesce(k.stage_name, '(none)') as stage_name, count(*) as n,
+                                         sum(coalesce(k.amount, 0)) as amount, avg(k.days_in_current_stage) as avg_days,
+                                         max(k.days_in_current_stage) as max_days
+                                  from marts.fct_open_opportunity_risk k left join staging.stg_crm__user u on u.id = k.owner_id
+                                  where {where} group by 1""", {"v": value})
+        assert open_deals and set(aging) == {d["stage_name"] for d in open_deals}, scope_type
+        for d in open_deals:
+            a = aging[d["stage_name"]]
+            assert (a["open_count"], a["max_days_in_current_stage"]) == (d["n"], d["max_days"]), (scope_type, d)
+            assert float(a["open_amount"]) == pytest.approx(float(d["amount"]), abs=0.005), (scope_type, d)
+            assert float(a["avg_days_in_current_stage"]) == pytest.approx(float(d["avg_days"]), rel=1e-9), (scope_type, d)
 
 def test_team_pack_holds_only_that_teams_exceptions(packs_env):
     wh, r = packs_env["wh"], packs_env["r"]["dq_team"]

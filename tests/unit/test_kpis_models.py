@@ -155,10 +155,13 @@ def test_at_risk_and_stage_aging(built):
                     "is_inactive", "is_large_early_late", "is_at_risk"):
             assert g[col] == e[col], f"{e['opportunity_id']}.{col}: {g[col]} != {e[col]}"
     assert expected["is_at_risk"].any() and not expected["is_at_risk"].all()
-    aging = {r["stage_name"]: r for r in mart(wh, "agg_stage_aging")}
+    aging = {r["stage_name"]: r for r in mart(wh, "agg_stage_aging") if r["rollup_level"] == "company"}
     for stage, grp in expected.groupby(expected["stage_name"].fillna("(none)")):
         same(aging[stage]["avg_days_in_current_stage"], grp["days_in_current_stage"].mean(), f"aging {stage}")
         assert aging[stage]["open_count"] == len(grp)
+    # every rollup group's stage aging, deal by deal
+    compare(mart(wh, "agg_stage_aging"), ["rollup_level", "rollup_key", "stage_name"], ref.ref_stage_aging(st, AS_OF),
+            "aging")
     company = [r for r in mart(wh, "agg_at_risk_pipeline") if r["rollup_level"] == "company"][0]
     assert company["at_risk_count"] == int(expected["is_at_risk"].sum())
     same(company["at_risk_amount"], sum(expected[expected["is_at_risk"]]["amt"], Decimal(0)), "at_risk_amount")
@@ -233,7 +236,8 @@ def test_movement_categories_match_reference(built, label, start):
 @pytest.mark.parametrize("label", ["week_over_week", "quarter_to_date"])
 def test_waterfall_reconciles(built, label):
     wh, _, _ = built
-    steps = {r["step"]: r for r in wh.query("select * from marts.agg_pipeline_waterfall where comparison_label = :l", {"l": label})}
+    steps = {r["step"]: r for r in wh.query("select * from marts.agg_pipeline_waterfall where comparison_label = :l "
+                                            "and rollup_level = 'company'", {"l": label})}
     start, end = Decimal(str(steps["starting_pipeline"]["amount"])), Decimal(str(steps["ending_pipeline"]["amount"]))
     d = {k: Decimal(str(v["amount"])) for k, v in steps.items()}
     assert start + d["new"] + d["reopened"] + d["pulled_in"] + d["pushed_in"] + d["amount_up"] + d["amount_down"] \
@@ -244,6 +248,28 @@ def test_waterfall_reconciles(built, label):
     if label == "quarter_to_date":
         assert sum(1 for k in ("new", "won", "lost", "pushed", "slipped", "amount_up") if steps[k]["opportunity_count"] > 0) >= 5
 
+
+
+@pytest.mark.parametrize("label,start", [("week_over_week", date(2027, 1, 13)), ("quarter_to_date", date(2026, 10, 31))])
+def test_scoped_waterfalls_match_reference_and_reconcile(built, label, start):
+    """Every rollup group's waterfall equals the deal-by-deal reference, reconciles on its own, and the
+    reps' rows add up to the company's (every deal has exactly one owner)."""
+    wh, st, _ = built
+    rows = wh.query("select * from marts.agg_pipeline_waterfall where comparison_label = :l", {"l": label})
+    compare(rows, ["rollup_level", "rollup_key", "step"], ref.ref_waterfall(st, start, AS_OF), "waterfall")
+    groups: dict[tuple, dict] = {}
+    for r in rows:
+        groups.setdefault((r["rollup_level"], r["rollup_key"]), {})[r["step"]] = r
+    assert {lvl for lvl, _ in groups} == set(ref.LEVELS) and len(groups) > len(ref.LEVELS)
+    for key, steps in groups.items():
+        d = {k: Decimal(str(v["amount"])) for k, v in steps.items()}
+        assert d["starting_pipeline"] + sum(d[f] for f in ref.WATERFALL_FLOWS) == d["ending_pipeline"], key
+        assert all(v["reconciliation_difference"] == 0 for v in steps.values()), key
+    for step in ref.WATERFALL_STEPS:
+        reps = [g[step] for (lvl, _), g in groups.items() if lvl == "rep"]
+        company = groups[("company", "all")][step]
+        assert sum(r["opportunity_count"] for r in reps) == company["opportunity_count"], step
+        assert sum(Decimal(str(r["amount"])) for r in reps) == Decimal(str(company["amount"])), step
 
 def test_slipped_versus_pushed_uses_the_cutoff_day(built):
     wh, _, _ = built

@@ -709,6 +709,64 @@ def ref_movement(st, start: date, end: date, cutoff_day: int = 75) -> dict[str, 
     return out
 
 
+
+WATERFALL_FLOWS = ("new", "reopened", "pulled_in", "pushed_in", "amount_up", "amount_down", "pushed", "slipped",
+                   "moved_out_other", "won", "lost", "removed")
+WATERFALL_STEPS = ("starting_pipeline", *WATERFALL_FLOWS, "ending_pipeline", "stage_advanced", "stage_regressed")
+
+
+def ref_waterfall(st, start: date, end: date, cutoff_day: int = 75) -> dict[tuple, dict]:
+    """(rollup_level, rollup_key, step) -> {opportunity_count, amount}: the waterfall of every group.
+
+    Built deal by deal: the starting / ending pipeline from the two rebuilt snapshots, each flow from
+    the reference movement category, every deal under its current owner's group at each level. A
+    group has all 16 steps when it has a deal in the window at either date; the company always.
+    """
+    ws, we = quarter_bounds(end)
+    s_snap, e_snap = ref_snapshot(st, start), ref_snapshot(st, end)
+    keys = {r["id"]: r["keys"] for r in opportunity_frame(st).to_dict("records")}
+    moves = ref_movement(st, start, end, cutoff_day)
+    out: dict[tuple, dict] = {}
+
+    def add(oid, step, amount):
+        for level in LEVELS:
+            for s in WATERFALL_STEPS:
+                out.setdefault((level, keys[oid][level], s), {"opportunity_count": 0, "amount": Decimal(0)})
+            cell = out[(level, keys[oid][level], step)]
+            cell["opportunity_count"] += 1
+            cell["amount"] += amount
+
+    def inw(snap, oid):
+        return oid in snap and snap[oid]["close_date"] is not None and ws <= snap[oid]["close_date"] <= we
+
+    for s in WATERFALL_STEPS:
+        out[("company", "all", s)] = {"opportunity_count": 0, "amount": Decimal(0)}
+    for oid in sorted(set(s_snap) | set(e_snap)):
+        if inw(s_snap, oid):
+            add(oid, "starting_pipeline", _num(s_snap[oid]["amount"]))
+        if inw(e_snap, oid):
+            add(oid, "ending_pipeline", _num(e_snap[oid]["amount"]))
+    for oid, (cat, change) in moves.items():
+        if cat != "unchanged":
+            add(oid, cat, change)
+        so, eo = s_snap[oid]["stage_order"] if oid in s_snap else None, e_snap[oid]["stage_order"] if oid in e_snap else None
+        if inw(s_snap, oid) and inw(e_snap, oid) and so is not None and eo is not None and so != eo:
+            add(oid, "stage_advanced" if eo > so else "stage_regressed", _num(e_snap[oid]["amount"]))
+    return out
+
+
+def ref_stage_aging(st, as_of: date) -> dict[tuple, dict]:
+    """(rollup_level, rollup_key, stage_name) -> stage aging of the group's open deals in that stage."""
+    groups: dict[tuple, list] = {}
+    for r in ref_risk(st, as_of).to_dict("records"):
+        for level in LEVELS:
+            groups.setdefault((level, r["keys"][level], r["stage_name"] or "(none)"), []).append(r)
+    return {k: {"open_count": len(g), "open_amount": sum((r["amt"] for r in g), Decimal(0)),
+                "avg_days_in_current_stage": sum(r["days_in_current_stage"] for r in g) / len(g),
+                "max_days_in_current_stage": max(r["days_in_current_stage"] for r in g),
+                "days_in_current_stage_total": sum(r["days_in_current_stage"] for r in g), "aged_count": len(g)}
+            for k, g in groups.items()}
+
 # --- the reference itself, pinned to hand-computed numbers ---------------------------------------
 
 def test_fiscal_reference_labels():

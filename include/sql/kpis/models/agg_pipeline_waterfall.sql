@@ -1,10 +1,14 @@
--- depends_on: kpi_movement_comparison, fct_pipeline_movement, fct_pipeline_snapshot
--- grain: comparison_label, step
--- description: The movement waterfall of each comparison: starting pipeline, one row per movement
--- description: category (signed amount: entries positive, exits negative), ending pipeline, and the
--- description: informational stage_advanced / stage_regressed rows (is_flow false). Starting and
--- description: ending pipeline are summed straight from the snapshots, so
--- description: starting + sum(flows) = ending is a real check (reconciliation_difference = 0).
+-- depends_on: kpi_movement_comparison, fct_pipeline_movement, fct_pipeline_snapshot, int_user_rollup
+-- grain: comparison_label, rollup_level, rollup_key, step
+-- description: The movement waterfall of each comparison per rollup level: starting pipeline, one row
+-- description: per movement category (signed amount: entries positive, exits negative), ending
+-- description: pipeline, and the informational stage_advanced / stage_regressed rows (is_flow false).
+-- description: The company row (rollup_level 'company', key 'all') of every comparison is always
+-- description: there and counts every opportunity, whoever owns it; the other kpis.yaml rollup levels
+-- description: have a row set per group that has window pipeline at the start or end, and put an
+-- description: opportunity under its owner (int_user_rollup). Starting and ending pipeline are summed
+-- description: straight from the snapshots, the flows from fct_pipeline_movement, so
+-- description: starting + sum(flows) = ending is a real check per group (reconciliation_difference = 0).
 with comparison as (
     select * from marts.kpi_movement_comparison
 ),
@@ -15,6 +19,10 @@ movement as (
 
 snapshot as (
     select * from marts.fct_pipeline_snapshot
+),
+
+rollup as (
+    select * from marts.int_user_rollup where rollup_level <> 'company'
 ),
 
 steps as (
@@ -39,38 +47,79 @@ steps as (
     ) as t (step_order, step, is_flow)
 ),
 
-start_total as (
-    select c.comparison_label, count(s.opportunity_id) as n, coalesce(sum(coalesce(s.amount, 0)), 0) as amount
-    from comparison as c
-    left join snapshot as s
-        on s.snapshot_date = c.start_date and s.close_date between c.window_start and c.window_end
-    group by c.comparison_label
+-- The groups an owner's deals count in: the company (everyone, also owners int_user_rollup does
+-- not know), and the owner's group at every other configured rollup level.
+owner_group as (
+    select o.owner_id, 'company' as rollup_level, 'all' as rollup_key, 'All' as rollup_label
+    from (select distinct coalesce(owner_id, '(none)') as owner_id from snapshot
+          union
+          select distinct coalesce(owner_id, '(none)') from movement) as o
+    union all
+    select user_id, rollup_level, rollup_key, rollup_label from rollup
 ),
 
-end_total as (
-    select c.comparison_label, count(s.opportunity_id) as n, coalesce(sum(coalesce(s.amount, 0)), 0) as amount
+window_snapshot as (
+    select c.comparison_label, s.snapshot_date, coalesce(s.amount, 0) as amount,
+           coalesce(s.owner_id, '(none)') as owner_id,
+           s.snapshot_date = c.start_date as at_start, s.snapshot_date = c.end_date as at_end
     from comparison as c
-    left join snapshot as s
-        on s.snapshot_date = c.end_date and s.close_date between c.window_start and c.window_end
-    group by c.comparison_label
+    inner join snapshot as s
+        on s.snapshot_date in (c.start_date, c.end_date) and s.close_date between c.window_start and c.window_end
+),
+
+totals as (
+    select
+        w.comparison_label, g.rollup_level, g.rollup_key,
+        sum(case when w.at_start then 1 else 0 end) as start_n,
+        sum(case when w.at_start then w.amount else 0 end) as start_amount,
+        sum(case when w.at_end then 1 else 0 end) as end_n,
+        sum(case when w.at_end then w.amount else 0 end) as end_amount
+    from window_snapshot as w
+    inner join owner_group as g on g.owner_id = w.owner_id
+    group by w.comparison_label, g.rollup_level, g.rollup_key
+),
+
+grouped_movement as (
+    select m.*, g.rollup_level, g.rollup_key
+    from movement as m
+    inner join owner_group as g on g.owner_id = coalesce(m.owner_id, '(none)')
 ),
 
 flows as (
-    select comparison_label, movement_category as step, count(*) as n, sum(amount_change) as amount
-    from movement
-    group by comparison_label, movement_category
+    select comparison_label, rollup_level, rollup_key, movement_category as step, count(*) as n,
+           sum(amount_change) as amount
+    from grouped_movement
+    group by comparison_label, rollup_level, rollup_key, movement_category
     union all
-    select comparison_label, 'stage_' || stage_change as step, count(*) as n, sum(end_pipeline_amount) as amount
-    from movement
+    select comparison_label, rollup_level, rollup_key, 'stage_' || stage_change as step, count(*) as n,
+           sum(end_pipeline_amount) as amount
+    from grouped_movement
     where stage_change in ('advanced', 'regressed')
-    group by comparison_label, stage_change
+    group by comparison_label, rollup_level, rollup_key, stage_change
 ),
 
 flow_sum as (
-    select comparison_label, sum(amount) as amount
+    select comparison_label, rollup_level, rollup_key, sum(amount) as amount
     from flows
     where step not in ('unchanged', 'stage_advanced', 'stage_regressed')
-    group by comparison_label
+    group by comparison_label, rollup_level, rollup_key
+),
+
+-- Every comparison has its company row, even with no pipeline at all; other groups only when they
+-- have deals in the comparison.
+groups_ as (
+    select c.comparison_label, 'company' as rollup_level, 'all' as rollup_key
+    from comparison as c
+    union
+    select comparison_label, rollup_level, rollup_key from totals
+    union
+    select comparison_label, rollup_level, rollup_key from flows
+),
+
+labels as (
+    select 'company' as rollup_level, 'all' as rollup_key, 'All' as rollup_label
+    union all
+    select rollup_level, rollup_key, max(rollup_label) from rollup group by rollup_level, rollup_key
 ),
 
 rows_ as (
@@ -82,16 +131,26 @@ rows_ as (
         st.step_order,
         st.step,
         st.is_flow,
-        case st.step when 'starting_pipeline' then s.n when 'ending_pipeline' then e.n else coalesce(f.n, 0) end as opportunity_count,
-        case st.step when 'starting_pipeline' then s.amount when 'ending_pipeline' then e.amount
+        case st.step when 'starting_pipeline' then coalesce(t.start_n, 0) when 'ending_pipeline' then coalesce(t.end_n, 0)
+             else coalesce(f.n, 0) end as opportunity_count,
+        case st.step when 'starting_pipeline' then coalesce(t.start_amount, 0)
+             when 'ending_pipeline' then coalesce(t.end_amount, 0)
              else coalesce(f.amount, 0) end as amount,
-        s.amount + coalesce(fs.amount, 0) - e.amount as reconciliation_difference
-    from comparison as c
+        coalesce(t.start_amount, 0) + coalesce(fs.amount, 0) - coalesce(t.end_amount, 0) as reconciliation_difference,
+        gr.rollup_level,
+        gr.rollup_key,
+        l.rollup_label
+    from groups_ as gr
+    inner join comparison as c on c.comparison_label = gr.comparison_label
     cross join steps as st
-    left join start_total as s on s.comparison_label = c.comparison_label
-    left join end_total as e on e.comparison_label = c.comparison_label
-    left join flows as f on f.comparison_label = c.comparison_label and f.step = st.step
-    left join flow_sum as fs on fs.comparison_label = c.comparison_label
+    left join labels as l on l.rollup_level = gr.rollup_level and l.rollup_key = gr.rollup_key
+    left join totals as t
+        on t.comparison_label = gr.comparison_label and t.rollup_level = gr.rollup_level and t.rollup_key = gr.rollup_key
+    left join flows as f
+        on f.comparison_label = gr.comparison_label and f.rollup_level = gr.rollup_level
+        and f.rollup_key = gr.rollup_key and f.step = st.step
+    left join flow_sum as fs
+        on fs.comparison_label = gr.comparison_label and fs.rollup_level = gr.rollup_level and fs.rollup_key = gr.rollup_key
 )
 
 select * from rows_
