@@ -214,6 +214,7 @@ def load_seeds(
         The resolved as-of and the snapshot requests this build will write.
     """
     pol = pol or load_policy()
+    clear_ready(wh)
     existing = {r["qualified"] for r in wh.query(sql.render("kpis/seeds/existing_tables.sql", dialect=wh.dialect))}
     if not {o.staging_table for o in object_manifest().values()} | {"ops.load_audit"} <= existing:
         # Models read every staging table: an empty warehouse gives empty marts, not an error.
@@ -353,7 +354,27 @@ def build(
     result = BuildResult(resolved.as_of_date.isoformat(), resolved.source, [r["snapshot_date"].isoformat() for r in requests])
     for model in models:
         result.models[model.name] = round(run_model(wh, model.name, pol), 3)
+    if not select:
+        mark_ready(wh)
     return result
+
+
+def clear_ready(wh: Warehouse) -> None:
+    """Withdraw ``marts.kpi_ready`` at the start of a build (readers must not see a half-built set)."""
+    wh.run_file("kpis/ready_clear.sql")
+
+
+def mark_ready(wh: Warehouse) -> None:
+    """Record that every mart is built for the as-of date in ``marts.kpi_context``."""
+    wh.run_file("kpis/ready_mark.sql")
+
+
+def ready_as_of(wh: Warehouse) -> str | None:
+    """The as-of date of the last complete build, or None while a build runs (or none finished)."""
+    if not wh.table_exists("marts.kpi_ready"):
+        return None
+    value = wh.scalar("select as_of_date from marts.kpi_ready")
+    return None if value is None else str(value)[:10]
 
 
 def check_grain(wh: Warehouse, name: str) -> dict[str, int]:

@@ -51,13 +51,14 @@ def finish(warehouse_conn_id: str) -> dict[str, Any]:
     """
     from salesops.kpis.glossary import render_html
     from salesops.kpis.registry import validate_against_warehouse
-    from salesops.kpis.runner import validate_build
+    from salesops.kpis.runner import mark_ready, validate_build
     from salesops.paths import output_dir
 
     wh = _warehouse(warehouse_conn_id)
     problems = validate_build(wh) + validate_against_warehouse(wh)
     if problems:
         raise RuntimeError("KPI marts failed validation:\n- " + "\n- ".join(problems))
+    mark_ready(wh)
     path = output_dir() / "glossary.html"
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(render_html(), encoding="utf-8")

@@ -32,11 +32,18 @@ def gate(params: dict[str, Any], warehouse_conn_id: str) -> dict[str, Any]:
     Raises:
         PackPlanError: ``as_of`` was given and the KPI marts are built for another date.
     """
+    from salesops.kpis.runner import ready_as_of
     from salesops.packs.checks import quality_gate
     from salesops.packs.render import pack_context
 
     wh = _warehouse(warehouse_conn_id)
     info = pack_context(wh)
+    ready = ready_as_of(wh)
+    if ready != str(info["as_of_date"])[:10]:
+        # A scheduled run can start while kpi_transforms is rebuilding the marts: fail (and retry)
+        # rather than render from a half-built set.
+        raise PackPlanError(f"KPI marts are not complete for {str(info['as_of_date'])[:10]} "
+                            f"(last complete build: {ready}); kpi_transforms is running or failed")
     wanted = params.get("as_of")
     if wanted and str(info["as_of_date"])[:10] != str(wanted)[:10]:
         raise PackPlanError(f"as_of {wanted} requested but the KPI marts are built for {info['as_of_date']}: "
