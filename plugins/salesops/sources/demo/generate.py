@@ -1,13 +1,21 @@
 """Seed the demo CRM: a synthetic B2B SaaS company with injected, exactly known defects.
 
 Generation is vectorised with numpy (one seeded ``Generator``), so 1,000,000 opportunities take
-minutes, not hours. Every record is either clean for every hygiene rule or carries exactly the
+about a minute. Memory stays bounded (~2.5 GB peak at 1M): the strings of the big tables are
+built as Arrow arrays from byte matrices instead of Python objects, and every table is spilled to
+disk as soon as it is final (see :class:`SpilledTables`). Every record is either clean for every hygiene rule or carries exactly the
 one defect it was chosen for; ``rules.py`` then derives the ground truth from the data with the
 same rules a quality job applies, and the tests check that the two agree.
 """
 
 from __future__ import annotations
 
+import ctypes
+import gc
+import shutil
+import tempfile
+import weakref
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -15,6 +23,8 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from salesops.config import load_yaml, policy
 from salesops.sources.demo import calendar as cal
@@ -128,11 +138,148 @@ def id_number(record_id: str) -> int:
     return int(record_id[5:])
 
 
+# Big tables are built as Arrow string arrays straight from byte matrices: a million Python str
+# objects cost ~70 MB each column, the same text in Arrow ~20 MB. Every synthetic string of the
+# big tables (ids, names, e-mails, phones) has a fixed width, so a row is a slice of an (n, width)
+# uint8 matrix and the matrix *is* the Arrow data buffer.
+_SYL_BYTES = np.frombuffer("".join(names.SYLLABLES).encode("ascii"), dtype=np.uint8).reshape(-1, 2)
+_CHUNK = 1_000_000
+# Spilled tables are cut into record batches of exactly one DuckDB row group: the parallel load
+# then fills whole row groups (other sizes leave partial groups that are rewritten, and the
+# file keeps the freed blocks: ~40% larger at 1M).
+_SPILL_BATCH_ROWS = 122_880
+
+
+def _fixed(text: str, n: int) -> np.ndarray:
+    """A constant ASCII text as an (n, len(text)) byte matrix (a broadcast view, no copy)."""
+    return np.broadcast_to(np.frombuffer(text.encode("ascii"), dtype=np.uint8), (n, len(text)))
+
+
+def _digits(values: np.ndarray, width: int) -> np.ndarray:
+    """Zero-padded decimal digits of non-negative ints as an (n, width) matrix: f"{v:0{width}d}"."""
+    v = np.array(values, dtype=np.int64)
+    out = np.empty((len(v), width), dtype=np.uint8)
+    for k in range(width - 1, -1, -1):
+        out[:, k] = v % 10 + ord("0")
+        v //= 10
+    return out
+
+
+def _strings(mat: np.ndarray) -> pa.Array:
+    """An (n, width) ASCII byte matrix as an Arrow string array, one row per string."""
+    mat = np.ascontiguousarray(mat, dtype=np.uint8)
+    n, width = mat.shape
+    offsets = np.arange(n + 1, dtype=np.int64) * width
+    return pa.Array.from_buffers(pa.large_string(), n, [None, pa.py_buffer(offsets), pa.py_buffer(mat)])
+
+
+def arrow_ids(
+    api_name: str, numbers: np.ndarray, tag: str = "DM", valid: np.ndarray | None = None
+) -> pa.Array:
+    """Ids like :func:`make_ids` for the given record numbers, as Arrow (null where ``valid`` is False)."""
+    numbers = np.asarray(numbers, dtype=np.int64)
+    ids = _strings(
+        np.concatenate([_fixed(PREFIX[api_name] + tag, len(numbers)), _digits(numbers, 13)], axis=1)
+    )
+    return ids if valid is None else _null_unless(ids, valid)
+
+
+def _null_unless(values: pa.Array, valid: np.ndarray) -> pa.Array:
+    """``values`` with null where ``valid`` is False."""
+    return pc.if_else(pa.array(np.asarray(valid, dtype=bool)), values, pa.scalar(None, values.type))
+
+
+def _vocab(values: list[str], index: np.ndarray) -> pa.Array:
+    """values[index] as Arrow (the few distinct strings of a picklist-like column)."""
+    return pa.array(values, pa.large_string()).take(pa.array(np.asarray(index, dtype=np.int64)))
+
+
+def _letters(index: np.ndarray, salt: int) -> np.ndarray:
+    """The 7 syllables of names.py's codeword per index as an (n, 14) matrix of lower-case letters.
+
+    Person names: first name = letters 0-5, last name = 6-13 (``names.person_names``); company
+    stems (salt + 7): 'Xxxxxx Yyyyyyyy' from the same split (``names.company_stems``).
+    """
+    index = np.asarray(index, dtype=np.int64)
+    out = np.empty((len(index), 14), dtype=np.uint8)
+    for a in range(0, len(index), _CHUNK):
+        # names.py's own codeword map, so the text is exactly person_names'/company_stems'.
+        syl = names._codewords(index[a : a + _CHUNK], salt)
+        out[a : a + len(syl)] = _SYL_BYTES[syl].reshape(len(syl), 14)
+    return out
+
+
+def _cap(letters: np.ndarray) -> np.ndarray:
+    """Upper-case the first letter (str.capitalize on lower-case ASCII)."""
+    out = np.array(letters, dtype=np.uint8)
+    out[:, 0] -= 32
+    return out
+
+
+def _emails(people: np.ndarray, domain_letters: np.ndarray) -> np.ndarray:
+    """'first.last@<company letters>.example' (names.domain_of) for letter matrices."""
+    n = len(people)
+    return np.concatenate(
+        [people[:, :6], _fixed(".", n), people[:, 6:], _fixed("@", n), domain_letters, _fixed(".example", n)],
+        axis=1,
+    )
+
+
+def _str_series(values: pa.Array) -> pd.Series:
+    """An Arrow string array as a pandas ``str`` column (Arrow-backed, no Python objects)."""
+    return values.to_pandas()
+
+
+def _arrow_col(values: Any) -> pa.Array:
+    if isinstance(values, (pa.Array, pa.ChunkedArray)):
+        return values
+    values = np.asarray(values)
+    if values.dtype == object:
+        return pa.array(values, pa.large_string(), from_pandas=True)
+    return pa.array(values, from_pandas=True)  # NaT / NaN -> null, like the pandas path
+
+
+def _table(columns: dict[str, Any]) -> pa.Table:
+    return pa.table({k: _arrow_col(v) for k, v in columns.items()})
+
+
+class SpilledTables(Mapping[str, pa.Table]):
+    """Finished object tables parked on disk (Arrow IPC) until the store loads them one at a time.
+
+    The generator writes each table as soon as it is final and drops it, so a 1M seed never holds
+    every table in memory at once; ``[name]`` memory-maps the file back (no copy). The directory
+    goes away with this object.
+    """
+
+    def __init__(self) -> None:
+        self._dir = Path(tempfile.mkdtemp(prefix="salesops-demo-"))
+        self._names: list[str] = []
+        self._cleanup = weakref.finalize(self, shutil.rmtree, str(self._dir), True)
+
+    def put(self, name: str, table: pa.Table) -> None:
+        with pa.OSFile(str(self._dir / f"{name}.arrow"), "wb") as sink:
+            with pa.ipc.new_file(sink, table.schema) as writer:
+                writer.write_table(table, max_chunksize=_SPILL_BATCH_ROWS)
+        if name not in self._names:
+            self._names.append(name)
+
+    def __getitem__(self, name: str) -> pa.Table:
+        if name not in self._names:
+            raise KeyError(name)
+        return pa.ipc.open_file(pa.memory_map(str(self._dir / f"{name}.arrow"))).read_all()
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(list(self._names))
+
+    def __len__(self) -> int:
+        return len(self._names)
+
+
 @dataclass
 class Tables:
-    """Generated tables (pandas) plus the bookkeeping the store needs."""
+    """Generated tables (Arrow, spilled to disk) plus the bookkeeping the store needs."""
 
-    frames: dict[str, pd.DataFrame]
+    frames: SpilledTables
     dup_pairs: pd.DataFrame
     malformed: pd.DataFrame
     injected: pd.DataFrame  # the generator's own record of what it injected (object, record_id, defect)
@@ -155,11 +302,16 @@ class _Gen:
         self.stage_names = np.array([s["name"] for s in self.stage_list], dtype=object)  # by order-1
         self.stage_prob = np.array([s["probability"] for s in self.stage_list], dtype=float)
         self.picklists = self.stages["picklists"]
-        self.frames: dict[str, pd.DataFrame] = {}
+        self.frames = SpilledTables()
         self.dups: list[dict[str, str]] = []
         self.malformed: list[dict[str, str]] = []
 
     # ---------------------------------------------------------------- helpers
+    def emit(self, name: str, df: pd.DataFrame | pa.Table) -> None:
+        """Hand a finished table to the spill store (the caller drops its own reference)."""
+        table = df if isinstance(df, pa.Table) else pa.Table.from_pandas(df, preserve_index=False)
+        self.frames.put(name, table)
+
     def choice(self, values: list[Any], size: int, p: list[float] | None = None) -> np.ndarray:
         arr = np.empty(len(values), dtype=object)
         arr[:] = values
@@ -268,7 +420,7 @@ class _Gen:
             }
         )
         self.user_ids = ids
-        self.frames["User"] = self.users_df
+        self.emit("User", self.users_df)
 
     def owner_in_team(self, team: np.ndarray, role: str = "ae") -> np.ndarray:
         table = self.ae_idx if role == "ae" else self.sdr_idx
@@ -572,53 +724,58 @@ class _Gen:
         created = np.minimum(start + rng.integers(60, 4 * 3600, m) * SEC, self.now - SEC)
         created = np.maximum(created, o["created"][opp_i] + SEC)
         acc_i = o["acc"][opp_i]
-        who = self.first_contact_id[acc_i]
-        who = np.where(o["account_id"][opp_i] == self.acc["Id"].to_numpy()[acc_i], who, None)
-        owner = o["owner_id"][opp_i]
-        valid_owner = _isin(owner, self.user_ids)
-        owner = np.where(valid_owner, owner, self.acc["OwnerId"].to_numpy()[acc_i])
-        what = make_ids("Opportunity", 1, n)[opp_i]
+        # Decided per opportunity, then repeated per activity (same values, 1M comparisons not 2M).
+        # WhoId: the account's first contact (contact number = account index + 1) while the deal
+        # still points at its account; OwnerId: the deal owner, or the account owner if orphaned.
+        acc_ids, acc_owner = self.acc["Id"].to_numpy(), self.acc["OwnerId"].to_numpy()
+        acc_ok = o["account_id"] == acc_ids[o["acc"]]
+        owner_o = np.where(_isin(o["owner_id"], self.user_ids), o["owner_id"], acc_owner[o["acc"]])
+        del acc_ids, acc_owner
         o["activity_created_max"] = _group_max(opp_i, created, n)
 
         t = ~is_event
         ttype = self.choice(["Call", "Email"], int(t.sum()))
-        subj = np.array(
-            [TASK_SUBJECTS[x][int(h)] for x, h in zip(ttype, rng.integers(0, 3, len(ttype)), strict=True)],
-            dtype=object,
-        )
-        tasks = pd.DataFrame(
-            {
-                "WhatId": what[t],
-                "WhoId": who[t],
-                "OwnerId": owner[t],
-                "Subject": subj,
-                "Type": ttype,
-                "Status": "Completed",
-                "ActivityDate": act_day[t],
-                "CreatedDate": created[t],
-                "SystemModstamp": created[t],
-            }
-        )
-        events = pd.DataFrame(
-            {
-                "WhatId": what[is_event],
-                "WhoId": who[is_event],
-                "OwnerId": owner[is_event],
-                "Subject": self.choice(EVENT_SUBJECTS, int(is_event.sum())),
-                "StartDateTime": start[is_event],
-                "ActivityDate": act_day[is_event],
-                "CreatedDate": created[is_event],
-                "SystemModstamp": created[is_event],
-            }
-        )
-        for name, df in (("Task", tasks), ("Event", events)):
-            df = df.sort_values(["CreatedDate", "WhatId"], kind="stable").reset_index(drop=True)
-            df.insert(0, "Id", make_ids(name, 1, len(df)))
-            self.frames[name] = df
+        subj = (ttype == "Email") * 3 + rng.integers(0, 3, len(ttype))
+        tables = {
+            "Task": (
+                t,
+                {
+                    "Subject": _vocab(TASK_SUBJECTS["Call"] + TASK_SUBJECTS["Email"], subj),
+                    "Type": ttype,
+                    "Status": _vocab(["Completed"], np.zeros(len(ttype), np.int64)),
+                },
+            ),
+            "Event": (
+                is_event,
+                {
+                    "Subject": self.choice(EVENT_SUBJECTS, int(is_event.sum())),
+                    "StartDateTime": start[is_event],
+                },
+            ),
+        }
+        for name, (mask, cols) in tables.items():
+            # Ids follow (CreatedDate, WhatId); WhatId text order = opportunity number order.
+            rows = np.flatnonzero(mask)
+            order = np.lexsort((opp_i[rows], created[rows]))
+            pos, rows = pa.array(order), rows[order]
+            self.emit(
+                name,
+                _table(
+                    {
+                        "Id": arrow_ids(name, np.arange(1, len(rows) + 1)),
+                        "WhatId": arrow_ids("Opportunity", opp_i[rows] + 1),
+                        "WhoId": arrow_ids("Contact", acc_i[rows] + 1, valid=acc_ok[opp_i[rows]]),
+                        "OwnerId": owner_o[opp_i[rows]],
+                        **{k: _arrow_col(v).take(pos) for k, v in cols.items()},
+                        "ActivityDate": act_day[rows],
+                        "CreatedDate": created[rows],
+                        "SystemModstamp": created[rows],
+                    }
+                ),
+            )
 
     def history(self) -> None:
         o, rng, n = self.o, self.rng, self.n_opp
-        opp_ids = make_ids("Opportunity", 1, n)
         end = np.where(o["open"], self.now - 2 * HOUR, o["close"].astype("datetime64[s]") + 17 * HOUR)
         end = np.minimum(end, self.now - HOUR)
         start = o["created"] + HOUR
@@ -639,16 +796,9 @@ class _Gen:
         # The closing move happens on the close date itself.
         closing = ~o["open"][oi] & (pos == moves[oi] - 1)
         t = np.where(closing, end[oi], t)
+        stage_names = list(self.stage_names)
         parts.append(
-            pd.DataFrame(
-                {
-                    "oi": oi,
-                    "Field": "StageName",
-                    "OldValue": self.stage_names[old_order - 1],
-                    "NewValue": self.stage_names[new_order - 1],
-                    "CreatedDate": t,
-                }
-            )
+            (oi, "StageName", _vocab(stage_names, old_order - 1), _vocab(stage_names, new_order - 1), t)
         )
 
         # Close-date changes: `pushes` moves later plus, for some, one earlier pull-in first.
@@ -665,17 +815,7 @@ class _Gen:
         new_val = o["close"][oi] - (rev_cum - delta) * DAY
         old_val = new_val - delta * DAY
         t = self._sorted_times(oi, pos, start, end, cnt)
-        parts.append(
-            pd.DataFrame(
-                {
-                    "oi": oi,
-                    "Field": "CloseDate",
-                    "OldValue": _fmt_dates(old_val),
-                    "NewValue": _fmt_dates(new_val),
-                    "CreatedDate": t,
-                }
-            )
-        )
+        parts.append((oi, "CloseDate", _fmt_dates(old_val), _fmt_dates(new_val), t))
 
         # One amount revision for a fifth of the deals with a valid amount.
         amt_ok = np.array(
@@ -686,32 +826,31 @@ class _Gen:
         old_amt = np.round(new_amt * rng.uniform(0.7, 1.3, len(rev)), -2)
         old_amt = np.where(old_amt == new_amt, new_amt + 100, old_amt)
         t = self.times_between(start[rev], end[rev])
-        parts.append(
-            pd.DataFrame(
-                {
-                    "oi": rev,
-                    "Field": "Amount",
-                    "OldValue": _fmt_money(old_amt),
-                    "NewValue": _fmt_money(new_amt),
-                    "CreatedDate": t,
-                }
-            )
-        )
+        parts.append((rev, "Amount", _fmt_money(old_amt), _fmt_money(new_amt), t))
 
-        h = pd.concat(parts, ignore_index=True)
-        h = h.sort_values(["CreatedDate", "oi", "Field"], kind="stable").reset_index(drop=True)
-        o["history_max"] = _group_max(
-            h["oi"].to_numpy(), h["CreatedDate"].to_numpy().astype("datetime64[s]"), n
-        )
-        self.frames["OpportunityFieldHistory"] = pd.DataFrame(
-            {
-                "Id": make_ids("OpportunityFieldHistory", 1, len(h)),
-                "OpportunityId": opp_ids[h["oi"].to_numpy()],
-                "Field": h["Field"].to_numpy(),
-                "OldValue": h["OldValue"].to_numpy(),
-                "NewValue": h["NewValue"].to_numpy(),
-                "CreatedDate": h["CreatedDate"].to_numpy(),
-            }
+        # Ids follow (CreatedDate, opportunity, Field); the field codes sort like the names.
+        fields = sorted(p[1] for p in parts)
+        oi = np.concatenate([p[0] for p in parts])
+        code = np.concatenate([np.full(len(p[0]), fields.index(p[1])) for p in parts])
+        created = np.concatenate([p[4] for p in parts]).astype("datetime64[s]")
+        old = pa.concat_arrays([p[2].cast(pa.large_string()) for p in parts])
+        new = pa.concat_arrays([p[3].cast(pa.large_string()) for p in parts])
+        del parts
+        o["history_max"] = _group_max(oi, created, n)
+        order = np.lexsort((code, oi, created))
+        pos = pa.array(order)
+        self.emit(
+            "OpportunityFieldHistory",
+            _table(
+                {
+                    "Id": arrow_ids("OpportunityFieldHistory", np.arange(1, len(oi) + 1)),
+                    "OpportunityId": arrow_ids("Opportunity", oi[order] + 1),
+                    "Field": _vocab(fields, code[order]),
+                    "OldValue": old.take(pos),
+                    "NewValue": new.take(pos),
+                    "CreatedDate": created[order],
+                }
+            ),
         )
 
     def _sorted_times(
@@ -752,18 +891,21 @@ class _Gen:
         created = np.minimum(created, self.now - HOUR)
         o["items_max"] = _group_max(oi, created, n)
         o["item_count"] = k
-        self.frames["OpportunityLineItem"] = pd.DataFrame(
-            {
-                "Id": make_ids("OpportunityLineItem", 1, len(oi)),
-                "OpportunityId": make_ids("Opportunity", 1, n)[oi],
-                "ProductCode": np.array([p[0] for p in PRODUCTS], dtype=object)[prod],
-                "Name": np.array([p[1] for p in PRODUCTS], dtype=object)[prod],
-                "Quantity": qty.astype(float),
-                "UnitPrice": unit / 100.0,
-                "TotalPrice": total / 100.0,
-                "CreatedDate": created,
-                "SystemModstamp": created,
-            }
+        self.emit(
+            "OpportunityLineItem",
+            _table(
+                {
+                    "Id": arrow_ids("OpportunityLineItem", np.arange(1, len(oi) + 1)),
+                    "OpportunityId": arrow_ids("Opportunity", oi + 1),
+                    "ProductCode": _vocab([p[0] for p in PRODUCTS], prod),
+                    "Name": _vocab([p[1] for p in PRODUCTS], prod),
+                    "Quantity": qty.astype(float),
+                    "UnitPrice": unit / 100.0,
+                    "TotalPrice": total / 100.0,
+                    "CreatedDate": created,
+                    "SystemModstamp": created,
+                }
+            ),
         )
 
     def finish_opportunities(self) -> None:
@@ -802,7 +944,7 @@ class _Gen:
                 "SystemModstamp": stamp,
             }
         )
-        self.frames["Opportunity"] = self.opp_df
+        self.emit("Opportunity", self.opp_df)
 
     # ---------------------------------------------------------------- contacts and leads
     def contacts_and_leads(self) -> None:
@@ -816,57 +958,61 @@ class _Gen:
         n_free = n_leads - n_conv
         n_contacts_target = int(round(self.n_acc * self.cfg["volumes"]["contacts_per_account"]))
         n_other_contacts = max(self.n_acc, n_contacts_target - n_conv)
-        person_first, person_last = names.person_names(np.arange(n_leads + n_other_contacts), self.seed)
+        # Person i (names.person_names) and account/company stems (names.company_stems) as
+        # lower-case letter matrices: names, e-mails and web domains are slices of them.
+        people = _letters(np.arange(n_leads + n_other_contacts), self.seed)
+        acc_letters = _letters(np.arange(self.n_acc), self.seed + 7)
         self.next_person = n_leads + n_other_contacts
         self.next_company = self.n_acc + n_free
 
         # ---- contacts (first: one per account in account order, so tasks can name a contact)
         c_acc = np.r_[np.arange(self.n_acc), rng.integers(0, self.n_acc, n_other_contacts - self.n_acc)]
-        c_first = person_first[n_leads:]
-        c_last = person_last[n_leads:]
         conv_acc = o["acc"][conv_opp]
-        cf = np.r_[c_first, person_first[:n_conv]]
-        cl = np.r_[c_last, person_last[:n_conv]]
+        c_people = people[np.r_[n_leads + np.arange(n_other_contacts), np.arange(n_conv)]]
         ca = np.r_[c_acc, conv_acc]
         nc = len(ca)
         acc_created = self.acc["CreatedDate"].to_numpy()[ca]
         c_created = self.times_between(acc_created + DAY, np.full(nc, self.now - DAY))
         conv_created = o["created"][conv_opp] - rng.integers(60, 3600, n_conv) * SEC
         c_created[len(c_acc) :] = conv_created
-        domains = np.array([names.domain_of(s) for s in self.acc_stem], dtype=object)[ca]
-        email = np.array(
-            [f"{f.lower()}.{la.lower()}@{d}" for f, la, d in zip(cf, cl, domains, strict=True)], dtype=object
-        )
         contacts = pd.DataFrame(
             {
-                "AccountId": self.acc["Id"].to_numpy()[ca],
-                "FirstName": cf,
-                "LastName": cl,
-                "Email": email,
-                "Phone": _phones(rng, nc),
+                "AccountId": _str_series(pa.array(self.acc["Id"]).take(pa.array(ca))),
+                "FirstName": _str_series(_strings(_cap(c_people[:, :6]))),
+                "LastName": _str_series(_strings(_cap(c_people[:, 6:]))),
+                "Email": _str_series(_strings(_emails(c_people, acc_letters[ca]))),
+                "Phone": _str_series(_phones(rng, nc)),
                 "Title": self.choice(TITLES, nc),
                 "LeadSource": self.choice(self.picklists["lead_source"], nc),
                 "OwnerId": self.acc["OwnerId"].to_numpy()[ca],
                 "CreatedDate": c_created,
             }
         )
+        del c_people
         contacts["SystemModstamp"] = np.minimum(
             c_created + rng.integers(0, 30 * 86400, nc) * SEC, self.now - SEC
         )
-        contacts.insert(0, "Id", make_ids("Contact", 1, nc))
-        self.first_contact_id = contacts["Id"].to_numpy()[: self.n_acc]
-        conv_contact_ids = contacts["Id"].to_numpy()[len(c_acc) :]
+        contacts.insert(0, "Id", _str_series(arrow_ids("Contact", np.arange(1, nc + 1))))
+        # Contact numbers: the first contact of account a is a + 1; converted leads' contacts last.
+        self.conv_contact_numbers = np.arange(len(c_acc), nc) + 1
         self.contact_df = contacts
         self.contact_conv_n = n_conv
 
         # ---- leads
         seg = rng.choice(3, n_free, p=[0.55, 0.3, 0.15])
         region = rng.choice(3, n_free, p=[0.5, 0.3, 0.2])
-        stems = names.company_stems(self.n_acc + np.arange(n_free), self.seed)
+        stems = _letters(self.n_acc + np.arange(n_free), self.seed + 7)
         suffix = self.choice(LEGAL_SUFFIXES, n_free)
-        company = np.r_[self.acc["Name"].to_numpy()[conv_acc], stems + " " + suffix]
-        lead_stem = np.r_[self.acc_stem[conv_acc], stems]
-        lead_suffix = np.r_[self.acc_suffix[conv_acc], suffix]
+        free_company = pc.binary_join_element_wise(
+            _strings(np.concatenate([_cap(stems[:, :6]), _fixed(" ", n_free), _cap(stems[:, 6:])], axis=1)),
+            pa.array(suffix, pa.large_string()),
+            pa.scalar(" ", pa.large_string()),
+        )
+        company = pa.concat_arrays(
+            [pa.array(self.acc["Name"]).take(pa.array(conv_acc)).cast(pa.large_string()), free_company]
+        )
+        lead_letters = np.concatenate([acc_letters[conv_acc], stems])
+        del stems, acc_letters
         seg_all = np.r_[self.acc_seg[conv_acc], seg]
         region_all = np.r_[self.acc_region[conv_acc], region]
         team = self.team_of[region_all, seg_all]
@@ -889,19 +1035,15 @@ class _Gen:
         touched = is_conv | (rng.random(n) < 0.85)
         first_touch = assigned + rng.integers(1800, 72 * 3600, n) * SEC
         first_touch = np.where(touched & (first_touch < self.now - SEC), first_touch, np.datetime64("NaT"))
-        domains = np.array([names.domain_of(s) for s in lead_stem], dtype=object)
-        lf, ll = person_first[:n], person_last[:n]
-        email = np.array(
-            [f"{f.lower()}.{la.lower()}@{d}" for f, la, d in zip(lf, ll, domains, strict=True)], dtype=object
-        )
+        lf, ll = _strings(_cap(people[:n, :6])), _strings(_cap(people[:n, 6:]))
+        email = _str_series(_strings(_emails(people[:n], lead_letters)))
+        del people, lead_letters
         lead_source = self.choice(self.picklists["lead_source"], n)
         lead_source[is_conv] = o["lead_source"][conv_opp]
         self.L = {
             "first": lf,
             "last": ll,
             "company": company,
-            "stem": lead_stem,
-            "suffix": lead_suffix,
             "email": email,
             "country": country,
             "emp": emp,
@@ -945,8 +1087,7 @@ class _Gen:
         L["first_touch"][ch] = np.where(ft < self.now - SEC, ft, np.datetime64("NaT"))
         ch = self.pick(free_unconv(), rates["lead_invalid_email"])
         L["defect"][ch] = "lead_invalid_email"
-        L["email"][ch] = np.array([_break_email(e, j) for j, e in enumerate(L["email"][ch])], dtype=object)
-        self.conv_contact_ids = conv_contact_ids
+        L["email"].iloc[ch] = [_break_email(e, j) for j, e in enumerate(L["email"].iloc[ch])]
 
     def lead_frame(self) -> None:
         L, rng, o = self.L, self.rng, self.o
@@ -964,47 +1105,62 @@ class _Gen:
         base = np.minimum(base, end - 2 * HOUR)
         t_mql = self.times_between(base, base + (end - base) // 3)
         t_sql = self.times_between(t_mql + HOUR, np.maximum(t_mql + HOUR, end))
-        rows = []
-        lead_ids = make_ids("Lead", 1, n)
-        for mask, frm, to, t in (
-            (mql, "Lead", "MQL", t_mql),
-            (sql, "MQL", "SQL", t_sql),
-            (is_conv, "SQL", "Opportunity", conv_at),
-        ):
-            rows.append(
-                pd.DataFrame(
-                    {"LeadId": lead_ids[mask], "FromStage": frm, "ToStage": to, "ChangedAt": t[mask]}
-                )
-            )
-        lc = pd.concat(rows, ignore_index=True).sort_values(["ChangedAt", "LeadId"], kind="stable")
-        lc.insert(0, "Id", make_ids("LifecycleStageChange", 1, len(lc)))
-        self.frames["LifecycleStageChange"] = lc.reset_index(drop=True)
-        lc_max = lc.groupby("LeadId")["ChangedAt"].max()
+        # Steps Lead->MQL (0), MQL->SQL (1), SQL->Opportunity (2); Ids follow (ChangedAt, LeadId)
+        # and LeadId text order = lead number order.
+        steps = [(mql, t_mql), (sql, t_sql), (is_conv, conv_at)]
+        li = np.concatenate([np.flatnonzero(m) for m, _ in steps])
+        step = np.concatenate([np.full(int(m.sum()), k) for k, (m, _) in enumerate(steps)])
+        changed = np.concatenate([t[m] for m, t in steps])
+        lc_max = _group_max(li, changed, n)
+        order = np.lexsort((li, changed))
+        self.emit(
+            "LifecycleStageChange",
+            _table(
+                {
+                    "Id": arrow_ids("LifecycleStageChange", np.arange(1, len(li) + 1)),
+                    "LeadId": arrow_ids("Lead", li[order] + 1),
+                    "FromStage": _vocab(["Lead", "MQL", "SQL"], step[order]),
+                    "ToStage": _vocab(["MQL", "SQL", "Opportunity"], step[order]),
+                    "ChangedAt": changed[order],
+                }
+            ),
+        )
+        del li, step, changed, order
 
         status = self.choice(OTHER_LEAD_STATUSES, n)
         status = np.where(np.isnat(L["first_touch"]), "Open", status)
         status = np.where(mql, "Working", status)
         status = np.where(sql, "Qualified", status)
         status = np.where(is_conv, "Converted", status).astype(object)
-        acc_ids = self.acc["Id"].to_numpy()
-        opp_ids = make_ids("Opportunity", 1, self.n_opp)
+        nulls = pa.nulls(n - n_conv, pa.large_string())
         conv_cols = {
             "ConvertedDate": np.r_[
                 conv_at[:n_conv].astype("datetime64[D]"),
                 np.full(n - n_conv, np.datetime64("NaT"), "datetime64[D]"),
             ],
-            "ConvertedAccountId": np.r_[acc_ids[o["acc"][conv_opp]], np.full(n - n_conv, None, object)],
-            "ConvertedContactId": np.r_[self.conv_contact_ids, np.full(n - n_conv, None, object)],
-            "ConvertedOpportunityId": np.r_[opp_ids[conv_opp], np.full(n - n_conv, None, object)],
+            "ConvertedAccountId": _str_series(
+                pa.concat_arrays(
+                    [
+                        pa.array(self.acc["Id"]).take(pa.array(o["acc"][conv_opp])).cast(pa.large_string()),
+                        nulls,
+                    ]
+                )
+            ),
+            "ConvertedContactId": _str_series(
+                pa.concat_arrays([arrow_ids("Contact", self.conv_contact_numbers), nulls])
+            ),
+            "ConvertedOpportunityId": _str_series(
+                pa.concat_arrays([arrow_ids("Opportunity", conv_opp + 1), nulls])
+            ),
         }
         df = pd.DataFrame(
             {
-                "Id": lead_ids,
-                "FirstName": L["first"],
-                "LastName": L["last"],
-                "Company": L["company"],
+                "Id": _str_series(arrow_ids("Lead", np.arange(1, n + 1))),
+                "FirstName": _str_series(L["first"]),
+                "LastName": _str_series(L["last"]),
+                "Company": _str_series(L["company"]),
                 "Email": L["email"],
-                "Phone": _phones(rng, n),
+                "Phone": _str_series(_phones(rng, n)),
                 "Country": L["country"],
                 "NumberOfEmployees": L["emp"],
                 "Region__c": np.array(self.regions, dtype=object)[L["region"]],
@@ -1025,7 +1181,7 @@ class _Gen:
                 L["created"],
                 _nat_to(L["assigned"], L["created"]),
                 _nat_to(L["first_touch"], L["created"]),
-                _nat_to(lc_max.reindex(lead_ids).to_numpy().astype("datetime64[s]"), L["created"]),
+                _nat_to(lc_max, L["created"]),
             ]
         )
         df["SystemModstamp"] = np.minimum(stamp + rng.integers(0, 3600, n) * SEC, self.now - SEC)
@@ -1037,9 +1193,9 @@ class _Gen:
     ) -> pd.DataFrame:
         """Copies of clean records with a controlled difference, recorded in dup_pairs."""
         orig = self.pick(pool, rate)
+        picked = df.iloc[orig].to_dict("records")  # only the selected rows leave Arrow
         rows = []
-        for j, i in enumerate(orig):
-            src = df.iloc[i].to_dict()
+        for j, src in enumerate(picked):
             kind = kinds[j % len(kinds)]
             rec = dict(src)
             first, last, email = src["FirstName"], src["LastName"], src["Email"]
@@ -1111,7 +1267,7 @@ class _Gen:
                 ),
             }
         )
-        self.frames["Campaign"] = camp
+        self.emit("Campaign", camp)
         leads, contacts = self.lead_df, self.contact_df
         lm = rng.random(len(leads)) < 0.35
         cm = rng.random(len(contacts)) < 0.1
@@ -1129,24 +1285,29 @@ class _Gen:
             responded, np.minimum(resp_date.astype("datetime64[s]") + 15 * HOUR, self.now - SEC), created
         )
         stamp = np.maximum(stamp, created)
-        cmem = (
-            pd.DataFrame(
+        # Members: leads first, then contacts; Ids follow (CreatedDate, CampaignId) and the
+        # CampaignId text order = campaign number order.
+        n_lm = int(lm.sum())
+        member = np.r_[np.flatnonzero(lm), np.flatnonzero(cm)] + 1
+        is_lead = np.arange(m) < n_lm
+        order = np.lexsort((ci, created))
+        member, is_lead = member[order], is_lead[order]
+        self.emit(
+            "CampaignMember",
+            _table(
                 {
-                    "CampaignId": camp["Id"].to_numpy()[ci],
-                    "LeadId": np.r_[leads["Id"].to_numpy()[lm], np.full(int(cm.sum()), None, object)],
-                    "ContactId": np.r_[np.full(int(lm.sum()), None, object), contacts["Id"].to_numpy()[cm]],
-                    "Status": np.where(responded, "Responded", "Sent").astype(object),
-                    "HasResponded": responded,
-                    "FirstRespondedDate": np.where(responded, resp_date, np.datetime64("NaT")),
-                    "CreatedDate": created,
-                    "SystemModstamp": stamp,
+                    "Id": arrow_ids("CampaignMember", np.arange(1, m + 1)),
+                    "CampaignId": arrow_ids("Campaign", ci[order] + 1),
+                    "LeadId": arrow_ids("Lead", member, valid=is_lead),
+                    "ContactId": arrow_ids("Contact", member, valid=~is_lead),
+                    "Status": _vocab(["Sent", "Responded"], responded[order].astype(np.int64)),
+                    "HasResponded": responded[order],
+                    "FirstRespondedDate": np.where(responded, resp_date, np.datetime64("NaT"))[order],
+                    "CreatedDate": created[order],
+                    "SystemModstamp": stamp[order],
                 }
-            )
-            .sort_values(["CreatedDate", "CampaignId"], kind="stable")
-            .reset_index(drop=True)
+            ),
         )
-        cmem.insert(0, "Id", make_ids("CampaignMember", 1, len(cmem)))
-        self.frames["CampaignMember"] = cmem
         self.lead_in_campaign = lm
 
     def quotas(self) -> None:
@@ -1173,7 +1334,7 @@ class _Gen:
             )
         df = pd.concat(rows, ignore_index=True)
         df.insert(0, "Id", make_ids("ForecastingQuota", 1, len(df)))
-        self.frames["ForecastingQuota"] = df
+        self.emit("ForecastingQuota", df)
 
     def bookings(self) -> None:
         o, rng = self.o, self.rng
@@ -1217,7 +1378,8 @@ class _Gen:
             ["SystemModstamp", "OpportunityId"], kind="stable"
         )
         df.insert(0, "Id", make_ids("FinanceBooking", 1, len(df)))
-        self.frames["FinanceBooking"] = df.reset_index(drop=True)
+        self.bookings_df = df.reset_index(drop=True)
+        self.emit("FinanceBooking", self.bookings_df)
 
     # ---------------------------------------------------------------- malformed values
     def malformed_values(self) -> None:
@@ -1241,11 +1403,11 @@ class _Gen:
                 {"api_name": "Opportunity", "Id": opp.at[i, "Id"], "field": field, "value": value}
             )
         L = self.L
-        n = len(L["first"])
         pool = np.flatnonzero(
             ~L["is_conv"] & _none(L["defect"]) & ~self.lead_has_lifecycle & ~self.lead_in_campaign
         )
-        pool = pool[~_isin(self.lead_df["Id"].to_numpy()[pool], [d["related_id"] for d in self.dups])]
+        dup_of = [id_number(d["related_id"]) for d in self.dups if d["object"] == "Lead"]
+        pool = pool[~np.isin(pool + 1, dup_of)]  # lead number = row + 1
         ch = self.pick(pool, cfg["Lead"]["rate"], cfg["Lead"]["min"])
         for j, i in enumerate(ch):
             field = ["CreatedDate", "NumberOfEmployees"][j % 2]
@@ -1254,9 +1416,8 @@ class _Gen:
             )
             L["defect"][i] = "malformed_value"
             self.malformed.append(
-                {"api_name": "Lead", "Id": self.lead_df.at[i, "Id"], "field": field, "value": value}
+                {"api_name": "Lead", "Id": f"{PREFIX['Lead']}DM{i + 1:013d}", "field": field, "value": value}
             )
-        del n
 
     # ---------------------------------------------------------------- orchestration
     def run(self) -> Tables:
@@ -1264,7 +1425,8 @@ class _Gen:
         self.users()
         self.accounts()
         acc_dups = self.account_duplicates()
-        self.frames["Account"] = pd.concat([self.acc, acc_dups], ignore_index=True)
+        self.emit("Account", pd.concat([self.acc, acc_dups], ignore_index=True))
+        del acc_dups
         self.opportunities()
         self.contacts_and_leads()
         self.activities()
@@ -1272,6 +1434,8 @@ class _Gen:
         self.line_items()
         self.finish_opportunities()
         self.lead_frame()
+        for heavy in ("first", "last", "company", "email"):  # now columns of lead_df
+            del self.L[heavy]
 
         # Contact defects (not on contacts of converted leads) and duplicates.
         contacts = self.contact_df
@@ -1295,7 +1459,8 @@ class _Gen:
             ["exact", "fuzzy:case", "fuzzy:punctuation", "fuzzy:typo", "fuzzy:email_alias"],
             nc + 1,
         )
-        self.frames["Contact"] = pd.concat([contacts, cdups], ignore_index=True)
+        self.emit("Contact", pd.concat([contacts, cdups], ignore_index=True))
+        del cdups
 
         leads = self.lead_df
         L = self.L
@@ -1316,29 +1481,27 @@ class _Gen:
             ],
             len(leads) + 1,
         )
-        self.frames["Lead"] = pd.concat([leads, ldups], ignore_index=True)
+        self.emit("Lead", pd.concat([leads, ldups], ignore_index=True))
+        del leads, ldups, contacts, self.lead_df, self.contact_df
         self.quotas()
         self.bookings()
         self.malformed_values()
 
-        inj = [
-            pd.DataFrame({"object": "Opportunity", "record_id": self.opp_df["Id"], "defect": o_def})
-            for o_def in [self.o["defect"]]
-        ]
+        # Records without a defect are left out up front (record number = row + 1).
+        def injected_rows(api: str, defect: np.ndarray) -> pd.DataFrame:
+            rows = np.flatnonzero(~_none(defect))
+            ids = arrow_ids(api, rows + 1).to_numpy(zero_copy_only=False)
+            return pd.DataFrame({"object": api, "record_id": ids, "defect": defect[rows]})
+
+        inj = [injected_rows("Opportunity", self.o["defect"])]
         inj[0].loc[inj[0]["defect"].isin(["booking_missing", "booking_amount_mismatch"]), "object"] = (
             "FinanceBooking"
         )
-        inj.append(
-            pd.DataFrame({"object": "Lead", "record_id": leads["Id"].to_numpy(), "defect": L["defect"]})
-        )
+        inj.append(injected_rows("Lead", L["defect"]))
         cdef = np.full(n_plain, None, dtype=object)
         cdef[inv], cdef[orph] = "contact_invalid_email", "contact_orphan_account"
-        inj.append(
-            pd.DataFrame(
-                {"object": "Contact", "record_id": contacts["Id"].to_numpy()[:n_plain], "defect": cdef}
-            )
-        )
-        bk = self.frames["FinanceBooking"]
+        inj.append(injected_rows("Contact", cdef))
+        bk = self.bookings_df
         orphan_b = bk.loc[bk["OpportunityId"].str[3:5] == "ZZ", "Id"]
         inj.append(
             pd.DataFrame(
@@ -1413,21 +1576,19 @@ def _nat_to(values: np.ndarray, fallback: np.ndarray) -> np.ndarray:
     return np.where(np.isnat(values), fallback, values)
 
 
-def _fmt_dates(values: np.ndarray) -> np.ndarray:
-    return np.datetime_as_string(values.astype("datetime64[D]"), unit="D").astype(object)
+def _fmt_dates(values: np.ndarray) -> pa.Array:
+    return pa.array(np.datetime_as_string(values.astype("datetime64[D]"), unit="D"), pa.large_string())
 
 
-def _fmt_money(values: np.ndarray) -> np.ndarray:
-    return np.array([f"{v:.2f}" for v in values], dtype=object)
+def _fmt_money(values: np.ndarray) -> pa.Array:
+    return pa.array([f"{v:.2f}" for v in values], pa.large_string())
 
 
-def _phones(rng: np.random.Generator, n: int) -> np.ndarray:
-    return np.array(
-        [
-            f"+1-555-01{d:02d}-{e:04d}"
-            for d, e in zip(rng.integers(0, 100, n), rng.integers(0, 10000, n), strict=True)
-        ],
-        dtype=object,
+def _phones(rng: np.random.Generator, n: int) -> pa.Array:
+    """'+1-555-01dd-eeee' (two digits, four digits drawn in that order)."""
+    d, e = rng.integers(0, 100, n), rng.integers(0, 10000, n)
+    return _strings(
+        np.concatenate([_fixed("+1-555-01", n), _digits(d, 2), _fixed("-", n), _digits(e, 4)], axis=1)
     )
 
 
@@ -1464,8 +1625,23 @@ def _mutate_company(stem: str, suffix: str, kind: str) -> str:
 
 
 def generate(n_opp: int, seed: int, start: datetime) -> Tables:
-    """Generate every table of the demo CRM in memory."""
-    return _Gen(n_opp, seed, start).run()
+    """Generate every table of the demo CRM; the object tables are spilled to disk as they finish."""
+    tables = _Gen(n_opp, seed, start).run()
+    _release_free_memory()
+    return tables
+
+
+def _release_free_memory() -> None:
+    """Give the generator's freed heap back to the OS before DuckDB loads the tables.
+
+    glibc keeps freed small allocations (millions of short-lived strings and arrays) in its arenas;
+    without the trim the process would carry them through the load. No-op off glibc.
+    """
+    gc.collect()
+    try:
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+    except (OSError, AttributeError):
+        pass
 
 
 def default_path() -> Path:
