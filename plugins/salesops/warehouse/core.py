@@ -28,7 +28,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 _IDENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)?$")
-SCHEMAS = ("raw", "staging", "marts", "ops")
+SCHEMAS = ("raw", "staging", "quality", "marts", "ops")
 
 
 class WarehouseError(RuntimeError):

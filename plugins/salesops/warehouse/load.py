@@ -322,7 +322,6 @@ def load_batch(wh: Warehouse, batch: Batch, *, fail_after: str | None = None) ->
     with wh.connect() as conn:
         if dialect != "duckdb":  # pragma: no cover - the Snowflake issue adds its bulk path
             raise WarehouseError(f"load_batch has no bulk path for {dialect} yet")
-        duck = conn.connection.driver_connection
         if parts:
             _add_raw_columns(conn, obj, batch.columns)
             glob = str(batch_dir / "part-*.parquet").replace("'", "''")
@@ -380,7 +379,6 @@ def load_batch(wh: Warehouse, batch: Batch, *, fail_after: str | None = None) ->
         for tmp in ("_bad", "_good", "_merge_counts", "_deleted_counts"):
             conn.execute(sa.text(f"drop table if exists {tmp}"))
         conn.execute(sa.text("drop view if exists _typed"))
-        del duck
     log.info(
         "%s: batch %s read=%d inserted=%d updated=%d unchanged=%d deleted=%d rejected=%d",
         obj.name, batch.batch_id, result.rows_read, result.rows_inserted, result.rows_updated,
