@@ -26,8 +26,16 @@ from salesops.warehouse import Warehouse  # noqa: E402
 from salesops.warehouse.schema import ensure_object_tables  # noqa: E402
 
 AS_OF = "2027-01-20"
-STAGES = ["Prospecting", "Qualification", "Needs Analysis", "Value Proposition", "Proposal/Price Quote",
-          "Negotiation/Review", "Closed Won", "Closed Lost"]
+STAGES = [
+    "Prospecting",
+    "Qualification",
+    "Needs Analysis",
+    "Value Proposition",
+    "Proposal/Price Quote",
+    "Negotiation/Review",
+    "Closed Won",
+    "Closed Lost",
+]
 
 
 def generate(wh: Warehouse, n_opps: int, hist_per_opp: int, n_leads: int) -> None:
@@ -119,8 +127,10 @@ def main() -> None:
     t0 = time.perf_counter()
     generate(wh, args.opps, args.history_per_opp, args.leads)
     gen_s = time.perf_counter() - t0
-    counts = {t: wh.scalar(f"select count(*) from staging.{t}") for t in
-              ("stg_crm__opportunity", "stg_crm__opportunity_field_history", "stg_crm__lead")}
+    counts = {
+        t: wh.scalar(f"select count(*) from staging.{t}")
+        for t in ("stg_crm__opportunity", "stg_crm__opportunity_field_history", "stg_crm__lead")
+    }
     print(f"generated in {gen_s:.1f} s: {counts}")
 
     t1 = time.perf_counter()
@@ -134,8 +144,10 @@ def main() -> None:
     for name, seconds in sorted(first.models.items(), key=lambda kv: -kv[1]):
         print(f"  {name:40s} {seconds:7.2f} s   rows={wh.scalar(f'select count(*) from marts.{name}')}")
     problems = runner.validate_build(wh)
-    print(f"first build (seeds + {len(first.models)} models): {build_s:.1f} s; re-run: {rerun_s:.1f} s; "
-          f"peak RSS {peak_mb:.0f} MB; grain problems: {problems or 'none'}")
+    print(
+        f"first build (seeds + {len(first.models)} models): {build_s:.1f} s; re-run: {rerun_s:.1f} s; "
+        f"peak RSS {peak_mb:.0f} MB; grain problems: {problems or 'none'}"
+    )
 
 
 if __name__ == "__main__":

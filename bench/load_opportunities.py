@@ -50,7 +50,12 @@ def phase(name: str, workdir: Path) -> dict:
         wh = Warehouse(f"duckdb:///{workdir / 'extract_state.duckdb'}")
         batch = extract_batch(DemoCrm(workdir / "demo_crm.duckdb"), "opportunity", wh, full_refresh=True)
         batch_file.write_text(json.dumps(batch.to_dict()))
-        return {"phase": name, "rows": batch.rows_read, "seconds": time.perf_counter() - t0, "peak_mb": _peak_mb()}
+        return {
+            "phase": name,
+            "rows": batch.rows_read,
+            "seconds": time.perf_counter() - t0,
+            "peak_mb": _peak_mb(),
+        }
     if name in ("load", "reload"):
         from salesops.warehouse import Warehouse
         from salesops.warehouse.load import Batch, load_batch
@@ -63,9 +68,16 @@ def phase(name: str, workdir: Path) -> dict:
         t0 = time.perf_counter()
         res = load_batch(wh, batch)
         secs = time.perf_counter() - t0
-        return {"phase": name, "rows": res.rows_read, "seconds": secs, "peak_mb": _peak_mb(),
-                "inserted": res.rows_inserted, "updated": res.rows_updated, "unchanged": res.rows_unchanged,
-                "rejected": res.rows_rejected}
+        return {
+            "phase": name,
+            "rows": res.rows_read,
+            "seconds": secs,
+            "peak_mb": _peak_mb(),
+            "inserted": res.rows_inserted,
+            "updated": res.rows_updated,
+            "unchanged": res.rows_unchanged,
+            "rejected": res.rows_rejected,
+        }
     if name == "raw_ingest":
         import duckdb
 
@@ -101,16 +113,25 @@ def main() -> None:
     if args.reuse and (workdir / "demo_crm.duckdb").exists():
         phases.remove("seed")
     for name in phases:
-        out = subprocess.run([sys.executable, __file__, "--phase", name, "--workdir", str(workdir)],
-                             env=env, capture_output=True, text=True, check=False)
+        out = subprocess.run(
+            [sys.executable, __file__, "--phase", name, "--workdir", str(workdir)],
+            env=env,
+            capture_output=True,
+            text=True,
+            check=False,
+        )
         if out.returncode:
             raise SystemExit(f"phase {name} failed:\n{out.stderr[-4000:]}")
         results[name] = json.loads(out.stdout.strip().splitlines()[-1])
         r = results[name]
-        print(f"{name:<11} {r['rows']:>9,} rows  {r['seconds']:7.2f} s  {r['rows'] / r['seconds']:>12,.0f} rows/s"
-              f"  peak {r['peak_mb']:,.0f} MB", flush=True)
+        print(
+            f"{name:<11} {r['rows']:>9,} rows  {r['seconds']:7.2f} s  {r['rows'] / r['seconds']:>12,.0f} rows/s"
+            f"  peak {r['peak_mb']:,.0f} MB",
+            flush=True,
+        )
     ratio = (results["load"]["rows"] / results["load"]["seconds"]) / (
-        results["raw_ingest"]["rows"] / results["raw_ingest"]["seconds"])
+        results["raw_ingest"]["rows"] / results["raw_ingest"]["seconds"]
+    )
     print(f"load path / DuckDB raw ingest = {ratio:.0%} (target >= 50%)")
     (workdir / "summary.json").write_text(json.dumps({"results": results, "ratio": ratio}, indent=2))
 

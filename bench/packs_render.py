@@ -35,14 +35,21 @@ def main() -> None:
         spec = load_packs()[name]
         t_pack, n, failed = time.perf_counter(), 0, 0
         for aud in spec.audiences:
-            values = aud.values or [str(v) for v in wh.query_file(
-                "packs/scope_values.sql", column={"region": "region", "team": "team", "owner": "id"}[aud.scope])["scope_value"]]
+            values = aud.values or [
+                str(v)
+                for v in wh.query_file(
+                    "packs/scope_values.sql",
+                    column={"region": "region", "team": "team", "owner": "id"}[aud.scope],
+                )["scope_value"]
+            ]
             for value in values:
                 t = time.perf_counter()
                 r = render_pack(wh, name, aud.scope, value, formats=formats)
                 ok = check_pack(wh, r).passed
                 n, failed = n + 1, failed + (not ok)
-                print(f"  {name:28s} {aud.scope}={value:10s} {time.perf_counter() - t:5.2f} s  checks {'ok' if ok else 'FAILED'}")
+                print(
+                    f"  {name:28s} {aud.scope}={value:10s} {time.perf_counter() - t:5.2f} s  checks {'ok' if ok else 'FAILED'}"
+                )
         print(f"{name}: {n} slices in {time.perf_counter() - t_pack:.1f} s ({failed} failed checks)")
     print(f"total {time.perf_counter() - grand:.1f} s")
 

@@ -26,8 +26,38 @@ import psutil  # noqa: E402
 
 AS_OF = datetime(2026, 11, 1)
 
-SYL = ["ka", "lo", "mi", "ne", "ru", "ta", "vo", "ze", "bi", "do", "fa", "gu", "hi", "jo", "pe", "sa",
-       "te", "wu", "xi", "yo", "ba", "ce", "di", "fo", "ga", "ho", "ju", "ki", "la", "mo"]
+SYL = [
+    "ka",
+    "lo",
+    "mi",
+    "ne",
+    "ru",
+    "ta",
+    "vo",
+    "ze",
+    "bi",
+    "do",
+    "fa",
+    "gu",
+    "hi",
+    "jo",
+    "pe",
+    "sa",
+    "te",
+    "wu",
+    "xi",
+    "yo",
+    "ba",
+    "ce",
+    "di",
+    "fo",
+    "ga",
+    "ho",
+    "ju",
+    "ki",
+    "la",
+    "mo",
+]
 
 
 def _syl(expr: str, n: int, salt: int) -> str:
@@ -56,8 +86,11 @@ def measure(label: str, results: dict):
     finally:
         stop.set()
         th.join()
-        results[label] = {"seconds": round(time.monotonic() - t0, 1), "peak_rss_mb": round(peak[0] / 2**20),
-                          "rss_growth_mb": round((peak[0] - base) / 2**20)}
+        results[label] = {
+            "seconds": round(time.monotonic() - t0, 1),
+            "peak_rss_mb": round(peak[0] / 2**20),
+            "rss_growth_mb": round((peak[0] - base) / 2**20),
+        }
         print(f"{label:38s} {results[label]}", flush=True)
 
 
@@ -65,8 +98,16 @@ def generate(wh, n_opp: int, n_lead: int, n_contact: int) -> None:
     from salesops.warehouse.schema import ensure_object_tables
 
     ensure_object_tables(wh)
-    stages = ["Prospecting", "Qualification", "Needs Analysis", "Value Proposition", "Proposal/Price Quote",
-              "Negotiation/Review", "Closed Won", "Closed Lost"]
+    stages = [
+        "Prospecting",
+        "Qualification",
+        "Needs Analysis",
+        "Value Proposition",
+        "Proposal/Price Quote",
+        "Negotiation/Review",
+        "Closed Won",
+        "Closed Lost",
+    ]
     stage_arr = "[" + ",".join(f"'{s}'" for s in stages) + "]"
     n_company = max(n_lead // 40, 10)
     with wh.raw_duckdb() as con:
@@ -78,8 +119,8 @@ def generate(wh, n_opp: int, n_lead: int, n_contact: int) -> None:
         from range(900) t(i)""")
         con.execute(f"""
         insert into staging.stg_crm__account (id, name, website, owner_id, created_at, _batch_id, _loaded_at)
-        select 'A' || i, upper({_syl('i', 3, 1)}) || ' ' || {_syl('i', 2, 7)} || ' Inc',
-               {_syl('i', 3, 1)} || '.example', 'U' || (i % 900), timestamp '2024-01-01' + to_seconds(i), 'b', now()
+        select 'A' || i, upper({_syl("i", 3, 1)}) || ' ' || {_syl("i", 2, 7)} || ' Inc',
+               {_syl("i", 3, 1)} || '.example', 'U' || (i % 900), timestamp '2024-01-01' + to_seconds(i), 'b', now()
         from range({n_company}) t(i)""")
         con.execute(f"""
         insert into staging.stg_crm__opportunity (id, name, account_id, owner_id, stage_name, amount, close_date,
@@ -116,10 +157,14 @@ def generate(wh, n_opp: int, n_lead: int, n_contact: int) -> None:
         from range({n_opp}) t(i) where {stage_arr}[1 + cast(hash(i, 0) % 8 as bigint)] = 'Closed Won' and hash(i, 13) % 50 <> 0""")
         # people: every 100th record is a variant of the record 50 before it (a duplicate)
         for table, n, extra_cols, extra_vals in (
-            ("lead", n_lead, "company, country, number_of_employees, owner_id, assigned_at, is_converted",
-             "upper({comp}), ['United States','Germany','Japan'][1 + base % 3], (base % 5) * 600, "
-             "case when hash(i, 21) % 50 = 0 then null else 'U' || (base % 900) end, "
-             "created + to_seconds(cast(hash(i, 22) % 40000 as bigint)), false"),
+            (
+                "lead",
+                n_lead,
+                "company, country, number_of_employees, owner_id, assigned_at, is_converted",
+                "upper({comp}), ['United States','Germany','Japan'][1 + base % 3], (base % 5) * 600, "
+                "case when hash(i, 21) % 50 = 0 then null else 'U' || (base % 900) end, "
+                "created + to_seconds(cast(hash(i, 22) % 40000 as bigint)), false",
+            ),
             ("contact", n_contact, "account_id, owner_id", "'A' || (base % {nc}), 'U' || (base % 900)"),
         ):
             first = _syl("base", 2, 31)
@@ -147,10 +192,21 @@ def generate(wh, n_opp: int, n_lead: int, n_contact: int) -> None:
                       from range({n}) t(i))
             )""")
         con.execute("delete from ops.load_audit")
-        for name in ("user", "account", "opportunity", "opportunity_line_item", "opportunity_field_history",
-                     "booking", "lead", "contact"):
-            con.execute("insert into ops.load_audit (batch_id, object, source, until, status, finished_at) "
-                        "values (?, ?, 'bench', ?, 'loaded', ?)", [f"b-{name}", name, AS_OF, AS_OF])
+        for name in (
+            "user",
+            "account",
+            "opportunity",
+            "opportunity_line_item",
+            "opportunity_field_history",
+            "booking",
+            "lead",
+            "contact",
+        ):
+            con.execute(
+                "insert into ops.load_audit (batch_id, object, source, until, status, finished_at) "
+                "values (?, ?, 'bench', ?, 'loaded', ?)",
+                [f"b-{name}", name, AS_OF, AS_OF],
+            )
 
 
 def main() -> None:
@@ -182,17 +238,30 @@ def main() -> None:
     import_gx()  # one-off import cost (~8 s) kept out of the GX figure
     with measure("GX: batches + validation (no docs)", results):
         outcomes, info = runner._gx_outcomes(wh, cfg, AS_OF, "bench", None)
-    print("   GX validation alone:", round(info["gx_seconds"], 1), "s;",
-          sum(len(o.exceptions) for o in outcomes), "exception rows")
+    print(
+        "   GX validation alone:",
+        round(info["gx_seconds"], 1),
+        "s;",
+        sum(len(o.exceptions) for o in outcomes),
+        "exception rows",
+    )
     dup_cfg = cfg.section("duplicates")
     for obj in ("lead", "contact", "account"):
         rules = dup_cfg["objects"][obj]
-        df = _db.fetch_df(wh, "quality/duplicate_input.sql", object=obj, table=f"staging.stg_crm__{obj}",
-                          fields=rules["fields"], **policy_context(cfg))
+        df = _db.fetch_df(
+            wh,
+            "quality/duplicate_input.sql",
+            object=obj,
+            table=f"staging.stg_crm__{obj}",
+            fields=rules["fields"],
+            **policy_context(cfg),
+        )
         with measure(f"duplicates: {obj} ({len(df):,} records)", results):
             r = find_duplicates(df, obj, rules, dup_cfg["company_suffixes"])
-        print(f"   {len(r.duplicates):,} duplicates, {r.candidate_pairs:,} candidate pairs, "
-              f"{r.skipped_blocks} blocks skipped, {r.per_1000:.2f} per 1,000")
+        print(
+            f"   {len(r.duplicates):,} duplicates, {r.candidate_pairs:,} candidate pairs, "
+            f"{r.skipped_blocks} blocks skipped, {r.per_1000:.2f} per 1,000"
+        )
         del df
     with measure("full run_quality (no Data Docs)", results):
         summary = runner.run_quality(wh, run_id="bench-full", build_docs=False, config_overrides=cfg_over)

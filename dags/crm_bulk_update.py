@@ -59,7 +59,11 @@ _DEFAULT_SOURCE = os.getenv("SALESOPS_SOURCE", "demo")
 _OWNER = "revops-data"
 # Kept in step with bulk_updates.yaml (the build task validates against the file; no I/O at parse time).
 _PLAN_TYPES = [
-    "fix_forecast_category", "close_stale_opportunities", "move_past_close_dates", "reassign_leads", "mark_duplicate_leads",
+    "fix_forecast_category",
+    "close_stale_opportunities",
+    "move_past_close_dates",
+    "reassign_leads",
+    "mark_duplicate_leads",
 ]
 _PLAN = "{{ ti.xcom_pull(task_ids='build_plan')['plan_id'] }}"
 
@@ -74,16 +78,32 @@ _PLAN = "{{ ti.xcom_pull(task_ids='build_plan')['plan_id'] }}"
     default_args={"owner": _OWNER, "retries": 0, "retry_delay": timedelta(minutes=2)},
     params={
         "plan_type": Param(_PLAN_TYPES[0], enum=_PLAN_TYPES, description="Which plan to build."),
-        "requester": Param("", type="string", description="Who asks for the change (default: the triggering user)."),
-        "reason": Param("", type="string", description="Why; shown to the approver and stored with the plan."),
-        "approval_channel": Param(os.getenv("SALESOPS_BULK_UPDATE_APPROVAL", "ui"), enum=["ui", "signed", "demo", "build_only"],
-                                  description="ui: Required actions in this UI; signed: CLI record; demo: demo switch; build_only: stop after the plan."),
-        "only_open_exceptions": Param(False, type="boolean",
-                                      description="Restrict the plan to records with an open exception in the quality queue (needs a quality run on this load)."),
-        "plan_id": Param("", type="string", description="Use this stored plan instead of building a new one."),
+        "requester": Param(
+            "", type="string", description="Who asks for the change (default: the triggering user)."
+        ),
+        "reason": Param(
+            "", type="string", description="Why; shown to the approver and stored with the plan."
+        ),
+        "approval_channel": Param(
+            os.getenv("SALESOPS_BULK_UPDATE_APPROVAL", "ui"),
+            enum=["ui", "signed", "demo", "build_only"],
+            description="ui: Required actions in this UI; signed: CLI record; demo: demo switch; build_only: stop after the plan.",
+        ),
+        "only_open_exceptions": Param(
+            False,
+            type="boolean",
+            description="Restrict the plan to records with an open exception in the quality queue (needs a quality run on this load).",
+        ),
+        "plan_id": Param(
+            "", type="string", description="Use this stored plan instead of building a new one."
+        ),
         "undo_of_plan_id": Param("", type="string", description="Build the undo plan of this applied plan."),
-        "source": Param(_DEFAULT_SOURCE, enum=["demo", "salesforce", "hubspot"], description="The CRM to write to."),
-        "source_conn_id": Param("", type="string", description="Connection id for API sources (default per connector)."),
+        "source": Param(
+            _DEFAULT_SOURCE, enum=["demo", "salesforce", "hubspot"], description="The CRM to write to."
+        ),
+        "source_conn_id": Param(
+            "", type="string", description="Connection id for API sources (default per connector)."
+        ),
     },
 )
 def crm_bulk_update():
@@ -96,10 +116,17 @@ def crm_bulk_update():
 
         ctx = get_current_context()
         params = params or {}
-        requester = tasks.resolve_requester(params, getattr(ctx["dag_run"], "triggering_user_name", None), _OWNER)
+        requester = tasks.resolve_requester(
+            params, getattr(ctx["dag_run"], "triggering_user_name", None), _OWNER
+        )
         try:
-            return tasks.build(params, warehouse_conn_id=_WAREHOUSE_CONN_ID, dag_id=ctx["dag"].dag_id,
-                               run_id=ctx["run_id"], requester=requester)
+            return tasks.build(
+                params,
+                warehouse_conn_id=_WAREHOUSE_CONN_ID,
+                dag_id=ctx["dag"].dag_id,
+                run_id=ctx["run_id"],
+                requester=requester,
+            )
         except EmptyPlan as exc:
             raise AirflowSkipException(str(exc)) from exc
         except PlanError as exc:  # guards and bad input: retrying cannot help
@@ -115,7 +142,9 @@ def crm_bulk_update():
     def demo_auto_approve(built: dict) -> str:
         from salesops.bulk_update import tasks
 
-        return tasks.demo_approve(built["plan_id"], warehouse_conn_id=_WAREHOUSE_CONN_ID, run_id=get_current_context()["run_id"])
+        return tasks.demo_approve(
+            built["plan_id"], warehouse_conn_id=_WAREHOUSE_CONN_ID, run_id=get_current_context()["run_id"]
+        )
 
     # Runs after whichever approval path ran; skipped when none did (reject, expiry, build_only).
     # It takes the plan id from XCom rather than as an argument, so build_plan is not an upstream
@@ -129,10 +158,16 @@ def crm_bulk_update():
 
     built = build_plan()
     branch = route_approval(built)
-    ask = PlanApprovalOperator(task_id="ask_approval", plan_task_id="build_plan", warehouse_conn_id=_WAREHOUSE_CONN_ID)
+    ask = PlanApprovalOperator(
+        task_id="ask_approval", plan_task_id="build_plan", warehouse_conn_id=_WAREHOUSE_CONN_ID
+    )
     signed = SignedApprovalSensor(
-        task_id="wait_for_signed_approval", plan_task_id="build_plan", warehouse_conn_id=_WAREHOUSE_CONN_ID,
-        mode="reschedule", poke_interval=60, timeout=timedelta(days=3).total_seconds(),
+        task_id="wait_for_signed_approval",
+        plan_task_id="build_plan",
+        warehouse_conn_id=_WAREHOUSE_CONN_ID,
+        mode="reschedule",
+        poke_interval=60,
+        timeout=timedelta(days=3).total_seconds(),
     )
     demo = demo_auto_approve(built)
     already = EmptyOperator(task_id="already_approved")

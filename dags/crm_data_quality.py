@@ -48,7 +48,9 @@ _WAREHOUSE_CONN_ID = os.getenv("SALESOPS_WAREHOUSE_CONN_ID", "salesops_warehouse
     tags=["salesops", "quality"],
     default_args={"owner": "revops-data", "retries": 1, "retry_delay": timedelta(minutes=2)},
     params={
-        "as_of": Param(None, type=["null", "string"], description="Override the data's as-of time (ISO 8601)."),
+        "as_of": Param(
+            None, type=["null", "string"], description="Override the data's as-of time (ISO 8601)."
+        ),
         "build_docs": Param(True, type="boolean", description="Render Great Expectations Data Docs."),
     },
 )

@@ -51,8 +51,11 @@ _RAW_ASSETS = all_raw_assets()
     tags=["salesops", "extract-load"],
     default_args={"owner": "revops-data", "retries": 2, "retry_delay": timedelta(minutes=2)},
     params={
-        "source": Param(_DEFAULT_SOURCE, enum=["demo", "csv", "salesforce", "hubspot", "marketo"],
-                        description="Where to extract from."),
+        "source": Param(
+            _DEFAULT_SOURCE,
+            enum=["demo", "csv", "salesforce", "hubspot", "marketo"],
+            description="Where to extract from.",
+        ),
         "objects": Param([], type="array", description="Manifest object names; empty means all."),
         "full_refresh": Param(False, type="boolean", description="Ignore watermarks and read everything."),
         "csv_folder": Param(None, type=["null", "string"], description="CSV export folder (source=csv)."),

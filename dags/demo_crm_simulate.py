@@ -30,7 +30,9 @@ from airflow.sdk import Param, dag, task
         "days": Param(7, type="integer", minimum=0, maximum=366, description="Days to simulate."),
         "reseed": Param(False, type="boolean", description="Regenerate the demo CRM first."),
         "seed": Param(42, type="integer", description="Random seed used when reseeding."),
-        "size": Param("small", type="string", description="small | medium | large | a number of opportunities."),
+        "size": Param(
+            "small", type="string", description="small | medium | large | a number of opportunities."
+        ),
     },
 )
 def demo_crm_simulate():

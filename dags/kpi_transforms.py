@@ -53,10 +53,18 @@ _MODELS = discover()
     tags=["salesops", "kpis"],
     default_args={"owner": "revops-data", "retries": 1, "retry_delay": timedelta(minutes=2)},
     params={
-        "as_of": Param(None, type=["null", "string"], format="date",
-                       description="As-of date override (YYYY-MM-DD); empty = the data's extraction time."),
-        "backfill_from": Param(None, type=["null", "string"], format="date",
-                               description="Rebuild daily snapshots from this date (YYYY-MM-DD) from field history."),
+        "as_of": Param(
+            None,
+            type=["null", "string"],
+            format="date",
+            description="As-of date override (YYYY-MM-DD); empty = the data's extraction time.",
+        ),
+        "backfill_from": Param(
+            None,
+            type=["null", "string"],
+            format="date",
+            description="Rebuild daily snapshots from this date (YYYY-MM-DD) from field history.",
+        ),
     },
 )
 def kpi_transforms():

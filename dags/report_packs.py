@@ -50,7 +50,9 @@ _PACKS = ["weekly_pipeline_inspection", "forecast_hygiene", "dq_scorecard", "rou
 
 
 @dag(
-    schedule=AssetOrTimeSchedule(timetable=CronTriggerTimetable("0 7 * * 1", timezone="UTC"), assets=KPI_MARTS_READY),
+    schedule=AssetOrTimeSchedule(
+        timetable=CronTriggerTimetable("0 7 * * 1", timezone="UTC"), assets=KPI_MARTS_READY
+    ),
     start_date=pendulum.datetime(2026, 1, 1, tz="UTC"),
     catchup=False,
     max_active_runs=1,
@@ -59,15 +61,32 @@ _PACKS = ["weekly_pipeline_inspection", "forecast_hygiene", "dq_scorecard", "rou
     tags=["salesops", "packs", "reporting"],
     default_args={"owner": "revops-data", "retries": 1, "retry_delay": timedelta(minutes=2)},
     params={
-        "packs": Param([], type="array", items={"type": "string", "enum": _PACKS},
-                       description="Packs to render; empty = the packs due for the data's as-of date."),
-        "scope": Param("", type="string",
-                       description="'' every audience; 'region' / 'team' one audience; 'region:EMEA' one slice."),
-        "as_of": Param(None, type=["null", "string"], format="date",
-                       description="Expected as-of date (YYYY-MM-DD); the run fails if the marts are for another date."),
-        "deliver": Param(True, type="boolean", description="False = dry run: render, check, log; send nothing."),
-        "channels": Param([], type="array", items={"type": "string", "enum": ["email", "slack", "file"]},
-                          description="Subset of the packs' channels; empty = each pack's own channels."),
+        "packs": Param(
+            [],
+            type="array",
+            items={"type": "string", "enum": _PACKS},
+            description="Packs to render; empty = the packs due for the data's as-of date.",
+        ),
+        "scope": Param(
+            "",
+            type="string",
+            description="'' every audience; 'region' / 'team' one audience; 'region:EMEA' one slice.",
+        ),
+        "as_of": Param(
+            None,
+            type=["null", "string"],
+            format="date",
+            description="Expected as-of date (YYYY-MM-DD); the run fails if the marts are for another date.",
+        ),
+        "deliver": Param(
+            True, type="boolean", description="False = dry run: render, check, log; send nothing."
+        ),
+        "channels": Param(
+            [],
+            type="array",
+            items={"type": "string", "enum": ["email", "slack", "file"]},
+            description="Subset of the packs' channels; empty = each pack's own channels.",
+        ),
     },
 )
 def report_packs():

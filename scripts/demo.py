@@ -20,11 +20,23 @@ STAGES_AFTER_LOAD = {
     "crm_data_quality": {},
     "kpi_transforms": {},
     # Every pack, company-wide slice ('' would render every audience: regions, teams).
-    "report_packs": {"packs": ["weekly_pipeline_inspection", "forecast_hygiene", "dq_scorecard",
-                               "routing_sla", "quarter_end"], "scope": "all"},
+    "report_packs": {
+        "packs": [
+            "weekly_pipeline_inspection",
+            "forecast_hygiene",
+            "dq_scorecard",
+            "routing_sla",
+            "quarter_end",
+        ],
+        "scope": "all",
+    },
     # Unattended: build the plan and print its summary; approving is a person's step (README).
-    "crm_bulk_update": {"plan_type": "fix_forecast_category", "approval_channel": "build_only",
-                        "requester": "make-demo", "reason": "make demo: forecast categories off policy"},
+    "crm_bulk_update": {
+        "plan_type": "fix_forecast_category",
+        "approval_channel": "build_only",
+        "requester": "make-demo",
+        "reason": "make demo: forecast categories off policy",
+    },
 }
 
 
@@ -35,32 +47,49 @@ def _print_downstream(wh, out) -> None:
         if q:
             r = q[0]
             gate = "PASSED" if r["gate_passed"] else "FAILED"
-            open_exc = wh.scalar("select count(*) from quality.exception_queue where status = 'open'") \
-                if wh.table_exists("quality.exception_queue") else "?"
-            print(f"\nData quality (as of {r['as_of']:%Y-%m-%d %H:%M}): gate {gate}; "
-                  f"{r['blockers_failed']} blocker and {r['warns_failed']} warn checks failed; "
-                  f"{open_exc} open exceptions (quality.exception_queue)")
+            open_exc = (
+                wh.scalar("select count(*) from quality.exception_queue where status = 'open'")
+                if wh.table_exists("quality.exception_queue")
+                else "?"
+            )
+            print(
+                f"\nData quality (as of {r['as_of']:%Y-%m-%d %H:%M}): gate {gate}; "
+                f"{r['blockers_failed']} blocker and {r['warns_failed']} warn checks failed; "
+                f"{open_exc} open exceptions (quality.exception_queue)"
+            )
             if r.get("data_docs_path"):
                 print(f"  Data Docs: {r['data_docs_path']}")
     if wh.table_exists("marts.kpi_context"):
         n = wh.scalar("select count(*) from information_schema.tables where table_schema = 'marts'")
-        print(f"\nKPI marts: {n} tables in schema marts; definitions: docs/glossary.md and {out / 'glossary.html'}")
+        print(
+            f"\nKPI marts: {n} tables in schema marts; definitions: docs/glossary.md and {out / 'glossary.html'}"
+        )
     if wh.table_exists("ops.pack_delivery_log"):
         print("\nReport packs (ops.pack_delivery_log):")
-        for r in wh.query("select pack, scope_value, channel, status, recipient from ops.pack_delivery_log "
-                          "order by pack, channel"):
+        for r in wh.query(
+            "select pack, scope_value, channel, status, recipient from ops.pack_delivery_log "
+            "order by pack, channel"
+        ):
             print(f"  {r['pack']:<28}{r['scope_value']:<8}{r['channel']:<7}{r['status']:<9}{r['recipient']}")
     if wh.table_exists("ops.bulk_update_plan"):
-        for r in wh.query("select plan_id, plan_type, record_count, status, content_hash "
-                          "from ops.bulk_update_plan order by created_at desc limit 1"):
-            print(f"\nBulk-update plan {r['plan_id']} ({r['plan_type']}): {r['record_count']} records, "
-                  f"status {r['status']}; nothing is written to the CRM until someone approves it:")
+        for r in wh.query(
+            "select plan_id, plan_type, record_count, status, content_hash "
+            "from ops.bulk_update_plan order by created_at desc limit 1"
+        ):
+            print(
+                f"\nBulk-update plan {r['plan_id']} ({r['plan_type']}): {r['record_count']} records, "
+                f"status {r['status']}; nothing is written to the CRM until someone approves it:"
+            )
             print(f"  full plan: {out / 'bulk_updates' / r['plan_id']}/plan.html (and plan_rows.csv/.xlsx)")
-            print(f"  approve:   PYTHONPATH=plugins .venv/bin/python -m salesops.bulk_update approve "
-                  f"--plan-id {r['plan_id']} --hash {r['content_hash']} --approver <you>")
+            print(
+                f"  approve:   PYTHONPATH=plugins .venv/bin/python -m salesops.bulk_update approve "
+                f"--plan-id {r['plan_id']} --hash {r['content_hash']} --approver <you>"
+            )
             conf = json.dumps({"plan_id": r["plan_id"], "approval_channel": "signed"})
-            print(f"  then trigger crm_bulk_update with {conf}, or approve it in the Airflow UI "
-                  "(README: Bulk updates)")
+            print(
+                f"  then trigger crm_bulk_update with {conf}, or approve it in the Airflow UI "
+                "(README: Bulk updates)"
+            )
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -113,12 +142,18 @@ def main(argv: list[str] | None = None) -> int:
         "sum(rows_updated) as updated, sum(rows_deleted) as deleted, sum(rows_rejected) as rejected "
         "from ops.load_audit where status = 'loaded' group by object order by object"
     )
-    print(f"  {'object':<28}{'batches':>8}{'read':>9}{'inserted':>10}{'updated':>9}{'deleted':>9}{'rejected':>10}")
+    print(
+        f"  {'object':<28}{'batches':>8}{'read':>9}{'inserted':>10}{'updated':>9}{'deleted':>9}{'rejected':>10}"
+    )
     for r in rows:
-        print(f"  {r['object']:<28}{r['batches']:>8}{r['read']:>9}{r['inserted']:>10}{r['updated']:>9}"
-              f"{r['deleted']:>9}{r['rejected']:>10}")
-    print(f"  quarantined: {wh.scalar('select count(distinct batch_id || row_number) from ops.quarantine')} rows "
-          "(ops.quarantine: record id, field, value, reason)")
+        print(
+            f"  {r['object']:<28}{r['batches']:>8}{r['read']:>9}{r['inserted']:>10}{r['updated']:>9}"
+            f"{r['deleted']:>9}{r['rejected']:>10}"
+        )
+    print(
+        f"  quarantined: {wh.scalar('select count(distinct batch_id || row_number) from ops.quarantine')} rows "
+        "(ops.quarantine: record id, field, value, reason)"
+    )
     _print_downstream(wh, out)
     print()
     print(f"Warehouse:   {wh.path}  (open it with: duckdb {wh.path})")

@@ -106,9 +106,13 @@ def xcom(dag_run: Any, task_id: str, map_index: int = -1) -> Any:
     with create_session() as session:
         row = (
             session.query(XComModel)
-            .filter(XComModel.dag_id == dag_run.dag_id, XComModel.run_id == dag_run.run_id,
-                    XComModel.task_id == task_id, XComModel.map_index == map_index,
-                    XComModel.key == "return_value")
+            .filter(
+                XComModel.dag_id == dag_run.dag_id,
+                XComModel.run_id == dag_run.run_id,
+                XComModel.task_id == task_id,
+                XComModel.map_index == map_index,
+                XComModel.key == "return_value",
+            )
             .one_or_none()
         )
         return None if row is None else XComModel.deserialize_value(row)

@@ -11,8 +11,19 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 DAG_FILES = sorted(p for p in (ROOT / "dags").glob("*.py") if not p.name.startswith("_"))
-HEAVY = ["pandas", "great_expectations", "duckdb", "pyarrow", "matplotlib", "weasyprint", "openpyxl",
-         "rapidfuzz", "snowflake.connector", "simple_salesforce", "requests_mock"]
+HEAVY = [
+    "pandas",
+    "great_expectations",
+    "duckdb",
+    "pyarrow",
+    "matplotlib",
+    "weasyprint",
+    "openpyxl",
+    "rapidfuzz",
+    "snowflake.connector",
+    "simple_salesforce",
+    "requests_mock",
+]
 
 # Imports one DAG file in a fresh interpreter with every kind of I/O a DAG file must not do at parse
 # time made to fail loudly (network, database engines, Variable/Connection reads), and reports the
@@ -48,7 +59,10 @@ print(json.dumps({{"elapsed": elapsed, "heavy": new, "dags": [d.dag_id for d in 
 
 def _probe(path: Path) -> dict:
     code = _PROBE.format(
-        plugins=str(ROOT / "plugins"), dags=str(ROOT / "dags"), path=str(path), heavy=HEAVY,
+        plugins=str(ROOT / "plugins"),
+        dags=str(ROOT / "dags"),
+        path=str(path),
+        heavy=HEAVY,
         heavy_roots=sorted({h.split(".")[0] for h in HEAVY if "." not in h}),
     )
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)

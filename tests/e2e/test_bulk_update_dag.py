@@ -29,8 +29,16 @@ class HitlResponder(threading.Thread):
     dag.test() returns; :func:`run` stops it when the run is over.
     """
 
-    def __init__(self, dag_id: str, option: str | None, user: str = "", *, comment: str = "", delay: float = 0.5,
-                 deadline: float = 90):
+    def __init__(
+        self,
+        dag_id: str,
+        option: str | None,
+        user: str = "",
+        *,
+        comment: str = "",
+        delay: float = 0.5,
+        deadline: float = 90,
+    ):
         super().__init__(daemon=True)
         self.dag_id, self.option, self.user, self.comment = dag_id, option, user, comment
         self.delay, self.deadline = delay, deadline
@@ -49,8 +57,9 @@ class HitlResponder(threading.Thread):
         from airflow.utils.state import TaskInstanceState
 
         n = 0
-        for ti in session.query(TaskInstance).filter(TaskInstance.dag_id == self.dag_id,
-                                                     TaskInstance.state == TaskInstanceState.AWAITING_INPUT):
+        for ti in session.query(TaskInstance).filter(
+            TaskInstance.dag_id == self.dag_id, TaskInstance.state == TaskInstanceState.AWAITING_INPUT
+        ):
             ti.state = TaskInstanceState.FAILED
             n += 1
         return n
@@ -66,9 +75,14 @@ class HitlResponder(threading.Thread):
         end = time.monotonic() + self.deadline
         while not self.stop.is_set() and time.monotonic() < end:
             with create_session() as session:
-                ti = (session.query(TaskInstance)
-                      .filter(TaskInstance.dag_id == self.dag_id, TaskInstance.state == TaskInstanceState.AWAITING_INPUT)
-                      .first())
+                ti = (
+                    session.query(TaskInstance)
+                    .filter(
+                        TaskInstance.dag_id == self.dag_id,
+                        TaskInstance.state == TaskInstanceState.AWAITING_INPUT,
+                    )
+                    .first()
+                )
                 if ti is not None and self.option is None:
                     self._fail_waiting(session)
                     raise AssertionError(f"unexpected approval request from {ti.task_id}")
@@ -81,7 +95,9 @@ class HitlResponder(threading.Thread):
                     detail.responded_at = datetime.now(UTC)
                     session.add(detail)
                     session.flush()
-                    handle_event_submit(TriggerEvent(detail.as_resume_event_payload()), task_instance=ti, session=session)
+                    handle_event_submit(
+                        TriggerEvent(detail.as_resume_event_payload()), task_instance=ti, session=session
+                    )
                     self.answered = True
                     return
             time.sleep(0.2)
@@ -137,7 +153,12 @@ def crm_state(crm, wh, api_name: str, table: str) -> dict[str, dict]:
 
 
 def diff(before: dict[str, dict], after: dict[str, dict]) -> dict[tuple[str, str], tuple]:
-    return {(rid, f): (before[rid].get(f), v) for rid, rec in after.items() for f, v in rec.items() if before[rid].get(f) != v}
+    return {
+        (rid, f): (before[rid].get(f), v)
+        for rid, rec in after.items()
+        for f, v in rec.items()
+        if before[rid].get(f) != v
+    }
 
 
 def test_plans_match_the_demo_ground_truth(env):
@@ -158,16 +179,33 @@ def test_plans_match_the_demo_ground_truth(env):
 
     assert plan_ids("fix_forecast_category") == ids["opp_forecast_category_mismatch"]
     assert plan_ids("move_past_close_dates") == ids["opp_past_close_date"] - ids["opp_stale"]
-    cutoff = as_of(wh).date() - timedelta(days=policy("hygiene")["stale_opportunity"]["days_without_activity"] + 60)
-    long_stale = {r["id"] for r in wh.query(
-        "select id from staging.stg_crm__opportunity where coalesce(last_activity_date, cast(created_at as date)) < :c",
-        {"c": cutoff})}
+    cutoff = as_of(wh).date() - timedelta(
+        days=policy("hygiene")["stale_opportunity"]["days_without_activity"] + 60
+    )
+    long_stale = {
+        r["id"]
+        for r in wh.query(
+            "select id from staging.stg_crm__opportunity where coalesce(last_activity_date, cast(created_at as date)) < :c",
+            {"c": cutoff},
+        )
+    }
     assert plan_ids("close_stale_opportunities") == ids["opp_stale"] & long_stale
-    open_leads = {r["id"] for r in wh.query(
-        "select id from staging.stg_crm__lead where status in ('Open', 'Working', 'Nurturing') and not coalesce(is_converted, false)")}
-    inactive_owner = {r["id"] for r in wh.query(
-        "select l.id from staging.stg_crm__lead l join staging.stg_crm__user u on u.id = l.owner_id where not u.is_active")}
-    placeable = {r["id"] for r in wh.query("select id from staging.stg_crm__lead where number_of_employees is not null")}
+    open_leads = {
+        r["id"]
+        for r in wh.query(
+            "select id from staging.stg_crm__lead where status in ('Open', 'Working', 'Nurturing') and not coalesce(is_converted, false)"
+        )
+    }
+    inactive_owner = {
+        r["id"]
+        for r in wh.query(
+            "select l.id from staging.stg_crm__lead l join staging.stg_crm__user u on u.id = l.owner_id where not u.is_active"
+        )
+    }
+    placeable = {
+        r["id"]
+        for r in wh.query("select id from staging.stg_crm__lead where number_of_employees is not null")
+    }
     placeable -= _unroutable(wh)
     expected = ((ids["lead_unassigned"] | ids["lead_misrouted"] | inactive_owner) & open_leads) & placeable
     assert plan_ids("reassign_leads") == expected
@@ -178,7 +216,11 @@ def _unroutable(wh) -> set[str]:
     from salesops.config import policy
 
     countries = [c for cs in policy("territories")["regions"].values() for c in cs]
-    return {r["id"] for r in wh.query("select id, country from staging.stg_crm__lead") if r["country"] not in countries}
+    return {
+        r["id"]
+        for r in wh.query("select id, country from staging.stg_crm__lead")
+        if r["country"] not in countries
+    }
 
 
 def test_approve_in_ui_changes_exactly_the_planned_records(env):
@@ -190,8 +232,17 @@ def test_approve_in_ui_changes_exactly_the_planned_records(env):
     crm, wh = env
     before = crm_state(crm, wh, "Opportunity", "staging.stg_crm__opportunity")
     leads_before = crm_state(crm, wh, "Lead", "staging.stg_crm__lead")
-    dr = run({"plan_type": "fix_forecast_category", "requester": "analyst-e2e", "approval_channel": "ui", "reason": "e2e"},
-             "Approve", "salesops-approver-1", comment="checked the sample")
+    dr = run(
+        {
+            "plan_type": "fix_forecast_category",
+            "requester": "analyst-e2e",
+            "approval_channel": "ui",
+            "reason": "e2e",
+        },
+        "Approve",
+        "salesops-approver-1",
+        comment="checked the sample",
+    )
     assert str(dr.state) == "success", states(dr)
     assert states(dr)["apply_plan"] == "success"
     plan = load_plan(wh, built(dr)["plan_id"])
@@ -204,16 +255,26 @@ def test_approve_in_ui_changes_exactly_the_planned_records(env):
     assert crm_state(crm, wh, "Lead", "staging.stg_crm__lead") == leads_before
     # The decision is stored with the plan; every change names plan, run and approver.
     a = [x for x in approvals(wh, plan.plan_id) if x["decision"] == "approve"][0]
-    assert (a["approver"], a["channel"], a["comment"], a["plan_hash"]) == ("salesops-approver-1", "ui", "checked the sample", plan.content_hash)
+    assert (a["approver"], a["channel"], a["comment"], a["plan_hash"]) == (
+        "salesops-approver-1",
+        "ui",
+        "checked the sample",
+        plan.content_hash,
+    )
     log = change_log(wh, plan.plan_id)
     assert len(log) == len(plan.changes) and {(r["status"], r["run_id"], r["approver"]) for r in log} == {
-        ("verified", dr.run_id, "salesops-approver-1")}
+        ("verified", dr.run_id, "salesops-approver-1")
+    }
     # After the next extract-load, a second run finds nothing left to fix: the build task skips.
     from salesops.runner import run_dag
 
     run_dag("crm_extract_load", {"source": "demo"})
     dr2 = run({"plan_type": "fix_forecast_category", "requester": "analyst-e2e", "approval_channel": "ui"})
-    assert str(dr2.state) == "success" and states(dr2)["build_plan"] == "skipped" and states(dr2)["apply_plan"] == "skipped"
+    assert (
+        str(dr2.state) == "success"
+        and states(dr2)["build_plan"] == "skipped"
+        and states(dr2)["apply_plan"] == "skipped"
+    )
 
 
 def test_reject_changes_nothing(env):
@@ -221,11 +282,17 @@ def test_reject_changes_nothing(env):
 
     crm, wh = env
     before = crm_state(crm, wh, "Lead", "staging.stg_crm__lead")
-    dr = run({"plan_type": "reassign_leads", "requester": "analyst-e2e", "approval_channel": "ui"},
-             "Reject", "revops-approver-1", comment="wrong quarter")
+    dr = run(
+        {"plan_type": "reassign_leads", "requester": "analyst-e2e", "approval_channel": "ui"},
+        "Reject",
+        "revops-approver-1",
+        comment="wrong quarter",
+    )
     assert str(dr.state) == "success"  # a rejection is a decision, not a failure
     s = states(dr)
-    assert s["ask_approval"] == "success" and s["check_approval"] == "skipped" and s["apply_plan"] == "skipped"
+    assert (
+        s["ask_approval"] == "success" and s["check_approval"] == "skipped" and s["apply_plan"] == "skipped"
+    )
     assert load_plan(wh, built(dr)["plan_id"]).status == "rejected"
     assert crm_state(crm, wh, "Lead", "staging.stg_crm__lead") == before
 
@@ -235,8 +302,11 @@ def test_approver_who_is_the_requester_is_refused(env):
 
     crm, wh = env
     before = crm_state(crm, wh, "Lead", "staging.stg_crm__lead")
-    dr = run({"plan_type": "reassign_leads", "requester": "revops-approver-1", "approval_channel": "ui"},
-             "Approve", "revops-approver-1")
+    dr = run(
+        {"plan_type": "reassign_leads", "requester": "revops-approver-1", "approval_channel": "ui"},
+        "Approve",
+        "revops-approver-1",
+    )
     s = states(dr)
     assert s["ask_approval"] == "failed" and s["apply_plan"] != "success"
     assert [a["decision"] for a in approvals(wh, built(dr)["plan_id"])] == ["refused"]
@@ -256,7 +326,9 @@ def test_drifted_records_are_skipped_then_undo_restores(env):
     # Someone assigns one lead by hand after the plan was built.
     drifted = plan.record_ids[0]
     planned_owner = next(r.after_value for r in plan.changes if r.record_id == drifted)
-    other = wh.scalar("select min(id) from staging.stg_crm__user where is_active and id <> :a", {"a": planned_owner})
+    other = wh.scalar(
+        "select min(id) from staging.stg_crm__user where is_active and id <> :a", {"a": planned_owner}
+    )
     res = crm.update_records("Lead", [{"Id": drifted, "OwnerId": other}])
     assert res[0].success
     manual = crm_state(crm, wh, "Lead", "staging.stg_crm__lead")
@@ -267,17 +339,22 @@ def test_drifted_records_are_skipped_then_undo_restores(env):
     assert {r["status"] for rid, r in log.items() if rid != drifted} == {"verified"}
     after = crm_state(crm, wh, "Lead", "staging.stg_crm__lead")
     assert after[drifted] == manual[drifted]  # never overwritten
-    assert {(rid, f) for rid, f in diff(manual, after)} == {(r.record_id, f) for r in plan.changes if r.record_id != drifted
-                                                              for f in ("OwnerId", STAMP)}
+    assert {(rid, f) for rid, f in diff(manual, after)} == {
+        (r.record_id, f) for r in plan.changes if r.record_id != drifted for f in ("OwnerId", STAMP)
+    }
     # Undo goes through its own approval and restores the before values.
-    dr3 = run({"undo_of_plan_id": plan.plan_id, "requester": "analyst-e2e", "approval_channel": "ui"},
-              "Approve", "revops-approver-1")
+    dr3 = run(
+        {"undo_of_plan_id": plan.plan_id, "requester": "analyst-e2e", "approval_channel": "ui"},
+        "Approve",
+        "revops-approver-1",
+    )
     assert str(dr3.state) == "success", states(dr3)
     undo = load_plan(wh, built(dr3)["plan_id"])
     assert undo.undo_of_plan_id == plan.plan_id and undo.record_count == plan.record_count - 1
     restored = crm_state(crm, wh, "Lead", "staging.stg_crm__lead")
     assert {rid: restored[rid]["OwnerId"] for rid in plan.record_ids} == {
-        rid: (manual if rid == drifted else before)[rid]["OwnerId"] for rid in plan.record_ids}
+        rid: (manual if rid == drifted else before)[rid]["OwnerId"] for rid in plan.record_ids
+    }
 
 
 def test_crash_mid_apply_then_rerun_applies_every_change_once(env):
@@ -288,7 +365,9 @@ def test_crash_mid_apply_then_rerun_applies_every_change_once(env):
     crm, wh = env
     plan = build_plan(wh, "move_past_close_dates", requester="analyst-e2e")
     assert plan.record_count >= 3
-    approval.record_decision(wh, plan, approval.Decision("approve", "salesops-approver-1", store.utcnow(), None, "ui"))
+    approval.record_decision(
+        wh, plan, approval.Decision("approve", "salesops-approver-1", store.utcnow(), None, "ui")
+    )
 
     class Crash(BaseException):
         pass
@@ -328,14 +407,19 @@ def test_demo_switch_and_signed_approval_paths(env, monkeypatch):
     crm, wh = env
     # Without the switch, the demo path fails loudly and nothing is applied.
     monkeypatch.delenv("SALESOPS_DEMO_AUTO_APPROVE", raising=False)
-    dr = run({"plan_type": "close_stale_opportunities", "requester": "analyst-e2e", "approval_channel": "demo"})
+    dr = run(
+        {"plan_type": "close_stale_opportunities", "requester": "analyst-e2e", "approval_channel": "demo"}
+    )
     assert states(dr)["demo_auto_approve"] == "failed" and states(dr)["apply_plan"] != "success"
     plan_id = built(dr)["plan_id"]
     # A signed CLI record for this plan id + hash, accepted by the sensor.
     monkeypatch.setenv("SALESOPS_APPROVAL_SIGNING_KEY", "e2e-key")
     monkeypatch.setenv("SALESOPS_WAREHOUSE_URL", wh.url)
     plan = load_plan(wh, plan_id)
-    assert cli(["approve", "--plan-id", plan_id, "--hash", plan.content_hash, "--approver", "revops-approver-1"]) == 0
+    assert (
+        cli(["approve", "--plan-id", plan_id, "--hash", plan.content_hash, "--approver", "revops-approver-1"])
+        == 0
+    )
     dr2 = run({"plan_id": plan_id, "approval_channel": "signed"})
     assert str(dr2.state) == "success", states(dr2)
     assert {r["approver"] for r in change_log(wh, plan_id)} == {"revops-approver-1"}

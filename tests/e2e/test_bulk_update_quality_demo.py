@@ -12,7 +12,13 @@ import pytest
 pytestmark = pytest.mark.e2e
 
 DAG_ID = "crm_bulk_update"
-TYPES = ["fix_forecast_category", "close_stale_opportunities", "move_past_close_dates", "reassign_leads", "mark_duplicate_leads"]
+TYPES = [
+    "fix_forecast_category",
+    "close_stale_opportunities",
+    "move_past_close_dates",
+    "reassign_leads",
+    "mark_duplicate_leads",
+]
 
 
 @pytest.fixture(scope="module")
@@ -65,10 +71,19 @@ def test_after_a_quality_run_the_plans_exception_counts_equal_the_queue(env):
         assert q["open_exceptions"] == len(open_ids), t
         assert q["plan_records_in_queue"] == len(planned & open_ids), t
         assert q["plan_records_not_in_queue"] == len(planned - open_ids), t
-        assert q["unfixed_open_exceptions"] == len(open_ids - planned) == sum(q["unfixed_by_reason"].values()), t
-        assert q["by_check"] == {c: {"open": len(ids), "in_plan": len(ids & planned), "unfixed": len(ids - planned)}
-                                 for c, ids in queue.items()}, t
-        figures[t] = (q["open_exceptions"], q["plan_records_in_queue"], q["plan_records_not_in_queue"], q["unfixed_by_reason"])
+        assert (
+            q["unfixed_open_exceptions"] == len(open_ids - planned) == sum(q["unfixed_by_reason"].values())
+        ), t
+        assert q["by_check"] == {
+            c: {"open": len(ids), "in_plan": len(ids & planned), "unfixed": len(ids - planned)}
+            for c, ids in queue.items()
+        }, t
+        figures[t] = (
+            q["open_exceptions"],
+            q["plan_records_in_queue"],
+            q["plan_records_not_in_queue"],
+            q["unfixed_by_reason"],
+        )
         if q["unfixed_open_exceptions"]:
             only = _build(wh, t, only_open_exceptions=True)
             assert set(only.record_ids) == planned & open_ids, t
@@ -82,7 +97,8 @@ def test_after_a_quality_run_the_plans_exception_counts_equal_the_queue(env):
     assert set(_build(wh, "mark_duplicate_leads").record_ids) == ids["lead_duplicate"]
     # close_stale: every open opp_stale exception left out is within the plan's extra margin.
     assert set(figures["close_stale_opportunities"][3]) <= {
-        "stale by policy but within extra_margin_days (last activity or creation on/after the plan cutoff)"}
+        "stale by policy but within extra_margin_days (last activity or creation on/after the plan cutoff)"
+    }
 
 
 def test_mark_duplicate_leads_through_the_dag_then_stale_and_rerun(env, monkeypatch):
@@ -93,13 +109,24 @@ def test_mark_duplicate_leads_through_the_dag_then_stale_and_rerun(env, monkeypa
 
     crm, wh = env
     # The DAG param restricts a plan to the queue (reassign_leads: the queue holds leads the plan cannot place).
-    dr0 = run_dag(DAG_ID, {"plan_type": "reassign_leads", "requester": "analyst-e2e", "approval_channel": "build_only",
-                           "only_open_exceptions": True})
+    dr0 = run_dag(
+        DAG_ID,
+        {
+            "plan_type": "reassign_leads",
+            "requester": "analyst-e2e",
+            "approval_channel": "build_only",
+            "only_open_exceptions": True,
+        },
+    )
     p0 = load_plan(wh, xcom(dr0, "build_plan")["plan_id"])
-    assert p0.scope["quality"]["only_open_exceptions"] and p0.scope["quality"]["plan_records_not_in_queue"] == 0
+    assert (
+        p0.scope["quality"]["only_open_exceptions"] and p0.scope["quality"]["plan_records_not_in_queue"] == 0
+    )
 
     monkeypatch.setenv("SALESOPS_DEMO_AUTO_APPROVE", "demo-approver")
-    dr = run_dag(DAG_ID, {"plan_type": "mark_duplicate_leads", "requester": "analyst-e2e", "approval_channel": "demo"})
+    dr = run_dag(
+        DAG_ID, {"plan_type": "mark_duplicate_leads", "requester": "analyst-e2e", "approval_channel": "demo"}
+    )
     plan = load_plan(wh, xcom(dr, "build_plan")["plan_id"])
     assert plan.status == "applied" and plan.approver_group == "revops_leadership"
     assert {r["status"] for r in change_log(wh, plan.plan_id)} == {"verified"}
@@ -107,7 +134,10 @@ def test_mark_duplicate_leads_through_the_dag_then_stale_and_rerun(env, monkeypa
     assert {(r["Status"], r["Last_Bulk_Update_Plan__c"]) for r in recs} == {("Unqualified", plan.plan_id)}
     # The survivors are untouched.
     survivors = {r.record_name.split("duplicate of ")[1].split(",")[0] for r in plan.changes}
-    assert all(r["Last_Bulk_Update_Plan__c"] != plan.plan_id for r in crm.get_records("Lead", sorted(survivors), ["Last_Bulk_Update_Plan__c"]))
+    assert all(
+        r["Last_Bulk_Update_Plan__c"] != plan.plan_id
+        for r in crm.get_records("Lead", sorted(survivors), ["Last_Bulk_Update_Plan__c"])
+    )
 
     # New data, old quality run: counts are not recorded, and the duplicate plan type refuses to build.
     run_dag("crm_extract_load", {"source": "demo"})

@@ -43,8 +43,12 @@ def test_first_load_holds_exactly_the_seeded_records(demo_env):
         staged = _staged_ids(wh, obj)
         assert len(staged) == counts[obj.api_name] - len(bad), obj.name
         assert staged == _source_ids(crm, obj) - bad, obj.name
-        quarantined = {r["record_id"] for r in wh.query(
-            "select distinct record_id from ops.quarantine where object = :o", {"o": obj.name})}
+        quarantined = {
+            r["record_id"]
+            for r in wh.query(
+                "select distinct record_id from ops.quarantine where object = :o", {"o": obj.name}
+            )
+        }
         assert quarantined == bad, obj.name
 
 
@@ -62,15 +66,22 @@ def test_staged_values_equal_the_source_values(demo_env):
     crm, wh = demo_env.crm, demo_env.warehouse
     obj = MANIFEST["opportunity"]
     src = pd.concat(
-        [p.to_pandas() for p in crm.read_changes(obj.api_name, obj.api_fields, obj.cursor, None, crm.server_time())]
+        [
+            p.to_pandas()
+            for p in crm.read_changes(obj.api_name, obj.api_fields, obj.cursor, None, crm.server_time())
+        ]
     ).set_index("Id")
     stg = wh.query_df(f"select * from {obj.staging_table}").set_index("id")
     src = src.loc[stg.index]
     assert (src["StageName"] == stg["stage_name"]).all()
     assert (pd.to_numeric(src["Amount"]).round(2).fillna(-1) == stg["amount"].astype(float).fillna(-1)).all()
-    assert (src["CloseDate"].fillna("") == stg["close_date"].map(lambda d: "" if pd.isna(d) else str(d))).all()
+    assert (
+        src["CloseDate"].fillna("") == stg["close_date"].map(lambda d: "" if pd.isna(d) else str(d))
+    ).all()
     assert (src["IsClosed"].map({"true": True, "false": False}) == stg["is_closed"]).all()
-    assert (pd.to_datetime(src["SystemModstamp"], utc=True).dt.tz_localize(None) == stg["system_modstamp"]).all()
+    assert (
+        pd.to_datetime(src["SystemModstamp"], utc=True).dt.tz_localize(None) == stg["system_modstamp"]
+    ).all()
 
 
 def _assert_every_raw_and_staging_asset_event(dag_run) -> None:
@@ -82,7 +93,9 @@ def _assert_every_raw_and_staging_asset_event(dag_run) -> None:
         rows = (
             session.query(AssetModel.uri, AssetEvent.extra)
             .join(AssetEvent, AssetEvent.asset_id == AssetModel.id)
-            .filter(AssetEvent.source_dag_id == "crm_extract_load", AssetEvent.source_run_id == dag_run.run_id)
+            .filter(
+                AssetEvent.source_dag_id == "crm_extract_load", AssetEvent.source_run_id == dag_run.run_id
+            )
             .all()
         )
     uris = sorted(uri for uri, _ in rows)
@@ -101,8 +114,11 @@ def test_second_run_loads_nothing(demo_env):
     before = wh.scalar("select count(*) from ops.load_audit")
     dr = run_dag("crm_extract_load", {"source": "demo"})
     _assert_every_raw_and_staging_asset_event(dr)
-    new = wh.query("select object, rows_read, rows_inserted, rows_updated, rows_deleted from ops.load_audit "
-                   "order by started_at desc limit :n", {"n": len(MANIFEST)})
+    new = wh.query(
+        "select object, rows_read, rows_inserted, rows_updated, rows_deleted from ops.load_audit "
+        "order by started_at desc limit :n",
+        {"n": len(MANIFEST)},
+    )
     assert wh.scalar("select count(*) from ops.load_audit") == before + len(MANIFEST)
     assert all(r["rows_read"] == 0 and r["rows_inserted"] == 0 and r["rows_deleted"] == 0 for r in new), new
 
@@ -121,8 +137,12 @@ def test_increment_after_a_simulated_week_is_exactly_what_the_demo_changed(demo_
     assert len(changes) > 100, "a simulated week changes a good number of records"
     run_dag("crm_extract_load", {"source": "demo"})
 
-    audit = {r["object"]: r for r in wh.query(
-        "select * from ops.load_audit order by started_at desc limit :n", {"n": len(MANIFEST)})}
+    audit = {
+        r["object"]: r
+        for r in wh.query(
+            "select * from ops.load_audit order by started_at desc limit :n", {"n": len(MANIFEST)}
+        )
+    }
     assert wh.scalar("select count(*) from ops.load_audit") == audit0 + len(MANIFEST)
     malformed = _malformed(crm)
     for api_name, obj in BY_API.items():
@@ -143,16 +163,24 @@ def test_schema_drift_in_the_source_is_reported_and_nothing_is_blanked(demo_env)
     from salesops.runner import run_dag
 
     crm, wh = demo_env.crm, demo_env.warehouse
-    next_steps_before = {r["id"]: r["next_step"] for r in wh.query("select id, next_step from staging.stg_crm__opportunity")}
+    next_steps_before = {
+        r["id"]: r["next_step"] for r in wh.query("select id, next_step from staging.stg_crm__opportunity")
+    }
     crm.alter_schema("Opportunity", add=["Region_Override__c"], drop=["NextStep"])
     run_dag("demo_crm_simulate", {"days": 1})
     run_dag("crm_extract_load", {"source": "demo", "objects": ["opportunity"]})
-    audit = wh.query("select rows_read, schema_added, schema_missing from ops.load_audit "
-                     "where object = 'opportunity' order by started_at desc limit 1")[0]
+    audit = wh.query(
+        "select rows_read, schema_added, schema_missing from ops.load_audit "
+        "where object = 'opportunity' order by started_at desc limit 1"
+    )[0]
     assert audit["rows_read"] > 0
     assert audit["schema_added"] == "Region_Override__c"
     assert audit["schema_missing"] == "NextStep"
     assert "Region_Override__c" in wh.columns("raw.crm__opportunity")
-    after = {r["id"]: r["next_step"] for r in wh.query("select id, next_step from staging.stg_crm__opportunity")}
+    after = {
+        r["id"]: r["next_step"] for r in wh.query("select id, next_step from staging.stg_crm__opportunity")
+    }
     kept = [i for i in next_steps_before if i in after and next_steps_before[i] is not None]
-    assert kept and all(after[i] == next_steps_before[i] for i in kept), "a field the source stopped sending is not blanked"
+    assert kept and all(after[i] == next_steps_before[i] for i in kept), (
+        "a field the source stopped sending is not blanked"
+    )

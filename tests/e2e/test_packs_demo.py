@@ -44,20 +44,32 @@ def _plant_hostile_text(wh) -> dict:
 
     as_of = wh.scalar("select max(until) from ops.load_audit where status = 'loaded'").date()
     fq = fiscal_day(as_of, policy("calendar")["fiscal_year_start_month"])
-    opp = _one(wh, """
+    opp = _one(
+        wh,
+        """
         select o.id, o.owner_id from staging.stg_crm__opportunity o
         join staging.stg_crm__user u on u.id = o.owner_id
         where u.region = 'EMEA' and not o.is_closed and o.close_date between :a and :b
         order by o.amount desc nulls last, o.id limit 1""",
-                   {"a": fq.fiscal_quarter_start, "b": fq.fiscal_quarter_end})
-    lead = _one(wh, """
+        {"a": fq.fiscal_quarter_start, "b": fq.fiscal_quarter_end},
+    )
+    lead = _one(
+        wh,
+        """
         select id, email, phone from staging.stg_crm__lead
         where owner_id is null and not coalesce(is_converted, false) and region = 'EMEA'
           and email like '%@%' and phone is not null
-        order by created_at, id limit 1""")
-    wh.execute("update staging.stg_crm__user set name = :n where id = :i", {"n": SCRIPT_NAME, "i": opp["owner_id"]})
-    wh.execute("update staging.stg_crm__opportunity set name = :n where id = :i", {"n": FORMULA_NAME, "i": opp["id"]})
-    wh.execute("update staging.stg_crm__lead set company = :c where id = :i", {"c": FORMULA_COMPANY, "i": lead["id"]})
+        order by created_at, id limit 1""",
+    )
+    wh.execute(
+        "update staging.stg_crm__user set name = :n where id = :i", {"n": SCRIPT_NAME, "i": opp["owner_id"]}
+    )
+    wh.execute(
+        "update staging.stg_crm__opportunity set name = :n where id = :i", {"n": FORMULA_NAME, "i": opp["id"]}
+    )
+    wh.execute(
+        "update staging.stg_crm__lead set company = :c where id = :i", {"c": FORMULA_COMPANY, "i": lead["id"]}
+    )
     return {"opportunity_id": opp["id"], "owner_id": opp["owner_id"], "lead": lead}
 
 
@@ -67,8 +79,11 @@ def _pdf_text(path: str) -> str:
     from pypdf import PdfReader
 
     lines = [ln for page in PdfReader(path).pages for ln in (page.extract_text() or "").splitlines()]
-    return "\n".join(ln for ln in lines
-                     if not re.search(r"\| data as of .*page \d+ of \d+$", ln) and not re.fullmatch(r"\s*\d+\.\s*", ln))
+    return "\n".join(
+        ln
+        for ln in lines
+        if not re.search(r"\| data as of .*page \d+ of \d+$", ln) and not re.fullmatch(r"\s*\d+\.\s*", ln)
+    )
 
 
 def _norm(text: str) -> str:
@@ -84,9 +99,11 @@ def _html(path: str):
 def _cards(doc) -> dict[str, dict]:
     out = {}
     for td in doc.xpath("//td[@data-key]"):
-        out[td.get("data-key")] = {"raw": td.get("data-value"),
-                                   "text": td.xpath(".//div[contains(@class,'value')]")[0].text_content().strip(),
-                                   "sup": td.xpath(".//sup")}
+        out[td.get("data-key")] = {
+            "raw": td.get("data-value"),
+            "text": td.xpath(".//div[contains(@class,'value')]")[0].text_content().strip(),
+            "sup": td.xpath(".//sup"),
+        }
     return out
 
 
@@ -118,11 +135,19 @@ def packs_env(demo_env):
     assert summary.gate_passed, summary.gate_message
     build(wh)
     rendered = {p: render_pack(wh, p, generated_at=GENERATED) for p in PACKS}
-    rendered["weekly_emea"] = render_pack(wh, "weekly_pipeline_inspection", "region", "EMEA", generated_at=GENERATED)
-    rendered["dq_team"] = render_pack(wh, "dq_scorecard", "team", "EMEA-MM", generated_at=GENERATED,
-                                      formats=("html", "xlsx"))
-    return {"env": demo_env, "wh": wh, "planted": planted, "r": rendered,
-            "ctx": wh.query("select * from marts.kpi_context")[0]}
+    rendered["weekly_emea"] = render_pack(
+        wh, "weekly_pipeline_inspection", "region", "EMEA", generated_at=GENERATED
+    )
+    rendered["dq_team"] = render_pack(
+        wh, "dq_scorecard", "team", "EMEA-MM", generated_at=GENERATED, formats=("html", "xlsx")
+    )
+    return {
+        "env": demo_env,
+        "wh": wh,
+        "planted": planted,
+        "r": rendered,
+        "ctx": wh.query("select * from marts.kpi_context")[0],
+    }
 
 
 def _assert_card(r, key: str, expected, unit: str, pdf: str | None = None):
@@ -161,28 +186,49 @@ def test_every_pack_passes_its_checks_and_shows_as_of_and_definitions(packs_env)
             assert "data as of 2026-11-02 06:00:00 utc" in pdf.lower()
             if name in ("weekly_pipeline_inspection", "quarter_end", "weekly_emea"):
                 i = pdf.find("Pipeline coverage:")
-                assert _norm(definition("pipeline_coverage_ratio")) in pdf, pdf[i - 300: i + 900]
-    defs = _norm(_html(packs_env["r"]["weekly_pipeline_inspection"].files["html"]).get_element_by_id("definitions")
-                 .text_content())
-    for metric in ("open_pipeline_amount", "pipeline_coverage_ratio", "at_risk_opportunity_count",
-                   "pipeline_movement_amount"):
+                assert _norm(definition("pipeline_coverage_ratio")) in pdf, pdf[i - 300 : i + 900]
+    defs = _norm(
+        _html(packs_env["r"]["weekly_pipeline_inspection"].files["html"])
+        .get_element_by_id("definitions")
+        .text_content()
+    )
+    for metric in (
+        "open_pipeline_amount",
+        "pipeline_coverage_ratio",
+        "at_risk_opportunity_count",
+        "pipeline_movement_amount",
+    ):
         assert _norm(definition(metric)) in defs, metric
 
 
 def test_weekly_inspection_numbers_equal_the_marts(packs_env):
     wh, r = packs_env["wh"], packs_env["r"]["weekly_pipeline_inspection"]
     pdf = _pdf_text(r.files["pdf"])
-    cov = _one(wh, "select * from marts.agg_pipeline_coverage where rollup_level = 'company' and quarter_relative = 'current'")
-    nxt = _one(wh, "select * from marts.agg_pipeline_coverage where rollup_level = 'company' and quarter_relative = 'next'")
+    cov = _one(
+        wh,
+        "select * from marts.agg_pipeline_coverage where rollup_level = 'company' and quarter_relative = 'current'",
+    )
+    nxt = _one(
+        wh,
+        "select * from marts.agg_pipeline_coverage where rollup_level = 'company' and quarter_relative = 'next'",
+    )
     _assert_card(r, "coverage.open_pipeline_amount", cov["open_pipeline_amount"], "currency", pdf)
     _assert_card(r, "coverage.quota_amount", cov["quota_amount"], "currency", pdf)
     _assert_card(r, "coverage.coverage_ratio", cov["coverage_ratio"], "multiple", pdf)
     _assert_card(r, "coverage.next_coverage_ratio", nxt["coverage_ratio"], "multiple", pdf)
-    created = _one(wh, """select p.* from marts.agg_pipeline_created_by_quarter p, marts.kpi_context c
-                          where p.rollup_level = 'company' and p.created_fiscal_quarter = c.current_fiscal_quarter_label""")
+    created = _one(
+        wh,
+        """select p.* from marts.agg_pipeline_created_by_quarter p, marts.kpi_context c
+                          where p.rollup_level = 'company' and p.created_fiscal_quarter = c.current_fiscal_quarter_label""",
+    )
     _assert_card(r, "new_pipeline.created_amount", created["pipeline_created_amount"], "currency", pdf)
-    wf = {w["step"]: w for w in wh.query("select * from marts.agg_pipeline_waterfall where comparison_label = 'week_over_week' "
-                                            "and rollup_level = 'company'")}
+    wf = {
+        w["step"]: w
+        for w in wh.query(
+            "select * from marts.agg_pipeline_waterfall where comparison_label = 'week_over_week' "
+            "and rollup_level = 'company'"
+        )
+    }
     _assert_card(r, "movement.starting_amount", wf["starting_pipeline"]["amount"], "currency", pdf)
     _assert_card(r, "movement.ending_amount", wf["ending_pipeline"]["amount"], "currency", pdf)
     from salesops.packs.sections import STEP_LABELS
@@ -197,7 +243,10 @@ def test_weekly_inspection_numbers_equal_the_marts(packs_env):
     _assert_card(r, "at_risk_deals.at_risk_amount", risk["at_risk_amount"], "currency", pdf)
     _assert_card(r, "at_risk_deals.at_risk_share", risk["at_risk_share_of_amount"], "ratio", pdf)
     ids = {row["Id"] for row in _sheet(r.files["xlsx"], "At-risk deals")}
-    assert ids == {x["opportunity_id"] for x in wh.query("select opportunity_id from marts.fct_open_opportunity_risk where is_at_risk")}
+    assert ids == {
+        x["opportunity_id"]
+        for x in wh.query("select opportunity_id from marts.fct_open_opportunity_risk where is_at_risk")
+    }
     # stage aging: the HTML table equals marts.agg_stage_aging
     doc = _html(r.files["html"])
     table = doc.xpath("//table[@data-table='Open deals by current stage']")[0]
@@ -213,15 +262,27 @@ def test_weekly_inspection_numbers_equal_the_marts(packs_env):
 def test_forecast_hygiene_numbers_equal_the_marts(packs_env):
     wh, r = packs_env["wh"], packs_env["r"]["forecast_hygiene"]
     pdf = _pdf_text(r.files["pdf"])
-    f = _one(wh, "select * from marts.agg_forecast_rollup where rollup_level = 'company' and quarter_relative = 'current'")
+    f = _one(
+        wh,
+        "select * from marts.agg_forecast_rollup where rollup_level = 'company' and quarter_relative = 'current'",
+    )
     _assert_card(r, "forecast_rollup.commit_forecast_amount", f["commit_forecast_amount"], "currency", pdf)
-    _assert_card(r, "forecast_rollup.best_case_forecast_amount", f["best_case_forecast_amount"], "currency", pdf)
-    _assert_card(r, "forecast_rollup.weighted_pipeline_amount", f["weighted_pipeline_amount"], "currency", pdf)
-    mismatches = wh.scalar("select count(*) from quality.exception_queue where status = 'open' "
-                           "and check_id = 'opp_forecast_category_mismatch'")
+    _assert_card(
+        r, "forecast_rollup.best_case_forecast_amount", f["best_case_forecast_amount"], "currency", pdf
+    )
+    _assert_card(
+        r, "forecast_rollup.weighted_pipeline_amount", f["weighted_pipeline_amount"], "currency", pdf
+    )
+    mismatches = wh.scalar(
+        "select count(*) from quality.exception_queue where status = 'open' "
+        "and check_id = 'opp_forecast_category_mismatch'"
+    )
     _assert_card(r, "forecast_compliance.mismatch_count", mismatches, "count", pdf)
-    fc = _one(wh, """select value from quality.scorecard where metric = 'forecast_category' and scope_type = 'all'
-                     and run_id = (select max(run_id) from quality.run)""")
+    fc = _one(
+        wh,
+        """select value from quality.scorecard where metric = 'forecast_category' and scope_type = 'all'
+                     and run_id = (select max(run_id) from quality.run)""",
+    )
     _assert_card(r, "forecast_compliance.forecast_category", fc["value"], "ratio", pdf)
 
 
@@ -238,7 +299,9 @@ def test_dq_scorecard_numbers_equal_the_quality_tables(packs_env):
     open_q = wh.query("select check_id, record_id from quality.exception_queue where status = 'open'")
     _assert_card(r, "dq_exceptions_by_owner.open_exceptions", len(open_q), "count", pdf)
     detail = _sheet(r.files["xlsx"], "Exceptions")
-    assert sorted((d["Check"], d["Record id"]) for d in detail) == sorted((q["check_id"], q["record_id"]) for q in open_q)
+    assert sorted((d["Check"], d["Record id"]) for d in detail) == sorted(
+        (q["check_id"], q["record_id"]) for q in open_q
+    )
 
 
 def test_routing_sla_numbers_equal_the_marts(packs_env):
@@ -247,43 +310,70 @@ def test_routing_sla_numbers_equal_the_marts(packs_env):
     wh, r, ctx = packs_env["wh"], packs_env["r"]["routing_sla"], packs_env["ctx"]
     pdf = _pdf_text(r.files["pdf"])
     sheet = _sheet(r.files["xlsx"], "SLA by segment")
-    agg = {(a["created_fiscal_quarter"], a["segment"]): a for a in wh.query("select * from marts.agg_speed_to_lead")}
+    agg = {
+        (a["created_fiscal_quarter"], a["segment"]): a
+        for a in wh.query("select * from marts.agg_speed_to_lead")
+    }
     assert len(sheet) == 6
     for row in sheet:
         a = agg.get((row["Created in"], row["Segment"]))
         if a is None:  # no leads of that segment in the quarter
             assert row["Leads"] == 0
             continue
-        assert (row["Leads"], row["Met"], row["Breached"]) == (a["lead_count"], a["sla_met_count"], a["sla_breached_count"])
-        assert row["Compliance"] == pytest.approx(a["routing_sla_compliance_rate"]) if a["routing_sla_compliance_rate"] \
-            is not None else row["Compliance"] is None
+        assert (row["Leads"], row["Met"], row["Breached"]) == (
+            a["lead_count"],
+            a["sla_met_count"],
+            a["sla_breached_count"],
+        )
+        assert (
+            row["Compliance"] == pytest.approx(a["routing_sla_compliance_rate"])
+            if a["routing_sla_compliance_rate"] is not None
+            else row["Compliance"] is None
+        )
     # the rolling-window headline, recomputed independently from the per-lead fact
     fact = wh.query_df("select created_at, sla_status from marts.fct_lead_speed_to_lead")
     start = pd.Timestamp(ctx["as_of_date"] - timedelta(days=90 - 1))
-    win = fact[(fact["created_at"].dt.normalize() >= start) & (fact["created_at"] <= pd.Timestamp(ctx["as_of_ts"]))]
+    win = fact[
+        (fact["created_at"].dt.normalize() >= start) & (fact["created_at"] <= pd.Timestamp(ctx["as_of_ts"]))
+    ]
     met, breached = int((win["sla_status"] == "met").sum()), int((win["sla_status"] == "breached").sum())
     _assert_card(r, "routing_sla.sla_met_count", met, "count", pdf)
     _assert_card(r, "routing_sla.sla_breached_count", breached, "count", pdf)
     _assert_card(r, "routing_sla.compliance_rate", met / (met + breached), "ratio", pdf)
-    misrouted = wh.scalar("select count(*) from quality.exception_queue where status = 'open' and check_id = 'lead_misrouted'")
+    misrouted = wh.scalar(
+        "select count(*) from quality.exception_queue where status = 'open' and check_id = 'lead_misrouted'"
+    )
     _assert_card(r, "routing_accuracy.misrouted_count", misrouted, "count", pdf)
 
 
 def test_quarter_end_numbers_equal_the_marts(packs_env):
     wh, r = packs_env["wh"], packs_env["r"]["quarter_end"]
     pdf = _pdf_text(r.files["pdf"])
-    nxt = _one(wh, "select * from marts.agg_pipeline_coverage where rollup_level = 'company' and quarter_relative = 'next'")
-    _assert_card(r, "next_quarter_coverage.open_pipeline_amount", nxt["open_pipeline_amount"], "currency", pdf)
+    nxt = _one(
+        wh,
+        "select * from marts.agg_pipeline_coverage where rollup_level = 'company' and quarter_relative = 'next'",
+    )
+    _assert_card(
+        r, "next_quarter_coverage.open_pipeline_amount", nxt["open_pipeline_amount"], "currency", pdf
+    )
     _assert_card(r, "next_quarter_coverage.coverage_ratio", nxt["coverage_ratio"], "multiple", pdf)
-    rec = {x["period_label"]: x for x in wh.query("select * from marts.agg_bookings_reconciliation where period_grain = 'fiscal_quarter'")}
+    rec = {
+        x["period_label"]: x
+        for x in wh.query(
+            "select * from marts.agg_bookings_reconciliation where period_grain = 'fiscal_quarter'"
+        )
+    }
     sheet = _sheet(r.files["xlsx"], "Reconciliation")
     assert len(sheet) == 6 and sheet[-1]["Quarter"] == packs_env["ctx"]["current_fiscal_quarter_label"]
     for row in sheet:
         x = rec.get(row["Quarter"])
         assert float(row["CRM bookings"]) == pytest.approx(float(x["crm_bookings_amount"]) if x else 0.0)
         assert float(row["Variance"]) == pytest.approx(float(x["variance_amount"]) if x else 0.0)
-    win = _one(wh, """select w.* from marts.agg_closed_deal_metrics w, marts.kpi_context c
-                      where w.rollup_level = 'company' and w.close_fiscal_quarter = c.current_fiscal_quarter_label""")
+    win = _one(
+        wh,
+        """select w.* from marts.agg_closed_deal_metrics w, marts.kpi_context c
+                      where w.rollup_level = 'company' and w.close_fiscal_quarter = c.current_fiscal_quarter_label""",
+    )
     _assert_card(r, "win_loss_trend.win_rate_by_count", win["win_rate_by_count"], "ratio", pdf)
     slipped = wh.query("""select amount_change from marts.fct_pipeline_movement
                           where comparison_label = 'quarter_to_date' and movement_category in ('pushed', 'slipped')""")
@@ -306,15 +396,24 @@ def test_region_pack_holds_only_that_regions_rows(packs_env):
                           where coalesce(u.region, '') <> 'EMEA'""")
     leaked = [x["id"] for x in foreign if x["id"] in blob]
     assert leaked == [], f"{len(leaked)} non-EMEA opportunity ids in the EMEA pack, e.g. {leaked[:3]}"
-    foreign_names = {x["name"] for x in wh.query("select name from staging.stg_crm__user where coalesce(region, '') <> 'EMEA'")}
+    foreign_names = {
+        x["name"]
+        for x in wh.query("select name from staging.stg_crm__user where coalesce(region, '') <> 'EMEA'")
+    }
     assert not [c for c in cells if c in foreign_names]
     assert not [n for n in foreign_names if re.search(rf"\b{re.escape(n)}\b", html_text + pdf)]
-    emea_ids = {x["opportunity_id"] for x in wh.query("""select k.opportunity_id from marts.fct_open_opportunity_risk k
+    emea_ids = {
+        x["opportunity_id"]
+        for x in wh.query("""select k.opportunity_id from marts.fct_open_opportunity_risk k
                                                          join staging.stg_crm__user u on u.id = k.owner_id
-                                                         where u.region = 'EMEA' and k.is_at_risk""")}
+                                                         where u.region = 'EMEA' and k.is_at_risk""")
+    }
     assert emea_ids and {row["Id"] for row in _sheet(r.files["xlsx"], "At-risk deals")} == emea_ids
-    cov = _one(wh, "select * from marts.agg_pipeline_coverage where rollup_level = 'region' and rollup_key = 'EMEA' "
-                   "and quarter_relative = 'current'")
+    cov = _one(
+        wh,
+        "select * from marts.agg_pipeline_coverage where rollup_level = 'region' and rollup_key = 'EMEA' "
+        "and quarter_relative = 'current'",
+    )
     _assert_card(r, "coverage.open_pipeline_amount", cov["open_pipeline_amount"], "currency", pdf)
     _assert_card(r, "coverage.quota_amount", cov["quota_amount"], "currency", pdf)
     assert r.recipients == ["leader-emea@example.com"]
@@ -333,47 +432,88 @@ def test_scoped_movement_and_stage_aging_equal_the_sums_over_their_deals(packs_e
         where = in_scope[scope_type]
         moved = 0
         for comparison in ("week_over_week", "quarter_to_date"):
-            got = {r["step"]: r for r in wh.query_file("packs/movement.sql", {
-                "scope_type": scope_type, "scope_value": value, "comparison": comparison}).to_dict("records")}
+            got = {
+                r["step"]: r
+                for r in wh.query_file(
+                    "packs/movement.sql",
+                    {"scope_type": scope_type, "scope_value": value, "comparison": comparison},
+                ).to_dict("records")
+            }
             assert len(got) == 16, (scope_type, comparison)
-            deals = wh.query(f"""select m.movement_category as step, count(*) as n, sum(m.amount_change) as amount
+            deals = wh.query(
+                f"""select m.movement_category as step, count(*) as n, sum(m.amount_change) as amount
                                  from marts.fct_pipeline_movement m left join staging.stg_crm__user u on u.id = m.owner_id
                                  where m.comparison_label = :c and m.movement_category <> 'unchanged' and {where}
-                                 group by 1""", {"c": comparison, "v": value})
+                                 group by 1""",
+                {"c": comparison, "v": value},
+            )
             moved += len(deals)
             expected = {d["step"]: d for d in deals}
-            for step in ("new", "reopened", "pulled_in", "pushed_in", "amount_up", "amount_down", "pushed", "slipped",
-                         "moved_out_other", "won", "lost", "removed"):
+            for step in (
+                "new",
+                "reopened",
+                "pulled_in",
+                "pushed_in",
+                "amount_up",
+                "amount_down",
+                "pushed",
+                "slipped",
+                "moved_out_other",
+                "won",
+                "lost",
+                "removed",
+            ):
                 e = expected.get(step, {"n": 0, "amount": 0})
                 assert got[step]["opportunity_count"] == e["n"], (scope_type, comparison, step)
-                assert float(got[step]["amount"]) == pytest.approx(float(e["amount"] or 0), abs=0.005), (scope_type, step)
-            ends = _one(wh, f"""select
+                assert float(got[step]["amount"]) == pytest.approx(float(e["amount"] or 0), abs=0.005), (
+                    scope_type,
+                    step,
+                )
+            ends = _one(
+                wh,
+                f"""select
                     sum(case when sn.snapshot_date = c.start_date then coalesce(sn.amount, 0) else 0 end) as start_amount,
                     sum(case when sn.snapshot_date = c.end_date then coalesce(sn.amount, 0) else 0 end) as end_amount
                 from marts.kpi_movement_comparison c
                 join marts.fct_pipeline_snapshot sn on sn.snapshot_date in (c.start_date, c.end_date)
                     and sn.close_date between c.window_start and c.window_end
                 left join staging.stg_crm__user u on u.id = sn.owner_id
-                where c.comparison_label = :c and {where}""", {"c": comparison, "v": value})
+                where c.comparison_label = :c and {where}""",
+                {"c": comparison, "v": value},
+            )
             start, end = float(got["starting_pipeline"]["amount"]), float(got["ending_pipeline"]["amount"])
             assert start == pytest.approx(float(ends["start_amount"]), abs=0.005), (scope_type, comparison)
             assert end == pytest.approx(float(ends["end_amount"]), abs=0.005), (scope_type, comparison)
             flows = sum(float(r["amount"]) for r in got.values() if r["is_flow"])
             assert start + flows == pytest.approx(end, abs=0.005), (scope_type, comparison)
         assert moved, f"{scope_type} {value}: no moved deals, so the test would not test anything"
-        aging = {r["stage_name"]: r for r in wh.query_file("packs/stage_aging.sql", {
-            "scope_type": scope_type, "scope_value": value}).to_dict("records")}
-        open_deals = wh.query(f"""select coalesce(k.stage_name, '(none)') as stage_name, count(*) as n,
+        aging = {
+            r["stage_name"]: r
+            for r in wh.query_file(
+                "packs/stage_aging.sql", {"scope_type": scope_type, "scope_value": value}
+            ).to_dict("records")
+        }
+        open_deals = wh.query(
+            f"""select coalesce(k.stage_name, '(none)') as stage_name, count(*) as n,
                                          sum(coalesce(k.amount, 0)) as amount, avg(k.days_in_current_stage) as avg_days,
                                          max(k.days_in_current_stage) as max_days
                                   from marts.fct_open_opportunity_risk k left join staging.stg_crm__user u on u.id = k.owner_id
-                                  where {where} group by 1""", {"v": value})
+                                  where {where} group by 1""",
+            {"v": value},
+        )
         assert open_deals and set(aging) == {d["stage_name"] for d in open_deals}, scope_type
         for d in open_deals:
             a = aging[d["stage_name"]]
-            assert (a["open_count"], a["max_days_in_current_stage"]) == (d["n"], d["max_days"]), (scope_type, d)
+            assert (a["open_count"], a["max_days_in_current_stage"]) == (d["n"], d["max_days"]), (
+                scope_type,
+                d,
+            )
             assert float(a["open_amount"]) == pytest.approx(float(d["amount"]), abs=0.005), (scope_type, d)
-            assert float(a["avg_days_in_current_stage"]) == pytest.approx(float(d["avg_days"]), rel=1e-9), (scope_type, d)
+            assert float(a["avg_days_in_current_stage"]) == pytest.approx(float(d["avg_days"]), rel=1e-9), (
+                scope_type,
+                d,
+            )
+
 
 def test_team_pack_holds_only_that_teams_exceptions(packs_env):
     wh, r = packs_env["wh"], packs_env["r"]["dq_team"]
@@ -383,15 +523,22 @@ def test_team_pack_holds_only_that_teams_exceptions(packs_env):
                 where q.status = 'open' and coalesce(u.team, q.team, '') {op} 'EMEA-MM'"""
     team_rows = wh.query(scoped.format(op="="))
     detail = _sheet(r.files["xlsx"], "Exceptions")
-    assert sorted((d["Check"], d["Record id"]) for d in detail) == sorted((x["check_id"], x["record_id"]) for x in team_rows)
+    assert sorted((d["Check"], d["Record id"]) for d in detail) == sorted(
+        (x["check_id"], x["record_id"]) for x in team_rows
+    )
     members = {x["name"] for x in wh.query("select name from staging.stg_crm__user where team = 'EMEA-MM'")}
     unknown_owners = {x["owner_id"] for x in team_rows if x["owner_id"] and not x["user_id"]}
-    assert {row["Owner"] for row in _sheet(r.files["xlsx"], "By owner")} <= members | unknown_owners | {"(unassigned)"}
+    assert {row["Owner"] for row in _sheet(r.files["xlsx"], "By owner")} <= members | unknown_owners | {
+        "(unassigned)"
+    }
     others = wh.query(scoped.format(op="<>"))
     html_text, _, cells = _texts(r)
     blob = "\n".join([html_text, *cells])
-    assert not [x["record_id"] for x in others if x["record_id"] in blob and
-                x["record_id"] not in {t["record_id"] for t in team_rows}]
+    assert not [
+        x["record_id"]
+        for x in others
+        if x["record_id"] in blob and x["record_id"] not in {t["record_id"] for t in team_rows}
+    ]
 
 
 def test_hostile_names_are_escaped_and_formulas_neutralised(packs_env):
@@ -456,12 +603,16 @@ def test_pack_checks_catch_a_wrong_total_an_empty_section_and_stale_data(packs_e
     bad = RenderedPack.from_dict(data)
     result = check_pack(wh, bad, now=datetime.now(UTC))
     assert not result.passed
-    assert f"total coverage.open_pipeline_amount: pack shows {original + 1000}, warehouse total is {float(original)}" \
+    assert (
+        f"total coverage.open_pipeline_amount: pack shows {original + 1000}, warehouse total is {float(original)}"
         in result.failures
+    )
     assert any(f.startswith("section coverage is empty although the scope has") for f in result.failures)
     finished = datetime.fromisoformat(good.context["load_finished_at"])
     stale = check_pack(wh, good, now=finished + timedelta(hours=100))
-    assert [f for f in stale.failures if f.startswith("freshness: the latest load finished 100.0 h ago (> 36 h)")]
+    assert [
+        f for f in stale.failures if f.startswith("freshness: the latest load finished 100.0 h ago (> 36 h)")
+    ]
 
 
 def test_without_an_smtp_connection_email_is_skipped_with_the_reason(packs_env, monkeypatch):
@@ -470,11 +621,18 @@ def test_without_an_smtp_connection_email_is_skipped_with_the_reason(packs_env, 
 
     monkeypatch.delenv("AIRFLOW_CONN_SMTP_DEFAULT", raising=False)
     r = packs_env["r"]["quarter_end"]
-    result = publish_or_hold(packs_env["wh"], r, GateStatus(True, "ok", r.as_of), PackCheckResult(True),
-                             channels=["email"], run_id="test-no-smtp")
+    result = publish_or_hold(
+        packs_env["wh"],
+        r,
+        GateStatus(True, "ok", r.as_of),
+        PackCheckResult(True),
+        channels=["email"],
+        run_id="test-no-smtp",
+    )
     assert [(a["recipient"], a["status"], a["detail"]) for a in result.attempts] == [
         (a, "skipped", "no SMTP connection 'smtp_default' configured")
-        for a in ["revops-demo@example.com", "finance-demo@example.com", "cro-demo@example.com"]]
+        for a in ["revops-demo@example.com", "finance-demo@example.com", "cro-demo@example.com"]
+    ]
     assert not result.published
 
 
@@ -501,10 +659,20 @@ def smtp(packs_env):
     ctl = Controller(inbox, hostname="127.0.0.1", port=port)
     ctl.start()
     old = os.environ.get("AIRFLOW_CONN_SMTP_DEFAULT")
-    os.environ["AIRFLOW_CONN_SMTP_DEFAULT"] = json.dumps({
-        "conn_type": "smtp", "host": "127.0.0.1", "port": port,
-        "extra": {"disable_ssl": True, "disable_tls": True, "from_email": "salesops-reports@example.com",
-                  "retry_limit": 0, "timeout": 10}})
+    os.environ["AIRFLOW_CONN_SMTP_DEFAULT"] = json.dumps(
+        {
+            "conn_type": "smtp",
+            "host": "127.0.0.1",
+            "port": port,
+            "extra": {
+                "disable_ssl": True,
+                "disable_tls": True,
+                "from_email": "salesops-reports@example.com",
+                "retry_limit": 0,
+                "timeout": 10,
+            },
+        }
+    )
     try:
         yield inbox
     finally:
@@ -540,16 +708,33 @@ def test_dag_delivers_scoped_pack_by_email_file_drop_and_logs_it(packs_env, smtp
     assert pdf_part.get_content()[:5] == b"%PDF-"
     dropped = drop / "weekly_pipeline_inspection" / "2026-W45" / "team-EMEA-MM"
     assert {p.suffix for p in dropped.iterdir()} >= {".html", ".pdf", ".xlsx", ".csv", ".json"}
-    log = wh.query("select recipient, channel, status, detail from ops.pack_delivery_log "
-                   "where pack = 'weekly_pipeline_inspection' and scope_value = 'EMEA-MM' order by channel")
+    log = wh.query(
+        "select recipient, channel, status, detail from ops.pack_delivery_log "
+        "where pack = 'weekly_pipeline_inspection' and scope_value = 'EMEA-MM' order by channel"
+    )
     by_channel = {row["channel"]: row for row in log}
-    assert by_channel["email"]["recipient"] == "manager-emea-mm@example.com" and by_channel["email"]["status"] == "sent"
+    assert (
+        by_channel["email"]["recipient"] == "manager-emea-mm@example.com"
+        and by_channel["email"]["status"] == "sent"
+    )
     assert by_channel["file"]["status"] == "sent" and by_channel["file"]["recipient"].endswith("team-EMEA-MM")
     assert by_channel["slack"]["status"] == "skipped"
     assert by_channel["slack"]["detail"] == "no Slack connection 'slack_default' configured"
-    kpi = [k for k in on_time_delivery(wh) if k["pack"] == "weekly_pipeline_inspection" and k["period"] == "2026-W45"]
-    assert kpi == [{"pack": "weekly_pipeline_inspection", "period": "2026-W45", "slices_due": 1, "slices_on_time": 1,
-                    "slices_not_delivered": 0, "on_time_delivery_rate": 1.0}]
+    kpi = [
+        k
+        for k in on_time_delivery(wh)
+        if k["pack"] == "weekly_pipeline_inspection" and k["period"] == "2026-W45"
+    ]
+    assert kpi == [
+        {
+            "pack": "weekly_pipeline_inspection",
+            "period": "2026-W45",
+            "slices_due": 1,
+            "slices_on_time": 1,
+            "slices_not_delivered": 0,
+            "on_time_delivery_rate": 1.0,
+        }
+    ]
 
 
 def test_a_second_delivery_of_the_same_period_sends_nothing_again(packs_env, smtp):
@@ -560,10 +745,18 @@ def test_a_second_delivery_of_the_same_period_sends_nothing_again(packs_env, smt
     wh = packs_env["wh"]
     smtp.messages.clear()
     r = render_pack(wh, "weekly_pipeline_inspection", "team", "EMEA-MM", formats=("html", "xlsx"))
-    result = publish_or_hold(wh, r, GateStatus(True, "ok", r.as_of), PackCheckResult(True), channels=["email"])
+    result = publish_or_hold(
+        wh, r, GateStatus(True, "ok", r.as_of), PackCheckResult(True), channels=["email"]
+    )
     assert smtp.messages == []
-    assert result.attempts == [{"recipient": "manager-emea-mm@example.com", "channel": "email", "status": "skipped",
-                                "detail": "already sent for this period"}]
+    assert result.attempts == [
+        {
+            "recipient": "manager-emea-mm@example.com",
+            "channel": "email",
+            "status": "skipped",
+            "detail": "already sent for this period",
+        }
+    ]
 
 
 def test_gate_holds_the_pack_when_a_blocker_failed(packs_env, smtp):
@@ -574,12 +767,18 @@ def test_gate_holds_the_pack_when_a_blocker_failed(packs_env, smtp):
     r = packs_env["r"]["dq_team"]
     as_of = wh.scalar("select max(until) from ops.load_audit where status = 'loaded'")
     later = datetime.now(UTC).replace(tzinfo=None) + timedelta(minutes=5)
-    wh.execute("insert into quality.run (run_id, as_of, started_at, finished_at, status, gate_passed, blockers_failed) "
-               "values ('test_blocker', :a, :t, :t, 'checked', false, 1)", {"a": as_of, "t": later})
-    wh.execute("""insert into quality.check_result (run_id, as_of, check_id, object, scope_type, scope_value, evaluated,
+    wh.execute(
+        "insert into quality.run (run_id, as_of, started_at, finished_at, status, gate_passed, blockers_failed) "
+        "values ('test_blocker', :a, :t, :t, 'checked', false, 1)",
+        {"a": as_of, "t": later},
+    )
+    wh.execute(
+        """insert into quality.check_result (run_id, as_of, check_id, object, scope_type, scope_value, evaluated,
                   failed, rate, target, severity, passed, engine)
                   values ('test_blocker', :a, 'opp_orphan_owner', 'Opportunity', 'all', 'all', 100, 10, 0.1, 0.02,
-                          'blocker', false, 'sql')""", {"a": as_of})
+                          'blocker', false, 'sql')""",
+        {"a": as_of},
+    )
     try:
         gate = quality_gate(wh)
         assert not gate.passed and "run test_blocker, 1 blocker check(s) failed" in gate.reason
@@ -590,7 +789,9 @@ def test_gate_holds_the_pack_when_a_blocker_failed(packs_env, smtp):
         wh.execute("delete from quality.run where run_id = 'test_blocker'")
     assert result.held and not result.published and result.reasons == [gate.reason]
     held = Path(result.location)
-    assert held == packs_env["env"].output_dir / "packs" / "held" / "dq_scorecard" / "2026-W45" / "team-EMEA-MM"
+    assert (
+        held == packs_env["env"].output_dir / "packs" / "held" / "dq_scorecard" / "2026-W45" / "team-EMEA-MM"
+    )
     assert (held / Path(r.files["xlsx"]).name).exists()
     hold = _one(wh, "select * from ops.pack_hold where run_id = 'test-hold'")
     assert hold["reasons"] == gate.reason and hold["scope_value"] == "EMEA-MM"
@@ -598,9 +799,13 @@ def test_gate_holds_the_pack_when_a_blocker_failed(packs_env, smtp):
     assert [m[0] for m in smtp.messages] == [["revops-demo@example.com"]]
     assert smtp.messages[0][1]["Subject"] == "[HELD] Data-quality scorecard - EMEA-MM - 2026-W45"
     assert "test_blocker" in smtp.messages[0][1].get_body(("html",)).get_content()
-    log = wh.query("select recipient, channel, status from ops.pack_delivery_log where run_id = 'test-hold' order by channel")
-    assert log == [{"recipient": "revops-demo@example.com", "channel": "email", "status": "sent"},
-                   {"recipient": "-", "channel": "hold", "status": "held"}]
+    log = wh.query(
+        "select recipient, channel, status from ops.pack_delivery_log where run_id = 'test-hold' order by channel"
+    )
+    assert log == [
+        {"recipient": "revops-demo@example.com", "channel": "email", "status": "sent"},
+        {"recipient": "-", "channel": "hold", "status": "held"},
+    ]
     kpi = [k for k in on_time_delivery(wh) if k["pack"] == "dq_scorecard"]
     assert kpi and kpi[0]["slices_not_delivered"] == 1 and kpi[0]["on_time_delivery_rate"] == 0.0
     assert quality_gate(wh).passed  # the planted run is gone
@@ -609,16 +814,29 @@ def test_gate_holds_the_pack_when_a_blocker_failed(packs_env, smtp):
 def test_plan_expands_audiences_and_due_packs(packs_env):
     from salesops.packs.tasks import PackPlanError, plan
 
-    teams = sorted(x["team"] for x in packs_env["wh"].query("select distinct team from staging.stg_crm__user where team is not null"))
+    teams = sorted(
+        x["team"]
+        for x in packs_env["wh"].query(
+            "select distinct team from staging.stg_crm__user where team is not null"
+        )
+    )
     gate = {"as_of_date": "2026-11-02"}
     jobs = plan({"packs": ["weekly_pipeline_inspection"]}, gate, "salesops_warehouse")
     assert [(j["scope_type"], j["scope_value"]) for j in jobs] == (
-        [("all", "all"), ("region", "AMER"), ("region", "EMEA"), ("region", "APAC")] + [("team", t) for t in teams])
+        [("all", "all"), ("region", "AMER"), ("region", "EMEA"), ("region", "APAC")]
+        + [("team", t) for t in teams]
+    )
     due = {j["pack"] for j in plan({}, gate, "salesops_warehouse")}
     assert date(2026, 11, 2).weekday() == 0
-    assert due == {"weekly_pipeline_inspection", "forecast_hygiene", "dq_scorecard", "routing_sla"}  # not month end
+    assert due == {
+        "weekly_pipeline_inspection",
+        "forecast_hygiene",
+        "dq_scorecard",
+        "routing_sla",
+    }  # not month end
     assert plan({"packs": ["dq_scorecard"], "scope": "team:EMEA-MM"}, gate, "salesops_warehouse") == [
-        {"pack": "dq_scorecard", "scope_type": "team", "scope_value": "EMEA-MM"}]
+        {"pack": "dq_scorecard", "scope_type": "team", "scope_value": "EMEA-MM"}
+    ]
     with pytest.raises(PackPlanError, match=r"unknown pack\(s\) \['weekly'\]"):
         plan({"packs": ["weekly"]}, gate, "salesops_warehouse")
     with pytest.raises(PackPlanError, match="scope 'galaxy:x'"):
@@ -636,7 +854,9 @@ def test_slack_gets_the_summary_and_the_file_drop_link(packs_env, monkeypatch):
 
     class Hook(BaseHTTPRequestHandler):
         def do_POST(self):  # noqa: N802 - http.server's hook name
-            posts.append({"path": self.path, "body": json.loads(self.rfile.read(int(self.headers["Content-Length"])))})
+            posts.append(
+                {"path": self.path, "body": json.loads(self.rfile.read(int(self.headers["Content-Length"])))}
+            )
             self.send_response(200)
             self.end_headers()
             self.wfile.write(b"ok")
@@ -647,20 +867,35 @@ def test_slack_gets_the_summary_and_the_file_drop_link(packs_env, monkeypatch):
     server = HTTPServer(("127.0.0.1", 0), Hook)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
-    monkeypatch.setenv("AIRFLOW_CONN_SLACK_DEFAULT", json.dumps(
-        {"conn_type": "slackwebhook", "password": f"http://127.0.0.1:{server.server_port}/services/T000/B000/XXX"}))
+    monkeypatch.setenv(
+        "AIRFLOW_CONN_SLACK_DEFAULT",
+        json.dumps(
+            {
+                "conn_type": "slackwebhook",
+                "password": f"http://127.0.0.1:{server.server_port}/services/T000/B000/XXX",
+            }
+        ),
+    )
     monkeypatch.delenv("SALESOPS_PACKS_BASE_URL", raising=False)
     try:
         r = packs_env["r"]["weekly_emea"]
-        result = publish_or_hold(packs_env["wh"], r, GateStatus(True, "ok", r.as_of), PackCheckResult(True),
-                                 channels=["file", "slack"], run_id="test-slack")
+        result = publish_or_hold(
+            packs_env["wh"],
+            r,
+            GateStatus(True, "ok", r.as_of),
+            PackCheckResult(True),
+            channels=["file", "slack"],
+            run_id="test-slack",
+        )
     finally:
         server.shutdown()
     assert [(a["channel"], a["status"]) for a in result.attempts] == [("file", "sent"), ("slack", "sent")]
     assert len(posts) == 1 and posts[0]["path"] == "/services/T000/B000/XXX"
     text = posts[0]["body"]["text"]
     drop = packs_env["env"].output_dir / "packs" / "weekly_pipeline_inspection" / "2026-W45" / "region-EMEA"
-    assert text.splitlines()[0] == ("*Weekly pipeline inspection* - EMEA (2026-W45), data as of 2026-11-02 06:00:00 UTC")
+    assert text.splitlines()[0] == (
+        "*Weekly pipeline inspection* - EMEA (2026-W45), data as of 2026-11-02 06:00:00 UTC"
+    )
     assert f"- {r.narrative[0]}" in text and text.endswith(f"Full pack: {drop}")
     assert (drop / Path(r.files["pdf"]).name).exists()
 
@@ -671,9 +906,12 @@ def test_dry_run_sends_nothing_and_logs_why(packs_env, smtp):
 
     smtp.messages.clear()
     r = packs_env["r"]["routing_sla"]
-    result = publish_or_hold(packs_env["wh"], r, GateStatus(True, "ok", r.as_of), PackCheckResult(True), deliver=False)
+    result = publish_or_hold(
+        packs_env["wh"], r, GateStatus(True, "ok", r.as_of), PackCheckResult(True), deliver=False
+    )
     assert smtp.messages == [] and not result.published
     assert [(a["recipient"], a["channel"], a["status"], a["detail"]) for a in result.attempts] == [
         ("file-drop", "file", "skipped", "deliver=false (dry run)"),
         ("revops-demo@example.com", "email", "skipped", "deliver=false (dry run)"),
-        ("marketing-ops-demo@example.com", "email", "skipped", "deliver=false (dry run)")]
+        ("marketing-ops-demo@example.com", "email", "skipped", "deliver=false (dry run)"),
+    ]

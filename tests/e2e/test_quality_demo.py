@@ -26,10 +26,15 @@ def _gate_events(run_id: str) -> int:
     from airflow.utils.session import create_session
 
     with create_session() as session:
-        return (session.query(AssetEvent)
-                .filter(AssetEvent.source_dag_id == "crm_data_quality", AssetEvent.source_run_id == run_id,
-                        AssetEvent.source_task_id == "gate")
-                .count())
+        return (
+            session.query(AssetEvent)
+            .filter(
+                AssetEvent.source_dag_id == "crm_data_quality",
+                AssetEvent.source_run_id == run_id,
+                AssetEvent.source_task_id == "gate",
+            )
+            .count()
+        )
 
 
 @pytest.fixture(scope="module")
@@ -52,8 +57,10 @@ def test_every_injected_defect_found_and_nothing_else(quality_run):
     env, dr, _ = quality_run
     wh = env.warehouse
     truth = env.crm.ground_truth()
-    queue = wh.query_df("select check_id, object, record_id, detail, related_id from quality.exception_queue "
-                        "where status = 'open'")
+    queue = wh.query_df(
+        "select check_id, object, record_id, detail, related_id from quality.exception_queue "
+        "where status = 'open'"
+    )
     truth = truth[~truth["defect"].isin(NOT_CHECKS)]
     assert len(truth) > 900  # the demo injects defects for every check
     checks = sorted(set(truth["defect"]) | set(queue["check_id"]))
@@ -62,7 +69,10 @@ def test_every_injected_defect_found_and_nothing_else(quality_run):
         expected = set(truth.loc[truth["defect"] == check, "record_id"])
         found = set(queue.loc[queue["check_id"] == check, "record_id"])
         if expected != found:
-            mismatches[check] = {"missed": sorted(expected - found)[:5], "extra": sorted(found - expected)[:5]}
+            mismatches[check] = {
+                "missed": sorted(expected - found)[:5],
+                "extra": sorted(found - expected)[:5],
+            }
     assert mismatches == {}
     # objects agree too (FinanceBooking-level truth rows carry the opportunity id for booking checks)
     assert set(queue["check_id"]) == set(truth["defect"])
@@ -72,19 +82,28 @@ def test_duplicates_pairs_kinds_precision_recall(quality_run):
     env, _, _ = quality_run
     wh = env.warehouse
     truth = env.crm.ground_truth()
-    queue = wh.query_df("select check_id, record_id, related_id, detail from quality.exception_queue "
-                        "where status = 'open' and check_id like '%_duplicate'")
+    queue = wh.query_df(
+        "select check_id, record_id, related_id, detail from quality.exception_queue "
+        "where status = 'open' and check_id like '%_duplicate'"
+    )
     for check in ("lead_duplicate", "contact_duplicate", "account_duplicate"):
         t = truth[truth["defect"] == check]
         q = queue[queue["check_id"] == check]
-        assert set(zip(t.record_id, t.related_id, t.detail, strict=True)) == \
-            set(zip(q.record_id, q.related_id, q.detail, strict=True)), check
+        assert set(zip(t.record_id, t.related_id, t.detail, strict=True)) == set(
+            zip(q.record_id, q.related_id, q.detail, strict=True)
+        ), check
         tf = set(t.loc[t.detail.str.startswith("fuzzy"), "record_id"])
         qf = set(q.loc[q.detail.str.startswith("fuzzy"), "record_id"])
         precision = len(tf & qf) / len(qf) if qf else 1.0
         recall = len(tf & qf) / len(tf) if tf else 1.0
-        log.warning("%s fuzzy: precision %.3f recall %.3f (%d true, %d found)", check, precision, recall,
-                    len(tf), len(qf))
+        log.warning(
+            "%s fuzzy: precision %.3f recall %.3f (%d true, %d found)",
+            check,
+            precision,
+            recall,
+            len(tf),
+            len(qf),
+        )
         assert precision >= 0.98 and recall >= 0.95, (check, precision, recall)
 
 
@@ -92,17 +111,32 @@ def test_outputs_written(quality_run):
     env, dr, summary = quality_run
     wh = env.warehouse
     assert (env.output_dir / "quality" / "data_docs" / "index.html").exists()
-    card = {r["metric"]: r for r in wh.query(
-        "select * from quality.scorecard where run_id = :r and scope_type = 'all'", {"r": dr.run_id})}
-    assert set(card) == {"required_field_completeness", "pipeline_hygiene", "forecast_category",
-                         "duplicates_per_1000_new_leads", "routing_sla", "routing_accuracy"}
+    card = {
+        r["metric"]: r
+        for r in wh.query(
+            "select * from quality.scorecard where run_id = :r and scope_type = 'all'", {"r": dr.run_id}
+        )
+    }
+    assert set(card) == {
+        "required_field_completeness",
+        "pipeline_hygiene",
+        "forecast_category",
+        "duplicates_per_1000_new_leads",
+        "routing_sla",
+        "routing_accuracy",
+    }
     # scorecard figures equal the ground truth independently counted
     truth = env.crm.ground_truth()
     n_opp = wh.scalar("select count(*) from staging.stg_crm__opportunity")
     bad = truth.loc[truth.defect == "opp_missing_required_field", "record_id"].nunique()
     assert card["required_field_completeness"]["value"] == pytest.approx((n_opp - bad) / n_opp)
-    assert wh.scalar("select count(*) from quality.check_result where run_id = :r and scope_type = 'team'",
-                     {"r": dr.run_id}) > 0
+    assert (
+        wh.scalar(
+            "select count(*) from quality.check_result where run_id = :r and scope_type = 'team'",
+            {"r": dr.run_id},
+        )
+        > 0
+    )
 
 
 def test_seeded_blocker_fails_gate_and_withholds_asset(quality_run):
@@ -111,9 +145,11 @@ def test_seeded_blocker_fails_gate_and_withholds_asset(quality_run):
     env, first, _ = quality_run
     wh = env.warehouse
     # a broken user sync: 5 % of opportunities now belong to a user id that does not exist
-    wh.execute("update staging.stg_crm__opportunity set owner_id = '005XX0000000BROKEN' "
-               "where id in (select id from staging.stg_crm__opportunity order by id limit "
-               "(select cast(count(*) * 0.05 as integer) from staging.stg_crm__opportunity))")
+    wh.execute(
+        "update staging.stg_crm__opportunity set owner_id = '005XX0000000BROKEN' "
+        "where id in (select id from staging.stg_crm__opportunity order by id limit "
+        "(select cast(count(*) * 0.05 as integer) from staging.stg_crm__opportunity))"
+    )
     dr = run_dag("crm_data_quality", check=False)
     states = {ti.task_id: str(ti.state) for ti in task_instances(dr)}
     assert states["run_checks"] == "success" and states["gate"] == "failed"

@@ -14,6 +14,7 @@ from salesops.bulk_update.plan import PlanError, build_plan, build_undo_plan, lo
 def crm_env(tmp_path, monkeypatch):
     return make_env(tmp_path, monkeypatch)
 
+
 FC = "ForecastCategoryName"
 STAMP = "Last_Bulk_Update_Plan__c"
 
@@ -46,7 +47,8 @@ def test_approved_plan_changes_exactly_the_planned_records(crm_env):
     assert len(report.applied) == 3 and report.ok and report.batches == 1 and crm.calls == 1
     log = change_log(wh, p.plan_id)
     assert {(r["record_id"], r["status"], r["run_id"], r["approver"]) for r in log} == {
-        (rid, "verified", "manual__1", "salesops-approver-1") for rid in ("O001", "O002", "O003")}
+        (rid, "verified", "manual__1", "salesops-approver-1") for rid in ("O001", "O002", "O003")
+    }
     assert load_plan(wh, p.plan_id).status == "applied"
     csv_text = open(report.change_log_csv).read()
     assert csv_text.count("\n") == 4 and "manual__1" in csv_text
@@ -59,7 +61,9 @@ def test_unapproved_or_rejected_plans_write_nothing(crm_env):
         apply_plan(wh, crm, p.plan_id, sleep=no_sleep)
     from salesops.bulk_update import approval, store
 
-    approval.record_decision(wh, p, approval.Decision("reject", "salesops-approver-1", store.utcnow(), "not now"))
+    approval.record_decision(
+        wh, p, approval.Decision("reject", "salesops-approver-1", store.utcnow(), "not now")
+    )
     with pytest.raises(ApprovalError, match="was not approved"):
         apply_plan(wh, crm, p.plan_id, sleep=no_sleep)
     assert crm.calls == 0 and not crm.writes
@@ -79,18 +83,23 @@ def test_drifted_records_are_skipped_and_reported(crm_env):
     crm, wh = crm_env
     p = build_plan(wh, "fix_forecast_category", requester="analyst-1")
     approve(wh, p)
-    crm.records["Opportunity"]["O001"][FC] = "Best Case"              # the planned field changed
-    crm.records["Opportunity"]["O002"]["StageName"] = "Closed Lost"    # a guard field changed
+    crm.records["Opportunity"]["O001"][FC] = "Best Case"  # the planned field changed
+    crm.records["Opportunity"]["O002"]["StageName"] = "Closed Lost"  # a guard field changed
     before = crm.snapshot()
     report = apply_plan(wh, crm, p.plan_id, sleep=no_sleep)
-    assert _diff(before, crm.records) == {("Opportunity", "O003", FC): ("Pipeline", "Closed"),
-                                          ("Opportunity", "O003", STAMP): (None, p.plan_id)}
+    assert _diff(before, crm.records) == {
+        ("Opportunity", "O003", FC): ("Pipeline", "Closed"),
+        ("Opportunity", "O003", STAMP): (None, p.plan_id),
+    }
     assert sorted(d["record_id"] for d in report.skipped_drift) == ["O001", "O002"]
     detail = {d["record_id"]: d["detail"] for d in report.skipped_drift}
     assert detail["O001"] == "ForecastCategoryName: planned before 'Commit', found 'Best Case'"
     assert detail["O002"] == "StageName: planned before 'Negotiation/Review', found 'Closed Lost'"
     assert {r["record_id"]: r["status"] for r in change_log(wh, p.plan_id)} == {
-        "O001": "skipped_drift", "O002": "skipped_drift", "O003": "verified"}
+        "O001": "skipped_drift",
+        "O002": "skipped_drift",
+        "O003": "verified",
+    }
 
 
 def test_batches_and_transient_retries_with_backoff(crm_env):
@@ -102,11 +111,20 @@ def test_batches_and_transient_retries_with_backoff(crm_env):
     report = apply_plan(wh, crm, p.plan_id, batch_size=1, sleep=sleeps.append)
     assert report.ok and len(report.applied) == 8 and report.batches == 2
     assert crm.call_sizes == [1, 1, 1, 1]  # O010 once; O011 three times (2 transient + success)
-    assert sleeps == [1.0, 2.0]            # backoff 1 s, doubled
+    assert sleeps == [1.0, 2.0]  # backoff 1 s, doubled
     o11 = crm.records["Opportunity"]["O011"]
-    assert (o11["StageName"], o11[FC], o11["Probability"], o11["Loss_Reason__c"]) == ("Closed Lost", "Omitted", 0.0, "No Decision")
-    attempts = {r["record_id"]: r["attempt"] for r in wh.query(
-        "select record_id, attempt from ops.bulk_update_change_log where status = 'applied' and field = 'StageName'")}
+    assert (o11["StageName"], o11[FC], o11["Probability"], o11["Loss_Reason__c"]) == (
+        "Closed Lost",
+        "Omitted",
+        0.0,
+        "No Decision",
+    )
+    attempts = {
+        r["record_id"]: r["attempt"]
+        for r in wh.query(
+            "select record_id, attempt from ops.bulk_update_change_log where status = 'applied' and field = 'StageName'"
+        )
+    }
     assert attempts == {"O010": 1, "O011": 3}
 
 
@@ -119,10 +137,16 @@ def test_permanent_and_exhausted_errors_fail_the_run_after_logging_everything(cr
         apply_plan(wh, crm, p.plan_id, sleep=no_sleep)
     report = exc.value.report
     errors = {f["record_id"]: f["error"] for f in report.failed}
-    assert errors == {"O001": "permanent: FIELD_CUSTOM_VALIDATION_EXCEPTION: rejected by rule",
-                      "O002": "transient, retries exhausted: UNABLE_TO_LOCK_ROW: record locked"}
+    assert errors == {
+        "O001": "permanent: FIELD_CUSTOM_VALIDATION_EXCEPTION: rejected by rule",
+        "O002": "transient, retries exhausted: UNABLE_TO_LOCK_ROW: record locked",
+    }
     assert crm.records["Opportunity"]["O003"][FC] == "Closed"  # the good record was still written
-    assert {r["record_id"]: r["status"] for r in change_log(wh, p.plan_id)} == {"O001": "failed", "O002": "failed", "O003": "verified"}
+    assert {r["record_id"]: r["status"] for r in change_log(wh, p.plan_id)} == {
+        "O001": "failed",
+        "O002": "failed",
+        "O003": "verified",
+    }
     assert load_plan(wh, p.plan_id).status == "applied_with_errors"
     # A re-run retries only what is not applied yet.
     crm.calls = 0
@@ -147,7 +171,10 @@ def test_crash_mid_apply_then_rerun_applies_every_change_once(crm_env):
     assert [c.split(":")[1] for c in report.already_applied] == ["O002"]
     assert [c.split(":")[1] for c in report.applied] == ["O003"]
     assert {r["record_id"]: r["status"] for r in change_log(wh, p.plan_id)} == {
-        "O001": "applied", "O002": "verified", "O003": "verified"}
+        "O001": "applied",
+        "O002": "verified",
+        "O003": "verified",
+    }
     # And a third run is a no-op.
     calls = crm.calls
     apply_plan(wh, crm, p.plan_id, sleep=no_sleep)
@@ -171,7 +198,10 @@ def test_post_validation_reports_a_write_that_did_not_stick(crm_env):
     crm.faults = {"O003": ["ignore"]}
     with pytest.raises(ApplyFailed, match="0 changes failed and 1 did not verify") as exc:
         apply_plan(wh, crm, p.plan_id, sleep=no_sleep)
-    assert exc.value.report.mismatches[0]["detail"] == "after writing, ForecastCategoryName is 'Pipeline', expected 'Closed'"
+    assert (
+        exc.value.report.mismatches[0]["detail"]
+        == "after writing, ForecastCategoryName is 'Pipeline', expected 'Closed'"
+    )
 
 
 def test_batch_size_over_200_is_refused(crm_env):
@@ -192,11 +222,17 @@ def test_undo_restores_the_before_values_after_its_own_approval(crm_env):
     undo = build_undo_plan(wh, p.plan_id, requester="analyst-1")
     assert undo.undo_of_plan_id == p.plan_id and undo.approver_group == "revops_leadership"
     assert {(r.record_id, r.before_value, r.after_value) for r in undo.changes} == {
-        ("L001", "u1", None), ("L002", "u2", None), ("L003", "u1", "u4"), ("L004", "u2", "u3"), ("L008", "u4", None)}
+        ("L001", "u1", None),
+        ("L002", "u2", None),
+        ("L003", "u1", "u4"),
+        ("L004", "u2", "u3"),
+        ("L008", "u4", None),
+    }
     with pytest.raises(ApprovalError, match="has no approval"):
         apply_plan(wh, crm, undo.plan_id, sleep=no_sleep)
     approve(wh, undo, approver="revops-approver-1")
     apply_plan(wh, crm, undo.plan_id, sleep=no_sleep)
     assert {rid: crm.records["Lead"][rid]["OwnerId"] for rid in original["Lead"]} == {
-        rid: rec["OwnerId"] for rid, rec in original["Lead"].items()}
+        rid: rec["OwnerId"] for rid, rec in original["Lead"].items()
+    }
     assert crm.records["Lead"]["L001"][STAMP] == undo.plan_id  # traceable to the undo plan

@@ -43,8 +43,11 @@ def test_fix_forecast_category_proposes_exactly_the_policy_defaults(crm_env):
         ("O003", "ForecastCategoryName"): ("Pipeline", "Closed"),
     }
     guards = {(g.record_id, g.field): g.before_value for g in p.guards}
-    assert guards == {("O001", "StageName"): "Qualification", ("O002", "StageName"): "Negotiation/Review",
-                      ("O003", "StageName"): "Closed Won"}
+    assert guards == {
+        ("O001", "StageName"): "Qualification",
+        ("O002", "StageName"): "Negotiation/Review",
+        ("O003", "StageName"): "Closed Won",
+    }
     assert p.record_count == 3 and p.object_row_count == 100
     assert p.approver_group == "sales_ops" and not p.sensitive
     assert len(p.changes) == 3
@@ -69,7 +72,11 @@ def test_plan_is_stored_with_artifacts_and_reloads_identically(crm_env):
     html = (out / "plan.html").read_text()
     assert p.content_hash in html and "Q4 forecast call prep" in html
     body = (out / "summary.md").read_text()
-    assert p.plan_id in body and p.content_hash in body and "| ForecastCategoryName | (null) | Commit | 1 |" in body
+    assert (
+        p.plan_id in body
+        and p.content_hash in body
+        and "| ForecastCategoryName | (null) | Commit | 1 |" in body
+    )
 
 
 def test_same_content_hashes_the_same_and_any_edit_changes_the_hash(crm_env):
@@ -77,7 +84,10 @@ def test_same_content_hashes_the_same_and_any_edit_changes_the_hash(crm_env):
     a = build_plan(wh, "fix_forecast_category", requester="analyst-1", run_id="r1", dag_id="d")
     b = build_plan(wh, "fix_forecast_category", requester="analyst-1", run_id="r2", dag_id="d")
     assert a.plan_id != b.plan_id and a.content_hash == b.content_hash
-    edited = [dataclasses.replace(r, after_value="Omitted") if r.record_id == "O001" and r.role == CHANGE else r for r in a.rows]
+    edited = [
+        dataclasses.replace(r, after_value="Omitted") if r.record_id == "O001" and r.role == CHANGE else r
+        for r in a.rows
+    ]
     assert plans.content_hash(a.plan_type, a.object, edited) != a.content_hash
 
 
@@ -92,7 +102,9 @@ def test_rebuild_in_the_same_run_reuses_the_plan(crm_env):
 def test_tampered_plan_is_refused(crm_env):
     _, wh = crm_env
     p = build_plan(wh, "fix_forecast_category", requester="analyst-1")
-    wh.execute("update ops.bulk_update_plan_row set after_value = 'Omitted' where record_id = 'O001' and role = 'change'")
+    wh.execute(
+        "update ops.bulk_update_plan_row set after_value = 'Omitted' where record_id = 'O001' and role = 'change'"
+    )
     with pytest.raises(PlanIntegrityError, match="modified after it was built"):
         load_plan(wh, p.plan_id)
 
@@ -111,7 +123,9 @@ def test_close_stale_opportunities(crm_env):
         ("O011", "Loss_Reason__c"): (None, "No Decision"),
     }
     assert {(g.record_id, g.field, g.before_value) for g in p.guards} == {
-        ("O010", "LastActivityDate", "2026-04-16"), ("O011", "LastActivityDate", None)}
+        ("O010", "LastActivityDate", "2026-04-16"),
+        ("O011", "LastActivityDate", None),
+    }
     # StageName is sensitive: the stricter group must approve.
     assert p.sensitive and p.approver_group == "revops_leadership"
 
@@ -143,7 +157,11 @@ def test_empty_plan_skips_and_stores_nothing(crm_env):
     from salesops.warehouse.load import extract_and_load
 
     for rid in ("O001", "O002", "O003"):
-        crm.records["Opportunity"][rid]["ForecastCategoryName"] = {"O001": "Pipeline", "O002": "Commit", "O003": "Closed"}[rid]
+        crm.records["Opportunity"][rid]["ForecastCategoryName"] = {
+            "O001": "Pipeline",
+            "O002": "Commit",
+            "O003": "Closed",
+        }[rid]
         crm.records["Opportunity"][rid]["SystemModstamp"] = "2026-11-02T07:00:00.000+0000"
     crm.clock = crm.clock.replace(hour=8)
     extract_and_load(crm, ["opportunity"], wh)
@@ -168,26 +186,49 @@ def test_guard_max_records(crm_env):
 def test_guard_max_share(crm_env):
     _, wh = crm_env
     s = _with(load_settings(), "fix_forecast_category", max_share=0.02)
-    with pytest.raises(PlanGuardError, match=r"3 of 100 opportunity records \(3\.0%\) exceed max_share 2\.0%"):
+    with pytest.raises(
+        PlanGuardError, match=r"3 of 100 opportunity records \(3\.0%\) exceed max_share 2\.0%"
+    ):
         build_plan(wh, "fix_forecast_category", requester="analyst-1", settings=s)
 
 
 def test_guard_field_outside_the_allowed_list(crm_env):
     _, wh = crm_env
-    s = _with(load_settings(), "close_stale_opportunities",
-              fields={"StageName": "forbid", "ForecastCategoryName": "forbid", "Probability": "forbid"})
-    with pytest.raises(PlanGuardError, match=r"record O010 would change field 'Loss_Reason__c', which is not in the allowed list"):
+    s = _with(
+        load_settings(),
+        "close_stale_opportunities",
+        fields={"StageName": "forbid", "ForecastCategoryName": "forbid", "Probability": "forbid"},
+    )
+    with pytest.raises(
+        PlanGuardError,
+        match=r"record O010 would change field 'Loss_Reason__c', which is not in the allowed list",
+    ):
         build_plan(wh, "close_stale_opportunities", requester="analyst-1", settings=s)
 
 
 def _row(field, after, before="x"):
-    return PlanRow(change_id=f"p:R1:{field}", seq=0, record_id="R1", field=field, role=CHANGE, before_value=before, after_value=after)
+    return PlanRow(
+        change_id=f"p:R1:{field}",
+        seq=0,
+        record_id="R1",
+        field=field,
+        role=CHANGE,
+        before_value=before,
+        after_value=after,
+    )
 
 
 @pytest.mark.parametrize(
     ("policy", "after", "ok"),
-    [("forbid", None, False), ("forbid", "", False), ("null", None, True), ("null", "", False),
-     ("blank", "", True), ("blank", None, True), ("forbid", "v", True)],
+    [
+        ("forbid", None, False),
+        ("forbid", "", False),
+        ("null", None, True),
+        ("null", "", False),
+        ("blank", "", True),
+        ("blank", None, True),
+        ("forbid", "v", True),
+    ],
 )
 def test_guard_empty_value_policy(policy, after, ok):
     s = load_settings()
@@ -196,20 +237,33 @@ def test_guard_empty_value_policy(policy, after, ok):
     if ok:
         assert plans.check_guards(pt, rows, 100, s) == ("sales_ops", False)
     else:
-        with pytest.raises(PlanGuardError, match=r"record R1 would set ForecastCategoryName to (null|blank).*empty: " + policy):
+        with pytest.raises(
+            PlanGuardError,
+            match=r"record R1 would set ForecastCategoryName to (null|blank).*empty: " + policy,
+        ):
             plans.check_guards(pt, rows, 100, s)
 
 
 def test_sensitive_field_escalates_to_the_stricter_group():
     s = load_settings()
-    pt = dataclasses.replace(s.plan_types["fix_forecast_category"], sensitive_fields=("ForecastCategoryName",))
-    assert plans.check_guards(pt, [_row("ForecastCategoryName", "Pipeline")], 100, s) == ("revops_leadership", True)
+    pt = dataclasses.replace(
+        s.plan_types["fix_forecast_category"], sensitive_fields=("ForecastCategoryName",)
+    )
+    assert plans.check_guards(pt, [_row("ForecastCategoryName", "Pipeline")], 100, s) == (
+        "revops_leadership",
+        True,
+    )
 
 
 @pytest.mark.parametrize(
     ("day", "end"),
-    [(date(2026, 11, 2), date(2027, 1, 31)), (date(2026, 2, 1), date(2026, 4, 30)), (date(2026, 1, 31), date(2026, 1, 31)),
-     (date(2026, 7, 15), date(2026, 7, 31)), (date(2026, 12, 31), date(2027, 1, 31))],
+    [
+        (date(2026, 11, 2), date(2027, 1, 31)),
+        (date(2026, 2, 1), date(2026, 4, 30)),
+        (date(2026, 1, 31), date(2026, 1, 31)),
+        (date(2026, 7, 15), date(2026, 7, 31)),
+        (date(2026, 12, 31), date(2027, 1, 31)),
+    ],
 )
 def test_fiscal_quarter_end(day, end):
     assert plans.fiscal_quarter_end(day, 2) == end
@@ -233,6 +287,10 @@ def test_settings_reject_a_batch_size_over_the_salesforce_limit(tmp_path):
 
 def test_settings_reject_an_unknown_field(tmp_path):
     text = (Path(__file__).resolve().parents[2] / "include/config/bulk_updates.yaml").read_text()
-    (tmp_path / "bulk_updates.yaml").write_text(text.replace("CloseDate: {empty: forbid}", "CloseDat: {empty: forbid}"))
-    with pytest.raises(ConfigError, match=r"move_past_close_dates\.fields: Opportunity has no field 'CloseDat'"):
+    (tmp_path / "bulk_updates.yaml").write_text(
+        text.replace("CloseDate: {empty: forbid}", "CloseDat: {empty: forbid}")
+    )
+    with pytest.raises(
+        ConfigError, match=r"move_past_close_dates\.fields: Opportunity has no field 'CloseDat'"
+    ):
         load_settings(tmp_path)

@@ -67,7 +67,9 @@ def test_without_quality_tables_plans_build_as_before(crm_env):
     assert q["status"] == "no_quality_tables" and "open_exceptions" not in q
     assert "no quality tables" in approval_body(p)
     assert not (Path(p.artifact_dir) / "quality_exceptions.csv").exists()
-    with pytest.raises(PlanError, match="only_open_exceptions needs a current quality run; no quality tables"):
+    with pytest.raises(
+        PlanError, match="only_open_exceptions needs a current quality run; no quality tables"
+    ):
         build_plan(wh, "fix_forecast_category", requester="analyst-1", only_open_exceptions=True)
     with pytest.raises(PlanError, match="mark_duplicate_leads needs a quality run"):
         build_plan(wh, "mark_duplicate_leads", requester="analyst-1")
@@ -75,7 +77,11 @@ def test_without_quality_tables_plans_build_as_before(crm_env):
 
 def test_a_quality_run_for_another_as_of_is_not_used(crm_env):
     _, wh = crm_env
-    _quality(wh, as_of="2026-11-01 06:00:00", exceptions=[("opp_forecast_category_mismatch", "Opportunity", "O001", "open")])
+    _quality(
+        wh,
+        as_of="2026-11-01 06:00:00",
+        exceptions=[("opp_forecast_category_mismatch", "Opportunity", "O001", "open")],
+    )
     p = build_plan(wh, "fix_forecast_category", requester="analyst-1")
     q = p.scope["quality"]
     assert q["status"] == "stale" and q["run_id"] == RUN and "open_exceptions" not in q
@@ -89,11 +95,11 @@ def test_a_quality_run_for_another_as_of_is_not_used(crm_env):
 FC_QUEUE = [
     ("opp_forecast_category_mismatch", "Opportunity", "O001", "open"),
     ("opp_forecast_category_mismatch", "Opportunity", "O003", "open"),
-    ("opp_forecast_category_mismatch", "Opportunity", "O050", "open"),     # fine in staging now
-    ("opp_forecast_category_mismatch", "Opportunity", "O999", "open"),     # deleted since
+    ("opp_forecast_category_mismatch", "Opportunity", "O050", "open"),  # fine in staging now
+    ("opp_forecast_category_mismatch", "Opportunity", "O999", "open"),  # deleted since
     ("opp_forecast_category_mismatch", "Opportunity", "O002", "resolved"),  # not open: not counted
-    ("opp_stale", "Opportunity", "O060", "open"),                           # another check
-    ("opp_forecast_category_mismatch", "Lead", "L001", "open"),             # another object
+    ("opp_stale", "Opportunity", "O060", "open"),  # another check
+    ("opp_forecast_category_mismatch", "Lead", "L001", "open"),  # another object
 ]
 
 
@@ -103,10 +109,19 @@ def test_plan_counts_its_open_exceptions_and_explains_the_unfixed(crm_env):
     p = build_plan(wh, "fix_forecast_category", requester="analyst-1")
     assert _records(p) == {"O001", "O002", "O003"}  # the plan's own rules are unchanged
     q = p.scope["quality"]
-    assert q["status"] == "current" and q["run_id"] == RUN and q["checks"] == ["opp_forecast_category_mismatch"]
-    assert (q["open_exceptions"], q["plan_records_in_queue"], q["plan_records_not_in_queue"], q["unfixed_open_exceptions"]) == (4, 2, 1, 2)
-    assert q["unfixed_by_reason"] == {"category already allowed for the stage": 1,
-                                      "not in staging (deleted since the quality run)": 1}
+    assert (
+        q["status"] == "current" and q["run_id"] == RUN and q["checks"] == ["opp_forecast_category_mismatch"]
+    )
+    assert (
+        q["open_exceptions"],
+        q["plan_records_in_queue"],
+        q["plan_records_not_in_queue"],
+        q["unfixed_open_exceptions"],
+    ) == (4, 2, 1, 2)
+    assert q["unfixed_by_reason"] == {
+        "category already allowed for the stage": 1,
+        "not in staging (deleted since the quality run)": 1,
+    }
     assert q["by_check"] == {"opp_forecast_category_mismatch": {"open": 4, "in_plan": 2, "unfixed": 2}}
     # Stored with the plan, shown to the approver, listed record by record.
     assert load_plan(wh, p.plan_id).scope["quality"] == q
@@ -129,18 +144,27 @@ def test_only_open_exceptions_restricts_the_plan_to_the_queue(crm_env):
     _, wh = crm_env
     _quality(wh, exceptions=FC_QUEUE)
     full = build_plan(wh, "fix_forecast_category", requester="analyst-1", write_artifacts=False)
-    p = build_plan(wh, "fix_forecast_category", requester="analyst-1", only_open_exceptions=True, write_artifacts=False)
+    p = build_plan(
+        wh, "fix_forecast_category", requester="analyst-1", only_open_exceptions=True, write_artifacts=False
+    )
     assert _records(p) == {"O001", "O003"} and {g.record_id for g in p.guards} == {"O001", "O003"}
     assert [r.seq for r in p.rows] == list(range(len(p.rows)))
     assert p.content_hash != full.content_hash
     q = p.scope["quality"]
     assert q["only_open_exceptions"] and q["excluded_not_in_queue"] == 1
-    assert (q["plan_records_in_queue"], q["plan_records_not_in_queue"], q["unfixed_open_exceptions"]) == (2, 0, 2)
+    assert (q["plan_records_in_queue"], q["plan_records_not_in_queue"], q["unfixed_open_exceptions"]) == (
+        2,
+        0,
+        2,
+    )
     # The plan type's config can ask for it too.
     settings = load_settings()
     pt = dataclasses.replace(settings.plan_types["fix_forecast_category"], only_open_exceptions=True)
     s2 = dataclasses.replace(settings, plan_types={**settings.plan_types, pt.name: pt})
-    assert _records(build_plan(wh, pt.name, requester="analyst-1", settings=s2, write_artifacts=False)) == {"O001", "O003"}
+    assert _records(build_plan(wh, pt.name, requester="analyst-1", settings=s2, write_artifacts=False)) == {
+        "O001",
+        "O003",
+    }
 
 
 def test_only_open_exceptions_with_an_empty_queue_is_an_empty_plan(crm_env):
@@ -153,22 +177,35 @@ def test_only_open_exceptions_with_an_empty_queue_is_an_empty_plan(crm_env):
 def test_reassign_leads_counts_both_checks_and_names_the_unplaceable(crm_env):
     _, wh = crm_env
     wh.execute("update staging.stg_crm__lead set status = 'Qualified', owner_id = null where id = 'L009'")
-    _quality(wh, exceptions=[
-        ("lead_unassigned", "Lead", "L001", "open"),
-        ("lead_unassigned", "Lead", "L002", "open"),
-        ("lead_unassigned", "Lead", "L006", "open"),   # Atlantis: no territory
-        ("lead_unassigned", "Lead", "L007", "open"),   # converted
-        ("lead_unassigned", "Lead", "L009", "open"),   # Qualified: not an open status
-        ("lead_misrouted", "Lead", "L003", "open"),
-    ])
+    _quality(
+        wh,
+        exceptions=[
+            ("lead_unassigned", "Lead", "L001", "open"),
+            ("lead_unassigned", "Lead", "L002", "open"),
+            ("lead_unassigned", "Lead", "L006", "open"),  # Atlantis: no territory
+            ("lead_unassigned", "Lead", "L007", "open"),  # converted
+            ("lead_unassigned", "Lead", "L009", "open"),  # Qualified: not an open status
+            ("lead_misrouted", "Lead", "L003", "open"),
+        ],
+    )
     p = build_plan(wh, "reassign_leads", requester="analyst-1", write_artifacts=False)
     assert _records(p) == {"L001", "L002", "L003", "L004", "L008"}
     q = p.scope["quality"]
-    assert (q["open_exceptions"], q["plan_records_in_queue"], q["plan_records_not_in_queue"], q["unfixed_open_exceptions"]) == (6, 3, 2, 3)
-    assert q["unfixed_by_reason"] == {"converted": 1, "not placeable: country not in territories.yaml": 1,
-                                      "status Qualified is not an open status": 1}
-    assert q["by_check"] == {"lead_unassigned": {"open": 5, "in_plan": 2, "unfixed": 3},
-                             "lead_misrouted": {"open": 1, "in_plan": 1, "unfixed": 0}}
+    assert (
+        q["open_exceptions"],
+        q["plan_records_in_queue"],
+        q["plan_records_not_in_queue"],
+        q["unfixed_open_exceptions"],
+    ) == (6, 3, 2, 3)
+    assert q["unfixed_by_reason"] == {
+        "converted": 1,
+        "not placeable: country not in territories.yaml": 1,
+        "status Qualified is not an open status": 1,
+    }
+    assert q["by_check"] == {
+        "lead_unassigned": {"open": 5, "in_plan": 2, "unfixed": 3},
+        "lead_misrouted": {"open": 1, "in_plan": 1, "unfixed": 0},
+    }
 
 
 def test_close_stale_reports_exceptions_within_the_extra_margin(crm_env):
@@ -178,17 +215,22 @@ def test_close_stale_reports_exceptions_within_the_extra_margin(crm_env):
     q = p.scope["quality"]
     assert _records(p) == {"O010", "O011"} and q["plan_records_in_queue"] == 2
     assert q["unfixed_by_reason"] == {
-        "stale by policy but within extra_margin_days (last activity or creation on/after the plan cutoff)": 1}
+        "stale by policy but within extra_margin_days (last activity or creation on/after the plan cutoff)": 1
+    }
 
 
 # ------------------------------------------------------------------------------ mark_duplicate_leads
 
 
 DUPES = [
-    (RUN, "L020", "L020", None), (RUN, "L021", "L020", "exact"), (RUN, "L022", "L020", "fuzzy:typo"),
-    (RUN, "L030", "L030", None), (RUN, "L031", "L030", "fuzzy:case"),     # L031 Qualified in staging
-    (RUN, "L999", "L999", None), (RUN, "L041", "L999", "exact"),          # survivor gone from staging
-    ("quality__older", "L050", "L051", "exact"),                          # another run: ignored
+    (RUN, "L020", "L020", None),
+    (RUN, "L021", "L020", "exact"),
+    (RUN, "L022", "L020", "fuzzy:typo"),
+    (RUN, "L030", "L030", None),
+    (RUN, "L031", "L030", "fuzzy:case"),  # L031 Qualified in staging
+    (RUN, "L999", "L999", None),
+    (RUN, "L041", "L999", "exact"),  # survivor gone from staging
+    ("quality__older", "L050", "L051", "exact"),  # another run: ignored
 ]
 DUP_QUEUE = [("lead_duplicate", "Lead", rid, "open") for rid in ("L021", "L022", "L031", "L041")]
 
@@ -199,17 +241,31 @@ def test_mark_duplicate_leads_plans_the_duplicates_of_the_current_run(crm_env):
     _quality(wh, exceptions=DUP_QUEUE, clusters=DUPES)
     p = build_plan(wh, "mark_duplicate_leads", requester="analyst-1")
     assert {(r.record_id, r.field): (r.before_value, r.after_value) for r in p.changes} == {
-        ("L021", "Status"): ("Open", "Unqualified"), ("L022", "Status"): ("Open", "Unqualified")}
+        ("L021", "Status"): ("Open", "Unqualified"),
+        ("L022", "Status"): ("Open", "Unqualified"),
+    }
     assert {(g.record_id, g.field, g.before_value) for g in p.guards} == {
-        (rid, f, v) for rid in ("L021", "L022")
-        for f, v in (("Email", f"lead{int(rid[1:])}@example.test"), ("FirstName", "Test"),
-                     ("LastName", f"Lead{rid[1:]}"), ("Company", f"Company {rid[1:]}"))}
+        (rid, f, v)
+        for rid in ("L021", "L022")
+        for f, v in (
+            ("Email", f"lead{int(rid[1:])}@example.test"),
+            ("FirstName", "Test"),
+            ("LastName", f"Lead{rid[1:]}"),
+            ("Company", f"Company {rid[1:]}"),
+        )
+    }
     names = {r.record_id: r.record_name for r in p.changes}
-    assert names == {"L021": "Company 021 (duplicate of L020, exact)", "L022": "Company 022 (duplicate of L020, fuzzy:typo)"}
+    assert names == {
+        "L021": "Company 021 (duplicate of L020, exact)",
+        "L022": "Company 022 (duplicate of L020, fuzzy:typo)",
+    }
     assert p.sensitive and p.approver_group == "revops_leadership"
     q = p.scope["quality"]
     assert (q["open_exceptions"], q["plan_records_in_queue"], q["unfixed_open_exceptions"]) == (4, 2, 2)
-    assert q["unfixed_by_reason"] == {"status Qualified is not an open status": 1, "surviving record not in staging": 1}
+    assert q["unfixed_by_reason"] == {
+        "status Qualified is not an open status": 1,
+        "surviving record not in staging": 1,
+    }
     assert p.scope["quality_run_id"] == RUN and p.scope["duplicate_status"] == "Unqualified"
 
 
@@ -223,12 +279,21 @@ def test_mark_duplicate_leads_respects_the_match_kinds(crm_env):
     p = build_plan(wh, pt.name, requester="analyst-1", settings=s2, write_artifacts=False)
     assert _records(p) == {"L021"}
     assert p.scope["quality"]["unfixed_by_reason"] == {
-        "match kind fuzzy:case not in params.match_kinds": 1, "match kind fuzzy:typo not in params.match_kinds": 1,
-        "surviving record not in staging": 1}
+        "match kind fuzzy:case not in params.match_kinds": 1,
+        "match kind fuzzy:typo not in params.match_kinds": 1,
+        "surviving record not in staging": 1,
+    }
     bad = dataclasses.replace(pt, params={**pt.params, "duplicate_status": "Duplicate"})
-    with pytest.raises(PlanError, match=r"duplicate_status 'Duplicate' is not in stages.yaml picklists.lead_status"):
-        build_plan(wh, pt.name, requester="analyst-1", write_artifacts=False,
-                   settings=dataclasses.replace(settings, plan_types={**settings.plan_types, pt.name: bad}))
+    with pytest.raises(
+        PlanError, match=r"duplicate_status 'Duplicate' is not in stages.yaml picklists.lead_status"
+    ):
+        build_plan(
+            wh,
+            pt.name,
+            requester="analyst-1",
+            write_artifacts=False,
+            settings=dataclasses.replace(settings, plan_types={**settings.plan_types, pt.name: bad}),
+        )
 
 
 def test_mark_duplicate_leads_applies_status_and_stamp_only(crm_env):
@@ -240,9 +305,16 @@ def test_mark_duplicate_leads_applies_status_and_stamp_only(crm_env):
     report = apply_plan(wh, crm, p.plan_id, run_id="manual__1", sleep=no_sleep)
     assert report.ok
     after = crm.snapshot()
-    changed = {(rid, f) for obj in after for rid, rec in after[obj].items() for f, v in rec.items()
-               if f != "SystemModstamp" and before[obj][rid].get(f) != v}
-    assert changed == {(rid, f) for rid in ("L021", "L022", "L031") for f in ("Status", "Last_Bulk_Update_Plan__c")}
+    changed = {
+        (rid, f)
+        for obj in after
+        for rid, rec in after[obj].items()
+        for f, v in rec.items()
+        if f != "SystemModstamp" and before[obj][rid].get(f) != v
+    }
+    assert changed == {
+        (rid, f) for rid in ("L021", "L022", "L031") for f in ("Status", "Last_Bulk_Update_Plan__c")
+    }
     assert {after["Lead"][rid]["Status"] for rid in ("L021", "L022", "L031")} == {"Unqualified"}
     assert {r["status"] for r in change_log(wh, p.plan_id)} == {"verified"}
 
@@ -258,7 +330,20 @@ def _yaml(tmp_path, old, new):
 
 
 def test_settings_reject_an_unknown_or_foreign_quality_check(tmp_path):
-    with pytest.raises(ConfigError, match=r"fix_forecast_category\.quality_checks: 'opp_nope' is not a check in quality.yaml"):
-        load_settings(_yaml(tmp_path, "quality_checks: [opp_forecast_category_mismatch]", "quality_checks: [opp_nope]"))
-    with pytest.raises(ConfigError, match=r"fix_forecast_category\.quality_checks: 'lead_unassigned' checks 'lead', not .* 'opportunity'"):
-        load_settings(_yaml(tmp_path, "quality_checks: [opp_forecast_category_mismatch]", "quality_checks: [lead_unassigned]"))
+    with pytest.raises(
+        ConfigError, match=r"fix_forecast_category\.quality_checks: 'opp_nope' is not a check in quality.yaml"
+    ):
+        load_settings(
+            _yaml(tmp_path, "quality_checks: [opp_forecast_category_mismatch]", "quality_checks: [opp_nope]")
+        )
+    with pytest.raises(
+        ConfigError,
+        match=r"fix_forecast_category\.quality_checks: 'lead_unassigned' checks 'lead', not .* 'opportunity'",
+    ):
+        load_settings(
+            _yaml(
+                tmp_path,
+                "quality_checks: [opp_forecast_category_mismatch]",
+                "quality_checks: [lead_unassigned]",
+            )
+        )

@@ -80,10 +80,14 @@ class FakeCrm:
             rid = upd["Id"]
             fault = self.faults.get(rid, []).pop(0) if self.faults.get(rid) else None
             if fault == "transient":
-                results.append(UpdateResult(rid, False, ["UNABLE_TO_LOCK_ROW: record locked"], transient=True))
+                results.append(
+                    UpdateResult(rid, False, ["UNABLE_TO_LOCK_ROW: record locked"], transient=True)
+                )
                 continue
             if fault == "permanent":
-                results.append(UpdateResult(rid, False, ["FIELD_CUSTOM_VALIDATION_EXCEPTION: rejected by rule"]))
+                results.append(
+                    UpdateResult(rid, False, ["FIELD_CUSTOM_VALIDATION_EXCEPTION: rejected by rule"])
+                )
                 continue
             rec = self.records[api_name].get(rid)
             if rec is None:
@@ -111,51 +115,114 @@ class FakeCrm:
 
 def _user(uid, team, active=True):
     region = team.split("-")[0]
-    return {"Id": uid, "Name": f"User {uid}", "Email": f"{uid}@example.test", "UserRole": "Account Executive",
-            "Region__c": region, "Segment__c": team.split("-")[1], "Team__c": team, "IsActive": active,
-            "CreatedDate": "2025-01-01T00:00:00.000+0000", "SystemModstamp": _stamp(AS_OF - timedelta(days=30))}
+    return {
+        "Id": uid,
+        "Name": f"User {uid}",
+        "Email": f"{uid}@example.test",
+        "UserRole": "Account Executive",
+        "Region__c": region,
+        "Segment__c": team.split("-")[1],
+        "Team__c": team,
+        "IsActive": active,
+        "CreatedDate": "2025-01-01T00:00:00.000+0000",
+        "SystemModstamp": _stamp(AS_OF - timedelta(days=30)),
+    }
 
 
-def _opp(i, stage="Prospecting", fc="Pipeline", close_in=40, activity_ago=3, closed=False, won=False, owner="u1",
-         created_ago=60, probability=10):
-    return {"Id": f"O{i:03d}", "Name": f"Deal {i:03d}", "AccountId": "A001", "OwnerId": owner, "StageName": stage,
-            "Amount": 1000 + i, "Probability": probability, "CloseDate": (TODAY + timedelta(days=close_in)).isoformat(),
-            "ForecastCategoryName": fc, "NextStep": "call", "LastActivityDate": _d(activity_ago) if activity_ago is not None else None,
-            "Type": "New Business", "LeadSource": "Web", "IsClosed": closed, "IsWon": won, "Loss_Reason__c": None,
-            "Last_Bulk_Update_Plan__c": None, "CreatedDate": _stamp(AS_OF - timedelta(days=created_ago)),
-            "SystemModstamp": _stamp(AS_OF - timedelta(days=1))}
+def _opp(
+    i,
+    stage="Prospecting",
+    fc="Pipeline",
+    close_in=40,
+    activity_ago=3,
+    closed=False,
+    won=False,
+    owner="u1",
+    created_ago=60,
+    probability=10,
+):
+    return {
+        "Id": f"O{i:03d}",
+        "Name": f"Deal {i:03d}",
+        "AccountId": "A001",
+        "OwnerId": owner,
+        "StageName": stage,
+        "Amount": 1000 + i,
+        "Probability": probability,
+        "CloseDate": (TODAY + timedelta(days=close_in)).isoformat(),
+        "ForecastCategoryName": fc,
+        "NextStep": "call",
+        "LastActivityDate": _d(activity_ago) if activity_ago is not None else None,
+        "Type": "New Business",
+        "LeadSource": "Web",
+        "IsClosed": closed,
+        "IsWon": won,
+        "Loss_Reason__c": None,
+        "Last_Bulk_Update_Plan__c": None,
+        "CreatedDate": _stamp(AS_OF - timedelta(days=created_ago)),
+        "SystemModstamp": _stamp(AS_OF - timedelta(days=1)),
+    }
 
 
 def _lead(i, country="United States", employees=50, owner="u1", status="Open", converted=False):
-    return {"Id": f"L{i:03d}", "FirstName": "Test", "LastName": f"Lead{i:03d}", "Company": f"Company {i:03d}",
-            "Email": f"lead{i}@example.test", "Country": country, "NumberOfEmployees": employees, "LeadSource": "Web",
-            "Status": status, "OwnerId": owner, "IsConverted": converted, "Last_Bulk_Update_Plan__c": None,
-            "CreatedDate": _stamp(AS_OF - timedelta(days=5)), "SystemModstamp": _stamp(AS_OF - timedelta(days=1))}
+    return {
+        "Id": f"L{i:03d}",
+        "FirstName": "Test",
+        "LastName": f"Lead{i:03d}",
+        "Company": f"Company {i:03d}",
+        "Email": f"lead{i}@example.test",
+        "Country": country,
+        "NumberOfEmployees": employees,
+        "LeadSource": "Web",
+        "Status": status,
+        "OwnerId": owner,
+        "IsConverted": converted,
+        "Last_Bulk_Update_Plan__c": None,
+        "CreatedDate": _stamp(AS_OF - timedelta(days=5)),
+        "SystemModstamp": _stamp(AS_OF - timedelta(days=1)),
+    }
 
 
 def make_records() -> dict[str, dict[str, dict]]:
-    users = [_user("u1", "AMER-SMB"), _user("u2", "AMER-SMB"), _user("u3", "AMER-SMB", active=False),
-             _user("u4", "EMEA-ENT"), _user("u5", "AMER-MM")]
+    users = [
+        _user("u1", "AMER-SMB"),
+        _user("u2", "AMER-SMB"),
+        _user("u3", "AMER-SMB", active=False),
+        _user("u4", "EMEA-ENT"),
+        _user("u5", "AMER-MM"),
+    ]
     opps = [_opp(i) for i in range(1, 101)]
     by_id = {o["Id"]: o for o in opps}
-    by_id["O001"].update(StageName="Qualification", ForecastCategoryName="Commit", Probability=20)   # not allowed -> Pipeline
-    by_id["O002"].update(StageName="Negotiation/Review", ForecastCategoryName=None, Probability=90)  # missing -> Commit
-    by_id["O003"].update(StageName="Closed Won", ForecastCategoryName="Pipeline", IsClosed=True, IsWon=True, Probability=100)
-    by_id["O010"].update(LastActivityDate=_d(200))                      # stale beyond 30 + 60 days
-    by_id["O011"].update(LastActivityDate=None)                         # no activity, created 300 days ago
+    by_id["O001"].update(
+        StageName="Qualification", ForecastCategoryName="Commit", Probability=20
+    )  # not allowed -> Pipeline
+    by_id["O002"].update(
+        StageName="Negotiation/Review", ForecastCategoryName=None, Probability=90
+    )  # missing -> Commit
+    by_id["O003"].update(
+        StageName="Closed Won", ForecastCategoryName="Pipeline", IsClosed=True, IsWon=True, Probability=100
+    )
+    by_id["O010"].update(LastActivityDate=_d(200))  # stale beyond 30 + 60 days
+    by_id["O011"].update(LastActivityDate=None)  # no activity, created 300 days ago
     by_id["O011"]["CreatedDate"] = _stamp(AS_OF - timedelta(days=300))
-    by_id["O012"].update(LastActivityDate=_d(60))                       # stale by policy, within the extra margin
-    by_id["O020"].update(CloseDate=_d(10))                              # past due, active -> move
-    by_id["O021"].update(CloseDate=_d(5), LastActivityDate=_d(45))      # past due but stale (>30 d) -> excluded
-    by_id["O022"].update(CloseDate=_d(30), StageName="Closed Lost", ForecastCategoryName="Omitted", IsClosed=True,
-                         Probability=0, Loss_Reason__c="Price")        # past date but closed -> not moved
+    by_id["O012"].update(LastActivityDate=_d(60))  # stale by policy, within the extra margin
+    by_id["O020"].update(CloseDate=_d(10))  # past due, active -> move
+    by_id["O021"].update(CloseDate=_d(5), LastActivityDate=_d(45))  # past due but stale (>30 d) -> excluded
+    by_id["O022"].update(
+        CloseDate=_d(30),
+        StageName="Closed Lost",
+        ForecastCategoryName="Omitted",
+        IsClosed=True,
+        Probability=0,
+        Loss_Reason__c="Price",
+    )  # past date but closed -> not moved
     leads = [_lead(i) for i in range(1, 61)]
     lb = {lead["Id"]: lead for lead in leads}
-    lb["L001"].update(OwnerId=None)                                     # unassigned -> AMER-SMB
-    lb["L002"].update(OwnerId=None, NumberOfEmployees=30)               # unassigned -> AMER-SMB
-    lb["L003"].update(OwnerId="u4")                                     # EMEA-ENT rep on a US SMB lead: misrouted
-    lb["L004"].update(OwnerId="u3")                                     # inactive owner: misrouted
-    lb["L006"].update(OwnerId=None, Country="Atlantis")                 # no territory: left alone
+    lb["L001"].update(OwnerId=None)  # unassigned -> AMER-SMB
+    lb["L002"].update(OwnerId=None, NumberOfEmployees=30)  # unassigned -> AMER-SMB
+    lb["L003"].update(OwnerId="u4")  # EMEA-ENT rep on a US SMB lead: misrouted
+    lb["L004"].update(OwnerId="u3")  # inactive owner: misrouted
+    lb["L006"].update(OwnerId=None, Country="Atlantis")  # no territory: left alone
     lb["L007"].update(OwnerId=None, IsConverted=True, Status="Converted")  # converted: left alone
     lb["L008"].update(OwnerId=None, Country="Germany", NumberOfEmployees=5000)  # EMEA-ENT -> u4
     return {"User": {u["Id"]: u for u in users}, "Opportunity": by_id, "Lead": lb}
@@ -200,7 +267,9 @@ def no_sleep(_seconds: float) -> None:
 
 def test_fake_crm_keeps_the_update_contract():
     crm = FakeCrm(make_records())
-    res = crm.update_records("Opportunity", [{"Id": "O001", "NextStep": "x"}, {"Id": "NOPE", "NextStep": "y"}])
+    res = crm.update_records(
+        "Opportunity", [{"Id": "O001", "NextStep": "x"}, {"Id": "NOPE", "NextStep": "y"}]
+    )
     assert [(r.id, r.success) for r in res] == [("O001", True), ("NOPE", False)]
     assert crm.records["Opportunity"]["O001"]["NextStep"] == "x" and crm.writes["O001"] == 1
     assert date.fromisoformat(crm.get_records("Opportunity", ["O001"], ["CloseDate"])[0]["CloseDate"]) > TODAY

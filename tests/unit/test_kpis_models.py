@@ -18,7 +18,7 @@ from salesops.kpis import runner
 from salesops.warehouse import Warehouse
 from salesops.warehouse.schema import ensure_object_tables
 
-AS_OF = date(2027, 1, 20)          # FY2027-Q4 (2026-11-01 .. 2027-01-31), day 81 of the quarter
+AS_OF = date(2027, 1, 20)  # FY2027-Q4 (2026-11-01 .. 2027-01-31), day 81 of the quarter
 EXTRACTED = datetime(2027, 1, 20, 18, 0)
 
 
@@ -44,21 +44,28 @@ def mart(wh, name: str) -> list[dict]:
 def same(sql_value, ref_value, what: str) -> None:
     """Money exactly (to the cent), counts exactly, ratios and doubles to 1e-9."""
     if ref_value is None:
-        assert sql_value is None or (isinstance(sql_value, float) and math.isnan(sql_value)), f"{what}: {sql_value!r} != None"
+        assert sql_value is None or (isinstance(sql_value, float) and math.isnan(sql_value)), (
+            f"{what}: {sql_value!r} != None"
+        )
         return
     assert sql_value is not None, f"{what}: None != {ref_value!r}"
     if isinstance(ref_value, Decimal):
-        assert Decimal(str(sql_value)).quantize(Decimal("0.01")) == ref_value.quantize(Decimal("0.01")), f"{what}: {sql_value} != {ref_value}"
+        assert Decimal(str(sql_value)).quantize(Decimal("0.01")) == ref_value.quantize(Decimal("0.01")), (
+            f"{what}: {sql_value} != {ref_value}"
+        )
     elif isinstance(ref_value, bool | int) and not isinstance(sql_value, float):
         assert int(sql_value) == int(ref_value), f"{what}: {sql_value} != {ref_value}"
     else:
-        assert float(sql_value) == pytest.approx(float(ref_value), rel=1e-9, abs=0.005 if "amount" in what else 1e-9), \
-            f"{what}: {sql_value} != {ref_value}"
+        assert float(sql_value) == pytest.approx(
+            float(ref_value), rel=1e-9, abs=0.005 if "amount" in what else 1e-9
+        ), f"{what}: {sql_value} != {ref_value}"
 
 
 def compare(rows: list[dict], key_cols: list[str], expected: dict[tuple, dict], name: str) -> None:
     got = {tuple(r[k] for k in key_cols): r for r in rows}
-    assert set(got) == set(expected), f"{name}: keys differ: only SQL {sorted(set(got) - set(expected))[:5]}, only reference {sorted(set(expected) - set(got))[:5]}"
+    assert set(got) == set(expected), (
+        f"{name}: keys differ: only SQL {sorted(set(got) - set(expected))[:5]}, only reference {sorted(set(expected) - set(got))[:5]}"
+    )
     for key, exp in expected.items():
         for col, value in exp.items():
             same(got[key][col], value, f"{name}{key}.{col}")
@@ -69,8 +76,13 @@ def test_as_of_comes_from_the_latest_loaded_batch(built):
     assert result.as_of_date == "2027-01-20" and result.as_of_source == "load_audit"
     ctx = mart(wh, "kpi_context")[0]
     assert ctx["as_of_ts"] == EXTRACTED  # the failed batch three days later does not count
-    assert ctx["current_fiscal_quarter_label"] == "FY2027-Q4" and ctx["next_fiscal_quarter_label"] == "FY2028-Q1"
-    assert (ctx["current_fiscal_quarter_start"], ctx["current_fiscal_quarter_end"]) == (date(2026, 11, 1), date(2027, 1, 31))
+    assert (
+        ctx["current_fiscal_quarter_label"] == "FY2027-Q4" and ctx["next_fiscal_quarter_label"] == "FY2028-Q1"
+    )
+    assert (ctx["current_fiscal_quarter_start"], ctx["current_fiscal_quarter_end"]) == (
+        date(2026, 11, 1),
+        date(2027, 1, 31),
+    )
 
 
 def test_every_model_keeps_its_grain(built):
@@ -80,26 +92,41 @@ def test_every_model_keeps_its_grain(built):
 
 def test_open_pipeline_by_close_quarter(built):
     wh, st, _ = built
-    compare(mart(wh, "agg_open_pipeline_by_close_quarter"), ["close_fiscal_quarter", "rollup_level", "rollup_key"],
-            ref.ref_open_pipeline(st), "open_pipeline")
+    compare(
+        mart(wh, "agg_open_pipeline_by_close_quarter"),
+        ["close_fiscal_quarter", "rollup_level", "rollup_key"],
+        ref.ref_open_pipeline(st),
+        "open_pipeline",
+    )
 
 
 def test_weighted_pipeline_divides_probability_by_100(built):
     wh, st, _ = built
     opps = st["stg_crm__opportunity"]
     open_ = opps[~opps["is_closed"].astype(bool)]
-    by_hand = sum(float(a or 0) * float(p or 0) for a, p in zip(open_["amount"], open_["probability"], strict=True)) / 100
-    total = wh.scalar("select sum(weighted_open_pipeline_amount) from marts.agg_open_pipeline_by_close_quarter "
-                      "where rollup_level = 'company'")
-    amount = wh.scalar("select sum(open_pipeline_amount) from marts.agg_open_pipeline_by_close_quarter where rollup_level = 'company'")
+    by_hand = (
+        sum(float(a or 0) * float(p or 0) for a, p in zip(open_["amount"], open_["probability"], strict=True))
+        / 100
+    )
+    total = wh.scalar(
+        "select sum(weighted_open_pipeline_amount) from marts.agg_open_pipeline_by_close_quarter "
+        "where rollup_level = 'company'"
+    )
+    amount = wh.scalar(
+        "select sum(open_pipeline_amount) from marts.agg_open_pipeline_by_close_quarter where rollup_level = 'company'"
+    )
     assert float(total) == pytest.approx(by_hand, abs=0.01)
     assert float(total) < float(amount)  # a weighted amount can never exceed the amount (100x bug guard)
 
 
 def test_pipeline_created(built):
     wh, st, _ = built
-    compare(mart(wh, "agg_pipeline_created_by_quarter"), ["created_fiscal_quarter", "rollup_level", "rollup_key"],
-            ref.ref_created(st), "created")
+    compare(
+        mart(wh, "agg_pipeline_created_by_quarter"),
+        ["created_fiscal_quarter", "rollup_level", "rollup_key"],
+        ref.ref_created(st),
+        "created",
+    )
 
 
 def test_coverage_current_and_next_quarter(built):
@@ -116,8 +143,12 @@ def test_coverage_current_and_next_quarter(built):
 
 def test_forecast_rollup(built):
     wh, st, _ = built
-    compare(mart(wh, "agg_forecast_rollup"), ["quarter_relative", "rollup_level", "rollup_key"],
-            ref.ref_forecast(st, AS_OF), "forecast")
+    compare(
+        mart(wh, "agg_forecast_rollup"),
+        ["quarter_relative", "rollup_level", "rollup_key"],
+        ref.ref_forecast(st, AS_OF),
+        "forecast",
+    )
 
 
 def test_closed_deals_win_rates_cycle_asp(built):
@@ -132,15 +163,21 @@ def test_closed_deals_win_rates_cycle_asp(built):
 
 def test_bookings_by_period_and_type(built):
     wh, st, _ = built
-    compare(mart(wh, "agg_bookings_by_period"), ["period_grain", "period_label", "opportunity_type"],
-            ref.ref_bookings(st), "bookings")
+    compare(
+        mart(wh, "agg_bookings_by_period"),
+        ["period_grain", "period_label", "opportunity_type"],
+        ref.ref_bookings(st),
+        "bookings",
+    )
 
 
 def test_crm_vs_finance_reconciliation(built):
     wh, st, _ = built
     rows = mart(wh, "agg_bookings_reconciliation")
     compare(rows, ["period_grain", "period_label"], ref.ref_reconciliation(st), "reconciliation")
-    year_total = sum(Decimal(str(r["finance_bookings_amount"])) for r in rows if r["period_grain"] == "fiscal_year")
+    year_total = sum(
+        Decimal(str(r["finance_bookings_amount"])) for r in rows if r["period_grain"] == "fiscal_year"
+    )
     assert year_total == sum(Decimal(str(a)) for a in st["stg_finance__booking"]["amount"])
 
 
@@ -151,8 +188,15 @@ def test_at_risk_and_stage_aging(built):
     assert set(got) == set(expected["opportunity_id"])
     for e in expected.to_dict("records"):
         g = got[e["opportunity_id"]]
-        for col in ("days_in_current_stage", "push_count", "is_past_close_date", "is_pushed_repeatedly",
-                    "is_inactive", "is_large_early_late", "is_at_risk"):
+        for col in (
+            "days_in_current_stage",
+            "push_count",
+            "is_past_close_date",
+            "is_pushed_repeatedly",
+            "is_inactive",
+            "is_large_early_late",
+            "is_at_risk",
+        ):
             assert g[col] == e[col], f"{e['opportunity_id']}.{col}: {g[col]} != {e[col]}"
     assert expected["is_at_risk"].any() and not expected["is_at_risk"].all()
     aging = {r["stage_name"]: r for r in mart(wh, "agg_stage_aging") if r["rollup_level"] == "company"}
@@ -160,27 +204,47 @@ def test_at_risk_and_stage_aging(built):
         same(aging[stage]["avg_days_in_current_stage"], grp["days_in_current_stage"].mean(), f"aging {stage}")
         assert aging[stage]["open_count"] == len(grp)
     # every rollup group's stage aging, deal by deal
-    compare(mart(wh, "agg_stage_aging"), ["rollup_level", "rollup_key", "stage_name"], ref.ref_stage_aging(st, AS_OF),
-            "aging")
+    compare(
+        mart(wh, "agg_stage_aging"),
+        ["rollup_level", "rollup_key", "stage_name"],
+        ref.ref_stage_aging(st, AS_OF),
+        "aging",
+    )
     company = [r for r in mart(wh, "agg_at_risk_pipeline") if r["rollup_level"] == "company"][0]
     assert company["at_risk_count"] == int(expected["is_at_risk"].sum())
-    same(company["at_risk_amount"], sum(expected[expected["is_at_risk"]]["amt"], Decimal(0)), "at_risk_amount")
+    same(
+        company["at_risk_amount"], sum(expected[expected["is_at_risk"]]["amt"], Decimal(0)), "at_risk_amount"
+    )
 
 
 def test_stage_conversion(built):
     wh, st, _ = built
-    compare(mart(wh, "agg_stage_conversion"), ["stage_name"], {(k,): v for k, v in ref.ref_stage_conversion(st).items()},
-            "conversion")
+    compare(
+        mart(wh, "agg_stage_conversion"),
+        ["stage_name"],
+        {(k,): v for k, v in ref.ref_stage_conversion(st).items()},
+        "conversion",
+    )
 
 
 def test_lead_funnel(built):
     wh, st, _ = built
-    compare(mart(wh, "agg_lead_funnel"), ["created_fiscal_quarter", "lead_source", "segment"], ref.ref_lead_funnel(st), "funnel")
+    compare(
+        mart(wh, "agg_lead_funnel"),
+        ["created_fiscal_quarter", "lead_source", "segment"],
+        ref.ref_lead_funnel(st),
+        "funnel",
+    )
 
 
 def test_speed_to_lead_and_routing_sla(built):
     wh, st, _ = built
-    compare(mart(wh, "agg_speed_to_lead"), ["created_fiscal_quarter", "segment"], ref.ref_speed_to_lead(st, EXTRACTED), "speed")
+    compare(
+        mart(wh, "agg_speed_to_lead"),
+        ["created_fiscal_quarter", "segment"],
+        ref.ref_speed_to_lead(st, EXTRACTED),
+        "speed",
+    )
 
 
 def test_field_completeness(built):
@@ -188,15 +252,22 @@ def test_field_completeness(built):
     from salesops.config import policy
 
     required = {s["name"]: s["required_fields"] for s in policy("stages")["stages"]}
-    compare(mart(wh, "agg_field_completeness"), ["stage_name", "field_api_name"], ref.ref_completeness(st, required),
-            "completeness")
+    compare(
+        mart(wh, "agg_field_completeness"),
+        ["stage_name", "field_api_name"],
+        ref.ref_completeness(st, required),
+        "completeness",
+    )
 
 
 # --- snapshots and movement ---------------------------------------------------------------------
 
+
 def snapshot(wh, day: date) -> dict[str, dict]:
-    return {r["opportunity_id"]: r for r in wh.query(
-        "select * from marts.fct_pipeline_snapshot where snapshot_date = :d", {"d": day})}
+    return {
+        r["opportunity_id"]: r
+        for r in wh.query("select * from marts.fct_pipeline_snapshot where snapshot_date = :d", {"d": day})
+    }
 
 
 @pytest.mark.parametrize("day", [date(2026, 10, 31), date(2027, 1, 13), date(2027, 1, 20)])
@@ -207,7 +278,11 @@ def test_snapshots_match_the_row_by_row_rebuild(built, day):
     assert set(got) == set(expected)
     for oid, e in expected.items():
         g = got[oid]
-        assert (g["stage_name"], g["close_date"], g["forecast_category"]) == (e["stage_name"], e["close_date"], e["forecast_category"]), oid
+        assert (g["stage_name"], g["close_date"], g["forecast_category"]) == (
+            e["stage_name"],
+            e["close_date"],
+            e["forecast_category"],
+        ), oid
         assert (None if g["amount"] is None else Decimal(str(g["amount"]))) == e["amount"], oid
     assert day.isoformat() in result.snapshot_dates
 
@@ -216,17 +291,25 @@ def test_live_snapshot_equals_history_rebuild_of_the_same_day(built):
     wh, _, _ = built
     live = snapshot(wh, AS_OF)
     assert {r["snapshot_source"] for r in live.values()} == {"live"}
-    rows = wh.query("select count(*) as n from marts.fct_pipeline_snapshot where snapshot_date < :d and snapshot_source = 'live'",
-                    {"d": AS_OF})
+    rows = wh.query(
+        "select count(*) as n from marts.fct_pipeline_snapshot where snapshot_date < :d and snapshot_source = 'live'",
+        {"d": AS_OF},
+    )
     assert rows[0]["n"] == 0
 
 
-@pytest.mark.parametrize("label,start", [("week_over_week", date(2027, 1, 13)), ("quarter_to_date", date(2026, 10, 31))])
+@pytest.mark.parametrize(
+    "label,start", [("week_over_week", date(2027, 1, 13)), ("quarter_to_date", date(2026, 10, 31))]
+)
 def test_movement_categories_match_reference(built, label, start):
     wh, st, _ = built
     expected = ref.ref_movement(st, start, AS_OF)
-    got = {r["opportunity_id"]: r for r in wh.query(
-        "select * from marts.fct_pipeline_movement where comparison_label = :l", {"l": label})}
+    got = {
+        r["opportunity_id"]: r
+        for r in wh.query(
+            "select * from marts.fct_pipeline_movement where comparison_label = :l", {"l": label}
+        )
+    }
     assert set(got) == set(expected)
     for oid, (cat, change) in expected.items():
         assert got[oid]["movement_category"] == cat, oid
@@ -236,21 +319,52 @@ def test_movement_categories_match_reference(built, label, start):
 @pytest.mark.parametrize("label", ["week_over_week", "quarter_to_date"])
 def test_waterfall_reconciles(built, label):
     wh, _, _ = built
-    steps = {r["step"]: r for r in wh.query("select * from marts.agg_pipeline_waterfall where comparison_label = :l "
-                                            "and rollup_level = 'company'", {"l": label})}
-    start, end = Decimal(str(steps["starting_pipeline"]["amount"])), Decimal(str(steps["ending_pipeline"]["amount"]))
+    steps = {
+        r["step"]: r
+        for r in wh.query(
+            "select * from marts.agg_pipeline_waterfall where comparison_label = :l "
+            "and rollup_level = 'company'",
+            {"l": label},
+        )
+    }
+    start, end = (
+        Decimal(str(steps["starting_pipeline"]["amount"])),
+        Decimal(str(steps["ending_pipeline"]["amount"])),
+    )
     d = {k: Decimal(str(v["amount"])) for k, v in steps.items()}
-    assert start + d["new"] + d["reopened"] + d["pulled_in"] + d["pushed_in"] + d["amount_up"] + d["amount_down"] \
-        + d["pushed"] + d["slipped"] + d["moved_out_other"] + d["won"] + d["lost"] + d["removed"] == end
+    assert (
+        start
+        + d["new"]
+        + d["reopened"]
+        + d["pulled_in"]
+        + d["pushed_in"]
+        + d["amount_up"]
+        + d["amount_down"]
+        + d["pushed"]
+        + d["slipped"]
+        + d["moved_out_other"]
+        + d["won"]
+        + d["lost"]
+        + d["removed"]
+        == end
+    )
     assert all(d[k] <= 0 for k in ("pushed", "slipped", "won", "lost", "removed", "amount_down"))
     assert all(d[k] >= 0 for k in ("new", "reopened", "pulled_in", "pushed_in", "amount_up"))
     assert steps["ending_pipeline"]["reconciliation_difference"] == 0
     if label == "quarter_to_date":
-        assert sum(1 for k in ("new", "won", "lost", "pushed", "slipped", "amount_up") if steps[k]["opportunity_count"] > 0) >= 5
+        assert (
+            sum(
+                1
+                for k in ("new", "won", "lost", "pushed", "slipped", "amount_up")
+                if steps[k]["opportunity_count"] > 0
+            )
+            >= 5
+        )
 
 
-
-@pytest.mark.parametrize("label,start", [("week_over_week", date(2027, 1, 13)), ("quarter_to_date", date(2026, 10, 31))])
+@pytest.mark.parametrize(
+    "label,start", [("week_over_week", date(2027, 1, 13)), ("quarter_to_date", date(2026, 10, 31))]
+)
 def test_scoped_waterfalls_match_reference_and_reconcile(built, label, start):
     """Every rollup group's waterfall equals the deal-by-deal reference, reconciles on its own, and the
     reps' rows add up to the company's (every deal has exactly one owner)."""
@@ -271,11 +385,14 @@ def test_scoped_waterfalls_match_reference_and_reconcile(built, label, start):
         assert sum(r["opportunity_count"] for r in reps) == company["opportunity_count"], step
         assert sum(Decimal(str(r["amount"])) for r in reps) == Decimal(str(company["amount"])), step
 
+
 def test_slipped_versus_pushed_uses_the_cutoff_day(built):
     wh, _, _ = built
-    rows = wh.query("select m.movement_category, c.day_of_fiscal_quarter from marts.fct_pipeline_movement m "
-                    "join marts.dim_fiscal_calendar c on c.date_day = m.close_date_moved_on "
-                    "where m.movement_category in ('pushed', 'slipped')")
+    rows = wh.query(
+        "select m.movement_category, c.day_of_fiscal_quarter from marts.fct_pipeline_movement m "
+        "join marts.dim_fiscal_calendar c on c.date_day = m.close_date_moved_on "
+        "where m.movement_category in ('pushed', 'slipped')"
+    )
     assert rows, "the data must contain pushed or slipped deals"
     for r in rows:
         assert (r["movement_category"] == "slipped") == (r["day_of_fiscal_quarter"] >= 75)
@@ -283,20 +400,30 @@ def test_slipped_versus_pushed_uses_the_cutoff_day(built):
 
 def test_rerunning_the_same_day_replaces_only_that_day(built):
     wh, _, _ = built
-    before = wh.query_df("select snapshot_date, count(*) as n, sum(amount) as a from marts.fct_pipeline_snapshot "
-                         "group by 1 order by 1")
-    wh.execute("update staging.stg_crm__opportunity set amount = amount + 1 where id = 'O00002' and not is_closed")
+    before = wh.query_df(
+        "select snapshot_date, count(*) as n, sum(amount) as a from marts.fct_pipeline_snapshot "
+        "group by 1 order by 1"
+    )
+    wh.execute(
+        "update staging.stg_crm__opportunity set amount = amount + 1 where id = 'O00002' and not is_closed"
+    )
     try:
         runner.build(wh, select=["fct_pipeline_snapshot"])
-        after = wh.query_df("select snapshot_date, count(*) as n, sum(amount) as a from marts.fct_pipeline_snapshot "
-                            "group by 1 order by 1")
+        after = wh.query_df(
+            "select snapshot_date, count(*) as n, sum(amount) as a from marts.fct_pipeline_snapshot "
+            "group by 1 order by 1"
+        )
         assert list(after["snapshot_date"]) == list(before["snapshot_date"])
         assert list(after["n"]) == list(before["n"])
         changed = after[after["a"] != before["a"]]
-        opp_open = wh.scalar("select count(*) from staging.stg_crm__opportunity where id = 'O00002' and not is_closed")
+        opp_open = wh.scalar(
+            "select count(*) from staging.stg_crm__opportunity where id = 'O00002' and not is_closed"
+        )
         assert list(changed["snapshot_date"]) == ([AS_OF] if opp_open else [])
     finally:
-        wh.execute("update staging.stg_crm__opportunity set amount = amount - 1 where id = 'O00002' and not is_closed")
+        wh.execute(
+            "update staging.stg_crm__opportunity set amount = amount - 1 where id = 'O00002' and not is_closed"
+        )
         runner.build(wh)
 
 
@@ -306,8 +433,13 @@ def test_backfill_rebuilds_a_date_range_from_history(built):
     assert result.snapshot_dates[0] == "2027-01-05" and result.snapshot_dates[-1] == "2027-01-20"
     for day in (date(2027, 1, 5), date(2027, 1, 16)):
         assert set(snapshot(wh, day)) == set(ref.ref_snapshot(st, day))
-    assert wh.scalar("select count(distinct snapshot_date) from marts.fct_pipeline_snapshot "
-                     "where snapshot_date between '2027-01-05' and '2027-01-20'") == 16
+    assert (
+        wh.scalar(
+            "select count(distinct snapshot_date) from marts.fct_pipeline_snapshot "
+            "where snapshot_date between '2027-01-05' and '2027-01-20'"
+        )
+        == 16
+    )
 
 
 def test_past_as_of_override_rebuilds_instead_of_copying_staging(built, tmp_path):
@@ -331,6 +463,21 @@ def test_every_registry_metric_points_at_a_built_column(built):
     assert validate_against_warehouse(wh) == []
     for m in load_registry().values():
         wh.query(f"select {m.column} from {m.table}" + (f" where {m.rows}" if m.rows else ""))
-    assert any("no column" in p for p in validate_against_warehouse(
-        wh, {"x": type(next(iter(load_registry().values())))(name="x", label="X", definition="d", grain="g",
-                                                           model="agg_stage_aging", column="nope", unit="days", owner="o")}))
+    assert any(
+        "no column" in p
+        for p in validate_against_warehouse(
+            wh,
+            {
+                "x": type(next(iter(load_registry().values())))(
+                    name="x",
+                    label="X",
+                    definition="d",
+                    grain="g",
+                    model="agg_stage_aging",
+                    column="nope",
+                    unit="days",
+                    owner="o",
+                )
+            },
+        )
+    )

@@ -27,9 +27,15 @@ STAGES = {  # name -> (order, probability, is_closed, is_won), as stages.yaml
 }
 OPEN_STAGES = [s for s, v in STAGES.items() if not v[2]]
 FC_FOR_STAGE = {
-    "Prospecting": "Pipeline", "Qualification": "Pipeline", "Needs Analysis": "Pipeline",
-    "Value Proposition": "Best Case", "Proposal/Price Quote": "Best Case", "Negotiation/Review": "Commit",
-    "Closed Won": "Closed", "Closed Lost": "Omitted", "Legacy Stage": "Pipeline",
+    "Prospecting": "Pipeline",
+    "Qualification": "Pipeline",
+    "Needs Analysis": "Pipeline",
+    "Value Proposition": "Best Case",
+    "Proposal/Price Quote": "Best Case",
+    "Negotiation/Review": "Commit",
+    "Closed Won": "Closed",
+    "Closed Lost": "Omitted",
+    "Legacy Stage": "Pipeline",
 }
 FY_START = 2
 LEVELS = ["rep", "manager", "region", "segment", "company"]
@@ -40,11 +46,12 @@ FUNNEL = ["Lead", "MQL", "SQL", "Opportunity"]
 
 # --- fiscal periods, computed differently from salesops.kpis.fiscal (month arithmetic) -----------
 
+
 def fq_label(d) -> str | None:
     if d is None or pd.isna(d):
         return None
     d = pd.Timestamp(d)
-    shifted = d.year * 12 + d.month - 1 - (FY_START - 1)   # months since year 0, fiscal-aligned
+    shifted = d.year * 12 + d.month - 1 - (FY_START - 1)  # months since year 0, fiscal-aligned
     fy = shifted // 12 + (1 if FY_START != 1 else 0)
     return f"FY{fy}-Q{(shifted % 12) // 3 + 1}"
 
@@ -73,29 +80,71 @@ def quarter_bounds(d: date) -> tuple[date, date]:
 
 # --- synthetic staging ---------------------------------------------------------------------------
 
+
 def _ts(d: datetime) -> datetime:
     return d.replace(microsecond=0)
 
 
-def make_staging(seed: int = 7, n_opps: int = 300, n_leads: int = 200, as_of: date = date(2027, 1, 20)) -> dict[str, pd.DataFrame]:
+def make_staging(
+    seed: int = 7, n_opps: int = 300, n_leads: int = 200, as_of: date = date(2027, 1, 20)
+) -> dict[str, pd.DataFrame]:
     """A small, consistent company: users, quotas, opportunities with field history, line items,
     leads with lifecycle changes, finance bookings. Every history row's old_value is the previous
     value, so the as-of rebuild of the as-of day equals the current state."""
     rnd = random.Random(seed)
     end = datetime.combine(as_of, datetime.min.time()) + timedelta(hours=18)
     users = [
-        dict(id="U-VP", name="Vp One", user_role="Regional VP", manager_id=None, region="AMER", segment="ENT", team="AMER-ENT"),
-        dict(id="U-M1", name="Mgr One", user_role="Sales Manager", manager_id="U-VP", region="AMER", segment="ENT", team="AMER-ENT"),
-        dict(id="U-M2", name="Mgr Two", user_role="Sales Manager", manager_id="U-VP", region="EMEA", segment="SMB", team="EMEA-SMB"),
+        dict(
+            id="U-VP",
+            name="Vp One",
+            user_role="Regional VP",
+            manager_id=None,
+            region="AMER",
+            segment="ENT",
+            team="AMER-ENT",
+        ),
+        dict(
+            id="U-M1",
+            name="Mgr One",
+            user_role="Sales Manager",
+            manager_id="U-VP",
+            region="AMER",
+            segment="ENT",
+            team="AMER-ENT",
+        ),
+        dict(
+            id="U-M2",
+            name="Mgr Two",
+            user_role="Sales Manager",
+            manager_id="U-VP",
+            region="EMEA",
+            segment="SMB",
+            team="EMEA-SMB",
+        ),
     ]
     for i in range(1, 7):
         mgr = "U-M1" if i <= 3 else "U-M2"
-        region, segment = ("AMER", ["ENT", "MM", "ENT"][i - 1]) if i <= 3 else ("EMEA", ["SMB", "MM", "SMB"][i - 4])
-        users.append(dict(id=f"U-A{i}", name=f"Rep {i}", user_role="Account Executive", manager_id=mgr,
-                          region=region, segment=segment, team=f"{region}-{segment}"))
+        region, segment = (
+            ("AMER", ["ENT", "MM", "ENT"][i - 1]) if i <= 3 else ("EMEA", ["SMB", "MM", "SMB"][i - 4])
+        )
+        users.append(
+            dict(
+                id=f"U-A{i}",
+                name=f"Rep {i}",
+                user_role="Account Executive",
+                manager_id=mgr,
+                region=region,
+                segment=segment,
+                team=f"{region}-{segment}",
+            )
+        )
     for u in users:
-        u.update(email=f"{u['id'].lower()}@example.test", is_active=True, created_at=datetime(2024, 1, 1),
-                 system_modstamp=datetime(2024, 1, 1))
+        u.update(
+            email=f"{u['id'].lower()}@example.test",
+            is_active=True,
+            created_at=datetime(2024, 1, 1),
+            system_modstamp=datetime(2024, 1, 1),
+        )
     reps = [u["id"] for u in users if u["user_role"] == "Account Executive"]
 
     cur_q = quarter_bounds(as_of)
@@ -119,7 +168,11 @@ def make_staging(seed: int = 7, n_opps: int = 300, n_leads: int = 200, as_of: da
     def add_hist(oid, field, old, new, at):
         nonlocal hid
         hid += 1
-        hist.append(dict(id=f"H{hid:06d}", opportunity_id=oid, field=field, old_value=old, new_value=new, created_at=at))
+        hist.append(
+            dict(
+                id=f"H{hid:06d}", opportunity_id=oid, field=field, old_value=old, new_value=new, created_at=at
+            )
+        )
 
     for n in range(1, n_opps + 1):
         oid = f"O{n:05d}"
@@ -164,35 +217,74 @@ def make_staging(seed: int = 7, n_opps: int = 300, n_leads: int = 200, as_of: da
         if n % 11 == 0 and not closed:
             prob = 35  # a rep's override of the stage default
         owner = rnd.choice(reps) if n % 53 else None
-        opps.append(dict(
-            id=oid, name=f"Deal {n}", account_id=f"A{n % 40:03d}", owner_id=owner, stage_name=stage,
-            amount=amount, probability=float(prob), close_date=close if n % 61 else None, forecast_category=fc,
-            next_step="call" if n % 3 else None,
-            last_activity_date=None if n % 9 == 0 else as_of - timedelta(days=rnd.randrange(0, 60)),
-            type=rnd.choice(["New Business", "Expansion", "Renewal"]) if n % 29 else None,
-            lead_source=rnd.choice(["Web", "Event", "Partner"]),
-            is_closed=closed, is_won=won,
-            loss_reason=rnd.choice(loss_reasons) if closed and not won and n % 13 else None,
-            last_bulk_update_plan=None, created_at=created, system_modstamp=created,
-        ))
+        opps.append(
+            dict(
+                id=oid,
+                name=f"Deal {n}",
+                account_id=f"A{n % 40:03d}",
+                owner_id=owner,
+                stage_name=stage,
+                amount=amount,
+                probability=float(prob),
+                close_date=close if n % 61 else None,
+                forecast_category=fc,
+                next_step="call" if n % 3 else None,
+                last_activity_date=None if n % 9 == 0 else as_of - timedelta(days=rnd.randrange(0, 60)),
+                type=rnd.choice(["New Business", "Expansion", "Renewal"]) if n % 29 else None,
+                lead_source=rnd.choice(["Web", "Event", "Partner"]),
+                is_closed=closed,
+                is_won=won,
+                loss_reason=rnd.choice(loss_reasons) if closed and not won and n % 13 else None,
+                last_bulk_update_plan=None,
+                created_at=created,
+                system_modstamp=created,
+            )
+        )
         if n % 61 == 0:
             # close date cleared later: history consistent with the None above
             add_hist(oid, "CloseDate", close.isoformat(), None, _ts(end - timedelta(hours=2)))
         if rnd.random() < 0.7:
-            items.append(dict(id=f"LI{n:05d}", opportunity_id=oid, product_code="P1", product_name="Seat",
-                              quantity=1.0, unit_price=amount, total_price=amount, created_at=created,
-                              system_modstamp=created))
+            items.append(
+                dict(
+                    id=f"LI{n:05d}",
+                    opportunity_id=oid,
+                    product_code="P1",
+                    product_name="Seat",
+                    quantity=1.0,
+                    unit_price=amount,
+                    total_price=amount,
+                    created_at=created,
+                    system_modstamp=created,
+                )
+            )
         if won and rnd.random() < 0.85:
             bamt = amount if rnd.random() < 0.9 else (amount or Decimal(0)) + Decimal(1000)
-            bookings.append(dict(id=f"B{n:05d}", opportunity_id=oid, account_id=f"A{n % 40:03d}",
-                                 booking_date=close + timedelta(days=rnd.choice([0, 0, 0, 3])), amount=bamt,
-                                 booking_type=opps[-1]["type"], system_modstamp=created))
+            bookings.append(
+                dict(
+                    id=f"B{n:05d}",
+                    opportunity_id=oid,
+                    account_id=f"A{n % 40:03d}",
+                    booking_date=close + timedelta(days=rnd.choice([0, 0, 0, 3])),
+                    amount=bamt,
+                    booking_type=opps[-1]["type"],
+                    system_modstamp=created,
+                )
+            )
     # Deleted opportunities: their history remains, the record is gone from staging.
     for n in range(1, 4):
         oid = f"DEL{n}"
         add_hist(oid, "Amount", "1000.00", "2000.00", _ts(end - timedelta(days=40)))
-    bookings.append(dict(id="B-ORPHAN", opportunity_id="O-NOT-THERE", account_id="A000", booking_date=as_of - timedelta(days=5),
-                         amount=Decimal("12345.67"), booking_type="New Business", system_modstamp=end))
+    bookings.append(
+        dict(
+            id="B-ORPHAN",
+            opportunity_id="O-NOT-THERE",
+            account_id="A000",
+            booking_date=as_of - timedelta(days=5),
+            amount=Decimal("12345.67"),
+            booking_type="New Business",
+            system_modstamp=end,
+        )
+    )
 
     leads, changes = [], []
     countries = ["United States", "Germany", "Japan"]
@@ -203,28 +295,57 @@ def make_staging(seed: int = 7, n_opps: int = 300, n_leads: int = 200, as_of: da
         assigned = None if n % 7 == 0 else created + timedelta(minutes=rnd.randrange(5, 60 * 40))
         if assigned is not None and assigned > end:
             assigned = None
-        touch = None if (assigned is None or n % 5 == 0) else assigned + timedelta(minutes=rnd.randrange(1, 600))
+        touch = (
+            None if (assigned is None or n % 5 == 0) else assigned + timedelta(minutes=rnd.randrange(1, 600))
+        )
         depth = rnd.choice([1, 1, 2, 2, 3, 4])
         converted = depth == 4 and n % 2 == 0
-        leads.append(dict(
-            id=f"L{n:05d}", first_name="Lead", last_name=str(n), company=f"Co {n}", email=f"l{n}@example.test",
-            phone=None, country=rnd.choice(countries), number_of_employees=emp, region=rnd.choice(["AMER", "EMEA"]),
-            segment=rnd.choice(["SMB", "MM", "ENT"]), lead_source=rnd.choice(["Web", "Event", "Paid Search", None]),
-            status="Open", owner_id=rnd.choice(reps) if assigned else None, assigned_at=assigned, first_touch_at=touch,
-            is_converted=converted, converted_date=None, converted_account_id=None, converted_contact_id=None,
-            converted_opportunity_id=f"O{n:05d}" if converted else None, last_bulk_update_plan=None,
-            created_at=created, system_modstamp=created,
-        ))
+        leads.append(
+            dict(
+                id=f"L{n:05d}",
+                first_name="Lead",
+                last_name=str(n),
+                company=f"Co {n}",
+                email=f"l{n}@example.test",
+                phone=None,
+                country=rnd.choice(countries),
+                number_of_employees=emp,
+                region=rnd.choice(["AMER", "EMEA"]),
+                segment=rnd.choice(["SMB", "MM", "ENT"]),
+                lead_source=rnd.choice(["Web", "Event", "Paid Search", None]),
+                status="Open",
+                owner_id=rnd.choice(reps) if assigned else None,
+                assigned_at=assigned,
+                first_touch_at=touch,
+                is_converted=converted,
+                converted_date=None,
+                converted_account_id=None,
+                converted_contact_id=None,
+                converted_opportunity_id=f"O{n:05d}" if converted else None,
+                last_bulk_update_plan=None,
+                created_at=created,
+                system_modstamp=created,
+            )
+        )
         prev = "Lead"
         stages = FUNNEL[1:depth] if not (depth == 4 and not converted) else FUNNEL[1:4]
         if n % 10 == 0 and len(stages) >= 2:
             stages = stages[1:]  # skipped MQL straight to SQL
         for k, s in enumerate(stages):
             cid += 1
-            changes.append(dict(id=f"LC{cid:06d}", lead_id=f"L{n:05d}", from_stage=prev, to_stage=s,
-                                changed_at=created + timedelta(hours=k + 1)))
+            changes.append(
+                dict(
+                    id=f"LC{cid:06d}",
+                    lead_id=f"L{n:05d}",
+                    from_stage=prev,
+                    to_stage=s,
+                    changed_at=created + timedelta(hours=k + 1),
+                )
+            )
             prev = s
-    changes.append(dict(id="LC-ORPHAN", lead_id="L-NOT-THERE", from_stage="Lead", to_stage="MQL", changed_at=end))
+    changes.append(
+        dict(id="LC-ORPHAN", lead_id="L-NOT-THERE", from_stage="Lead", to_stage="MQL", changed_at=end)
+    )
     return {
         "stg_crm__user": pd.DataFrame(users),
         "stg_crm__quota": pd.DataFrame(quotas),
@@ -254,8 +375,16 @@ def load_staging(wh, tables: dict[str, pd.DataFrame]) -> None:
 
 
 def read_staging(wh) -> dict[str, pd.DataFrame]:
-    names = ["stg_crm__user", "stg_crm__quota", "stg_crm__opportunity", "stg_crm__opportunity_field_history",
-             "stg_crm__opportunity_line_item", "stg_crm__lead", "stg_map__lifecycle_stage_change", "stg_finance__booking"]
+    names = [
+        "stg_crm__user",
+        "stg_crm__quota",
+        "stg_crm__opportunity",
+        "stg_crm__opportunity_field_history",
+        "stg_crm__opportunity_line_item",
+        "stg_crm__lead",
+        "stg_map__lifecycle_stage_change",
+        "stg_finance__booking",
+    ]
     out = {}
     for n in names:
         df = wh.query_df(f"select * from staging.{n}")
@@ -264,6 +393,7 @@ def read_staging(wh) -> dict[str, pd.DataFrame]:
 
 
 # --- reference metrics ----------------------------------------------------------------------------
+
 
 def _num(x) -> Decimal:
     return Decimal(0) if x is None or (isinstance(x, float) and pd.isna(x)) else Decimal(str(x))
@@ -285,25 +415,29 @@ def opportunity_frame(st: dict[str, pd.DataFrame]) -> pd.DataFrame:
         info = STAGES.get(o["stage_name"])
         is_closed = o["is_closed"] if o["is_closed"] is not None else (info[2] if info else False)
         is_won = o["is_won"] if o["is_won"] is not None else (info[3] if info else False)
-        rows.append({
-            **o,
-            "owner": owner,
-            "stage_order": info[0] if info else None,
-            "is_closed": bool(is_closed), "is_won": bool(is_won), "is_open": not is_closed,
-            "is_lost": bool(is_closed) and not is_won,
-            "amt": _num(o["amount"]),
-            "weighted": float(_num(o["amount"])) * float(o["probability"] or 0) / 100.0,
-            "close": _d(o["close_date"]),
-            "created_date": pd.Timestamp(o["created_at"]).date(),
-            "keys": {
-                "rep": owner,
-                "manager": u.get("manager_id") or "(none)",
-                "region": u.get("region") or "(none)",
-                "segment": u.get("segment") or "(none)",
-                "company": "all",
-            },
-            "role": u.get("user_role"),
-        })
+        rows.append(
+            {
+                **o,
+                "owner": owner,
+                "stage_order": info[0] if info else None,
+                "is_closed": bool(is_closed),
+                "is_won": bool(is_won),
+                "is_open": not is_closed,
+                "is_lost": bool(is_closed) and not is_won,
+                "amt": _num(o["amount"]),
+                "weighted": float(_num(o["amount"])) * float(o["probability"] or 0) / 100.0,
+                "close": _d(o["close_date"]),
+                "created_date": pd.Timestamp(o["created_at"]).date(),
+                "keys": {
+                    "rep": owner,
+                    "manager": u.get("manager_id") or "(none)",
+                    "region": u.get("region") or "(none)",
+                    "segment": u.get("segment") or "(none)",
+                    "company": "all",
+                },
+                "role": u.get("user_role"),
+            }
+        )
     df = pd.DataFrame(rows)
     return df.astype(object).where(df.notna(), None)  # NaN back to None for every field
 
@@ -320,24 +454,35 @@ def by_level(rows: list[dict], period_key: str, metrics) -> dict[tuple, dict]:
 def ref_open_pipeline(st) -> dict[tuple, dict]:
     opps = opportunity_frame(st)
     rows = [dict(r, period=fq_label(r["close"]) or "(none)") for r in opps.to_dict("records") if r["is_open"]]
-    return by_level(rows, "period", lambda g: {
-        "open_pipeline_count": len(g),
-        "open_pipeline_amount": sum(r["amt"] for r in g),
-        "weighted_open_pipeline_amount": sum(r["weighted"] for r in g),
-    })
+    return by_level(
+        rows,
+        "period",
+        lambda g: {
+            "open_pipeline_count": len(g),
+            "open_pipeline_amount": sum(r["amt"] for r in g),
+            "weighted_open_pipeline_amount": sum(r["weighted"] for r in g),
+        },
+    )
 
 
 def ref_created(st) -> dict[tuple, dict]:
     opps = opportunity_frame(st)
     rows = [dict(r, period=fq_label(r["created_date"]) or "(none)") for r in opps.to_dict("records")]
-    return by_level(rows, "period", lambda g: {
-        "pipeline_created_count": len(g), "pipeline_created_amount": sum(r["amt"] for r in g),
-    })
+    return by_level(
+        rows,
+        "period",
+        lambda g: {
+            "pipeline_created_count": len(g),
+            "pipeline_created_amount": sum(r["amt"] for r in g),
+        },
+    )
 
 
 def ref_closed_deals(st) -> dict[tuple, dict]:
     opps = opportunity_frame(st)
-    rows = [dict(r, period=fq_label(r["close"]) or "(none)") for r in opps.to_dict("records") if r["is_closed"]]
+    rows = [
+        dict(r, period=fq_label(r["close"]) or "(none)") for r in opps.to_dict("records") if r["is_closed"]
+    ]
 
     def metrics(g):
         won = [r for r in g if r["is_won"]]
@@ -347,8 +492,11 @@ def ref_closed_deals(st) -> dict[tuple, dict]:
         cycles = [(r["close"] - r["created_date"]).days for r in won if r["close"] is not None]
         prices = [r["amt"] for r in won if not pd.isna(r["amount"])]
         return {
-            "won_count": len(won), "lost_count": len(lost), "excluded_lost_count": len(excluded),
-            "won_amount": won_amt, "lost_amount": lost_amt,
+            "won_count": len(won),
+            "lost_count": len(lost),
+            "excluded_lost_count": len(excluded),
+            "won_amount": won_amt,
+            "lost_amount": lost_amt,
             "win_rate_by_count": len(won) / (len(won) + len(lost)) if won or lost else None,
             "win_rate_by_amount": float(won_amt / (won_amt + lost_amt)) if won_amt + lost_amt > 0 else None,
             "avg_sales_cycle_days": sum(cycles) / len(cycles) if cycles else None,
@@ -368,16 +516,27 @@ def ref_coverage(st, as_of: date, quota_roles=("Account Executive",)) -> dict[tu
         acc: dict[tuple, dict] = {}
 
         def slot(level, key, acc=acc, rel=rel):
-            return acc.setdefault((rel, level, key), {"quota_amount": Decimal(0), "open_pipeline_amount": Decimal(0),
-                                                      "closed_won_amount": Decimal(0)})
+            return acc.setdefault(
+                (rel, level, key),
+                {
+                    "quota_amount": Decimal(0),
+                    "open_pipeline_amount": Decimal(0),
+                    "closed_won_amount": Decimal(0),
+                },
+            )
 
         for q in st["stg_crm__quota"].to_dict("records"):
             if not (qs <= _d(q["period_start"]) <= qe):
                 continue
             owner = q["owner_id"] or "(none)"
             u = users.get(owner, {})
-            keys = {"rep": owner, "manager": u.get("manager_id") or "(none)", "region": u.get("region") or "(none)",
-                    "segment": u.get("segment") or "(none)", "company": "all"}
+            keys = {
+                "rep": owner,
+                "manager": u.get("manager_id") or "(none)",
+                "region": u.get("region") or "(none)",
+                "segment": u.get("segment") or "(none)",
+                "company": "all",
+            }
             for level in LEVELS:
                 if level == "rep" or u.get("user_role") in quota_roles:
                     slot(level, keys[level])["quota_amount"] += _num(q["quota_amount"])
@@ -391,7 +550,9 @@ def ref_coverage(st, as_of: date, quota_roles=("Account Executive",)) -> dict[tu
                 if r["is_won"]:
                     s["closed_won_amount"] += r["amt"]
         for v in acc.values():
-            v["coverage_ratio"] = float(v["open_pipeline_amount"] / v["quota_amount"]) if v["quota_amount"] > 0 else None
+            v["coverage_ratio"] = (
+                float(v["open_pipeline_amount"] / v["quota_amount"]) if v["quota_amount"] > 0 else None
+            )
             rem = v["quota_amount"] - v["closed_won_amount"]
             v["coverage_of_remaining_ratio"] = float(v["open_pipeline_amount"] / rem) if rem > 0 else None
         out.update(acc)
@@ -409,11 +570,24 @@ def ref_forecast(st, as_of: date) -> dict[tuple, dict]:
                 continue
             cat = "Closed" if r["is_won"] else r["forecast_category"]
             for level in LEVELS:
-                s = out.setdefault((rel, level, r["keys"][level]), {
-                    "closed_amount": Decimal(0), "commit_amount": Decimal(0), "best_case_amount": Decimal(0),
-                    "pipeline_amount": Decimal(0), "omitted_amount": Decimal(0), "weighted_pipeline_amount": 0.0})
-                col = {"Closed": "closed_amount", "Commit": "commit_amount", "Best Case": "best_case_amount",
-                       "Pipeline": "pipeline_amount", "Omitted": "omitted_amount"}.get(cat)
+                s = out.setdefault(
+                    (rel, level, r["keys"][level]),
+                    {
+                        "closed_amount": Decimal(0),
+                        "commit_amount": Decimal(0),
+                        "best_case_amount": Decimal(0),
+                        "pipeline_amount": Decimal(0),
+                        "omitted_amount": Decimal(0),
+                        "weighted_pipeline_amount": 0.0,
+                    },
+                )
+                col = {
+                    "Closed": "closed_amount",
+                    "Commit": "commit_amount",
+                    "Best Case": "best_case_amount",
+                    "Pipeline": "pipeline_amount",
+                    "Omitted": "omitted_amount",
+                }.get(cat)
                 if col:
                     s[col] += r["amt"]
                 if r["is_open"]:
@@ -429,10 +603,15 @@ def ref_bookings(st) -> dict[tuple, dict]:
     for r in opportunity_frame(st).to_dict("records"):
         if not r["is_won"] or r["close"] is None:
             continue
-        for grain, label in (("fiscal_month", fm_label(r["close"])), ("fiscal_quarter", fq_label(r["close"])),
-                             ("fiscal_year", fy_label(r["close"]))):
-            s = out.setdefault((grain, label, r["type"] or "(none)"),
-                               {"bookings_count": 0, "bookings_amount": Decimal(0), "arr_added_amount": Decimal(0)})
+        for grain, label in (
+            ("fiscal_month", fm_label(r["close"])),
+            ("fiscal_quarter", fq_label(r["close"])),
+            ("fiscal_year", fy_label(r["close"])),
+        ):
+            s = out.setdefault(
+                (grain, label, r["type"] or "(none)"),
+                {"bookings_count": 0, "bookings_amount": Decimal(0), "arr_added_amount": Decimal(0)},
+            )
             s["bookings_count"] += 1
             s["bookings_amount"] += r["amt"]
             if r["type"] in ("New Business", "Expansion"):
@@ -447,8 +626,15 @@ def ref_reconciliation(st) -> dict[tuple, dict]:
     out: dict[tuple, dict] = {}
 
     def slot(key):
-        return out.setdefault(key, {"crm_bookings_amount": Decimal(0), "finance_bookings_amount": Decimal(0),
-                                    "crm_unmatched_count": 0, "finance_unmatched_count": 0})
+        return out.setdefault(
+            key,
+            {
+                "crm_bookings_amount": Decimal(0),
+                "finance_bookings_amount": Decimal(0),
+                "crm_unmatched_count": 0,
+                "finance_unmatched_count": 0,
+            },
+        )
 
     def labels(d):
         return (("fiscal_month", fm_label(d)), ("fiscal_quarter", fq_label(d)), ("fiscal_year", fy_label(d)))
@@ -487,28 +673,57 @@ def ref_risk(st, as_of: date, min_pushes=2, inactive_days=30, large=(100000, 2, 
         if not r["is_open"]:
             continue
         h = [x for x in hist.get(r["id"], []) if pd.Timestamp(x["created_at"]).date() <= as_of]
-        pushes = sum(1 for x in h if x["field"] == "CloseDate" and x["old_value"] and x["new_value"]
-                     and x["new_value"] > x["old_value"])
-        entered = [pd.Timestamp(x["created_at"]).date() for x in h
-                   if x["field"] == "StageName" and x["new_value"] == r["stage_name"]]
+        pushes = sum(
+            1
+            for x in h
+            if x["field"] == "CloseDate"
+            and x["old_value"]
+            and x["new_value"]
+            and x["new_value"] > x["old_value"]
+        )
+        entered = [
+            pd.Timestamp(x["created_at"]).date()
+            for x in h
+            if x["field"] == "StageName" and x["new_value"] == r["stage_name"]
+        ]
         entered_date = max(entered) if entered else r["created_date"]
         past = r["close"] is not None and r["close"] < as_of - timedelta(days=grace)
         lad = _d(r["last_activity_date"])
         inactive = lad is None or lad < as_of - timedelta(days=inactive_days)
-        big = (r["amt"] >= large[0] and r["stage_order"] is not None and r["stage_order"] <= large[1]
-               and r["close"] is not None and as_of <= r["close"] <= q_end and (q_end - as_of).days <= large[2])
-        rows.append({"opportunity_id": r["id"], "stage_name": r["stage_name"], "days_in_current_stage": (as_of - entered_date).days,
-                     "push_count": pushes, "is_past_close_date": past, "is_pushed_repeatedly": pushes >= min_pushes,
-                     "is_inactive": inactive, "is_large_early_late": bool(big),
-                     "is_at_risk": past or pushes >= min_pushes or inactive or bool(big), "amt": r["amt"], "keys": r["keys"]})
+        big = (
+            r["amt"] >= large[0]
+            and r["stage_order"] is not None
+            and r["stage_order"] <= large[1]
+            and r["close"] is not None
+            and as_of <= r["close"] <= q_end
+            and (q_end - as_of).days <= large[2]
+        )
+        rows.append(
+            {
+                "opportunity_id": r["id"],
+                "stage_name": r["stage_name"],
+                "days_in_current_stage": (as_of - entered_date).days,
+                "push_count": pushes,
+                "is_past_close_date": past,
+                "is_pushed_repeatedly": pushes >= min_pushes,
+                "is_inactive": inactive,
+                "is_large_early_late": bool(big),
+                "is_at_risk": past or pushes >= min_pushes or inactive or bool(big),
+                "amt": r["amt"],
+                "keys": r["keys"],
+            }
+        )
     return pd.DataFrame(rows)
 
 
 def ref_stage_conversion(st) -> dict[str, dict]:
     hist = _history_by_opp(st)
     out = {}
-    opps = [r for r in opportunity_frame(st).to_dict("records")
-            if not (r["is_lost"] and r["loss_reason"] in EXCLUDED_LOSS)]
+    opps = [
+        r
+        for r in opportunity_frame(st).to_dict("records")
+        if not (r["is_lost"] and r["loss_reason"] in EXCLUDED_LOSS)
+    ]
     reached = {}
     for r in opps:
         seen = {r["stage_name"]}
@@ -521,14 +736,22 @@ def ref_stage_conversion(st) -> dict[str, dict]:
         k = STAGES[s][0]
         nxt = k + 1
         reach = [r for r in opps if reached[r["id"]] is not None and reached[r["id"]] >= k]
-        resolved = [r for r in reach if r["is_closed"] or (r["stage_order"] is not None and not pd.isna(r["stage_order"])
-                                                          and r["stage_order"] > k)]
+        resolved = [
+            r
+            for r in reach
+            if r["is_closed"]
+            or (r["stage_order"] is not None and not pd.isna(r["stage_order"]) and r["stage_order"] > k)
+        ]
         reach_next = [r for r in opps if reached[r["id"]] is not None and reached[r["id"]] >= nxt]
         closed = [r for r in reach if r["is_closed"]]
         won = [r for r in reach if r["is_won"]]
-        out[s] = {"reached_count": len(reach), "resolved_count": len(resolved), "reached_next_count": len(reach_next),
-                  "stage_to_next_rate": len(reach_next) / len(resolved) if resolved else None,
-                  "stage_to_won_rate": len(won) / len(closed) if closed else None}
+        out[s] = {
+            "reached_count": len(reach),
+            "resolved_count": len(resolved),
+            "reached_next_count": len(reach_next),
+            "stage_to_next_rate": len(reach_next) / len(resolved) if resolved else None,
+            "stage_to_won_rate": len(won) / len(closed) if closed else None,
+        }
     return out
 
 
@@ -546,8 +769,11 @@ def ref_lead_funnel(st) -> dict[tuple, dict]:
     out: dict[tuple, dict] = {}
     for lead in st["stg_crm__lead"].to_dict("records"):
         rank = 4 if (lead["is_converted"] or lead["converted_opportunity_id"]) else reached.get(lead["id"], 1)
-        key = (fq_label(lead["created_at"]) or "(none)", lead["lead_source"] or "(none)",
-               lead_segment(lead["number_of_employees"], lead["segment"]))
+        key = (
+            fq_label(lead["created_at"]) or "(none)",
+            lead["lead_source"] or "(none)",
+            lead_segment(lead["number_of_employees"], lead["segment"]),
+        )
         s = out.setdefault(key, {"lead_count": 0, "mql_count": 0, "sql_count": 0, "opportunity_count": 0})
         for i, col in enumerate(["lead_count", "mql_count", "sql_count", "opportunity_count"]):
             s[col] += rank >= i + 1
@@ -564,15 +790,27 @@ def ref_speed_to_lead(st, as_of_ts: datetime) -> dict[tuple, dict]:
     for lead in st["stg_crm__lead"].to_dict("records"):
         seg = lead_segment(lead["number_of_employees"], lead["segment"])
         created = pd.Timestamp(lead["created_at"])
-        ha = None if lead["assigned_at"] is None else (pd.Timestamp(lead["assigned_at"]) - created).total_seconds() / 3600
-        ht = None if lead["first_touch_at"] is None else (pd.Timestamp(lead["first_touch_at"]) - created).total_seconds() / 3600
+        ha = (
+            None
+            if lead["assigned_at"] is None
+            else (pd.Timestamp(lead["assigned_at"]) - created).total_seconds() / 3600
+        )
+        ht = (
+            None
+            if lead["first_touch_at"] is None
+            else (pd.Timestamp(lead["first_touch_at"]) - created).total_seconds() / 3600
+        )
         sla = SLA.get(seg)
         if sla is None:
             status = "no_sla"
         elif ha is not None:
             status = "met" if ha <= sla else "breached"
         else:
-            status = "unassigned_breached" if (pd.Timestamp(as_of_ts) - created).total_seconds() / 3600 > sla else "pending"
+            status = (
+                "unassigned_breached"
+                if (pd.Timestamp(as_of_ts) - created).total_seconds() / 3600 > sla
+                else "pending"
+            )
         groups.setdefault((fq_label(lead["created_at"]) or "(none)", seg), []).append((ha, ht, status))
     out = {}
     for k, g in groups.items():
@@ -581,11 +819,13 @@ def ref_speed_to_lead(st, as_of_ts: datetime) -> dict[tuple, dict]:
         met = sum(1 for x in g if x[2] == "met")
         breached = sum(1 for x in g if x[2] == "breached")
         out[k] = {
-            "lead_count": len(g), "assigned_count": len(has),
+            "lead_count": len(g),
+            "assigned_count": len(has),
             "avg_hours_to_assignment": sum(has) / len(has) if has else None,
             "median_hours_to_assignment": float(pd.Series(has).median()) if has else None,
             "avg_hours_to_first_touch": sum(hts) / len(hts) if hts else None,
-            "sla_met_count": met, "sla_breached_count": breached,
+            "sla_met_count": met,
+            "sla_breached_count": breached,
             "unassigned_breached_count": sum(1 for x in g if x[2] == "unassigned_breached"),
             "sla_pending_count": sum(1 for x in g if x[2] == "pending"),
             "routing_sla_compliance_rate": met / (met + breached) if met + breached else None,
@@ -594,9 +834,19 @@ def ref_speed_to_lead(st, as_of_ts: datetime) -> dict[tuple, dict]:
 
 
 def ref_completeness(st, required: dict[str, list[str]]) -> dict[tuple, dict]:
-    items = set(st["stg_crm__opportunity_line_item"]["opportunity_id"]) if len(st["stg_crm__opportunity_line_item"]) else set()
-    col = {"AccountId": "account_id", "OwnerId": "owner_id", "CloseDate": "close_date", "Type": "type",
-           "Amount": "amount", "Loss_Reason__c": "loss_reason"}
+    items = (
+        set(st["stg_crm__opportunity_line_item"]["opportunity_id"])
+        if len(st["stg_crm__opportunity_line_item"])
+        else set()
+    )
+    col = {
+        "AccountId": "account_id",
+        "OwnerId": "owner_id",
+        "CloseDate": "close_date",
+        "Type": "type",
+        "Amount": "amount",
+        "Loss_Reason__c": "loss_reason",
+    }
     out: dict[tuple, dict] = {}
     for o in st["stg_crm__opportunity"].to_dict("records"):
         fields = required.get(o["stage_name"], [])
@@ -621,6 +871,7 @@ def ref_completeness(st, required: dict[str, list[str]]) -> dict[tuple, dict]:
 
 # --- snapshots and movement -----------------------------------------------------------------------
 
+
 def ref_snapshot(st, day: date) -> dict[str, dict]:
     """Open opportunities at the end of ``day``, rebuilt from field history row by row."""
     hist = _history_by_opp(st)
@@ -628,8 +879,12 @@ def ref_snapshot(st, day: date) -> dict[str, dict]:
     for o in st["stg_crm__opportunity"].to_dict("records"):
         if pd.Timestamp(o["created_at"]).date() > day:
             continue
-        state = {"StageName": o["stage_name"], "Amount": o["amount"], "CloseDate": o["close_date"],
-                 "ForecastCategoryName": o["forecast_category"]}
+        state = {
+            "StageName": o["stage_name"],
+            "Amount": o["amount"],
+            "CloseDate": o["close_date"],
+            "ForecastCategoryName": o["forecast_category"],
+        }
         for field in state:
             rows = [x for x in hist.get(o["id"], []) if x["field"] == field]
             before = [x for x in rows if pd.Timestamp(x["created_at"]).date() <= day]
@@ -648,10 +903,14 @@ def ref_snapshot(st, day: date) -> dict[str, dict]:
         info = STAGES.get(state["StageName"])
         closed = info[2] if info else bool(o["is_closed"])
         if not closed:
-            out[o["id"]] = {"stage_name": state["StageName"], "amount": state["Amount"], "close_date": _d(state["CloseDate"]),
-                            "forecast_category": state["ForecastCategoryName"],
-                            "stage_order": info[0] if info else None,
-                            "created_date": pd.Timestamp(o["created_at"]).date()}
+            out[o["id"]] = {
+                "stage_name": state["StageName"],
+                "amount": state["Amount"],
+                "close_date": _d(state["CloseDate"]),
+                "forecast_category": state["ForecastCategoryName"],
+                "stage_order": info[0] if info else None,
+                "created_date": pd.Timestamp(o["created_at"]).date(),
+            }
     return out
 
 
@@ -669,7 +928,13 @@ def ref_movement(st, start: date, end: date, cutoff_day: int = 75) -> dict[str, 
         rows = [x for x in hist.get(oid, []) if x["field"] == "StageName"]
         before = [x for x in rows if pd.Timestamp(x["created_at"]).date() <= day]
         after = [x for x in rows if pd.Timestamp(x["created_at"]).date() > day]
-        return before[-1]["new_value"] if before else after[0]["old_value"] if after else current[oid]["stage_name"]
+        return (
+            before[-1]["new_value"]
+            if before
+            else after[0]["old_value"]
+            if after
+            else current[oid]["stage_name"]
+        )
 
     out = {}
     for oid in set(s_snap) | set(e_snap):
@@ -692,9 +957,14 @@ def ref_movement(st, start: date, end: date, cutoff_day: int = 75) -> dict[str, 
         elif oid in e_snap:
             cd = e_snap[oid]["close_date"]
             if cd is not None and cd > we:
-                moves = [pd.Timestamp(x["created_at"]).date() for x in hist.get(oid, [])
-                         if x["field"] == "CloseDate" and start < pd.Timestamp(x["created_at"]).date() <= end
-                         and x["new_value"] and date.fromisoformat(x["new_value"]) > we]
+                moves = [
+                    pd.Timestamp(x["created_at"]).date()
+                    for x in hist.get(oid, [])
+                    if x["field"] == "CloseDate"
+                    and start < pd.Timestamp(x["created_at"]).date() <= end
+                    and x["new_value"]
+                    and date.fromisoformat(x["new_value"]) > we
+                ]
                 moved = max(moves) if moves else end
                 qs = quarter_bounds(moved)[0]
                 cat = "slipped" if (moved - qs).days + 1 >= cutoff_day else "pushed"
@@ -704,15 +974,38 @@ def ref_movement(st, start: date, end: date, cutoff_day: int = 75) -> dict[str, 
             cat = "removed"
         else:
             stage = stage_at(oid, end)
-            cat = "won" if stage == "Closed Won" else "lost" if STAGES.get(stage, (0, 0, False))[2] else "removed"
+            cat = (
+                "won"
+                if stage == "Closed Won"
+                else "lost"
+                if STAGES.get(stage, (0, 0, False))[2]
+                else "removed"
+            )
         out[oid] = (cat, ea - sa)
     return out
 
 
-
-WATERFALL_FLOWS = ("new", "reopened", "pulled_in", "pushed_in", "amount_up", "amount_down", "pushed", "slipped",
-                   "moved_out_other", "won", "lost", "removed")
-WATERFALL_STEPS = ("starting_pipeline", *WATERFALL_FLOWS, "ending_pipeline", "stage_advanced", "stage_regressed")
+WATERFALL_FLOWS = (
+    "new",
+    "reopened",
+    "pulled_in",
+    "pushed_in",
+    "amount_up",
+    "amount_down",
+    "pushed",
+    "slipped",
+    "moved_out_other",
+    "won",
+    "lost",
+    "removed",
+)
+WATERFALL_STEPS = (
+    "starting_pipeline",
+    *WATERFALL_FLOWS,
+    "ending_pipeline",
+    "stage_advanced",
+    "stage_regressed",
+)
 
 
 def ref_waterfall(st, start: date, end: date, cutoff_day: int = 75) -> dict[tuple, dict]:
@@ -749,7 +1042,10 @@ def ref_waterfall(st, start: date, end: date, cutoff_day: int = 75) -> dict[tupl
     for oid, (cat, change) in moves.items():
         if cat != "unchanged":
             add(oid, cat, change)
-        so, eo = s_snap[oid]["stage_order"] if oid in s_snap else None, e_snap[oid]["stage_order"] if oid in e_snap else None
+        so, eo = (
+            s_snap[oid]["stage_order"] if oid in s_snap else None,
+            e_snap[oid]["stage_order"] if oid in e_snap else None,
+        )
         if inw(s_snap, oid) and inw(e_snap, oid) and so is not None and eo is not None and so != eo:
             add(oid, "stage_advanced" if eo > so else "stage_regressed", _num(e_snap[oid]["amount"]))
     return out
@@ -761,13 +1057,21 @@ def ref_stage_aging(st, as_of: date) -> dict[tuple, dict]:
     for r in ref_risk(st, as_of).to_dict("records"):
         for level in LEVELS:
             groups.setdefault((level, r["keys"][level], r["stage_name"] or "(none)"), []).append(r)
-    return {k: {"open_count": len(g), "open_amount": sum((r["amt"] for r in g), Decimal(0)),
-                "avg_days_in_current_stage": sum(r["days_in_current_stage"] for r in g) / len(g),
-                "max_days_in_current_stage": max(r["days_in_current_stage"] for r in g),
-                "days_in_current_stage_total": sum(r["days_in_current_stage"] for r in g), "aged_count": len(g)}
-            for k, g in groups.items()}
+    return {
+        k: {
+            "open_count": len(g),
+            "open_amount": sum((r["amt"] for r in g), Decimal(0)),
+            "avg_days_in_current_stage": sum(r["days_in_current_stage"] for r in g) / len(g),
+            "max_days_in_current_stage": max(r["days_in_current_stage"] for r in g),
+            "days_in_current_stage_total": sum(r["days_in_current_stage"] for r in g),
+            "aged_count": len(g),
+        }
+        for k, g in groups.items()
+    }
+
 
 # --- the reference itself, pinned to hand-computed numbers ---------------------------------------
+
 
 def test_fiscal_reference_labels():
     assert fq_label(date(2026, 2, 1)) == "FY2027-Q1"
@@ -780,6 +1084,9 @@ def test_fiscal_reference_labels():
 def test_generator_history_is_consistent():
     st = make_staging(seed=3, n_opps=60, n_leads=10)
     snap = ref_snapshot(st, date(2027, 1, 20))
-    live = {o["id"] for o in st["stg_crm__opportunity"].to_dict("records")
-            if not STAGES.get(o["stage_name"], (0, 0, False))[2]}
+    live = {
+        o["id"]
+        for o in st["stg_crm__opportunity"].to_dict("records")
+        if not STAGES.get(o["stage_name"], (0, 0, False))[2]
+    }
     assert set(snap) == live

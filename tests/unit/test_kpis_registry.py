@@ -19,21 +19,43 @@ def _raw():
 
 def test_registry_covers_the_issue_metrics():
     names = set(load_registry())
-    for needed in ("open_pipeline_amount", "pipeline_created_amount", "pipeline_coverage_ratio", "pipeline_movement_amount",
-                   "stage_to_next_conversion_rate", "avg_days_in_current_stage", "at_risk_opportunity_count",
-                   "win_rate_by_count", "win_rate_by_amount", "avg_sales_cycle_days", "avg_selling_price",
-                   "bookings_amount", "arr_added_amount", "commit_forecast_amount", "lead_to_mql_rate",
-                   "avg_hours_to_assignment", "avg_hours_to_first_touch", "routing_sla_compliance_rate",
-                   "required_field_completeness_rate", "pipeline_hygiene_compliance_rate", "bookings_variance_amount"):
+    for needed in (
+        "open_pipeline_amount",
+        "pipeline_created_amount",
+        "pipeline_coverage_ratio",
+        "pipeline_movement_amount",
+        "stage_to_next_conversion_rate",
+        "avg_days_in_current_stage",
+        "at_risk_opportunity_count",
+        "win_rate_by_count",
+        "win_rate_by_amount",
+        "avg_sales_cycle_days",
+        "avg_selling_price",
+        "bookings_amount",
+        "arr_added_amount",
+        "commit_forecast_amount",
+        "lead_to_mql_rate",
+        "avg_hours_to_assignment",
+        "avg_hours_to_first_touch",
+        "routing_sla_compliance_rate",
+        "required_field_completeness_rate",
+        "pipeline_hygiene_compliance_rate",
+        "bookings_variance_amount",
+    ):
         assert needed in names, needed
 
 
 def test_definition_names_denominator_exclusions_target_and_source():
     text = definition("win_rate_by_count")
     assert "Denominator: win_rate_by_count_denominator = won_count + lost_count." in text
-    assert "excluded_loss_reasons" in text and "Source: marts.agg_closed_deal_metrics.win_rate_by_count." in text
+    assert (
+        "excluded_loss_reasons" in text and "Source: marts.agg_closed_deal_metrics.win_rate_by_count." in text
+    )
     cov = get_metric("pipeline_coverage_ratio")
-    assert cov.target.value == policy("kpis")["coverage"]["target_ratio"] and cov.target.source == "kpis.yaml coverage.target_ratio"
+    assert (
+        cov.target.value == policy("kpis")["coverage"]["target_ratio"]
+        and cov.target.source == "kpis.yaml coverage.target_ratio"
+    )
     sla = get_metric("routing_sla_compliance_rate").target
     assert sla.value == policy("quality")["scorecard"]["metrics"]["routing_sla"]["target"]
     assert sla.met(0.96) is True and sla.met(0.5) is False and sla.met(None) is None
@@ -41,14 +63,20 @@ def test_definition_names_denominator_exclusions_target_and_source():
         definition("pipeline")
 
 
-@pytest.mark.parametrize("change,message", [
-    (lambda m: m.pop("owner"), r"metrics\[0\] \(open_pipeline_amount\): missing \['owner'\]"),
-    (lambda m: m.update(unit="dollars"), "unit 'dollars' not one of"),
-    (lambda m: m.update(model="agg_nope"), "model 'agg_nope' is not a KPI model"),
-    (lambda m: m.update(column="a; drop table x"), "is not a plain column name"),
-    (lambda m: m.update(target={"from": "kpis.coverage.nope", "comparator": ">="}), "'kpis.coverage.nope' is not a key"),
-    (lambda m: m.update(target={"value": 3}), "target: expected"),
-])
+@pytest.mark.parametrize(
+    "change,message",
+    [
+        (lambda m: m.pop("owner"), r"metrics\[0\] \(open_pipeline_amount\): missing \['owner'\]"),
+        (lambda m: m.update(unit="dollars"), "unit 'dollars' not one of"),
+        (lambda m: m.update(model="agg_nope"), "model 'agg_nope' is not a KPI model"),
+        (lambda m: m.update(column="a; drop table x"), "is not a plain column name"),
+        (
+            lambda m: m.update(target={"from": "kpis.coverage.nope", "comparator": ">="}),
+            "'kpis.coverage.nope' is not a key",
+        ),
+        (lambda m: m.update(target={"value": 3}), "target: expected"),
+    ],
+)
 def test_bad_entries_are_rejected_with_the_metric_named(change, message):
     raw = _raw()
     change(raw["metrics"][0])
@@ -64,8 +92,9 @@ def test_duplicate_metric_names_are_rejected():
 
 
 def test_docs_glossary_is_generated_from_the_registry():
-    assert (paths.PROJECT_ROOT / "docs" / "glossary.md").read_text() == glossary.render_markdown(), \
+    assert (paths.PROJECT_ROOT / "docs" / "glossary.md").read_text() == glossary.render_markdown(), (
         "docs/glossary.md is stale: run PYTHONPATH=plugins python -m salesops.kpis.glossary"
+    )
 
 
 def test_html_glossary_escapes_and_lists_every_metric(tmp_path):

@@ -24,14 +24,18 @@ def wh(tmp_path):
 
 # --- fiscal calendar ----------------------------------------------------------------------------
 
-@pytest.mark.parametrize("day,fy,q,label,q_start,q_end,doq", [
-    (date(2026, 2, 1), 2027, 1, "FY2027-Q1", date(2026, 2, 1), date(2026, 4, 30), 1),
-    (date(2026, 1, 31), 2026, 4, "FY2026-Q4", date(2025, 11, 1), date(2026, 1, 31), 92),
-    (date(2026, 4, 30), 2027, 1, "FY2027-Q1", date(2026, 2, 1), date(2026, 4, 30), 89),
-    (date(2026, 5, 1), 2027, 2, "FY2027-Q2", date(2026, 5, 1), date(2026, 7, 31), 1),
-    (date(2026, 12, 31), 2027, 4, "FY2027-Q4", date(2026, 11, 1), date(2027, 1, 31), 61),
-    (date(2024, 2, 29), 2025, 1, "FY2025-Q1", date(2024, 2, 1), date(2024, 4, 30), 29),
-])
+
+@pytest.mark.parametrize(
+    "day,fy,q,label,q_start,q_end,doq",
+    [
+        (date(2026, 2, 1), 2027, 1, "FY2027-Q1", date(2026, 2, 1), date(2026, 4, 30), 1),
+        (date(2026, 1, 31), 2026, 4, "FY2026-Q4", date(2025, 11, 1), date(2026, 1, 31), 92),
+        (date(2026, 4, 30), 2027, 1, "FY2027-Q1", date(2026, 2, 1), date(2026, 4, 30), 89),
+        (date(2026, 5, 1), 2027, 2, "FY2027-Q2", date(2026, 5, 1), date(2026, 7, 31), 1),
+        (date(2026, 12, 31), 2027, 4, "FY2027-Q4", date(2026, 11, 1), date(2027, 1, 31), 61),
+        (date(2024, 2, 29), 2025, 1, "FY2025-Q1", date(2024, 2, 1), date(2024, 4, 30), 29),
+    ],
+)
 def test_fiscal_year_starting_in_february(day, fy, q, label, q_start, q_end, doq):
     d = fiscal_day(day, 2)
     assert (d.fiscal_year, d.fiscal_quarter, d.fiscal_quarter_label) == (fy, q, label)
@@ -45,7 +49,10 @@ def test_calendar_year_and_other_start_months():
     assert (july.fiscal_year, july.fiscal_quarter, july.fiscal_year_end) == (2027, 1, date(2027, 6, 30))
     assert fiscal_day(date(2026, 6, 30), 7).fiscal_quarter_label == "FY2026-Q4"
     nxt = quarter_after(fiscal_day(date(2027, 1, 20), 2), 2)
-    assert (nxt.fiscal_quarter_label, nxt.fiscal_quarter_index) == ("FY2028-Q1", fiscal_day(date(2027, 1, 20), 2).fiscal_quarter_index + 1)
+    assert (nxt.fiscal_quarter_label, nxt.fiscal_quarter_index) == (
+        "FY2028-Q1",
+        fiscal_day(date(2027, 1, 20), 2).fiscal_quarter_index + 1,
+    )
     with pytest.raises(ValueError, match="fiscal_year_start_month must be an integer 1-12"):
         fiscal_day(date(2026, 1, 1), 13)
 
@@ -64,6 +71,7 @@ def test_calendar_rows_are_contiguous_and_quarters_have_right_lengths():
 
 
 # --- model discovery ----------------------------------------------------------------------------
+
 
 def test_models_are_in_dependency_order_and_declare_a_grain():
     models = discover()
@@ -95,75 +103,161 @@ def test_undeclared_dependency_and_bad_headers_are_errors(tmp_path):
 
 # --- as-of ---------------------------------------------------------------------------------------
 
+
 def test_as_of_needs_a_loaded_batch_or_an_override(wh):
     with pytest.raises(runner.KpiBuildError, match="no batch with status 'loaded'.*pass as_of"):
         runner.resolve_as_of(wh)
     assert runner.resolve_as_of(wh, "2026-11-20").as_of_ts == datetime(2026, 11, 21)
     with pytest.raises(runner.KpiBuildError, match="as_of: expected a date YYYY-MM-DD, got 'yesterday'"):
         runner.resolve_as_of(wh, "yesterday")
-    wh.execute("insert into ops.load_audit (batch_id, object, source, until, status) values "
-               "('a', 'opportunity', 'demo', timestamp '2026-11-20 09:30:00', 'loaded')")
+    wh.execute(
+        "insert into ops.load_audit (batch_id, object, source, until, status) values "
+        "('a', 'opportunity', 'demo', timestamp '2026-11-20 09:30:00', 'loaded')"
+    )
     got = runner.resolve_as_of(wh)
-    assert (got.as_of_date, got.as_of_ts, got.source) == (date(2026, 11, 20), datetime(2026, 11, 20, 9, 30), "load_audit")
-    with pytest.raises(runner.KpiBuildError, match="backfill_from 2026-12-01 is after the as-of date 2026-11-20"):
+    assert (got.as_of_date, got.as_of_ts, got.source) == (
+        date(2026, 11, 20),
+        datetime(2026, 11, 20, 9, 30),
+        "load_audit",
+    )
+    with pytest.raises(
+        runner.KpiBuildError, match="backfill_from 2026-12-01 is after the as-of date 2026-11-20"
+    ):
         runner.build(wh, backfill_from="2026-12-01")
 
 
 # --- empty and hand-made data ---------------------------------------------------------------------
+
 
 def test_empty_staging_builds_every_model_with_zero_rows_or_nulls(wh):
     runner.build(wh, as_of="2026-11-20")
     assert runner.validate_build(wh) == []
     for m in discover():
         n = wh.scalar(f"select count(*) from {m.table}")
-        if m.name not in ("agg_pipeline_waterfall", "agg_stage_conversion", "int_user_rollup",
-                          "agg_data_quality_compliance"):
+        if m.name not in (
+            "agg_pipeline_waterfall",
+            "agg_stage_conversion",
+            "int_user_rollup",
+            "agg_data_quality_compliance",
+        ):
             assert n == 0, m.name
-    steps = wh.query("select step, amount, opportunity_count, reconciliation_difference from marts.agg_pipeline_waterfall")
-    assert steps and all(r["amount"] == 0 and r["opportunity_count"] == 0 and r["reconciliation_difference"] == 0 for r in steps)
+    steps = wh.query(
+        "select step, amount, opportunity_count, reconciliation_difference from marts.agg_pipeline_waterfall"
+    )
+    assert steps and all(
+        r["amount"] == 0 and r["opportunity_count"] == 0 and r["reconciliation_difference"] == 0
+        for r in steps
+    )
     conv = wh.query("select reached_count, stage_to_next_rate from marts.agg_stage_conversion")
     assert len(conv) == 6 and all(r["reached_count"] == 0 and r["stage_to_next_rate"] is None for r in conv)
-    dq = wh.query("select metric, scorecard_value, kpi_value from marts.agg_data_quality_compliance order by position")
+    dq = wh.query(
+        "select metric, scorecard_value, kpi_value from marts.agg_data_quality_compliance order by position"
+    )
     assert [r["metric"] for r in dq][:2] == ["required_field_completeness", "pipeline_hygiene"]
     assert all(r["scorecard_value"] is None and r["kpi_value"] is None for r in dq)
 
 
 def _insert(wh, table, rows):
     cols = list(rows[0]) + ["_batch_id", "_loaded_at"]
-    wh.execute_script("\n".join(
-        f"insert into staging.{table} ({', '.join(cols)}) values ({', '.join(':' + c + str(i) for c in cols)});"
-        for i in range(len(rows))
-    ), {f"{c}{i}": v for i, r in enumerate(rows) for c, v in {**r, "_batch_id": "t", "_loaded_at": datetime(2026, 1, 1)}.items()})
+    wh.execute_script(
+        "\n".join(
+            f"insert into staging.{table} ({', '.join(cols)}) values ({', '.join(':' + c + str(i) for c in cols)});"
+            for i in range(len(rows))
+        ),
+        {
+            f"{c}{i}": v
+            for i, r in enumerate(rows)
+            for c, v in {**r, "_batch_id": "t", "_loaded_at": datetime(2026, 1, 1)}.items()
+        },
+    )
 
 
 def _opp(oid, stage, amount, prob, close, closed=False, won=False, owner="U1", reason=None, fc="Pipeline"):
-    return dict(id=oid, owner_id=owner, stage_name=stage, amount=amount, probability=prob, close_date=close,
-                forecast_category=fc, is_closed=closed, is_won=won, loss_reason=reason, type="New Business",
-                created_at=datetime(2026, 9, 1, 10), system_modstamp=datetime(2026, 9, 1, 10))
+    return dict(
+        id=oid,
+        owner_id=owner,
+        stage_name=stage,
+        amount=amount,
+        probability=prob,
+        close_date=close,
+        forecast_category=fc,
+        is_closed=closed,
+        is_won=won,
+        loss_reason=reason,
+        type="New Business",
+        created_at=datetime(2026, 9, 1, 10),
+        system_modstamp=datetime(2026, 9, 1, 10),
+    )
 
 
 def test_hand_computed_win_rates_forecast_and_weighted_amount(wh):
-    _insert(wh, "stg_crm__user", [dict(id="U1", name="Rep", user_role="Account Executive", region="AMER", segment="ENT",
-                                       system_modstamp=datetime(2026, 1, 1))])
-    _insert(wh, "stg_crm__opportunity", [
-        _opp("W1", "Closed Won", Decimal("100.00"), 100.0, date(2026, 11, 5), True, True, fc="Closed"),
-        _opp("W2", "Closed Won", Decimal("300.00"), 100.0, date(2026, 11, 6), True, True, fc="Closed"),
-        _opp("L1", "Closed Lost", Decimal("600.00"), 0.0, date(2026, 11, 7), True, False, reason="Price", fc="Omitted"),
-        _opp("L2", "Closed Lost", Decimal("5000.00"), 0.0, date(2026, 11, 8), True, False, reason="Duplicate", fc="Omitted"),
-        _opp("O1", "Negotiation/Review", Decimal("1000.00"), 90.0, date(2026, 12, 1), fc="Commit"),
-        _opp("O2", "Needs Analysis", Decimal("333.33"), 30.0, date(2026, 12, 2), fc="Best Case"),
-        _opp("O3", "Prospecting", None, 10.0, date(2026, 12, 3)),
-    ])
+    _insert(
+        wh,
+        "stg_crm__user",
+        [
+            dict(
+                id="U1",
+                name="Rep",
+                user_role="Account Executive",
+                region="AMER",
+                segment="ENT",
+                system_modstamp=datetime(2026, 1, 1),
+            )
+        ],
+    )
+    _insert(
+        wh,
+        "stg_crm__opportunity",
+        [
+            _opp("W1", "Closed Won", Decimal("100.00"), 100.0, date(2026, 11, 5), True, True, fc="Closed"),
+            _opp("W2", "Closed Won", Decimal("300.00"), 100.0, date(2026, 11, 6), True, True, fc="Closed"),
+            _opp(
+                "L1",
+                "Closed Lost",
+                Decimal("600.00"),
+                0.0,
+                date(2026, 11, 7),
+                True,
+                False,
+                reason="Price",
+                fc="Omitted",
+            ),
+            _opp(
+                "L2",
+                "Closed Lost",
+                Decimal("5000.00"),
+                0.0,
+                date(2026, 11, 8),
+                True,
+                False,
+                reason="Duplicate",
+                fc="Omitted",
+            ),
+            _opp("O1", "Negotiation/Review", Decimal("1000.00"), 90.0, date(2026, 12, 1), fc="Commit"),
+            _opp("O2", "Needs Analysis", Decimal("333.33"), 30.0, date(2026, 12, 2), fc="Best Case"),
+            _opp("O3", "Prospecting", None, 10.0, date(2026, 12, 3)),
+        ],
+    )
     runner.build(wh, as_of="2026-11-20")
     won = wh.query("select * from marts.agg_closed_deal_metrics where rollup_level = 'company'")[0]
     # by hand: 2 won, 1 lost (the duplicate is excluded): 2/3 by count, 400/(400+600) by amount
     assert (won["won_count"], won["lost_count"], won["excluded_lost_count"]) == (2, 1, 1)
-    assert won["win_rate_by_count"] == pytest.approx(2 / 3) and won["win_rate_by_amount"] == pytest.approx(0.4)
-    assert won["win_rate_by_count_denominator"] == 3 and Decimal(str(won["win_rate_by_amount_denominator"])) == Decimal("1000")
+    assert won["win_rate_by_count"] == pytest.approx(2 / 3) and won["win_rate_by_amount"] == pytest.approx(
+        0.4
+    )
+    assert won["win_rate_by_count_denominator"] == 3 and Decimal(
+        str(won["win_rate_by_amount_denominator"])
+    ) == Decimal("1000")
     assert won["avg_selling_price"] == pytest.approx(200.0)
-    fc = wh.query("select * from marts.agg_forecast_rollup where rollup_level = 'company' and quarter_relative = 'current'")[0]
-    assert Decimal(str(fc["closed_amount"])) == Decimal("400") and Decimal(str(fc["commit_amount"])) == Decimal("1000")
-    assert Decimal(str(fc["best_case_amount"])) == Decimal("333.33") and Decimal(str(fc["pipeline_amount"])) == 0
+    fc = wh.query(
+        "select * from marts.agg_forecast_rollup where rollup_level = 'company' and quarter_relative = 'current'"
+    )[0]
+    assert Decimal(str(fc["closed_amount"])) == Decimal("400") and Decimal(
+        str(fc["commit_amount"])
+    ) == Decimal("1000")
+    assert (
+        Decimal(str(fc["best_case_amount"])) == Decimal("333.33") and Decimal(str(fc["pipeline_amount"])) == 0
+    )
     assert Decimal(str(fc["commit_forecast_amount"])) == Decimal("1400")
     assert Decimal(str(fc["best_case_forecast_amount"])) == Decimal("1733.33")
     # 1000 x 90/100 + 333.33 x 30/100 + 0 = 999.999 (never 100x that)
@@ -174,13 +268,18 @@ def test_quality_scorecard_is_left_joined_when_present(wh):
     runner.build(wh, as_of="2026-11-20")
     wh.run_file("quality/create_tables.sql")
     for run, as_of, value in (("r1", datetime(2026, 11, 19), 0.5), ("r2", datetime(2026, 11, 20), 0.875)):
-        wh.execute("insert into quality.scorecard (run_id, as_of, metric, scope_type, scope_value, numerator, denominator, "
-                   "value, target, comparator, met) values (:r, :a, 'pipeline_hygiene', 'all', 'all', 7, 8, :v, 0.9, '>=', false)",
-                   {"r": run, "a": as_of, "v": value})
+        wh.execute(
+            "insert into quality.scorecard (run_id, as_of, metric, scope_type, scope_value, numerator, denominator, "
+            "value, target, comparator, met) values (:r, :a, 'pipeline_hygiene', 'all', 'all', 7, 8, :v, 0.9, '>=', false)",
+            {"r": run, "a": as_of, "v": value},
+        )
     runner.build(wh, as_of="2026-11-20", select=["agg_data_quality_compliance"])
     row = wh.query("select * from marts.agg_data_quality_compliance where metric = 'pipeline_hygiene'")[0]
     assert (row["scorecard_value"], row["target"], row["met"]) == (0.875, 0.9, False)  # the latest run wins
-    assert wh.scalar("select count(*) from marts.agg_data_quality_compliance where scorecard_value is not null") == 1
+    assert (
+        wh.scalar("select count(*) from marts.agg_data_quality_compliance where scorecard_value is not null")
+        == 1
+    )
 
 
 def test_seeds_record_policy_and_are_idempotent(wh):
@@ -189,8 +288,13 @@ def test_seeds_record_policy_and_are_idempotent(wh):
     ctx = wh.query("select * from marts.kpi_context")
     assert len(ctx) == 1 and ctx[0]["slippage_cutoff_day"] == 75 and ctx[0]["stale_days"] == 30
     assert wh.scalar("select count(*) from marts.dim_stage") == 8
-    assert wh.scalar("select default_probability from marts.dim_stage where stage_name = 'Negotiation/Review'") == 90
+    assert (
+        wh.scalar("select default_probability from marts.dim_stage where stage_name = 'Negotiation/Review'")
+        == 90
+    )
     assert wh.scalar("select count(*) from marts.fct_pipeline_snapshot") == 0
     comps = wh.query("select * from marts.kpi_movement_comparison order by comparison_label")
     assert [(c["comparison_label"], c["start_date"], c["window_label"]) for c in comps] == [
-        ("quarter_to_date", date(2026, 10, 31), "FY2027-Q4"), ("week_over_week", date(2026, 11, 13), "FY2027-Q4")]
+        ("quarter_to_date", date(2026, 10, 31), "FY2027-Q4"),
+        ("week_over_week", date(2026, 11, 13), "FY2027-Q4"),
+    ]

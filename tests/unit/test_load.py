@@ -53,7 +53,11 @@ class FakeSource:
             yield rows[i : i + self.page_size]
 
     def read_deleted(self, api_name, since, until):
-        return [d for a, d in self.deleted if a == api_name and (since is None or d.deleted_at > since) and d.deleted_at <= until]
+        return [
+            d
+            for a, d in self.deleted
+            if a == api_name and (since is None or d.deleted_at > since) and d.deleted_at <= until
+        ]
 
 
 def opp(i: int, **kw) -> dict:
@@ -93,9 +97,13 @@ def staged(wh: Warehouse) -> dict[str, dict]:
 def snapshot(wh: Warehouse) -> dict:
     """Everything a load touches, for before/after comparison (batch timestamps excluded)."""
     return {
-        "raw": wh.query('select "Id", "Amount", _batch_id, _row_number from raw.crm__opportunity order by 1, 3'),
+        "raw": wh.query(
+            'select "Id", "Amount", _batch_id, _row_number from raw.crm__opportunity order by 1, 3'
+        ),
         "staging": wh.query("select * exclude (_loaded_at) from staging.stg_crm__opportunity order by id"),
-        "quarantine": wh.query("select batch_id, record_id, field, value, reason from ops.quarantine order by 1,2,3"),
+        "quarantine": wh.query(
+            "select batch_id, record_id, field, value, reason from ops.quarantine order by 1,2,3"
+        ),
         "watermark": wh.query("select object, watermark from ops.load_watermark order by 1"),
     }
 
@@ -125,9 +133,17 @@ def test_second_run_reads_nothing_and_increment_is_exact(wh, src):
     [inc] = extract_and_load(src, ["opportunity"], wh)
     assert (inc.rows_read, inc.rows_inserted, inc.rows_updated, inc.rows_deleted) == (2, 1, 1, 1)
     rows = staged(wh)
-    assert sorted(rows) == ["006000000000000001", "006000000000000002", "006000000000000003",
-                            "006000000000000005", "006000000000000009"]
-    assert rows["006000000000000002"]["stage_name"] == "Closed Won" and rows["006000000000000002"]["amount"] == 2500
+    assert sorted(rows) == [
+        "006000000000000001",
+        "006000000000000002",
+        "006000000000000003",
+        "006000000000000005",
+        "006000000000000009",
+    ]
+    assert (
+        rows["006000000000000002"]["stage_name"] == "Closed Won"
+        and rows["006000000000000002"]["amount"] == 2500
+    )
     assert wh.scalar("select count(*) from raw.deleted_records") == 1
 
 
@@ -136,7 +152,9 @@ def test_malformed_rows_are_quarantined_with_reasons_and_the_rest_loads(wh, src)
     src.upsert(opp(8, CloseDate="2026-13-45", CreatedDate="yesterday"))
     rec = opp(10)
     src.upsert(rec)
-    src.records["Opportunity"]["006000000000000010"]["SystemModstamp"] = src.records["Opportunity"]["006000000000000001"]["SystemModstamp"]
+    src.records["Opportunity"]["006000000000000010"]["SystemModstamp"] = src.records["Opportunity"][
+        "006000000000000001"
+    ]["SystemModstamp"]
     bad_id = opp(11)
     bad_id["Id"] = ""
     src.upsert(bad_id)
@@ -147,9 +165,24 @@ def test_malformed_rows_are_quarantined_with_reasons_and_the_rest_loads(wh, src)
     q = wh.query("select record_id, field, value, reason from ops.quarantine order by record_id, field")
     assert q == [
         {"record_id": "", "field": "Id", "value": "", "reason": "missing required field Id"},
-        {"record_id": "006000000000000007", "field": "Amount", "value": "12,5OO.00", "reason": "cannot parse as decimal"},
-        {"record_id": "006000000000000008", "field": "CloseDate", "value": "2026-13-45", "reason": "cannot parse as date"},
-        {"record_id": "006000000000000008", "field": "CreatedDate", "value": "yesterday", "reason": "cannot parse as timestamp"},
+        {
+            "record_id": "006000000000000007",
+            "field": "Amount",
+            "value": "12,5OO.00",
+            "reason": "cannot parse as decimal",
+        },
+        {
+            "record_id": "006000000000000008",
+            "field": "CloseDate",
+            "value": "2026-13-45",
+            "reason": "cannot parse as date",
+        },
+        {
+            "record_id": "006000000000000008",
+            "field": "CreatedDate",
+            "value": "yesterday",
+            "reason": "cannot parse as timestamp",
+        },
     ]
     assert "006000000000000007" not in staged(wh)
     # raw keeps what was extracted, bad rows included
@@ -176,7 +209,11 @@ def test_crash_mid_load_leaves_nothing_half_written_and_rerun_matches_clean_run(
     load_batch(crashy, batch)  # the retry
     load_batch(crashy, batch)  # and once more: idempotent
     a, b = snapshot(clean), snapshot(crashy)
-    assert a["staging"] == b["staging"] and a["quarantine"] == b["quarantine"] and a["watermark"] == b["watermark"]
+    assert (
+        a["staging"] == b["staging"]
+        and a["quarantine"] == b["quarantine"]
+        and a["watermark"] == b["watermark"]
+    )
     assert [(r["Id"], r["Amount"]) for r in a["raw"]] == [(r["Id"], r["Amount"]) for r in b["raw"]]
 
 
@@ -193,7 +230,12 @@ def test_schema_drift_is_reported_not_fatal(wh, src):
     row = staged(wh)["006000000000000001"]
     assert row["amount"] == 4242
     assert row["probability"] == 20.0  # not blanked by a field the batch did not carry
-    assert wh.scalar('select "Region_Override__x" from raw.crm__opportunity where "Region_Override__x" is not null') == "EMEA"
+    assert (
+        wh.scalar(
+            'select "Region_Override__x" from raw.crm__opportunity where "Region_Override__x" is not null'
+        )
+        == "EMEA"
+    )
     audit = wh.query("select schema_added, schema_missing from ops.load_audit where rows_read = 1")
     assert audit[0]["schema_added"] == "Region_Override__x" and "Probability" in audit[0]["schema_missing"]
 
@@ -204,7 +246,9 @@ def test_two_versions_of_a_record_in_one_batch_latest_wins(wh, src):
     rec = opp(1, Amount=2)
     rec["SystemModstamp"] = _stamp(T0 - timedelta(hours=1))
     # simulate an API that returned both versions (e.g. a replayed page)
-    src.read_changes = lambda *a, **k: iter([[opp(1, Amount=1, SystemModstamp=_stamp(T0 - timedelta(hours=2))), rec]])
+    src.read_changes = lambda *a, **k: iter(
+        [[opp(1, Amount=1, SystemModstamp=_stamp(T0 - timedelta(hours=2))), rec]]
+    )
     [res] = extract_and_load(src, ["opportunity"], wh)
     assert res.rows_inserted == 1
     assert staged(wh)["006000000000000001"]["amount"] == 2
@@ -220,10 +264,14 @@ def test_a_locked_warehouse_file_is_waited_for_not_failed(tmp_path):
     wh = Warehouse(f"duckdb:///{path}", lock_timeout_s=30)
     wh.execute("create table t as select 1 as a")
     holder = subprocess.Popen(
-        [sys.executable, "-c",
-         "import duckdb, sys, time; c = duckdb.connect(sys.argv[1]); print('locked', flush=True); time.sleep(3)",
-         str(path)],
-        stdout=subprocess.PIPE, text=True,
+        [
+            sys.executable,
+            "-c",
+            "import duckdb, sys, time; c = duckdb.connect(sys.argv[1]); print('locked', flush=True); time.sleep(3)",
+            str(path),
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
     )
     assert holder.stdout.readline().strip() == "locked"
     t0 = _time.monotonic()
@@ -233,10 +281,14 @@ def test_a_locked_warehouse_file_is_waited_for_not_failed(tmp_path):
 
     short = Warehouse(f"duckdb:///{path}", lock_timeout_s=0.5)
     holder = subprocess.Popen(
-        [sys.executable, "-c",
-         "import duckdb, sys, time; c = duckdb.connect(sys.argv[1]); print('locked', flush=True); time.sleep(4)",
-         str(path)],
-        stdout=subprocess.PIPE, text=True,
+        [
+            sys.executable,
+            "-c",
+            "import duckdb, sys, time; c = duckdb.connect(sys.argv[1]); print('locked', flush=True); time.sleep(4)",
+            str(path),
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
     )
     assert holder.stdout.readline().strip() == "locked"
     with pytest.raises(Exception, match="lock"):

@@ -23,8 +23,13 @@ def raw_config() -> dict:
 
 def test_every_pack_of_the_issue_is_configured_with_known_sections():
     packs = load_packs()
-    assert list(packs) == ["weekly_pipeline_inspection", "forecast_hygiene", "dq_scorecard", "routing_sla",
-                           "quarter_end"]
+    assert list(packs) == [
+        "weekly_pipeline_inspection",
+        "forecast_hygiene",
+        "dq_scorecard",
+        "routing_sla",
+        "quarter_end",
+    ]
     weekly = packs["weekly_pipeline_inspection"]
     assert [a.scope for a in weekly.audiences] == ["all", "region", "team"]
     assert weekly.recipients_for("region", "EMEA") == ["leader-emea@example.com"]
@@ -35,14 +40,35 @@ def test_every_pack_of_the_issue_is_configured_with_known_sections():
     assert not any(p.allow_emails for p in packs.values())
 
 
-@pytest.mark.parametrize(("mutate", "message"), [
-    (lambda c: c["packs"]["dq_scorecard"].update(sections=["dq_scorecard", "nope"]), r"unknown section\(s\) \['nope'\]"),
-    (lambda c: c["packs"]["dq_scorecard"].update(period="fortnight"), r"dq_scorecard.period: expected one of"),
-    (lambda c: c["packs"]["dq_scorecard"].update(channels=["email", "fax"]), r"channels: \['fax'\] not in"),
-    (lambda c: c["packs"]["dq_scorecard"].update(schedule={"every": "week", "weekday": "monday"}), r"weekday"),
-    (lambda c: c["packs"]["dq_scorecard"]["audiences"][0].update(scope="galaxy"), r"audiences\[0\].scope"),
-    (lambda c: c["packs"]["dq_scorecard"]["audiences"][0].update(recipients=["not-an-address"]), r"not an email"),
-])
+@pytest.mark.parametrize(
+    ("mutate", "message"),
+    [
+        (
+            lambda c: c["packs"]["dq_scorecard"].update(sections=["dq_scorecard", "nope"]),
+            r"unknown section\(s\) \['nope'\]",
+        ),
+        (
+            lambda c: c["packs"]["dq_scorecard"].update(period="fortnight"),
+            r"dq_scorecard.period: expected one of",
+        ),
+        (
+            lambda c: c["packs"]["dq_scorecard"].update(channels=["email", "fax"]),
+            r"channels: \['fax'\] not in",
+        ),
+        (
+            lambda c: c["packs"]["dq_scorecard"].update(schedule={"every": "week", "weekday": "monday"}),
+            r"weekday",
+        ),
+        (
+            lambda c: c["packs"]["dq_scorecard"]["audiences"][0].update(scope="galaxy"),
+            r"audiences\[0\].scope",
+        ),
+        (
+            lambda c: c["packs"]["dq_scorecard"]["audiences"][0].update(recipients=["not-an-address"]),
+            r"not an email",
+        ),
+    ],
+)
 def test_bad_config_is_rejected_with_the_key_named(raw_config, mutate, message):
     cfg = copy.deepcopy(raw_config)
     mutate(cfg)
@@ -59,11 +85,20 @@ def test_schedules_are_judged_on_the_as_of_date():
     monday, tuesday = date(2026, 11, 2), date(2026, 11, 3)
     month_end, quarter_end = date(2026, 11, 30), date(2027, 1, 31)
     weekly = Schedule("week", "mon")
-    assert weekly.is_due(monday, month_end, quarter_end) and not weekly.is_due(tuesday, month_end, quarter_end)
+    assert weekly.is_due(monday, month_end, quarter_end) and not weekly.is_due(
+        tuesday, month_end, quarter_end
+    )
     me = Schedule("month_end", days_before=3)
-    assert [me.is_due(date(2026, 11, d), month_end, quarter_end) for d in (27, 28, 29, 30)] == [False, True, True, True]
+    assert [me.is_due(date(2026, 11, d), month_end, quarter_end) for d in (27, 28, 29, 30)] == [
+        False,
+        True,
+        True,
+        True,
+    ]
     qe = Schedule("quarter_end", days_before=1)
-    assert qe.is_due(quarter_end, month_end, quarter_end) and not qe.is_due(date(2027, 1, 30), month_end, quarter_end)
+    assert qe.is_due(quarter_end, month_end, quarter_end) and not qe.is_due(
+        date(2027, 1, 30), month_end, quarter_end
+    )
 
 
 def test_pii_masking():
@@ -79,7 +114,7 @@ def test_pii_masking():
     assert mask_pii(1234567890) == 1234567890
 
 
-@pytest.mark.parametrize("value", ["=HYPERLINK(\"http://x\")", "+cmd", "-2+3", "@SUM(A1)", "\tx", "\rx"])
+@pytest.mark.parametrize("value", ['=HYPERLINK("http://x")', "+cmd", "-2+3", "@SUM(A1)", "\tx", "\rx"])
 def test_formula_prefixes_are_neutralised(value):
     assert neutralise_cell(value) == "'" + value
 
@@ -101,40 +136,95 @@ def test_number_formats():
 
 
 def test_movement_narrative_names_the_driver():
-    facts = {"start": 1_000_000, "end": 920_000, "change": -80_000, "pct": -0.08, "window": "FY2027-Q4",
-             "flows": {"new": (1, 20_000), "pushed": (3, -90_000), "lost": (2, -10_000), "won": (0, 0)}}
+    facts = {
+        "start": 1_000_000,
+        "end": 920_000,
+        "change": -80_000,
+        "pct": -0.08,
+        "window": "FY2027-Q4",
+        "flows": {"new": (1, 20_000), "pushed": (3, -90_000), "lost": (2, -10_000), "won": (0, 0)},
+    }
     line = narrative.movement_sentence("EMEA", facts)
-    assert line == ("EMEA FY2027-Q4 pipeline down 8 % week over week ($1,000,000 to $920,000), driven by 3 deals "
-                    "pushed to a later quarter ($90,000).")
+    assert line == (
+        "EMEA FY2027-Q4 pipeline down 8 % week over week ($1,000,000 to $920,000), driven by 3 deals "
+        "pushed to a later quarter ($90,000)."
+    )
     up = dict(facts, end=1_050_000, change=50_000, pct=0.05)
-    assert "up 5 %" in narrative.movement_sentence("EMEA", up) and "1 deal created this week" in \
-        narrative.movement_sentence("EMEA", up)
+    assert "up 5 %" in narrative.movement_sentence(
+        "EMEA", up
+    ) and "1 deal created this week" in narrative.movement_sentence("EMEA", up)
     flat = dict(facts, end=1_000_000, change=0, pct=0.0)
     assert narrative.movement_sentence("EMEA", flat).startswith("EMEA FY2027-Q4 pipeline flat week over week")
 
 
 def _section_with_evil_rows() -> Section:
-    rows = [{"name": "<script>alert('x')</script>", "formula": "=HYPERLINK(\"http://evil.example\",\"x\")",
-             "amount": -5.0}]
-    table = Table("Evil", [Column("name", "Name"), Column("formula", "Formula"), Column("amount", "Amount", "currency")],
-                  rows, sheet="Evil")
-    return Section("evil", "Evil <b>section</b>", cards=[Card("evil.n", "<img src=x onerror=alert(1)>", 3, "count")],
-                   tables=[table])
+    rows = [
+        {
+            "name": "<script>alert('x')</script>",
+            "formula": '=HYPERLINK("http://evil.example","x")',
+            "amount": -5.0,
+        }
+    ]
+    table = Table(
+        "Evil",
+        [Column("name", "Name"), Column("formula", "Formula"), Column("amount", "Amount", "currency")],
+        rows,
+        sheet="Evil",
+    )
+    return Section(
+        "evil",
+        "Evil <b>section</b>",
+        cards=[Card("evil.n", "<img src=x onerror=alert(1)>", 3, "count")],
+        tables=[table],
+    )
 
 
 def test_html_escapes_crm_text(tmp_path):
     from salesops.packs.render import render_html
 
     sec = _section_with_evil_rows()
-    view = {"title": "T", "scope_type": "all", "scope_value": "all", "scope_label": "<i>Company</i>",
-            "period": "2026-W45", "as_of": "2026-11-02 06:00:00", "generated_at": "x", "narrative": ["<b>n</b>"],
-            "footnotes": [], "sections": [{"id": "evil", "title": sec.title, "notes": [], "charts": [],
-                                            "cards": [{"key": "evil.n", "label": sec.cards[0].label, "text": "3",
-                                                       "raw": 3, "ref_no": None, "met": None, "target_text": None}],
-                                            "tables": [{"title": "Evil", "sheet": "Evil", "ref_no": None,
-                                                        "columns": [{"label": "Name", "numeric": False, "nowrap": False}],
-                                                        "rows": [["<script>alert('x')</script>"]], "shown": 1,
-                                                        "total": 1, "more": False}]}]}
+    view = {
+        "title": "T",
+        "scope_type": "all",
+        "scope_value": "all",
+        "scope_label": "<i>Company</i>",
+        "period": "2026-W45",
+        "as_of": "2026-11-02 06:00:00",
+        "generated_at": "x",
+        "narrative": ["<b>n</b>"],
+        "footnotes": [],
+        "sections": [
+            {
+                "id": "evil",
+                "title": sec.title,
+                "notes": [],
+                "charts": [],
+                "cards": [
+                    {
+                        "key": "evil.n",
+                        "label": sec.cards[0].label,
+                        "text": "3",
+                        "raw": 3,
+                        "ref_no": None,
+                        "met": None,
+                        "target_text": None,
+                    }
+                ],
+                "tables": [
+                    {
+                        "title": "Evil",
+                        "sheet": "Evil",
+                        "ref_no": None,
+                        "columns": [{"label": "Name", "numeric": False, "nowrap": False}],
+                        "rows": [["<script>alert('x')</script>"]],
+                        "shown": 1,
+                        "total": 1,
+                        "more": False,
+                    }
+                ],
+            }
+        ],
+    }
     html = render_html(view)
     assert "<script>" not in html and "<img src=x" not in html and "<i>Company</i>" not in html
     assert "&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt;" in html
@@ -147,12 +237,21 @@ def test_xlsx_and_csv_neutralise_formulas(tmp_path):
     from salesops.packs.render import write_csvs, write_xlsx
 
     sec = _section_with_evil_rows()
-    view = {"title": "T", "scope_type": "all", "scope_value": "all", "scope_label": "Company", "period": "p",
-            "as_of": "a", "generated_at": "g", "narrative": ["=1+1"], "footnotes": []}
+    view = {
+        "title": "T",
+        "scope_type": "all",
+        "scope_value": "all",
+        "scope_label": "Company",
+        "period": "p",
+        "as_of": "a",
+        "generated_at": "g",
+        "narrative": ["=1+1"],
+        "footnotes": [],
+    }
     write_xlsx(view, [sec], tmp_path / "x.xlsx", get_pack("dq_scorecard"))
     wb = load_workbook(tmp_path / "x.xlsx")
     cell = wb["Evil"]["B2"]
-    assert cell.data_type == "s" and cell.value == "'=HYPERLINK(\"http://evil.example\",\"x\")"
+    assert cell.data_type == "s" and cell.value == '\'=HYPERLINK("http://evil.example","x")'
     assert wb["Evil"]["C2"].value == -5.0  # a negative number stays a number
     assert wb["Evil"].auto_filter.ref == "A1:C2" and wb["Evil"].freeze_panes == "A2"
     texts = [c.value for row in wb["Summary"].iter_rows() for c in row if isinstance(c.value, str)]
@@ -169,16 +268,33 @@ def test_table_masking_follows_the_packs_pii_policy():
     from salesops.packs.render import _mask_rows
 
     def table() -> Table:
-        return Table("Leads", [Column("email", "Email", pii="email"), Column("phone", "Phone", pii="phone"),
-                               Column("detail", "Detail", pii="text"), Column("id", "Id")],
-                     [{"email": "pat.doe@acme.example", "phone": "+1-555-0122-2717",
-                       "detail": "dup of kim@acme.example, call +44 20 7946 0958", "id": "00QDM0000000000061"}])
+        return Table(
+            "Leads",
+            [
+                Column("email", "Email", pii="email"),
+                Column("phone", "Phone", pii="phone"),
+                Column("detail", "Detail", pii="text"),
+                Column("id", "Id"),
+            ],
+            [
+                {
+                    "email": "pat.doe@acme.example",
+                    "phone": "+1-555-0122-2717",
+                    "detail": "dup of kim@acme.example, call +44 20 7946 0958",
+                    "id": "00QDM0000000000061",
+                }
+            ],
+        )
 
     strict = get_pack("dq_scorecard")  # no PII allowed
     t = table()
     _mask_rows(t, strict)
-    assert t.rows[0] == {"email": "p***@acme.example", "phone": "***17", "detail": "dup of k***@acme.example, call ***58",
-                         "id": "00QDM0000000000061"}
+    assert t.rows[0] == {
+        "email": "p***@acme.example",
+        "phone": "***17",
+        "detail": "dup of k***@acme.example, call ***58",
+        "id": "00QDM0000000000061",
+    }
     phones_ok = dataclasses.replace(strict, allow_phones=True)
     t = table()
     _mask_rows(t, phones_ok)

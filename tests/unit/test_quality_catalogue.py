@@ -24,7 +24,10 @@ def test_catalogue_loads_and_default_blockers():
     [
         ({"checks": {"opp_stale": {"severity": "fatal"}}}, r"checks.opp_stale: severity 'fatal'"),
         ({"checks": {"opp_stale": {"target": 5}}}, r"checks.opp_stale: target 5 must be a failed rate"),
-        ({"checks": {"opp_stale": {"object": "deal"}}}, r"checks.opp_stale: object 'deal' is not in objects.yaml"),
+        (
+            {"checks": {"opp_stale": {"object": "deal"}}},
+            r"checks.opp_stale: object 'deal' is not in objects.yaml",
+        ),
         ({"checks": {"opp_stale": {"scopes": ["galaxy"]}}}, r"unknown scope types \['galaxy'\]"),
         ({"checks": {"opp_stale": {"dimension": "vibes"}}}, r"dimension 'vibes' is not a scorecard metric"),
     ],
@@ -38,10 +41,16 @@ def test_expectations_generated_from_stage_policy():
     suites = build_specs(load_config())
     req = [s for s in suites["opportunity"] if s.check == "opp_missing_required_field"]
     products = next(s for s in req if s.detail == "Products")
-    assert products.condition == (("stage_name", "in", ("Proposal/Price Quote", "Negotiation/Review", "Closed Won")),)
+    assert products.condition == (
+        ("stage_name", "in", ("Proposal/Price Quote", "Negotiation/Review", "Closed Won")),
+    )
     loss = next(s for s in req if s.detail == "Loss_Reason__c" and s.kind == "not_null")
     assert loss.column == "loss_reason" and loss.condition == (("stage_name", "in", ("Closed Lost",)),)
-    fc = {s.detail: s.kwargs["value_set"] for s in suites["opportunity"] if s.check == "opp_forecast_category_mismatch"}
+    fc = {
+        s.detail: s.kwargs["value_set"]
+        for s in suites["opportunity"]
+        if s.check == "opp_forecast_category_mismatch"
+    }
     assert fc["Qualification"] == ["Pipeline"] and fc["Closed Won"] == ["Closed"]
     assert {"opportunity__keys", "lead__keys", "booking__keys"} <= set(suites)
 
@@ -53,12 +62,22 @@ def test_condition_mask_matches_gx_null_semantics():
 
 
 def test_violation_sql_for_tickets():
-    spec = next(s for s in build_specs(load_config())["opportunity"] if s.check == "opp_amount_invalid"
-                and s.detail == "non_positive")
+    spec = next(
+        s
+        for s in build_specs(load_config())["opportunity"]
+        if s.check == "opp_amount_invalid" and s.detail == "non_positive"
+    )
     assert violation_sql(spec) == "(amount <= 0)"
 
 
-@pytest.mark.parametrize(("d", "label"), [(date(2026, 2, 1), "FY2027-Q1"), (date(2026, 1, 31), "FY2026-Q4"),
-                                          (date(2026, 10, 31), "FY2027-Q3"), (date(2026, 11, 1), "FY2027-Q4")])
+@pytest.mark.parametrize(
+    ("d", "label"),
+    [
+        (date(2026, 2, 1), "FY2027-Q1"),
+        (date(2026, 1, 31), "FY2026-Q4"),
+        (date(2026, 10, 31), "FY2027-Q3"),
+        (date(2026, 11, 1), "FY2027-Q4"),
+    ],
+)
 def test_fiscal_quarter(d, label):
     assert fiscal_quarter(d, 2) == label

@@ -56,34 +56,107 @@ def new_warehouse(path: Path) -> Warehouse:
 
 
 USERS = [
-    {"id": "M1", "name": "Manager One", "team": "AMER-SMB", "region": "AMER", "segment": "SMB", "is_active": True},
-    {"id": "U1", "name": "Rep One", "team": "AMER-SMB", "region": "AMER", "segment": "SMB", "manager_id": "M1",
-     "is_active": True},
-    {"id": "U2", "name": "Rep Two", "team": "EMEA-ENT", "region": "EMEA", "segment": "ENT", "manager_id": "M1",
-     "is_active": True},
-    {"id": "U3", "name": "Rep Three", "team": "APAC-MM", "region": "APAC", "segment": "MM", "manager_id": "M1",
-     "is_active": True},
+    {
+        "id": "M1",
+        "name": "Manager One",
+        "team": "AMER-SMB",
+        "region": "AMER",
+        "segment": "SMB",
+        "is_active": True,
+    },
+    {
+        "id": "U1",
+        "name": "Rep One",
+        "team": "AMER-SMB",
+        "region": "AMER",
+        "segment": "SMB",
+        "manager_id": "M1",
+        "is_active": True,
+    },
+    {
+        "id": "U2",
+        "name": "Rep Two",
+        "team": "EMEA-ENT",
+        "region": "EMEA",
+        "segment": "ENT",
+        "manager_id": "M1",
+        "is_active": True,
+    },
+    {
+        "id": "U3",
+        "name": "Rep Three",
+        "team": "APAC-MM",
+        "region": "APAC",
+        "segment": "MM",
+        "manager_id": "M1",
+        "is_active": True,
+    },
 ]
 ACCOUNTS = [
-    {"id": "A1", "name": "Acme Incorporated", "website": "acme.example", "owner_id": "U1",
-     "created_at": "2025-01-01 00:00:00"},
-    {"id": "A2", "name": "ACME, Inc.", "website": "acme.example", "owner_id": "U1", "created_at": "2025-02-01 00:00:00"},
-    {"id": "A3", "name": "Quillon Analytics", "website": "quillon.example", "owner_id": "U2",
-     "created_at": "2025-01-01 00:00:00"},
-    {"id": "A4", "name": "Quillon Analytcs", "website": None, "owner_id": "U2", "created_at": "2025-03-01 00:00:00"},
-    {"id": "A5", "name": "Ωmega Systèmes", "website": "omega.example", "owner_id": "U3",
-     "created_at": "2025-01-01 00:00:00"},
-    {"id": "A6", "name": "Borealis Ltd", "website": "borealis.example", "owner_id": "U3",
-     "created_at": "2025-01-01 00:00:00"},
+    {
+        "id": "A1",
+        "name": "Acme Incorporated",
+        "website": "acme.example",
+        "owner_id": "U1",
+        "created_at": "2025-01-01 00:00:00",
+    },
+    {
+        "id": "A2",
+        "name": "ACME, Inc.",
+        "website": "acme.example",
+        "owner_id": "U1",
+        "created_at": "2025-02-01 00:00:00",
+    },
+    {
+        "id": "A3",
+        "name": "Quillon Analytics",
+        "website": "quillon.example",
+        "owner_id": "U2",
+        "created_at": "2025-01-01 00:00:00",
+    },
+    {
+        "id": "A4",
+        "name": "Quillon Analytcs",
+        "website": None,
+        "owner_id": "U2",
+        "created_at": "2025-03-01 00:00:00",
+    },
+    {
+        "id": "A5",
+        "name": "Ωmega Systèmes",
+        "website": "omega.example",
+        "owner_id": "U3",
+        "created_at": "2025-01-01 00:00:00",
+    },
+    {
+        "id": "A6",
+        "name": "Borealis Ltd",
+        "website": "borealis.example",
+        "owner_id": "U3",
+        "created_at": "2025-01-01 00:00:00",
+    },
 ]
 
 
 def _opp(id_, stage, **kw):
     closed = stage.startswith("Closed")
-    base = {"id": id_, "name": f"Deal {id_}", "account_id": "A1", "owner_id": "U1", "stage_name": stage,
-            "amount": 1000, "close_date": "2026-12-01", "forecast_category": "Pipeline", "next_step": "call",
-            "last_activity_date": "2026-10-25", "type": "New Business", "lead_source": "Web", "is_closed": closed,
-            "is_won": stage == "Closed Won", "created_at": "2026-06-01 00:00:00"}
+    base = {
+        "id": id_,
+        "name": f"Deal {id_}",
+        "account_id": "A1",
+        "owner_id": "U1",
+        "stage_name": stage,
+        "amount": 1000,
+        "close_date": "2026-12-01",
+        "forecast_category": "Pipeline",
+        "next_step": "call",
+        "last_activity_date": "2026-10-25",
+        "type": "New Business",
+        "lead_source": "Web",
+        "is_closed": closed,
+        "is_won": stage == "Closed Won",
+        "created_at": "2026-06-01 00:00:00",
+    }
     base.update(kw)
     return base
 
@@ -91,75 +164,204 @@ def _opp(id_, stage, **kw):
 OPPS = [
     # clean; activity exactly 30 days before as-of (boundary: not stale), two pushes (boundary: not flagged)
     _opp("O1", "Prospecting", last_activity_date="2026-10-02"),
-    _opp("O2", "Qualification", amount=None),                                      # missing Amount
-    _opp("O3", "Proposal/Price Quote", forecast_category="Pipeline"),              # no products; FC not allowed
-    _opp("O4", "Negotiation/Review", forecast_category="Commit", close_date="2026-10-15",
-         last_activity_date="2026-09-01", next_step="   "),                         # past close, stale, blank step
-    _opp("O5", "Closed Won", amount=6_000_000, forecast_category="Closed", type="New Biz",
-         account_id="A404", close_date="2026-09-10"),                               # outlier, bad Type, orphan acct
-    _opp("O6", "Closed Won", amount=500, forecast_category="Closed", lead_source="Carrier Pigeon",
-         close_date="2026-09-12"),                                                 # booking mismatch, bad source
-    _opp("O7", "Closed Won", amount=800, forecast_category="Closed", owner_id="U404",
-         close_date="2026-09-15"),                                                 # no booking, orphan owner
-    _opp("O8", "Closed Lost", amount=-5, forecast_category="Omitted", close_date="2026-08-01"),  # no loss reason
-    _opp("O9", "Value Proposition", forecast_category="Best Case", last_activity_date=None,
-         owner_id="U2"),                                                           # pushed 3x, no activity
+    _opp("O2", "Qualification", amount=None),  # missing Amount
+    _opp("O3", "Proposal/Price Quote", forecast_category="Pipeline"),  # no products; FC not allowed
+    _opp(
+        "O4",
+        "Negotiation/Review",
+        forecast_category="Commit",
+        close_date="2026-10-15",
+        last_activity_date="2026-09-01",
+        next_step="   ",
+    ),  # past close, stale, blank step
+    _opp(
+        "O5",
+        "Closed Won",
+        amount=6_000_000,
+        forecast_category="Closed",
+        type="New Biz",
+        account_id="A404",
+        close_date="2026-09-10",
+    ),  # outlier, bad Type, orphan acct
+    _opp(
+        "O6",
+        "Closed Won",
+        amount=500,
+        forecast_category="Closed",
+        lead_source="Carrier Pigeon",
+        close_date="2026-09-12",
+    ),  # booking mismatch, bad source
+    _opp(
+        "O7", "Closed Won", amount=800, forecast_category="Closed", owner_id="U404", close_date="2026-09-15"
+    ),  # no booking, orphan owner
+    _opp(
+        "O8", "Closed Lost", amount=-5, forecast_category="Omitted", close_date="2026-08-01"
+    ),  # no loss reason
+    _opp(
+        "O9", "Value Proposition", forecast_category="Best Case", last_activity_date=None, owner_id="U2"
+    ),  # pushed 3x, no activity
     _opp("O10", "Needs Analysis", forecast_category=None, close_date="2026-11-01", next_step="Démo prévue"),
 ]
-LINE_ITEMS = [{"id": f"LI{o}", "opportunity_id": o, "product_code": "P1", "quantity": 1, "unit_price": 1,
-               "total_price": 1} for o in ("O4", "O5", "O6", "O7", "O8")]
+LINE_ITEMS = [
+    {
+        "id": f"LI{o}",
+        "opportunity_id": o,
+        "product_code": "P1",
+        "quantity": 1,
+        "unit_price": 1,
+        "total_price": 1,
+    }
+    for o in ("O4", "O5", "O6", "O7", "O8")
+]
 HISTORY = (
-    [{"id": f"H9{i}", "opportunity_id": "O9", "field": "CloseDate", "old_value": f"2026-0{i}-01",
-      "new_value": f"2026-0{i + 1}-01", "created_at": f"2026-0{i}-02 00:00:00"} for i in (1, 2, 3)]
-    + [{"id": "H9x", "opportunity_id": "O9", "field": "CloseDate", "old_value": "2026-05-01",
-        "new_value": "2026-04-15", "created_at": "2026-05-02 00:00:00"}]        # pulled in: not a push
-    + [{"id": f"H1{i}", "opportunity_id": "O1", "field": "CloseDate", "old_value": f"2026-0{i}-01",
-        "new_value": f"2026-0{i + 1}-01", "created_at": f"2026-0{i}-02 00:00:00"} for i in (1, 2)]
-    + [{"id": "H1s", "opportunity_id": "O1", "field": "StageName", "old_value": "2026-01-01",
-        "new_value": "2026-09-01", "created_at": "2026-05-02 00:00:00"}]       # other field: ignored
+    [
+        {
+            "id": f"H9{i}",
+            "opportunity_id": "O9",
+            "field": "CloseDate",
+            "old_value": f"2026-0{i}-01",
+            "new_value": f"2026-0{i + 1}-01",
+            "created_at": f"2026-0{i}-02 00:00:00",
+        }
+        for i in (1, 2, 3)
+    ]
+    + [
+        {
+            "id": "H9x",
+            "opportunity_id": "O9",
+            "field": "CloseDate",
+            "old_value": "2026-05-01",
+            "new_value": "2026-04-15",
+            "created_at": "2026-05-02 00:00:00",
+        }
+    ]  # pulled in: not a push
+    + [
+        {
+            "id": f"H1{i}",
+            "opportunity_id": "O1",
+            "field": "CloseDate",
+            "old_value": f"2026-0{i}-01",
+            "new_value": f"2026-0{i + 1}-01",
+            "created_at": f"2026-0{i}-02 00:00:00",
+        }
+        for i in (1, 2)
+    ]
+    + [
+        {
+            "id": "H1s",
+            "opportunity_id": "O1",
+            "field": "StageName",
+            "old_value": "2026-01-01",
+            "new_value": "2026-09-01",
+            "created_at": "2026-05-02 00:00:00",
+        }
+    ]  # other field: ignored
 )
 BOOKINGS = [
-    {"id": "B1", "opportunity_id": "O5", "account_id": "A1", "booking_date": "2026-09-10", "amount": 6_000_000},
+    {
+        "id": "B1",
+        "opportunity_id": "O5",
+        "account_id": "A1",
+        "booking_date": "2026-09-10",
+        "amount": 6_000_000,
+    },
     {"id": "B2", "opportunity_id": "O6", "account_id": "A1", "booking_date": "2026-09-12", "amount": 450},
     {"id": "B3", "opportunity_id": "O404", "account_id": "A1", "booking_date": "2026-09-20", "amount": 10},
 ]
 
 
 def _lead(id_, **kw):
-    base = {"id": id_, "first_name": "Ann", "last_name": f"Lead{id_}", "company": f"Co {id_}",
-            "email": f"{id_.lower()}@co.example", "country": "United States", "number_of_employees": 50,
-            "owner_id": "U1", "created_at": "2026-10-20 08:00:00", "assigned_at": "2026-10-20 10:00:00",
-            "is_converted": False, "status": "Open", "lead_source": "Web"}
+    base = {
+        "id": id_,
+        "first_name": "Ann",
+        "last_name": f"Lead{id_}",
+        "company": f"Co {id_}",
+        "email": f"{id_.lower()}@co.example",
+        "country": "United States",
+        "number_of_employees": 50,
+        "owner_id": "U1",
+        "created_at": "2026-10-20 08:00:00",
+        "assigned_at": "2026-10-20 10:00:00",
+        "is_converted": False,
+        "status": "Open",
+        "lead_source": "Web",
+    }
     base.update(kw)
     return base
 
 
 LEADS = [
     _lead("L1", first_name="Zed", last_name="Quux", company="Acme Inc", email="zed@acme.example"),
-    _lead("L2", country="Germany", number_of_employees=5000),                      # misrouted (EMEA-ENT)
-    _lead("L3", country="Japan", number_of_employees=500, owner_id="U3",
-          assigned_at="2026-10-20 18:00:01"),                                      # 10h > 8h MM SLA
-    _lead("L3b", country="Japan", number_of_employees=500, owner_id="U3",
-          assigned_at="2026-10-20 16:00:00"),                                      # exactly 8h: within SLA
-    _lead("L4", owner_id=None, assigned_at=None),                                  # unassigned
-    _lead("L5", owner_id=None, assigned_at=None, is_converted=True),               # converted: fine
-    _lead("L6", email="bad@@co"),                                                  # invalid email
-    _lead("L7", first_name="Zed", last_name="Quux", company="Acme Inc", email="zed+promo@acme.example",
-          created_at="2026-10-21 08:00:00", assigned_at="2026-10-21 09:00:00"),    # duplicate of L1 (alias)
-    _lead("L8", first_name="Zoë", last_name="Ünal", company="Ωmega", email="zoe@omega.example"),  # unicode, unique
-    _lead("L9", country="Atlantis", number_of_employees=None, owner_id="U2"),      # no rule covers it
+    _lead("L2", country="Germany", number_of_employees=5000),  # misrouted (EMEA-ENT)
+    _lead(
+        "L3", country="Japan", number_of_employees=500, owner_id="U3", assigned_at="2026-10-20 18:00:01"
+    ),  # 10h > 8h MM SLA
+    _lead(
+        "L3b", country="Japan", number_of_employees=500, owner_id="U3", assigned_at="2026-10-20 16:00:00"
+    ),  # exactly 8h: within SLA
+    _lead("L4", owner_id=None, assigned_at=None),  # unassigned
+    _lead("L5", owner_id=None, assigned_at=None, is_converted=True),  # converted: fine
+    _lead("L6", email="bad@@co"),  # invalid email
+    _lead(
+        "L7",
+        first_name="Zed",
+        last_name="Quux",
+        company="Acme Inc",
+        email="zed+promo@acme.example",
+        created_at="2026-10-21 08:00:00",
+        assigned_at="2026-10-21 09:00:00",
+    ),  # duplicate of L1 (alias)
+    _lead(
+        "L8", first_name="Zoë", last_name="Ünal", company="Ωmega", email="zoe@omega.example"
+    ),  # unicode, unique
+    _lead("L9", country="Atlantis", number_of_employees=None, owner_id="U2"),  # no rule covers it
 ]
 CONTACTS = [
-    {"id": "C1", "account_id": "A1", "first_name": "Ida", "last_name": "Vorn", "email": "ida@acme.example",
-     "owner_id": "U1", "created_at": "2026-01-01 00:00:00"},
-    {"id": "C2", "account_id": "A1", "first_name": "Bo", "last_name": "Kest", "email": "bo at acme",
-     "owner_id": "U1", "created_at": "2026-01-01 00:00:00"},
-    {"id": "C3", "account_id": "A404", "first_name": "Cy", "last_name": "Marr", "email": "cy@acme.example",
-     "owner_id": "U2", "created_at": "2026-01-01 00:00:00"},
-    {"id": "C4", "account_id": "A1", "first_name": "IDA", "last_name": "VORN", "email": "IDA@acme.example",
-     "owner_id": "U1", "created_at": "2026-02-01 00:00:00"},
-    {"id": "C5", "account_id": None, "first_name": None, "last_name": None, "email": None, "owner_id": None,
-     "created_at": None},
+    {
+        "id": "C1",
+        "account_id": "A1",
+        "first_name": "Ida",
+        "last_name": "Vorn",
+        "email": "ida@acme.example",
+        "owner_id": "U1",
+        "created_at": "2026-01-01 00:00:00",
+    },
+    {
+        "id": "C2",
+        "account_id": "A1",
+        "first_name": "Bo",
+        "last_name": "Kest",
+        "email": "bo at acme",
+        "owner_id": "U1",
+        "created_at": "2026-01-01 00:00:00",
+    },
+    {
+        "id": "C3",
+        "account_id": "A404",
+        "first_name": "Cy",
+        "last_name": "Marr",
+        "email": "cy@acme.example",
+        "owner_id": "U2",
+        "created_at": "2026-01-01 00:00:00",
+    },
+    {
+        "id": "C4",
+        "account_id": "A1",
+        "first_name": "IDA",
+        "last_name": "VORN",
+        "email": "IDA@acme.example",
+        "owner_id": "U1",
+        "created_at": "2026-02-01 00:00:00",
+    },
+    {
+        "id": "C5",
+        "account_id": None,
+        "first_name": None,
+        "last_name": None,
+        "email": None,
+        "owner_id": None,
+        "created_at": None,
+    },
 ]
 
 
@@ -187,19 +389,29 @@ def scenario(tmp_path_factory):
 
 
 def offenders(wh: Warehouse, check: str, run_id: str = "r1") -> set[str]:
-    rows = wh.query("select record_id from quality.run_exception where run_id = :r and check_id = :c",
-                    {"r": run_id, "c": check})
+    rows = wh.query(
+        "select record_id from quality.run_exception where run_id = :r and check_id = :c",
+        {"r": run_id, "c": check},
+    )
     return {r["record_id"] for r in rows}
 
 
 def details(wh: Warehouse, check: str, run_id: str = "r1") -> set[tuple[str, str]]:
-    rows = wh.query("select record_id, detail from quality.run_exception where run_id = :r and check_id = :c",
-                    {"r": run_id, "c": check})
+    rows = wh.query(
+        "select record_id, detail from quality.run_exception where run_id = :r and check_id = :c",
+        {"r": run_id, "c": check},
+    )
     return {(r["record_id"], r["detail"]) for r in rows}
 
 
-def result(wh: Warehouse, check: str, scope_type: str = "all", scope_value: str = "all", run_id: str = "r1",
-           obj: str | None = None) -> dict:
+def result(
+    wh: Warehouse,
+    check: str,
+    scope_type: str = "all",
+    scope_value: str = "all",
+    run_id: str = "r1",
+    obj: str | None = None,
+) -> dict:
     rows = wh.query(
         "select * from quality.check_result where run_id = :r and check_id = :c and scope_type = :t "
         "and scope_value = :v" + (" and object = :o" if obj else ""),
@@ -211,10 +423,13 @@ def result(wh: Warehouse, check: str, scope_type: str = "all", scope_value: str 
 
 # --- opportunity checks ----------------------------------------------------------------------
 
+
 def test_required_fields_by_stage(scenario):
     wh, _ = scenario
     assert details(wh, "opp_missing_required_field") == {
-        ("O2", "Amount"), ("O3", "Products"), ("O8", "Loss_Reason__c"),
+        ("O2", "Amount"),
+        ("O3", "Products"),
+        ("O8", "Loss_Reason__c"),
     }
     r = result(wh, "opp_missing_required_field")
     assert (r["evaluated"], r["failed"]) == (10, 3)
@@ -234,7 +449,9 @@ def test_close_date_pushes_from_history(scenario):
 
 def test_forecast_category_per_stage(scenario):
     wh, _ = scenario
-    assert details(wh, "opp_forecast_category_mismatch") == {("O3", "Proposal/Price Quote")}  # null FC (O10) ignored
+    assert details(wh, "opp_forecast_category_mismatch") == {
+        ("O3", "Proposal/Price Quote")
+    }  # null FC (O10) ignored
 
 
 def test_stale_open_opportunities(scenario):
@@ -281,6 +498,7 @@ def test_reconciliation_by_fiscal_quarter(scenario):
 
 # --- lead checks -----------------------------------------------------------------------------
 
+
 def test_routing(scenario):
     wh, _ = scenario
     assert offenders(wh, "lead_unassigned") == {"L4"}
@@ -299,8 +517,10 @@ def test_email_format(scenario):
 
 def test_duplicates(scenario):
     wh, _ = scenario
-    rows = wh.query("select check_id, record_id, related_id, detail from quality.run_exception "
-                    "where run_id = 'r1' and check_id like '%duplicate' order by 1, 2")
+    rows = wh.query(
+        "select check_id, record_id, related_id, detail from quality.run_exception "
+        "where run_id = 'r1' and check_id like '%duplicate' order by 1, 2"
+    )
     assert [(r["check_id"], r["record_id"], r["related_id"], r["detail"]) for r in rows] == [
         ("account_duplicate", "A2", "A1", "fuzzy:company_suffix"),
         ("account_duplicate", "A4", "A3", "fuzzy:typo"),
@@ -319,18 +539,24 @@ def test_key_integrity_and_freshness_pass(scenario):
 
 # --- results, scopes, queue, scorecard ---------------------------------------------------------
 
+
 def test_scopes_and_exception_enrichment(scenario):
     wh, _ = scenario
     team = result(wh, "opp_stale", "team", "AMER-SMB")
     assert (team["evaluated"], team["failed"]) == (5, 1)  # open AMER-SMB opps: O1 O2 O3 O4 O10
-    row = wh.query("select owner_id, manager_id, team, region from quality.exception_queue "
-                   "where check_id = 'opp_stale' and record_id = 'O9'")[0]
+    row = wh.query(
+        "select owner_id, manager_id, team, region from quality.exception_queue "
+        "where check_id = 'opp_stale' and record_id = 'O9'"
+    )[0]
     assert row == {"owner_id": "U2", "manager_id": "M1", "team": "EMEA-ENT", "region": "EMEA"}
 
 
 def test_scorecard(scenario):
     wh, _ = scenario
-    rows = {r["metric"]: r for r in wh.query("select * from quality.scorecard where run_id='r1' and scope_type='all'")}
+    rows = {
+        r["metric"]: r
+        for r in wh.query("select * from quality.scorecard where run_id='r1' and scope_type='all'")
+    }
     assert rows["required_field_completeness"]["value"] == pytest.approx(7 / 10)
     assert rows["forecast_category"]["value"] == pytest.approx(9 / 10)
     assert rows["routing_accuracy"]["value"] == pytest.approx(6 / 7)
@@ -342,13 +568,16 @@ def test_scorecard(scenario):
 
 # --- gate and the queue over runs ----------------------------------------------------------------
 
+
 def test_gate_blocks_on_orphan_owner_blocker(scenario):
     from salesops.quality.gate import QualityGateFailed, enforce_gate
 
     wh, summary = scenario
     assert summary.gate_passed is False
     assert [b["check_id"] for b in summary.blockers_failed] == ["opp_orphan_owner"]
-    with pytest.raises(QualityGateFailed, match=r"opp_orphan_owner \(Opportunity\): 1 of 10 failed .*sample ids: O7"):
+    with pytest.raises(
+        QualityGateFailed, match=r"opp_orphan_owner \(Opportunity\): 1 of 10 failed .*sample ids: O7"
+    ):
         enforce_gate(wh, "r1")
     assert wh.scalar("select status from quality.run where run_id = 'r1'") == "gate_failed"
     # warns are recorded and named, but do not block
@@ -361,7 +590,9 @@ def test_fixed_record_leaves_queue_and_gate_passes(scenario):
 
     wh, _ = scenario
     wh.execute("update staging.stg_crm__opportunity set owner_id = 'U1' where id = 'O7'")
-    wh.execute("update staging.stg_crm__opportunity set last_activity_date = date '2026-10-30' where id = 'O4'")
+    wh.execute(
+        "update staging.stg_crm__opportunity set last_activity_date = date '2026-10-30' where id = 'O4'"
+    )
     mark_loaded(wh, AS_OF + timedelta(days=2))
     summary = run_quality(wh, run_id="r2", build_docs=False)
     assert summary.gate_passed, summary.gate_message
@@ -373,7 +604,9 @@ def test_fixed_record_leaves_queue_and_gate_passes(scenario):
     # still broken: stays open, first seen on run 1, last seen on run 2 -> two days old
     stale = q[("opp_stale", "O9")]
     assert (stale["status"], stale["first_run_id"], stale["last_run_id"]) == ("open", "r1", "r2")
-    aged = wh.query("select age_days from quality.v_open_exceptions where check_id = 'opp_stale' and record_id = 'O9'")
+    aged = wh.query(
+        "select age_days from quality.v_open_exceptions where check_id = 'opp_stale' and record_id = 'O9'"
+    )
     assert aged == [{"age_days": 2}]
     assert "O7" not in offenders(wh, "opp_orphan_owner", "r2")
 
@@ -401,10 +634,12 @@ def test_stale_sync_is_a_blocker(scenario):
     r = result(wh, "source_freshness", "object", "opportunity", run_id="r3")
     assert r["value"] == pytest.approx(72.0) and not r["passed"]
     assert details(wh, "source_freshness", "r3") == {
-        ("opportunity", "72.0h since last successful load > window 26h")}
+        ("opportunity", "72.0h since last successful load > window 26h")
+    }
 
 
 # --- edge cases ---------------------------------------------------------------------------------
+
 
 def test_empty_warehouse_without_loads_needs_as_of(tmp_path):
     from salesops.quality.runner import QualityError, run_quality
@@ -420,9 +655,13 @@ def test_empty_tables_evaluate_nothing_and_fail_nothing_but_freshness(tmp_path):
     wh = new_warehouse(tmp_path)
     mark_loaded(wh)
     summary = run_quality(wh, run_id="e1", build_docs=False)
-    rows = wh.query("select check_id, evaluated, failed, rate, passed from quality.check_result "
-                    "where scope_type = 'all' and check_id <> 'source_freshness'")
-    assert rows and all(r["evaluated"] == 0 and r["failed"] == 0 and r["rate"] is None and r["passed"] for r in rows)
+    rows = wh.query(
+        "select check_id, evaluated, failed, rate, passed from quality.check_result "
+        "where scope_type = 'all' and check_id <> 'source_freshness'"
+    )
+    assert rows and all(
+        r["evaluated"] == 0 and r["failed"] == 0 and r["rate"] is None and r["passed"] for r in rows
+    )
     assert summary.gate_passed
     assert wh.scalar("select count(*) from quality.exception_queue") == 0
 
@@ -436,14 +675,17 @@ def test_one_row_tables_with_nulls_and_unicode(tmp_path):
     insert(wh, "account", [{"id": "Å1", "name": "株式会社テスト"}])
     mark_loaded(wh)
     run_quality(wh, run_id="u1", build_docs=False)
-    got = {(r["check_id"], r["record_id"], r["detail"]) for r in
-           wh.query("select check_id, record_id, detail from quality.run_exception where run_id = 'u1'")}
+    got = {
+        (r["check_id"], r["record_id"], r["detail"])
+        for r in wh.query("select check_id, record_id, detail from quality.run_exception where run_id = 'u1'")
+    }
     # unknown stage: no stage rule applies; picklists ignore nulls; the non-ASCII email breaks the
     # ASCII pattern of hygiene.yaml; an unassigned unconverted lead is unassigned
     assert got == {("lead_invalid_email", "Ł1", ""), ("lead_unassigned", "Ł1", "")}
 
 
 # --- tickets --------------------------------------------------------------------------------------
+
 
 def test_ticket_drafts_for_blocker_and_sla_collapse(tmp_path):
     from salesops.quality.runner import run_quality
@@ -452,12 +694,28 @@ def test_ticket_drafts_for_blocker_and_sla_collapse(tmp_path):
     wh = new_warehouse(tmp_path)
     seed_scenario(wh)
     # SLA collapse in MM: 6 of 7 MM leads assigned after 12 h (SLA 8 h); EMEA/SMB leads fine
-    insert(wh, "lead", [_lead(f"M{i}", country="Japan", number_of_employees=500, owner_id="U3",
-                              email=f"m{i}@mm{i}.example", assigned_at="2026-10-20 20:00:00") for i in range(6)])
+    insert(
+        wh,
+        "lead",
+        [
+            _lead(
+                f"M{i}",
+                country="Japan",
+                number_of_employees=500,
+                owner_id="U3",
+                email=f"m{i}@mm{i}.example",
+                assigned_at="2026-10-20 20:00:00",
+            )
+            for i in range(6)
+        ],
+    )
     run_quality(wh, run_id="t1", build_docs=False)
     tickets = {(t["rule"], t["scope_type"], t["scope_value"]): t for t in draft_tickets(wh, "t1")}
-    assert set(tickets) == {("blocker_failed", "all", "all"), ("routing_sla_collapse", "segment", "MM"),
-                            ("routing_sla_collapse", "region", "APAC")}
+    assert set(tickets) == {
+        ("blocker_failed", "all", "all"),
+        ("routing_sla_collapse", "segment", "MM"),
+        ("routing_sla_collapse", "region", "APAC"),
+    }
     sla = tickets[("routing_sla_collapse", "segment", "MM")]
     assert (sla["impact_count"], sla["example_ids"]) == (7, "L3,M0,M1,M2,M3,M4,M5")
     body = Path(sla["path"]).read_text()

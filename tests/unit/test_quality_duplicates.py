@@ -27,7 +27,10 @@ def run(df, dup_cfg, obj="lead"):
 
 def test_normalisation_helpers():
     assert fold(["  Zoë ÜNAL ", None]).to_pylist() == ["zoe unal", ""]
-    assert strip_punct(fold(["Kemu-kopu", "Mifime,  Kamitumi LLC."])).to_pylist() == ["kemukopu", "mifime kamitumi llc"]
+    assert strip_punct(fold(["Kemu-kopu", "Mifime,  Kamitumi LLC."])).to_pylist() == [
+        "kemukopu",
+        "mifime kamitumi llc",
+    ]
     local, domain, norm = split_email(["Ann.Bo+News@Ex.COM", "no-at-sign", None])
     assert local.to_pylist() == ["ann.bo", "no-at-sign", ""]
     assert domain.to_pylist() == ["ex.com", "", ""]
@@ -35,47 +38,114 @@ def test_normalisation_helpers():
 
 
 def test_each_variant_kind(dup_cfg):
-    df = leads([
-        ("L1", "Vatago", "Ritikure", "Kodofe Dakupelu Ltd", "vatago.ritikure@kd.example", "2026-01-01"),
-        ("L2", "Vatago", "Ritikure", "Kodofe Dakupelu Ltd", "vatago.ritikure@kd.example", "2026-01-02"),  # exact
-        ("L3", "VATAGO", "ritikure", "KODOFE DAKUPELU LTD", "vatago.ritikure@kd.example", "2026-01-03"),  # case
-        ("L4", "Vatago", "Riti-kure", "Kodofe, Dakupelu Ltd", "vatago.ritikure@kd.example", "2026-01-04"),  # punct
-        ("L5", "Vatago", "Ritikure", "Kodofe Dakupelu Limited", "vatago.ritikure@kd.example", "2026-01-05"),
-        ("L6", "Vatago", "Ritikure", "Kodofe Dakupelu Ltd", "vatago.ritikure+web@kd.example", "2026-01-06"),
-        ("L7", "Vatago", "Ritiukre", "Kodofe Dakupelu Ltd", "vatago.ritiukre@kd.example", "2026-01-07"),  # typo
-        ("X1", "Meteri", "Kivatime", "Sobolo Ketomigu LLC", "meteri.kivatime@sk.example", "2026-01-01"),
-    ])
+    df = leads(
+        [
+            ("L1", "Vatago", "Ritikure", "Kodofe Dakupelu Ltd", "vatago.ritikure@kd.example", "2026-01-01"),
+            (
+                "L2",
+                "Vatago",
+                "Ritikure",
+                "Kodofe Dakupelu Ltd",
+                "vatago.ritikure@kd.example",
+                "2026-01-02",
+            ),  # exact
+            (
+                "L3",
+                "VATAGO",
+                "ritikure",
+                "KODOFE DAKUPELU LTD",
+                "vatago.ritikure@kd.example",
+                "2026-01-03",
+            ),  # case
+            (
+                "L4",
+                "Vatago",
+                "Riti-kure",
+                "Kodofe, Dakupelu Ltd",
+                "vatago.ritikure@kd.example",
+                "2026-01-04",
+            ),  # punct
+            (
+                "L5",
+                "Vatago",
+                "Ritikure",
+                "Kodofe Dakupelu Limited",
+                "vatago.ritikure@kd.example",
+                "2026-01-05",
+            ),
+            (
+                "L6",
+                "Vatago",
+                "Ritikure",
+                "Kodofe Dakupelu Ltd",
+                "vatago.ritikure+web@kd.example",
+                "2026-01-06",
+            ),
+            (
+                "L7",
+                "Vatago",
+                "Ritiukre",
+                "Kodofe Dakupelu Ltd",
+                "vatago.ritiukre@kd.example",
+                "2026-01-07",
+            ),  # typo
+            ("X1", "Meteri", "Kivatime", "Sobolo Ketomigu LLC", "meteri.kivatime@sk.example", "2026-01-01"),
+        ]
+    )
     r = run(df, dup_cfg)
-    got = dict(zip(r.duplicates.record_id, zip(r.duplicates.related_id, r.duplicates.detail, strict=True),
-                   strict=True))
+    got = dict(
+        zip(
+            r.duplicates.record_id,
+            zip(r.duplicates.related_id, r.duplicates.detail, strict=True),
+            strict=True,
+        )
+    )
     assert got == {
-        "L2": ("L1", "exact"), "L3": ("L1", "fuzzy:case"), "L4": ("L1", "fuzzy:punctuation"),
-        "L5": ("L1", "fuzzy:company_suffix"), "L6": ("L1", "fuzzy:email_alias"), "L7": ("L1", "fuzzy:typo"),
+        "L2": ("L1", "exact"),
+        "L3": ("L1", "fuzzy:case"),
+        "L4": ("L1", "fuzzy:punctuation"),
+        "L5": ("L1", "fuzzy:company_suffix"),
+        "L6": ("L1", "fuzzy:email_alias"),
+        "L7": ("L1", "fuzzy:typo"),
     }
     assert r.per_1000 == pytest.approx(6 / 8 * 1000)
 
 
 def test_lookalikes_are_not_duplicates(dup_cfg):
     # short names, one character apart in name, email AND company: three slips, two people
-    df = leads([
-        ("A", "Ann", "Lee", "Co One", "ann.lee@one.example", "2026-01-01"),
-        ("B", "Ann", "Lea", "Co Ono", "ann.lea@ono.example", "2026-01-02"),
-        ("C", "Ann", "Lee", "Other Corp", "ann.lee@other.example", "2026-01-03"),  # same name, other company
-    ])
+    df = leads(
+        [
+            ("A", "Ann", "Lee", "Co One", "ann.lee@one.example", "2026-01-01"),
+            ("B", "Ann", "Lea", "Co Ono", "ann.lea@ono.example", "2026-01-02"),
+            (
+                "C",
+                "Ann",
+                "Lee",
+                "Other Corp",
+                "ann.lee@other.example",
+                "2026-01-03",
+            ),  # same name, other company
+        ]
+    )
     assert run(df, dup_cfg).duplicates.empty
 
 
 def test_original_is_earliest_and_nulls_never_match(dup_cfg):
-    df = leads([
-        ("L9", "Ida", "Vorn", "Acme", "ida@acme.example", "2026-03-01"),
-        ("L1", "Ida", "Vorn", "Acme", "ida@acme.example", "2026-02-01"),
-        ("N1", None, None, None, None, "2026-01-01"),
-        ("N2", None, None, None, None, "2026-01-01"),
-        ("U1", "Þóra", "Ñúñez", "株式会社テスト", "thora@test.example", "2026-01-01"),
-        ("U2", "Þóra", "Ñúñez", "株式会社テスト", "thora@test.example", "2026-01-05"),
-    ])
+    df = leads(
+        [
+            ("L9", "Ida", "Vorn", "Acme", "ida@acme.example", "2026-03-01"),
+            ("L1", "Ida", "Vorn", "Acme", "ida@acme.example", "2026-02-01"),
+            ("N1", None, None, None, None, "2026-01-01"),
+            ("N2", None, None, None, None, "2026-01-01"),
+            ("U1", "Þóra", "Ñúñez", "株式会社テスト", "thora@test.example", "2026-01-01"),
+            ("U2", "Þóra", "Ñúñez", "株式会社テスト", "thora@test.example", "2026-01-05"),
+        ]
+    )
     d = run(df, dup_cfg).duplicates
-    assert set(zip(d.record_id, d.related_id, d.detail, strict=True)) == {("L9", "L1", "exact"), ("U2", "U1", "exact")}
+    assert set(zip(d.record_id, d.related_id, d.detail, strict=True)) == {
+        ("L9", "L1", "exact"),
+        ("U2", "U1", "exact"),
+    }
 
 
 def test_empty_and_single_record(dup_cfg):
@@ -85,13 +155,22 @@ def test_empty_and_single_record(dup_cfg):
 
 
 def test_accounts_suffix_and_typo(dup_cfg):
-    df = pd.DataFrame({
-        "record_id": ["A1", "A2", "A3", "A4", "A5"],
-        "name": ["Vakate Pemekede Corp.", "Vakate-Pemekede, Corporation", "Numeno Kebibore GmbH",
-                 "Numeno Kebibroe GmbH", "Numeno Holdings GmbH"],
-        "website": ["vp.example", None, "nk.example", "nk.example", "nh.example"],
-        "created_at": pd.to_datetime(["2025-01-01"] * 5),
-    })
+    df = pd.DataFrame(
+        {
+            "record_id": ["A1", "A2", "A3", "A4", "A5"],
+            "name": [
+                "Vakate Pemekede Corp.",
+                "Vakate-Pemekede, Corporation",
+                "Numeno Kebibore GmbH",
+                "Numeno Kebibroe GmbH",
+                "Numeno Holdings GmbH",
+            ],
+            "website": ["vp.example", None, "nk.example", "nk.example", "nh.example"],
+            "created_at": pd.to_datetime(["2025-01-01"] * 5),
+        }
+    )
     d = run(df, dup_cfg, "account").duplicates
     assert set(zip(d.record_id, d.related_id, d.detail, strict=True)) == {
-        ("A2", "A1", "fuzzy:company_suffix"), ("A4", "A3", "fuzzy:typo")}
+        ("A2", "A1", "fuzzy:company_suffix"),
+        ("A4", "A3", "fuzzy:typo"),
+    }

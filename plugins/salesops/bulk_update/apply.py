@@ -88,7 +88,9 @@ def latest_change_states(wh: Warehouse, plan_id: str) -> dict[str, dict[str, Any
     return {r["change_id"]: r for r in store.query(wh, "select_change_log.sql", {"plan_id": plan_id})}
 
 
-def _read(source: CrmSource, api_name: str, ids: Sequence[str], fields: Sequence[str]) -> dict[str, dict[str, Any]]:
+def _read(
+    source: CrmSource, api_name: str, ids: Sequence[str], fields: Sequence[str]
+) -> dict[str, dict[str, Any]]:
     out: dict[str, dict[str, Any]] = {}
     ids = list(ids)
     for i in range(0, len(ids), READ_CHUNK):
@@ -148,8 +150,16 @@ def apply_plan(
     base_event = {"plan_id": plan.plan_id, "run_id": run_id, "approver": approver, "object": plan.object}
 
     def event(r: PlanRow, status: str, **kw: Any) -> dict[str, Any]:
-        return {**base_event, "change_id": r.change_id, "record_id": r.record_id, "field": r.field,
-                "old_value": r.before_value, "new_value": r.after_value, "status": status, **kw}
+        return {
+            **base_event,
+            "change_id": r.change_id,
+            "record_id": r.record_id,
+            "field": r.field,
+            "old_value": r.before_value,
+            "new_value": r.after_value,
+            "status": status,
+            **kw,
+        }
 
     todo: dict[str, list[PlanRow]] = {}
     for r in plan.changes:
@@ -163,7 +173,9 @@ def apply_plan(
 
     try:
         # Drift check right before writing: re-read every record still to do.
-        read_fields = sorted({r.field for rows in todo.values() for r in rows} | {g.field for g in plan.guards})
+        read_fields = sorted(
+            {r.field for rows in todo.values() for r in rows} | {g.field for g in plan.guards}
+        )
         current = _read(source, plan.api_name, sorted(todo), read_fields) if todo else {}
         to_write: list[tuple[str, list[PlanRow]]] = []
         events: list[dict[str, Any]] = []
@@ -172,7 +184,14 @@ def apply_plan(
             rec = current.get(record_id)
             if rec is None:
                 for r in rows:
-                    report.failed.append({"change_id": r.change_id, "record_id": record_id, "field": r.field, "error": "record not found in the CRM"})
+                    report.failed.append(
+                        {
+                            "change_id": r.change_id,
+                            "record_id": record_id,
+                            "field": r.field,
+                            "error": "record not found in the CRM",
+                        }
+                    )
                     events.append(event(r, "failed", error="record not found in the CRM"))
                 continue
             drift = []
@@ -180,7 +199,9 @@ def apply_plan(
             for g in guards.get(record_id, []):
                 found = canon(rec.get(g.field), ftype[g.field])
                 if found != g.before_value:
-                    drift.append({"field": g.field, "expected": g.before_value, "found": found, "guard": True})
+                    drift.append(
+                        {"field": g.field, "expected": g.before_value, "found": found, "guard": True}
+                    )
             for r in rows:
                 found = canon(rec.get(r.field), ftype[r.field])
                 if found == r.after_value:
@@ -191,17 +212,30 @@ def apply_plan(
                 elif found == r.before_value:
                     pending.append(r)
                 else:
-                    drift.append({"field": r.field, "expected": r.before_value, "found": found, "guard": False})
+                    drift.append(
+                        {"field": r.field, "expected": r.before_value, "found": found, "guard": False}
+                    )
             if drift:
                 # A record is one unit: if anything we planned on changed, none of it is written.
-                detail = "; ".join(f"{d['field']}: planned before {d['expected']!r}, found {d['found']!r}" for d in drift)
+                detail = "; ".join(
+                    f"{d['field']}: planned before {d['expected']!r}, found {d['found']!r}" for d in drift
+                )
                 for r in pending:
-                    report.skipped_drift.append({"change_id": r.change_id, "record_id": record_id, "field": r.field, "detail": detail})
+                    report.skipped_drift.append(
+                        {"change_id": r.change_id, "record_id": record_id, "field": r.field, "detail": detail}
+                    )
                     events.append(event(r, "skipped_drift", error=detail))
                 for d in drift:
                     if not d["guard"]:
                         r = next(x for x in rows if x.field == d["field"])
-                        report.skipped_drift.append({"change_id": r.change_id, "record_id": record_id, "field": r.field, "detail": detail})
+                        report.skipped_drift.append(
+                            {
+                                "change_id": r.change_id,
+                                "record_id": record_id,
+                                "field": r.field,
+                                "detail": detail,
+                            }
+                        )
                         events.append(event(r, "skipped_drift", error=detail))
                 log.warning("drift: record %s skipped (%s)", record_id, detail)
                 continue
@@ -221,13 +255,26 @@ def apply_plan(
                 for r in rows:
                     if status == "applied":
                         report.applied.append(r.change_id)
-                        done_events.append(event(r, "applied", batch_no=batch_no, attempt=attempt, applied_at=now))
+                        done_events.append(
+                            event(r, "applied", batch_no=batch_no, attempt=attempt, applied_at=now)
+                        )
                     elif status == "already_applied":
                         report.already_applied.append(r.change_id)
-                        done_events.append(event(r, "already_applied", batch_no=batch_no, attempt=attempt, error=error))
+                        done_events.append(
+                            event(r, "already_applied", batch_no=batch_no, attempt=attempt, error=error)
+                        )
                     else:
-                        report.failed.append({"change_id": r.change_id, "record_id": record_id, "field": r.field, "error": error})
-                        done_events.append(event(r, "failed", batch_no=batch_no, attempt=attempt, error=error))
+                        report.failed.append(
+                            {
+                                "change_id": r.change_id,
+                                "record_id": record_id,
+                                "field": r.field,
+                                "error": error,
+                            }
+                        )
+                        done_events.append(
+                            event(r, "failed", batch_no=batch_no, attempt=attempt, error=error)
+                        )
             store.log_events(wh, done_events)
             log.info("batch %d: %d records sent", batch_no, len(batch))
 
@@ -240,8 +287,14 @@ def apply_plan(
     log.info(
         "plan %s: %d applied, %d applied by an earlier run, %d already at the after value, %d skipped (drift), "
         "%d failed, %d mismatches; change log %s",
-        plan.plan_id, len(report.applied), len(report.previously_applied), len(report.already_applied), len(report.skipped_drift),
-        len(report.failed), len(report.mismatches), report.change_log_csv,
+        plan.plan_id,
+        len(report.applied),
+        len(report.previously_applied),
+        len(report.already_applied),
+        len(report.skipped_drift),
+        len(report.failed),
+        len(report.mismatches),
+        report.change_log_csv,
     )
     for f in report.failed:
         log.error("failed: %s %s.%s: %s", f["record_id"], plan.api_name, f["field"], f["error"])
@@ -289,13 +342,20 @@ def _write_batch(
         attempt += 1
         report.write_calls += 1
         try:
-            results: list[UpdateResult] = list(source.update_records(plan.api_name, [payloads[rid] for rid in remaining]))
+            results: list[UpdateResult] = list(
+                source.update_records(plan.api_name, [payloads[rid] for rid in remaining])
+            )
         except Exception as exc:  # the call itself failed: we cannot know what was written
             if attempt >= retry.max_attempts:
                 for rid in remaining:
                     outcome[rid] = ("failed", f"{type(exc).__name__}: {exc}", attempt)
                 break
-            log.warning("write call failed (%s); re-reading %d records before retry %d", exc, len(remaining), attempt + 1)
+            log.warning(
+                "write call failed (%s); re-reading %d records before retry %d",
+                exc,
+                len(remaining),
+                attempt + 1,
+            )
             sleep(retry.delay(attempt))
             # Re-read: records that already hold every after value were written before the error.
             fields = sorted({r.field for rid in remaining for r in rows_by_record[rid]})
@@ -310,11 +370,15 @@ def _write_batch(
             remaining = still
             continue
         if len(results) != len(remaining):
-            raise PlanError(f"{plan.api_name} update returned {len(results)} results for {len(remaining)} records")
+            raise PlanError(
+                f"{plan.api_name} update returned {len(results)} results for {len(remaining)} records"
+            )
         retry_ids = []
         for rid, res in zip(remaining, results, strict=True):
             if str(res.id) != rid:
-                raise PlanError(f"{plan.api_name} update result for {res.id} where {rid} was expected (results out of order)")
+                raise PlanError(
+                    f"{plan.api_name} update result for {res.id} where {rid} was expected (results out of order)"
+                )
             if res.success:
                 outcome[rid] = ("applied", None, attempt)
             elif res.transient and attempt < retry.max_attempts:
@@ -324,19 +388,29 @@ def _write_batch(
                 outcome[rid] = ("failed", f"{kind}: {'; '.join(res.errors) or 'no error message'}", attempt)
         if retry_ids:
             delay = retry.delay(attempt)
-            log.info("%d transient errors; retrying in %.1fs (attempt %d of %d)", len(retry_ids), delay, attempt + 1, retry.max_attempts)
+            log.info(
+                "%d transient errors; retrying in %.1fs (attempt %d of %d)",
+                len(retry_ids),
+                delay,
+                attempt + 1,
+                retry.max_attempts,
+            )
             sleep(delay)
         remaining = retry_ids
     return outcome
 
 
-def _post_validate(wh: Warehouse, source: CrmSource, plan: Plan, ftype: dict[str, str], report: ApplyReport, event) -> None:
+def _post_validate(
+    wh: Warehouse, source: CrmSource, plan: Plan, ftype: dict[str, str], report: ApplyReport, event
+) -> None:
     """Re-read every record this run touched and check the after values are really there."""
     touched = set(report.applied) | set(report.already_applied)
     rows = [r for r in plan.changes if r.change_id in touched]
     if not rows:
         return
-    current = _read(source, plan.api_name, sorted({r.record_id for r in rows}), sorted({r.field for r in rows}))
+    current = _read(
+        source, plan.api_name, sorted({r.record_id for r in rows}), sorted({r.field for r in rows})
+    )
     events = []
     for r in rows:
         found = canon(current.get(r.record_id, {}).get(r.field), ftype[r.field])
@@ -344,7 +418,9 @@ def _post_validate(wh: Warehouse, source: CrmSource, plan: Plan, ftype: dict[str
             events.append(event(r, "verified"))
         else:
             detail = f"after writing, {r.field} is {found!r}, expected {r.after_value!r}"
-            report.mismatches.append({"change_id": r.change_id, "record_id": r.record_id, "field": r.field, "detail": detail})
+            report.mismatches.append(
+                {"change_id": r.change_id, "record_id": r.record_id, "field": r.field, "detail": detail}
+            )
             events.append(event(r, "mismatch", error=detail))
             log.error("post-validation mismatch: %s %s", r.record_id, detail)
     store.log_events(wh, events)
@@ -362,8 +438,23 @@ def write_change_log_csv(wh: Warehouse, plan: Plan) -> Path:
     path = plan_dir(plan.plan_id) / "change_log.csv"
     path.parent.mkdir(parents=True, exist_ok=True)
     rows = change_log(wh, plan.plan_id)
-    cols = ["plan_id", "run_id", "approver", "change_id", "object", "record_id", "field", "old_value", "new_value",
-            "status", "attempt", "batch_no", "applied_at", "error", "logged_at"]
+    cols = [
+        "plan_id",
+        "run_id",
+        "approver",
+        "change_id",
+        "object",
+        "record_id",
+        "field",
+        "old_value",
+        "new_value",
+        "status",
+        "attempt",
+        "batch_no",
+        "applied_at",
+        "error",
+        "logged_at",
+    ]
     with path.open("w", newline="", encoding="utf-8") as fh:
         w = csv.DictWriter(fh, fieldnames=cols, extrasaction="ignore")
         w.writeheader()

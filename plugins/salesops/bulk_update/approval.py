@@ -69,7 +69,9 @@ def signing_key(conn_id: str = SIGNING_CONN_ID) -> bytes | None:
 def sign(key: bytes, plan_id: str, plan_hash: str, decision: str, approver: str) -> str:
     """HMAC-SHA256 (hex) over the plan id, plan hash, decision and approver."""
     if not key:
-        raise ApprovalError("no signing key: set SALESOPS_APPROVAL_SIGNING_KEY or the salesops_approval_signing connection")
+        raise ApprovalError(
+            "no signing key: set SALESOPS_APPROVAL_SIGNING_KEY or the salesops_approval_signing connection"
+        )
     msg = "\n".join([plan_id, plan_hash, decision, approver]).encode("utf-8")
     return hmac.new(key, msg, hashlib.sha256).hexdigest()
 
@@ -81,7 +83,9 @@ def verify_signature(key: bytes, record: dict[str, Any]) -> bool:
     return hmac.compare_digest(expected, record["signature"])
 
 
-def check_approver(plan: Plan, approver: str | None, settings: BulkUpdateSettings, *, channel: str) -> str | None:
+def check_approver(
+    plan: Plan, approver: str | None, settings: BulkUpdateSettings, *, channel: str
+) -> str | None:
     """Why ``approver`` may not approve ``plan`` (None when they may)."""
     if not approver:
         return "the response does not say who gave it"
@@ -89,13 +93,19 @@ def check_approver(plan: Plan, approver: str | None, settings: BulkUpdateSetting
         return f"approver {approver!r} is the requester of the plan; a second person must approve"
     group = settings.group(plan.approver_group)
     if channel == "demo":
-        return None if approver.startswith(DEMO_PREFIX) else f"demo approver {approver!r} must start with {DEMO_PREFIX!r}"
+        return (
+            None
+            if approver.startswith(DEMO_PREFIX)
+            else f"demo approver {approver!r} must start with {DEMO_PREFIX!r}"
+        )
     if group.users and approver not in group.users:
         return f"approver {approver!r} is not in approver group {group.name} {list(group.users)}"
     return None
 
 
-def record_decision(wh: Warehouse, plan: Plan, d: Decision, *, run_id: str | None = None, signature: str | None = None) -> str:
+def record_decision(
+    wh: Warehouse, plan: Plan, d: Decision, *, run_id: str | None = None, signature: str | None = None
+) -> str:
     """Store a decision with the plan (and move the plan's status for final decisions)."""
     if d.decision not in DECISIONS:
         raise ApprovalError(f"unknown decision {d.decision!r}")
@@ -134,10 +144,19 @@ def decision_from_hitl(plan: Plan, payload: dict[str, Any], settings: BulkUpdate
     params = payload.get("params_input") or {}
     comment = (params.get("comment") or None) if isinstance(params, dict) else None
     if payload.get("timedout") or user is None:
-        return Decision("expired", None, responded_at, comment, "timeout", "no response before the approval timeout")
+        return Decision(
+            "expired", None, responded_at, comment, "timeout", "no response before the approval timeout"
+        )
     approver = str(user.get("id") or user.get("name") or "")
     if responded_at > store.naive_utc(plan.expires_at):
-        return Decision("expired", approver, responded_at, comment, "ui", f"response after the plan expired at {plan.expires_at}")
+        return Decision(
+            "expired",
+            approver,
+            responded_at,
+            comment,
+            "ui",
+            f"response after the plan expired at {plan.expires_at}",
+        )
     if chosen != ["Approve"]:
         return Decision("reject", approver, responded_at, comment, "ui")
     problem = check_approver(plan, approver, settings, channel="ui")
@@ -170,9 +189,13 @@ def write_signed_approval(
     if decision not in ("approve", "reject"):
         raise ApprovalError("decision must be approve or reject")
     if plan_hash != plan.content_hash:
-        raise ApprovalError(f"hash {plan_hash} is not plan {plan.plan_id}'s hash {plan.content_hash}; review the current plan")
+        raise ApprovalError(
+            f"hash {plan_hash} is not plan {plan.plan_id}'s hash {plan.content_hash}; review the current plan"
+        )
     if plan.status != "built":
-        raise ApprovalError(f"plan {plan.plan_id} is {plan.status}; only a plan awaiting approval can be decided")
+        raise ApprovalError(
+            f"plan {plan.plan_id} is {plan.status}; only a plan awaiting approval can be decided"
+        )
     problem = check_approver(plan, approver, settings, channel="cli") if decision == "approve" else None
     if problem:
         raise ApprovalError(problem)
@@ -192,7 +215,9 @@ def write_signed_approval(
     )
 
 
-def find_signed_decision(wh: Warehouse, plan: Plan, key: bytes, settings: BulkUpdateSettings) -> Decision | None:
+def find_signed_decision(
+    wh: Warehouse, plan: Plan, key: bytes, settings: BulkUpdateSettings
+) -> Decision | None:
     """The first valid signed decision for this plan id and hash, or None.
 
     Records with a bad signature, another hash, or an approver who may not approve are logged and
@@ -202,17 +227,33 @@ def find_signed_decision(wh: Warehouse, plan: Plan, key: bytes, settings: BulkUp
         if rec["channel"] != "cli":
             continue
         if rec["plan_hash"] != plan.content_hash:
-            log.warning("plan %s: ignoring signed record %s for another hash %s", plan.plan_id, rec["approval_id"], rec["plan_hash"])
+            log.warning(
+                "plan %s: ignoring signed record %s for another hash %s",
+                plan.plan_id,
+                rec["approval_id"],
+                rec["plan_hash"],
+            )
             continue
         if not verify_signature(key, rec):
-            log.warning("plan %s: ignoring record %s: signature does not verify", plan.plan_id, rec["approval_id"])
+            log.warning(
+                "plan %s: ignoring record %s: signature does not verify", plan.plan_id, rec["approval_id"]
+            )
             continue
         if rec["decision"] == "approve":
             problem = check_approver(plan, rec["approver"], settings, channel="cli")
             if problem:
-                log.warning("plan %s: ignoring signed approval %s: %s", plan.plan_id, rec["approval_id"], problem)
+                log.warning(
+                    "plan %s: ignoring signed approval %s: %s", plan.plan_id, rec["approval_id"], problem
+                )
                 continue
-        return Decision(rec["decision"], rec["approver"], rec["responded_at"], rec["comment"], "sensor", f"signed record {rec['approval_id']}")
+        return Decision(
+            rec["decision"],
+            rec["approver"],
+            rec["responded_at"],
+            rec["comment"],
+            "sensor",
+            f"signed record {rec['approval_id']}",
+        )
     return None
 
 
@@ -223,7 +264,9 @@ def expire_if_due(wh: Warehouse, plan: Plan, now: datetime | None = None) -> boo
         return True
     if plan.status != "built" or now <= store.naive_utc(plan.expires_at):
         return False
-    record_decision(wh, plan, Decision("expired", None, now, None, "timeout", f"no decision before {plan.expires_at}"))
+    record_decision(
+        wh, plan, Decision("expired", None, now, None, "timeout", f"no decision before {plan.expires_at}")
+    )
     plan.status = "expired"
     return True
 
@@ -234,7 +277,9 @@ def demo_approver() -> str | None:
     return value or None
 
 
-def demo_approve(wh: Warehouse, plan: Plan, settings: BulkUpdateSettings, *, run_id: str | None = None) -> Decision:
+def demo_approve(
+    wh: Warehouse, plan: Plan, settings: BulkUpdateSettings, *, run_id: str | None = None
+) -> Decision:
     """Approve as the named demo approver. Only for `make demo`; production never calls this.
 
     Raises:
@@ -249,7 +294,9 @@ def demo_approve(wh: Warehouse, plan: Plan, settings: BulkUpdateSettings, *, run
     problem = check_approver(plan, approver, settings, channel="demo")
     if problem:
         raise ApprovalError(problem)
-    d = Decision("approve", approver, store.utcnow(), f"auto-approved by the demo switch {DEMO_APPROVER_ENV}", "demo")
+    d = Decision(
+        "approve", approver, store.utcnow(), f"auto-approved by the demo switch {DEMO_APPROVER_ENV}", "demo"
+    )
     record_decision(wh, plan, d, run_id=run_id)
     return d
 
@@ -262,18 +309,30 @@ def require_approval(wh: Warehouse, plan: Plan, settings: BulkUpdateSettings) ->
     final decision for the plan is that approval (a later reject/expiry wins). A ``demo``
     approval is honoured only while the demo switch names the same demo approver.
     """
-    final = [a for a in approvals(wh, plan.plan_id) if a["decision"] in FINAL_DECISIONS and a["channel"] in (*TRUSTED_CHANNELS, "timeout")]
+    final = [
+        a
+        for a in approvals(wh, plan.plan_id)
+        if a["decision"] in FINAL_DECISIONS and a["channel"] in (*TRUSTED_CHANNELS, "timeout")
+    ]
     if not final:
         raise ApprovalError(f"plan {plan.plan_id} has no approval")
     last = final[-1]
     if last["decision"] != "approve":
-        raise ApprovalError(f"plan {plan.plan_id} was not approved (last decision: {last['decision']} by {last['approver'] or '-'})")
+        raise ApprovalError(
+            f"plan {plan.plan_id} was not approved (last decision: {last['decision']} by {last['approver'] or '-'})"
+        )
     if last["plan_hash"] != plan.content_hash:
-        raise ApprovalError(f"approval {last['approval_id']} names hash {last['plan_hash']}, plan {plan.plan_id} has {plan.content_hash}")
+        raise ApprovalError(
+            f"approval {last['approval_id']} names hash {last['plan_hash']}, plan {plan.plan_id} has {plan.content_hash}"
+        )
     if store.naive_utc(last["responded_at"]) > store.naive_utc(plan.expires_at):
-        raise ApprovalError(f"approval {last['approval_id']} came after the plan expired at {plan.expires_at}")
+        raise ApprovalError(
+            f"approval {last['approval_id']} came after the plan expired at {plan.expires_at}"
+        )
     if last["channel"] == "demo" and demo_approver() != last["approver"]:
-        raise ApprovalError(f"approval {last['approval_id']} is a demo approval but the demo switch {DEMO_APPROVER_ENV} is not set to it")
+        raise ApprovalError(
+            f"approval {last['approval_id']} is a demo approval but the demo switch {DEMO_APPROVER_ENV} is not set to it"
+        )
     problem = check_approver(plan, last["approver"], settings, channel=last["channel"])
     if problem:
         raise ApprovalError(f"approval {last['approval_id']}: {problem}")

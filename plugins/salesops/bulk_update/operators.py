@@ -52,12 +52,21 @@ class PlanApprovalOperator(ApprovalOperator):
         warehouse_conn_id: Airflow connection of the warehouse.
     """
 
-    def __init__(self, *, plan_task_id: str = "build_plan", warehouse_conn_id: str = WAREHOUSE_CONN_ID, **kwargs: Any) -> None:
+    def __init__(
+        self, *, plan_task_id: str = "build_plan", warehouse_conn_id: str = WAREHOUSE_CONN_ID, **kwargs: Any
+    ) -> None:
         if not plan_task_id:
             raise ValueError("plan_task_id is required")
         kwargs.setdefault("subject", "Bulk-update plan approval")
         kwargs.setdefault("defaults", ApprovalOperator.REJECT)  # no answer = reject, never approve
-        kwargs.setdefault("params", {"comment": Param("", type="string", description="Why you approve or reject (stored with the plan).")})
+        kwargs.setdefault(
+            "params",
+            {
+                "comment": Param(
+                    "", type="string", description="Why you approve or reject (stored with the plan)."
+                )
+            },
+        )
         super().__init__(**kwargs)
         if self.defaults != [ApprovalOperator.REJECT]:
             raise ValueError("a bulk-update approval must default to Reject")
@@ -76,16 +85,26 @@ class PlanApprovalOperator(ApprovalOperator):
         settings = load_settings()
         plan = load_plan(wh, _plan_id_from(context, self.plan_task_id))
         if approval.expire_if_due(wh, plan):
-            raise AirflowSkipException(f"plan {plan.plan_id} expired at {plan.expires_at}; nothing will be applied")
+            raise AirflowSkipException(
+                f"plan {plan.plan_id} expired at {plan.expires_at}; nothing will be applied"
+            )
         if plan.status != "built":
-            raise AirflowSkipException(f"plan {plan.plan_id} is {plan.status}; it is not waiting for a decision")
+            raise AirflowSkipException(
+                f"plan {plan.plan_id} is {plan.status}; it is not waiting for a decision"
+            )
         group = settings.group(plan.approver_group)
         self.subject = render.approval_subject(plan)
         self.body = render.approval_body(plan)
         self.assigned_users = group.hitl_users() or None
         remaining = plan.expires_at - utcnow()
         self.response_timeout = max(remaining, timedelta(seconds=1))
-        self.log.info("Approval requested from group %s %s until %s UTC:\n%s", group.name, list(group.users), plan.expires_at, self.body)
+        self.log.info(
+            "Approval requested from group %s %s until %s UTC:\n%s",
+            group.name,
+            list(group.users),
+            plan.expires_at,
+            self.body,
+        )
         return super().execute(context)
 
     def execute_complete(self, context: Context, event: dict[str, Any]) -> Any:
@@ -98,7 +117,14 @@ class PlanApprovalOperator(ApprovalOperator):
         wh = _warehouse(self.warehouse_conn_id)
         plan = load_plan(wh, _plan_id_from(context, self.plan_task_id))
         if "error" in event:  # timeout without defaults (cannot happen with defaults=Reject, kept for safety)
-            approval.record_decision(wh, plan, approval.Decision("expired", None, approval.store.utcnow(), None, "timeout", event.get("error", "")), run_id=context["run_id"])
+            approval.record_decision(
+                wh,
+                plan,
+                approval.Decision(
+                    "expired", None, approval.store.utcnow(), None, "timeout", event.get("error", "")
+                ),
+                run_id=context["run_id"],
+            )
             return super().execute_complete(context, event)
         decision = approval.decision_from_hitl(plan, event, load_settings())
         approval.record_decision(wh, plan, decision, run_id=context["run_id"])
@@ -150,7 +176,9 @@ class SignedApprovalSensor(BaseSensorOperator):
         wh = _warehouse(self.warehouse_conn_id)
         plan = load_plan(wh, _plan_id_from(context, self.plan_task_id))
         if approval.expire_if_due(wh, plan):
-            raise AirflowSkipException(f"plan {plan.plan_id} expired at {plan.expires_at}; nothing will be applied")
+            raise AirflowSkipException(
+                f"plan {plan.plan_id} expired at {plan.expires_at}; nothing will be applied"
+            )
         if plan.status == "approved":
             return True
         if plan.status != "built":
@@ -200,8 +228,12 @@ class ApplyPlanOperator(BaseOperator):
             raise ValueError("source_kind must be a non-empty string (or template)")
         if source_kwargs is not None and not isinstance(source_kwargs, dict | str):
             raise ValueError("source_kwargs must be a dict")
-        if batch_size is not None and (not isinstance(batch_size, int) or not 1 <= batch_size <= MAX_BATCH_SIZE):
-            raise ValueError(f"batch_size must be an int in 1..{MAX_BATCH_SIZE} (Salesforce composite limit), got {batch_size!r}")
+        if batch_size is not None and (
+            not isinstance(batch_size, int) or not 1 <= batch_size <= MAX_BATCH_SIZE
+        ):
+            raise ValueError(
+                f"batch_size must be an int in 1..{MAX_BATCH_SIZE} (Salesforce composite limit), got {batch_size!r}"
+            )
         self.plan_id = plan_id
         self.source_kind = source_kind
         self.source_kwargs = source_kwargs or {}
@@ -218,7 +250,9 @@ class ApplyPlanOperator(BaseOperator):
         kwargs = {k: v for k, v in dict(self.source_kwargs).items() if v not in (None, "")}
         source = get_source(self.source_kind, **kwargs)
         try:
-            report = apply_plan(wh, source, self.plan_id, run_id=context["run_id"], batch_size=self.batch_size)
+            report = apply_plan(
+                wh, source, self.plan_id, run_id=context["run_id"], batch_size=self.batch_size
+            )
         except ApplyFailed as exc:
             context["ti"].xcom_push(key="apply_report", value=exc.report.to_dict())
             raise AirflowException(str(exc)) from exc

@@ -218,10 +218,14 @@ def _sql_context(
         lead_statuses = policy("stages").get("picklists", {}).get("lead_status", [])
         target = p.get("duplicate_status")
         if target not in lead_statuses:
-            raise PlanError(f"{pt.name}.params.duplicate_status {target!r} is not in stages.yaml picklists.lead_status {lead_statuses}")
+            raise PlanError(
+                f"{pt.name}.params.duplicate_status {target!r} is not in stages.yaml picklists.lead_status {lead_statuses}"
+            )
         open_statuses = list(p.get("open_statuses", ["Open", "Working", "Nurturing"]))
         if target in open_statuses:
-            raise PlanError(f"{pt.name}.params.duplicate_status {target!r} is one of the open_statuses it acts on")
+            raise PlanError(
+                f"{pt.name}.params.duplicate_status {target!r} is one of the open_statuses it acts on"
+            )
         kinds = [str(k) for k in p.get("match_kinds") or []]
         if not open_statuses or not kinds:
             raise PlanError(f"{pt.name}.params: open_statuses and match_kinds must not be empty")
@@ -248,15 +252,21 @@ def _sql_context(
         scope = {"rule": "ForecastCategoryName not allowed for the stage (stages.yaml) -> policy default"}
         return {"n_stages": len(defaults), "n_allowed": len(allowed)}, params, scope
     if pt.name == "close_stale_opportunities":
-        stale_days = int(policy("hygiene")["stale_opportunity"]["days_without_activity"]) + int(p.get("extra_margin_days", 0))
+        stale_days = int(policy("hygiene")["stale_opportunity"]["days_without_activity"]) + int(
+            p.get("extra_margin_days", 0)
+        )
         target = p.get("target_stage", "Closed Lost")
         stage = next((s for s in _stage_policy() if s["name"] == target), None)
         if stage is None or not stage.get("is_closed") or stage.get("is_won"):
-            raise PlanError(f"close_stale_opportunities.params.target_stage {target!r} is not a closed-lost stage in stages.yaml")
+            raise PlanError(
+                f"close_stale_opportunities.params.target_stage {target!r} is not a closed-lost stage in stages.yaml"
+            )
         reasons = policy("stages").get("picklists", {}).get("loss_reason", [])
         loss_reason = p.get("loss_reason")
         if loss_reason not in reasons:
-            raise PlanError(f"close_stale_opportunities.params.loss_reason {loss_reason!r} is not in stages.yaml picklists.loss_reason {reasons}")
+            raise PlanError(
+                f"close_stale_opportunities.params.loss_reason {loss_reason!r} is not in stages.yaml picklists.loss_reason {reasons}"
+            )
         cutoff = as_of_date - timedelta(days=stale_days)
         params = {
             "cutoff_date": cutoff.isoformat(),
@@ -265,12 +275,17 @@ def _sql_context(
             "target_probability": str(stage["probability"]),
             "loss_reason": loss_reason,
         }
-        scope = {"rule": f"open, no activity for more than {stale_days} days (last activity or creation before {cutoff})", **params}
+        scope = {
+            "rule": f"open, no activity for more than {stale_days} days (last activity or creation before {cutoff})",
+            **params,
+        }
         return {}, params, scope
     if pt.name == "move_past_close_dates":
         grace = int(policy("hygiene")["close_date"].get("past_due_grace_days", 0))
         if p.get("target", "end_of_fiscal_quarter") != "end_of_fiscal_quarter":
-            raise PlanError(f"move_past_close_dates.params.target {p.get('target')!r} is not supported (end_of_fiscal_quarter)")
+            raise PlanError(
+                f"move_past_close_dates.params.target {p.get('target')!r} is not supported (end_of_fiscal_quarter)"
+            )
         fy_start = int(policy("calendar")["fiscal_year_start_month"])
         new_date = fiscal_quarter_end(as_of_date, fy_start)
         if (new_date - as_of_date).days < int(p.get("min_days_ahead", 0)):
@@ -287,8 +302,13 @@ def _sql_context(
     if pt.name == "reassign_leads":
         terr = policy("territories")
         countries = [{"country": c, "region": r} for r, cs in terr["regions"].items() for c in cs]
-        segments = [{"segment": s["name"], "min_employees": int(s["min_employees"])} for s in terr["segments"]]
-        rules = [{"rule_order": i, "segment": r["segment"], "region": r["region"], "team": r["team"]} for i, r in enumerate(terr["routing_rules"])]
+        segments = [
+            {"segment": s["name"], "min_employees": int(s["min_employees"])} for s in terr["segments"]
+        ]
+        rules = [
+            {"rule_order": i, "segment": r["segment"], "region": r["region"], "team": r["team"]}
+            for i, r in enumerate(terr["routing_rules"])
+        ]
         statuses = [{"status": s} for s in p.get("open_statuses", ["Open", "Working", "Nurturing"])]
         params = {
             **values_params("country_region", countries),
@@ -313,7 +333,11 @@ def _sql_context(
 
 
 def propose_rows(
-    wh: Warehouse, pt: PlanType, plan_id: str, as_of: datetime, quality: quality_link.QualityLink | None = None
+    wh: Warehouse,
+    pt: PlanType,
+    plan_id: str,
+    as_of: datetime,
+    quality: quality_link.QualityLink | None = None,
 ) -> tuple[list[PlanRow], dict[str, Any]]:
     """Run the plan type's SQL and turn its output into canonical plan rows (no-op changes dropped)."""
     if not pt.sql:
@@ -333,7 +357,9 @@ def propose_rows(
             try:
                 ftype = obj.field(fname).type
             except KeyError:
-                raise PlanGuardError(f"plan SQL {pt.sql} proposes field {fname!r}, which {obj.api_name} does not have in objects.yaml") from None
+                raise PlanGuardError(
+                    f"plan SQL {pt.sql} proposes field {fname!r}, which {obj.api_name} does not have in objects.yaml"
+                ) from None
             canon_rows.append((r, fname, canon(r["before_value"], ftype), canon(r["after_value"], ftype)))
         # A change that would not change anything is not a change (e.g. Probability already 0).
         real = [(r, f, b, a) for (r, f, b, a) in canon_rows if r["role"] == CHANGE and b != a]
@@ -363,7 +389,12 @@ def propose_rows(
 
 
 def check_guards(
-    pt: PlanType, rows: list[PlanRow], object_row_count: int, settings: BulkUpdateSettings, *, undo_before: dict[str, str | None] | None = None
+    pt: PlanType,
+    rows: list[PlanRow],
+    object_row_count: int,
+    settings: BulkUpdateSettings,
+    *,
+    undo_before: dict[str, str | None] | None = None,
 ) -> tuple[str, bool]:
     """Hard stops evaluated before approval is requested.
 
@@ -386,7 +417,9 @@ def check_guards(
         if undo_before is not None:
             # Undo restores exactly the original before value, null or blank included, and nothing else.
             if r.undo_of_change_id not in undo_before or undo_before[r.undo_of_change_id] != r.after_value:
-                raise PlanGuardError(f"undo row {r.change_id} does not restore the original before value of {r.undo_of_change_id}")
+                raise PlanGuardError(
+                    f"undo row {r.change_id} does not restore the original before value of {r.undo_of_change_id}"
+                )
             continue
         empty_policy = pt.fields[r.field]
         if is_empty(r.after_value):
@@ -403,7 +436,9 @@ def check_guards(
             f"(narrow the scope) or raise plan_types.{pt.name}.max_records in bulk_updates.yaml through review."
         )
     if object_row_count <= 0:
-        raise PlanGuardError(f"plan type {pt.name}: the {pt.object} table is empty; cannot check the max_share guard")
+        raise PlanGuardError(
+            f"plan type {pt.name}: the {pt.object} table is empty; cannot check the max_share guard"
+        )
     share = n_records / object_row_count
     if share > pt.max_share:
         raise PlanGuardError(
@@ -469,7 +504,9 @@ def build_plan(
         raise PlanError("a plan needs a requester (who asked for it)")
     store.ensure_tables(wh)
     if run_id:
-        existing = store.query(wh, "select_plan_for_run.sql", {"run_id": run_id, "dag_id": dag_id or "", "plan_type": plan_type})
+        existing = store.query(
+            wh, "select_plan_for_run.sql", {"run_id": run_id, "dag_id": dag_id or "", "plan_type": plan_type}
+        )
         if existing:
             log.info("run %s already built plan %s; reusing it", run_id, existing[0]["plan_id"])
             return load_plan(wh, existing[0]["plan_id"])
@@ -477,10 +514,14 @@ def build_plan(
     as_of = plan_as_of(wh, pt.object)
     only_open = bool(pt.only_open_exceptions or only_open_exceptions)
     if only_open and not pt.quality_checks:
-        raise PlanError(f"plan type {plan_type} declares no quality_checks in bulk_updates.yaml; only_open_exceptions cannot apply")
+        raise PlanError(
+            f"plan type {plan_type} declares no quality_checks in bulk_updates.yaml; only_open_exceptions cannot apply"
+        )
     link = quality_link.resolve(wh, pt, as_of)
     if pt.requires_quality_run and (link is None or not link.current):
-        raise PlanError(f"plan type {plan_type} needs a quality run for the staging data's as-of: {link.message if link else ''}")
+        raise PlanError(
+            f"plan type {plan_type} needs a quality run for the staging data's as-of: {link.message if link else ''}"
+        )
     # Change ids embed the plan id, which embeds the content hash: hash a provisional version first.
     provisional, scope = propose_rows(wh, pt, "_", as_of, link)
     quality_detail: list[dict[str, Any]] = []
@@ -490,10 +531,14 @@ def build_plan(
             wh, pt, link, provisional, jinja, params, only_open_exceptions=only_open
         )
     if not any(r.role == CHANGE for r in provisional):
-        raise EmptyPlan(f"plan type {plan_type}: nothing to change as of {as_of:%Y-%m-%d %H:%M} UTC; no plan stored")
+        raise EmptyPlan(
+            f"plan type {plan_type}: nothing to change as of {as_of:%Y-%m-%d %H:%M} UTC; no plan stored"
+        )
     digest = content_hash(plan_type, pt.object, provisional)
     plan_id = _new_plan_id(created, digest)
-    rows = [PlanRow(**{**asdict(r), "change_id": change_id(plan_id, r.record_id, r.field)}) for r in provisional]
+    rows = [
+        PlanRow(**{**asdict(r), "change_id": change_id(plan_id, r.record_id, r.field)}) for r in provisional
+    ]
     object_rows = _object_row_count(wh, pt.object)
     group, sensitive = check_guards(pt, rows, object_rows, settings)
     plan = Plan(
@@ -531,7 +576,13 @@ def _store_plan(wh: Warehouse, plan: Plan, settings: BulkUpdateSettings, write_a
         render.write_plan_artifacts(plan, settings)
     log.info(
         "stored plan %s (%s): %d changes on %d %s records, hash %s, approver group %s",
-        plan.plan_id, plan.plan_type, len(plan.changes), plan.record_count, plan.object, plan.content_hash, plan.approver_group,
+        plan.plan_id,
+        plan.plan_type,
+        len(plan.changes),
+        plan.record_count,
+        plan.object,
+        plan.content_hash,
+        plan.approver_group,
     )
     return plan
 
@@ -561,7 +612,9 @@ def build_undo_plan(
     settings = settings or load_settings()
     store.ensure_tables(wh)
     if run_id:
-        existing = store.query(wh, "select_plan_for_run.sql", {"run_id": run_id, "dag_id": dag_id or "", "plan_type": UNDO})
+        existing = store.query(
+            wh, "select_plan_for_run.sql", {"run_id": run_id, "dag_id": dag_id or "", "plan_type": UNDO}
+        )
         if existing:
             return load_plan(wh, existing[0]["plan_id"])
     original = load_plan(wh, original_plan_id)
@@ -590,9 +643,13 @@ def build_undo_plan(
     created = store.naive_utc(now) if now else store.utcnow()
     digest = content_hash(UNDO, pt.object, provisional)
     plan_id = _new_plan_id(created, digest)
-    rows = [PlanRow(**{**asdict(r), "change_id": change_id(plan_id, r.record_id, r.field)}) for r in provisional]
+    rows = [
+        PlanRow(**{**asdict(r), "change_id": change_id(plan_id, r.record_id, r.field)}) for r in provisional
+    ]
     object_rows = max(original.object_row_count, _object_row_count(wh, pt.object))
-    group, sensitive = check_guards(pt, rows, object_rows, settings, undo_before={r.change_id: r.before_value for r in applied})
+    group, sensitive = check_guards(
+        pt, rows, object_rows, settings, undo_before={r.change_id: r.before_value for r in applied}
+    )
     # An undo never needs a weaker approver than the plan it reverses.
     if settings.group(original.approver_group).rank > settings.group(group).rank:
         group = original.approver_group
@@ -718,9 +775,14 @@ def summarize(plan: Plan, sample_size: int = 10) -> dict[str, Any]:
         "quality": plan.scope.get("quality"),
         "by_field": sorted(by_field.items()),
         "transitions": [
-            {"field": f, "before": b, "after": a, "records": n} for (f, b, a), n in sorted(transitions.items(), key=lambda kv: (-kv[1], str(kv[0])))
+            {"field": f, "before": b, "after": a, "records": n}
+            for (f, b, a), n in sorted(transitions.items(), key=lambda kv: (-kv[1], str(kv[0])))
         ],
-        "by_owner": sorted(((k, len(v)) for k, v in records_by_owner.items()), key=lambda kv: (-kv[1], kv[0])),
-        "by_region": sorted(((k, len(v)) for k, v in records_by_region.items()), key=lambda kv: (-kv[1], kv[0])),
+        "by_owner": sorted(
+            ((k, len(v)) for k, v in records_by_owner.items()), key=lambda kv: (-kv[1], kv[0])
+        ),
+        "by_region": sorted(
+            ((k, len(v)) for k, v in records_by_region.items()), key=lambda kv: (-kv[1], kv[0])
+        ),
         "sample": [asdict(r) for r in changes[:sample_size]],
     }

@@ -92,7 +92,9 @@ def resolve(wh: Warehouse, pt: PlanType, as_of: datetime) -> QualityLink | None:
     api_name = get_object(pt.object).api_name
     link = QualityLink(status=NO_TABLES, checks=pt.quality_checks, api_name=api_name)
     if not all(wh.table_exists(t) for t in ("quality.run", "quality.exception_queue")):
-        link.message = "no quality tables in the warehouse (quality job not run): exception counts not recorded"
+        link.message = (
+            "no quality tables in the warehouse (quality job not run): exception counts not recorded"
+        )
         return link
     runs = store.query(wh, "quality_latest_run.sql")
     if not runs:
@@ -113,7 +115,9 @@ def resolve(wh: Warehouse, pt: PlanType, as_of: datetime) -> QualityLink | None:
     return link
 
 
-def gap_reasons(wh: Warehouse, pt: PlanType, link: QualityLink, jinja: dict[str, Any], params: dict[str, Any]) -> dict[str, str]:
+def gap_reasons(
+    wh: Warehouse, pt: PlanType, link: QualityLink, jinja: dict[str, Any], params: dict[str, Any]
+) -> dict[str, str]:
     """record id -> why the plan's rules leave that open exception alone (absent: they would not)."""
     from salesops import paths
 
@@ -156,7 +160,9 @@ def link_plan(
     }
     if not link.current:
         if only_open_exceptions:
-            raise PlanError(f"plan type {pt.name}: only_open_exceptions needs a current quality run; {link.message}")
+            raise PlanError(
+                f"plan type {pt.name}: only_open_exceptions needs a current quality run; {link.message}"
+            )
         scope["message"] = link.message
         return rows, scope, []
     queue = set(link.exceptions)
@@ -193,6 +199,12 @@ def link_plan(
     ]
     log.info(
         "plan type %s vs quality run %s: %d open exceptions, %d in the plan, %d unfixed %s; %d plan records not in the queue",
-        pt.name, link.run_id, len(queue), len(in_plan & queue), len(unfixed), scope["unfixed_by_reason"], len(in_plan - queue),
+        pt.name,
+        link.run_id,
+        len(queue),
+        len(in_plan & queue),
+        len(unfixed),
+        scope["unfixed_by_reason"],
+        len(in_plan - queue),
     )
     return rows, scope, detail

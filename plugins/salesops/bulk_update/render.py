@@ -16,7 +16,18 @@ from salesops.bulk_update.plan import Plan, summarize
 from salesops.bulk_update.settings import BulkUpdateSettings
 
 QUALITY_COLUMNS = ["record_id", "checks", "in_plan", "reason"]
-ROW_COLUMNS = ["change_id", "record_id", "record_name", "field", "role", "before_value", "after_value", "owner_id", "region", "undo_of_change_id"]
+ROW_COLUMNS = [
+    "change_id",
+    "record_id",
+    "record_name",
+    "field",
+    "role",
+    "before_value",
+    "after_value",
+    "owner_id",
+    "region",
+    "undo_of_change_id",
+]
 
 
 def plan_dir(plan_id: str) -> Path:
@@ -84,8 +95,23 @@ def write_plan_artifacts(plan: Plan, settings: BulkUpdateSettings | None = None)
     wb = Workbook()
     ws = wb.active
     ws.title = "summary"
-    for key in ("plan_id", "plan_type", "api_name", "requester", "reason", "created_at", "as_of", "expires_at",
-                "content_hash", "record_count", "change_count", "object_row_count", "approver_group", "sensitive", "undo_of_plan_id"):
+    for key in (
+        "plan_id",
+        "plan_type",
+        "api_name",
+        "requester",
+        "reason",
+        "created_at",
+        "as_of",
+        "expires_at",
+        "content_hash",
+        "record_count",
+        "change_count",
+        "object_row_count",
+        "approver_group",
+        "sensitive",
+        "undo_of_plan_id",
+    ):
         ws.append([key, "" if summary[key] is None else str(summary[key])])
     ws.append([])
     ws.append(["field", "before", "after", "records"])

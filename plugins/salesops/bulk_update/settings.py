@@ -83,7 +83,9 @@ class BulkUpdateSettings:
 
     def group(self, name: str) -> ApproverGroup:
         if name not in self.groups:
-            raise ConfigError(f"unknown approver group {name!r}; bulk_updates.yaml defines {sorted(self.groups)}")
+            raise ConfigError(
+                f"unknown approver group {name!r}; bulk_updates.yaml defines {sorted(self.groups)}"
+            )
         return self.groups[name]
 
     def undo_type(self, original: PlanType) -> PlanType:
@@ -143,7 +145,9 @@ def load_settings(config_dir: Path | None = None) -> BulkUpdateSettings:
         )
     sensitive_group = data.get("sensitive_approver_group", "")
     if sensitive_group not in groups:
-        raise ConfigError(f"bulk_updates.yaml: sensitive_approver_group {sensitive_group!r} is not an approver group")
+        raise ConfigError(
+            f"bulk_updates.yaml: sensitive_approver_group {sensitive_group!r} is not an approver group"
+        )
     stamp_fields = dict(data.get("stamp_fields") or {})
     quality_catalogue = _quality_checks(config_dir)
 
@@ -158,10 +162,14 @@ def load_settings(config_dir: Path | None = None) -> BulkUpdateSettings:
             try:
                 obj.field(fname)
             except KeyError:
-                raise ConfigError(f"{where}.fields: {obj.api_name} has no field {fname!r} in objects.yaml") from None
+                raise ConfigError(
+                    f"{where}.fields: {obj.api_name} has no field {fname!r} in objects.yaml"
+                ) from None
             empty = (fspec or {}).get("empty")
             if empty not in EMPTY_POLICIES:
-                raise ConfigError(f"{where}.fields.{fname}: empty must be one of {EMPTY_POLICIES}, got {empty!r}")
+                raise ConfigError(
+                    f"{where}.fields.{fname}: empty must be one of {EMPTY_POLICIES}, got {empty!r}"
+                )
             fields[fname] = empty
         if not fields:
             raise ConfigError(f"{where}: no fields; a plan type must list the fields it may change")
@@ -172,12 +180,16 @@ def load_settings(config_dir: Path | None = None) -> BulkUpdateSettings:
                 except KeyError:
                     raise ConfigError(f"{where}.{listname}: {obj.api_name} has no field {fname!r}") from None
         retry_raw = {**(defaults.get("retry") or {}), **(raw.get("retry") or {})}
-        retry = RetryPolicy(**{k: (int(v) if k == "max_attempts" else float(v)) for k, v in retry_raw.items()})
+        retry = RetryPolicy(
+            **{k: (int(v) if k == "max_attempts" else float(v)) for k, v in retry_raw.items()}
+        )
         if retry.max_attempts < 1:
             raise ConfigError(f"{where}.retry.max_attempts must be >= 1")
         batch_size = int(raw.get("batch_size", defaults.get("batch_size", 50)))
         if not 1 <= batch_size <= MAX_BATCH_SIZE:
-            raise ConfigError(f"{where}.batch_size must be 1..{MAX_BATCH_SIZE} (Salesforce composite limit), got {batch_size}")
+            raise ConfigError(
+                f"{where}.batch_size must be 1..{MAX_BATCH_SIZE} (Salesforce composite limit), got {batch_size}"
+            )
         max_records = int(raw.get("max_records", 0))
         if max_records < 1:
             raise ConfigError(f"{where}.max_records must be >= 1")
@@ -215,7 +227,9 @@ def load_settings(config_dir: Path | None = None) -> BulkUpdateSettings:
             approver_group=group,
             batch_size=batch_size,
             retry=retry,
-            approval_timeout_hours=float(raw.get("approval_timeout_hours", defaults.get("approval_timeout_hours", 24))),
+            approval_timeout_hours=float(
+                raw.get("approval_timeout_hours", defaults.get("approval_timeout_hours", 24))
+            ),
             params=dict(raw.get("params") or {}),
             description=raw.get("description", ""),
             quality_checks=quality_checks,

@@ -56,7 +56,9 @@ def _render(name: str, **ctx: Any) -> str:
     return sql.render(f"bulk_update/{name}", **ctx)
 
 
-def execute_many(wh: Warehouse, name: str, rows: Sequence[Mapping[str, Any]], conn: sa.Connection | None = None) -> None:
+def execute_many(
+    wh: Warehouse, name: str, rows: Sequence[Mapping[str, Any]], conn: sa.Connection | None = None
+) -> None:
     """Run the statement in include/sql/bulk_update/<name> once per row, in one transaction."""
     if not rows:
         return
@@ -68,7 +70,9 @@ def execute_many(wh: Warehouse, name: str, rows: Sequence[Mapping[str, Any]], co
         c.execute(stmt, [dict(r) for r in rows])
 
 
-def query(wh: Warehouse, name: str, params: Mapping[str, Any] | None = None, **jinja: Any) -> list[dict[str, Any]]:
+def query(
+    wh: Warehouse, name: str, params: Mapping[str, Any] | None = None, **jinja: Any
+) -> list[dict[str, Any]]:
     return wh.query(_render(name, dialect=wh.dialect, **jinja), params)
 
 
@@ -77,11 +81,16 @@ def insert_plan(wh: Warehouse, header: Mapping[str, Any], rows: Sequence[Mapping
     with wh.connect() as conn:
         conn.execute(sa.text(_render("insert_plan.sql", dialect=wh.dialect)), dict(header))
         for chunk in _chunks(rows, 500):
-            conn.execute(sa.text(_render("insert_plan_row.sql", dialect=wh.dialect)), [dict(r) for r in chunk])
+            conn.execute(
+                sa.text(_render("insert_plan_row.sql", dialect=wh.dialect)), [dict(r) for r in chunk]
+            )
 
 
 def set_plan_status(wh: Warehouse, plan_id: str, status: str) -> None:
-    wh.execute(_render("update_plan_status.sql", dialect=wh.dialect), {"plan_id": plan_id, "status": status, "at": iso(utcnow())})
+    wh.execute(
+        _render("update_plan_status.sql", dialect=wh.dialect),
+        {"plan_id": plan_id, "status": status, "at": iso(utcnow())},
+    )
 
 
 def insert_approval(wh: Warehouse, row: Mapping[str, Any]) -> str:
@@ -95,7 +104,9 @@ def insert_approval(wh: Warehouse, row: Mapping[str, Any]) -> str:
         "recorded_at": iso(utcnow()),
         **{k: v for k, v in row.items() if k != "approval_id"},
     }
-    data["responded_at"] = iso(data["responded_at"]) if isinstance(data["responded_at"], datetime) else data["responded_at"]
+    data["responded_at"] = (
+        iso(data["responded_at"]) if isinstance(data["responded_at"], datetime) else data["responded_at"]
+    )
     execute_many(wh, "insert_approval.sql", [data])
     return approval_id
 
@@ -115,7 +126,9 @@ def log_events(wh: Warehouse, events: Iterable[Mapping[str, Any]]) -> None:
             **ev,
         }
         row["logged_at"] = iso(utcnow())
-        row["applied_at"] = iso(row["applied_at"]) if isinstance(row["applied_at"], datetime) else row["applied_at"]
+        row["applied_at"] = (
+            iso(row["applied_at"]) if isinstance(row["applied_at"], datetime) else row["applied_at"]
+        )
         rows.append(row)
     execute_many(wh, "insert_change_event.sql", rows)
 

@@ -16,7 +16,9 @@ def resolve_requester(params: dict[str, Any], triggering_user: str | None, defau
     return (params.get("requester") or "").strip() or (triggering_user or "").strip() or default
 
 
-def build(params: dict[str, Any], *, warehouse_conn_id: str, dag_id: str, run_id: str, requester: str) -> dict[str, Any]:
+def build(
+    params: dict[str, Any], *, warehouse_conn_id: str, dag_id: str, run_id: str, requester: str
+) -> dict[str, Any]:
     """Build (or reuse) the run's plan and return what the approval and apply tasks need.
 
     Raises:
@@ -35,13 +37,25 @@ def build(params: dict[str, Any], *, warehouse_conn_id: str, dag_id: str, run_id
         p = plans.load_plan(wh, params["plan_id"].strip())
         log.info("reusing stored plan %s (status %s)", p.plan_id, p.status)
     elif params.get("undo_of_plan_id"):
-        p = plans.build_undo_plan(wh, params["undo_of_plan_id"].strip(), requester=requester,
-                                  reason=params.get("reason") or "", dag_id=dag_id, run_id=run_id)
+        p = plans.build_undo_plan(
+            wh,
+            params["undo_of_plan_id"].strip(),
+            requester=requester,
+            reason=params.get("reason") or "",
+            dag_id=dag_id,
+            run_id=run_id,
+        )
     else:
         # False leaves the plan type's own only_open_exceptions setting in force.
-        p = plans.build_plan(wh, params.get("plan_type") or "", requester=requester,
-                             reason=params.get("reason") or "", dag_id=dag_id, run_id=run_id,
-                             only_open_exceptions=True if params.get("only_open_exceptions") else None)
+        p = plans.build_plan(
+            wh,
+            params.get("plan_type") or "",
+            requester=requester,
+            reason=params.get("reason") or "",
+            dag_id=dag_id,
+            run_id=run_id,
+            only_open_exceptions=True if params.get("only_open_exceptions") else None,
+        )
     body = approval_body(p)
     # Printed so the summary is in the task log and on the console of `airflow dags test` / make demo.
     print(body, flush=True)
@@ -72,7 +86,10 @@ def route(built: dict[str, Any], channel: str) -> str | None:
         log.info(
             "plan %s built; approve it in the UI (trigger with plan_id and approval_channel=ui) or with "
             "`python -m salesops.bulk_update approve --plan-id %s --hash %s --approver <you>` and "
-            "approval_channel=signed", built["plan_id"], built["plan_id"], built["content_hash"],
+            "approval_channel=signed",
+            built["plan_id"],
+            built["plan_id"],
+            built["content_hash"],
         )
         return None
     if channel not in BRANCH_FOR_CHANNEL:
@@ -100,4 +117,9 @@ def check_approval(plan_id: str, *, warehouse_conn_id: str) -> dict[str, Any]:
 
     wh = WarehouseHook(warehouse_conn_id).warehouse
     a = require_approval(wh, load_plan(wh, plan_id), load_settings())
-    return {"approval_id": a["approval_id"], "approver": a["approver"], "channel": a["channel"], "responded_at": str(a["responded_at"])}
+    return {
+        "approval_id": a["approval_id"],
+        "approver": a["approver"],
+        "channel": a["channel"],
+        "responded_at": str(a["responded_at"]),
+    }

@@ -54,7 +54,9 @@ def _add_months(d: date, months: int) -> date:
 
 def check_start_month(start_month: int) -> int:
     if not isinstance(start_month, int) or isinstance(start_month, bool) or not 1 <= start_month <= 12:
-        raise ValueError(f"calendar.yaml fiscal_year_start_month must be an integer 1-12, got {start_month!r}")
+        raise ValueError(
+            f"calendar.yaml fiscal_year_start_month must be an integer 1-12, got {start_month!r}"
+        )
     return start_month
 
 

@@ -31,8 +31,10 @@ def render_markdown(metrics: list[Metric] | None = None) -> str:
     """The glossary as Markdown."""
     metrics = metrics if metrics is not None else list(load_registry().values())
     env = jinja2.Environment(
-        loader=jinja2.FileSystemLoader(str(paths.TEMPLATES_DIR / "kpis")), autoescape=False,
-        undefined=jinja2.StrictUndefined, keep_trailing_newline=True,
+        loader=jinja2.FileSystemLoader(str(paths.TEMPLATES_DIR / "kpis")),
+        autoescape=False,
+        undefined=jinja2.StrictUndefined,
+        keep_trailing_newline=True,
     )
     return env.get_template("glossary.md.j2").render(metrics=metrics)
 

@@ -121,7 +121,9 @@ def parse_model(path: Path) -> Model:
     referenced = {r.lower() for r in _MARTS_REF.findall("\n".join(body_lines))}
     undeclared = sorted(referenced - set(depends_on) - {name})
     if undeclared:
-        raise ModelError(f"{path.name}: reads marts.{undeclared[0]} but does not declare it in '-- depends_on:'")
+        raise ModelError(
+            f"{path.name}: reads marts.{undeclared[0]} but does not declare it in '-- depends_on:'"
+        )
     return Model(name, depends_on, grain, materialized, meta.get("description", ""), path)
 
 
@@ -137,7 +139,9 @@ def discover(models_dir: Path | None = None) -> tuple[Model, ...]:
     for model in models.values():
         for dep in model.depends_on:
             if dep not in models and dep not in SEEDS:
-                raise ModelError(f"{model.path.name}: depends on {dep!r}, which is neither a model nor a seed")
+                raise ModelError(
+                    f"{model.path.name}: depends on {dep!r}, which is neither a model nor a seed"
+                )
     ordered: list[Model] = []
     done: set[str] = set()
     visiting: list[str] = []

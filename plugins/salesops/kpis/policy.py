@@ -137,7 +137,9 @@ def load_policy() -> KpiPolicy:
     levels = tuple(_str_list(kpis.get("rollup_levels"), "kpis.yaml rollup_levels"))
     for level in levels:
         if level not in ROLLUP_LEVELS:
-            raise ConfigError(f"kpis.yaml rollup_levels: unknown level {level!r}; known {sorted(ROLLUP_LEVELS)}")
+            raise ConfigError(
+                f"kpis.yaml rollup_levels: unknown level {level!r}; known {sorted(ROLLUP_LEVELS)}"
+            )
     if not levels:
         raise ConfigError("kpis.yaml rollup_levels: at least one level is needed")
 
@@ -164,10 +166,15 @@ def load_policy() -> KpiPolicy:
             if key not in s:
                 raise ConfigError(f"stages.yaml stages[{i}]: missing {key!r}")
         if not 0 <= float(s["probability"]) <= 100:
-            raise ConfigError(f"stages.yaml stages[{i}] ({s['name']}): probability must be 0-100, got {s['probability']!r}")
+            raise ConfigError(
+                f"stages.yaml stages[{i}] ({s['name']}): probability must be 0-100, got {s['probability']!r}"
+            )
         s.setdefault("required_fields", [])
     bands = sorted(
-        ((b["name"], _int(b["min_employees"], f"territories.yaml segments {b.get('name')}")) for b in terr["segments"]),
+        (
+            (b["name"], _int(b["min_employees"], f"territories.yaml segments {b.get('name')}"))
+            for b in terr["segments"]
+        ),
         key=lambda b: b[1],
     )
     sla = (terr.get("sla") or {}).get("assignment_hours") or {}
@@ -179,31 +186,59 @@ def load_policy() -> KpiPolicy:
 
     return KpiPolicy(
         fiscal_year_start_month=check_start_month(cal.get("fiscal_year_start_month")),
-        slippage_cutoff_day=_int(cal.get("slippage_cutoff_day_of_quarter"), "calendar.yaml slippage_cutoff_day_of_quarter", 1),
-        stale_days=_int((hyg.get("stale_opportunity") or {}).get("days_without_activity"),
-                        "hygiene.yaml stale_opportunity.days_without_activity"),
-        past_due_grace_days=_int((hyg.get("close_date") or {}).get("past_due_grace_days", 0),
-                                 "hygiene.yaml close_date.past_due_grace_days"),
+        slippage_cutoff_day=_int(
+            cal.get("slippage_cutoff_day_of_quarter"), "calendar.yaml slippage_cutoff_day_of_quarter", 1
+        ),
+        stale_days=_int(
+            (hyg.get("stale_opportunity") or {}).get("days_without_activity"),
+            "hygiene.yaml stale_opportunity.days_without_activity",
+        ),
+        past_due_grace_days=_int(
+            (hyg.get("close_date") or {}).get("past_due_grace_days", 0),
+            "hygiene.yaml close_date.past_due_grace_days",
+        ),
         rollup_levels=levels,
-        quota_rollup_roles=tuple(_str_list((kpis.get("coverage") or {}).get("rollup_quota_roles"),
-                                           "kpis.yaml coverage.rollup_quota_roles")),
-        coverage_target_ratio=None if contract_coverage is None else _number(contract_coverage, "kpis.yaml coverage.target_ratio"),
+        quota_rollup_roles=tuple(
+            _str_list(
+                (kpis.get("coverage") or {}).get("rollup_quota_roles"),
+                "kpis.yaml coverage.rollup_quota_roles",
+            )
+        ),
+        coverage_target_ratio=None
+        if contract_coverage is None
+        else _number(contract_coverage, "kpis.yaml coverage.target_ratio"),
         comparisons=tuple(comparisons),
         at_risk_past_close_date=bool(risk.get("past_close_date", True)),
         at_risk_min_pushes=_int(risk.get("min_pushes"), "kpis.yaml at_risk.min_pushes", 1),
         at_risk_inactive_days=_int(risk.get("inactive_days"), "kpis.yaml at_risk.inactive_days", 1),
-        at_risk_large_min_amount=_number(large.get("min_amount"), "kpis.yaml at_risk.large_early_late.min_amount"),
-        at_risk_large_max_stage_order=_int(large.get("max_stage_order"), "kpis.yaml at_risk.large_early_late.max_stage_order"),
-        at_risk_large_days_to_quarter_end=_int(large.get("days_to_quarter_end"),
-                                               "kpis.yaml at_risk.large_early_late.days_to_quarter_end"),
-        excluded_loss_reasons=tuple(_str_list((kpis.get("win_rate") or {}).get("excluded_loss_reasons"),
-                                              "kpis.yaml win_rate.excluded_loss_reasons")),
-        arr_added_types=tuple(_str_list((kpis.get("bookings") or {}).get("arr_added_types"),
-                                        "kpis.yaml bookings.arr_added_types")),
-        funnel_stages=tuple(_str_list((kpis.get("lead_funnel") or {}).get("stages"), "kpis.yaml lead_funnel.stages")),
+        at_risk_large_min_amount=_number(
+            large.get("min_amount"), "kpis.yaml at_risk.large_early_late.min_amount"
+        ),
+        at_risk_large_max_stage_order=_int(
+            large.get("max_stage_order"), "kpis.yaml at_risk.large_early_late.max_stage_order"
+        ),
+        at_risk_large_days_to_quarter_end=_int(
+            large.get("days_to_quarter_end"), "kpis.yaml at_risk.large_early_late.days_to_quarter_end"
+        ),
+        excluded_loss_reasons=tuple(
+            _str_list(
+                (kpis.get("win_rate") or {}).get("excluded_loss_reasons"),
+                "kpis.yaml win_rate.excluded_loss_reasons",
+            )
+        ),
+        arr_added_types=tuple(
+            _str_list(
+                (kpis.get("bookings") or {}).get("arr_added_types"), "kpis.yaml bookings.arr_added_types"
+            )
+        ),
+        funnel_stages=tuple(
+            _str_list((kpis.get("lead_funnel") or {}).get("stages"), "kpis.yaml lead_funnel.stages")
+        ),
         quality_scorecard_metrics=scorecard,
         stages=tuple(stages),
-        forecast_categories=tuple(_str_list(stg.get("forecast_categories"), "stages.yaml forecast_categories")),
+        forecast_categories=tuple(
+            _str_list(stg.get("forecast_categories"), "stages.yaml forecast_categories")
+        ),
         segment_bands=tuple(bands),
         sla_hours={k: _number(v, f"territories.yaml sla.assignment_hours.{k}") for k, v in sla.items()},
     )

@@ -44,8 +44,11 @@ class Target:
         if actual is None:
             return None
         return {
-            ">=": actual >= self.value, "<=": actual <= self.value, ">": actual > self.value,
-            "<": actual < self.value, "==": actual == self.value,
+            ">=": actual >= self.value,
+            "<=": actual <= self.value,
+            ">": actual > self.value,
+            "<": actual < self.value,
+            "==": actual == self.value,
         }[self.comparator]
 
 
@@ -88,7 +91,9 @@ def _resolve_target(raw: Any, where: str) -> Target | None:
     if raw is None:
         return None
     if not isinstance(raw, dict) or raw.get("comparator") not in COMPARATORS:
-        raise RegistryError(f"{where}.target: expected {{value|from, comparator in {COMPARATORS}}}, got {raw!r}")
+        raise RegistryError(
+            f"{where}.target: expected {{value|from, comparator in {COMPARATORS}}}, got {raw!r}"
+        )
     if "from" in raw:
         path = str(raw["from"]).split(".")
         try:
@@ -96,7 +101,9 @@ def _resolve_target(raw: Any, where: str) -> Target | None:
             for key in path[1:]:
                 value = value[key]
         except (ConfigError, KeyError, TypeError) as exc:
-            raise RegistryError(f"{where}.target.from: {raw['from']!r} is not a key of include/config/{path[0]}.yaml") from exc
+            raise RegistryError(
+                f"{where}.target.from: {raw['from']!r} is not a key of include/config/{path[0]}.yaml"
+            ) from exc
         source = f"{path[0]}.yaml {'.'.join(path[1:])}"
     else:
         value, source = raw.get("value"), "metrics.yaml"
@@ -145,17 +152,26 @@ def parse_registry(data: dict[str, Any], known_models: set[str] | None = None) -
         if raw["unit"] not in UNITS:
             raise RegistryError(f"{where}: unit {raw['unit']!r} not one of {UNITS}")
         if raw["model"] not in known_models:
-            raise RegistryError(f"{where}: model {raw['model']!r} is not a KPI model (include/sql/kpis/models/)")
+            raise RegistryError(
+                f"{where}: model {raw['model']!r} is not a KPI model (include/sql/kpis/models/)"
+            )
         if not _NAME.match(raw["column"]):
             raise RegistryError(f"{where}: column {raw['column']!r} is not a plain column name")
         if raw.get("rows") is not None and ";" in str(raw["rows"]):
             raise RegistryError(f"{where}: rows must be a single SQL condition")
         out[raw["name"]] = Metric(
-            name=raw["name"], label=raw["label"], definition=" ".join(str(raw["definition"]).split()),
-            grain=raw["grain"], model=raw["model"], column=raw["column"], unit=raw["unit"], owner=raw["owner"],
+            name=raw["name"],
+            label=raw["label"],
+            definition=" ".join(str(raw["definition"]).split()),
+            grain=raw["grain"],
+            model=raw["model"],
+            column=raw["column"],
+            unit=raw["unit"],
+            owner=raw["owner"],
             filters=_str_tuple(raw.get("filters"), f"{where}.filters"),
             exclusions=_str_tuple(raw.get("exclusions"), f"{where}.exclusions"),
-            denominator=raw.get("denominator"), rows=raw.get("rows"),
+            denominator=raw.get("denominator"),
+            rows=raw.get("rows"),
             target=_resolve_target(raw.get("target"), where),
         )
     return out

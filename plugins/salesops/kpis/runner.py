@@ -159,15 +159,21 @@ def comparison_rows(as_of_date: date, pol: KpiPolicy) -> list[dict[str, Any]]:
     end = fiscal_day(as_of_date, pol.fiscal_year_start_month)
     rows = []
     for c in pol.comparisons:
-        start = end.fiscal_quarter_start - timedelta(days=1) if c.from_quarter_start else as_of_date - timedelta(days=c.days_back or 0)
-        rows.append({
-            "comparison_label": c.label,
-            "start_date": start,
-            "end_date": as_of_date,
-            "window_label": end.fiscal_quarter_label,
-            "window_start": end.fiscal_quarter_start,
-            "window_end": end.fiscal_quarter_end,
-        })
+        start = (
+            end.fiscal_quarter_start - timedelta(days=1)
+            if c.from_quarter_start
+            else as_of_date - timedelta(days=c.days_back or 0)
+        )
+        rows.append(
+            {
+                "comparison_label": c.label,
+                "start_date": start,
+                "end_date": as_of_date,
+                "window_label": end.fiscal_quarter_label,
+                "window_start": end.fiscal_quarter_start,
+                "window_end": end.fiscal_quarter_end,
+            }
+        )
     return rows
 
 
@@ -215,7 +221,9 @@ def load_seeds(
     """
     pol = pol or load_policy()
     clear_ready(wh)
-    existing = {r["qualified"] for r in wh.query(sql.render("kpis/seeds/existing_tables.sql", dialect=wh.dialect))}
+    existing = {
+        r["qualified"] for r in wh.query(sql.render("kpis/seeds/existing_tables.sql", dialect=wh.dialect))
+    }
     if not {o.staging_table for o in object_manifest().values()} | {"ops.load_audit"} <= existing:
         # Models read every staging table: an empty warehouse gives empty marts, not an error.
         wh.ensure_schemas()
@@ -225,20 +233,30 @@ def load_seeds(
     first, last = _calendar_span(wh, resolved.as_of_date)
     calendar = [
         {
-            "date_day": d.date_day, "fiscal_year": d.fiscal_year, "fiscal_quarter": d.fiscal_quarter,
-            "fiscal_month": d.fiscal_month, "fiscal_year_label": d.fiscal_year_label,
-            "fiscal_quarter_label": d.fiscal_quarter_label, "fiscal_month_label": d.fiscal_month_label,
-            "fiscal_quarter_index": d.fiscal_quarter_index, "fiscal_year_start": d.fiscal_year_start,
-            "fiscal_year_end": d.fiscal_year_end, "fiscal_quarter_start": d.fiscal_quarter_start,
-            "fiscal_quarter_end": d.fiscal_quarter_end, "fiscal_month_start": d.fiscal_month_start,
+            "date_day": d.date_day,
+            "fiscal_year": d.fiscal_year,
+            "fiscal_quarter": d.fiscal_quarter,
+            "fiscal_month": d.fiscal_month,
+            "fiscal_year_label": d.fiscal_year_label,
+            "fiscal_quarter_label": d.fiscal_quarter_label,
+            "fiscal_month_label": d.fiscal_month_label,
+            "fiscal_quarter_index": d.fiscal_quarter_index,
+            "fiscal_year_start": d.fiscal_year_start,
+            "fiscal_year_end": d.fiscal_year_end,
+            "fiscal_quarter_start": d.fiscal_quarter_start,
+            "fiscal_quarter_end": d.fiscal_quarter_end,
+            "fiscal_month_start": d.fiscal_month_start,
             "day_of_fiscal_quarter": d.day_of_fiscal_quarter,
         }
         for d in calendar_rows(first, last, pol.fiscal_year_start_month)
     ]
     stage_rows = [
         {
-            "stage_name": s["name"], "stage_order": int(s["order"]), "default_probability": float(s["probability"]),
-            "is_closed": bool(s["is_closed"]), "is_won": bool(s["is_won"]),
+            "stage_name": s["name"],
+            "stage_order": int(s["order"]),
+            "default_probability": float(s["probability"]),
+            "is_closed": bool(s["is_closed"]),
+            "is_won": bool(s["is_won"]),
             "default_forecast_category": s["forecast_categories"][0],
         }
         for s in pol.stages
@@ -261,7 +279,11 @@ def load_seeds(
         ],
         "dim_fiscal_calendar": calendar,
         "dim_segment_band": [
-            {"segment": name, "min_employees": lo, "max_employees_exclusive": bands[i + 1][1] if i + 1 < len(bands) else None}
+            {
+                "segment": name,
+                "min_employees": lo,
+                "max_employees_exclusive": bands[i + 1][1] if i + 1 < len(bands) else None,
+            }
             for i, (name, lo) in enumerate(bands)
         ],
         "dim_routing_sla": [{"segment": k, "assignment_hours": v} for k, v in pol.sla_hours.items()],
@@ -283,11 +305,18 @@ def load_seeds(
                 wh.insert_arrow(conn, f"marts.{table}", pa.Table.from_pylist(rows))
             else:
                 _insert_rows(conn, table, rows)
-    log.info("KPI seeds written: as-of %s (%s), %d snapshot date(s)", resolved.as_of_date, resolved.source, len(requests))
+    log.info(
+        "KPI seeds written: as-of %s (%s), %d snapshot date(s)",
+        resolved.as_of_date,
+        resolved.source,
+        len(requests),
+    )
     return resolved, requests
 
 
-def render_model(model: Model, dialect: str, pol: KpiPolicy | None = None, quality_scorecard: bool = False) -> str:
+def render_model(
+    model: Model, dialect: str, pol: KpiPolicy | None = None, quality_scorecard: bool = False
+) -> str:
     """The SQL that (re)builds ``model`` (its materialization wrapped around its select).
 
     Args:
@@ -295,8 +324,12 @@ def render_model(model: Model, dialect: str, pol: KpiPolicy | None = None, quali
             left-join its results when it does and show nulls when it does not.
     """
     pol = pol or load_policy()
-    wrapper = "kpis/materialize_snapshot.sql" if model.materialized == "snapshot" else "kpis/materialize_table.sql"
-    return sql.render(wrapper, model=model, dialect=dialect, quality_scorecard=quality_scorecard, **pol.jinja())
+    wrapper = (
+        "kpis/materialize_snapshot.sql" if model.materialized == "snapshot" else "kpis/materialize_table.sql"
+    )
+    return sql.render(
+        wrapper, model=model, dialect=dialect, quality_scorecard=quality_scorecard, **pol.jinja()
+    )
 
 
 def run_model(wh: Warehouse, name: str, pol: KpiPolicy | None = None) -> float:
@@ -351,7 +384,9 @@ def build(
         for name in select:
             add(name)
         models = tuple(m for m in models if m.name in wanted)
-    result = BuildResult(resolved.as_of_date.isoformat(), resolved.source, [r["snapshot_date"].isoformat() for r in requests])
+    result = BuildResult(
+        resolved.as_of_date.isoformat(), resolved.source, [r["snapshot_date"].isoformat() for r in requests]
+    )
     for model in models:
         result.models[model.name] = round(run_model(wh, model.name, pol), 3)
     if not select:
@@ -398,12 +433,22 @@ def validate_build(wh: Warehouse) -> list[str]:
             continue
         counts = check_grain(wh, model.name)
         if counts["null_keys"] or counts["duplicate_keys"]:
-            problems.append(f"{model.table}: grain ({', '.join(model.grain)}) has {counts['null_keys']} null and "
-                            f"{counts['duplicate_keys']} duplicate key(s) in {counts['rows']} rows")
+            problems.append(
+                f"{model.table}: grain ({', '.join(model.grain)}) has {counts['null_keys']} null and "
+                f"{counts['duplicate_keys']} duplicate key(s) in {counts['rows']} rows"
+            )
     return problems
 
 
 __all__ = [
-    "AsOf", "BuildResult", "KpiBuildError", "WarehouseError", "build", "check_grain", "load_seeds",
-    "resolve_as_of", "run_model", "validate_build",
+    "AsOf",
+    "BuildResult",
+    "KpiBuildError",
+    "WarehouseError",
+    "build",
+    "check_grain",
+    "load_seeds",
+    "resolve_as_of",
+    "run_model",
+    "validate_build",
 ]

@@ -21,14 +21,17 @@ def prepare(params: dict[str, Any], warehouse_conn_id: str) -> dict[str, Any]:
     """Resolve the as-of date and write the seed tables; returns what the run will build."""
     from salesops.kpis.runner import load_seeds
 
-    as_of, requests = load_seeds(_warehouse(warehouse_conn_id), params.get("as_of") or None,
-                                 params.get("backfill_from") or None)
+    as_of, requests = load_seeds(
+        _warehouse(warehouse_conn_id), params.get("as_of") or None, params.get("backfill_from") or None
+    )
     out = {
         "as_of_date": as_of.as_of_date.isoformat(),
         "as_of_source": as_of.source,
         "snapshot_dates": [r["snapshot_date"].isoformat() for r in requests],
     }
-    log.info("KPI build as of %s (%s); snapshots %s", out["as_of_date"], out["as_of_source"], out["snapshot_dates"])
+    log.info(
+        "KPI build as of %s (%s); snapshots %s", out["as_of_date"], out["as_of_source"], out["snapshot_dates"]
+    )
     return out
 
 

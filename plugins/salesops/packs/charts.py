@@ -19,8 +19,15 @@ def _plt():
     matplotlib.use("Agg", force=True)
     import matplotlib.pyplot as plt
 
-    plt.rcParams.update({"font.size": 8, "font.family": "DejaVu Sans", "axes.spines.top": False,
-                         "axes.spines.right": False, "svg.hashsalt": "salesops"})
+    plt.rcParams.update(
+        {
+            "font.size": 8,
+            "font.family": "DejaVu Sans",
+            "axes.spines.top": False,
+            "axes.spines.right": False,
+            "svg.hashsalt": "salesops",
+        }
+    )
     return plt
 
 
@@ -49,8 +56,12 @@ def _money(v: float) -> str:
     return f"{v:.0f}"
 
 
-def coverage_bars(labels: Sequence[str], ratios: Sequence[float | None], target: float | None,
-                  title: str = "Pipeline coverage") -> bytes:
+def coverage_bars(
+    labels: Sequence[str],
+    ratios: Sequence[float | None],
+    target: float | None,
+    title: str = "Pipeline coverage",
+) -> bytes:
     """Horizontal bars of coverage ratios with the target as a dashed line."""
     plt = _plt()
     n = max(len(labels), 1)
@@ -91,16 +102,26 @@ def waterfall(steps: Sequence[tuple[str, float, bool]], title: str = "Pipeline m
     return _png(fig)
 
 
-def trend_lines(x: Sequence[str], series: dict[str, Sequence[float | None]], title: str,
-                ylabel: str = "", percent: bool = False, target: float | None = None) -> bytes:
+def trend_lines(
+    x: Sequence[str],
+    series: dict[str, Sequence[float | None]],
+    title: str,
+    ylabel: str = "",
+    percent: bool = False,
+    target: float | None = None,
+) -> bytes:
     """One line per series over ``x`` (missing points are gaps); optional dashed target."""
     plt = _plt()
     fig, ax = plt.subplots(figsize=(6.4, 2.6))
-    for (name, ys), color in zip(series.items(), [_BLUE, _GREEN, _RED, _AMBER, _GREY, "#6b46c1", "#2c7a7b"], strict=False):
+    for (name, ys), color in zip(
+        series.items(), [_BLUE, _GREEN, _RED, _AMBER, _GREY, "#6b46c1", "#2c7a7b"], strict=False
+    ):
         vals = [float("nan") if v is None else float(v) * (100 if percent else 1) for v in ys]
         ax.plot(range(len(x)), vals, marker="o", markersize=3, label=name, color=color)
     if target is not None:
-        ax.axhline(target * (100 if percent else 1), color=_AMBER, linestyle="--", linewidth=1, label="target")
+        ax.axhline(
+            target * (100 if percent else 1), color=_AMBER, linestyle="--", linewidth=1, label="target"
+        )
     ax.set_xticks(range(len(x)), labels=list(x), rotation=30, ha="right")
     if percent:
         ax.yaxis.set_major_formatter(lambda v, _p: f"{v:.1f}%")
@@ -118,8 +139,13 @@ def grouped_bars(categories: Sequence[str], series: dict[str, Sequence[float]], 
     k = max(len(series), 1)
     width = 0.8 / k
     for j, ((name, ys), color) in enumerate(zip(series.items(), [_GREY, _BLUE, _GREEN], strict=False)):
-        ax.bar([i + j * width for i in range(len(categories))], [float(v) for v in ys], width=width,
-               label=name, color=color)
+        ax.bar(
+            [i + j * width for i in range(len(categories))],
+            [float(v) for v in ys],
+            width=width,
+            label=name,
+            color=color,
+        )
     ax.set_xticks([i + width * (k - 1) / 2 for i in range(len(categories))], labels=list(categories))
     ax.yaxis.set_major_formatter(lambda v, _p: _money(v))
     ax.set_title(title, loc="left", fontsize=9)

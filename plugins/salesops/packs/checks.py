@@ -80,19 +80,31 @@ def quality_gate(wh: Warehouse, as_of: datetime | None = None) -> GateStatus:
         return GateStatus(False, "no successful load in ops.load_audit: nothing to report on", None)
     stamp = as_of.isoformat(sep=" ")
     if not wh.table_exists("quality.run"):
-        return GateStatus(False, f"no quality run for data as of {stamp}: the quality job has never run", stamp)
+        return GateStatus(
+            False, f"no quality run for data as of {stamp}: the quality job has never run", stamp
+        )
     rows = wh.query_file("packs/quality_gate.sql", {"as_of": as_of}).to_dict("records")
     if not rows:
         return GateStatus(False, f"no quality run for data as of {stamp}: run crm_data_quality first", stamp)
     run = {k: plain(v) for k, v in rows[0].items()}
     if not run["results"]:
-        return GateStatus(False, f"quality run {run['run_id']} for {stamp} has no check results (unfinished)",
-                          stamp, run["run_id"])
+        return GateStatus(
+            False,
+            f"quality run {run['run_id']} for {stamp} has no check results (unfinished)",
+            stamp,
+            run["run_id"],
+        )
     if run["blockers_failed"]:
-        return GateStatus(False, f"quality gate failed for data as of {stamp} (run {run['run_id']}, "
-                                 f"{run['blockers_failed']} blocker check(s) failed): {run.get('gate_message') or ''}",
-                          stamp, run["run_id"])
-    return GateStatus(True, f"quality gate passed for data as of {stamp} (run {run['run_id']})", stamp, run["run_id"])
+        return GateStatus(
+            False,
+            f"quality gate failed for data as of {stamp} (run {run['run_id']}, "
+            f"{run['blockers_failed']} blocker check(s) failed): {run.get('gate_message') or ''}",
+            stamp,
+            run["run_id"],
+        )
+    return GateStatus(
+        True, f"quality gate passed for data as of {stamp} (run {run['run_id']})", stamp, run["run_id"]
+    )
 
 
 def summary_values(xlsx_path: str) -> dict[str, Any]:
@@ -139,13 +151,20 @@ def check_pack(wh: Warehouse, rendered: RenderedPack, now: datetime | None = Non
             result.failures.append(f"total {key}: pack shows {value}, warehouse total is {expected}")
 
     # non-empty sections where the scope has data
-    probe = {k: int(plain(v) or 0) for k, v in wh.query_file(
-        "packs/scope_probe.sql", {"scope_type": rendered.scope_type, "scope_value": rendered.scope_value}
-    ).iloc[0].items()}
+    probe = {
+        k: int(plain(v) or 0)
+        for k, v in wh.query_file(
+            "packs/scope_probe.sql", {"scope_type": rendered.scope_type, "scope_value": rendered.scope_value}
+        )
+        .iloc[0]
+        .items()
+    }
     for s in rendered.sections:
         if s.get("probe") and probe.get(s["probe"], 0) > 0 and s["row_count"] == 0:
-            result.failures.append(f"section {s['id']} is empty although the scope has {probe[s['probe']]} "
-                                   f"{s['probe'].replace('_', ' ')}")
+            result.failures.append(
+                f"section {s['id']} is empty although the scope has {probe[s['probe']]} "
+                f"{s['probe'].replace('_', ' ')}"
+            )
 
     # freshness
     ctx = rendered.context
@@ -155,11 +174,15 @@ def check_pack(wh: Warehouse, rendered: RenderedPack, now: datetime | None = Non
     else:
         age_h = (now - finished).total_seconds() / 3600.0
         if age_h > spec.freshness_hours:
-            result.failures.append(f"freshness: the latest load finished {age_h:.1f} h ago (> {spec.freshness_hours:g} h)")
+            result.failures.append(
+                f"freshness: the latest load finished {age_h:.1f} h ago (> {spec.freshness_hours:g} h)"
+            )
     load_asof = _naive_utc(ctx.get("load_as_of"))
     marts_asof = str(ctx.get("as_of_date"))[:10]
     if load_asof is not None and load_asof.date().isoformat() != marts_asof:
-        result.failures.append(f"freshness: KPI marts are as of {marts_asof} but the latest load is as of "
-                               f"{load_asof.isoformat(sep=' ')}: rebuild the marts")
+        result.failures.append(
+            f"freshness: KPI marts are as of {marts_asof} but the latest load is as of "
+            f"{load_asof.isoformat(sep=' ')}: rebuild the marts"
+        )
     result.passed = not result.failures
     return result

@@ -91,8 +91,10 @@ class PackSpec:
         for a in self.audiences:
             if a.scope == scope:
                 return a
-        raise PackConfigError(f"pack {self.name!r} has no audience with scope {scope!r}; "
-                              f"it has {[a.scope for a in self.audiences]}")
+        raise PackConfigError(
+            f"pack {self.name!r} has no audience with scope {scope!r}; "
+            f"it has {[a.scope for a in self.audiences]}"
+        )
 
     def recipients_for(self, scope: str, value: str) -> list[str]:
         return self.audience(scope).addresses(value)
@@ -110,9 +112,13 @@ def _list(raw: Any, where: str, allowed: tuple[str, ...] | None = None) -> tuple
 
 def _schedule(raw: Any, where: str) -> Schedule:
     if not isinstance(raw, dict) or raw.get("every") not in ("day", "week", "month_end", "quarter_end"):
-        raise PackConfigError(f"{where}: expected {{every: day|week|month_end|quarter_end, ...}}, got {raw!r}")
+        raise PackConfigError(
+            f"{where}: expected {{every: day|week|month_end|quarter_end, ...}}, got {raw!r}"
+        )
     if raw["every"] == "week" and raw.get("weekday") not in WEEKDAYS:
-        raise PackConfigError(f"{where}.weekday: expected one of {list(WEEKDAYS)}, got {raw.get('weekday')!r}")
+        raise PackConfigError(
+            f"{where}.weekday: expected one of {list(WEEKDAYS)}, got {raw.get('weekday')!r}"
+        )
     days = raw.get("days_before", 1 if raw["every"] in ("month_end", "quarter_end") else 0)
     if isinstance(days, bool) or not isinstance(days, int) or days < 0:
         raise PackConfigError(f"{where}.days_before: expected an integer >= 0, got {days!r}")
@@ -174,9 +180,13 @@ def parse_packs(data: dict[str, Any], known_sections: set[str] | None = None) ->
         sections = _list(merged.get("sections"), f"{where}.sections")
         unknown = [s for s in sections if s not in known_sections]
         if unknown:
-            raise PackConfigError(f"{where}.sections: unknown section(s) {unknown}; known {sorted(known_sections)}")
+            raise PackConfigError(
+                f"{where}.sections: unknown section(s) {unknown}; known {sorted(known_sections)}"
+            )
         if merged.get("period") not in PERIODS:
-            raise PackConfigError(f"{where}.period: expected one of {list(PERIODS)}, got {merged.get('period')!r}")
+            raise PackConfigError(
+                f"{where}.period: expected one of {list(PERIODS)}, got {merged.get('period')!r}"
+            )
         pii = merged.get("pii") or {}
         out[name] = PackSpec(
             name=name,

@@ -83,7 +83,9 @@ def _ctx_time(rendered: RenderedPack, key: str) -> datetime | None:
 class _Log:
     """Writes delivery-log rows for one slice and remembers them for the result."""
 
-    def __init__(self, wh: Warehouse, rendered: RenderedPack, run_id: str | None, result: DeliveryResult) -> None:
+    def __init__(
+        self, wh: Warehouse, rendered: RenderedPack, run_id: str | None, result: DeliveryResult
+    ) -> None:
         spec = get_pack(rendered.pack)
         self.wh, self.r, self.run_id, self.result = wh, rendered, run_id, result
         self.as_of = _ctx_time(rendered, "as_of_ts")
@@ -93,13 +95,35 @@ class _Log:
         self.due_at = None if ready is None else ready + timedelta(hours=spec.deliver_within_hours)
 
     def __call__(self, recipient: str, channel: str, status: str, detail: str | None = None) -> None:
-        row = {"pack": self.r.pack, "period": self.r.period, "scope_type": self.r.scope_type,
-               "scope_value": self.r.scope_value, "recipient": recipient, "channel": channel, "sent_at": _now(),
-               "status": status, "detail": detail, "as_of": self.as_of, "due_at": self.due_at, "run_id": self.run_id}
+        row = {
+            "pack": self.r.pack,
+            "period": self.r.period,
+            "scope_type": self.r.scope_type,
+            "scope_value": self.r.scope_value,
+            "recipient": recipient,
+            "channel": channel,
+            "sent_at": _now(),
+            "status": status,
+            "detail": detail,
+            "as_of": self.as_of,
+            "due_at": self.due_at,
+            "run_id": self.run_id,
+        }
         self.wh.run_file("packs/insert_delivery.sql", row)
-        self.result.attempts.append({"recipient": recipient, "channel": channel, "status": status, "detail": detail})
-        log.info("pack %s %s=%s %s -> %s via %s: %s %s", self.r.pack, self.r.scope_type, self.r.scope_value,
-                 self.r.period, recipient, channel, status, detail or "")
+        self.result.attempts.append(
+            {"recipient": recipient, "channel": channel, "status": status, "detail": detail}
+        )
+        log.info(
+            "pack %s %s=%s %s -> %s via %s: %s %s",
+            self.r.pack,
+            self.r.scope_type,
+            self.r.scope_value,
+            self.r.period,
+            recipient,
+            channel,
+            status,
+            detail or "",
+        )
 
 
 def _slice_dir(root: Path, rendered: RenderedPack) -> Path:
@@ -120,22 +144,37 @@ def file_drop(rendered: RenderedPack, url: str | None = None) -> str:
         return str(_copy_local(rendered, _slice_dir(paths.output_dir() / "packs", rendered)))
     from airflow.sdk import ObjectStoragePath
 
-    dest = ObjectStoragePath(url.rstrip("/")) / rendered.pack / rendered.period / \
-        f"{rendered.scope_type}-{slug(rendered.scope_value)}"
+    dest = (
+        ObjectStoragePath(url.rstrip("/"))
+        / rendered.pack
+        / rendered.period
+        / f"{rendered.scope_type}-{slug(rendered.scope_value)}"
+    )
     dest.mkdir(parents=True, exist_ok=True)
     for src in rendered.files.values():
         (dest / Path(src).name).write_bytes(Path(src).read_bytes())
     return str(dest)
 
 
-def send_email(to: list[str], subject: str, html: str, files: list[str], conn_id: str | None = None,
-               sender: str | None = None) -> None:
+def send_email(
+    to: list[str],
+    subject: str,
+    html: str,
+    files: list[str],
+    conn_id: str | None = None,
+    sender: str | None = None,
+) -> None:
     """One HTML message with attachments through Airflow's SMTP connection."""
     from airflow.providers.smtp.hooks.smtp import SmtpHook
 
     with SmtpHook(smtp_conn_id=conn_id or smtp_conn_id()) as hook:
-        hook.send_email_smtp(to=to, subject=subject, html_content=html, files=files or None,
-                             from_email=sender or hook.from_email)
+        hook.send_email_smtp(
+            to=to,
+            subject=subject,
+            html_content=html,
+            files=files or None,
+            from_email=sender or hook.from_email,
+        )
 
 
 def connection_exists(conn_id: str) -> bool:
@@ -152,7 +191,9 @@ def connection_exists(conn_id: str) -> bool:
 
 def slack_text(rendered: RenderedPack, link: str | None) -> str:
     """The Slack summary: title, scope, as-of, the narrative and where the pack is."""
-    lines = [f"*{rendered.title}* - {rendered.scope_label} ({rendered.period}), data as of {rendered.as_of} UTC"]
+    lines = [
+        f"*{rendered.title}* - {rendered.scope_label} ({rendered.period}), data as of {rendered.as_of} UTC"
+    ]
     lines += [f"- {line}" for line in rendered.narrative]
     if link:
         lines.append(f"Full pack: {link}")
@@ -163,10 +204,12 @@ def _hold_notice(rendered: RenderedPack, reasons: list[str], held_dir: str) -> s
     from html import escape
 
     items = "".join(f"<li>{escape(r)}</li>" for r in reasons)
-    return (f"<p>The pack <b>{escape(rendered.title)}</b> for {escape(rendered.scope_type)} = "
-            f"{escape(rendered.scope_label)} ({escape(rendered.period)}, data as of {escape(rendered.as_of)} UTC) "
-            f"was <b>held</b> and not sent to {len(rendered.recipients)} recipient(s).</p><ul>{items}</ul>"
-            f"<p>Held files: <code>{escape(held_dir)}</code></p>")
+    return (
+        f"<p>The pack <b>{escape(rendered.title)}</b> for {escape(rendered.scope_type)} = "
+        f"{escape(rendered.scope_label)} ({escape(rendered.period)}, data as of {escape(rendered.as_of)} UTC) "
+        f"was <b>held</b> and not sent to {len(rendered.recipients)} recipient(s).</p><ul>{items}</ul>"
+        f"<p>Held files: <code>{escape(held_dir)}</code></p>"
+    )
 
 
 def publish_or_hold(
@@ -194,8 +237,9 @@ def publish_or_hold(
     """
     spec = get_pack(rendered.pack)
     ensure_tables(wh)
-    result = DeliveryResult(rendered.pack, rendered.period, rendered.scope_type, rendered.scope_value,
-                            published=False, held=False)
+    result = DeliveryResult(
+        rendered.pack, rendered.period, rendered.scope_type, rendered.scope_value, published=False, held=False
+    )
     write = _Log(wh, rendered, run_id, result)
     wanted = [c for c in spec.channels if channels is None or c in channels]
     reasons = ([] if gate.passed else [gate.reason]) + list(checks.failures)
@@ -203,19 +247,36 @@ def publish_or_hold(
     if reasons:
         held_dir = _copy_local(rendered, _slice_dir(paths.output_dir() / "packs" / "held", rendered))
         result.held, result.reasons, result.location = True, reasons, str(held_dir)
-        wh.run_file("packs/insert_hold.sql", {
-            "pack": rendered.pack, "period": rendered.period, "scope_type": rendered.scope_type,
-            "scope_value": rendered.scope_value, "held_at": _now(), "as_of": write.as_of,
-            "reasons": "; ".join(reasons), "held_dir": str(held_dir), "run_id": run_id})
+        wh.run_file(
+            "packs/insert_hold.sql",
+            {
+                "pack": rendered.pack,
+                "period": rendered.period,
+                "scope_type": rendered.scope_type,
+                "scope_value": rendered.scope_value,
+                "held_at": _now(),
+                "as_of": write.as_of,
+                "reasons": "; ".join(reasons),
+                "held_dir": str(held_dir),
+                "run_id": run_id,
+            },
+        )
         write("-", "hold", "held", "; ".join(reasons))
         if deliver and "email" in wanted and not connection_exists(smtp_conn_id()):
             for addr in spec.revops_team:
-                write(addr, "email", "skipped", f"hold notice: no SMTP connection {smtp_conn_id()!r} configured")
+                write(
+                    addr, "email", "skipped", f"hold notice: no SMTP connection {smtp_conn_id()!r} configured"
+                )
         elif deliver and "email" in wanted:
             to = list(spec.revops_team)
             try:
-                send_email(to, f"[HELD] {rendered.title} - {rendered.scope_label} - {rendered.period}",
-                           _hold_notice(rendered, reasons, str(held_dir)), [], sender=spec.sender)
+                send_email(
+                    to,
+                    f"[HELD] {rendered.title} - {rendered.scope_label} - {rendered.period}",
+                    _hold_notice(rendered, reasons, str(held_dir)),
+                    [],
+                    sender=spec.sender,
+                )
                 for addr in to:
                     write(addr, "email", "sent", "hold notice")
             except Exception as exc:  # the hold itself is recorded; the notice failing must not hide it
@@ -223,9 +284,18 @@ def publish_or_hold(
                     write(addr, "email", "failed", f"hold notice: {type(exc).__name__}: {exc}")
         return result
 
-    done = {(r["recipient"], r["channel"]) for r in wh.query_file("packs/already_sent.sql", {
-        "pack": rendered.pack, "period": rendered.period, "scope_type": rendered.scope_type,
-        "scope_value": rendered.scope_value}).to_dict("records")}
+    done = {
+        (r["recipient"], r["channel"])
+        for r in wh.query_file(
+            "packs/already_sent.sql",
+            {
+                "pack": rendered.pack,
+                "period": rendered.period,
+                "scope_type": rendered.scope_type,
+                "scope_value": rendered.scope_value,
+            },
+        ).to_dict("records")
+    }
     link = None
     if "file" in wanted:
         if not deliver:
@@ -254,8 +324,13 @@ def publish_or_hold(
             attach = [rendered.files[k] for k in spec.attach if k in rendered.files]
             html = Path(rendered.files["html"]).read_text(encoding="utf-8")
             try:
-                send_email(to, f"{rendered.title} - {rendered.scope_label} - {rendered.period}", html, attach,
-                           sender=spec.sender)
+                send_email(
+                    to,
+                    f"{rendered.title} - {rendered.scope_label} - {rendered.period}",
+                    html,
+                    attach,
+                    sender=spec.sender,
+                )
                 for a in to:
                     write(a, "email", "sent", f"attachments: {', '.join(Path(f).name for f in attach)}")
             except Exception as exc:
@@ -287,4 +362,7 @@ def on_time_delivery(wh: Warehouse) -> list[dict[str, Any]]:
     from salesops.packs.model import plain
 
     ensure_tables(wh)
-    return [{k: plain(v) for k, v in r.items()} for r in wh.query_file("packs/on_time_delivery.sql").to_dict("records")]
+    return [
+        {k: plain(v) for k, v in r.items()}
+        for r in wh.query_file("packs/on_time_delivery.sql").to_dict("records")
+    ]

@@ -11,7 +11,19 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-UNITS = ("currency", "count", "ratio", "multiple", "per_1000", "days", "hours", "date", "datetime", "text", "bool")
+UNITS = (
+    "currency",
+    "count",
+    "ratio",
+    "multiple",
+    "per_1000",
+    "days",
+    "hours",
+    "date",
+    "datetime",
+    "text",
+    "bool",
+)
 
 
 def plain(value: Any) -> Any:
@@ -120,4 +132,6 @@ class Section:
     @property
     def row_count(self) -> int:
         """Rows of the section's tables plus its non-empty cards (0 = the section came out empty)."""
-        return sum(len(t.rows) for t in self.tables) + sum(1 for c in self.cards if plain(c.value) is not None)
+        return sum(len(t.rows) for t in self.tables) + sum(
+            1 for c in self.cards if plain(c.value) is not None
+        )

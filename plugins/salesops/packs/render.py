@@ -140,7 +140,9 @@ def pack_context(wh: Warehouse) -> dict[str, Any]:
         PackRenderError: the KPI marts have not been built.
     """
     if not wh.table_exists("marts.kpi_context"):
-        raise PackRenderError("marts.kpi_context does not exist: build the KPI marts (kpi_transforms) before packs")
+        raise PackRenderError(
+            "marts.kpi_context does not exist: build the KPI marts (kpi_transforms) before packs"
+        )
     rows = wh.query_file("packs/context.sql").to_dict("records")
     if not rows:
         raise PackRenderError("marts.kpi_context is empty: the KPI build did not finish")
@@ -178,7 +180,9 @@ def _footnotes(sections: list[Section], spec: PackSpec) -> tuple[list[dict[str, 
         elif kind == "def" and name in spec.definitions:
             text = spec.definitions[name]
         else:
-            raise PackRenderError(f"footnote {ref!r} is neither a metrics.yaml metric nor a packs.yaml definition")
+            raise PackRenderError(
+                f"footnote {ref!r} is neither a metrics.yaml metric nor a packs.yaml definition"
+            )
         order[ref] = len(order) + 1
         notes.append({"no": order[ref], "ref": ref, "text": text})
     return notes, order
@@ -186,23 +190,37 @@ def _footnotes(sections: list[Section], spec: PackSpec) -> tuple[list[dict[str, 
 
 def _card_view(c: Card, refs: dict[str, int], currency: str) -> dict[str, Any]:
     raw = plain(c.value)
-    return {"key": c.key, "label": c.label, "text": fmt(raw, c.unit, currency),
-            "raw": "" if raw is None else (raw if not isinstance(raw, date) else raw.isoformat()),
-            "ref_no": refs.get(c.ref or ""), "met": c.met,
-            "target_text": None if c.target is None else fmt(c.target, c.unit, currency)}
+    return {
+        "key": c.key,
+        "label": c.label,
+        "text": fmt(raw, c.unit, currency),
+        "raw": "" if raw is None else (raw if not isinstance(raw, date) else raw.isoformat()),
+        "ref_no": refs.get(c.ref or ""),
+        "met": c.met,
+        "target_text": None if c.target is None else fmt(c.target, c.unit, currency),
+    }
 
 
 def _table_view(t: Table, refs: dict[str, int], spec: PackSpec) -> dict[str, Any]:
     limit = t.max_rows_html or spec.max_rows_html
     shown = t.rows[:limit]
     return {
-        "title": t.title, "sheet": t.sheet, "ref_no": refs.get(t.ref or ""),
-        "columns": [{"label": c.label, "numeric": c.unit in NUMERIC_UNITS,
-                     "nowrap": c.unit in NUMERIC_UNITS | {"date", "datetime"}
-                     or c.key.endswith(("_id", "_quarter", "period_label"))}
-                    for c in t.columns],
+        "title": t.title,
+        "sheet": t.sheet,
+        "ref_no": refs.get(t.ref or ""),
+        "columns": [
+            {
+                "label": c.label,
+                "numeric": c.unit in NUMERIC_UNITS,
+                "nowrap": c.unit in NUMERIC_UNITS | {"date", "datetime"}
+                or c.key.endswith(("_id", "_quarter", "period_label")),
+            }
+            for c in t.columns
+        ],
         "rows": [[fmt(r.get(c.key), c.unit, spec.currency) for c in t.columns] for r in shown],
-        "shown": len(shown), "total": len(t.rows), "more": len(t.rows) > len(shown),
+        "shown": len(shown),
+        "total": len(t.rows),
+        "more": len(t.rows) > len(shown),
     }
 
 
@@ -230,9 +248,17 @@ def _xlsx_value(value: Any, unit: str) -> Any:
     return neutralise_cell(value)
 
 
-NUMBER_FORMATS = {"currency": '#,##0;-#,##0', "count": "#,##0", "ratio": "0.0%", "multiple": '0.00"x"',
-                  "per_1000": "0.0", "days": "0.0", "hours": "0.0", "date": "yyyy-mm-dd",
-                  "datetime": "yyyy-mm-dd hh:mm"}
+NUMBER_FORMATS = {
+    "currency": "#,##0;-#,##0",
+    "count": "#,##0",
+    "ratio": "0.0%",
+    "multiple": '0.00"x"',
+    "per_1000": "0.0",
+    "days": "0.0",
+    "hours": "0.0",
+    "date": "yyyy-mm-dd",
+    "datetime": "yyyy-mm-dd hh:mm",
+}
 
 
 def _style_header(ws: Any, ncols: int, row: int = 1) -> None:
@@ -265,9 +291,14 @@ def write_xlsx(view: dict[str, Any], sections: list[Section], path: Path, spec: 
     wb = Workbook()
     ws = wb.active
     ws.title = "Summary"
-    meta = [["Pack", view["title"]], ["Scope", f"{view['scope_type']} = {view['scope_value']}"],
-            ["Scope name", view["scope_label"]], ["Period", view["period"]],
-            ["Data as of (UTC)", view["as_of"]], ["Generated (UTC)", view["generated_at"]]]
+    meta = [
+        ["Pack", view["title"]],
+        ["Scope", f"{view['scope_type']} = {view['scope_value']}"],
+        ["Scope name", view["scope_label"]],
+        ["Period", view["period"]],
+        ["Data as of (UTC)", view["as_of"]],
+        ["Generated (UTC)", view["generated_at"]],
+    ]
     for m in meta:
         ws.append([neutralise_cell(x) for x in m])
     ws.append([])
@@ -281,8 +312,18 @@ def write_xlsx(view: dict[str, Any], sections: list[Section], path: Path, spec: 
     refs = {f["ref"]: f["no"] for f in view["footnotes"]}
     for s in sections:
         for c in s.cards:
-            ws.append([c.key, neutralise_cell(s.title), neutralise_cell(c.label), _xlsx_value(c.value, c.unit), c.unit,
-                       neutralise_cell(fmt(c.value, c.unit, spec.currency)), c.target, refs.get(c.ref or "")])
+            ws.append(
+                [
+                    c.key,
+                    neutralise_cell(s.title),
+                    neutralise_cell(c.label),
+                    _xlsx_value(c.value, c.unit),
+                    c.unit,
+                    neutralise_cell(fmt(c.value, c.unit, spec.currency)),
+                    c.target,
+                    refs.get(c.ref or ""),
+                ]
+            )
             fmtcode = NUMBER_FORMATS.get(c.unit)
             if fmtcode:
                 ws.cell(row=ws.max_row, column=4).number_format = fmtcode
@@ -315,8 +356,11 @@ def write_xlsx(view: dict[str, Any], sections: list[Section], path: Path, spec: 
             last = ds.cell(row=max(ds.max_row, 1), column=len(t.columns)).coordinate
             ds.auto_filter.ref = f"A1:{last}"
             ds.freeze_panes = "A2"
-            _widths(ds, [[c.label for c in t.columns]] + [[fmt(r.get(c.key), c.unit) for c in t.columns]
-                                                           for r in t.rows[:200]])
+            _widths(
+                ds,
+                [[c.label for c in t.columns]]
+                + [[fmt(r.get(c.key), c.unit) for c in t.columns] for r in t.rows[:200]],
+            )
 
     dsheet = wb.create_sheet("Definitions")
     dsheet.append(["no", "reference", "definition"])
@@ -409,14 +453,27 @@ def render_pack(
     gen = (generated_at or datetime.now(UTC)).astimezone(UTC).replace(tzinfo=None, microsecond=0)
     as_of = info["as_of_ts"]
     view = {
-        "title": spec.title, "pack": pack, "scope_type": scope_type, "scope_value": scope_value, "scope_label": label,
-        "period": period, "as_of": fmt(as_of, "datetime"), "generated_at": gen.isoformat(sep=" "),
+        "title": spec.title,
+        "pack": pack,
+        "scope_type": scope_type,
+        "scope_value": scope_value,
+        "scope_label": label,
+        "period": period,
+        "as_of": fmt(as_of, "datetime"),
+        "generated_at": gen.isoformat(sep=" "),
         "narrative": narrative.build(pack, label, sections, spec.currency),
         "footnotes": footnotes,
-        "sections": [{"id": s.id, "title": s.title, "notes": s.notes,
-                      "cards": [_card_view(c, refs, spec.currency) for c in s.cards],
-                      "charts": [{"title": ch.title, "uri": data_uri(ch.png)} for ch in s.charts],
-                      "tables": [_table_view(t, refs, spec) for t in s.tables]} for s in sections],
+        "sections": [
+            {
+                "id": s.id,
+                "title": s.title,
+                "notes": s.notes,
+                "cards": [_card_view(c, refs, spec.currency) for c in s.cards],
+                "charts": [{"title": ch.title, "uri": data_uri(ch.png)} for ch in s.charts],
+                "tables": [_table_view(t, refs, spec) for t in s.tables],
+            }
+            for s in sections
+        ],
     }
     out = out_dir or work_dir(pack, period, scope_type, scope_value)
     out.mkdir(parents=True, exist_ok=True)
@@ -439,14 +496,28 @@ def render_pack(
     except Exception:  # a scope the pack has no audience for (ad-hoc render): nobody to send to
         recipients = []
     rendered = RenderedPack(
-        pack=pack, title=spec.title, scope_type=scope_type, scope_value=scope_value, scope_label=label,
-        period=period, as_of=fmt(as_of, "datetime"), as_of_date=str(info["as_of_date"]),
-        generated_at=gen.isoformat(sep=" "), work_dir=str(out), files=files, recipients=recipients,
-        narrative=view["narrative"], checks=[asdict(c) for c in ctx.checks],
-        sections=[{"id": s.id, "title": s.title, "row_count": s.row_count, "probe": s.probe} for s in sections],
+        pack=pack,
+        title=spec.title,
+        scope_type=scope_type,
+        scope_value=scope_value,
+        scope_label=label,
+        period=period,
+        as_of=fmt(as_of, "datetime"),
+        as_of_date=str(info["as_of_date"]),
+        generated_at=gen.isoformat(sep=" "),
+        work_dir=str(out),
+        files=files,
+        recipients=recipients,
+        narrative=view["narrative"],
+        checks=[asdict(c) for c in ctx.checks],
+        sections=[
+            {"id": s.id, "title": s.title, "row_count": s.row_count, "probe": s.probe} for s in sections
+        ],
         context={k: (v.isoformat() if isinstance(v, date | datetime) else v) for k, v in info.items()},
     )
-    (out / f"{base}.manifest.json").write_text(json.dumps(rendered.to_dict(), indent=2, default=str), encoding="utf-8")
+    (out / f"{base}.manifest.json").write_text(
+        json.dumps(rendered.to_dict(), indent=2, default=str), encoding="utf-8"
+    )
     files["manifest"] = str(out / f"{base}.manifest.json")
     log.info("rendered %s for %s=%s (%s): %s", pack, scope_type, scope_value, period, sorted(files))
     return rendered

@@ -20,10 +20,21 @@ if TYPE_CHECKING:
     from salesops.warehouse.core import Warehouse
 
 STEP_LABELS = {
-    "starting_pipeline": "Starting pipeline", "new": "New", "reopened": "Reopened", "pulled_in": "Pulled in",
-    "pushed_in": "Pushed in", "amount_up": "Amount up", "amount_down": "Amount down", "pushed": "Pushed",
-    "slipped": "Slipped", "moved_out_other": "Moved out (other)", "won": "Won", "lost": "Lost",
-    "removed": "Removed (deleted)", "ending_pipeline": "Ending pipeline", "stage_advanced": "Stage advanced",
+    "starting_pipeline": "Starting pipeline",
+    "new": "New",
+    "reopened": "Reopened",
+    "pulled_in": "Pulled in",
+    "pushed_in": "Pushed in",
+    "amount_up": "Amount up",
+    "amount_down": "Amount down",
+    "pushed": "Pushed",
+    "slipped": "Slipped",
+    "moved_out_other": "Moved out (other)",
+    "won": "Won",
+    "lost": "Lost",
+    "removed": "Removed (deleted)",
+    "ending_pipeline": "Ending pipeline",
+    "stage_advanced": "Stage advanced",
     "stage_regressed": "Stage regressed",
 }
 HISTORY_QUARTERS = 6
@@ -44,15 +55,29 @@ class BuildContext:
     checks: list[TotalCheck] = field(default_factory=list)
     _cache: dict[Any, Any] = field(default_factory=dict)
 
-    def q(self, dataset: str, *, scope: tuple[str, str] | None = None, jinja: dict[str, Any] | None = None,
-          **params: Any) -> pd.DataFrame:
+    def q(
+        self,
+        dataset: str,
+        *,
+        scope: tuple[str, str] | None = None,
+        jinja: dict[str, Any] | None = None,
+        **params: Any,
+    ) -> pd.DataFrame:
         """Run include/sql/packs/<dataset>.sql for this scope (or ``scope``); results are cached."""
         scope_type, scope_value = scope or (self.scope_type, self.scope_value)
-        key = (dataset, scope_type, scope_value, tuple(sorted(params.items())), repr(sorted((jinja or {}).items())))
+        key = (
+            dataset,
+            scope_type,
+            scope_value,
+            tuple(sorted(params.items())),
+            repr(sorted((jinja or {}).items())),
+        )
         if key not in self._cache:
-            self._cache[key] = self.wh.query_file(f"packs/{dataset}.sql",
-                                                  {"scope_type": scope_type, "scope_value": scope_value, **params},
-                                                  **(jinja or {}))
+            self._cache[key] = self.wh.query_file(
+                f"packs/{dataset}.sql",
+                {"scope_type": scope_type, "scope_value": scope_value, **params},
+                **(jinja or {}),
+            )
         return self._cache[key]
 
     def rows(self, dataset: str, **kw: Any) -> list[dict[str, Any]]:
@@ -112,34 +137,88 @@ def _coverage_section(ctx: BuildContext, sid: str, title: str, quarter: str) -> 
     target = plain(cov.get("coverage_target_ratio"))
     q = cov.get("fiscal_quarter", "")
     sec.cards += [
-        Card(f"{sid}.open_pipeline_amount", f"Open pipeline closing {q}", cov.get("open_pipeline_amount"), "currency",
-             "metric:open_pipeline_amount"),
-        Card(f"{sid}.open_pipeline_count", f"Open deals closing {q}", cov.get("open_pipeline_count"), "count",
-             "metric:open_pipeline_amount"),
-        Card(f"{sid}.quota_amount", f"Quota {q}", cov.get("quota_amount"), "currency", "metric:pipeline_coverage_ratio"),
-        Card(f"{sid}.coverage_ratio", f"Coverage {q}", cov.get("coverage_ratio"), "multiple",
-             "metric:pipeline_coverage_ratio", target,
-             None if cov.get("coverage_ratio") is None or target is None else cov["coverage_ratio"] >= target),
-        Card(f"{sid}.coverage_of_remaining_ratio", f"Coverage of remaining quota {q}",
-             cov.get("coverage_of_remaining_ratio"), "multiple", "metric:pipeline_coverage_of_remaining_ratio", target),
+        Card(
+            f"{sid}.open_pipeline_amount",
+            f"Open pipeline closing {q}",
+            cov.get("open_pipeline_amount"),
+            "currency",
+            "metric:open_pipeline_amount",
+        ),
+        Card(
+            f"{sid}.open_pipeline_count",
+            f"Open deals closing {q}",
+            cov.get("open_pipeline_count"),
+            "count",
+            "metric:open_pipeline_amount",
+        ),
+        Card(
+            f"{sid}.quota_amount",
+            f"Quota {q}",
+            cov.get("quota_amount"),
+            "currency",
+            "metric:pipeline_coverage_ratio",
+        ),
+        Card(
+            f"{sid}.coverage_ratio",
+            f"Coverage {q}",
+            cov.get("coverage_ratio"),
+            "multiple",
+            "metric:pipeline_coverage_ratio",
+            target,
+            None if cov.get("coverage_ratio") is None or target is None else cov["coverage_ratio"] >= target,
+        ),
+        Card(
+            f"{sid}.coverage_of_remaining_ratio",
+            f"Coverage of remaining quota {q}",
+            cov.get("coverage_of_remaining_ratio"),
+            "multiple",
+            "metric:pipeline_coverage_of_remaining_ratio",
+            target,
+        ),
     ]
     if quarter == "current":
         nxt = _first(ctx.rows("coverage"), quarter_relative="next")
-        sec.cards.append(Card(f"{sid}.next_coverage_ratio", f"Coverage {nxt.get('fiscal_quarter', '')} (next)",
-                              nxt.get("coverage_ratio"), "multiple", "metric:pipeline_coverage_ratio", target))
-    ctx.check(f"{sid}.open_pipeline_amount", "open_pipeline", "open_pipeline_amount", quarter_relative=quarter)
+        sec.cards.append(
+            Card(
+                f"{sid}.next_coverage_ratio",
+                f"Coverage {nxt.get('fiscal_quarter', '')} (next)",
+                nxt.get("coverage_ratio"),
+                "multiple",
+                "metric:pipeline_coverage_ratio",
+                target,
+            )
+        )
+    ctx.check(
+        f"{sid}.open_pipeline_amount", "open_pipeline", "open_pipeline_amount", quarter_relative=quarter
+    )
     ctx.check(f"{sid}.open_pipeline_count", "open_pipeline", "open_pipeline_count", quarter_relative=quarter)
     labels, ratios = _team_breakdown(ctx, quarter)
     if labels:
         by = "team" if ctx.scope_type in ("all", "region") else "rep"
-        sec.charts.append(Chart(f"Coverage by {by}, {q}", charts.coverage_bars(labels, ratios, target, f"Coverage by {by}, {q}")))
+        sec.charts.append(
+            Chart(
+                f"Coverage by {by}, {q}",
+                charts.coverage_bars(labels, ratios, target, f"Coverage by {by}, {q}"),
+            )
+        )
     reps = ctx.rows("coverage_by_rep", quarter_relative=quarter)
-    sec.tables.append(Table(
-        f"Coverage by rep, {q} (lowest first)",
-        [Column("owner_name", "Rep"), Column("team", "Team"), Column("quota_amount", "Quota", "currency"),
-         Column("open_pipeline_amount", "Open pipeline", "currency"), Column("open_pipeline_count", "Deals", "count"),
-         Column("closed_won_amount", "Closed won", "currency"), Column("coverage_ratio", "Coverage", "multiple")],
-        reps, sheet=f"Coverage {quarter}", ref="metric:pipeline_coverage_ratio"))
+    sec.tables.append(
+        Table(
+            f"Coverage by rep, {q} (lowest first)",
+            [
+                Column("owner_name", "Rep"),
+                Column("team", "Team"),
+                Column("quota_amount", "Quota", "currency"),
+                Column("open_pipeline_amount", "Open pipeline", "currency"),
+                Column("open_pipeline_count", "Deals", "count"),
+                Column("closed_won_amount", "Closed won", "currency"),
+                Column("coverage_ratio", "Coverage", "multiple"),
+            ],
+            reps,
+            sheet=f"Coverage {quarter}",
+            ref="metric:pipeline_coverage_ratio",
+        )
+    )
     sec.facts.update(coverage=cov.get("coverage_ratio"), coverage_target=target, quarter=q)
     return sec
 
@@ -162,20 +241,54 @@ def build_new_pipeline(ctx: BuildContext) -> Section:
     new = _first(_movement(ctx, "week_over_week"), step="new")
     q = created.get("fiscal_quarter")
     sec.cards += [
-        Card("new_pipeline.created_amount", f"Pipeline created in {q}", created.get("pipeline_created_amount"),
-             "currency", "metric:pipeline_created_amount"),
-        Card("new_pipeline.created_count", f"Opportunities created in {q}", created.get("pipeline_created_count"),
-             "count", "metric:pipeline_created_amount"),
-        Card("new_pipeline.new_wow_amount", "New this week (current-quarter pipeline)", new.get("amount"), "currency",
-             "def:new_pipeline_wow"),
-        Card("new_pipeline.new_wow_count", "New deals this week", new.get("opportunity_count"), "count",
-             "def:new_pipeline_wow"),
+        Card(
+            "new_pipeline.created_amount",
+            f"Pipeline created in {q}",
+            created.get("pipeline_created_amount"),
+            "currency",
+            "metric:pipeline_created_amount",
+        ),
+        Card(
+            "new_pipeline.created_count",
+            f"Opportunities created in {q}",
+            created.get("pipeline_created_count"),
+            "count",
+            "metric:pipeline_created_amount",
+        ),
+        Card(
+            "new_pipeline.new_wow_amount",
+            "New this week (current-quarter pipeline)",
+            new.get("amount"),
+            "currency",
+            "def:new_pipeline_wow",
+        ),
+        Card(
+            "new_pipeline.new_wow_count",
+            "New deals this week",
+            new.get("opportunity_count"),
+            "count",
+            "def:new_pipeline_wow",
+        ),
     ]
-    deals = [d for d in ctx.rows("movement_deals", comparison="week_over_week") if d["movement_category"] == "new"]
-    sec.tables.append(Table("Deals created this week", [
-        Column("opportunity_id", "Id"), Column("opportunity_name", "Opportunity"), Column("owner_name", "Owner"),
-        Column("end_stage_name", "Stage"), Column("end_close_date", "Close date", "date"),
-        Column("end_pipeline_amount", "Amount", "currency")], deals, sheet="New this week", ref="def:new_pipeline_wow"))
+    deals = [
+        d for d in ctx.rows("movement_deals", comparison="week_over_week") if d["movement_category"] == "new"
+    ]
+    sec.tables.append(
+        Table(
+            "Deals created this week",
+            [
+                Column("opportunity_id", "Id"),
+                Column("opportunity_name", "Opportunity"),
+                Column("owner_name", "Owner"),
+                Column("end_stage_name", "Stage"),
+                Column("end_close_date", "Close date", "date"),
+                Column("end_pipeline_amount", "Amount", "currency"),
+            ],
+            deals,
+            sheet="New this week",
+            ref="def:new_pipeline_wow",
+        )
+    )
     return sec
 
 
@@ -187,65 +300,152 @@ def build_movement(ctx: BuildContext) -> Section:
     pct = change / start["amount"] if start.get("amount") else None
     window = start.get("window_label", "")
     sec.cards += [
-        Card("movement.starting_amount", f"{window} pipeline on {start.get('start_date')}", start.get("amount"),
-             "currency", "metric:pipeline_movement_amount"),
-        Card("movement.ending_amount", f"{window} pipeline on {start.get('end_date')}", end.get("amount"), "currency",
-             "metric:pipeline_movement_amount"),
-        Card("movement.change_amount", "Change week over week", change, "currency", "def:pipeline_wow_change"),
+        Card(
+            "movement.starting_amount",
+            f"{window} pipeline on {start.get('start_date')}",
+            start.get("amount"),
+            "currency",
+            "metric:pipeline_movement_amount",
+        ),
+        Card(
+            "movement.ending_amount",
+            f"{window} pipeline on {start.get('end_date')}",
+            end.get("amount"),
+            "currency",
+            "metric:pipeline_movement_amount",
+        ),
+        Card(
+            "movement.change_amount", "Change week over week", change, "currency", "def:pipeline_wow_change"
+        ),
         Card("movement.change_ratio", "Change week over week (%)", pct, "ratio", "def:pipeline_wow_change"),
     ]
     ctx.check("movement.starting_amount", "window_pipeline", "starting_amount", comparison="week_over_week")
     ctx.check("movement.ending_amount", "window_pipeline", "ending_amount", comparison="week_over_week")
     flows = [s for s in steps if s["is_flow"] or s["step"] in ("starting_pipeline", "ending_pipeline")]
-    shown = [s for s in flows if s["step"] in ("starting_pipeline", "ending_pipeline") or s["opportunity_count"]]
-    sec.charts.append(Chart("Movement waterfall", charts.waterfall(
-        [(STEP_LABELS[s["step"]], float(s["amount"] or 0), not s["is_flow"]) for s in shown],
-        f"{ctx.scope_label}: {window} pipeline, {start.get('start_date')} to {start.get('end_date')}")))
-    table_rows = [{"step": STEP_LABELS[s["step"]], "opportunity_count": s["opportunity_count"], "amount": s["amount"],
-                   "kind": "flow" if s["is_flow"] else ("total" if s["step"].endswith("pipeline") else "info")}
-                  for s in steps]
-    sec.tables.append(Table("Waterfall steps", [Column("step", "Step"), Column("kind", "Kind"),
-                                                Column("opportunity_count", "Deals", "count"),
-                                                Column("amount", "Amount", "currency")],
-                            table_rows, sheet="Movement", ref="metric:pipeline_movement_amount", max_rows_html=20))
+    shown = [
+        s for s in flows if s["step"] in ("starting_pipeline", "ending_pipeline") or s["opportunity_count"]
+    ]
+    sec.charts.append(
+        Chart(
+            "Movement waterfall",
+            charts.waterfall(
+                [(STEP_LABELS[s["step"]], float(s["amount"] or 0), not s["is_flow"]) for s in shown],
+                f"{ctx.scope_label}: {window} pipeline, {start.get('start_date')} to {start.get('end_date')}",
+            ),
+        )
+    )
+    table_rows = [
+        {
+            "step": STEP_LABELS[s["step"]],
+            "opportunity_count": s["opportunity_count"],
+            "amount": s["amount"],
+            "kind": "flow" if s["is_flow"] else ("total" if s["step"].endswith("pipeline") else "info"),
+        }
+        for s in steps
+    ]
+    sec.tables.append(
+        Table(
+            "Waterfall steps",
+            [
+                Column("step", "Step"),
+                Column("kind", "Kind"),
+                Column("opportunity_count", "Deals", "count"),
+                Column("amount", "Amount", "currency"),
+            ],
+            table_rows,
+            sheet="Movement",
+            ref="metric:pipeline_movement_amount",
+            max_rows_html=20,
+        )
+    )
     deals = ctx.rows("movement_deals", comparison="week_over_week")
-    sec.facts.update(start=start.get("amount"), end=end.get("amount"), change=change, pct=pct, window=window,
-                     flows={s["step"]: (s["opportunity_count"], s["amount"]) for s in steps if s["is_flow"]},
-                     deals=deals)
+    sec.facts.update(
+        start=start.get("amount"),
+        end=end.get("amount"),
+        change=change,
+        pct=pct,
+        window=window,
+        flows={s["step"]: (s["opportunity_count"], s["amount"]) for s in steps if s["is_flow"]},
+        deals=deals,
+    )
     return sec
 
 
 def build_stage_aging(ctx: BuildContext) -> Section:
     sec = Section("stage_aging", "Stage aging", probe="open_opportunities")
     rows = ctx.rows("stage_aging")
-    sec.tables.append(Table("Open deals by current stage", [
-        Column("stage_name", "Stage"), Column("open_count", "Deals", "count"), Column("open_amount", "Amount", "currency"),
-        Column("avg_days_in_current_stage", "Avg days in stage", "days"),
-        Column("max_days_in_current_stage", "Max days in stage", "days")], rows, ref="metric:avg_days_in_current_stage"))
+    sec.tables.append(
+        Table(
+            "Open deals by current stage",
+            [
+                Column("stage_name", "Stage"),
+                Column("open_count", "Deals", "count"),
+                Column("open_amount", "Amount", "currency"),
+                Column("avg_days_in_current_stage", "Avg days in stage", "days"),
+                Column("max_days_in_current_stage", "Max days in stage", "days"),
+            ],
+            rows,
+            ref="metric:avg_days_in_current_stage",
+        )
+    )
     return sec
 
 
 def build_close_date_integrity(ctx: BuildContext) -> Section:
     sec = Section("close_date_integrity", "Close-date integrity", probe="open_opportunities")
     risk = ctx.rows("risk_summary")[0]
-    deals = [d for d in ctx.rows("movement_deals", comparison="week_over_week")
-             if d["movement_category"] in ("pushed", "slipped", "moved_out_other")]
-    sec.cards += [
-        Card("close_date_integrity.past_close_date_count", "Open deals past their close date",
-             risk["past_close_date_count"], "count", "def:past_close_date_count"),
-        Card("close_date_integrity.pushed_repeatedly_count", "Deals pushed repeatedly", risk["pushed_repeatedly_count"],
-             "count", "def:pushed_repeatedly_count"),
-        Card("close_date_integrity.pushed_wow_count", "Pushed / slipped out of the quarter this week",
-             sum(1 for d in deals if d["movement_category"] in ("pushed", "slipped")), "count", "def:pushed_slipped_wow"),
-        Card("close_date_integrity.pushed_wow_amount", "Amount pushed / slipped this week",
-             -_sum([d for d in deals if d["movement_category"] in ("pushed", "slipped")], "amount_change"), "currency",
-             "def:pushed_slipped_wow"),
+    deals = [
+        d
+        for d in ctx.rows("movement_deals", comparison="week_over_week")
+        if d["movement_category"] in ("pushed", "slipped", "moved_out_other")
     ]
-    sec.tables.append(Table("Close dates moved out of the quarter this week", [
-        Column("opportunity_id", "Id"), Column("opportunity_name", "Opportunity"), Column("owner_name", "Owner"),
-        Column("movement_category", "Movement"), Column("start_close_date", "Close date was", "date"),
-        Column("end_close_date", "Close date now", "date"), Column("start_pipeline_amount", "Amount", "currency")],
-        deals, sheet="Pushed this week", ref="def:pushed_slipped_wow"))
+    sec.cards += [
+        Card(
+            "close_date_integrity.past_close_date_count",
+            "Open deals past their close date",
+            risk["past_close_date_count"],
+            "count",
+            "def:past_close_date_count",
+        ),
+        Card(
+            "close_date_integrity.pushed_repeatedly_count",
+            "Deals pushed repeatedly",
+            risk["pushed_repeatedly_count"],
+            "count",
+            "def:pushed_repeatedly_count",
+        ),
+        Card(
+            "close_date_integrity.pushed_wow_count",
+            "Pushed / slipped out of the quarter this week",
+            sum(1 for d in deals if d["movement_category"] in ("pushed", "slipped")),
+            "count",
+            "def:pushed_slipped_wow",
+        ),
+        Card(
+            "close_date_integrity.pushed_wow_amount",
+            "Amount pushed / slipped this week",
+            -_sum([d for d in deals if d["movement_category"] in ("pushed", "slipped")], "amount_change"),
+            "currency",
+            "def:pushed_slipped_wow",
+        ),
+    ]
+    sec.tables.append(
+        Table(
+            "Close dates moved out of the quarter this week",
+            [
+                Column("opportunity_id", "Id"),
+                Column("opportunity_name", "Opportunity"),
+                Column("owner_name", "Owner"),
+                Column("movement_category", "Movement"),
+                Column("start_close_date", "Close date was", "date"),
+                Column("end_close_date", "Close date now", "date"),
+                Column("start_pipeline_amount", "Amount", "currency"),
+            ],
+            deals,
+            sheet="Pushed this week",
+            ref="def:pushed_slipped_wow",
+        )
+    )
     return sec
 
 
@@ -254,38 +454,89 @@ def build_at_risk_deals(ctx: BuildContext) -> Section:
     risk = ctx.rows("risk_summary")[0]
     share = risk["at_risk_amount"] / risk["open_amount"] if risk["open_amount"] else None
     sec.cards += [
-        Card("at_risk_deals.at_risk_count", "At-risk deals", risk["at_risk_count"], "count",
-             "metric:at_risk_opportunity_count"),
-        Card("at_risk_deals.at_risk_amount", "At-risk amount", risk["at_risk_amount"], "currency",
-             "metric:at_risk_share_of_amount"),
-        Card("at_risk_deals.at_risk_share", "At-risk share of open pipeline", share, "ratio",
-             "metric:at_risk_share_of_amount"),
+        Card(
+            "at_risk_deals.at_risk_count",
+            "At-risk deals",
+            risk["at_risk_count"],
+            "count",
+            "metric:at_risk_opportunity_count",
+        ),
+        Card(
+            "at_risk_deals.at_risk_amount",
+            "At-risk amount",
+            risk["at_risk_amount"],
+            "currency",
+            "metric:at_risk_share_of_amount",
+        ),
+        Card(
+            "at_risk_deals.at_risk_share",
+            "At-risk share of open pipeline",
+            share,
+            "ratio",
+            "metric:at_risk_share_of_amount",
+        ),
     ]
     ctx.check("at_risk_deals.at_risk_count", "at_risk", "at_risk_count")
     ctx.check("at_risk_deals.at_risk_amount", "at_risk", "at_risk_amount")
     rows = ctx.rows("at_risk_deals")
     for r in rows:
-        r["reasons"] = ", ".join(name for flag, name in (
-            ("is_past_close_date", "past close date"), ("is_pushed_repeatedly", "pushed repeatedly"),
-            ("is_inactive", "inactive"), ("is_large_early_late", "large & early")) if r.get(flag))
-    sec.tables.append(Table("At-risk deals (largest first)", [
-        Column("opportunity_id", "Id"), Column("opportunity_name", "Opportunity"), Column("owner_name", "Owner"),
-        Column("team", "Team"), Column("stage_name", "Stage"), Column("amount", "Amount", "currency"),
-        Column("close_date", "Close date", "date"), Column("last_activity_date", "Last activity", "date"),
-        Column("push_count", "Pushes", "count"), Column("reasons", "Why at risk")],
-        rows, sheet="At-risk deals", ref="metric:at_risk_opportunity_count"))
-    sec.facts.update(at_risk_count=risk["at_risk_count"], at_risk_amount=risk["at_risk_amount"], at_risk_share=share)
+        r["reasons"] = ", ".join(
+            name
+            for flag, name in (
+                ("is_past_close_date", "past close date"),
+                ("is_pushed_repeatedly", "pushed repeatedly"),
+                ("is_inactive", "inactive"),
+                ("is_large_early_late", "large & early"),
+            )
+            if r.get(flag)
+        )
+    sec.tables.append(
+        Table(
+            "At-risk deals (largest first)",
+            [
+                Column("opportunity_id", "Id"),
+                Column("opportunity_name", "Opportunity"),
+                Column("owner_name", "Owner"),
+                Column("team", "Team"),
+                Column("stage_name", "Stage"),
+                Column("amount", "Amount", "currency"),
+                Column("close_date", "Close date", "date"),
+                Column("last_activity_date", "Last activity", "date"),
+                Column("push_count", "Pushes", "count"),
+                Column("reasons", "Why at risk"),
+            ],
+            rows,
+            sheet="At-risk deals",
+            ref="metric:at_risk_opportunity_count",
+        )
+    )
+    sec.facts.update(
+        at_risk_count=risk["at_risk_count"], at_risk_amount=risk["at_risk_amount"], at_risk_share=share
+    )
     return sec
 
 
 def build_top_deals(ctx: BuildContext) -> Section:
     sec = Section("top_deals", "Top deals this quarter", probe="open_opportunities")
     rows = ctx.rows("top_deals")[: max(ctx.max_rows, 10)]
-    sec.tables.append(Table(f"Largest open deals closing in {ctx.info.get('current_fiscal_quarter_label')}", [
-        Column("opportunity_id", "Id"), Column("opportunity_name", "Opportunity"), Column("owner_name", "Owner"),
-        Column("stage_name", "Stage"), Column("forecast_category", "Forecast"), Column("amount", "Amount", "currency"),
-        Column("close_date", "Close date", "date"), Column("is_at_risk", "At risk", "bool")],
-        rows, sheet="Top deals", ref="def:top_deal"))
+    sec.tables.append(
+        Table(
+            f"Largest open deals closing in {ctx.info.get('current_fiscal_quarter_label')}",
+            [
+                Column("opportunity_id", "Id"),
+                Column("opportunity_name", "Opportunity"),
+                Column("owner_name", "Owner"),
+                Column("stage_name", "Stage"),
+                Column("forecast_category", "Forecast"),
+                Column("amount", "Amount", "currency"),
+                Column("close_date", "Close date", "date"),
+                Column("is_at_risk", "At risk", "bool"),
+            ],
+            rows,
+            sheet="Top deals",
+            ref="def:top_deal",
+        )
+    )
     return sec
 
 
@@ -303,23 +554,53 @@ def build_forecast_rollup(ctx: BuildContext) -> Section:
     cur = _first(rows, quarter_relative="current")
     q = cur.get("fiscal_quarter")
     sec.cards += [
-        Card("forecast_rollup.commit_forecast_amount", f"Commit forecast {q}", cur.get("commit_forecast_amount"),
-             "currency", "metric:commit_forecast_amount"),
-        Card("forecast_rollup.best_case_forecast_amount", f"Best-case forecast {q}",
-             cur.get("best_case_forecast_amount"), "currency", "metric:best_case_forecast_amount"),
-        Card("forecast_rollup.weighted_pipeline_amount", f"Weighted forecast {q}", cur.get("weighted_pipeline_amount"),
-             "currency", "metric:weighted_forecast_amount"),
-        Card("forecast_rollup.closed_amount", f"Closed won {q}", cur.get("closed_amount"), "currency",
-             "metric:commit_forecast_amount"),
+        Card(
+            "forecast_rollup.commit_forecast_amount",
+            f"Commit forecast {q}",
+            cur.get("commit_forecast_amount"),
+            "currency",
+            "metric:commit_forecast_amount",
+        ),
+        Card(
+            "forecast_rollup.best_case_forecast_amount",
+            f"Best-case forecast {q}",
+            cur.get("best_case_forecast_amount"),
+            "currency",
+            "metric:best_case_forecast_amount",
+        ),
+        Card(
+            "forecast_rollup.weighted_pipeline_amount",
+            f"Weighted forecast {q}",
+            cur.get("weighted_pipeline_amount"),
+            "currency",
+            "metric:weighted_forecast_amount",
+        ),
+        Card(
+            "forecast_rollup.closed_amount",
+            f"Closed won {q}",
+            cur.get("closed_amount"),
+            "currency",
+            "metric:commit_forecast_amount",
+        ),
     ]
     ctx.check("forecast_rollup.commit_forecast_amount", "commit_forecast", "commit_forecast_amount")
-    cols = [Column("fiscal_quarter", "Quarter")] + [Column(f"{c}_amount", c.replace("_", " ").title(), "currency")
-                                                     for c in cats]
-    cols += [Column("commit_forecast_amount", "Commit forecast", "currency"),
-             Column("best_case_forecast_amount", "Best-case forecast", "currency"),
-             Column("weighted_pipeline_amount", "Weighted", "currency")]
-    sec.tables.append(Table("Amount by forecast category", cols, rows, sheet="Forecast rollup",
-                            ref="metric:commit_forecast_amount"))
+    cols = [Column("fiscal_quarter", "Quarter")] + [
+        Column(f"{c}_amount", c.replace("_", " ").title(), "currency") for c in cats
+    ]
+    cols += [
+        Column("commit_forecast_amount", "Commit forecast", "currency"),
+        Column("best_case_forecast_amount", "Best-case forecast", "currency"),
+        Column("weighted_pipeline_amount", "Weighted", "currency"),
+    ]
+    sec.tables.append(
+        Table(
+            "Amount by forecast category",
+            cols,
+            rows,
+            sheet="Forecast rollup",
+            ref="metric:commit_forecast_amount",
+        )
+    )
     sec.facts.update(commit=cur.get("commit_forecast_amount"), quarter=q)
     return sec
 
@@ -330,21 +611,46 @@ def build_forecast_changes(ctx: BuildContext) -> Section:
     for cat in ("Commit", "Best Case"):
         r = _first(rows, forecast_category=cat)
         key = cat.lower().replace(" ", "_")
-        sec.cards.append(Card(f"forecast_changes.{key}_change", f"Open {cat} change WoW", r.get("change_amount", 0),
-                              "currency", "def:forecast_category_wow"))
+        sec.cards.append(
+            Card(
+                f"forecast_changes.{key}_change",
+                f"Open {cat} change WoW",
+                r.get("change_amount", 0),
+                "currency",
+                "def:forecast_category_wow",
+            )
+        )
         sec.facts[f"{key}_change"] = r.get("change_amount", 0)
         sec.facts[f"{key}_start"] = r.get("start_amount", 0)
     if rows:
-        sec.charts.append(Chart("Open amount by forecast category", charts.grouped_bars(
-            [r["forecast_category"] for r in rows],
-            {str(rows[0]["start_date"]): [r["start_amount"] for r in rows],
-             str(rows[0]["end_date"]): [r["end_amount"] for r in rows]},
-            f"Open amount by forecast category, {rows[0]['window_label']}")))
-    sec.tables.append(Table("Open amount by forecast category (current quarter)", [
-        Column("forecast_category", "Category"), Column("start_count", "Deals a week ago", "count"),
-        Column("start_amount", "Amount a week ago", "currency"), Column("end_count", "Deals now", "count"),
-        Column("end_amount", "Amount now", "currency"), Column("change_amount", "Change", "currency")],
-        rows, ref="def:forecast_category_wow"))
+        sec.charts.append(
+            Chart(
+                "Open amount by forecast category",
+                charts.grouped_bars(
+                    [r["forecast_category"] for r in rows],
+                    {
+                        str(rows[0]["start_date"]): [r["start_amount"] for r in rows],
+                        str(rows[0]["end_date"]): [r["end_amount"] for r in rows],
+                    },
+                    f"Open amount by forecast category, {rows[0]['window_label']}",
+                ),
+            )
+        )
+    sec.tables.append(
+        Table(
+            "Open amount by forecast category (current quarter)",
+            [
+                Column("forecast_category", "Category"),
+                Column("start_count", "Deals a week ago", "count"),
+                Column("start_amount", "Amount a week ago", "currency"),
+                Column("end_count", "Deals now", "count"),
+                Column("end_amount", "Amount now", "currency"),
+                Column("change_amount", "Change", "currency"),
+            ],
+            rows,
+            ref="def:forecast_category_wow",
+        )
+    )
     return sec
 
 
@@ -354,42 +660,101 @@ def _scorecard_cards(ctx: BuildContext, sid: str, metrics: tuple[str, ...]) -> l
     for m in metrics:
         r = _first(rows, metric=m)
         unit = "per_1000" if m.startswith("duplicates_per_1000") else "ratio"
-        ref = "def:routing_accuracy" if m == "routing_accuracy" else (
-            "def:forecast_category_compliance" if m == "forecast_category" else "def:dq_scorecard_metric")
-        out.append(Card(f"{sid}.{m}", m.replace("_", " ").capitalize(), r.get("value"), unit, ref,
-                        r.get("target"), r.get("met")))
+        ref = (
+            "def:routing_accuracy"
+            if m == "routing_accuracy"
+            else (
+                "def:forecast_category_compliance" if m == "forecast_category" else "def:dq_scorecard_metric"
+            )
+        )
+        out.append(
+            Card(
+                f"{sid}.{m}",
+                m.replace("_", " ").capitalize(),
+                r.get("value"),
+                unit,
+                ref,
+                r.get("target"),
+                r.get("met"),
+            )
+        )
     return out
 
 
 def _exception_columns() -> list[Column]:
-    return [Column("check_id", "Check"), Column("object", "Object"), Column("record_id", "Record id"),
-            Column("detail", "Detail", pii="text"), Column("owner_name", "Owner"), Column("team", "Team"),
-            Column("first_seen", "First seen", "datetime"), Column("age_days", "Age (days)", "count")]
+    return [
+        Column("check_id", "Check"),
+        Column("object", "Object"),
+        Column("record_id", "Record id"),
+        Column("detail", "Detail", pii="text"),
+        Column("owner_name", "Owner"),
+        Column("team", "Team"),
+        Column("first_seen", "First seen", "datetime"),
+        Column("age_days", "Age (days)", "count"),
+    ]
 
 
 def build_forecast_compliance(ctx: BuildContext) -> Section:
     sec = Section("forecast_compliance", "Forecast category compliance", probe="scorecard_rows")
     sec.cards += _scorecard_cards(ctx, "forecast_compliance", ("forecast_category", "pipeline_hygiene"))
     rows = ctx.rows("exceptions", jinja={"checks": ["opp_forecast_category_mismatch"]})
-    sec.cards.append(Card("forecast_compliance.mismatch_count", "Deals with a forecast category the stage does not allow",
-                          len(rows), "count", "def:forecast_category_compliance"))
-    ctx.check("forecast_compliance.mismatch_count", "open_exceptions", "open_exceptions",
-              jinja={"checks": ["opp_forecast_category_mismatch"]})
-    sec.tables.append(Table("Forecast category mismatches", _exception_columns(), rows,
-                            sheet="Forecast mismatches", ref="def:open_exceptions"))
+    sec.cards.append(
+        Card(
+            "forecast_compliance.mismatch_count",
+            "Deals with a forecast category the stage does not allow",
+            len(rows),
+            "count",
+            "def:forecast_category_compliance",
+        )
+    )
+    ctx.check(
+        "forecast_compliance.mismatch_count",
+        "open_exceptions",
+        "open_exceptions",
+        jinja={"checks": ["opp_forecast_category_mismatch"]},
+    )
+    sec.tables.append(
+        Table(
+            "Forecast category mismatches",
+            _exception_columns(),
+            rows,
+            sheet="Forecast mismatches",
+            ref="def:open_exceptions",
+        )
+    )
     return sec
 
 
 def build_missing_before_deadline(ctx: BuildContext) -> Section:
     sec = Section("missing_before_deadline", "Missing fields before the forecast deadline")
     rows = ctx.rows("missing_before_deadline")
-    sec.cards.append(Card("missing_before_deadline.deal_count", "Deals closing this quarter with missing fields",
-                          len({r["opportunity_id"] for r in rows}), "count", "def:missing_before_deadline"))
-    sec.tables.append(Table("Fix before the forecast call", [
-        Column("opportunity_id", "Id"), Column("opportunity_name", "Opportunity"), Column("owner_name", "Owner"),
-        Column("stage_name", "Stage"), Column("amount", "Amount", "currency"), Column("close_date", "Close date", "date"),
-        Column("check_id", "Missing"), Column("detail", "Detail", pii="text")],
-        rows, sheet="Missing fields", ref="def:missing_before_deadline"))
+    sec.cards.append(
+        Card(
+            "missing_before_deadline.deal_count",
+            "Deals closing this quarter with missing fields",
+            len({r["opportunity_id"] for r in rows}),
+            "count",
+            "def:missing_before_deadline",
+        )
+    )
+    sec.tables.append(
+        Table(
+            "Fix before the forecast call",
+            [
+                Column("opportunity_id", "Id"),
+                Column("opportunity_name", "Opportunity"),
+                Column("owner_name", "Owner"),
+                Column("stage_name", "Stage"),
+                Column("amount", "Amount", "currency"),
+                Column("close_date", "Close date", "date"),
+                Column("check_id", "Missing"),
+                Column("detail", "Detail", pii="text"),
+            ],
+            rows,
+            sheet="Missing fields",
+            ref="def:missing_before_deadline",
+        )
+    )
     return sec
 
 
@@ -398,16 +763,43 @@ def build_dq_scorecard(ctx: BuildContext) -> Section:
     rows = ctx.rows("scorecard")
     for r in rows:
         unit = "per_1000" if r["metric"].startswith("duplicates_per_1000") else "ratio"
-        sec.cards.append(Card(f"dq_scorecard.{r['metric']}", r["metric"].replace("_", " ").capitalize(),
-                              r["value"], unit, "def:dq_scorecard_metric", r["target"], r["met"]))
+        sec.cards.append(
+            Card(
+                f"dq_scorecard.{r['metric']}",
+                r["metric"].replace("_", " ").capitalize(),
+                r["value"],
+                unit,
+                "def:dq_scorecard_metric",
+                r["target"],
+                r["met"],
+            )
+        )
     for r in rows:
         r["status"] = "n/a" if r["met"] is None else ("met" if r["met"] else "MISSED")
-    sec.tables.append(Table("Scorecard (latest quality run)", [
-        Column("metric", "Metric"), Column("value", "Value", "text"), Column("target", "Target", "text"),
-        Column("comparator", "Rule"), Column("status", "Status"), Column("numerator", "Numerator", "count"),
-        Column("denominator", "Denominator", "count")],
-        [{**r, "value": _score_text(r["metric"], r["value"]), "target": _score_text(r["metric"], r["target"])}
-         for r in rows], sheet="Scorecard", ref="def:dq_scorecard_metric"))
+    sec.tables.append(
+        Table(
+            "Scorecard (latest quality run)",
+            [
+                Column("metric", "Metric"),
+                Column("value", "Value", "text"),
+                Column("target", "Target", "text"),
+                Column("comparator", "Rule"),
+                Column("status", "Status"),
+                Column("numerator", "Numerator", "count"),
+                Column("denominator", "Denominator", "count"),
+            ],
+            [
+                {
+                    **r,
+                    "value": _score_text(r["metric"], r["value"]),
+                    "target": _score_text(r["metric"], r["target"]),
+                }
+                for r in rows
+            ],
+            sheet="Scorecard",
+            ref="def:dq_scorecard_metric",
+        )
+    )
     trend = ctx.rows("scorecard_trend")
     if trend:
         xs = sorted({str(t["as_of"])[:10] for t in trend})
@@ -416,8 +808,12 @@ def build_dq_scorecard(ctx: BuildContext) -> Section:
             if t["metric"].startswith("duplicates_per_1000"):
                 continue
             series.setdefault(t["metric"], [None] * len(xs))[xs.index(str(t["as_of"])[:10])] = t["value"]
-        sec.charts.append(Chart("Scorecard trend", charts.trend_lines(xs, series, "Scorecard trend (share of records passing)",
-                                                                      percent=True)))
+        sec.charts.append(
+            Chart(
+                "Scorecard trend",
+                charts.trend_lines(xs, series, "Scorecard trend (share of records passing)", percent=True),
+            )
+        )
     sec.facts.update(missed=[r["metric"] for r in rows if r["met"] is False])
     return sec
 
@@ -431,16 +827,43 @@ def _score_text(metric: str, value: Any) -> str:
 def build_dq_exceptions_by_owner(ctx: BuildContext) -> Section:
     sec = Section("dq_exceptions_by_owner", "Open exceptions per owner", probe="exceptions")
     detail = ctx.rows("exceptions", jinja={"checks": []})
-    sec.cards.append(Card("dq_exceptions_by_owner.open_exceptions", "Open exceptions", len(detail), "count",
-                          "def:open_exceptions"))
-    ctx.check("dq_exceptions_by_owner.open_exceptions", "open_exceptions", "open_exceptions", jinja={"checks": []})
+    sec.cards.append(
+        Card(
+            "dq_exceptions_by_owner.open_exceptions",
+            "Open exceptions",
+            len(detail),
+            "count",
+            "def:open_exceptions",
+        )
+    )
+    ctx.check(
+        "dq_exceptions_by_owner.open_exceptions", "open_exceptions", "open_exceptions", jinja={"checks": []}
+    )
     by_owner = ctx.rows("exceptions_by_owner")
-    sec.tables.append(Table("What each owner must fix", [
-        Column("owner_name", "Owner"), Column("team", "Team"), Column("check_id", "Check"),
-        Column("open_count", "Open", "count"), Column("oldest_first_seen", "Oldest since", "datetime")],
-        by_owner, sheet="By owner", ref="def:open_exceptions"))
-    sec.tables.append(Table("Open exceptions (oldest first)", _exception_columns(), detail, sheet="Exceptions",
-                            ref="def:open_exceptions"))
+    sec.tables.append(
+        Table(
+            "What each owner must fix",
+            [
+                Column("owner_name", "Owner"),
+                Column("team", "Team"),
+                Column("check_id", "Check"),
+                Column("open_count", "Open", "count"),
+                Column("oldest_first_seen", "Oldest since", "datetime"),
+            ],
+            by_owner,
+            sheet="By owner",
+            ref="def:open_exceptions",
+        )
+    )
+    sec.tables.append(
+        Table(
+            "Open exceptions (oldest first)",
+            _exception_columns(),
+            detail,
+            sheet="Exceptions",
+            ref="def:open_exceptions",
+        )
+    )
     sec.facts.update(open_exceptions=len(detail))
     return sec
 
@@ -453,24 +876,62 @@ def build_routing_sla(ctx: BuildContext) -> Section:
     target = _metric_target("routing_sla_compliance_rate")
     window = f"leads created in the last {SLA_WINDOW_DAYS} days"
     sec.cards += [
-        Card("routing_sla.compliance_rate", f"SLA compliance, {window}", rate, "ratio",
-             "metric:routing_sla_compliance_rate", target, None if rate is None or target is None else rate >= target),
-        Card("routing_sla.sla_met_count", "Assigned within SLA", met, "count", "metric:routing_sla_compliance_rate"),
-        Card("routing_sla.sla_breached_count", "Assigned late", breached, "count", "metric:routing_sla_compliance_rate"),
-        Card("routing_sla.unassigned_breached_count", "Unassigned past SLA", win["unassigned_breached_count"],
-             "count", "metric:routing_sla_compliance_rate"),
+        Card(
+            "routing_sla.compliance_rate",
+            f"SLA compliance, {window}",
+            rate,
+            "ratio",
+            "metric:routing_sla_compliance_rate",
+            target,
+            None if rate is None or target is None else rate >= target,
+        ),
+        Card(
+            "routing_sla.sla_met_count",
+            "Assigned within SLA",
+            met,
+            "count",
+            "metric:routing_sla_compliance_rate",
+        ),
+        Card(
+            "routing_sla.sla_breached_count",
+            "Assigned late",
+            breached,
+            "count",
+            "metric:routing_sla_compliance_rate",
+        ),
+        Card(
+            "routing_sla.unassigned_breached_count",
+            "Unassigned past SLA",
+            win["unassigned_breached_count"],
+            "count",
+            "metric:routing_sla_compliance_rate",
+        ),
     ]
     ctx.check("routing_sla.sla_met_count", "lead_sla", "sla_met_count", jinja={"days": SLA_WINDOW_DAYS})
-    ctx.check("routing_sla.sla_breached_count", "lead_sla", "sla_breached_count", jinja={"days": SLA_WINDOW_DAYS})
+    ctx.check(
+        "routing_sla.sla_breached_count", "lead_sla", "sla_breached_count", jinja={"days": SLA_WINDOW_DAYS}
+    )
     rows = ctx.rows("routing_sla", quarters=2)
-    sec.tables.append(Table("By quarter created and segment", [
-        Column("created_fiscal_quarter", "Created in"), Column("segment", "Segment"),
-        Column("sla_hours", "SLA (h)", "hours"), Column("lead_count", "Leads", "count"),
-        Column("assigned_count", "Assigned", "count"), Column("avg_hours_to_assignment", "Avg to assign", "hours"),
-        Column("sla_met_count", "Met", "count"), Column("sla_breached_count", "Breached", "count"),
-        Column("unassigned_breached_count", "Unassigned past SLA", "count"),
-        Column("routing_sla_compliance_rate", "Compliance", "ratio")], rows, sheet="SLA by segment",
-        ref="metric:routing_sla_compliance_rate"))
+    sec.tables.append(
+        Table(
+            "By quarter created and segment",
+            [
+                Column("created_fiscal_quarter", "Created in"),
+                Column("segment", "Segment"),
+                Column("sla_hours", "SLA (h)", "hours"),
+                Column("lead_count", "Leads", "count"),
+                Column("assigned_count", "Assigned", "count"),
+                Column("avg_hours_to_assignment", "Avg to assign", "hours"),
+                Column("sla_met_count", "Met", "count"),
+                Column("sla_breached_count", "Breached", "count"),
+                Column("unassigned_breached_count", "Unassigned past SLA", "count"),
+                Column("routing_sla_compliance_rate", "Compliance", "ratio"),
+            ],
+            rows,
+            sheet="SLA by segment",
+            ref="metric:routing_sla_compliance_rate",
+        )
+    )
     sec.facts.update(rate=rate, target=target, window=window)
     return sec
 
@@ -479,15 +940,34 @@ def build_sla_trend(ctx: BuildContext) -> Section:
     sec = Section("sla_trend", "SLA over time", probe="leads")
     rows = ctx.rows("sla_weekly", jinja={"weeks": SLA_WEEKS})
     if rows:
-        sec.charts.append(Chart("Routing SLA by week", charts.trend_lines(
-            [str(r["week_start"]) for r in rows], {"SLA compliance": [r["routing_sla_compliance_rate"] for r in rows]},
-            "Routing SLA compliance by week created", percent=True,
-            target=_metric_target("routing_sla_compliance_rate"))))
-    sec.tables.append(Table("By week created", [
-        Column("week_start", "Week of", "date"), Column("lead_count", "Leads", "count"),
-        Column("sla_met_count", "Met", "count"), Column("sla_breached_count", "Breached", "count"),
-        Column("routing_sla_compliance_rate", "Compliance", "ratio")], rows, sheet="SLA by week", ref="def:sla_weekly",
-        max_rows_html=SLA_WEEKS))
+        sec.charts.append(
+            Chart(
+                "Routing SLA by week",
+                charts.trend_lines(
+                    [str(r["week_start"]) for r in rows],
+                    {"SLA compliance": [r["routing_sla_compliance_rate"] for r in rows]},
+                    "Routing SLA compliance by week created",
+                    percent=True,
+                    target=_metric_target("routing_sla_compliance_rate"),
+                ),
+            )
+        )
+    sec.tables.append(
+        Table(
+            "By week created",
+            [
+                Column("week_start", "Week of", "date"),
+                Column("lead_count", "Leads", "count"),
+                Column("sla_met_count", "Met", "count"),
+                Column("sla_breached_count", "Breached", "count"),
+                Column("routing_sla_compliance_rate", "Compliance", "ratio"),
+            ],
+            rows,
+            sheet="SLA by week",
+            ref="def:sla_weekly",
+            max_rows_html=SLA_WEEKS,
+        )
+    )
     return sec
 
 
@@ -495,11 +975,24 @@ def build_routing_accuracy(ctx: BuildContext) -> Section:
     sec = Section("routing_accuracy", "Routing accuracy", probe="scorecard_rows")
     sec.cards += _scorecard_cards(ctx, "routing_accuracy", ("routing_accuracy",))
     rows = ctx.rows("exceptions", jinja={"checks": ["lead_misrouted"]})
-    sec.cards.append(Card("routing_accuracy.misrouted_count", "Misrouted leads (open)", len(rows), "count",
-                          "def:open_exceptions"))
-    ctx.check("routing_accuracy.misrouted_count", "open_exceptions", "open_exceptions",
-              jinja={"checks": ["lead_misrouted"]})
-    sec.tables.append(Table("Misrouted leads", _exception_columns(), rows, sheet="Misrouted", ref="def:open_exceptions"))
+    sec.cards.append(
+        Card(
+            "routing_accuracy.misrouted_count",
+            "Misrouted leads (open)",
+            len(rows),
+            "count",
+            "def:open_exceptions",
+        )
+    )
+    ctx.check(
+        "routing_accuracy.misrouted_count",
+        "open_exceptions",
+        "open_exceptions",
+        jinja={"checks": ["lead_misrouted"]},
+    )
+    sec.tables.append(
+        Table("Misrouted leads", _exception_columns(), rows, sheet="Misrouted", ref="def:open_exceptions")
+    )
     return sec
 
 
@@ -508,14 +1001,34 @@ def build_unassigned_queue(ctx: BuildContext) -> Section:
 
     sec = Section("unassigned_queue", "Unassigned queue")
     rows = ctx.rows("unassigned_leads", jinja={"routing_rules": policy("territories")["routing_rules"]})
-    sec.cards.append(Card("unassigned_queue.unassigned_count", "Unassigned leads", len(rows), "count",
-                          "def:unassigned_leads"))
-    sec.tables.append(Table("Unassigned leads (oldest first)", [
-        Column("lead_id", "Lead id"), Column("company", "Company", pii="text"), Column("email", "Email", pii="email"),
-        Column("phone", "Phone", pii="phone"), Column("region", "Region"), Column("segment", "Segment"),
-        Column("routed_team", "Routes to"), Column("created_at", "Created", "datetime"),
-        Column("hours_unassigned", "Hours unassigned", "hours")], rows, sheet="Unassigned leads",
-        ref="def:unassigned_leads"))
+    sec.cards.append(
+        Card(
+            "unassigned_queue.unassigned_count",
+            "Unassigned leads",
+            len(rows),
+            "count",
+            "def:unassigned_leads",
+        )
+    )
+    sec.tables.append(
+        Table(
+            "Unassigned leads (oldest first)",
+            [
+                Column("lead_id", "Lead id"),
+                Column("company", "Company", pii="text"),
+                Column("email", "Email", pii="email"),
+                Column("phone", "Phone", pii="phone"),
+                Column("region", "Region"),
+                Column("segment", "Segment"),
+                Column("routed_team", "Routes to"),
+                Column("created_at", "Created", "datetime"),
+                Column("hours_unassigned", "Hours unassigned", "hours"),
+            ],
+            rows,
+            sheet="Unassigned leads",
+            ref="def:unassigned_leads",
+        )
+    )
     return sec
 
 
@@ -530,36 +1043,91 @@ def build_routing_exception_aging(ctx: BuildContext) -> Section:
         for label, lo, hi in buckets:
             row[label] = sum(1 for r in these if lo <= (r["age_days"] or 0) <= hi)
         table.append(row)
-    sec.cards.append(Card("routing_exception_aging.open_count", "Open routing exceptions", len(rows), "count",
-                          "def:open_exceptions"))
-    ctx.check("routing_exception_aging.open_count", "open_exceptions", "open_exceptions",
-              jinja={"checks": list(ROUTING_CHECKS)})
-    sec.tables.append(Table("Open routing exceptions by age", [Column("check_id", "Check"),
-                                                               Column("open_count", "Open", "count")]
-                            + [Column(b[0], b[0], "count") for b in buckets], table, ref="def:open_exceptions"))
-    sec.tables.append(Table("Routing exceptions (oldest first)", _exception_columns(), rows,
-                            sheet="Routing exceptions", ref="def:open_exceptions"))
+    sec.cards.append(
+        Card(
+            "routing_exception_aging.open_count",
+            "Open routing exceptions",
+            len(rows),
+            "count",
+            "def:open_exceptions",
+        )
+    )
+    ctx.check(
+        "routing_exception_aging.open_count",
+        "open_exceptions",
+        "open_exceptions",
+        jinja={"checks": list(ROUTING_CHECKS)},
+    )
+    sec.tables.append(
+        Table(
+            "Open routing exceptions by age",
+            [Column("check_id", "Check"), Column("open_count", "Open", "count")]
+            + [Column(b[0], b[0], "count") for b in buckets],
+            table,
+            ref="def:open_exceptions",
+        )
+    )
+    sec.tables.append(
+        Table(
+            "Routing exceptions (oldest first)",
+            _exception_columns(),
+            rows,
+            sheet="Routing exceptions",
+            ref="def:open_exceptions",
+        )
+    )
     return sec
 
 
 def build_slippage(ctx: BuildContext) -> Section:
     sec = Section("slippage", "Slippage, quarter to date", probe="opportunities")
-    deals = [d for d in ctx.rows("movement_deals", comparison="quarter_to_date")
-             if d["movement_category"] in ("pushed", "slipped")]
+    deals = [
+        d
+        for d in ctx.rows("movement_deals", comparison="quarter_to_date")
+        if d["movement_category"] in ("pushed", "slipped")
+    ]
     slipped = [d for d in deals if d["movement_category"] == "slipped"]
     sec.cards += [
-        Card("slippage.pushed_count", "Deals pushed or slipped out of the quarter", len(deals), "count",
-             "def:slippage_qtd"),
-        Card("slippage.pushed_amount", "Amount pushed or slipped", -_sum(deals, "amount_change"), "currency",
-             "def:slippage_qtd"),
-        Card("slippage.slipped_count", "Of which slipped (after the cutoff day)", len(slipped), "count",
-             "metric:pipeline_movement_amount"),
+        Card(
+            "slippage.pushed_count",
+            "Deals pushed or slipped out of the quarter",
+            len(deals),
+            "count",
+            "def:slippage_qtd",
+        ),
+        Card(
+            "slippage.pushed_amount",
+            "Amount pushed or slipped",
+            -_sum(deals, "amount_change"),
+            "currency",
+            "def:slippage_qtd",
+        ),
+        Card(
+            "slippage.slipped_count",
+            "Of which slipped (after the cutoff day)",
+            len(slipped),
+            "count",
+            "metric:pipeline_movement_amount",
+        ),
     ]
-    sec.tables.append(Table("Pushed / slipped deals, quarter to date", [
-        Column("opportunity_id", "Id"), Column("opportunity_name", "Opportunity"), Column("owner_name", "Owner"),
-        Column("movement_category", "Movement"), Column("start_close_date", "Close date was", "date"),
-        Column("end_close_date", "Close date now", "date"), Column("close_date_moved_on", "Moved on", "date"),
-        Column("start_pipeline_amount", "Amount", "currency")], deals, sheet="Slippage QTD", ref="def:slippage_qtd"))
+    sec.tables.append(
+        Table(
+            "Pushed / slipped deals, quarter to date",
+            [
+                Column("opportunity_id", "Id"),
+                Column("opportunity_name", "Opportunity"),
+                Column("owner_name", "Owner"),
+                Column("movement_category", "Movement"),
+                Column("start_close_date", "Close date was", "date"),
+                Column("end_close_date", "Close date now", "date"),
+                Column("close_date_moved_on", "Moved on", "date"),
+                Column("start_pipeline_amount", "Amount", "currency"),
+            ],
+            deals,
+            sheet="Slippage QTD",
+            ref="def:slippage_qtd",
+        )
+    )
     sec.facts.update(pushed_count=len(deals), pushed_amount=-_sum(deals, "amount_change"))
     return sec
 
@@ -568,14 +1136,34 @@ def build_cohort_conversion(ctx: BuildContext) -> Section:
     sec = Section("cohort_conversion", "Cohort conversion", probe="opportunities")
     rows = ctx.rows("cohort_conversion", quarters=HISTORY_QUARTERS)
     if rows:
-        sec.charts.append(Chart("Cohort win rate", charts.trend_lines(
-            [r["created_fiscal_quarter"] for r in rows], {"cohort win rate": [r["cohort_win_rate"] for r in rows]},
-            "Win rate of opportunities by quarter created", percent=True)))
-    sec.tables.append(Table("Opportunities by quarter created", [
-        Column("created_fiscal_quarter", "Created in"), Column("created_count", "Created", "count"),
-        Column("created_amount", "Amount", "currency"), Column("won_count", "Won", "count"),
-        Column("lost_count", "Lost", "count"), Column("open_count", "Still open", "count"),
-        Column("cohort_win_rate", "Cohort win rate", "ratio")], rows, sheet="Cohorts", ref="def:opportunity_cohort"))
+        sec.charts.append(
+            Chart(
+                "Cohort win rate",
+                charts.trend_lines(
+                    [r["created_fiscal_quarter"] for r in rows],
+                    {"cohort win rate": [r["cohort_win_rate"] for r in rows]},
+                    "Win rate of opportunities by quarter created",
+                    percent=True,
+                ),
+            )
+        )
+    sec.tables.append(
+        Table(
+            "Opportunities by quarter created",
+            [
+                Column("created_fiscal_quarter", "Created in"),
+                Column("created_count", "Created", "count"),
+                Column("created_amount", "Amount", "currency"),
+                Column("won_count", "Won", "count"),
+                Column("lost_count", "Lost", "count"),
+                Column("open_count", "Still open", "count"),
+                Column("cohort_win_rate", "Cohort win rate", "ratio"),
+            ],
+            rows,
+            sheet="Cohorts",
+            ref="def:opportunity_cohort",
+        )
+    )
     return sec
 
 
@@ -583,23 +1171,54 @@ def build_win_loss_trend(ctx: BuildContext) -> Section:
     sec = Section("win_loss_trend", "Win / loss trend", probe="opportunities")
     rows = ctx.rows("win_loss_trend", quarters=HISTORY_QUARTERS)
     if rows:
-        sec.charts.append(Chart("Win rate trend", charts.trend_lines(
-            [r["close_fiscal_quarter"] for r in rows],
-            {"by count": [r["win_rate_by_count"] for r in rows], "by amount": [r["win_rate_by_amount"] for r in rows]},
-            "Win rate by close quarter", percent=True)))
+        sec.charts.append(
+            Chart(
+                "Win rate trend",
+                charts.trend_lines(
+                    [r["close_fiscal_quarter"] for r in rows],
+                    {
+                        "by count": [r["win_rate_by_count"] for r in rows],
+                        "by amount": [r["win_rate_by_amount"] for r in rows],
+                    },
+                    "Win rate by close quarter",
+                    percent=True,
+                ),
+            )
+        )
     cur = rows[-1] if rows else {}
     sec.cards += [
-        Card("win_loss_trend.win_rate_by_count", f"Win rate (count) {cur.get('close_fiscal_quarter', '')}",
-             cur.get("win_rate_by_count"), "ratio", "metric:win_rate_by_count"),
-        Card("win_loss_trend.win_rate_by_amount", f"Win rate (amount) {cur.get('close_fiscal_quarter', '')}",
-             cur.get("win_rate_by_amount"), "ratio", "metric:win_rate_by_amount"),
+        Card(
+            "win_loss_trend.win_rate_by_count",
+            f"Win rate (count) {cur.get('close_fiscal_quarter', '')}",
+            cur.get("win_rate_by_count"),
+            "ratio",
+            "metric:win_rate_by_count",
+        ),
+        Card(
+            "win_loss_trend.win_rate_by_amount",
+            f"Win rate (amount) {cur.get('close_fiscal_quarter', '')}",
+            cur.get("win_rate_by_amount"),
+            "ratio",
+            "metric:win_rate_by_amount",
+        ),
     ]
-    sec.tables.append(Table("Closed deals by quarter", [
-        Column("close_fiscal_quarter", "Quarter"), Column("won_count", "Won", "count"),
-        Column("lost_count", "Lost", "count"), Column("won_amount", "Won amount", "currency"),
-        Column("lost_amount", "Lost amount", "currency"), Column("win_rate_by_count", "Win rate (count)", "ratio"),
-        Column("win_rate_by_amount", "Win rate (amount)", "ratio")], rows, sheet="Win-loss",
-        ref="metric:win_rate_by_count"))
+    sec.tables.append(
+        Table(
+            "Closed deals by quarter",
+            [
+                Column("close_fiscal_quarter", "Quarter"),
+                Column("won_count", "Won", "count"),
+                Column("lost_count", "Lost", "count"),
+                Column("won_amount", "Won amount", "currency"),
+                Column("lost_amount", "Lost amount", "currency"),
+                Column("win_rate_by_count", "Win rate (count)", "ratio"),
+                Column("win_rate_by_amount", "Win rate (amount)", "ratio"),
+            ],
+            rows,
+            sheet="Win-loss",
+            ref="metric:win_rate_by_count",
+        )
+    )
     return sec
 
 
@@ -612,25 +1231,54 @@ def build_bookings_reconciliation(ctx: BuildContext) -> Section:
     rows = ctx.rows("bookings_reconciliation", quarters=HISTORY_QUARTERS)
     cur = rows[-1] if rows else {}
     sec.cards += [
-        Card("bookings_reconciliation.crm_bookings_amount", f"CRM bookings {cur.get('period_label', '')}",
-             cur.get("crm_bookings_amount"), "currency", "metric:bookings_amount"),
-        Card("bookings_reconciliation.finance_bookings_amount", f"Finance bookings {cur.get('period_label', '')}",
-             cur.get("finance_bookings_amount"), "currency", "metric:bookings_variance_amount"),
-        Card("bookings_reconciliation.variance_amount", f"Variance {cur.get('period_label', '')}",
-             cur.get("variance_amount"), "currency", "metric:bookings_variance_amount", 0.0,
-             None if cur.get("variance_amount") is None else cur["variance_amount"] == 0),
+        Card(
+            "bookings_reconciliation.crm_bookings_amount",
+            f"CRM bookings {cur.get('period_label', '')}",
+            cur.get("crm_bookings_amount"),
+            "currency",
+            "metric:bookings_amount",
+        ),
+        Card(
+            "bookings_reconciliation.finance_bookings_amount",
+            f"Finance bookings {cur.get('period_label', '')}",
+            cur.get("finance_bookings_amount"),
+            "currency",
+            "metric:bookings_variance_amount",
+        ),
+        Card(
+            "bookings_reconciliation.variance_amount",
+            f"Variance {cur.get('period_label', '')}",
+            cur.get("variance_amount"),
+            "currency",
+            "metric:bookings_variance_amount",
+            0.0,
+            None if cur.get("variance_amount") is None else cur["variance_amount"] == 0,
+        ),
     ]
     crm = {r["period_label"]: r["crm_bookings_amount"] for r in ctx.rows("checks/crm_bookings")}
-    ctx.checks.append(TotalCheck("bookings_reconciliation.crm_bookings_amount",
-                                 float(crm.get(cur.get("period_label"), 0) or 0)))
-    sec.tables.append(Table("CRM vs finance by quarter", [
-        Column("period_label", "Quarter"), Column("crm_bookings_count", "CRM deals", "count"),
-        Column("crm_bookings_amount", "CRM bookings", "currency"),
-        Column("finance_bookings_amount", "Finance bookings", "currency"),
-        Column("variance_amount", "Variance", "currency"), Column("variance_pct", "Variance %", "ratio"),
-        Column("crm_unmatched_count", "Won without booking", "count"),
-        Column("finance_unmatched_count", "Bookings without deal", "count")], rows, sheet="Reconciliation",
-        ref="metric:bookings_variance_amount"))
+    ctx.checks.append(
+        TotalCheck(
+            "bookings_reconciliation.crm_bookings_amount", float(crm.get(cur.get("period_label"), 0) or 0)
+        )
+    )
+    sec.tables.append(
+        Table(
+            "CRM vs finance by quarter",
+            [
+                Column("period_label", "Quarter"),
+                Column("crm_bookings_count", "CRM deals", "count"),
+                Column("crm_bookings_amount", "CRM bookings", "currency"),
+                Column("finance_bookings_amount", "Finance bookings", "currency"),
+                Column("variance_amount", "Variance", "currency"),
+                Column("variance_pct", "Variance %", "ratio"),
+                Column("crm_unmatched_count", "Won without booking", "count"),
+                Column("finance_unmatched_count", "Bookings without deal", "count"),
+            ],
+            rows,
+            sheet="Reconciliation",
+            ref="metric:bookings_variance_amount",
+        )
+    )
     return sec
 
 

@@ -13,7 +13,9 @@ from typing import Any
 EMAIL = re.compile(r"([A-Za-z0-9._%+-])[A-Za-z0-9._%+-]*@([A-Za-z0-9.-]+\.[A-Za-z]{2,})")
 # A phone: a leading "+" or "(", or digit groups split by separators; at least 7 digits. ISO dates
 # (2026-11-02) and record ids (one unbroken run of letters and digits) are not phones.
-PHONE = re.compile(r"(?<![\w+])(\+\d[\d ()./-]{5,}\d|\(?\d{2,4}\)?[ ./-]\d{2,4}[ ./-]\d{2,5}(?:[ ./-]\d{1,5})?)(?![\w])")
+PHONE = re.compile(
+    r"(?<![\w+])(\+\d[\d ()./-]{5,}\d|\(?\d{2,4}\)?[ ./-]\d{2,4}[ ./-]\d{2,5}(?:[ ./-]\d{1,5})?)(?![\w])"
+)
 _ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 # A spreadsheet treats a cell starting with these as a formula (OWASP "CSV injection").
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")

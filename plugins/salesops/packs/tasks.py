@@ -42,12 +42,16 @@ def gate(params: dict[str, Any], warehouse_conn_id: str) -> dict[str, Any]:
     if ready != str(info["as_of_date"])[:10]:
         # A scheduled run can start while kpi_transforms is rebuilding the marts: fail (and retry)
         # rather than render from a half-built set.
-        raise PackPlanError(f"KPI marts are not complete for {str(info['as_of_date'])[:10]} "
-                            f"(last complete build: {ready}); kpi_transforms is running or failed")
+        raise PackPlanError(
+            f"KPI marts are not complete for {str(info['as_of_date'])[:10]} "
+            f"(last complete build: {ready}); kpi_transforms is running or failed"
+        )
     wanted = params.get("as_of")
     if wanted and str(info["as_of_date"])[:10] != str(wanted)[:10]:
-        raise PackPlanError(f"as_of {wanted} requested but the KPI marts are built for {info['as_of_date']}: "
-                            f"run kpi_transforms with as_of={wanted} first")
+        raise PackPlanError(
+            f"as_of {wanted} requested but the KPI marts are built for {info['as_of_date']}: "
+            f"run kpi_transforms with as_of={wanted} first"
+        )
     status = quality_gate(wh)
     log.info("quality gate for packs: %s", status.reason)
     return {**status.to_dict(), "as_of_date": str(info["as_of_date"])[:10]}
@@ -61,7 +65,9 @@ def _parse_scope(raw: str | None) -> tuple[str | None, str | None]:
         return None, None
     scope_type, _, value = str(raw).partition(":")
     if scope_type not in SCOPES:
-        raise PackPlanError(f"scope {raw!r}: type must be one of {list(SCOPES)} (e.g. 'region:EMEA', 'team', 'all')")
+        raise PackPlanError(
+            f"scope {raw!r}: type must be one of {list(SCOPES)} (e.g. 'region:EMEA', 'team', 'all')"
+        )
     return scope_type, (value or None)
 
 
@@ -87,7 +93,11 @@ def plan(params: dict[str, Any], gate_status: dict[str, Any], warehouse_conn_id:
         month_end = wh.query_file("packs/month_end.sql", {"as_of_date": as_of})["month_end"].iloc[0]
         ctx = wh.query_file("packs/context.sql").iloc[0]
         q_end = ctx["current_fiscal_quarter_end"]
-        names = [n for n, spec in packs.items() if spec.schedule.is_due(as_of, _to_date(month_end), _to_date(q_end))]
+        names = [
+            n
+            for n, spec in packs.items()
+            if spec.schedule.is_due(as_of, _to_date(month_end), _to_date(q_end))
+        ]
     scope_type, scope_value = _parse_scope(params.get("scope"))
     jobs = []
     for name in names:
@@ -95,12 +105,21 @@ def plan(params: dict[str, Any], gate_status: dict[str, Any], warehouse_conn_id:
         for aud in spec.audiences:
             if scope_type and aud.scope != scope_type:
                 continue
-            values = list(aud.values) if aud.values is not None else [
-                str(v) for v in wh.query_file("packs/scope_values.sql",
-                                              column={"region": "region", "team": "team", "owner": "id"}[aud.scope])
-                ["scope_value"]]
+            values = (
+                list(aud.values)
+                if aud.values is not None
+                else [
+                    str(v)
+                    for v in wh.query_file(
+                        "packs/scope_values.sql",
+                        column={"region": "region", "team": "team", "owner": "id"}[aud.scope],
+                    )["scope_value"]
+                ]
+            )
             if scope_value:
-                values = [v for v in values if v == scope_value] or ([scope_value] if aud.scope != "all" else values)
+                values = [v for v in values if v == scope_value] or (
+                    [scope_value] if aud.scope != "all" else values
+                )
             jobs += [{"pack": name, "scope_type": aud.scope, "scope_value": v} for v in values]
     log.info("pack jobs: %d (%s)", len(jobs), sorted({j["pack"] for j in jobs}))
     return jobs
@@ -110,7 +129,9 @@ def render(job: dict[str, Any], warehouse_conn_id: str) -> dict[str, Any]:
     """Render one pack slice; returns the RenderedPack as a dict."""
     from salesops.packs.render import render_pack
 
-    return render_pack(_warehouse(warehouse_conn_id), job["pack"], job["scope_type"], job["scope_value"]).to_dict()
+    return render_pack(
+        _warehouse(warehouse_conn_id), job["pack"], job["scope_type"], job["scope_value"]
+    ).to_dict()
 
 
 def check(rendered: dict[str, Any], gate_status: dict[str, Any], warehouse_conn_id: str) -> dict[str, Any]:
@@ -120,13 +141,19 @@ def check(rendered: dict[str, Any], gate_status: dict[str, Any], warehouse_conn_
 
     result = check_pack(_warehouse(warehouse_conn_id), RenderedPack.from_dict(rendered))
     if not result.passed:
-        log.warning("pack %s %s=%s failed its checks: %s", rendered["pack"], rendered["scope_type"],
-                    rendered["scope_value"], result.failures)
+        log.warning(
+            "pack %s %s=%s failed its checks: %s",
+            rendered["pack"],
+            rendered["scope_type"],
+            rendered["scope_value"],
+            result.failures,
+        )
     return {"rendered": rendered, "gate": gate_status, "checks": result.to_dict()}
 
 
-def deliver(checked: dict[str, Any], params: dict[str, Any], run_id: str | None,
-            warehouse_conn_id: str) -> dict[str, Any]:
+def deliver(
+    checked: dict[str, Any], params: dict[str, Any], run_id: str | None, warehouse_conn_id: str
+) -> dict[str, Any]:
     """Publish the slice on its channels, or hold it; returns the DeliveryResult as a dict."""
     from salesops.packs.checks import GateStatus, PackCheckResult
     from salesops.packs.deliver import publish_or_hold
@@ -134,9 +161,14 @@ def deliver(checked: dict[str, Any], params: dict[str, Any], run_id: str | None,
 
     gate_fields = {k: checked["gate"].get(k) for k in ("passed", "reason", "as_of", "quality_run_id")}
     result = publish_or_hold(
-        _warehouse(warehouse_conn_id), RenderedPack.from_dict(checked["rendered"]), GateStatus(**gate_fields),
-        PackCheckResult(**checked["checks"]), channels=[c for c in (params.get("channels") or []) if c] or None,
-        deliver=bool(params.get("deliver", True)), run_id=run_id)
+        _warehouse(warehouse_conn_id),
+        RenderedPack.from_dict(checked["rendered"]),
+        GateStatus(**gate_fields),
+        PackCheckResult(**checked["checks"]),
+        channels=[c for c in (params.get("channels") or []) if c] or None,
+        deliver=bool(params.get("deliver", True)),
+        run_id=run_id,
+    )
     return result.to_dict()
 
 
@@ -148,9 +180,14 @@ def summarize(results: list[dict[str, Any]], warehouse_conn_id: str) -> dict[str
     out = {
         "slices": len(results),
         "published": sum(1 for r in results if r["published"]),
-        "held": [f"{r['pack']} {r['scope_type']}={r['scope_value']}: {'; '.join(r['reasons'])}"
-                 for r in results if r["held"]],
+        "held": [
+            f"{r['pack']} {r['scope_type']}={r['scope_value']}: {'; '.join(r['reasons'])}"
+            for r in results
+            if r["held"]
+        ],
         "on_time_delivery": on_time_delivery(_warehouse(warehouse_conn_id)),
     }
-    log.info("report packs: %d slices, %d published, %d held", out["slices"], out["published"], len(out["held"]))
+    log.info(
+        "report packs: %d slices, %d published, %d held", out["slices"], out["published"], len(out["held"])
+    )
     return out

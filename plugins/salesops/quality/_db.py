@@ -26,7 +26,9 @@ def render(wh: Warehouse, relpath: str, **jinja: Any) -> str:
     return sql.render(relpath, dialect=wh.dialect, tables=tables(), **jinja)
 
 
-def fetch_df(wh: Warehouse, relpath: str, params: Mapping[str, Any] | None = None, **jinja: Any) -> pd.DataFrame:
+def fetch_df(
+    wh: Warehouse, relpath: str, params: Mapping[str, Any] | None = None, **jinja: Any
+) -> pd.DataFrame:
     """Run include/sql/<relpath> and return a DataFrame.
 
     On DuckDB the native driver's Arrow path is used (a million rows in about a second instead

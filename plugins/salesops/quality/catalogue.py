@@ -116,7 +116,9 @@ def parse_config(
     metrics = (raw.get("scorecard") or {}).get("metrics") or {}
     for name, m in metrics.items():
         if m.get("comparator") not in COMPARATORS:
-            raise ConfigError(f"quality.yaml scorecard.metrics.{name}: comparator must be one of {COMPARATORS}")
+            raise ConfigError(
+                f"quality.yaml scorecard.metrics.{name}: comparator must be one of {COMPARATORS}"
+            )
     for check in checks.values():
         if check.dimension and check.dimension not in metrics:
             raise ConfigError(
@@ -129,7 +131,11 @@ def parse_config(
 def load_config(overrides: dict[str, Any] | None = None) -> QualityConfig:
     """quality.yaml + stages/hygiene/territories/calendar, validated; ``overrides`` deep-merged."""
     cfg = parse_config(
-        load_yaml("quality.yaml"), policy("stages"), policy("hygiene"), policy("territories"), policy("calendar")
+        load_yaml("quality.yaml"),
+        policy("stages"),
+        policy("hygiene"),
+        policy("territories"),
+        policy("calendar"),
     )
     return cfg.with_overrides(overrides)
 
@@ -167,11 +173,16 @@ def policy_context(cfg: QualityConfig) -> dict[str, Any]:
             for r, countries in terr["regions"].items()
         ],
         "routing_rules": [
-            {"segment": sql_literal(r["segment"]), "region": sql_literal(r["region"]), "team": sql_literal(r["team"])}
+            {
+                "segment": sql_literal(r["segment"]),
+                "region": sql_literal(r["region"]),
+                "team": sql_literal(r["team"]),
+            }
             for r in terr["routing_rules"]
         ],
         "sla_hours": [
-            {"segment": sql_literal(seg), "hours": float(h)} for seg, h in terr["sla"]["assignment_hours"].items()
+            {"segment": sql_literal(seg), "hours": float(h)}
+            for seg, h in terr["sla"]["assignment_hours"].items()
         ],
         "max_pushes": int(hyg["close_date"]["max_pushes"]),
         "fiscal_start_month": int(cfg.calendar.get("fiscal_year_start_month", 1)),
@@ -188,4 +199,3 @@ def fiscal_quarter(d: date, start_month: int) -> str:
     shifted = (d.month - start_month) % 12
     fy = d.year + (1 if d.month >= start_month and start_month != 1 else 0)
     return f"FY{fy}-Q{shifted // 3 + 1}"
-

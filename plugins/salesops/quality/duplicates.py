@@ -86,8 +86,11 @@ def split_email(values: Any) -> tuple[pa.Array, pa.Array, pa.Array]:
     local = pc.if_else(has_at, pc.replace_substring_regex(arr, r"@.*$", ""), arr)
     domain = pc.if_else(has_at, pc.replace_substring_regex(arr, r"^.*@", ""), "")
     local = pc.replace_substring_regex(local, r"\+.*$", "")
-    norm = pc.if_else(pc.and_(has_at, pc.greater(pc.utf8_length(local), 0)),
-                      pc.binary_join_element_wise(local, domain, "@"), "")
+    norm = pc.if_else(
+        pc.and_(has_at, pc.greater(pc.utf8_length(local), 0)),
+        pc.binary_join_element_wise(local, domain, "@"),
+        "",
+    )
     return local, domain, norm
 
 
@@ -108,8 +111,9 @@ def normalise(df: pd.DataFrame, object_name: str, suffixes: dict[str, str]) -> p
         # incorporated company in one suffix block)
         canon = "|".join(sorted({re_escape(v) for v in suffixes.values()}))
         core = pc.replace_substring(pc.replace_substring_regex(name, rf"( ({canon}))+$", ""), " ", "")
-        site = pc.replace_substring_regex(fold(df.get("website", pd.Series([None] * len(df)))),
-                                          r"^(https?://)?(www\.)?", "")
+        site = pc.replace_substring_regex(
+            fold(df.get("website", pd.Series([None] * len(df)))), r"^(https?://)?(www\.)?", ""
+        )
         site = pc.replace_substring_regex(site, r"[/?#].*$", "")
         out["name_norm"] = name.to_pandas()
         out["name_compact"] = compact.to_pandas()
@@ -180,7 +184,9 @@ class DuplicateResult:
         return None if self.records == 0 else len(self.duplicates) * 1000.0 / self.records
 
 
-def _candidate_pairs(norm: pd.DataFrame, blocking: list[list[str]], max_block: int) -> tuple[pd.DataFrame, int]:
+def _candidate_pairs(
+    norm: pd.DataFrame, blocking: list[list[str]], max_block: int
+) -> tuple[pd.DataFrame, int]:
     """Distinct (i, j) row pairs, i < j, that share at least one blocking key (DuckDB self-join)."""
     import duckdb
     import pandas as pd
@@ -200,15 +206,17 @@ def _candidate_pairs(norm: pd.DataFrame, blocking: list[list[str]], max_block: i
                 f"select count(*) from (select {group} from k where {non_empty} group by {group} "
                 f"having count(*) > {int(max_block)})"
             ).fetchone()[0]
-            frames.append(con.execute(
-                f"""
+            frames.append(
+                con.execute(
+                    f"""
                 with b as (select idx, {group} from k where {non_empty}),
                 ok as (select {group} from b group by {group} having count(*) between 2 and {int(max_block)})
                 select a.idx as i, c.idx as j
                 from b a join ok using ({group}) join b c using ({group})
                 where a.idx < c.idx
                 """
-            ).df())
+                ).df()
+            )
             con.unregister("k")
         if not frames:
             return pd.DataFrame({"i": [], "j": []}, dtype="int64"), skipped
@@ -221,7 +229,9 @@ def _candidate_pairs(norm: pd.DataFrame, blocking: list[list[str]], max_block: i
 _ROLE_COLS = {"name": "match_name", "email": "email_norm", "company": "company_norm"}
 
 
-def _weighted_scores(columns: dict[str, Any], pairs: pd.DataFrame, weights: dict[str, float]) -> dict[str, Any]:
+def _weighted_scores(
+    columns: dict[str, Any], pairs: pd.DataFrame, weights: dict[str, float]
+) -> dict[str, Any]:
     """Per-field rapidfuzz ratios (NaN where either side is empty) and the weighted score."""
     import numpy as np
     from rapidfuzz import fuzz, process
@@ -235,7 +245,9 @@ def _weighted_scores(columns: dict[str, Any], pairs: pd.DataFrame, weights: dict
         col = columns[role]
         a, b = col[i], col[j]
         present = (a != "") & (b != "")
-        score = process.cpdist(list(a), list(b), scorer=fuzz.ratio, workers=-1, dtype=np.float32).astype(float)
+        score = process.cpdist(list(a), list(b), scorer=fuzz.ratio, workers=-1, dtype=np.float32).astype(
+            float
+        )
         score[~present] = np.nan
         per_field[role] = score
         total += np.where(present, score * w, 0.0)
@@ -288,8 +300,9 @@ def _match_kind(raw: pd.DataFrame, dup: int, orig: int, roles: list[str], suffix
     return "fuzzy:typo"
 
 
-def find_duplicates(df: pd.DataFrame, object_name: str, rules: dict[str, Any],
-                    suffixes: dict[str, str]) -> DuplicateResult:
+def find_duplicates(
+    df: pd.DataFrame, object_name: str, rules: dict[str, Any], suffixes: dict[str, str]
+) -> DuplicateResult:
     """Cluster duplicate records of one object.
 
     Args:
@@ -305,9 +318,15 @@ def find_duplicates(df: pd.DataFrame, object_name: str, rules: dict[str, Any],
     t0 = time.monotonic()
     df = df.reset_index(drop=True)
     n = len(df)
-    empty = pd.DataFrame({"record_id": pd.Series(dtype=str), "cluster_id": pd.Series(dtype=str),
-                          "is_original": pd.Series(dtype=bool), "match_kind": pd.Series(dtype=str),
-                          "score": pd.Series(dtype=float)})
+    empty = pd.DataFrame(
+        {
+            "record_id": pd.Series(dtype=str),
+            "cluster_id": pd.Series(dtype=str),
+            "is_original": pd.Series(dtype=bool),
+            "match_kind": pd.Series(dtype=str),
+            "score": pd.Series(dtype=float),
+        }
+    )
     if n < 2:
         return DuplicateResult(object_name, empty, n, 0, 0, 0, time.monotonic() - t0)
     norm = normalise(df, object_name, suffixes)
@@ -321,8 +340,11 @@ def find_duplicates(df: pd.DataFrame, object_name: str, rules: dict[str, Any],
         sub["idx"] = np.arange(n)
         sub = sub[(sub[cols] != "").all(axis=1)]
         first = sub.groupby(cols, sort=False)["idx"].transform("min")
-        for a, b in zip(sub["idx"].to_numpy()[sub["idx"].to_numpy() != first.to_numpy()],
-                        first.to_numpy()[sub["idx"].to_numpy() != first.to_numpy()], strict=True):
+        for a, b in zip(
+            sub["idx"].to_numpy()[sub["idx"].to_numpy() != first.to_numpy()],
+            first.to_numpy()[sub["idx"].to_numpy() != first.to_numpy()],
+            strict=True,
+        ):
             uf.union(int(a), int(b))
             pair_score[(int(b), int(a))] = 100.0
 
@@ -332,12 +354,14 @@ def find_duplicates(df: pd.DataFrame, object_name: str, rules: dict[str, Any],
         weights = {"name": 1.0}
     pairs, skipped = _candidate_pairs(norm, rules.get("blocking", []), int(rules.get("max_block_size", 2000)))
     if skipped:
-        log.warning("%s: %d blocking groups larger than %s skipped", object_name, skipped, rules.get("max_block_size"))
+        log.warning(
+            "%s: %d blocking groups larger than %s skipped", object_name, skipped, rules.get("max_block_size")
+        )
     matched = 0
     chunk = int(rules.get("score_chunk_pairs", 1_000_000))
     columns = {role: norm[_ROLE_COLS[role]].to_numpy(dtype=object) for role in weights} if len(pairs) else {}
     for start in range(0, len(pairs), chunk):  # bounded memory however many candidates there are
-        part = pairs.iloc[start:start + chunk]
+        part = pairs.iloc[start : start + chunk]
         scores = _weighted_scores(columns, part, weights)
         ok = scores["_weighted"] >= float(rules.get("min_score", 90))
         for role, floor in (rules.get("field_floor") or {}).items():
@@ -363,9 +387,19 @@ def find_duplicates(df: pd.DataFrame, object_name: str, rules: dict[str, Any],
     members = np.nonzero(sizes[roots] > 1)[0]
     if len(members) == 0:
         return DuplicateResult(object_name, empty, n, len(pairs), matched, skipped, time.monotonic() - t0)
-    created = pd.to_datetime(df["created_at"], errors="coerce") if "created_at" in df else pd.Series(pd.NaT, index=df.index)
-    frame = pd.DataFrame({"idx": members, "root": roots[members],
-                          "created": created.to_numpy()[members], "record_id": norm["record_id"].to_numpy()[members]})
+    created = (
+        pd.to_datetime(df["created_at"], errors="coerce")
+        if "created_at" in df
+        else pd.Series(pd.NaT, index=df.index)
+    )
+    frame = pd.DataFrame(
+        {
+            "idx": members,
+            "root": roots[members],
+            "created": created.to_numpy()[members],
+            "record_id": norm["record_id"].to_numpy()[members],
+        }
+    )
     frame = frame.sort_values(["root", "created", "record_id"], na_position="last")
     original_idx = frame.groupby("root")["idx"].transform("first")
     frame["orig"] = original_idx.to_numpy()
@@ -378,7 +412,14 @@ def find_duplicates(df: pd.DataFrame, object_name: str, rules: dict[str, Any],
             rows.append((ids[idx], ids[orig], True, None, None))
         else:
             key = (min(idx, orig), max(idx, orig))
-            rows.append((ids[idx], ids[orig], False, _match_kind(raw, int(idx), int(orig), roles, suffixes),
-                         pair_score.get(key, pair_score.get((orig, idx)))))
+            rows.append(
+                (
+                    ids[idx],
+                    ids[orig],
+                    False,
+                    _match_kind(raw, int(idx), int(orig), roles, suffixes),
+                    pair_score.get(key, pair_score.get((orig, idx))),
+                )
+            )
     clusters = pd.DataFrame(rows, columns=["record_id", "cluster_id", "is_original", "match_kind", "score"])
     return DuplicateResult(object_name, clusters, n, len(pairs), matched, skipped, time.monotonic() - t0)

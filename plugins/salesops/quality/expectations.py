@@ -67,62 +67,122 @@ def _opportunity_specs(cfg: QualityConfig) -> list[ExpectationSpec]:
             stage_names = [s["name"] for s in stages if f in s["required_fields"]]
             cond: Condition = (("stage_name", "in", tuple(stage_names)),)
             if f == "Products":  # at least one OpportunityLineItem
-                specs.append(ExpectationSpec("opp_missing_required_field", f, "between", "line_item_count",
-                                             {"min_value": 1}, cond))
+                specs.append(
+                    ExpectationSpec(
+                        "opp_missing_required_field", f, "between", "line_item_count", {"min_value": 1}, cond
+                    )
+                )
             else:
                 spec = opp.field(f)
-                specs.append(ExpectationSpec("opp_missing_required_field", f, "not_null", spec.column, {}, cond))
+                specs.append(
+                    ExpectationSpec("opp_missing_required_field", f, "not_null", spec.column, {}, cond)
+                )
                 if spec.type in ("string", "id"):  # a blank text value is as missing as a null
-                    specs.append(ExpectationSpec("opp_missing_required_field", f, "match_regex", spec.column,
-                                                 {"regex": r"\S"}, cond))
+                    specs.append(
+                        ExpectationSpec(
+                            "opp_missing_required_field",
+                            f,
+                            "match_regex",
+                            spec.column,
+                            {"regex": r"\S"},
+                            cond,
+                        )
+                    )
     open_ = (("is_open", "==", True),)
     if "opp_past_close_date" in enabled:
         grace = int(hyg["close_date"].get("past_due_grace_days", 0))
-        specs.append(ExpectationSpec("opp_past_close_date", "", "between", "days_past_close",
-                                     {"max_value": grace}, open_))
+        specs.append(
+            ExpectationSpec(
+                "opp_past_close_date", "", "between", "days_past_close", {"max_value": grace}, open_
+            )
+        )
     if "opp_forecast_category_mismatch" in enabled:
         for s in stages:
-            specs.append(ExpectationSpec("opp_forecast_category_mismatch", s["name"], "in_set", "forecast_category",
-                                         {"value_set": list(s["forecast_categories"])},
-                                         (("stage_name", "==", s["name"]),)))
+            specs.append(
+                ExpectationSpec(
+                    "opp_forecast_category_mismatch",
+                    s["name"],
+                    "in_set",
+                    "forecast_category",
+                    {"value_set": list(s["forecast_categories"])},
+                    (("stage_name", "==", s["name"]),),
+                )
+            )
     if "opp_stale" in enabled:
         days = int(hyg["stale_opportunity"]["days_without_activity"])
         specs.append(ExpectationSpec("opp_stale", "", "not_null", "last_activity_date", {}, open_))
-        specs.append(ExpectationSpec("opp_stale", "", "between", "days_since_activity", {"max_value": days}, open_))
+        specs.append(
+            ExpectationSpec("opp_stale", "", "between", "days_since_activity", {"max_value": days}, open_)
+        )
     if "opp_missing_next_step" in enabled:
         cond = open_ + (("stage_order", ">=", int(hyg["next_step"]["required_from_stage_order"])),)
         specs.append(ExpectationSpec("opp_missing_next_step", "", "not_null", "next_step", {}, cond))
-        specs.append(ExpectationSpec("opp_missing_next_step", "", "match_regex", "next_step", {"regex": r"\S"}, cond))
+        specs.append(
+            ExpectationSpec("opp_missing_next_step", "", "match_regex", "next_step", {"regex": r"\S"}, cond)
+        )
     if "opp_amount_invalid" in enabled:
         amt = hyg["amount"]
-        specs.append(ExpectationSpec("opp_amount_invalid", "non_positive", "between", "amount",
-                                     {"min_value": amt["min_exclusive"], "strict_min": True}))
-        specs.append(ExpectationSpec("opp_amount_invalid", "outlier", "between", "amount",
-                                     {"max_value": amt["outlier_max"]}))
+        specs.append(
+            ExpectationSpec(
+                "opp_amount_invalid",
+                "non_positive",
+                "between",
+                "amount",
+                {"min_value": amt["min_exclusive"], "strict_min": True},
+            )
+        )
+        specs.append(
+            ExpectationSpec(
+                "opp_amount_invalid", "outlier", "between", "amount", {"max_value": amt["outlier_max"]}
+            )
+        )
     if "opp_invalid_picklist" in enabled:
-        specs.append(ExpectationSpec("opp_invalid_picklist", "Type", "in_set", "type",
-                                     {"value_set": list(picklists["opportunity_type"])}))
-        specs.append(ExpectationSpec("opp_invalid_picklist", "LeadSource", "in_set", "lead_source",
-                                     {"value_set": list(picklists["lead_source"])}))
+        specs.append(
+            ExpectationSpec(
+                "opp_invalid_picklist",
+                "Type",
+                "in_set",
+                "type",
+                {"value_set": list(picklists["opportunity_type"])},
+            )
+        )
+        specs.append(
+            ExpectationSpec(
+                "opp_invalid_picklist",
+                "LeadSource",
+                "in_set",
+                "lead_source",
+                {"value_set": list(picklists["lead_source"])},
+            )
+        )
     return specs
 
 
 def _lead_specs(cfg: QualityConfig) -> list[ExpectationSpec]:
     specs = []
     if "lead_unassigned" in cfg.checks:
-        specs.append(ExpectationSpec("lead_unassigned", "", "not_null", "owner_id", {},
-                                     (("is_unconverted", "==", True),)))
+        specs.append(
+            ExpectationSpec(
+                "lead_unassigned", "", "not_null", "owner_id", {}, (("is_unconverted", "==", True),)
+            )
+        )
     if "lead_invalid_email" in cfg.checks:
-        specs.append(ExpectationSpec("lead_invalid_email", "", "match_regex", "email",
-                                     {"regex": cfg.hygiene["email"]["pattern"]}))
+        specs.append(
+            ExpectationSpec(
+                "lead_invalid_email", "", "match_regex", "email", {"regex": cfg.hygiene["email"]["pattern"]}
+            )
+        )
     return specs
 
 
 def _contact_specs(cfg: QualityConfig) -> list[ExpectationSpec]:
     if "contact_invalid_email" not in cfg.checks:
         return []
-    return [ExpectationSpec("contact_invalid_email", "", "match_regex", "email",
-                            {"regex": cfg.hygiene["email"]["pattern"]})]
+    return [
+        ExpectationSpec(
+            "contact_invalid_email", "", "match_regex", "email", {"regex": cfg.hygiene["email"]["pattern"]}
+        )
+    ]
 
 
 def _key_specs(cfg: QualityConfig) -> list[ExpectationSpec]:
@@ -300,7 +360,10 @@ def validate(
             site_config={
                 "class_name": "SiteBuilder",
                 "site_index_builder": {"class_name": "DefaultSiteIndexBuilder"},
-                "store_backend": {"class_name": "TupleFilesystemStoreBackend", "base_directory": str(data_docs_dir)},
+                "store_backend": {
+                    "class_name": "TupleFilesystemStoreBackend",
+                    "base_directory": str(data_docs_dir),
+                },
             },
         )
         actions = [UpdateDataDocsAction(name="data_docs", site_names=["salesops"])]
@@ -317,10 +380,16 @@ def validate(
         suite = context.suites.add(gx.ExpectationSuite(name=suite_name))
         for i, spec in enumerate(specs):
             suite.add_expectation(to_gx_indexed(spec, i))
-        vd = context.validation_definitions.add(gx.ValidationDefinition(name=suite_name, data=batch_def, suite=suite))
+        vd = context.validation_definitions.add(
+            gx.ValidationDefinition(name=suite_name, data=batch_def, suite=suite)
+        )
         checkpoint = context.checkpoints.add(
-            gx.Checkpoint(name=f"{suite_name}_checkpoint", validation_definitions=[vd], actions=actions,
-                          result_format=rf)
+            gx.Checkpoint(
+                name=f"{suite_name}_checkpoint",
+                validation_definitions=[vd],
+                actions=actions,
+                result_format=rf,
+            )
         )
         result = checkpoint.run(batch_parameters={"dataframe": df}, run_id=RunIdentifier(run_name=run_name))
         for vr in result.run_results.values():
@@ -347,13 +416,25 @@ def validate(
                             f"the vectorised rule found {len(ids)}"
                         )
                 for rid in ids:
-                    exceptions.append({"suite": suite_name, "check": meta["check"], "record_id": rid,
-                                       "detail": meta.get("detail", "")})
-                summary.append({
-                    "suite": suite_name, "expectation": er.expectation_config.type, "check": meta.get("check"),
-                    "detail": meta.get("detail", ""), "evaluated": res.get("element_count"),
-                    "unexpected": res.get("unexpected_count", 0), "success": bool(er.success),
-                })
+                    exceptions.append(
+                        {
+                            "suite": suite_name,
+                            "check": meta["check"],
+                            "record_id": rid,
+                            "detail": meta.get("detail", ""),
+                        }
+                    )
+                summary.append(
+                    {
+                        "suite": suite_name,
+                        "expectation": er.expectation_config.type,
+                        "check": meta.get("check"),
+                        "detail": meta.get("detail", ""),
+                        "evaluated": res.get("element_count"),
+                        "unexpected": res.get("unexpected_count", 0),
+                        "success": bool(er.success),
+                    }
+                )
     index = data_docs_dir / "index.html" if data_docs_dir is not None else None
     return GxRun(exceptions, summary, index, time.monotonic() - t0)
 

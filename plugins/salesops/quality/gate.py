@@ -30,8 +30,10 @@ class GateResult:
 
 def _describe(f: dict[str, Any]) -> str:
     rate = f"{f['rate'] * 100:.2f}%" if f.get("rate") is not None else "n/a"
-    text = (f"{f['check_id']} ({f['object']}): {f['failed']} of {f['evaluated']} failed ({rate} > target "
-            f"{f['target'] * 100:.2f}%)")
+    text = (
+        f"{f['check_id']} ({f['object']}): {f['failed']} of {f['evaluated']} failed ({rate} > target "
+        f"{f['target'] * 100:.2f}%)"
+    )
     if f.get("sample_ids"):
         text += f"; sample ids: {', '.join(f['sample_ids'])}"
     return text
@@ -44,8 +46,12 @@ def evaluate_gate(wh: Warehouse, run_id: str) -> GateResult:
     for row in failures.to_dict("records"):
         item = {k: (None if v != v else v) for k, v in row.items()}  # NaN -> None
         item["evaluated"], item["failed"] = int(item["evaluated"]), int(item["failed"])
-        samples = _db.fetch_df(wh, "quality/gate_samples.sql", {"run_id": run_id, "check_id": item["check_id"],
-                                                                 "object": item["object"]}, limit=SAMPLE_SIZE)
+        samples = _db.fetch_df(
+            wh,
+            "quality/gate_samples.sql",
+            {"run_id": run_id, "check_id": item["check_id"], "object": item["object"]},
+            limit=SAMPLE_SIZE,
+        )
         item["sample_ids"] = [str(x) for x in samples["record_id"]]
         (blockers if item["severity"] == "blocker" else warns).append(item)
     if blockers:
@@ -60,9 +66,15 @@ def evaluate_gate(wh: Warehouse, run_id: str) -> GateResult:
 def enforce_gate(wh: Warehouse, run_id: str) -> GateResult:
     """Evaluate the gate, record the verdict on quality.run, raise :class:`QualityGateFailed` if blocked."""
     result = evaluate_gate(wh, run_id)
-    wh.execute("update quality.run set status = :s, gate_passed = :p, gate_message = :m where run_id = :r",
-               {"s": "gate_passed" if result.passed else "gate_failed", "p": result.passed, "m": result.message,
-                "r": run_id})
+    wh.execute(
+        "update quality.run set status = :s, gate_passed = :p, gate_message = :m where run_id = :r",
+        {
+            "s": "gate_passed" if result.passed else "gate_failed",
+            "p": result.passed,
+            "m": result.message,
+            "r": run_id,
+        },
+    )
     if not result.passed:
         raise QualityGateFailed(result.message)
     return result

@@ -104,8 +104,13 @@ def resolve_as_of(wh: Warehouse, override: datetime | str | None = None) -> date
 def _empty_exceptions() -> pd.DataFrame:
     import pandas as pd
 
-    return pd.DataFrame({"record_id": pd.Series(dtype=str), "detail": pd.Series(dtype=str),
-                         "related_id": pd.Series(dtype=str)})
+    return pd.DataFrame(
+        {
+            "record_id": pd.Series(dtype=str),
+            "detail": pd.Series(dtype=str),
+            "related_id": pd.Series(dtype=str),
+        }
+    )
 
 
 def _population(df: pd.DataFrame, extra: tuple[str, ...] = ()) -> pd.DataFrame:
@@ -119,8 +124,10 @@ def _population(df: pd.DataFrame, extra: tuple[str, ...] = ()) -> pd.DataFrame:
 # engines
 # --------------------------------------------------------------------------------------------
 
-def _gx_outcomes(wh: Warehouse, cfg: QualityConfig, as_of: datetime, run_id: str,
-                 data_docs_dir: Path | None) -> tuple[list[Outcome], dict[str, Any]]:
+
+def _gx_outcomes(
+    wh: Warehouse, cfg: QualityConfig, as_of: datetime, run_id: str, data_docs_dir: Path | None
+) -> tuple[list[Outcome], dict[str, Any]]:
     import pandas as pd
 
     from salesops.quality import expectations as ex
@@ -134,8 +141,9 @@ def _gx_outcomes(wh: Warehouse, cfg: QualityConfig, as_of: datetime, run_id: str
     for suite in suites:
         if suite.endswith("__keys"):
             obj = get_object(suite[: -len("__keys")])
-            batches[suite] = _db.fetch_df(wh, "quality/gx_input_key.sql", table=obj.staging_table,
-                                          key_column=obj.key_column)
+            batches[suite] = _db.fetch_df(
+                wh, "quality/gx_input_key.sql", table=obj.staging_table, key_column=obj.key_column
+            )
         else:
             batches[suite] = _db.fetch_df(wh, f"quality/gx_input_{suite}.sql", params, **ctx)
     run = ex.validate(batches, suites, data_docs_dir, run_id)
@@ -154,16 +162,27 @@ def _gx_outcomes(wh: Warehouse, cfg: QualityConfig, as_of: datetime, run_id: str
             rows = exc[(exc["suite"] == suite) & (exc["check"] == check_id)]
             exceptions = rows[["record_id", "detail"]].assign(related_id=None)
             exceptions["record_id"] = exceptions["record_id"].astype(str)
-            outcomes.append(Outcome(cfg.checks[check_id], get_object(object_name).api_name,
-                                    _population(df[mask], ("created_at",)),
-                                    exceptions.drop_duplicates(["record_id", "detail"]).reset_index(drop=True)))
-    return outcomes, {"gx_seconds": run.seconds, "data_docs_index": run.data_docs_index, "summary": run.summary}
+            outcomes.append(
+                Outcome(
+                    cfg.checks[check_id],
+                    get_object(object_name).api_name,
+                    _population(df[mask], ("created_at",)),
+                    exceptions.drop_duplicates(["record_id", "detail"]).reset_index(drop=True),
+                )
+            )
+    return outcomes, {
+        "gx_seconds": run.seconds,
+        "data_docs_index": run.data_docs_index,
+        "summary": run.summary,
+    }
 
 
 def _sql_outcomes(wh: Warehouse, cfg: QualityConfig, as_of: datetime) -> list[Outcome]:
     ctx = policy_context(cfg)
-    params = {"as_of_date": as_of.date().isoformat(),
-              "amount_tolerance": float(cfg.section("booking_match").get("amount_tolerance", 0.01))}
+    params = {
+        "as_of_date": as_of.date().isoformat(),
+        "amount_tolerance": float(cfg.section("booking_match").get("amount_tolerance", 0.01)),
+    }
     outcomes = []
     for check in cfg.checks.values():
         if check.engine != "sql" or check.object == "*" or check.id == "reconciliation_variance":
@@ -175,8 +194,14 @@ def _sql_outcomes(wh: Warehouse, cfg: QualityConfig, as_of: datetime) -> list[Ou
         exceptions = failed[["record_id", "detail", "related_id"]].copy()
         exceptions["record_id"] = exceptions["record_id"].astype(str)
         exceptions["detail"] = exceptions["detail"].fillna("")
-        outcomes.append(Outcome(check, check.api_name, _population(df),
-                                exceptions.drop_duplicates(["record_id", "detail"]).reset_index(drop=True)))
+        outcomes.append(
+            Outcome(
+                check,
+                check.api_name,
+                _population(df),
+                exceptions.drop_duplicates(["record_id", "detail"]).reset_index(drop=True),
+            )
+        )
     return outcomes
 
 
@@ -191,18 +216,33 @@ def _duplicate_outcomes(wh: Warehouse, cfg: QualityConfig, run_id: str) -> tuple
         if check_id not in cfg.checks:
             continue
         obj = get_object(object_name)
-        df = _db.fetch_df(wh, "quality/duplicate_input.sql", object=object_name, table=obj.staging_table,
-                          fields=rules["fields"], **policy_context(cfg))
+        df = _db.fetch_df(
+            wh,
+            "quality/duplicate_input.sql",
+            object=object_name,
+            table=obj.staging_table,
+            fields=rules["fields"],
+            **policy_context(cfg),
+        )
         result = find_duplicates(df, object_name, rules, suffixes)
         results.append(result)
         dups = result.duplicates[["record_id", "detail", "related_id"]]
-        outcomes.append(Outcome(cfg.checks[check_id], obj.api_name, _population(df, ("created_at",)), dups,
-                                value=result.per_1000, value_label="duplicates per 1,000 records"))
+        outcomes.append(
+            Outcome(
+                cfg.checks[check_id],
+                obj.api_name,
+                _population(df, ("created_at",)),
+                dups,
+                value=result.per_1000,
+                value_label="duplicates per 1,000 records",
+            )
+        )
     return outcomes, results
 
 
-def _freshness_rows(wh: Warehouse, cfg: QualityConfig, as_of: datetime, run_id: str,
-                    now: datetime | None) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+def _freshness_rows(
+    wh: Warehouse, cfg: QualityConfig, as_of: datetime, run_id: str, now: datetime | None
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     """check_result rows (scope object) and exception rows for source freshness."""
     import pandas as pd
 
@@ -211,8 +251,11 @@ def _freshness_rows(wh: Warehouse, cfg: QualityConfig, as_of: datetime, run_id: 
     clock = fresh.get("clock", "source")
     if clock not in ("source", "wall"):
         raise QualityError(f"quality.yaml freshness.clock must be 'source' or 'wall', not {clock!r}")
-    loads = _db.fetch_df(wh, "quality/source_freshness.sql") if wh.table_exists("ops.load_audit") else pd.DataFrame(
-        columns=["object", "last_until", "last_finished_at"])
+    loads = (
+        _db.fetch_df(wh, "quality/source_freshness.sql")
+        if wh.table_exists("ops.load_audit")
+        else pd.DataFrame(columns=["object", "last_until", "last_finished_at"])
+    )
     last = {r.object: r for r in loads.itertuples()}
     ref = as_of if clock == "source" else (now or datetime.now(UTC).replace(tzinfo=None))
     results, exceptions = [], []
@@ -226,19 +269,45 @@ def _freshness_rows(wh: Warehouse, cfg: QualityConfig, as_of: datetime, run_id: 
             lag = (ref - pd.Timestamp(stamp).to_pydatetime()).total_seconds() / 3600.0
             failed = lag > window
             detail = f"{lag:.1f}h since last successful load > window {window:g}h" if failed else ""
-        results.append(_result_row(run_id, as_of, check, "LoadAudit", "object", name, 1, int(failed),
-                                   lag, f"hours behind ({clock} clock)"))
+        results.append(
+            _result_row(
+                run_id,
+                as_of,
+                check,
+                "LoadAudit",
+                "object",
+                name,
+                1,
+                int(failed),
+                lag,
+                f"hours behind ({clock} clock)",
+            )
+        )
         if failed:
-            exceptions.append({"check_id": check.id, "object": "LoadAudit", "record_id": name, "detail": detail,
-                               "related_id": None, "owner_id": None, "manager_id": None, "team": None,
-                               "region": None, "segment": None})
+            exceptions.append(
+                {
+                    "check_id": check.id,
+                    "object": "LoadAudit",
+                    "record_id": name,
+                    "detail": detail,
+                    "related_id": None,
+                    "owner_id": None,
+                    "manager_id": None,
+                    "team": None,
+                    "region": None,
+                    "segment": None,
+                }
+            )
     n_failed = sum(r["failed"] for r in results)
-    results.insert(0, _result_row(run_id, as_of, check, "LoadAudit", "all", "all", len(results), n_failed,
-                                  None, None))
+    results.insert(
+        0, _result_row(run_id, as_of, check, "LoadAudit", "all", "all", len(results), n_failed, None, None)
+    )
     return results, exceptions
 
 
-def _reconciliation_rows(wh: Warehouse, cfg: QualityConfig, as_of: datetime, run_id: str) -> list[dict[str, Any]]:
+def _reconciliation_rows(
+    wh: Warehouse, cfg: QualityConfig, as_of: datetime, run_id: str
+) -> list[dict[str, Any]]:
     check = cfg.checks["reconciliation_variance"]
     rec = cfg.section("reconciliation")
     threshold = float(rec.get("variance_threshold_pct", 2.0))
@@ -250,10 +319,24 @@ def _reconciliation_rows(wh: Warehouse, cfg: QualityConfig, as_of: datetime, run
         if crm < min_amount:
             continue
         variance = abs(crm - float(r.booked_amount)) / crm * 100.0
-        rows.append(_result_row(run_id, as_of, check, "FinanceBooking", "period", r.period, 1,
-                                int(variance > threshold), variance, "variance % (CRM closed-won vs bookings)"))
+        rows.append(
+            _result_row(
+                run_id,
+                as_of,
+                check,
+                "FinanceBooking",
+                "period",
+                r.period,
+                1,
+                int(variance > threshold),
+                variance,
+                "variance % (CRM closed-won vs bookings)",
+            )
+        )
     failed = sum(r["failed"] for r in rows)
-    rows.insert(0, _result_row(run_id, as_of, check, "FinanceBooking", "all", "all", len(rows), failed, None, None))
+    rows.insert(
+        0, _result_row(run_id, as_of, check, "FinanceBooking", "all", "all", len(rows), failed, None, None)
+    )
     return rows
 
 
@@ -261,14 +344,38 @@ def _reconciliation_rows(wh: Warehouse, cfg: QualityConfig, as_of: datetime, run
 # results
 # --------------------------------------------------------------------------------------------
 
-def _result_row(run_id: str, as_of: datetime, check: CheckSpec, obj: str, scope_type: str, scope_value: Any,
-                evaluated: int, failed: int, value: float | None, label: str | None) -> dict[str, Any]:
+
+def _result_row(
+    run_id: str,
+    as_of: datetime,
+    check: CheckSpec,
+    obj: str,
+    scope_type: str,
+    scope_value: Any,
+    evaluated: int,
+    failed: int,
+    value: float | None,
+    label: str | None,
+) -> dict[str, Any]:
     rate = failed / evaluated if evaluated else None
     passed = rate is None or rate <= check.target + 1e-12
-    return {"run_id": run_id, "as_of": as_of, "check_id": check.id, "object": obj, "scope_type": scope_type,
-            "scope_value": str(scope_value), "evaluated": int(evaluated), "failed": int(failed), "rate": rate,
-            "target": check.target, "severity": check.severity, "passed": bool(passed), "value": value,
-            "value_label": label, "engine": check.engine}
+    return {
+        "run_id": run_id,
+        "as_of": as_of,
+        "check_id": check.id,
+        "object": obj,
+        "scope_type": scope_type,
+        "scope_value": str(scope_value),
+        "evaluated": int(evaluated),
+        "failed": int(failed),
+        "rate": rate,
+        "target": check.target,
+        "severity": check.severity,
+        "passed": bool(passed),
+        "value": value,
+        "value_label": label,
+        "engine": check.engine,
+    }
 
 
 def _scope_frame(pop: pd.DataFrame, scope_type: str) -> pd.Series:
@@ -282,15 +389,39 @@ def aggregate(outcome: Outcome, run_id: str, as_of: datetime) -> list[dict[str, 
     pop = outcome.population
     failed_mask = pop["record_id"].isin(set(outcome.exceptions["record_id"]))
     check = outcome.check
-    rows = [_result_row(run_id, as_of, check, outcome.object, "all", "all", len(pop), int(failed_mask.sum()),
-                        outcome.value, outcome.value_label)]
+    rows = [
+        _result_row(
+            run_id,
+            as_of,
+            check,
+            outcome.object,
+            "all",
+            "all",
+            len(pop),
+            int(failed_mask.sum()),
+            outcome.value,
+            outcome.value_label,
+        )
+    ]
     for scope_type in check.scopes:
         keys = _scope_frame(pop, scope_type)
         grouped = failed_mask.groupby(keys).agg(["size", "sum"])
         for scope_value, g in grouped.iterrows():
             value = (g["sum"] * 1000.0 / g["size"]) if outcome.value is not None and g["size"] else None
-            rows.append(_result_row(run_id, as_of, check, outcome.object, scope_type, scope_value, int(g["size"]),
-                                    int(g["sum"]), value, outcome.value_label))
+            rows.append(
+                _result_row(
+                    run_id,
+                    as_of,
+                    check,
+                    outcome.object,
+                    scope_type,
+                    scope_value,
+                    int(g["size"]),
+                    int(g["sum"]),
+                    value,
+                    outcome.value_label,
+                )
+            )
     return rows
 
 
@@ -339,15 +470,28 @@ def _scorecard(outcomes: list[Outcome], cfg: QualityConfig, run_id: str, as_of: 
                 num, den = float(n - bad), float(n)
                 value = (n - bad) / n if n else None
             met = None if value is None else bool(ops[spec["comparator"]](value, float(spec["target"])))
-            rows.append({"run_id": run_id, "as_of": as_of, "metric": metric, "scope_type": scope_type,
-                         "scope_value": scope_value, "numerator": num, "denominator": den, "value": value,
-                         "target": float(spec["target"]), "comparator": spec["comparator"], "met": met})
+            rows.append(
+                {
+                    "run_id": run_id,
+                    "as_of": as_of,
+                    "metric": metric,
+                    "scope_type": scope_type,
+                    "scope_value": scope_value,
+                    "numerator": num,
+                    "denominator": den,
+                    "value": value,
+                    "target": float(spec["target"]),
+                    "comparator": spec["comparator"],
+                    "met": met,
+                }
+            )
     return pd.DataFrame(rows)
 
 
 # --------------------------------------------------------------------------------------------
 # the run
 # --------------------------------------------------------------------------------------------
+
 
 def data_docs_dir() -> Path:
     """Where the static Data Docs site is written: ``<output_dir>/quality/data_docs``."""
@@ -393,8 +537,10 @@ def run_quality(
     run_id = run_id or f"manual__{datetime.now(UTC).strftime('%Y%m%dT%H%M%S%f')}"
     started = datetime.now(UTC).replace(tzinfo=None)
     wh.run_file("quality/clear_run.sql", {"run_id": run_id})
-    wh.execute("insert into quality.run (run_id, as_of, started_at, status) values (:r, :a, :s, 'running')",
-               {"r": run_id, "a": as_of_ts, "s": started})
+    wh.execute(
+        "insert into quality.run (run_id, as_of, started_at, status) values (:r, :a, :s, 'running')",
+        {"r": run_id, "a": as_of_ts, "s": started},
+    )
     timings: dict[str, float] = {}
 
     t = time.monotonic()
@@ -437,11 +583,17 @@ def run_quality(
     _db.write_df(wh, "quality.run_exception", exceptions)
     checks_run = sorted(set(results["check_id"])) if len(results) else []
     if checks_run:
-        wh.run_file("quality/upsert_exceptions.sql", {"run_id": run_id, "as_of": as_of_ts},
-                    checks_run=", ".join(sql_literal(c) for c in checks_run))
+        wh.run_file(
+            "quality/upsert_exceptions.sql",
+            {"run_id": run_id, "as_of": as_of_ts},
+            checks_run=", ".join(sql_literal(c) for c in checks_run),
+        )
     _db.write_df(wh, "quality.scorecard", _scorecard(outcomes, cfg, run_id, as_of_ts))
-    clusters = [r.clusters.assign(run_id=run_id, object=get_object(r.object).api_name) for r in dup_results
-                if len(r.clusters)]
+    clusters = [
+        r.clusters.assign(run_id=run_id, object=get_object(r.object).api_name)
+        for r in dup_results
+        if len(r.clusters)
+    ]
     if clusters:
         _db.write_df(wh, "quality.duplicate_cluster", pd.concat(clusters, ignore_index=True))
     timings["write"] = time.monotonic() - t
@@ -451,13 +603,28 @@ def run_quality(
     wh.execute(
         "update quality.run set finished_at = :f, status = 'checked', gate_passed = :g, blockers_failed = :b, "
         "warns_failed = :w, gate_message = :m, checks_run = :c, data_docs_path = :d where run_id = :r",
-        {"f": datetime.now(UTC).replace(tzinfo=None), "g": gate.passed, "b": len(gate.blockers),
-         "w": len(gate.warns), "m": gate.message, "c": ",".join(checks_run),
-         "d": str(docs) if docs else None, "r": run_id},
+        {
+            "f": datetime.now(UTC).replace(tzinfo=None),
+            "g": gate.passed,
+            "b": len(gate.blockers),
+            "w": len(gate.warns),
+            "m": gate.message,
+            "c": ",".join(checks_run),
+            "d": str(docs) if docs else None,
+            "r": run_id,
+        },
     )
     timings["total"] = time.monotonic() - t0
     open_count = wh.scalar("select count(*) from quality.exception_queue where status = 'open'")
     log.info("quality run %s as of %s: %s; %d open exceptions", run_id, as_of_ts, gate.message, open_count)
-    return RunSummary(run_id=run_id, as_of=as_of_ts.isoformat(), gate_passed=gate.passed, gate_message=gate.message,
-                      blockers_failed=gate.blockers, warns_failed=gate.warns, exceptions_open=int(open_count),
-                      data_docs_index=str(docs) if docs else None, timings=timings)
+    return RunSummary(
+        run_id=run_id,
+        as_of=as_of_ts.isoformat(),
+        gate_passed=gate.passed,
+        gate_message=gate.message,
+        blockers_failed=gate.blockers,
+        warns_failed=gate.warns,
+        exceptions_open=int(open_count),
+        data_docs_index=str(docs) if docs else None,
+        timings=timings,
+    )

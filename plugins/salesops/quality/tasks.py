@@ -18,10 +18,16 @@ def run_checks(run_id: str, params: dict[str, Any], warehouse_conn_id: str) -> d
     """Run the catalogue, write the quality tables and Data Docs; return the run summary."""
     from salesops.quality.runner import run_quality
 
-    summary = run_quality(_warehouse(warehouse_conn_id), run_id=run_id, as_of=params.get("as_of") or None,
-                          build_docs=bool(params.get("build_docs", True)))
+    summary = run_quality(
+        _warehouse(warehouse_conn_id),
+        run_id=run_id,
+        as_of=params.get("as_of") or None,
+        build_docs=bool(params.get("build_docs", True)),
+    )
     for w in summary.warns_failed:
-        log.warning("warn check failing: %s (%s) %s of %s", w["check_id"], w["object"], w["failed"], w["evaluated"])
+        log.warning(
+            "warn check failing: %s (%s) %s of %s", w["check_id"], w["object"], w["failed"], w["evaluated"]
+        )
     return summary.to_dict()
 
 
@@ -43,4 +49,8 @@ def gate(run_id: str, warehouse_conn_id: str) -> dict[str, Any]:
     except QualityGateFailed as exc:
         raise AirflowFailException(str(exc)) from exc
     log.info(result.message)
-    return {"passed": result.passed, "message": result.message, "warns": [w["check_id"] for w in result.warns]}
+    return {
+        "passed": result.passed,
+        "message": result.message,
+        "warns": [w["check_id"] for w in result.warns],
+    }

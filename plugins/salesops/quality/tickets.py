@@ -24,13 +24,13 @@ _SCOPE_COL = {"owner": "owner_id", "team": "team", "region": "region", "segment"
 
 _ASK = {
     "source_freshness": "Check the integration user's sync job for this object (last successful run, "
-                        "API errors, expired credentials) and re-run it; confirm when the data is current.",
+    "API errors, expired credentials) and re-run it; confirm when the data is current.",
     "lead_sla_breach": "Check the lead assignment rules / round-robin queue for this scope (inactive "
-                       "users in the queue, assignment rule order, after-hours coverage).",
+    "users in the queue, assignment rule order, after-hours coverage).",
     "lead_misrouted": "Check the territory assignment rules against include/config/territories.yaml "
-                      "for this scope and re-route the listed leads.",
+    "for this scope and re-route the listed leads.",
     "opp_orphan_owner": "Check the user sync (deactivated or deleted users still owning opportunities) "
-                        "and reassign the listed records.",
+    "and reassign the listed records.",
 }
 
 
@@ -41,8 +41,12 @@ def tickets_dir(run_id: str) -> Path:
 def _env() -> Any:
     import jinja2
 
-    return jinja2.Environment(loader=jinja2.FileSystemLoader(str(paths.TEMPLATES_DIR)), autoescape=True,
-                              undefined=jinja2.StrictUndefined, keep_trailing_newline=True)
+    return jinja2.Environment(
+        loader=jinja2.FileSystemLoader(str(paths.TEMPLATES_DIR)),
+        autoescape=True,
+        undefined=jinja2.StrictUndefined,
+        keep_trailing_newline=True,
+    )
 
 
 def _inline(sql_text: str, params: dict[str, Any]) -> str:
@@ -51,15 +55,24 @@ def _inline(sql_text: str, params: dict[str, Any]) -> str:
     return sql_text.strip()
 
 
-def reproduce_sql(wh: Warehouse, cfg: QualityConfig, check_id: str, object_api: str, scope_type: str,
-                  scope_value: str, as_of_date: str) -> str:
+def reproduce_sql(
+    wh: Warehouse,
+    cfg: QualityConfig,
+    check_id: str,
+    object_api: str,
+    scope_type: str,
+    scope_value: str,
+    as_of_date: str,
+) -> str:
     """The SQL a Business Systems analyst runs to see the offending rows of this check and scope."""
     from salesops.quality import expectations as ex
 
     check = cfg.checks[check_id]
     ctx = policy_context(cfg)
-    params = {"as_of_date": as_of_date,
-              "amount_tolerance": float(cfg.section("booking_match").get("amount_tolerance", 0.01))}
+    params = {
+        "as_of_date": as_of_date,
+        "amount_tolerance": float(cfg.section("booking_match").get("amount_tolerance", 0.01)),
+    }
     scope_filter = ""
     if scope_type in _SCOPE_COL:
         scope_filter = f" and {_SCOPE_COL[scope_type]} = {sql_literal(scope_value)}"
@@ -78,14 +91,18 @@ def reproduce_sql(wh: Warehouse, cfg: QualityConfig, check_id: str, object_api: 
             from salesops.config import object_manifest
 
             obj = next(o for o in object_manifest().values() if o.api_name == object_api)
-            batch = _db.render(wh, "quality/gx_input_key.sql", table=obj.staging_table, key_column=obj.key_column)
+            batch = _db.render(
+                wh, "quality/gx_input_key.sql", table=obj.staging_table, key_column=obj.key_column
+            )
         else:
             batch = _inline(_db.render(wh, f"quality/gx_input_{suite}.sql", **ctx), params)
         preds = "\n   or ".join(f"({ex.violation_sql(sp)})" for sp in specs)
         return f"with batch as (\n{batch}\n)\nselect * from batch\nwhere ({preds}){scope_filter};"
     # duplicates: the matcher's clusters
-    return (f"select c.*\nfrom quality.duplicate_cluster c\nwhere c.object = {sql_literal(object_api)} "
-            f"and c.run_id = (select max(run_id) from quality.run)\norder by c.cluster_id, c.is_original desc;")
+    return (
+        f"select c.*\nfrom quality.duplicate_cluster c\nwhere c.object = {sql_literal(object_api)} "
+        f"and c.run_id = (select max(run_id) from quality.run)\norder by c.cluster_id, c.is_original desc;"
+    )
 
 
 def _matches(rule: dict[str, Any], row: dict[str, Any]) -> bool:
@@ -96,8 +113,11 @@ def _matches(rule: dict[str, Any], row: dict[str, Any]) -> bool:
     if row["scope_type"] not in rule.get("scope_types", ["all"]):
         return False
     rate = row["rate"] or 0.0
-    return row["failed"] >= int(rule.get("min_failed", 1)) and rate >= float(rule.get("min_rate", 0)) and \
-        not row["passed"]
+    return (
+        row["failed"] >= int(rule.get("min_failed", 1))
+        and rate >= float(rule.get("min_rate", 0))
+        and not row["passed"]
+    )
 
 
 def draft_tickets(wh: Warehouse, run_id: str, cfg: QualityConfig | None = None) -> list[dict[str, Any]]:
@@ -107,8 +127,10 @@ def draft_tickets(wh: Warehouse, run_id: str, cfg: QualityConfig | None = None) 
     cfg = cfg or load_config()
     tcfg = cfg.section("tickets")
     max_examples = int(tcfg.get("max_examples", 10))
-    results = wh.query("select * from quality.check_result where run_id = :r order by check_id, scope_type, scope_value",
-                       {"r": run_id})
+    results = wh.query(
+        "select * from quality.check_result where run_id = :r order by check_id, scope_type, scope_value",
+        {"r": run_id},
+    )
     if not results:
         return []
     as_of = results[0]["as_of"]
@@ -131,40 +153,86 @@ def draft_tickets(wh: Warehouse, run_id: str, cfg: QualityConfig | None = None) 
             elif row["scope_type"] == "object":
                 where += " and record_id = :v"
                 bind["v"] = row["scope_value"]
-            examples = [r["record_id"] for r in wh.query(
-                f"select record_id from quality.run_exception where {where} order by record_id limit {max_examples}",
-                bind)]
+            examples = [
+                r["record_id"]
+                for r in wh.query(
+                    f"select record_id from quality.run_exception where {where} order by record_id limit {max_examples}",
+                    bind,
+                )
+            ]
             pipeline = None
             if row["object"] == "Opportunity":
-                pipeline = float(wh.scalar(
-                    f"select coalesce(sum(o.amount), 0) from quality.run_exception e join "
-                    f"staging.stg_crm__opportunity o on o.id = e.record_id where {where.replace('run_id', 'e.run_id')}",
-                    bind) or 0.0)
+                pipeline = float(
+                    wh.scalar(
+                        f"select coalesce(sum(o.amount), 0) from quality.run_exception e join "
+                        f"staging.stg_crm__opportunity o on o.id = e.record_id where {where.replace('run_id', 'e.run_id')}",
+                        bind,
+                    )
+                    or 0.0
+                )
             ticket_id = "DQ-" + hashlib.sha1("|".join([run_id, *key]).encode()).hexdigest()[:8].upper()
-            scope_txt = "overall" if row["scope_type"] == "all" else f"{row['scope_type']} {row['scope_value']}"
+            scope_txt = (
+                "overall" if row["scope_type"] == "all" else f"{row['scope_type']} {row['scope_value']}"
+            )
             t = {
-                "ticket_id": ticket_id, "run_id": run_id, "rule": rule.get("name", "rule"),
-                "check_id": row["check_id"], "object": row["object"], "scope_type": row["scope_type"],
-                "scope_value": row["scope_value"], "severity": row["severity"],
+                "ticket_id": ticket_id,
+                "run_id": run_id,
+                "rule": rule.get("name", "rule"),
+                "check_id": row["check_id"],
+                "object": row["object"],
+                "scope_type": row["scope_type"],
+                "scope_value": row["scope_value"],
+                "severity": row["severity"],
                 "title": f"{row['check_id']} failing for {scope_txt}: {row['failed']} of {row['evaluated']}",
-                "description": check.description, "impact_count": int(row["failed"]),
-                "evaluated": int(row["evaluated"]), "impact_pct": (row["rate"] or 0.0) * 100.0,
-                "target": row["target"], "pipeline_amount": pipeline, "value": row["value"],
-                "value_label": row["value_label"], "examples": examples, "as_of": as_of,
-                "ask": _ASK.get(row["check_id"], "Find the process or integration that produces these records "
-                                "and fix it at the source; the exception queue lists every record."),
+                "description": check.description,
+                "impact_count": int(row["failed"]),
+                "evaluated": int(row["evaluated"]),
+                "impact_pct": (row["rate"] or 0.0) * 100.0,
+                "target": row["target"],
+                "pipeline_amount": pipeline,
+                "value": row["value"],
+                "value_label": row["value_label"],
+                "examples": examples,
+                "as_of": as_of,
+                "ask": _ASK.get(
+                    row["check_id"],
+                    "Find the process or integration that produces these records "
+                    "and fix it at the source; the exception queue lists every record.",
+                ),
             }
-            t["reproduce_sql"] = Markup(reproduce_sql(wh, cfg, row["check_id"], row["object"], row["scope_type"],
-                                                      row["scope_value"], pd.Timestamp(as_of).date().isoformat()))
+            t["reproduce_sql"] = Markup(
+                reproduce_sql(
+                    wh,
+                    cfg,
+                    row["check_id"],
+                    row["object"],
+                    row["scope_type"],
+                    row["scope_value"],
+                    pd.Timestamp(as_of).date().isoformat(),
+                )
+            )
             body = template.render(t=t)
             out_dir.mkdir(parents=True, exist_ok=True)
             path = out_dir / f"{ticket_id}.md"
             path.write_text(body, encoding="utf-8")
-            tickets.append({"run_id": run_id, "ticket_id": ticket_id, "rule": t["rule"], "check_id": t["check_id"],
-                            "scope_type": t["scope_type"], "scope_value": t["scope_value"], "severity": t["severity"],
-                            "title": t["title"], "impact_count": t["impact_count"], "impact_pct": t["impact_pct"],
-                            "pipeline_amount": pipeline, "example_ids": ",".join(examples), "path": str(path),
-                            "body_md": body})
+            tickets.append(
+                {
+                    "run_id": run_id,
+                    "ticket_id": ticket_id,
+                    "rule": t["rule"],
+                    "check_id": t["check_id"],
+                    "scope_type": t["scope_type"],
+                    "scope_value": t["scope_value"],
+                    "severity": t["severity"],
+                    "title": t["title"],
+                    "impact_count": t["impact_count"],
+                    "impact_pct": t["impact_pct"],
+                    "pipeline_amount": pipeline,
+                    "example_ids": ",".join(examples),
+                    "path": str(path),
+                    "body_md": body,
+                }
+            )
     wh.execute("delete from quality.ticket where run_id = :r", {"r": run_id})
     if tickets:
         _db.write_df(wh, "quality.ticket", pd.DataFrame(tickets))

@@ -15,7 +15,9 @@ def parse_size(size: str | int) -> str | int:
     return int(size) if str(size).isdigit() else str(size)
 
 
-def simulate(days: int = 7, reseed: bool = False, seed: int = 42, size: str | int = "small", **_: Any) -> dict:
+def simulate(
+    days: int = 7, reseed: bool = False, seed: int = 42, size: str | int = "small", **_: Any
+) -> dict:
     """Optionally reseed the demo CRM, then advance its clock by ``days`` of activity."""
     from salesops.sources.demo import DemoCrm
 
@@ -23,4 +25,8 @@ def simulate(days: int = 7, reseed: bool = False, seed: int = 42, size: str | in
     before = crm.server_time()
     counts = crm.advance(days) if days else {}
     log.info("demo CRM clock %s -> %s; changes: %s", before, crm.server_time(), counts)
-    return {"clock_before": before.isoformat(), "clock_after": crm.server_time().isoformat(), "changes": counts}
+    return {
+        "clock_before": before.isoformat(),
+        "clock_after": crm.server_time().isoformat(),
+        "changes": counts,
+    }

@@ -184,7 +184,9 @@ class Warehouse:
             from snowflake.connector.pandas_tools import write_pandas
 
             schema, _, name = qualified.rpartition(".")
-            write_pandas(conn.connection.driver_connection, table.to_pandas(), name.upper(), schema=schema.upper())
+            write_pandas(
+                conn.connection.driver_connection, table.to_pandas(), name.upper(), schema=schema.upper()
+            )
             return table.num_rows
         raise WarehouseError(f"bulk insert not implemented for {self.dialect}")
 

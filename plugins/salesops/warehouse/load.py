@@ -138,8 +138,7 @@ def page_to_text_table(page: Page) -> pa.Table:
 def _align(table: pa.Table, columns: list[str]) -> pa.Table:
     """Same columns in the same order on every page (missing ones as null text)."""
     arrays = [
-        table.column(c) if c in table.column_names else pa.nulls(table.num_rows, pa.string())
-        for c in columns
+        table.column(c) if c in table.column_names else pa.nulls(table.num_rows, pa.string()) for c in columns
     ]
     return pa.table(arrays, names=columns)
 
@@ -208,12 +207,18 @@ def extract_batch(
         row_offset += aligned.num_rows
         pq.write_table(aligned, tmp_dir / f"part-{i:05d}.parquet")
 
-    deleted = source.read_deleted(obj.api_name, since, until) if obj.deletes and (since is None or since < until) else []
+    deleted = (
+        source.read_deleted(obj.api_name, since, until)
+        if obj.deletes and (since is None or since < until)
+        else []
+    )
     pq.write_table(
         pa.table(
             {
                 "id": pa.array([d.id for d in deleted], pa.string()),
-                "deleted_at": pa.array([_utc(d.deleted_at).replace(tzinfo=None) for d in deleted], pa.timestamp("us")),
+                "deleted_at": pa.array(
+                    [_utc(d.deleted_at).replace(tzinfo=None) for d in deleted], pa.timestamp("us")
+                ),
             }
         ),
         tmp_dir / "deleted.parquet",
@@ -252,8 +257,15 @@ def extract_batch(
             "run_id": run_id,
         },
     )
-    log.info("%s: landed %d rows and %d deletes as batch %s (since %s, until %s)",
-             obj.name, rows, len(deleted), batch_id, batch.since, batch.until)
+    log.info(
+        "%s: landed %d rows and %d deletes as batch %s (since %s, until %s)",
+        obj.name,
+        rows,
+        len(deleted),
+        batch_id,
+        batch.since,
+        batch.until,
+    )
     return batch
 
 
@@ -300,11 +312,19 @@ def load_batch(wh: Warehouse, batch: Batch, *, fail_after: str | None = None) ->
     ensure_object_tables(wh, [obj])
     batch_dir = Path(batch.landing_path)
     if not batch_dir.is_dir():
-        raise WarehouseError(f"batch {batch.batch_id}: landing folder {batch_dir} is missing; re-run the extract")
+        raise WarehouseError(
+            f"batch {batch.batch_id}: landing folder {batch_dir} is missing; re-run the extract"
+        )
     parts = sorted(batch_dir.glob("part-*.parquet"))
     now = _iso(datetime.now(UTC))
-    params = {"batch_id": batch.batch_id, "source": batch.source, "object": obj.name, "loaded_at": now,
-              "quarantined_at": now, "rows_read": batch.rows_read}
+    params = {
+        "batch_id": batch.batch_id,
+        "source": batch.source,
+        "object": obj.name,
+        "loaded_at": now,
+        "quarantined_at": now,
+        "rows_read": batch.rows_read,
+    }
     present = set(batch.columns) & set(obj.api_fields)
     dialect = wh.dialect
 
@@ -328,7 +348,12 @@ def load_batch(wh: Warehouse, batch: Batch, *, fail_after: str | None = None) ->
             relation = f"read_parquet('{glob}')"
             run(conn, "load/insert_raw.sql", columns=batch.columns, relation=relation)
         else:
-            run(conn, "load/insert_raw.sql", columns=[], relation="(select 1 as _row_number where false) as empty")
+            run(
+                conn,
+                "load/insert_raw.sql",
+                columns=[],
+                relation="(select 1 as _row_number where false) as empty",
+            )
         crash("raw")
         if not re.fullmatch(r"[A-Za-z0-9_.-]+", batch.batch_id):
             raise WarehouseError(f"unsafe batch id {batch.batch_id!r}")
@@ -336,11 +361,20 @@ def load_batch(wh: Warehouse, batch: Batch, *, fail_after: str | None = None) ->
         run(conn, "load/quarantine.sql", present=present)
         crash("quarantine")
         staging_empty = conn.execute(sa.text(f"select count(*) from {obj.staging_table}")).scalar() == 0
-        has_duplicates = bool(conn.execute(sa.text(
-            f"select count(*) - count(distinct {obj.key_column}) from _typed where {obj.key_column} is not null"
-        )).scalar())
-        run(conn, "load/merge_staging.sql", present=present, staging_empty=staging_empty,
-            has_duplicates=has_duplicates)
+        has_duplicates = bool(
+            conn.execute(
+                sa.text(
+                    f"select count(*) - count(distinct {obj.key_column}) from _typed where {obj.key_column} is not null"
+                )
+            ).scalar()
+        )
+        run(
+            conn,
+            "load/merge_staging.sql",
+            present=present,
+            staging_empty=staging_empty,
+            has_duplicates=has_duplicates,
+        )
         counts = dict(conn.execute(sa.text("select * from _merge_counts")).mappings().one())
         crash("merge")
         deleted_file = batch_dir / "deleted.parquet"
@@ -381,12 +415,22 @@ def load_batch(wh: Warehouse, batch: Batch, *, fail_after: str | None = None) ->
         conn.execute(sa.text("drop view if exists _typed"))
     log.info(
         "%s: batch %s read=%d inserted=%d updated=%d unchanged=%d deleted=%d rejected=%d",
-        obj.name, batch.batch_id, result.rows_read, result.rows_inserted, result.rows_updated,
-        result.rows_unchanged, result.rows_deleted, result.rows_rejected,
+        obj.name,
+        batch.batch_id,
+        result.rows_read,
+        result.rows_inserted,
+        result.rows_updated,
+        result.rows_unchanged,
+        result.rows_deleted,
+        result.rows_rejected,
     )
     if result.rows_rejected:
-        log.warning("%s: %d rows quarantined (see ops.quarantine where batch_id = '%s')",
-                    obj.name, result.rows_rejected, batch.batch_id)
+        log.warning(
+            "%s: %d rows quarantined (see ops.quarantine where batch_id = '%s')",
+            obj.name,
+            result.rows_rejected,
+            batch.batch_id,
+        )
     return result
 
 
@@ -400,7 +444,11 @@ def mark_failed(wh: Warehouse, batch_id: str, error: str) -> None:
 
 
 def extract_and_load(
-    source: CrmSource, object_names: Iterable[str], wh: Warehouse, *, full_refresh: bool = False,
+    source: CrmSource,
+    object_names: Iterable[str],
+    wh: Warehouse,
+    *,
+    full_refresh: bool = False,
     run_id: str | None = None,
 ) -> list[LoadResult]:
     """Convenience for tests, the CLI and benchmarks: extract then load each object in turn."""

@@ -20,7 +20,9 @@ def resolve_objects(requested: list[str] | None) -> list[str]:
         return list(manifest)
     unknown = sorted(set(requested) - set(manifest))
     if unknown:
-        raise ValueError(f"unknown objects {unknown}; the manifest (include/config/objects.yaml) has {list(manifest)}")
+        raise ValueError(
+            f"unknown objects {unknown}; the manifest (include/config/objects.yaml) has {list(manifest)}"
+        )
     return [name for name in manifest if name in requested]
 
 
@@ -37,13 +39,16 @@ def build_source(params: dict[str, Any]) -> Any:
     return get_source(kind, **{k: v for k, v in options.items() if v is not None})
 
 
-def extract(object_name: str, params: dict[str, Any], warehouse_conn_id: str, run_id: str | None) -> dict[str, Any]:
+def extract(
+    object_name: str, params: dict[str, Any], warehouse_conn_id: str, run_id: str | None
+) -> dict[str, Any]:
     from salesops.warehouse.hook import WarehouseHook
     from salesops.warehouse.load import extract_batch
 
     wh = WarehouseHook(warehouse_conn_id).warehouse
-    batch = extract_batch(build_source(params), object_name, wh, full_refresh=bool(params.get("full_refresh")),
-                          run_id=run_id)
+    batch = extract_batch(
+        build_source(params), object_name, wh, full_refresh=bool(params.get("full_refresh")), run_id=run_id
+    )
     return batch.to_dict()
 
 
@@ -66,7 +71,15 @@ def summarise(results: list[dict[str, Any]]) -> dict[str, Any]:
     for r in results:
         for k in totals:
             totals[k] += int(r.get(k) or 0)
-        log.info("%-28s read=%-7d inserted=%-7d updated=%-7d deleted=%-5d rejected=%-4d drift+%s -%s",
-                 r["object"], r["rows_read"], r["rows_inserted"], r["rows_updated"], r["rows_deleted"],
-                 r["rows_rejected"], r.get("schema_added") or "", r.get("schema_missing") or "")
+        log.info(
+            "%-28s read=%-7d inserted=%-7d updated=%-7d deleted=%-5d rejected=%-4d drift+%s -%s",
+            r["object"],
+            r["rows_read"],
+            r["rows_inserted"],
+            r["rows_updated"],
+            r["rows_deleted"],
+            r["rows_rejected"],
+            r.get("schema_added") or "",
+            r.get("schema_missing") or "",
+        )
     return {"objects": len(results), **totals}
