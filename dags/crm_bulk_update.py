@@ -79,10 +79,12 @@ _PLAN = "{{ ti.xcom_pull(task_ids='build_plan')['plan_id'] }}"
     params={
         "plan_type": Param(_PLAN_TYPES[0], enum=_PLAN_TYPES, description="Which plan to build."),
         "requester": Param(
-            "", type="string", description="Who asks for the change (default: the triggering user)."
+            None,
+            type=["null", "string"],
+            description="Who asks for the change (default: the triggering user).",
         ),
         "reason": Param(
-            "", type="string", description="Why; shown to the approver and stored with the plan."
+            None, type=["null", "string"], description="Why; shown to the approver and stored with the plan."
         ),
         "approval_channel": Param(
             os.getenv("SALESOPS_BULK_UPDATE_APPROVAL", "ui"),
@@ -95,14 +97,18 @@ _PLAN = "{{ ti.xcom_pull(task_ids='build_plan')['plan_id'] }}"
             description="Restrict the plan to records with an open exception in the quality queue (needs a quality run on this load).",
         ),
         "plan_id": Param(
-            "", type="string", description="Use this stored plan instead of building a new one."
+            None, type=["null", "string"], description="Use this stored plan instead of building a new one."
         ),
-        "undo_of_plan_id": Param("", type="string", description="Build the undo plan of this applied plan."),
+        "undo_of_plan_id": Param(
+            None, type=["null", "string"], description="Build the undo plan of this applied plan."
+        ),
         "source": Param(
             _DEFAULT_SOURCE, enum=["demo", "salesforce", "hubspot"], description="The CRM to write to."
         ),
         "source_conn_id": Param(
-            "", type="string", description="Connection id for API sources (default per connector)."
+            None,
+            type=["null", "string"],
+            description="Connection id for API sources (default per connector); the demo takes none.",
         ),
     },
 )

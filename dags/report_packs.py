@@ -24,7 +24,7 @@ Runs when the KPI marts are rebuilt (Asset `marts.ready` from `kpi_transforms`) 
    `ops.pack_hold`, a hold notice to the RevOps team. Every attempt goes to `ops.pack_delivery_log`.
 6. **summarize** - counts and the on-time-delivery KPI per pack and period.
 
-**Params**: `packs` (list; empty = those due), `scope` (`""` all audiences, `region`, `region:EMEA`,
+**Params**: `packs` (list; empty = those due), `scope` (empty = all audiences, `region`, `region:EMEA`,
 `team:EMEA-MM`, `all`), `as_of` (YYYY-MM-DD; must be the date the marts are built for), `deliver`
 (false = dry run: render, check and log, send nothing), `channels` (subset of email/slack/file).
 
@@ -68,9 +68,9 @@ _PACKS = ["weekly_pipeline_inspection", "forecast_hygiene", "dq_scorecard", "rou
             description="Packs to render; empty = the packs due for the data's as-of date.",
         ),
         "scope": Param(
-            "",
-            type="string",
-            description="'' every audience; 'region' / 'team' one audience; 'region:EMEA' one slice.",
+            None,
+            type=["null", "string"],
+            description="empty = every audience; 'region' / 'team' one audience; 'region:EMEA' one slice.",
         ),
         "as_of": Param(
             None,

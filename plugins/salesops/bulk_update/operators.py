@@ -244,11 +244,11 @@ class ApplyPlanOperator(BaseOperator):
         from airflow.sdk.exceptions import AirflowException
 
         from salesops.bulk_update.apply import ApplyFailed, apply_plan
-        from salesops.sources.registry import get_source
+        from salesops.sources.registry import get_source, options_for
 
         wh = _warehouse(self.warehouse_conn_id)
-        kwargs = {k: v for k, v in dict(self.source_kwargs).items() if v not in (None, "")}
-        source = get_source(self.source_kind, **kwargs)
+        # Only the options this kind takes (the DAG offers a connection id for API sources).
+        source = get_source(self.source_kind, **options_for(self.source_kind, **dict(self.source_kwargs)))
         try:
             report = apply_plan(
                 wh, source, self.plan_id, run_id=context["run_id"], batch_size=self.batch_size

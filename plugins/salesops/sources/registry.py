@@ -23,6 +23,36 @@ from typing import Any
 from salesops.sources.base import CrmSource
 
 KINDS = ("demo", "csv", "salesforce", "hubspot", "marketo")
+# The options each kind takes from a DAG's params (the demo takes none from a run: it is the
+# embedded synthetic CRM on the project's data dir).
+OPTIONS = {
+    "demo": frozenset(),
+    "csv": frozenset({"folder", "column_map"}),
+    "salesforce": frozenset({"conn_id"}),
+    "hubspot": frozenset({"conn_id"}),
+    "marketo": frozenset({"conn_id"}),
+}
+
+
+def options_for(kind: str, **candidates: Any) -> dict[str, Any]:
+    """The subset of ``candidates`` that ``kind`` takes, without empty values.
+
+    DAG params offer every source's options at once (``source_conn_id``, ``csv_folder``...); only
+    the ones the chosen kind takes reach it, so a connection id typed for Salesforce never reaches
+    the demo CRM (``DemoCrm.__init__() got an unexpected keyword argument 'conn_id'``). Values of
+    ``None``, ``""`` and the string ``"None"`` (how Jinja renders a null param) count as empty.
+
+    Raises:
+        ValueError: unknown kind.
+    """
+    key = (kind or "").strip().lower()
+    if key not in OPTIONS:
+        raise ValueError(f"unknown source kind {kind!r}; expected one of {', '.join(KINDS)}")
+    return {
+        k: v
+        for k, v in candidates.items()
+        if k in OPTIONS[key] and v is not None and not (isinstance(v, str) and v.strip() in ("", "None"))
+    }
 
 
 def get_source(kind: str, **kwargs: Any) -> CrmSource:

@@ -27,16 +27,17 @@ def resolve_objects(requested: list[str] | None) -> list[str]:
 
 
 def build_source(params: dict[str, Any]) -> Any:
-    """The source named by the DAG params (``source`` and its options)."""
-    from salesops.sources.registry import get_source
+    """The source named by the DAG params (``source`` and the options that kind takes)."""
+    from salesops.sources.registry import get_source, options_for
 
     kind = params.get("source") or "demo"
-    options: dict[str, Any] = {}
-    if kind == "csv":
-        options = {"folder": params["csv_folder"], "column_map": params["csv_column_map"]}
-    elif kind in {"salesforce", "hubspot", "marketo"}:
-        options = {"conn_id": params.get("source_conn_id") or None}
-    return get_source(kind, **{k: v for k, v in options.items() if v is not None})
+    options = options_for(
+        kind,
+        folder=params.get("csv_folder"),
+        column_map=params.get("csv_column_map"),
+        conn_id=params.get("source_conn_id"),
+    )
+    return get_source(kind, **options)
 
 
 def extract(
