@@ -6,6 +6,7 @@ with events as (
     from ops.bulk_update_change_log as c
     where c.plan_id = :plan_id
 )
+
 select
     event_id, change_id, plan_id, run_id, approver, object, record_id, field, old_value, new_value,
     status, attempt, batch_no, applied_at, error, logged_at

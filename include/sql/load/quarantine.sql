@@ -26,5 +26,6 @@ select :batch_id, '{{ obj.name }}', _record_id, _row_number, '{{ f.api_name }}',
 from candidates
 where {% if f.required %}{{ f.column }} is null
    {%- else %}{{ f.column }} is null and nullif(trim("_raw__{{ f.api_name }}"), '') is not null{% endif %}
-{% if not loop.last %}union all{% endif %}
+{%- if not loop.last %}
+union all{% endif %}
 {%- endfor %};

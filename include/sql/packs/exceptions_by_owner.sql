@@ -12,4 +12,4 @@ left join staging.stg_crm__user as u on u.id = q.owner_id
 where q.status = 'open'
   and {{ s.scope_filter('coalesce(u.region, q.region)', 'coalesce(u.team, q.team)', 'q.owner_id') }}
 group by coalesce(q.owner_id, '(none)'), coalesce(u.name, q.owner_id, '(unassigned)'), coalesce(u.team, q.team), q.check_id
-order by count(*) desc, 2, q.check_id
+order by count(*) desc, coalesce(u.name, q.owner_id, '(unassigned)'), q.check_id

@@ -33,4 +33,4 @@ cross join ctx
 where o.is_open
   and o.close_fiscal_quarter = ctx.current_fiscal_quarter_label
   and {{ s.scope_filter('o.region', 'o.team', 'o.owner_id') }}
-order by o.close_date, coalesce(o.amount, 0) desc, o.opportunity_id, q.check_id
+order by o.close_date asc, coalesce(o.amount, 0) desc, o.opportunity_id asc, q.check_id asc

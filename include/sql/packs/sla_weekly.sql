@@ -27,4 +27,4 @@ cross join ctx
 where cast(sp.created_at as date) > {{ m.add_days('ctx.as_of_date', '-7 * ' ~ weeks) }}
   and cast(sp.created_at as date) <= ctx.as_of_date
 group by cast(date_trunc('week', sp.created_at) as date)
-order by 1
+order by cast(date_trunc('week', sp.created_at) as date)

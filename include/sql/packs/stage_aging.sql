@@ -14,4 +14,4 @@ from marts.agg_stage_aging as a
 left join staging.stg_crm__user as u on u.id = a.rollup_key and a.rollup_level = 'rep'
 where {{ s.rollup_filter('a', 'u') }}
 group by a.stage_name
-order by max(a.stage_order) nulls last, 1
+order by max(a.stage_order) nulls last, a.stage_name

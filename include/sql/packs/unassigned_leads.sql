@@ -12,7 +12,7 @@ rules as (
 {%- for r in routing_rules %}
             ('{{ r.segment }}', '{{ r.region }}', '{{ r.team }}', {{ loop.index }}){% if not loop.last %},{% endif %}
 {%- endfor %}
-    ) as t (segment, region, team, rule_order)
+    ) as t (segment, region, team, rule_order)  -- noqa: AL05
 ),
 
 routed as (

@@ -6,6 +6,7 @@ line_items as (
     from {{ tables.opportunity_line_item }}
     group by opportunity_id
 )
+
 select
     o.record_id, o.owner_id, o.manager_id, o.team, o.region, o.segment,
     o.stage_name, o.stage_order, o.is_open, o.is_won,

@@ -10,12 +10,14 @@ with crm as (
     where is_won and close_date is not null and amount is not null
     group by 1
 ),
+
 fin as (
     select {{ fq('booking_date') }} as period, sum(amount) as booked_amount, count(*) as bookings
     from {{ tables.booking }}
     where booking_date is not null and amount is not null
     group by 1
 )
+
 select
     coalesce(crm.period, fin.period) as period,
     coalesce(crm.crm_amount, 0) as crm_amount,

@@ -20,14 +20,14 @@ booking as (
 
 won as (
     select o.opportunity_id, o.amount_or_zero, o.close_date,
-           exists (select 1 from booking as b where b.opportunity_id = o.opportunity_id) as has_booking
+           exists (select 1 from booking as b where b.opportunity_id = o.opportunity_id) as has_booking  -- noqa: LT01, LT06
     from opportunity as o
     where o.is_won
 ),
 
 fin as (
     select b.id, coalesce(b.amount, 0) as amount, b.booking_date,
-           exists (select 1 from won as w where w.opportunity_id = b.opportunity_id) as has_opportunity
+           exists (select 1 from won as w where w.opportunity_id = b.opportunity_id) as has_opportunity  -- noqa: LT01, LT06
     from booking as b
 ),
 

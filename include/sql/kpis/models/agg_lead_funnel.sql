@@ -22,13 +22,13 @@ counts as (
 
 select
     c.*
-{%- for s in funnel_stages %}{% if not loop.first %}
-    , case when c.{{ funnel_stages[loop.index0 - 1].column }}_count > 0
+{%- for s in funnel_stages %}{% if not loop.first %},
+    case when c.{{ funnel_stages[loop.index0 - 1].column }}_count > 0
            then cast(c.{{ s.column }}_count as double) / c.{{ funnel_stages[loop.index0 - 1].column }}_count
       end as {{ funnel_stages[loop.index0 - 1].column }}_to_{{ s.column }}_rate
 {%- endif %}{% endfor %}
-{%- if funnel_stages | length > 2 %}
-    , case when c.{{ funnel_stages[0].column }}_count > 0
+{%- if funnel_stages | length > 2 %},
+    case when c.{{ funnel_stages[0].column }}_count > 0
            then cast(c.{{ funnel_stages[-1].column }}_count as double) / c.{{ funnel_stages[0].column }}_count
       end as {{ funnel_stages[0].column }}_to_{{ funnel_stages[-1].column }}_rate
 {%- endif %}

@@ -44,7 +44,7 @@ steps as (
             (14, 'ending_pipeline', false),
             (15, 'stage_advanced', false),
             (16, 'stage_regressed', false)
-    ) as t (step_order, step, is_flow)
+    ) as t (step_order, step, is_flow)  -- noqa: AL05
 ),
 
 -- The groups an owner's deals count in: the company (everyone, also owners int_user_rollup does

@@ -87,7 +87,7 @@ rebuilt as (
         e.owner_id,
         e.account_id,
         case when p.has_stage = 1 then p.stage_name else e.stage_name end as stage_name,
-        case when p.has_amount = 1 then try_cast(p.amount_text as decimal(18,2)) else e.amount end as amount,
+        case when p.has_amount = 1 then try_cast(p.amount_text as decimal(18, 2)) else e.amount end as amount,
         case when p.has_close_date = 1 then try_cast(p.close_date_text as date) else e.close_date end as close_date,
         case when p.has_forecast_category = 1 then p.forecast_category else e.forecast_category end as forecast_category,
         e.type as opportunity_type,

@@ -24,7 +24,7 @@ create or replace table marts.kpi_context (
     at_risk_past_close_date boolean not null,
     at_risk_min_pushes integer not null,
     at_risk_inactive_days integer not null,
-    at_risk_large_min_amount decimal(18,2) not null,
+    at_risk_large_min_amount decimal(18, 2) not null,
     at_risk_large_max_stage_order integer not null,
     at_risk_large_days_to_quarter_end integer not null,
     coverage_target_ratio double

@@ -12,4 +12,5 @@ with dates as (
     union all
     select min(booking_date), max(booking_date) from staging.stg_finance__booking
 )
+
 select min(lo) as lo, max(hi) as hi from dates

@@ -7,6 +7,7 @@ booked as (
     where opportunity_id is not null
     group by opportunity_id
 )
+
 select
     o.record_id, o.owner_id, o.manager_id, o.team, o.region, o.segment,
     (b.booked_amount is null or abs(b.booked_amount - o.amount) > :amount_tolerance) as failed,

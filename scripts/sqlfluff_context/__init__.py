@@ -1,0 +1,134 @@
+"""Jinja context for ``sqlfluff lint include/sql`` (the ``library_path`` of .sqlfluff).
+
+sqlfluff renders each file of include/sql on its own, while the code renders them through
+``salesops.sql.render(relpath, **context)`` with a context built at run time (an object spec from
+include/config/objects.yaml, policy lists, counts of bind-parameter rows). Every public name below
+is one of those context variables, with a small value of the same *shape* the code passes, so
+every template renders to SQL that parses; the macros are the project's own (include/sql is the
+loader path, so ``{% import 'macros.sql' %}`` and friends load the real files).
+
+A new template variable shows up as "Undefined jinja template variable" in ``make check``: add a
+representative value here. Values are illustrative, never read by the pipeline.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from types import SimpleNamespace as _NS
+
+import jinja2 as _jinja2
+
+_SQL_DIR = Path(__file__).resolve().parents[2] / "include" / "sql"
+
+# salesops.sql.render: every file gets the warehouse dialect.
+dialect = "duckdb"
+
+
+def _field(api_name: str, column: str, type_: str, required: bool = False) -> _NS:
+    return _NS(api_name=api_name, column=column, type=type_, required=required)
+
+
+# warehouse/load.py and bulk_update: one ObjectSpec of include/config/objects.yaml.
+obj = _NS(
+    name="opportunity",
+    api_name="Opportunity",
+    raw_table="raw.crm__opportunity",
+    staging_table="staging.stg_crm__opportunity",
+    key="Id",
+    key_column="id",
+    cursor="SystemModstamp",
+    cursor_column="system_modstamp",
+    fields=[
+        _field("Id", "id", "id", required=True),
+        _field("Name", "name", "string"),
+        _field("Amount", "amount", "decimal"),
+        _field("Probability", "probability", "double"),
+        _field("IsWon", "is_won", "bool"),
+        _field("CloseDate", "close_date", "date"),
+        _field("SystemModstamp", "system_modstamp", "timestamp", required=True),
+    ],
+)
+# load/*.sql: the fields the batch actually carries (schema drift leaves some out).
+present = ["Id", "Name", "Amount", "IsWon", "CloseDate", "SystemModstamp"]
+columns = ["Id", "Name", "Amount"]
+relation = "read_parquet('batch.parquet')"
+batch_id_literal = "20260101T000000-opportunity-demo"
+staging_empty = False
+has_duplicates = True
+
+# quality/_db.render: staging table per manifest object.
+tables = {
+    name: f"staging.stg_crm__{name}"
+    for name in (
+        "account",
+        "booking",
+        "contact",
+        "lead",
+        "opportunity",
+        "opportunity_field_history",
+        "opportunity_line_item",
+        "user",
+    )
+}
+# quality/catalogue.py sql context: SQL literals already quoted by sql_literal().
+stages = [
+    {"name": "'Prospecting'", "order": 1, "is_closed": "false", "is_won": "false"},
+    {"name": "'Closed Won'", "order": 6, "is_closed": "true", "is_won": "true"},
+]
+segments = [{"name": "'Enterprise'", "min": 1000}, {"name": "'SMB'", "min": 0}]
+regions = [{"name": "'EMEA'", "countries": "'DE', 'FR'"}, {"name": "'NA'", "countries": "'US', 'CA'"}]
+sla_hours = [{"segment": "'Enterprise'", "hours": 4.0}, {"segment": "'SMB'", "hours": 24.0}]
+max_pushes = 3
+fiscal_start_month = 2
+# Used both by quality/_lead_base.sql (quoted literals) and packs/unassigned_leads.sql (which
+# quotes raw values itself): bare words render to valid SQL in both.
+routing_rules = [{"segment": "SMB", "region": "NA", "team": "NA_SMB"}]
+# quality runner: gx_input_key / duplicate_input / gate_samples / upsert_exceptions.
+table = "staging.stg_crm__lead"
+key_column = "id"
+object = "lead"
+fields = {"first_name": "first_name", "company": "account_id", "email": "email"}
+limit = 20
+checks_run = "'opp_orphan_owner', 'lead_sla_breach'"
+
+# kpis/policy.py KpiPolicy.jinja() and kpis/runner.py.
+period_grains = ["month", "quarter"]
+forecast_categories = ["pipeline", "best_case", "commit"]
+funnel_stages = [
+    {"rank": 1, "column": "open"},
+    {"rank": 2, "column": "working"},
+    {"rank": 3, "column": "qualified"},
+]
+required_field_columns = [{"api_name": "NextStep", "column": "next_step"}]
+rollup_levels = [
+    {"name": "company", "key": "'company'", "label": "'Company'"},
+    {"name": "rep", "key": "u.id", "label": "u.name"},
+]
+quality_scorecard = True
+model = _NS(name="agg_stage_aging", template="kpis/models/agg_stage_aging.sql")
+# KPI models are included by kpis/materialize_*.sql, which import macros.sql as `m`; linted on
+# their own they get the same module.
+m = (
+    _jinja2.Environment(loader=_jinja2.FileSystemLoader(str(_SQL_DIR)))
+    .get_template("macros.sql")
+    .make_module({"dialect": dialect})
+)
+
+# bulk_update/plan.py _sql_context: row counts of the VALUES tables built from bind parameters.
+n_checks = 2
+n_statuses = 3
+n_kinds = 2
+n_stages = 2
+n_allowed = 4
+n_countries = 2
+n_segments = 2
+n_rules = 2
+exclude_stale = True
+include_misrouted = True
+
+# packs/sections.py
+categories = ["commit", "best_case"]
+checks = ["opp_orphan_owner", "lead_sla_breach"]
+column = "u.region"
+days = 7
+weeks = 4
