@@ -176,7 +176,7 @@ def crm_bulk_update():
         timeout=timedelta(days=3).total_seconds(),
     )
     demo = demo_auto_approve(built)
-    already = EmptyOperator(task_id="already_approved")
+    already_approved = EmptyOperator(task_id="already_approved")
     checked = check_approval()
     apply = ApplyPlanOperator(
         task_id="apply_plan",
@@ -186,7 +186,7 @@ def crm_bulk_update():
         warehouse_conn_id=_WAREHOUSE_CONN_ID,
         retries=1,  # safe: the change log makes apply idempotent
     )
-    branch >> [ask, signed, demo, already] >> checked >> apply
+    branch >> [ask, signed, demo, already_approved] >> checked >> apply
 
 
 crm_bulk_update()

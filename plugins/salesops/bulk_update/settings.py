@@ -126,7 +126,8 @@ def _quality_checks(config_dir: Path | None) -> dict[str, Any] | None:
     return None
 
 
-def load_settings(config_dir: Path | None = None) -> BulkUpdateSettings:
+# Complexity 22 > 20: replaced by the typed policy package of issue 10 (t10-structure); remove the noqa then.
+def load_settings(config_dir: Path | None = None) -> BulkUpdateSettings:  # noqa: C901
     """Read and validate bulk_updates.yaml.
 
     Raises:

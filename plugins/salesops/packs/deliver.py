@@ -212,7 +212,8 @@ def _hold_notice(rendered: RenderedPack, reasons: list[str], held_dir: str) -> s
     )
 
 
-def publish_or_hold(
+# Complexity 28 > 20: being split by issue 10 (t10-tooling); remove the noqa then.
+def publish_or_hold(  # noqa: C901
     wh: Warehouse,
     rendered: RenderedPack,
     gate: GateStatus,
