@@ -18,12 +18,13 @@ export PATH := $(ROOT)/$(VENV)/bin:$(PATH)
 DEMO_SIZE ?= small
 DEMO_SEED ?= 42
 
-.PHONY: help venv demo test test-fast lint check airflow-ui bench clean
+.PHONY: help venv demo test test-fast lint check format airflow-ui bench clean
 
 help:
 	@echo "make demo   - install, seed the demo CRM and run the pipelines end to end (no credentials)"
 	@echo "make test   - run the whole test suite (unit, DAG integrity, end-to-end)"
-	@echo "make lint   - ruff"
+	@echo "make check  - static checks: ruff (lint + format), mypy, sqlfluff (run by CI before the tests)"
+	@echo "make lint   - ruff only (lint + format check); make format applies ruff's fixes"
 	@echo "make airflow-ui - the same DAGs in the Airflow UI (airflow standalone on this project)"
 	@echo "make bench  - benchmarks (bench/), figures printed"
 
@@ -56,10 +57,22 @@ test: $(VENV)/.installed
 test-fast: $(VENV)/.installed
 	$(PY) -m pytest -m "not e2e"
 
+# Static checks (what `.ci/run` runs before the tests, and what .pre-commit-config.yaml runs):
+# ruff lint (incl. Airflow AIR rules, complexity, import rules) + ruff format --check + mypy on
+# plugins/ (config in pyproject.toml) + sqlfluff on include/sql (config in .sqlfluff).
+PY_SOURCES := plugins dags tests bench scripts
 lint: $(VENV)/.installed
-	$(VENV)/bin/ruff check plugins dags tests bench scripts
+	$(VENV)/bin/ruff check $(PY_SOURCES)
+	$(VENV)/bin/ruff format --check $(PY_SOURCES)
 
-check: lint test
+check: lint
+	$(VENV)/bin/mypy
+	$(VENV)/bin/sqlfluff lint include/sql --processes 0
+
+# Apply ruff's formatter and safe fixes (then re-run `make check`).
+format: $(VENV)/.installed
+	$(VENV)/bin/ruff check --fix $(PY_SOURCES)
+	$(VENV)/bin/ruff format $(PY_SOURCES)
 
 airflow-ui: $(AIRFLOW_HOME)/.migrated
 	@echo "Starting airflow standalone on http://127.0.0.1:8080 (admin password: $(AIRFLOW_HOME)/simple_auth_manager_passwords.json.generated)"
