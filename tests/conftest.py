@@ -32,6 +32,9 @@ os.environ.pop("SALESOPS_WAREHOUSE_URL", None)
 
 import pytest  # noqa: E402
 
+# The stateful fake Salesforce org (fake_sf fixture) for connector and fault tests.
+pytest_plugins = ["tests.fakes.fixtures"]
+
 
 @pytest.fixture(scope="session")
 def session_dir() -> Path:

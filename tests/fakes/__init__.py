@@ -1,0 +1,1 @@
+"""Stateful fake APIs for connector tests (they keep records and answer from them)."""
