@@ -45,14 +45,16 @@ from salesops.assets import KPI_MARTS_READY
 _WAREHOUSE_CONN_ID = os.getenv("SALESOPS_WAREHOUSE_CONN_ID", "salesops_warehouse")
 # DuckDB has one writer: render/deliver one slice at a time unless the warehouse is Snowflake.
 _PARALLELISM = int(os.getenv("SALESOPS_PACK_PARALLELISM", "1"))
+# The weekly time trigger (besides marts.ready); "none" = only when the marts are rebuilt.
+_CRON = os.getenv("SALESOPS_PACKS_SCHEDULE", "0 7 * * 1")
 # Kept in step with packs.yaml (the plan task validates against the file; no I/O at parse time).
 _PACKS = ["weekly_pipeline_inspection", "forecast_hygiene", "dq_scorecard", "routing_sla", "quarter_end"]
 
 
 @dag(
-    schedule=AssetOrTimeSchedule(
-        timetable=CronTriggerTimetable("0 7 * * 1", timezone="UTC"), assets=KPI_MARTS_READY
-    ),
+    schedule=KPI_MARTS_READY
+    if _CRON.strip().lower() in ("", "none")
+    else AssetOrTimeSchedule(timetable=CronTriggerTimetable(_CRON, timezone="UTC"), assets=KPI_MARTS_READY),
     start_date=pendulum.datetime(2026, 1, 1, tz="UTC"),
     catchup=False,
     max_active_runs=1,

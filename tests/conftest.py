@@ -32,8 +32,10 @@ os.environ.pop("SALESOPS_WAREHOUSE_URL", None)
 
 import pytest  # noqa: E402
 
-# The stateful fake Salesforce org (fake_sf fixture) for connector and fault tests.
-pytest_plugins = ["tests.fakes.fixtures"]
+# Shared fixtures: the stateful fake Salesforce org (fake_sf) for connector and fault tests; the
+# distributed stack (PostgreSQL, Redis, Airflow components, two Celery workers) and the SMTP sink
+# (session fixtures `airflow_stack`, `smtp_sink`, started only by tests that use them).
+pytest_plugins = ["tests.fakes.fixtures", "tests.support.airflow_stack"]
 
 
 @pytest.fixture(scope="session")

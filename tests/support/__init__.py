@@ -1,0 +1,1 @@
+"""Shared test support: the distributed Airflow stack fixture and its REST client."""
