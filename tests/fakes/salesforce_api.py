@@ -133,6 +133,7 @@ class Fault:
     body: Any = None
     delay: float = 0.0
     times: int = 1
+    skip: int = 0  # let this many matching calls through first
 
 
 class FakeSalesforce:
@@ -171,6 +172,7 @@ class FakeSalesforce:
         self.logins: list[dict[str, str]] = []
         self.calls: list[tuple[str, str]] = []  # (method, path) of every data API call
         self.jobs: dict[str, BulkJob] = {}
+        self.jobs_created: list[tuple[str, str]] = []  # (operation, SOQL) of every Bulk query job
         self.faults: list[Fault] = []
         self._fail_jobs: list[str] = []
         self._repeat_pages = 0
@@ -184,6 +186,16 @@ class FakeSalesforce:
         self.server = HTTPServer(host="127.0.0.1", port=0, threaded=True)
         self.server.expect_request(re.compile(r"^/.*")).respond_with_handler(self._handle)
         self.server.start()
+        # The HTTP server writes the Date header itself; make it the org's clock (server_time()).
+        wsgi = self.server.server
+        assert wsgi is not None
+        fake = self
+
+        class _Handler(wsgi.RequestHandlerClass):  # type: ignore[name-defined, misc]
+            def date_time_string(self, timestamp: float | None = None) -> str:
+                return email.utils.format_datetime(fake.clock.astimezone(UTC), usegmt=True)
+
+        wsgi.RequestHandlerClass = _Handler
         return self
 
     def stop(self) -> None:
@@ -328,9 +340,11 @@ class FakeSalesforce:
         *,
         times: int = 1,
         method: str | None = None,
+        skip: int = 0,
     ) -> None:
-        """The next ``times`` calls whose path matches answer ``status`` with ``body``."""
-        self.faults.append(Fault(re.compile(path_pattern), method, status, body, times=times))
+        """After ``skip`` matching calls, the next ``times`` calls whose path matches answer
+        ``status`` with ``body``."""
+        self.faults.append(Fault(re.compile(path_pattern), method, status, body, times=times, skip=skip))
 
     def query_timeout_next(self, *, times: int = 1) -> None:
         """The next query call fails as Salesforce does when a SOQL query runs too long."""
@@ -359,6 +373,9 @@ class FakeSalesforce:
         with self._lock:
             for fault in self.faults:
                 if fault.times > 0 and fault.pattern.search(path) and fault.method in (None, request.method):
+                    if fault.skip:
+                        fault.skip -= 1
+                        continue
                     fault.times -= 1
                     if fault.delay:
                         delay = fault.delay
@@ -393,7 +410,6 @@ class FakeSalesforce:
 
     def _with_headers(self, response: Response) -> Response:
         response.headers["Sforce-Limit-Info"] = f"api-usage={self.api_used}/{self.api_max}"
-        response.headers["Date"] = email.utils.format_datetime(self.clock.astimezone(UTC), usegmt=True)
         return response
 
     def _token(self, request: Request) -> Response:
@@ -662,6 +678,7 @@ class FakeSalesforce:
         if self._fail_jobs:
             job.fail_with = self._fail_jobs.pop(0)
         self.jobs[job_id] = job
+        self.jobs_created.append((op, soql))
         return _json(self._job_info(job))
 
     def _job_info(self, job: BulkJob) -> dict[str, Any]:

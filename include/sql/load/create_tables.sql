@@ -74,3 +74,11 @@ create table if not exists raw.deleted_records (
     _batch_id varchar not null,
     _loaded_at timestamp not null
 );
+
+{#- Extract details (Salesforce volume work): API calls of the extract, REST or Bulk, whether the
+    id reconciliation ran, and a warning such as zero rows after a big sync. -#}
+alter table ops.load_audit add column if not exists api_calls bigint;
+alter table ops.load_audit add column if not exists extract_method varchar;
+alter table ops.load_audit add column if not exists ids_reconciled boolean;
+alter table ops.load_audit add column if not exists rows_reconciled_deleted bigint;
+alter table ops.load_audit add column if not exists warning varchar;

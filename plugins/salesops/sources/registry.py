@@ -83,9 +83,9 @@ def get_source(kind: str, **kwargs: Any) -> CrmSource:
         )
     if key == "salesforce":
         _only(key, kwargs, {"conn_id"})
-        from salesops.sources.salesforce import SalesforceSource
+        from salesops.sources.salesforce_bulk import SalesforceVolumeSource
 
-        return SalesforceSource.from_conn_id(kwargs.get("conn_id") or "salesforce_default")
+        return SalesforceVolumeSource.from_conn_id(kwargs.get("conn_id") or "salesforce_default")
     if key == "hubspot":
         _only(key, kwargs, {"conn_id"})
         from salesops.sources.hubspot import HubSpotSource

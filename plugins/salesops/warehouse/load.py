@@ -20,7 +20,7 @@ import re
 import shutil
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -175,37 +175,60 @@ def extract_batch(
     until = _utc(source.server_time())
     if since is not None and since >= until:
         log.info("%s: source clock %s is not past the watermark %s; nothing to read", obj.name, until, since)
-    batch_id = batch_id_for(source.name, obj.name, since, until)
+    resumed = _find_checkpoint(landing_root or paths.landing_dir(), obj.name, source, full_refresh)
+    if resumed is not None:  # a crashed read that can continue where it stopped (Bulk locator)
+        since = None if resumed["since"] is None else _utc(datetime.fromisoformat(resumed["since"]))
+        until = _utc(datetime.fromisoformat(resumed["until"]))
+        log.info(
+            "%s: resuming batch %s after %d landed pages", obj.name, resumed["batch_id"], resumed["parts"]
+        )
+    batch_id = resumed["batch_id"] if resumed else batch_id_for(source.name, obj.name, since, until)
     batch_dir = (landing_root or paths.landing_dir()) / obj.name / batch_id
     if batch_dir.exists():  # an earlier, interrupted attempt of the same window
         shutil.rmtree(batch_dir)
     tmp_dir = batch_dir.with_name(batch_id + ".partial")
-    if tmp_dir.exists():
+    if tmp_dir.exists() and resumed is None:
         shutil.rmtree(tmp_dir)
-    tmp_dir.mkdir(parents=True)
+    tmp_dir.mkdir(parents=True, exist_ok=True)
+    calls_before = int(getattr(source, "api_calls", 0))
 
     manifest_fields = obj.api_fields
-    pages: list[pa.Table] = []
-    seen_columns: dict[str, None] = {}
-    rows = 0
+    # Each page is written as soon as it arrives (memory stays bounded by one page); pages whose
+    # columns differ from the final column list (schema drift mid-read) are rewritten at the end.
+    part_columns: list[list[str]] = resumed["part_columns"] if resumed else []
+    seen_columns: dict[str, None] = dict.fromkeys(resumed["seen_columns"]) if resumed else {}
+    rows = int(resumed["rows"]) if resumed else 0
+    if resumed:
+        source.resume(resumed["source_state"])  # type: ignore[attr-defined]
     if since is None or since < until:
         for page in source.read_changes(obj.api_name, manifest_fields, obj.cursor, since, until):
             table = page_to_text_table(page)
             if table.num_rows == 0:
                 continue
             seen_columns.update(dict.fromkeys(table.column_names))
-            pages.append(table)
-            rows += table.num_rows
+            cols = [c for c in manifest_fields if c in table.column_names]
+            cols += [c for c in table.column_names if c not in manifest_fields]
+            aligned = _align(table, cols)
+            numbers = pa.array(range(rows + 1, rows + aligned.num_rows + 1), pa.int64())
+            pq.write_table(
+                aligned.append_column("_row_number", numbers),
+                tmp_dir / f"part-{len(part_columns):05d}.parquet",
+            )
+            part_columns.append(cols)
+            rows += aligned.num_rows
+            _save_checkpoint(tmp_dir, source, batch_id, since, until, part_columns, seen_columns, rows)
     extra = [c for c in seen_columns if c not in manifest_fields]
     missing = [c for c in manifest_fields if c not in seen_columns] if rows else []
     columns = [c for c in manifest_fields if c in seen_columns or not rows] + extra
-    row_offset = 0
-    for i, table in enumerate(pages):
-        aligned = _align(table, columns)
-        numbers = pa.array(range(row_offset + 1, row_offset + aligned.num_rows + 1), pa.int64())
-        aligned = aligned.append_column("_row_number", numbers)
-        row_offset += aligned.num_rows
-        pq.write_table(aligned, tmp_dir / f"part-{i:05d}.parquet")
+    for i, cols in enumerate(part_columns):
+        if cols != columns:
+            path = tmp_dir / f"part-{i:05d}.parquet"
+            part = pq.read_table(path)
+            numbers = part.column("_row_number")
+            aligned = _align(part.drop_columns(["_row_number"]), columns).append_column(
+                "_row_number", numbers
+            )
+            pq.write_table(aligned, path)
 
     deleted = (
         source.read_deleted(obj.api_name, since, until)
@@ -223,7 +246,11 @@ def extract_batch(
         ),
         tmp_dir / "deleted.parquet",
     )
+    reconciled = _write_live_ids(source, obj, wh, since, until, tmp_dir)
+    (tmp_dir / "checkpoint.json").unlink(missing_ok=True)
     tmp_dir.rename(batch_dir)  # the batch appears whole or not at all
+    api_calls = int(getattr(source, "api_calls", 0)) - calls_before if hasattr(source, "api_calls") else None
+    warning = _zero_rows_warning(wh, obj, source.name, rows)
 
     if extra:
         log.warning("%s: schema drift: the source sent fields not in the manifest: %s", obj.name, extra)
@@ -257,6 +284,16 @@ def extract_batch(
             "run_id": run_id,
         },
     )
+    wh.run_file(
+        "load/register_extract_details.sql",
+        {
+            "batch_id": batch_id,
+            "api_calls": api_calls,
+            "extract_method": (getattr(source, "methods", {}) or {}).get(obj.api_name),
+            "ids_reconciled": reconciled,
+            "warning": warning,
+        },
+    )
     log.info(
         "%s: landed %d rows and %d deletes as batch %s (since %s, until %s)",
         obj.name,
@@ -267,6 +304,105 @@ def extract_batch(
         batch.until,
     )
     return batch
+
+
+# A read of zero records where the previous read of the same kind (first/full vs incremental)
+# had at least this many is reported as a warning with both counts (a query that timed out
+# upstream and "succeeded" looks exactly like this).
+ZERO_ROWS_WARNING_MIN = 1000
+
+
+def _find_checkpoint(
+    root: Path, obj_name: str, source: CrmSource, full_refresh: bool
+) -> dict[str, Any] | None:
+    """The checkpoint of an interrupted, resumable read of this object by this source, if any."""
+    if not hasattr(source, "resume"):
+        return None
+    for path in sorted((root / obj_name).glob("*.partial/checkpoint.json")):
+        state = json.loads(path.read_text())
+        if state.get("source") != source.name or (full_refresh and state["since"] is not None):
+            continue
+        return state
+    return None
+
+
+def _save_checkpoint(
+    tmp_dir: Path,
+    source: CrmSource,
+    batch_id: str,
+    since: datetime | None,
+    until: datetime,
+    part_columns: list[list[str]],
+    seen_columns: dict[str, None],
+    rows: int,
+) -> None:
+    """After each landed page: where the source would continue (only sources that can resume)."""
+    state = source.resume_state() if hasattr(source, "resume_state") else None
+    if not state:
+        return
+    payload = {
+        "source": source.name,
+        "batch_id": batch_id,
+        "since": None if since is None else _utc(since).isoformat(),
+        "until": _utc(until).isoformat(),
+        "parts": len(part_columns),
+        "part_columns": part_columns,
+        "seen_columns": list(seen_columns),
+        "rows": rows,
+        "source_state": state,
+    }
+    tmp = tmp_dir / "checkpoint.json.tmp"
+    tmp.write_text(json.dumps(payload))
+    tmp.replace(tmp_dir / "checkpoint.json")
+
+
+def _write_live_ids(
+    source: CrmSource, obj: ObjectSpec, wh: Warehouse, since: datetime | None, until: datetime, tmp_dir: Path
+) -> bool:
+    """Id reconciliation: land every live id of the object when it is due.
+
+    Due when the window starts more than 15 days back (getDeleted cannot cover it) or the last
+    reconciliation of the object is older than the source's ``reconcile_every_days``. The load
+    then removes staged records whose id the org no longer has.
+    """
+    if not obj.deletes or since is None or not hasattr(source, "list_ids"):
+        return False
+    paused = since < until - timedelta(days=15)
+    every = getattr(source, "reconcile_every_days", None)
+    due = paused
+    if not due and every:
+        last = wh.scalar(
+            "select max(until) from ops.load_audit where object = :o and source = :s "
+            "and status = 'loaded' and ids_reconciled",
+            {"o": obj.name, "s": source.name},
+        )
+        due = last is None or _utc(last) < until - timedelta(days=float(every))
+    if not due:
+        return False
+    log.info("%s: id reconciliation (%s)", obj.name, "paused > 15 days" if paused else f"every {every} days")
+    schema = pa.schema([("id", pa.string())])
+    with pq.ParquetWriter(tmp_dir / "live_ids.parquet", schema) as writer:
+        for ids in source.list_ids(obj.api_name):  # type: ignore[attr-defined]
+            writer.write_table(pa.table({"id": pa.array(ids, pa.string())}, schema=schema))
+    return True
+
+
+def _zero_rows_warning(wh: Warehouse, obj: ObjectSpec, source: str, rows: int) -> str | None:
+    if rows:
+        return None
+    previous = wh.scalar(
+        "select rows_read from ops.load_audit where object = :o and source = :s and status = 'loaded' "
+        "order by until desc limit 1",
+        {"o": obj.name, "s": source},
+    )
+    if previous is None or int(previous) < ZERO_ROWS_WARNING_MIN:
+        return None
+    message = (
+        f"read 0 records where the previous sync read {int(previous)}: check the source "
+        "(a timed-out or filtered query looks like this)"
+    )
+    log.warning("%s: %s", obj.name, message)
+    return message
 
 
 def _add_raw_columns(conn: Any, obj: ObjectSpec, columns: Iterable[str]) -> None:
@@ -324,6 +460,7 @@ def load_batch(wh: Warehouse, batch: Batch, *, fail_after: str | None = None) ->
         "loaded_at": now,
         "quarantined_at": now,
         "rows_read": batch.rows_read,
+        "until": batch.until,
     }
     present = set(batch.columns) & set(obj.api_fields)
     dialect = wh.dialect
@@ -383,6 +520,18 @@ def load_batch(wh: Warehouse, batch: Batch, *, fail_after: str | None = None) ->
             rel = "read_parquet('{}')".format(str(deleted_file).replace("'", "''"))
             run(conn, "load/apply_deletes.sql", relation=rel)
             rows_deleted = conn.execute(sa.text("select rows_deleted from _deleted_counts")).scalar()
+        live_file = batch_dir / "live_ids.parquet"
+        if live_file.exists():
+            rel = "read_parquet('{}')".format(str(live_file).replace("'", "''"))
+            run(conn, "load/reconcile_deletes.sql", relation=rel)
+            reconciled = conn.execute(sa.text("select count(*) from _reconciled")).scalar()
+            rows_deleted += int(reconciled or 0)
+            if reconciled:
+                log.warning(
+                    "%s: id reconciliation: %d staged records no longer exist in the source; removed",
+                    obj.name,
+                    reconciled,
+                )
         crash("deletes")
         rejected = conn.execute(
             sa.text("select count(distinct row_number) from ops.quarantine where batch_id = :b"),
@@ -410,7 +559,7 @@ def load_batch(wh: Warehouse, batch: Batch, *, fail_after: str | None = None) ->
             }
         )
         run(conn, "load/finish_batch.sql")
-        for tmp in ("_bad", "_good", "_merge_counts", "_deleted_counts"):
+        for tmp in ("_bad", "_good", "_merge_counts", "_deleted_counts", "_reconciled"):
             conn.execute(sa.text(f"drop table if exists {tmp}"))
         conn.execute(sa.text("drop view if exists _typed"))
     log.info(

@@ -1,0 +1,244 @@
+"""Salesforce at volume against the stateful fake org: Bulk API 2.0, resume, deletes, budget.
+
+Every expectation is read from the fake org's own state (its records, jobs and call log), never
+from what the connector reported.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from tests.fakes.fixtures import opportunity, seed_opportunities
+from tests.fakes.salesforce_api import FakeSalesforce
+
+from salesops.sources.base import SourceError
+from salesops.sources.http import ApiError
+from salesops.sources.salesforce import SalesforceClient
+from salesops.sources.salesforce_bulk import ApiBudgetExceeded, SalesforceVolumeSource
+from salesops.warehouse import Warehouse
+from salesops.warehouse.load import extract_and_load, extract_batch, load_batch
+
+OBJ = "opportunity"
+
+
+@pytest.fixture()
+def wh(tmp_path):
+    w = Warehouse(f"duckdb:///{tmp_path / 'w.duckdb'}")
+    yield w
+    w.dispose()
+
+
+def source(fake: FakeSalesforce, **volume) -> SalesforceVolumeSource:
+    volume = {"bulk_threshold": 500, "bulk_page_records": 300, "poll_initial_seconds": 0.01, **volume}
+    client = SalesforceClient(fake.url, access_token=fake.issue_token(), sleep=lambda s: None, max_attempts=2)
+    return SalesforceVolumeSource(client, page_size=200, **volume)
+
+
+def staged(wh: Warehouse) -> dict[str, float]:
+    return {
+        r["id"]: float(r["amount"]) for r in wh.query("select id, amount from staging.stg_crm__opportunity")
+    }
+
+
+def live(fake: FakeSalesforce) -> dict[str, float]:
+    return {k: float(v["Amount"]) for k, v in fake.live("Opportunity").items()}
+
+
+def audit(wh: Warehouse) -> list[dict]:
+    return wh.query(
+        "select status, rows_read, rows_deleted, api_calls, extract_method, ids_reconciled, "
+        "rows_reconciled_deleted, warning from ops.load_audit order by until"
+    )
+
+
+def test_first_sync_above_threshold_uses_one_bulk_queryall_job(fake_sf, wh, tmp_path):
+    seed_opportunities(fake_sf, 1050)
+    src = source(fake_sf)
+    calls_before = fake_sf.api_used
+    [res] = extract_and_load(src, [OBJ], wh)
+    assert staged(wh) == live(fake_sf) and len(live(fake_sf)) == 1050
+    assert res.rows_inserted == 1050
+    # one queryAll job, pages of maxRecords=300 followed by their Sforce-Locator, then deleted
+    assert fake_sf.jobs == {}  # the finished job was deleted
+    assert fake_sf.calls_to(r"/jobs/query$") == 1 and fake_sf.calls_to(r"/results$") == 4
+    [row] = audit(wh)
+    assert row["extract_method"] == "bulk" and row["rows_read"] == 1050
+    assert row["api_calls"] == fake_sf.api_used - calls_before - 1  # minus the server_time /limits call
+    parts = (
+        sorted((tmp_path / "landing").glob("**/part-*.parquet")) if (tmp_path / "landing").exists() else []
+    )
+    assert parts == [] or len(parts) == 4
+
+
+def test_small_incremental_window_stays_on_rest_and_reads_deletes(fake_sf, wh):
+    ids = seed_opportunities(fake_sf, 600)
+    src = source(fake_sf)
+    extract_and_load(src, [OBJ], wh)
+    fake_sf.tick(timedelta(hours=1))
+    fake_sf.update("Opportunity", ids[1], Amount=4321.0)
+    fake_sf.delete("Opportunity", ids[2])
+    fake_sf.tick()
+    extract_and_load(source(fake_sf), [OBJ], wh)
+    assert staged(wh) == live(fake_sf)
+    assert ids[2] not in staged(wh) and staged(wh)[ids[1]] == 4321.0
+    # no Bulk job read the 1-record window (the only new job is the id reconciliation's "query")
+    assert [op for op, _ in fake_sf.jobs_created] == ["queryAll", "query"]
+    assert fake_sf.jobs_created[1][1] == "SELECT Id FROM Opportunity"
+    assert [r["extract_method"] for r in audit(wh)] == ["bulk", "rest"]
+    assert audit(wh)[1]["rows_deleted"] == 1
+
+
+def test_bulk_window_deletes_come_from_queryall_isdeleted(fake_sf, wh):
+    ids = seed_opportunities(fake_sf, 600)
+    extract_and_load(source(fake_sf), [OBJ], wh)
+    fake_sf.tick(timedelta(hours=1))
+    for rid in ids[:3]:
+        fake_sf.delete("Opportunity", rid)
+    for i, rid in enumerate(ids[10:520]):
+        fake_sf.update("Opportunity", rid, Amount=float(i))
+    fake_sf.tick()
+    getdeleted_before = fake_sf.calls_to(r"/deleted$")
+    extract_and_load(source(fake_sf), [OBJ], wh)
+    assert staged(wh) == live(fake_sf) and not set(ids[:3]) & set(staged(wh))
+    assert fake_sf.calls_to(r"/deleted$") == getdeleted_before  # queryAll covered the window's deletes
+    assert audit(wh)[1]["extract_method"] == "bulk" and audit(wh)[1]["rows_deleted"] == 3
+
+
+def test_resume_after_a_crash_mid_job_continues_from_the_last_locator(fake_sf, wh):
+    seed_opportunities(fake_sf, 1050)
+    # the third result page fails for good (non-retryable): the task crashes after 2 landed pages
+    fake_sf.fail_next(r"/results$", 400, [{"errorCode": "CLIENT_CRASH_SIMULATED"}], skip=2)
+    with pytest.raises(ApiError, match="CLIENT_CRASH_SIMULATED"):
+        extract_batch(source(fake_sf), OBJ, wh)
+    assert not wh.table_exists("ops.load_audit") or wh.scalar("select count(*) from ops.load_audit") == 0
+    [job] = fake_sf.jobs.values()
+    assert job.results_served == [None, "MzAw"]
+    fake_sf.tick(timedelta(minutes=5))  # the retry runs later; the window stays the crashed one
+    batch = extract_batch(source(fake_sf), OBJ, wh)  # a new process: a fresh source object
+    load_batch(wh, batch)
+    assert fake_sf.calls_to(r"/jobs/query$") == 1  # no second job
+    assert job.results_served == [None, "MzAw", "NjAw", "OTAw"]  # pages 1-2 not downloaded again
+    assert staged(wh) == live(fake_sf)
+    assert sorted(
+        wh.query("select _row_number from raw.crm__opportunity")[i]["_row_number"] for i in range(3)
+    ) == [
+        1,
+        2,
+        3,
+    ]
+    assert wh.scalar("select count(distinct _row_number) from raw.crm__opportunity") == 1050
+
+
+def test_deletes_beyond_15_days_are_found_by_id_reconciliation(fake_sf, wh):
+    ids = seed_opportunities(fake_sf, 40)
+    extract_and_load(source(fake_sf), [OBJ], wh)
+    fake_sf.delete("Opportunity", ids[7])
+    fake_sf.tick(timedelta(days=3))
+    fake_sf.update("Opportunity", ids[8], Amount=1.0)
+    fake_sf.tick(timedelta(days=18))  # paused 3 weeks: the delete is purged from the org's log
+    assert ids[7] not in fake_sf.objects["Opportunity"].records
+    extract_and_load(source(fake_sf), [OBJ], wh)
+    assert staged(wh) == live(fake_sf) and ids[7] not in staged(wh) and staged(wh)[ids[8]] == 1.0
+    last = audit(wh)[-1]
+    assert (
+        last["ids_reconciled"] is True and last["rows_reconciled_deleted"] == 1 and last["rows_deleted"] == 1
+    )
+    assert wh.scalar("select count(*) from raw.deleted_records where id = :i", {"i": ids[7]}) == 1
+
+
+def test_weekly_reconciliation_runs_on_its_cadence_only(fake_sf, wh):
+    seed_opportunities(fake_sf, 10)
+    extract_and_load(source(fake_sf), [OBJ], wh)  # first sync: nothing to reconcile
+    fake_sf.tick(timedelta(days=1))
+    extract_and_load(source(fake_sf), [OBJ], wh)  # never reconciled -> due
+    fake_sf.tick(timedelta(days=1))
+    extract_and_load(source(fake_sf), [OBJ], wh)  # 1 day later: not due
+    fake_sf.tick(timedelta(days=7))
+    extract_and_load(source(fake_sf), [OBJ], wh)  # a week later: due again
+    assert [r["ids_reconciled"] for r in audit(wh)] == [False, True, False, True]
+
+
+def test_budget_stop_fails_cleanly_and_the_next_run_resumes(fake_sf, wh):
+    seed_opportunities(fake_sf, 1050)
+    fake_sf.api_max, fake_sf.api_used = 1000, 795  # 80% share = 800 calls
+    with pytest.raises(ApiBudgetExceeded, match=r"used 800 of 1000 daily API calls.*80% \(800\)"):
+        extract_batch(source(fake_sf), OBJ, wh)
+    assert fake_sf.api_used <= 801  # stopped at the share, not at the org's hard limit
+    assert wh.scalar("select count(*) from ops.load_audit") == 0
+    fake_sf.api_used = 0  # a new day
+    extract_and_load(source(fake_sf), [OBJ], wh)
+    assert staged(wh) == live(fake_sf)
+
+
+def test_query_timeout_fails_the_task(fake_sf, wh):
+    seed_opportunities(fake_sf, 20)
+    fake_sf.query_timeout_next()
+    with pytest.raises(ApiError, match="QUERY_TIMEOUT"):
+        extract_and_load(source(fake_sf), [OBJ], wh)
+    assert wh.scalar("select count(*) from ops.load_audit") == 0
+
+
+def test_bulk_job_failure_fails_the_task_with_salesforces_message(fake_sf, wh):
+    seed_opportunities(fake_sf, 600)
+    fake_sf.fail_next_job("InvalidBatch : Failed to process query: QUERY_TIMEOUT")
+    with pytest.raises(SourceError, match=r"ended Failed: InvalidBatch .*QUERY_TIMEOUT"):
+        extract_batch(source(fake_sf), OBJ, wh)
+    assert wh.scalar("select count(*) from ops.load_audit") == 0
+
+
+def test_a_job_that_never_finishes_is_aborted(fake_sf, wh):
+    seed_opportunities(fake_sf, 600)
+    fake_sf.poll_steps = 10_000
+    with pytest.raises(SourceError, match="still not finished"):
+        extract_batch(source(fake_sf, poll_timeout_seconds=0.2, poll_max_seconds=0.05), OBJ, wh)
+    [job] = fake_sf.jobs.values()
+    assert job.state == "Aborted"
+
+
+@pytest.mark.parametrize("threshold", [10_000, 100], ids=["rest", "bulk"])
+def test_records_sharing_one_systemmodstamp_across_page_and_window_boundaries(fake_sf, wh, threshold):
+    seed_opportunities(fake_sf, 5)
+    fake_sf.tick(timedelta(milliseconds=600))  # the org's clock is mid-second; Date says the second
+    stamp = fake_sf.clock - timedelta(seconds=30)
+    # 650 records with one SystemModstamp: across REST pages of 200 and Bulk pages of 300
+    fake_sf.insert("Opportunity", [opportunity(1000 + i, stamp) for i in range(650)], stamp=stamp)
+    # 100 at the window's upper bound (the Date header's second, exactly)
+    upper = fake_sf.clock.replace(microsecond=0)
+    fake_sf.insert("Opportunity", [opportunity(3000 + i, upper) for i in range(100)], stamp=upper)
+    extract_and_load(source(fake_sf, bulk_threshold=threshold), [OBJ], wh)
+    assert len(staged(wh)) == 755
+    # saved later in the same second as the first window's end: must come with the next window
+    late = upper + timedelta(milliseconds=800)
+    fake_sf.insert("Opportunity", [opportunity(5000 + i, late) for i in range(250)], stamp=late)
+    fake_sf.tick(timedelta(seconds=5))
+    extract_and_load(source(fake_sf, bulk_threshold=threshold), [OBJ], wh)
+    assert staged(wh) == live(fake_sf) and len(staged(wh)) == 1005
+    assert wh.scalar("select count(*) from raw.crm__opportunity") == 1005  # none read twice
+
+
+def test_zero_rows_after_a_big_sync_is_a_warning_with_counts(fake_sf, wh):
+    ids = seed_opportunities(fake_sf, 1200)
+    extract_and_load(source(fake_sf), [OBJ], wh, full_refresh=True)
+    fake_sf.tick()
+    for rid in ids:
+        fake_sf.objects["Opportunity"].records.pop(rid)  # an org that suddenly answers nothing
+    extract_and_load(source(fake_sf), [OBJ], wh, full_refresh=True)
+    assert audit(wh)[-1]["warning"] == (
+        "read 0 records where the previous sync read 1200: check the source "
+        "(a timed-out or filtered query looks like this)"
+    )
+    assert audit(wh)[0]["warning"] is None
+
+
+def test_first_sync_estimate_matches_the_calls_actually_made(fake_sf, wh):
+    seed_opportunities(fake_sf, 1050)
+    src = source(fake_sf)
+    [est] = src.estimate_first_sync([("Opportunity", "SystemModstamp")])
+    assert est["records"] == 1050 and est["method"] == "bulk"
+    assert est["rest_calls"] == 2 + 6  # describe + count + 6 REST pages of 200
+    before = fake_sf.api_used
+    extract_and_load(source(fake_sf), [OBJ], wh)
+    actual = fake_sf.api_used - before - 1  # minus the /limits clock call
+    # describe + count + create + 1 poll + 4 result pages + delete = 9; the estimate assumes 3 polls
+    assert actual == 9 and est["bulk_calls"] == 11
