@@ -212,8 +212,7 @@ def _hold_notice(rendered: RenderedPack, reasons: list[str], held_dir: str) -> s
     )
 
 
-# Complexity 28 > 20: being split by issue 10 (t10-tooling); remove the noqa then.
-def publish_or_hold(  # noqa: C901
+def publish_or_hold(
     wh: Warehouse,
     rendered: RenderedPack,
     gate: GateStatus,
@@ -246,46 +245,76 @@ def publish_or_hold(  # noqa: C901
     reasons = ([] if gate.passed else [gate.reason]) + list(checks.failures)
 
     if reasons:
-        held_dir = _copy_local(rendered, _slice_dir(paths.output_dir() / "packs" / "held", rendered))
-        result.held, result.reasons, result.location = True, reasons, str(held_dir)
-        wh.run_file(
-            "packs/insert_hold.sql",
-            {
-                "pack": rendered.pack,
-                "period": rendered.period,
-                "scope_type": rendered.scope_type,
-                "scope_value": rendered.scope_value,
-                "held_at": _now(),
-                "as_of": write.as_of,
-                "reasons": "; ".join(reasons),
-                "held_dir": str(held_dir),
-                "run_id": run_id,
-            },
-        )
-        write("-", "hold", "held", "; ".join(reasons))
-        if deliver and "email" in wanted and not connection_exists(smtp_conn_id()):
-            for addr in spec.revops_team:
-                write(
-                    addr, "email", "skipped", f"hold notice: no SMTP connection {smtp_conn_id()!r} configured"
-                )
-        elif deliver and "email" in wanted:
-            to = list(spec.revops_team)
-            try:
-                send_email(
-                    to,
-                    f"[HELD] {rendered.title} - {rendered.scope_label} - {rendered.period}",
-                    _hold_notice(rendered, reasons, str(held_dir)),
-                    [],
-                    sender=spec.sender,
-                )
-                for addr in to:
-                    write(addr, "email", "sent", "hold notice")
-            except Exception as exc:  # the hold itself is recorded; the notice failing must not hide it
-                for addr in to:
-                    write(addr, "email", "failed", f"hold notice: {type(exc).__name__}: {exc}")
+        _hold(wh, rendered, reasons, write, result, notify=deliver and "email" in wanted, run_id=run_id)
         return result
 
-    done = {
+    done = _already_sent(wh, rendered)
+    link = None
+    if "file" in wanted:
+        link = _publish_file(rendered, write, result, deliver=deliver, url=url)
+    if "email" in wanted:
+        _publish_email(rendered, write, done, deliver=deliver)
+    if "slack" in wanted:
+        _publish_slack(rendered, write, done, link, deliver=deliver)
+    result.published = any(a["status"] == "sent" for a in result.attempts)
+    return result
+
+
+def _hold(
+    wh: Warehouse,
+    rendered: RenderedPack,
+    reasons: list[str],
+    write: _Log,
+    result: DeliveryResult,
+    *,
+    notify: bool,
+    run_id: str | None,
+) -> None:
+    """Hold the slice: files to the held folder, a row in ops.pack_hold and the log, and (when
+    ``notify``) a hold notice to the RevOps team by email."""
+    spec = get_pack(rendered.pack)
+    held_dir = _copy_local(rendered, _slice_dir(paths.output_dir() / "packs" / "held", rendered))
+    result.held, result.reasons, result.location = True, reasons, str(held_dir)
+    wh.run_file(
+        "packs/insert_hold.sql",
+        {
+            "pack": rendered.pack,
+            "period": rendered.period,
+            "scope_type": rendered.scope_type,
+            "scope_value": rendered.scope_value,
+            "held_at": _now(),
+            "as_of": write.as_of,
+            "reasons": "; ".join(reasons),
+            "held_dir": str(held_dir),
+            "run_id": run_id,
+        },
+    )
+    write("-", "hold", "held", "; ".join(reasons))
+    if not notify:
+        return
+    if not connection_exists(smtp_conn_id()):
+        for addr in spec.revops_team:
+            write(addr, "email", "skipped", f"hold notice: no SMTP connection {smtp_conn_id()!r} configured")
+        return
+    to = list(spec.revops_team)
+    try:
+        send_email(
+            to,
+            f"[HELD] {rendered.title} - {rendered.scope_label} - {rendered.period}",
+            _hold_notice(rendered, reasons, str(held_dir)),
+            [],
+            sender=spec.sender,
+        )
+        for addr in to:
+            write(addr, "email", "sent", "hold notice")
+    except Exception as exc:  # the hold itself is recorded; the notice failing must not hide it
+        for addr in to:
+            write(addr, "email", "failed", f"hold notice: {type(exc).__name__}: {exc}")
+
+
+def _already_sent(wh: Warehouse, rendered: RenderedPack) -> set[tuple[str, str]]:
+    """(recipient, channel) pairs already sent for this slice and period (a re-run skips them)."""
+    return {
         (r["recipient"], r["channel"])
         for r in wh.query_file(
             "packs/already_sent.sql",
@@ -297,65 +326,82 @@ def publish_or_hold(  # noqa: C901
             },
         ).to_dict("records")
     }
-    link = None
-    if "file" in wanted:
-        if not deliver:
-            write("file-drop", "file", "skipped", "deliver=false (dry run)")
-        else:
-            try:
-                link = file_drop(rendered, url)
-                result.location = link
-                write(link, "file", "sent", f"{len(rendered.files)} files")
-            except Exception as exc:
-                write(url or "file-drop", "file", "failed", f"{type(exc).__name__}: {exc}")
-    if "email" in wanted:
-        to = [a for a in rendered.recipients if (a, "email") not in done]
-        for a in rendered.recipients:
-            if (a, "email") in done:
-                write(a, "email", "skipped", "already sent for this period")
-        if not rendered.recipients:
-            write("-", "email", "skipped", f"no recipients for scope {rendered.scope_type} in packs.yaml")
-        elif to and not deliver:
-            for a in to:
-                write(a, "email", "skipped", "deliver=false (dry run)")
-        elif to and not connection_exists(smtp_conn_id()):
-            for a in to:
-                write(a, "email", "skipped", f"no SMTP connection {smtp_conn_id()!r} configured")
-        elif to:
-            attach = [rendered.files[k] for k in spec.attach if k in rendered.files]
-            html = Path(rendered.files["html"]).read_text(encoding="utf-8")
-            try:
-                send_email(
-                    to,
-                    f"{rendered.title} - {rendered.scope_label} - {rendered.period}",
-                    html,
-                    attach,
-                    sender=spec.sender,
-                )
-                for a in to:
-                    write(a, "email", "sent", f"attachments: {', '.join(Path(f).name for f in attach)}")
-            except Exception as exc:
-                for a in to:
-                    write(a, "email", "failed", f"{type(exc).__name__}: {exc}")
-    if "slack" in wanted:
-        conn = slack_conn_id()
-        target = f"slack:{conn}"
-        if (target, "slack") in done:
-            write(target, "slack", "skipped", "already sent for this period")
-        elif not connection_exists(conn):
-            write(target, "slack", "skipped", f"no Slack connection {conn!r} configured")
-        elif not deliver:
-            write(target, "slack", "skipped", "deliver=false (dry run)")
-        else:
-            try:
-                from airflow.providers.slack.hooks.slack_webhook import SlackWebhookHook
 
-                SlackWebhookHook(slack_webhook_conn_id=conn).send(text=slack_text(rendered, link))
-                write(target, "slack", "sent", "summary + link")
-            except Exception as exc:
-                write(target, "slack", "failed", f"{type(exc).__name__}: {exc}")
-    result.published = any(a["status"] == "sent" for a in result.attempts)
-    return result
+
+def _publish_file(
+    rendered: RenderedPack, write: _Log, result: DeliveryResult, *, deliver: bool, url: str | None
+) -> str | None:
+    """Copy the slice to the file drop; returns its link (None on a dry run or a failure)."""
+    if not deliver:
+        write("file-drop", "file", "skipped", "deliver=false (dry run)")
+        return None
+    link = None
+    try:
+        link = file_drop(rendered, url)
+        result.location = link
+        write(link, "file", "sent", f"{len(rendered.files)} files")
+    except Exception as exc:
+        write(url or "file-drop", "file", "failed", f"{type(exc).__name__}: {exc}")
+    return link
+
+
+def _publish_email(rendered: RenderedPack, write: _Log, done: set[tuple[str, str]], *, deliver: bool) -> None:
+    """One message to the recipients not yet sent this period: HTML body + the configured attachments."""
+    spec = get_pack(rendered.pack)
+    to = [a for a in rendered.recipients if (a, "email") not in done]
+    for a in rendered.recipients:
+        if (a, "email") in done:
+            write(a, "email", "skipped", "already sent for this period")
+    if not rendered.recipients:
+        write("-", "email", "skipped", f"no recipients for scope {rendered.scope_type} in packs.yaml")
+        return
+    if not to:
+        return
+    if not deliver:
+        for a in to:
+            write(a, "email", "skipped", "deliver=false (dry run)")
+        return
+    if not connection_exists(smtp_conn_id()):
+        for a in to:
+            write(a, "email", "skipped", f"no SMTP connection {smtp_conn_id()!r} configured")
+        return
+    attach = [rendered.files[k] for k in spec.attach if k in rendered.files]
+    html = Path(rendered.files["html"]).read_text(encoding="utf-8")
+    try:
+        send_email(
+            to,
+            f"{rendered.title} - {rendered.scope_label} - {rendered.period}",
+            html,
+            attach,
+            sender=spec.sender,
+        )
+        for a in to:
+            write(a, "email", "sent", f"attachments: {', '.join(Path(f).name for f in attach)}")
+    except Exception as exc:
+        for a in to:
+            write(a, "email", "failed", f"{type(exc).__name__}: {exc}")
+
+
+def _publish_slack(
+    rendered: RenderedPack, write: _Log, done: set[tuple[str, str]], link: str | None, *, deliver: bool
+) -> None:
+    """The Slack summary with the file-drop link, once per slice and period."""
+    conn = slack_conn_id()
+    target = f"slack:{conn}"
+    if (target, "slack") in done:
+        write(target, "slack", "skipped", "already sent for this period")
+    elif not connection_exists(conn):
+        write(target, "slack", "skipped", f"no Slack connection {conn!r} configured")
+    elif not deliver:
+        write(target, "slack", "skipped", "deliver=false (dry run)")
+    else:
+        try:
+            from airflow.providers.slack.hooks.slack_webhook import SlackWebhookHook
+
+            SlackWebhookHook(slack_webhook_conn_id=conn).send(text=slack_text(rendered, link))
+            write(target, "slack", "sent", "summary + link")
+        except Exception as exc:
+            write(target, "slack", "failed", f"{type(exc).__name__}: {exc}")
 
 
 def on_time_delivery(wh: Warehouse) -> list[dict[str, Any]]:

@@ -663,26 +663,31 @@ class Simulator:
         self.touch_lead(i, ts + 3)
 
     # ------------------------------------------------------------------ one day
-    # Complexity 28 > 20: being split by issue 10 (t10-tooling); remove the noqa then.
-    def day(self, t0: np.datetime64) -> None:  # noqa: C901
-        rng, sim = self.rng, self.sim
-        t1 = t0 + 86400
-        today = t1.astype("datetime64[D]")  # the as-of date at the end of this day
-
-        def when(k: int = 1) -> np.ndarray:
-            # strictly inside (t0, t1 - 10 s] so follow-up events (+1..+3 s) stay inside the day
-            return t0 + rng.integers(10, 86390, k)
-
+    def day(self, t0: np.datetime64) -> None:
+        """One simulated day, step by step. The steps draw from the seeded random stream in this
+        fixed order: reordering them changes the demo data of a given seed."""
+        today = (t0 + 86400).astype("datetime64[D]")  # the as-of date at the end of this day
         n = len(self.opp)
         live = ~self.opp_deleted
-        open_ = live & ~self.closed
-        clean_open = open_ & self.opp_clean
+        self._close_or_push_due(t0, today, live)
+        self._activities(t0, today, live, n)
+        self._move_clean_deals(t0, today, live, n)
+        self._new_deals(t0, live)
+        clean_lead, ids, nl = self._lead_day(t0)
+        self._deletes(t0, clean_lead, ids, nl)
 
-        # 1. deals that reach their close date: push (while allowed) or close
+    def _when(self, t0: np.datetime64, k: int = 1) -> np.ndarray:
+        # strictly inside (t0, t1 - 10 s] so follow-up events (+1..+3 s) stay inside the day
+        return t0 + self.rng.integers(10, 86390, k)
+
+    def _close_or_push_due(self, t0: np.datetime64, today: np.datetime64, live: np.ndarray) -> None:
+        """1. Deals that reach their close date: push (while allowed) or close."""
+        rng = self.rng
+        open_ = live & ~self.closed
         has_close = ~np.isnat(self.close)
         due = open_ & has_close & (self.close <= today + 1) & ~self.opp_pastdue_def
         for i in np.flatnonzero(due):
-            ts = when()[0]
+            ts = self._when(t0)[0]
             if self.opp_pushed_def[i]:
                 self.set_close_date(i, today + int(rng.integers(14, 61)), ts)
             elif self.pushes[i] < self.max_pushes and (not self.opp_clean[i] or rng.random() < 0.45):
@@ -694,15 +699,19 @@ class Simulator:
             else:
                 self.close_deal(i, False, ts)
 
-        # 2. activity: clean (and non-stale) open deals never go longer than the gap without one
+    def _activities(self, t0: np.datetime64, today: np.datetime64, live: np.ndarray, n: int) -> None:
+        """2. Activity: clean (and non-stale) open deals never go longer than the gap without one."""
+        sim = self.sim
         open_ = live & ~self.closed
         gap = int(sim["max_days_between_activities"])
         needs = open_ & ~self.opp_stale_def & (np.isnat(self.lad) | (self.lad <= today - (gap - 1)))
-        rand = open_ & ~self.opp_stale_def & (rng.random(n) < sim["activity"])
+        rand = open_ & ~self.opp_stale_def & (self.rng.random(n) < sim["activity"])
         for i in np.flatnonzero(needs | rand):
-            self.activity(i, when()[0])
+            self.activity(i, self._when(t0)[0])
 
-        # 3. clean open deals: stage moves, pushes, pull-ins, amount edits, early closes
+    def _move_clean_deals(self, t0: np.datetime64, today: np.datetime64, live: np.ndarray, n: int) -> None:
+        """3. Clean open deals: stage moves, pushes, pull-ins, amount edits, early closes."""
+        rng, sim = self.rng, self.sim
         clean_open = live & ~self.closed & self.opp_clean
         u = rng.random(n)
         adv = clean_open & (u < sim["stage_advance"]) & (self.order < 6)
@@ -713,24 +722,34 @@ class Simulator:
             & (self.order > 1)
         )
         for i in np.flatnonzero(adv):
-            self.set_stage(i, int(self.order[i]) + 1, when()[0])
+            self.set_stage(i, int(self.order[i]) + 1, self._when(t0)[0])
         for i in np.flatnonzero(reg):
-            self.set_stage(i, int(self.order[i]) - 1, when()[0])
+            self.set_stage(i, int(self.order[i]) - 1, self._when(t0)[0])
         u = rng.random(n)
         push = clean_open & (u < sim["close_date_push"]) & (self.pushes < self.max_pushes)
         for i in np.flatnonzero(push):
-            self.set_close_date(i, self.close[i] + int(rng.integers(30, 91)), when()[0])
+            self.set_close_date(i, self.close[i] + int(rng.integers(30, 91)), self._when(t0)[0])
         pull = clean_open & (u >= 0.5) & (u < 0.5 + sim["close_date_pull_in"]) & (self.close >= today + 21)
         for i in np.flatnonzero(pull):
             room = int((self.close[i] - (today + 14)).astype(int))
-            self.set_close_date(i, self.close[i] - int(rng.integers(7, max(8, min(30, room) + 1))), when()[0])
-        edit = clean_open & (rng.random(n) < sim["amount_edit"]) & (self.amount > 0)
+            self.set_close_date(
+                i, self.close[i] - int(rng.integers(7, max(8, min(30, room) + 1))), self._when(t0)[0]
+            )
+        self._edit_amounts(t0, clean_open & (rng.random(n) < sim["amount_edit"]) & (self.amount > 0))
+        early = (
+            live & ~self.closed & self.opp_clean & (self.order >= 4) & (rng.random(n) < sim["early_close"])
+        )
+        for i in np.flatnonzero(early):
+            self.close_deal(i, rng.random() < 0.6, self._when(t0)[0])
+
+    def _edit_amounts(self, t0: np.datetime64, edit: np.ndarray) -> None:
+        """Amount edits of the selected deals (the last line item absorbs the change)."""
         for i in np.flatnonzero(edit):
-            new = float(np.round(self.amount[i] * rng.uniform(0.85, 1.3), -2))
+            new = float(np.round(self.amount[i] * self.rng.uniform(0.85, 1.3), -2))
             delta = new - self.amount[i]
             if new <= 0 or delta == 0 or (self.item_n[i] and self.item_last_total[i] + delta <= 0):
                 continue
-            ts = when()[0]
+            ts = self._when(t0)[0]
             self.history(i, "Amount", f"{self.amount[i]:.2f}", f"{new:.2f}", ts)
             self.amount[i] = new
             self.opp.at[i, "Amount"] = new
@@ -739,18 +758,21 @@ class Simulator:
                 self.item_last_total[i] += delta
                 self.log.append(("OpportunityLineItem", self.item_last[i], "update", ts))
             self.touch_opp(i, ts)
-        early = (
-            live & ~self.closed & self.opp_clean & (self.order >= 4) & (rng.random(n) < sim["early_close"])
-        )
-        for i in np.flatnonzero(early):
-            self.close_deal(i, rng.random() < 0.6, when()[0])
 
-        # 4. new deals
+    def _new_deals(self, t0: np.datetime64, live: np.ndarray) -> None:
+        """4. New deals, in proportion to the open pipeline."""
         n_open = int((live & ~self.closed).sum())
-        for ts in np.sort(when(int(rng.poisson(sim["new_opportunities_per_1000_open"] * n_open / 1000)))):
+        k = int(self.rng.poisson(self.sim["new_opportunities_per_1000_open"] * n_open / 1000))
+        for ts in np.sort(self._when(t0, k)):
             self.new_opportunity(ts)
 
-        # 5. leads: lifecycle, conversions, new leads, campaign joins
+    def _lead_day(self, t0: np.datetime64) -> tuple[np.ndarray, np.ndarray, int]:
+        """5. Leads: lifecycle, conversions, new leads, campaign joins.
+
+        Returns the clean-lead mask, the lead ids and the lead count as of the start of the step
+        (the deletes of step 6 choose among them).
+        """
+        rng, sim = self.rng, self.sim
         lead = self.lead
         nl = len(lead)
         ok = (
@@ -765,13 +787,13 @@ class Simulator:
         u = rng.random(nl)
         for i in np.flatnonzero(clean_lead & (u < sim["lead_to_mql"])):
             if self.life_stage.get(ids[i]) is None:
-                ts = when()[0]
+                ts = self._when(t0)[0]
                 self.lifecycle(ids[i], "Lead", "MQL", ts)
                 lead.at[i, "Status"] = "Working"
                 self.touch_lead(i, ts)
         for i in np.flatnonzero(clean_lead & (u >= 0.5) & (u < 0.5 + sim["mql_to_sql"])):
             if self.life_stage.get(ids[i]) == "MQL":
-                ts = when()[0]
+                ts = self._when(t0)[0]
                 self.lifecycle(ids[i], "MQL", "SQL", ts)
                 lead.at[i, "Status"] = "Qualified"
                 self.touch_lead(i, ts)
@@ -779,15 +801,18 @@ class Simulator:
         for i in np.flatnonzero(conv):
             if lead.at[i, "Company"] in self.account_names or ids[i] in self.dirty_ids:
                 continue
-            self.convert(i, when()[0])
+            self.convert(i, self._when(t0)[0])
         for _ in range(int(rng.poisson(sim["new_leads_per_1000_leads"] * nl / 1000))):
             self.new_lead(t0)
         join = clean_lead & (rng.random(nl) < sim["campaign_join"])
         for i in np.flatnonzero(join):
-            self.join_campaign(ids[i], when()[0])
+            self.join_campaign(ids[i], self._when(t0)[0])
+        return clean_lead, ids, nl
 
-        # 6. a few deletes of clean records nothing else depends on
-        ts_del = when()[0]
+    def _deletes(self, t0: np.datetime64, clean_lead: np.ndarray, ids: np.ndarray, nl: int) -> None:
+        """6. A few deletes of clean records nothing else depends on."""
+        rng, sim = self.rng, self.sim
+        ts_del = self._when(t0)[0]
         n = len(self.opp)
         live = ~self.opp_deleted
         for i in np.flatnonzero(

@@ -100,8 +100,7 @@ def _text(value: Any, ftype: str) -> str | None:
     return str(value)
 
 
-# Complexity 26 > 20: being split by issue 10 (t10-tooling); remove the noqa then.
-def update_records(  # noqa: C901
+def update_records(
     con: duckdb.DuckDBPyConnection,
     api_name: str,
     updates: Sequence[dict[str, Any]],
@@ -114,28 +113,9 @@ def update_records(  # noqa: C901
     picklists = _restricted_picklists(api_name)
     stages = {s["name"]: s for s in policy("stages")["stages"]}
     con.execute(FAULT_DDL)
-    ids = [str(u.get("Id")) for u in updates if u.get("Id")]
-    current = {}
-    if ids:
-        con.register("_ids", pd.DataFrame({"Id": ids}))
-        df = con.sql(f"SELECT * FROM {q(api_name)} WHERE Id IN (SELECT Id FROM _ids)").df()
-        con.unregister("_ids")
-        current = {r["Id"]: r for r in df.to_dict("records")}
-        deleted = {
-            r[0]
-            for r in con.execute(
-                "SELECT Id FROM deleted_records WHERE api_name = ? AND Id IN (SELECT unnest(?))",
-                [api_name, ids],
-            ).fetchall()
-        }
-        faults = {
-            r[0]: (r[1], r[2])
-            for r in con.execute(
-                "SELECT Id, kind, remaining FROM fault_injection WHERE Id IN (SELECT unnest(?))", [ids]
-            ).fetchall()
-        }
-    else:
-        deleted, faults = set(), {}
+    current, deleted, faults = _current_state(
+        con, api_name, [str(u.get("Id")) for u in updates if u.get("Id")]
+    )
     stamp = to_naive_utc(clock) + timedelta(seconds=1)
     results: list[UpdateResult] = []
     new_rows: dict[str, dict[str, Any]] = {}
@@ -143,70 +123,12 @@ def update_records(  # noqa: C901
     cleared_malformed: list[tuple[str, str]] = []
     for upd in updates:
         rid = str(upd.get("Id") or "")
-        if not rid:
-            results.append(UpdateResult("", False, ["MISSING_ARGUMENT: Id not specified in an update call"]))
-            continue
-        if rid in faults:
-            kind, remaining = faults[rid]
-            if kind == "permanent":
-                results.append(
-                    UpdateResult(rid, False, ["CANNOT_EXECUTE_FLOW_TRIGGER: injected permanent fault"])
-                )
-                continue
-            if remaining > 0:
-                con.execute("UPDATE fault_injection SET remaining = remaining - 1 WHERE Id = ?", [rid])
-                faults[rid] = (kind, remaining - 1)
-                results.append(
-                    UpdateResult(
-                        rid,
-                        False,
-                        ["UNABLE_TO_LOCK_ROW: unable to obtain exclusive access to this record"],
-                        transient=True,
-                    )
-                )
-                continue
-        if api_name in IMMUTABLE_OBJECTS:
-            results.append(
-                UpdateResult(rid, False, [f"INVALID_TYPE_FOR_OPERATION: {api_name} cannot be updated"])
-            )
-            continue
-        if rid not in current and rid not in new_rows:
-            code = (
-                "ENTITY_IS_DELETED: entity is deleted"
-                if rid in deleted
-                else f"INVALID_ID: no {api_name} with Id {rid}"
-            )
-            results.append(UpdateResult(rid, False, [code]))
+        refused = _refusal(con, api_name, rid, faults, deleted, known=rid in current or rid in new_rows)
+        if refused is not None:
+            results.append(refused)
             continue
         row = dict(new_rows.get(rid) or current[rid])
-        errors: list[str] = []
-        values: dict[str, Any] = {}
-        for field, raw in upd.items():
-            if field == "Id":
-                continue
-            if field in READ_ONLY:
-                errors.append(f"INVALID_FIELD_FOR_INSERT_UPDATE: {field} is not writeable")
-                continue
-            if field not in visible:
-                errors.append(f"INVALID_FIELD: {field}")
-                continue
-            ftype = types.get(field, "string")
-            try:
-                value = _coerce(raw, ftype)
-            except (ValueError, TypeError, InvalidOperation):
-                errors.append(
-                    f"INVALID_TYPE_ON_FIELD_IN_RECORD: {field}: value not of required type {ftype}: {raw!r}"
-                )
-                continue
-            if field in picklists:
-                allowed, nullable = picklists[field]
-                if (value is None and not nullable) or (value is not None and value not in allowed):
-                    errors.append(
-                        f"INVALID_OR_NULL_FOR_RESTRICTED_PICKLIST: {field}: bad value for restricted "
-                        f"picklist field: {raw!r}"
-                    )
-                    continue
-            values[field] = value
+        values, errors = _validated_values(upd, types, picklists, visible)
         if errors:
             results.append(UpdateResult(rid, False, errors))
             continue
@@ -240,6 +162,123 @@ def update_records(  # noqa: C901
         results.append(UpdateResult(rid, True))
     if not new_rows:
         return results, None
+    _store_updates(con, api_name, new_rows, history, cleared_malformed, stamp)
+    return results, stamp
+
+
+def _current_state(
+    con: duckdb.DuckDBPyConnection, api_name: str, ids: list[str]
+) -> tuple[dict[str, dict[str, Any]], set[str], dict[str, tuple[str, int]]]:
+    """(current rows by Id, deleted Ids, injected faults by Id) of the records an update names."""
+    if not ids:
+        return {}, set(), {}
+    con.register("_ids", pd.DataFrame({"Id": ids}))
+    df = con.sql(f"SELECT * FROM {q(api_name)} WHERE Id IN (SELECT Id FROM _ids)").df()
+    con.unregister("_ids")
+    current = {r["Id"]: r for r in df.to_dict("records")}
+    deleted = {
+        r[0]
+        for r in con.execute(
+            "SELECT Id FROM deleted_records WHERE api_name = ? AND Id IN (SELECT unnest(?))",
+            [api_name, ids],
+        ).fetchall()
+    }
+    faults = {
+        r[0]: (r[1], r[2])
+        for r in con.execute(
+            "SELECT Id, kind, remaining FROM fault_injection WHERE Id IN (SELECT unnest(?))", [ids]
+        ).fetchall()
+    }
+    return current, deleted, faults
+
+
+def _refusal(
+    con: duckdb.DuckDBPyConnection,
+    api_name: str,
+    rid: str,
+    faults: dict[str, tuple[str, int]],
+    deleted: set[str],
+    *,
+    known: bool,
+) -> UpdateResult | None:
+    """The error result for an update the API refuses before looking at its fields (no Id, an
+    injected fault, an immutable object, an unknown or deleted record); None when it may proceed.
+    A transient fault is used up here (one fewer remaining)."""
+    if not rid:
+        return UpdateResult("", False, ["MISSING_ARGUMENT: Id not specified in an update call"])
+    if rid in faults:
+        kind, remaining = faults[rid]
+        if kind == "permanent":
+            return UpdateResult(rid, False, ["CANNOT_EXECUTE_FLOW_TRIGGER: injected permanent fault"])
+        if remaining > 0:
+            con.execute("UPDATE fault_injection SET remaining = remaining - 1 WHERE Id = ?", [rid])
+            faults[rid] = (kind, remaining - 1)
+            return UpdateResult(
+                rid,
+                False,
+                ["UNABLE_TO_LOCK_ROW: unable to obtain exclusive access to this record"],
+                transient=True,
+            )
+    if api_name in IMMUTABLE_OBJECTS:
+        return UpdateResult(rid, False, [f"INVALID_TYPE_FOR_OPERATION: {api_name} cannot be updated"])
+    if not known:
+        code = (
+            "ENTITY_IS_DELETED: entity is deleted"
+            if rid in deleted
+            else f"INVALID_ID: no {api_name} with Id {rid}"
+        )
+        return UpdateResult(rid, False, [code])
+    return None
+
+
+def _validated_values(
+    upd: dict[str, Any],
+    types: dict[str, str],
+    picklists: dict[str, tuple[list[str], bool]],
+    visible: list[str],
+) -> tuple[dict[str, Any], list[str]]:
+    """(coerced values by field, API errors) of one update's fields."""
+    errors: list[str] = []
+    values: dict[str, Any] = {}
+    for field, raw in upd.items():
+        if field == "Id":
+            continue
+        if field in READ_ONLY:
+            errors.append(f"INVALID_FIELD_FOR_INSERT_UPDATE: {field} is not writeable")
+            continue
+        if field not in visible:
+            errors.append(f"INVALID_FIELD: {field}")
+            continue
+        ftype = types.get(field, "string")
+        try:
+            value = _coerce(raw, ftype)
+        except (ValueError, TypeError, InvalidOperation):
+            errors.append(
+                f"INVALID_TYPE_ON_FIELD_IN_RECORD: {field}: value not of required type {ftype}: {raw!r}"
+            )
+            continue
+        if field in picklists:
+            allowed, nullable = picklists[field]
+            if (value is None and not nullable) or (value is not None and value not in allowed):
+                errors.append(
+                    f"INVALID_OR_NULL_FOR_RESTRICTED_PICKLIST: {field}: bad value for restricted "
+                    f"picklist field: {raw!r}"
+                )
+                continue
+        values[field] = value
+    return values, errors
+
+
+def _store_updates(
+    con: duckdb.DuckDBPyConnection,
+    api_name: str,
+    new_rows: dict[str, dict[str, Any]],
+    history: list[dict[str, Any]],
+    cleared_malformed: list[tuple[str, str]],
+    stamp: datetime,
+) -> None:
+    """Write the updated rows, their field history, the change log, and forget the malformed
+    values the updates replaced."""
     cols = [r[0] for r in con.execute(f"DESCRIBE {q(api_name)}").fetchall()]
     frame = pd.DataFrame(list(new_rows.values()))[cols]
     con.register("_rows", frame)
@@ -265,7 +304,6 @@ def update_records(  # noqa: C901
             "DELETE FROM malformed_values WHERE api_name = ? AND Id = ? AND field = ?",
             [(api_name, r, f) for r, f in cleared_malformed],
         )
-    return results, stamp
 
 
 def _next_number(con: duckdb.DuckDBPyConnection, api: str, prefix: str) -> int:
