@@ -1,4 +1,7 @@
-"""Every DAG file imports cleanly, fast, without I/O or heavy imports, and follows house policy."""
+"""Every DAG file imports cleanly, without I/O or heavy imports, and follows house policy.
+
+How long a DAG file takes to parse is a benchmark figure (bench/dag_parse.py), not a timed assertion.
+"""
 
 from __future__ import annotations
 
@@ -75,11 +78,10 @@ def test_there_are_dags():
 
 
 @pytest.mark.parametrize("path", DAG_FILES, ids=[p.stem for p in DAG_FILES])
-def test_dag_file_imports_fast_without_io_or_heavy_imports(path):
+def test_dag_file_imports_without_io_or_heavy_imports(path):
     result = _probe(path)
     assert result["dags"] == [path.stem], "one DAG per file, dag_id = file stem"
     assert result["heavy"] == [], f"heavy modules imported at parse time: {result['heavy']}"
-    assert result["elapsed"] < 2.0, f"{path.name} took {result['elapsed']:.2f}s to parse"
 
 
 @pytest.fixture(scope="module")
@@ -100,6 +102,17 @@ def test_dag_policy(dagbag):
         assert dag.tags and "salesops" in dag.tags, f"{dag_id}: tag 'salesops' missing"
         assert dag.max_active_runs == 1, f"{dag_id}: max_active_runs must be 1"
         assert dag.catchup is False, f"{dag_id}: catchup must be off"
+        # Retries are a decision of each DAG (default_args), not Airflow's configured default; a
+        # task may override them (writes and sends use 0 or 1), within a small bound.
+        assert "retries" in dag.default_args and "retry_delay" in dag.default_args, (
+            f"{dag_id}: default_args must set retries and retry_delay"
+        )
         for t in dag.tasks:
             assert t.owner == "revops-data", f"{dag_id}.{t.task_id}: owner"
-            assert t.retries is not None, f"{dag_id}.{t.task_id}: retries"
+            assert isinstance(t.retries, int) and 0 <= t.retries <= 3, (
+                f"{dag_id}.{t.task_id}: retries {t.retries!r}"
+            )
+            if t.retries:
+                assert t.retry_delay.total_seconds() >= 60, (
+                    f"{dag_id}.{t.task_id}: retry_delay {t.retry_delay}"
+                )

@@ -423,10 +423,28 @@ def test_demo_switch_and_signed_approval_paths(env, monkeypatch):
     dr2 = run({"plan_id": plan_id, "approval_channel": "signed"})
     assert str(dr2.state) == "success", states(dr2)
     assert {r["approver"] for r in change_log(wh, plan_id)} == {"revops-approver-1"}
-    # With the switch, the named demo identity approves, and the change log says so.
+    # With the switch, the named demo identity approves, and the change log says so. The input is
+    # made here (whatever earlier tests left to fix): an open Qualification deal, where policy allows
+    # only Pipeline, gets ForecastCategoryName 'Commit' in the CRM, and the warehouse loads it.
+    from salesops.runner import run_dag
+
+    target = wh.scalar(
+        "select min(id) from staging.stg_crm__opportunity "
+        "where stage_name = 'Qualification' and forecast_category = 'Pipeline'"
+    )
+    assert target is not None
+    assert crm.update_records("Opportunity", [{"Id": target, "ForecastCategoryName": "Commit"}])[0].success
+    run_dag("crm_extract_load", {"source": "demo"})
     monkeypatch.setenv("SALESOPS_DEMO_AUTO_APPROVE", "demo-approver")
-    dr3 = run({"plan_type": "reassign_leads", "requester": "analyst-e2e", "approval_channel": "demo"})
-    if states(dr3)["build_plan"] == "skipped":
-        pytest.skip("no leads left to reassign in this demo copy")
+    dr3 = run({"plan_type": "fix_forecast_category", "requester": "analyst-e2e", "approval_channel": "demo"})
     assert str(dr3.state) == "success", states(dr3)
-    assert {r["approver"] for r in change_log(wh, built(dr3)["plan_id"])} == {"demo-approver (demo switch)"}
+    log3 = change_log(wh, built(dr3)["plan_id"])
+    assert target in {r["record_id"] for r in log3}
+    assert {r["approver"] for r in log3} == {"demo-approver (demo switch)"}
+    assert {(r["status"], r["new_value"]) for r in log3 if r["record_id"] == target} == {
+        ("verified", "Pipeline")
+    }
+    assert (
+        crm.get_records("Opportunity", [target], ["ForecastCategoryName"])[0]["ForecastCategoryName"]
+        == "Pipeline"
+    )

@@ -1,8 +1,9 @@
 """The quality DAG on the default demo (small, seed 42): every injected defect found, nothing else.
 
 The exception queue is compared with ``DemoCrm.ground_truth()`` per check by record id (exact set
-equality); duplicates additionally by (record, original, match kind), with precision and recall
-for the fuzzy ones. Then a seeded blocker fails the gate and ``quality.gate_passed`` is not emitted.
+equality); exact-key duplicates by (record, original, match kind), equal as sets; fuzzy duplicates
+by (record, original) pair, with precision and recall thresholds (the fuzzy matcher may trade a
+few pairs, the exact passes may not). Then a seeded blocker fails the gate and ``quality.gate_passed`` is not emitted.
 """
 
 from __future__ import annotations
@@ -19,6 +20,9 @@ log = logging.getLogger(__name__)
 # Ground-truth defects that are not quality checks: malformed API values never reach staging
 # (the loader quarantines them).
 NOT_CHECKS = {"malformed_value"}
+# Fuzzy duplicates the small seed-42 demo injects: 69 leads, 26 contacts, 24 accounts. Lower bounds,
+# so precision/recall are measured on enough pairs (a generator change that drops them fails here).
+MIN_FUZZY_TRUTH = {"lead_duplicate": 50, "contact_duplicate": 20, "account_duplicate": 20}
 
 
 def _gate_events(run_id: str) -> int:
@@ -89,13 +93,18 @@ def test_duplicates_pairs_kinds_precision_recall(quality_run):
     for check in ("lead_duplicate", "contact_duplicate", "account_duplicate"):
         t = truth[truth["defect"] == check]
         q = queue[queue["check_id"] == check]
-        assert set(zip(t.record_id, t.related_id, t.detail, strict=True)) == set(
-            zip(q.record_id, q.related_id, q.detail, strict=True)
-        ), check
-        tf = set(t.loc[t.detail.str.startswith("fuzzy"), "record_id"])
-        qf = set(q.loc[q.detail.str.startswith("fuzzy"), "record_id"])
-        precision = len(tf & qf) / len(qf) if qf else 1.0
-        recall = len(tf & qf) / len(tf) if tf else 1.0
+        t_fuzzy, q_fuzzy = t.detail.str.startswith("fuzzy"), q.detail.str.startswith("fuzzy")
+        # Exact-key matches: exactly the injected ones, with their original and match kind.
+        assert set(
+            zip(t[~t_fuzzy].record_id, t[~t_fuzzy].related_id, t[~t_fuzzy].detail, strict=True)
+        ) == set(zip(q[~q_fuzzy].record_id, q[~q_fuzzy].related_id, q[~q_fuzzy].detail, strict=True)), check
+        # Fuzzy matches: (duplicate, original, kind) against the truth. The demo injects enough of
+        # them for the ratios to mean something; a found pair counts only with its original and kind.
+        tf = set(zip(t[t_fuzzy].record_id, t[t_fuzzy].related_id, t[t_fuzzy].detail, strict=True))
+        qf = set(zip(q[q_fuzzy].record_id, q[q_fuzzy].related_id, q[q_fuzzy].detail, strict=True))
+        assert len(tf) >= MIN_FUZZY_TRUTH[check], (check, len(tf))
+        precision = len(tf & qf) / len(qf) if qf else 0.0
+        recall = len(tf & qf) / len(tf)
         log.warning(
             "%s fuzzy: precision %.3f recall %.3f (%d true, %d found)",
             check,

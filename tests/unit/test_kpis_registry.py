@@ -8,7 +8,6 @@ import pytest
 import yaml
 
 from salesops import paths
-from salesops.config import policy
 from salesops.kpis import glossary
 from salesops.kpis.registry import RegistryError, definition, get_metric, load_registry, parse_registry
 
@@ -51,13 +50,16 @@ def test_definition_names_denominator_exclusions_target_and_source():
     assert (
         "excluded_loss_reasons" in text and "Source: marts.agg_closed_deal_metrics.win_rate_by_count." in text
     )
+    # The shipped policy's values, written out (kpis.yaml coverage.target_ratio: 3.0, quality.yaml
+    # scorecard.metrics.routing_sla.target: 0.95), not read back through the key under test.
     cov = get_metric("pipeline_coverage_ratio")
-    assert (
-        cov.target.value == policy("kpis")["coverage"]["target_ratio"]
-        and cov.target.source == "kpis.yaml coverage.target_ratio"
+    assert (cov.target.value, cov.target.comparator, cov.target.source) == (
+        3.0,
+        ">=",
+        "kpis.yaml coverage.target_ratio",
     )
     sla = get_metric("routing_sla_compliance_rate").target
-    assert sla.value == policy("quality")["scorecard"]["metrics"]["routing_sla"]["target"]
+    assert (sla.value, sla.source) == (0.95, "quality.yaml scorecard.metrics.routing_sla.target")
     assert sla.met(0.96) is True and sla.met(0.5) is False and sla.met(None) is None
     with pytest.raises(RegistryError, match="unknown metric 'pipeline'; metrics.yaml defines"):
         definition("pipeline")
@@ -107,3 +109,28 @@ def test_html_glossary_escapes_and_lists_every_metric(tmp_path):
     text = out.read_text()
     assert all(f'id="{m.name}"' in text for m in metrics)
     assert md.read_text().count("\n## ") == len(metrics)
+
+
+def test_targets_follow_the_policy_key_they_name(monkeypatch):
+    """A target `from: <policy>.<key path>` is read from that key: change the policy value and the
+    registry's target changes with it (and only that metric's)."""
+    from salesops.kpis import registry
+
+    real = registry.policy
+
+    def edited(name):
+        data = copy.deepcopy(real(name))
+        if name == "kpis":
+            data["coverage"]["target_ratio"] = 4.5
+        if name == "quality":
+            data["scorecard"]["metrics"]["routing_sla"]["target"] = 0.8
+        return data
+
+    monkeypatch.setattr(registry, "policy", edited)
+    metrics = parse_registry(_raw())
+    assert metrics["pipeline_coverage_ratio"].target.value == 4.5
+    assert metrics["routing_sla_compliance_rate"].target.value == 0.8
+    assert (
+        metrics["required_field_completeness_rate"].target.value
+        == get_metric("required_field_completeness_rate").target.value
+    )
