@@ -1,4 +1,7 @@
-"""Policy as data: typed access to the YAML files in include/config/."""
+"""Policy as data: the object manifest and dict-style access to include/config/.
+
+Thin adapters over :mod:`salesops.policy`, which reads, overlays and validates every file.
+"""
 
 from __future__ import annotations
 
@@ -7,28 +10,23 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-import yaml
-
-from salesops import paths
+from salesops import policy as _policy
+from salesops.policy.errors import ConfigError
 
 FIELD_TYPES = {"id", "string", "int", "decimal", "double", "bool", "date", "timestamp"}
 SYSTEMS = {"crm", "map", "finance"}
 
-
-class ConfigError(ValueError):
-    """A policy file is missing, malformed or inconsistent."""
+__all__ = ["ConfigError", "FieldSpec", "ObjectSpec", "get_object", "load_yaml", "object_manifest", "policy"]
 
 
 def load_yaml(name: str, config_dir: Path | None = None) -> dict[str, Any]:
-    """Read include/config/<name> (or the same name under ``config_dir``)."""
-    path = (config_dir or paths.CONFIG_DIR) / name
-    if not path.exists():
-        raise ConfigError(f"policy file not found: {path}")
-    with path.open(encoding="utf-8") as fh:
-        data = yaml.safe_load(fh)
-    if not isinstance(data, dict):
-        raise ConfigError(f"{path}: expected a mapping at the top level, got {type(data).__name__}")
-    return data
+    """The validated mapping of include/config/<name> with the overlay laid over it.
+
+    Args:
+        name: ``"stages.yaml"``, ``"sources/hubspot.yaml"``...
+        config_dir: an overlay folder to use instead of ``SALESOPS_CONFIG_DIR`` (tests).
+    """
+    return _policy.raw(name, config_dir if config_dir is not None else True)
 
 
 @dataclass(frozen=True)
@@ -78,43 +76,25 @@ class ObjectSpec:
         return self.field(self.cursor).column
 
 
-def _parse_object(raw: dict[str, Any], where: str) -> ObjectSpec:
-    for attr in ("name", "api_name", "system", "key", "cursor", "fields"):
-        if attr not in raw:
-            raise ConfigError(f"{where}: missing {attr!r}")
-    if raw["system"] not in SYSTEMS:
-        raise ConfigError(f"{where}: system {raw['system']!r} not one of {sorted(SYSTEMS)}")
-    fields = []
-    for api_name, spec in raw["fields"].items():
-        ftype = spec.get("type")
-        if ftype not in FIELD_TYPES:
-            raise ConfigError(f"{where}.{api_name}: type {ftype!r} not one of {sorted(FIELD_TYPES)}")
-        fields.append(FieldSpec(api_name, spec["column"], ftype, bool(spec.get("required", False))))
-    obj = ObjectSpec(
-        name=raw["name"],
-        api_name=raw["api_name"],
-        system=raw["system"],
-        key=raw["key"],
-        cursor=raw["cursor"],
-        deletes=bool(raw.get("deletes", False)),
-        fields=tuple(fields),
-    )
-    for needed in (obj.key, obj.cursor):
-        obj.field(needed)  # raises if the key/cursor is not a declared field
-    return obj
-
-
 @lru_cache(maxsize=4)
 def object_manifest(config_dir: Path | None = None) -> dict[str, ObjectSpec]:
-    """All objects from objects.yaml, by name, in manifest order."""
-    data = load_yaml("objects.yaml", config_dir)
-    out: dict[str, ObjectSpec] = {}
-    for i, raw in enumerate(data.get("objects", [])):
-        obj = _parse_object(raw, f"objects.yaml objects[{i}]")
-        if obj.name in out:
-            raise ConfigError(f"objects.yaml: object {obj.name!r} declared twice")
-        out[obj.name] = obj
-    return out
+    """All objects from objects.yaml (validated by :mod:`salesops.policy`), by name, in manifest order."""
+    model = _policy.objects(config_dir if config_dir is not None else True)
+    return {
+        o.name: ObjectSpec(
+            name=o.name,
+            api_name=o.api_name,
+            system=o.system,
+            key=o.key,
+            cursor=o.cursor,
+            deletes=o.deletes,
+            fields=tuple(FieldSpec(api, f.column, f.type, f.required) for api, f in o.fields.items()),
+        )
+        for o in model.objects
+    }
+
+
+_policy.on_reset(object_manifest.cache_clear)
 
 
 def get_object(name: str) -> ObjectSpec:
@@ -124,7 +104,9 @@ def get_object(name: str) -> ObjectSpec:
     return manifest[name]
 
 
-@lru_cache(maxsize=8)
 def policy(name: str) -> dict[str, Any]:
-    """A policy file by stem: policy('stages'), policy('hygiene'), policy('territories')..."""
-    return load_yaml(f"{name}.yaml")
+    """A policy file by stem, validated and overlaid: policy('stages'), policy('hygiene')...
+
+    The mapping is shared (cached by :mod:`salesops.policy`): read it, never modify it.
+    """
+    return _policy.raw(name)

@@ -281,7 +281,10 @@ def test_canonical_values_compare_like_with_like():
 def test_settings_reject_a_batch_size_over_the_salesforce_limit(tmp_path):
     text = (Path(__file__).resolve().parents[2] / "include/config/bulk_updates.yaml").read_text()
     (tmp_path / "bulk_updates.yaml").write_text(text.replace("batch_size: 100", "batch_size: 500"))
-    with pytest.raises(ConfigError, match=r"reassign_leads\.batch_size must be 1\.\.200"):
+    with pytest.raises(
+        ConfigError,
+        match=r"bulk_updates.yaml: plan_types\.reassign_leads\.batch_size: got 500; expected less than or equal to 200",
+    ):
         load_settings(tmp_path)
 
 
@@ -291,6 +294,6 @@ def test_settings_reject_an_unknown_field(tmp_path):
         text.replace("CloseDate: {empty: forbid}", "CloseDat: {empty: forbid}")
     )
     with pytest.raises(
-        ConfigError, match=r"move_past_close_dates\.fields: Opportunity has no field 'CloseDat'"
+        ConfigError, match=r"move_past_close_dates\.fields: got 'CloseDat'; expected a field of Opportunity"
     ):
         load_settings(tmp_path)

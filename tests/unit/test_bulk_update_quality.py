@@ -331,14 +331,15 @@ def _yaml(tmp_path, old, new):
 
 def test_settings_reject_an_unknown_or_foreign_quality_check(tmp_path):
     with pytest.raises(
-        ConfigError, match=r"fix_forecast_category\.quality_checks: 'opp_nope' is not a check in quality.yaml"
+        ConfigError,
+        match=r"fix_forecast_category\.quality_checks: got 'opp_nope'; expected a check id of quality.yaml",
     ):
         load_settings(
             _yaml(tmp_path, "quality_checks: [opp_forecast_category_mismatch]", "quality_checks: [opp_nope]")
         )
     with pytest.raises(
         ConfigError,
-        match=r"fix_forecast_category\.quality_checks: 'lead_unassigned' checks 'lead', not .* 'opportunity'",
+        match=r"fix_forecast_category\.quality_checks: got 'lead_unassigned', a check of 'lead'; expected .* 'opportunity'",
     ):
         load_settings(
             _yaml(

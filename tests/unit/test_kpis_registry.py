@@ -68,15 +68,24 @@ def test_definition_names_denominator_exclusions_target_and_source():
 @pytest.mark.parametrize(
     "change,message",
     [
-        (lambda m: m.pop("owner"), r"metrics\[0\] \(open_pipeline_amount\): missing \['owner'\]"),
-        (lambda m: m.update(unit="dollars"), "unit 'dollars' not one of"),
-        (lambda m: m.update(model="agg_nope"), "model 'agg_nope' is not a KPI model"),
-        (lambda m: m.update(column="a; drop table x"), "is not a plain column name"),
+        (lambda m: m.pop("owner"), r"^metrics.yaml: metrics\[0\]\.owner: got nothing; expected a value"),
+        (
+            lambda m: m.update(unit="dollars"),
+            r"metrics\[0\]\.unit: got 'dollars'; expected 'currency', 'count'",
+        ),
+        (
+            lambda m: m.update(model="agg_nope"),
+            r"metrics\[0\]\.model: got 'agg_nope' \(metric open_pipeline_amount\); expected a KPI model",
+        ),
+        (
+            lambda m: m.update(column="a; drop table x"),
+            r"metrics\[0\]\.column: got 'a; drop table x'; expected a plain name in snake_case",
+        ),
         (
             lambda m: m.update(target={"from": "kpis.coverage.nope", "comparator": ">="}),
-            "'kpis.coverage.nope' is not a key",
+            r"metrics\[0\]\.target\.from: got 'kpis.coverage.nope' \(no such key\)",
         ),
-        (lambda m: m.update(target={"value": 3}), "target: expected"),
+        (lambda m: m.update(target={"value": 3}), r"metrics\[0\]\.target\.comparator: got nothing; expected"),
     ],
 )
 def test_bad_entries_are_rejected_with_the_metric_named(change, message):
@@ -89,7 +98,11 @@ def test_bad_entries_are_rejected_with_the_metric_named(change, message):
 def test_duplicate_metric_names_are_rejected():
     raw = _raw()
     raw["metrics"].append(copy.deepcopy(raw["metrics"][0]))
-    with pytest.raises(RegistryError, match="declared twice"):
+    n = len(raw["metrics"]) - 1
+    with pytest.raises(
+        RegistryError,
+        match=rf"metrics\[{n}\]\.name: got 'open_pipeline_amount'; expected a value not already used",
+    ):
         parse_registry(raw)
 
 

@@ -49,11 +49,11 @@ def test_every_pack_of_the_issue_is_configured_with_known_sections():
         ),
         (
             lambda c: c["packs"]["dq_scorecard"].update(period="fortnight"),
-            r"dq_scorecard.period: expected one of",
+            r"packs\.dq_scorecard\.period: got 'fortnight'; expected 'day', 'week', 'fiscal_month' or",
         ),
         (
             lambda c: c["packs"]["dq_scorecard"].update(channels=["email", "fax"]),
-            r"channels: \['fax'\] not in",
+            r"packs\.dq_scorecard\.channels\[1\]: got 'fax'; expected 'email', 'slack' or 'file'",
         ),
         (
             lambda c: c["packs"]["dq_scorecard"].update(schedule={"every": "week", "weekday": "monday"}),

@@ -22,14 +22,26 @@ def test_catalogue_loads_and_default_blockers():
 @pytest.mark.parametrize(
     ("override", "message"),
     [
-        ({"checks": {"opp_stale": {"severity": "fatal"}}}, r"checks.opp_stale: severity 'fatal'"),
-        ({"checks": {"opp_stale": {"target": 5}}}, r"checks.opp_stale: target 5 must be a failed rate"),
+        (
+            {"checks": {"opp_stale": {"severity": "fatal"}}},
+            r"^quality.yaml: checks\.opp_stale\.severity: got 'fatal'; expected 'blocker' or 'warn'$",
+        ),
+        (
+            {"checks": {"opp_stale": {"target": 5}}},
+            r"^quality.yaml: checks\.opp_stale\.target: got 5; expected less than or equal to 1$",
+        ),
         (
             {"checks": {"opp_stale": {"object": "deal"}}},
-            r"checks.opp_stale: object 'deal' is not in objects.yaml",
+            r"checks\.opp_stale\.object: got 'deal'; expected an object of objects.yaml",
         ),
-        ({"checks": {"opp_stale": {"scopes": ["galaxy"]}}}, r"unknown scope types \['galaxy'\]"),
-        ({"checks": {"opp_stale": {"dimension": "vibes"}}}, r"dimension 'vibes' is not a scorecard metric"),
+        (
+            {"checks": {"opp_stale": {"scopes": ["galaxy"]}}},
+            r"checks\.opp_stale\.scopes\[0\]: got 'galaxy'; expected 'owner', 'team', 'region' or 'segment'",
+        ),
+        (
+            {"checks": {"opp_stale": {"dimension": "vibes"}}},
+            r"checks\.opp_stale\.dimension: got 'vibes'; expected a scorecard metric",
+        ),
     ],
 )
 def test_bad_catalogue_entries_are_named(override, message):

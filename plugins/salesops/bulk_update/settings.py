@@ -1,4 +1,8 @@
-"""Typed access to include/config/bulk_updates.yaml (plan types, approver groups, limits)."""
+"""Typed access to include/config/bulk_updates.yaml (plan types, approver groups, limits).
+
+Shape and ranges are validated by :mod:`salesops.policy`; this module adds the checks that need
+other files (fields of objects.yaml, checks of quality.yaml) and the approver overrides from env.
+"""
 
 from __future__ import annotations
 
@@ -7,11 +11,21 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from salesops import paths
-from salesops.config import ConfigError, get_object, load_yaml
+from salesops import policy as _policy
+from salesops.config import ConfigError, get_object
+from salesops.policy.models.bulk_updates import MAX_BATCH_SIZE, BulkUpdatesPolicy, PlanTypeModel
+from salesops.policy.models.quality import QualityPolicy
 
 EMPTY_POLICIES = ("forbid", "null", "blank")
-MAX_BATCH_SIZE = 200  # Salesforce composite/sObject Collections: at most 200 records per call
+__all__ = [
+    "MAX_BATCH_SIZE",
+    "UNDO",
+    "ApproverGroup",
+    "BulkUpdateSettings",
+    "PlanType",
+    "RetryPolicy",
+    "load_settings",
+]
 UNDO = "undo"
 
 
@@ -118,123 +132,93 @@ def _group_users(name: str, users: list[str]) -> tuple[str, ...]:
     return tuple(str(u) for u in users)
 
 
-def _quality_checks(config_dir: Path | None) -> dict[str, Any] | None:
-    """quality.yaml's check catalogue (from ``config_dir`` when it has one), or None without it."""
-    for base in (config_dir, paths.CONFIG_DIR):
-        if base is not None and (base / "quality.yaml").exists():
-            return dict(load_yaml("quality.yaml", base).get("checks") or {})
-    return None
+def _check(ok: bool, message: str) -> None:
+    if not ok:
+        raise ConfigError(message)
 
 
-# Complexity 22 > 20: replaced by the typed policy package of issue 10 (t10-structure); remove the noqa then.
-def load_settings(config_dir: Path | None = None) -> BulkUpdateSettings:  # noqa: C901
-    """Read and validate bulk_updates.yaml.
+def _plan_type(
+    name: str,
+    raw: PlanTypeModel,
+    data: BulkUpdatesPolicy,
+    quality: QualityPolicy,
+) -> PlanType:
+    """One validated plan type: field names against objects.yaml, checks against quality.yaml."""
+    where = f"bulk_updates.yaml: plan_types.{name}"
+    obj = get_object(raw.object)
+    known = {f.api_name for f in obj.fields}
+    for listname, names in (
+        ("fields", list(raw.fields)),
+        ("guard_fields", raw.guard_fields),
+        ("sensitive_fields", raw.sensitive_fields),
+    ):
+        for fname in names:
+            _check(
+                fname in known,
+                f"{where}.{listname}: got {fname!r}; expected a field of {obj.api_name} in objects.yaml",
+            )
+    for cid in raw.quality_checks:
+        check = quality.checks.get(cid)
+        _check(check is not None, f"{where}.quality_checks: got {cid!r}; expected a check id of quality.yaml")
+        _check(
+            check is None or check.object == obj.name,
+            f"{where}.quality_checks: got {cid!r}, a check of {check.object if check else None!r}; "
+            f"expected a check of this plan type's object {obj.name!r}",
+        )
+    defaults = data.defaults
+    retry = {
+        **defaults.retry.model_dump(exclude_none=True),
+        **(raw.retry.model_dump(exclude_none=True) if raw.retry else {}),
+    }
+    return PlanType(
+        name=name,
+        object=obj.name,
+        sql=raw.sql,
+        fields={f: spec.empty for f, spec in raw.fields.items()},
+        guard_fields=tuple(raw.guard_fields),
+        sensitive_fields=tuple(raw.sensitive_fields),
+        max_records=raw.max_records,
+        max_share=raw.max_share if raw.max_share is not None else defaults.max_share,
+        approver_group=raw.approver_group,
+        batch_size=raw.batch_size if raw.batch_size is not None else defaults.batch_size,
+        retry=RetryPolicy(**retry),
+        approval_timeout_hours=float(
+            raw.approval_timeout_hours
+            if raw.approval_timeout_hours is not None
+            else defaults.approval_timeout_hours
+        ),
+        params=dict(raw.params),
+        description=raw.description,
+        quality_checks=tuple(raw.quality_checks),
+        only_open_exceptions=raw.only_open_exceptions,
+        requires_quality_run=raw.requires_quality_run,
+    )
+
+
+def load_settings(config_dir: Path | None = None) -> BulkUpdateSettings:
+    """bulk_updates.yaml, validated (:mod:`salesops.policy`) and checked against objects/quality.
+
+    Args:
+        config_dir: an overlay folder to use instead of ``SALESOPS_CONFIG_DIR`` (tests).
 
     Raises:
         ConfigError: on an unknown object/field, a bad empty policy, a batch size over 200, an
             unknown approver group or an out-of-range limit; the message names the plan type.
     """
-    data = load_yaml("bulk_updates.yaml", config_dir)
-    defaults = data.get("defaults") or {}
-    groups = {}
-    for name, raw in (data.get("approver_groups") or {}).items():
-        groups[name] = ApproverGroup(
-            name=name,
-            rank=int(raw.get("rank", 0)),
-            users=_group_users(name, raw.get("users") or []),
-            description=raw.get("description", ""),
+    overlay: Path | bool = config_dir if config_dir is not None else True
+    data = _policy.bulk_updates(overlay)
+    quality = _policy.quality(overlay)
+    groups = {
+        name: ApproverGroup(
+            name=name, rank=g.rank, users=_group_users(name, g.users), description=g.description
         )
-    sensitive_group = data.get("sensitive_approver_group", "")
-    if sensitive_group not in groups:
-        raise ConfigError(
-            f"bulk_updates.yaml: sensitive_approver_group {sensitive_group!r} is not an approver group"
-        )
-    stamp_fields = dict(data.get("stamp_fields") or {})
-    quality_catalogue = _quality_checks(config_dir)
-
-    plan_types: dict[str, PlanType] = {}
-    for name, raw in (data.get("plan_types") or {}).items():
-        where = f"bulk_updates.yaml plan_types.{name}"
-        if name == UNDO:
-            raise ConfigError(f"{where}: 'undo' is reserved for undo plans")
-        obj = get_object(raw.get("object", ""))
-        fields: dict[str, str] = {}
-        for fname, fspec in (raw.get("fields") or {}).items():
-            try:
-                obj.field(fname)
-            except KeyError:
-                raise ConfigError(
-                    f"{where}.fields: {obj.api_name} has no field {fname!r} in objects.yaml"
-                ) from None
-            empty = (fspec or {}).get("empty")
-            if empty not in EMPTY_POLICIES:
-                raise ConfigError(
-                    f"{where}.fields.{fname}: empty must be one of {EMPTY_POLICIES}, got {empty!r}"
-                )
-            fields[fname] = empty
-        if not fields:
-            raise ConfigError(f"{where}: no fields; a plan type must list the fields it may change")
-        for listname in ("guard_fields", "sensitive_fields"):
-            for fname in raw.get(listname) or []:
-                try:
-                    obj.field(fname)
-                except KeyError:
-                    raise ConfigError(f"{where}.{listname}: {obj.api_name} has no field {fname!r}") from None
-        retry_raw = {**(defaults.get("retry") or {}), **(raw.get("retry") or {})}
-        retry = RetryPolicy(
-            **{k: (int(v) if k == "max_attempts" else float(v)) for k, v in retry_raw.items()}
-        )
-        if retry.max_attempts < 1:
-            raise ConfigError(f"{where}.retry.max_attempts must be >= 1")
-        batch_size = int(raw.get("batch_size", defaults.get("batch_size", 50)))
-        if not 1 <= batch_size <= MAX_BATCH_SIZE:
-            raise ConfigError(
-                f"{where}.batch_size must be 1..{MAX_BATCH_SIZE} (Salesforce composite limit), got {batch_size}"
-            )
-        max_records = int(raw.get("max_records", 0))
-        if max_records < 1:
-            raise ConfigError(f"{where}.max_records must be >= 1")
-        max_share = float(raw.get("max_share", defaults.get("max_share", 0.05)))
-        if not 0 < max_share <= 1:
-            raise ConfigError(f"{where}.max_share must be in (0, 1], got {max_share}")
-        group = raw.get("approver_group", "")
-        if group not in groups:
-            raise ConfigError(f"{where}.approver_group {group!r} is not one of {sorted(groups)}")
-        quality_checks = tuple(str(c) for c in raw.get("quality_checks") or ())
-        for cid in quality_checks:
-            # Without quality.yaml (quality job not deployed) the link is simply inactive at run time.
-            if quality_catalogue is None:
-                break
-            if cid not in quality_catalogue:
-                raise ConfigError(f"{where}.quality_checks: {cid!r} is not a check in quality.yaml")
-            if (quality_catalogue[cid] or {}).get("object") != obj.name:
-                raise ConfigError(
-                    f"{where}.quality_checks: {cid!r} checks {(quality_catalogue[cid] or {}).get('object')!r}, "
-                    f"not this plan type's object {obj.name!r}"
-                )
-        only_open = bool(raw.get("only_open_exceptions", False))
-        requires_quality = bool(raw.get("requires_quality_run", False))
-        if (only_open or requires_quality) and not quality_checks:
-            raise ConfigError(f"{where}: only_open_exceptions / requires_quality_run need quality_checks")
-        plan_types[name] = PlanType(
-            name=name,
-            object=obj.name,
-            sql=raw.get("sql"),
-            fields=fields,
-            guard_fields=tuple(raw.get("guard_fields") or ()),
-            sensitive_fields=tuple(raw.get("sensitive_fields") or ()),
-            max_records=max_records,
-            max_share=max_share,
-            approver_group=group,
-            batch_size=batch_size,
-            retry=retry,
-            approval_timeout_hours=float(
-                raw.get("approval_timeout_hours", defaults.get("approval_timeout_hours", 24))
-            ),
-            params=dict(raw.get("params") or {}),
-            description=raw.get("description", ""),
-            quality_checks=quality_checks,
-            only_open_exceptions=only_open,
-            requires_quality_run=requires_quality,
-        )
-    return BulkUpdateSettings(plan_types, groups, sensitive_group, stamp_fields, defaults)
+        for name, g in data.approver_groups.items()
+    }
+    plan_types = {name: _plan_type(name, raw, data, quality) for name, raw in data.plan_types.items()}
+    return BulkUpdateSettings(
+        plan_types,
+        groups,
+        data.sensitive_approver_group,
+        dict(data.stamp_fields),
+        _policy.raw("bulk_updates", overlay).get("defaults") or {},
+    )

@@ -1,6 +1,6 @@
 """KPI policy: the values the models use, read and validated from include/config.
 
-Sources: kpis.yaml (KPI-only choices), stages.yaml (stage order, probability, forecast
+Sources (read through :mod:`salesops.policy`, which validates them): kpis.yaml (KPI-only choices), stages.yaml (stage order, probability, forecast
 categories, required fields), calendar.yaml (fiscal year start, slippage cutoff), hygiene.yaml
 (stale days, past-due grace), territories.yaml (segment bands, routing SLA hours).
 """
@@ -11,8 +11,8 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from salesops.config import ConfigError, get_object, policy
-from salesops.kpis.fiscal import check_start_month
+from salesops import policy as _policy
+from salesops.config import ConfigError, get_object
 
 # Rollup levels the by-level marts support, and the int_user_rollup columns each groups on.
 ROLLUP_LEVELS = {
@@ -32,26 +32,6 @@ def snake(value: str) -> str:
     if not out or out[0].isdigit():
         raise ConfigError(f"cannot derive a column name from {value!r}")
     return out
-
-
-def _int(value: Any, where: str, minimum: int = 0) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
-        raise ConfigError(f"{where}: expected an integer >= {minimum}, got {value!r}")
-    return value
-
-
-def _number(value: Any, where: str) -> float:
-    if isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
-        raise ConfigError(f"{where}: expected a non-negative number, got {value!r}")
-    return float(value)
-
-
-def _str_list(value: Any, where: str) -> list[str]:
-    if value is None:
-        return []
-    if not isinstance(value, list) or not all(isinstance(v, str) and v for v in value):
-        raise ConfigError(f"{where}: expected a list of non-empty strings, got {value!r}")
-    return list(value)
 
 
 @dataclass(frozen=True)
@@ -123,122 +103,51 @@ class KpiPolicy:
 
 
 def load_policy() -> KpiPolicy:
-    """Read and validate the KPI policy.
+    """The KPI policy from the validated policy files (:mod:`salesops.policy`).
 
     Raises:
-        ConfigError: naming the file and key that is missing or has a wrong value.
+        ConfigError: naming the file, key path and value that is wrong.
     """
-    kpis = policy("kpis")
-    cal = policy("calendar")
-    hyg = policy("hygiene")
-    terr = policy("territories")
-    stg = policy("stages")
-
-    levels = tuple(_str_list(kpis.get("rollup_levels"), "kpis.yaml rollup_levels"))
-    for level in levels:
-        if level not in ROLLUP_LEVELS:
-            raise ConfigError(
-                f"kpis.yaml rollup_levels: unknown level {level!r}; known {sorted(ROLLUP_LEVELS)}"
-            )
-    if not levels:
-        raise ConfigError("kpis.yaml rollup_levels: at least one level is needed")
-
-    comparisons = []
-    for i, c in enumerate((kpis.get("movement") or {}).get("comparisons") or []):
-        where = f"kpis.yaml movement.comparisons[{i}]"
-        if not isinstance(c, dict) or "label" not in c:
-            raise ConfigError(f"{where}: expected a mapping with a label")
-        snake(c["label"])
-        if c.get("from") == "fiscal_quarter_start":
-            comparisons.append(Comparison(c["label"], None, True))
-        elif "days_back" in c:
-            comparisons.append(Comparison(c["label"], _int(c["days_back"], f"{where}.days_back", 1), False))
-        else:
-            raise ConfigError(f"{where}: needs days_back: <n> or from: fiscal_quarter_start")
-    if len({c.label for c in comparisons}) != len(comparisons):
-        raise ConfigError("kpis.yaml movement.comparisons: labels must be unique")
-
-    risk = kpis.get("at_risk") or {}
-    large = risk.get("large_early_late") or {}
-    stages = stg.get("stages") or []
-    for i, s in enumerate(stages):
-        for key in ("name", "order", "probability", "is_closed", "is_won", "forecast_categories"):
-            if key not in s:
-                raise ConfigError(f"stages.yaml stages[{i}]: missing {key!r}")
-        if not 0 <= float(s["probability"]) <= 100:
-            raise ConfigError(
-                f"stages.yaml stages[{i}] ({s['name']}): probability must be 0-100, got {s['probability']!r}"
-            )
-        s.setdefault("required_fields", [])
-    bands = sorted(
-        (
-            (b["name"], _int(b["min_employees"], f"territories.yaml segments {b.get('name')}"))
-            for b in terr["segments"]
-        ),
-        key=lambda b: b[1],
-    )
-    sla = (terr.get("sla") or {}).get("assignment_hours") or {}
-    contract_coverage = (kpis.get("coverage") or {}).get("target_ratio")
+    kpis = _policy.kpis()
+    cal = _policy.calendar()
+    hyg = _policy.hygiene()
+    terr = _policy.territories()
+    stg = _policy.stages()
+    for c in kpis.movement.comparisons:
+        snake(c.label)
+    large = kpis.at_risk.large_early_late
     try:  # the quality job's policy: read-only here, it names the scorecard metrics
-        scorecard = tuple(((policy("quality").get("scorecard") or {}).get("metrics") or {}).keys())
+        scorecard = tuple(_policy.quality().scorecard.metrics)
     except ConfigError:
         scorecard = ()
-
     return KpiPolicy(
-        fiscal_year_start_month=check_start_month(cal.get("fiscal_year_start_month")),
-        slippage_cutoff_day=_int(
-            cal.get("slippage_cutoff_day_of_quarter"), "calendar.yaml slippage_cutoff_day_of_quarter", 1
+        fiscal_year_start_month=cal.fiscal_year_start_month,
+        slippage_cutoff_day=cal.slippage_cutoff_day_of_quarter,
+        stale_days=hyg.stale_opportunity.days_without_activity,
+        past_due_grace_days=hyg.close_date.past_due_grace_days,
+        rollup_levels=tuple(kpis.rollup_levels),
+        quota_rollup_roles=tuple(kpis.coverage.rollup_quota_roles),
+        coverage_target_ratio=kpis.coverage.target_ratio,
+        comparisons=tuple(
+            Comparison(c.label, c.days_back, c.from_ == "fiscal_quarter_start")
+            for c in kpis.movement.comparisons
         ),
-        stale_days=_int(
-            (hyg.get("stale_opportunity") or {}).get("days_without_activity"),
-            "hygiene.yaml stale_opportunity.days_without_activity",
-        ),
-        past_due_grace_days=_int(
-            (hyg.get("close_date") or {}).get("past_due_grace_days", 0),
-            "hygiene.yaml close_date.past_due_grace_days",
-        ),
-        rollup_levels=levels,
-        quota_rollup_roles=tuple(
-            _str_list(
-                (kpis.get("coverage") or {}).get("rollup_quota_roles"),
-                "kpis.yaml coverage.rollup_quota_roles",
-            )
-        ),
-        coverage_target_ratio=None
-        if contract_coverage is None
-        else _number(contract_coverage, "kpis.yaml coverage.target_ratio"),
-        comparisons=tuple(comparisons),
-        at_risk_past_close_date=bool(risk.get("past_close_date", True)),
-        at_risk_min_pushes=_int(risk.get("min_pushes"), "kpis.yaml at_risk.min_pushes", 1),
-        at_risk_inactive_days=_int(risk.get("inactive_days"), "kpis.yaml at_risk.inactive_days", 1),
-        at_risk_large_min_amount=_number(
-            large.get("min_amount"), "kpis.yaml at_risk.large_early_late.min_amount"
-        ),
-        at_risk_large_max_stage_order=_int(
-            large.get("max_stage_order"), "kpis.yaml at_risk.large_early_late.max_stage_order"
-        ),
-        at_risk_large_days_to_quarter_end=_int(
-            large.get("days_to_quarter_end"), "kpis.yaml at_risk.large_early_late.days_to_quarter_end"
-        ),
-        excluded_loss_reasons=tuple(
-            _str_list(
-                (kpis.get("win_rate") or {}).get("excluded_loss_reasons"),
-                "kpis.yaml win_rate.excluded_loss_reasons",
-            )
-        ),
-        arr_added_types=tuple(
-            _str_list(
-                (kpis.get("bookings") or {}).get("arr_added_types"), "kpis.yaml bookings.arr_added_types"
-            )
-        ),
-        funnel_stages=tuple(
-            _str_list((kpis.get("lead_funnel") or {}).get("stages"), "kpis.yaml lead_funnel.stages")
-        ),
+        at_risk_past_close_date=kpis.at_risk.past_close_date,
+        at_risk_min_pushes=kpis.at_risk.min_pushes,
+        at_risk_inactive_days=kpis.at_risk.inactive_days,
+        at_risk_large_min_amount=large.min_amount,
+        at_risk_large_max_stage_order=large.max_stage_order,
+        at_risk_large_days_to_quarter_end=large.days_to_quarter_end,
+        excluded_loss_reasons=tuple(kpis.win_rate.excluded_loss_reasons),
+        arr_added_types=tuple(kpis.bookings.arr_added_types),
+        funnel_stages=tuple(kpis.lead_funnel.stages),
         quality_scorecard_metrics=scorecard,
-        stages=tuple(stages),
-        forecast_categories=tuple(
-            _str_list(stg.get("forecast_categories"), "stages.yaml forecast_categories")
+        # Stage rows as the YAML gave them (the SQL renders their values), required_fields defaulted.
+        stages=tuple(
+            {**s, "required_fields": list(s.get("required_fields") or [])}
+            for s in _policy.raw("stages")["stages"]
         ),
-        segment_bands=tuple(bands),
-        sla_hours={k: _number(v, f"territories.yaml sla.assignment_hours.{k}") for k, v in sla.items()},
+        forecast_categories=tuple(stg.forecast_categories),
+        segment_bands=tuple(terr.segment_bands()),
+        sla_hours=dict(terr.sla.assignment_hours),
     )

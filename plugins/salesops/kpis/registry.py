@@ -12,21 +12,17 @@ Usage::
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from salesops import policy as _policy
 from salesops.config import ConfigError, load_yaml, policy
+from salesops.policy.models.kpis import MetricsPolicy, TargetModel
 
 if TYPE_CHECKING:
     from salesops.warehouse.core import Warehouse
-
-UNITS = ("currency", "count", "ratio", "multiple", "days", "hours")
-COMPARATORS = (">=", "<=", ">", "<", "==")
-REQUIRED = ("name", "label", "definition", "grain", "model", "column", "unit", "owner")
-_NAME = re.compile(r"^[a-z][a-z0-9_]*$")
 
 
 class RegistryError(ConfigError):
@@ -87,41 +83,30 @@ class Metric:
         return " ".join(parts)
 
 
-def _resolve_target(raw: Any, where: str) -> Target | None:
+def _resolve_target(raw: TargetModel | None, where: str) -> Target | None:
     if raw is None:
         return None
-    if not isinstance(raw, dict) or raw.get("comparator") not in COMPARATORS:
-        raise RegistryError(
-            f"{where}.target: expected {{value|from, comparator in {COMPARATORS}}}, got {raw!r}"
-        )
-    if "from" in raw:
-        path = str(raw["from"]).split(".")
+    if raw.from_ is not None:
+        path = raw.from_.split(".")
         try:
             value: Any = policy(path[0])
             for key in path[1:]:
                 value = value[key]
         except (ConfigError, KeyError, TypeError) as exc:
             raise RegistryError(
-                f"{where}.target.from: {raw['from']!r} is not a key of include/config/{path[0]}.yaml"
+                f"{where}.target.from: got {raw.from_!r} (no such key); expected a key path of a file in include/config"
+                f" (e.g. kpis.coverage.target_ratio)"
             ) from exc
         source = f"{path[0]}.yaml {'.'.join(path[1:])}"
     else:
-        value, source = raw.get("value"), "metrics.yaml"
+        value, source = raw.value, "metrics.yaml"
     if isinstance(value, bool) or not isinstance(value, int | float):
-        raise RegistryError(f"{where}.target: expected a number, got {value!r}")
-    return Target(float(value), raw["comparator"], source)
-
-
-def _str_tuple(raw: Any, where: str) -> tuple[str, ...]:
-    if raw is None:
-        return ()
-    if not isinstance(raw, list) or not all(isinstance(x, str) for x in raw):
-        raise RegistryError(f"{where}: expected a list of strings, got {raw!r}")
-    return tuple(raw)
+        raise RegistryError(f"{where}.target: got {value!r}; expected a number")
+    return Target(float(value), raw.comparator, source)
 
 
 def parse_registry(data: dict[str, Any], known_models: set[str] | None = None) -> dict[str, Metric]:
-    """Validate the parsed metrics.yaml.
+    """Validate the parsed metrics.yaml (shape by :mod:`salesops.policy`, models by discovery).
 
     Args:
         data: the YAML mapping.
@@ -134,45 +119,31 @@ def parse_registry(data: dict[str, Any], known_models: set[str] | None = None) -
         from salesops.kpis.models import discover
 
         known_models = {m.name for m in discover()}
-    items = data.get("metrics")
-    if not isinstance(items, list) or not items:
-        raise RegistryError("metrics.yaml: expected a non-empty list under 'metrics'")
+    try:
+        model: MetricsPolicy = _policy.validate("metrics", data)
+    except ConfigError as exc:
+        raise RegistryError(str(exc)) from None
     out: dict[str, Metric] = {}
-    for i, raw in enumerate(items):
-        where = f"metrics.yaml metrics[{i}]" + (f" ({raw.get('name')})" if isinstance(raw, dict) else "")
-        if not isinstance(raw, dict):
-            raise RegistryError(f"{where}: expected a mapping")
-        missing = [k for k in REQUIRED if not raw.get(k)]
-        if missing:
-            raise RegistryError(f"{where}: missing {missing}")
-        if not _NAME.match(raw["name"]):
-            raise RegistryError(f"{where}: name must be snake_case")
-        if raw["name"] in out:
-            raise RegistryError(f"{where}: metric {raw['name']!r} declared twice")
-        if raw["unit"] not in UNITS:
-            raise RegistryError(f"{where}: unit {raw['unit']!r} not one of {UNITS}")
-        if raw["model"] not in known_models:
+    for i, m in enumerate(model.metrics):
+        where = f"metrics.yaml: metrics[{i}]"
+        if m.model not in known_models:
             raise RegistryError(
-                f"{where}: model {raw['model']!r} is not a KPI model (include/sql/kpis/models/)"
+                f"{where}.model: got {m.model!r} (metric {m.name}); expected a KPI model (include/sql/kpis/models/)"
             )
-        if not _NAME.match(raw["column"]):
-            raise RegistryError(f"{where}: column {raw['column']!r} is not a plain column name")
-        if raw.get("rows") is not None and ";" in str(raw["rows"]):
-            raise RegistryError(f"{where}: rows must be a single SQL condition")
-        out[raw["name"]] = Metric(
-            name=raw["name"],
-            label=raw["label"],
-            definition=" ".join(str(raw["definition"]).split()),
-            grain=raw["grain"],
-            model=raw["model"],
-            column=raw["column"],
-            unit=raw["unit"],
-            owner=raw["owner"],
-            filters=_str_tuple(raw.get("filters"), f"{where}.filters"),
-            exclusions=_str_tuple(raw.get("exclusions"), f"{where}.exclusions"),
-            denominator=raw.get("denominator"),
-            rows=raw.get("rows"),
-            target=_resolve_target(raw.get("target"), where),
+        out[m.name] = Metric(
+            name=m.name,
+            label=m.label,
+            definition=" ".join(m.definition.split()),
+            grain=m.grain,
+            model=m.model,
+            column=m.column,
+            unit=m.unit,
+            owner=m.owner,
+            filters=tuple(m.filters),
+            exclusions=tuple(m.exclusions),
+            denominator=m.denominator,
+            rows=m.rows,
+            target=_resolve_target(m.target, where),
         )
     return out
 
@@ -181,6 +152,9 @@ def parse_registry(data: dict[str, Any], known_models: set[str] | None = None) -
 def load_registry(config_dir: Path | None = None) -> dict[str, Metric]:
     """All metrics of include/config/metrics.yaml, validated, by name, in file order."""
     return parse_registry(load_yaml("metrics.yaml", config_dir))
+
+
+_policy.on_reset(load_registry.cache_clear)
 
 
 def get_metric(name: str) -> Metric:

@@ -1,4 +1,4 @@
-"""The pack catalogue (include/config/packs.yaml), validated into plain dataclasses.
+"""The pack catalogue (include/config/packs.yaml, validated by :mod:`salesops.policy`) as dataclasses.
 
 Usage::
 
@@ -16,7 +16,9 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from salesops.config import ConfigError, load_yaml
+from salesops import policy as _policy
+from salesops.config import ConfigError
+from salesops.policy.models.packs import AudienceModel, PacksPolicy
 
 SCOPES = ("all", "region", "team", "owner")
 CHANNELS = ("email", "slack", "file")
@@ -100,58 +102,21 @@ class PackSpec:
         return self.audience(scope).addresses(value)
 
 
-def _list(raw: Any, where: str, allowed: tuple[str, ...] | None = None) -> tuple[str, ...]:
-    if not isinstance(raw, list) or not all(isinstance(x, str) and x for x in raw):
-        raise PackConfigError(f"{where}: expected a list of strings, got {raw!r}")
-    if allowed is not None:
-        bad = [x for x in raw if x not in allowed]
-        if bad:
-            raise PackConfigError(f"{where}: {bad} not in {list(allowed)}")
-    return tuple(raw)
-
-
-def _schedule(raw: Any, where: str) -> Schedule:
-    if not isinstance(raw, dict) or raw.get("every") not in ("day", "week", "month_end", "quarter_end"):
-        raise PackConfigError(
-            f"{where}: expected {{every: day|week|month_end|quarter_end, ...}}, got {raw!r}"
-        )
-    if raw["every"] == "week" and raw.get("weekday") not in WEEKDAYS:
-        raise PackConfigError(
-            f"{where}.weekday: expected one of {list(WEEKDAYS)}, got {raw.get('weekday')!r}"
-        )
-    days = raw.get("days_before", 1 if raw["every"] in ("month_end", "quarter_end") else 0)
-    if isinstance(days, bool) or not isinstance(days, int) or days < 0:
-        raise PackConfigError(f"{where}.days_before: expected an integer >= 0, got {days!r}")
-    return Schedule(raw["every"], raw.get("weekday"), days)
-
-
-def _audiences(raw: Any, where: str) -> tuple[Audience, ...]:
-    if not isinstance(raw, list) or not raw:
-        raise PackConfigError(f"{where}: expected a non-empty list of audiences")
+def _audiences(raw: list[AudienceModel]) -> tuple[Audience, ...]:
     out = []
-    for i, a in enumerate(raw):
-        w = f"{where}[{i}]"
-        if not isinstance(a, dict) or a.get("scope") not in SCOPES:
-            raise PackConfigError(f"{w}.scope: expected one of {list(SCOPES)}, got {a!r}")
-        values = a.get("values")
-        if a["scope"] == "all":
+    for a in raw:
+        if a.scope == "all":
             vals: tuple[str, ...] | None = ("all",)
-        elif values == "*":
+        elif a.values == "*":
             vals = None
         else:
-            vals = _list(values, f"{w}.values")
-        recipients = _list(a.get("recipients"), f"{w}.recipients")
-        for r in recipients:
-            if not _ADDRESS.match(r):
-                raise PackConfigError(f"{w}.recipients: {r!r} is not an email address")
-        if any(x.scope == a["scope"] for x in out):
-            raise PackConfigError(f"{w}: scope {a['scope']!r} listed twice")
-        out.append(Audience(a["scope"], vals, recipients))
+            vals = tuple(a.values or ())
+        out.append(Audience(a.scope, vals, tuple(a.recipients)))
     return tuple(out)
 
 
 def parse_packs(data: dict[str, Any], known_sections: set[str] | None = None) -> dict[str, PackSpec]:
-    """Validate parsed packs.yaml.
+    """Validate parsed packs.yaml (shape by :mod:`salesops.policy`, sections by the catalogue).
 
     Args:
         data: the YAML mapping.
@@ -164,48 +129,54 @@ def parse_packs(data: dict[str, Any], known_sections: set[str] | None = None) ->
         from salesops.packs.sections import SECTIONS
 
         known_sections = set(SECTIONS)
-    defaults = data.get("defaults") or {}
-    definitions = data.get("definitions") or {}
-    if not isinstance(definitions, dict):
-        raise PackConfigError("packs.yaml definitions: expected a mapping")
-    packs = data.get("packs")
-    if not isinstance(packs, dict) or not packs:
-        raise PackConfigError("packs.yaml: expected a non-empty mapping under 'packs'")
+    try:
+        model: PacksPolicy = _policy.validate("packs", data)
+    except ConfigError as exc:
+        raise PackConfigError(str(exc)) from None
+    return _specs(model, known_sections)
+
+
+def _specs(model: PacksPolicy, known_sections: set[str]) -> dict[str, PackSpec]:
+    d = model.defaults
+    definitions = {str(k): " ".join(str(v).split()) for k, v in model.definitions.items()}
     out = {}
-    for name, raw in packs.items():
-        where = f"packs.yaml packs.{name}"
-        if not isinstance(raw, dict):
-            raise PackConfigError(f"{where}: expected a mapping")
-        merged = {**defaults, **raw}
-        sections = _list(merged.get("sections"), f"{where}.sections")
-        unknown = [s for s in sections if s not in known_sections]
+    for name, p in model.packs.items():
+        unknown = [s for s in p.sections if s not in known_sections]
         if unknown:
             raise PackConfigError(
-                f"{where}.sections: unknown section(s) {unknown}; known {sorted(known_sections)}"
+                f"packs.yaml: packs.{name}.sections: unknown section(s) {unknown}; known {sorted(known_sections)}"
             )
-        if merged.get("period") not in PERIODS:
+        pii = p.pii or d.pii
+        schedule = p.schedule
+        every = schedule.every
+        days_before = schedule.days_before
+        if days_before is None:
+            days_before = 1 if every in ("month_end", "quarter_end") else 0
+        channels = p.channels if p.channels is not None else d.channels
+        if channels is None:
             raise PackConfigError(
-                f"{where}.period: expected one of {list(PERIODS)}, got {merged.get('period')!r}"
+                f"packs.yaml: packs.{name}.channels: got nothing; expected a list of channels"
             )
-        pii = merged.get("pii") or {}
         out[name] = PackSpec(
             name=name,
-            title=str(merged.get("title") or name),
-            sections=sections,
-            audiences=_audiences(merged.get("audiences"), f"{where}.audiences"),
-            schedule=_schedule(merged.get("schedule"), f"{where}.schedule"),
-            period=merged["period"],
-            channels=_list(merged.get("channels"), f"{where}.channels", CHANNELS),
-            attach=_list(merged.get("attach", ["pdf", "xlsx"]), f"{where}.attach", ATTACHMENTS),
-            allow_emails=bool(pii.get("allow_emails", False)),
-            allow_phones=bool(pii.get("allow_phones", False)),
-            freshness_hours=float(merged.get("freshness_hours", 36)),
-            deliver_within_hours=float(merged.get("deliver_within_hours", 30)),
-            max_rows_html=int(merged.get("max_rows_html", 15)),
-            currency=str(merged.get("currency", "$")),
-            sender=str(merged.get("sender", "salesops-reports@example.com")),
-            revops_team=_list(merged.get("revops_team", ["revops-demo@example.com"]), f"{where}.revops_team"),
-            definitions={str(k): " ".join(str(v).split()) for k, v in definitions.items()},
+            title=p.title or name,
+            sections=tuple(p.sections),
+            audiences=_audiences(p.audiences),
+            schedule=Schedule(every, schedule.weekday, days_before),
+            period=p.period,
+            channels=tuple(channels),
+            attach=tuple(p.attach if p.attach is not None else d.attach),
+            allow_emails=pii.allow_emails,
+            allow_phones=pii.allow_phones,
+            freshness_hours=float(p.freshness_hours if p.freshness_hours is not None else d.freshness_hours),
+            deliver_within_hours=float(
+                p.deliver_within_hours if p.deliver_within_hours is not None else d.deliver_within_hours
+            ),
+            max_rows_html=p.max_rows_html if p.max_rows_html is not None else d.max_rows_html,
+            currency=p.currency if p.currency is not None else d.currency,
+            sender=p.sender if p.sender is not None else d.sender,
+            revops_team=tuple(p.revops_team if p.revops_team is not None else d.revops_team),
+            definitions=definitions,
         )
     return out
 
@@ -213,7 +184,12 @@ def parse_packs(data: dict[str, Any], known_sections: set[str] | None = None) ->
 @lru_cache(maxsize=2)
 def load_packs(config_dir: Path | None = None) -> dict[str, PackSpec]:
     """Every pack of include/config/packs.yaml, validated, in file order."""
-    return parse_packs(load_yaml("packs.yaml", config_dir))
+    from salesops.packs.sections import SECTIONS
+
+    return _specs(_policy.packs(config_dir if config_dir is not None else True), set(SECTIONS))
+
+
+_policy.on_reset(load_packs.cache_clear)
 
 
 def get_pack(name: str) -> PackSpec:

@@ -8,17 +8,14 @@ severity and target, duplicate matching, freshness windows and the scorecard/tic
 
 from __future__ import annotations
 
-import copy
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from salesops.config import ConfigError, get_object, load_yaml, object_manifest, policy
-
-SEVERITIES = ("blocker", "warn")
-ENGINES = ("gx", "sql", "python")
-SCOPE_TYPES = ("owner", "team", "region", "segment")
-COMPARATORS = (">=", ">", "<=", "<")
+from salesops import policy as _policy
+from salesops.config import ConfigError, get_object, object_manifest, policy
+from salesops.policy import deep_merge
+from salesops.policy.models.quality import QualityPolicy
 
 
 @dataclass(frozen=True)
@@ -50,6 +47,7 @@ class QualityConfig:
     hygiene: dict[str, Any] = field(default_factory=dict)
     territories: dict[str, Any] = field(default_factory=dict)
     calendar: dict[str, Any] = field(default_factory=dict)
+    model: QualityPolicy | None = None  # the typed quality.yaml
 
     def section(self, name: str) -> dict[str, Any]:
         value = self.raw.get(name) or {}
@@ -61,17 +59,8 @@ class QualityConfig:
         """A copy with ``overrides`` deep-merged into quality.yaml (tests, what-if runs)."""
         if not overrides:
             return self
-        merged = _deep_merge(copy.deepcopy(self.raw), overrides)
+        merged = deep_merge(self.raw, overrides)
         return parse_config(merged, self.stages, self.hygiene, self.territories, self.calendar)
-
-
-def _deep_merge(base: dict[str, Any], extra: dict[str, Any]) -> dict[str, Any]:
-    for key, value in extra.items():
-        if isinstance(value, dict) and isinstance(base.get(key), dict):
-            _deep_merge(base[key], value)
-        else:
-            base[key] = value
-    return base
 
 
 def parse_config(
@@ -81,57 +70,34 @@ def parse_config(
     territories: dict[str, Any],
     calendar: dict[str, Any],
 ) -> QualityConfig:
-    """Validate quality.yaml against the manifest and the known engines/severities."""
+    """Validate quality.yaml (shape by :mod:`salesops.policy`) against the object manifest."""
+    model: QualityPolicy = _policy.validate("quality", raw)
     manifest = object_manifest()
     checks: dict[str, CheckSpec] = {}
-    for check_id, spec in (raw.get("checks") or {}).items():
-        where = f"quality.yaml checks.{check_id}"
-        if not isinstance(spec, dict):
-            raise ConfigError(f"{where}: expected a mapping")
-        obj = spec.get("object")
-        if obj != "*" and obj not in manifest:
-            raise ConfigError(f"{where}: object {obj!r} is not in objects.yaml ({sorted(manifest)})")
-        if spec.get("engine") not in ENGINES:
-            raise ConfigError(f"{where}: engine {spec.get('engine')!r} not one of {ENGINES}")
-        if spec.get("severity") not in SEVERITIES:
-            raise ConfigError(f"{where}: severity {spec.get('severity')!r} not one of {SEVERITIES}")
-        target = spec.get("target", 0)
-        if not isinstance(target, int | float) or not 0 <= target <= 1:
-            raise ConfigError(f"{where}: target {target!r} must be a failed rate between 0 and 1")
-        scopes = tuple(spec.get("scopes") or ())
-        bad = [s for s in scopes if s not in SCOPE_TYPES]
-        if bad:
-            raise ConfigError(f"{where}: unknown scope types {bad}; allowed {SCOPE_TYPES}")
+    for check_id, spec in model.checks.items():
+        if spec.object != "*" and spec.object not in manifest:
+            raise ConfigError(
+                f"quality.yaml: checks.{check_id}.object: got {spec.object!r}; expected an object of "
+                f"objects.yaml ({sorted(manifest)}) or '*'"
+            )
         checks[check_id] = CheckSpec(
             id=check_id,
-            object=obj,
-            engine=spec["engine"],
-            severity=spec["severity"],
-            target=float(target),
-            scopes=scopes,
-            dimension=spec.get("dimension"),
-            queue=bool(spec.get("queue", True)),
-            description=str(spec.get("description", "")),
+            object=spec.object,
+            engine=spec.engine,
+            severity=spec.severity,
+            target=float(spec.target),
+            scopes=tuple(spec.scopes),
+            dimension=spec.dimension,
+            queue=spec.queue,
+            description=spec.description,
         )
-    metrics = (raw.get("scorecard") or {}).get("metrics") or {}
-    for name, m in metrics.items():
-        if m.get("comparator") not in COMPARATORS:
-            raise ConfigError(
-                f"quality.yaml scorecard.metrics.{name}: comparator must be one of {COMPARATORS}"
-            )
-    for check in checks.values():
-        if check.dimension and check.dimension not in metrics:
-            raise ConfigError(
-                f"quality.yaml checks.{check.id}: dimension {check.dimension!r} is not a scorecard metric "
-                f"({sorted(metrics)})"
-            )
-    return QualityConfig(checks, raw, stages, hygiene, territories, calendar)
+    return QualityConfig(checks, raw, stages, hygiene, territories, calendar, model)
 
 
 def load_config(overrides: dict[str, Any] | None = None) -> QualityConfig:
     """quality.yaml + stages/hygiene/territories/calendar, validated; ``overrides`` deep-merged."""
     cfg = parse_config(
-        load_yaml("quality.yaml"),
+        policy("quality"),
         policy("stages"),
         policy("hygiene"),
         policy("territories"),

@@ -1,0 +1,113 @@
+"""quality.yaml: the check catalogue, matching, freshness, reconciliation, scorecard, tickets."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import Field, model_validator
+
+from salesops.policy.models._base import PolicyModel, bad
+
+ScopeType = Literal["owner", "team", "region", "segment"]
+
+
+class AsOf(PolicyModel):
+    source: Literal["load_audit"] = "load_audit"
+
+
+class CheckModel(PolicyModel):
+    object: str = Field(min_length=1)  # manifest name, or "*" for checks over every object
+    engine: Literal["gx", "sql", "python"]
+    severity: Literal["blocker", "warn"]
+    target: float = Field(default=0, ge=0, le=1)  # highest failed rate at which the check passes
+    scopes: list[ScopeType] = []
+    dimension: str | None = None
+    queue: bool = True
+    description: str = ""
+
+
+class BookingMatch(PolicyModel):
+    amount_tolerance: float = Field(default=0.01, ge=0)
+
+
+class Reconciliation(PolicyModel):
+    period: Literal["fiscal_quarter"] = "fiscal_quarter"
+    variance_threshold_pct: float = Field(ge=0)
+    min_closed_won_amount: float = Field(default=0, ge=0)
+
+
+class Freshness(PolicyModel):
+    clock: Literal["source", "wall"] = "source"
+    default_window_hours: float = Field(default=26, gt=0)
+    windows_hours: dict[str, float] = {}
+
+
+class DuplicateRules(PolicyModel):
+    fields: dict[str, str]
+    keys: list[list[str]] = []
+    blocking: list[list[str]] = []
+    weights: dict[str, float] = {}
+    min_score: float = Field(default=90, ge=0, le=100)
+    field_floor: dict[str, float] = {}
+    min_equal_fields: int = Field(default=0, ge=0)
+    max_block_size: int = Field(default=2000, ge=2)
+    score_chunk_pairs: int = Field(default=1_000_000, ge=1)
+
+
+class Duplicates(PolicyModel):
+    company_suffixes: dict[str, str] = {}
+    objects: dict[str, DuplicateRules] = {}
+
+
+class ScorecardMetric(PolicyModel):
+    target: float
+    comparator: Literal[">=", ">", "<=", "<"]
+    description: str = ""
+
+
+class Scorecard(PolicyModel):
+    new_lead_window_days: int = Field(default=90, ge=1)
+    scopes: list[str] = []
+    metrics: dict[str, ScorecardMetric] = {}
+
+
+class TicketRule(PolicyModel):
+    name: str = Field(min_length=1)
+    severity: Literal["blocker", "warn"] | None = None
+    check: str | None = None
+    scope_types: list[str] = []
+    min_failed: int = Field(default=0, ge=0)
+    min_rate: float = Field(default=0, ge=0, le=1)
+
+
+class Tickets(PolicyModel):
+    rules: list[TicketRule] = []
+    max_examples: int = Field(default=10, ge=0)
+
+
+class QualityPolicy(PolicyModel):
+    """quality.yaml."""
+
+    as_of: AsOf = AsOf()
+    checks: dict[str, CheckModel] = {}
+    booking_match: BookingMatch = BookingMatch()
+    reconciliation: Reconciliation
+    freshness: Freshness = Freshness()
+    duplicates: Duplicates = Duplicates()
+    scorecard: Scorecard = Scorecard()
+    tickets: Tickets = Tickets()
+
+    @model_validator(mode="after")
+    def _dimensions_are_metrics(self) -> QualityPolicy:
+        for check_id, check in self.checks.items():
+            if check.dimension and check.dimension not in self.scorecard.metrics:
+                raise bad(
+                    f"checks.{check_id}.dimension",
+                    check.dimension,
+                    f"a scorecard metric (scorecard.metrics: {sorted(self.scorecard.metrics)})",
+                )
+        known = set(self.checks)
+        for i, rule in enumerate(self.tickets.rules):
+            if rule.check is not None and rule.check not in known:
+                raise bad(f"tickets.rules[{i}].check", rule.check, "a check id of checks")
+        return self

@@ -1,0 +1,79 @@
+"""sources/*.yaml: connector settings of Salesforce, HubSpot and Marketo."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import Field, model_validator
+
+from salesops.policy.models._base import PolicyModel, bad
+
+
+class SalesforcePolicy(PolicyModel):
+    """sources/salesforce.yaml."""
+
+    api_version: str
+    page_size: int = Field(ge=200, le=2000)
+    optional_objects: list[str] = []
+    field_paths: dict[str, dict[str, str]] = {}
+    transient_errors: list[str] = []
+
+
+class HubspotField(PolicyModel):
+    property: str
+    value_map: str | None = None
+    transform: Literal["date", "percent", "bool"] | None = None
+
+
+class HubspotObject(PolicyModel):
+    hubspot_object: str
+    modstamp: str | None = None
+    lifecycle: Literal["lead", "contact"] | None = None
+    fields: dict[str, str | HubspotField] = {}
+
+
+class HubspotPolicy(PolicyModel):
+    """sources/hubspot.yaml."""
+
+    base_url: str
+    page_size: int = Field(ge=1, le=200)
+    search_result_cap: int = Field(ge=1)
+    batch_size: int = Field(ge=1)
+    search_lag_seconds: int = Field(ge=0)
+    transient_categories: list[str] = []
+    value_maps: dict[str, dict[str, str]] = {}
+    lead_lifecycle_stages: list[str] = []
+    objects: dict[str, HubspotObject]
+
+    @model_validator(mode="after")
+    def _value_maps_exist(self) -> HubspotPolicy:
+        for obj, spec in self.objects.items():
+            for fname, f in spec.fields.items():
+                if isinstance(f, HubspotField) and f.value_map and f.value_map not in self.value_maps:
+                    raise bad(
+                        f"objects.{obj}.fields.{fname}.value_map",
+                        f.value_map,
+                        f"one of value_maps {sorted(self.value_maps)}",
+                    )
+        return self
+
+
+class MarketoLifecycle(PolicyModel):
+    activity_type_id: int
+    programs: list[str] = []
+    status_map: dict[str, str] = {}
+
+
+class MarketoPolicy(PolicyModel):
+    """sources/marketo.yaml."""
+
+    initial_since: str
+    transient_errors: list[int] = []
+    token_errors: list[int] = []
+    programs_page_size: int = Field(ge=1)
+    members_batch_size: int = Field(ge=1)
+    leads_per_call: int = Field(ge=1)
+    lifecycle: MarketoLifecycle
+    lead_change_activity_types: list[int] = []
+    lead_fields: dict[str, str] = {}
+    member_fields: list[str] = []
