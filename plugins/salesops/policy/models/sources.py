@@ -9,6 +9,18 @@ from pydantic import Field, model_validator
 from salesops.policy.models._base import PolicyModel, bad
 
 
+class SalesforceVolume(PolicyModel):
+    """``volume:`` (plugins/salesops/sources/salesforce_bulk.py; its DEFAULTS fill what is left out)."""
+
+    bulk_threshold: int | None = Field(default=None, ge=1)
+    bulk_page_records: int | None = Field(default=None, ge=1)
+    poll_initial_seconds: float | None = Field(default=None, gt=0)
+    poll_max_seconds: float | None = Field(default=None, gt=0)
+    poll_timeout_seconds: float | None = Field(default=None, gt=0)
+    api_budget_share: float | None = Field(default=None, gt=0, le=1)
+    reconcile_every_days: int | None = Field(default=None, ge=1)
+
+
 class SalesforcePolicy(PolicyModel):
     """sources/salesforce.yaml."""
 
@@ -17,6 +29,7 @@ class SalesforcePolicy(PolicyModel):
     optional_objects: list[str] = []
     field_paths: dict[str, dict[str, str]] = {}
     transient_errors: list[str] = []
+    volume: SalesforceVolume | None = None
 
 
 class HubspotField(PolicyModel):
