@@ -52,6 +52,8 @@ obj = _NS(
 present = ["Id", "Name", "Amount", "IsWon", "CloseDate", "SystemModstamp"]
 columns = ["Id", "Name", "Amount"]
 relation = "read_parquet('batch.parquet')"
+# load/refresh_formulas.sql: the manifest fields that are formulas in the org.
+formula_fields = [_field("Probability", "probability", "double")]
 batch_id_literal = "20260101T000000-opportunity-demo"
 staging_empty = False
 has_duplicates = True

@@ -180,6 +180,9 @@ class FakeSalesforce:
         self._ids = itertools.count(1)
         self._lock = threading.RLock()
         self.server: HTTPServer | None = None
+        # Query locators and Bulk jobs keep a snapshot of the matching rows (copies, as an org's
+        # would); the benchmark turns copying off to keep a million records in memory once.
+        self.copy_snapshots = True
 
     # -- lifecycle -------------------------------------------------------------------------
     def start(self) -> FakeSalesforce:
@@ -562,7 +565,7 @@ class FakeSalesforce:
         batch = _batch_size(request.headers.get("Sforce-Query-Options", ""))
         cursor = f"01gFAKE{next(self._ids):08d}"
         obj = self.parse_soql(soql)[0].name
-        self._cursors[cursor] = ([dict(r) for r in rows], cols, obj)  # a snapshot, like a query locator
+        self._cursors[cursor] = (self._snapshot(rows), cols, obj)  # a snapshot, like a query locator
         return self._page(ver, cursor, 0, batch)
 
     def _query_more(self, request: Request, ver: str, locator: str) -> Response:
@@ -674,7 +677,7 @@ class FakeSalesforce:
         except _SoqlError as exc:
             return _error(400, exc.code, str(exc))
         job_id = f"750FAKE{next(self._ids):08d}AAA"
-        job = BulkJob(job_id, op, obj, soql, [dict(r) for r in rows], cols, self.clock)
+        job = BulkJob(job_id, op, obj, soql, self._snapshot(rows), cols, self.clock)
         if self._fail_jobs:
             job.fail_with = self._fail_jobs.pop(0)
         self.jobs[job_id] = job
@@ -754,6 +757,9 @@ class FakeSalesforce:
         more = end < len(job.rows)
         response.headers["Sforce-Locator"] = base64.b64encode(str(end).encode()).decode() if more else "null"
         return response
+
+    def _snapshot(self, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        return [dict(r) for r in rows] if self.copy_snapshots else rows
 
     # -- helpers for assertions ---------------------------------------------------------------
     def calls_to(self, pattern: str) -> int:

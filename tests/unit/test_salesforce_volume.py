@@ -48,7 +48,7 @@ def live(fake: FakeSalesforce) -> dict[str, float]:
 def audit(wh: Warehouse) -> list[dict]:
     return wh.query(
         "select status, rows_read, rows_deleted, api_calls, extract_method, ids_reconciled, "
-        "rows_reconciled_deleted, warning from ops.load_audit order by until"
+        "rows_reconciled_deleted, formulas_refreshed, warning from ops.load_audit order by until"
     )
 
 
@@ -242,3 +242,54 @@ def test_first_sync_estimate_matches_the_calls_actually_made(fake_sf, wh):
     actual = fake_sf.api_used - before - 1  # minus the /limits clock call
     # describe + count + create + 1 poll + 4 result pages + delete = 9; the estimate assumes 3 polls
     assert actual == 9 and est["bulk_calls"] == 11
+
+
+def test_formula_fields_are_refreshed_on_their_cadence(fake_sf, wh):
+    from tests.fakes.fixtures import OPPORTUNITY_FIELDS
+
+    fake_sf.add_object("Opportunity", OPPORTUNITY_FIELDS, id_prefix="006", formula=["Probability"])
+    ids = seed_opportunities(fake_sf, 30)
+
+    def prob() -> dict[str, float]:
+        return {
+            r["id"]: r["probability"]
+            for r in wh.query("select id, probability from staging.stg_crm__opportunity")
+        }
+
+    extract_and_load(source(fake_sf), [OBJ], wh)  # a full read: formulas current
+    fake_sf.set_formula("Opportunity", ids[0], Probability=77.0)  # SystemModstamp does not move
+    fake_sf.tick(timedelta(days=1))
+    extract_and_load(source(fake_sf), [OBJ], wh)
+    assert prob()[ids[0]] != 77.0  # an incremental window cannot see it
+    fake_sf.tick(timedelta(days=7))
+    extract_and_load(source(fake_sf), [OBJ], wh)
+    org = {k: v["Probability"] for k, v in fake_sf.live("Opportunity").items()}
+    assert prob() == org and prob()[ids[0]] == 77.0
+    assert [r["formulas_refreshed"] for r in audit(wh)] == [False, False, True]
+
+
+def test_custom_fields_from_describe_all_or_opt_in(fake_sf, wh):
+    ids = seed_opportunities(fake_sf, 4)
+    fake_sf.add_field("Opportunity", "Health_Score__c", "double")
+    fake_sf.add_field("Opportunity", "Partner_Tier__c", "picklist")
+    fake_sf.update("Opportunity", ids[1], Health_Score__c=8.5, Partner_Tier__c="Gold")
+    src = source(fake_sf, custom_fields="all")
+    batch = extract_batch(src, OBJ, wh)
+    assert batch.schema_added == ["Health_Score__c", "Partner_Tier__c"]
+    load_batch(wh, batch)
+    raw = {
+        r["Id"]: r
+        for r in wh.query('select "Id", "Health_Score__c", "Partner_Tier__c" from raw.crm__opportunity')
+    }
+    assert raw[ids[1]]["Health_Score__c"] == "8.5" and raw[ids[1]]["Partner_Tier__c"] == "Gold"
+    assert raw[ids[0]]["Health_Score__c"] is None
+    # opt-in: only the listed one; a listed field the org lacks is a clear error
+    fake_sf.tick()
+    batch = extract_batch(
+        source(fake_sf, custom_fields={"Opportunity": ["Partner_Tier__c"]}), OBJ, wh, full_refresh=True
+    )
+    assert batch.schema_added == ["Partner_Tier__c"]
+    with pytest.raises(
+        SourceError, match=r"lists \['Churn_Risk__c'\], which this org's describe does not have"
+    ):
+        extract_batch(source(fake_sf, custom_fields={"Opportunity": ["Churn_Risk__c"]}), OBJ, wh)

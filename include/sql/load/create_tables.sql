@@ -82,3 +82,4 @@ alter table ops.load_audit add column if not exists extract_method varchar;
 alter table ops.load_audit add column if not exists ids_reconciled boolean;
 alter table ops.load_audit add column if not exists rows_reconciled_deleted bigint;
 alter table ops.load_audit add column if not exists warning varchar;
+alter table ops.load_audit add column if not exists formulas_refreshed boolean;

@@ -61,6 +61,8 @@ DEFAULTS: dict[str, Any] = {
     "poll_timeout_seconds": 3600.0,
     "api_budget_share": 0.8,
     "reconcile_every_days": 7,
+    "formula_refresh_days": 7,
+    "custom_fields": "none",
 }
 
 
@@ -130,6 +132,8 @@ class SalesforceVolumeSource(SalesforceSource):
         self.volume = {**volume_settings(), **overrides}
         self.budget = ApiBudget(float(self.volume["api_budget_share"]))
         self.reconcile_every_days = self.volume["reconcile_every_days"]
+        self.formula_refresh_days = self.volume["formula_refresh_days"]
+        self.discovered_fields: dict[str, list[str]] = {}
         self.client.session.hooks.setdefault("response", []).append(self._on_response)
         self.methods: dict[str, str] = {}  # object -> "rest" | "bulk" (last read)
         self._bulk_deletes: dict[str, list[DeletedRecord]] = {}
@@ -182,6 +186,7 @@ class SalesforceVolumeSource(SalesforceSource):
         self._state = None
         if not self._exists(api_name):
             return
+        fields = [*fields, *self.custom_fields(api_name, fields)]
         resume = self._resume if self._resume and self._resume.get("object") == api_name else None
         self._resume = None
         if resume is None:
@@ -203,6 +208,66 @@ class SalesforceVolumeSource(SalesforceSource):
                 yield page
             return
         yield from self._bulk_read(api_name, fields, cursor, since, until, resume)
+
+    def custom_fields(self, api_name: str, fields: Sequence[str]) -> list[str]:
+        """Custom fields (``__c``) the org has beyond ``fields``, per ``volume.custom_fields``.
+
+        ``none`` (default): none. ``all``: every custom field describe lists. A mapping
+        ``{Object: [Field__c, ...]}``: only those (opt-in), each checked against describe. They
+        arrive as extra columns, which the loader keeps in raw and reports as schema drift.
+        """
+        mode = self.volume["custom_fields"]
+        if not mode or mode == "none":
+            return []
+        desc = self.describe(api_name) or {"fields": []}
+        custom = [
+            f["name"] for f in desc["fields"] if str(f["name"]).endswith("__c") and f["name"] not in fields
+        ]
+        if mode == "all":
+            found = custom
+        elif isinstance(mode, dict):
+            wanted = list(mode.get(api_name) or [])
+            absent = [f for f in wanted if f not in custom and f not in fields]
+            if absent:
+                raise SourceError(
+                    f"Salesforce {api_name}: volume.custom_fields lists {absent}, which this org's "
+                    f"describe does not have (custom fields there: {custom})"
+                )
+            found = [f for f in wanted if f in custom]
+        else:
+            raise ValueError(f"volume.custom_fields must be none, all or a mapping, got {mode!r}")
+        if found and self.discovered_fields.get(api_name) != found:
+            log.info("salesforce: %s: custom fields picked up from describe: %s", api_name, found)
+        self.discovered_fields[api_name] = found
+        return found
+
+    def formula_fields(self, api_name: str, fields: Sequence[str]) -> list[str]:
+        """The requested fields that are formulas in this org (describe ``calculated``)."""
+        desc = self.describe(api_name) or {"fields": []}
+        calculated = {f["name"] for f in desc["fields"] if f.get("calculated")}
+        return [f for f, expr in self._select_list(api_name, fields) if expr in calculated]
+
+    def read_formula_values(
+        self, api_name: str, fields: Sequence[str], cursor: str, until: datetime
+    ) -> Iterator[Page]:
+        """Every live record's current formula values (Id + formula fields), REST or Bulk by size.
+
+        Formulas do not move SystemModstamp, so incremental windows never see them change; the
+        loader runs this on ``volume.formula_refresh_days`` and overwrites the staged values.
+        """
+        formulas = self.formula_fields(api_name, fields)
+        if not formulas:
+            return
+        method = self.methods.get(api_name)
+        saved_deletes = self._bulk_deletes.get(api_name)
+        try:
+            yield from self.read_changes(api_name, ["Id", cursor, *formulas], cursor, None, until)
+        finally:
+            if method is not None:
+                self.methods[api_name] = method
+            if saved_deletes is not None:
+                self._bulk_deletes[api_name] = saved_deletes
+            self._state = None
 
     def bulk_soql(
         self,

@@ -247,6 +247,7 @@ def extract_batch(
         tmp_dir / "deleted.parquet",
     )
     reconciled = _write_live_ids(source, obj, wh, since, until, tmp_dir)
+    formulas = _write_formula_values(source, obj, wh, since, until, tmp_dir)
     (tmp_dir / "checkpoint.json").unlink(missing_ok=True)
     tmp_dir.rename(batch_dir)  # the batch appears whole or not at all
     api_calls = int(getattr(source, "api_calls", 0)) - calls_before if hasattr(source, "api_calls") else None
@@ -291,6 +292,7 @@ def extract_batch(
             "api_calls": api_calls,
             "extract_method": (getattr(source, "methods", {}) or {}).get(obj.api_name),
             "ids_reconciled": reconciled,
+            "formulas_refreshed": formulas,
             "warning": warning,
         },
     )
@@ -385,6 +387,34 @@ def _write_live_ids(
         for ids in source.list_ids(obj.api_name):  # type: ignore[attr-defined]
             writer.write_table(pa.table({"id": pa.array(ids, pa.string())}, schema=schema))
     return True
+
+
+def _write_formula_values(
+    source: CrmSource, obj: ObjectSpec, wh: Warehouse, since: datetime | None, until: datetime, tmp_dir: Path
+) -> bool:
+    """Formula refresh: land every record's formula values when ``formula_refresh_days`` passed.
+
+    A full read (``since`` None) already has current formula values and counts as a refresh.
+    """
+    every = getattr(source, "formula_refresh_days", None)
+    if since is None or not every or not hasattr(source, "read_formula_values"):
+        return False
+    last = wh.scalar(
+        "select max(until) from ops.load_audit where object = :o and source = :s and status = 'loaded' "
+        "and (formulas_refreshed or since is null)",
+        {"o": obj.name, "s": source.name},
+    )
+    if last is not None and _utc(last) >= until - timedelta(days=float(every)):
+        return False
+    wrote = False
+    for i, page in enumerate(source.read_formula_values(obj.api_name, obj.api_fields, obj.cursor, until)):  # type: ignore[attr-defined]
+        table = page_to_text_table(page)
+        if table.num_rows:
+            pq.write_table(table, tmp_dir / f"formulas-{i:05d}.parquet")
+            wrote = True
+    if wrote:
+        log.info("%s: formula fields re-read for every record (cadence %s days)", obj.name, every)
+    return wrote
 
 
 def _zero_rows_warning(wh: Warehouse, obj: ObjectSpec, source: str, rows: int) -> str | None:
@@ -532,6 +562,19 @@ def load_batch(wh: Warehouse, batch: Batch, *, fail_after: str | None = None) ->
                     obj.name,
                     reconciled,
                 )
+        formula_files = sorted(batch_dir.glob("formulas-*.parquet"))
+        if formula_files:
+            names = pq.read_schema(formula_files[0]).names
+            refreshed = [
+                f for f in obj.fields if f.api_name in names and f.api_name not in (obj.key, obj.cursor)
+            ]
+            glob = str(batch_dir / "formulas-*.parquet").replace("'", "''")
+            run(
+                conn,
+                "load/refresh_formulas.sql",
+                relation=f"read_parquet('{glob}')",
+                formula_fields=refreshed,
+            )
         crash("deletes")
         rejected = conn.execute(
             sa.text("select count(distinct row_number) from ops.quarantine where batch_id = :b"),
