@@ -19,6 +19,9 @@ class SalesforceVolume(PolicyModel):
     poll_timeout_seconds: float | None = Field(default=None, gt=0)
     api_budget_share: float | None = Field(default=None, gt=0, le=1)
     reconcile_every_days: int | None = Field(default=None, ge=1)
+    formula_refresh_days: int | None = Field(default=None, ge=0)  # 0 = never re-read formulas
+    # custom (__c) fields from describe: none, all, or an opt-in {Object: [Field__c, ...]}
+    custom_fields: Literal["none", "all"] | dict[str, list[str]] | None = None
 
 
 class SalesforcePolicy(PolicyModel):
