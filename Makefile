@@ -18,7 +18,7 @@ export PATH := $(ROOT)/$(VENV)/bin:$(PATH)
 DEMO_SIZE ?= small
 DEMO_SEED ?= 42
 
-.PHONY: help venv demo test test-fast lint check format airflow-ui bench clean
+.PHONY: help venv demo test test-fast lint check format airflow-ui bench profile-api clean
 
 help:
 	@echo "make demo   - install, seed the demo CRM and run the pipelines end to end (no credentials)"
@@ -27,6 +27,7 @@ help:
 	@echo "make lint   - ruff only (lint + format check); make format applies ruff's fixes"
 	@echo "make airflow-ui - the same DAGs in the Airflow UI (airflow standalone on this project)"
 	@echo "make bench  - benchmarks (bench/), figures printed"
+	@echo "make profile-api [CONN=id] - Salesforce dry run: API calls a first sync would take"
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -80,6 +81,12 @@ airflow-ui: $(AIRFLOW_HOME)/.migrated
 
 bench: $(VENV)/.installed
 	$(PY) bench/load_opportunities.py
+
+# Dry run against a Salesforce org: API calls a first sync would take (one describe + one COUNT()
+# per manifest object; no extract). CONN = an Airflow connection id (AIRFLOW_CONN_* works).
+CONN ?= salesforce_default
+profile-api: $(VENV)/.installed
+	$(PY) -m salesops.sources.salesforce_profile --conn-id $(CONN)
 
 clean:
 	rm -rf data out .airflow

@@ -293,3 +293,35 @@ def test_custom_fields_from_describe_all_or_opt_in(fake_sf, wh):
         SourceError, match=r"lists \['Churn_Risk__c'\], which this org's describe does not have"
     ):
         extract_batch(source(fake_sf, custom_fields={"Opportunity": ["Churn_Risk__c"]}), OBJ, wh)
+
+
+def test_profile_api_dry_run_reads_counts_only(fake_sf, monkeypatch, capsys):
+    import json
+
+    from salesops.sources.salesforce_profile import main
+
+    seed_opportunities(fake_sf, 1050)
+    fake_sf.add_object("User", {"Name": "string", "Email": "email"}, id_prefix="005")
+    fake_sf.insert("User", [{"Name": f"Synthetic User {i}"} for i in range(3)])
+    monkeypatch.setenv(
+        "AIRFLOW_CONN_SF_FAKE",
+        json.dumps(
+            {
+                "conn_type": "salesforce",
+                "extra": {"instance_url": fake_sf.url, "access_token": fake_sf.issue_token()},
+            }
+        ),
+    )
+    monkeypatch.setitem(
+        __import__("salesops.sources.salesforce_bulk", fromlist=["DEFAULTS"]).DEFAULTS, "bulk_threshold", 500
+    )
+    before = fake_sf.api_used
+    assert main(["--conn-id", "sf_fake", "--json"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    by = {r["object"]: r for r in report["objects"]}
+    assert by["Opportunity"]["records"] == 1050 and by["User"]["records"] == 3
+    assert by["Lead"]["method"] == "absent"  # the fake org has no Lead object
+    assert fake_sf.jobs_created == []  # a dry run: no Bulk job, no query pages
+    assert fake_sf.calls_to(r"/query$") == 2 and fake_sf.calls_to(r"/jobs/") == 0
+    assert report["profile_calls"] == fake_sf.api_used - before
+    assert report["daily_max"] == fake_sf.api_max

@@ -524,7 +524,7 @@ class SalesforceVolumeSource(SalesforceSource):
         bulk_page = int(self.volume["bulk_page_records"])
         out = []
         for api_name, cursor in objects:
-            if not self._exists(api_name):
+            if self.describe(api_name) is None:  # reported, not an error: this is a profile
                 out.append(
                     {
                         "object": api_name,
