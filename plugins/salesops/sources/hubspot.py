@@ -15,6 +15,9 @@ Calls:
   is read on its own (recursively).
 * ``GET /crm/v3/owners`` (all pages, active and archived) for ``User``, filtered on ``updatedAt``.
 * ``GET /crm/v3/objects/{object}?archived=true`` for deletes (``archivedAt`` in the window).
+* Merged records: when the portal has ``hs_merged_object_ids``, the search asks for it; ids merged
+  into a survivor are reported as deletes (at the survivor's modification time) and mapped in
+  :attr:`HubSpotSource.merged` (merged-away id -> survivor id).
 * ``POST /crm/v3/objects/{object}/batch/read`` (100 ids per call) for ``get_records``.
 * ``POST /crm/v3/objects/{object}/batch/update`` (100 inputs per call) for ``update_records``,
   with per-record results from the 200/207 answer.
@@ -49,6 +52,8 @@ from salesops.sources.http import (
 )
 
 log = logging.getLogger(__name__)
+
+MERGED_IDS = "hs_merged_object_ids"  # ids merged into a record (semicolon-separated)
 
 
 @lru_cache(maxsize=1)
@@ -96,6 +101,10 @@ class HubSpotSource:
         self.transient_categories = set(self.cfg.get("transient_categories", []))
         self.dropped_fields: dict[str, list[str]] = {}
         self._properties: dict[str, set[str]] = {}
+        # merged records: object -> {merged-away id: survivor id}; the merged-away ids are
+        # reported by read_deleted (HubSpot keeps no archived record for them)
+        self.merged: dict[str, dict[str, str]] = {}
+        self._merged_deletes: dict[str, dict[str, DeletedRecord]] = {}
 
     @classmethod
     def from_conn_id(cls, conn_id: str = "hubspot_default") -> HubSpotSource:
@@ -202,6 +211,10 @@ class HubSpotSource:
                 f"HubSpot {api_name}: cursor {cursor} maps to {specs[cursor]['property']}, not {modprop}"
             )
         properties = sorted({s["property"] for s in specs.values()} | {modprop})
+        if MERGED_IDS in self.portal_properties(hs_object):
+            properties.append(MERGED_IDS)
+        self.merged.setdefault(api_name, {})
+        self._merged_deletes[api_name] = {}
         lo = None if since is None else int(_ms(since))
         yield from self._search_window(
             api_name, hs_object, specs, properties, modprop, ocfg, lo, int(_ms(until))
@@ -260,11 +273,13 @@ class HubSpotSource:
             results = data["results"]
             check_records(
                 [r.get("properties") or {} for r in results],
-                properties,
+                [p for p in properties if p != MERGED_IDS],  # HubSpot may omit it when empty
                 obj=api_name,
                 page=page,
                 key="hs_object_id",
             )
+            if MERGED_IDS in properties:
+                self._note_merges(api_name, results, modprop)
             records = [self._to_record(r, specs) for r in results]
             if records:
                 yield records
@@ -334,10 +349,33 @@ class HubSpotSource:
         if records:
             yield records
 
+    def _note_merges(self, api_name: str, results: list[dict[str, Any]], modprop: str) -> None:
+        """A survivor lists the ids merged into it: those records are gone (deletes), mapped."""
+        for r in results:
+            props = r.get("properties") or {}
+            raw = props.get(MERGED_IDS)
+            if not raw:
+                continue
+            when = parse_api_datetime(props.get(modprop))
+            if when is None:
+                raise SourceError(f"HubSpot {api_name}: merged record {r.get('id')!r} has no {modprop}")
+            for loser in (x.strip() for x in str(raw).split(";")):
+                if loser and loser != str(r["id"]):
+                    self.merged[api_name][loser] = str(r["id"])
+                    self._merged_deletes[api_name][loser] = DeletedRecord(loser, when)
+
     def read_deleted(self, api_name: str, since: datetime | None, until: datetime) -> list[DeletedRecord]:
         ocfg = self._object_cfg(api_name)
         if ocfg is None or ocfg["hubspot_object"] == "owners":
             return []
+        merged = list(self._merged_deletes.pop(api_name, {}).values())
+        if merged:
+            log.info("hubspot: %s: %d records merged into survivors; deleting them", api_name, len(merged))
+        return merged + self._read_archived(ocfg, api_name, since, until)
+
+    def _read_archived(
+        self, ocfg: dict[str, Any], api_name: str, since: datetime | None, until: datetime
+    ) -> list[DeletedRecord]:
         lo, hi = (None if since is None else as_utc(since)), as_utc(until)
         params: dict[str, Any] = {"archived": "true", "limit": 100, "properties": "hs_object_id"}
         out: list[DeletedRecord] = []
