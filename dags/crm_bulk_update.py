@@ -162,6 +162,16 @@ def crm_bulk_update():
         built = get_current_context()["ti"].xcom_pull(task_ids="build_plan")
         return tasks.check_approval(built["plan_id"], warehouse_conn_id=_WAREHOUSE_CONN_ID)
 
+    # The run's outcome, visible without reading logs: this task ends success (applied / built),
+    # skipped (rejected / empty) or failed (expired / refused / apply errors), and its text becomes the
+    # run note (salesops.bulk_update.outcome; the note is set by the RevOps console plugin's listener).
+    @task(trigger_rule=TriggerRule.ALL_DONE, retries=0)
+    def report_outcome() -> None:
+        from salesops.bulk_update import tasks
+
+        ctx = get_current_context()
+        tasks.report_outcome(ctx["ti"], ctx["dag"].dag_id, ctx["run_id"], _WAREHOUSE_CONN_ID)
+
     built = build_plan()
     branch = route_approval(built)
     ask = PlanApprovalOperator(
@@ -186,7 +196,7 @@ def crm_bulk_update():
         warehouse_conn_id=_WAREHOUSE_CONN_ID,
         retries=1,  # safe: the change log makes apply idempotent
     )
-    branch >> [ask, signed, demo, already_approved] >> checked >> apply
+    branch >> [ask, signed, demo, already_approved] >> checked >> apply >> report_outcome()
 
 
 crm_bulk_update()

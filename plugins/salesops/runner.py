@@ -98,8 +98,8 @@ def task_instances(dag_run: Any) -> list[Any]:
         return tis
 
 
-def xcom(dag_run: Any, task_id: str, map_index: int = -1) -> Any:
-    """The return value of one task of a finished run."""
+def xcom(dag_run: Any, task_id: str, map_index: int = -1, key: str = "return_value") -> Any:
+    """The return value (or the XCom ``key``) of one task of a finished run."""
     from airflow.models.xcom import XComModel
     from airflow.utils.session import create_session
 
@@ -111,7 +111,7 @@ def xcom(dag_run: Any, task_id: str, map_index: int = -1) -> Any:
                 XComModel.run_id == dag_run.run_id,
                 XComModel.task_id == task_id,
                 XComModel.map_index == map_index,
-                XComModel.key == "return_value",
+                XComModel.key == key,
             )
             .one_or_none()
         )

@@ -8,6 +8,7 @@ test can never hang.
 
 from __future__ import annotations
 
+import json
 import threading
 import time
 from datetime import UTC, datetime
@@ -135,6 +136,20 @@ def built(dr) -> dict:
     from salesops.runner import xcom
 
     return xcom(dr, "build_plan")
+
+
+def outcome(dr) -> dict:
+    """What report_outcome concluded (pushed even when it skips or fails) and the run's note."""
+    from airflow.models.dagrun import DagRun
+    from airflow.utils.session import create_session
+
+    from salesops.runner import xcom
+
+    with create_session() as session:
+        note = session.query(DagRun).filter(DagRun.run_id == dr.run_id).one().note
+    value = xcom(dr, "report_outcome", key="run_outcome")
+    value = json.loads(value) if isinstance(value, str) else value
+    return {**(value or {}), "run_note": note}
 
 
 @pytest.fixture(scope="module")
@@ -265,6 +280,12 @@ def test_approve_in_ui_changes_exactly_the_planned_records(env):
     assert len(log) == len(plan.changes) and {(r["status"], r["run_id"], r["approver"]) for r in log} == {
         ("verified", dr.run_id, "salesops-approver-1")
     }
+    # The run says what happened: final task success, the note names the approver and the comment.
+    o = outcome(dr)
+    assert states(dr)["report_outcome"] == "success" and o["outcome"] == "applied"
+    assert o["note"].startswith(f"APPLIED: fix_forecast_category plan {plan.plan_id}")
+    assert 'approved by salesops-approver-1 ("checked the sample")' in o["note"]
+    assert f"{len(plan.changes)} verified" in o["note"] and o["run_note"] == o["note"]
     # After the next extract-load, a second run finds nothing left to fix: the build task skips.
     from salesops.runner import run_dag
 
@@ -295,6 +316,11 @@ def test_reject_changes_nothing(env):
     )
     assert load_plan(wh, built(dr)["plan_id"]).status == "rejected"
     assert crm_state(crm, wh, "Lead", "staging.stg_crm__lead") == before
+    # ... but the run does not look applied: the last task is skipped and the note says why.
+    o = outcome(dr)
+    assert s["report_outcome"] == "skipped" and o["outcome"] == "rejected"
+    assert o["note"].startswith('REJECTED by revops-approver-1 ("wrong quarter")')
+    assert o["note"].endswith("Nothing was written.") and o["run_note"] == o["note"]
 
 
 def test_approver_who_is_the_requester_is_refused(env):
@@ -310,6 +336,9 @@ def test_approver_who_is_the_requester_is_refused(env):
     s = states(dr)
     assert s["ask_approval"] == "failed" and s["apply_plan"] != "success"
     assert [a["decision"] for a in approvals(wh, built(dr)["plan_id"])] == ["refused"]
+    o = outcome(dr)
+    assert s["report_outcome"] == "failed" and o["outcome"] == "refused"
+    assert o["note"].startswith("REFUSED answer by revops-approver-1") and "Nothing was written" in o["note"]
     assert crm_state(crm, wh, "Lead", "staging.stg_crm__lead") == before
 
 
@@ -322,6 +351,7 @@ def test_drifted_records_are_skipped_then_undo_restores(env):
     dr = run({"plan_type": "reassign_leads", "requester": "analyst-e2e", "approval_channel": "build_only"})
     assert str(dr.state) == "success" and states(dr)["ask_approval"] == "skipped"
     plan = load_plan(wh, built(dr)["plan_id"])
+    assert states(dr)["report_outcome"] == "success" and outcome(dr)["outcome"] == "built"
     assert plan.status == "built" and plan.record_count >= 2
     # Someone assigns one lead by hand after the plan was built.
     drifted = plan.record_ids[0]

@@ -59,14 +59,19 @@ class PlanApprovalOperator(ApprovalOperator):
             raise ValueError("plan_task_id is required")
         kwargs.setdefault("subject", "Bulk-update plan approval")
         kwargs.setdefault("defaults", ApprovalOperator.REJECT)  # no answer = reject, never approve
-        kwargs.setdefault(
-            "params",
-            {
-                "comment": Param(
-                    "", type="string", description="Why you approve or reject (stored with the plan)."
-                )
-            },
-        )
+        # The approver's comment box. Airflow's operator metaclass has already put the DAG's params
+        # (source "dag") into kwargs["params"] before this runs, and HITLOperator keeps only params
+        # whose source is "task": a plain setdefault left the form with no fields (hitlDetails
+        # "params": {}). Optional (nullable), so the form never blocks an answer without a comment.
+        kwargs["params"] = {
+            "comment": Param(
+                None,
+                type=["null", "string"],
+                title="Comment",
+                description="Why you approve or reject; stored with the decision and in the change log.",
+                source="task",
+            )
+        }
         super().__init__(**kwargs)
         if self.defaults != [ApprovalOperator.REJECT]:
             raise ValueError("a bulk-update approval must default to Reject")
@@ -94,7 +99,7 @@ class PlanApprovalOperator(ApprovalOperator):
             )
         group = settings.group(plan.approver_group)
         self.subject = render.approval_subject(plan)
-        self.body = render.approval_body(plan)
+        self.body = render.approval_body(plan, render.plan_names(wh, plan))
         self.assigned_users = group.hitl_users() or None
         remaining = plan.expires_at - utcnow()
         self.response_timeout = max(remaining, timedelta(seconds=1))

@@ -56,9 +56,65 @@ def _env() -> jinja2.Environment:
     return env
 
 
-def approval_body(plan: Plan) -> str:
-    """The Markdown the approver reads in the Airflow UI's required actions."""
-    return _env().get_template("bulk_update/approval_body.md.j2").render(s=summarize(plan))
+def plan_names(wh: Any, plan: Plan) -> dict[str, dict[str, str | None]]:
+    """Owner and account names for the plan's records (from staging), so the approver reads names.
+
+    Returns ``{"owners": {owner_id: name}, "accounts": {record_id: account or company name}}``;
+    empty maps when staging lacks the tables (names then fall back to ids).
+    """
+    from salesops.config import object_manifest
+
+    spec = object_manifest().get(plan.object)
+    if spec is None or not wh.table_exists(spec.staging_table):
+        return {"owners": {}, "accounts": {}}
+    cols = set(wh.columns(spec.staging_table))
+    rows = wh.query_file(
+        "bulk_update/plan_names.sql",
+        {"plan_id": plan.plan_id},
+        record_table=spec.staging_table,
+        account_column=(
+            "account_id" if "account_id" in cols and wh.table_exists("staging.stg_crm__account") else None
+        ),
+        company_column="company" if "account_id" not in cols and "company" in cols else None,
+        has_users=wh.table_exists("staging.stg_crm__user"),
+    ).to_dict("records")
+    return {
+        "owners": {r["owner_id"]: r["owner_name"] for r in rows if r["owner_id"] and r["owner_name"]},
+        "accounts": {r["record_id"]: r["account_name"] for r in rows if r["account_name"]},
+    }
+
+
+def rule_fields(plan: Plan) -> dict[str, Any]:
+    """The fields each rule used besides the ones it writes (guard rows: re-checked, never written),
+    with their values per record: ``{"fields": [...], "by_record": {record_id: {field: value}}}``."""
+    by_record: dict[str, dict[str, Any]] = {}
+    for g in plan.guards:
+        by_record.setdefault(g.record_id, {})[g.field] = g.before_value
+    return {"fields": sorted({g.field for g in plan.guards}), "by_record": by_record}
+
+
+def approval_body(plan: Plan, names: dict[str, dict[str, str | None]] | None = None) -> str:
+    """The Markdown the approver reads in the Airflow UI's required actions.
+
+    Args:
+        plan: the stored plan.
+        names: :func:`plan_names` (owner and account names); ids are shown where a name is missing.
+    """
+    from salesops.console import links
+
+    names = names or {"owners": {}, "accounts": {}}
+    return (
+        _env()
+        .get_template("bulk_update/approval_body.md.j2")
+        .render(
+            s=summarize(plan),
+            owners=names.get("owners") or {},
+            accounts=names.get("accounts") or {},
+            rule=rule_fields(plan),
+            files={k: links.plan_file_url(plan.plan_id, k) for k in links.PLAN_FILES},
+            plan_url=links.plan_url(plan.plan_id),
+        )
+    )
 
 
 def approval_subject(plan: Plan) -> str:

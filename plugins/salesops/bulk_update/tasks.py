@@ -26,7 +26,7 @@ def build(
         PlanError: bad input or a failed guard (the task fails without retry).
     """
     from salesops.bulk_update import plan as plans
-    from salesops.bulk_update.render import approval_body
+    from salesops.bulk_update.render import approval_body, plan_names
     from salesops.warehouse.hook import WarehouseHook
 
     wh = WarehouseHook(warehouse_conn_id).warehouse
@@ -56,7 +56,7 @@ def build(
             run_id=run_id,
             only_open_exceptions=True if params.get("only_open_exceptions") else None,
         )
-    body = approval_body(p)
+    body = approval_body(p, plan_names(wh, p))
     # Printed so the summary is in the task log and on the console of `airflow dags test` / make demo.
     print(body, flush=True)
     return {
@@ -123,3 +123,33 @@ def check_approval(plan_id: str, *, warehouse_conn_id: str) -> dict[str, Any]:
         "channel": a["channel"],
         "responded_at": str(a["responded_at"]),
     }
+
+
+def report_outcome(ti: Any, dag_id: str, run_id: str, warehouse_conn_id: str) -> dict[str, Any]:
+    """The run's outcome: pushed to XCom (key ``run_outcome``, for the run note), logged, and turned into
+    this task's final state (see :mod:`salesops.bulk_update.outcome`).
+
+    Raises:
+        AirflowSkipException: rejected, or nothing to change.
+        AirflowFailException: expired, refused, apply errors, build failed.
+    """
+    from airflow.sdk.exceptions import AirflowFailException, AirflowSkipException
+
+    from salesops.bulk_update.outcome import FAILED, SKIPPED, XCOM_KEY, run_outcome
+    from salesops.warehouse.hook import WarehouseHook
+
+    built = ti.xcom_pull(task_ids="build_plan") or {}
+    build_state = None
+    if not built.get("plan_id"):
+        states = ti.get_task_states(dag_id=dag_id, task_ids=["build_plan"], run_ids=[run_id])
+        build_state = (states.get(run_id) or {}).get("build_plan")
+    result = run_outcome(
+        WarehouseHook(warehouse_conn_id).warehouse, built.get("plan_id"), run_id, build_state
+    )
+    ti.xcom_push(key=XCOM_KEY, value=result.to_dict())
+    log.info("outcome: %s", result.note)
+    if result.state == SKIPPED:
+        raise AirflowSkipException(result.note)
+    if result.state == FAILED:
+        raise AirflowFailException(result.note)
+    return result.to_dict()
