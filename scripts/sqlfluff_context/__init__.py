@@ -134,3 +134,9 @@ checks = ["opp_orphan_owner", "lead_sla_breach"]
 column = "u.region"
 days = 7
 weeks = 4
+
+# bulk_update/render.py plan_names: the plan object's staging table and where its account name is.
+record_table = "staging.stg_crm__opportunity"
+account_column = "account_id"
+company_column = None
+has_users = True

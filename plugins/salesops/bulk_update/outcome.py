@@ -98,7 +98,7 @@ def run_outcome(wh: Any, plan_id: str | None, run_id: str | None, build_state: s
     head = f"{plan.plan_type} plan {plan_id} ({len(plan.changes)} changes on {plan.record_count} {plan.api_name} records)"
     if plan.status in ("applied", "applied_with_errors"):
         states = Counter(r["status"] for r in change_log(wh, plan_id))
-        approved = next((d for d in reversed(decisions) if d["decision"] == "approve"), {})
+        approved: dict[str, Any] = next((d for d in reversed(decisions) if d["decision"] == "approve"), {})
         counts = ", ".join(f"{n} {s}" for s, n in sorted(states.items()))
         outcome = plan.status
         return _make(
