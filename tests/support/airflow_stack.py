@@ -15,7 +15,9 @@
 Every server listens on 127.0.0.1 on a free port; every component runs in its own process group
 and is stopped with SIGTERM, then SIGKILL after a timeout. The Airflow home, the demo CRM, the
 warehouse (a DuckDB file, connection ``salesops_warehouse``) and the outputs live in a temp dir;
-the DAGs and plugins are this project's. Users (SimpleAuthManager, passwords written by the
+the DAGs and plugins are this project's. The policy files are the project's too, except that each
+report pack goes to its company-wide audience only and two slices render at once (see
+:func:`stack_config`), so the Asset chain fits CI time on two cores. Users (SimpleAuthManager, passwords written by the
 fixture): ``requester``, ``approver``, ``approver2`` (role ``user``) and ``admin`` (``admin``);
 ``approver`` and ``approver2`` are the bulk-update approver groups.
 
@@ -632,6 +634,7 @@ def airflow_env(
     api_port: int,
     smtp: SmtpSink,
     passwords_file: Path,
+    config_dir: Path,
 ) -> dict[str, str]:
     """The environment every Airflow component of the stack shares."""
     from cryptography.fernet import Fernet
@@ -675,6 +678,9 @@ def airflow_env(
                 }
             ),
             "AIRFLOW_CONN_SMTP_DEFAULT": smtp.connection_json(),
+            "SALESOPS_CONFIG_DIR": str(config_dir),
+            # Slices spread over both workers; DuckDB writes wait for each other's file lock.
+            "SALESOPS_PACK_PARALLELISM": "2",
             # Runs start only when an operator triggers them or an Asset event arrives: no
             # scheduled run on unpause to race the test's own.
             "SALESOPS_EXTRACT_SCHEDULE": "none",
@@ -683,6 +689,24 @@ def airflow_env(
         }
     )
     return env
+
+
+def stack_config(target: Path) -> Path:
+    """The project's policy files, with each report pack sent to its company-wide audience only.
+
+    The per-region/team/owner slices are proved in process by tests/e2e; on two CI cores the
+    stack renders one slice per pack so the whole Asset chain stays within a few minutes.
+    """
+    import yaml
+
+    shutil.copytree(ROOT / "include" / "config", target)
+    packs_file = target / "packs.yaml"
+    packs = yaml.safe_load(packs_file.read_text())
+    for pack in packs["packs"].values():
+        company = [a for a in pack.get("audiences", []) if a.get("scope") == "all"]
+        pack["audiences"] = company or pack.get("audiences", [])[:1]
+    packs_file.write_text(yaml.safe_dump(packs, sort_keys=False))
+    return target
 
 
 def start_stack(root: Path, smtp: SmtpSink) -> AirflowStack:
@@ -709,6 +733,7 @@ def start_stack(root: Path, smtp: SmtpSink) -> AirflowStack:
             api_port=api_port,
             smtp=smtp,
             passwords_file=passwords_file,
+            config_dir=stack_config(root / "config"),
         )
         airflow = str(VENV_BIN / "airflow")
         migrate_log = b.logs / "db-migrate.log"
