@@ -40,3 +40,10 @@
 {%- else -%}cast({{ date_expr }} + cast({{ days }} as integer) as date)
 {%- endif -%}
 {%- endmacro -%}
+
+{#- Snowflake (appended): how information_schema spells an unquoted name (upper case there). -#}
+{%- macro catalog_name(expr) -%}
+{%- if dialect == 'snowflake' -%}upper({{ expr }})
+{%- else -%}{{ expr }}
+{%- endif -%}
+{%- endmacro -%}

@@ -8,7 +8,7 @@ with candidates as (
     select t.*, {% for f in obj.fields if f.api_name in present %}r."{{ f.api_name }}" as "_raw__{{ f.api_name }}"{% if not loop.last %}, {% endif %}{% endfor %}
     from _typed t
     join _bad b on b._row_number = t._row_number
-    join {{ obj.raw_table }} r on r._batch_id = :batch_id and r._row_number = t._row_number
+    join _raw_batch r on r._row_number = t._row_number
 )
 {%- for f in obj.fields if f.api_name in present or f.required %}
 select :batch_id, '{{ obj.name }}', _record_id, _row_number, '{{ f.api_name }}',

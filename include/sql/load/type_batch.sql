@@ -1,4 +1,4 @@
-{#- Type one raw batch into a temporary table: one typed column per manifest field, plus _n_bad,
+{#- Type one staged batch (_raw_batch, see land_batch.sql) into a temporary view: one typed column per manifest field, plus _n_bad,
     the number of fields that failed (a value that did not parse, or a missing required field).
     _bad lists the rows with any failure; quarantine.sql explains them field by field. -#}
 {% import 'macros.sql' as m with context %}
@@ -26,8 +26,7 @@ select
 {%- endfor %} as _n_bad,
     _batch_id,
     _loaded_at
-from {{ obj.raw_table }}
-where _batch_id = '{{ batch_id_literal }}';  -- a view takes no bind parameters; the id is validated
+from _raw_batch;
 
 create or replace temporary table _bad as
 select _row_number from _typed where _n_bad > 0;

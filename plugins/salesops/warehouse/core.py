@@ -1,9 +1,15 @@
 """Warehouse access: connections, SQL files, bulk loads.
 
 The engine is chosen by a SQLAlchemy URL: ``duckdb:////abs/path/warehouse.duckdb`` by default,
-``snowflake://...`` in production. In Airflow the URL comes from the ``salesops_warehouse``
-connection (see salesops.warehouse.hook); outside Airflow from ``SALESOPS_WAREHOUSE_URL`` or the
-project-local default file.
+``snowflake://...`` in production. In Airflow the warehouse comes from the ``salesops_warehouse``
+connection (see salesops.warehouse.hook: a Snowflake connection goes through Airflow's
+SnowflakeHook, which handles password and key-pair auth); outside Airflow from
+``SALESOPS_WAREHOUSE_URL`` or the project-local default file.
+
+The SQL in include/sql is the same on both engines; what differs is rendered by the macros in
+include/sql/macros.sql (``dialect`` is passed to every template) and, for the few operations that
+are not SQL text (bulk appends, the load's transaction boundary), by the ``dialect`` branches in
+this module and in salesops.warehouse.load. README "Snowflake" lists the differences.
 """
 
 from __future__ import annotations
@@ -12,7 +18,7 @@ import logging
 import os
 import re
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -58,9 +64,18 @@ class Warehouse:
             the lock this long before giving up.
     """
 
-    def __init__(self, url: str | None = None, lock_timeout_s: float = 120.0) -> None:
+    def __init__(
+        self,
+        url: str | None = None,
+        lock_timeout_s: float = 120.0,
+        *,
+        engine_factory: Callable[[], sa.Engine] | None = None,
+    ) -> None:
         self.url = url or default_warehouse_url()
         self.lock_timeout_s = lock_timeout_s
+        # Snowflake through Airflow: SnowflakeHook builds the engine (key-pair auth and session
+        # parameters travel as connect_args, which a URL cannot carry).
+        self._engine_factory = engine_factory
         self._engine: sa.Engine | None = None
 
     def __repr__(self) -> str:  # never print credentials
@@ -83,9 +98,13 @@ class Warehouse:
         if self._engine is None:
             if self.path is not None:
                 self.path.parent.mkdir(parents=True, exist_ok=True)
-            # NullPool: a DuckDB file stays unlocked between operations, so other processes
-            # (the next task, the Airflow UI's viewers) can open it.
-            self._engine = sa.create_engine(self.url, poolclass=sa.pool.NullPool)
+            if self._engine_factory is not None:
+                self._engine = self._engine_factory()
+            else:
+                # NullPool: a DuckDB file stays unlocked between operations, so other processes
+                # (the next task, the Airflow UI's viewers) can open it. On Snowflake every
+                # connect() is a new session, so session-scoped temporary tables never leak.
+                self._engine = sa.create_engine(self.url, poolclass=sa.pool.NullPool)
         return self._engine
 
     def dispose(self) -> None:
@@ -93,23 +112,37 @@ class Warehouse:
             self._engine.dispose()
             self._engine = None
 
-    @contextmanager
-    def connect(self) -> Iterator[sa.Connection]:
-        """A connection in a transaction (commits on success, rolls back on error)."""
+    def _open(self) -> sa.Connection:
         deadline = time.monotonic() + self.lock_timeout_s
         while True:
             try:
-                conn = self.engine.connect()
-                break
+                return self.engine.connect()
             except sa.exc.OperationalError as exc:
                 if "lock" not in str(exc).lower() or time.monotonic() > deadline:
                     raise
                 log.info("warehouse file is locked by another process; waiting")
                 time.sleep(0.5)
+
+    @contextmanager
+    def connect(self) -> Iterator[sa.Connection]:
+        """A connection in a transaction (commits on success, rolls back on error)."""
+        conn = self._open()
         try:
             with conn.begin():
                 yield conn
         finally:
+            conn.close()
+
+    @contextmanager
+    def session(self) -> Iterator[sa.Connection]:
+        """A connection whose transactions the caller commits (``conn.commit()``); anything not
+        committed is rolled back when the block ends. Temporary tables live as long as it does."""
+        conn = self._open()
+        try:
+            yield conn
+        finally:
+            if conn.in_transaction():
+                conn.rollback()
             conn.close()
 
     @contextmanager
@@ -180,15 +213,38 @@ class Warehouse:
             finally:
                 duck.unregister(view)
             return table.num_rows
-        if self.dialect == "snowflake":  # pragma: no cover - exercised by the Snowflake issue
-            from snowflake.connector.pandas_tools import write_pandas
-
-            schema, _, name = qualified.rpartition(".")
-            write_pandas(
-                conn.connection.driver_connection, table.to_pandas(), name.upper(), schema=schema.upper()
-            )
+        if self.dialect == "snowflake":
+            # A multi-row INSERT (the connector batches executemany): plain DML, so it stays
+            # inside the caller's transaction. write_pandas would create a temporary stage, and
+            # any DDL in Snowflake commits the open transaction. Batch loads, the big writes,
+            # go through a stage in salesops.warehouse.load instead.
+            cols = [snowflake_column(c) for c in table.column_names]
+            binds = ", ".join(f":p{i}" for i in range(len(cols)))
+            statement = f"insert into {qualified} ({', '.join(cols)}) values ({binds})"
+            names = [f"p{i}" for i in range(len(cols))]
+            rows = [dict(zip(names, row, strict=True)) for row in _arrow_rows(table)]
+            for start in range(0, len(rows), 10_000):
+                conn.execute(sa.text(statement), rows[start : start + 10_000])
             return table.num_rows
         raise WarehouseError(f"bulk insert not implemented for {self.dialect}")
+
+
+def snowflake_column(name: str) -> str:
+    """A column name as our SQL writes it, for Snowflake.
+
+    Our own names are unquoted lowercase in include/sql, which Snowflake folds to upper case;
+    anything else (CRM API names such as ``OwnerId``) is quoted everywhere and keeps its case.
+    """
+    if re.fullmatch(r"[a-z_][a-z0-9_]*", name):
+        return name
+    if '"' in name:
+        raise WarehouseError(f"refusing a column name with a quote: {name!r}")
+    return f'"{name}"'
+
+
+def _arrow_rows(table: pa.Table) -> Iterator[tuple[Any, ...]]:
+    columns = [table.column(i).to_pylist() for i in range(table.num_columns)]
+    return zip(*columns, strict=True)
 
 
 def split_statements(script: str) -> list[str]:

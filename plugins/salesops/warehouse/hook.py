@@ -4,9 +4,11 @@ Connection forms (all optional; without a connection the project-local DuckDB fi
 
 - DuckDB file: ``AIRFLOW_CONN_SALESOPS_WAREHOUSE='{"conn_type": "generic",
   "extra": {"sqlalchemy_url": "duckdb:////abs/path/warehouse.duckdb"}}'``
-- Snowflake: a connection of type ``snowflake`` (account, user, password or key, warehouse,
-  database, schema, role as the Snowflake provider documents); the URL comes from
-  ``SnowflakeHook.get_uri()``.
+- Snowflake: a connection of type ``snowflake`` (account, user, password or key pair, warehouse,
+  database, role as the Snowflake provider documents). Airflow's SnowflakeHook builds the
+  SQLAlchemy engine, so key-pair auth (``private_key_file`` / ``private_key_content`` extras) and
+  session parameters work as they do for any Snowflake task. The project's schemas (raw, staging,
+  quality, marts, ops) are created in the connection's database if absent.
 """
 
 from __future__ import annotations
@@ -38,7 +40,7 @@ class WarehouseHook(BaseHook):
         super().__init__(**kwargs)
         self.warehouse_conn_id = warehouse_conn_id
 
-    def _url(self) -> str:
+    def _warehouse(self) -> Warehouse:
         from airflow.sdk.exceptions import AirflowNotFoundException
 
         try:
@@ -46,22 +48,32 @@ class WarehouseHook(BaseHook):
         except AirflowNotFoundException:
             url = default_warehouse_url()
             log.info("connection %s not defined; using the embedded default %s", self.warehouse_conn_id, url)
-            return url
+            return Warehouse(url)
         if conn.conn_type == "snowflake":
-            from airflow.providers.snowflake.hooks.snowflake import SnowflakeHook
-
-            return SnowflakeHook(snowflake_conn_id=self.warehouse_conn_id).get_uri()
+            return snowflake_warehouse(self.warehouse_conn_id)
         url = conn.extra_dejson.get("sqlalchemy_url")
         if not url:
             raise ValueError(
                 f"connection {self.warehouse_conn_id!r} has no extra 'sqlalchemy_url' "
                 "(expected e.g. duckdb:////abs/path/warehouse.duckdb) and is not of type snowflake"
             )
-        return url
+        return Warehouse(url)
 
     @cached_property
     def warehouse(self) -> Warehouse:
-        return Warehouse(self._url())
+        return self._warehouse()
 
     def get_conn(self) -> Warehouse:
         return self.warehouse
+
+
+def snowflake_warehouse(conn_id: str) -> Warehouse:
+    """A :class:`Warehouse` on the Snowflake connection ``conn_id``, through SnowflakeHook."""
+    import sqlalchemy as sa
+    from airflow.providers.snowflake.hooks.snowflake import SnowflakeHook
+
+    hook = SnowflakeHook(snowflake_conn_id=conn_id)
+    return Warehouse(
+        hook.get_uri(),
+        engine_factory=lambda: hook.get_sqlalchemy_engine(engine_kwargs={"poolclass": sa.pool.NullPool}),
+    )
