@@ -13,7 +13,7 @@
 {#- Parse API text into the staging type; NULL when the text does not parse. -#}
 {%- macro parse(expr, t) -%}
 {%- if t in ('id', 'string') -%}nullif({{ expr }}, '')
-{%- elif t == 'timestamp' and dialect == 'snowflake' -%}try_to_timestamp_ntz(convert_timezone('UTC', try_to_timestamp_tz({{ expr }})))
+{%- elif t == 'timestamp' and dialect == 'snowflake' -%}cast(convert_timezone('UTC', try_cast({{ expr }} as timestamp_tz)) as timestamp_ntz)
 {%- elif t == 'timestamp' -%}try_cast(try_cast({{ expr }} as timestamptz) at time zone 'UTC' as timestamp)
 {%- elif t == 'date' and dialect == 'snowflake' -%}try_to_date({{ expr }}, 'YYYY-MM-DD')
 {%- elif t == 'bool' and dialect == 'snowflake' -%}try_to_boolean({{ expr }})

@@ -105,6 +105,8 @@ class Warehouse:
                 # (the next task, the Airflow UI's viewers) can open it. On Snowflake every
                 # connect() is a new session, so session-scoped temporary tables never leak.
                 self._engine = sa.create_engine(self.url, poolclass=sa.pool.NullPool)
+            if self.dialect == "snowflake":
+                sa.event.listen(self._engine, "connect", _snowflake_session)
         return self._engine
 
     def dispose(self) -> None:
@@ -229,6 +231,22 @@ class Warehouse:
         raise WarehouseError(f"bulk insert not implemented for {self.dialect}")
 
 
+def _snowflake_session(dbapi_conn: Any, _record: Any) -> None:
+    """Every Snowflake session works in the project's ``ops`` schema.
+
+    Our SQL qualifies every persistent table (raw.x, staging.x, ...), but temporary tables
+    (_typed, _merge_counts, ...) are unqualified, and Snowflake refuses to create one in a session
+    without a current schema (a connection that names a database but no schema). ``ops`` is the
+    project's own bookkeeping schema, so this never depends on the connection's schema field.
+    """
+    cur = dbapi_conn.cursor()
+    try:
+        cur.execute("create schema if not exists ops")
+        cur.execute("use schema ops")
+    finally:
+        cur.close()
+
+
 def snowflake_column(name: str) -> str:
     """A column name as our SQL writes it, for Snowflake.
 
@@ -247,9 +265,17 @@ def _arrow_rows(table: pa.Table) -> Iterator[tuple[Any, ...]]:
     return zip(*columns, strict=True)
 
 
+_STATEMENT_END = re.compile(
+    r";\s*(?:\n|$)|;(?=\s*(?:create|insert|delete|update|merge|drop|alter|select|with|put|copy)\b)",
+    re.IGNORECASE,
+)
+
+
 def split_statements(script: str) -> list[str]:
-    """Split a SQL script on ``;`` at line ends (our SQL files never put ``;`` inside strings)."""
-    parts = re.split(r";\s*(?:\n|$)", script)
+    """Split a SQL script on ``;`` at line ends, or before the next statement's first keyword (a
+    Jinja ``-#}`` can pull two statements onto one line). Our SQL files never put ``;`` inside
+    strings. DuckDB runs a multi-statement string as a whole; Snowflake needs one at a time."""
+    parts = _STATEMENT_END.split(script)
     out = []
     for part in parts:
         lines = [ln for ln in part.splitlines() if ln.strip() and not ln.strip().startswith("--")]
