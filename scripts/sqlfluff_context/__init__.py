@@ -55,6 +55,11 @@ relation = "read_parquet('batch.parquet')"
 # load/refresh_formulas.sql: the manifest fields that are formulas in the org.
 formula_fields = [_field("Probability", "probability", "double")]
 batch_id_literal = "20260101T000000-opportunity-demo"
+# load/land_batch.sql and friends (prepare phase): every raw column, the landed deletes, and the
+# formula-value columns as landed (Snowflake: the landing tables COPY filled).
+raw_columns = ["Id", "Name", "Amount", "Probability", "IsWon", "CloseDate", "SystemModstamp"]
+deleted_relation = "read_parquet('deleted.parquet')"
+names = ["Id", "Probability"]
 staging_empty = False
 has_duplicates = True
 

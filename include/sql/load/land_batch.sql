@@ -2,18 +2,19 @@
     metadata; _deletes: the deletes the source reported). Only temporary objects: on Snowflake
     this runs before the load's transaction, because any DDL there commits the open transaction.
     `relation` / `deleted_relation` are the landing Parquet (DuckDB) or the tables the Parquet
-    was COPied into through a stage (Snowflake). -#}
+    was COPied into through a stage (Snowflake). Landed names are quoted: on Snowflake they are
+    case-sensitive (the Parquet's own names), unlike the unquoted names of our tables. -#}
 create or replace temporary table _raw_batch as
 select
 {%- for c in raw_columns %}
     {% if c in columns %}cast("{{ c }}" as varchar){% else %}cast(null as varchar){% endif %} as "{{ c }}",
 {%- endfor %}
     cast(:batch_id as varchar) as _batch_id,
-    cast("_row_number" as bigint) as _row_number,
+    cast("_row_number" as bigint) as _row_number,  -- noqa: RF06
     cast(:source as varchar) as _source,
     cast(:loaded_at as timestamp) as _loaded_at
 from {{ relation }};
 
 create or replace temporary table _deletes as
-select cast("id" as varchar) as id, cast("deleted_at" as timestamp) as deleted_at
+select cast("id" as varchar) as id, cast("deleted_at" as timestamp) as deleted_at  -- noqa: RF06
 from {{ deleted_relation }};

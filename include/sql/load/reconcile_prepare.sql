@@ -6,5 +6,5 @@ select s.{{ obj.key_column }} as id
 from {{ obj.staging_table }} as s
 where
     s.{{ obj.cursor_column }} <= cast(:until as timestamp)
-    and not exists (select 1 from {{ relation }} as l where l."id" = s.{{ obj.key_column }})
+    and not exists (select 1 from {{ relation }} as l where l."id" = s.{{ obj.key_column }})  -- noqa: RF06
     and not exists (select 1 from _deletes as d where d.id = s.{{ obj.key_column }});

@@ -220,10 +220,10 @@ class Warehouse:
             # inside the caller's transaction. write_pandas would create a temporary stage, and
             # any DDL in Snowflake commits the open transaction. Batch loads, the big writes,
             # go through a stage in salesops.warehouse.load instead.
-            cols = [snowflake_column(c) for c in table.column_names]
-            binds = ", ".join(f":p{i}" for i in range(len(cols)))
-            statement = f"insert into {qualified} ({', '.join(cols)}) values ({binds})"
-            names = [f"p{i}" for i in range(len(cols))]
+            sf_cols = [snowflake_column(c) for c in table.column_names]
+            binds = ", ".join(f":p{i}" for i in range(len(sf_cols)))
+            statement = f"insert into {qualified} ({', '.join(sf_cols)}) values ({binds})"
+            names = [f"p{i}" for i in range(len(sf_cols))]
             rows = [dict(zip(names, row, strict=True)) for row in _arrow_rows(table)]
             for start in range(0, len(rows), 10_000):
                 conn.execute(sa.text(statement), rows[start : start + 10_000])
