@@ -325,3 +325,16 @@ def test_profile_api_dry_run_reads_counts_only(fake_sf, monkeypatch, capsys):
     assert fake_sf.calls_to(r"/query$") == 2 and fake_sf.calls_to(r"/jobs/") == 0
     assert report["profile_calls"] == fake_sf.api_used - before
     assert report["daily_max"] == fake_sf.api_max
+
+
+def test_resume_when_the_saved_job_is_gone_reads_the_window_again(fake_sf, wh):
+    seed_opportunities(fake_sf, 1050)
+    fake_sf.fail_next(r"/results$", 400, [{"errorCode": "CLIENT_CRASH_SIMULATED"}], skip=1)
+    with pytest.raises(ApiError, match="CLIENT_CRASH_SIMULATED"):
+        extract_batch(source(fake_sf), OBJ, wh)
+    fake_sf.jobs.clear()  # the org no longer has the job (deleted or expired)
+    batch = extract_batch(source(fake_sf), OBJ, wh)
+    load_batch(wh, batch)
+    assert [op for op, _ in fake_sf.jobs_created] == ["queryAll", "queryAll"]
+    assert batch.rows_read == 1050 + 300  # the first page landed twice ...
+    assert staged(wh) == live(fake_sf)  # ... and staging holds each record once, current

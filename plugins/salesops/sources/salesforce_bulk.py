@@ -308,6 +308,18 @@ class SalesforceVolumeSource(SalesforceSource):
             locator: str | None = None
         else:
             job_id, locator = resume["job_id"], resume.get("locator")
+            try:
+                self._job_state(job_id)
+            except ApiError as exc:
+                if exc.status != 404:
+                    raise
+                # The job is gone (deleted, or expired after its retention): read the window
+                # again with a new job. Pages landed before are kept; the load keeps the latest
+                # version of each record, so the repeated rows change nothing in staging.
+                log.warning(
+                    "salesforce: %s: saved Bulk job %s no longer exists; starting a new one", api_name, job_id
+                )
+                job_id, locator = self._create_job(api_name, query), None
         self._wait(api_name, job_id)
         deletes: list[DeletedRecord] = []
         self._bulk_deletes[api_name] = deletes
