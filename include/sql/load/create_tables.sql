@@ -83,3 +83,12 @@ alter table ops.load_audit add column if not exists ids_reconciled boolean;
 alter table ops.load_audit add column if not exists rows_reconciled_deleted bigint;
 alter table ops.load_audit add column if not exists warning varchar;
 alter table ops.load_audit add column if not exists formulas_refreshed boolean;
+
+{#- The one definition of the data's as-of time (salesops.as_of): the source clock at the latest
+    successful load. Every SQL that needs "now" selects from this view. -#}
+create or replace view ops.v_as_of as
+select
+    max(until) as as_of,
+    max(finished_at) as load_finished_at
+from ops.load_audit
+where status = 'loaded';

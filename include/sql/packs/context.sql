@@ -4,9 +4,10 @@ with ctx as (
 ),
 
 loads as (
-    select max(until) as load_as_of, max(finished_at) as load_finished_at
-    from ops.load_audit
-    where status = 'loaded'
+    select
+        as_of as load_as_of,
+        load_finished_at
+    from ops.v_as_of
 )
 
 select

@@ -178,9 +178,9 @@ def fiscal_quarter_end(day: date, fy_start_month: int) -> date:
 
 def plan_as_of(wh: Warehouse, object_name: str) -> datetime:
     """The data's "now": the source clock of the latest successful load (never the wall clock)."""
-    from salesops.warehouse.load import as_of
+    from salesops.as_of import data_as_of
 
-    value = as_of(wh)
+    value = data_as_of(wh)
     if value is None:
         obj = get_object(object_name)
         rows = store.query(wh, "as_of_fallback.sql", obj=obj)

@@ -15,7 +15,7 @@ from __future__ import annotations
 import logging
 import time
 from dataclasses import asdict, dataclass, field
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from salesops import sql
@@ -73,10 +73,9 @@ def _to_date(value: date | datetime | str | None, what: str) -> date | None:
 
 def extracted_at(wh: Warehouse) -> datetime | None:
     """The source clock at the latest successful load (naive UTC), or None before any load."""
-    from salesops.warehouse.load import as_of as load_as_of
+    from salesops.as_of import data_as_of, naive_utc
 
-    value = load_as_of(wh)
-    return None if value is None else value.astimezone(UTC).replace(tzinfo=None)
+    return naive_utc(data_as_of(wh))
 
 
 def resolve_as_of(wh: Warehouse, as_of: date | datetime | str | None = None) -> AsOf:

@@ -62,10 +62,10 @@ def _naive_utc(value: Any) -> datetime | None:
 
 
 def load_as_of(wh: Warehouse) -> datetime | None:
-    """The data's extraction time: ``max(until)`` of successful loads (source clock)."""
-    if not wh.table_exists("ops.load_audit"):
-        return None
-    return _naive_utc(wh.scalar("select max(until) from ops.load_audit where status = 'loaded'"))
+    """The data's extraction time, naive UTC (:func:`salesops.as_of.data_as_of`)."""
+    from salesops.as_of import data_as_of, naive_utc
+
+    return naive_utc(data_as_of(wh))
 
 
 def quality_gate(wh: Warehouse, as_of: datetime | None = None) -> GateStatus:

@@ -85,10 +85,10 @@ def resolve_as_of(wh: Warehouse, override: datetime | str | None = None) -> date
     if override is not None:
         value = datetime.fromisoformat(override) if isinstance(override, str) else override
     else:
-        value = None
-        if wh.table_exists("ops.load_audit"):
-            value = _db.fetch_df(wh, "quality/as_of.sql")["as_of"].iloc[0]
-        if value is None or value != value:  # None or NaT
+        from salesops.as_of import data_as_of
+
+        value = data_as_of(wh)
+        if value is None:
             raise QualityError(
                 "cannot tell the data's as-of time: ops.load_audit has no batch with status 'loaded' "
                 "(load data first, or pass as_of explicitly)"

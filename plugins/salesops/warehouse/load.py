@@ -793,8 +793,7 @@ def extract_and_load(
 
 
 def as_of(wh: Warehouse) -> datetime | None:
-    """The data's "now": the source clock at the latest successful load."""
-    if not wh.table_exists("ops.load_audit"):
-        return None
-    value = wh.scalar("select max(until) from ops.load_audit where status = 'loaded'")
-    return None if value is None else _utc(value)
+    """The data's "now" (aware UTC): :func:`salesops.as_of.data_as_of`, kept here for callers."""
+    from salesops.as_of import data_as_of
+
+    return data_as_of(wh)
