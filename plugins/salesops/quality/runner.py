@@ -87,12 +87,13 @@ def resolve_as_of(wh: Warehouse, override: datetime | str | None = None) -> date
     else:
         from salesops.as_of import data_as_of
 
-        value = data_as_of(wh)
-        if value is None:
+        found = data_as_of(wh)
+        if found is None:
             raise QualityError(
                 "cannot tell the data's as-of time: ops.load_audit has no batch with status 'loaded' "
                 "(load data first, or pass as_of explicitly)"
             )
+        value = found
     import pandas as pd
 
     ts = pd.Timestamp(value)
