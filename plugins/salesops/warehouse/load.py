@@ -530,7 +530,11 @@ def _stage_landing(
             )
     for stmt in split_statements(sqlfiles.render("load/snowflake_copy.sql", dialect=wh.dialect, **ctx)):
         conn.execute(sa.text(stmt))
-    return {**ctx, "relations": {landing["kind"]: landing["table"] for landing in landings}}
+    # Only kinds that landed files: an empty live-ids table would mean "every record deleted".
+    return {
+        **ctx,
+        "relations": {landing["kind"]: landing["table"] for landing in landings if landing["files"]},
+    }
 
 
 def _landing_relations(
