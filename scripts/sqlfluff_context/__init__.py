@@ -145,3 +145,7 @@ record_table = "staging.stg_crm__opportunity"
 account_column = "account_id"
 company_column = None
 has_users = True
+
+# console/*.sql (salesops.console.data): the viewer's scope.
+scope_column = "team"
+scope_type = "team"
