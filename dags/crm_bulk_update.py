@@ -14,14 +14,15 @@ Controlled bulk update of CRM records: **plan -> human approval -> safe write-ba
    - `ui` (default): **ask_approval** waits in *Required actions* of the Airflow UI for the plan's
      approver group; the body shows counts by field/owner/region, sample rows, the plan hash and
      where the full file is. Default is Reject; unanswered until the plan expires = expired.
-   - `signed`: **wait_for_signed_approval** accepts a record written by
-     `python -m salesops.bulk_update approve --plan-id ... --hash ... --approver ...` (HMAC-signed
-     with `SALESOPS_APPROVAL_SIGNING_KEY` / connection `salesops_approval_signing`).
+     Outside the UI, `python -m salesops.bulk_update approve --plan-id ... --hash ...` answers the
+     same request through Airflow's REST API with the approver's own Airflow login.
    - `demo`: **demo_auto_approve** approves as the demo identity named by the environment switch
-     `SALESOPS_DEMO_AUTO_APPROVE=demo-<name>` (fails without it; recorded as such).
+     `SALESOPS_DEMO_AUTO_APPROVE=demo-<name>`, only with the demo source (fails otherwise).
    - `build_only`: stop after the plan is built (unattended demo); approve later.
    Every decision (who, when, decision, comment, channel) is stored in `ops.bulk_update_approval`.
-   The approver may not be the requester.
+   The requester is the authenticated user who triggered the run (`on_behalf_of` only adds a
+   note); the approval request is assigned to the approver group minus the requester, and the
+   approver may not be the requester. A reject or revoke recorded before apply wins.
 3. **check_approval** re-verifies the approval names this plan id and hash; **apply_plan** re-reads
    every target (drift check: changed records are skipped and reported), writes in batches with
    retries, logs every change in `ops.bulk_update_change_log` (idempotent: a re-run writes only
@@ -34,13 +35,13 @@ open exceptions of those checks and how many open exceptions they leave unfixed 
 latest quality run is for the same as-of as the staging data. `mark_duplicate_leads` is computed
 from that run's duplicate clusters and needs it.
 
-**Params**: `plan_type`, `requester` (default: the triggering user), `reason`, `approval_channel`,
+**Params**: `plan_type`, `on_behalf_of` (a note; the requester is the triggering user), `reason`, `approval_channel`,
 `only_open_exceptions` (restrict the plan to records in the quality exception queue),
 `plan_id` (approve/apply a plan built earlier instead of building one), `undo_of_plan_id` (build the
 undo plan of an applied plan - it goes through the same approval), `source`, `source_conn_id`.
 
 **Connections**: `salesops_warehouse` (optional), the CRM's connection for API sources,
-`salesops_approval_signing` (password = HMAC key; only for `signed`).
+no approval secret (approvers log in to Airflow).
 """
 
 from __future__ import annotations
@@ -52,7 +53,7 @@ import pendulum
 from airflow.providers.standard.operators.empty import EmptyOperator
 from airflow.sdk import Param, TriggerRule, dag, get_current_context, task
 
-from salesops.bulk_update.operators import ApplyPlanOperator, PlanApprovalOperator, SignedApprovalSensor
+from salesops.bulk_update.operators import ApplyPlanOperator, PlanApprovalOperator
 
 _WAREHOUSE_CONN_ID = os.getenv("SALESOPS_WAREHOUSE_CONN_ID", "salesops_warehouse")
 _DEFAULT_SOURCE = os.getenv("SALESOPS_SOURCE", "demo")
@@ -78,18 +79,18 @@ _PLAN = "{{ ti.xcom_pull(task_ids='build_plan')['plan_id'] }}"
     default_args={"owner": _OWNER, "retries": 0, "retry_delay": timedelta(minutes=2)},
     params={
         "plan_type": Param(_PLAN_TYPES[0], enum=_PLAN_TYPES, description="Which plan to build."),
-        "requester": Param(
+        "on_behalf_of": Param(
             None,
             type=["null", "string"],
-            description="Who asks for the change (default: the triggering user).",
+            description="Optional note: whom you ask for. The requester is always you (the logged-in user who triggers).",
         ),
         "reason": Param(
             None, type=["null", "string"], description="Why; shown to the approver and stored with the plan."
         ),
         "approval_channel": Param(
             os.getenv("SALESOPS_BULK_UPDATE_APPROVAL", "ui"),
-            enum=["ui", "signed", "demo", "build_only"],
-            description="ui: Required actions in this UI; signed: CLI record; demo: demo switch; build_only: stop after the plan.",
+            enum=["ui", "demo", "build_only"],
+            description="ui: Required actions in this UI (or its REST API); demo: demo switch, demo source only; build_only: stop after the plan.",
         ),
         "only_open_exceptions": Param(
             False,
@@ -119,19 +120,20 @@ def crm_bulk_update():
 
         from salesops.bulk_update import tasks
         from salesops.bulk_update.plan import EmptyPlan, PlanError
+        from salesops.bulk_update.target import describe
+        from salesops.sources.registry import options_for
 
         ctx = get_current_context()
         params = params or {}
-        requester = tasks.resolve_requester(
-            params, getattr(ctx["dag_run"], "triggering_user_name", None), _OWNER
-        )
         try:
+            source = params.get("source") or _DEFAULT_SOURCE
             return tasks.build(
                 params,
                 warehouse_conn_id=_WAREHOUSE_CONN_ID,
                 dag_id=ctx["dag"].dag_id,
                 run_id=ctx["run_id"],
-                requester=requester,
+                requester=tasks.resolve_requester(ctx["dag_run"]),
+                target=describe(source, options_for(source, conn_id=params.get("source_conn_id"))),
             )
         except EmptyPlan as exc:
             raise AirflowSkipException(str(exc)) from exc
@@ -177,14 +179,6 @@ def crm_bulk_update():
     ask = PlanApprovalOperator(
         task_id="ask_approval", plan_task_id="build_plan", warehouse_conn_id=_WAREHOUSE_CONN_ID
     )
-    signed = SignedApprovalSensor(
-        task_id="wait_for_signed_approval",
-        plan_task_id="build_plan",
-        warehouse_conn_id=_WAREHOUSE_CONN_ID,
-        mode="reschedule",
-        poke_interval=60,
-        timeout=timedelta(days=3).total_seconds(),
-    )
     demo = demo_auto_approve(built)
     already_approved = EmptyOperator(task_id="already_approved")
     checked = check_approval()
@@ -196,7 +190,7 @@ def crm_bulk_update():
         warehouse_conn_id=_WAREHOUSE_CONN_ID,
         retries=1,  # safe: the change log makes apply idempotent
     )
-    branch >> [ask, signed, demo, already_approved] >> checked >> apply >> report_outcome()
+    branch >> [ask, demo, already_approved] >> checked >> apply >> report_outcome()
 
 
 crm_bulk_update()

@@ -34,7 +34,6 @@ STAGES_AFTER_LOAD = {
     "crm_bulk_update": {
         "plan_type": "fix_forecast_category",
         "approval_channel": "build_only",
-        "requester": "make-demo",
         "reason": "make demo: forecast categories off policy",
     },
 }
@@ -81,14 +80,14 @@ def _print_downstream(wh, out) -> None:
                 f"status {r['status']}; nothing is written to the CRM until someone approves it:"
             )
             print(f"  full plan: {out / 'bulk_updates' / r['plan_id']}/plan.html (and plan_rows.csv/.xlsx)")
+            conf = json.dumps({"plan_id": r["plan_id"], "approval_channel": "ui"})
             print(
-                f"  approve:   PYTHONPATH=plugins .venv/bin/python -m salesops.bulk_update approve "
-                f"--plan-id {r['plan_id']} --hash {r['content_hash']} --approver <you>"
+                f"  approve:   trigger crm_bulk_update with {conf} as yourself, then a second person "
+                "approves in Required actions (README: Bulk updates), or with their own Airflow login:"
             )
-            conf = json.dumps({"plan_id": r["plan_id"], "approval_channel": "signed"})
             print(
-                f"  then trigger crm_bulk_update with {conf}, or approve it in the Airflow UI "
-                "(README: Bulk updates)"
+                f"             PYTHONPATH=plugins .venv/bin/python -m salesops.bulk_update approve "
+                f"--plan-id {r['plan_id']} --hash {r['content_hash']}"
             )
 
 
@@ -123,6 +122,8 @@ def main(argv: list[str] | None = None) -> int:
 
     available = set(dag_ids())
     print("Running crm_extract_load (full load) ...", flush=True)
+    # dag.test() runs have no logged-in user; the demo's plans are requested by "make-demo".
+    os.environ.setdefault("SALESOPS_TEST_REQUESTER", "make-demo")
     run_dag("crm_extract_load", {"source": "demo"})
     if args.days:
         print(f"Running demo_crm_simulate ({args.days} days of activity) ...", flush=True)

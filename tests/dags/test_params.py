@@ -57,7 +57,7 @@ def test_no_param_is_a_required_form_field_by_accident(dags):
 
 def test_optional_text_params_are_nullable(dags):
     expected = {
-        "crm_bulk_update": {"requester", "reason", "plan_id", "undo_of_plan_id", "source_conn_id"},
+        "crm_bulk_update": {"on_behalf_of", "reason", "plan_id", "undo_of_plan_id", "source_conn_id"},
         "report_packs": {"scope", "as_of"},
         "crm_extract_load": {"csv_folder", "csv_column_map", "source_conn_id"},
     }

@@ -110,13 +110,19 @@ class HitlResponder(threading.Thread):
 
 def run(conf: dict, option: str | None = None, user: str = "", comment: str = ""):
     """One dag.test() run; answers the approval request with ``option`` as ``user`` (None: none expected)."""
+    import os
+
     from salesops.runner import run_dag
 
+    # dag.test() runs have no authenticated user: the requester is made explicit (tasks.resolve_requester).
+    conf = dict(conf)
+    os.environ["SALESOPS_TEST_REQUESTER"] = conf.pop("requester", "analyst-e2e")
     responder = HitlResponder(DAG_ID, option, user, comment=comment)
     responder.start()
     try:
         dr = run_dag(DAG_ID, conf, check=False)
     finally:
+        os.environ.pop("SALESOPS_TEST_REQUESTER", None)
         responder.stop.set()
         responder.join(timeout=120)
     if responder.error:
@@ -429,10 +435,8 @@ def test_crash_mid_apply_then_rerun_applies_every_change_once(env):
     assert per_record == {rid: 1 for rid in plan.record_ids}
 
 
-def test_demo_switch_and_signed_approval_paths(env, monkeypatch):
-    from salesops.bulk_update.__main__ import main as cli
+def test_demo_switch_and_stored_plan_approved_in_a_later_run(env, monkeypatch):
     from salesops.bulk_update.apply import change_log
-    from salesops.bulk_update.plan import load_plan
 
     crm, wh = env
     # Without the switch, the demo path fails loudly and nothing is applied.
@@ -442,17 +446,15 @@ def test_demo_switch_and_signed_approval_paths(env, monkeypatch):
     )
     assert states(dr)["demo_auto_approve"] == "failed" and states(dr)["apply_plan"] != "success"
     plan_id = built(dr)["plan_id"]
-    # A signed CLI record for this plan id + hash, accepted by the sensor.
-    monkeypatch.setenv("SALESOPS_APPROVAL_SIGNING_KEY", "e2e-key")
-    monkeypatch.setenv("SALESOPS_WAREHOUSE_URL", wh.url)
-    plan = load_plan(wh, plan_id)
-    assert (
-        cli(["approve", "--plan-id", plan_id, "--hash", plan.content_hash, "--approver", "revops-approver-1"])
-        == 0
-    )
-    dr2 = run({"plan_id": plan_id, "approval_channel": "signed"})
+    # The stored plan is approved by a person in a later run (the CLI's REST call answers this
+    # same request: tests/unit/test_bulk_update_cli_rest.py).
+    dr2 = run({"plan_id": plan_id, "approval_channel": "ui"}, "Approve", "revops-approver-1")
     assert str(dr2.state) == "success", states(dr2)
     assert {r["approver"] for r in change_log(wh, plan_id)} == {"revops-approver-1"}
+    # The demo channel with a real CRM source is refused before anything is built.
+    monkeypatch.setenv("SALESOPS_DEMO_AUTO_APPROVE", "demo-approver")
+    dr_sf = run({"plan_type": "reassign_leads", "approval_channel": "demo", "source": "salesforce"})
+    assert states(dr_sf)["build_plan"] == "failed" and states(dr_sf)["apply_plan"] != "success"
     # With the switch, the named demo identity approves, and the change log says so. The input is
     # made here (whatever earlier tests left to fix): an open Qualification deal, where policy allows
     # only Pipeline, gets ForecastCategoryName 'Commit' in the CRM, and the warehouse loads it.

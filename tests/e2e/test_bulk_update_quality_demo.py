@@ -113,7 +113,7 @@ def test_mark_duplicate_leads_through_the_dag_then_stale_and_rerun(env, monkeypa
         DAG_ID,
         {
             "plan_type": "reassign_leads",
-            "requester": "analyst-e2e",
+            "on_behalf_of": "analyst-e2e",
             "approval_channel": "build_only",
             "only_open_exceptions": True,
         },
@@ -125,7 +125,8 @@ def test_mark_duplicate_leads_through_the_dag_then_stale_and_rerun(env, monkeypa
 
     monkeypatch.setenv("SALESOPS_DEMO_AUTO_APPROVE", "demo-approver")
     dr = run_dag(
-        DAG_ID, {"plan_type": "mark_duplicate_leads", "requester": "analyst-e2e", "approval_channel": "demo"}
+        DAG_ID,
+        {"plan_type": "mark_duplicate_leads", "on_behalf_of": "analyst-e2e", "approval_channel": "demo"},
     )
     plan = load_plan(wh, xcom(dr, "build_plan")["plan_id"])
     assert plan.status == "applied" and plan.approver_group == "revops_leadership"

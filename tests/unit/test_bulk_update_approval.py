@@ -1,14 +1,14 @@
-"""Approval: HITL responses, expiry, requester != approver, approver groups, signed records, demo switch."""
+"""Approval: HITL responses, expiry, requester != approver, approver groups, REST approvals (tests/unit/test_bulk_update_cli_rest.py), revocation, demo switch."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
 from tests.unit.test_bulk_update_support import approve, make_env, no_sleep
 
 from salesops.bulk_update import approval, store
-from salesops.bulk_update.__main__ import main as cli
 from salesops.bulk_update.apply import apply_plan
 from salesops.bulk_update.plan import build_plan, load_plan
 from salesops.bulk_update.settings import load_settings
@@ -19,14 +19,10 @@ def crm_env(tmp_path, monkeypatch):
     return make_env(tmp_path, monkeypatch)
 
 
-KEY = b"test-signing-key"
-
-
 @pytest.fixture()
 def planned(crm_env, monkeypatch):
     crm, wh = crm_env
     monkeypatch.setenv("SALESOPS_WAREHOUSE_URL", wh.url)
-    monkeypatch.setenv(approval.SIGNING_KEY_ENV, KEY.decode())
     p = build_plan(wh, "fix_forecast_category", requester="analyst-1")
     return crm, wh, p
 
@@ -64,7 +60,7 @@ def test_hitl_response_interpretation(planned):
     self_approval = approval.decision_from_hitl(
         p, _payload("Approve", {"id": "analyst-1", "name": "analyst-1"}), s
     )
-    assert self_approval.decision == "refused" and "is the requester" in self_approval.note
+    assert self_approval.decision == "refused" and "is the authenticated requester" in self_approval.note
     outsider = approval.decision_from_hitl(p, _payload("Approve", {"id": "someone-else", "name": "x"}), s)
     assert outsider.decision == "refused" and "not in approver group sales_ops" in outsider.note
     late = approval.decision_from_hitl(
@@ -111,7 +107,7 @@ def test_approval_operator_records_decisions_and_only_approve_passes(planned):
     crm, wh, p = planned
     op = PlanApprovalOperator(task_id="ask_approval")
     assert op.defaults == ["Reject"] and op.options == ["Approve", "Reject"]
-    with pytest.raises(AirflowFailException, match="is the requester"):
+    with pytest.raises(AirflowFailException, match="is the authenticated requester"):
         op.execute_complete(_ctx(p.plan_id), _payload("Approve", {"id": "analyst-1", "name": "analyst-1"}))
     assert load_plan(wh, p.plan_id).status == "built"  # a refused response decides nothing
     out = op.execute_complete(
@@ -134,7 +130,7 @@ def test_timeout_expires_the_plan_and_nothing_is_applied(planned):
     out = op.execute_complete(_ctx(p.plan_id), {**_payload("Reject", None), "timedout": True})
     assert out["chosen_options"] == ["Reject"]
     assert load_plan(wh, p.plan_id).status == "expired"
-    with pytest.raises(approval.ApprovalError, match="last decision: expired"):
+    with pytest.raises(approval.ApprovalError, match="was not approved: expired"):
         apply_plan(wh, crm, p.plan_id, sleep=no_sleep)
     assert crm.calls == 0
 
@@ -153,130 +149,141 @@ def test_expire_if_due(planned):
         "update ops.bulk_update_approval set responded_at = cast(:t as timestamp) where decision = 'approve'",
         {"t": store.iso(p.expires_at + timedelta(hours=1))},
     )
+    with pytest.raises(approval.ApprovalError, match="was not approved: expired"):
+        apply_plan(wh, crm, p.plan_id, sleep=no_sleep)
+    # Even without the expiry record, an approval given after expires_at is not honoured.
+    wh.execute("delete from ops.bulk_update_approval where decision = 'expired'")
     with pytest.raises(approval.ApprovalError, match="came after the plan expired"):
         apply_plan(wh, crm, p.plan_id, sleep=no_sleep)
     assert crm.calls == 0
 
 
-def test_signed_record_must_name_this_plan_and_hash(planned):
-    _, wh, p = planned
-    s = load_settings()
-    # A record for another hash is refused at write time by the CLI...
-    assert (
-        cli(["approve", "--plan-id", p.plan_id, "--hash", "0" * 64, "--approver", "revops-approver-1"]) == 1
-    )
-    # ...and records written around the CLI do not verify.
-    forged = approval.sign(b"wrong-key", p.plan_id, p.content_hash, "approve", "revops-approver-1")
-    other_hash = approval.sign(KEY, p.plan_id, "f" * 64, "approve", "revops-approver-1")
-    for sig, h in ((forged, p.content_hash), (other_hash, "f" * 64)):
-        store.insert_approval(
-            wh,
-            {
-                "plan_id": p.plan_id,
-                "plan_hash": h,
-                "decision": "approve",
-                "approver": "revops-approver-1",
-                "responded_at": store.utcnow(),
-                "channel": "cli",
-                "signature": sig,
-            },
-        )
-    # A signature over a different approver than the row says does not verify either.
-    swapped = approval.sign(KEY, p.plan_id, p.content_hash, "approve", "salesops-approver-2")
-    store.insert_approval(
-        wh,
-        {
-            "plan_id": p.plan_id,
-            "plan_hash": p.content_hash,
-            "decision": "approve",
-            "approver": "salesops-approver-1",
-            "responded_at": store.utcnow(),
-            "channel": "cli",
-            "signature": swapped,
-        },
-    )
-    assert approval.find_signed_decision(wh, p, KEY, s) is None
-    assert (
-        cli(["approve", "--plan-id", p.plan_id, "--hash", p.content_hash, "--approver", "analyst-1"]) == 1
-    )  # requester
-    assert (
-        cli(
-            [
-                "approve",
-                "--plan-id",
-                p.plan_id,
-                "--hash",
-                p.content_hash,
-                "--approver",
-                "salesops-approver-2",
-                "--comment",
-                "ok",
-            ]
-        )
-        == 0
-    )
-    d = approval.find_signed_decision(wh, p, KEY, s)
-    assert (d.decision, d.approver, d.channel) == ("approve", "salesops-approver-2", "sensor")
-
-
-def test_sensor_pokes_until_a_valid_signed_approval(planned):
-    from salesops.bulk_update.operators import SignedApprovalSensor
-
+def test_a_reject_or_revoke_before_apply_wins_over_an_earlier_approve(planned):
     crm, wh, p = planned
-    sensor = SignedApprovalSensor(task_id="wait_for_signed_approval")
-    assert sensor.poke(_ctx(p.plan_id)) is False
-    assert approval.require_approval.__name__  # the gate below is what apply uses
-    with pytest.raises(approval.ApprovalError):
-        apply_plan(wh, crm, p.plan_id, sleep=no_sleep)
-    assert (
-        cli(
-            ["approve", "--plan-id", p.plan_id, "--hash", p.content_hash, "--approver", "salesops-approver-1"]
-        )
-        == 0
+    approve(wh, p)
+    approval.record_decision(
+        wh, p, approval.Decision("reject", "salesops-approver-2", store.utcnow(), "wrong quarter", "ui")
     )
-    # The CLI record alone is not trusted by apply: only the sensor's verified acceptance is.
-    with pytest.raises(approval.ApprovalError, match="has no approval"):
-        apply_plan(wh, crm, p.plan_id, sleep=no_sleep)
-    assert sensor.poke(_ctx(p.plan_id)) is True
-    assert apply_plan(wh, crm, p.plan_id, sleep=no_sleep).ok
-    last = approval.approvals(wh, p.plan_id)[-1]
-    assert (last["decision"], last["channel"], last["approver"]) == (
-        "approve",
-        "sensor",
-        "salesops-approver-1",
-    )
-
-
-def test_sensor_skips_on_signed_reject_and_on_expiry(planned):
-    from airflow.sdk.exceptions import AirflowSkipException
-
-    from salesops.bulk_update.operators import SignedApprovalSensor
-
-    _, wh, p = planned
-    sensor = SignedApprovalSensor(task_id="wait_for_signed_approval")
-    assert (
-        cli(["reject", "--plan-id", p.plan_id, "--hash", p.content_hash, "--approver", "salesops-approver-1"])
-        == 0
-    )
-    with pytest.raises(AirflowSkipException, match="rejected by salesops-approver-1"):
-        sensor.poke(_ctx(p.plan_id))
     assert load_plan(wh, p.plan_id).status == "rejected"
-    p2 = build_plan(wh, "fix_forecast_category", requester="analyst-1", run_id="r2", dag_id="d")
-    wh.execute(
-        "update ops.bulk_update_plan set expires_at = cast('2000-01-01' as timestamp) where plan_id = :p",
-        {"p": p2.plan_id},
-    )
-    wh.execute(
-        "update ops.bulk_update_plan set created_at = cast('1999-12-31' as timestamp) where plan_id = :p",
-        {"p": p2.plan_id},
-    )
-    with pytest.raises(AirflowSkipException, match="expired"):
-        sensor.poke(_ctx(p2.plan_id))
-    assert load_plan(wh, p2.plan_id).status == "expired"
+    with pytest.raises(
+        approval.ApprovalError, match="reject by salesops-approver-2 .* wins over any approval"
+    ):
+        apply_plan(wh, crm, p.plan_id, sleep=no_sleep)
+    assert crm.calls == 0
+    # Every decision stays in the log, in order.
+    assert [a["decision"] for a in approval.approvals(wh, p.plan_id)] == ["approve", "reject"]
 
 
-def test_demo_switch_is_explicit_named_and_recorded(planned, monkeypatch):
+def test_revoke_before_apply_wins_and_is_refused_once_apply_started(planned):
     crm, wh, p = planned
+    p2 = build_plan(wh, "fix_forecast_category", requester="analyst-1", run_id="r2", dag_id="d")
+    approve(wh, p)
+    approval.revoke(wh, load_plan(wh, p.plan_id), by="analyst-1", comment="changed my mind")
+    assert load_plan(wh, p.plan_id).status == "revoked"
+    with pytest.raises(approval.ApprovalError, match="revoke by analyst-1"):
+        apply_plan(wh, crm, p.plan_id, sleep=no_sleep)
+    assert crm.calls == 0
+    approve(wh, p2)
+    assert apply_plan(wh, crm, p2.plan_id, sleep=no_sleep).ok
+    with pytest.raises(approval.ApprovalError, match="apply has started"):
+        approval.revoke(wh, load_plan(wh, p2.plan_id), by="analyst-1")
+    assert [a["decision"] for a in approval.approvals(wh, p2.plan_id)] == ["approve"]
+
+
+def test_expired_plan_refuses_approvals_with_a_clear_message(planned):
+    _, wh, p = planned
+    with pytest.raises(approval.ApprovalError, match=r"expired at .* approvals are refused"):
+        approval.refuse_if_closed(p, now=p.expires_at + timedelta(seconds=1))
+    approval.refuse_if_closed(p, now=p.expires_at - timedelta(seconds=1))  # still open
+
+
+def test_approvers_come_from_policy_without_the_requester(crm_env):
+    _, wh = crm_env
+    s = load_settings()
+    p = build_plan(wh, "fix_forecast_category", requester="admin")
+    assert approval.eligible_approvers(p, s) == ["salesops-approver-1", "salesops-approver-2"]
+    p.requester = "SalesOps-Approver-1"  # identities compare case-insensitively
+    assert approval.eligible_approvers(p, s) == ["admin", "salesops-approver-2"]
+    lonely = replace(s.group(p.approver_group), users=("admin",))
+    s2 = replace(s, groups={**s.groups, p.approver_group: lonely})
+    p.requester = "admin"
+    with pytest.raises(approval.ApprovalError, match="nobody but the requester 'admin'"):
+        approval.eligible_approvers(p, s2)
+    empty = replace(s, groups={**s.groups, p.approver_group: replace(lonely, users=())})
+    with pytest.raises(approval.ApprovalError, match="lists no users"):
+        approval.eligible_approvers(p, empty)
+    # The requester may not approve under their display name either.
+    d = approval.decision_from_hitl(p, _payload("Approve", {"id": "u-17", "name": "admin"}), s)
+    assert d.decision == "refused" and "authenticated requester" in d.note
+
+
+def test_approval_request_is_assigned_to_the_group_minus_the_requester(crm_env, monkeypatch):
+    from airflow.providers.standard.operators.hitl import ApprovalOperator
+
+    from salesops.bulk_update.operators import PlanApprovalOperator
+
+    _, wh = crm_env
+    monkeypatch.setenv("SALESOPS_WAREHOUSE_URL", wh.url)
+    p = build_plan(wh, "close_stale_opportunities", requester="admin")
+    seen = {}
+    monkeypatch.setattr(
+        ApprovalOperator, "execute", lambda self, ctx: seen.setdefault("users", self.assigned_users)
+    )
+    PlanApprovalOperator(task_id="ask_approval").execute(_ctx(p.plan_id))
+    assert seen["users"] == [{"id": "revops-approver-1", "name": "revops-approver-1"}]
+
+
+class _Run:
+    def __init__(self, user, triggered_by="ui"):
+        self.triggering_user_name, self.triggered_by = user, triggered_by
+
+
+def test_requester_is_the_authenticated_triggering_user(monkeypatch):
+    from salesops.bulk_update.plan import PlanError
+    from salesops.bulk_update.tasks import TEST_REQUESTER_ENV, resolve_requester
+
+    monkeypatch.setenv(TEST_REQUESTER_ENV, "analyst-e2e")
+    assert resolve_requester(_Run("admin")) == "admin"  # a real trigger: the env var is ignored
+    assert resolve_requester(_Run("dag_test", "DagRunTriggeredByType.TEST")) == "analyst-e2e"
+    monkeypatch.delenv(TEST_REQUESTER_ENV)
+    assert resolve_requester(_Run("dag_test", "DagRunTriggeredByType.TEST")) == "dag_test"
+    with pytest.raises(PlanError, match="no authenticated triggering user"):
+        resolve_requester(_Run(None, "DagRunTriggeredByType.ASSET"))
+
+
+def test_on_behalf_of_is_a_note_never_the_requester(crm_env):
+    from salesops.bulk_update.render import approval_body
+
+    _, wh = crm_env
+    p = build_plan(wh, "fix_forecast_category", requester="admin", on_behalf_of="revops-approver-1")
+    assert p.requester == "admin"
+    assert "requested by **admin** (authenticated) on behalf of revops-approver-1" in approval_body(p)
+    d = approval.decision_from_hitl(p, _payload("Approve", {"id": "admin", "name": "admin"}), load_settings())
+    assert d.decision == "refused"
+
+
+def test_demo_switch_works_only_for_the_demo_crm(planned, monkeypatch):
+    """Issue 11 (1): the demo switch approved a plan for a real CRM, and apply wrote to it."""
+    from salesops.bulk_update.target import TargetMismatch
+
+    crm, wh, p = planned  # built from a load of the 'fake' CRM, not the demo
+    monkeypatch.setenv(approval.DEMO_APPROVER_ENV, "demo-approver")
+    with pytest.raises(approval.ApprovalError, match="only plans for the demo CRM"):
+        approval.demo_approve(wh, p, load_settings())
+    # A plan built for one org is never applied to another.
+    crm.target_id = "salesforce:https://other.my.salesforce.com"
+    approve(wh, p)
+    with pytest.raises(TargetMismatch, match="refusing to apply it to salesforce:https://other"):
+        apply_plan(wh, crm, p.plan_id, sleep=no_sleep)
+    assert crm.calls == 0
+
+
+def test_demo_switch_is_explicit_named_and_recorded(crm_env, monkeypatch):
+    crm, wh = crm_env
+    # This in-memory CRM stands in for the demo CRM: the load says so, and so does its target.
+    wh.execute("update ops.load_audit set source = 'demo'")
+    crm.target_id = "demo:/tmp/demo_crm.duckdb"
+    p = build_plan(wh, "fix_forecast_category", requester="analyst-1", target=crm.target_id)
     s = load_settings()
     with pytest.raises(
         approval.ApprovalError, match="needs the explicit demo switch SALESOPS_DEMO_AUTO_APPROVE"
@@ -298,3 +305,14 @@ def test_demo_switch_is_explicit_named_and_recorded(planned, monkeypatch):
     assert {
         r["approver"] for r in approval.store.query(wh, "select_change_log.sql", {"plan_id": p.plan_id})
     } == {"demo-approver (demo switch)"}
+
+
+def test_demo_channel_only_with_the_demo_source():
+    from salesops.bulk_update.plan import PlanError
+    from salesops.bulk_update.tasks import check_channel
+
+    check_channel("demo", "demo")
+    with pytest.raises(PlanError, match="works only with the demo source, not 'salesforce'"):
+        check_channel("demo", "salesforce")
+    with pytest.raises(PlanError, match="not one of"):
+        check_channel("signed", "demo")

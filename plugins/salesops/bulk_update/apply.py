@@ -18,13 +18,17 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from tenacity import RetryError, Retrying, retry_if_result, stop_after_attempt
+
 from salesops.bulk_update import store
 from salesops.bulk_update.approval import require_approval
 from salesops.bulk_update.plan import Plan, PlanError, PlanRow, load_plan
 from salesops.bulk_update.settings import MAX_BATCH_SIZE, UNDO, BulkUpdateSettings, RetryPolicy, load_settings
+from salesops.bulk_update.target import check as check_target
+from salesops.bulk_update.target import of_source
 from salesops.bulk_update.values import canon, to_api
 from salesops.config import get_object
-from salesops.sources.base import CrmSource, UpdateResult
+from salesops.sources.base import CrmSource
 from salesops.warehouse import Warehouse
 
 log = logging.getLogger(__name__)
@@ -110,6 +114,7 @@ def apply_plan(  # noqa: C901
     batch_size: int | None = None,
     sleep: Callable[[float], None] = time.sleep,
     raise_on_failure: bool = True,
+    target: str | None = None,
 ) -> ApplyReport:
     """Apply an approved plan exactly once per change.
 
@@ -123,14 +128,19 @@ def apply_plan(  # noqa: C901
         sleep: backoff sleeper (tests pass a no-op).
         raise_on_failure: raise :class:`ApplyFailed` at the end when any record failed or did
             not verify (after everything is logged and the CSV written).
+        target: the CRM ``source`` is (``system:instance``, see salesops.bulk_update.target);
+            default: the source's own ``target_id``. A plan built for another target is refused
+            before anything is read or written.
 
     Raises:
         ApprovalError: the plan is not validly approved for its current hash.
         PlanIntegrityError: the stored plan no longer matches its hash.
+        TargetMismatch: the plan was built for another CRM (system or org/instance).
         ApplyFailed: see ``raise_on_failure``.
     """
     settings = settings or load_settings()
     plan = load_plan(wh, plan_id)
+    check_target(plan.target, target or of_source(source), plan.plan_id)
     approval = require_approval(wh, plan, settings)
     approver = approval["approver"]
     if approval["channel"] == "demo":
@@ -147,12 +157,47 @@ def apply_plan(  # noqa: C901
 
     report = ApplyReport(plan.plan_id, run_id, approver, planned_changes=len(plan.changes))
     store.set_plan_status(wh, plan.plan_id, "applying")
-    states = latest_change_states(wh, plan.plan_id)
-    base_event = {"plan_id": plan.plan_id, "run_id": run_id, "approver": approver, "object": plan.object}
+    ctx = _Ctx(wh, source, plan, ftype, stamp_field, pt.retry, sleep, report, run_id, approver)
+    todo = _todo(ctx, latest_change_states(wh, plan.plan_id))
+    try:
+        to_write = _drift_check(ctx, todo)
+        for batch_no, start in enumerate(range(0, len(to_write), size), start=1):
+            _apply_batch(ctx, batch_no, to_write[start : start + size])
+        _post_validate(wh, source, plan, ftype, report, ctx.event)
+    finally:
+        report.change_log_csv = str(write_change_log_csv(wh, plan))
+    _finish(ctx)
+    if raise_on_failure and not report.ok:
+        raise ApplyFailed(
+            f"plan {plan.plan_id}: {len(report.failed)} changes failed and {len(report.mismatches)} did not verify "
+            f"(of {report.planned_changes}); see {report.change_log_csv}",
+            report,
+        )
+    return report
 
-    def event(r: PlanRow, status: str, **kw: Any) -> dict[str, Any]:
+
+@dataclass
+class _Ctx:
+    """What every step of one apply needs."""
+
+    wh: Warehouse
+    source: CrmSource
+    plan: Plan
+    ftype: dict[str, str]
+    stamp_field: str | None
+    retry: RetryPolicy
+    sleep: Callable[[float], None]
+    report: ApplyReport
+    run_id: str | None
+    approver: str | None
+
+    def event(self, r: PlanRow, status: str, **kw: Any) -> dict[str, Any]:
+        """A change-log event; every event names the run that wrote it (``run_id``)."""
         return {
-            **base_event,
+            "plan_id": self.plan.plan_id,
+            "run_id": self.run_id,
+            "approver": self.approver,
+            "object": self.plan.object,
             "change_id": r.change_id,
             "record_id": r.record_id,
             "field": r.field,
@@ -162,129 +207,103 @@ def apply_plan(  # noqa: C901
             **kw,
         }
 
+    def failed(self, r: PlanRow, error: str, **kw: Any) -> dict[str, Any]:
+        self.report.failed.append(
+            {"change_id": r.change_id, "record_id": r.record_id, "field": r.field, "error": error}
+        )
+        return self.event(r, "failed", error=error, **kw)
+
+
+def _todo(ctx: _Ctx, states: dict[str, dict[str, Any]]) -> dict[str, list[PlanRow]]:
+    """record_id -> changes the ledger does not show as applied (by this or an earlier run)."""
     todo: dict[str, list[PlanRow]] = {}
-    for r in plan.changes:
+    for r in ctx.plan.changes:
         if states.get(r.change_id, {}).get("status") in APPLIED_STATES:
-            report.previously_applied.append(r.change_id)
+            ctx.report.previously_applied.append(r.change_id)
         else:
             todo.setdefault(r.record_id, []).append(r)
+    return todo
+
+
+def _drift_check(ctx: _Ctx, todo: dict[str, list[PlanRow]]) -> list[tuple[str, list[PlanRow]]]:
+    """Re-read every record still to do right before writing; return what is safe to write.
+
+    A record is one unit: if anything planned on it (a change's before value or a guard) changed,
+    none of it is written. Changes already at their after value are logged, never written again.
+    """
+    plan, report = ctx.plan, ctx.report
     guards: dict[str, list[PlanRow]] = {}
     for g in plan.guards:
         guards.setdefault(g.record_id, []).append(g)
-
-    try:
-        # Drift check right before writing: re-read every record still to do.
-        read_fields = sorted(
-            {r.field for rows in todo.values() for r in rows} | {g.field for g in plan.guards}
-        )
-        current = _read(source, plan.api_name, sorted(todo), read_fields) if todo else {}
-        to_write: list[tuple[str, list[PlanRow]]] = []
-        events: list[dict[str, Any]] = []
-        for record_id in sorted(todo):
-            rows = todo[record_id]
-            rec = current.get(record_id)
-            if rec is None:
-                for r in rows:
-                    report.failed.append(
-                        {
-                            "change_id": r.change_id,
-                            "record_id": record_id,
-                            "field": r.field,
-                            "error": "record not found in the CRM",
-                        }
-                    )
-                    events.append(event(r, "failed", error="record not found in the CRM"))
-                continue
-            drift = []
-            pending = []
-            for g in guards.get(record_id, []):
-                found = canon(rec.get(g.field), ftype[g.field])
-                if found != g.before_value:
-                    drift.append(
-                        {"field": g.field, "expected": g.before_value, "found": found, "guard": True}
-                    )
-            for r in rows:
-                found = canon(rec.get(r.field), ftype[r.field])
-                if found == r.after_value:
-                    # Already holds the after value: written by an interrupted earlier run (or by
-                    # someone else to the same value). Either way, writing again would add nothing.
-                    report.already_applied.append(r.change_id)
-                    events.append(event(r, "already_applied", error="record already held the after value"))
-                elif found == r.before_value:
-                    pending.append(r)
-                else:
-                    drift.append(
-                        {"field": r.field, "expected": r.before_value, "found": found, "guard": False}
-                    )
-            if drift:
-                # A record is one unit: if anything we planned on changed, none of it is written.
-                detail = "; ".join(
-                    f"{d['field']}: planned before {d['expected']!r}, found {d['found']!r}" for d in drift
+    fields = sorted({r.field for rows in todo.values() for r in rows} | {g.field for g in plan.guards})
+    current = _read(ctx.source, plan.api_name, sorted(todo), fields) if todo else {}
+    to_write: list[tuple[str, list[PlanRow]]] = []
+    events: list[dict[str, Any]] = []
+    for record_id in sorted(todo):
+        rows = todo[record_id]
+        rec = current.get(record_id)
+        if rec is None:
+            events.extend(ctx.failed(r, "record not found in the CRM") for r in rows)
+            continue
+        drift = [
+            f"{g.field}: planned before {g.before_value!r}, found {found!r}"
+            for g in guards.get(record_id, [])
+            if (found := canon(rec.get(g.field), ctx.ftype[g.field])) != g.before_value
+        ]
+        pending = []
+        for r in rows:
+            found = canon(rec.get(r.field), ctx.ftype[r.field])
+            if found == r.after_value:
+                # Written by an interrupted earlier run (or by someone else to the same value).
+                report.already_applied.append(r.change_id)
+                events.append(ctx.event(r, "already_applied", error="record already held the after value"))
+            elif found == r.before_value:
+                pending.append(r)
+            else:
+                drift.append(f"{r.field}: planned before {r.before_value!r}, found {found!r}")
+                pending.append(r)  # skipped below with the rest of the record
+        if drift:
+            detail = "; ".join(drift)
+            for r in pending:
+                report.skipped_drift.append(
+                    {"change_id": r.change_id, "record_id": record_id, "field": r.field, "detail": detail}
                 )
-                for r in pending:
-                    report.skipped_drift.append(
-                        {"change_id": r.change_id, "record_id": record_id, "field": r.field, "detail": detail}
-                    )
-                    events.append(event(r, "skipped_drift", error=detail))
-                for d in drift:
-                    if not d["guard"]:
-                        r = next(x for x in rows if x.field == d["field"])
-                        report.skipped_drift.append(
-                            {
-                                "change_id": r.change_id,
-                                "record_id": record_id,
-                                "field": r.field,
-                                "detail": detail,
-                            }
-                        )
-                        events.append(event(r, "skipped_drift", error=detail))
-                log.warning("drift: record %s skipped (%s)", record_id, detail)
-                continue
-            if pending:
-                to_write.append((record_id, pending))
-        store.log_events(wh, events)
+                events.append(ctx.event(r, "skipped_drift", error=detail))
+            log.warning("drift: record %s skipped (%s)", record_id, detail)
+        elif pending:
+            to_write.append((record_id, pending))
+    store.log_events(ctx.wh, events)
+    return to_write
 
-        for batch_no, start in enumerate(range(0, len(to_write), size), start=1):
-            batch = to_write[start : start + size]
-            report.batches += 1
-            store.log_events(wh, [event(r, "pending", batch_no=batch_no) for _, rows in batch for r in rows])
-            outcome = _write_batch(source, plan, batch, ftype, stamp_field, pt.retry, sleep, report)
-            now = store.utcnow()
-            done_events = []
-            for record_id, rows in batch:
-                status, error, attempt = outcome[record_id]
-                for r in rows:
-                    if status == "applied":
-                        report.applied.append(r.change_id)
-                        done_events.append(
-                            event(r, "applied", batch_no=batch_no, attempt=attempt, applied_at=now)
-                        )
-                    elif status == "already_applied":
-                        report.already_applied.append(r.change_id)
-                        done_events.append(
-                            event(r, "already_applied", batch_no=batch_no, attempt=attempt, error=error)
-                        )
-                    else:
-                        report.failed.append(
-                            {
-                                "change_id": r.change_id,
-                                "record_id": record_id,
-                                "field": r.field,
-                                "error": error,
-                            }
-                        )
-                        done_events.append(
-                            event(r, "failed", batch_no=batch_no, attempt=attempt, error=error)
-                        )
-            store.log_events(wh, done_events)
-            log.info("batch %d: %d records sent", batch_no, len(batch))
 
-        _post_validate(wh, source, plan, ftype, report, event)
-    finally:
-        report.change_log_csv = str(write_change_log_csv(wh, plan))
+def _apply_batch(ctx: _Ctx, batch_no: int, batch: list[tuple[str, list[PlanRow]]]) -> None:
+    """Log the batch pending, write it (the loop below owns retries), log each outcome."""
+    report = ctx.report
+    report.batches += 1
+    store.log_events(ctx.wh, [ctx.event(r, "pending", batch_no=batch_no) for _, rows in batch for r in rows])
+    outcome = _write_batch(
+        ctx.source, ctx.plan, batch, ctx.ftype, ctx.stamp_field, ctx.retry, ctx.sleep, report
+    )
+    now = store.utcnow()
+    done = []
+    for record_id, rows in batch:
+        status, error, attempt = outcome[record_id]
+        for r in rows:
+            if status == "applied":
+                report.applied.append(r.change_id)
+                done.append(ctx.event(r, "applied", batch_no=batch_no, attempt=attempt, applied_at=now))
+            elif status == "already_applied":
+                report.already_applied.append(r.change_id)
+                done.append(ctx.event(r, "already_applied", batch_no=batch_no, attempt=attempt, error=error))
+            else:
+                done.append(ctx.failed(r, error or "failed", batch_no=batch_no, attempt=attempt))
+    store.log_events(ctx.wh, done)
+    log.info("batch %d: %d records sent", batch_no, len(batch))
 
-    final = "applied" if report.ok else "applied_with_errors"
-    store.set_plan_status(wh, plan.plan_id, final)
+
+def _finish(ctx: _Ctx) -> None:
+    report, plan = ctx.report, ctx.plan
+    store.set_plan_status(ctx.wh, plan.plan_id, "applied" if report.ok else "applied_with_errors")
     log.info(
         "plan %s: %d applied, %d applied by an earlier run, %d already at the after value, %d skipped (drift), "
         "%d failed, %d mismatches; change log %s",
@@ -299,13 +318,6 @@ def apply_plan(  # noqa: C901
     )
     for f in report.failed:
         log.error("failed: %s %s.%s: %s", f["record_id"], plan.api_name, f["field"], f["error"])
-    if raise_on_failure and not report.ok:
-        raise ApplyFailed(
-            f"plan {plan.plan_id}: {len(report.failed)} changes failed and {len(report.mismatches)} did not verify "
-            f"(of {report.planned_changes}); see {report.change_log_csv}",
-            report,
-        )
-    return report
 
 
 def _plan_type_for(wh: Warehouse, plan: Plan, settings: BulkUpdateSettings):
@@ -326,50 +338,54 @@ def _write_batch(
     sleep: Callable[[float], None],
     report: ApplyReport,
 ) -> dict[str, tuple[str, str | None, int]]:
-    """Send one batch with retries; record_id -> (applied|already_applied|failed, error, attempts)."""
-    payloads = {}
-    for record_id, rows in batch:
-        upd: dict[str, Any] = {"Id": record_id}
-        for r in rows:
-            upd[r.field] = to_api(r.after_value, ftype[r.field])
-        if stamp_field:
-            upd[stamp_field] = plan.plan_id
-        payloads[record_id] = upd
+    """Write one batch; record_id -> (applied|already_applied|failed, error, attempts).
+
+    The only place a write is ever sent again (the HTTP layer never retries writes). tenacity
+    runs at most ``retry.max_attempts`` attempts per batch in total, with ``retry.delay`` between
+    them. Before every retry the records still open are re-read, and only those not yet at their
+    after value are written again: a write the server applied and then answered with an error
+    (500, timeout, lost connection) is never sent twice.
+    """
+    payloads = {rid: _payload(plan, rows, ftype, stamp_field) for rid, rows in batch}
     rows_by_record = dict(batch)
     outcome: dict[str, tuple[str, str | None, int]] = {}
-    remaining = [rid for rid, _ in batch]
-    attempt = 0
-    while remaining:
-        attempt += 1
+    state: dict[str, Any] = {"remaining": [rid for rid, _ in batch], "errors": {}, "attempt": 0}
+
+    def at_after_value(rids: list[str]) -> set[str]:
+        fields = sorted({r.field for rid in rids for r in rows_by_record[rid]})
+        now_vals = _read(source, plan.api_name, rids, fields)
+        return {
+            rid
+            for rid in rids
+            if all(
+                canon(now_vals.get(rid, {}).get(r.field), ftype[r.field]) == r.after_value
+                for r in rows_by_record[rid]
+            )
+        }
+
+    def attempt_once() -> list[str]:
+        state["attempt"] += 1
+        attempt = state["attempt"]
+        remaining: list[str] = state["remaining"]
+        if attempt > 1:  # re-read before any retry: write only what is not there yet
+            done = at_after_value(remaining)
+            for rid in done:
+                outcome[rid] = (
+                    "already_applied",
+                    f"written by an attempt that then failed ({state['errors'][rid]})",
+                    attempt,
+                )
+            remaining = [rid for rid in remaining if rid not in done]
+            state["remaining"] = remaining
+            if not remaining:
+                return []
         report.write_calls += 1
         try:
-            results: list[UpdateResult] = list(
-                source.update_records(plan.api_name, [payloads[rid] for rid in remaining])
-            )
+            results = list(source.update_records(plan.api_name, [payloads[rid] for rid in remaining]))
         except Exception as exc:  # the call itself failed: we cannot know what was written
-            if attempt >= retry.max_attempts:
-                for rid in remaining:
-                    outcome[rid] = ("failed", f"{type(exc).__name__}: {exc}", attempt)
-                break
-            log.warning(
-                "write call failed (%s); re-reading %d records before retry %d",
-                exc,
-                len(remaining),
-                attempt + 1,
-            )
-            sleep(retry.delay(attempt))
-            # Re-read: records that already hold every after value were written before the error.
-            fields = sorted({r.field for rid in remaining for r in rows_by_record[rid]})
-            now_vals = _read(source, plan.api_name, remaining, fields)
-            still = []
-            for rid in remaining:
-                rec = now_vals.get(rid, {})
-                if all(canon(rec.get(r.field), ftype[r.field]) == r.after_value for r in rows_by_record[rid]):
-                    outcome[rid] = ("already_applied", f"written by a call that then failed ({exc})", attempt)
-                else:
-                    still.append(rid)
-            remaining = still
-            continue
+            log.warning("write call failed (%s); %d records re-read before any retry", exc, len(remaining))
+            state["errors"].update(dict.fromkeys(remaining, f"{type(exc).__name__}: {exc}"))
+            return remaining
         if len(results) != len(remaining):
             raise PlanError(
                 f"{plan.api_name} update returned {len(results)} results for {len(remaining)} records"
@@ -382,23 +398,50 @@ def _write_batch(
                 )
             if res.success:
                 outcome[rid] = ("applied", None, attempt)
-            elif res.transient and attempt < retry.max_attempts:
+            elif res.transient:
                 retry_ids.append(rid)
+                state["errors"][rid] = "; ".join(res.errors) or "no error message"
             else:
-                kind = "transient, retries exhausted" if res.transient else "permanent"
-                outcome[rid] = ("failed", f"{kind}: {'; '.join(res.errors) or 'no error message'}", attempt)
-        if retry_ids:
-            delay = retry.delay(attempt)
-            log.info(
-                "%d transient errors; retrying in %.1fs (attempt %d of %d)",
-                len(retry_ids),
-                delay,
-                attempt + 1,
-                retry.max_attempts,
-            )
-            sleep(delay)
-        remaining = retry_ids
+                outcome[rid] = (
+                    "failed",
+                    f"permanent: {'; '.join(res.errors) or 'no error message'}",
+                    attempt,
+                )
+        state["remaining"] = retry_ids
+        return retry_ids
+
+    retrying = Retrying(
+        stop=stop_after_attempt(retry.max_attempts),
+        wait=lambda rs: retry.delay(rs.attempt_number),
+        retry=retry_if_result(bool),
+        sleep=sleep,
+        before_sleep=lambda rs: log.info(
+            "%d records to retry after attempt %d of %d",
+            len(rs.outcome.result()),
+            rs.attempt_number,
+            retry.max_attempts,
+        ),
+    )
+    try:
+        retrying(attempt_once)
+    except RetryError:
+        pass
+    for rid in state["remaining"]:
+        outcome.setdefault(
+            rid, ("failed", f"transient, retries exhausted: {state['errors'].get(rid)}", state["attempt"])
+        )
     return outcome
+
+
+def _payload(
+    plan: Plan, rows: list[PlanRow], ftype: dict[str, str], stamp_field: str | None
+) -> dict[str, Any]:
+    upd: dict[str, Any] = {"Id": rows[0].record_id}
+    for r in rows:
+        upd[r.field] = to_api(r.after_value, ftype[r.field])
+    if stamp_field:
+        upd[stamp_field] = plan.plan_id
+    return upd
 
 
 def _post_validate(

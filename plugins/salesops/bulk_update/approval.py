@@ -1,20 +1,20 @@
-"""Approval decisions: from the Airflow UI (HITL), signed records (CLI/REST/sensor), timeouts, demo.
+"""Approval decisions: Airflow's HITL request (UI or REST), timeouts, revocations, the demo switch.
 
 Every decision is stored in ops.bulk_update_approval with the plan id *and* the plan hash it was
-given for. Apply accepts only an ``approve`` that names the plan's current hash, was given before
-the plan expired, by someone other than the requester, through a channel apply trusts.
+given for. Apply accepts a plan only when an ``approve`` names its current hash, was given
+before the plan expired, by an authenticated person of the plan's approver group other than the
+authenticated requester, and no reject, revoke or expiry was recorded for the plan (whatever
+the order: a "no" recorded before apply starts wins over an earlier "yes").
 
-Signed approval records (channel ``cli``) carry an HMAC-SHA256 signature over
-``plan_id \\n plan_hash \\n decision \\n approver`` with a shared key. The key comes from the
-environment variable ``SALESOPS_APPROVAL_SIGNING_KEY`` or, in Airflow, from the password of the
-connection ``salesops_approval_signing`` (see :func:`signing_key`). Without the key no record can
-be forged that the sensor accepts; with a wrong plan id or hash the signature does not verify.
+Identity: the requester is the Airflow user who triggered the run (``triggering_user_name``);
+the approver is the Airflow user who answered the HITL request (``responded_by``), in the UI or
+over Airflow's REST API with their own credentials (``python -m salesops.bulk_update approve``
+does the latter). There is no shared signing key and no typed approver name. See
+docs/security.md for the threat model.
 """
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import logging
 import os
 from dataclasses import dataclass
@@ -28,14 +28,15 @@ from salesops.warehouse import Warehouse
 
 log = logging.getLogger(__name__)
 
-SIGNING_KEY_ENV = "SALESOPS_APPROVAL_SIGNING_KEY"
-SIGNING_CONN_ID = "salesops_approval_signing"
 DEMO_APPROVER_ENV = "SALESOPS_DEMO_AUTO_APPROVE"
 DEMO_PREFIX = "demo-"
-# Channels whose "approve" apply accepts. A 'cli' record is only a request until the sensor has
-# verified its signature and recorded the acceptance as a 'sensor' approval.
-TRUSTED_CHANNELS = ("ui", "sensor", "demo")
-DECISIONS = ("approve", "reject", "expired", "refused")
+# Channels whose "approve" apply accepts: the HITL answer (UI or REST, an authenticated Airflow
+# user) and the demo switch (demo target only).
+TRUSTED_CHANNELS = ("ui", "demo")
+DECISIONS = ("approve", "reject", "expired", "refused", "revoke")
+# Decisions that stop a plan whatever came before them (a "no" wins over an earlier "yes").
+STOPPING = ("reject", "expired", "revoke")
+APPLY_STARTED = ("applying", "applied", "applied_with_errors")
 
 
 class ApprovalError(PlanError):
@@ -44,7 +45,7 @@ class ApprovalError(PlanError):
 
 @dataclass(frozen=True)
 class Decision:
-    decision: str  # approve | reject | expired | refused
+    decision: str  # approve | reject | expired | refused | revoke
     approver: str | None
     responded_at: datetime
     comment: str | None = None
@@ -52,60 +53,66 @@ class Decision:
     note: str = ""  # why a response was refused / treated as expiry
 
 
-def signing_key(conn_id: str = SIGNING_CONN_ID) -> bytes | None:
-    """The HMAC key: env ``SALESOPS_APPROVAL_SIGNING_KEY``, else the Airflow connection's password."""
-    value = os.getenv(SIGNING_KEY_ENV)
-    if value:
-        return value.encode("utf-8")
-    try:
-        from airflow.sdk.bases.hook import BaseHook
-
-        conn = BaseHook.get_connection(conn_id)
-    except Exception:  # no Airflow, or no such connection: no key
-        return None
-    return conn.password.encode("utf-8") if conn.password else None
+def _same(a: str | None, b: str | None) -> bool:
+    return bool(a and b) and a.strip().lower() == b.strip().lower()
 
 
-def sign(key: bytes, plan_id: str, plan_hash: str, decision: str, approver: str) -> str:
-    """HMAC-SHA256 (hex) over the plan id, plan hash, decision and approver."""
-    if not key:
+def eligible_approvers(plan: Plan, settings: BulkUpdateSettings) -> list[str]:
+    """The plan's approver group from policy, without the requester (the HITL ``assigned_users``).
+
+    Raises:
+        ApprovalError: the group lists nobody, or nobody but the requester.
+    """
+    group = settings.group(plan.approver_group)
+    if not group.users:
         raise ApprovalError(
-            "no signing key: set SALESOPS_APPROVAL_SIGNING_KEY or the salesops_approval_signing connection"
+            f"approver group {group.name} lists no users in bulk_updates.yaml; nobody may approve plan {plan.plan_id}"
         )
-    msg = "\n".join([plan_id, plan_hash, decision, approver]).encode("utf-8")
-    return hmac.new(key, msg, hashlib.sha256).hexdigest()
-
-
-def verify_signature(key: bytes, record: dict[str, Any]) -> bool:
-    if not record.get("signature") or not record.get("approver"):
-        return False
-    expected = sign(key, record["plan_id"], record["plan_hash"], record["decision"], record["approver"])
-    return hmac.compare_digest(expected, record["signature"])
+    users = [u for u in group.users if not _same(u, plan.requester)]
+    if not users:
+        raise ApprovalError(
+            f"approver group {group.name} {list(group.users)} has nobody but the requester "
+            f"{plan.requester!r}; a second person must approve plan {plan.plan_id}"
+        )
+    return users
 
 
 def check_approver(
-    plan: Plan, approver: str | None, settings: BulkUpdateSettings, *, channel: str
+    plan: Plan,
+    approver: str | None,
+    settings: BulkUpdateSettings,
+    *,
+    channel: str,
+    also_known_as: str | None = None,
 ) -> str | None:
-    """Why ``approver`` may not approve ``plan`` (None when they may)."""
+    """Why the authenticated ``approver`` may not approve ``plan`` (None when they may).
+
+    ``also_known_as`` is the responder's other Airflow identity (display name next to the user
+    id): the requester may not approve under either.
+    """
     if not approver:
         return "the response does not say who gave it"
-    if plan.requester and approver.strip().lower() == plan.requester.strip().lower():
-        return f"approver {approver!r} is the requester of the plan; a second person must approve"
-    group = settings.group(plan.approver_group)
+    if any(_same(x, plan.requester) for x in (approver, also_known_as)):
+        return (
+            f"approver {approver!r} is the authenticated requester of the plan; a second person must approve"
+        )
     if channel == "demo":
+        from salesops.bulk_update.target import split
+
+        if split(plan.target)[0] != "demo":
+            return f"the demo switch approves only plans for the demo CRM; plan {plan.plan_id} is for {plan.target}"
         return (
             None
             if approver.startswith(DEMO_PREFIX)
             else f"demo approver {approver!r} must start with {DEMO_PREFIX!r}"
         )
-    if group.users and approver not in group.users:
+    group = settings.group(plan.approver_group)
+    if approver not in group.users:
         return f"approver {approver!r} is not in approver group {group.name} {list(group.users)}"
     return None
 
 
-def record_decision(
-    wh: Warehouse, plan: Plan, d: Decision, *, run_id: str | None = None, signature: str | None = None
-) -> str:
+def record_decision(wh: Warehouse, plan: Plan, d: Decision, *, run_id: str | None = None) -> str:
     """Store a decision with the plan (and move the plan's status for final decisions)."""
     if d.decision not in DECISIONS:
         raise ApprovalError(f"unknown decision {d.decision!r}")
@@ -119,12 +126,15 @@ def record_decision(
             "responded_at": d.responded_at,
             "comment": "; ".join(x for x in (d.comment, d.note) if x) or None,
             "channel": d.channel,
-            "signature": signature,
             "run_id": run_id,
         },
     )
-    if d.decision in FINAL_DECISIONS:
-        store.set_plan_status(wh, plan.plan_id, FINAL_DECISIONS[d.decision])
+    status = "revoked" if d.decision == "revoke" else FINAL_DECISIONS.get(d.decision)
+    if status and plan.status not in APPLY_STARTED:
+        # A "no" after an approval still moves the plan to rejected/revoked/expired: it wins.
+        if d.decision != "approve" or plan.status == "built":
+            store.set_plan_status(wh, plan.plan_id, status)
+            plan.status = status
     log.info("plan %s: %s by %s via %s %s", plan.plan_id, d.decision, d.approver or "-", d.channel, d.note)
     return approval_id
 
@@ -132,8 +142,9 @@ def record_decision(
 def decision_from_hitl(plan: Plan, payload: dict[str, Any], settings: BulkUpdateSettings) -> Decision:
     """Interpret an ApprovalOperator response (the event ``execute_complete`` receives).
 
-    The scheduler resolves an unanswered request at ``response_timeout`` with the defaults
-    (``Reject``) and ``responded_by_user=None``: that is an expiry, not somebody's rejection.
+    The responder is Airflow's authenticated user (``responded_by_user``), whether they clicked in
+    the UI or called the REST endpoint. The scheduler resolves an unanswered request at
+    ``response_timeout`` with the defaults (``Reject``) and no responder: an expiry.
     """
     chosen = list(payload.get("chosen_options") or [])
     responded_at = payload.get("responded_at") or store.utcnow()
@@ -159,7 +170,7 @@ def decision_from_hitl(plan: Plan, payload: dict[str, Any], settings: BulkUpdate
         )
     if chosen != ["Approve"]:
         return Decision("reject", approver, responded_at, comment, "ui")
-    problem = check_approver(plan, approver, settings, channel="ui")
+    problem = check_approver(plan, approver, settings, channel="ui", also_known_as=user.get("name"))
     if problem:
         return Decision("refused", approver, responded_at, comment, "ui", problem)
     return Decision("approve", approver, responded_at, comment, "ui")
@@ -170,91 +181,42 @@ def approvals(wh: Warehouse, plan_id: str) -> list[dict[str, Any]]:
     return store.query(wh, "select_approvals.sql", {"plan_id": plan_id})
 
 
-def write_signed_approval(
-    wh: Warehouse,
-    plan: Plan,
-    *,
-    plan_hash: str,
-    approver: str,
-    key: bytes,
-    settings: BulkUpdateSettings,
-    decision: str = "approve",
-    comment: str | None = None,
-) -> str:
-    """The CLI's write: a signed record naming this exact plan id and hash.
-
-    Refuses (before writing) a hash that is not the plan's, a plan that is no longer open, and an
-    approver who may not approve it.
-    """
-    if decision not in ("approve", "reject"):
-        raise ApprovalError("decision must be approve or reject")
-    if plan_hash != plan.content_hash:
+def refuse_if_closed(plan: Plan, now: datetime | None = None) -> None:
+    """Raise a clear error when ``plan`` can no longer be approved (expired, decided, applied)."""
+    now = store.naive_utc(now) if now else store.utcnow()
+    if plan.status == "expired" or (plan.status == "built" and now > store.naive_utc(plan.expires_at)):
         raise ApprovalError(
-            f"hash {plan_hash} is not plan {plan.plan_id}'s hash {plan.content_hash}; review the current plan"
+            f"plan {plan.plan_id} expired at {plan.expires_at} UTC; approvals are refused. "
+            "Build a new plan (the data may have changed since)."
         )
     if plan.status != "built":
         raise ApprovalError(
-            f"plan {plan.plan_id} is {plan.status}; only a plan awaiting approval can be decided"
+            f"plan {plan.plan_id} is {plan.status}; only a plan awaiting approval can be approved"
         )
-    problem = check_approver(plan, approver, settings, channel="cli") if decision == "approve" else None
-    if problem:
-        raise ApprovalError(problem)
-    signature = sign(key, plan.plan_id, plan_hash, decision, approver)
-    return store.insert_approval(
-        wh,
-        {
-            "plan_id": plan.plan_id,
-            "plan_hash": plan_hash,
-            "decision": decision,
-            "approver": approver,
-            "responded_at": store.utcnow(),
-            "comment": comment,
-            "channel": "cli",
-            "signature": signature,
-        },
-    )
 
 
-def find_signed_decision(
-    wh: Warehouse, plan: Plan, key: bytes, settings: BulkUpdateSettings
-) -> Decision | None:
-    """The first valid signed decision for this plan id and hash, or None.
+def revoke(
+    wh: Warehouse, plan: Plan, *, by: str, comment: str | None = None, run_id: str | None = None
+) -> str:
+    """Record a revocation: the plan is not applied, even if it was approved.
 
-    Records with a bad signature, another hash, or an approver who may not approve are logged and
-    ignored (they never count as a decision, not even a rejection).
+    Anyone may stop a plan (stopping never writes to the CRM); once apply has started the
+    revocation is refused with the plan's status, because changes may already be written (undo
+    them with an undo plan).
     """
-    for rec in approvals(wh, plan.plan_id):
-        if rec["channel"] != "cli":
-            continue
-        if rec["plan_hash"] != plan.content_hash:
-            log.warning(
-                "plan %s: ignoring signed record %s for another hash %s",
-                plan.plan_id,
-                rec["approval_id"],
-                rec["plan_hash"],
-            )
-            continue
-        if not verify_signature(key, rec):
-            log.warning(
-                "plan %s: ignoring record %s: signature does not verify", plan.plan_id, rec["approval_id"]
-            )
-            continue
-        if rec["decision"] == "approve":
-            problem = check_approver(plan, rec["approver"], settings, channel="cli")
-            if problem:
-                log.warning(
-                    "plan %s: ignoring signed approval %s: %s", plan.plan_id, rec["approval_id"], problem
-                )
-                continue
-        return Decision(
-            rec["decision"],
-            rec["approver"],
-            rec["responded_at"],
-            rec["comment"],
-            "sensor",
-            f"signed record {rec['approval_id']}",
+    if not by:
+        raise ApprovalError("a revocation must say who gives it")
+    if plan.status in APPLY_STARTED:
+        raise ApprovalError(
+            f"plan {plan.plan_id} is {plan.status}: apply has started, a revocation cannot stop it; "
+            "build an undo plan instead"
         )
-    return None
+    return record_decision(
+        wh,
+        plan,
+        Decision("revoke", by, store.utcnow(), comment, "cli", "revoked before apply"),
+        run_id=run_id,
+    )
 
 
 def expire_if_due(wh: Warehouse, plan: Plan, now: datetime | None = None) -> bool:
@@ -280,16 +242,17 @@ def demo_approver() -> str | None:
 def demo_approve(
     wh: Warehouse, plan: Plan, settings: BulkUpdateSettings, *, run_id: str | None = None
 ) -> Decision:
-    """Approve as the named demo approver. Only for `make demo`; production never calls this.
+    """Approve as the named demo identity. Only for `make demo`, only for plans for the demo CRM.
 
     Raises:
-        ApprovalError: the switch is off or the identity is not a ``demo-`` identity.
+        ApprovalError: the switch is off, the identity is not a ``demo-`` identity, or the plan's
+            target is not the demo CRM.
     """
     approver = demo_approver()
     if not approver:
         raise ApprovalError(
-            f"approval_channel 'demo' needs the explicit demo switch {DEMO_APPROVER_ENV}=demo-<name>; "
-            "without it approve in the Airflow UI or with the signed CLI record"
+            f"approval_channel 'demo' needs the explicit demo switch {DEMO_APPROVER_ENV}=demo-<name> "
+            "and works only with the demo source; otherwise approve in the Airflow UI (or its REST API)"
         )
     problem = check_approver(plan, approver, settings, channel="demo")
     if problem:
@@ -304,23 +267,24 @@ def demo_approve(
 def require_approval(wh: Warehouse, plan: Plan, settings: BulkUpdateSettings) -> dict[str, Any]:
     """The approval apply relies on; raises unless the plan is validly approved.
 
-    Valid: decision ``approve`` for this plan id with the plan's current hash, through a trusted
-    channel, responded before the plan expired, by someone other than the requester; the latest
-    final decision for the plan is that approval (a later reject/expiry wins). A ``demo``
-    approval is honoured only while the demo switch names the same demo approver.
+    Valid: no reject, revoke or expiry recorded for the plan (in any order), and an ``approve``
+    for this plan id with the plan's current hash, through a trusted channel, before the plan
+    expired, by an authenticated member of the approver group who is not the requester. A
+    ``demo`` approval is honoured only for a demo-target plan while the demo switch names the
+    same demo identity.
     """
-    final = [
-        a
-        for a in approvals(wh, plan.plan_id)
-        if a["decision"] in FINAL_DECISIONS and a["channel"] in (*TRUSTED_CHANNELS, "timeout")
-    ]
-    if not final:
-        raise ApprovalError(f"plan {plan.plan_id} has no approval")
-    last = final[-1]
-    if last["decision"] != "approve":
+    decided = approvals(wh, plan.plan_id)
+    stop = [a for a in decided if a["decision"] in STOPPING]
+    if stop:
+        a = stop[0]
         raise ApprovalError(
-            f"plan {plan.plan_id} was not approved (last decision: {last['decision']} by {last['approver'] or '-'})"
+            f"plan {plan.plan_id} was not approved: {a['decision']} by {a['approver'] or '-'} "
+            f"at {a['responded_at']} ({a['comment'] or 'no comment'}) wins over any approval"
         )
+    approved = [a for a in decided if a["decision"] == "approve" and a["channel"] in TRUSTED_CHANNELS]
+    if not approved:
+        raise ApprovalError(f"plan {plan.plan_id} has no approval")
+    last = approved[-1]
     if last["plan_hash"] != plan.content_hash:
         raise ApprovalError(
             f"approval {last['approval_id']} names hash {last['plan_hash']}, plan {plan.plan_id} has {plan.content_hash}"

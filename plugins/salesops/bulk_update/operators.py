@@ -2,8 +2,6 @@
 
 - :class:`PlanApprovalOperator` - the approval screen (HITL ApprovalOperator) with the plan summary;
   stores who decided what and when with the plan; default Reject; expiry applies nothing.
-- :class:`SignedApprovalSensor` - waits for a signed approval record written outside the UI
-  (``python -m salesops.bulk_update approve ...``) naming this plan id and hash.
 - :class:`ApplyPlanOperator` - the narrow write operator: validates its inputs when built,
   creates the warehouse and CRM clients in ``execute()``.
 """
@@ -14,7 +12,7 @@ from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 from airflow.providers.standard.operators.hitl import ApprovalOperator
-from airflow.sdk import BaseOperator, BaseSensorOperator, Param
+from airflow.sdk import BaseOperator, Param
 
 from salesops.bulk_update.settings import MAX_BATCH_SIZE
 
@@ -79,7 +77,7 @@ class PlanApprovalOperator(ApprovalOperator):
         self.warehouse_conn_id = warehouse_conn_id
 
     def execute(self, context: Context) -> Any:
-        from airflow.sdk.exceptions import AirflowSkipException
+        from airflow.sdk.exceptions import AirflowFailException, AirflowSkipException
 
         from salesops.bulk_update import approval, render
         from salesops.bulk_update.plan import load_plan
@@ -100,13 +98,20 @@ class PlanApprovalOperator(ApprovalOperator):
         group = settings.group(plan.approver_group)
         self.subject = render.approval_subject(plan)
         self.body = render.approval_body(plan, render.plan_names(wh, plan))
-        self.assigned_users = group.hitl_users() or None
+        try:
+            # Approvers come from policy; the requester is never offered the buttons (nor the
+            # REST endpoint: Airflow answers 403 to users outside assigned_users).
+            users = approval.eligible_approvers(plan, settings)
+        except approval.ApprovalError as exc:
+            raise AirflowFailException(str(exc)) from exc
+        self.assigned_users = [{"id": u, "name": u} for u in users]
         remaining = plan.expires_at - utcnow()
         self.response_timeout = max(remaining, timedelta(seconds=1))
         self.log.info(
-            "Approval requested from group %s %s until %s UTC:\n%s",
+            "Approval requested from group %s %s (requester %s excluded) until %s UTC:\n%s",
             group.name,
-            list(group.users),
+            users,
+            plan.requester,
             plan.expires_at,
             self.body,
         )
@@ -139,68 +144,6 @@ class PlanApprovalOperator(ApprovalOperator):
             # Whatever was clicked, only a valid approval may let the write run.
             event = {**event, "chosen_options": [ApprovalOperator.REJECT]}
         return super().execute_complete(context, event)
-
-
-class SignedApprovalSensor(BaseSensorOperator):
-    """Wait for a signed approval record (CLI/REST) that names this plan id and hash.
-
-    Each poke: an expired plan is marked expired and the task skipped (nothing applied); a valid
-    signed approval is recorded as a ``sensor`` approval and the sensor succeeds; a valid signed
-    rejection is recorded and the task skipped. Records with a bad signature, another hash or an
-    approver who may not approve are ignored (and logged).
-
-    Args:
-        plan_task_id: task whose return value has the ``plan_id``.
-        warehouse_conn_id: Airflow connection of the warehouse.
-        signing_conn_id: connection whose password is the HMAC key (the environment variable
-            ``SALESOPS_APPROVAL_SIGNING_KEY`` wins when set).
-    """
-
-    def __init__(
-        self,
-        *,
-        plan_task_id: str = "build_plan",
-        warehouse_conn_id: str = WAREHOUSE_CONN_ID,
-        signing_conn_id: str = "salesops_approval_signing",
-        **kwargs: Any,
-    ) -> None:
-        if not plan_task_id:
-            raise ValueError("plan_task_id is required")
-        super().__init__(**kwargs)
-        self.plan_task_id = plan_task_id
-        self.warehouse_conn_id = warehouse_conn_id
-        self.signing_conn_id = signing_conn_id
-
-    def poke(self, context: Context) -> bool:
-        from airflow.sdk.exceptions import AirflowFailException, AirflowSkipException
-
-        from salesops.bulk_update import approval
-        from salesops.bulk_update.plan import load_plan
-        from salesops.bulk_update.settings import load_settings
-
-        wh = _warehouse(self.warehouse_conn_id)
-        plan = load_plan(wh, _plan_id_from(context, self.plan_task_id))
-        if approval.expire_if_due(wh, plan):
-            raise AirflowSkipException(
-                f"plan {plan.plan_id} expired at {plan.expires_at}; nothing will be applied"
-            )
-        if plan.status == "approved":
-            return True
-        if plan.status != "built":
-            raise AirflowSkipException(f"plan {plan.plan_id} is {plan.status}")
-        key = approval.signing_key(self.signing_conn_id)
-        if not key:
-            raise AirflowFailException(
-                f"no signing key: set {approval.SIGNING_KEY_ENV} or the password of connection {self.signing_conn_id}"
-            )
-        decision = approval.find_signed_decision(wh, plan, key, load_settings())
-        if decision is None:
-            self.log.info("plan %s (hash %s): no valid signed decision yet", plan.plan_id, plan.content_hash)
-            return False
-        approval.record_decision(wh, plan, decision, run_id=context["run_id"])
-        if decision.decision != "approve":
-            raise AirflowSkipException(f"plan {plan.plan_id} rejected by {decision.approver}")
-        return True
 
 
 class ApplyPlanOperator(BaseOperator):
@@ -249,14 +192,21 @@ class ApplyPlanOperator(BaseOperator):
         from airflow.sdk.exceptions import AirflowException
 
         from salesops.bulk_update.apply import ApplyFailed, apply_plan
+        from salesops.bulk_update.target import describe
         from salesops.sources.registry import get_source, options_for
 
         wh = _warehouse(self.warehouse_conn_id)
         # Only the options this kind takes (the DAG offers a connection id for API sources).
-        source = get_source(self.source_kind, **options_for(self.source_kind, **dict(self.source_kwargs)))
+        options = options_for(self.source_kind, **dict(self.source_kwargs))
+        source = get_source(self.source_kind, **options)
         try:
             report = apply_plan(
-                wh, source, self.plan_id, run_id=context["run_id"], batch_size=self.batch_size
+                wh,
+                source,
+                self.plan_id,
+                run_id=context["run_id"],
+                batch_size=self.batch_size,
+                target=describe(self.source_kind, options),
             )
         except ApplyFailed as exc:
             context["ti"].xcom_push(key="apply_report", value=exc.report.to_dict())

@@ -88,6 +88,11 @@ class Plan:
     quality_exceptions: list[dict[str, Any]] = field(default_factory=list, repr=False)
 
     @property
+    def target(self) -> str | None:
+        """The CRM (``system:instance``) the plan was built for (see salesops.bulk_update.target)."""
+        return self.scope.get("target")
+
+    @property
     def changes(self) -> list[PlanRow]:
         return [r for r in self.rows if r.role == CHANGE]
 
@@ -480,6 +485,8 @@ def build_plan(
     now: datetime | None = None,
     write_artifacts: bool = True,
     only_open_exceptions: bool | None = None,
+    target: str | None = None,
+    on_behalf_of: str | None = None,
 ) -> Plan:
     """Propose, guard and store a plan of ``plan_type``.
 
@@ -512,6 +519,7 @@ def build_plan(
             return load_plan(wh, existing[0]["plan_id"])
     created = store.naive_utc(now) if now else store.utcnow()
     as_of = plan_as_of(wh, pt.object)
+    target = _checked_target(wh, target)
     only_open = bool(pt.only_open_exceptions or only_open_exceptions)
     if only_open and not pt.quality_checks:
         raise PlanError(
@@ -551,7 +559,12 @@ def build_plan(
         created_at=created,
         as_of=store.naive_utc(as_of),
         expires_at=created + timedelta(hours=pt.approval_timeout_hours),
-        scope={**scope, "as_of": str(as_of)},
+        scope={
+            **scope,
+            "as_of": str(as_of),
+            "target": target,
+            **({"on_behalf_of": on_behalf_of} if on_behalf_of else {}),
+        },
         content_hash=digest,
         approver_group=group,
         sensitive=sensitive,
@@ -663,7 +676,11 @@ def build_undo_plan(
         created_at=created,
         as_of=None,
         expires_at=created + timedelta(hours=pt.approval_timeout_hours),
-        scope={"undo_of_plan_id": original.plan_id, "original_plan_type": original.plan_type},
+        scope={
+            "undo_of_plan_id": original.plan_id,
+            "original_plan_type": original.plan_type,
+            "target": original.target,
+        },
         content_hash=digest,
         approver_group=group,
         sensitive=sensitive or original.sensitive,
@@ -674,6 +691,24 @@ def build_undo_plan(
         run_id=run_id,
     )
     return _store_plan(wh, plan, settings, write_artifacts)
+
+
+def _checked_target(wh: Warehouse, target: str | None) -> str:
+    """The plan's target; refuses one whose system is not where the staging data came from."""
+    rows = store.query(wh, "loaded_source.sql") if wh.table_exists("ops.load_audit") else []
+    loaded = str(rows[0]["source"]).lower() if rows else None
+    if not target:
+        if not loaded:
+            raise PlanError(
+                "no target CRM: ops.load_audit has no loaded batch to say where the data came from"
+            )
+        return f"{loaded}:"
+    system = target.partition(":")[0].lower()
+    if loaded and system != loaded:
+        raise PlanError(
+            f"the staging data was loaded from {loaded!r}; a plan for {target} cannot be built from it"
+        )
+    return target
 
 
 def _base_plan_type(wh: Warehouse, plan: Plan) -> str:
@@ -758,6 +793,8 @@ def summarize(plan: Plan, sample_size: int = 10) -> dict[str, Any]:
         "object": plan.object,
         "api_name": plan.api_name,
         "requester": plan.requester,
+        "on_behalf_of": plan.scope.get("on_behalf_of"),
+        "target": plan.target,
         "reason": plan.reason,
         "created_at": str(plan.created_at),
         "as_of": str(plan.as_of) if plan.as_of else None,

@@ -7,17 +7,61 @@ from typing import Any
 
 log = logging.getLogger(__name__)
 
-CHANNELS = ("ui", "signed", "demo", "build_only")
-BRANCH_FOR_CHANNEL = {"ui": "ask_approval", "signed": "wait_for_signed_approval", "demo": "demo_auto_approve"}
+CHANNELS = ("ui", "demo", "build_only")
+BRANCH_FOR_CHANNEL = {"ui": "ask_approval", "demo": "demo_auto_approve"}
+# dag.test() / `airflow dags test` runs have no authenticated user (Airflow names them "dag_test");
+# this variable makes the local requester explicit (tests set it; the shell user already has
+# every access a local run has).
+TEST_REQUESTER_ENV = "SALESOPS_TEST_REQUESTER"
 
 
-def resolve_requester(params: dict[str, Any], triggering_user: str | None, default: str) -> str:
-    """Who asked for the plan: the param, else the user who triggered the run, else the DAG owner."""
-    return (params.get("requester") or "").strip() or (triggering_user or "").strip() or default
+def resolve_requester(dag_run: Any) -> str:
+    """The authenticated user who triggered the run: the plan's requester for the four-eyes rule.
+
+    A free-text param can never set it (``on_behalf_of`` only adds a note). Runs started by
+    ``dag.test()`` (``triggered_by`` TEST) take ``SALESOPS_TEST_REQUESTER`` when set.
+
+    Raises:
+        PlanError: the run has no triggering user (scheduled/asset-triggered): a plan needs a
+            person who asked for it.
+    """
+    import os
+
+    from salesops.bulk_update.plan import PlanError
+
+    user = (getattr(dag_run, "triggering_user_name", None) or "").strip()
+    triggered_by = str(getattr(dag_run, "triggered_by", "") or "").lower()
+    if triggered_by.endswith("test") and os.getenv(TEST_REQUESTER_ENV, "").strip():
+        user = os.environ[TEST_REQUESTER_ENV].strip()
+    if not user:
+        raise PlanError(
+            "this run has no authenticated triggering user; trigger crm_bulk_update as yourself "
+            "(UI, REST or `airflow dags trigger`) so the plan has a requester"
+        )
+    return user
+
+
+def check_channel(channel: str, source: str | None) -> None:
+    """The demo approval channel works only with the demo source (it says so otherwise)."""
+    from salesops.bulk_update.plan import PlanError
+
+    if channel not in CHANNELS:
+        raise PlanError(f"approval_channel {channel!r} is not one of {CHANNELS}")
+    if channel == "demo" and (source or "demo") != "demo":
+        raise PlanError(
+            f"approval_channel 'demo' works only with the demo source, not {source!r}: "
+            "a real CRM is written to only after a person approves in Airflow"
+        )
 
 
 def build(
-    params: dict[str, Any], *, warehouse_conn_id: str, dag_id: str, run_id: str, requester: str
+    params: dict[str, Any],
+    *,
+    warehouse_conn_id: str,
+    dag_id: str,
+    run_id: str,
+    requester: str,
+    target: str | None = None,
 ) -> dict[str, Any]:
     """Build (or reuse) the run's plan and return what the approval and apply tasks need.
 
@@ -31,8 +75,8 @@ def build(
 
     wh = WarehouseHook(warehouse_conn_id).warehouse
     channel = params.get("approval_channel") or "ui"
-    if channel not in CHANNELS:
-        raise plans.PlanError(f"approval_channel {channel!r} is not one of {CHANNELS}")
+    check_channel(channel, params.get("source"))
+    on_behalf_of = (params.get("on_behalf_of") or "").strip() or None
     if params.get("plan_id"):
         p = plans.load_plan(wh, params["plan_id"].strip())
         log.info("reusing stored plan %s (status %s)", p.plan_id, p.status)
@@ -55,7 +99,13 @@ def build(
             dag_id=dag_id,
             run_id=run_id,
             only_open_exceptions=True if params.get("only_open_exceptions") else None,
+            target=target,
+            on_behalf_of=on_behalf_of,
         )
+    if target:  # a stored or undo plan is for the CRM it was built for, and only that one
+        from salesops.bulk_update.target import check as check_target
+
+        check_target(p.target, target, p.plan_id)
     body = approval_body(p, plan_names(wh, p))
     # Printed so the summary is in the task log and on the console of `airflow dags test` / make demo.
     print(body, flush=True)
@@ -69,6 +119,7 @@ def build(
         "sensitive": p.sensitive,
         "status": p.status,
         "requester": p.requester,
+        "target": p.target,
         "expires_at": str(p.expires_at),
         "artifact_dir": p.artifact_dir,
         "summary_markdown": body,
@@ -85,8 +136,8 @@ def route(built: dict[str, Any], channel: str) -> str | None:
     if channel == "build_only":
         log.info(
             "plan %s built; approve it in the UI (trigger with plan_id and approval_channel=ui) or with "
-            "`python -m salesops.bulk_update approve --plan-id %s --hash %s --approver <you>` and "
-            "approval_channel=signed",
+            "`python -m salesops.bulk_update approve --plan-id %s --hash %s` (your Airflow login) "
+            "once a run with approval_channel=ui waits for it",
             built["plan_id"],
             built["plan_id"],
             built["content_hash"],

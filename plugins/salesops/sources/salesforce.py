@@ -137,7 +137,7 @@ def _oauth_token(session: requests.Session, token_url: str, form: dict[str, str]
     """POST an OAuth token request; return (instance_url, access_token) without logging either."""
     client = ApiClient(token_url, session=session, name="salesforce-oauth", max_attempts=3)
     payload = decode_json(
-        client.request("POST", token_url, data=form, authenticated=False), "salesforce-oauth"
+        client.request("POST", token_url, data=form, authenticated=False, idempotent=True), "salesforce-oauth"
     )
     body = require_keys(payload, ["access_token", "instance_url"], "Salesforce OAuth token response")
     return body["instance_url"], body["access_token"]
@@ -217,6 +217,11 @@ class SalesforceSource:
         self.dropped_fields: dict[str, list[str]] = {}
         self.skipped_objects: set[str] = set()
         self._describe: dict[str, dict[str, Any] | None] = {}
+
+    @property
+    def target_id(self) -> str:
+        """``salesforce:<instance url>``: which org a bulk-update plan is for."""
+        return f"salesforce:{self.client.base_url.rstrip('/').lower()}"
 
     @classmethod
     def from_conn_id(cls, conn_id: str = "salesforce_default") -> SalesforceSource:

@@ -42,6 +42,11 @@ class DemoCrm:
     def __init__(self, path: Path | str | None = None):
         self.path = Path(path) if path is not None else default_path()
 
+    @property
+    def target_id(self) -> str:
+        """``demo:<absolute path>``: which demo org a bulk-update plan is for."""
+        return f"demo:{self.path.resolve()}"
+
     # ------------------------------------------------------------------ lifecycle
     @classmethod
     def seed(
