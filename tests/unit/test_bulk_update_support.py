@@ -94,6 +94,8 @@ class FakeCrm:
                 results.append(UpdateResult(rid, False, ["ENTITY_IS_DELETED"]))
                 continue
             if fault != "ignore":  # 'ignore': the API says success but drops the change
+                # 'applied_transient': the write lands, then the answer is a transient error (a 500
+                # after commit): only a re-read can tell.
                 for f, v in upd.items():
                     if f != "Id":
                         self.history.append((rid, f, rec.get(f), v))
@@ -101,6 +103,9 @@ class FakeCrm:
             self.clock += timedelta(seconds=1)
             rec["SystemModstamp"] = _stamp(self.clock)
             self.writes[rid] += 1
+            if fault == "applied_transient":
+                results.append(UpdateResult(rid, False, ["500: server error after commit"], transient=True))
+                continue
             results.append(UpdateResult(rid, True))
         if self.calls in self.raise_after_write_calls:
             raise ConnectionError("connection reset by peer")

@@ -4,7 +4,12 @@ What every connector needs and nothing more:
 
 * one ``requests.Session`` with connect/read timeouts on every call;
 * retries with exponential backoff and full jitter on 429, 5xx and connection errors, honouring
-  ``Retry-After`` (seconds or an HTTP date), with a hard cap on attempts and on any single wait;
+  ``Retry-After`` (seconds or an HTTP date), with a hard cap on attempts and on any single wait -
+  **for idempotent requests only**: the policy is a urllib3 ``Retry`` whose ``allowed_methods``
+  are GET/HEAD/OPTIONS (plus read-only POSTs a connector marks ``idempotent=True``, e.g. HubSpot
+  search). A PATCH/POST/PUT/DELETE that fails is raised at once (``transient`` set when a later
+  retry could succeed): the server may have applied it, so only the bulk-update apply loop,
+  which re-reads first, decides whether to send it again;
 * a hook for re-authentication when a token expires (one retry after :meth:`ApiClient.refresh_auth`);
 * logging with lazy ``%s`` arguments that names the method and the URL *path* only: query strings
   and headers can carry tokens or client secrets (Marketo's identity endpoint takes its secret as a
@@ -25,12 +30,14 @@ from typing import Any
 from urllib.parse import urljoin, urlsplit
 
 import requests
+from urllib3.util.retry import Retry
 
 from salesops.sources.base import SourceError
 
 log = logging.getLogger(__name__)
 
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
+IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
 class ApiError(SourceError):
@@ -126,6 +133,19 @@ class ApiClient:
         self.sleep = sleep
         self.name = name
         self.last_response: requests.Response | None = None
+        # Which requests may be retried on which statuses (the waits are backoff() below, so the
+        # injected sleep keeps tests instant).
+        self.retry_policy = Retry(
+            total=max_attempts - 1, allowed_methods=IDEMPOTENT_METHODS, status_forcelist=RETRY_STATUSES
+        )
+
+    def may_retry(self, method: str, status: int | None, idempotent: bool | None = None) -> bool:
+        """True when a failed request may be sent again (``status`` None: connection error)."""
+        if idempotent is None:
+            idempotent = method.upper() in (self.retry_policy.allowed_methods or ())
+        if not idempotent:
+            return False
+        return status is None or self.retry_policy.is_retry("GET", status)
 
     # -- auth hooks -------------------------------------------------------------------------
     def auth_headers(self) -> dict[str, str]:
@@ -162,8 +182,13 @@ class ApiClient:
         headers: Mapping[str, str] | None = None,
         ok: Iterable[int] = (200,),
         authenticated: bool = True,
+        idempotent: bool | None = None,
     ) -> requests.Response:
-        """Send one request with retries; return the response if its status is in ``ok``.
+        """Send one request (retried only when idempotent); return the response if its status is in ``ok``.
+
+        Args:
+            idempotent: whether sending it twice is harmless; default: GET/HEAD/OPTIONS only.
+                Writes are never retried here (see the module docstring).
 
         Raises:
             ApiError: a non-retryable error status, or retries exhausted (``transient=True``).
@@ -191,10 +216,15 @@ class ApiClient:
                     timeout=self.timeout,
                 )
             except (requests.ConnectionError, requests.Timeout) as exc:
-                if attempt >= self.max_attempts:
+                if attempt >= self.max_attempts or not self.may_retry(method, None, idempotent):
                     raise ApiError(
                         f"{self.name}: {method} {safe_url} failed after {attempt} attempts: "
-                        f"{type(exc).__name__}",
+                        f"{type(exc).__name__}"
+                        + (
+                            ""
+                            if self.may_retry(method, None, idempotent)
+                            else " (not retried: not idempotent)"
+                        ),
                         transient=True,
                     ) from exc
                 wait = self.backoff(attempt, None)
@@ -220,7 +250,11 @@ class ApiClient:
                 refreshed = True
                 log.info("%s: %s %s -> 401; token refreshed, retrying", self.name, method, safe_url)
                 continue
-            if status in RETRY_STATUSES and attempt < self.max_attempts:
+            if (
+                status in RETRY_STATUSES
+                and attempt < self.max_attempts
+                and self.may_retry(method, status, idempotent)
+            ):
                 retry_after = parse_retry_after(response.headers.get("Retry-After"))
                 wait = self.backoff(attempt, retry_after)
                 log.warning(
@@ -240,6 +274,7 @@ class ApiClient:
             raise ApiError(
                 f"{self.name}: {method} {safe_url} -> HTTP {status}"
                 + (f" after {attempt} attempts" if status in RETRY_STATUSES else "")
+                + ("" if self.may_retry(method, status, idempotent) else " (not retried: not idempotent)")
                 + f": {_short(body)}",
                 status=status,
                 transient=status in RETRY_STATUSES,

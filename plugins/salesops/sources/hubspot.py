@@ -247,7 +247,10 @@ class HubSpotSource:
         while True:
             page += 1
             payload = decode_json(
-                self.client.request("POST", f"/crm/v3/objects/{hs_object}/search", json=body), "hubspot"
+                self.client.request(
+                    "POST", f"/crm/v3/objects/{hs_object}/search", json=body, idempotent=True
+                ),
+                "hubspot",
             )
             data = require_keys(payload, ["results"], f"HubSpot {api_name} search page {page}")
             if page == 1 and int(data.get("total", 0)) > self.cap:
@@ -295,6 +298,7 @@ class HubSpotSource:
             self.client.request(
                 "POST",
                 f"/crm/v3/objects/{hs_object}/search",
+                idempotent=True,  # a search: reading twice is harmless
                 json={
                     "filterGroups": [{"filters": filters}],
                     "sorts": [{"propertyName": modprop, "direction": "ASCENDING"}],
@@ -412,6 +416,7 @@ class HubSpotSource:
                 self.client.request(
                     "POST",
                     f"/crm/v3/objects/{ocfg['hubspot_object']}/batch/read",
+                    idempotent=True,
                     json={
                         "properties": sorted({s["property"] for s in specs.values()}),
                         "inputs": [{"id": i} for i in chunk],
