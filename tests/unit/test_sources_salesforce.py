@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime
 
 import pytest
@@ -47,7 +48,8 @@ def test_read_changes_pages_soql_and_dropped_fields(sf):
     expected_fields = [f for f in opp.api_fields if not f.endswith("__c")]
     assert query_call.param("q") == (
         f"SELECT {', '.join(expected_fields)} FROM Opportunity "
-        "WHERE SystemModstamp > 2026-10-05T00:00:00Z AND SystemModstamp <= 2026-10-08T00:00:00Z "
+        # the window starts overlap_seconds (60) before the watermark: the boundary is read again
+        "WHERE SystemModstamp > 2026-10-04T23:59:00Z AND SystemModstamp <= 2026-10-08T00:00:00Z "
         "ORDER BY SystemModstamp, Id"
     )
     assert query_call.headers["Authorization"] == "Bearer tok-123"
@@ -131,7 +133,11 @@ def test_429_retry_after_is_honoured(sf):
         f"{V}/query",
         {"status": 429, "json": [{"errorCode": "REQUEST_LIMIT_EXCEEDED"}], "headers": {"Retry-After": "7"}},
         {"status": 503, "json": {"error": "unavailable"}},
-        "query_Opportunity_page2.json",
+        # the last page of another query alone: as the only page, its totalSize is 1
+        {
+            **json.loads((FIXTURES / "salesforce" / "query_Opportunity_page2.json").read_text()),
+            "totalSize": 1,
+        },
     )
     pages = list(src.read_changes("Opportunity", ["SystemModstamp"], "SystemModstamp", None, UNTIL))
     assert len(pages[0]) == 1
@@ -152,7 +158,8 @@ def test_retries_have_a_hard_cap(sf):
 def test_server_time_from_date_header(sf):
     src, adapter, _ = sf
     adapter.add("GET", f"{V}/limits", "limits.json", headers={"Date": "Thu, 08 Oct 2026 06:12:45 GMT"})
-    assert src.server_time() == datetime(2026, 10, 8, 6, 12, 45, tzinfo=UTC)
+    # settle_seconds (60) behind the server clock: late commits in the last second fall into the next window
+    assert src.server_time() == datetime(2026, 10, 8, 6, 11, 45, tzinfo=UTC)
 
 
 def test_read_deleted(sf):

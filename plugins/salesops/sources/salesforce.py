@@ -38,7 +38,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Iterator, Sequence
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from functools import cached_property, lru_cache
 from typing import Any
 
@@ -214,6 +214,12 @@ class SalesforceSource:
         self.optional_objects = set(cfg.get("optional_objects", []))
         self.field_paths: dict[str, dict[str, str]] = cfg.get("field_paths", {}) or {}
         self.transient_errors = set(cfg.get("transient_errors", []))
+        # Window upper bound this far behind the server clock: a transaction that commits a
+        # record stamped in the window's last second lands before the window is read.
+        self.settle = timedelta(seconds=float(cfg.get("settle_seconds", 60)))
+        # Window lower bound this far before the watermark: the boundary is read again and the
+        # loader keeps the latest version of a record read twice.
+        self.overlap = timedelta(seconds=float(cfg.get("overlap_seconds", 60)))
         self.dropped_fields: dict[str, list[str]] = {}
         self.skipped_objects: set[str] = set()
         self._describe: dict[str, dict[str, Any] | None] = {}
@@ -280,7 +286,7 @@ class SalesforceSource:
         when = http_date(response)
         if when is None:
             raise SourceError("Salesforce /limits response has no usable Date header")
-        return when
+        return when - self.settle
 
     def soql(
         self,
@@ -306,6 +312,8 @@ class SalesforceSource:
         select = self._select_list(api_name, fields)
         if cursor not in {f for f, _ in select}:
             raise SourceError(f"Salesforce {api_name}: cursor field {cursor!r} does not exist in this org")
+        if since is not None:
+            since = since - self.overlap
         query = self.soql(api_name, select, cursor, since, until)
         log.info("salesforce: %s: %s", api_name, query)
         lo = None if since is None else _floor_second(since)
@@ -314,6 +322,7 @@ class SalesforceSource:
         params: dict[str, str] | None = {"q": query}
         headers = {"Sforce-Query-Options": f"batchSize={self.page_size}"}
         page = 0
+        paging = _PageCheck(api_name, cursor)
         while url:
             page += 1
             payload = self.client.get_json(url, params=params, headers=headers)
@@ -321,9 +330,11 @@ class SalesforceSource:
             records = [self._flatten(rec, select) for rec in body["records"]]
             check_records(records, [f for f, _ in select], obj=api_name, page=page)
             self._check_window(records, api_name, cursor, lo, hi, page)
+            paging.check(records, page, body.get("totalSize"))
             if records:
                 yield records
             if body["done"]:
+                paging.finish(page)
                 break
             url = body.get("nextRecordsUrl")
             if not url:
@@ -462,6 +473,49 @@ class SalesforceSource:
                     )
                 )
         return results
+
+
+class _PageCheck:
+    """Did the query return each record once, in the requested order, as many as it announced?
+
+    Issue 11 (5): a page that repeated the previous one lost 5 records while the run succeeded.
+    Any violation raises :class:`SourceError` naming the object, page and record, so the task
+    fails instead of loading a partial window (and the watermark does not move).
+    """
+
+    def __init__(self, api_name: str, cursor: str) -> None:
+        self.api_name, self.cursor = api_name, cursor
+        self.seen: dict[str, int] = {}
+        self.last: tuple[datetime, str] | None = None
+        self.total: int | None = None
+
+    def check(self, records: Sequence[Record], page: int, total_size: Any) -> None:
+        if self.total is None and total_size is not None:
+            self.total = int(total_size)
+        for rec in records:
+            rid = str(rec.get("Id"))
+            if rid in self.seen:
+                raise SourceError(
+                    f"Salesforce {self.api_name} query page {page}: record {rid!r} was already returned on "
+                    f"page {self.seen[rid]}; the result is not a consistent snapshot (nothing loaded)"
+                )
+            self.seen[rid] = page
+            stamp = parse_api_datetime(rec.get(self.cursor)) if self.cursor != "Id" else None
+            key = (stamp or datetime.min.replace(tzinfo=UTC), rid)
+            if self.last is not None and key < self.last:
+                raise SourceError(
+                    f"Salesforce {self.api_name} query page {page}: record {rid!r} ({self.cursor}="
+                    f"{rec.get(self.cursor)}) comes after {self.last[1]!r} ({self.last[0]}): not in the requested "
+                    f"order {self.cursor}, Id (nothing loaded)"
+                )
+            self.last = key
+
+    def finish(self, pages: int) -> None:
+        if self.total is not None and len(self.seen) != self.total:
+            raise SourceError(
+                f"Salesforce {self.api_name} query: totalSize said {self.total} records, {pages} pages returned "
+                f"{len(self.seen)} distinct records (nothing loaded)"
+            )
 
 
 _MISSING = object()
