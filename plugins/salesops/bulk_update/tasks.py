@@ -13,13 +13,15 @@ BRANCH_FOR_CHANNEL = {"ui": "ask_approval", "demo": "demo_auto_approve"}
 # this variable makes the local requester explicit (tests set it; the shell user already has
 # every access a local run has).
 TEST_REQUESTER_ENV = "SALESOPS_TEST_REQUESTER"
+DAG_TEST_USER = "dag_test"
 
 
 def resolve_requester(dag_run: Any) -> str:
     """The authenticated user who triggered the run: the plan's requester for the four-eyes rule.
 
     A free-text param can never set it (``on_behalf_of`` only adds a note). Runs started by
-    ``dag.test()`` (``triggered_by`` TEST) take ``SALESOPS_TEST_REQUESTER`` when set.
+    ``dag.test()`` (triggering user ``dag_test``) take ``SALESOPS_TEST_REQUESTER`` when set; never
+    set it in a deployment.
 
     Raises:
         PlanError: the run has no triggering user (scheduled/asset-triggered): a plan needs a
@@ -30,8 +32,8 @@ def resolve_requester(dag_run: Any) -> str:
     from salesops.bulk_update.plan import PlanError
 
     user = (getattr(dag_run, "triggering_user_name", None) or "").strip()
-    triggered_by = str(getattr(dag_run, "triggered_by", "") or "").lower()
-    if triggered_by.endswith("test") and os.getenv(TEST_REQUESTER_ENV, "").strip():
+    # The task-side DagRun has no triggered_by; dag.test() always names its user "dag_test".
+    if user == DAG_TEST_USER and os.getenv(TEST_REQUESTER_ENV, "").strip():
         user = os.environ[TEST_REQUESTER_ENV].strip()
     if not user:
         raise PlanError(

@@ -83,6 +83,9 @@ _SETTING_KEYS = {
     "true_values",
     "false_values",
     "exported_at",
+    "allow_empty",
+    "duplicates",
+    "max_field_size",
 }
 _OBJECT_KEYS = _SETTING_KEYS | {"file", "columns", "modstamp", "deleted"}
 _DEFAULTS: dict[str, Any] = {
@@ -96,7 +99,14 @@ _DEFAULTS: dict[str, Any] = {
     "true_values": ["true", "yes", "y", "1"],
     "false_values": ["false", "no", "n", "0"],
     "exported_at": None,
+    "allow_empty": False,
+    "duplicates": "quarantine",
+    "max_field_size": 131072,
 }
+DUPLICATE_POLICIES = ("quarantine", "latest")
+# The value a rejected row carries in its cursor field: it cannot parse as a date-time, so the
+# loader quarantines the whole row (with this text as the value) instead of loading blanks.
+REJECT_PREFIX = "REJECTED: "
 _CURRENCY = "$€£¥"
 _PAGE_SIZE = 5000
 
@@ -126,6 +136,9 @@ class ObjectMap:
     exported_at: datetime | None
     deleted_column: str | None
     deleted_values: frozenset[str]
+    allow_empty: bool = False
+    duplicates: str = "quarantine"
+    max_field_size: int = 131072
 
 
 @dataclass
@@ -133,6 +146,39 @@ class _File:
     path: Path
     exported_at: datetime
     headers: list[str]
+    rows: int = 0  # data rows (non-blank lines after the header)
+
+
+def _rejected(why: str) -> str:
+    return f"{REJECT_PREFIX}{why}"
+
+
+def _cell(row: list[str], i: int | None) -> str | None:
+    return row[i] if i is not None and i < len(row) and row[i].strip() else None
+
+
+def _check_bytes(path: Path, m: ObjectMap) -> int:
+    """Decode the file line by line; return its data-row count (lines after the header).
+
+    Raises:
+        SourceError: a byte sequence that is not valid ``m.encoding``, naming file, line and column.
+    """
+    data = path.read_bytes()
+    if m.encoding.lower().replace("_", "-") in ("utf-8-sig",) and data.startswith(b"\xef\xbb\xbf"):
+        data = data[3:]
+    rows = 0
+    for line_no, raw in enumerate(data.splitlines(), start=1):
+        try:
+            text = raw.decode(m.encoding.replace("-sig", "") if m.encoding.endswith("-sig") else m.encoding)
+        except UnicodeDecodeError as exc:
+            raise SourceError(
+                f"csv {m.api_name}: {path.name} line {line_no} column {exc.start + 1} (byte offset in the "
+                f"line): {raw[exc.start : exc.start + 4]!r} is not valid {m.encoding}; set 'encoding:' "
+                "in the column map to the export's encoding"
+            ) from exc
+        if line_no > 1 and text.strip():
+            rows += 1
+    return rows
 
 
 def _as_list(value: Any, where: str) -> list[str]:
@@ -257,8 +303,23 @@ def load_column_map(path: str | Path) -> dict[str, ObjectMap]:  # noqa: C901
             exported_at=exported_at,
             deleted_column=del_col,
             deleted_values=del_vals,
+            allow_empty=bool(s["allow_empty"]),
+            duplicates=_duplicates_policy(s["duplicates"], where),
+            max_field_size=_positive_int(s["max_field_size"], f"{where}.max_field_size"),
         )
     return out
+
+
+def _duplicates_policy(value: Any, where: str) -> str:
+    if value not in DUPLICATE_POLICIES:
+        raise ColumnMapError(f"{where}: duplicates must be one of {DUPLICATE_POLICIES}, got {value!r}")
+    return str(value)
+
+
+def _positive_int(value: Any, where: str) -> int:
+    if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+        raise ColumnMapError(f"{where}: expected a positive whole number of characters, got {value!r}")
+    return value
 
 
 # -- value normalisation -----------------------------------------------------------------------
@@ -377,6 +438,7 @@ class CsvExportSource:
         self.page_size = page_size
         self.missing_headers: dict[str, list[str]] = {}
         self.extra_headers: dict[str, list[str]] = {}
+        self._dropped: dict[str, dict[tuple[str, str], int]] = {}
 
     # -- files ------------------------------------------------------------------------------
     def files(self, api_name: str) -> list[_File]:
@@ -386,82 +448,213 @@ class CsvExportSource:
             return []
         out = []
         for path in sorted(p for p in self.folder.glob(m.file) if p.is_file()):
+            rows = _check_bytes(path, m)
             exported = m.exported_at or datetime.fromtimestamp(path.stat().st_mtime, UTC)
             with path.open(encoding=m.encoding, newline="") as fh:
                 headers = next(csv.reader(fh, delimiter=m.delimiter), [])
-            out.append(_File(path, exported, [h.strip() for h in headers]))
+            if rows == 0 and not m.allow_empty:
+                raise SourceError(
+                    f"csv {api_name}: {path.name} has no data rows ({'0 bytes' if not headers else 'header only'}); "
+                    "an empty export is an error (a failed export would otherwise look like 'nothing "
+                    "changed'). Set allow_empty: true for the object in the column map if it can be empty"
+                )
+            out.append(_File(path, exported, [h.strip() for h in headers], rows))
+        if m.exported_at is None and m.cursor in m.columns:
+            # Default export time: the latest change stamp in the files, not the file's mtime (a
+            # copy or a restore moves the mtime; the data does not).
+            latest = self._latest_stamp(api_name, out)
+            if latest is not None:
+                out = [_File(f.path, latest, f.headers, f.rows) for f in out]
         return out
 
+    def _latest_stamp(self, api_name: str, files: list[_File]) -> datetime | None:
+        stamps = [
+            stamp
+            for _, stamp, _, _ in self._rows(api_name, fields=[], files=files, check=False)
+            if stamp is not None
+        ]
+        return max(stamps) if stamps else None
+
     def _rows(
-        self, api_name: str, fields: Sequence[str] | None = None
+        self,
+        api_name: str,
+        fields: Sequence[str] | None = None,
+        *,
+        files: list[_File] | None = None,
+        check: bool = True,
     ) -> Iterator[tuple[Record, datetime | None, bool, _File]]:
-        """(record, cursor instant or None, deleted?, file) for every row of the object's files."""
+        """(record, cursor instant or None, deleted?, file) for every row of the object's files.
+
+        A row with the wrong number of cells, or sharing its Id with another row of the same file
+        (unless the map says ``duplicates: latest``), is *rejected*: its cursor carries
+        ``REJECTED: <why>`` so the loader quarantines it whole - never loaded with blanks.
+
+        Raises:
+            SourceError: a malformed file (CSV syntax, a cell over ``max_field_size``), or a row
+                stamped after the declared ``exported_at``; the message names file, line, column.
+        """
         m = self.maps.get(api_name)
         if m is None:
             log.info("csv: the column map has no entry for %s; nothing to read", api_name)
             return
-        files = self.files(api_name)
+        files = self.files(api_name) if files is None else files
         if not files:
             log.warning("csv: no file in %s matches %r for %s", self.folder, m.file, api_name)
             return
-        mapped_headers = set(m.columns.values()) | ({m.deleted_column} if m.deleted_column else set())
         for f in files:
-            missing = [api for api, h in m.columns.items() if h not in f.headers]
-            extra = [h for h in f.headers if h not in mapped_headers]
-            if missing and self.missing_headers.get(f.path.name) != missing:
-                self.missing_headers[f.path.name] = missing
-                log.warning(
-                    "csv: %s lacks the mapped headers for %s: %s",
-                    f.path.name,
-                    api_name,
-                    {api: m.columns[api] for api in missing},
-                )
-            if extra and self.extra_headers.get(f.path.name) != extra:
-                self.extra_headers[f.path.name] = extra
-                log.info(
-                    "csv: %s has unmapped headers, passed through as extra columns: %s", f.path.name, extra
-                )
-            present = {api: h for api, h in m.columns.items() if h in f.headers}
-            if fields is not None:
-                wanted = {"Id", m.cursor, *fields}
-                present = {api: h for api, h in present.items() if api in wanted}
-                extra = []
-            cursor_mapped = m.cursor in present
+            present, extra = self._columns(m, f, fields)
+            rows = list(self._parse_file(m, f, present, extra, check))
+            yield from self._resolve_duplicates(m, f, rows)
+
+    def _columns(
+        self, m: ObjectMap, f: _File, fields: Sequence[str] | None
+    ) -> tuple[dict[str, str], list[str]]:
+        mapped_headers = set(m.columns.values()) | ({m.deleted_column} if m.deleted_column else set())
+        missing = [api for api, h in m.columns.items() if h not in f.headers]
+        extra = [h for h in f.headers if h not in mapped_headers]
+        if missing and self.missing_headers.get(f.path.name) != missing:
+            self.missing_headers[f.path.name] = missing
+            log.warning(
+                "csv: %s lacks the mapped headers for %s: %s",
+                f.path.name,
+                m.api_name,
+                {api: m.columns[api] for api in missing},
+            )
+        if extra and self.extra_headers.get(f.path.name) != extra:
+            self.extra_headers[f.path.name] = extra
+            log.info("csv: %s has unmapped headers, passed through as extra columns: %s", f.path.name, extra)
+        present = {api: h for api, h in m.columns.items() if h in f.headers}
+        if fields is not None:
+            wanted = {"Id", m.cursor, *fields}
+            present = {api: h for api, h in present.items() if api in wanted}
+            extra = []
+        return present, extra
+
+    def _parse_file(
+        self, m: ObjectMap, f: _File, present: dict[str, str], extra: list[str], check: bool
+    ) -> Iterator[tuple[Record, datetime | None, bool, _File, int]]:
+        cursor_mapped = m.cursor in present
+        old_limit = csv.field_size_limit()
+        csv.field_size_limit(max(old_limit, m.max_field_size + 1, 2**31 - 1))
+        try:
             with f.path.open(encoding=m.encoding, newline="") as fh:
                 reader = csv.reader(fh, delimiter=m.delimiter)
                 header_row = [h.strip() for h in next(reader, [])]
                 index = {h: i for i, h in enumerate(header_row)}
-                for line_no, row in enumerate(reader, start=2):
+                while True:
+                    try:
+                        row = next(reader)
+                    except StopIteration:
+                        break
+                    except csv.Error as exc:
+                        raise SourceError(
+                            f"csv {m.api_name}: {f.path.name} line {reader.line_num}: malformed CSV ({exc})"
+                        ) from exc
+                    line_no = reader.line_num
                     if not any(cell.strip() for cell in row):
                         continue  # blank line at the end of an export
-                    if len(row) > len(header_row):
-                        log.warning(
-                            "csv: %s line %s has %s cells for %s headers; extra cells ignored",
-                            f.path.name,
-                            line_no,
-                            len(row),
-                            len(header_row),
+                    for i, cell in enumerate(row):
+                        if len(cell) > m.max_field_size:
+                            col = header_row[i] if i < len(header_row) else f"#{i + 1}"
+                            raise SourceError(
+                                f"csv {m.api_name}: {f.path.name} line {line_no} column {col!r}: "
+                                f"{len(cell)} characters, over max_field_size {m.max_field_size} "
+                                "(raise it in the column map if the data is right)"
+                            )
+                    if len(row) != len(header_row):
+                        why = (
+                            f"{f.path.name} line {line_no} has {len(row)} cells for {len(header_row)} "
+                            "headers (truncated or shifted row)"
                         )
-
-                    cells: list[str | None] = [*row, *([None] * (len(header_row) - len(row)))]
+                        rec = {api: None for api in present} | {
+                            "Id": _cell(row, index.get(present.get("Id", "")))
+                        }
+                        rec[m.cursor] = _rejected(why)
+                        yield rec, None, False, f, line_no
+                        continue
                     rec: Record = {
-                        api: normalize(cells[index[h]], m.types.get(api, "string"), m)
+                        api: normalize(row[index[h]], m.types.get(api, "string"), m)
                         for api, h in present.items()
                     }
                     for h in extra:
-                        raw = cells[index[h]]
-                        rec[h] = raw if raw is None or raw.strip() else None
+                        raw = row[index[h]]
+                        rec[h] = raw if raw.strip() else None
                     if not cursor_mapped:
                         rec[m.cursor] = iso_api(f.exported_at)
+                    stamp = parse_api_datetime(rec.get(m.cursor))
+                    if check and m.exported_at is not None and stamp is not None and stamp > m.exported_at:
+                        raise SourceError(
+                            f"csv {m.api_name}: {f.path.name} line {line_no} column {m.columns.get(m.cursor)!r}: "
+                            f"changed at {stamp.isoformat()}, after the declared exported_at "
+                            f"{m.exported_at.isoformat()}; the row would never be loaded. Fix exported_at "
+                            "(or leave it out: it defaults to the latest change stamp in the files)"
+                        )
                     deleted = False
                     if m.deleted_column and m.deleted_column in index:
-                        flag = cells[index[m.deleted_column]]
-                        deleted = flag is not None and flag.strip().casefold() in m.deleted_values
-                    yield rec, parse_api_datetime(rec.get(m.cursor)), deleted, f
+                        flag = row[index[m.deleted_column]]
+                        deleted = flag.strip().casefold() in m.deleted_values
+                    yield rec, stamp, deleted, f, line_no
+        except UnicodeDecodeError as exc:  # _check_bytes normally names the line first
+            raise SourceError(f"csv {m.api_name}: {f.path.name}: not valid {m.encoding}: {exc}") from exc
+        finally:
+            csv.field_size_limit(old_limit)
+
+    def _resolve_duplicates(
+        self, m: ObjectMap, f: _File, rows: list[tuple[Record, datetime | None, bool, _File, int]]
+    ) -> Iterator[tuple[Record, datetime | None, bool, _File]]:
+        """Rows sharing an Id in one file: all rejected, or (``duplicates: latest``) the latest kept."""
+        lines: dict[str, list[int]] = {}
+        for i, (rec, _, _, _, _) in enumerate(rows):
+            if rec.get("Id"):
+                lines.setdefault(str(rec["Id"]), []).append(i)
+        dupes = {rid: idx for rid, idx in lines.items() if len(idx) > 1}
+        drop: set[int] = set()
+        for rid, idx in dupes.items():
+            where = ", ".join(str(rows[i][4]) for i in idx)
+            if m.duplicates == "latest":
+                keep = max(
+                    idx,
+                    key=lambda i: (rows[i][1] is not None, rows[i][1] or datetime.min.replace(tzinfo=UTC), i),
+                )
+                drop |= set(idx) - {keep}
+                self._dropped.setdefault(m.api_name, {})[(f.path.name, rid)] = len(idx) - 1
+                log.warning(
+                    "csv: %s Id %s on lines %s: the latest stamp wins (duplicates: latest)",
+                    f.path.name,
+                    rid,
+                    where,
+                )
+            else:
+                for i in idx:
+                    rows[i][0][m.cursor] = _rejected(f"{f.path.name}: Id {rid} appears on lines {where}")
+                    rows[i] = (rows[i][0], None, rows[i][2], rows[i][3], rows[i][4])
+        for i, (rec, stamp, deleted, file, _) in enumerate(rows):
+            if i not in drop:
+                yield rec, stamp, deleted, file
 
     # -- CrmSource --------------------------------------------------------------------------
+    @property
+    def duplicates_dropped(self) -> dict[str, int]:
+        """api_name -> older duplicate rows not loaded (``duplicates: latest``), for the audit."""
+        return {api: sum(d.values()) for api, d in self._dropped.items()}
+
+    def server_time_for(self, api_name: str) -> datetime:
+        """The export time of one object's files (the extract window's end for that object).
+
+        Empty files (only where ``allow_empty``) do not count: an empty export never moves the
+        object's watermark. Only this object's files are read, so a bad file of another object
+        never blocks this one.
+        """
+        times = [f.exported_at for f in self.files(api_name) if f.rows]
+        return max(times) if times else datetime(1970, 1, 1, tzinfo=UTC)
+
     def server_time(self) -> datetime:
-        times = [f.exported_at for api in self.maps for f in self.files(api)]
+        times = []
+        for api in self.maps:
+            try:
+                times += [f.exported_at for f in self.files(api) if f.rows]
+            except SourceError as exc:  # that object's load fails with this message; others go on
+                log.warning("csv: %s", exc)
         if not times:
             raise SourceError(
                 f"no CSV export in {self.folder} matches the column map {self.column_map_path.name}"

@@ -172,7 +172,9 @@ def extract_batch(
     started = datetime.now(UTC)
     if since is None and not full_refresh:
         since = get_watermark(wh, obj, source.name)
-    until = _utc(source.server_time())
+    # Sources whose clock is per object (CSV exports: each object's own files) say so.
+    per_object = getattr(source, "server_time_for", None)
+    until = _utc(per_object(obj.api_name) if per_object else source.server_time())
     if since is not None and since >= until:
         log.info("%s: source clock %s is not past the watermark %s; nothing to read", obj.name, until, since)
     resumed = _find_checkpoint(landing_root or paths.landing_dir(), obj.name, source, full_refresh)
