@@ -234,8 +234,8 @@ def test_approval_request_is_assigned_to_the_group_minus_the_requester(crm_env, 
 
 
 class _Run:
-    def __init__(self, user, triggered_by="ui"):
-        self.triggering_user_name, self.triggered_by = user, triggered_by
+    def __init__(self, user):
+        self.triggering_user_name = user
 
 
 def test_requester_is_the_authenticated_triggering_user(monkeypatch):
@@ -244,11 +244,11 @@ def test_requester_is_the_authenticated_triggering_user(monkeypatch):
 
     monkeypatch.setenv(TEST_REQUESTER_ENV, "analyst-e2e")
     assert resolve_requester(_Run("admin")) == "admin"  # a real trigger: the env var is ignored
-    assert resolve_requester(_Run("dag_test", "DagRunTriggeredByType.TEST")) == "analyst-e2e"
+    assert resolve_requester(_Run("dag_test")) == "analyst-e2e"  # dag.test(): explicit local requester
     monkeypatch.delenv(TEST_REQUESTER_ENV)
-    assert resolve_requester(_Run("dag_test", "DagRunTriggeredByType.TEST")) == "dag_test"
+    assert resolve_requester(_Run("dag_test")) == "dag_test"
     with pytest.raises(PlanError, match="no authenticated triggering user"):
-        resolve_requester(_Run(None, "DagRunTriggeredByType.ASSET"))
+        resolve_requester(_Run(None))  # scheduled / asset-triggered
 
 
 def test_on_behalf_of_is_a_note_never_the_requester(crm_env):

@@ -1,4 +1,5 @@
-"""Output hygiene for packs: PII masking and spreadsheet formula-injection neutralising.
+"""Output hygiene for every output (packs, Data Docs, exports): PII masking and spreadsheet
+formula-injection neutralising.
 
 HTML/PDF escaping is not here: the Jinja environment autoescapes every value (see render.py).
 """
@@ -6,19 +7,25 @@ HTML/PDF escaping is not here: the Jinja environment autoescapes every value (se
 from __future__ import annotations
 
 import re
+import unicodedata
+from pathlib import Path
 from typing import Any
 
 # Loose on purpose: anything that looks like an address or a phone number in free text (exception
 # details, company names) is masked too, not only the email/phone columns.
-EMAIL = re.compile(r"([A-Za-z0-9._%+-])[A-Za-z0-9._%+-]*@([A-Za-z0-9.-]+\.[A-Za-z]{2,})")
+# The domain may lack a TLD (``jane@crm-host``), be non-ASCII (``jane@bücher.de``), and the ``@``
+# may be doubled (``jane@@example.com``, a typo the CRM kept).
+EMAIL = re.compile(r"([^\s@<>()\[\]{},;:\"'`/\\|=&?#])[^\s@<>()\[\]{},;:\"'`/\\|=&?#]*@+([^\s@<>()\[\]{},;:\"'`/\\|=&?#.]+(?:\.[^\s@<>()\[\]{},;:\"'`/\\|=&?#.]+)*)")
 # A phone: a leading "+" or "(", or digit groups split by separators; at least 7 digits. ISO dates
 # (2026-11-02) and record ids (one unbroken run of letters and digits) are not phones.
 PHONE = re.compile(
     r"(?<![\w+])(\+\d[\d ()./-]{5,}\d|\(?\d{2,4}\)?[ ./-]\d{2,4}[ ./-]\d{2,5}(?:[ ./-]\d{1,5})?)(?![\w])"
 )
+# Unseparated numbers with 10 to 15 digits (E.164 allows 15), optionally with a leading "+".
+PHONE_RUN = re.compile(r"(?<![\w.,])\+?\d{10,15}(?![\w.,])")
 _ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 # A spreadsheet treats a cell starting with these as a formula (OWASP "CSV injection").
-FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r", "\n", "|", "%")
 
 
 def mask_email(text: str) -> str:
@@ -35,7 +42,8 @@ def mask_phone(text: str) -> str:
             return m.group(1)
         return f"***{digits[-2:]}"
 
-    return PHONE.sub(repl, text)
+    out = PHONE.sub(repl, text)
+    return PHONE_RUN.sub(lambda m: f"***{m.group(0)[-2:]}", out)
 
 
 def mask_pii(value: Any, *, allow_emails: bool = False, allow_phones: bool = False) -> Any:
@@ -46,11 +54,38 @@ def mask_pii(value: Any, *, allow_emails: bool = False, allow_phones: bool = Fal
     return out if allow_phones else mask_phone(out)
 
 
+def looks_like_formula(value: str) -> bool:
+    """Would a spreadsheet run this text as a formula (OWASP CSV injection)?
+
+    Checked on the NFKC-normalised text (full-width ``＝`` is ``=``) after leading whitespace and
+    control characters, which spreadsheets skip (`` =HYPERLINK(...)``); a leading tab, CR or LF
+    counts by itself.
+    """
+    if value[:1] in ("\t", "\r", "\n"):
+        return True
+    text = unicodedata.normalize("NFKC", value)
+    stripped = text.lstrip("".join(c for c in set(text[:64]) if c.isspace() or unicodedata.category(c) == "Cc"))
+    return stripped.startswith(FORMULA_PREFIXES)
+
+
 def neutralise_cell(value: Any) -> Any:
     """A text cell that a spreadsheet would run as a formula gets a leading apostrophe.
 
     Numbers stay numbers (a negative amount is not an injection); only strings are touched.
     """
-    if isinstance(value, str) and value.startswith(FORMULA_PREFIXES):
+    if isinstance(value, str) and looks_like_formula(value):
         return "'" + value
     return value
+
+
+def mask_tree(root: Path, suffixes: tuple[str, ...] = (".html", ".json", ".md", ".csv", ".txt")) -> int:
+    """Mask emails and phones in every text file under ``root`` in place (e.g. GX Data Docs);
+    returns how many files changed."""
+    changed = 0
+    for path in sorted(p for p in root.rglob("*") if p.is_file() and p.suffix in suffixes):
+        text = path.read_text(encoding="utf-8", errors="surrogateescape")
+        masked = mask_pii(text)
+        if masked != text:
+            path.write_text(masked, encoding="utf-8", errors="surrogateescape")
+            changed += 1
+    return changed

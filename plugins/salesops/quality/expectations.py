@@ -435,6 +435,11 @@ def validate(
                         "success": bool(er.success),
                     }
                 )
+    if data_docs_dir is not None:
+        # Data Docs list unexpected values (lead emails, phones): the same masking as the packs.
+        from salesops.packs.security import mask_tree
+
+        mask_tree(data_docs_dir)
     index = data_docs_dir / "index.html" if data_docs_dir is not None else None
     return GxRun(exceptions, summary, index, time.monotonic() - t0)
 

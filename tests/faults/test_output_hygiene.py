@@ -1,0 +1,88 @@
+"""PII and spreadsheet hygiene on every output (issue 11, items 10 and 11).
+
+The masking cases a tester found missing, every OWASP CSV-injection prefix (also behind leading
+whitespace/control characters and in full-width form), and a grep of the GX Data Docs site for
+planted emails, phones and tokens."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+from salesops.packs.security import FORMULA_PREFIXES, mask_pii, neutralise_cell
+
+pytestmark = pytest.mark.faults
+
+PLANTED_EMAILS = [
+    "jane.synthetic@example.com",
+    "nolla.tld@crmhost",  # no TLD
+    "double.at@@example.com",  # "@@"
+    "jöran.synth@bücher.example",  # non-ASCII domain
+]
+PLANTED_PHONES = ["4155550100", "+14155550123", "+44 20 7946 0958", "(415) 555-0142"]
+PLANTED_TOKEN_EMAIL = "token.holder+sk_live_SYNTH@example.org"
+
+
+@pytest.mark.parametrize("email", PLANTED_EMAILS + [PLANTED_TOKEN_EMAIL])
+def test_emails_are_masked(email):
+    out = mask_pii(f"contact {email} today")
+    assert email not in out and email.split("@")[0] not in out and "***@" in out
+
+
+@pytest.mark.parametrize("phone", PLANTED_PHONES)
+def test_phones_are_masked(phone):
+    out = mask_pii(f"call {phone} now")
+    assert phone not in out and out.endswith(f"***{phone[-2:]} now")
+
+
+@pytest.mark.parametrize("text", ["Opp 2026-11-02", "amount 1234.56", "id 00QFK0000000001AAA", "Q4 FY2026"])
+def test_ordinary_values_stay(text):
+    assert mask_pii(text) == text
+
+
+OWASP = ["=", "+", "-", "@", "\t", "\r"]  # OWASP "CSV Injection" prefixes
+
+
+LEADS = ["", " ", "  \u00a0", "\x01", "\u3000"]  # spaces, NBSP, a control char, ideographic space
+# A tab/CR is a prefix at the start; after other whitespace it is just more whitespace.
+CASES = [(p, lead) for p in OWASP for lead in LEADS if not (p in ("\t", "\r") and lead)]
+
+
+@pytest.mark.parametrize(("prefix", "lead"), CASES)
+def test_every_owasp_prefix_is_neutralised_also_behind_whitespace(prefix, lead):
+    value = f'{lead}{prefix}HYPERLINK("http://x.example","y")'
+    assert neutralise_cell(value) == "'" + value
+
+
+@pytest.mark.parametrize("full_width", ["\uff1d1+1", "\uff0bcmd", "\uff0d1", "\uff20SUM(A1)"])
+def test_full_width_prefixes_are_neutralised(full_width):
+    assert neutralise_cell(full_width) == "'" + full_width
+
+
+def test_newline_and_prefix_list_cover_owasp():
+    assert set(OWASP) <= set(FORMULA_PREFIXES)
+    assert neutralise_cell("\n=1+1") == "'\n=1+1"
+    assert neutralise_cell("Synthetic Deal") == "Synthetic Deal" and neutralise_cell(-5) == -5
+
+
+def test_data_docs_never_contain_planted_pii(tmp_path):
+    from salesops.quality.expectations import ExpectationSpec, validate
+
+    values = PLANTED_EMAILS + [PLANTED_TOKEN_EMAIL] + PLANTED_PHONES
+    df = pd.DataFrame({"record_id": [f"L{i}" for i in range(len(values))], "email": values})
+    spec = ExpectationSpec(
+        "lead_invalid_email", "email format", "match_regex", "email", {"regex": r"^never$"}
+    )
+    docs = tmp_path / "docs"
+    run = validate({"lead": df}, {"lead": [spec]}, docs, "faults_pii", result_format="COMPLETE")
+    assert run.data_docs_index is not None and run.data_docs_index.exists()
+    text = "\n".join(
+        p.read_text(encoding="utf-8", errors="replace")
+        for p in docs.rglob("*")
+        if p.is_file() and p.suffix in (".html", ".json")
+    )
+    assert "***@" in text  # the unexpected values are there, masked
+    for planted in values:
+        assert planted not in text, planted
+    for local in ("jane.synthetic", "nolla.tld", "double.at", "jöran.synth", "sk_live_SYNTH"):
+        assert local not in text, local
