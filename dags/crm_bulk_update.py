@@ -127,6 +127,8 @@ def crm_bulk_update():
         params = params or {}
         try:
             source = params.get("source") or _DEFAULT_SOURCE
+            # The demo channel is refused with a real CRM before anything else is looked at.
+            tasks.check_channel(params.get("approval_channel") or "ui", source)
             return tasks.build(
                 params,
                 warehouse_conn_id=_WAREHOUSE_CONN_ID,

@@ -28,7 +28,12 @@ def split(target: str | None) -> tuple[str, str]:
 def _conn_instance(conn_id: str) -> str:
     from airflow.sdk.bases.hook import BaseHook
 
-    conn = BaseHook.get_connection(conn_id)
+    try:
+        conn = BaseHook.get_connection(conn_id)
+    except Exception as exc:  # AirflowNotFoundException and friends: retrying cannot help
+        raise PlanError(
+            f"connection {conn_id!r} is not defined: cannot tell which org/instance the plan is for"
+        ) from exc
     extras = conn.extra_dejson or {}
     value = extras.get("instance_url") or extras.get("portal_id") or extras.get("munchkin_id") or conn.host
     return str(value or conn_id).rstrip("/").lower()

@@ -15,7 +15,9 @@ from typing import Any
 # details, company names) is masked too, not only the email/phone columns.
 # The domain may lack a TLD (``jane@crm-host``), be non-ASCII (``jane@bücher.de``), and the ``@``
 # may be doubled (``jane@@example.com``, a typo the CRM kept).
-EMAIL = re.compile(r"([^\s@<>()\[\]{},;:\"'`/\\|=&?#])[^\s@<>()\[\]{},;:\"'`/\\|=&?#]*@+([^\s@<>()\[\]{},;:\"'`/\\|=&?#.]+(?:\.[^\s@<>()\[\]{},;:\"'`/\\|=&?#.]+)*)")
+EMAIL = re.compile(
+    r"([^\s@<>()\[\]{},;:\"'`/\\|=&?#])[^\s@<>()\[\]{},;:\"'`/\\|=&?#]*@+([^\s@<>()\[\]{},;:\"'`/\\|=&?#.]+(?:\.[^\s@<>()\[\]{},;:\"'`/\\|=&?#.]+)*)"
+)
 # A phone: a leading "+" or "(", or digit groups split by separators; at least 7 digits. ISO dates
 # (2026-11-02) and record ids (one unbroken run of letters and digits) are not phones.
 PHONE = re.compile(
@@ -64,7 +66,9 @@ def looks_like_formula(value: str) -> bool:
     if value[:1] in ("\t", "\r", "\n"):
         return True
     text = unicodedata.normalize("NFKC", value)
-    stripped = text.lstrip("".join(c for c in set(text[:64]) if c.isspace() or unicodedata.category(c) == "Cc"))
+    stripped = text.lstrip(
+        "".join(c for c in set(text[:64]) if c.isspace() or unicodedata.category(c) == "Cc")
+    )
     return stripped.startswith(FORMULA_PREFIXES)
 
 
