@@ -104,6 +104,7 @@ def main(argv: list[str] | None = None) -> int:
 
 def _run(args, wh: Warehouse, settings, creds: tuple[str, str, str] | None) -> int:
     if args.cmd == "build":
+        assert creds is not None  # main() logged in
         from salesops.bulk_update.target import describe
         from salesops.sources.registry import options_for
 
@@ -142,6 +143,7 @@ def _run(args, wh: Warehouse, settings, creds: tuple[str, str, str] | None) -> i
             else f"not expired (status {p.status}, expires {p.expires_at})"
         )
         return 0
+    assert creds is not None  # main() asked for them
     url, user, password = creds
     if args.cmd == "revoke":
         rec = approval.revoke(wh, p, by=user, comment=args.comment)

@@ -70,7 +70,7 @@ def find_request(
     r = session.get(
         f"{base_url}/api/v2/dags/{dag_id}/dagRuns/~/hitlDetails",
         headers={"Authorization": f"Bearer {token}"},
-        params={"limit": 100, "response_received": "false"},
+        params={"limit": "100", "response_received": "false"},
         timeout=(10, 60),
     )
     if r.status_code != 200:

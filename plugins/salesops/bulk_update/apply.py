@@ -417,7 +417,7 @@ def _write_batch(
         sleep=sleep,
         before_sleep=lambda rs: log.info(
             "%d records to retry after attempt %d of %d",
-            len(rs.outcome.result()),
+            len(rs.outcome.result()) if rs.outcome else 0,
             rs.attempt_number,
             retry.max_attempts,
         ),

@@ -54,7 +54,7 @@ class Decision:
 
 
 def _same(a: str | None, b: str | None) -> bool:
-    return bool(a and b) and a.strip().lower() == b.strip().lower()
+    return a is not None and b is not None and bool(a.strip()) and a.strip().lower() == b.strip().lower()
 
 
 def eligible_approvers(plan: Plan, settings: BulkUpdateSettings) -> list[str]:

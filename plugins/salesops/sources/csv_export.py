@@ -566,11 +566,11 @@ class CsvExportSource:
                             f"{f.path.name} line {line_no} has {len(row)} cells for {len(header_row)} "
                             "headers (truncated or shifted row)"
                         )
-                        rec = {api: None for api in present} | {
+                        rejected: Record = {api: None for api in present} | {
                             "Id": _cell(row, index.get(present.get("Id", "")))
                         }
-                        rec[m.cursor] = _rejected(why)
-                        yield rec, None, False, f, line_no
+                        rejected[m.cursor] = _rejected(why)
+                        yield rejected, None, False, f, line_no
                         continue
                     rec: Record = {
                         api: normalize(row[index[h]], m.types.get(api, "string"), m)
