@@ -103,8 +103,7 @@ def _read(
     return out
 
 
-# Complexity 28 > 20: split by issue 11 (t11-safe owns the apply loop); remove the noqa then.
-def apply_plan(  # noqa: C901
+def apply_plan(
     wh: Warehouse,
     source: CrmSource,
     plan_id: str,
