@@ -32,6 +32,9 @@ class SalesforcePolicy(PolicyModel):
     optional_objects: list[str] = []
     field_paths: dict[str, dict[str, str]] = {}
     transient_errors: list[str] = []
+    # extract window end this far behind the server clock; start this far before the watermark
+    settle_seconds: float = Field(default=60, ge=0)
+    overlap_seconds: float = Field(default=60, ge=0)
     volume: SalesforceVolume | None = None
 
 
