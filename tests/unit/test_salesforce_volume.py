@@ -32,7 +32,11 @@ def wh(tmp_path):
 def source(fake: FakeSalesforce, **volume) -> SalesforceVolumeSource:
     volume = {"bulk_threshold": 500, "bulk_page_records": 300, "poll_initial_seconds": 0.01, **volume}
     client = SalesforceClient(fake.url, access_token=fake.issue_token(), sleep=lambda s: None, max_attempts=2)
-    return SalesforceVolumeSource(client, page_size=200, **volume)
+    src = SalesforceVolumeSource(client, page_size=200, **volume)
+    # These tests pin the window to the Date header; the settle time and the look-back overlap
+    # (include/config/sources/salesforce.yaml) are tested in tests/faults/test_extract_faults.py.
+    src.settle = src.overlap = timedelta(0)
+    return src
 
 
 def staged(wh: Warehouse) -> dict[str, float]:
