@@ -336,6 +336,7 @@ def test_same_tables_row_by_row(duckdb_run, snowflake_run):
     problems = []
     for table in ref_tables:
         problems += compare_table(table, duckdb_run, snowflake_run, subst)
+    print("\n".join(problems))  # every difference in the log, not only pytest's truncated diff
     assert problems == []
 
 

@@ -12,7 +12,7 @@ select
     o.record_id, o.owner_id, o.manager_id, o.team, o.region, o.segment,
     (b.booked_amount is null or abs(b.booked_amount - o.amount) > :amount_tolerance) as failed,
     case when b.booked_amount is null or abs(b.booked_amount - o.amount) > :amount_tolerance
-         then 'crm ' || cast(o.amount as varchar) || ' vs booked ' || coalesce(cast(b.booked_amount as varchar), 'null')
+         then 'crm ' || cast(o.amount as varchar) || ' vs booked ' || coalesce(cast(cast(b.booked_amount as decimal(18, 2)) as varchar), 'null')
          else '' end as detail,
     cast(null as varchar) as related_id
 from opp o
