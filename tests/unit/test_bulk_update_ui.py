@@ -112,7 +112,7 @@ def test_outcomes_applied_rejected_expired_refused(crm_env):
     approval.record_decision(wh, p, d, run_id="r1")
     o = outcome.run_outcome(wh, p.plan_id, "r1")
     assert (o.outcome, o.state, o.approver) == ("refused", "failed", "analyst-1")
-    assert o.note.startswith("REFUSED answer by analyst-1") and "is the requester" in o.note
+    assert o.note.startswith("REFUSED answer by analyst-1") and "requester of the plan" in o.note
 
     # applied, by a second person with a comment
     approve(wh, load_plan(wh, p.plan_id))
