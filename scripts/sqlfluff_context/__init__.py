@@ -86,6 +86,12 @@ segments = [{"name": "'Enterprise'", "min": 1000}, {"name": "'SMB'", "min": 0}]
 regions = [{"name": "'EMEA'", "countries": "'DE', 'FR'"}, {"name": "'NA'", "countries": "'US', 'CA'"}]
 sla_hours = [{"segment": "'Enterprise'", "hours": 4.0}, {"segment": "'SMB'", "hours": 24.0}]
 max_pushes = 3
+lost_zero_allowed = "true"
+# quality/availability.py: field_fill.sql columns
+fill_columns = [
+    {"alias": "f_0", "column": "amount", "text": False},
+    {"alias": "f_1", "column": "type", "text": True},
+]
 fiscal_start_month = 2
 # Used both by quality/_lead_base.sql (quoted literals) and packs/unassigned_leads.sql (which
 # quotes raw values itself): bare words render to valid SQL in both.

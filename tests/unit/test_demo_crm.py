@@ -280,7 +280,13 @@ def _independent_defects(crm: DemoCrm) -> set[tuple[str, str, str]]:
         if not blank(r.ForecastCategoryName) and r.ForecastCategoryName not in s["forecast_categories"]:
             out.add((r.Id, "opp_forecast_category_mismatch", ""))
         if not pd.isna(r.Amount):
-            if r.Amount <= hyg["amount"]["min_exclusive"]:
+            lost_zero = (
+                hyg["amount"].get("closed_lost_zero_allowed", False)
+                and s["is_closed"]
+                and not s["is_won"]
+                and r.Amount == 0
+            )
+            if r.Amount <= hyg["amount"]["min_exclusive"] and not lost_zero:
                 out.add((r.Id, "opp_amount_invalid", "non_positive"))
             elif r.Amount > hyg["amount"]["outlier_max"]:
                 out.add((r.Id, "opp_amount_invalid", "outlier"))

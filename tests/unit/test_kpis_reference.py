@@ -425,7 +425,10 @@ def opportunity_frame(st: dict[str, pd.DataFrame]) -> pd.DataFrame:
                 "is_open": not is_closed,
                 "is_lost": bool(is_closed) and not is_won,
                 "amt": _num(o["amount"]),
-                "weighted": float(_num(o["amount"])) * float(o["probability"] or 0) / 100.0,
+                # the source's probability, else the stage's policy probability
+                "weighted": float(_num(o["amount"]))
+                * float(o["probability"] if o["probability"] is not None else (info[1] if info else 0))
+                / 100.0,
                 "close": _d(o["close_date"]),
                 "created_date": pd.Timestamp(o["created_at"]).date(),
                 "keys": {
@@ -568,7 +571,12 @@ def ref_forecast(st, as_of: date) -> dict[tuple, dict]:
         for r in opps:
             if r["close"] is None or not (qs <= r["close"] <= qe) or r["is_lost"]:
                 continue
-            cat = "Closed" if r["is_won"] else r["forecast_category"]
+            # Closed = closed-won deals only; an open deal whose category says Closed is not booked
+            cat = (
+                "Closed"
+                if r["is_won"]
+                else (None if r["forecast_category"] == "Closed" else r["forecast_category"])
+            )
             for level in LEVELS:
                 s = out.setdefault(
                     (rel, level, r["keys"][level]),

@@ -10,6 +10,14 @@ from salesops.sources.base import DeletedRecord
 from salesops.warehouse import Warehouse
 from salesops.warehouse.load import as_of, extract_and_load, extract_batch, load_batch
 
+
+@pytest.fixture(autouse=True)
+def _quarantine_anything(monkeypatch):
+    """These tiny batches are mostly malformed on purpose: they test quarantine itself, not the
+    load guard on the quarantined share (tests/unit/test_foreign_crm.py tests that)."""
+    monkeypatch.setenv("SALESOPS_MAX_QUARANTINE_SHARE", "1")
+
+
 T0 = datetime(2026, 11, 2, 6, 0, tzinfo=UTC)
 
 

@@ -15,7 +15,7 @@ from salesops.quality.expectations import build_specs, condition_mask, violation
 def test_catalogue_loads_and_default_blockers():
     cfg = load_config()
     blockers = {c.id for c in cfg.checks.values() if c.severity == "blocker"}
-    assert blockers == {"key_integrity", "opp_orphan_owner", "source_freshness"}
+    assert blockers == {"key_integrity", "opp_orphan_owner", "policy_unknown_value", "source_freshness"}
     assert cfg.checks["opp_orphan_owner"].target == 0.02
 
 
@@ -79,7 +79,7 @@ def test_violation_sql_for_tickets():
         for s in build_specs(load_config())["opportunity"]
         if s.check == "opp_amount_invalid" and s.detail == "non_positive"
     )
-    assert violation_sql(spec) == "(amount <= 0)"
+    assert violation_sql(spec) == "amount_zero_allowed = false and (amount <= 0)"
 
 
 @pytest.mark.parametrize(

@@ -656,11 +656,18 @@ def test_empty_tables_evaluate_nothing_and_fail_nothing_but_freshness(tmp_path):
     mark_loaded(wh)
     summary = run_quality(wh, run_id="e1", build_docs=False)
     rows = wh.query(
-        "select check_id, evaluated, failed, rate, passed from quality.check_result "
+        "select check_id, evaluated, failed, rate, passed, status, reason from quality.check_result "
         "where scope_type = 'all' and check_id <> 'source_freshness'"
     )
+    # nothing loaded: every check is not evaluated (never "passed"), with the reason
     assert rows and all(
-        r["evaluated"] == 0 and r["failed"] == 0 and r["rate"] is None and r["passed"] for r in rows
+        r["evaluated"] == 0
+        and r["failed"] == 0
+        and r["rate"] is None
+        and r["passed"] is None
+        and r["status"] == "not_evaluated"
+        and r["reason"].startswith("no ")
+        for r in rows
     )
     assert summary.gate_passed
     assert wh.scalar("select count(*) from quality.exception_queue") == 0

@@ -27,11 +27,18 @@ create table if not exists quality.check_result (
     rate double,                        -- failed / evaluated (null when nothing was evaluated)
     target double not null,             -- highest failed rate at which the check passes
     severity varchar not null,          -- blocker, warn
-    passed boolean not null,
+    passed boolean,                     -- null when the check was not evaluated
     value double,                       -- check-specific figure: duplicates per 1,000, lag hours, variance %
     value_label varchar,
-    engine varchar not null             -- gx, sql, python
+    engine varchar not null,            -- gx, sql, python
+    status varchar,                     -- passed, failed, not_evaluated
+    reason varchar                      -- why not evaluated (a needed object/field the data lacks)
 );
+
+-- tables created before checks could be "not evaluated"
+alter table quality.check_result add column if not exists status varchar;
+alter table quality.check_result add column if not exists reason varchar;
+alter table quality.check_result alter column passed drop not null;
 
 create table if not exists quality.run_exception (
     run_id varchar not null,
@@ -82,8 +89,11 @@ create table if not exists quality.scorecard (
     value double,
     target double not null,
     comparator varchar not null,
-    met boolean
+    met boolean,                        -- null when no check behind the metric could be evaluated
+    reason varchar                      -- the checks left out as not evaluated, and why
 );
+
+alter table quality.scorecard add column if not exists reason varchar;
 
 create table if not exists quality.duplicate_cluster (
     run_id varchar not null,

@@ -13,6 +13,9 @@ select
     o.account_id, o.amount, o.close_date, o.forecast_category, o.next_step, o.last_activity_date,
     o.type, o.lead_source, o.loss_reason,
     coalesce(li.line_item_count, 0) as line_item_count,
+    -- hygiene.amount.closed_lost_zero_allowed: a lost deal's 0 is not an invalid amount
+    coalesce({{ lost_zero_allowed }} and not o.is_open and not o.is_won and o.amount = 0, false)
+        as amount_zero_allowed,
     datediff('day', o.close_date, cast(:as_of_date as date)) as days_past_close,
     datediff('day', o.last_activity_date, cast(:as_of_date as date)) as days_since_activity
 from opp o

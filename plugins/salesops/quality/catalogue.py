@@ -31,6 +31,8 @@ class CheckSpec:
     dimension: str | None = None
     queue: bool = True
     description: str = ""
+    # manifest object name -> API fields the check cannot be evaluated without (quality.yaml `needs`)
+    needs: tuple[tuple[str, tuple[str, ...]], ...] = ()
 
     @property
     def api_name(self) -> str:
@@ -63,6 +65,27 @@ class QualityConfig:
         return parse_config(merged, self.stages, self.hygiene, self.territories, self.calendar)
 
 
+def _parse_needs(raw: Any, where: str, manifest: dict[str, Any]) -> tuple[tuple[str, tuple[str, ...]], ...]:
+    if raw is None:
+        return ()
+    if not isinstance(raw, dict):
+        raise ConfigError(f"{where}.needs: expected a mapping object: [ApiField, ...], got {raw!r}")
+    out = []
+    for obj, fields in raw.items():
+        if obj not in manifest:
+            raise ConfigError(f"{where}.needs: object {obj!r} is not in objects.yaml ({sorted(manifest)})")
+        fields = list(fields or [])
+        known = set(manifest[obj].api_fields)
+        unknown = [f for f in fields if f not in known]
+        if unknown:
+            raise ConfigError(
+                f"{where}.needs.{obj}: fields {unknown} are not fields of {manifest[obj].api_name} "
+                f"in objects.yaml"
+            )
+        out.append((str(obj), tuple(str(f) for f in fields)))
+    return tuple(out)
+
+
 def parse_config(
     raw: dict[str, Any],
     stages: dict[str, Any],
@@ -90,6 +113,7 @@ def parse_config(
             dimension=spec.dimension,
             queue=spec.queue,
             description=spec.description,
+            needs=_parse_needs(spec.needs, f"quality.yaml checks.{check_id}", manifest),
         )
     return QualityConfig(checks, raw, stages, hygiene, territories, calendar, model)
 
@@ -151,6 +175,8 @@ def policy_context(cfg: QualityConfig) -> dict[str, Any]:
             for seg, h in terr["sla"]["assignment_hours"].items()
         ],
         "max_pushes": int(hyg["close_date"]["max_pushes"]),
+        "forecast_categories": [sql_literal(c) for c in cfg.stages.get("forecast_categories") or []],
+        "lost_zero_allowed": sql_literal(bool(hyg["amount"].get("closed_lost_zero_allowed", False))),
         "fiscal_start_month": int(cfg.calendar.get("fiscal_year_start_month", 1)),
     }
 

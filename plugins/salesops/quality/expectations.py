@@ -129,6 +129,7 @@ def _opportunity_specs(cfg: QualityConfig) -> list[ExpectationSpec]:
                 "between",
                 "amount",
                 {"min_value": amt["min_exclusive"], "strict_min": True},
+                (("amount_zero_allowed", "==", False),),
             )
         )
         specs.append(

@@ -14,6 +14,7 @@ from salesops.quality import _db
 from salesops.warehouse.core import Warehouse
 
 SAMPLE_SIZE = 5
+VALUE_ROWS = 10000  # exception rows read to group a blocker's failures by wrong value
 
 
 class QualityGateFailed(RuntimeError):
@@ -36,7 +37,31 @@ def _describe(f: dict[str, Any]) -> str:
     )
     if f.get("sample_ids"):
         text += f"; sample ids: {', '.join(f['sample_ids'])}"
+    if f.get("values"):
+        text += "; values: " + ", ".join(
+            f"{v['value']} ({v['count']}: {', '.join(v['sample_ids'])})" for v in f["values"]
+        )
     return text
+
+
+def _values(wh: Warehouse, run_id: str, item: dict[str, Any]) -> list[dict[str, Any]]:
+    """Each wrong value a blocker found (its exception detail: an unknown stage, an unresolved
+    owner as exported), with its count and sample record ids."""
+    rows = _db.fetch_df(
+        wh,
+        "quality/gate_values.sql",
+        {"run_id": run_id, "check_id": item["check_id"], "object": item["object"]},
+        limit=VALUE_ROWS,
+    )
+    out: dict[str, dict[str, Any]] = {}
+    for detail, record_id in zip(rows["detail"], rows["record_id"], strict=True):
+        if not detail:
+            continue
+        v = out.setdefault(str(detail), {"value": str(detail), "count": 0, "sample_ids": []})
+        v["count"] += 1
+        if len(v["sample_ids"]) < SAMPLE_SIZE:
+            v["sample_ids"].append(str(record_id))
+    return sorted(out.values(), key=lambda v: (-v["count"], v["value"]))
 
 
 def evaluate_gate(wh: Warehouse, run_id: str) -> GateResult:
@@ -53,6 +78,8 @@ def evaluate_gate(wh: Warehouse, run_id: str) -> GateResult:
             limit=SAMPLE_SIZE,
         )
         item["sample_ids"] = [str(x) for x in samples["record_id"]]
+        if item["severity"] == "blocker":
+            item["values"] = _values(wh, run_id, item)
         (blockers if item["severity"] == "blocker" else warns).append(item)
     if blockers:
         message = "quality gate FAILED - blocker checks: " + " | ".join(_describe(b) for b in blockers)

@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING, Any
 from salesops import paths
 from salesops.config import get_object, object_manifest
 from salesops.quality import _db
+from salesops.quality.availability import Availability, measure
 from salesops.quality.catalogue import (
     CheckSpec,
     QualityConfig,
@@ -122,18 +123,123 @@ def _population(df: pd.DataFrame, extra: tuple[str, ...] = ()) -> pd.DataFrame:
 
 
 # --------------------------------------------------------------------------------------------
+# what the data can support
+# --------------------------------------------------------------------------------------------
+
+
+# Checks whose finding is an empty field: only a field the source does not deliver at all (or no
+# records) makes them unevaluable, not a field that is empty in every row.
+_EMPTY_IS_THE_FINDING = frozenset({"opp_missing_required_field", "lead_unassigned"})
+
+
+def _check_needs(check: CheckSpec, cfg: QualityConfig) -> list[tuple[str, tuple[str, ...]]]:
+    """The check's declared needs, plus what the policy makes it need (required fields by stage)."""
+    needs = list(check.needs)
+    if check.id == "opp_missing_required_field":
+        fields: list[str] = []
+        for s in cfg.stages["stages"]:
+            fields += [f for f in s["required_fields"] if f not in fields and f != "Products"]
+        needs.append(("opportunity", tuple(fields)))
+        if any("Products" in s["required_fields"] for s in cfg.stages["stages"]):
+            needs.append(("opportunity_line_item", ("OpportunityId",)))
+    return needs
+
+
+def _picklist_fields() -> dict[str, str]:
+    """GX batch column -> Opportunity API field of the picklist expectations."""
+    opp = get_object("opportunity")
+    return {f.column: f.api_name for f in opp.fields}
+
+
+def _not_evaluated(wh: Warehouse, cfg: QualityConfig) -> tuple[dict[tuple[str, str], str], Availability]:
+    """(check id, object api name or '*') -> why the loaded data cannot support it."""
+    wanted: dict[str, set[str]] = {name: set() for name in object_manifest()}
+    for check in cfg.checks.values():
+        for obj, fields in _check_needs(check, cfg):
+            wanted[obj] |= set(fields)
+    wanted["opportunity"] |= {"Type", "LeadSource"}
+    avail = measure(wh, wanted)
+    na: dict[tuple[str, str], str] = {}
+    for check in cfg.checks.values():
+        if check.object == "*":
+            continue
+        # a required field (or owner) empty everywhere is what these checks report, not a gap
+        strict = check.id not in _EMPTY_IS_THE_FINDING
+        reason = avail.reason(_check_needs(check, cfg), empty_counts=strict)
+        if reason:
+            na[(check.id, check.api_name)] = reason
+    if "key_integrity" in cfg.checks:
+        for name, spec in object_manifest().items():
+            why = avail.reason([(name, ())])
+            if why:
+                na[("key_integrity", spec.api_name)] = why
+    return na, avail
+
+
+def _evaluable_suites(
+    suites: dict[str, list[Any]], cfg: QualityConfig, na: dict[tuple[str, str], str], avail: Availability
+) -> dict[str, list[Any]]:
+    """The generated suites without the expectations of checks the data cannot support; a picklist
+    expectation on a field the source never fills is dropped (the check is n/a if none is left)."""
+    out: dict[str, list[Any]] = {}
+    columns = _picklist_fields()
+    for suite, specs in suites.items():
+        object_name = suite[: -len("__keys")] if suite.endswith("__keys") else suite
+        api = get_object(object_name).api_name
+        kept = []
+        for spec in specs:
+            if (spec.check, api) in na:
+                continue
+            if spec.check == "opp_invalid_picklist":
+                field = columns.get(spec.column)
+                if field and avail.empty_fields("opportunity", [field]):
+                    continue
+            kept.append(spec)
+        if (
+            "opp_invalid_picklist" in cfg.checks
+            and suite == "opportunity"
+            and ("opp_invalid_picklist", api) not in na
+        ):
+            if not any(sp.check == "opp_invalid_picklist" for sp in kept):
+                picked = [columns[sp.column] for sp in specs if sp.check == "opp_invalid_picklist"]
+                na[("opp_invalid_picklist", api)] = avail.reason([("opportunity", tuple(picked))]) or ""
+        if kept:
+            out[suite] = kept
+    return out
+
+
+def _not_evaluated_rows(
+    run_id: str, as_of: datetime, cfg: QualityConfig, na: dict[tuple[str, str], str]
+) -> list[dict[str, Any]]:
+    rows = []
+    for (check_id, obj), reason in sorted(na.items()):
+        if check_id not in cfg.checks:
+            continue
+        row = _result_row(run_id, as_of, cfg.checks[check_id], obj, "all", "all", 0, 0, None, None)
+        row.update(passed=None, status="not_evaluated", reason=reason)
+        rows.append(row)
+    return rows
+
+
+# --------------------------------------------------------------------------------------------
 # engines
 # --------------------------------------------------------------------------------------------
 
 
 def _gx_outcomes(
-    wh: Warehouse, cfg: QualityConfig, as_of: datetime, run_id: str, data_docs_dir: Path | None
+    wh: Warehouse,
+    cfg: QualityConfig,
+    as_of: datetime,
+    run_id: str,
+    data_docs_dir: Path | None,
+    na: dict[tuple[str, str], str],
+    avail: Availability,
 ) -> tuple[list[Outcome], dict[str, Any]]:
     import pandas as pd
 
     from salesops.quality import expectations as ex
 
-    suites = ex.build_specs(cfg)
+    suites = _evaluable_suites(ex.build_specs(cfg), cfg, na, avail)
     if not suites:
         return [], {}
     params = ex.as_of_params(as_of)
@@ -178,7 +284,9 @@ def _gx_outcomes(
     }
 
 
-def _sql_outcomes(wh: Warehouse, cfg: QualityConfig, as_of: datetime) -> list[Outcome]:
+def _sql_outcomes(
+    wh: Warehouse, cfg: QualityConfig, as_of: datetime, na: dict[tuple[str, str], str]
+) -> list[Outcome]:
     ctx = policy_context(cfg)
     params = {
         "as_of_date": as_of.date().isoformat(),
@@ -187,6 +295,8 @@ def _sql_outcomes(wh: Warehouse, cfg: QualityConfig, as_of: datetime) -> list[Ou
     outcomes = []
     for check in cfg.checks.values():
         if check.engine != "sql" or check.object == "*" or check.id == "reconciliation_variance":
+            continue
+        if (check.id, check.api_name) in na:
             continue
         rendered = _db.render(wh, f"quality/checks/{check.id}.sql", **ctx)
         needed = {k: v for k, v in params.items() if f":{k}" in rendered}
@@ -206,7 +316,9 @@ def _sql_outcomes(wh: Warehouse, cfg: QualityConfig, as_of: datetime) -> list[Ou
     return outcomes
 
 
-def _duplicate_outcomes(wh: Warehouse, cfg: QualityConfig, run_id: str) -> tuple[list[Outcome], list[Any]]:
+def _duplicate_outcomes(
+    wh: Warehouse, cfg: QualityConfig, run_id: str, na: dict[tuple[str, str], str]
+) -> tuple[list[Outcome], list[Any]]:
     from salesops.quality.duplicates import find_duplicates
 
     dup_cfg = cfg.section("duplicates")
@@ -217,6 +329,8 @@ def _duplicate_outcomes(wh: Warehouse, cfg: QualityConfig, run_id: str) -> tuple
         if check_id not in cfg.checks:
             continue
         obj = get_object(object_name)
+        if (check_id, obj.api_name) in na:
+            continue
         df = _db.fetch_df(
             wh,
             "quality/duplicate_input.sql",
@@ -376,6 +490,8 @@ def _result_row(
         "value": value,
         "value_label": label,
         "engine": check.engine,
+        "status": "passed" if passed else "failed",
+        "reason": None,
     }
 
 
@@ -435,7 +551,13 @@ def _exception_rows(outcome: Outcome) -> pd.DataFrame:
     return exc
 
 
-def _scorecard(outcomes: list[Outcome], cfg: QualityConfig, run_id: str, as_of: datetime) -> pd.DataFrame:
+def _scorecard(
+    outcomes: list[Outcome],
+    cfg: QualityConfig,
+    run_id: str,
+    as_of: datetime,
+    na: dict[tuple[str, str], str] | None = None,
+) -> pd.DataFrame:
     import operator
 
     import pandas as pd
@@ -447,7 +569,30 @@ def _scorecard(outcomes: list[Outcome], cfg: QualityConfig, run_id: str, as_of: 
     rows = []
     for metric, spec in metrics.items():
         members = [o for o in outcomes if o.check.dimension == metric]
+        left_out = [
+            f"{check_id}: {reason}"
+            for (check_id, _obj), reason in sorted((na or {}).items())
+            if check_id in cfg.checks and cfg.checks[check_id].dimension == metric
+        ]
+        reason = "; ".join(left_out) or None
         if not members:
+            if left_out:
+                rows.append(
+                    {
+                        "run_id": run_id,
+                        "as_of": as_of,
+                        "metric": metric,
+                        "scope_type": "all",
+                        "scope_value": "all",
+                        "numerator": None,
+                        "denominator": None,
+                        "value": None,
+                        "target": float(spec["target"]),
+                        "comparator": spec["comparator"],
+                        "met": None,
+                        "reason": f"not evaluated - {reason}",
+                    }
+                )
             continue
         pop = pd.concat([o.population for o in members], ignore_index=True).drop_duplicates("record_id")
         failed_ids = set().union(*(set(o.exceptions["record_id"]) for o in members))
@@ -484,6 +629,7 @@ def _scorecard(outcomes: list[Outcome], cfg: QualityConfig, run_id: str, as_of: 
                     "target": float(spec["target"]),
                     "comparator": spec["comparator"],
                     "met": met,
+                    "reason": ("without " + reason) if reason else None,
                 }
             )
     return pd.DataFrame(rows)
@@ -545,13 +691,16 @@ def run_quality(
     timings: dict[str, float] = {}
 
     t = time.monotonic()
-    gx_outcomes, gx_info = _gx_outcomes(wh, cfg, as_of_ts, run_id, data_docs_dir() if build_docs else None)
+    na, avail = _not_evaluated(wh, cfg)
+    gx_outcomes, gx_info = _gx_outcomes(
+        wh, cfg, as_of_ts, run_id, data_docs_dir() if build_docs else None, na, avail
+    )
     timings["gx"] = time.monotonic() - t
     t = time.monotonic()
-    sql_outcomes = _sql_outcomes(wh, cfg, as_of_ts)
+    sql_outcomes = _sql_outcomes(wh, cfg, as_of_ts, na)
     timings["sql"] = time.monotonic() - t
     t = time.monotonic()
-    dup_outcomes, dup_results = _duplicate_outcomes(wh, cfg, run_id)
+    dup_outcomes, dup_results = _duplicate_outcomes(wh, cfg, run_id, na)
     timings["duplicates"] = time.monotonic() - t
     outcomes = gx_outcomes + sql_outcomes + dup_outcomes
 
@@ -563,8 +712,9 @@ def run_quality(
         rows, exc = _freshness_rows(wh, cfg, as_of_ts, run_id, now)
         result_rows.extend(rows)
         extra_exceptions.extend(exc)
-    if "reconciliation_variance" in cfg.checks:
+    if "reconciliation_variance" in cfg.checks and ("reconciliation_variance", "FinanceBooking") not in na:
         result_rows.extend(_reconciliation_rows(wh, cfg, as_of_ts, run_id))
+    result_rows.extend(_not_evaluated_rows(run_id, as_of_ts, cfg, na))
 
     exc_frames = [_exception_rows(o) for o in outcomes if o.check.queue and len(o.exceptions)]
     if extra_exceptions:
@@ -589,7 +739,7 @@ def run_quality(
             {"run_id": run_id, "as_of": as_of_ts},
             checks_run=", ".join(sql_literal(c) for c in checks_run),
         )
-    _db.write_df(wh, "quality.scorecard", _scorecard(outcomes, cfg, run_id, as_of_ts))
+    _db.write_df(wh, "quality.scorecard", _scorecard(outcomes, cfg, run_id, as_of_ts, na))
     clusters = [
         r.clusters.assign(run_id=run_id, object=get_object(r.object).api_name)
         for r in dup_results

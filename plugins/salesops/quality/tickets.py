@@ -106,6 +106,8 @@ def reproduce_sql(
 
 
 def _matches(rule: dict[str, Any], row: dict[str, Any]) -> bool:
+    if row["passed"] is None:  # not evaluated: nothing failed
+        return False
     if rule.get("severity"):
         return row["severity"] == rule["severity"] and row["scope_type"] == "all" and not row["passed"]
     if rule.get("check") != row["check_id"]:

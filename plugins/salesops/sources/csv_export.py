@@ -58,8 +58,9 @@ from __future__ import annotations
 import csv
 import logging
 import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
+from dataclasses import field as dc_field
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
@@ -86,8 +87,10 @@ _SETTING_KEYS = {
     "allow_empty",
     "duplicates",
     "max_field_size",
+    "max_quarantine_share",
 }
-_OBJECT_KEYS = _SETTING_KEYS | {"file", "columns", "modstamp", "deleted"}
+_OBJECT_KEYS = _SETTING_KEYS | {"file", "columns", "modstamp", "deleted", "resolve", "export"}
+_RESOLVE_BY = ("Id", "Name", "Email")
 _DEFAULTS: dict[str, Any] = {
     "encoding": "utf-8-sig",
     "delimiter": ",",
@@ -102,6 +105,7 @@ _DEFAULTS: dict[str, Any] = {
     "allow_empty": False,
     "duplicates": "quarantine",
     "max_field_size": 131072,
+    "max_quarantine_share": None,
 }
 DUPLICATE_POLICIES = ("quarantine", "latest")
 # The value a rejected row carries in its cursor field: it cannot parse as a date-time, so the
@@ -139,6 +143,30 @@ class ObjectMap:
     allow_empty: bool = False
     duplicates: str = "quarantine"
     max_field_size: int = 131072
+    # field -> (object whose records it references, match on: Id / Name / Email, in order)
+    resolve: tuple[tuple[str, str, tuple[str, ...]], ...] = ()
+    export_full: bool = False
+    max_quarantine_share: float | None = None  # `export: full`: every file holds every record of the object
+
+
+@dataclass
+class _Lookup:
+    """One object's records for resolving references given by id, name or e-mail."""
+
+    ids: set[str] = dc_field(default_factory=set)
+    names: dict[str, set[str]] = dc_field(default_factory=dict)
+    emails: dict[str, set[str]] = dc_field(default_factory=dict)
+
+    def find(self, value: str, by: Sequence[str]) -> str | None:
+        """The one id ``value`` names (first rule that matches exactly one record), else None."""
+        key = value.strip().casefold()
+        for rule in by:
+            if rule == "Id" and value.strip() in self.ids:
+                return value.strip()
+            hits = (self.names if rule == "Name" else self.emails if rule == "Email" else {}).get(key)
+            if hits and len(hits) == 1:
+                return next(iter(hits))
+        return None
 
 
 @dataclass
@@ -285,6 +313,10 @@ def load_column_map(path: str | Path) -> dict[str, ObjectMap]:  # noqa: C901
                 v.casefold()
                 for v in _as_list(deleted.get("values", ["true", "yes", "1"]), f"{where}.deleted.values")
             )
+        resolve = _parse_resolve(raw.get("resolve"), where, columns, data["objects"])
+        export = raw.get("export", "incremental")
+        if export not in ("full", "incremental"):
+            raise ColumnMapError(f"{where}.export: expected 'full' or 'incremental', got {export!r}")
         out[api_name] = ObjectMap(
             api_name=api_name,
             file=raw["file"].strip(),
@@ -306,6 +338,9 @@ def load_column_map(path: str | Path) -> dict[str, ObjectMap]:  # noqa: C901
             allow_empty=bool(s["allow_empty"]),
             duplicates=_duplicates_policy(s["duplicates"], where),
             max_field_size=_positive_int(s["max_field_size"], f"{where}.max_field_size"),
+            resolve=resolve,
+            export_full=export == "full",
+            max_quarantine_share=_share(s["max_quarantine_share"], where),
         )
     return out
 
@@ -320,6 +355,98 @@ def _positive_int(value: Any, where: str) -> int:
     if not isinstance(value, int) or isinstance(value, bool) or value < 1:
         raise ColumnMapError(f"{where}: expected a positive whole number of characters, got {value!r}")
     return value
+
+
+def _share(value: Any, where: str) -> float | None:
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int | float) or not 0 <= value <= 1:
+        raise ColumnMapError(f"{where}: max_quarantine_share must be a share between 0 and 1, got {value!r}")
+    return float(value)
+
+
+def _swap_day_month(fmt: str) -> str:
+    return fmt.replace("%d", "\0").replace("%m", "%d").replace("\0", "%m")
+
+
+class DateFormatError(ColumnMapError):
+    """A date column contradicts the declared format (day and month swapped, or mixed formats)."""
+
+
+def check_date_formats(
+    m: ObjectMap, path: Path, headers: dict[str, str], rows: Iterable[list[str]], index: dict[str, int]
+) -> None:
+    """Fail when a date/datetime column's values contradict the declared formats (one pass).
+
+    A value that does not parse with the declared format but does with day and month swapped
+    (``11/25/2026`` under ``%d/%m/%Y``) means every ambiguous value (``11/05/2026``) would load
+    with day and month swapped. A column whose values need two formats that are each other's
+    day/month swap is mixed. Both raise :class:`DateFormatError` with examples.
+    """
+    columns = []
+    for api, header in headers.items():
+        ftype = m.types.get(api)
+        if ftype not in ("date", "timestamp") or header not in index:
+            continue
+        declared = list(m.date_formats if ftype == "date" else (*m.datetime_formats, *m.date_formats))
+        swapped = [_swap_day_month(f) for f in declared if _swap_day_month(f) != f]
+        if declared and swapped:
+            columns.append((api, header, index[header], declared, swapped, [], {}))
+    if not columns:
+        return
+    for row in rows:
+        for _api, _header, i, declared, swapped, contradicting, used in columns:
+            text = row[i].strip() if i < len(row) and row[i] else ""
+            if not text:
+                continue
+            hits = [f for f in declared if _parse_local(text, [f], m) is not None]
+            if len(hits) == 1:
+                used.setdefault(hits[0], []).append(text)
+            elif not hits and any(_parse_local(text, [f], m) is not None for f in swapped):
+                contradicting.append(text)
+    for api, header, _i, declared, _swapped, contradicting, used in columns:
+        where = f"{path.name}: column {header!r} ({m.api_name}.{api})"
+        if contradicting:
+            raise DateFormatError(
+                f"{where}: {len(contradicting)} values contradict the declared format {declared[0]!r} "
+                f"(e.g. {', '.join(repr(v) for v in contradicting[:3])}: day and month are swapped); the "
+                f"column looks like {_swap_day_month(declared[0])!r}. Fix date_format/datetime_format in "
+                f"the column map: every ambiguous value such as 03/04/2026 would otherwise load with day "
+                f"and month swapped"
+            )
+        for a in used:
+            b = _swap_day_month(a)
+            if b != a and b in used:
+                raise DateFormatError(
+                    f"{where} mixes {a!r} (e.g. {used[a][0]!r}) and {b!r} (e.g. {used[b][0]!r}): day and "
+                    f"month order cannot be told for values such as 03/04/2026; export the column in one format"
+                )
+
+
+def _parse_resolve(
+    raw: Any, where: str, columns: dict[str, str], objects: dict[str, Any]
+) -> tuple[tuple[str, str, tuple[str, ...]], ...]:
+    """``resolve: {OwnerId: {object: User, by: [Id, Name, Email]}}`` -> validated tuples."""
+    if raw is None:
+        return ()
+    if not isinstance(raw, dict):
+        raise ColumnMapError(f"{where}.resolve: expected a mapping Field: {{object: User, by: [Id, Name]}}")
+    out = []
+    for fld, spec in raw.items():
+        w = f"{where}.resolve.{fld}"
+        if fld not in columns:
+            raise ColumnMapError(f"{w}: {fld} is not mapped in columns")
+        if not isinstance(spec, dict) or not spec.get("object"):
+            raise ColumnMapError(f"{w}: expected {{object: <ApiName>, by: [Id, Name, Email]}}")
+        target = str(spec["object"])
+        if target not in objects:
+            raise ColumnMapError(f"{w}: object {target!r} has no entry in this column map")
+        by = tuple(_as_list(spec.get("by", list(_RESOLVE_BY)), f"{w}.by"))
+        bad = [b for b in by if b not in _RESOLVE_BY]
+        if bad or not by:
+            raise ColumnMapError(f"{w}.by: {bad or by} not allowed; use some of {list(_RESOLVE_BY)}")
+        out.append((str(fld), target, by))
+    return tuple(out)
 
 
 # -- value normalisation -----------------------------------------------------------------------
@@ -439,6 +566,10 @@ class CsvExportSource:
         self.missing_headers: dict[str, list[str]] = {}
         self.extra_headers: dict[str, list[str]] = {}
         self._dropped: dict[str, dict[tuple[str, str], int]] = {}
+        self._lookups: dict[str, _Lookup] = {}
+        self._checked_files: set[Path] = set()
+        # (object, field) -> exported value -> rows whose reference matched no record
+        self.unresolved: dict[tuple[str, str], dict[str, int]] = {}
 
     # -- files ------------------------------------------------------------------------------
     def files(self, api_name: str) -> list[_File]:
@@ -467,10 +598,50 @@ class CsvExportSource:
                 out = [_File(f.path, latest, f.headers, f.rows) for f in out]
         return out
 
+    def _check_file_dates(self, m: ObjectMap, f: _File, present: dict[str, str]) -> None:
+        with f.path.open(encoding=m.encoding, newline="") as fh:
+            reader = csv.reader(fh, delimiter=m.delimiter)
+            header_row = [h.strip() for h in next(reader, [])]
+            check_date_formats(m, f.path, present, reader, {h: i for i, h in enumerate(header_row)})
+        self._checked_files.add(f.path)
+
+    @property
+    def max_quarantine_share(self) -> float | None:
+        """The column map's ``max_quarantine_share`` (defaults or any object), for the loader."""
+        shares = [m.max_quarantine_share for m in self.maps.values() if m.max_quarantine_share is not None]
+        return max(shares) if shares else None
+
+    def _lookup(self, api_name: str) -> _Lookup:
+        """Ids of an object's records by id, by name and by e-mail (case-insensitive)."""
+        if api_name not in self._lookups:
+            lk = _Lookup()
+            for rec, _stamp, deleted, _f in self._rows(api_name, fields=["Name", "Email"], resolve=False):
+                rid = rec.get("Id")
+                if deleted or not rid:
+                    continue
+                lk.ids.add(str(rid))
+                for key, index in (("Name", lk.names), ("Email", lk.emails)):
+                    if rec.get(key):
+                        index.setdefault(str(rec[key]).strip().casefold(), set()).add(str(rid))
+            self._lookups[api_name] = lk
+        return self._lookups[api_name]
+
+    def _resolve(self, m: ObjectMap, rec: Record) -> None:
+        for fld, target, by in m.resolve:
+            value = rec.get(fld)
+            if value is None or value == "":
+                continue
+            rid = self._lookup(target).find(str(value), by)
+            if rid is None:
+                counts = self.unresolved.setdefault((m.api_name, fld), {})
+                counts[str(value)] = counts.get(str(value), 0) + 1
+            else:
+                rec[fld] = rid
+
     def _latest_stamp(self, api_name: str, files: list[_File]) -> datetime | None:
         stamps = [
             stamp
-            for _, stamp, _, _ in self._rows(api_name, fields=[], files=files, check=False)
+            for _, stamp, _, _ in self._rows(api_name, fields=[], files=files, check=False, resolve=False)
             if stamp is not None
         ]
         return max(stamps) if stamps else None
@@ -482,6 +653,7 @@ class CsvExportSource:
         *,
         files: list[_File] | None = None,
         check: bool = True,
+        resolve: bool = True,
     ) -> Iterator[tuple[Record, datetime | None, bool, _File]]:
         """(record, cursor instant or None, deleted?, file) for every row of the object's files.
 
@@ -503,7 +675,7 @@ class CsvExportSource:
             return
         for f in files:
             present, extra = self._columns(m, f, fields)
-            rows = list(self._parse_file(m, f, present, extra, check))
+            rows = list(self._parse_file(m, f, present, extra, check, resolve))
             yield from self._resolve_duplicates(m, f, rows)
 
     def _columns(
@@ -523,7 +695,15 @@ class CsvExportSource:
         if extra and self.extra_headers.get(f.path.name) != extra:
             self.extra_headers[f.path.name] = extra
             log.info("csv: %s has unmapped headers, passed through as extra columns: %s", f.path.name, extra)
+        for api in ("Id", m.cursor):
+            if api in missing and api in m.columns:
+                raise ColumnMapError(
+                    f"{f.path.name}: the column map's {m.api_name}.{api} header {m.columns[api]!r} is not in "
+                    f"the file (its headers: {f.headers})"
+                )
         present = {api: h for api, h in m.columns.items() if h in f.headers}
+        if f.path not in self._checked_files:
+            self._check_file_dates(m, f, present)
         if fields is not None:
             wanted = {"Id", m.cursor, *fields}
             present = {api: h for api, h in present.items() if api in wanted}
@@ -531,7 +711,13 @@ class CsvExportSource:
         return present, extra
 
     def _parse_file(
-        self, m: ObjectMap, f: _File, present: dict[str, str], extra: list[str], check: bool
+        self,
+        m: ObjectMap,
+        f: _File,
+        present: dict[str, str],
+        extra: list[str],
+        check: bool,
+        resolve: bool = True,
     ) -> Iterator[tuple[Record, datetime | None, bool, _File, int]]:
         cursor_mapped = m.cursor in present
         old_limit = csv.field_size_limit()
@@ -579,6 +765,8 @@ class CsvExportSource:
                     for h in extra:
                         raw = row[index[h]]
                         rec[h] = raw if raw.strip() else None
+                    if resolve and m.resolve:
+                        self._resolve(m, rec)
                     if not cursor_mapped:
                         rec[m.cursor] = iso_api(f.exported_at)
                     stamp = parse_api_datetime(rec.get(m.cursor))
@@ -697,6 +885,18 @@ class CsvExportSource:
             if deleted and rec.get("Id") and when <= hi and (lo is None or when > lo):
                 out.append(DeletedRecord(str(rec["Id"]), when))
         return out
+
+    def full_export_ids(self, api_name: str) -> set[str] | None:
+        """Every id in an ``export: full`` object's files (None for incremental exports): ids the
+        warehouse holds and the newest full export lacks were deleted in the CRM."""
+        m = self.maps.get(api_name)
+        if m is None or not m.export_full or not self.files(api_name):
+            return None
+        return {
+            str(rec["Id"])
+            for rec, _stamp, deleted, _f in self._rows(api_name, fields=[], resolve=False)
+            if rec.get("Id") and not deleted
+        }
 
     def get_records(self, api_name: str, ids: Sequence[str], fields: Sequence[str]) -> list[Record]:
         wanted = set(ids)

@@ -53,6 +53,8 @@ class Batch:
     columns: list[str] = field(default_factory=list)
     schema_added: list[str] = field(default_factory=list)
     schema_missing: list[str] = field(default_factory=list)
+    # the load fails when more than this share of the batch's rows is quarantined (None: default)
+    max_quarantine_share: float | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -91,6 +93,24 @@ def batch_id_for(source: str, obj: str, since: datetime | None, until: datetime)
     """Deterministic: re-extracting the same window gives the same id (and replaces the batch)."""
     digest = hashlib.sha256(f"{source}|{obj}|{_iso(since)}|{_iso(until)}".encode()).hexdigest()[:10]
     return f"{obj}__{_utc(until):%Y%m%dT%H%M%S}__{digest}"
+
+
+def _absent_from_full_export(
+    source: CrmSource, obj: ObjectSpec, wh: Warehouse, until: datetime, known: set[str]
+) -> list[Any]:
+    """Ids staging holds that a full export (``export: full`` in a CSV column map) no longer lists:
+    the record was deleted in the CRM. Sources without full exports answer None (nothing)."""
+    full_ids = getattr(source, "full_export_ids", None)
+    ids = full_ids(obj.api_name) if callable(full_ids) else None
+    if ids is None:
+        return []
+    from salesops.sources.base import DeletedRecord
+
+    held = wh.query_file("load/staging_ids.sql", table=obj.staging_table, key_column=obj.key_column)
+    gone = sorted(set(held["id"].astype(str)) - set(ids) - known)
+    if gone:
+        log.info("%s: %d ids absent from the full export are deletes: %s", obj.name, len(gone), gone[:10])
+    return [DeletedRecord(i, until) for i in gone]
 
 
 def get_watermark(wh: Warehouse, obj: ObjectSpec, source: str) -> datetime | None:
@@ -237,6 +257,8 @@ def extract_batch(
         if obj.deletes and (since is None or since < until)
         else []
     )
+    if obj.deletes and (since is None or since < until):
+        deleted += _absent_from_full_export(source, obj, wh, until, {d.id for d in deleted})
     pq.write_table(
         pa.table(
             {
@@ -271,6 +293,7 @@ def extract_batch(
         columns=columns,
         schema_added=extra,
         schema_missing=missing,
+        max_quarantine_share=getattr(source, "max_quarantine_share", None),
     )
     wh.run_file(
         "load/register_batch.sql",
@@ -700,6 +723,7 @@ def load_batch(wh: Warehouse, batch: Batch, *, fail_after: str | None = None) ->
                 sa.text("select count(distinct row_number) from ops.quarantine where batch_id = :b"),
                 {"b": batch.batch_id},
             ).scalar()
+            _guard_quarantine_share(conn, batch, int(rejected or 0), dialect)
             result = LoadResult(
                 batch_id=batch.batch_id,
                 object=obj.name,
@@ -767,6 +791,53 @@ def _execute(conn: Any, relpath: str, script: str, params: dict[str, Any], *, dm
 
 def _strip_comments(stmt: str) -> str:
     return "\n".join(ln for ln in stmt.splitlines() if not ln.strip().startswith(("--", "{#")))
+
+
+DEFAULT_MAX_QUARANTINE_SHARE = 0.01
+
+
+class QuarantineShareExceeded(WarehouseError):
+    """Too much of a batch failed to parse: the export's formats or the map are probably wrong."""
+
+
+def max_quarantine_share(batch: Batch) -> float:
+    """The batch's threshold: the source's (CSV column map ``max_quarantine_share``), else
+    ``SALESOPS_MAX_QUARANTINE_SHARE``, else 1 %."""
+    import os
+
+    if batch.max_quarantine_share is not None:
+        return float(batch.max_quarantine_share)
+    return float(os.getenv("SALESOPS_MAX_QUARANTINE_SHARE", DEFAULT_MAX_QUARANTINE_SHARE))
+
+
+def _guard_quarantine_share(conn: Any, batch: Batch, rejected: int, dialect: str) -> None:
+    """Fail the load (inside its transaction: nothing is written) when the quarantined share of
+    the batch exceeds the threshold, naming the top reasons and sample rows."""
+    import sqlalchemy as sa
+
+    from salesops import sql as sqlfiles
+
+    limit = max_quarantine_share(batch)
+    if not batch.rows_read or rejected / batch.rows_read <= limit:
+        return
+    bind = {"b": batch.batch_id}
+    # fetched at once: DuckDB's connection holds one open result at a time
+    reasons = conn.execute(
+        sa.text(sqlfiles.render("load/quarantine_reasons.sql", dialect=dialect)), bind
+    ).all()
+    samples = conn.execute(
+        sa.text(sqlfiles.render("load/quarantine_samples.sql", dialect=dialect)), bind
+    ).all()
+    top = "; ".join(f"{r.field}: {r.reason} ({r.n_rows} rows)" for r in reasons)
+    rows = "; ".join(
+        f"row {r.row_number} id {r.record_id!r} {r.field}={r.value!r} ({r.reason})" for r in samples
+    )
+    raise QuarantineShareExceeded(
+        f"{batch.object}: {rejected} of {batch.rows_read} rows ({rejected / batch.rows_read:.1%}) would be "
+        f"quarantined, more than the {limit:.1%} allowed (max_quarantine_share); nothing was loaded. "
+        f"Top reasons: {top}. Sample rows: {rows}. Check the export's date/number formats in the "
+        f"column map, or raise max_quarantine_share if these rows are really bad."
+    )
 
 
 def mark_failed(wh: Warehouse, batch_id: str, error: str) -> None:

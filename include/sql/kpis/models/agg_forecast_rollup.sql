@@ -36,7 +36,13 @@ deals as (
         o.owner_id,
         o.amount_or_zero,
         case when o.is_open then o.weighted_amount else 0 end as weighted_amount,
-        case when o.is_won then 'Closed' else o.forecast_category end as rollup_category,
+        -- Closed counts closed-won deals only: an open deal whose category field says Closed
+        -- is not booked (it lands in uncategorized_amount)
+        case
+            when o.is_won then 'Closed'
+            when o.forecast_category = 'Closed' then null
+            else o.forecast_category
+        end as rollup_category,
         o.is_open
     from quarters as qt
     inner join opportunity as o on o.close_fiscal_quarter_index = qt.fiscal_quarter_index

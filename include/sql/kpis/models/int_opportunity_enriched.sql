@@ -3,7 +3,9 @@
 -- description: One row per opportunity in staging (deleted ones are already gone) with its owner's
 -- description: manager/region/segment/team, its stage's order and policy flags (stages.yaml), the
 -- description: fiscal periods of its close and created dates (calendar.yaml) and its weighted
--- description: amount (amount x probability / 100: Salesforce stores probability as 0-100).
+-- description: amount (amount x probability / 100: Salesforce stores probability as 0-100). A source
+-- description: without Probability gets the stage's policy probability (stages.yaml), and
+-- description: probability_source says which was used (source | stage_policy | none).
 with opportunity as (
     select * from staging.stg_crm__opportunity
 ),
@@ -39,8 +41,13 @@ joined as (
         coalesce(o.is_won, s.is_won, false) as is_won,
         o.amount,
         coalesce(o.amount, 0) as amount_or_zero,
-        o.probability,
-        coalesce(o.amount, 0) * coalesce(o.probability, 0) / 100.0 as weighted_amount,
+        coalesce(o.probability, s.default_probability) as probability,
+        case
+            when o.probability is not null then 'source'
+            when s.default_probability is not null then 'stage_policy'
+            else 'none'
+        end as probability_source,
+        coalesce(o.amount, 0) * coalesce(o.probability, s.default_probability, 0) / 100.0 as weighted_amount,
         o.close_date,
         o.forecast_category,
         o.type as opportunity_type,

@@ -24,6 +24,8 @@ class CheckModel(PolicyModel):
     dimension: str | None = None
     queue: bool = True
     description: str = ""
+    # manifest object -> API fields the check cannot be evaluated without (else: not_evaluated)
+    needs: dict[str, list[str]] | None = None
 
 
 class BookingMatch(PolicyModel):

@@ -77,6 +77,7 @@ class NextStepRule(PolicyModel):
 class AmountRule(PolicyModel):
     min_exclusive: float
     outlier_max: float
+    closed_lost_zero_allowed: bool = False  # a Closed Lost deal may carry 0
 
 
 class EmailRule(PolicyModel):

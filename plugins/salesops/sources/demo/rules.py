@@ -83,6 +83,7 @@ def ground_truth_sql() -> str:
     ns_order = int(hyg["next_step"]["required_from_stage_order"])
     amin = float(hyg["amount"]["min_exclusive"])
     amax = float(hyg["amount"]["outlier_max"])
+    lost_zero = "TRUE" if hyg["amount"].get("closed_lost_zero_allowed", False) else "FALSE"
     return f"""
 INSERT INTO ground_truth
 WITH stages(stage, ord, fcs, req) AS (VALUES {stage_rows}),
@@ -130,7 +131,7 @@ WHERE NOT IsClosed AND ord >= {ns_order} AND nullif(trim(NextStep), '') IS NULL
 UNION ALL
 SELECT 'Opportunity', Id, 'opp_amount_invalid',
        CASE WHEN Amount <= {amin} THEN 'non_positive' ELSE 'outlier' END, NULL FROM o
-WHERE Amount <= {amin} OR Amount > {amax}
+WHERE (Amount <= {amin} AND NOT ({lost_zero} AND IsClosed AND NOT IsWon AND Amount = 0)) OR Amount > {amax}
 UNION ALL
 SELECT 'Opportunity', Id, 'opp_invalid_picklist', 'Type', NULL FROM o
 WHERE Type IS NOT NULL AND NOT list_contains({types}, Type)
