@@ -356,7 +356,12 @@ def _duplicate_outcomes(
 
 
 def _freshness_rows(
-    wh: Warehouse, cfg: QualityConfig, as_of: datetime, run_id: str, now: datetime | None
+    wh: Warehouse,
+    cfg: QualityConfig,
+    as_of: datetime,
+    run_id: str,
+    now: datetime | None,
+    avail: Availability | None = None,
 ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     """check_result rows (scope object) and exception rows for source freshness."""
     import pandas as pd
@@ -375,6 +380,9 @@ def _freshness_rows(
     ref = as_of if clock == "source" else (now or datetime.now(UTC).replace(tzinfo=None))
     results, exceptions = [], []
     for name in object_manifest():
+        if avail is not None and avail.rows.get(name, 0) == 0 and name in last:
+            # loaded, but the source has no such records (not in the export): nothing to be fresh
+            continue
         window = freshness_window_hours(cfg, name)
         row = last.get(name)
         stamp = None if row is None else (row.last_until if clock == "source" else row.last_finished_at)
@@ -709,7 +717,7 @@ def run_quality(
         result_rows.extend(aggregate(o, run_id, as_of_ts))
     extra_exceptions: list[dict[str, Any]] = []
     if "source_freshness" in cfg.checks:
-        rows, exc = _freshness_rows(wh, cfg, as_of_ts, run_id, now)
+        rows, exc = _freshness_rows(wh, cfg, as_of_ts, run_id, now, avail)
         result_rows.extend(rows)
         extra_exceptions.extend(exc)
     if "reconciliation_variance" in cfg.checks and ("reconciliation_variance", "FinanceBooking") not in na:
