@@ -72,16 +72,20 @@ def crm_extract_load():
 
         return resolve_objects((params or {}).get("objects"))
 
-    @task(max_active_tis_per_dagrun=2)
+    # map_index_template: the grid shows each mapped task by its object, not 0..13.
+    @task(max_active_tis_per_dagrun=2, map_index_template="{{ object_label }}")
     def extract(object_name: str, params: dict | None = None) -> dict:
         from salesops.warehouse.tasks import extract as run_extract
 
-        return run_extract(object_name, params or {}, _WAREHOUSE_CONN_ID, get_current_context()["run_id"])
+        ctx = get_current_context()
+        ctx["object_label"] = object_name  # type: ignore[typeddict-unknown-key]
+        return run_extract(object_name, params or {}, _WAREHOUSE_CONN_ID, ctx["run_id"])
 
-    @task(max_active_tis_per_dagrun=1)
+    @task(max_active_tis_per_dagrun=1, map_index_template="{{ object_label }}")
     def load(batch: dict) -> dict:
         from salesops.warehouse.tasks import load as run_load
 
+        get_current_context()["object_label"] = batch.get("object", "")  # type: ignore[typeddict-unknown-key]
         return run_load(batch, _WAREHOUSE_CONN_ID)
 
     @task(outlets=_RAW_ASSETS + _STAGING_ASSETS)

@@ -51,6 +51,11 @@ _CRON = os.getenv("SALESOPS_PACKS_SCHEDULE", "0 7 * * 1")
 _PACKS = ["weekly_pipeline_inspection", "forecast_hygiene", "dq_scorecard", "routing_sla", "quarter_end"]
 
 
+def _label(job: dict) -> str:
+    """A mapped slice's label in the grid: pack and scope."""
+    return f"{job.get('pack')} {job.get('scope_type')}={job.get('scope_value')}"
+
+
 @dag(
     schedule=KPI_MARTS_READY
     if _CRON.strip().lower() in ("", "none")
@@ -104,23 +109,29 @@ def report_packs():
 
         return run_plan(params or {}, gate_status, _WAREHOUSE_CONN_ID)
 
-    @task(max_active_tis_per_dagrun=_PARALLELISM)
+    # map_index_template: the grid shows "weekly_pipeline_inspection region=EMEA", not 0..30.
+    @task(max_active_tis_per_dagrun=_PARALLELISM, map_index_template="{{ slice_label }}")
     def render(job: dict) -> dict:
         from salesops.packs.tasks import render as run_render
 
+        get_current_context()["slice_label"] = _label(job)  # type: ignore[typeddict-unknown-key]
         return run_render(job, _WAREHOUSE_CONN_ID)
 
-    @task
+    @task(map_index_template="{{ slice_label }}")
     def check(rendered: dict, gate_status: dict) -> dict:
         from salesops.packs.tasks import check as run_check
 
+        get_current_context()["slice_label"] = _label(rendered)  # type: ignore[typeddict-unknown-key]
         return run_check(rendered, gate_status, _WAREHOUSE_CONN_ID)
 
-    @task(retries=0)  # a retry could send the same email twice if the log write failed after sending
+    # retries=0: a retry could send the same email twice if the log write failed after sending
+    @task(retries=0, map_index_template="{{ slice_label }}")
     def deliver(checked: dict, params: dict | None = None) -> dict:
         from salesops.packs.tasks import deliver as run_deliver
 
-        run_id = get_current_context()["run_id"]
+        ctx = get_current_context()
+        ctx["slice_label"] = _label(checked.get("rendered") or {})  # type: ignore[typeddict-unknown-key]
+        run_id = ctx["run_id"]
         return run_deliver(checked, params or {}, run_id, _WAREHOUSE_CONN_ID)
 
     @task
