@@ -46,7 +46,6 @@ CONNECTIONS = [
     "salesforce_default",
     "hubspot_default",
     "marketo_default",
-    "salesops_approval_signing",
 ]
 SECRET_KEY = re.compile(r"PASSWORD|SECRET|FERNET|TOKEN|_KEY$|^AIRFLOW_CONN_")
 VAR = re.compile(r"(?<!\$)\$\{([A-Za-z_][A-Za-z0-9_]*)(:?[-?][^}]*)?\}")

@@ -112,7 +112,7 @@ def test_the_object_manifest_adapter_follows_the_overlay(overlay):
             "quality.yaml",
             "checks:\n  opp_stale: {targt: 0.2}\n",
             r"overlay/quality.yaml: checks\.opp_stale\.targt: got unknown key 'targt'; "
-            r"expected one of the known keys: description, dimension, engine, object, queue, scopes, severity, target$",
+            r"expected one of the known keys: description, dimension, engine, needs, object, queue, scopes, severity, target$",
         ),
         (
             "quality.yaml",

@@ -4,7 +4,7 @@ Public API (what the DAG, the CLI and other jobs call):
 
 - :func:`build_plan` / :func:`build_undo_plan` / :func:`load_plan` - immutable, hashed plans in ops.*
 - :func:`apply_plan` - drift-checked, batched, idempotent write of an approved plan
-- :mod:`salesops.bulk_update.approval` - decisions (UI, signed CLI record, timeout, demo switch)
+- :mod:`salesops.bulk_update.approval` - decisions (UI or REST API as the approver, timeout, demo switch)
 - :func:`change_log` - the latest state of every change of a plan
 - :mod:`salesops.bulk_update.quality_link` - plans against the quality exception queue (``scope['quality']``)
 - ``python -m salesops.bulk_update`` - build/show/approve/reject/expire from a shell
