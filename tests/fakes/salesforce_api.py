@@ -7,8 +7,11 @@ were created, aborted or left running.
 
 What it serves (``/services/data/vXX.X`` prefix, any version):
 
-* ``POST /services/oauth2/token``: OAuth username-password and client-credentials flows; the
-  returned ``instance_url`` is the fake itself. :attr:`FakeSalesforce.logins` records each login
+* ``POST /services/oauth2/token``: OAuth username-password, client-credentials and JWT bearer
+  (``urn:ietf:params:oauth:grant-type:jwt-bearer``: the RS256 assertion is verified against
+  :attr:`FakeSalesforce.jwt_public_key`, ``iss`` = consumer key, ``sub`` = username, ``aud`` = the
+  login host, ``exp`` in the future) flows; the returned ``instance_url`` is the fake itself (or
+  :attr:`FakeSalesforce.public_url`). :attr:`FakeSalesforce.logins` records each login
   (grant type and the ``Host`` it was sent to, so sandbox / My Domain routing can be asserted).
 * ``GET limits``: ``DailyApiRequests`` with ``Max``/``Remaining``; every data call carries a
   ``Sforce-Limit-Info: api-usage=N/M`` header and a ``Date`` header from the fake's clock.
@@ -168,6 +171,10 @@ class FakeSalesforce:
         self.clock = clock or datetime(2026, 11, 2, 6, 0, 0, tzinfo=UTC)
         self.creds = {"username": username, "password": password, "client_id": client_id}
         self.client_secret = client_secret
+        # JWT bearer flow: the connected app's certificate (PEM public key); None = flow disabled
+        self.jwt_public_key: bytes | str | None = None
+        # the instance_url a login answers (a public My Domain URL a test routes to the fake)
+        self.public_url: str | None = None
         self.tokens: set[str] = set()
         self.logins: list[dict[str, str]] = []
         self.calls: list[tuple[str, str]] = []  # (method, path) of every data API call
@@ -415,9 +422,41 @@ class FakeSalesforce:
         response.headers["Sforce-Limit-Info"] = f"api-usage={self.api_used}/{self.api_max}"
         return response
 
+    def _jwt_login(self, request: Request) -> str | None:
+        """Verify a JWT bearer assertion as Salesforce does; None if valid, else the error text."""
+        import jwt  # PyJWT (a simple-salesforce dependency)
+
+        if self.jwt_public_key is None:
+            return "the connected app has no certificate (JWT bearer flow not enabled)"
+        host = request.headers.get("Host", "")
+        try:
+            claims = jwt.decode(
+                request.form.get("assertion", ""),
+                self.jwt_public_key,
+                algorithms=["RS256"],
+                audience=f"https://{host}",
+                options={"require": ["iss", "sub", "aud", "exp"]},
+            )
+        except jwt.PyJWTError as exc:
+            return f"invalid assertion: {exc}"
+        if claims["iss"] != self.creds["client_id"]:
+            return "client identifier invalid"
+        if claims["sub"] != self.creds["username"]:
+            return "user hasn't approved this consumer"
+        return None
+
     def _token(self, request: Request) -> Response:
         form = request.form
         grant = form.get("grant_type", "")
+        if grant == "urn:ietf:params:oauth:grant-type:jwt-bearer":
+            problem = self._jwt_login(request)
+            if problem is not None:
+                return Response(
+                    json.dumps({"error": "invalid_grant", "error_description": problem}),
+                    400,
+                    content_type="application/json",
+                )
+            return self._grant("jwt-bearer", request)
         ok = (
             form.get("client_id") == self.creds["client_id"]
             and form.get("client_secret") == self.client_secret
@@ -438,10 +477,13 @@ class FakeSalesforce:
                 400,
                 content_type="application/json",
             )
+        return self._grant(grant, request)
+
+    def _grant(self, grant: str, request: Request) -> Response:
         self.logins.append({"grant_type": grant, "host": request.headers.get("Host", "")})
         body = {
             "access_token": self.issue_token(),
-            "instance_url": self.url,
+            "instance_url": self.public_url or self.url,
             "id": f"{self.url}/id/00DFAKE/005FAKE",
             "token_type": "Bearer",
             "issued_at": str(int(self.clock.timestamp() * 1000)),

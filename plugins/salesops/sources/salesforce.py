@@ -28,10 +28,17 @@ Authentication (Airflow connection, default id ``salesforce_default``), first ma
 3. login + password (+ extra ``security_token``) with ``consumer_key``/``consumer_secret``:
    OAuth username-password flow against ``https://{domain}.salesforce.com`` (``domain`` extra,
    ``login`` by default, ``test`` for sandboxes).
-4. login + password + ``security_token`` without a connected app: simple-salesforce's
+4. login + ``consumer_key`` + ``private_key`` (PEM text) or ``private_key_file_path`` extras: the
+   OAuth 2.0 **JWT bearer** flow of a connected app with a certificate (no password stored). The
+   same extras as Airflow's ``SalesforceHook``; simple-salesforce's ``SalesforceLogin`` signs the
+   RS256 assertion (``iss`` consumer key, ``sub`` login, ``aud`` ``https://{domain}.salesforce.com``)
+   and posts it to ``https://{domain}.salesforce.com/services/oauth2/token`` (``domain``: ``login``,
+   ``test`` or a My Domain prefix).
+5. login + password + ``security_token`` without a connected app: simple-salesforce's
    ``SalesforceLogin`` (SOAP login), which returns a session id.
 
-Tokens are refreshed once on a 401 (flows 2-4). Tokens never appear in logs or errors.
+Tokens are refreshed once on a 401 (flows 2-5; JWT signs a new assertion). Tokens, keys and
+assertions never appear in logs or errors.
 """
 
 from __future__ import annotations
@@ -165,6 +172,15 @@ def client_from_connection(
         return SalesforceClient(
             instance_url, authenticate=lambda: _oauth_token(session, token_url, form), **common
         )
+    private_key, key_file = extras.get("private_key"), extras.get("private_key_file_path")
+    if login and key and (private_key or key_file):
+        return SalesforceClient(
+            instance_url,
+            authenticate=_jwt_bearer(
+                login, key, private_key, key_file, extras.get("domain", "login"), session
+            ),
+            **common,
+        )
     if login and password:
         token = extras.get("security_token", "")
         domain = extras.get("domain", "login")
@@ -195,6 +211,50 @@ def client_from_connection(
         "Salesforce connection: give extras instance_url+access_token, or instance_url+consumer_key+"
         "consumer_secret, or login+password(+security_token)"
     )
+
+
+def _jwt_bearer(
+    username: str,
+    consumer_key: str,
+    private_key: str | None,
+    key_file: str | None,
+    domain: str,
+    session: requests.Session,
+) -> Callable[[], tuple[str, str]]:
+    """A login callable for the OAuth 2.0 JWT bearer flow (simple-salesforce signs and posts)."""
+
+    def login() -> tuple[str, str]:
+        from jwt import PyJWTError
+        from simple_salesforce import SalesforceLogin
+        from simple_salesforce.exceptions import SalesforceAuthenticationFailed
+
+        try:
+            # explicitly one of privatekey / privatekey_file: simple-salesforce picks the flow by
+            # which arguments are not None
+            session_id, instance = SalesforceLogin(
+                username=username,
+                consumer_key=consumer_key,
+                privatekey=private_key if private_key else None,
+                privatekey_file=None if private_key else key_file,
+                domain=domain,
+                session=session,
+            )
+        except SalesforceAuthenticationFailed as exc:
+            # exc carries Salesforce's error code and description only, never the assertion
+            raise SourceError(
+                f"Salesforce JWT bearer login of {username} at https://{domain}.salesforce.com failed: "
+                f"{exc.code}: {exc.auth_message} (check the connected app's certificate, its consumer key, "
+                "and that the user is pre-authorized for the app)"
+            ) from None
+        except (OSError, ValueError, PyJWTError) as exc:  # unreadable key file, or not a PEM key
+            raise SourceError(
+                f"Salesforce JWT bearer login of {username}: cannot use the private key "
+                f"({'private_key' if private_key else 'private_key_file_path ' + str(key_file)}): "
+                f"{type(exc).__name__}"
+            ) from None
+        return f"https://{instance}", session_id
+
+    return login
 
 
 class SalesforceSource:
