@@ -309,7 +309,9 @@ def test_profile_api_dry_run_reads_counts_only(fake_sf, monkeypatch, capsys):
     # stamped before the settle window (the profile, like the extract, reads up to the server
     # clock minus settle_seconds)
     fake_sf.insert(
-        "User", [{"Name": f"Synthetic User {i}"} for i in range(3)], stamp=fake_sf.clock - timedelta(minutes=5)
+        "User",
+        [{"Name": f"Synthetic User {i}"} for i in range(3)],
+        stamp=fake_sf.clock - timedelta(minutes=5),
     )
     monkeypatch.setenv(
         "AIRFLOW_CONN_SF_FAKE",
