@@ -13,7 +13,12 @@ failed).
    declares: intermediate `int_*` models, the daily `fct_pipeline_snapshot` (only the requested
    dates are replaced: re-running a day replaces that day), movement, and the `agg_*` marts.
    Each task updates the model's Asset (`salesops://warehouse/marts/<model>`).
-3. **finish** checks every model's grain and that every metric of `include/config/metrics.yaml`
+3. **detect_anomalies** scores the business series of `include/config/monitoring.yaml` (pipeline
+   created, open pipeline, stage conversion, win rate, lead volume, unassigned leads, routing SLA
+   breaches, rows per sync, Commit per rep) against their trailing training windows, folds the
+   results into `quality.anomaly` (de-duplicated, auto-resolving) and drafts/sends alerts
+   (`<output_dir>/monitoring/tickets/`, Slack, e-mail) for anomalies at or above the alert severity.
+4. **finish** checks every model's grain and that every metric of `include/config/metrics.yaml`
    points at an existing column, writes the HTML glossary, and emits `marts.ready`, which
    schedules the report packs.
 
@@ -32,7 +37,7 @@ import os
 from datetime import timedelta
 
 import pendulum
-from airflow.sdk import Param, dag, task
+from airflow.sdk import Param, dag, get_current_context, task
 
 from salesops.assets import KPI_MARTS_READY, QUALITY_GATE_PASSED, mart_asset
 from salesops.kpis.models import discover, model_dependencies
@@ -87,6 +92,12 @@ def kpi_transforms():
 
         return build()
 
+    @task
+    def detect_anomalies() -> dict:
+        from salesops.monitoring.tasks import detect_anomalies as detect
+
+        return detect(get_current_context()["run_id"], _WAREHOUSE_CONN_ID)
+
     @task(outlets=[KPI_MARTS_READY])
     def finish() -> dict:
         from salesops.kpis.tasks import finish as run_finish
@@ -94,13 +105,15 @@ def kpi_transforms():
         return run_finish(_WAREHOUSE_CONN_ID)
 
     start = prepare()
+    monitored = detect_anomalies()
     done = finish()
+    monitored >> done
     tasks = {m.name: model_task(m.name) for m in _MODELS}
     for model in _MODELS:
         upstream = [tasks[d] for d in model_dependencies(model.name)]
         for up in upstream or [start]:
             up >> tasks[model.name]
-        tasks[model.name] >> done
+        tasks[model.name] >> monitored
 
 
 kpi_transforms()

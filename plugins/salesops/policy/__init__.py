@@ -48,6 +48,7 @@ from salesops.policy.models import (
     KpisPolicy,
     MarketoPolicy,
     MetricsPolicy,
+    MonitoringPolicy,
     ObjectsPolicy,
     PacksPolicy,
     QualityPolicy,
@@ -103,6 +104,10 @@ def demo(overlay: Overlay = True) -> DemoPolicy:
     return typed(DemoPolicy, "demo", overlay)
 
 
+def monitoring(overlay: Overlay = True) -> MonitoringPolicy:
+    return typed(MonitoringPolicy, "monitoring", overlay)
+
+
 def salesforce(overlay: Overlay = True) -> SalesforcePolicy:
     return typed(SalesforcePolicy, "sources/salesforce", overlay)
 
@@ -130,6 +135,7 @@ __all__ = [
     "load",
     "marketo",
     "metrics",
+    "monitoring",
     "objects",
     "on_reset",
     "overlay_dir",

@@ -7,6 +7,7 @@ from pydantic import BaseModel
 from salesops.policy.models.bulk_updates import BulkUpdatesPolicy
 from salesops.policy.models.demo import DemoPolicy
 from salesops.policy.models.kpis import KpisPolicy, MetricsPolicy
+from salesops.policy.models.monitoring import MonitoringPolicy
 from salesops.policy.models.objects import ObjectsPolicy
 from salesops.policy.models.packs import PacksPolicy
 from salesops.policy.models.quality import QualityPolicy
@@ -26,6 +27,7 @@ FILES: dict[str, type[BaseModel]] = {
     "packs": PacksPolicy,
     "bulk_updates": BulkUpdatesPolicy,
     "demo": DemoPolicy,
+    "monitoring": MonitoringPolicy,
     "sources/salesforce": SalesforcePolicy,
     "sources/hubspot": HubspotPolicy,
     "sources/marketo": MarketoPolicy,
@@ -41,6 +43,7 @@ __all__ = [
     "KpisPolicy",
     "MarketoPolicy",
     "MetricsPolicy",
+    "MonitoringPolicy",
     "ObjectsPolicy",
     "PacksPolicy",
     "QualityPolicy",

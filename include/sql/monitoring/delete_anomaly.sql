@@ -1,0 +1,1 @@
+delete from quality.anomaly where anomaly_id = :anomaly_id

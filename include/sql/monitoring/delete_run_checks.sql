@@ -1,0 +1,1 @@
+delete from quality.anomaly_check where run_id = :run_id
