@@ -915,3 +915,42 @@ def test_dry_run_sends_nothing_and_logs_why(packs_env, smtp):
         ("revops-demo@example.com", "email", "skipped", "deliver=false (dry run)"),
         ("marketing-ops-demo@example.com", "email", "skipped", "deliver=false (dry run)"),
     ]
+
+
+def test_quality_marts_and_packs_agree_on_as_of_and_reconciliation_variance(packs_env):
+    """One definition each (issue 10): the quality run, the KPI build and the pack context share the
+    as-of, and the quality check's variance per fiscal quarter is the mart's variance_pct."""
+    from salesops import sql
+    from salesops.config import policy
+
+    wh = packs_env["wh"]
+    run = _one(wh, "select as_of from quality.run order by started_at desc limit 1")
+    ctx = packs_env["ctx"]
+    pack_ctx = wh.query(sql.render("packs/context.sql"))[0]
+    view = _one(wh, "select as_of from ops.v_as_of")
+    assert run["as_of"] == ctx["as_of_ts"] == pack_ctx["load_as_of"] == view["as_of"]
+
+    quality = {
+        r["scope_value"]: r
+        for r in wh.query(
+            "select scope_value, value, failed from quality.check_result "
+            "where check_id = 'reconciliation_variance' and scope_type = 'period' "
+            "and run_id = (select run_id from quality.run order by started_at desc limit 1)"
+        )
+    }
+    marts = {
+        r["period_label"]: r
+        for r in wh.query(
+            "select period_label, variance_pct, crm_bookings_amount from marts.agg_bookings_reconciliation "
+            "where period_grain = 'fiscal_quarter'"
+        )
+    }
+    assert len(quality) >= 4 and set(quality) <= set(marts)
+    threshold = policy("quality")["reconciliation"]["variance_threshold_pct"]
+    for period, q in quality.items():
+        m = marts[period]
+        if m["variance_pct"] is None:
+            assert q["value"] is None and q["failed"] == 1, period
+        else:
+            assert q["value"] == pytest.approx(abs(m["variance_pct"]) * 100, abs=1e-9), period
+            assert q["failed"] == int(abs(m["variance_pct"]) * 100 > threshold), period

@@ -69,3 +69,19 @@ def test_no_sql_file_computes_the_as_of_itself():
             offenders.append(path.relative_to(sql.sql_path("")).as_posix())
     assert offenders == ["load/create_tables.sql"]
     assert "ops.v_as_of" in sql.sql_path("packs/context.sql").read_text()
+
+
+@pytest.mark.parametrize("start_month", [1, 2, 4, 11])
+def test_fiscal_quarters_of_plans_and_quality_are_the_calendars(start_month):
+    from datetime import date, timedelta
+
+    from salesops.bulk_update.plan import fiscal_quarter_end
+    from salesops.kpis.fiscal import fiscal_day
+    from salesops.quality.catalogue import fiscal_quarter
+
+    day = date(2025, 1, 1)
+    while day < date(2027, 3, 1):
+        cal = fiscal_day(day, start_month)
+        assert fiscal_quarter_end(day, start_month) == cal.fiscal_quarter_end, day
+        assert fiscal_quarter(day, start_month) == cal.fiscal_quarter_label, day
+        day += timedelta(days=1)

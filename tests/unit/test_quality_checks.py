@@ -491,9 +491,10 @@ def test_bookings(scenario):
 
 def test_reconciliation_by_fiscal_quarter(scenario):
     wh, _ = scenario
-    # FY2027-Q3 = Aug-Oct 2026: CRM won 6,001,300 vs booked 6,000,460 -> 0.014 % (under 2 %)
+    # FY2027-Q3 = Aug-Oct 2026: CRM won 6,001,300 vs booked 6,000,460 -> |840| / 6,000,460 (the
+    # registry's formula: share of finance) = 0.014 % (under 2 %)
     r = result(wh, "reconciliation_variance", "period", "FY2027-Q3")
-    assert r["failed"] == 0 and r["value"] == pytest.approx(840 / 6_001_300 * 100)
+    assert r["failed"] == 0 and r["value"] == pytest.approx(840 / 6_000_460 * 100, rel=1e-12)
 
 
 # --- lead checks -----------------------------------------------------------------------------

@@ -169,16 +169,10 @@ def values_params(name: str, rows: list[dict[str, Any]]) -> dict[str, Any]:
 
 
 def fiscal_quarter_end(day: date, fy_start_month: int) -> date:
-    """Last day of the fiscal quarter containing ``day`` (quarters start on fy_start_month + 3k)."""
-    offset = (day.month - fy_start_month) % 12
-    start_month_index = day.month - (offset % 3)  # may be <= 0: previous calendar year
-    year = day.year + (start_month_index - 1) // 12
-    month = (start_month_index - 1) % 12 + 1
-    # first day of the next quarter, minus one day
-    nm = month + 3
-    ny = year + (nm - 1) // 12
-    nm = (nm - 1) % 12 + 1
-    return date(ny, nm, 1) - timedelta(days=1)
+    """Last day of the fiscal quarter containing ``day`` (the one fiscal calendar: kpis/fiscal.py)."""
+    from salesops.kpis.fiscal import fiscal_day
+
+    return fiscal_day(day, fy_start_month).fiscal_quarter_end
 
 
 def plan_as_of(wh: Warehouse, object_name: str) -> datetime:

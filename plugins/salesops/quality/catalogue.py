@@ -188,6 +188,6 @@ def freshness_window_hours(cfg: QualityConfig, object_name: str) -> float:
 
 def fiscal_quarter(d: date, start_month: int) -> str:
     """Fiscal quarter label, e.g. ``FY2027-Q1`` (the fiscal year is named after the year it ends in)."""
-    shifted = (d.month - start_month) % 12
-    fy = d.year + (1 if d.month >= start_month and start_month != 1 else 0)
-    return f"FY{fy}-Q{shifted // 3 + 1}"
+    from salesops.kpis.fiscal import fiscal_day
+
+    return fiscal_day(d, start_month).fiscal_quarter_label

@@ -441,7 +441,9 @@ def _reconciliation_rows(
         crm = float(r.crm_amount)
         if crm < min_amount:
             continue
-        variance = abs(crm - float(r.booked_amount)) / crm * 100.0
+        # variance_pct: the one formula (include/sql/rules.sql), null without finance bookings
+        share = None if r.variance_pct is None or r.variance_pct != r.variance_pct else float(r.variance_pct)
+        variance = None if share is None else abs(share) * 100.0
         rows.append(
             _result_row(
                 run_id,
@@ -451,9 +453,11 @@ def _reconciliation_rows(
                 "period",
                 r.period,
                 1,
-                int(variance > threshold),
+                int(variance is None or variance > threshold),
                 variance,
-                "variance % (CRM closed-won vs bookings)",
+                "|CRM - finance| / finance %"
+                if variance is not None
+                else "no finance bookings in the period",
             )
         )
     failed = sum(r["failed"] for r in rows)

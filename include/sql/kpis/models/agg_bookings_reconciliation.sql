@@ -6,6 +6,7 @@
 -- description: is 0). crm_unmatched_count = won opportunities in the period with no finance booking
 -- description: for them (any date); finance_unmatched_count = bookings whose opportunity is not a won
 -- description: opportunity in the CRM.
+{% import 'rules.sql' as rules -%}
 with opportunity as (
     select * from marts.int_opportunity_enriched
 ),
@@ -81,8 +82,8 @@ select
     coalesce(f.finance_bookings_count, 0) as finance_bookings_count,
     coalesce(f.finance_bookings_amount, 0) as finance_bookings_amount,
     coalesce(c.crm_bookings_amount, 0) - coalesce(f.finance_bookings_amount, 0) as variance_amount,
-    case when coalesce(f.finance_bookings_amount, 0) <> 0
-         then (coalesce(c.crm_bookings_amount, 0) - f.finance_bookings_amount) / f.finance_bookings_amount end as variance_pct,
+    {{ rules.reconciliation_variance_pct('coalesce(c.crm_bookings_amount, 0)', 'coalesce(f.finance_bookings_amount, 0)') }}
+        as variance_pct,
     coalesce(c.crm_unmatched_count, 0) as crm_unmatched_count,
     coalesce(f.finance_unmatched_count, 0) as finance_unmatched_count
 from periods as p
