@@ -16,7 +16,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "plugins"))
 
 from salesops.config import get_object  # noqa: E402
-from salesops.sources.demo import DemoCrm  # noqa: E402
+from salesops_demo import DemoCrm  # noqa: E402
 
 
 def main() -> None:

@@ -37,15 +37,15 @@ def phase(name: str, workdir: Path) -> dict:
     batch_file = workdir / "batch.json"
     t0 = time.perf_counter()
     if name == "seed":
-        from salesops.sources.demo import DemoCrm
+        from salesops_demo import DemoCrm
 
         rows = int(os.environ["BENCH_ROWS"])
         DemoCrm.seed(size=rows, seed=42, path=workdir / "demo_crm.duckdb")
         return {"phase": name, "rows": rows, "seconds": time.perf_counter() - t0, "peak_mb": _peak_mb()}
     if name == "extract":
-        from salesops.sources.demo import DemoCrm
         from salesops.warehouse import Warehouse
         from salesops.warehouse.load import extract_batch
+        from salesops_demo import DemoCrm
 
         wh = Warehouse(f"duckdb:///{workdir / 'extract_state.duckdb'}")
         batch = extract_batch(DemoCrm(workdir / "demo_crm.duckdb"), "opportunity", wh, full_refresh=True)

@@ -38,7 +38,7 @@ from airflow.sdk import Param, dag, task
 def demo_crm_simulate():
     @task
     def simulate(params: dict | None = None) -> dict:
-        from salesops.sources.tasks import simulate as run
+        from salesops_demo.tasks import simulate as run
 
         return run(**(params or {}))
 

@@ -102,9 +102,9 @@ def main(argv: list[str] | None = None) -> int:
 
     from salesops import paths
     from salesops.runner import dag_ids, run_dag
-    from salesops.sources.demo import DemoCrm
-    from salesops.sources.tasks import parse_size
     from salesops.warehouse import Warehouse
+    from salesops_demo import DemoCrm
+    from salesops_demo.tasks import parse_size
 
     t0 = time.perf_counter()
     data, out = paths.data_dir(), paths.output_dir()

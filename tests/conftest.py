@@ -81,7 +81,7 @@ class DemoEnv:
 
     @property
     def crm(self):
-        from salesops.sources.demo import DemoCrm
+        from salesops_demo import DemoCrm
 
         return DemoCrm(self.data_dir / "demo_crm.duckdb")
 
@@ -99,7 +99,7 @@ def golden_demo(airflow_db, session_dir: Path) -> DemoEnv:
     """The default demo CRM (size small, seed 42), fully loaded by the crm_extract_load DAG. Read-only:
     tests that change anything use ``demo_env`` (a copy)."""
     from salesops.runner import run_dag
-    from salesops.sources.demo import DemoCrm
+    from salesops_demo import DemoCrm
 
     env = DemoEnv(session_dir / "golden" / "data", session_dir / "golden" / "out")
     with use_dirs(env.data_dir, env.output_dir):

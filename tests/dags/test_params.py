@@ -70,8 +70,8 @@ def test_optional_text_params_are_nullable(dags):
 
 def test_apply_plan_gives_the_demo_no_connection_id(dags):
     """The form's source_conn_id (empty, or filled for an API source) reaches only API sources."""
-    from salesops.sources.demo import DemoCrm
     from salesops.sources.registry import get_source, options_for
+    from salesops_demo import DemoCrm
 
     apply = dags["crm_bulk_update"].get_task("apply_plan")
     env = jinja2.Environment()
@@ -98,9 +98,9 @@ def test_apply_plan_gives_the_demo_no_connection_id(dags):
 
 def test_extract_builds_each_source_with_its_own_options():
     from salesops.sources.csv_export import CsvExportSource
-    from salesops.sources.demo import DemoCrm
     from salesops.sources.registry import options_for
     from salesops.warehouse.tasks import build_source
+    from salesops_demo import DemoCrm
 
     assert isinstance(build_source({"source": "demo", "source_conn_id": "salesforce_default"}), DemoCrm)
     folder = ROOT / "examples" / "csv_export"

@@ -101,7 +101,7 @@ def test_kill9_mid_apply_then_rerun_applies_each_change_once(tmp_path):
     crm_path, url = tmp_path / "crm.duckdb", f"duckdb:///{tmp_path / 'wh.duckdb'}"
     setup = _child(
         f"""
-        from salesops.sources.demo import DemoCrm
+        from salesops_demo import DemoCrm
         from salesops.warehouse import Warehouse
         from salesops.warehouse.load import extract_and_load
         from salesops.config import object_manifest
@@ -120,7 +120,7 @@ def test_kill9_mid_apply_then_rerun_applies_each_change_once(tmp_path):
     assert setup.returncode == 0, setup.stderr[-3000:]
     plan_id, seq0 = setup.stdout.split()[-2:]
     apply = """
-        from salesops.sources.demo import DemoCrm
+        from salesops_demo import DemoCrm
         from salesops.warehouse import Warehouse
         from salesops.bulk_update.apply import apply_plan
         crm = DemoCrm({crm!r})
@@ -150,7 +150,7 @@ def test_kill9_mid_apply_then_rerun_applies_each_change_once(tmp_path):
     applied, previously, already = map(int, rerun.stdout.split()[-3:])
     check = _child(
         f"""
-        from salesops.sources.demo import DemoCrm
+        from salesops_demo import DemoCrm
         from salesops.warehouse import Warehouse
         from salesops.bulk_update.apply import change_log
         from salesops.bulk_update.plan import load_plan

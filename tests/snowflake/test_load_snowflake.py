@@ -42,8 +42,8 @@ def _landing_tables(wh) -> list[str]:
 
 
 def test_crash_inside_the_transaction_changes_nothing_then_rerun_loads(fake_snowflake):
-    from salesops.sources.demo import DemoCrm
     from salesops.warehouse.load import extract_batch, load_batch, mark_failed
+    from salesops_demo import DemoCrm
 
     wh, data = fake_snowflake
     crm = DemoCrm(data / "demo_crm.duckdb")

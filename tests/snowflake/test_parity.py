@@ -72,8 +72,8 @@ def run_pipeline(wh, crm_file: Path, root: Path) -> PipelineRun:
     from salesops.packs.config import load_packs
     from salesops.packs.render import render_pack
     from salesops.quality.runner import run_quality
-    from salesops.sources.demo import DemoCrm
     from salesops.warehouse.load import extract_and_load
+    from salesops_demo import DemoCrm
 
     data, out = root / "data", root / "out"
     data.mkdir(parents=True)

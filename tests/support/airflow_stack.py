@@ -424,7 +424,7 @@ class AirflowStack:
         return Warehouse(self.warehouse_url)
 
     def demo_crm(self):
-        from salesops.sources.demo import DemoCrm
+        from salesops_demo import DemoCrm
 
         return DemoCrm(self.data_dir / "demo_crm.duckdb")
 
@@ -745,7 +745,7 @@ def start_stack(root: Path, smtp: SmtpSink) -> AirflowStack:
             raise StackError(f"airflow db migrate failed:\n{_tail(migrate_log)}")
 
         # The demo CRM the default source reads (seeded before any component can read it).
-        from salesops.sources.demo import DemoCrm
+        from salesops_demo import DemoCrm
 
         DemoCrm.seed(size="small", seed=42, path=data_dir / "demo_crm.duckdb")
 

@@ -16,10 +16,10 @@ import pytest
 
 from salesops.config import get_object, policy
 from salesops.sources.base import CrmSource, SourceError
-from salesops.sources.demo import DemoCrm
-from salesops.sources.demo.__main__ import main as cli_main
-from salesops.sources.demo.generate import resolve_size
-from salesops.sources.demo.store import objects_by_api
+from salesops_demo import DemoCrm
+from salesops_demo.__main__ import main as cli_main
+from salesops_demo.generate import resolve_size
+from salesops_demo.store import objects_by_api
 
 
 @pytest.fixture(scope="module")
@@ -348,9 +348,7 @@ def test_ground_truth_equals_injected_at_seed(seeded):
     )
     cfg_defects = {
         d
-        for o, v in __import__("salesops.sources.demo.generate", fromlist=["x"])
-        .demo_config()["defects"]
-        .items()
+        for o, v in __import__("salesops_demo.generate", fromlist=["x"]).demo_config()["defects"].items()
         if o != "malformed_value"
         for d in v
     } | {"malformed_value"}

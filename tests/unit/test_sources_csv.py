@@ -320,7 +320,7 @@ def test_registry(monkeypatch):
         def __init__(self, **kwargs):
             self.kwargs = kwargs
 
-    monkeypatch.setitem(sys.modules, "salesops.sources.demo", types.SimpleNamespace(DemoCrm=FakeDemo))
+    monkeypatch.setitem(sys.modules, "salesops_demo", types.SimpleNamespace(DemoCrm=FakeDemo))
     demo = get_source("DEMO", seed=7)
     assert isinstance(demo, FakeDemo) and demo.kwargs == {"seed": 7}
 

@@ -9,7 +9,6 @@ target system is ``demo``. Computing a target reads a connection's settings, nev
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 from salesops.bulk_update.plan import PlanError
@@ -44,10 +43,11 @@ def describe(kind: str, kwargs: dict[str, Any] | None = None) -> str:
     kwargs = {k: v for k, v in (kwargs or {}).items() if v not in (None, "")}
     key = (kind or "").strip().lower()
     if key == "demo":
-        from salesops.sources.demo import default_path
+        # Through the registry (the demo CRM is a package beside the library); building the demo
+        # source only resolves its file path.
+        from salesops.sources.registry import get_source
 
-        path = kwargs.get("path")
-        return f"demo:{Path(path).resolve() if path else default_path().resolve()}"
+        return of_source(get_source("demo", **({"path": kwargs["path"]} if kwargs.get("path") else {})))
     if key in ("salesforce", "hubspot", "marketo"):
         conn_id = kwargs.get("conn_id") or f"{key}_default"
         return f"{key}:{_conn_instance(conn_id)}"

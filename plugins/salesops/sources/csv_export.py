@@ -554,6 +554,13 @@ class CsvExportSource:
 
     name = "csv"
 
+    @classmethod
+    def from_options(
+        cls, *, folder: str | Path, column_map: str | Path | None = None, page_size: int = _PAGE_SIZE
+    ) -> CsvExportSource:
+        """Build from the source registry's keyword arguments (``folder``, ``column_map``)."""
+        return cls(folder, column_map, page_size=page_size)
+
     def __init__(
         self, folder: str | Path, column_map_path: str | Path | None = None, *, page_size: int = _PAGE_SIZE
     ):

@@ -17,7 +17,7 @@ import pandas as pd
 
 from salesops.config import ObjectSpec, policy
 from salesops.sources.base import UpdateResult
-from salesops.sources.demo.store import q, spec, to_naive_utc
+from salesops_demo.store import q, spec, to_naive_utc
 
 READ_ONLY = {"Id", "SystemModstamp", "CreatedDate", "IsClosed", "IsWon"}
 IMMUTABLE_OBJECTS = {"OpportunityFieldHistory", "LifecycleStageChange"}

@@ -1,4 +1,4 @@
-"""CLI: python -m salesops.sources.demo seed|advance|summary|ground-truth."""
+"""CLI: python -m salesops_demo seed|advance|summary|ground-truth."""
 
 from __future__ import annotations
 
@@ -7,11 +7,11 @@ import sys
 import time
 from pathlib import Path
 
-from salesops.sources.demo import DemoCrm
+from salesops_demo import DemoCrm
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m salesops.sources.demo", description=__doc__)
+    parser = argparse.ArgumentParser(prog="python -m salesops_demo", description=__doc__)
     parser.add_argument("--path", type=Path, default=None, help="demo DuckDB file (default: data dir)")
     sub = parser.add_subparsers(dest="cmd", required=True)
     p = sub.add_parser("seed", help="generate a fresh demo org (overwrites)")

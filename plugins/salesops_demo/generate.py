@@ -27,9 +27,9 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from salesops.config import load_yaml, policy
-from salesops.sources.demo import calendar as cal
-from salesops.sources.demo import names
-from salesops.sources.demo.calendar import DAY, HOUR, SEC, d64, s64
+from salesops_demo import calendar as cal
+from salesops_demo import names
+from salesops_demo.calendar import DAY, HOUR, SEC, d64, s64
 
 # Salesforce key prefixes; ids are prefix + 'DM' + 13 digits (18 characters, sortable).
 PREFIX = {

@@ -29,8 +29,8 @@ import numpy as np
 import pandas as pd
 
 from salesops.config import policy
-from salesops.sources.demo import names
-from salesops.sources.demo.generate import (
+from salesops_demo import names
+from salesops_demo.generate import (
     EVENT_SUBJECTS,
     NEXT_STEPS,
     PREFIX,
@@ -41,7 +41,7 @@ from salesops.sources.demo.generate import (
     _typo,
     demo_config,
 )
-from salesops.sources.demo.store import q
+from salesops_demo.store import q
 
 ORIGIN = "simulation"
 

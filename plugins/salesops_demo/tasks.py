@@ -1,4 +1,4 @@
-"""Task bodies for the demo-source DAGs (kept here so the DAG files stay thin)."""
+"""Task bodies for the demo_crm_simulate DAG (kept here so the DAG file stays thin)."""
 
 from __future__ import annotations
 
@@ -19,7 +19,7 @@ def simulate(
     days: int = 7, reseed: bool = False, seed: int = 42, size: str | int = "small", **_: Any
 ) -> dict:
     """Optionally reseed the demo CRM, then advance its clock by ``days`` of activity."""
-    from salesops.sources.demo import DemoCrm
+    from salesops_demo import DemoCrm
 
     crm = DemoCrm.seed(size=parse_size(size), seed=seed) if reseed or not DemoCrm().exists() else DemoCrm()
     before = crm.server_time()

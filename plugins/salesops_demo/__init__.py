@@ -25,11 +25,11 @@ from typing import Any
 import pyarrow as pa
 
 from salesops.sources.base import DeletedRecord, Record, SourceError, UpdateResult
-from salesops.sources.demo import store
-from salesops.sources.demo.calendar import parse_start
-from salesops.sources.demo.generate import default_path, demo_config, generate, resolve_size
-from salesops.sources.demo.rules import rebuild_ground_truth
-from salesops.sources.demo.store import connect, q, spec, text_expr, to_naive_utc
+from salesops_demo import store
+from salesops_demo.calendar import parse_start
+from salesops_demo.generate import default_path, demo_config, generate, resolve_size
+from salesops_demo.rules import rebuild_ground_truth
+from salesops_demo.store import connect, q, spec, text_expr, to_naive_utc
 
 __all__ = ["DemoCrm"]
 
@@ -111,9 +111,7 @@ class DemoCrm:
 
     def _require(self) -> None:
         if not self.path.exists():
-            raise SourceError(
-                f"demo CRM not seeded at {self.path}; run `python -m salesops.sources.demo seed`"
-            )
+            raise SourceError(f"demo CRM not seeded at {self.path}; run `python -m salesops_demo seed`")
 
     def _meta(self, con: Any) -> dict[str, str]:
         return dict(con.execute("SELECT key, value FROM meta").fetchall())
@@ -251,7 +249,7 @@ class DemoCrm:
         Every change lands in change_log and is stamped in (old clock, new clock]; the ground
         truth is re-derived for the new as-of date. Returns counts per object and change type.
         """
-        from salesops.sources.demo.simulate import advance
+        from salesops_demo.simulate import advance
 
         self._require()
         with connect(self.path) as con:
@@ -336,7 +334,7 @@ class DemoCrm:
         IsClosed/IsWon/Probability (and the default forecast category) in line with StageName, and
         logs to change_log with origin 'api'.
         """
-        from salesops.sources.demo.writes import update_records
+        from salesops_demo.writes import update_records
 
         self._require()
         spec(api_name)
@@ -368,7 +366,7 @@ class DemoCrm:
                 per id, a dict {id: n} fails n times before succeeding.
             permanent_ids: ids that always fail with a non-retryable error.
         """
-        from salesops.sources.demo.writes import FAULT_DDL
+        from salesops_demo.writes import FAULT_DDL
 
         transient = (
             dict(transient_ids) if isinstance(transient_ids, dict) else {i: 1 for i in transient_ids or ()}
