@@ -155,3 +155,7 @@ has_users = True
 # console/*.sql (salesops.console.data): the viewer's scope.
 scope_column = "team"
 scope_type = "team"
+
+# monitoring (issue 14): packs/open_anomalies.sql (the pack's series of monitoring.yaml) and
+# monitoring/concentration.sql (the anomaly's series).
+series = ["unassigned_leads", "lead_volume"]

@@ -12,7 +12,7 @@ from tests.unit.test_bulk_update_support import approve, make_env
 
 from salesops.console import app as console
 
-ROUTES = ["/", "/packs", "/scorecard", "/exceptions", "/exceptions.csv", "/plans", "/glossary"]
+ROUTES = ["/", "/packs", "/scorecard", "/exceptions", "/exceptions.csv", "/plans", "/glossary", "/anomalies"]
 TOKENS = {"tok-admin": "admin", "tok-emea": "manager-emea-mm", "tok-nobody": "someone-else"}
 
 

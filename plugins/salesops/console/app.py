@@ -240,6 +240,32 @@ def scorecard(v: ViewerDep):
     return _page("scorecard.html.j2", v, trend=trend)
 
 
+@router.get("/anomalies", response_class=HTMLResponse)
+def anomalies(v: ViewerDep):
+    """Open anomalies of the business series (issue 14) in the viewer's scope."""
+    from salesops import policy
+    from salesops.monitoring.alerts import fmt
+
+    rows: list[dict] = []
+    ran = False
+    if v.scope_type is not None:
+        wh = _warehouse()
+        ran = wh.table_exists("quality.anomaly")
+        series = list(policy.monitoring().series)
+        if ran and series:
+            rows = wh.query_file(
+                "packs/open_anomalies.sql",
+                {"scope_type": v.scope_type, "scope_value": v.scope_value},
+                series=series,
+            ).to_dict("records")
+    for r in rows:
+        r["value_text"] = fmt(r["value"], r["unit"])
+        r["expected_text"] = fmt(r["expected"], r["unit"])
+        r["band_text"] = f"{fmt(r['lower_bound'], r['unit'])} to {fmt(r['upper_bound'], r['unit'])}"
+        r["score_text"] = fmt(r["score"], None)
+    return _page("anomalies.html.j2", v, rows=rows, ran=ran)
+
+
 @router.get("/packs", response_class=HTMLResponse)
 def packs(v: ViewerDep, pack: str | None = None, period: str | None = None):
     return _page("packs.html.j2", v, slices=_pack_slices(v, _blank(pack), _blank(period)))

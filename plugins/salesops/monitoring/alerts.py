@@ -51,7 +51,7 @@ def inline(text: str, params: dict[str, Any]) -> str:
     return text.strip()
 
 
-def _fmt(value: Any, unit: str | None) -> str:
+def fmt(value: Any, unit: str | None) -> str:
     if value is None:
         return "n/a"
     v = float(value)
@@ -102,8 +102,8 @@ def likely_cause(wh: Warehouse, a: dict[str, Any], pol: MonitoringPolicy, ev: di
     if rule == "sync_shortfall":
         what = a["scope_value"] if a["scope_type"] in ("object", "lead_source") else "lead"
         return (
-            f"Integration shortfall: the {what} volume is {_fmt(a['value'], a['unit'])} against "
-            f"{_fmt(a['expected'], a['unit'])} usually. Check the marketing automation -> CRM sync for that "
+            f"Integration shortfall: the {what} volume is {fmt(a['value'], a['unit'])} against "
+            f"{fmt(a['expected'], a['unit'])} usually. Check the marketing automation -> CRM sync for that "
             "window (sync errors, filters, field mapping, API limits) and compare with the source's own counts."
         )
     if rule == "commit_movers":
@@ -112,7 +112,7 @@ def likely_cause(wh: Warehouse, a: dict[str, Any], pol: MonitoringPolicy, ev: di
             amount = sum(float(r["amount"] or 0) for r in rows)
             return (
                 f"{len(rows)} opportunities of {a['scope_value']} moved into Commit during the week "
-                f"({_fmt(amount, 'amount')}): confirm the call with the rep and manager before the rollup."
+                f"({fmt(amount, 'amount')}): confirm the call with the rep and manager before the rollup."
             )
     return None
 
@@ -139,7 +139,7 @@ def draft(wh: Warehouse, a: dict[str, Any], pol: MonitoringPolicy) -> tuple[Path
         examples_sql = inline(sql.render(rel, dialect=wh.dialect), ev) + ";"
     cause = likely_cause(wh, a, pol, ev)
     scope = "overall" if a["scope_type"] == "all" else f"{a['scope_type']} {a['scope_value']}"
-    value, expected = _fmt(a["value"], a["unit"]), _fmt(a["expected"], a["unit"])
+    value, expected = fmt(a["value"], a["unit"]), fmt(a["expected"], a["unit"])
     diff = (float(a["value"]) - float(a["expected"])) if a["expected"] is not None else None
     rel = f" ({diff / float(a['expected']):+.0%})" if diff is not None and a["expected"] else ""
     period_end = ev["period_end"] - timedelta(days=1)
@@ -151,8 +151,8 @@ def draft(wh: Warehouse, a: dict[str, Any], pol: MonitoringPolicy) -> tuple[Path
         + ("" if a["grain"] in ("day", "sync") else f" to {period_end.isoformat()}"),
         "value": value,
         "expected": expected,
-        "band": f"{_fmt(a['lower_bound'], a['unit'])} to {_fmt(a['upper_bound'], a['unit'])}",
-        "score": _fmt(a["score"], None) if a["score"] is not None else "n/a",
+        "band": f"{fmt(a['lower_bound'], a['unit'])} to {fmt(a['upper_bound'], a['unit'])}",
+        "score": fmt(a["score"], None) if a["score"] is not None else "n/a",
         "impact": f"{value} against {expected} expected{rel}, outside the band of {knobs.sigma:g} standard "
         f"deviations of the previous {knobs.training_periods} {a['grain']} periods; scope {scope}.",
         "cause": cause,
@@ -181,9 +181,9 @@ def alert_text(a: dict[str, Any], cause: str | None, path: Path) -> str:
     lines = [
         f"*[{a['severity']}] {a['description']}*: {a['direction']} for {scope}, period "
         f"{a['last_period_start']} ({a['grain']})",
-        f"- value {_fmt(a['value'], a['unit'])}, expected {_fmt(a['expected'], a['unit'])} "
-        f"(band {_fmt(a['lower_bound'], a['unit'])} to {_fmt(a['upper_bound'], a['unit'])}), "
-        f"z {_fmt(a['score'], None)}",
+        f"- value {fmt(a['value'], a['unit'])}, expected {fmt(a['expected'], a['unit'])} "
+        f"(band {fmt(a['lower_bound'], a['unit'])} to {fmt(a['upper_bound'], a['unit'])}), "
+        f"z {fmt(a['score'], None)}",
     ]
     if cause:
         lines.append(f"- likely cause: {cause}")

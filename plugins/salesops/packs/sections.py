@@ -1282,6 +1282,70 @@ def build_bookings_reconciliation(ctx: BuildContext) -> Section:
     return sec
 
 
+def build_open_anomalies(ctx: BuildContext) -> Section:
+    """Open anomalies (issue 14) of the series monitoring.yaml assigns to this pack, in scope."""
+    from salesops import policy
+    from salesops.monitoring.alerts import fmt
+
+    sec = Section("open_anomalies", "Open anomalies")
+    series = policy.monitoring().packs.get(ctx.spec.name, [])
+    if not series:
+        sec.notes.append(
+            f"Not available: include/config/monitoring.yaml packs names no series for {ctx.spec.name}."
+        )
+        return sec
+    if not ctx.wh.table_exists("quality.anomaly"):
+        sec.notes.append("Not available: monitoring has not run yet (kpi_transforms detect_anomalies).")
+        return sec
+    rows = ctx.rows("open_anomalies", jinja={"series": series})
+    for r in rows:
+        unit = r["unit"]
+        r["scope"] = (
+            "overall"
+            if r["scope_type"] == "all"
+            else f"{r['scope_type']} {r['owner_name'] or r['scope_value']}"
+        )
+        r["value_text"] = fmt(r["value"], unit)
+        r["expected_text"] = (
+            f"{fmt(r['expected'], unit)} ({fmt(r['lower_bound'], unit)} to {fmt(r['upper_bound'], unit)})"
+        )
+        r["score_text"] = fmt(r["score"], None)
+    sec.cards.append(Card("open_anomalies.count", "Open anomalies", len(rows), "count", "def:open_anomalies"))
+    sec.cards.append(
+        Card(
+            "open_anomalies.critical",
+            "Critical",
+            sum(r["severity"] == "critical" for r in rows),
+            "count",
+            "def:open_anomalies",
+        )
+    )
+    sec.tables.append(
+        Table(
+            "Open anomalies (most severe first)",
+            [
+                Column("severity", "Severity"),
+                Column("description", "Series"),
+                Column("scope", "Scope"),
+                Column("last_period_start", "Period from", "date"),
+                Column("direction", "Direction"),
+                Column("value_text", "Value"),
+                Column("expected_text", "Expected (band)"),
+                Column("score_text", "z"),
+                Column("first_seen_at", "First seen (data time)", "datetime"),
+                Column("likely_cause", "Likely cause"),
+                Column("anomaly_id", "Id"),
+            ],
+            rows,
+            sheet="Open anomalies",
+            ref="def:open_anomalies",
+        )
+    )
+    if not rows:
+        sec.notes.append(f"No open anomaly on {', '.join(series)}.")
+    return sec
+
+
 SECTIONS: dict[str, Callable[[BuildContext], Section]] = {
     "coverage": build_coverage,
     "new_pipeline": build_new_pipeline,
@@ -1306,4 +1370,5 @@ SECTIONS: dict[str, Callable[[BuildContext], Section]] = {
     "cohort_conversion": build_cohort_conversion,
     "win_loss_trend": build_win_loss_trend,
     "bookings_reconciliation": build_bookings_reconciliation,
+    "open_anomalies": build_open_anomalies,
 }

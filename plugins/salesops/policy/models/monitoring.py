@@ -86,6 +86,8 @@ class MonitoringPolicy(PolicyModel):
     series: dict[str, Series] = {}
     alerts: Alerts = Alerts()
     causes: Causes = Causes()
+    # pack (packs.yaml) -> the series whose open anomalies its open_anomalies section lists
+    packs: dict[str, list[str]] = {}
 
     @model_validator(mode="after")
     def _checks(self) -> MonitoringPolicy:
@@ -102,6 +104,10 @@ class MonitoringPolicy(PolicyModel):
                 raise bad(f"series.{name}.detection.seasonality", d.seasonality, "none unless grain is day")
             if s.grain == "sync" and s.aggregate != "sum":
                 raise bad(f"series.{name}.aggregate", s.aggregate, "sum for a per-sync series")
+        for pack, names in self.packs.items():
+            for i, n in enumerate(names):
+                if n not in self.series:
+                    raise bad(f"packs.{pack}[{i}]", n, f"a series of this file ({sorted(self.series)})")
         return self
 
     def resolved(self, name: str) -> Defaults:
