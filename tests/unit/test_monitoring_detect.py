@@ -176,3 +176,30 @@ def test_policy_file_validates_and_names_bad_values(tmp_path):
     (tmp_path / "monitoring.yaml").write_text("defaults: {sigmaa: 2}\n", encoding="utf-8")
     with pytest.raises(policy.ConfigError, match=r"unknown key 'sigmaa'"):
         policy.monitoring(overlay=tmp_path)
+
+
+def test_min_baseline_scores_a_change_from_nothing_as_normal():
+    nums, outcome, _, reason = judge(456_300.0, [0.0] * 8, Defaults(min_baseline=50_000))
+    assert outcome == "normal" and reason == "training mean 0 below min_baseline 50000"
+    assert judge(3_000_000.0, [1_500_000.0] * 8, Defaults(min_baseline=50_000))[1] == "anomaly"
+
+
+def test_concentration_names_the_routing_rule_gap_at_the_narrowest_level():
+    from salesops.monitoring.alerts import concentration_cause
+
+    cell = [{"segment": "SMB", "region": "AMER", "leads": 8}, {"segment": "MM", "region": "EMEA", "leads": 2}]
+    assert concentration_cause(cell, 0.6).startswith(
+        "Routing rule gap: 8 of 10 leads (80%) are segment SMB x region AMER."
+    )
+    seg = [
+        {"segment": "SMB", "region": "AMER", "leads": 4},
+        {"segment": "SMB", "region": "EMEA", "leads": 4},
+        {"segment": "SMB", "region": "APAC", "leads": 3},
+        {"segment": "MM", "region": "AMER", "leads": 1},
+    ]
+    assert concentration_cause(seg, 0.6).startswith(
+        "Routing rule gap: 11 of 12 leads (92%) are segment SMB (every region: AMER, APAC, EMEA)."
+    )
+    spread = [{"segment": s, "region": r, "leads": 1} for s in ("SMB", "MM", "ENT") for r in ("AMER", "EMEA")]
+    assert concentration_cause(spread, 0.6).startswith("Spread over 6 segment x region cells")
+    assert concentration_cause([], 0.6) is None

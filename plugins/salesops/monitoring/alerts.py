@@ -82,23 +82,42 @@ def evidence_params(a: dict[str, Any], pol: MonitoringPolicy) -> dict[str, Any]:
     }
 
 
+def concentration_cause(rows: list[dict[str, Any]], share_needed: float) -> str | None:
+    """Routing rule gap when one segment x region (else one segment, else one region) holds the share."""
+    total = sum(int(r["leads"]) for r in rows)
+    if not total:
+        return None
+    check = "Check the assignment rule for {what} and the active users of its queue against include/config/territories.yaml."
+    levels: list[tuple[str, Any]] = [
+        ("segment x region", lambda r: (r["segment"], r["region"])),
+        ("segment", lambda r: (r["segment"],)),
+        ("region", lambda r: (r["region"],)),
+    ]
+    for level, key in levels:
+        counts: dict[tuple[str, ...], int] = {}
+        for r in rows:
+            counts[key(r)] = counts.get(key(r), 0) + int(r["leads"])
+        top, n = max(sorted(counts.items()), key=lambda kv: kv[1])
+        if n / total >= share_needed:
+            regions = sorted({str(r["region"]) for r in rows if key(r) == top})
+            if level == "segment x region":
+                what = f"segment {top[0]} x region {top[1]}"
+            elif level == "segment":
+                what = f"segment {top[0]} (every region: {', '.join(regions)})"
+            else:
+                what = f"region {top[0]}"
+            return f"Routing rule gap: {n} of {total} leads ({n / total:.0%}) are {what}. " + check.format(
+                what=what
+            )
+    return f"Spread over {len(rows)} segment x region cells (no cell, segment or region holds {share_needed:.0%}): not one routing rule."
+
+
 def likely_cause(wh: Warehouse, a: dict[str, Any], pol: MonitoringPolicy, ev: dict[str, Any]) -> str | None:
     """The cause a rule can name, in a sentence (None when no rule applies or none fires)."""
     rule = pol.series[a["series"]].cause
     if rule == "concentration":
         rows = wh.query(sql.render("monitoring/concentration.sql", series=a["series"]), ev)
-        total = sum(int(r["leads"]) for r in rows)
-        if not total:
-            return None
-        top = rows[0]
-        share = int(top["leads"]) / total
-        if share >= pol.causes.concentration_share:
-            return (
-                f"Routing rule gap: {top['leads']} of {total} leads ({share:.0%}) are segment "
-                f"{top['segment']} x region {top['region']}. Check the assignment rule (and its queue's "
-                f"active users) for {top['segment']} / {top['region']} against include/config/territories.yaml."
-            )
-        return f"Spread over {len(rows)} segment x region cells (largest {share:.0%}): not one routing rule."
+        return concentration_cause(rows, pol.causes.concentration_share)
     if rule == "sync_shortfall":
         what = a["scope_value"] if a["scope_type"] in ("object", "lead_source") else "lead"
         return (

@@ -135,6 +135,8 @@ def judge(value: float, train: list[float], knobs: Defaults) -> tuple[dict[str, 
     }
     direction = "spike" if diff > 0 else "drop"
     rel = abs(diff) / abs(mean) if mean != 0 else (math.inf if diff != 0 else 0.0)
+    if abs(mean) < knobs.min_baseline:
+        return nums, NORMAL, None, f"training mean {mean:g} below min_baseline {knobs.min_baseline:g}"
     if abs(z) < knobs.sigma:
         return nums, NORMAL, None, f"|z| {abs(z):.2f} < {knobs.sigma:g}"
     if knobs.direction != "both" and knobs.direction != direction:

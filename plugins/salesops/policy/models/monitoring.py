@@ -31,6 +31,7 @@ class Detection(PolicyModel):
     direction: Direction | None = None
     min_relative_change: float | None = Field(default=None, ge=0)
     min_absolute_change: float | None = Field(default=None, ge=0)
+    min_baseline: float | None = Field(default=None, ge=0)
     detection_periods: int | None = Field(default=None, ge=1)
 
 
@@ -42,6 +43,9 @@ class Defaults(PolicyModel):
     direction: Direction = "both"
     min_relative_change: float = Field(default=0.0, ge=0)
     min_absolute_change: float = Field(default=0.0, ge=0)
+    # training mean below this = no baseline to deviate from (a rep going from no Commit to some is
+    # not a week-over-week swing): scored normal, with the reason
+    min_baseline: float = Field(default=0.0, ge=0)
     detection_periods: int = Field(default=1, ge=1)
 
 
