@@ -702,8 +702,19 @@ def test_dag_delivers_scoped_pack_by_email_file_drop_and_logs_it(packs_env, smtp
     assert sorted(p.get_filename() for p in msg.iter_attachments()) == [f"{base}.pdf", f"{base}.xlsx"]
     xlsx_part = next(p for p in msg.iter_attachments() if p.get_filename().endswith(".xlsx"))
     assert xlsx_part.get_content()[:2] == b"PK"  # a zip container
-    body = msg.get_body(("html",)).get_content()
-    assert "Weekly pipeline inspection: EMEA-MM" in body and "data:image/png;base64," in body
+    html_part = msg.get_body(("html",))
+    body = html_part.get_content()
+    assert "Weekly pipeline inspection: EMEA-MM" in body and "data:image" not in body
+    # charts are inline parts next to the HTML (multipart/related), each cid: reference resolves
+    cids = re.findall(r'<img src="cid:([^"]+)"', body)
+    assert cids, "no chart in the emailed pack"
+    related = next(p for p in msg.walk() if p.get_content_type() == "multipart/related")
+    inline = {
+        p["Content-ID"].strip("<>"): p for p in related.iter_parts() if p.get_content_maintype() == "image"
+    }
+    assert sorted(inline) == sorted(cids)
+    assert all(p.get_content()[:4] == b"\x89PNG" for p in inline.values())
+    assert "EMEA-MM" in msg.get_body(("plain",)).get_content()
     pdf_part = next(p for p in msg.iter_attachments() if p.get_filename().endswith(".pdf"))
     assert pdf_part.get_content()[:5] == b"%PDF-"
     dropped = drop / "weekly_pipeline_inspection" / "2026-W45" / "team-EMEA-MM"

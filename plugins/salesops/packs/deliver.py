@@ -5,7 +5,8 @@ Channels:
            or ``<base_url>/<pack>/<period>/<scope>/`` through Airflow's ObjectStoragePath when
            ``SALESOPS_PACKS_BASE_URL`` (or ``base_url``) is set (s3://, gs://, file://...).
     email  one message per pack slice to its recipients through Airflow's SMTP connection
-           (``SALESOPS_SMTP_CONN_ID``, default ``smtp_default``): HTML body + the PDF/XLSX attachments.
+           (``SALESOPS_SMTP_CONN_ID``, default ``smtp_default``): HTML body with the charts as inline
+           ``cid:`` parts, a plain-text alternative with the key figures, the PDF/XLSX attachments.
     slack  summary + link through the Slack webhook connection (``SALESOPS_SLACK_CONN_ID``, default
            ``slack_default``); skipped with a logged reason when the connection does not exist.
 
@@ -164,7 +165,7 @@ def send_email(
     conn_id: str | None = None,
     sender: str | None = None,
 ) -> None:
-    """One HTML message with attachments through Airflow's SMTP connection."""
+    """One HTML message with attachments through Airflow's SMTP connection (hold notices)."""
     from airflow.providers.smtp.hooks.smtp import SmtpHook
 
     with SmtpHook(smtp_conn_id=conn_id or smtp_conn_id()) as hook:
@@ -175,6 +176,67 @@ def send_email(
             files=files or None,
             from_email=sender or hook.from_email,
         )
+
+
+def pack_message(rendered: RenderedPack, to: list[str], subject: str, sender: str, attach: list[str]):
+    """The pack email as a MIME tree email clients display with its charts::
+
+        multipart/mixed
+          multipart/alternative
+            text/plain              key figures and what changed (images blocked / text clients)
+            multipart/related
+              text/html             charts as <img src="cid:..." alt="...">
+              image/png ...         one inline part per chart, Content-ID = the cid
+          application/pdf, ...      the pack's attachments
+
+    Gmail and Outlook drop ``data:`` image URIs; ``cid:`` references to related parts are what they
+    show. Renders without email parts (older manifests) fall back to the archive HTML.
+    """
+    import mimetypes
+    from email.message import EmailMessage
+    from email.utils import formatdate, make_msgid
+
+    msg = EmailMessage()
+    msg["Subject"], msg["From"], msg["To"] = subject, sender, ", ".join(to)
+    msg["Date"] = formatdate(localtime=False, usegmt=True)
+    msg["Message-ID"] = make_msgid(domain=sender.rpartition("@")[2] or None)
+    parts = rendered.email or {}
+    if parts:
+        msg.set_content(Path(parts["text"]).read_text(encoding="utf-8"))
+        msg.add_alternative(Path(parts["html"]).read_text(encoding="utf-8"), subtype="html")
+        html_part = msg.get_payload()[1]
+        for img in parts["images"]:
+            html_part.add_related(
+                Path(img["path"]).read_bytes(),
+                "image",
+                "png",
+                cid=f"<{img['cid']}>",
+                filename=Path(img["path"]).name,
+                disposition="inline",
+            )
+    else:
+        msg.set_content(Path(rendered.files["html"]).read_text(encoding="utf-8"), subtype="html")
+    for f in attach:
+        ctype = mimetypes.guess_type(f)[0] or "application/octet-stream"
+        maintype, _, subtype = ctype.partition("/")
+        msg.add_attachment(Path(f).read_bytes(), maintype, subtype, filename=Path(f).name)
+    return msg
+
+
+def send_message(msg, conn_id: str | None = None) -> None:
+    """Send a built message through Airflow's SMTP connection (login, TLS, timeout from it).
+
+    SmtpHook's own ``send_email_smtp`` only builds multipart/mixed with ``application/*`` parts (no
+    inline images), so the message is built here and sent with the hook's connected client, once:
+    a retry after a partial failure could send the pack twice.
+    """
+    from airflow.providers.smtp.hooks.smtp import SmtpHook
+
+    with SmtpHook(smtp_conn_id=conn_id or smtp_conn_id()) as hook:
+        client = hook._smtp_client  # set by __enter__ (get_conn); the hook has no public accessor
+        if client is None:
+            raise RuntimeError(f"SMTP connection {hook.smtp_conn_id!r} did not open")
+        client.send_message(msg)
 
 
 def connection_exists(conn_id: str) -> bool:
@@ -366,15 +428,9 @@ def _publish_email(rendered: RenderedPack, write: _Log, done: set[tuple[str, str
             write(a, "email", "skipped", f"no SMTP connection {smtp_conn_id()!r} configured")
         return
     attach = [rendered.files[k] for k in spec.attach if k in rendered.files]
-    html = Path(rendered.files["html"]).read_text(encoding="utf-8")
+    subject = f"{rendered.title} - {rendered.scope_label} - {rendered.period}"
     try:
-        send_email(
-            to,
-            f"{rendered.title} - {rendered.scope_label} - {rendered.period}",
-            html,
-            attach,
-            sender=spec.sender,
-        )
+        send_message(pack_message(rendered, to, subject, spec.sender, attach))
         for a in to:
             write(a, "email", "sent", f"attachments: {', '.join(Path(f).name for f in attach)}")
     except Exception as exc:

@@ -7,8 +7,10 @@ Usage::
     rendered = render_pack(Warehouse(), "weekly_pipeline_inspection", "region", "EMEA")
     rendered.files["pdf"]
 
-Nothing is fetched from the network: charts are PNG data URIs and WeasyPrint gets a URL fetcher
-that refuses everything but ``data:`` URLs.
+Nothing is fetched from the network: in the HTML file and the PDF the charts are PNG data URIs
+(WeasyPrint gets a URL fetcher that refuses everything but ``data:`` URLs). The email body is a
+second rendering of the same template whose charts are ``cid:`` references to PNG files written
+next to it (Gmail and Outlook do not show data: URIs); ``deliver`` sends them as inline MIME parts.
 """
 
 from __future__ import annotations
@@ -95,6 +97,9 @@ class RenderedPack:
     checks: list[dict[str, Any]]
     sections: list[dict[str, Any]]  # id, title, row_count, probe
     context: dict[str, Any] = field(default_factory=dict)
+    # The email body: {"html": path, "text": path, "images": [{"cid", "path", "alt"}]} (empty when
+    # the HTML was not rendered).
+    email: dict[str, Any] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -224,9 +229,46 @@ def _table_view(t: Table, refs: dict[str, int], spec: PackSpec) -> dict[str, Any
     }
 
 
-def render_html(view: dict[str, Any]) -> str:
-    """The pack's HTML (email body and PDF source) from the view model."""
-    return _env().get_template("packs/pack.html.j2").render(p=view, css=STYLES)
+def render_html(view: dict[str, Any], *, email: bool = False) -> str:
+    """The pack's HTML from the view model: the PDF/archive page (charts as data URIs) or, with
+    ``email``, the email body (charts as ``cid:`` references to inline parts)."""
+    return _env().get_template("packs/pack.html.j2").render(p=view, css=STYLES, email=email)
+
+
+def email_text(view: dict[str, Any]) -> str:
+    """The plain-text alternative of the email: what a reader with images blocked (or a text-only
+    client) needs - title, scope, as-of, what changed and every key figure with its target."""
+    lines = [
+        f"{view['title']}: {view['scope_label']} ({view['period']})",
+        f"Data as of {view['as_of']} UTC (source extraction time)",
+    ]
+    if view["narrative"]:
+        lines += ["", "What changed:"] + [f"- {n}" for n in view["narrative"]]
+    for s in view["sections"]:
+        if not s["cards"]:
+            continue
+        lines += ["", s["title"]]
+        for c in s["cards"]:
+            target = f" (target {c['target_text']})" if c["target_text"] else ""
+            lines.append(f"- {c['label']}: {c['text']}{target}")
+    lines += ["", "Charts, tables and definitions: the HTML version of this email and the attached PDF/XLSX."]
+    return "\n".join(lines) + "\n"
+
+
+def write_email_parts(view: dict[str, Any], charts: list[tuple[str, bytes]], out: Path, base: str) -> dict:
+    """The email body (HTML with cid: charts + plain text) and one PNG per chart, in ``out``."""
+    images = []
+    for cid, png in charts:
+        path = out / f"{base}__{cid.split('@', 1)[0]}.png"
+        path.write_bytes(png)
+        images.append({"cid": cid, "path": str(path)})
+    alts = [ch["title"] for s in view["sections"] for ch in s["charts"]]
+    for img, alt in zip(images, alts, strict=True):
+        img["alt"] = alt
+    html_path, text_path = out / f"{base}.email.html", out / f"{base}.email.txt"
+    html_path.write_text(render_html(view, email=True), encoding="utf-8")
+    text_path.write_text(email_text(view), encoding="utf-8")
+    return {"html": str(html_path), "text": str(text_path), "images": images}
 
 
 def write_pdf(html: str, path: Path) -> None:
@@ -469,7 +511,10 @@ def render_pack(
                 "title": s.title,
                 "notes": s.notes,
                 "cards": [_card_view(c, refs, spec.currency) for c in s.cards],
-                "charts": [{"title": ch.title, "uri": data_uri(ch.png)} for ch in s.charts],
+                "charts": [
+                    {"title": ch.title, "uri": data_uri(ch.png), "cid": f"chart-{slug(s.id)}-{i}@salesops"}
+                    for i, ch in enumerate(s.charts, start=1)
+                ],
                 "tables": [_table_view(t, refs, spec) for t in s.tables],
             }
             for s in sections
@@ -480,9 +525,16 @@ def render_pack(
     base = f"{pack}__{scope_type}-{slug(scope_value)}__{period}"
     files: dict[str, str] = {}
     html = render_html(view)
+    email: dict[str, Any] = {}
     if "html" in formats or "pdf" in formats:
         (out / f"{base}.html").write_text(html, encoding="utf-8")
         files["html"] = str(out / f"{base}.html")
+        pngs = [
+            (ch["cid"], c.png)
+            for sv, s in zip(view["sections"], sections, strict=True)
+            for ch, c in zip(sv["charts"], s.charts, strict=True)
+        ]
+        email = write_email_parts(view, pngs, out, base)
     if "pdf" in formats:
         write_pdf(html, out / f"{base}.pdf")
         files["pdf"] = str(out / f"{base}.pdf")
@@ -514,6 +566,7 @@ def render_pack(
             {"id": s.id, "title": s.title, "row_count": s.row_count, "probe": s.probe} for s in sections
         ],
         context={k: (v.isoformat() if isinstance(v, date | datetime) else v) for k, v in info.items()},
+        email=email,
     )
     (out / f"{base}.manifest.json").write_text(
         json.dumps(rendered.to_dict(), indent=2, default=str), encoding="utf-8"
