@@ -43,6 +43,7 @@ _WAREHOUSE_CONN_ID = os.getenv("SALESOPS_WAREHOUSE_CONN_ID", "salesops_warehouse
     schedule=all_staging_assets(),
     start_date=pendulum.datetime(2026, 1, 1, tz="UTC"),
     catchup=False,
+    is_paused_upon_creation=False,  # Asset-scheduled: runs only after a load that changed something
     max_active_runs=1,
     doc_md=__doc__,
     tags=["salesops", "quality"],

@@ -16,7 +16,9 @@ For each object (dynamic task mapping over the manifest):
    into `staging.stg_<system>__<object>` (latest version per id; deletes applied), records counts
    and moves the watermark. Loads run one at a time (DuckDB has a single writer).
 3. **publish** emits one Asset event per raw and per staging table (with the batch's counts in the
-   event's extra); the staging Assets schedule `crm_data_quality`.
+   event's extra); the staging Assets schedule `crm_data_quality`. A load that changed nothing (no
+   row inserted, updated, deleted or quarantined in any object) **skips** publish: no Asset event,
+   so quality, KPIs and packs stay quiet until the CRM changes.
 
 **Params**: `source` (demo | csv | salesforce | hubspot | marketo), `objects` (empty = all),
 `full_refresh` (ignore watermarks), `csv_folder` / `csv_column_map` (for `csv`),
@@ -90,11 +92,16 @@ def crm_extract_load():
 
     @task(outlets=_RAW_ASSETS + _STAGING_ASSETS)
     def publish(results: list[dict], outlet_events=None) -> dict:
-        from salesops.warehouse.tasks import summarise
+        from airflow.sdk.exceptions import AirflowSkipException
+
+        from salesops.warehouse.tasks import changed_anything, summarise
 
         # Index by length: iterating the lazy sequence probes one past the end (a logged 404).
         loaded = [results[i] for i in range(len(results))]
         summary = summarise(loaded)
+        if not changed_anything(summary):
+            # Quiet hours: a skipped task emits no Asset events, so downstream DAGs do not run.
+            raise AirflowSkipException(f"nothing changed in {summary['objects']} objects: no Asset events")
         by_object = {r["object"]: r for r in loaded}
         for asset in _RAW_ASSETS + _STAGING_ASSETS:
             r = by_object.get(asset.name.split("__", 1)[-1])

@@ -52,6 +52,7 @@ _MODELS = discover()
     schedule=QUALITY_GATE_PASSED,
     start_date=pendulum.datetime(2026, 1, 1, tz="UTC"),
     catchup=False,
+    is_paused_upon_creation=False,  # Asset-scheduled: runs only after a load that changed something
     max_active_runs=1,
     max_active_tasks=_PARALLELISM,
     doc_md=__doc__,

@@ -6,7 +6,9 @@ hygiene, data-quality scorecard, lead routing SLA, month/quarter-end) from the K
 quality results, checks them and delivers them - or holds them.
 
 Runs when the KPI marts are rebuilt (Asset `marts.ready` from `kpi_transforms`) and every Monday
-07:00 UTC (whichever comes first; a pack already sent for its period is not sent twice).
+07:00 UTC (whichever comes first; a pack already sent for its period is not sent twice). Unpaused
+on creation, no catch-up: unpausing starts at most the latest Monday run, and a run before the
+first KPI build skips (nothing to report) instead of failing.
 
 1. **gate** - the latest quality run for the data's as-of time (`max(until)` of loaded batches in
    `ops.load_audit`) must have no failed blocker check. A failed gate does not fail the run: every
@@ -62,6 +64,7 @@ def _label(job: dict) -> str:
     else AssetOrTimeSchedule(timetable=CronTriggerTimetable(_CRON, timezone="UTC"), assets=KPI_MARTS_READY),
     start_date=pendulum.datetime(2026, 1, 1, tz="UTC"),
     catchup=False,
+    is_paused_upon_creation=False,  # downstream of the Assets: runs only when there is something new
     max_active_runs=1,
     max_active_tasks=_PARALLELISM,
     doc_md=__doc__,
@@ -99,9 +102,15 @@ def _label(job: dict) -> str:
 def report_packs():
     @task
     def gate(params: dict | None = None) -> dict:
+        from airflow.sdk.exceptions import AirflowSkipException
+
+        from salesops.packs.tasks import NothingToReport
         from salesops.packs.tasks import gate as run_gate
 
-        return run_gate(params or {}, _WAREHOUSE_CONN_ID)
+        try:
+            return run_gate(params or {}, _WAREHOUSE_CONN_ID)
+        except NothingToReport as exc:  # a fresh deployment's Monday run: skip, no red run, no email
+            raise AirflowSkipException(str(exc)) from exc
 
     @task
     def plan(gate_status: dict, params: dict | None = None) -> list[dict]:

@@ -20,6 +20,10 @@ class PackPlanError(ValueError):
     """Bad params for a pack run (unknown pack, scope, as-of that the marts are not built for)."""
 
 
+class NothingToReport(RuntimeError):
+    """No KPI build exists yet (a fresh deployment): a scheduled pack run has nothing to render."""
+
+
 def _warehouse(warehouse_conn_id: str) -> Warehouse:
     from salesops.warehouse.hook import WarehouseHook
 
@@ -37,6 +41,8 @@ def gate(params: dict[str, Any], warehouse_conn_id: str) -> dict[str, Any]:
     from salesops.packs.render import pack_context
 
     wh = _warehouse(warehouse_conn_id)
+    if not wh.table_exists("marts.kpi_context"):
+        raise NothingToReport("no KPI build yet (marts.kpi_context does not exist): nothing to report")
     info = pack_context(wh)
     ready = ready_as_of(wh)
     if ready != str(info["as_of_date"])[:10]:

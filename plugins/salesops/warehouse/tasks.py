@@ -84,3 +84,15 @@ def summarise(results: list[dict[str, Any]]) -> dict[str, Any]:
             r.get("schema_missing") or "",
         )
     return {"objects": len(results), **totals}
+
+
+def changed_anything(summary: dict[str, Any]) -> bool:
+    """Whether a load changed the warehouse: any row inserted, updated, deleted or quarantined.
+
+    A load that read nothing new (or re-read only rows it already had) changes nothing downstream,
+    so ``publish`` emits no Asset events for it and the quality/KPI/pack DAGs stay quiet.
+    """
+    return any(
+        int(summary.get(k) or 0) > 0
+        for k in ("rows_inserted", "rows_updated", "rows_deleted", "rows_rejected")
+    )
