@@ -204,7 +204,7 @@ def pack_message(rendered: RenderedPack, to: list[str], subject: str, sender: st
     if parts:
         msg.set_content(Path(parts["text"]).read_text(encoding="utf-8"))
         msg.add_alternative(Path(parts["html"]).read_text(encoding="utf-8"), subtype="html")
-        html_part = msg.get_payload()[1]
+        html_part = next(p for p in msg.iter_parts() if p.get_content_type() == "text/html")
         for img in parts["images"]:
             html_part.add_related(
                 Path(img["path"]).read_bytes(),

@@ -529,9 +529,10 @@ def render_pack(
     if "html" in formats or "pdf" in formats:
         (out / f"{base}.html").write_text(html, encoding="utf-8")
         files["html"] = str(out / f"{base}.html")
+        section_views: list[dict[str, Any]] = view["sections"]
         pngs = [
             (ch["cid"], c.png)
-            for sv, s in zip(view["sections"], sections, strict=True)
+            for sv, s in zip(section_views, sections, strict=True)
             for ch, c in zip(sv["charts"], s.charts, strict=True)
         ]
         email = write_email_parts(view, pngs, out, base)
