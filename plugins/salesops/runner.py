@@ -1,6 +1,7 @@
-"""In-process DAG runs (``dag.test()``) for ``make demo`` and the end-to-end tests.
+"""In-process DAG runs (``dag.test()``) for ``make demo`` (and the end-to-end tests).
 
-Not used by production runs: there the scheduler runs the DAGs.
+Not used by production runs: there the scheduler runs the DAGs. What only tests need (reading a
+finished run's XComs from the metadata DB) lives in ``tests/support/runs.py``.
 """
 
 from __future__ import annotations
@@ -96,23 +97,3 @@ def task_instances(dag_run: Any) -> list[Any]:
         for ti in tis:
             session.expunge(ti)
         return tis
-
-
-def xcom(dag_run: Any, task_id: str, map_index: int = -1, key: str = "return_value") -> Any:
-    """The return value (or the XCom ``key``) of one task of a finished run."""
-    from airflow.models.xcom import XComModel
-    from airflow.utils.session import create_session
-
-    with create_session() as session:
-        row = (
-            session.query(XComModel)
-            .filter(
-                XComModel.dag_id == dag_run.dag_id,
-                XComModel.run_id == dag_run.run_id,
-                XComModel.task_id == task_id,
-                XComModel.map_index == map_index,
-                XComModel.key == key,
-            )
-            .one_or_none()
-        )
-        return None if row is None else XComModel.deserialize_value(row)

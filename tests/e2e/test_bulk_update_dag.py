@@ -139,7 +139,7 @@ def states(dr) -> dict[str, str]:
 
 
 def built(dr) -> dict:
-    from salesops.runner import xcom
+    from tests.support.runs import xcom
 
     return xcom(dr, "build_plan")
 
@@ -148,8 +148,7 @@ def outcome(dr) -> dict:
     """What report_outcome concluded (pushed even when it skips or fails) and the run's note."""
     from airflow.models.dagrun import DagRun
     from airflow.utils.session import create_session
-
-    from salesops.runner import xcom
+    from tests.support.runs import xcom
 
     with create_session() as session:
         note = session.query(DagRun).filter(DagRun.run_id == dr.run_id).one().note

@@ -102,10 +102,12 @@ def test_after_a_quality_run_the_plans_exception_counts_equal_the_queue(env):
 
 
 def test_mark_duplicate_leads_through_the_dag_then_stale_and_rerun(env, monkeypatch):
+    from tests.support.runs import xcom
+
     from salesops.bulk_update.apply import change_log
     from salesops.bulk_update.plan import EmptyPlan, load_plan
     from salesops.quality.runner import run_quality
-    from salesops.runner import run_dag, xcom
+    from salesops.runner import run_dag
 
     crm, wh = env
     # The DAG param restricts a plan to the queue (reassign_leads: the queue holds leads the plan cannot place).

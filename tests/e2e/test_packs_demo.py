@@ -684,8 +684,10 @@ def smtp(packs_env):
 
 
 def test_dag_delivers_scoped_pack_by_email_file_drop_and_logs_it(packs_env, smtp, tmp_path, monkeypatch):
+    from tests.support.runs import xcom
+
     from salesops.packs.deliver import on_time_delivery
-    from salesops.runner import run_dag, xcom
+    from salesops.runner import run_dag
 
     wh = packs_env["wh"]
     drop = tmp_path / "drop"

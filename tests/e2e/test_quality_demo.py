@@ -43,7 +43,9 @@ def _gate_events(run_id: str) -> int:
 
 @pytest.fixture(scope="module")
 def quality_run(demo_warehouse):
-    from salesops.runner import run_dag, xcom
+    from tests.support.runs import xcom
+
+    from salesops.runner import run_dag
 
     dr = run_dag("crm_data_quality")
     return demo_warehouse, dr, xcom(dr, "run_checks")

@@ -11,6 +11,7 @@ import shutil
 
 import pytest
 from tests.conftest import use_dirs
+from tests.support.faults import crash_load_after
 
 pytestmark = pytest.mark.snowflake
 
@@ -50,8 +51,12 @@ def test_crash_inside_the_transaction_changes_nothing_then_rerun_loads(fake_snow
     batch = extract_batch(crm, "user", wh)
     assert batch.rows_read == 75
     for step in ("raw", "quarantine", "merge", "deletes"):
-        with pytest.raises(RuntimeError, match=f"simulated crash after {step}"):
-            load_batch(wh, batch, fail_after=step)
+        with (
+            crash_load_after(step) as ran,
+            pytest.raises(RuntimeError, match=f"simulated crash after {step}"),
+        ):
+            load_batch(wh, batch)
+        assert "load/insert_raw.sql" in ran, step
         assert wh.scalar("select count(*) from staging.stg_crm__user") == 0, step
         assert wh.scalar("select count(*) from raw.crm__user") == 0, step
         assert wh.scalar("select count(*) from ops.load_watermark") == 0, step

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from tests.support.faults import crash_load_after
 
 from salesops.sources.base import DeletedRecord
 from salesops.warehouse import Warehouse
@@ -211,8 +212,9 @@ def test_crash_mid_load_leaves_nothing_half_written_and_rerun_matches_clean_run(
 
     before = snapshot(crashy)
     batch = extract_batch(src, "opportunity", crashy)
-    with pytest.raises(RuntimeError, match=f"simulated crash after {step}"):
-        load_batch(crashy, batch, fail_after=step)
+    with crash_load_after(step) as ran, pytest.raises(RuntimeError, match=f"simulated crash after {step}"):
+        load_batch(crashy, batch)
+    assert "load/insert_raw.sql" in ran  # the crash came inside the apply transaction
     assert snapshot(crashy) == before  # rolled back whole
     load_batch(crashy, batch)  # the retry
     load_batch(crashy, batch)  # and once more: idempotent

@@ -585,7 +585,7 @@ def _landing_relations(
     return rel, {}
 
 
-def load_batch(wh: Warehouse, batch: Batch, *, fail_after: str | None = None) -> LoadResult:
+def load_batch(wh: Warehouse, batch: Batch) -> LoadResult:
     """Load a landed batch into raw and staging in one transaction (see module docstring).
 
     Two phases on one connection: *prepare* builds session-temporary tables from the landing
@@ -596,8 +596,6 @@ def load_batch(wh: Warehouse, batch: Batch, *, fail_after: str | None = None) ->
     Args:
         wh: the warehouse.
         batch: what :func:`extract_batch` returned.
-        fail_after: test hook: raise after this step (``raw``, ``quarantine``, ``merge``,
-            ``deletes``) to simulate a crash mid-load.
 
     Returns:
         Counts for the audit trail.
@@ -645,10 +643,6 @@ def load_batch(wh: Warehouse, batch: Batch, *, fail_after: str | None = None) ->
             relpath, obj=obj, dialect=dialect, columns=columns, raw_columns=raw_columns, **ctx
         )
         _execute(conn, relpath, script, params, dml_only=in_apply)
-
-    def crash(step: str) -> None:
-        if fail_after == step:
-            raise RuntimeError(f"simulated crash after {step}")
 
     landing: dict[str, Any] = {}
     with wh.session() as conn:
@@ -698,13 +692,11 @@ def load_batch(wh: Warehouse, batch: Batch, *, fail_after: str | None = None) ->
                 conn.commit()  # nothing persistent changed; the transaction below holds DML only
 
             # --- apply: DML only, one transaction -------------------------------------------
+            # (tests/support/faults.py crashes the load between these statements to prove it.)
             in_apply = True
             run(conn, "load/insert_raw.sql")
-            crash("raw")
             run(conn, "load/quarantine.sql", present=present)
-            crash("quarantine")
             run(conn, "load/merge_staging.sql", **flags)
-            crash("merge")
             if has_deletes:
                 run(conn, "load/apply_deletes.sql")
             if "live_ids" in rel:
@@ -718,7 +710,6 @@ def load_batch(wh: Warehouse, batch: Batch, *, fail_after: str | None = None) ->
                     )
             if formula_fields:
                 run(conn, "load/refresh_formulas.sql", relation="_formulas", formula_fields=formula_fields)
-            crash("deletes")
             rejected = conn.execute(
                 sa.text("select count(distinct row_number) from ops.quarantine where batch_id = :b"),
                 {"b": batch.batch_id},
