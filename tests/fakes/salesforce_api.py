@@ -28,6 +28,16 @@ What it serves (``/services/data/vXX.X`` prefix, any version):
   ``Failed``), ``GET jobs/query/{id}/results?locator=&maxRecords=`` (CSV, ``Sforce-Locator``,
   ``Sforce-NumberOfRecords``), ``PATCH`` ``{"state": "Aborted"}``, ``DELETE``.
 
+* Bulk API 2.0 ingest jobs (update): ``POST jobs/ingest`` (state ``Open``), ``PUT
+  jobs/ingest/{id}/batches`` (CSV; ``#N/A`` sets a field to null, an empty value leaves it),
+  ``PATCH`` ``{"state": "UploadComplete"}`` or ``Aborted``, ``GET jobs/ingest/{id}`` (processed at
+  poll :attr:`poll_steps`), ``GET .../successfulResults/`` (``sf__Id``, ``sf__Created``),
+  ``.../failedResults/`` (``sf__Id``, ``sf__Error``), ``.../unprocessedrecords/`` (the original
+  rows), ``DELETE``. Lock contention is modelled as Salesforce has it: the upload is split into
+  chunks of :attr:`ingest_chunk` rows processed in parallel; a row whose parent (``AccountId`` /
+  ``OpportunityId``) is locked by an earlier chunk fails ``UNABLE_TO_LOCK_ROW``.
+  :attr:`record_writes` counts writes per record id (Collections and ingest alike).
+
 Faults (each consumed when it fires): :meth:`fail_next` (any status and body on a path pattern,
 e.g. 503 or ``QUERY_TIMEOUT``), :meth:`delay_next` (a slow answer, for client timeouts),
 :meth:`fail_next_job` (a Bulk job ends ``Failed``), :meth:`repeat_next_page` (a REST page is
@@ -129,6 +139,26 @@ class BulkJob:
 
 
 @dataclass
+class IngestJob:
+    id: str
+    object: str
+    operation: str
+    created: datetime
+    state: str = "Open"
+    polls: int = 0
+    header: list[str] = field(default_factory=list)
+    rows: list[list[str]] = field(default_factory=list)
+    successful: list[tuple[str, list[str]]] = field(default_factory=list)  # (id, row)
+    failed: list[tuple[str, str, list[str]]] = field(default_factory=list)  # (id, error, row)
+    unprocessed: list[list[str]] = field(default_factory=list)
+    error_message: str | None = None
+    stop_after: int | None = None  # fail_next_ingest_job: rows processed before the job fails
+
+
+PARENT_FIELDS = {"Opportunity": "AccountId", "Contact": "AccountId", "OpportunityLineItem": "OpportunityId"}
+
+
+@dataclass
 class Fault:
     pattern: re.Pattern[str]
     method: str | None
@@ -181,6 +211,13 @@ class FakeSalesforce:
         self.jobs: dict[str, BulkJob] = {}
         self.jobs_created: list[tuple[str, str]] = []  # (operation, SOQL) of every Bulk query job
         self.faults: list[Fault] = []
+        self.ingest_jobs: dict[str, IngestJob] = {}
+        self.ingest_created: list[str] = []  # ids of every ingest job created
+        self.ingest_uploads: list[tuple[str, list[str], list[list[str]]]] = []  # (job id, header, rows)
+        self.ingest_chunk = 10_000  # rows per parallel chunk (Salesforce: 10,000 per internal batch)
+        self.record_writes: dict[str, int] = {}  # record id -> writes (Collections and ingest)
+        self._fail_ingest: list[tuple[str, int]] = []
+        self._reject_rows: dict[str, str] = {}
         self._fail_jobs: list[str] = []
         self._repeat_pages = 0
         self._cursors: dict[str, tuple[list[dict[str, Any]], list[str], str]] = {}
@@ -307,6 +344,7 @@ class FakeSalesforce:
         """Change fields and move SystemModstamp (as any save does)."""
         with self._lock:
             rec = self.objects[obj].records[rid]
+            self.record_writes[rid] = self.record_writes.get(rid, 0) + 1
             rec.update(values)
             rec["SystemModstamp"] = sf_datetime(stamp or self.clock)
 
@@ -372,6 +410,14 @@ class FakeSalesforce:
     def fail_next_job(self, message: str = "InternalServerError: the query job failed") -> None:
         """The next Bulk query job created ends in state ``Failed`` with this errorMessage."""
         self._fail_jobs.append(message)
+
+    def fail_next_ingest_job(self, message: str, *, after: int = 0) -> None:
+        """The next ingest job processes ``after`` rows, then ends ``Failed`` with ``message``."""
+        self._fail_ingest.append((message, after))
+
+    def reject_ingest_row(self, rid: str, error: str) -> None:
+        """Ingest rows for ``rid`` fail with ``error`` (``CODE:message:fields``), e.g. a validation rule."""
+        self._reject_rows[rid] = error
 
     def repeat_next_page(self) -> None:
         """The next REST queryMore page is served with the previous page's records."""
@@ -514,6 +560,14 @@ class FakeSalesforce:
             return self._retrieve(m.group(1), request.args)
         if rest == "composite/sobjects" and method == "PATCH":
             return self._collections_update(request.get_json())
+        if rest == "jobs/ingest" and method == "POST":
+            return self._create_ingest(request.get_json())
+        if m := re.fullmatch(r"jobs/ingest/(\w+)/batches", rest):
+            return self._ingest_upload(m.group(1), method, request)
+        if m := re.fullmatch(r"jobs/ingest/(\w+)/(successfulResults|failedResults|unprocessedrecords)", rest):
+            return self._ingest_results(m.group(1), m.group(2))
+        if m := re.fullmatch(r"jobs/ingest/(\w+)", rest):
+            return self._ingest_job(m.group(1), method, request)
         if rest == "jobs/query" and method == "POST":
             return self._create_job(request.get_json())
         if m := re.fullmatch(r"jobs/query/(\w+)", rest):
@@ -800,6 +854,151 @@ class FakeSalesforce:
         response.headers["Sforce-Locator"] = base64.b64encode(str(end).encode()).decode() if more else "null"
         return response
 
+    # -- Bulk API 2.0 ingest ------------------------------------------------------------------
+    def _create_ingest(self, body: dict[str, Any]) -> Response:
+        obj, op = body.get("object"), body.get("operation")
+        if obj not in self.objects:
+            return _error(400, "INVALIDJOB", f"InvalidJob : Invalid object {obj!r}")
+        if op != "update":
+            return _error(400, "INVALIDJOB", f"the fake supports operation update only, got {op!r}")
+        if body.get("contentType", "CSV") != "CSV" or body.get("lineEnding", "LF") != "LF":
+            return _error(400, "INVALIDJOB", "the fake supports CSV with LF line endings only")
+        job = IngestJob(f"750INGEST{next(self._ids):06d}AAA", obj, op, self.clock)
+        if self._fail_ingest:
+            job.error_message, job.stop_after = self._fail_ingest.pop(0)
+        self.ingest_jobs[job.id] = job
+        self.ingest_created.append(job.id)
+        return _json(self._ingest_info(job))
+
+    def _ingest_info(self, job: IngestJob) -> dict[str, Any]:
+        info: dict[str, Any] = {
+            "id": job.id,
+            "operation": job.operation,
+            "object": job.object,
+            "createdById": "005FAKE",
+            "createdDate": sf_datetime(job.created),
+            "systemModstamp": sf_datetime(self.clock),
+            "state": job.state,
+            "concurrencyMode": "Parallel",
+            "contentType": "CSV",
+            "apiVersion": 62.0,
+            "jobType": "V2Ingest",
+            "contentUrl": f"services/data/v62.0/jobs/ingest/{job.id}/batches",
+            "lineEnding": "LF",
+            "columnDelimiter": "COMMA",
+            "numberRecordsProcessed": len(job.successful) + len(job.failed),
+            "numberRecordsFailed": len(job.failed),
+        }
+        if job.error_message and job.state == "Failed":
+            info["errorMessage"] = job.error_message
+        return info
+
+    def _ingest_upload(self, job_id: str, method: str, request: Request) -> Response:
+        job = self.ingest_jobs.get(job_id)
+        if job is None:
+            return _error(404, "NOT_FOUND", f"no job {job_id}")
+        if method != "PUT":
+            return _error(405, "METHOD_NOT_ALLOWED", method)
+        if job.state != "Open":
+            return _error(409, "INVALIDJOBSTATE", f"Job is in state {job.state}; upload needs Open")
+        if not (request.content_type or "").startswith("text/csv"):
+            return _error(400, "INVALIDCONTENTTYPE", "upload job data as text/csv")
+        rows = list(csv.reader(io.StringIO(request.get_data(as_text=True))))
+        if not rows or "Id" not in rows[0]:
+            return _error(400, "INVALIDBATCH", "the CSV needs a header with Id")
+        unknown = [c for c in rows[0] if c not in self.objects[job.object].fields]
+        if unknown:
+            return _error(400, "INVALIDBATCH", f"InvalidBatch : Field name not found : {unknown[0]}")
+        if job.header and job.header != rows[0]:
+            return _error(400, "INVALIDBATCH", "every upload of a job needs the same header")
+        job.header = rows[0]
+        job.rows.extend(rows[1:])
+        self.ingest_uploads.append((job_id, rows[0], rows[1:]))
+        return Response(status=201)
+
+    def _ingest_job(self, job_id: str, method: str, request: Request) -> Response:
+        job = self.ingest_jobs.get(job_id)
+        if job is None:
+            return _error(404, "NOT_FOUND", f"no job {job_id}")
+        if method == "GET":
+            if job.state in ("UploadComplete", "InProgress"):
+                job.polls += 1
+                if job.polls >= self.poll_steps:
+                    self._process_ingest(job)
+                else:
+                    job.state = "InProgress"
+            return _json(self._ingest_info(job))
+        if method == "PATCH":
+            state = (request.get_json() or {}).get("state")
+            if state == "UploadComplete" and job.state == "Open":
+                job.state = "UploadComplete"
+            elif state == "Aborted" and job.state in ("Open", "UploadComplete", "InProgress"):
+                job.state = "Aborted"
+                job.unprocessed = list(job.rows)
+            else:
+                return _error(400, "INVALIDJOBSTATE", f"cannot move a {job.state} job to {state!r}")
+            return _json(self._ingest_info(job))
+        if method == "DELETE":
+            if job.state not in ("JobComplete", "Failed", "Aborted"):
+                return _error(400, "INVALIDJOBSTATE", "only finished jobs can be deleted")
+            del self.ingest_jobs[job_id]
+            return Response(status=204)
+        return _error(405, "METHOD_NOT_ALLOWED", method)
+
+    def _process_ingest(self, job: IngestJob) -> None:
+        """Apply the rows: chunks in parallel, a parent locked by an earlier chunk fails the row."""
+        o = self.objects[job.object]
+        parent_field = PARENT_FIELDS.get(job.object)
+        locked_by: dict[str, int] = {}
+        id_col = job.header.index("Id")
+        for n, row in enumerate(job.rows):
+            if job.stop_after is not None and n >= job.stop_after:
+                job.unprocessed = job.rows[n:]
+                job.state = "Failed"
+                return
+            rid = row[id_col]
+            rec = o.records.get(rid)
+            chunk = n // self.ingest_chunk
+            if rid in self._reject_rows:
+                job.failed.append((rid, self._reject_rows[rid], row))
+                continue
+            if rec is None or rec["IsDeleted"]:
+                job.failed.append((rid, "ENTITY_IS_DELETED:entity is deleted:--", row))
+                continue
+            parent = rec.get(parent_field) if parent_field else None
+            if parent is not None and locked_by.setdefault(parent, chunk) != chunk:
+                job.failed.append(
+                    (rid, "UNABLE_TO_LOCK_ROW:unable to obtain exclusive access to this record:--", row)
+                )
+                continue
+            values = {
+                c: (None if v == "#N/A" else _typed(o.fields[c].type, v))
+                for c, v in zip(job.header, row, strict=True)
+                if c != "Id" and v != ""
+            }
+            self.update(job.object, rid, **values)
+            job.successful.append((rid, row))
+        job.state = "Failed" if job.error_message else "JobComplete"
+
+    def _ingest_results(self, job_id: str, kind: str) -> Response:
+        job = self.ingest_jobs.get(job_id)
+        if job is None:
+            return _error(404, "NOT_FOUND", f"no job {job_id}")
+        if job.state not in ("JobComplete", "Failed", "Aborted"):
+            return _error(400, "INVALIDJOBSTATE", f"results need a finished job; state {job.state}")
+        buf = io.StringIO()
+        writer = csv.writer(buf, quoting=csv.QUOTE_ALL, lineterminator="\n")
+        if kind == "successfulResults":
+            writer.writerow(["sf__Id", "sf__Created", *job.header])
+            writer.writerows([rid, "false", *row] for rid, row in job.successful)
+        elif kind == "failedResults":
+            writer.writerow(["sf__Id", "sf__Error", *job.header])
+            writer.writerows([rid, err, *row] for rid, err, row in job.failed)
+        else:
+            writer.writerow(job.header)
+            writer.writerows(job.unprocessed)
+        return Response(buf.getvalue(), 200, content_type="text/csv")
+
     def _snapshot(self, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
         return [dict(r) for r in rows] if self.copy_snapshots else rows
 
@@ -861,6 +1060,17 @@ def _compare(value: Any, op: str, lit: Any) -> bool:
         ">": value > lit,
         ">=": value >= lit,
     }[op]
+
+
+def _typed(type_: str, text: str) -> Any:
+    """A CSV value as the org stores it (JSON types), by describe type."""
+    if type_ == "boolean":
+        return text.lower() == "true"
+    if type_ in ("currency", "double", "percent"):
+        return float(text)
+    if type_ == "int":
+        return int(text)
+    return text
 
 
 def _csv_value(value: Any) -> str:

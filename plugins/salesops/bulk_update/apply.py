@@ -20,7 +20,7 @@ from typing import Any
 
 from tenacity import RetryError, Retrying, retry_if_result, stop_after_attempt
 
-from salesops.bulk_update import store
+from salesops.bulk_update import ingest, store
 from salesops.bulk_update.approval import require_approval
 from salesops.bulk_update.plan import Plan, PlanError, PlanRow, load_plan
 from salesops.bulk_update.settings import MAX_BATCH_SIZE, UNDO, BulkUpdateSettings, RetryPolicy, load_settings
@@ -157,9 +157,15 @@ def apply_plan(
     report = ApplyReport(plan.plan_id, run_id, approver, planned_changes=len(plan.changes))
     store.set_plan_status(wh, plan.plan_id, "applying")
     ctx = _Ctx(wh, source, plan, ftype, stamp_field, pt.retry, sleep, report, run_id, approver)
+    ingest.settle_unread_jobs(ctx)  # a job an interrupted apply left: read it, never resend it
     todo = _todo(ctx, latest_change_states(wh, plan.plan_id))
     try:
         to_write = _drift_check(ctx, todo)
+        # large plans on a source with Bulk API 2.0 ingest: one job; its transient failures are
+        # re-read here and only what is not yet written goes on to the batches below
+        retry = ingest.apply_by_ingest(ctx, to_write, lambda rows: _payload(plan, rows, ftype, stamp_field))
+        if retry is not None:
+            to_write = _drift_check(ctx, dict(retry)) if retry else []
         for batch_no, start in enumerate(range(0, len(to_write), size), start=1):
             _apply_batch(ctx, batch_no, to_write[start : start + size])
         _post_validate(wh, source, plan, ftype, report, ctx.event)

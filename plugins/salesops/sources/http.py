@@ -178,7 +178,7 @@ class ApiClient:
         *,
         params: Mapping[str, Any] | Sequence[tuple[str, Any]] | None = None,
         json: Any = None,
-        data: Mapping[str, Any] | None = None,
+        data: Mapping[str, Any] | bytes | None = None,
         headers: Mapping[str, str] | None = None,
         ok: Iterable[int] = (200,),
         authenticated: bool = True,

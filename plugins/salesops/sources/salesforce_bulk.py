@@ -46,6 +46,7 @@ from tenacity import RetryError, Retrying, retry_if_result, stop_after_delay, wa
 from salesops.sources.base import DeletedRecord, Page, SourceError
 from salesops.sources.http import ApiError, as_utc, decode_json, parse_api_datetime, require_keys
 from salesops.sources.salesforce import SalesforceClient, SalesforceSource, settings
+from salesops.sources.salesforce_ingest import SalesforceIngest
 
 log = logging.getLogger(__name__)
 
@@ -63,6 +64,8 @@ DEFAULTS: dict[str, Any] = {
     "reconcile_every_days": 7,
     "formula_refresh_days": 7,
     "custom_fields": "none",
+    "ingest_threshold": 2000,
+    "ingest_parent_fields": {"Opportunity": "AccountId", "Contact": "AccountId"},
 }
 
 
@@ -145,6 +148,27 @@ class SalesforceVolumeSource(SalesforceSource):
         from salesops.sources import salesforce
 
         return cls(salesforce.__getattr__("SalesforceCrmHook")(conn_id).get_conn())
+
+    # -- write-back at volume (salesops.bulk_update.ingest) -----------------------------------
+    @property
+    def ingest_threshold(self) -> int:
+        """Plans with at least this many records to write use a Bulk API 2.0 ingest job."""
+        return int(self.volume["ingest_threshold"])
+
+    def ingest_parent_field(self, api_name: str) -> str | None:
+        """The lookup ingest rows of ``api_name`` are sorted by (None: no parent to lock)."""
+        return (self.volume["ingest_parent_fields"] or {}).get(api_name)
+
+    @property
+    def ingest(self) -> SalesforceIngest:
+        """Bulk API 2.0 ingest jobs on this org (sharing the client, its budget and call count)."""
+        return SalesforceIngest(
+            self.client,
+            transient_errors=self.transient_errors,
+            poll_initial_seconds=float(self.volume["poll_initial_seconds"]),
+            poll_max_seconds=float(self.volume["poll_max_seconds"]),
+            poll_timeout_seconds=float(self.volume["poll_timeout_seconds"]),
+        )
 
     def _on_response(self, response: Any, *args: Any, **kwargs: Any) -> Any:
         return self.budget.observe(response)

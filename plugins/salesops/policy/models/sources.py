@@ -22,6 +22,10 @@ class SalesforceVolume(PolicyModel):
     formula_refresh_days: int | None = Field(default=None, ge=0)  # 0 = never re-read formulas
     # custom (__c) fields from describe: none, all, or an opt-in {Object: [Field__c, ...]}
     custom_fields: Literal["none", "all"] | dict[str, list[str]] | None = None
+    # bulk-update write-back: plans of at least this many records use a Bulk API 2.0 ingest job
+    ingest_threshold: int | None = Field(default=None, ge=1)
+    # the lookup whose parent record a write locks (ingest rows are sorted by it)
+    ingest_parent_fields: dict[str, str] | None = None
 
 
 class SalesforcePolicy(PolicyModel):
