@@ -48,6 +48,8 @@ obj = _NS(
         _field("SystemModstamp", "system_modstamp", "timestamp", required=True),
     ],
 )
+# bulk_update/select_parent_ids.sql: the staging column of the lookup a write locks.
+parent_column = "account_id"
 # load/*.sql: the fields the batch actually carries (schema drift leaves some out).
 present = ["Id", "Name", "Amount", "IsWon", "CloseDate", "SystemModstamp"]
 columns = ["Id", "Name", "Amount"]

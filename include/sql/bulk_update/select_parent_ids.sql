@@ -1,5 +1,5 @@
 {#- Each staged record's parent id (the lookup a write locks), to sort Bulk ingest rows by parent. -#}
 select
-    {{ key_column }} as record_id,
+    {{ obj.key_column }} as record_id,
     {{ parent_column }} as parent_id
-from {{ staging_table }}
+from {{ obj.staging_table }}

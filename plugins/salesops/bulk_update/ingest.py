@@ -64,9 +64,8 @@ def _parents(ctx: Any) -> dict[str, str | None]:
     rows = store.query(
         ctx.wh,
         "select_parent_ids.sql",
-        key_column=obj.key_column,
+        obj=obj,
         parent_column=spec.column,
-        staging_table=obj.staging_table,
     )
     return {str(r["record_id"]): r["parent_id"] for r in rows}
 
