@@ -63,13 +63,16 @@ from dataclasses import dataclass
 from dataclasses import field as dc_field
 from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
 
 from salesops.sources.base import DeletedRecord, Page, Record, SourceError, UpdateResult
 from salesops.sources.http import as_utc, iso_api, parse_api_datetime
+
+if TYPE_CHECKING:
+    from salesops.config import ObjectSpec
 
 log = logging.getLogger(__name__)
 
@@ -219,16 +222,8 @@ def _as_list(value: Any, where: str) -> list[str]:
     raise ColumnMapError(f"{where}: expected a string or a list of strings, got {value!r}")
 
 
-# Complexity 25 > 20: replaced by the typed policy package of issue 10 (t10-structure); remove the noqa then.
-def load_column_map(path: str | Path) -> dict[str, ObjectMap]:  # noqa: C901
-    """Read and validate a column map; the result is keyed by api_name.
-
-    Raises:
-        ColumnMapError: naming the file, the object and the key that is wrong.
-    """
-    from salesops.config import object_manifest
-
-    path = Path(path)
+def _read_column_map(path: Path) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The column map's YAML (checked top-level shape) and its ``defaults``."""
     if not path.is_file():
         raise ColumnMapError(f"column map not found: {path}")
     try:
@@ -248,101 +243,147 @@ def load_column_map(path: str | Path) -> dict[str, ObjectMap]:  # noqa: C901
         raise ColumnMapError(
             f"{path.name}: defaults: unknown keys {sorted(bad)} (allowed: {sorted(_SETTING_KEYS)})"
         )
-    manifest = {o.api_name: o for o in object_manifest().values()}
+    return data, defaults
 
-    out: dict[str, ObjectMap] = {}
-    for api_name, raw in data["objects"].items():
-        where = f"{path.name}: objects.{api_name}"
-        if not isinstance(raw, dict):
-            raise ColumnMapError(f"{where}: expected a mapping")
-        bad = set(raw) - _OBJECT_KEYS
-        if bad:
-            raise ColumnMapError(f"{where}: unknown keys {sorted(bad)} (allowed: {sorted(_OBJECT_KEYS)})")
-        if not isinstance(raw.get("file"), str) or not raw["file"].strip():
-            raise ColumnMapError(f"{where}: missing 'file' (a file name or glob relative to the folder)")
-        columns = raw.get("columns")
-        if not isinstance(columns, dict) or not columns:
-            raise ColumnMapError(f"{where}: missing 'columns' (a mapping ApiField: \"CSV header\")")
-        for field, header in columns.items():
-            if not isinstance(header, str) or not header.strip():
-                raise ColumnMapError(
-                    f"{where}.columns.{field}: expected the CSV header as text, got {header!r}"
-                )
-        spec = manifest.get(api_name)
-        cursor = spec.cursor if spec else "SystemModstamp"
-        columns = {str(k): str(v) for k, v in columns.items()}
-        if raw.get("modstamp"):
-            if cursor in columns and columns[cursor] != raw["modstamp"]:
-                raise ColumnMapError(f"{where}: 'modstamp' and columns.{cursor} name different headers")
-            columns[cursor] = str(raw["modstamp"])
-        types = {f.api_name: f.type for f in spec.fields} if spec else {}
 
-        s = {**_DEFAULTS, **defaults, **{k: v for k, v in raw.items() if k in _SETTING_KEYS}}
-        try:
-            tz = ZoneInfo(str(s["timezone"]))
-        except (ZoneInfoNotFoundError, ValueError) as exc:
-            raise ColumnMapError(f"{where}: unknown timezone {s['timezone']!r}") from exc
-        dec, thou = str(s["decimal_separator"]), str(s["thousands_separator"] or "")
-        if dec not in {".", ","}:
-            raise ColumnMapError(f"{where}: decimal_separator must be '.' or ',', got {dec!r}")
-        if thou not in {"", ",", ".", " ", "'"} or thou == dec:
-            raise ColumnMapError(
-                f"{where}: thousands_separator {thou!r} is not allowed with decimal_separator {dec!r}"
-            )
-        if len(str(s["delimiter"])) != 1:
-            raise ColumnMapError(f"{where}: delimiter must be one character, got {s['delimiter']!r}")
-        exported_at = None
-        if s["exported_at"] is not None:
-            ts = s["exported_at"]
-            exported_at = as_utc(ts) if isinstance(ts, datetime) else parse_api_datetime(str(ts))
-            if exported_at is None:
-                raise ColumnMapError(
-                    f"{where}: exported_at {s['exported_at']!r} is not an ISO 8601 date-time"
-                )
-        trues = {v.casefold() for v in _as_list(s["true_values"], f"{where}.true_values")}
-        falses = {v.casefold() for v in _as_list(s["false_values"], f"{where}.false_values")}
-        if trues & falses:
-            raise ColumnMapError(f"{where}: {sorted(trues & falses)} are both true and false values")
-        deleted = raw.get("deleted")
-        del_col, del_vals = None, frozenset()
-        if deleted is not None:
-            if not isinstance(deleted, dict) or not deleted.get("column"):
-                raise ColumnMapError(f"{where}.deleted: expected {{column: <header>, values: [...]}}")
-            del_col = str(deleted["column"])
-            del_vals = frozenset(
-                v.casefold()
-                for v in _as_list(deleted.get("values", ["true", "yes", "1"]), f"{where}.deleted.values")
-            )
-        resolve = _parse_resolve(raw.get("resolve"), where, columns, data["objects"])
-        export = raw.get("export", "incremental")
-        if export not in ("full", "incremental"):
-            raise ColumnMapError(f"{where}.export: expected 'full' or 'incremental', got {export!r}")
-        out[api_name] = ObjectMap(
-            api_name=api_name,
-            file=raw["file"].strip(),
-            columns=columns,
-            cursor=cursor,
-            types=types,
-            date_formats=tuple(_as_list(s["date_format"], f"{where}.date_format")),
-            datetime_formats=tuple(_as_list(s["datetime_format"], f"{where}.datetime_format")),
-            tz=tz,
-            decimal_separator=dec,
-            thousands_separator=thou,
-            true_values=frozenset(trues),
-            false_values=frozenset(falses),
-            encoding=str(s["encoding"]),
-            delimiter=str(s["delimiter"]),
-            exported_at=exported_at,
-            deleted_column=del_col,
-            deleted_values=del_vals,
-            allow_empty=bool(s["allow_empty"]),
-            duplicates=_duplicates_policy(s["duplicates"], where),
-            max_field_size=_positive_int(s["max_field_size"], f"{where}.max_field_size"),
-            resolve=resolve,
-            export_full=export == "full",
-            max_quarantine_share=_share(s["max_quarantine_share"], where),
+def _object_columns(raw: Any, where: str, cursor: str) -> dict[str, str]:
+    """An object entry's shape and its ApiField -> CSV header map (``modstamp`` names the cursor)."""
+    if not isinstance(raw, dict):
+        raise ColumnMapError(f"{where}: expected a mapping")
+    bad = set(raw) - _OBJECT_KEYS
+    if bad:
+        raise ColumnMapError(f"{where}: unknown keys {sorted(bad)} (allowed: {sorted(_OBJECT_KEYS)})")
+    if not isinstance(raw.get("file"), str) or not raw["file"].strip():
+        raise ColumnMapError(f"{where}: missing 'file' (a file name or glob relative to the folder)")
+    columns = raw.get("columns")
+    if not isinstance(columns, dict) or not columns:
+        raise ColumnMapError(f"{where}: missing 'columns' (a mapping ApiField: \"CSV header\")")
+    for field, header in columns.items():
+        if not isinstance(header, str) or not header.strip():
+            raise ColumnMapError(f"{where}.columns.{field}: expected the CSV header as text, got {header!r}")
+    columns = {str(k): str(v) for k, v in columns.items()}
+    if raw.get("modstamp"):
+        if cursor in columns and columns[cursor] != raw["modstamp"]:
+            raise ColumnMapError(f"{where}: 'modstamp' and columns.{cursor} name different headers")
+        columns[cursor] = str(raw["modstamp"])
+    return columns
+
+
+def _number_format(s: dict[str, Any], where: str) -> tuple[str, str]:
+    """(decimal separator, thousands separator), checked against each other."""
+    dec, thou = str(s["decimal_separator"]), str(s["thousands_separator"] or "")
+    if dec not in {".", ","}:
+        raise ColumnMapError(f"{where}: decimal_separator must be '.' or ',', got {dec!r}")
+    if thou not in {"", ",", ".", " ", "'"} or thou == dec:
+        raise ColumnMapError(
+            f"{where}: thousands_separator {thou!r} is not allowed with decimal_separator {dec!r}"
         )
-    return out
+    return dec, thou
+
+
+def _exported_at(s: dict[str, Any], where: str) -> datetime | None:
+    if s["exported_at"] is None:
+        return None
+    ts = s["exported_at"]
+    exported_at = as_utc(ts) if isinstance(ts, datetime) else parse_api_datetime(str(ts))
+    if exported_at is None:
+        raise ColumnMapError(f"{where}: exported_at {s['exported_at']!r} is not an ISO 8601 date-time")
+    return exported_at
+
+
+def _booleans(s: dict[str, Any], where: str) -> tuple[frozenset[str], frozenset[str]]:
+    trues = {v.casefold() for v in _as_list(s["true_values"], f"{where}.true_values")}
+    falses = {v.casefold() for v in _as_list(s["false_values"], f"{where}.false_values")}
+    if trues & falses:
+        raise ColumnMapError(f"{where}: {sorted(trues & falses)} are both true and false values")
+    return frozenset(trues), frozenset(falses)
+
+
+def _deleted_marker(deleted: Any, where: str) -> tuple[str | None, frozenset[str]]:
+    """(column, values) marking a deleted record, or (None, empty) when the map declares none."""
+    if deleted is None:
+        return None, frozenset()
+    if not isinstance(deleted, dict) or not deleted.get("column"):
+        raise ColumnMapError(f"{where}.deleted: expected {{column: <header>, values: [...]}}")
+    values = _as_list(deleted.get("values", ["true", "yes", "1"]), f"{where}.deleted.values")
+    return str(deleted["column"]), frozenset(v.casefold() for v in values)
+
+
+def _object_map(
+    api_name: str,
+    raw: Any,
+    where: str,
+    defaults: dict[str, Any],
+    spec: ObjectSpec | None,
+    objects: dict[str, Any],
+) -> ObjectMap:
+    """One validated object entry of the column map."""
+    cursor = spec.cursor if spec else "SystemModstamp"
+    columns = _object_columns(raw, where, cursor)
+    s = {**_DEFAULTS, **defaults, **{k: v for k, v in raw.items() if k in _SETTING_KEYS}}
+    try:
+        tz = ZoneInfo(str(s["timezone"]))
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        raise ColumnMapError(f"{where}: unknown timezone {s['timezone']!r}") from exc
+    dec, thou = _number_format(s, where)
+    if len(str(s["delimiter"])) != 1:
+        raise ColumnMapError(f"{where}: delimiter must be one character, got {s['delimiter']!r}")
+    exported_at = _exported_at(s, where)
+    trues, falses = _booleans(s, where)
+    del_col, del_vals = _deleted_marker(raw.get("deleted"), where)
+    resolve = _parse_resolve(raw.get("resolve"), where, columns, objects)
+    export = raw.get("export", "incremental")
+    if export not in ("full", "incremental"):
+        raise ColumnMapError(f"{where}.export: expected 'full' or 'incremental', got {export!r}")
+    return ObjectMap(
+        api_name=api_name,
+        file=raw["file"].strip(),
+        columns=columns,
+        cursor=cursor,
+        types={f.api_name: f.type for f in spec.fields} if spec else {},
+        date_formats=tuple(_as_list(s["date_format"], f"{where}.date_format")),
+        datetime_formats=tuple(_as_list(s["datetime_format"], f"{where}.datetime_format")),
+        tz=tz,
+        decimal_separator=dec,
+        thousands_separator=thou,
+        true_values=trues,
+        false_values=falses,
+        encoding=str(s["encoding"]),
+        delimiter=str(s["delimiter"]),
+        exported_at=exported_at,
+        deleted_column=del_col,
+        deleted_values=del_vals,
+        allow_empty=bool(s["allow_empty"]),
+        duplicates=_duplicates_policy(s["duplicates"], where),
+        max_field_size=_positive_int(s["max_field_size"], f"{where}.max_field_size"),
+        resolve=resolve,
+        export_full=export == "full",
+        max_quarantine_share=_share(s["max_quarantine_share"], where),
+    )
+
+
+def load_column_map(path: str | Path) -> dict[str, ObjectMap]:
+    """Read and validate a column map; the result is keyed by api_name.
+
+    Raises:
+        ColumnMapError: naming the file, the object and the key that is wrong.
+    """
+    from salesops.config import object_manifest
+
+    path = Path(path)
+    data, defaults = _read_column_map(path)
+    manifest = {o.api_name: o for o in object_manifest().values()}
+    return {
+        api_name: _object_map(
+            api_name,
+            raw,
+            f"{path.name}: objects.{api_name}",
+            defaults,
+            manifest.get(api_name),
+            data["objects"],
+        )
+        for api_name, raw in data["objects"].items()
+    }
 
 
 def _duplicates_policy(value: Any, where: str) -> str:
