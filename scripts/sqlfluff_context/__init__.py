@@ -84,9 +84,6 @@ stages = [
     {"name": "'Prospecting'", "order": 1, "is_closed": "false", "is_won": "false"},
     {"name": "'Closed Won'", "order": 6, "is_closed": "true", "is_won": "true"},
 ]
-segments = [{"name": "'Enterprise'", "min": 1000}, {"name": "'SMB'", "min": 0}]
-regions = [{"name": "'EMEA'", "countries": "'DE', 'FR'"}, {"name": "'NA'", "countries": "'US', 'CA'"}]
-sla_hours = [{"segment": "'Enterprise'", "hours": 4.0}, {"segment": "'SMB'", "hours": 24.0}]
 max_pushes = 3
 lost_zero_allowed = "true"
 # quality/availability.py: field_fill.sql columns
@@ -94,10 +91,6 @@ fill_columns = [
     {"alias": "f_0", "column": "amount", "text": False},
     {"alias": "f_1", "column": "type", "text": True},
 ]
-fiscal_start_month = 2
-# Used both by quality/_lead_base.sql (quoted literals) and packs/unassigned_leads.sql (which
-# quotes raw values itself): bare words render to valid SQL in both.
-routing_rules = [{"segment": "SMB", "region": "NA", "team": "NA_SMB"}]
 # quality runner: gx_input_key / duplicate_input / gate_samples / upsert_exceptions.
 table = "staging.stg_crm__lead"
 key_column = "id"

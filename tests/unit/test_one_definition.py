@@ -6,7 +6,7 @@ the pack checks, the bulk-update plans and the loader's own helper all resolve t
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
@@ -72,16 +72,239 @@ def test_no_sql_file_computes_the_as_of_itself():
 
 
 @pytest.mark.parametrize("start_month", [1, 2, 4, 11])
-def test_fiscal_quarters_of_plans_and_quality_are_the_calendars(start_month):
+def test_fiscal_quarter_end_of_plans_is_the_calendars(start_month):
     from datetime import date, timedelta
 
     from salesops.bulk_update.plan import fiscal_quarter_end
     from salesops.kpis.fiscal import fiscal_day
-    from salesops.quality.catalogue import fiscal_quarter
 
     day = date(2025, 1, 1)
     while day < date(2027, 3, 1):
-        cal = fiscal_day(day, start_month)
-        assert fiscal_quarter_end(day, start_month) == cal.fiscal_quarter_end, day
-        assert fiscal_quarter(day, start_month) == cal.fiscal_quarter_label, day
+        assert fiscal_quarter_end(day, start_month) == fiscal_day(day, start_month).fiscal_quarter_end, day
         day += timedelta(days=1)
+
+
+# --------------------------------------------------------------------------------------------
+# One warehouse, written by hand (not by the project's generators), through the quality run and
+# the KPI build: the fiscal quarter and the lead routing each job reports must agree, and be the
+# hand-computed answer. Policy as shipped: the fiscal year starts on 1 February (calendar.yaml).
+
+# close date (= booking date) -> fiscal quarter, by hand: FY2027 = 2026-02-01 .. 2027-01-31
+BOUNDARY_QUARTERS = {
+    date(2026, 1, 31): "FY2026-Q4",
+    date(2026, 2, 1): "FY2027-Q1",
+    date(2026, 4, 30): "FY2027-Q1",
+    date(2026, 5, 1): "FY2027-Q2",
+    date(2026, 7, 31): "FY2027-Q2",
+    date(2026, 8, 1): "FY2027-Q3",
+    date(2026, 10, 31): "FY2027-Q3",
+    date(2026, 11, 1): "FY2027-Q4",
+    date(2027, 1, 31): "FY2027-Q4",
+    date(2027, 2, 1): "FY2028-Q1",
+}
+AS_OF = datetime(2027, 2, 3, 12, 0)
+T0 = datetime(2027, 1, 10, 9, 0)
+
+# Leads in the United States (AMER): id -> (employees, Segment__c, owner, hours to assignment).
+# Segment by hand: the band of NumberOfEmployees (SMB 0+, MM 200+, ENT 2000+), Segment__c only
+# when the employee count is empty. SLA hours SMB 24, MM 8, ENT 4 (territories.yaml).
+LEADS = {
+    "00QTL0000000001": (50, "SMB", "005TU00000000S1", 10),  # SMB, 10h <= 24h: met
+    "00QTL0000000002": (
+        None,
+        "ENT",
+        "005TU00000000S1",
+        6,
+    ),  # ENT from Segment__c, 6h > 4h: breached, misrouted
+    "00QTL0000000003": (None, "MM", "005TU00000000M1", 5),  # MM from Segment__c, 5h <= 8h: met
+    "00QTL0000000004": (5000, "SMB", "005TU00000000E1", 6),  # ENT by employees (Segment__c ignored): breached
+    "00QTL0000000005": (300, None, "005TU00000000M1", 10),  # MM, 10h > 8h: breached
+    "00QTL0000000006": (None, None, "005TU00000000S1", 100),  # no segment: no SLA, cannot be routed
+}
+USERS = {"005TU00000000S1": "AMER-SMB", "005TU00000000M1": "AMER-MM", "005TU00000000E1": "AMER-ENT"}
+EXPECTED_BREACHED = {"00QTL0000000002", "00QTL0000000004", "00QTL0000000005"}
+EXPECTED_MET = {"00QTL0000000001", "00QTL0000000003"}
+
+
+@pytest.fixture(scope="module")
+def agreed(tmp_path_factory):
+    import pandas as pd
+    from tests.unit.test_kpis_reference import load_staging
+
+    from salesops.quality.runner import run_quality
+
+    w = Warehouse("duckdb:///" + str(tmp_path_factory.mktemp("one_def") / "w.duckdb"))
+    ensure_object_tables(w)
+    opps, bookings = [], []
+    for i, day in enumerate(sorted(BOUNDARY_QUARTERS)):
+        amount = float(1000 * 2**i)  # distinct powers of two: a quarter's sum names its deals
+        opps.append(
+            {
+                "id": f"006TO{i:010d}",
+                "name": f"Synthetic Deal {i}",
+                "owner_id": "005TU00000000S1",
+                "stage_name": "Closed Won",
+                "amount": amount,
+                "probability": 100.0,
+                "close_date": day,
+                "forecast_category": "Closed",
+                "type": "New Business",
+                "is_closed": True,
+                "is_won": True,
+                "created_at": datetime(2025, 6, 1),
+                "system_modstamp": datetime(2027, 2, 1),
+            }
+        )
+        bookings.append(
+            {
+                "id": f"a0BTB{i:010d}",
+                "opportunity_id": f"006TO{i:010d}",
+                "booking_date": day,
+                "amount": amount + 10,
+                "booking_type": "New Business",
+                "system_modstamp": datetime(2027, 2, 1),
+            }
+        )
+    users = [
+        {"id": uid, "name": f"Synthetic Rep {team}", "email": f"{uid}@example.com", "team": team,
+         "region": "AMER", "segment": team.split("-")[1], "is_active": True, "created_at": datetime(2025, 1, 1)}
+        for uid, team in USERS.items()
+    ]  # fmt: skip
+    leads = [
+        {
+            "id": lid,
+            "company": f"Synthetic Co {lid[-1]}",
+            "email": f"lead{lid[-1]}@example.com",
+            "country": "United States",
+            "number_of_employees": emp,
+            "region": "AMER",
+            "segment": seg,
+            "status": "Working",
+            "owner_id": owner,
+            "created_at": T0,
+            "assigned_at": T0 + timedelta(hours=hours),
+            "is_converted": False,
+            "system_modstamp": T0 + timedelta(days=1),
+        }
+        for lid, (emp, seg, owner, hours) in LEADS.items()
+    ]
+    load_staging(
+        w,
+        {
+            "stg_crm__opportunity": pd.DataFrame(opps),
+            "stg_finance__booking": pd.DataFrame(bookings),
+            "stg_crm__user": pd.DataFrame(users),
+            "stg_crm__lead": pd.DataFrame(leads),
+        },
+    )
+    w.execute(
+        "insert into ops.load_audit (batch_id, object, source, until, status) "
+        "values ('b1', 'opportunity', 'test', :u, 'loaded')",
+        {"u": AS_OF},
+    )
+    quality = run_quality(w, run_id="one-definition", build_docs=False)
+    kpi_runner.build(w)
+    return w, quality
+
+
+def test_quality_plans_marts_and_packs_agree_on_fiscal_quarters(agreed):
+    from salesops.bulk_update.plan import fiscal_quarter_end
+    from salesops.config import policy
+    from salesops.quality.catalogue import load_config, policy_context
+    from salesops.quality.runner import _db
+
+    wh, _ = agreed
+    start_month = policy("calendar")["fiscal_year_start_month"]
+    assert start_month == 2  # a non-January fiscal year: the case where copies used to disagree
+    amounts = sorted(BOUNDARY_QUARTERS)
+    expected: dict[str, float] = {}
+    for i, day in enumerate(amounts):
+        expected[BOUNDARY_QUARTERS[day]] = expected.get(BOUNDARY_QUARTERS[day], 0.0) + 1000 * 2**i
+
+    # quality: the reconciliation check's fiscal quarters (CRM and finance side)
+    rec = _db.fetch_df(wh, "quality/reconciliation.sql", **policy_context(load_config()))
+    assert {r.period: float(r.crm_amount) for r in rec.itertuples()} == expected
+    assert {r.period: float(r.booked_amount) for r in rec.itertuples()} == {
+        q: v + 10 * sum(1 for d in amounts if BOUNDARY_QUARTERS[d] == q) for q, v in expected.items()
+    }
+    # marts: the reconciliation mart and the quarter of every close date in the calendar table
+    mart = wh.query(
+        "select period_label, crm_bookings_amount from marts.agg_bookings_reconciliation "
+        "where period_grain = 'fiscal_quarter' and crm_bookings_count > 0"
+    )
+    assert {r["period_label"]: float(r["crm_bookings_amount"]) for r in mart} == expected
+    # packs: the pack check's warehouse total per quarter
+    packs = wh.query(sql.render("packs/checks/crm_bookings.sql"))
+    assert {r["period_label"]: float(r["crm_bookings_amount"]) for r in packs} == expected
+    # plans: the quarter end a close date is moved to is the calendar's end of that day's quarter
+    cal = {
+        r["date_day"]: r
+        for r in wh.query(
+            "select date_day, fiscal_quarter_label, fiscal_quarter_end from marts.dim_fiscal_calendar "
+            "where date_day in (" + ", ".join(f"date '{d}'" for d in amounts) + ")"
+        )
+    }
+    for day, label in BOUNDARY_QUARTERS.items():
+        assert cal[day]["fiscal_quarter_label"] == label, day
+        assert fiscal_quarter_end(day, start_month) == cal[day]["fiscal_quarter_end"], day
+    # quality's result rows carry the same labels
+    checked = {
+        r["scope_value"]
+        for r in wh.query(
+            "select scope_value from quality.check_result where check_id = 'reconciliation_variance' "
+            "and scope_type = 'period' and run_id = 'one-definition'"
+        )
+    }
+    assert checked == set(expected)
+
+
+def test_routing_sla_of_the_scorecard_and_the_speed_to_lead_kpi_agree(agreed):
+    wh, _ = agreed
+    # quality: lead_sla_breach failures and the scorecard's routing_sla (assigned within the SLA)
+    results = wh.query(
+        "select record_id from quality.run_exception where check_id = 'lead_sla_breach' "
+        "and run_id = 'one-definition'"
+    )
+    assert {r["record_id"] for r in results} == EXPECTED_BREACHED
+    card = wh.query(
+        "select numerator, denominator, value from quality.scorecard where run_id = 'one-definition' "
+        "and metric = 'routing_sla' and scope_type = 'all'"
+    )
+    assert card == [{"numerator": 2.0, "denominator": 5.0, "value": pytest.approx(2 / 5)}]
+    # KPI: the speed-to-lead fact and the routing SLA compliance rate
+    fct = {r["lead_id"]: r for r in wh.query("select * from marts.fct_lead_speed_to_lead")}
+    assert {k for k, r in fct.items() if r["sla_status"] == "breached"} == EXPECTED_BREACHED
+    assert {k for k, r in fct.items() if r["sla_status"] == "met"} == EXPECTED_MET
+    assert fct["00QTL0000000002"]["segment"] == "ENT" and fct["00QTL0000000004"]["segment"] == "ENT"
+    assert fct["00QTL0000000006"]["sla_status"] == "no_sla"
+    agg = wh.query(
+        "select sum(sla_met_count) as met, sum(sla_breached_count) as breached from marts.agg_speed_to_lead"
+    )[0]
+    assert (agg["met"], agg["breached"]) == (2, 3)
+    # routing: the misrouted check uses the same segment (Segment__c when employees are empty)
+    misrouted = wh.query(
+        "select record_id, detail from quality.run_exception where check_id = 'lead_misrouted' "
+        "and run_id = 'one-definition'"
+    )
+    assert misrouted == [{"record_id": "00QTL0000000002", "detail": "expected AMER-ENT, owner team AMER-SMB"}]
+    routed = {r["lead_id"]: r for r in wh.query("select * from marts.int_lead_routed")}
+    assert routed["00QTL0000000002"]["expected_team"] == "AMER-ENT"
+    assert routed["00QTL0000000006"]["routing_segment"] is None
+
+
+# where segment bands may be named: the one model, and the DDL of the table it reads
+LEAD_SEGMENT_HOMES = {"kpis/models/int_lead_routed.sql", "reference/create_tables.sql"}
+# the reassign_leads plan still applies the bands itself (moving with the plan types, issue 10)
+LATER = ("bulk_update/",)
+
+
+def test_no_sql_file_writes_its_own_fiscal_quarter_or_lead_segment():
+    offenders = []
+    for path in sql.sql_path("").rglob("*.sql"):
+        text = " ".join(path.read_text().lower().split())
+        rel = path.relative_to(sql.sql_path("")).as_posix()
+        if "'fy' ||" in text or ("month(" in text and "fiscal" in text and "dim_fiscal_calendar" not in text):
+            offenders.append(rel)  # a fiscal period computed from a date instead of the calendar
+        if "min_employees" in text and rel not in LEAD_SEGMENT_HOMES and not rel.startswith(LATER):
+            offenders.append(rel)  # a segment band applied outside int_lead_routed
+    assert offenders == []

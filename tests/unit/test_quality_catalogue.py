@@ -8,7 +8,8 @@ import pandas as pd
 import pytest
 
 from salesops.config import ConfigError
-from salesops.quality.catalogue import fiscal_quarter, load_config
+from salesops.kpis.fiscal import fiscal_day
+from salesops.quality.catalogue import load_config
 from salesops.quality.expectations import build_specs, condition_mask, violation_sql
 
 
@@ -92,4 +93,4 @@ def test_violation_sql_for_tickets():
     ],
 )
 def test_fiscal_quarter(d, label):
-    assert fiscal_quarter(d, 2) == label
+    assert fiscal_day(d, 2).fiscal_quarter_label == label

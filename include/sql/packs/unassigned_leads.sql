@@ -1,24 +1,20 @@
 {#- Unconverted leads without an owner, in scope: region = the lead's region, team = the team the
-    territories.yaml routing rules name for the lead's segment and region; owners have none. -#}
+    territories.yaml routing rules name for the lead (marts.int_lead_routed, the one routing rule);
+    owners have none. -#}
 {% import 'packs/_scope.sql' as s %}
 {% import 'macros.sql' as m with context %}
 with lead as (
     select * from staging.stg_crm__lead
 ),
 
-rules as (
-    select * from (
-        values
-{%- for r in routing_rules %}
-            ('{{ r.segment }}', '{{ r.region }}', '{{ r.team }}', {{ loop.index }}){% if not loop.last %},{% endif %}
-{%- endfor %}
-    ) as t (segment, region, team, rule_order)  -- noqa: AL05
+routed_lead as (
+    select * from marts.int_lead_routed
 ),
 
 routed as (
-    select l.*, (select min_by(r.team, r.rule_order) from rules as r
-                 where r.segment = l.segment and r.region = l.region) as routed_team
+    select l.*, r.routing_segment, r.expected_team as routed_team
     from lead as l
+    left join routed_lead as r on r.lead_id = l.id
     where l.owner_id is null and not coalesce(l.is_converted, false)
 ),
 
@@ -33,7 +29,7 @@ select
     r.phone,
     r.country,
     r.region,
-    r.segment,
+    coalesce(r.routing_segment, r.segment) as segment,
     r.routed_team,
     r.lead_source,
     r.status,

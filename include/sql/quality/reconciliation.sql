@@ -1,22 +1,25 @@
-{#- CRM closed-won amount (by CloseDate) vs finance bookings (by BookingDate) per fiscal quarter
-    (calendar.yaml fiscal_year_start_month; the fiscal year is named after the year it ends in). -#}
+{#- CRM closed-won amount (by CloseDate) vs finance bookings (by BookingDate) per fiscal quarter of
+    marts.dim_fiscal_calendar (the one fiscal calendar, salesops/reference.py, written by the
+    quality run before its checks; the KPI mart agg_bookings_reconciliation joins the same table). -#}
 {% import 'rules.sql' as rules -%}
-{%- macro fq(d) -%}
-'FY' || cast(year({{ d }}) + case when month({{ d }}) >= {{ fiscal_start_month }} and {{ fiscal_start_month }} <> 1 then 1 else 0 end as varchar)
-|| '-Q' || cast(cast(floor(mod(month({{ d }}) - {{ fiscal_start_month }} + 12, 12) / 3) as integer) + 1 as varchar)
-{%- endmacro -%}
-with crm as (
-    select {{ fq('close_date') }} as period, sum(amount) as crm_amount, count(*) as crm_deals
-    from {{ tables.opportunity }}
-    where is_won and close_date is not null and amount is not null
-    group by 1
+with calendar as (
+    select date_day, fiscal_quarter_label from marts.dim_fiscal_calendar
+),
+
+crm as (
+    select c.fiscal_quarter_label as period, sum(o.amount) as crm_amount, count(*) as crm_deals
+    from {{ tables.opportunity }} as o
+    inner join calendar as c on c.date_day = o.close_date
+    where o.is_won and o.amount is not null
+    group by c.fiscal_quarter_label
 ),
 
 fin as (
-    select {{ fq('booking_date') }} as period, sum(amount) as booked_amount, count(*) as bookings
-    from {{ tables.booking }}
-    where booking_date is not null and amount is not null
-    group by 1
+    select c.fiscal_quarter_label as period, sum(b.amount) as booked_amount, count(*) as bookings
+    from {{ tables.booking }} as b
+    inner join calendar as c on c.date_day = b.booking_date
+    where b.amount is not null
+    group by c.fiscal_quarter_label
 )
 
 select
@@ -29,4 +32,4 @@ select
         as variance_pct
 from crm
 full outer join fin on fin.period = crm.period
-order by 1
+order by coalesce(crm.period, fin.period)

@@ -39,6 +39,8 @@ SEEDS = (
     "dim_forecast_category",
     "dim_fiscal_calendar",
     "dim_segment_band",
+    "dim_country_region",
+    "dim_routing_rule",
     "dim_routing_sla",
 )
 

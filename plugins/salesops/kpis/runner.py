@@ -18,9 +18,9 @@ from dataclasses import asdict, dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from salesops import sql
+from salesops import reference, sql
 from salesops.config import object_manifest
-from salesops.kpis.fiscal import calendar_rows, fiscal_day, quarter_after
+from salesops.kpis.fiscal import fiscal_day, quarter_after
 from salesops.kpis.models import SEEDS, Model, discover, get_model
 from salesops.kpis.policy import KpiPolicy, load_policy
 from salesops.warehouse.core import Warehouse, WarehouseError, check_identifier
@@ -97,30 +97,6 @@ def resolve_as_of(wh: Warehouse, as_of: date | datetime | str | None = None) -> 
             "no as-of date: ops.load_audit has no batch with status 'loaded'; load data first or pass as_of"
         )
     return AsOf(extracted.date(), extracted, "load_audit", extracted)
-
-
-def _insert_rows(conn: Any, table: str, rows: list[dict[str, Any]]) -> None:
-    if not rows:
-        return
-    import sqlalchemy as sa
-
-    check_identifier(f"marts.{table}")
-    columns = [check_identifier(c) for c in rows[0]]
-    conn.execute(sa.text(sql.render("kpis/seeds/insert_rows.sql", table=table, columns=columns)), rows)
-
-
-def _calendar_span(wh: Warehouse, as_of: date) -> tuple[date, date]:
-    """Whole years around the data's dates (clamped: a typo'd close date in 9999 must not
-    make a million-row calendar; such dates simply get no fiscal period)."""
-    lo = hi = as_of
-    row = wh.query(sql.render("kpis/seeds/date_bounds.sql", dialect=wh.dialect))[0]
-    for value in (row["lo"], row["hi"]):
-        d = _to_date(value, "date bound")
-        if d is not None:
-            lo, hi = min(lo, d), max(hi, d)
-    lo = max(lo, date(as_of.year - 15, 1, 1))
-    hi = min(hi, date(as_of.year + 10, 12, 31))
-    return date(lo.year - 1, 1, 1), date(hi.year + 2, 12, 31)
 
 
 def snapshot_requests(
@@ -229,26 +205,6 @@ def load_seeds(
         ensure_object_tables(wh)
     resolved = resolve_as_of(wh, as_of)
     requests = snapshot_requests(wh, resolved, pol, _to_date(backfill_from, "backfill_from"))
-    first, last = _calendar_span(wh, resolved.as_of_date)
-    calendar = [
-        {
-            "date_day": d.date_day,
-            "fiscal_year": d.fiscal_year,
-            "fiscal_quarter": d.fiscal_quarter,
-            "fiscal_month": d.fiscal_month,
-            "fiscal_year_label": d.fiscal_year_label,
-            "fiscal_quarter_label": d.fiscal_quarter_label,
-            "fiscal_month_label": d.fiscal_month_label,
-            "fiscal_quarter_index": d.fiscal_quarter_index,
-            "fiscal_year_start": d.fiscal_year_start,
-            "fiscal_year_end": d.fiscal_year_end,
-            "fiscal_quarter_start": d.fiscal_quarter_start,
-            "fiscal_quarter_end": d.fiscal_quarter_end,
-            "fiscal_month_start": d.fiscal_month_start,
-            "day_of_fiscal_quarter": d.day_of_fiscal_quarter,
-        }
-        for d in calendar_rows(first, last, pol.fiscal_year_start_month)
-    ]
     stage_rows = [
         {
             "stage_name": s["name"],
@@ -262,7 +218,6 @@ def load_seeds(
     ]
     from salesops.kpis.policy import snake
 
-    bands = list(pol.segment_bands)
     seeds: dict[str, list[dict[str, Any]]] = {
         "kpi_context": [context_row(resolved, pol)],
         "kpi_policy_list": pol.policy_lists(),
@@ -276,16 +231,8 @@ def load_seeds(
             {"forecast_category": c, "rollup_order": i + 1, "column_stem": snake(c)}
             for i, c in enumerate(pol.forecast_categories)
         ],
-        "dim_fiscal_calendar": calendar,
-        "dim_segment_band": [
-            {
-                "segment": name,
-                "min_employees": lo,
-                "max_employees_exclusive": bands[i + 1][1] if i + 1 < len(bands) else None,
-            }
-            for i, (name, lo) in enumerate(bands)
-        ],
-        "dim_routing_sla": [{"segment": k, "assignment_hours": v} for k, v in pol.sla_hours.items()],
+        # the fiscal calendar and territory tables, shared with the quality run (one definition)
+        **reference.reference_rows(wh, resolved.as_of_date),
     }
     assert set(seeds) == set(SEEDS), "seed list and models.SEEDS disagree"
     import sqlalchemy as sa
@@ -297,13 +244,7 @@ def load_seeds(
         for stmt in split_statements(script):
             conn.execute(sa.text(stmt))
         for table, rows in seeds.items():
-            if len(rows) > 200:
-                # Thousands of calendar days: one bulk Arrow insert, not row-by-row bind params.
-                import pyarrow as pa
-
-                wh.insert_arrow(conn, f"marts.{table}", pa.Table.from_pylist(rows))
-            else:
-                _insert_rows(conn, table, rows)
+            reference.insert_rows(wh, conn, table, rows)
     log.info(
         "KPI seeds written: as-of %s (%s), %d snapshot date(s)",
         resolved.as_of_date,

@@ -997,10 +997,8 @@ def build_routing_accuracy(ctx: BuildContext) -> Section:
 
 
 def build_unassigned_queue(ctx: BuildContext) -> Section:
-    from salesops.config import policy
-
     sec = Section("unassigned_queue", "Unassigned queue")
-    rows = ctx.rows("unassigned_leads", jinja={"routing_rules": policy("territories")["routing_rules"]})
+    rows = ctx.rows("unassigned_leads")
     sec.cards.append(
         Card(
             "unassigned_queue.unassigned_count",

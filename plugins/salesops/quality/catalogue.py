@@ -9,7 +9,6 @@ severity and target, duplicate matching, freshness windows and the scorecard/tic
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date
 from typing import Any
 
 from salesops import policy as _policy
@@ -144,8 +143,6 @@ def sql_literal(value: Any) -> str:
 def policy_context(cfg: QualityConfig) -> dict[str, Any]:
     """The Jinja context every quality SQL file renders with: policy values as SQL literals."""
     stages = cfg.stages["stages"]
-    terr = cfg.territories
-    segments = sorted(terr["segments"], key=lambda s: s["min_employees"], reverse=True)
     hyg = cfg.hygiene
     return {
         "stages": [
@@ -157,37 +154,12 @@ def policy_context(cfg: QualityConfig) -> dict[str, Any]:
             }
             for s in stages
         ],
-        "segments": [{"name": sql_literal(s["name"]), "min": int(s["min_employees"])} for s in segments],
-        "regions": [
-            {"name": sql_literal(r), "countries": ", ".join(sql_literal(c) for c in countries)}
-            for r, countries in terr["regions"].items()
-        ],
-        "routing_rules": [
-            {
-                "segment": sql_literal(r["segment"]),
-                "region": sql_literal(r["region"]),
-                "team": sql_literal(r["team"]),
-            }
-            for r in terr["routing_rules"]
-        ],
-        "sla_hours": [
-            {"segment": sql_literal(seg), "hours": float(h)}
-            for seg, h in terr["sla"]["assignment_hours"].items()
-        ],
         "max_pushes": int(hyg["close_date"]["max_pushes"]),
         "forecast_categories": [sql_literal(c) for c in cfg.stages.get("forecast_categories") or []],
         "lost_zero_allowed": sql_literal(bool(hyg["amount"].get("closed_lost_zero_allowed", False))),
-        "fiscal_start_month": int(cfg.calendar.get("fiscal_year_start_month", 1)),
     }
 
 
 def freshness_window_hours(cfg: QualityConfig, object_name: str) -> float:
     fresh = cfg.section("freshness")
     return float((fresh.get("windows_hours") or {}).get(object_name, fresh.get("default_window_hours", 26)))
-
-
-def fiscal_quarter(d: date, start_month: int) -> str:
-    """Fiscal quarter label, e.g. ``FY2027-Q1`` (the fiscal year is named after the year it ends in)."""
-    from salesops.kpis.fiscal import fiscal_day
-
-    return fiscal_day(d, start_month).fiscal_quarter_label

@@ -23,7 +23,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from salesops import paths
+from salesops import paths, reference
 from salesops.config import get_object, object_manifest
 from salesops.quality import _db
 from salesops.quality.availability import Availability, measure
@@ -693,6 +693,9 @@ def run_quality(
     cfg = load_config(config_overrides)
     ensure_quality_tables(wh)
     as_of_ts = resolve_as_of(wh, as_of)
+    # The fiscal calendar and territory tables the KPI marts join (salesops/reference.py): the
+    # quality run comes before the KPI build, so it writes them itself from the same definition.
+    reference.write_reference(wh, as_of_ts.date())
     run_id = run_id or f"manual__{datetime.now(UTC).strftime('%Y%m%dT%H%M%S%f')}"
     started = datetime.now(UTC).replace(tzinfo=None)
     wh.run_file("quality/clear_run.sql", {"run_id": run_id})

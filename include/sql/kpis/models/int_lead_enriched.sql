@@ -1,24 +1,19 @@
--- depends_on: dim_segment_band, dim_fiscal_calendar, dim_routing_sla, kpi_policy_list
+-- depends_on: int_lead_routed, dim_fiscal_calendar, kpi_policy_list
 -- grain: lead_id
--- description: One row per lead with its routing segment (territories.yaml bands by
--- description: NumberOfEmployees; the lead's Segment__c when the employee count is empty), the
--- description: fiscal period of its created date, its SLA hours, and the highest lifecycle stage it
+-- description: One row per lead with its routing segment and SLA hours (int_lead_routed), the
+-- description: fiscal period of its created date, and the highest lifecycle stage it
 -- description: reached (kpis.yaml lead_funnel.stages rank; every lead reached rank 1; a converted
 -- description: lead reached the last stage, Opportunity).
 with lead as (
     select * from staging.stg_crm__lead
 ),
 
-band as (
-    select * from marts.dim_segment_band
+routed as (
+    select * from marts.int_lead_routed
 ),
 
 calendar as (
     select * from marts.dim_fiscal_calendar
-),
-
-sla as (
-    select * from marts.dim_routing_sla
 ),
 
 funnel_stage as (
@@ -39,11 +34,10 @@ reached as (
 segmented as (
     select
         l.*,
-        coalesce(b.segment, l.segment) as routing_segment
+        r.routing_segment,
+        r.sla_hours
     from lead as l
-    left join band as b
-        on l.number_of_employees >= b.min_employees
-        and (b.max_employees_exclusive is null or l.number_of_employees < b.max_employees_exclusive)
+    left join routed as r on r.lead_id = l.id
 )
 
 select
@@ -59,7 +53,7 @@ select
     l.is_converted,
     c.fiscal_quarter_label as created_fiscal_quarter,
     c.fiscal_month_label as created_fiscal_month,
-    s.assignment_hours as sla_hours,
+    l.sla_hours,
     case
         when coalesce(l.is_converted, false) or l.converted_opportunity_id is not null
             then (select max(stage_rank) from funnel_stage)
@@ -67,5 +61,4 @@ select
     end as highest_funnel_rank
 from segmented as l
 left join calendar as c on c.date_day = cast(l.created_at as date)
-left join sla as s on s.segment = l.routing_segment
 left join reached as r on r.lead_id = l.id

@@ -71,30 +71,5 @@ create or replace table marts.dim_forecast_category (
     column_stem varchar not null
 );
 
-create or replace table marts.dim_fiscal_calendar (
-    date_day date not null,
-    fiscal_year integer not null,
-    fiscal_quarter integer not null,
-    fiscal_month integer not null,
-    fiscal_year_label varchar not null,
-    fiscal_quarter_label varchar not null,
-    fiscal_month_label varchar not null,
-    fiscal_quarter_index integer not null,
-    fiscal_year_start date not null,
-    fiscal_year_end date not null,
-    fiscal_quarter_start date not null,
-    fiscal_quarter_end date not null,
-    fiscal_month_start date not null,
-    day_of_fiscal_quarter integer not null
-);
-
-create or replace table marts.dim_segment_band (
-    segment varchar not null,
-    min_employees bigint not null,
-    max_employees_exclusive bigint            -- null = no upper bound
-);
-
-create or replace table marts.dim_routing_sla (
-    segment varchar not null,
-    assignment_hours double not null
-);
+-- The reference tables (fiscal calendar, territory rules), also written by the quality run.
+{% include 'reference/create_tables.sql' %}

@@ -1,0 +1,47 @@
+{#- Reference tables (salesops/reference.py): the fiscal calendar (kpis/fiscal.py) and the
+    territory rules (territories.yaml), written from policy by the quality run and by the KPI
+    build, and joined by quality checks, KPI models, packs and plans. Rows are inserted with bind
+    parameters (kpis/seeds/insert_rows.sql). -#}
+create schema if not exists marts;
+
+create or replace table marts.dim_fiscal_calendar (
+    date_day date not null,
+    fiscal_year integer not null,
+    fiscal_quarter integer not null,
+    fiscal_month integer not null,
+    fiscal_year_label varchar not null,
+    fiscal_quarter_label varchar not null,
+    fiscal_month_label varchar not null,
+    fiscal_quarter_index integer not null,
+    fiscal_year_start date not null,
+    fiscal_year_end date not null,
+    fiscal_quarter_start date not null,
+    fiscal_quarter_end date not null,
+    fiscal_month_start date not null,
+    day_of_fiscal_quarter integer not null
+);
+
+create or replace table marts.dim_segment_band (
+    segment varchar not null,
+    min_employees bigint not null,
+    max_employees_exclusive bigint            -- null = no upper bound
+);
+
+-- territories.yaml regions: one row per country (the first region listing it).
+create or replace table marts.dim_country_region (
+    country varchar not null,
+    region varchar not null
+);
+
+-- territories.yaml routing_rules in file order (first match wins).
+create or replace table marts.dim_routing_rule (
+    rule_order integer not null,
+    segment varchar not null,
+    region varchar not null,
+    team varchar not null
+);
+
+create or replace table marts.dim_routing_sla (
+    segment varchar not null,
+    assignment_hours double not null
+);
