@@ -7,6 +7,7 @@ from datetime import date, datetime
 import numpy as np
 
 from salesops.config import policy
+from salesops.kpis.fiscal import fiscal_day, quarter_after
 
 
 def fiscal_start_month() -> int:
@@ -14,17 +15,13 @@ def fiscal_start_month() -> int:
 
 
 def quarter_start(d: date) -> date:
-    """First day of the fiscal quarter containing ``d``."""
-    fs = fiscal_start_month()
-    months_into_fy = (d.month - fs) % 12
-    month = (fs - 1 + months_into_fy - months_into_fy % 3) % 12 + 1
-    year = d.year if month <= d.month else d.year - 1
-    return date(year, month, 1)
+    """First day of the fiscal quarter containing ``d`` (the one fiscal calendar: kpis/fiscal.py)."""
+    return fiscal_day(d, fiscal_start_month()).fiscal_quarter_start
 
 
 def add_quarters(qs: date, k: int) -> date:
-    m = qs.year * 12 + (qs.month - 1) + 3 * k
-    return date(m // 12, m % 12 + 1, 1)
+    """First day of the fiscal quarter ``k`` quarters after the one containing ``qs``."""
+    return quarter_after(fiscal_day(qs, fiscal_start_month()), fiscal_start_month(), k).fiscal_quarter_start
 
 
 def d64(d: date | datetime) -> np.datetime64:

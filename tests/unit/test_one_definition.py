@@ -84,6 +84,21 @@ def test_fiscal_quarter_end_of_plans_is_the_calendars(start_month):
         day += timedelta(days=1)
 
 
+def test_the_demo_calendar_is_the_fiscal_calendar():
+    from salesops.kpis.fiscal import fiscal_day
+    from salesops_demo import calendar as demo_cal
+
+    # hand-computed, fiscal year from February: Q4 of FY2027 is 2026-11-01 .. 2027-01-31
+    assert demo_cal.quarter_start(date(2027, 1, 31)) == date(2026, 11, 1)
+    assert demo_cal.quarter_start(date(2026, 2, 1)) == date(2026, 2, 1)
+    assert demo_cal.add_quarters(date(2026, 11, 1), 1) == date(2027, 2, 1)
+    assert demo_cal.add_quarters(date(2026, 11, 1), -4) == date(2025, 11, 1)
+    day = date(2025, 12, 1)
+    while day < date(2027, 3, 1):
+        assert demo_cal.quarter_start(day) == fiscal_day(day, 2).fiscal_quarter_start, day
+        day += timedelta(days=1)
+
+
 # --------------------------------------------------------------------------------------------
 # One warehouse, written by hand (not by the project's generators), through the quality run and
 # the KPI build: the fiscal quarter and the lead routing each job reports must agree, and be the
