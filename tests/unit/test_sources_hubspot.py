@@ -34,12 +34,24 @@ def test_search_filters_paging_and_property_map(hs):
     assert isinstance(src, CrmSource)
     adapter.add("GET", "/crm/v3/properties/deals", "properties_deals.json")
     adapter.add("POST", "/crm/v3/objects/deals/search", "search_deals_page1.json", "search_deals_page2.json")
+    # deal -> company associations of each page (hand-written: 9001's primary company is 5001)
+    primary = [{"category": "HUBSPOT_DEFINED", "typeId": 5, "label": "Primary"}]
+    adapter.add(
+        "POST",
+        "/crm/v4/associations/deals/companies/batch/read",
+        {
+            "status": "COMPLETE",
+            "results": [{"from": {"id": "9001"}, "to": [{"toObjectId": 5001, "associationTypes": primary}]}],
+        },
+        {"status": "COMPLETE", "results": []},
+    )
     opp = get_object("opportunity")
 
     pages = list(src.read_changes("Opportunity", opp.api_fields, "SystemModstamp", SINCE, UNTIL))
 
     assert [len(p) for p in pages] == [2, 1]
-    first_body, second_body = adapter.calls[1].body, adapter.calls[2].body
+    searches = [c for c in adapter.calls if c.url.endswith("/search")]
+    first_body, second_body = searches[0].body, searches[1].body
     assert first_body["filterGroups"] == [
         {
             "filters": [
@@ -55,8 +67,10 @@ def test_search_filters_paging_and_property_map(hs):
     # the portal lacks the two custom properties: dropped and reported
     assert src.dropped_fields == {"Opportunity": ["Loss_Reason__c", "Last_Bulk_Update_Plan__c"]}
     assert "closed_lost_reason" not in first_body["properties"]
+    assert [r["AccountId"] for p in pages for r in p] == ["5001", None, None]
     assert pages[0][0] == {
         "Id": "9001",
+        "AccountId": "5001",
         "Name": "Quorvex Systems Inc. - Deal 1",
         "OwnerId": "71001",
         "StageName": "Prospecting",  # appointmentscheduled via the stage map

@@ -18,6 +18,10 @@ Calls:
 * Merged records: when the portal has ``hs_merged_object_ids``, the search asks for it; ids merged
   into a survivor are reported as deletes (at the survivor's modification time) and mapped in
   :attr:`HubSpotSource.merged` (merged-away id -> survivor id).
+* Associations as lookup fields (deal -> company = ``AccountId``): ``POST
+  /crm/v4/associations/{from}/{to}/batch/read`` for every record read, plus a re-read of every
+  record's associations each ``association_refresh_days`` (association changes do not move
+  ``hs_lastmodifieddate``); see :mod:`salesops.sources.hubspot_associations`.
 * ``POST /crm/v3/objects/{object}/batch/read`` (100 ids per call) for ``get_records``.
 * ``POST /crm/v3/objects/{object}/batch/update`` (100 inputs per call) for ``update_records``,
   with per-record results from the 200/207 answer.
@@ -38,6 +42,7 @@ from typing import Any
 
 import requests
 
+from salesops.sources import hubspot_associations
 from salesops.sources.base import DeletedRecord, Page, Record, SourceError, UpdateResult
 from salesops.sources.http import (
     ApiClient,
@@ -105,6 +110,10 @@ class HubSpotSource:
         # reported by read_deleted (HubSpot keeps no archived record for them)
         self.merged: dict[str, dict[str, str]] = {}
         self._merged_deletes: dict[str, dict[str, DeletedRecord]] = {}
+        # association fields are re-read for every record on this cadence (the loader's
+        # formula-refresh hook: values that change without moving the modstamp)
+        self.formula_refresh_days = float(self.cfg.get("association_refresh_days", 0)) or None
+        self.primary_type_ids = {int(t) for t in self.cfg.get("primary_association_type_ids", [5])}
 
     @classmethod
     def from_conn_id(cls, conn_id: str = "hubspot_default") -> HubSpotSource:
@@ -216,8 +225,48 @@ class HubSpotSource:
         self.merged.setdefault(api_name, {})
         self._merged_deletes[api_name] = {}
         lo = None if since is None else int(_ms(since))
-        yield from self._search_window(
+        assoc = self._associations(api_name, fields)
+        for page in self._search_window(
             api_name, hs_object, specs, properties, modprop, ocfg, lo, int(_ms(until))
+        ):
+            if assoc:
+                hubspot_associations.attach(
+                    self.client,
+                    hs_object,
+                    page,
+                    assoc,
+                    batch_size=self.batch_size,
+                    primary_type_ids=self.primary_type_ids,
+                )
+            yield page
+
+    def _associations(self, api_name: str, fields: Sequence[str]) -> dict[str, str]:
+        """Requested manifest fields that are associations: ``{field: associated object type}``."""
+        configured = (self._object_cfg(api_name) or {}).get("associations") or {}
+        return {f: to for f, to in configured.items() if f in fields}
+
+    def read_formula_values(
+        self, api_name: str, fields: Sequence[str], cursor: str, until: datetime
+    ) -> Iterator[Page]:
+        """Every live record's association fields (``Id``, cursor, associations), for the refresh.
+
+        Named after the loader's hook for values that change without moving the change stamp
+        (Salesforce formulas); for HubSpot those are the associations.
+        """
+        ocfg = self._object_cfg(api_name)
+        assoc = self._associations(api_name, fields)
+        if ocfg is None or not assoc:
+            return
+        log.info("hubspot: %s: re-reading every record's associations %s", api_name, sorted(assoc))
+        yield from hubspot_associations.read_all(
+            self.client,
+            ocfg["hubspot_object"],
+            ocfg["modstamp"],
+            cursor,
+            assoc,
+            page_size=self.page_size,
+            batch_size=self.batch_size,
+            primary_type_ids=self.primary_type_ids,
         )
 
     def _search_window(

@@ -53,6 +53,8 @@ class HubspotObject(PolicyModel):
     modstamp: str | None = None
     lifecycle: Literal["lead", "contact"] | None = None
     fields: dict[str, str | HubspotField] = {}
+    # manifest field -> associated object type (v4 associations), e.g. {AccountId: companies}
+    associations: dict[str, str] = {}
 
 
 class HubspotPolicy(PolicyModel):
@@ -66,6 +68,11 @@ class HubspotPolicy(PolicyModel):
     transient_categories: list[str] = []
     value_maps: dict[str, dict[str, str]] = {}
     lead_lifecycle_stages: list[str] = []
+    # association changes do not move hs_lastmodifieddate: re-read every record's associations
+    # this often (days; 0 = never)
+    association_refresh_days: float = Field(default=7, ge=0)
+    # association type ids that mark the primary one (deal -> company primary is 5)
+    primary_association_type_ids: list[int] = [5]
     objects: dict[str, HubspotObject]
 
     @model_validator(mode="after")

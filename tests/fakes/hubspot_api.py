@@ -1,0 +1,230 @@
+"""A stateful fake HubSpot portal on 127.0.0.1 (pytest-httpserver): deals, their company
+associations, archived deals, owners (for the clock), properties.
+
+It keeps records and answers from them, the way HubSpot behaves where it matters here:
+
+* ``POST /crm/v3/objects/deals/search``: ``hs_lastmodifieddate`` ``GT``/``LTE`` filters (epoch ms),
+  ascending sort, ``limit``/``after`` paging, ``total``.
+* ``GET /crm/v3/objects/deals`` (``archived=true|false``, ``properties``, ``after`` paging).
+* ``POST /crm/v4/associations/deals/companies/batch/read``: per deal its companies with
+  ``associationTypes`` (type 5 = primary, 341 = unlabeled), :attr:`assoc_page` per page with
+  ``paging.next.after``.
+* **Association changes do not move ``hs_lastmodifieddate``** (:meth:`associate`), as in HubSpot;
+  property changes do (:meth:`update`).
+* ``GET /crm/v3/owners``: an empty owner list; its ``Date`` header is the portal's clock.
+* ``GET /crm/v3/properties/deals``: the deal properties the portal has.
+"""
+
+from __future__ import annotations
+
+import email.utils
+import itertools
+import json
+import re
+import threading
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from pytest_httpserver import HTTPServer
+from werkzeug import Request, Response
+
+PRIMARY, UNLABELED = 5, 341
+DEAL_PROPERTIES = [
+    "dealname",
+    "amount",
+    "dealstage",
+    "closedate",
+    "hubspot_owner_id",
+    "createdate",
+    "hs_lastmodifieddate",
+    "hs_object_id",
+]
+
+
+def _iso(ts: datetime) -> str:
+    return ts.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.") + f"{ts.microsecond // 1000:03d}Z"
+
+
+def _ms(ts: datetime) -> int:
+    return int(ts.timestamp() * 1000)
+
+
+class FakeHubSpot:
+    """One fake portal. ``deals[id]`` = properties; ``associations[deal id]`` = {company id: type}."""
+
+    def __init__(self, clock: datetime) -> None:
+        self.clock = clock
+        self.deals: dict[str, dict[str, Any]] = {}
+        self.archived: dict[str, datetime] = {}
+        self.associations: dict[str, dict[str, int]] = {}
+        self.assoc_page = 2  # companies per association result page
+        self.calls: list[tuple[str, str]] = []
+        self._ids = itertools.count(9001)
+        self._lock = threading.RLock()
+        self.server: HTTPServer | None = None
+
+    # -- lifecycle --------------------------------------------------------------------------
+    def __enter__(self) -> FakeHubSpot:
+        self.server = HTTPServer(host="127.0.0.1", port=0, threaded=True)
+        self.server.expect_request(re.compile(r"^/.*")).respond_with_handler(self._handle)
+        self.server.start()
+        wsgi = self.server.server
+        assert wsgi is not None
+        fake = self
+
+        class _Handler(wsgi.RequestHandlerClass):  # type: ignore[name-defined, misc]
+            def date_time_string(self, timestamp: float | None = None) -> str:
+                return email.utils.format_datetime(fake.clock.astimezone(UTC), usegmt=True)
+
+        wsgi.RequestHandlerClass = _Handler
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self.server is not None and self.server.is_running():
+            self.server.clear()
+            self.server.stop()
+
+    @property
+    def url(self) -> str:
+        assert self.server is not None
+        return f"http://127.0.0.1:{self.server.port}"
+
+    # -- state ------------------------------------------------------------------------------
+    def add_deal(self, name: str, *, company: str | None = None, **props: Any) -> str:
+        with self._lock:
+            did = str(next(self._ids))
+            self.deals[did] = {
+                "dealname": name,
+                "amount": "1000",
+                "dealstage": "appointmentscheduled",
+                "closedate": "2026-12-31T00:00:00.000Z",
+                "hubspot_owner_id": None,
+                "createdate": _iso(self.clock),
+                "hs_lastmodifieddate": _iso(self.clock),
+                "hs_object_id": did,
+                **props,
+            }
+            self.associations[did] = {company: PRIMARY} if company else {}
+            return did
+
+    def update(self, did: str, **props: Any) -> None:
+        """A property edit: moves hs_lastmodifieddate."""
+        with self._lock:
+            self.deals[did].update(props, hs_lastmodifieddate=_iso(self.clock))
+
+    def associate(self, did: str, company: str, type_id: int = PRIMARY, *, only: bool = True) -> None:
+        """Associate a deal with a company (``only``: replacing its others). The deal's
+        hs_lastmodifieddate does NOT move."""
+        with self._lock:
+            if only:
+                self.associations[did] = {}
+            self.associations[did][company] = type_id
+
+    def tick(self, delta: timedelta) -> datetime:
+        self.clock += delta
+        return self.clock
+
+    def company_of(self, did: str) -> str | None:
+        """What a correct staging table holds as the deal's AccountId (primary, else lowest id)."""
+        links = self.associations.get(did) or {}
+        primary = sorted((c for c, t in links.items() if t == PRIMARY), key=int)
+        return (primary or sorted(links, key=int) or [None])[0]
+
+    # -- HTTP -------------------------------------------------------------------------------
+    def _handle(self, request: Request) -> Response:
+        with self._lock:
+            self.calls.append((request.method, request.path))
+            path, method = request.path, request.method
+            if path == "/crm/v3/owners":
+                return _json({"results": []})
+            if path == "/crm/v3/properties/deals":
+                return _json({"results": [{"name": p} for p in DEAL_PROPERTIES]})
+            if path == "/crm/v3/objects/deals/search" and method == "POST":
+                return self._search(request.get_json())
+            if path == "/crm/v3/objects/deals" and method == "GET":
+                return self._list(request.args)
+            if path == "/crm/v4/associations/deals/companies/batch/read" and method == "POST":
+                return self._assoc(request.get_json())
+            return _json({"status": "error", "message": f"fake has no {method} {path}"}, 404)
+
+    def _search(self, body: dict[str, Any]) -> Response:
+        rows = list(self.deals.items())
+        for f in body["filterGroups"][0]["filters"]:
+            prop, op, value = f["propertyName"], f["operator"], f.get("value")
+            if op == "HAS_PROPERTY":
+                continue
+            bound = int(value)
+
+            def stamp(props: dict[str, Any], prop: str = prop) -> int:
+                return _ms(datetime.fromisoformat(props[prop].replace("Z", "+00:00")))
+
+            if op == "GT":
+                rows = [(i, p) for i, p in rows if stamp(p) > bound]
+            elif op == "LTE":
+                rows = [(i, p) for i, p in rows if stamp(p) <= bound]
+            else:
+                raise ValueError(f"fake search: operator {op}")
+        rows.sort(key=lambda r: (r[1]["hs_lastmodifieddate"], int(r[0])))
+        start = int(body.get("after") or 0)
+        limit = int(body["limit"])
+        chunk = rows[start : start + limit]
+        out: dict[str, Any] = {
+            "total": len(rows),
+            "results": [
+                {"id": i, "properties": {k: p.get(k) for k in body["properties"] if k in p}} for i, p in chunk
+            ],
+        }
+        if start + limit < len(rows):
+            out["paging"] = {"next": {"after": str(start + limit)}}
+        return _json(out)
+
+    def _list(self, args: Any) -> Response:
+        limit = int(args.get("limit", 100))
+        start = int(args.get("after") or 0)
+        if args.get("archived") == "true":
+            items = [
+                {"id": i, "archivedAt": _iso(w), "properties": {}} for i, w in sorted(self.archived.items())
+            ]
+        else:
+            props = [p for p in (args.get("properties") or "").split(",") if p]
+            items = [
+                {"id": i, "properties": {k: d.get(k) for k in props}} for i, d in sorted(self.deals.items())
+            ]
+        out: dict[str, Any] = {"results": items[start : start + limit]}
+        if start + limit < len(items):
+            out["paging"] = {"next": {"after": str(start + limit)}}
+        return _json(out)
+
+    def _assoc(self, body: dict[str, Any]) -> Response:
+        results = []
+        for inp in body["inputs"]:
+            did = str(inp["id"])
+            if did not in self.deals:
+                continue
+            links = sorted(self.associations.get(did, {}).items(), key=lambda kv: int(kv[0]))
+            start = int(inp.get("after") or 0)
+            page = links[start : start + self.assoc_page]
+            res: dict[str, Any] = {
+                "from": {"id": did},
+                "to": [
+                    {
+                        "toObjectId": int(c),
+                        "associationTypes": [
+                            {
+                                "category": "HUBSPOT_DEFINED",
+                                "typeId": t,
+                                "label": "Primary" if t == PRIMARY else None,
+                            }
+                        ],
+                    }
+                    for c, t in page
+                ],
+            }
+            if start + self.assoc_page < len(links):
+                res["paging"] = {"next": {"after": str(start + self.assoc_page)}}
+            results.append(res)
+        return _json({"status": "COMPLETE", "results": results})
+
+
+def _json(body: Any, status: int = 200) -> Response:
+    return Response(json.dumps(body), status=status, content_type="application/json")
