@@ -53,19 +53,15 @@ import pendulum
 from airflow.providers.standard.operators.empty import EmptyOperator
 from airflow.sdk import Param, TriggerRule, dag, get_current_context, task
 
+from salesops.bulk_update import plan_types
 from salesops.bulk_update.operators import ApplyPlanOperator, PlanApprovalOperator
 
 _WAREHOUSE_CONN_ID = os.getenv("SALESOPS_WAREHOUSE_CONN_ID", "salesops_warehouse")
 _DEFAULT_SOURCE = os.getenv("SALESOPS_SOURCE", "demo")
 _OWNER = "revops-data"
-# Kept in step with bulk_updates.yaml (the build task validates against the file; no I/O at parse time).
-_PLAN_TYPES = [
-    "fix_forecast_category",
-    "close_stale_opportunities",
-    "move_past_close_dates",
-    "reassign_leads",
-    "mark_duplicate_leads",
-]
+# The plan-type modules of salesops.bulk_update.plan_types (listed, not imported: no policy read
+# at parse time; the build task validates the chosen type against bulk_updates.yaml).
+_PLAN_TYPES = plan_types.names()
 _PLAN = "{{ ti.xcom_pull(task_ids='build_plan')['plan_id'] }}"
 
 

@@ -2,6 +2,10 @@
 
 - The library (plugins/salesops) never imports the demo CRM package (plugins/salesops_demo): it
   reaches it only through the source registry's dotted path, like any source kind.
+- salesops.bulk_update has no import cycle (model.py is the leaf its modules share); imports under
+  ``if TYPE_CHECKING:`` do not run and do not count.
+- Plan types are the modules of salesops.bulk_update.plan_types: each has its policy entry and
+  its SQL files, and the DAG's enum is that list.
 """
 
 from __future__ import annotations
@@ -24,8 +28,17 @@ def _module_name(path: Path) -> str:
 def imports_of(path: Path) -> set[str]:
     """Every module ``path`` imports (absolute names; ``from x import y`` counts as x and x.y)."""
     tree = ast.parse(path.read_text(), filename=str(path))
+    type_only = {
+        id(n)
+        for block in ast.walk(tree)
+        if isinstance(block, ast.If) and "TYPE_CHECKING" in ast.unparse(block.test)
+        for stmt in block.body
+        for n in ast.walk(stmt)
+    }
     found: set[str] = set()
     for node in ast.walk(tree):
+        if id(node) in type_only:
+            continue
         if isinstance(node, ast.Import):
             found.update(alias.name for alias in node.names)
         elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
@@ -41,7 +54,9 @@ def package_modules(package: str) -> dict[str, Path]:
 
 def test_imports_of_sees_function_level_imports(tmp_path):
     f = tmp_path / "m.py"
-    f.write_text("import a\nfrom b.c import d\n\ndef f():\n    from e import g\n    import h.i\n")
+    f.write_text(
+        "import a\nfrom b.c import d\nif TYPE_CHECKING:\n    import z\n\ndef f():\n    from e import g\n    import h.i\n"
+    )
     assert imports_of(f) == {"a", "b.c", "b.c.d", "e", "e.g", "h.i"}
 
 
@@ -73,3 +88,116 @@ def test_bulk_update_target_describes_the_demo_through_the_registry(tmp_path):
     assert target.describe("demo", {"path": str(tmp_path / "x.duckdb")}) == (
         f"demo:{(tmp_path / 'x.duckdb').resolve()}"
     )
+
+
+def import_graph(package: str) -> dict[str, set[str]]:
+    """module -> the modules of ``package`` it imports (a package's ``__init__`` counts as the package)."""
+    modules = package_modules(package)
+    return {
+        name: {i for i in imports_of(path) if i in modules and i != name} for name, path in modules.items()
+    }
+
+
+def find_cycle(graph: dict[str, set[str]]) -> list[str] | None:
+    """One import cycle of ``graph`` as a path (first == last), or None."""
+    state: dict[str, int] = {}
+    stack: list[str] = []
+
+    def visit(node: str) -> list[str] | None:
+        state[node] = 1
+        stack.append(node)
+        for nxt in sorted(graph.get(node, ())):
+            if state.get(nxt) == 1:
+                return stack[stack.index(nxt) :] + [nxt]
+            if nxt not in state and (found := visit(nxt)):
+                return found
+        stack.pop()
+        state[node] = 2
+        return None
+
+    for node in sorted(graph):
+        if node not in state and (found := visit(node)):
+            return found
+    return None
+
+
+def test_find_cycle_finds_one():
+    assert find_cycle({"a": {"b"}, "b": {"c"}, "c": {"a"}}) == ["a", "b", "c", "a"]
+    assert find_cycle({"a": {"b"}, "b": {"c"}, "c": set()}) is None
+
+
+def test_bulk_update_has_no_import_cycle():
+    graph = import_graph("salesops.bulk_update")
+    for name in ("plan", "apply", "approval", "render", "quality_link", "model", "plan_types"):
+        assert f"salesops.bulk_update.{name}" in graph
+    assert find_cycle(graph) is None
+    # model.py is the leaf the others share: it imports nothing of the package
+    assert graph["salesops.bulk_update.model"] == set()
+    for name in ("plan", "apply", "approval", "render", "quality_link", "target"):
+        assert "salesops.bulk_update.model" in graph[f"salesops.bulk_update.{name}"], name
+
+
+def test_plan_types_are_the_package_modules_with_policy_and_sql():
+    from salesops import paths
+    from salesops.bulk_update import plan_types
+    from salesops.bulk_update.settings import load_settings
+
+    names = plan_types.names()
+    assert names[0] == plan_types.DEFAULT == "fix_forecast_category"
+    assert sorted(names) == sorted(load_settings().plan_types)
+    for name in names:
+        module = plan_types.get(name)
+        assert callable(module.sql_context), name
+        for sql in (module.SQL, plan_types.quality_gaps_sql(name)):
+            assert (paths.SQL_DIR / "bulk_update" / str(sql)).is_file(), (name, sql)
+        assert load_settings().plan_types[name].sql == module.SQL
+
+
+def test_dag_plan_type_enum_is_the_package(tmp_path):
+    from salesops.bulk_update import plan_types
+
+    tree = ast.parse((PLUGINS.parent / "dags" / "crm_bulk_update.py").read_text())
+    assigned = [
+        ast.unparse(n.value)
+        for n in ast.walk(tree)
+        if isinstance(n, ast.Assign) and any(getattr(t, "id", None) == "_PLAN_TYPES" for t in n.targets)
+    ]
+    assert assigned == ["plan_types.names()"]
+    files = sorted(
+        p.stem
+        for p in (PLUGINS / "salesops/bulk_update/plan_types").glob("*.py")
+        if not p.stem.startswith("_")
+    )
+    assert sorted(plan_types.names()) == files and len(files) >= 5
+
+
+def test_a_policy_entry_without_a_module_is_refused(tmp_path, monkeypatch):
+
+    from salesops import policy
+    from salesops.bulk_update.settings import load_settings
+    from salesops.config import ConfigError
+
+    (tmp_path / "bulk_updates.yaml").write_text(
+        "plan_types:\n"
+        "  no_such_type:\n    object: opportunity\n    fields: {StageName: {empty: forbid}}\n"
+        "    max_records: 1\n    approver_group: sales_ops\n"
+    )
+    monkeypatch.setenv("SALESOPS_CONFIG_DIR", str(tmp_path))
+    policy.reset()
+    try:
+        with pytest.raises(
+            ConfigError,
+            match=r"plan_types\.no_such_type: no plan-type module plugins/salesops/bulk_update/plan_types/no_such_type\.py",
+        ):
+            load_settings()
+        (tmp_path / "bulk_updates.yaml").write_text(
+            "plan_types:\n  fix_forecast_category:\n    sql: plan_other.sql\n"
+        )
+        policy.reset()
+        with pytest.raises(
+            ConfigError, match=r"plan_types\.fix_forecast_category\.sql: got 'plan_other.sql'"
+        ):
+            load_settings()
+    finally:
+        monkeypatch.delenv("SALESOPS_CONFIG_DIR")
+        policy.reset()

@@ -6,6 +6,8 @@ Public API (what the DAG, the CLI and other jobs call):
 - :func:`apply_plan` - drift-checked, batched, idempotent write of an approved plan
 - :mod:`salesops.bulk_update.approval` - decisions (UI or REST API as the approver, timeout, demo switch)
 - :func:`change_log` - the latest state of every change of a plan
+- :mod:`salesops.bulk_update.model` - plans, rows, errors and states (the leaf every module shares)
+- :mod:`salesops.bulk_update.plan_types` - one module per plan type (discovered; the DAG enum)
 - :mod:`salesops.bulk_update.quality_link` - plans against the quality exception queue (``scope['quality']``)
 - ``python -m salesops.bulk_update`` - build/show/approve/reject/expire from a shell
 """
@@ -22,15 +24,15 @@ _EXPORTS = {
     "ApplyReport": "apply",
     "apply_plan": "apply",
     "change_log": "apply",
-    "EmptyPlan": "plan",
-    "Plan": "plan",
-    "PlanError": "plan",
-    "PlanGuardError": "plan",
-    "PlanIntegrityError": "plan",
+    "EmptyPlan": "model",
+    "Plan": "model",
+    "PlanError": "model",
+    "PlanGuardError": "model",
+    "PlanIntegrityError": "model",
     "build_plan": "plan",
     "build_undo_plan": "plan",
     "load_plan": "plan",
-    "summarize": "plan",
+    "summarize": "model",
     "load_settings": "settings",
 }
 

@@ -22,8 +22,10 @@ from tenacity import RetryError, Retrying, retry_if_result, stop_after_attempt
 
 from salesops.bulk_update import ingest, store
 from salesops.bulk_update.approval import require_approval
-from salesops.bulk_update.plan import Plan, PlanError, PlanRow, load_plan
+from salesops.bulk_update.model import APPLIED_STATES, Plan, PlanError, PlanRow
+from salesops.bulk_update.plan import load_plan
 from salesops.bulk_update.settings import MAX_BATCH_SIZE, UNDO, BulkUpdateSettings, RetryPolicy, load_settings
+from salesops.bulk_update.store import latest_change_states
 from salesops.bulk_update.target import check as check_target
 from salesops.bulk_update.target import of_source
 from salesops.bulk_update.values import canon, to_api
@@ -33,7 +35,6 @@ from salesops.warehouse import Warehouse
 
 log = logging.getLogger(__name__)
 
-APPLIED_STATES = ("applied", "already_applied", "verified")
 READ_CHUNK = 200
 
 
@@ -84,12 +85,6 @@ class ApplyReport:
             "failure_details": self.failed[:50],
             "mismatch_details": self.mismatches[:50],
         }
-
-
-def latest_change_states(wh: Warehouse, plan_id: str) -> dict[str, dict[str, Any]]:
-    """change_id -> latest change-log event of the plan."""
-    store.ensure_tables(wh)
-    return {r["change_id"]: r for r in store.query(wh, "select_change_log.sql", {"plan_id": plan_id})}
 
 
 def _read(

@@ -22,7 +22,7 @@ from datetime import datetime
 from typing import Any
 
 from salesops.bulk_update import store
-from salesops.bulk_update.plan import FINAL_DECISIONS, Plan, PlanError
+from salesops.bulk_update.model import FINAL_DECISIONS, Plan, PlanError
 from salesops.bulk_update.settings import BulkUpdateSettings
 from salesops.warehouse import Warehouse
 

@@ -7,163 +7,32 @@ no longer produce the hash.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import logging
 import uuid
-from collections import Counter
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from salesops.bulk_update import quality_link, store
+from salesops.bulk_update import plan_types, quality_link, store
+from salesops.bulk_update.model import (
+    APPLIED_STATES,
+    CHANGE,
+    EmptyPlan,
+    Plan,
+    PlanError,
+    PlanGuardError,
+    PlanIntegrityError,
+    PlanRow,
+    change_id,
+    content_hash,
+)
 from salesops.bulk_update.settings import UNDO, BulkUpdateSettings, PlanType, load_settings
 from salesops.bulk_update.values import canon, is_empty
-from salesops.config import get_object, policy
+from salesops.config import get_object
 from salesops.warehouse import Warehouse
 
 log = logging.getLogger(__name__)
-
-CHANGE = "change"
-GUARD = "guard"
-# Statuses a plan moves through. Content never changes; only the status does.
-OPEN_STATUSES = ("built",)
-FINAL_DECISIONS = {"approve": "approved", "reject": "rejected", "expired": "expired"}
-
-
-class PlanError(ValueError):
-    """The plan cannot be built or used as asked (bad type, missing data)."""
-
-
-class PlanGuardError(PlanError):
-    """A hard-stop guard failed before approval was requested; the message says how to proceed."""
-
-
-class EmptyPlan(Exception):
-    """Nothing to change: not an error, the caller skips the rest cleanly."""
-
-
-class PlanIntegrityError(PlanError):
-    """The stored plan rows no longer produce the plan's content hash (tampered or corrupted)."""
-
-
-@dataclass(frozen=True)
-class PlanRow:
-    change_id: str
-    seq: int
-    record_id: str
-    field: str
-    role: str
-    before_value: str | None
-    after_value: str | None
-    record_name: str | None = None
-    owner_id: str | None = None
-    region: str | None = None
-    undo_of_change_id: str | None = None
-
-
-@dataclass
-class Plan:
-    plan_id: str
-    plan_type: str
-    object: str
-    api_name: str
-    requester: str
-    reason: str
-    created_at: datetime
-    as_of: datetime | None
-    expires_at: datetime
-    scope: dict[str, Any]
-    content_hash: str
-    approver_group: str
-    sensitive: bool
-    object_row_count: int
-    rows: list[PlanRow] = field(default_factory=list)
-    undo_of_plan_id: str | None = None
-    dag_id: str | None = None
-    run_id: str | None = None
-    artifact_dir: str | None = None
-    status: str = "built"
-    # Not stored in ops.*: the open quality exceptions next to the plan (quality_exceptions.csv).
-    quality_exceptions: list[dict[str, Any]] = field(default_factory=list, repr=False)
-
-    @property
-    def target(self) -> str | None:
-        """The CRM (``system:instance``) the plan was built for (see salesops.bulk_update.target)."""
-        return self.scope.get("target")
-
-    @property
-    def changes(self) -> list[PlanRow]:
-        return [r for r in self.rows if r.role == CHANGE]
-
-    @property
-    def guards(self) -> list[PlanRow]:
-        return [r for r in self.rows if r.role == GUARD]
-
-    @property
-    def record_ids(self) -> list[str]:
-        return sorted({r.record_id for r in self.changes})
-
-    @property
-    def record_count(self) -> int:
-        return len(self.record_ids)
-
-    @property
-    def fields(self) -> list[str]:
-        return sorted({r.field for r in self.changes})
-
-    def header(self) -> dict[str, Any]:
-        return {
-            "plan_id": self.plan_id,
-            "plan_type": self.plan_type,
-            "object": self.object,
-            "api_name": self.api_name,
-            "requester": self.requester,
-            "reason": self.reason,
-            "created_at": store.iso(self.created_at),
-            "as_of": store.iso(self.as_of),
-            "expires_at": store.iso(self.expires_at),
-            "scope": json.dumps(self.scope, sort_keys=True, default=str),
-            "record_count": self.record_count,
-            "change_count": len(self.changes),
-            "object_row_count": self.object_row_count,
-            "content_hash": self.content_hash,
-            "approver_group": self.approver_group,
-            "sensitive": self.sensitive,
-            "undo_of_plan_id": self.undo_of_plan_id,
-            "dag_id": self.dag_id,
-            "run_id": self.run_id,
-            "artifact_dir": self.artifact_dir,
-            "status": self.status,
-        }
-
-
-def change_id(plan_id: str, record_id: str, field_name: str) -> str:
-    """Deterministic id of one change: the idempotency key of the apply ledger."""
-    return f"{plan_id}:{record_id}:{field_name}"
-
-
-def content_hash(plan_type: str, object_name: str, rows: list[PlanRow]) -> str:
-    """sha256 over the canonical JSON of the plan's content (type, object, every row, sorted).
-
-    Ids, timestamps and display columns are left out on purpose: the hash says *what* changes,
-    so the same proposal built twice hashes the same and any edit of a value changes it.
-    """
-    canonical = {
-        "plan_type": plan_type,
-        "object": object_name,
-        "rows": sorted(
-            [r.record_id, r.field, r.role, r.before_value, r.after_value, r.undo_of_change_id] for r in rows
-        ),
-    }
-    payload = json.dumps(canonical, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-    return hashlib.sha256(payload.encode("utf-8")).hexdigest()
-
-
-def values_params(name: str, rows: list[dict[str, Any]]) -> dict[str, Any]:
-    """Bind parameters for the ``values_table`` macro in include/sql/bulk_update/_macros.sql."""
-    return {f"{name}_{i}_{col}": value for i, row in enumerate(rows) for col, value in row.items()}
-
 
 # ---------------------------------------------------------------------------------------- dates
 
@@ -196,139 +65,11 @@ def plan_as_of(wh: Warehouse, object_name: str) -> datetime:
 # ------------------------------------------------------------------------------ plan computation
 
 
-def _stage_policy() -> list[dict[str, Any]]:
-    stages = policy("stages")["stages"]
-    if not stages:
-        raise PlanError("stages.yaml defines no stages")
-    return stages
-
-
 def _sql_context(
     pt: PlanType, as_of_date: date, quality: quality_link.QualityLink | None = None
 ) -> tuple[dict[str, Any], dict[str, Any], dict[str, Any]]:
-    """(jinja switches, bind params, scope description) for a plan type's SQL."""
-    p = pt.params
-    if pt.name == "mark_duplicate_leads":
-        if quality is None or not quality.current:
-            raise PlanError(
-                f"plan type {pt.name} is computed from the quality job's duplicate clusters and needs a quality run "
-                f"for the staging data's as-of: {quality.message if quality else 'no quality_checks configured'}"
-            )
-        lead_statuses = policy("stages").get("picklists", {}).get("lead_status", [])
-        target = p.get("duplicate_status")
-        if target not in lead_statuses:
-            raise PlanError(
-                f"{pt.name}.params.duplicate_status {target!r} is not in stages.yaml picklists.lead_status {lead_statuses}"
-            )
-        open_statuses = list(p.get("open_statuses", ["Open", "Working", "Nurturing"]))
-        if target in open_statuses:
-            raise PlanError(
-                f"{pt.name}.params.duplicate_status {target!r} is one of the open_statuses it acts on"
-            )
-        kinds = [str(k) for k in p.get("match_kinds") or []]
-        if not open_statuses or not kinds:
-            raise PlanError(f"{pt.name}.params: open_statuses and match_kinds must not be empty")
-        params = {
-            **values_params("open_status", [{"status": s} for s in open_statuses]),
-            **values_params("match_kind", [{"kind": k} for k in kinds]),
-            "duplicate_status": target,
-            "quality_run_id": quality.run_id,
-            "quality_object": quality.api_name,
-        }
-        scope = {
-            "rule": "duplicate leads (quality.duplicate_cluster, not the original) in an open status -> Status; survivor = the cluster's original",
-            "duplicate_status": target,
-            "open_statuses": open_statuses,
-            "match_kinds": kinds,
-            "quality_run_id": quality.run_id,
-        }
-        return {"n_statuses": len(open_statuses), "n_kinds": len(kinds)}, params, scope
-    if pt.name == "fix_forecast_category":
-        stages = _stage_policy()
-        defaults = [{"stage_name": s["name"], "category": s["forecast_categories"][0]} for s in stages]
-        allowed = [{"stage_name": s["name"], "category": c} for s in stages for c in s["forecast_categories"]]
-        params = {**values_params("stage_default", defaults), **values_params("stage_allowed", allowed)}
-        scope = {"rule": "ForecastCategoryName not allowed for the stage (stages.yaml) -> policy default"}
-        return {"n_stages": len(defaults), "n_allowed": len(allowed)}, params, scope
-    if pt.name == "close_stale_opportunities":
-        stale_days = int(policy("hygiene")["stale_opportunity"]["days_without_activity"]) + int(
-            p.get("extra_margin_days", 0)
-        )
-        target = p.get("target_stage", "Closed Lost")
-        stage = next((s for s in _stage_policy() if s["name"] == target), None)
-        if stage is None or not stage.get("is_closed") or stage.get("is_won"):
-            raise PlanError(
-                f"close_stale_opportunities.params.target_stage {target!r} is not a closed-lost stage in stages.yaml"
-            )
-        reasons = policy("stages").get("picklists", {}).get("loss_reason", [])
-        loss_reason = p.get("loss_reason")
-        if loss_reason not in reasons:
-            raise PlanError(
-                f"close_stale_opportunities.params.loss_reason {loss_reason!r} is not in stages.yaml picklists.loss_reason {reasons}"
-            )
-        cutoff = as_of_date - timedelta(days=stale_days)
-        params = {
-            "cutoff_date": cutoff.isoformat(),
-            "target_stage": target,
-            "target_category": stage["forecast_categories"][0],
-            "target_probability": str(stage["probability"]),
-            "loss_reason": loss_reason,
-        }
-        scope = {
-            "rule": f"open, no activity for more than {stale_days} days (last activity or creation before {cutoff})",
-            **params,
-        }
-        return {}, params, scope
-    if pt.name == "move_past_close_dates":
-        grace = int(policy("hygiene")["close_date"].get("past_due_grace_days", 0))
-        if p.get("target", "end_of_fiscal_quarter") != "end_of_fiscal_quarter":
-            raise PlanError(
-                f"move_past_close_dates.params.target {p.get('target')!r} is not supported (end_of_fiscal_quarter)"
-            )
-        fy_start = int(policy("calendar")["fiscal_year_start_month"])
-        new_date = fiscal_quarter_end(as_of_date, fy_start)
-        if (new_date - as_of_date).days < int(p.get("min_days_ahead", 0)):
-            new_date = fiscal_quarter_end(new_date + timedelta(days=1), fy_start)
-        stale_days = int(policy("hygiene")["stale_opportunity"]["days_without_activity"])
-        params = {
-            "past_due_before": (as_of_date - timedelta(days=grace)).isoformat(),
-            "new_close_date": new_date.isoformat(),
-            "stale_cutoff_date": (as_of_date - timedelta(days=stale_days)).isoformat(),
-        }
-        jinja = {"exclude_stale": bool(p.get("exclude_stale", True))}
-        scope = {"rule": "open with CloseDate in the past -> end of fiscal quarter", **params, **jinja}
-        return jinja, params, scope
-    if pt.name == "reassign_leads":
-        terr = policy("territories")
-        countries = [{"country": c, "region": r} for r, cs in terr["regions"].items() for c in cs]
-        segments = [
-            {"segment": s["name"], "min_employees": int(s["min_employees"])} for s in terr["segments"]
-        ]
-        rules = [
-            {"rule_order": i, "segment": r["segment"], "region": r["region"], "team": r["team"]}
-            for i, r in enumerate(terr["routing_rules"])
-        ]
-        statuses = [{"status": s} for s in p.get("open_statuses", ["Open", "Working", "Nurturing"])]
-        params = {
-            **values_params("country_region", countries),
-            **values_params("segment_floor", segments),
-            **values_params("routing_rule", rules),
-            **values_params("open_status", statuses),
-        }
-        jinja = {
-            "n_countries": len(countries),
-            "n_segments": len(segments),
-            "n_rules": len(rules),
-            "n_statuses": len(statuses),
-            "include_misrouted": bool(p.get("include_misrouted", True)),
-        }
-        scope = {
-            "rule": "unassigned or misrouted open leads -> territories.yaml team, round-robin by lead id",
-            "open_statuses": [s["status"] for s in statuses],
-            "include_misrouted": jinja["include_misrouted"],
-        }
-        return jinja, params, scope
-    raise PlanError(f"plan type {pt.name!r} has no SQL context builder")
+    """(jinja switches, bind params, scope description) for a plan type's SQL (its module's)."""
+    return plan_types.get(pt.name).sql_context(pt, as_of_date, quality)
 
 
 def propose_rows(
@@ -614,8 +355,6 @@ def build_undo_plan(
     Raises:
         EmptyPlan: the original applied nothing.
     """
-    from salesops.bulk_update.apply import APPLIED_STATES, latest_change_states
-
     settings = settings or load_settings()
     store.ensure_tables(wh)
     if run_id:
@@ -627,7 +366,7 @@ def build_undo_plan(
     original = load_plan(wh, original_plan_id)
     base_type = settings.plan_type(_base_plan_type(wh, original))
     pt = settings.undo_type(base_type)
-    states = latest_change_states(wh, original.plan_id)
+    states = store.latest_change_states(wh, original.plan_id)
     applied = [r for r in original.changes if states.get(r.change_id, {}).get("status") in APPLIED_STATES]
     if not applied:
         raise EmptyPlan(f"plan {original.plan_id} has no applied changes; nothing to undo")
@@ -769,51 +508,3 @@ def load_plan(wh: Warehouse, plan_id: str, *, verify: bool = True) -> Plan:
                 "the plan was modified after it was built and must not be approved or applied"
             )
     return plan
-
-
-def summarize(plan: Plan, sample_size: int = 10) -> dict[str, Any]:
-    """Counts by field / transition / owner / region and a sample of rows, for the approver."""
-    changes = plan.changes
-    by_field = Counter(r.field for r in changes)
-    transitions = Counter((r.field, r.before_value, r.after_value) for r in changes)
-    records_by_region: dict[str, set[str]] = {}
-    records_by_owner: dict[str, set[str]] = {}
-    for r in changes:
-        records_by_region.setdefault(r.region or "(none)", set()).add(r.record_id)
-        records_by_owner.setdefault(r.owner_id or "(none)", set()).add(r.record_id)
-    return {
-        "plan_id": plan.plan_id,
-        "plan_type": plan.plan_type,
-        "object": plan.object,
-        "api_name": plan.api_name,
-        "requester": plan.requester,
-        "on_behalf_of": plan.scope.get("on_behalf_of"),
-        "target": plan.target,
-        "reason": plan.reason,
-        "created_at": str(plan.created_at),
-        "as_of": str(plan.as_of) if plan.as_of else None,
-        "expires_at": str(plan.expires_at),
-        "content_hash": plan.content_hash,
-        "record_count": plan.record_count,
-        "change_count": len(changes),
-        "object_row_count": plan.object_row_count,
-        "share_of_object": plan.record_count / plan.object_row_count if plan.object_row_count else None,
-        "approver_group": plan.approver_group,
-        "sensitive": plan.sensitive,
-        "undo_of_plan_id": plan.undo_of_plan_id,
-        "artifact_dir": plan.artifact_dir,
-        "scope": plan.scope,
-        "quality": plan.scope.get("quality"),
-        "by_field": sorted(by_field.items()),
-        "transitions": [
-            {"field": f, "before": b, "after": a, "records": n}
-            for (f, b, a), n in sorted(transitions.items(), key=lambda kv: (-kv[1], str(kv[0])))
-        ],
-        "by_owner": sorted(
-            ((k, len(v)) for k, v in records_by_owner.items()), key=lambda kv: (-kv[1], kv[0])
-        ),
-        "by_region": sorted(
-            ((k, len(v)) for k, v in records_by_region.items()), key=lambda kv: (-kv[1], kv[0])
-        ),
-        "sample": [asdict(r) for r in changes[:sample_size]],
-    }

@@ -27,7 +27,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from salesops.bulk_update import store
+from salesops.bulk_update import plan_types, store
+from salesops.bulk_update.model import CHANGE, PlanError, values_params
 from salesops.bulk_update.settings import PlanType
 from salesops.config import get_object
 from salesops.warehouse import Warehouse
@@ -62,8 +63,6 @@ class QualityLink:
 
     def params(self) -> dict[str, Any]:
         """Bind parameters of the open_exceptions macro (include/sql/bulk_update/_macros.sql)."""
-        from salesops.bulk_update.plan import values_params
-
         return {
             "quality_object": self.api_name,
             "quality_run_id": self.run_id,
@@ -119,10 +118,8 @@ def gap_reasons(
     wh: Warehouse, pt: PlanType, link: QualityLink, jinja: dict[str, Any], params: dict[str, Any]
 ) -> dict[str, str]:
     """record id -> why the plan's rules leave that open exception alone (absent: they would not)."""
-    from salesops import paths
-
-    name = f"quality_gaps_{pt.name}.sql"
-    if not (paths.SQL_DIR / "bulk_update" / name).exists():
+    name = plan_types.quality_gaps_sql(pt.name)
+    if not name:
         return {}
     rows = store.query(wh, name, {**params, **link.params()}, **jinja, n_checks=len(link.checks))
     # One reason per record: a record open under two checks gets the first non-null one.
@@ -149,8 +146,6 @@ def link_plan(
         (rows, scope.quality, one detail row per open exception and per plan record outside the
         queue: record_id, checks, in_plan, reason) - the detail goes to quality_exceptions.csv.
     """
-    from salesops.bulk_update.plan import CHANGE, PlanError
-
     scope: dict[str, Any] = {
         "status": link.status,
         "checks": list(link.checks),

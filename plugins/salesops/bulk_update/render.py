@@ -12,7 +12,7 @@ from typing import Any
 import jinja2
 
 from salesops import paths
-from salesops.bulk_update.plan import Plan, summarize
+from salesops.bulk_update.model import Plan, summarize
 from salesops.bulk_update.settings import BulkUpdateSettings
 
 QUALITY_COLUMNS = ["record_id", "checks", "in_plan", "reason"]

@@ -144,7 +144,19 @@ def _plan_type(
     quality: QualityPolicy,
 ) -> PlanType:
     """One validated plan type: field names against objects.yaml, checks against quality.yaml."""
+    from salesops.bulk_update import plan_types
+
     where = f"bulk_updates.yaml: plan_types.{name}"
+    _check(
+        name in plan_types.names(),
+        f"{where}: no plan-type module plugins/salesops/bulk_update/plan_types/{name}.py "
+        f"(plan types: {', '.join(plan_types.names())})",
+    )
+    sql = plan_types.get(name).SQL
+    _check(
+        raw.sql in (None, sql),
+        f"{where}.sql: got {raw.sql!r}; the plan SQL is {sql!r} (set by plan_types/{name}.py; leave sql out)",
+    )
     obj = get_object(raw.object)
     known = {f.api_name for f in obj.fields}
     for listname, names in (
@@ -173,7 +185,7 @@ def _plan_type(
     return PlanType(
         name=name,
         object=obj.name,
-        sql=raw.sql,
+        sql=sql,
         fields={f: spec.empty for f, spec in raw.fields.items()},
         guard_fields=tuple(raw.guard_fields),
         sensitive_fields=tuple(raw.sensitive_fields),

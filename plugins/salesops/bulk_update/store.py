@@ -12,6 +12,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from salesops import sql
+from salesops.bulk_update.model import iso as iso  # store.iso: the stored timestamp text
 from salesops.warehouse import Warehouse
 
 _clock_lock = threading.Lock()
@@ -31,14 +32,6 @@ def utcnow() -> datetime:
             now = _last_ts + timedelta(microseconds=1)
         _last_ts = now
         return now
-
-
-def iso(ts: datetime | None) -> str | None:
-    if ts is None:
-        return None
-    if ts.tzinfo is not None:
-        ts = ts.astimezone(UTC).replace(tzinfo=None)
-    return ts.isoformat(sep=" ")
 
 
 def naive_utc(ts: datetime | None) -> datetime | None:
@@ -137,3 +130,9 @@ def _chunks(seq: Sequence[Any], size: int) -> Iterable[Sequence[Any]]:
     it = iter(seq)
     while chunk := list(itertools.islice(it, size)):
         yield chunk
+
+
+def latest_change_states(wh: Warehouse, plan_id: str) -> dict[str, dict[str, Any]]:
+    """change_id -> latest change-log event of the plan."""
+    ensure_tables(wh)
+    return {r["change_id"]: r for r in query(wh, "select_change_log.sql", {"plan_id": plan_id})}

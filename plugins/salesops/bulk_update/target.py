@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from salesops.bulk_update.plan import PlanError
+from salesops.bulk_update.model import PlanError
 
 
 class TargetMismatch(PlanError):
