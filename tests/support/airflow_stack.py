@@ -18,7 +18,8 @@ warehouse (a DuckDB file, connection ``salesops_warehouse``) and the outputs liv
 the DAGs and plugins are this project's. The policy files are the project's too, except that each
 report pack goes to its company-wide audience only and two slices render at once (see
 :func:`stack_config`), so the Asset chain fits CI time on two cores. Users (SimpleAuthManager, passwords written by the
-fixture): ``requester``, ``approver``, ``approver2`` (role ``user``) and ``admin`` (``admin``);
+fixture): ``requester``, ``approver``, ``approver2`` (role ``user``), ``admin`` (``admin``) and the
+stakeholder ``revops-demo`` (``viewer``);
 ``approver`` and ``approver2`` are the bulk-update approver groups.
 
 Any test that uses ``airflow_stack`` is marked ``stack`` automatically (``-m "not stack"`` never
@@ -66,7 +67,15 @@ CELERY_SETTINGS = {
 }
 
 # Simple auth manager users (name -> role). Approvers are the bulk-update approver groups.
-USERS = {"requester": "user", "approver": "user", "approver2": "user", "admin": "admin"}
+# ``revops-demo`` (viewer) is the packs' company-wide recipient: the stakeholder of the browser tests,
+# who reads the RevOps console (scoped like the packs).
+USERS = {
+    "requester": "user",
+    "approver": "user",
+    "approver2": "user",
+    "admin": "admin",
+    "revops-demo": "viewer",
+}
 APPROVER_GROUPS = {"SALES_OPS": "approver,approver2", "REVOPS_LEADERSHIP": "approver2"}
 WORKERS = ("worker1", "worker2")
 
