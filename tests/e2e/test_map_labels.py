@@ -15,7 +15,7 @@ def test_extract_and_load_are_labelled_by_object(demo_env, airflow_db):
     assert labels == {("extract", "user"), ("extract", "account"), ("load", "user"), ("load", "account")}
 
 
-def test_pack_slice_label():
+def test_pack_label():
     import importlib.util
     from pathlib import Path
 
@@ -23,6 +23,9 @@ def test_pack_slice_label():
     spec = importlib.util.spec_from_file_location("report_packs_labels", path)
     mod = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(mod)
-    assert mod._label({"pack": "dq_scorecard", "scope_type": "team", "scope_value": "EMEA-MM"}) == (
-        "dq_scorecard team=EMEA-MM"
-    )
+    jobs = [
+        {"pack": "dq_scorecard", "scope_type": t, "scope_value": v}
+        for t, v in [("all", "all"), ("team", "EMEA-MM")]
+    ]
+    assert mod._label({"pack": "dq_scorecard", "jobs": jobs}) == "dq_scorecard: 2 slices (all, team)"
+    assert mod._label({"pack": "quarter_end", "jobs": jobs[:1]}) == "quarter_end: 1 slice (all)"

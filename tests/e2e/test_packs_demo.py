@@ -696,6 +696,11 @@ def test_dag_delivers_scoped_pack_by_email_file_drop_and_logs_it(packs_env, smtp
     dr = run_dag("report_packs", {"packs": ["weekly_pipeline_inspection"], "scope": "team:EMEA-MM"})
     summary = xcom(dr, "summarize")
     assert summary["slices"] == 1 and summary["published"] == 1 and summary["held"] == []
+    # one task per pack (render, check, deliver in one process), labelled in the grid
+    produced = [ti for ti in dr.get_task_instances() if ti.task_id == "produce"]
+    assert [(ti.state, ti.rendered_map_index) for ti in produced] == [
+        ("success", "weekly_pipeline_inspection: 1 slice (team)")
+    ]
     assert len(smtp.messages) == 1
     rcpts, msg = smtp.messages[0]
     assert rcpts == ["manager-emea-mm@example.com"]

@@ -197,3 +197,48 @@ def summarize(results: list[dict[str, Any]], warehouse_conn_id: str) -> dict[str
         "report packs: %d slices, %d published, %d held", out["slices"], out["published"], len(out["held"])
     )
     return out
+
+
+def by_pack(jobs: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The plan's slices grouped per pack, in plan order: one ``produce`` task per pack."""
+    groups: dict[str, list[dict[str, Any]]] = {}
+    for job in jobs:
+        groups.setdefault(job["pack"], []).append(job)
+    return [{"pack": pack, "jobs": slices} for pack, slices in groups.items()]
+
+
+class PackSlicesFailed(RuntimeError):
+    """Some slices of a pack could not be produced (the others were delivered); names each one."""
+
+
+def produce(
+    group: dict[str, Any],
+    gate_status: dict[str, Any],
+    params: dict[str, Any],
+    run_id: str | None,
+    warehouse_conn_id: str,
+) -> list[dict[str, Any]]:
+    """Render, check and deliver (or hold) every slice of one pack in this one process.
+
+    Under a scheduler, per-slice tasks spent most of their time starting up (issue 16: 5 min 20 s
+    for the small demo's 31 slices as three mapped tasks per slice); one process per pack imports
+    matplotlib/WeasyPrint/openpyxl once and keeps the warehouse connection. A slice that fails does
+    not stop the others: they are delivered, then the task fails naming the failed slices.
+
+    Returns:
+        the DeliveryResult dicts of the slices that were produced.
+    """
+    results: list[dict[str, Any]] = []
+    failed: list[str] = []
+    for job in group["jobs"]:
+        label = f"{job['pack']} {job['scope_type']}={job['scope_value']}"
+        try:
+            rendered = render(job, warehouse_conn_id)
+            checked = check(rendered, gate_status, warehouse_conn_id)
+            results.append(deliver(checked, params, run_id, warehouse_conn_id))
+        except Exception as exc:  # one bad slice must not cost the others their delivery
+            log.exception("pack slice %s failed", label)
+            failed.append(f"{label}: {type(exc).__name__}: {exc}")
+    if failed:
+        raise PackSlicesFailed(f"{len(failed)} of {len(group['jobs'])} slices failed: " + " | ".join(failed))
+    return results
