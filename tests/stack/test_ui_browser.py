@@ -352,6 +352,14 @@ def test_stakeholder_browses_every_console_page(world, browser, shots):
     text = frame.locator("body").inner_text()
     names = list(load_registry())
     assert names and all(n in text for n in names)
+
+    # every page the plugin puts in the Browse menu opens for the stakeholder, framed by the UI
+    from revops_console import _PAGES
+
+    for title, route in _PAGES:
+        frame = console(title)
+        assert f"signed in as {STAKEHOLDER}" in frame.locator("body").inner_text(), route
+        assert page.url.endswith(f"/plugin/revops-{route}/revops/{route}"), page.url
     page.context.close()
 
 
