@@ -140,16 +140,18 @@ def main(argv: list[str] | None = None) -> int:
     print("Loads (ops.load_audit):")
     rows = wh.query(
         "select object, count(*) as batches, sum(rows_read) as read, sum(rows_inserted) as inserted, "
-        "sum(rows_updated) as updated, sum(rows_deleted) as deleted, sum(rows_rejected) as rejected "
+        "sum(rows_updated) as updated, sum(rows_deleted) as deleted, sum(rows_rejected) as rejected, "
+        "coalesce(sum(rows_duplicates), 0) as duplicates "
         "from ops.load_audit where status = 'loaded' group by object order by object"
     )
     print(
         f"  {'object':<28}{'batches':>8}{'read':>9}{'inserted':>10}{'updated':>9}{'deleted':>9}{'rejected':>10}"
+        f"{'duplicates':>11}"
     )
     for r in rows:
         print(
             f"  {r['object']:<28}{r['batches']:>8}{r['read']:>9}{r['inserted']:>10}{r['updated']:>9}"
-            f"{r['deleted']:>9}{r['rejected']:>10}"
+            f"{r['deleted']:>9}{r['rejected']:>10}{r['duplicates']:>11}"
         )
     print(
         f"  quarantined: {wh.scalar('select count(distinct batch_id || row_number) from ops.quarantine')} rows "

@@ -142,9 +142,14 @@ def test_duplicates_latest_wins_when_the_map_says_so_and_it_is_counted(tmp_path,
     )
     folder = _write(tmp_path / "x", {"opps.csv": body}, extra="    duplicates: latest\n")
     src = CsvExportSource(folder)
-    extract_and_load(src, ["opportunity"], wh)
+    (res,) = extract_and_load(src, ["opportunity"], wh)
     assert _staged(wh)["D1"]["stage_name"] == "Closed Won"
     assert src.duplicates_dropped == {"Opportunity": 1}
+    # the audit accounts for the row that was not loaded
+    assert (res.rows_read, res.rows_inserted, res.rows_duplicates) == (1, 1, 1)
+    assert wh.query("select rows_read, rows_inserted, rows_duplicates from ops.load_audit") == [
+        {"rows_read": 1, "rows_inserted": 1, "rows_duplicates": 1}
+    ]
 
 
 def test_oversized_cell_names_file_line_and_column_and_the_limit_is_configurable(tmp_path, wh):

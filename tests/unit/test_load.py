@@ -304,3 +304,71 @@ def test_a_locked_warehouse_file_is_waited_for_not_failed(tmp_path):
     with pytest.raises(Exception, match="lock"):
         short.scalar("select a from t")
     holder.wait(10)
+
+
+class RepeatingSource(FakeSource):
+    """A source whose read returns some records twice in one batch (an overlap re-read, a
+    repeated API page the connector let through): the loader keeps the latest version per id."""
+
+    def __init__(self, repeats: list[dict]) -> None:
+        super().__init__()
+        self.repeats = repeats
+
+    def read_changes(self, api_name, fields, cursor, since, until):
+        yield from super().read_changes(api_name, fields, cursor, since, until)
+        yield [dict(r) for r in self.repeats]
+
+
+def test_duplicates_in_a_batch_are_counted_in_the_audit(wh, src):
+    extract_and_load(src, ["opportunity"], wh)  # staging not empty: the MERGE path
+    older = dict(src.records["Opportunity"]["006000000000000002"], Amount=1.0)
+    older["SystemModstamp"] = _stamp(T0 - timedelta(days=30))  # an older version of a staged id
+    new = opp(9)
+    rep = RepeatingSource([older, dict(opp(9), SystemModstamp=_stamp(T0 - timedelta(hours=1)))])
+    rep.records = src.records
+    rep.clock = T0 + timedelta(hours=1)
+    rep.upsert(new, at=T0 + timedelta(minutes=30))  # id 9: in the batch twice, the later one wins
+    rep.upsert(dict(opp(2), Amount=7.0), at=T0 + timedelta(minutes=10))  # id 2: twice too
+    [res] = extract_and_load(rep, ["opportunity"], wh)
+    assert (res.rows_read, res.rows_inserted, res.rows_updated, res.rows_unchanged) == (4, 1, 1, 0)
+    assert res.rows_duplicates == 2 and res.rows_rejected == 0
+    assert res.rows_read == (
+        res.rows_inserted + res.rows_updated + res.rows_unchanged + res.rows_rejected + res.rows_duplicates
+    )
+    audit = wh.query(
+        "select rows_read, rows_inserted, rows_updated, rows_duplicates from ops.load_audit "
+        "where batch_id = :b",
+        {"b": res.batch_id},
+    )
+    assert audit == [{"rows_read": 4, "rows_inserted": 1, "rows_updated": 1, "rows_duplicates": 2}]
+    rows = staged(wh)
+    assert rows["006000000000000002"]["amount"] == 7 and rows["006000000000000009"]["amount"] == 9000
+
+
+def test_first_load_with_duplicates_counts_them(wh):
+    rep = RepeatingSource([dict(opp(1), SystemModstamp=_stamp(T0 - timedelta(days=3)))])
+    rep.upsert(opp(1), at=T0 - timedelta(days=1))
+    rep.upsert(opp(2), at=T0 - timedelta(days=1))
+    [res] = extract_and_load(rep, ["opportunity"], wh)
+    assert (res.rows_read, res.rows_inserted, res.rows_duplicates) == (3, 2, 1)
+    assert wh.scalar("select rows_duplicates from ops.load_audit") == 1
+
+
+def test_an_audit_table_from_before_the_duplicates_column_is_migrated_in_place(wh, src):
+    """Warehouses created before ops.load_audit had rows_duplicates keep their history."""
+    wh.execute_script(
+        "create schema if not exists ops;"
+        "create table ops.load_audit (batch_id varchar not null primary key, object varchar not null, "
+        "source varchar not null, since timestamp, until timestamp not null, status varchar not null, "
+        "rows_read bigint, rows_inserted bigint, rows_updated bigint, rows_unchanged bigint, "
+        "rows_deleted bigint, rows_rejected bigint, schema_added varchar, schema_missing varchar, "
+        "started_at timestamp, finished_at timestamp, run_id varchar, error varchar);"
+        "insert into ops.load_audit (batch_id, object, source, until, status, rows_read) "
+        "values ('old_batch', 'opportunity', 'fake', '2026-01-01', 'loaded', 42);"
+    )
+    [res] = extract_and_load(src, ["opportunity"], wh)
+    rows = wh.query("select batch_id, rows_read, rows_duplicates from ops.load_audit order by batch_id")
+    assert rows == [
+        {"batch_id": "old_batch", "rows_read": 42, "rows_duplicates": None},
+        {"batch_id": res.batch_id, "rows_read": 5, "rows_duplicates": 0},
+    ]

@@ -83,6 +83,10 @@ alter table ops.load_audit add column if not exists ids_reconciled boolean;
 alter table ops.load_audit add column if not exists rows_reconciled_deleted bigint;
 alter table ops.load_audit add column if not exists warning varchar;
 alter table ops.load_audit add column if not exists formulas_refreshed boolean;
+{#- Issue 11: older duplicate rows of an id not loaded (the latest version won), in the batch or
+    dropped by the source before landing (CSV `duplicates: latest`). Added, never recreated, so
+    warehouses created before it keep their audit history. -#}
+alter table ops.load_audit add column if not exists rows_duplicates bigint;
 
 {#- The one definition of the data's as-of time (salesops.as_of): the source clock at the latest
     successful load. Every SQL that needs "now" selects from this view. -#}

@@ -7,6 +7,7 @@ update ops.load_audit set
     rows_unchanged = :rows_unchanged,
     rows_deleted = :rows_deleted,
     rows_rejected = :rows_rejected,
+    rows_duplicates = :rows_duplicates,
     schema_added = :schema_added,
     schema_missing = :schema_missing,
     finished_at = cast(:finished_at as timestamp),

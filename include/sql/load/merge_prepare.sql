@@ -1,13 +1,14 @@
 {#- What merge_staging.sql will do, computed before it runs (temporary tables only, so on Snowflake
     this runs before the load's transaction): _good, the latest good version per key (by cursor,
-    then row number), and _merge_counts, how many rows it inserts, updates and leaves unchanged.
+    then row number), and _merge_counts, how many rows it inserts, updates and leaves unchanged,
+    and how many good rows lost to a later version of their id in the same batch (duplicates).
     Fast path for the first load of an object (empty staging, one version per key): no _good. -#}
 {%- set cols = obj.fields | map(attribute='column') | list %}
 {% if staging_empty and not has_duplicates %}
 {#- Every row of the batch not in _bad is inserted: no need to scan the batch again. -#}
 create or replace temporary table _merge_counts as
 select cast(:rows_read as bigint) - (select count(*) from _bad) as rows_inserted,
-       0 as rows_updated, 0 as rows_unchanged;
+       0 as rows_updated, 0 as rows_unchanged, 0 as rows_duplicates;
 {% else %}
 create or replace temporary table _good as
 select {{ cols | join(', ') }}, _batch_id, _loaded_at
@@ -28,7 +29,9 @@ create or replace temporary table _merge_counts as
 select
     coalesce(sum(case when s.{{ obj.key_column }} is null then 1 else 0 end), 0) as rows_inserted,
     coalesce(sum(case when s.{{ obj.key_column }} is not null and g.{{ obj.cursor_column }} > s.{{ obj.cursor_column }} then 1 else 0 end), 0) as rows_updated,
-    coalesce(sum(case when s.{{ obj.key_column }} is not null and g.{{ obj.cursor_column }} <= s.{{ obj.cursor_column }} then 1 else 0 end), 0) as rows_unchanged
+    coalesce(sum(case when s.{{ obj.key_column }} is not null and g.{{ obj.cursor_column }} <= s.{{ obj.cursor_column }} then 1 else 0 end), 0) as rows_unchanged,
+    {#- good rows that lost to a later version of the same id in this batch -#}
+    cast(:rows_read as bigint) - (select count(*) from _bad) - (select count(*) from _good) as rows_duplicates
 from _good g
 left join {{ obj.staging_table }} s on s.{{ obj.key_column }} = g.{{ obj.key_column }};
 {% endif %}

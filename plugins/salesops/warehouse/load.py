@@ -55,6 +55,8 @@ class Batch:
     schema_missing: list[str] = field(default_factory=list)
     # the load fails when more than this share of the batch's rows is quarantined (None: default)
     max_quarantine_share: float | None = None
+    # older rows of an id the source itself dropped before landing (CSV ``duplicates: latest``)
+    duplicates_dropped: int = 0
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -76,6 +78,10 @@ class LoadResult:
     rows_rejected: int
     schema_added: list[str]
     schema_missing: list[str]
+    # older versions of an id that appeared again in the batch (the latest version won), plus the
+    # ones the source dropped before landing: read = inserted + updated + unchanged + rejected +
+    # (rows_duplicates - batch.duplicates_dropped)
+    rows_duplicates: int = 0
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -294,6 +300,7 @@ def extract_batch(
         schema_added=extra,
         schema_missing=missing,
         max_quarantine_share=getattr(source, "max_quarantine_share", None),
+        duplicates_dropped=_source_duplicates(source, obj),
     )
     wh.run_file(
         "load/register_batch.sql",
@@ -331,6 +338,12 @@ def extract_batch(
         batch.until,
     )
     return batch
+
+
+def _source_duplicates(source: CrmSource, obj: ObjectSpec) -> int:
+    """Rows the source dropped as older duplicates of an id (CSV ``duplicates: latest``)."""
+    dropped = getattr(source, "duplicates_dropped", None)
+    return int((dropped or {}).get(obj.api_name, 0)) if isinstance(dropped, dict) else 0
 
 
 # A read of zero records where the previous read of the same kind (first/full vs incremental)
@@ -726,6 +739,7 @@ def load_batch(wh: Warehouse, batch: Batch) -> LoadResult:
                 rows_rejected=int(rejected),
                 schema_added=batch.schema_added,
                 schema_missing=batch.schema_missing,
+                rows_duplicates=int(counts["rows_duplicates"]) + batch.duplicates_dropped,
             )
             params.update(
                 {k: v for k, v in result.to_dict().items() if k.startswith("rows_")}
@@ -749,7 +763,7 @@ def load_batch(wh: Warehouse, batch: Batch) -> LoadResult:
                     conn.execute(sa.text(stmt))
                 conn.commit()
     log.info(
-        "%s: batch %s read=%d inserted=%d updated=%d unchanged=%d deleted=%d rejected=%d",
+        "%s: batch %s read=%d inserted=%d updated=%d unchanged=%d deleted=%d rejected=%d duplicates=%d",
         obj.name,
         batch.batch_id,
         result.rows_read,
@@ -758,7 +772,15 @@ def load_batch(wh: Warehouse, batch: Batch) -> LoadResult:
         result.rows_unchanged,
         result.rows_deleted,
         result.rows_rejected,
+        result.rows_duplicates,
     )
+    if result.rows_duplicates:
+        log.warning(
+            "%s: %d older duplicate rows of an id not loaded (the latest version won; "
+            "ops.load_audit.rows_duplicates)",
+            obj.name,
+            result.rows_duplicates,
+        )
     if result.rows_rejected:
         log.warning(
             "%s: %d rows quarantined (see ops.quarantine where batch_id = '%s')",

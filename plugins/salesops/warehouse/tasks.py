@@ -68,18 +68,22 @@ def load(batch: dict[str, Any], warehouse_conn_id: str) -> dict[str, Any]:
 
 def summarise(results: list[dict[str, Any]]) -> dict[str, Any]:
     """One line per object for the log, and totals for the Asset event's extra."""
-    totals = {k: 0 for k in ("rows_read", "rows_inserted", "rows_updated", "rows_deleted", "rows_rejected")}
+    totals = {
+        k: 0
+        for k in ("rows_read", "rows_inserted", "rows_updated", "rows_deleted", "rows_rejected", "rows_duplicates")
+    }
     for r in results:
         for k in totals:
             totals[k] += int(r.get(k) or 0)
         log.info(
-            "%-28s read=%-7d inserted=%-7d updated=%-7d deleted=%-5d rejected=%-4d drift+%s -%s",
+            "%-28s read=%-7d inserted=%-7d updated=%-7d deleted=%-5d rejected=%-4d duplicates=%-4d drift+%s -%s",
             r["object"],
             r["rows_read"],
             r["rows_inserted"],
             r["rows_updated"],
             r["rows_deleted"],
             r["rows_rejected"],
+            int(r.get("rows_duplicates") or 0),
             r.get("schema_added") or "",
             r.get("schema_missing") or "",
         )
