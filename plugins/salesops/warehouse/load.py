@@ -762,10 +762,15 @@ def load_batch(wh: Warehouse, batch: Batch) -> LoadResult:
                 ):
                     conn.execute(sa.text(stmt))
                 conn.commit()
+    _log_result(obj, result)
+    return result
+
+
+def _log_result(obj: ObjectSpec, result: LoadResult) -> None:
     log.info(
         "%s: batch %s read=%d inserted=%d updated=%d unchanged=%d deleted=%d rejected=%d duplicates=%d",
         obj.name,
-        batch.batch_id,
+        result.batch_id,
         result.rows_read,
         result.rows_inserted,
         result.rows_updated,
@@ -786,9 +791,8 @@ def load_batch(wh: Warehouse, batch: Batch) -> LoadResult:
             "%s: %d rows quarantined (see ops.quarantine where batch_id = '%s')",
             obj.name,
             result.rows_rejected,
-            batch.batch_id,
+            result.batch_id,
         )
-    return result
 
 
 def _execute(conn: Any, relpath: str, script: str, params: dict[str, Any], *, dml_only: bool) -> None:

@@ -70,7 +70,14 @@ def summarise(results: list[dict[str, Any]]) -> dict[str, Any]:
     """One line per object for the log, and totals for the Asset event's extra."""
     totals = {
         k: 0
-        for k in ("rows_read", "rows_inserted", "rows_updated", "rows_deleted", "rows_rejected", "rows_duplicates")
+        for k in (
+            "rows_read",
+            "rows_inserted",
+            "rows_updated",
+            "rows_deleted",
+            "rows_rejected",
+            "rows_duplicates",
+        )
     }
     for r in results:
         for k in totals:
