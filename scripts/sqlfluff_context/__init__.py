@@ -61,6 +61,10 @@ batch_id_literal = "20260101T000000-opportunity-demo"
 # formula-value columns as landed (Snowflake: the landing tables COPY filled).
 raw_columns = ["Id", "Name", "Amount", "Probability", "IsWon", "CloseDate", "SystemModstamp"]
 deleted_relation = "read_parquet('deleted.parquet')"
+# load/land_batch.sql: the source's quarantine notes (row, field, reason) as landed.
+notes_relation = "read_parquet('notes.parquet')"
+# kpis/seeds/existing_tables.sql: logical schema -> the physical name (Snowflake schema_prefix).
+schema_names = {"raw": "raw", "staging": "staging", "quality": "quality", "marts": "marts", "ops": "ops"}
 names = ["Id", "Probability"]
 staging_empty = False
 has_duplicates = True

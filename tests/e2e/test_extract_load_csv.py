@@ -59,7 +59,9 @@ def test_the_malformed_amount_is_quarantined_with_its_reason(csv_run):
             "record_id": bad[0]["Opportunity ID"],
             "field": "Amount",
             "value": "n/a",
-            "reason": "cannot parse as decimal",
+            # the file, line and column of the export, and the map's notation
+            "reason": "opportunities.csv line 14 column 'Amount': cannot parse 'n/a' as decimal: expected "
+            "a number (decimal separator '.', thousands separator ',')",
         }
     ]
 

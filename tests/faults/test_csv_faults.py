@@ -194,3 +194,34 @@ def test_one_objects_bad_file_never_blocks_another_objects_load(tmp_path, wh):
         extract_batch(src, "opportunity", wh)
     (res,) = extract_and_load(src, ["account"], wh)
     assert res.rows_inserted == 1 and get_watermark(wh, ACC, "csv") == datetime(2026, 11, 1, 10, tzinfo=UTC)
+
+
+def test_every_quarantine_reason_names_file_line_column_value_and_format(tmp_path, wh):
+    body = (
+        HEAD
+        + "D1,Synthetic Deal 1,Prospecting,1,2026-11-01T10:00:00Z\n"
+        + "D2,Synthetic Deal 2,Prospecting,2,31/11/2026 25:00\n"
+        + "D3,Synthetic Deal 3,Prospecting,12.5O,2026-11-01T10:00:00Z\n"
+        + ",Synthetic Deal 4,Prospecting,4,2026-11-01T10:00:00Z\n"
+        + "D5,Synthetic Deal 5,Prospecting\n"
+    )
+    folder = _write(tmp_path / "x", {"opps.csv": body}, extra="    exported_at: '2026-11-02T00:00:00Z'\n")
+    (res,) = extract_and_load(CsvExportSource(folder), ["opportunity"], wh)
+    assert set(_staged(wh)) == {"D1"} and res.rows_rejected == 4
+    reasons = {
+        (r["record_id"], r["field"], r["value"]): r["reason"]
+        for r in wh.query("select record_id, field, value, reason from ops.quarantine")
+    }
+    assert reasons == {
+        ("D2", "SystemModstamp", "31/11/2026 25:00"): "opps.csv line 3 column 'Modified': cannot parse "
+        "'31/11/2026 25:00' as timestamp: expected an ISO 8601 date-time such as 2026-11-01T10:00:00Z "
+        "(the column map sets no datetime_formats)",
+        ("D3", "Amount", "12.5O"): "opps.csv line 4 column 'Amount': cannot parse '12.5O' as decimal: "
+        "expected a number (decimal separator '.')",
+        (None, "Id", None): "opps.csv line 5 column 'Deal': empty, but Id is required",
+        (
+            "D5",
+            "SystemModstamp",
+            "REJECTED: opps.csv line 6 has 3 cells for 5 headers (truncated or shifted row)",
+        ): ("opps.csv line 6 has 3 cells for 5 headers (truncated or shifted row)"),
+    }

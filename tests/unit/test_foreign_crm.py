@@ -292,7 +292,10 @@ def test_quarantined_share_over_threshold_fails_the_load_and_writes_nothing(tmp_
         load_folder(wh, folder, tmp_path / "landing", objects=("opportunity",))
     msg = str(err.value)
     assert "opportunity: 1 of 24 rows (4.2%) would be quarantined, more than the 1.0% allowed" in msg
-    assert "Top reasons: Amount: cannot parse as decimal (1 rows)" in msg
+    assert (
+        "Top reasons: Amount: 1 rows, e.g. opportunities.csv line 6 column 'Amount': cannot parse "
+        "'$22,OOO.00' as decimal: expected a number (decimal separator '.', thousands separator ',')"
+    ) in msg
     assert "row 5 id 'FX-005' Amount='$22,OOO.00'" in msg
     assert wh.scalar("select count(*) from staging.stg_crm__opportunity") == 0
     assert wh.scalar("select count(*) from ops.quarantine") == 0

@@ -173,24 +173,26 @@ def test_malformed_rows_are_quarantined_with_reasons_and_the_rest_loads(wh, src)
     assert res.rows_inserted == 6
     q = wh.query("select record_id, field, value, reason from ops.quarantine order by record_id, field")
     assert q == [
-        {"record_id": "", "field": "Id", "value": "", "reason": "missing required field Id"},
+        {"record_id": "", "field": "Id", "value": "", "reason": "missing required field Id (batch row 7)"},
         {
             "record_id": "006000000000000007",
             "field": "Amount",
             "value": "12,5OO.00",
-            "reason": "cannot parse as decimal",
+            "reason": "cannot parse '12,5OO.00' as decimal: expected a number such as 1234.5 "
+            "(no thousands separator, no currency)",
         },
         {
             "record_id": "006000000000000008",
             "field": "CloseDate",
             "value": "2026-13-45",
-            "reason": "cannot parse as date",
+            "reason": "cannot parse '2026-13-45' as date: expected a date as YYYY-MM-DD",
         },
         {
             "record_id": "006000000000000008",
             "field": "CreatedDate",
             "value": "yesterday",
-            "reason": "cannot parse as timestamp",
+            "reason": "cannot parse 'yesterday' as timestamp: expected an ISO 8601 date-time such as "
+            "2026-11-01T10:00:00Z",
         },
     ]
     assert "006000000000000007" not in staged(wh)

@@ -246,7 +246,17 @@ def test_unparseable_modstamp_is_returned_once_in_the_export_window(tmp_path):
     second = read_all(src, "opportunity", datetime(2026, 11, 10, tzinfo=UTC), EXPORTED)
     third = read_all(src, "opportunity", EXPORTED, datetime(2026, 12, 1, tzinfo=UTC))
     assert [r["Id"] for r in first] == ["D2"]
-    assert second == [{"Id": "D1", "SystemModstamp": "yesterday"}]
+    # the record says why the loader will quarantine it (NOTES_KEY: file, line, column, value, format)
+    assert second == [
+        {
+            "Id": "D1",
+            "SystemModstamp": "yesterday",
+            "_notes": {
+                "SystemModstamp": "o.csv line 2 column 'Modified': cannot parse 'yesterday' as timestamp: expected "
+                "an ISO 8601 date-time such as 2026-11-01T10:00:00Z (the column map sets no datetime_formats)"
+            },
+        }
+    ]
     assert third == []
 
 

@@ -1,6 +1,8 @@
 {#- Stage one landed batch as session-temporary tables (_raw_batch: raw's columns and load
     metadata; _deletes: the deletes the source reported). Only temporary objects: on Snowflake
     this runs before the load's transaction, because any DDL there commits the open transaction.
+    _notes: the source's reasons for values it knows will not parse (a CSV export: file, line,
+    column, value, the map's format), by batch row and field.
     `relation` / `deleted_relation` are the landing Parquet (DuckDB) or the tables the Parquet
     was COPied into through a stage (Snowflake). Landed names are quoted: on Snowflake they are
     case-sensitive (the Parquet's own names), unlike the unquoted names of our tables. -#}
@@ -18,3 +20,10 @@ from {{ relation }};
 create or replace temporary table _deletes as
 select cast("id" as varchar) as id, cast("deleted_at" as timestamp) as deleted_at  -- noqa: RF06
 from {{ deleted_relation }};
+
+create or replace temporary table _notes as
+select
+    cast("note_row" as bigint) as note_row,  -- noqa: RF06
+    cast("note_field" as varchar) as note_field,  -- noqa: RF06
+    cast("note_reason" as varchar) as note_reason  -- noqa: RF06
+from {{ notes_relation }};

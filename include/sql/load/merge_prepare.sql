@@ -30,7 +30,7 @@ select
     coalesce(sum(case when s.{{ obj.key_column }} is null then 1 else 0 end), 0) as rows_inserted,
     coalesce(sum(case when s.{{ obj.key_column }} is not null and g.{{ obj.cursor_column }} > s.{{ obj.cursor_column }} then 1 else 0 end), 0) as rows_updated,
     coalesce(sum(case when s.{{ obj.key_column }} is not null and g.{{ obj.cursor_column }} <= s.{{ obj.cursor_column }} then 1 else 0 end), 0) as rows_unchanged,
-    {#- good rows that lost to a later version of the same id in this batch -#}
+    -- good rows that lost to a later version of the same id in this batch
     cast(:rows_read as bigint) - (select count(*) from _bad) - (select count(*) from _good) as rows_duplicates
 from _good g
 left join {{ obj.staging_table }} s on s.{{ obj.key_column }} = g.{{ obj.key_column }};

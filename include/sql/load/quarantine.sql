@@ -1,6 +1,17 @@
 {#- Every field that failed to parse, and every missing required field, becomes one quarantine row.
     A row with any such problem stays out of staging; the rest of the batch loads. Only the
-    candidate rows (_bad: some typed value is null) are examined field by field. -#}
+    candidate rows (_bad: some typed value is null) are examined field by field.
+    The reason is specific: the source's own note when it gave one (_notes: a CSV export names
+    file, line, column, value and the map's format; a row it rejected whole carries
+    "REJECTED: <why>" in its change stamp), else the value and the form the API text must have. -#}
+{%- set expected = {
+    'timestamp': 'an ISO 8601 date-time such as 2026-11-01T10:00:00Z',
+    'date': 'a date as YYYY-MM-DD',
+    'int': 'a whole number such as 42',
+    'decimal': 'a number such as 1234.5 (no thousands separator, no currency)',
+    'double': 'a number such as 0.25',
+    'bool': 'true or false',
+} %}
 delete from ops.quarantine where batch_id = :batch_id;
 
 insert into ops.quarantine (batch_id, object, record_id, row_number, field, value, reason, quarantined_at)
@@ -11,21 +22,28 @@ with candidates as (
     join _raw_batch r on r._row_number = t._row_number
 )
 {%- for f in obj.fields if f.api_name in present or f.required %}
-select :batch_id, '{{ obj.name }}', _record_id, _row_number, '{{ f.api_name }}',
-       {% if f.api_name in present %}"_raw__{{ f.api_name }}"{% else %}cast(null as varchar){% endif %},
-       {%- if f.required and f.api_name in present %}
-       case when nullif(trim("_raw__{{ f.api_name }}"), '') is null
-            then 'missing required field {{ f.api_name }}'
-            else 'cannot parse as {{ f.type }}' end,
-       {%- elif f.required %}
-       'missing required field {{ f.api_name }}',
+select :batch_id, '{{ obj.name }}', c._record_id, c._row_number, '{{ f.api_name }}',
+       {% if f.api_name in present %}c."_raw__{{ f.api_name }}"{% else %}cast(null as varchar){% endif %},
+       {%- if f.api_name in present %}
+       case
+           when c."_raw__{{ f.api_name }}" like 'REJECTED: %' then substr(c."_raw__{{ f.api_name }}", 11)
+           when n.note_reason is not null then n.note_reason
+           {%- if f.required %}
+           when nullif(trim(c."_raw__{{ f.api_name }}"), '') is null
+               then 'missing required field {{ f.api_name }} (batch row ' || cast(c._row_number as varchar) || ')'
+           {%- endif %}
+           else 'cannot parse ''' || substr(c."_raw__{{ f.api_name }}", 1, 80) || ''' as {{ f.type }}: expected {{ expected.get(f.type, f.type) }}'
+       end,
        {%- else %}
-       'cannot parse as {{ f.type }}',
+       'missing required field {{ f.api_name }}: the source sent no such column',
        {%- endif %}
        cast(:quarantined_at as timestamp)
-from candidates
-where {% if f.required %}{{ f.column }} is null
-   {%- else %}{{ f.column }} is null and nullif(trim("_raw__{{ f.api_name }}"), '') is not null{% endif %}
+from candidates c
+{%- if f.api_name in present %}
+left join _notes n on n.note_row = c._row_number and n.note_field = '{{ f.api_name }}'  -- noqa: ST11
+{%- endif %}
+where {% if f.required %}c.{{ f.column }} is null
+   {%- else %}c.{{ f.column }} is null and nullif(trim(c."_raw__{{ f.api_name }}"), '') is not null{% endif %}
 {%- if not loop.last %}
 union all{% endif %}
 {%- endfor %};

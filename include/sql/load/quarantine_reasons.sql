@@ -1,7 +1,8 @@
-{#- The reasons one batch's rows were quarantined, most frequent first (the load guard's message). -#}
-select field, reason, count(distinct row_number) as n_rows
+{#- The fields one batch's rows were quarantined for, most frequent first, each with one example
+    reason (reasons name the value, so they differ row by row): the load guard's message. -#}
+select field, count(distinct row_number) as n_rows, min(reason) as reason
 from ops.quarantine
 where batch_id = :b
-group by field, reason
-order by n_rows desc, field asc, reason asc
+group by field
+order by n_rows desc, field asc
 limit 5

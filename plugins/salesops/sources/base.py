@@ -18,6 +18,10 @@ Record = dict[str, Any]
 # A page is either a list of records (API sources) or an Arrow table with the same columns
 # (bulk sources such as the demo CRM). The lander accepts both.
 Page = list[Record] | pa.Table
+# Optional key of a record: {field: why its value cannot be typed}, written by a source that knows
+# more than the loader (a CSV export: file, line, column, the map's expected format). The lander
+# moves it out of the record; the loader uses it as the quarantine reason of that field.
+NOTES_KEY = "_notes"
 
 
 @dataclass(frozen=True)

@@ -68,7 +68,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
 
-from salesops.sources.base import DeletedRecord, Page, Record, SourceError, UpdateResult
+from salesops.sources.base import NOTES_KEY, DeletedRecord, Page, Record, SourceError, UpdateResult
 from salesops.sources.http import as_utc, iso_api, parse_api_datetime
 
 if TYPE_CHECKING:
@@ -528,45 +528,70 @@ def _parse_local(text: str, formats: Sequence[str], m: ObjectMap) -> datetime | 
 
 def normalize(value: str | None, ftype: str, m: ObjectMap) -> Any:
     """One CSV cell -> API text form for a manifest type; unparseable values come back unchanged."""
+    return normalize_cell(value, ftype, m)[0]
+
+
+def normalize_cell(value: str | None, ftype: str, m: ObjectMap) -> tuple[Any, str | None]:
+    """One CSV cell -> (API text form, None), or (the cell unchanged, what the map expected) when
+    it does not parse as ``ftype`` in this export's notation (the quarantine reason's end)."""
     if value is None:
-        return None
+        return None, None
     text = value.strip()
     if text == "":
-        return None
+        return None, None
     if ftype in ("id", "string"):
-        return text
+        return text, None
     if ftype == "bool":
         key = text.casefold()
         if key in m.true_values:
-            return True
+            return True, None
         if key in m.false_values:
-            return False
-        return value
+            return False, None
+        return value, f"one of true_values {sorted(m.true_values)} or false_values {sorted(m.false_values)}"
     if ftype in ("int", "decimal", "double"):
+        notation = f"decimal separator {m.decimal_separator!r}" + (
+            f", thousands separator {m.thousands_separator!r}" if m.thousands_separator else ""
+        )
         num = _number(text, m)
         if num is None:
-            return value
+            return value, f"a number ({notation})"
         if ftype == "int":
             whole, _, frac = num.partition(".")
             if frac.strip("0"):
-                return value  # 12.5 employees: let the loader say why it is not an int
-            return whole
-        return num
+                return value, f"a whole number ({notation})"
+            return whole, None
+        return num, None
     if ftype == "date":
         parsed = _parse_local(text, m.date_formats, m)
         if parsed is None:
             try:
-                return date.fromisoformat(text).isoformat()
+                return date.fromisoformat(text).isoformat(), None
             except ValueError:
-                return value
-        return parsed.date().isoformat()
+                return value, (
+                    f"a date in date_formats {list(m.date_formats)} or YYYY-MM-DD"
+                    if m.date_formats
+                    else "a date as YYYY-MM-DD (the column map sets no date_formats)"
+                )
+        return parsed.date().isoformat(), None
     if ftype == "timestamp":
         parsed = _parse_local(text, m.datetime_formats, m) or _parse_local(text, m.date_formats, m)
         if parsed is not None:
-            return iso_api(parsed.replace(tzinfo=m.tz))
+            return iso_api(parsed.replace(tzinfo=m.tz)), None
         iso = _parse_iso_local(text, m)
-        return iso_api(iso) if iso is not None else value
-    return text
+        if iso is not None:
+            return iso_api(iso), None
+        declared = [
+            f"{k} {list(v)}"
+            for k, v in (("datetime_formats", m.datetime_formats), ("date_formats", m.date_formats))
+            if v
+        ]
+        if not declared:
+            return (
+                value,
+                "an ISO 8601 date-time such as 2026-11-01T10:00:00Z (the column map sets no datetime_formats)",
+            )
+        return value, f"a date-time in {' or '.join(declared)}, or ISO 8601 such as 2026-11-01T10:00:00Z"
+    return text, None
 
 
 def _parse_iso_local(text: str, m: ObjectMap) -> datetime | None:
@@ -806,10 +831,7 @@ class CsvExportSource:
                         rejected[m.cursor] = _rejected(why)
                         yield rejected, None, False, f, line_no
                         continue
-                    rec: Record = {
-                        api: normalize(row[index[h]], m.types.get(api, "string"), m)
-                        for api, h in present.items()
-                    }
+                    rec = self._typed_record(m, f, row, index, present, line_no)
                     for h in extra:
                         raw = row[index[h]]
                         rec[h] = raw if raw.strip() else None
@@ -834,6 +856,34 @@ class CsvExportSource:
             raise SourceError(f"csv {m.api_name}: {f.path.name}: not valid {m.encoding}: {exc}") from exc
         finally:
             csv.field_size_limit(old_limit)
+
+    def _typed_record(
+        self,
+        m: ObjectMap,
+        f: _File,
+        row: list[str],
+        index: dict[str, int],
+        present: dict[str, str],
+        line_no: int,
+    ) -> Record:
+        """The row's mapped cells in API text form. A cell that does not parse in the map's
+        notation stays as it was (the loader quarantines the row) and the record's ``_notes``
+        say why: file, line, column, value and the expected format (the quarantine reason)."""
+        rec: Record = {}
+        notes: dict[str, str] = {}
+        for api, h in present.items():
+            cell = row[index[h]]
+            rec[api], expected = normalize_cell(cell, m.types.get(api, "string"), m)
+            if expected is not None:
+                notes[api] = (
+                    f"{f.path.name} line {line_no} column {h!r}: cannot parse {cell.strip()[:80]!r} as "
+                    f"{m.types.get(api)}: expected {expected}"
+                )
+            elif rec[api] is None and api in ("Id", m.cursor):
+                notes[api] = f"{f.path.name} line {line_no} column {h!r}: empty, but {api} is required"
+        if notes:
+            rec[NOTES_KEY] = notes
+        return rec
 
     def _resolve_duplicates(
         self, m: ObjectMap, f: _File, rows: list[tuple[Record, datetime | None, bool, _File, int]]

@@ -226,10 +226,12 @@ def extract_batch(
     part_columns: list[list[str]] = resumed["part_columns"] if resumed else []
     seen_columns: dict[str, None] = dict.fromkeys(resumed["seen_columns"]) if resumed else {}
     rows = int(resumed["rows"]) if resumed else 0
+    notes: list[tuple[int, str, str]] = []  # (row number, field, quarantine reason) from the source
     if resumed:
         source.resume(resumed["source_state"])  # type: ignore[attr-defined]
     if since is None or since < until:
         for page in source.read_changes(obj.api_name, manifest_fields, obj.cursor, since, until):
+            notes += _pop_notes(page, rows)
             table = page_to_text_table(page)
             if table.num_rows == 0:
                 continue
@@ -276,6 +278,17 @@ def extract_batch(
         ),
         tmp_dir / "deleted.parquet",
     )
+    if notes:
+        pq.write_table(
+            pa.table(
+                {
+                    "note_row": pa.array([n[0] for n in notes], pa.int64()),
+                    "note_field": pa.array([n[1] for n in notes], pa.string()),
+                    "note_reason": pa.array([n[2] for n in notes], pa.string()),
+                }
+            ),
+            tmp_dir / "notes.parquet",
+        )
     reconciled = _write_live_ids(source, obj, wh, since, until, tmp_dir)
     formulas = _write_formula_values(source, obj, wh, since, until, tmp_dir)
     (tmp_dir / "checkpoint.json").unlink(missing_ok=True)
@@ -338,6 +351,19 @@ def extract_batch(
         batch.until,
     )
     return batch
+
+
+def _pop_notes(page: Page, rows_before: int) -> list[tuple[int, str, str]]:
+    """Take the source's notes (``NOTES_KEY``) out of a page's records: (row number, field, why)."""
+    from salesops.sources.base import NOTES_KEY
+
+    if isinstance(page, pa.Table):
+        return []
+    out = []
+    for i, rec in enumerate(page, start=rows_before + 1):
+        for fld, why in (rec.pop(NOTES_KEY, None) or {}).items():
+            out.append((i, str(fld), str(why)))
+    return out
 
 
 def _source_duplicates(source: CrmSource, obj: ObjectSpec) -> int:
@@ -473,13 +499,14 @@ def _zero_rows_warning(wh: Warehouse, obj: ObjectSpec, source: str, rows: int) -
     return message
 
 
-def _add_raw_columns(conn: Any, obj: ObjectSpec, columns: Iterable[str], dialect: str) -> None:
+def _add_raw_columns(conn: Any, obj: ObjectSpec, columns: Iterable[str], wh: Warehouse) -> None:
     """Schema drift: a field the manifest doesn't know is kept in raw as an extra text column."""
     import sqlalchemy as sa
 
     from salesops import sql as sqlfiles
 
-    schema, table = obj.raw_table.split(".")
+    dialect = wh.dialect
+    schema, table = wh.physical(obj.raw_table).split(".")  # a catalog lookup: the warehouse's name
     existing = {
         r[0]
         for r in conn.execute(
@@ -514,6 +541,10 @@ def _landing_files(batch: Batch, obj: ObjectSpec, parts: list[Path]) -> dict[str
         "live_ids": {
             "files": [p for p in [batch_dir / "live_ids.parquet"] if p.exists()],
             "columns": [("id", "varchar")],
+        },
+        "notes": {
+            "files": [p for p in [batch_dir / "notes.parquet"] if p.exists()],
+            "columns": [("note_row", "bigint"), ("note_field", "varchar"), ("note_reason", "varchar")],
         },
     }
     formulas = sorted(batch_dir.glob("formulas-*.parquet"))
@@ -662,18 +693,21 @@ def load_batch(wh: Warehouse, batch: Batch) -> LoadResult:
         try:
             # --- prepare: temporary objects only -------------------------------------------
             if parts:
-                _add_raw_columns(conn, obj, columns, dialect)
+                _add_raw_columns(conn, obj, columns, wh)
             kinds = _landing_files(batch, obj, parts)
             rel, landing = _landing_relations(conn, wh, obj, batch, parts, kinds)
             empty = {
                 "rows": '(select cast(null as bigint) as "_row_number" limit 0) as empty',
                 "deleted": '(select cast(null as varchar) as "id", cast(null as timestamp) as "deleted_at" limit 0) as none',
+                "notes": '(select cast(null as bigint) as "note_row", cast(null as varchar) as "note_field", '
+                'cast(null as varchar) as "note_reason" limit 0) as no_notes',
             }
             run(
                 conn,
                 "load/land_batch.sql",
                 relation=rel.get("rows") if parts else empty["rows"],
                 deleted_relation=rel.get("deleted") or empty["deleted"],
+                notes_relation=rel.get("notes") or empty["notes"],
             )
             run(conn, "load/type_batch.sql", present=present)
             staging_empty = conn.execute(sa.text(f"select count(*) from {obj.staging_table}")).scalar() == 0
@@ -845,7 +879,7 @@ def _guard_quarantine_share(conn: Any, batch: Batch, rejected: int, dialect: str
     samples = conn.execute(
         sa.text(sqlfiles.render("load/quarantine_samples.sql", dialect=dialect)), bind
     ).all()
-    top = "; ".join(f"{r.field}: {r.reason} ({r.n_rows} rows)" for r in reasons)
+    top = "; ".join(f"{r.field}: {r.n_rows} rows, e.g. {r.reason}" for r in reasons)
     rows = "; ".join(
         f"row {r.row_number} id {r.record_id!r} {r.field}={r.value!r} ({r.reason})" for r in samples
     )
