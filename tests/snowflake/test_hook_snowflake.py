@@ -53,3 +53,57 @@ def test_connection_through_snowflake_hook(auth, monkeypatch):
         assert kwargs["private_key"][:2] == b"0\x82"  # DER bytes of the key, as the connector wants
         assert not kwargs.get("password")
     assert "not-a-secret-pw" not in repr(wh)
+
+
+def test_schema_prefix_from_the_connection_isolates_two_environments_in_one_database(tmp_path, monkeypatch):
+    """Extra ``schema_prefix``: the project's schemas become <prefix>_raw, ... Two prefixes in one
+    database load, read and count only their own data (fakesnow: one shared database)."""
+    import json
+
+    import fakesnow
+
+    from salesops.sources.csv_export import CsvExportSource
+    from salesops.warehouse.hook import WarehouseHook
+    from salesops.warehouse.load import extract_and_load
+
+    monkeypatch.setenv("SALESOPS_DATA_DIR", str(tmp_path / "data"))
+    head = "Deal,Name,Stage,Amount,Modified\n"
+    columns = "{Id: Deal, Name: Name, StageName: Stage, Amount: Amount, SystemModstamp: Modified}"
+    exports = {
+        "dev": head + "D1,Synthetic Deal 1,Prospecting,100,2026-11-01T10:00:00Z\n",
+        "ci": head
+        + "C1,Synthetic Deal 7,Prospecting,7,2026-11-01T10:00:00Z\nC2,Synthetic Deal 8,Proposal,8,2026-11-01T11:00:00Z\n",
+    }
+    whs = {}
+    with fakesnow.patch():
+        for prefix, body in exports.items():
+            folder = tmp_path / prefix
+            folder.mkdir()
+            (folder / "opps.csv").write_text(body)
+            (folder / "column_map.yaml").write_text(
+                f"objects:\n  Opportunity:\n    file: opps.csv\n    columns: {columns}\n"
+            )
+            extra = {"account": "fakeacct", "database": "SALESOPS_SHARED", "schema_prefix": prefix.upper()}
+            conn = {"conn_type": "snowflake", "login": "loader_user", "password": "pw", "extra": extra}
+            monkeypatch.setenv("AIRFLOW_CONN_SALESOPS_WAREHOUSE", json.dumps(conn))
+            wh = whs[prefix] = WarehouseHook("salesops_warehouse").warehouse
+            wh.ensure_schemas()
+            assert wh.scalar("select current_schema()") == f"{prefix.upper()}_OPS"
+            extract_and_load(CsvExportSource(folder), ["opportunity"], wh)
+        schemas = {
+            r["s"]
+            for r in whs["dev"].query(
+                "select upper(schema_name) as s from information_schema.schemata "
+                "where upper(catalog_name) = 'SALESOPS_SHARED'"
+            )
+        }
+        project = {f"{p}_{s}" for p in ("DEV", "CI") for s in ("RAW", "STAGING", "QUALITY", "MARTS", "OPS")}
+        assert project <= schemas
+        assert not schemas & {"RAW", "STAGING", "QUALITY", "MARTS", "OPS"}  # nothing unprefixed
+        for prefix, ids in (("dev", ["D1"]), ("ci", ["C1", "C2"])):
+            wh = whs[prefix]
+            got = [r["id"] for r in wh.query("select id from staging.stg_crm__opportunity order by id")]
+            assert got == ids
+            assert wh.scalar("select count(*) from ops.load_audit") == 1
+            assert wh.scalar("select sum(rows_inserted) from ops.load_audit") == len(ids)
+            assert wh.table_exists("raw.crm__opportunity") and wh.physical("raw.x") == f"{prefix}_raw.x"

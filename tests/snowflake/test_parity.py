@@ -146,7 +146,9 @@ def _account_connection() -> dict[str, Any] | None:
     if missing:
         pytest.fail(f"SALESOPS_SNOWFLAKE_ACCOUNT is set but SALESOPS_SNOWFLAKE_{missing} are not")
     extra = {
-        k: env[k] for k in ("account", "database", "warehouse", "role", "private_key_file") if env.get(k)
+        k: env[k]
+        for k in ("account", "database", "warehouse", "role", "private_key_file", "schema_prefix")
+        if env.get(k)
     }
     return {"conn_type": "snowflake", "login": env["user"], "password": env.get("password"), "extra": extra}
 
@@ -201,6 +203,8 @@ def snowflake_run(request, golden_demo, tmp_path_factory):
                     "database": "SALESOPS_PARITY",
                     "warehouse": "WH",
                     "role": "R",
+                    # every statement of the pipeline goes through the schema naming (checked below)
+                    "schema_prefix": "PARITY",
                 },
             }
         )
@@ -217,11 +221,17 @@ def _drop_project_schemas(wh) -> None:
 
 
 def _tables(wh) -> list[str]:
+    """Every table of the project's schemas, named as the SQL names them (a schema prefix mapped back)."""
+    logical = {physical.lower(): name for name, physical in wh.schema_names.items()}
     rows = wh.query(
         "select lower(table_schema) as s, lower(table_name) as t from information_schema.tables "
-        "where lower(table_schema) in ('raw', 'staging', 'quality', 'marts', 'ops')"
+        "where lower(table_schema) in ({})".format(", ".join(f"'{s}'" for s in logical))
     )
-    return sorted(f"{r['s']}.{r['t']}" for r in rows)
+    return sorted(f"{logical[r['s']]}.{r['t']}" for r in rows)
+
+
+def _schemas(wh) -> set[str]:
+    return {r["s"] for r in wh.query("select lower(schema_name) as s from information_schema.schemata")}
 
 
 def _norm(value: Any, subst: dict[str, str]) -> Any:
@@ -338,6 +348,18 @@ def test_same_tables_row_by_row(duckdb_run, snowflake_run):
         problems += compare_table(table, duckdb_run, snowflake_run, subst)
     print("\n".join(problems))  # every difference in the log, not only pytest's truncated diff
     assert problems == []
+
+
+def test_every_statement_used_the_connections_schema_prefix(snowflake_run):
+    """The whole pipeline (load, quality, KPIs, packs, plans) wrote only to <prefix>_raw, ...:
+    no SQL file or inline statement named a project schema the prefix missed."""
+    wh = snowflake_run.wh
+    if not wh.schema_prefix:
+        pytest.skip("this Snowflake connection sets no schema_prefix")
+    schemas = _schemas(wh)
+    assert set(wh.schema_names.values()) <= schemas
+    assert not schemas & set(SCHEMAS), sorted(schemas & set(SCHEMAS))
+    assert len(_tables(wh)) > 40
 
 
 def test_exception_queue_is_not_empty_and_identical(duckdb_run, snowflake_run):

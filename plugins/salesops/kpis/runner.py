@@ -197,7 +197,10 @@ def load_seeds(
     pol = pol or load_policy()
     clear_ready(wh)
     existing = {
-        r["qualified"] for r in wh.query(sql.render("kpis/seeds/existing_tables.sql", dialect=wh.dialect))
+        r["qualified"]
+        for r in wh.query(
+            sql.render("kpis/seeds/existing_tables.sql", dialect=wh.dialect, schema_names=wh.schema_names)
+        )
     }
     if not {o.staging_table for o in object_manifest().values()} | {"ops.load_audit"} <= existing:
         # Models read every staging table: an empty warehouse gives empty marts, not an error.

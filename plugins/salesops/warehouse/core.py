@@ -70,9 +70,21 @@ class Warehouse:
         lock_timeout_s: float = 120.0,
         *,
         engine_factory: Callable[[], sa.Engine] | None = None,
+        schema_prefix: str | None = None,
     ) -> None:
         self.url = url or default_warehouse_url()
         self.lock_timeout_s = lock_timeout_s
+        # Snowflake: several environments in one database (DEV_RAW, CI_RAW, ...): see schema_names.
+        self.schema_prefix = schema_prefix or None
+        if self.schema_prefix is not None:
+            if not re.fullmatch(r"[A-Za-z][A-Za-z0-9_]{0,63}", self.schema_prefix):
+                raise WarehouseError(
+                    f"schema_prefix must be a plain name (letters, digits, _): {schema_prefix!r}"
+                )
+            if self.dialect != "snowflake":
+                raise WarehouseError(
+                    "schema_prefix is a Snowflake connection setting; on DuckDB use one file per environment"
+                )
         # Snowflake through Airflow: SnowflakeHook builds the engine (key-pair auth and session
         # parameters travel as connect_args, which a URL cannot carry).
         self._engine_factory = engine_factory
@@ -84,6 +96,18 @@ class Warehouse:
     @property
     def dialect(self) -> str:
         return sa.engine.make_url(self.url).get_backend_name()
+
+    @property
+    def schema_names(self) -> dict[str, str]:
+        """The project's schema names (as the SQL writes them) -> the names in the warehouse:
+        ``raw`` -> ``<schema_prefix>_raw`` when the connection sets a prefix, else the same."""
+        pre = f"{self.schema_prefix.lower()}_" if self.schema_prefix else ""
+        return {name: pre + name for name in SCHEMAS}
+
+    def physical(self, qualified: str) -> str:
+        """``raw.crm__lead`` -> the table's name in the warehouse (with the schema prefix)."""
+        schema, dot, table = check_identifier(qualified).rpartition(".")
+        return f"{self.schema_names.get(schema.lower(), schema)}.{table}" if dot else table
 
     @property
     def path(self) -> Path | None:
@@ -106,7 +130,19 @@ class Warehouse:
                 # connect() is a new session, so session-scoped temporary tables never leak.
                 self._engine = sa.create_engine(self.url, poolclass=sa.pool.NullPool)
             if self.dialect == "snowflake":
-                sa.event.listen(self._engine, "connect", _snowflake_session)
+                ops = self.schema_names["ops"]
+                sa.event.listen(self._engine, "connect", lambda c, r: _snowflake_session(c, r, ops))
+            if self.schema_prefix:
+                # Every statement the engine runs (SQL files, inline SQL, bulk inserts) goes
+                # through the same naming: one place, so no file can miss the prefix.
+                from salesops.warehouse.schema_names import rewrite_schemas
+
+                names = self.schema_names
+
+                def _rewrite(conn, cursor, statement, parameters, context, executemany):  # noqa: ANN001
+                    return rewrite_schemas(statement, names), parameters
+
+                sa.event.listen(self._engine, "before_cursor_execute", _rewrite, retval=True)
         return self._engine
 
     def dispose(self) -> None:
@@ -188,12 +224,12 @@ class Warehouse:
         return self.query_df(sql.render(relpath, dialect=self.dialect, **jinja), params)
 
     def table_exists(self, qualified: str) -> bool:
-        schema, _, table = check_identifier(qualified).rpartition(".")
+        schema, _, table = self.physical(qualified).rpartition(".")
         with self.connect() as conn:  # through connect(): it waits for another process's file lock
             return sa.inspect(conn).has_table(table, schema=schema or None)
 
     def columns(self, qualified: str) -> list[str]:
-        schema, _, table = check_identifier(qualified).rpartition(".")
+        schema, _, table = self.physical(qualified).rpartition(".")
         with self.connect() as conn:
             return [c["name"] for c in sa.inspect(conn).get_columns(table, schema=schema or None)]
 
@@ -231,8 +267,9 @@ class Warehouse:
         raise WarehouseError(f"bulk insert not implemented for {self.dialect}")
 
 
-def _snowflake_session(dbapi_conn: Any, _record: Any) -> None:
-    """Every Snowflake session works in the project's ``ops`` schema.
+def _snowflake_session(dbapi_conn: Any, _record: Any, ops: str = "ops") -> None:
+    """Every Snowflake session works in the project's ``ops`` schema (``<prefix>_ops`` with a
+    schema prefix; this raw DB-API cursor bypasses the engine's statement rewrite).
 
     Our SQL qualifies every persistent table (raw.x, staging.x, ...), but temporary tables
     (_typed, _merge_counts, ...) are unqualified, and Snowflake refuses to create one in a session
@@ -241,8 +278,8 @@ def _snowflake_session(dbapi_conn: Any, _record: Any) -> None:
     """
     cur = dbapi_conn.cursor()
     try:
-        cur.execute("create schema if not exists ops")
-        cur.execute("use schema ops")
+        cur.execute(f"create schema if not exists {check_identifier(ops)}")
+        cur.execute(f"use schema {ops}")
     finally:
         cur.close()
 

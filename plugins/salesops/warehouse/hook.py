@@ -8,7 +8,9 @@ Connection forms (all optional; without a connection the project-local DuckDB fi
   database, role as the Snowflake provider documents). Airflow's SnowflakeHook builds the
   SQLAlchemy engine, so key-pair auth (``private_key_file`` / ``private_key_content`` extras) and
   session parameters work as they do for any Snowflake task. The project's schemas (raw, staging,
-  quality, marts, ops) are created in the connection's database if absent.
+  quality, marts, ops) are created in the connection's database if absent; the extra
+  ``schema_prefix`` (e.g. ``"DEV"``) names them ``DEV_RAW``, ``DEV_STAGING``, ... so that several
+  environments can share one database.
 """
 
 from __future__ import annotations
@@ -50,7 +52,9 @@ class WarehouseHook(BaseHook):
             log.info("connection %s not defined; using the embedded default %s", self.warehouse_conn_id, url)
             return Warehouse(url)
         if conn.conn_type == "snowflake":
-            return snowflake_warehouse(self.warehouse_conn_id)
+            return snowflake_warehouse(
+                self.warehouse_conn_id, schema_prefix=conn.extra_dejson.get("schema_prefix") or None
+            )
         url = conn.extra_dejson.get("sqlalchemy_url")
         if not url:
             raise ValueError(
@@ -67,8 +71,14 @@ class WarehouseHook(BaseHook):
         return self.warehouse
 
 
-def snowflake_warehouse(conn_id: str) -> Warehouse:
-    """A :class:`Warehouse` on the Snowflake connection ``conn_id``, through SnowflakeHook."""
+def snowflake_warehouse(conn_id: str, *, schema_prefix: str | None = None) -> Warehouse:
+    """A :class:`Warehouse` on the Snowflake connection ``conn_id``, through SnowflakeHook.
+
+    Args:
+        conn_id: the Snowflake connection (account, database, warehouse, role, password or key pair).
+        schema_prefix: the connection's ``schema_prefix`` extra: the project's schemas become
+            ``<prefix>_raw``, ``<prefix>_staging``, ... (see salesops.warehouse.schema_names).
+    """
     import sqlalchemy as sa
     from airflow.providers.snowflake.hooks.snowflake import SnowflakeHook
 
@@ -76,4 +86,5 @@ def snowflake_warehouse(conn_id: str) -> Warehouse:
     return Warehouse(
         hook.get_uri(),
         engine_factory=lambda: hook.get_sqlalchemy_engine(engine_kwargs={"poolclass": sa.pool.NullPool}),
+        schema_prefix=schema_prefix,
     )
