@@ -152,14 +152,20 @@ class Warehouse:
 
     def _open(self) -> sa.Connection:
         deadline = time.monotonic() + self.lock_timeout_s
+        pause, waited = 0.05, False
         while True:
             try:
                 return self.engine.connect()
             except sa.exc.OperationalError as exc:
                 if "lock" not in str(exc).lower() or time.monotonic() > deadline:
                     raise
-                log.info("warehouse file is locked by another process; waiting")
-                time.sleep(0.5)
+                if not waited:
+                    log.info("warehouse file is locked by another process; waiting")
+                    waited = True
+                # Short first pauses: writers hand the file over every second or so (one task's
+                # write is typically under a second), so a fixed 0.5 s cost 0.25 s per hand-over.
+                time.sleep(pause)
+                pause = min(pause * 1.5, 0.5)
 
     @contextmanager
     def connect(self) -> Iterator[sa.Connection]:
