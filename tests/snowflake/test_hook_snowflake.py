@@ -70,7 +70,9 @@ def test_schema_prefix_from_the_connection_isolates_two_environments_in_one_data
     head = "Deal,Name,Stage,Amount,Modified\n"
     columns = "{Id: Deal, Name: Name, StageName: Stage, Amount: Amount, SystemModstamp: Modified}"
     exports = {
-        "dev": head + "D1,Synthetic Deal 1,Prospecting,100,2026-11-01T10:00:00Z\n",
+        # D9: a bad amount, quarantined with the CSV's own reason (notes landed through the stage)
+        "dev": head
+        + "D1,Synthetic Deal 1,Prospecting,100,2026-11-01T10:00:00Z\nD9,Synthetic Deal 9,Prospecting,1O0,2026-11-01T10:00:00Z\n",
         "ci": head
         + "C1,Synthetic Deal 7,Prospecting,7,2026-11-01T10:00:00Z\nC2,Synthetic Deal 8,Proposal,8,2026-11-01T11:00:00Z\n",
     }
@@ -89,7 +91,17 @@ def test_schema_prefix_from_the_connection_isolates_two_environments_in_one_data
             wh = whs[prefix] = WarehouseHook("salesops_warehouse").warehouse
             wh.ensure_schemas()
             assert wh.scalar("select current_schema()") == f"{prefix.upper()}_OPS"
+            monkeypatch.setenv("SALESOPS_MAX_QUARANTINE_SHARE", "1")
             extract_and_load(CsvExportSource(folder), ["opportunity"], wh)
+        assert whs["dev"].query("select record_id, field, reason from ops.quarantine") == [
+            {
+                "record_id": "D9",
+                "field": "Amount",
+                "reason": "opps.csv line 3 column 'Amount': cannot parse '1O0' as decimal: expected a number "
+                "(decimal separator '.')",
+            }
+        ]
+        assert whs["ci"].scalar("select count(*) from ops.quarantine") == 0
         schemas = {
             r["s"]
             for r in whs["dev"].query(
@@ -106,4 +118,5 @@ def test_schema_prefix_from_the_connection_isolates_two_environments_in_one_data
             assert got == ids
             assert wh.scalar("select count(*) from ops.load_audit") == 1
             assert wh.scalar("select sum(rows_inserted) from ops.load_audit") == len(ids)
+            assert wh.scalar("select sum(rows_read) from ops.load_audit") == {"dev": 2, "ci": 2}[prefix]
             assert wh.table_exists("raw.crm__opportunity") and wh.physical("raw.x") == f"{prefix}_raw.x"
