@@ -750,16 +750,22 @@ def start_stack(root: Path, smtp: SmtpSink) -> AirflowStack:
         airflow = str(VENV_BIN / "airflow")
         migrate_log = b.logs / "db-migrate.log"
         with open(migrate_log, "wb") as fh:
-            rc = subprocess.call(
-                [airflow, "db", "migrate"], env=env, stdout=fh, stderr=subprocess.STDOUT, timeout=600
+            migrate = subprocess.Popen(
+                [airflow, "db", "migrate"], env=env, stdout=fh, stderr=subprocess.STDOUT, cwd=root
             )
+        try:
+            # The demo CRM the default source reads, seeded while the metadata DB migrates (both
+            # finish before any component starts).
+            from salesops_demo import DemoCrm
+
+            DemoCrm.seed(size="small", seed=42, path=data_dir / "demo_crm.duckdb")
+            rc = migrate.wait(timeout=600)
+        finally:
+            if migrate.poll() is None:
+                migrate.kill()
+                migrate.wait()
         if rc != 0:
             raise StackError(f"airflow db migrate failed:\n{_tail(migrate_log)}")
-
-        # The demo CRM the default source reads (seeded before any component can read it).
-        from salesops_demo import DemoCrm
-
-        DemoCrm.seed(size="small", seed=42, path=data_dir / "demo_crm.duckdb")
 
         b.spawn(
             "api-server",
