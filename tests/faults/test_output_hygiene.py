@@ -6,6 +6,9 @@ planted emails, phones and tokens."""
 
 from __future__ import annotations
 
+import csv
+from pathlib import Path
+
 import pandas as pd
 import pytest
 
@@ -86,3 +89,55 @@ def test_data_docs_never_contain_planted_pii(tmp_path):
         assert planted not in text, planted
     for local in ("jane.synthetic", "nolla.tld", "double.at", "jöran.synth", "sk_live_SYNTH"):
         assert local not in text, local
+
+
+def test_date_times_are_not_taken_for_phones():
+    assert mask_pii("as of 2026-11-02 06:00:00 UTC") == "as of 2026-11-02 06:00:00 UTC"
+    assert mask_pii("call 2026-11-02 on +1 415 555 0100") == "call 2026-11-02 on ***00"
+
+
+def test_bulk_update_plan_outputs_mask_pii_and_neutralise_spreadsheet_cells(tmp_path, monkeypatch):
+    """Every plan output (approval body, HTML, CSV, XLSX, JSON, summary) masks the planted emails,
+    phones and tokens in CRM values and neutralises formula cells in the spreadsheets."""
+    import dataclasses
+    import json
+
+    from openpyxl import load_workbook
+    from tests.unit.test_bulk_update_support import make_env
+
+    from salesops.bulk_update.plan import GUARD, build_plan
+    from salesops.bulk_update.render import approval_body, write_plan_artifacts
+
+    _, wh = make_env(tmp_path, monkeypatch)
+    p = build_plan(wh, "fix_forecast_category", requester="analyst-1", write_artifacts=False)
+    pii = PLANTED_EMAILS + [PLANTED_TOKEN_EMAIL] + PLANTED_PHONES
+    hostile = [f'{prefix}HYPERLINK("http://x.example","Synthetic")' for prefix in OWASP]
+    rows = []
+    for i, r in enumerate(p.rows):
+        if r.role == GUARD:
+            r = dataclasses.replace(r, before_value=f"contact {pii[i % len(pii)]}")
+        rows.append(dataclasses.replace(r, record_name=hostile[i % len(hostile)]))
+    p = dataclasses.replace(p, rows=rows)
+    files = write_plan_artifacts(p)
+    texts = {k: Path(v).read_text(encoding="utf-8") for k, v in files.items() if k != "xlsx"}
+    texts["body"] = approval_body(p)
+    wb = load_workbook(files["xlsx"])
+    cells = [c.value for ws in wb.worksheets for row in ws.iter_rows() for c in row if c.value is not None]
+    texts["xlsx"] = "\n".join(map(str, cells))
+    used = {pii[i % len(pii)] for i, r in enumerate(p.rows) if r.role == GUARD}
+    assert used and "***" in texts["csv"]
+    for name, text in texts.items():
+        for planted in used:
+            assert planted not in text, (name, planted)
+        assert "sk_live_SYNTH" not in text, name
+    assert not [c for c in cells if isinstance(c, str) and looks_like_formula_cell(c)]
+    with open(files["csv"], encoding="utf-8") as fh:
+        names = [r["record_name"] for r in csv.DictReader(fh)]
+    assert names and all(n.startswith("'") for n in names), names
+    assert json.loads(texts["json"])["plan_id"] == p.plan_id
+
+
+def looks_like_formula_cell(text: str) -> bool:
+    from salesops.packs.security import looks_like_formula
+
+    return looks_like_formula(text)

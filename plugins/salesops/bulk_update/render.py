@@ -1,4 +1,10 @@
-"""Rendered plan summaries: Markdown for the approval screen, HTML, CSV and XLSX of all rows."""
+"""Rendered plan summaries: Markdown for the approval screen, HTML, CSV and XLSX of all rows.
+
+Every output goes through the packs' hygiene (salesops.packs.security): emails and phone numbers
+in CRM values are masked (a duplicate-lead plan shows ``j***@example.com`` as its evidence), and
+spreadsheet cells (CSV, XLSX) are neutralised against formula injection. The warehouse keeps the
+values as they are (the plan's hash and the apply step use those).
+"""
 
 from __future__ import annotations
 
@@ -14,6 +20,7 @@ import jinja2
 from salesops import paths
 from salesops.bulk_update.model import Plan, summarize
 from salesops.bulk_update.settings import BulkUpdateSettings
+from salesops.packs.security import mask_values, neutralise_cell
 
 QUALITY_COLUMNS = ["record_id", "checks", "in_plan", "reason"]
 ROW_COLUMNS = [
@@ -90,7 +97,7 @@ def rule_fields(plan: Plan) -> dict[str, Any]:
     by_record: dict[str, dict[str, Any]] = {}
     for g in plan.guards:
         by_record.setdefault(g.record_id, {})[g.field] = g.before_value
-    return {"fields": sorted({g.field for g in plan.guards}), "by_record": by_record}
+    return {"fields": sorted({g.field for g in plan.guards}), "by_record": mask_values(by_record)}
 
 
 def approval_body(plan: Plan, names: dict[str, dict[str, str | None]] | None = None) -> str:
@@ -107,9 +114,9 @@ def approval_body(plan: Plan, names: dict[str, dict[str, str | None]] | None = N
         _env()
         .get_template("bulk_update/approval_body.md.j2")
         .render(
-            s=summarize(plan),
-            owners=names.get("owners") or {},
-            accounts=names.get("accounts") or {},
+            s=mask_values(summarize(plan)),
+            owners=mask_values(names.get("owners") or {}),
+            accounts=mask_values(names.get("accounts") or {}),
             rule=rule_fields(plan),
             files={k: links.plan_file_url(plan.plan_id, k) for k in links.PLAN_FILES},
             plan_url=links.plan_url(plan.plan_id),
@@ -131,8 +138,9 @@ def write_plan_artifacts(plan: Plan, settings: BulkUpdateSettings | None = None)
 
     out = plan_dir(plan.plan_id)
     out.mkdir(parents=True, exist_ok=True)
-    summary = summarize(plan)
-    rows = [asdict(r) for r in plan.rows]
+    summary = mask_values(summarize(plan))
+    rows = [mask_values(asdict(r)) for r in plan.rows]
+    cells = [{k: neutralise_cell(v) for k, v in r.items()} for r in rows]  # spreadsheets: CSV, XLSX
     files = {}
 
     html = _env().get_template("bulk_update/plan_summary.html.j2").render(s=summary, rows=rows)
@@ -145,7 +153,7 @@ def write_plan_artifacts(plan: Plan, settings: BulkUpdateSettings | None = None)
     with (out / "plan_rows.csv").open("w", newline="", encoding="utf-8") as fh:
         w = csv.DictWriter(fh, fieldnames=ROW_COLUMNS, extrasaction="ignore")
         w.writeheader()
-        w.writerows(rows)
+        w.writerows(cells)
     files["csv"] = str(out / "plan_rows.csv")
 
     wb = Workbook()
@@ -168,14 +176,14 @@ def write_plan_artifacts(plan: Plan, settings: BulkUpdateSettings | None = None)
         "sensitive",
         "undo_of_plan_id",
     ):
-        ws.append([key, "" if summary[key] is None else str(summary[key])])
+        ws.append([key, "" if summary[key] is None else neutralise_cell(str(summary[key]))])
     ws.append([])
     ws.append(["field", "before", "after", "records"])
     for t in summary["transitions"]:
-        ws.append([t["field"], t["before"], t["after"], t["records"]])
+        ws.append([neutralise_cell(t[k]) for k in ("field", "before", "after", "records")])
     rs = wb.create_sheet("rows")
     rs.append(ROW_COLUMNS)
-    for r in rows:
+    for r in cells:
         rs.append([r.get(c) for c in ROW_COLUMNS])
     rs.freeze_panes = "A2"
     wb.save(out / "plan_rows.xlsx")
@@ -185,7 +193,9 @@ def write_plan_artifacts(plan: Plan, settings: BulkUpdateSettings | None = None)
         with (out / "quality_exceptions.csv").open("w", newline="", encoding="utf-8") as fh:
             w = csv.DictWriter(fh, fieldnames=QUALITY_COLUMNS)
             w.writeheader()
-            w.writerows(plan.quality_exceptions)
+            w.writerows(
+                {k: neutralise_cell(v) for k, v in mask_values(dict(q)).items()} for q in plan.quality_exceptions
+            )
         files["quality_csv"] = str(out / "quality_exceptions.csv")
 
     (out / "plan.json").write_text(json.dumps(summary, indent=2, default=str), encoding="utf-8")

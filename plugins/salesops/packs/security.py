@@ -25,7 +25,8 @@ PHONE = re.compile(
 )
 # Unseparated numbers with 10 to 15 digits (E.164 allows 15), optionally with a leading "+".
 PHONE_RUN = re.compile(r"(?<![\w.,])\+?\d{10,15}(?![\w.,])")
-_ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+# A calendar date first (2026-11-02, also "2026-11-02 06:00:00"): a date or a time stamp, not a phone.
+_ISO_DATE = re.compile(r"^(?:19|20)\d{2}-(?:0[1-9]|1[0-2])-(?:0[1-9]|[12]\d|3[01])(?:$|[ T]\d)")
 # A spreadsheet treats a cell starting with these as a formula (OWASP "CSV injection").
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r", "\n", "|", "%")
 
@@ -46,6 +47,15 @@ def mask_phone(text: str) -> str:
 
     out = PHONE.sub(repl, text)
     return PHONE_RUN.sub(lambda m: f"***{m.group(0)[-2:]}", out)
+
+
+def mask_values(value: Any) -> Any:
+    """:func:`mask_pii` on every string inside dicts/lists/tuples (a plan summary, table rows)."""
+    if isinstance(value, dict):
+        return {k: mask_values(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return type(value)(mask_values(v) for v in value)
+    return mask_pii(value)
 
 
 def mask_pii(value: Any, *, allow_emails: bool = False, allow_phones: bool = False) -> Any:
