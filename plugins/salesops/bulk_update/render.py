@@ -194,7 +194,8 @@ def write_plan_artifacts(plan: Plan, settings: BulkUpdateSettings | None = None)
             w = csv.DictWriter(fh, fieldnames=QUALITY_COLUMNS)
             w.writeheader()
             w.writerows(
-                {k: neutralise_cell(v) for k, v in mask_values(dict(q)).items()} for q in plan.quality_exceptions
+                {k: neutralise_cell(v) for k, v in mask_values(dict(q)).items()}
+                for q in plan.quality_exceptions
             )
         files["quality_csv"] = str(out / "quality_exceptions.csv")
 
