@@ -105,7 +105,8 @@ def test_bulk_update_plan_outputs_mask_pii_and_neutralise_spreadsheet_cells(tmp_
     from openpyxl import load_workbook
     from tests.unit.test_bulk_update_support import make_env
 
-    from salesops.bulk_update.plan import GUARD, build_plan
+    from salesops.bulk_update.model import GUARD
+    from salesops.bulk_update.plan import build_plan
     from salesops.bulk_update.render import approval_body, write_plan_artifacts
 
     _, wh = make_env(tmp_path, monkeypatch)
