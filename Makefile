@@ -49,8 +49,10 @@ $(AIRFLOW_HOME)/.migrated: $(VENV)/.installed
 # Task output is kept to warnings on the console (DEMO_LOG_LEVEL=INFO shows every task's log);
 # timeout -s KILL because a dag.test() process ignores SIGTERM after its first task.
 DEMO_LOG_LEVEL ?= WARNING
+# DEMO_ARGS: more scripts/demo.py options, e.g. the monitoring incidents (README "Monitoring").
+DEMO_ARGS ?=
 demo: $(AIRFLOW_HOME)/.migrated
-	AIRFLOW__LOGGING__LOGGING_LEVEL=$(DEMO_LOG_LEVEL) timeout -s KILL 1800 $(PY) -m scripts.demo --size $(DEMO_SIZE) --seed $(DEMO_SEED)
+	AIRFLOW__LOGGING__LOGGING_LEVEL=$(DEMO_LOG_LEVEL) timeout -s KILL 1800 $(PY) -m scripts.demo --size $(DEMO_SIZE) --seed $(DEMO_SEED) $(DEMO_ARGS)
 
 test: $(VENV)/.installed
 	$(PY) -m pytest

@@ -63,6 +63,16 @@ def _print_downstream(wh, out) -> None:
         print(
             f"\nKPI marts: {n} tables in schema marts; definitions: docs/glossary.md and {out / 'glossary.html'}"
         )
+    if wh.table_exists("quality.anomaly"):
+        rows = wh.query(
+            "select anomaly_id, severity, series, scope_type, scope_value, ticket_path from quality.anomaly "
+            "where status = 'open' order by severity, series"
+        )
+        print(f"\nMonitoring: {len(rows)} open anomalies (quality.anomaly)")
+        for r in rows:
+            print(f"  {r['anomaly_id']} [{r['severity']}] {r['series']} {r['scope_type']}={r['scope_value']}")
+            if r["ticket_path"]:
+                print(f"    ticket draft: {r['ticket_path']}")
     if wh.table_exists("ops.pack_delivery_log"):
         print("\nReport packs (ops.pack_delivery_log):")
         for r in wh.query(
@@ -97,6 +107,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=42)
     parser.add_argument("--days", type=int, default=7, help="days of CRM activity to simulate between loads")
     parser.add_argument("--keep", action="store_true", help="keep the existing demo CRM and warehouse")
+    parser.add_argument(
+        "--incident",
+        action="append",
+        default=[],
+        help="switch a demo incident on after seeding (routing_gap | lead_sync_drop | commit_jump; "
+        "repeatable; use with --days 0 so the KPI run sees the incident's week)",
+    )
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
 
@@ -116,6 +133,11 @@ def main(argv: list[str] | None = None) -> int:
                 p.unlink()
         print(f"Seeding the demo CRM (size={args.size}, seed={args.seed}) ...", flush=True)
         crm = DemoCrm.seed(size=parse_size(args.size), seed=args.seed)
+        if args.incident:
+            from salesops_demo.incidents import inject
+
+            for name in args.incident:
+                print(f"Incident switched on: {inject(crm.path, name)}", flush=True)
     else:
         crm = DemoCrm()
     print(f"Demo CRM at {crm.path}; clock {crm.server_time():%Y-%m-%d %H:%M} UTC", flush=True)

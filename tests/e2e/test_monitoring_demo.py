@@ -178,3 +178,33 @@ def test_packs_show_open_anomalies_for_their_scope(incidents):
     assert not any(s == "commit_by_rep" for s, _ in routing)
     assert listed("weekly_pipeline_inspection", "region", region) == {("commit_by_rep", rep)}
     assert listed("weekly_pipeline_inspection", "region", other) == set()
+
+
+def test_anomalies_resolve_themselves_when_the_scope_is_normal_again(incidents):
+    """The routing rule is fixed and the stranded leads are assigned (late): the next load brings the
+    owners, so the unassigned-leads anomalies resolve while the SLA-breach one stays open (a late
+    assignment is still a breach)."""
+    _, _, wh, _, _, _ = incidents
+    from salesops.kpis.runner import build
+    from salesops.monitoring.tasks import monitor
+
+    # what the next incremental load would bring from the CRM after the leads were re-routed
+    wh.execute(
+        "update staging.stg_crm__lead set owner_id = 'rerouted', assigned_at = created_at + interval 30 hour "
+        "where owner_id is null and segment = 'SMB' and created_at >= timestamp '2026-10-26'"
+    )
+    build(wh)
+    third = monitor(wh, "incident-run-3")
+    status = {
+        (r["series"], r["scope_type"], r["scope_value"]): r
+        for r in wh.query(
+            "select series, scope_type, scope_value, status, resolved_at, first_run_id from quality.anomaly"
+        )
+    }
+    assert status[("unassigned_leads", "all", "all")]["status"] == "resolved"
+    assert status[("unassigned_leads", "segment", "SMB")]["status"] == "resolved"
+    assert status[("unassigned_leads", "all", "all")]["resolved_at"] is not None
+    assert status[("routing_sla_breaches", "all", "all")]["status"] == "open"
+    assert status[("lead_volume", "all", "all")]["status"] == "open"
+    assert third["opened"] == [] and len(third["resolved"]) == 2
+    assert len(status) == len(wh.query("select anomaly_id from quality.anomaly"))  # no copies
