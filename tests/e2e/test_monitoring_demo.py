@@ -208,3 +208,56 @@ def test_anomalies_resolve_themselves_when_the_scope_is_normal_again(incidents):
     assert status[("lead_volume", "all", "all")]["status"] == "open"
     assert third["opened"] == [] and len(third["resolved"]) == 2
     assert len(status) == len(wh.query("select anomaly_id from quality.anomaly"))  # no copies
+
+
+def test_alert_reaches_slack_and_email_when_their_connections_exist(incidents, smtp_sink, monkeypatch):
+    import json
+    import threading
+    from http.server import BaseHTTPRequestHandler, HTTPServer
+
+    from salesops import policy
+    from salesops.monitoring import alerts, store
+
+    _, _, wh, injected, _, _ = incidents
+    posts: list[dict] = []
+
+    class Hook(BaseHTTPRequestHandler):
+        def do_POST(self):  # noqa: N802 - http.server's hook name
+            posts.append(json.loads(self.rfile.read(int(self.headers["Content-Length"]))))
+            self.send_response(200)
+            self.end_headers()
+            self.wfile.write(b"ok")
+
+        def log_message(self, *args):
+            pass
+
+    server = HTTPServer(("127.0.0.1", 0), Hook)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    monkeypatch.setenv(
+        "AIRFLOW_CONN_SLACK_DEFAULT",
+        json.dumps(
+            {
+                "conn_type": "slackwebhook",
+                "password": f"http://127.0.0.1:{server.server_port}/services/T0/B0/X",
+            }
+        ),
+    )
+    monkeypatch.setenv("AIRFLOW_CONN_SMTP_DEFAULT", smtp_sink.connection_json())
+    pol = policy.monitoring()
+    a = next(r for r in store.open_anomalies(wh) if r["series"] == "commit_by_rep")
+    before = len(smtp_sink.received())
+    try:
+        path, cause, body = alerts.draft(wh, a, pol)
+        outcome = alerts.send(a, alerts.alert_text(a, cause, path), body, path, pol)
+    finally:
+        server.shutdown()
+    assert outcome == [f"file: written {path.name}", "slack: sent", "email: sent"]
+    text = posts[0]["text"]
+    rep = injected["commit_jump"]["owner"]
+    assert text.startswith(
+        f"*[critical] Forecast Commit amount per rep at each week's end (week over week)*: spike for owner {rep}"
+    )
+    assert "value $3,175,200, expected $1,577,000" in text and "2 opportunities" in text
+    mail = smtp_sink.received()[before:]
+    assert len(mail) == 1 and mail[0].rcpt_tos == pol.alerts.email_to
+    assert mail[0].subject == f"[critical] {a['anomaly_id']}"

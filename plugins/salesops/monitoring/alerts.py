@@ -210,7 +210,7 @@ def alert_text(a: dict[str, Any], cause: str | None, path: Path) -> str:
     return "\n".join(lines)
 
 
-def _send(a: dict[str, Any], text: str, body: str, path: Path, pol: MonitoringPolicy) -> list[str]:
+def send(a: dict[str, Any], text: str, body: str, path: Path, pol: MonitoringPolicy) -> list[str]:
     from salesops.packs.deliver import connection_exists, send_email, slack_conn_id, smtp_conn_id
 
     outcome = []
@@ -258,7 +258,7 @@ def alert_open(wh: Warehouse, pol: MonitoringPolicy | None = None) -> list[dict[
         if a["series"] not in pol.series:
             continue
         path, cause, body = draft(wh, a, pol)
-        outcome = _send(a, alert_text(a, cause, path), body, path, pol)
+        outcome = send(a, alert_text(a, cause, path), body, path, pol)
         store.set_alert(wh, a["anomaly_id"], str(path), cause, "; ".join(outcome))
         log.warning("anomaly %s alerted: %s", a["anomaly_id"], alert_text(a, cause, path))
         sent.append({"anomaly_id": a["anomaly_id"], "path": str(path), "cause": cause, "channels": outcome})
