@@ -32,7 +32,7 @@ from collections.abc import Callable
 from typing import Any
 
 from salesops.bulk_update import store
-from salesops.bulk_update.plan import PlanRow
+from salesops.bulk_update.model import PlanRow
 from salesops.config import get_object
 from salesops.sources.base import Record, UpdateResult
 from salesops.sources.salesforce_ingest import IngestResult, SalesforceIngest, parent_order
@@ -123,10 +123,8 @@ def settle_unread_jobs(ctx: Any) -> None:
     jobs = store.query(ctx.wh, "select_unread_ingest_jobs.sql", {"plan_id": ctx.plan.plan_id})
     if not jobs:
         return
-    from salesops.bulk_update.apply import latest_change_states
-
     ingest: SalesforceIngest = ctx.source.ingest
-    states = latest_change_states(ctx.wh, ctx.plan.plan_id)
+    states = store.latest_change_states(ctx.wh, ctx.plan.plan_id)
     rows_by_record: dict[str, list[PlanRow]] = {}
     for r in ctx.plan.changes:
         ev = states.get(r.change_id, {})
