@@ -55,6 +55,7 @@ from airflow.sdk import Param, TriggerRule, dag, get_current_context, task
 
 from salesops.bulk_update import plan_types
 from salesops.bulk_update.operators import ApplyPlanOperator, PlanApprovalOperator
+from salesops.sources.registry import WRITABLE_KINDS
 
 _WAREHOUSE_CONN_ID = os.getenv("SALESOPS_WAREHOUSE_CONN_ID", "salesops_warehouse")
 _DEFAULT_SOURCE = os.getenv("SALESOPS_SOURCE", "demo")
@@ -99,9 +100,7 @@ _PLAN = "{{ ti.xcom_pull(task_ids='build_plan')['plan_id'] }}"
         "undo_of_plan_id": Param(
             None, type=["null", "string"], description="Build the undo plan of this applied plan."
         ),
-        "source": Param(
-            _DEFAULT_SOURCE, enum=["demo", "salesforce", "hubspot"], description="The CRM to write to."
-        ),
+        "source": Param(_DEFAULT_SOURCE, enum=list(WRITABLE_KINDS), description="The CRM to write to."),
         "source_conn_id": Param(
             None,
             type=["null", "string"],

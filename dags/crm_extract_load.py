@@ -37,6 +37,7 @@ import pendulum
 from airflow.sdk import Param, dag, get_current_context, task
 
 from salesops.assets import all_raw_assets, all_staging_assets
+from salesops.sources.registry import KINDS as SOURCE_KINDS
 
 _WAREHOUSE_CONN_ID = os.getenv("SALESOPS_WAREHOUSE_CONN_ID", "salesops_warehouse")
 _DEFAULT_SOURCE = os.getenv("SALESOPS_SOURCE", "demo")
@@ -57,7 +58,7 @@ _SCHEDULE = os.getenv("SALESOPS_EXTRACT_SCHEDULE", "@hourly")
     params={
         "source": Param(
             _DEFAULT_SOURCE,
-            enum=["demo", "csv", "salesforce", "hubspot", "marketo"],
+            enum=list(SOURCE_KINDS),
             description="Where to extract from.",
         ),
         "objects": Param([], type="array", description="Manifest object names; empty means all."),

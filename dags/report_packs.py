@@ -47,14 +47,15 @@ import pendulum
 from airflow.sdk import AssetOrTimeSchedule, CronTriggerTimetable, Param, dag, get_current_context, task
 
 from salesops.assets import KPI_MARTS_READY
+from salesops.packs.names import PACKS
 
 _WAREHOUSE_CONN_ID = os.getenv("SALESOPS_WAREHOUSE_CONN_ID", "salesops_warehouse")
 # DuckDB has one writer: render/deliver one slice at a time unless the warehouse is Snowflake.
 _PARALLELISM = int(os.getenv("SALESOPS_PACK_PARALLELISM", "1"))
 # The weekly time trigger (besides marts.ready); "none" = only when the marts are rebuilt.
 _CRON = os.getenv("SALESOPS_PACKS_SCHEDULE", "0 7 * * 1")
-# Kept in step with packs.yaml (the plan task validates against the file; no I/O at parse time).
-_PACKS = ["weekly_pipeline_inspection", "forecast_hygiene", "dq_scorecard", "routing_sla", "quarter_end"]
+# salesops.packs.names.PACKS (no I/O at parse time; the plan task validates against packs.yaml).
+_PACKS = list(PACKS)
 
 
 def _label(group: dict) -> str:

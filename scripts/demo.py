@@ -15,19 +15,15 @@ import shutil
 import sys
 import time
 
+from salesops.packs.names import PACKS
+
 # Downstream stage DAGs in dependency order, with the conf an unattended demo run needs.
 STAGES_AFTER_LOAD = {
     "crm_data_quality": {},
     "kpi_transforms": {},
     # Every pack, company-wide slice ('' would render every audience: regions, teams).
     "report_packs": {
-        "packs": [
-            "weekly_pipeline_inspection",
-            "forecast_hygiene",
-            "dq_scorecard",
-            "routing_sla",
-            "quarter_end",
-        ],
+        "packs": list(PACKS),
         "scope": "all",
     },
     # Unattended: build the plan and print its summary; approving is a person's step (README).

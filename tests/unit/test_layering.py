@@ -201,3 +201,50 @@ def test_a_policy_entry_without_a_module_is_refused(tmp_path, monkeypatch):
     finally:
         monkeypatch.delenv("SALESOPS_CONFIG_DIR")
         policy.reset()
+
+
+def _dag_param_enum(dag_file: str, param: str) -> str:
+    """The source text of the ``enum=`` (or ``items`` enum) of param ``param`` in a DAG file."""
+    tree = ast.parse((PLUGINS.parent / "dags" / dag_file).read_text())
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Dict):
+            for key, value in zip(node.keys, node.values, strict=True):
+                if isinstance(key, ast.Constant) and key.value == param and isinstance(value, ast.Call):
+                    for kw in value.keywords:
+                        if kw.arg == "enum":
+                            return ast.unparse(kw.value)
+                        if kw.arg == "items" and isinstance(kw.value, ast.Dict):
+                            items = dict(zip(kw.value.keys, kw.value.values, strict=True))
+                            for k, v in items.items():
+                                if isinstance(k, ast.Constant) and k.value == "enum":
+                                    return ast.unparse(v)
+    raise AssertionError(f"no param {param!r} with an enum in {dag_file}")
+
+
+def test_both_dags_take_their_source_kinds_from_the_registry():
+    from salesops.sources.registry import KINDS, SOURCES, WRITABLE_KINDS
+
+    assert _dag_param_enum("crm_extract_load.py", "source") == "list(SOURCE_KINDS)"
+    assert _dag_param_enum("crm_bulk_update.py", "source") == "list(WRITABLE_KINDS)"
+    assert KINDS == ("demo", "csv", "salesforce", "hubspot", "marketo")
+    assert WRITABLE_KINDS == ("demo", "salesforce", "hubspot")
+    # every kind's factory resolves (imports its module) to a callable
+    from salesops.sources.registry import load_factory
+
+    for entry in SOURCES.values():
+        assert callable(load_factory(entry)), entry.name
+
+
+def test_packs_list_is_in_one_place_and_matches_packs_yaml():
+    from salesops.config import policy
+    from salesops.packs.names import PACKS
+
+    assert list(PACKS) == list(policy("packs")["packs"])
+    assert _dag_param_enum("report_packs.py", "packs") == "_PACKS"
+    dag_src = (PLUGINS.parent / "dags" / "report_packs.py").read_text()
+    assert "_PACKS = list(PACKS)" in dag_src
+    demo_src = (PLUGINS.parent / "scripts" / "demo.py").read_text()
+    assert '"packs": list(PACKS)' in demo_src
+    for src in (dag_src, demo_src):  # no second copy of the list (a pack name as a string literal)
+        literals = {n.value for n in ast.walk(ast.parse(src)) if isinstance(n, ast.Constant)}
+        assert literals & set(PACKS) == set()

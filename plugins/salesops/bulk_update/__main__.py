@@ -61,7 +61,9 @@ def _parser() -> argparse.ArgumentParser:
     b.add_argument("--type", required=True)
     b.add_argument("--on-behalf-of", default=None, help="a note: whom you ask for")
     b.add_argument("--reason", default="")
-    b.add_argument("--source", default="demo", help="the CRM the plan is for (demo, salesforce, hubspot)")
+    from salesops.sources.registry import WRITABLE_KINDS
+
+    b.add_argument("--source", default="demo", help=f"the CRM the plan is for ({', '.join(WRITABLE_KINDS)})")
     b.add_argument("--source-conn-id", default=None)
     b.add_argument(
         "--only-open-exceptions",

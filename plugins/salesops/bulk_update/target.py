@@ -48,8 +48,11 @@ def describe(kind: str, kwargs: dict[str, Any] | None = None) -> str:
         from salesops.sources.registry import get_source
 
         return of_source(get_source("demo", **({"path": kwargs["path"]} if kwargs.get("path") else {})))
-    if key in ("salesforce", "hubspot", "marketo"):
-        conn_id = kwargs.get("conn_id") or f"{key}_default"
+    from salesops.sources.registry import SOURCES
+
+    entry = SOURCES.get(key)
+    if entry is not None and entry.default_conn_id:  # the API kinds: the connection's org/instance
+        conn_id = kwargs.get("conn_id") or entry.default_conn_id
         return f"{key}:{_conn_instance(conn_id)}"
     raise PlanError(f"source kind {kind!r} is not a CRM bulk updates can write to")
 

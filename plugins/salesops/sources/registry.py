@@ -95,6 +95,8 @@ SOURCES: dict[str, SourceKind] = {
 }
 
 KINDS = tuple(SOURCES)
+# The kinds bulk updates may write to (crm_bulk_update's `source` enum; crm_extract_load's is KINDS).
+WRITABLE_KINDS = tuple(name for name, entry in SOURCES.items() if entry.writable)
 # The options each kind takes from a DAG's params.
 OPTIONS = {name: kind.options for name, kind in SOURCES.items()}
 
