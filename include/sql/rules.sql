@@ -7,3 +7,15 @@
 {%- macro reconciliation_variance_pct(crm, finance) -%}
 case when {{ finance }} <> 0 then ({{ crm }} - {{ finance }}) / {{ finance }} end
 {%- endmacro -%}
+
+{#- Closed and won (stages.yaml): the CRM's own IsClosed / IsWon flag, else the stage policy's
+    is_closed / is_won for the opportunity's stage, else false (an unknown stage with no flag is
+    open and not won). Used by int_opportunity_enriched, fct_pipeline_snapshot, the quality
+    opportunity checks (quality/_opportunity_base.sql) and the pack checks. -#}
+{%- macro is_closed(crm_flag, stage_flag) -%}
+coalesce({{ crm_flag }}, {{ stage_flag }}, false)
+{%- endmacro -%}
+
+{%- macro is_won(crm_flag, stage_flag) -%}
+coalesce({{ crm_flag }}, {{ stage_flag }}, false)
+{%- endmacro -%}

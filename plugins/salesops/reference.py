@@ -35,7 +35,8 @@ TABLES = (
 )
 
 
-def _to_date(value: Any) -> date | None:
+def to_date(value: Any) -> date | None:
+    """A date from a date, datetime or ISO string (None for None or ""); ValueError otherwise."""
     if value is None or value == "":
         return None
     if isinstance(value, datetime):
@@ -51,7 +52,7 @@ def calendar_span(wh: Warehouse, as_of: date) -> tuple[date, date]:
     lo = hi = as_of
     row = wh.query(sql.render("kpis/seeds/date_bounds.sql", dialect=wh.dialect))[0]
     for value in (row["lo"], row["hi"]):
-        d = _to_date(value)
+        d = to_date(value)
         if d is not None:
             lo, hi = min(lo, d), max(hi, d)
     lo = max(lo, date(as_of.year - 15, 1, 1))

@@ -164,8 +164,10 @@ def agreed(tmp_path_factory):
                 "close_date": day,
                 "forecast_category": "Closed",
                 "type": "New Business",
-                "is_closed": True,
-                "is_won": True,
+                # one deal without the CRM's flags: closed-won by its stage (stages.yaml), the
+                # same for quality, marts and packs (rules.sql is_won)
+                "is_closed": None if i == 3 else True,
+                "is_won": None if i == 3 else True,
                 "created_at": datetime(2025, 6, 1),
                 "system_modstamp": datetime(2027, 2, 1),
             }
@@ -222,7 +224,7 @@ def agreed(tmp_path_factory):
     return w, quality
 
 
-def test_quality_plans_marts_and_packs_agree_on_fiscal_quarters(agreed):
+def test_quality_plans_marts_and_packs_agree_on_fiscal_quarters_and_closed_won(agreed):
     from salesops.bulk_update.plan import fiscal_quarter_end
     from salesops.config import policy
     from salesops.quality.catalogue import load_config, policy_context

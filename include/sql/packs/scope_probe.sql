@@ -1,9 +1,11 @@
 {#- How much data a scope has: a section with data in scope must not come out empty. -#}
 {% import 'packs/_scope.sql' as s %}
+{% import 'rules.sql' as rules -%}
 select
     (select count(*) from staging.stg_crm__opportunity as o
         left join staging.stg_crm__user as u on u.id = o.owner_id
-        where not coalesce(o.is_closed, false) and {{ s.scope_filter('u.region', 'u.team', 'u.id') }}) as open_opportunities,
+        left join marts.dim_stage as st on st.stage_name = o.stage_name
+        where not {{ rules.is_closed('o.is_closed', 'st.is_closed') }} and {{ s.scope_filter('u.region', 'u.team', 'u.id') }}) as open_opportunities,
     (select count(*) from staging.stg_crm__opportunity as o
         left join staging.stg_crm__user as u on u.id = o.owner_id
         where {{ s.scope_filter('u.region', 'u.team', 'u.id') }}) as opportunities,

@@ -1,5 +1,6 @@
 {#- CTEs shared by the opportunity checks: stage policy (stages.yaml), users, and opportunities
     with their scope (owner's team/region/manager) and policy-derived columns. Include after `with`. -#}
+{% import 'rules.sql' as rules -%}
 stage_policy as (
     select * from (values
     {%- for s in stages %}
@@ -21,9 +22,9 @@ opp as (
         o.account_id,
         o.stage_name,
         sp.stage_order,
-        -- IsClosed as the CRM stores it; the stage policy when the flag is empty
-        coalesce(not o.is_closed, not sp.stage_is_closed) as is_open,
-        coalesce(o.is_won, sp.stage_is_won) as is_won,
+        -- IsClosed / IsWon as the CRM stores them, else the stage policy (rules.sql)
+        not {{ rules.is_closed('o.is_closed', 'sp.stage_is_closed') }} as is_open,
+        {{ rules.is_won('o.is_won', 'sp.stage_is_won') }} as is_won,
         o.amount,
         o.close_date,
         o.forecast_category,

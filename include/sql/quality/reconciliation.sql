@@ -1,14 +1,16 @@
 {#- CRM closed-won amount (by CloseDate) vs finance bookings (by BookingDate) per fiscal quarter of
     marts.dim_fiscal_calendar (the one fiscal calendar, salesops/reference.py, written by the
-    quality run before its checks; the KPI mart agg_bookings_reconciliation joins the same table). -#}
+    quality run before its checks; the KPI mart agg_bookings_reconciliation joins the same table);
+    closed-won as everywhere (rules.sql is_won, via quality/_opportunity_base.sql). -#}
 {% import 'rules.sql' as rules -%}
-with calendar as (
+with {% include 'quality/_opportunity_base.sql' %},
+calendar as (
     select date_day, fiscal_quarter_label from marts.dim_fiscal_calendar
 ),
 
 crm as (
     select c.fiscal_quarter_label as period, sum(o.amount) as crm_amount, count(*) as crm_deals
-    from {{ tables.opportunity }} as o
+    from opp as o
     inner join calendar as c on c.date_day = o.close_date
     where o.is_won and o.amount is not null
     group by c.fiscal_quarter_label

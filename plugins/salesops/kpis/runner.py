@@ -59,14 +59,8 @@ class BuildResult:
 
 
 def _to_date(value: date | datetime | str | None, what: str) -> date | None:
-    if value is None or value == "":
-        return None
-    if isinstance(value, datetime):
-        return value.date()
-    if isinstance(value, date):
-        return value
     try:
-        return date.fromisoformat(str(value)[:10])
+        return reference.to_date(value)
     except ValueError as exc:
         raise KpiBuildError(f"{what}: expected a date YYYY-MM-DD, got {value!r}") from exc
 

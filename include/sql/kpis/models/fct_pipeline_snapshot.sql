@@ -7,6 +7,7 @@
 -- description: amount, close date, forecast category as of that day; owner and type as now,
 -- description: probability = the rebuilt stage's default, since history does not track it).
 -- description: Opportunities deleted in the CRM are gone from staging and from rebuilt days.
+{% import 'rules.sql' as rules -%}
 with request as (
     select * from marts.kpi_snapshot_request
 ),
@@ -36,7 +37,7 @@ live as (
         o.forecast_category,
         o.type as opportunity_type,
         cast(o.created_at as date) as created_date,
-        coalesce(o.is_closed, s.is_closed, false) as is_closed,
+        {{ rules.is_closed('o.is_closed', 's.is_closed') }} as is_closed,
         r.snapshot_source
     from request as r
     cross join opportunity as o
@@ -116,7 +117,7 @@ rebuilt_typed as (
         r.opportunity_type,
         r.created_date,
         case when r.has_stage_history = 1 then coalesce(s.is_closed, false)
-             else coalesce(r.current_is_closed, s.is_closed, false) end as is_closed,
+             else {{ rules.is_closed('r.current_is_closed', 's.is_closed') }} end as is_closed,
         r.snapshot_source
     from rebuilt as r
     left join stage as s on s.stage_name = r.stage_name

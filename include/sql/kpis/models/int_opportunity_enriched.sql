@@ -6,6 +6,7 @@
 -- description: amount (amount x probability / 100: Salesforce stores probability as 0-100). A source
 -- description: without Probability gets the stage's policy probability (stages.yaml), and
 -- description: probability_source says which was used (source | stage_policy | none).
+{% import 'rules.sql' as rules -%}
 with opportunity as (
     select * from staging.stg_crm__opportunity
 ),
@@ -37,8 +38,8 @@ joined as (
         o.stage_name,
         s.stage_order,
         -- IsClosed/IsWon are Salesforce's own flags; the stage policy fills them when missing.
-        coalesce(o.is_closed, s.is_closed, false) as is_closed,
-        coalesce(o.is_won, s.is_won, false) as is_won,
+        {{ rules.is_closed('o.is_closed', 's.is_closed') }} as is_closed,
+        {{ rules.is_won('o.is_won', 's.is_won') }} as is_won,
         o.amount,
         coalesce(o.amount, 0) as amount_or_zero,
         coalesce(o.probability, s.default_probability) as probability,

@@ -3,9 +3,10 @@
     Closed is not booked and is not in the commit figure: marts.agg_forecast_rollup leaves it
     uncategorized), in scope. -#}
 {% import 'packs/_scope.sql' as s %}
+{% import 'rules.sql' as rules -%}
 select
-    coalesce(sum(case when coalesce(o.is_won, st.is_won, false) then coalesce(o.amount, 0)
-                      when not coalesce(o.is_closed, st.is_closed, false) and o.forecast_category = 'Commit'
+    coalesce(sum(case when {{ rules.is_won('o.is_won', 'st.is_won') }} then coalesce(o.amount, 0)
+                      when not {{ rules.is_closed('o.is_closed', 'st.is_closed') }} and o.forecast_category = 'Commit'
                       then coalesce(o.amount, 0) else 0 end), 0) as commit_forecast_amount
 from staging.stg_crm__opportunity as o
 left join staging.stg_crm__user as u on u.id = o.owner_id

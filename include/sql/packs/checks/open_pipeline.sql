@@ -1,6 +1,7 @@
 {#- Warehouse total for the pack check: open amount/count closing in one quarter (:quarter_relative),
     straight from staging (IsClosed, else the stage policy), in scope. -#}
 {% import 'packs/_scope.sql' as s %}
+{% import 'rules.sql' as rules -%}
 with ctx as (
     select
         case when :quarter_relative = 'current' then current_fiscal_quarter_start else next_fiscal_quarter_start end as q_start,
@@ -15,6 +16,6 @@ from staging.stg_crm__opportunity as o
 left join staging.stg_crm__user as u on u.id = o.owner_id
 left join marts.dim_stage as st on st.stage_name = o.stage_name
 cross join ctx
-where not coalesce(o.is_closed, st.is_closed, false)
+where not {{ rules.is_closed('o.is_closed', 'st.is_closed') }}
   and o.close_date between ctx.q_start and ctx.q_end
   and {{ s.scope_filter('u.region', 'u.team', 'u.id') }}
