@@ -221,3 +221,17 @@ def test_small_plan_stays_on_sobject_collections(env):
     plan, s = build(wh, fake)
     apply_plan(wh, source(fake, ingest_threshold=10_000), plan.plan_id, settings=s, sleep=no_sleep)
     assert fake.ingest_created == [] and fake.calls_to(r"/composite/sobjects$") == 2  # 240 in 200 + 40
+
+
+def test_no_ingest_job_without_four_eyes_approval(env):
+    fake, wh = env
+    from salesops.bulk_update.approval import ApprovalError
+
+    s = settings()
+    plan = build_plan(wh, PLAN, requester="analyst-1", settings=s, target=source(fake).target_id)
+    with pytest.raises(ApprovalError, match="has no approval"):
+        apply_plan(wh, source(fake), plan.plan_id, settings=s, sleep=no_sleep)
+    approve(wh, plan, approver="analyst-1")  # the requester approving their own plan
+    with pytest.raises(ApprovalError):
+        apply_plan(wh, source(fake), plan.plan_id, settings=s, sleep=no_sleep)
+    assert fake.ingest_created == [] and fake.record_writes == {}
