@@ -141,12 +141,19 @@ def test_empty_staging_builds_every_model_with_zero_rows_or_nulls(wh):
             "agg_data_quality_compliance",
         ):
             assert n == 0, m.name
-    steps = wh.query(
-        "select step, amount, opportunity_count, reconciliation_difference from marts.agg_pipeline_waterfall"
+    # no history at all: the comparisons are not available (never a waterfall of zeros)
+    assert wh.scalar("select count(*) from marts.agg_pipeline_waterfall") == 0
+    comps = wh.query(
+        "select comparison_label, is_available, unavailable_reason from marts.kpi_movement_comparison "
+        "order by comparison_label"
     )
-    assert steps and all(
-        r["amount"] == 0 and r["opportunity_count"] == 0 and r["reconciliation_difference"] == 0
-        for r in steps
+    assert [(c["comparison_label"], c["is_available"]) for c in comps] == [
+        ("quarter_to_date", False),
+        ("week_over_week", False),
+    ]
+    assert comps[1]["unavailable_reason"] == (
+        "not available: history starts 2026-11-20 (week_over_week needs the pipeline as of 2026-11-13; "
+        "have 0 of 7 days)"
     )
     conv = wh.query("select reached_count, stage_to_next_rate from marts.agg_stage_conversion")
     assert len(conv) == 6 and all(r["reached_count"] == 0 and r["stage_to_next_rate"] is None for r in conv)

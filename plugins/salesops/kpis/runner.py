@@ -20,7 +20,9 @@ from typing import Any
 
 from salesops import reference, sql
 from salesops.config import object_manifest
+from salesops.kpis import history
 from salesops.kpis.fiscal import fiscal_day, quarter_after
+from salesops.kpis.history import HistoryCoverage
 from salesops.kpis.models import SEEDS, Model, discover, get_model
 from salesops.kpis.policy import KpiPolicy, load_policy
 from salesops.warehouse.core import Warehouse, WarehouseError, check_identifier
@@ -94,13 +96,18 @@ def resolve_as_of(wh: Warehouse, as_of: date | datetime | str | None = None) -> 
 
 
 def snapshot_requests(
-    wh: Warehouse, as_of: AsOf, pol: KpiPolicy, backfill_from: date | None
+    wh: Warehouse,
+    as_of: AsOf,
+    pol: KpiPolicy,
+    backfill_from: date | None,
+    coverage: HistoryCoverage | None = None,
 ) -> list[dict[str, Any]]:
     """Which snapshot dates this build writes and how.
 
     The as-of date is always (re)built: from staging as extracted when it is the extraction day
     (``live``), else rebuilt from field history. Backfill dates and the start dates of the
-    movement comparisons that have no snapshot yet are rebuilt from field history.
+    movement comparisons that have no snapshot yet are rebuilt from field history - but only on
+    days the history covers (``coverage``): a day before it would be today's state copied back.
     """
     live_day = as_of.extracted_at.date() if as_of.extracted_at else None
     wanted: dict[date, str] = {}
@@ -118,13 +125,19 @@ def snapshot_requests(
     for comp in comparison_rows(as_of.as_of_date, pol):
         if comp["start_date"] not in existing:
             wanted.setdefault(comp["start_date"], "history")
+    if coverage is not None:
+        wanted = {d: s for d, s in wanted.items() if coverage.covers(d)}
     wanted[as_of.as_of_date] = "live" if live_day is not None and as_of.as_of_date >= live_day else "history"
     return [{"snapshot_date": d, "snapshot_source": s} for d, s in sorted(wanted.items())]
 
 
-def comparison_rows(as_of_date: date, pol: KpiPolicy) -> list[dict[str, Any]]:
+def comparison_rows(
+    as_of_date: date, pol: KpiPolicy, coverage: HistoryCoverage | None = None
+) -> list[dict[str, Any]]:
     """Rows of ``marts.kpi_movement_comparison``: each comparison ends on the as-of date, and its
-    pipeline window is the fiscal quarter that contains the end date."""
+    pipeline window is the fiscal quarter that contains the end date. A comparison whose start
+    day the history does not cover is ``is_available`` false with the reason (movement models
+    leave it out; packs say "not available")."""
     end = fiscal_day(as_of_date, pol.fiscal_year_start_month)
     rows = []
     for c in pol.comparisons:
@@ -133,6 +146,7 @@ def comparison_rows(as_of_date: date, pol: KpiPolicy) -> list[dict[str, Any]]:
             if c.from_quarter_start
             else as_of_date - timedelta(days=c.days_back or 0)
         )
+        reason = coverage.comparison_reason(c.label, start) if coverage is not None else None
         rows.append(
             {
                 "comparison_label": c.label,
@@ -141,12 +155,15 @@ def comparison_rows(as_of_date: date, pol: KpiPolicy) -> list[dict[str, Any]]:
                 "window_label": end.fiscal_quarter_label,
                 "window_start": end.fiscal_quarter_start,
                 "window_end": end.fiscal_quarter_end,
+                "history_start": coverage.history_start if coverage else None,
+                "is_available": reason is None,
+                "unavailable_reason": reason,
             }
         )
     return rows
 
 
-def context_row(as_of: AsOf, pol: KpiPolicy) -> dict[str, Any]:
+def context_row(as_of: AsOf, pol: KpiPolicy, coverage: HistoryCoverage | None = None) -> dict[str, Any]:
     """The one row of ``marts.kpi_context``."""
     cur = fiscal_day(as_of.as_of_date, pol.fiscal_year_start_month)
     nxt = quarter_after(cur, pol.fiscal_year_start_month)
@@ -174,6 +191,8 @@ def context_row(as_of: AsOf, pol: KpiPolicy) -> dict[str, Any]:
         "at_risk_large_max_stage_order": pol.at_risk_large_max_stage_order,
         "at_risk_large_days_to_quarter_end": pol.at_risk_large_days_to_quarter_end,
         "coverage_target_ratio": pol.coverage_target_ratio,
+        "history_start": coverage.history_start if coverage else as_of.as_of_date,
+        "field_history_start": coverage.field_history_start if coverage else None,
     }
 
 
@@ -201,7 +220,8 @@ def load_seeds(
         wh.ensure_schemas()
         ensure_object_tables(wh)
     resolved = resolve_as_of(wh, as_of)
-    requests = snapshot_requests(wh, resolved, pol, _to_date(backfill_from, "backfill_from"))
+    coverage = history.measure(wh, resolved.as_of_date)
+    requests = snapshot_requests(wh, resolved, pol, _to_date(backfill_from, "backfill_from"), coverage)
     stage_rows = [
         {
             "stage_name": s["name"],
@@ -216,9 +236,9 @@ def load_seeds(
     from salesops.kpis.policy import snake
 
     seeds: dict[str, list[dict[str, Any]]] = {
-        "kpi_context": [context_row(resolved, pol)],
+        "kpi_context": [context_row(resolved, pol, coverage)],
         "kpi_policy_list": pol.policy_lists(),
-        "kpi_movement_comparison": comparison_rows(resolved.as_of_date, pol),
+        "kpi_movement_comparison": comparison_rows(resolved.as_of_date, pol, coverage),
         "kpi_snapshot_request": requests,
         "dim_stage": stage_rows,
         "dim_stage_required_field": [

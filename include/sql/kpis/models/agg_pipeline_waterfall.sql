@@ -10,7 +10,8 @@
 -- description: straight from the snapshots, the flows from fct_pipeline_movement, so
 -- description: starting + sum(flows) = ending is a real check per group (reconciliation_difference = 0).
 with comparison as (
-    select * from marts.kpi_movement_comparison
+    -- comparisons the history covers only (salesops.kpis.history); packs say "not available" for the rest
+    select * from marts.kpi_movement_comparison where is_available
 ),
 
 movement as (

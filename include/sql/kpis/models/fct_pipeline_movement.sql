@@ -13,7 +13,8 @@
 -- description: unchanged (in both: end amount - start amount). stage_change (advanced/regressed/same)
 -- description: is informational. Missing amounts count as 0.
 with comparison as (
-    select * from marts.kpi_movement_comparison
+    -- comparisons the history covers only (salesops.kpis.history); packs say "not available" for the rest
+    select * from marts.kpi_movement_comparison where is_available
 ),
 
 snapshot as (

@@ -2,7 +2,9 @@
 -- grain: opportunity_id
 -- description: Per opportunity, from field history up to the as-of date: how often the close date
 -- description: was pushed (moved later) and pulled in (moved earlier), the day it entered its
--- description: current stage (last StageName change to it; else its created date), and the highest
+-- description: current stage (last StageName change to it; else its created date, but only when
+-- description: field history covers that date - without stage-entry history it is null, never the
+-- description: created date of a deal history does not cover), and the highest
 -- description: stage order it ever reached (Closed Lost does not count as a stage reached).
 with opportunity as (
     select * from staging.stg_crm__opportunity
@@ -66,9 +68,13 @@ select
     o.id as opportunity_id,
     coalesce(c.push_count, 0) as push_count,
     coalesce(c.pull_in_count, 0) as pull_in_count,
-    coalesce(e.stage_entered_date, cast(o.created_at as date)) as current_stage_entered_date,
+    coalesce(
+        e.stage_entered_date,
+        case when cast(o.created_at as date) >= ctx.field_history_start then cast(o.created_at as date) end
+    ) as current_stage_entered_date,
     r.highest_stage_order_reached
 from opportunity as o
 left join close_date_changes as c on c.opportunity_id = o.id
 left join current_stage_entry as e on e.opportunity_id = o.id
 left join reach as r on r.opportunity_id = o.id
+cross join ctx

@@ -27,7 +27,9 @@ create or replace table marts.kpi_context (
     at_risk_large_min_amount decimal(18, 2) not null,
     at_risk_large_max_stage_order integer not null,
     at_risk_large_days_to_quarter_end integer not null,
-    coverage_target_ratio double
+    coverage_target_ratio double,
+    history_start date not null,             -- first day whose pipeline state is known (salesops.kpis.history)
+    field_history_start date                 -- first OpportunityFieldHistory change; null = none loaded
 );
 
 -- Value lists from kpis.yaml (excluded loss reasons, ARR types, quota roles, funnel stages).
@@ -43,7 +45,10 @@ create or replace table marts.kpi_movement_comparison (
     end_date date not null,
     window_label varchar not null,           -- fiscal quarter of end_date
     window_start date not null,
-    window_end date not null
+    window_end date not null,
+    history_start date,                      -- first day the history covers
+    is_available boolean not null,           -- false: start_date is before history_start
+    unavailable_reason varchar               -- "not available: history starts <date> (...)"
 );
 
 create or replace table marts.kpi_snapshot_request (

@@ -113,6 +113,10 @@ class MetricModel(PolicyModel):
     denominator: str | None = None
     rows: str | None = None
     target: TargetModel | None = None
+    # the data the metric cannot be computed without (manifest object -> API fields) and the
+    # history it needs (salesops.kpis.history): without them it is "not available", never a number
+    needs: dict[str, list[str]] | None = None
+    history: Literal["comparisons", "stage_entry", "field_history"] | None = None
 
     @field_validator("name", "column")
     @classmethod

@@ -1,0 +1,716 @@
+"""``python -m salesops profile``: what is in a CRM export, before the first run.
+
+Reads a folder of CSV exports (with its column map if there is one, else a guessed one) and
+reports per object: rows; mapped, unmapped and missing columns; fill rate of every column;
+distinct values with counts of StageName, ForecastCategoryName and every policy picklist, with the
+values the policy does not list; the date and number formats the values show, with the ambiguous
+examples (``03/04/2026``); owner (and other) references and whether they resolve by id, by user
+name or by e-mail; and which quality checks and registry metrics the data can support, and why not.
+
+It then writes a starter policy overlay (``stages.yaml``: the stages found, in first-seen order,
+with TODO probabilities and forecast categories; the picklists found) and a column map draft
+beside it, and never overwrites a file that exists.
+
+Nothing is loaded and nothing else is written.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import re
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from salesops import policy as _policy
+from salesops.config import ObjectSpec, object_manifest
+from salesops.quality.availability import Availability
+
+# stages.yaml picklist name -> the (object, field) pairs it governs. A picklist named
+# "<Object>.<Field>" (e.g. "Account.Industry") governs that field.
+NAMED_PICKLISTS: dict[str, tuple[tuple[str, str], ...]] = {
+    "opportunity_type": (("Opportunity", "Type"),),
+    "lead_source": (("Opportunity", "LeadSource"), ("Lead", "LeadSource"), ("Contact", "LeadSource")),
+    "lead_status": (("Lead", "Status"),),
+    "loss_reason": (("Opportunity", "Loss_Reason__c"),),
+}
+_CURRENCY = "$€£¥"
+_DATE = re.compile(r"^(\d{1,4})([/.-])(\d{1,2})\2(\d{1,4})(?:[ T](.+))?$")
+_SAMPLE = 5
+
+
+def picklist_fields(picklists: dict[str, list[str]]) -> dict[tuple[str, str], tuple[str, list[str]]]:
+    """(object api name, field) -> (the picklist's name in stages.yaml, its allowed values)."""
+    out: dict[tuple[str, str], tuple[str, list[str]]] = {}
+    for name, values in picklists.items():
+        if "." in name:
+            obj, fld = name.split(".", 1)
+            out[(obj, fld)] = (name, list(values))
+        for pair in NAMED_PICKLISTS.get(name, ()):
+            out.setdefault(pair, (name, list(values)))
+    return out
+
+
+def _norm(text: str) -> str:
+    return re.sub(r"[^a-z0-9]", "", text.casefold())
+
+
+# -- guessing a column map ---------------------------------------------------------------------
+
+
+def guess_object(file_stem: str, manifest: dict[str, ObjectSpec]) -> str | None:
+    """The manifest object (api name) a file name most likely holds: the longest name it contains."""
+    stem = _norm(file_stem)
+    best: tuple[int, str] | None = None
+    for spec in manifest.values():
+        for key in {_norm(spec.api_name), _norm(spec.name)}:
+            keys = {key, key + "s"} | ({key[:-1] + "ies"} if key.endswith("y") else set())
+            if any(k in stem for k in keys) and (best is None or len(key) > best[0]):
+                best = (len(key), spec.api_name)
+    return best[1] if best else None
+
+
+def _field_aliases(obj: ObjectSpec, api: str) -> list[str]:
+    o = _norm(obj.api_name)
+    base = api.removesuffix("__c")
+    out = [_norm(api), _norm(base), o + _norm(base)]
+    if api == "Id":
+        out += [o + "id", "recordid"]
+    if api == "Name":
+        out += [o + "name", "fullname"]
+    if base.endswith("Id") and api != "Id":
+        out += [_norm(base[:-2]), o + _norm(base[:-2]), _norm(base[:-2]) + "name"]
+    if base.endswith("Name") and api != "Name":
+        out.append(_norm(base[:-4]))
+    if base.startswith("Is"):
+        out.append(_norm(base[2:]))
+    if api == "SystemModstamp":
+        out += ["lastmodifieddate", "lastmodified", "modifieddate", "lastmodifiedon"]
+    if api == "CreatedDate":
+        out += ["created", "createdon", "datecreated"]
+    if api == "UserRole":
+        out.append("role")
+    return out
+
+
+def guess_columns(obj: ObjectSpec, headers: Sequence[str]) -> dict[str, str]:
+    """API field -> CSV header, where a header is the field's name or a usual report label for it."""
+    taken: set[str] = set()
+    out: dict[str, str] = {}
+    by_norm = {_norm(h): h for h in headers}
+    for f in obj.fields:
+        for alias in _field_aliases(obj, f.api_name):
+            h = by_norm.get(alias)
+            if h is not None and h not in taken:
+                out[f.api_name] = h
+                taken.add(h)
+                break
+    return out
+
+
+# -- formats -----------------------------------------------------------------------------------
+
+
+def _time_format(text: str) -> str:
+    t = text.strip()
+    secs = ":%S" if re.match(r"^\d{1,2}:\d{2}:\d{2}", t) else ""
+    if re.search(r"\s?[AaPp][Mm]$", t):
+        return f"%I:%M{secs} %p"
+    return f"%H:%M{secs}"
+
+
+def detect_date_format(values: Iterable[str]) -> dict[str, Any]:
+    """The order of day and month in a column of dates, with the evidence and ambiguous examples.
+
+    A first part above 12 proves day-first, a second part above 12 month-first; values with both
+    parts at most 12 (``03/04/2026``) are ambiguous. Both kinds of evidence in one column = mixed.
+    """
+    n = first_gt12 = second_gt12 = 0
+    iso = 0
+    ambiguous: list[str] = []
+    unparsed: list[str] = []
+    seps: Counter[str] = Counter()
+    times: Counter[str] = Counter()
+    year_digits: Counter[int] = Counter()
+    for raw in values:
+        text = raw.strip()
+        if not text:
+            continue
+        n += 1
+        m = _DATE.match(text)
+        if not m:
+            unparsed.append(text)
+            continue
+        a, sep, b, c, time_part = m.groups()
+        seps[sep] += 1
+        if time_part:
+            times[_time_format(time_part)] += 1
+        if len(a) == 4:
+            iso += 1
+            continue
+        year_digits[len(c)] += 1
+        if int(a) > 12:
+            first_gt12 += 1
+        elif int(b) > 12:
+            second_gt12 += 1
+        else:
+            ambiguous.append(text)
+    sep = seps.most_common(1)[0][0] if seps else "/"
+    year = "%y" if year_digits and year_digits.most_common(1)[0][0] == 2 else "%Y"
+    if iso and iso == n - len(unparsed):
+        order, fmt = "iso", f"%Y{sep}%m{sep}%d"
+    elif first_gt12 and second_gt12:
+        order, fmt = "mixed", None
+    elif second_gt12:
+        order, fmt = "month-first", f"%m{sep}%d{sep}{year}"
+    elif first_gt12:
+        order, fmt = "day-first", f"%d{sep}%m{sep}{year}"
+    else:
+        order, fmt = "unknown (every value is ambiguous)", None
+    time_fmt = times.most_common(1)[0][0] if times else None
+    return {
+        "values": n,
+        "order": order,
+        "format": fmt,
+        "datetime_format": f"{fmt} {time_fmt}" if fmt and time_fmt else None,
+        "first_part_over_12": first_gt12,
+        "second_part_over_12": second_gt12,
+        "ambiguous": len(ambiguous),
+        "ambiguous_examples": ambiguous,
+        "unparsed": unparsed[:_SAMPLE],
+    }
+
+
+def detect_number_format(values: Iterable[str]) -> dict[str, Any]:
+    """Currency symbols, thousands and decimal separators a column of numbers uses."""
+    currency: Counter[str] = Counter()
+    thousands: Counter[str] = Counter()
+    decimal: Counter[str] = Counter()
+    unparsed: list[str] = []
+    n = 0
+    for raw in values:
+        t = raw.strip()
+        if not t:
+            continue
+        n += 1
+        for ch in _CURRENCY:
+            if ch in t:
+                currency[ch] += 1
+        t = t.strip(_CURRENCY + " ").removesuffix("%").strip("()+- ")
+        m = re.match(r"^\d{1,3}(?:([,. '])\d{3})*(?:([.,])(\d+))?$|^\d+(?:([.,])(\d+))?$", t)
+        if not m:
+            unparsed.append(raw)
+            continue
+        if m.group(1):
+            thousands[m.group(1)] += 1
+        dec = m.group(2) or m.group(4)
+        if dec:
+            decimal[dec] += 1
+    th = thousands.most_common(1)[0][0] if thousands else ""
+    de = next((d for d, _ in decimal.most_common() if d != th), ".")
+    return {
+        "values": n,
+        "currency": sorted(currency),
+        "thousands_separator": th,
+        "decimal_separator": de,
+        "unparsed": unparsed[:_SAMPLE],
+    }
+
+
+# -- the profile -------------------------------------------------------------------------------
+
+
+@dataclass
+class ObjectProfile:
+    object: str  # api name
+    name: str  # manifest name
+    files: list[str]
+    rows: int
+    mapped: dict[str, str]  # api field -> header
+    unmapped: list[str]
+    missing_headers: list[str]  # mapped in the column map, not in the file
+    fill: dict[str, int]  # header -> non-empty rows
+    empty_columns: list[str]
+    partly_empty: dict[str, list[str]]  # api field -> ids of rows where it is empty
+    values: dict[str, dict[str, int]] = field(default_factory=dict)  # api field -> value -> count
+    unknown_values: dict[str, dict[str, int]] = field(default_factory=dict)
+    unknown_samples: dict[str, dict[str, list[str]]] = field(default_factory=dict)
+    dates: dict[str, dict[str, Any]] = field(default_factory=dict)
+    numbers: dict[str, dict[str, Any]] = field(default_factory=dict)
+    references: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+
+@dataclass
+class Profile:
+    folder: str
+    column_map: str | None  # the map used (None: guessed)
+    objects: list[ObjectProfile]
+    unrecognised_files: list[str]
+    checks: list[dict[str, str]]
+    metrics: list[dict[str, str]]
+    written: list[str] = field(default_factory=list)
+    skipped: list[str] = field(default_factory=list)
+
+    def object(self, api_name: str) -> ObjectProfile:
+        for o in self.objects:
+            if o.object == api_name:
+                return o
+        raise KeyError(api_name)
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass
+class _Table:
+    api_name: str
+    files: list[Path]
+    headers: list[str]
+    rows: list[dict[str, str]]
+    columns: dict[str, str]  # api -> header (mapped or guessed)
+    resolve: dict[str, tuple[str, tuple[str, ...]]]  # field -> (object, by)
+    encoding: str = "utf-8-sig"
+    delimiter: str = ","
+
+
+def _read(paths: Sequence[Path], encoding: str, delimiter: str) -> tuple[list[str], list[dict[str, str]]]:
+    headers: list[str] = []
+    rows: list[dict[str, str]] = []
+    for p in paths:
+        with p.open(encoding=encoding, newline="") as fh:
+            reader = csv.reader(fh, delimiter=delimiter)
+            head = [h.strip() for h in next(reader, [])]
+            headers += [h for h in head if h not in headers]
+            for rec in reader:
+                if any(c.strip() for c in rec):
+                    rows.append({h: (rec[i] if i < len(rec) else "") for i, h in enumerate(head)})
+    return headers, rows
+
+
+def _tables(folder: Path, column_map: Path | None) -> tuple[list[_Table], list[str]]:
+    manifest = {o.api_name: o for o in object_manifest().values()}
+    tables: list[_Table] = []
+    used: set[Path] = set()
+    if column_map is not None:
+        from salesops.sources.csv_export import load_column_map
+
+        for api, m in load_column_map(column_map).items():
+            paths = sorted(p for p in folder.glob(m.file) if p.is_file())
+            used |= set(paths)
+            headers, rows = _read(paths, m.encoding, m.delimiter)
+            resolve = {fld: (target, by) for fld, target, by in m.resolve}
+            tables.append(
+                _Table(api, paths, headers, rows, dict(m.columns), resolve, m.encoding, m.delimiter)
+            )
+    unrecognised = []
+    for p in sorted(folder.glob("*.csv")):
+        if p in used:
+            continue
+        api = guess_object(p.stem, manifest)
+        if api is None or any(t.api_name == api for t in tables):
+            unrecognised.append(p.name)
+            continue
+        headers, rows = _read([p], "utf-8-sig", ",")
+        tables.append(_Table(api, [p], headers, rows, guess_columns(manifest[api], headers), {}))
+    order = list(manifest)
+    tables.sort(key=lambda t: order.index(t.api_name))
+    return tables, unrecognised
+
+
+def _lookup(table: _Table | None) -> dict[str, dict[str, set[str]]]:
+    out: dict[str, dict[str, set[str]]] = {"Id": {}, "Name": {}, "Email": {}}
+    if table is None or "Id" not in table.columns:
+        return out
+    for row in table.rows:
+        rid = row.get(table.columns["Id"], "").strip()
+        if not rid:
+            continue
+        out["Id"].setdefault(rid.casefold(), set()).add(rid)
+        for key in ("Name", "Email"):
+            h = table.columns.get(key)
+            if h and row.get(h, "").strip():
+                out[key].setdefault(row[h].strip().casefold(), set()).add(rid)
+    return out
+
+
+def _references(t: _Table, tables: dict[str, _Table]) -> dict[str, dict[str, Any]]:
+    wanted = dict(t.resolve)
+    for api in t.columns:
+        if api not in wanted and (api.endswith("OwnerId") or api == "ManagerId"):
+            wanted[api] = ("User", ("Id", "Name", "Email"))
+    out: dict[str, dict[str, Any]] = {}
+    id_header = t.columns.get("Id")
+    for fld, (target, by) in wanted.items():
+        header = t.columns.get(fld)
+        if header is None or header not in t.headers:
+            continue
+        lk = _lookup(tables.get(target))
+        records: dict[str, list[str]] = {}
+        for row in t.rows:
+            v = row.get(header, "").strip()
+            if v:
+                records.setdefault(v, []).append(row.get(id_header, "") if id_header else "")
+        res: dict[str, Any] = {"object": target, "header": header, "distinct": len(records)}
+        res.update(by_id=[], by_name=[], by_email=[], ambiguous=[], unresolved=[])
+        for value, ids in records.items():
+            how = None
+            for rule in by:
+                hits = lk[rule].get(value.casefold())
+                if hits and len(hits) == 1:
+                    how = rule
+                    break
+                if hits:
+                    how = "ambiguous"
+            key = {"Id": "by_id", "Name": "by_name", "Email": "by_email"}.get(how or "", how)
+            if key is None:
+                res["unresolved"].append({"value": value, "records": len(ids), "sample_ids": ids[:_SAMPLE]})
+            else:
+                res[key].append(value)
+        if target not in tables:
+            res["note"] = f"no {target} export: references cannot be checked"
+        out[fld] = res
+    return out
+
+
+def _object_profile(
+    t: _Table, tables: dict[str, _Table], known: dict[tuple[str, str], list[str]]
+) -> ObjectProfile:
+    spec = next(o for o in object_manifest().values() if o.api_name == t.api_name)
+    present = {api: h for api, h in t.columns.items() if h in t.headers}
+    fill = {h: sum(1 for r in t.rows if r.get(h, "").strip()) for h in t.headers}
+    id_header = present.get("Id")
+    types = {f.api_name: f.type for f in spec.fields}
+    mapped_headers = set(present.values())
+    p = ObjectProfile(
+        object=t.api_name,
+        name=spec.name,
+        files=[f.name for f in t.files],
+        rows=len(t.rows),
+        mapped=present,
+        unmapped=[h for h in t.headers if h not in mapped_headers],
+        missing_headers=[h for api, h in t.columns.items() if h not in t.headers],
+        fill=fill,
+        empty_columns=[h for h in t.headers if fill[h] == 0],
+        partly_empty={},
+    )
+    for api, h in present.items():
+        if 0 < fill[h] < len(t.rows):
+            p.partly_empty[api] = [
+                r.get(id_header, "") if id_header else "" for r in t.rows if not r.get(h, "").strip()
+            ]
+        column = [r.get(h, "") for r in t.rows]
+        ftype = types.get(api)
+        if ftype in ("date", "timestamp"):
+            p.dates[api] = {"header": h, **detect_date_format(column)}
+        elif ftype in ("decimal", "double", "int"):
+            p.numbers[api] = {"header": h, **detect_number_format(column)}
+        if api in ("StageName", "ForecastCategoryName") or (t.api_name, api) in known:
+            counts: dict[str, int] = {}
+            samples: dict[str, list[str]] = {}
+            for r in t.rows:
+                v = r.get(h, "").strip()
+                counts[v] = counts.get(v, 0) + 1
+                samples.setdefault(v, []).append(r.get(id_header, "") if id_header else "")
+            p.values[api] = counts
+            allowed = known.get((t.api_name, api))
+            if allowed is not None:
+                unknown = {v: c for v, c in counts.items() if v and v not in allowed}
+                if unknown:
+                    p.unknown_values[api] = unknown
+                    p.unknown_samples[api] = {v: samples[v][:_SAMPLE] for v in unknown}
+    p.references = _references(t, tables)
+    return p
+
+
+def _known_values() -> dict[tuple[str, str], list[str]]:
+    st = _policy.stages()
+    known = {("Opportunity", "StageName"): [s.name for s in st.stages]}
+    known[("Opportunity", "ForecastCategoryName")] = list(st.forecast_categories)
+    for pair, (_name, values) in picklist_fields(st.picklists).items():
+        known[pair] = values
+    return known
+
+
+def _availability(objects: list[ObjectProfile]) -> Availability:
+    avail = Availability()
+    by_api = {o.object: o for o in objects}
+    for spec in object_manifest().values():
+        o = by_api.get(spec.api_name)
+        avail.rows[spec.name] = o.rows if o else 0
+        if o is None:
+            continue
+        avail.undelivered[spec.name] = {f for f in spec.api_fields if f not in o.mapped}
+        for api, h in o.mapped.items():
+            avail.filled[(spec.name, api)] = o.fill.get(h, 0)
+    return avail
+
+
+def _evaluability(objects: list[ObjectProfile]) -> tuple[list[dict[str, str]], list[dict[str, str]]]:
+    from salesops.kpis.history import HISTORY_OBJECT, metric_needs
+    from salesops.quality.catalogue import load_config
+    from salesops.quality.runner import _EMPTY_IS_THE_FINDING, _check_needs
+
+    avail = _availability(objects)
+    cfg = load_config()
+    checks = []
+    for check in cfg.checks.values():
+        if check.object == "*":
+            continue
+        reason = avail.reason(_check_needs(check, cfg), empty_counts=check.id not in _EMPTY_IS_THE_FINDING)
+        checks.append(
+            {
+                "check": check.id,
+                "object": check.api_name,
+                "status": "evaluable" if reason is None else "not_evaluated",
+                "reason": reason or "",
+            }
+        )
+    has_history = avail.rows.get(HISTORY_OBJECT, 0) > 0
+    metrics = []
+    for m in _policy.metrics().metrics:
+        needs, history_days = metric_needs(m)
+        reason = avail.reason(needs)
+        if reason is None and history_days is not None and not has_history:
+            reason = (
+                "needs history: the export has no field history (OpportunityFieldHistory), so it is "
+                "not available until daily snapshots, which start with the first load, cover "
+                f"{history_days} days"
+                if history_days
+                else "needs stage-entry history (OpportunityFieldHistory), which the export does not have"
+            )
+        metrics.append(
+            {
+                "metric": m.name,
+                "status": "evaluable" if reason is None else "not_evaluated",
+                "reason": reason or "",
+            }
+        )
+    return checks, metrics
+
+
+def profile_folder(folder: str | Path, column_map: str | Path | None = None) -> Profile:
+    """Profile a folder of CSV exports (``column_map.yaml`` in it is used when present)."""
+    folder = Path(folder)
+    if not folder.is_dir():
+        raise FileNotFoundError(f"CSV export folder not found: {folder}")
+    cmap = Path(column_map) if column_map else folder / "column_map.yaml"
+    tables, unrecognised = _tables(folder, cmap if cmap.is_file() else None)
+    by_api = {t.api_name: t for t in tables}
+    known = _known_values()
+    objects = [_object_profile(t, by_api, known) for t in tables]
+    checks, metrics = _evaluability(objects)
+    return Profile(
+        folder=str(folder),
+        column_map=str(cmap) if cmap.is_file() else None,
+        objects=objects,
+        unrecognised_files=unrecognised,
+        checks=checks,
+        metrics=metrics,
+    )
+
+
+# -- drafts ------------------------------------------------------------------------------------
+
+
+def starter_overlay(prof: Profile) -> str:
+    """stages.yaml for the overlay folder: the stages found (first-seen order), TODO probabilities."""
+    st = _policy.stages()
+    lines = [
+        "# Starter policy overlay written by `python -m salesops profile` from the export's values.",
+        "# Replace every TODO (probability 0-100; is_closed/is_won; the forecast categories each stage",
+        "# allows), then point SALESOPS_CONFIG_DIR (or make ... CONFIG_DIR=) at this folder. A TODO left",
+        "# in place fails policy validation on purpose: nothing runs on a guessed probability.",
+    ]
+    opp = next((o for o in prof.objects if o.object == "Opportunity"), None)
+    stages = [v for v in (opp.values.get("StageName", {}) if opp else {}) if v]
+    cats = [v for v in (opp.values.get("ForecastCategoryName", {}) if opp else {}) if v]
+    if stages:
+        lines.append("stages:")
+        for i, name in enumerate(stages, start=1):
+            known = next((s for s in st.stages if s.name == name), None)
+            if known is not None:
+                lines.append(
+                    f"  - {{name: {json.dumps(name)}, order: {i}, probability: {known.probability:g}, "
+                    f"is_closed: {str(known.is_closed).lower()}, is_won: {str(known.is_won).lower()}, "
+                    f"forecast_categories: {json.dumps(known.forecast_categories)}}}   # as include/config"
+                )
+            else:
+                lines.append(
+                    f"  - {{name: {json.dumps(name)}, order: {i}, probability: TODO, is_closed: TODO, "
+                    "is_won: TODO, forecast_categories: [TODO]}"
+                )
+    if cats:
+        lines.append(f"forecast_categories: {json.dumps(cats)}   # as found in the export")
+    else:
+        lines.append(
+            f"# forecast_categories: the export has none; the default list stays {json.dumps(st.forecast_categories)}"
+        )
+    picks: dict[str, list[str]] = {}
+    for o in prof.objects:
+        for (obj, fld), (name, allowed) in picklist_fields(st.picklists).items():
+            if obj == o.object and fld in o.values:
+                found = [v for v in o.values[fld] if v]
+                picks.setdefault(name, [])
+                picks[name] += [v for v in found if v not in picks[name]]
+                _ = allowed
+    if picks:
+        lines.append("picklists:   # the values found; each list replaces the default list")
+        for name, values in picks.items():
+            lines.append(f"  {name}: {json.dumps(values)}")
+    return "\n".join(lines) + "\n"
+
+
+def column_map_draft(prof: Profile) -> str:
+    """A column map from the mapped (or guessed) headers and the detected formats."""
+    date_fmt = dt_fmt = None
+    thousands = decimal = None
+    for o in prof.objects:
+        for d in o.dates.values():
+            date_fmt = date_fmt or d["format"]
+            dt_fmt = dt_fmt or d["datetime_format"]
+        for n in o.numbers.values():
+            if n["values"]:
+                thousands = thousands if thousands is not None else n["thousands_separator"]
+                decimal = decimal or n["decimal_separator"]
+    defaults: dict[str, Any] = {}
+    if date_fmt:
+        defaults["date_format"] = date_fmt
+    if dt_fmt:
+        defaults["datetime_format"] = dt_fmt
+    defaults["timezone"] = "UTC"
+    if decimal:
+        defaults["decimal_separator"] = decimal
+    if thousands:
+        defaults["thousands_separator"] = thousands
+    objects: dict[str, Any] = {}
+    users = any(o.object == "User" for o in prof.objects)
+    for o in prof.objects:
+        entry: dict[str, Any] = {
+            "file": o.files[0] if len(o.files) == 1 else "*.csv",
+            "columns": dict(o.mapped),
+        }
+        refs = {
+            f: {"object": r["object"], "by": ["Id", "Name", "Email"]}
+            for f, r in o.references.items()
+            if users and (r["by_name"] or r["by_email"])
+        }
+        if refs:
+            entry["resolve"] = refs
+        objects[o.object] = entry
+    head = (
+        "# Column map draft written by `python -m salesops profile` (check every line: the columns\n"
+        "# are guessed from the headers, the formats from the values). Left: API names of\n"
+        "# include/config/objects.yaml; right: the headers exactly as exported. Set timezone to the\n"
+        "# exporting user's zone and exported_at when the files carry no change stamp.\n"
+    )
+    return head + yaml.safe_dump(
+        {"defaults": defaults, "objects": objects}, sort_keys=False, allow_unicode=True
+    )
+
+
+def write_drafts(prof: Profile, out_dir: str | Path) -> Profile:
+    """Write the starter overlay (``<out>/config/stages.yaml``), the column map draft
+    (``<out>/column_map.yaml``) and ``<out>/profile.json``; an existing file is never overwritten."""
+    out = Path(out_dir)
+    targets = {
+        out / "config" / "stages.yaml": starter_overlay(prof),
+        out / "column_map.yaml": column_map_draft(prof),
+    }
+    for path, text in targets.items():
+        if path.exists():
+            prof.skipped.append(str(path))
+            continue
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8")
+        prof.written.append(str(path))
+    report = out / "profile.json"
+    if report.exists():
+        prof.skipped.append(str(report))
+    else:
+        prof.written.append(str(report))
+        report.write_text(json.dumps(prof.to_dict(), indent=2, default=str) + "\n", encoding="utf-8")
+    return prof
+
+
+# -- text report -------------------------------------------------------------------------------
+
+
+def _counts(d: dict[str, int]) -> str:
+    return ", ".join(f"{v or '(empty)'} {c}" for v, c in d.items())
+
+
+def render(prof: Profile) -> str:
+    """The report as plain text (what the command prints)."""
+    lines = [
+        f"Profile of {prof.folder}",
+        f"column map: {prof.column_map or '(none: columns guessed from the headers)'}",
+    ]
+    if prof.unrecognised_files:
+        lines.append(f"files not recognised as a manifest object: {', '.join(prof.unrecognised_files)}")
+    for o in prof.objects:
+        lines += ["", f"== {o.object}: {o.rows} rows ({', '.join(o.files)})"]
+        lines.append(
+            "  mapped:   " + ", ".join(f"{a} <- {h!r} ({o.fill[h]}/{o.rows})" for a, h in o.mapped.items())
+        )
+        if o.unmapped:
+            lines.append("  unmapped: " + ", ".join(f"{h!r} ({o.fill[h]}/{o.rows})" for h in o.unmapped))
+        if o.missing_headers:
+            lines.append(
+                "  MISSING headers (in the column map, not in the file): " + ", ".join(o.missing_headers)
+            )
+        if o.empty_columns:
+            lines.append("  empty in every row: " + ", ".join(o.empty_columns))
+        for api, ids in o.partly_empty.items():
+            lines.append(f"  {api} empty in {len(ids)} rows: {', '.join(ids[:_SAMPLE])}")
+        for api, counts in o.values.items():
+            lines.append(f"  {api}: {_counts(counts)}")
+            if api in o.unknown_values:
+                lines.append(f"    NOT IN POLICY: {_counts(o.unknown_values[api])}")
+        for api, d in o.dates.items():
+            amb = (
+                f"; ambiguous {d['ambiguous']} (e.g. {', '.join(d['ambiguous_examples'][:3])})"
+                if d["ambiguous"]
+                else ""
+            )
+            lines.append(
+                f"  {api} ({d['header']}): {d['order']}, format {d['datetime_format'] or d['format']}; "
+                f"first part > 12 in {d['first_part_over_12']}, second part > 12 in {d['second_part_over_12']}{amb}"
+            )
+        for api, n in o.numbers.items():
+            if n["values"]:
+                lines.append(
+                    f"  {api} ({n['header']}): currency {''.join(n['currency']) or 'none'}, thousands "
+                    f"{n['thousands_separator']!r}, decimal {n['decimal_separator']!r}"
+                    + (f"; unparsed {n['unparsed']}" if n["unparsed"] else "")
+                )
+        for api, r in o.references.items():
+            lines.append(
+                f"  {api} -> {r['object']}: {r['distinct']} distinct; by id {len(r['by_id'])}, by name "
+                f"{len(r['by_name'])}, by e-mail {len(r['by_email'])}, ambiguous {len(r['ambiguous'])}, "
+                f"unresolved {len(r['unresolved'])}"
+                + "".join(
+                    f"\n    unresolved {u['value']!r} ({u['records']}: {', '.join(u['sample_ids'])})"
+                    for u in r["unresolved"]
+                )
+            )
+    lines += ["", "Checks the data can support:"]
+    for c in prof.checks:
+        lines.append(
+            f"  {c['check']:<34}{c['object']:<16}"
+            + ("ok" if c["status"] == "evaluable" else f"n/a - {c['reason']}")
+        )
+    lines += ["", "Metrics:"]
+    for m in prof.metrics:
+        lines.append(
+            f"  {m['metric']:<34}" + ("ok" if m["status"] == "evaluable" else f"n/a - {m['reason']}")
+        )
+    if prof.written or prof.skipped:
+        lines.append("")
+        lines += [f"wrote {p}" for p in prof.written]
+        lines += [f"kept {p} (exists; never overwritten)" for p in prof.skipped]
+    return "\n".join(lines)
