@@ -18,7 +18,7 @@ export PATH := $(ROOT)/$(VENV)/bin:$(PATH)
 DEMO_SIZE ?= small
 DEMO_SEED ?= 42
 
-.PHONY: help venv demo test test-fast lint check format airflow-ui bench profile-api clean
+.PHONY: help venv demo test test-fast lint check format airflow-ui bench profile-api profile run clean
 
 help:
 	@echo "make demo   - install, seed the demo CRM and run the pipelines end to end (no credentials)"
@@ -28,6 +28,8 @@ help:
 	@echo "make airflow-ui - the same DAGs in the Airflow UI (airflow standalone on this project)"
 	@echo "make bench  - benchmarks (bench/), figures printed"
 	@echo "make profile-api [CONN=id] - Salesforce dry run: API calls a first sync would take"
+	@echo "make profile SOURCE=csv CSV_FOLDER=dir - what is in your export + a starter overlay and column map"
+	@echo "make run SOURCE=csv CSV_FOLDER=dir CONFIG_DIR=dir - the whole chain on your data (exit 1: gate held)"
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -90,5 +92,20 @@ CONN ?= salesforce_default
 profile-api: $(VENV)/.installed
 	$(PY) -m salesops.sources.salesforce_profile --conn-id $(CONN)
 
+# Bring your own CRM (README "Bring your own CRM"). CONFIG_DIR = your policy overlay folder
+# (SALESOPS_CONFIG_DIR); DATA_DIR / OUTPUT_DIR = where the warehouse and packs go (never the demo's).
+SOURCE ?= csv
+CSV_FOLDER ?=
+COLUMN_MAP ?=
+CONFIG_DIR ?=
+DATA_DIR ?= $(ROOT)/runs/data
+OUTPUT_DIR ?= $(ROOT)/runs/out
+BYO_ENV = SALESOPS_DATA_DIR=$(DATA_DIR) SALESOPS_OUTPUT_DIR=$(OUTPUT_DIR) $(if $(CONFIG_DIR),SALESOPS_CONFIG_DIR=$(abspath $(CONFIG_DIR)))
+profile: $(VENV)/.installed
+	$(BYO_ENV) $(PY) -m salesops profile --source $(SOURCE) $(if $(CSV_FOLDER),--csv-folder $(CSV_FOLDER)) $(if $(COLUMN_MAP),--column-map $(COLUMN_MAP))
+
+run: $(AIRFLOW_HOME)/.migrated
+	$(BYO_ENV) AIRFLOW__LOGGING__LOGGING_LEVEL=$(DEMO_LOG_LEVEL) timeout -s KILL 3600 $(PY) -m scripts.run --source $(SOURCE) $(if $(CSV_FOLDER),--csv-folder $(abspath $(CSV_FOLDER))) $(if $(COLUMN_MAP),--column-map $(abspath $(COLUMN_MAP)))
+
 clean:
-	rm -rf data out .airflow
+	rm -rf data out .airflow runs

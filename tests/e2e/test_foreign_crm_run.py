@@ -1,6 +1,8 @@
-"""The independent foreign export (tests/fixtures/foreign_crm) through the real DAGs with its
-policy overlay (SALESOPS_CONFIG_DIR): extract-load, quality and KPIs give the hand-computed
-figures of EXPECTED.md, checks the export cannot support are n/a, and the gate passes."""
+"""The independent foreign export (tests/fixtures/foreign_crm) through `make run`'s code path
+(scripts/run.py: the real DAGs in process) with its policy overlay (SALESOPS_CONFIG_DIR):
+extract-load, quality, KPIs and packs give the hand-computed figures of EXPECTED.md, checks the
+export cannot support are n/a, history figures are "not available: history starts 2026-11-20",
+`metrics --json` / `quality --json` report it all, and the gate passes."""
 
 from __future__ import annotations
 
@@ -18,8 +20,8 @@ FIXTURE = Path(__file__).resolve().parents[1] / "fixtures" / "foreign_crm"
 @pytest.fixture(scope="module")
 def foreign_run(airflow_db, tmp_path_factory):
     from salesops import policy
-    from salesops.runner import run_dag
     from salesops.warehouse import Warehouse
+    from scripts.run import run_chain
 
     root = tmp_path_factory.mktemp("foreign_run")
     old = os.environ.get("SALESOPS_CONFIG_DIR")
@@ -27,10 +29,10 @@ def foreign_run(airflow_db, tmp_path_factory):
     policy.reset()
     try:
         with use_dirs(root / "data", root / "out"):
-            run_dag("crm_extract_load", {"source": "csv", "csv_folder": str(FIXTURE / "export")})
-            run_dag("crm_data_quality")
-            run_dag("kpi_transforms")
-            yield Warehouse(f"duckdb:///{root / 'data' / 'warehouse.duckdb'}")
+            assert run_chain("csv", str(FIXTURE / "export")) == 0
+            wh = Warehouse(f"duckdb:///{root / 'data' / 'warehouse.duckdb'}")
+            wh.out_dir = root / "out"  # type: ignore[attr-defined]
+            yield wh
     finally:
         if old is None:
             os.environ.pop("SALESOPS_CONFIG_DIR", None)
@@ -125,3 +127,74 @@ def test_kpis_match_the_hand_computed_figures(foreign_run):
     assert float(q4["avg_selling_price"]) == pytest.approx(27583.3325, abs=1e-6)
     q3 = closed["FY2026-Q3"]
     assert float(q3["win_rate_by_count"]) == pytest.approx(0.5) and float(q3["win_rate_by_amount"]) == 1.0
+
+
+def test_history_figures_are_not_available_with_one_snapshot(foreign_run):
+    wh = foreign_run
+    ctx = wh.query("select history_start, field_history_start from marts.kpi_context")[0]
+    assert str(ctx["history_start"]) == "2026-11-20" and ctx["field_history_start"] is None
+    comps = {
+        r["comparison_label"]: r
+        for r in wh.query("select comparison_label, is_available, unavailable_reason from marts.kpi_movement_comparison")
+    }
+    assert not comps["week_over_week"]["is_available"] and not comps["quarter_to_date"]["is_available"]
+    assert comps["week_over_week"]["unavailable_reason"].startswith("not available: history starts 2026-11-20")
+    # no waterfall of zeros, no snapshot rebuilt from a history that does not exist
+    assert wh.scalar("select count(*) from marts.agg_pipeline_waterfall") == 0
+    assert wh.query("select distinct snapshot_date, snapshot_source from marts.fct_pipeline_snapshot") == [
+        {"snapshot_date": __import__("datetime").date(2026, 11, 20), "snapshot_source": "live"}
+    ]
+    # stage aging: no created-date stand-in
+    assert wh.scalar("select count(*) from marts.fct_open_opportunity_risk where days_in_current_stage is not null") == 0
+
+
+def test_metrics_json(foreign_run):
+    from salesops.onboarding.results import metrics_report
+
+    rep = metrics_report(wh=foreign_run)
+    assert rep["as_of"] == "2026-11-20" and rep["history_start"] == "2026-11-20"
+    by = {}
+    for m in rep["metrics"]:
+        by.setdefault(m["metric"], []).append(m)
+    q4 = next(m for m in by["win_rate_by_count"] if m["period"] == "FY2026-Q4")
+    assert (q4["status"], q4["value"], q4["denominator"], q4["unit"]) == ("evaluated", 0.5, 8, "ratio")
+    assert q4["definition"].startswith("Won")  or q4["definition"]
+    weighted = {m["period"]: m["value"] for m in by["weighted_open_pipeline_amount"]}
+    assert weighted["FY2026-Q4"] == pytest.approx(141013.268, abs=1e-6)
+    movement = by["pipeline_movement_amount"]
+    assert {m["status"] for m in movement} == {"not_evaluated"} and len(movement) == 2
+    assert all(m["reason"].startswith("not available: history starts 2026-11-20") for m in movement)
+    (aging,) = by["avg_days_in_current_stage"]
+    assert aging["status"] == "not_evaluated" and aging["value"] is None
+    (commit,) = by["commit_forecast_amount"]
+    assert commit["reason"].startswith("Opportunity.ForecastCategoryName not in the source")
+    (bookings,) = by["bookings_amount"]
+    assert bookings["reason"].startswith("no FinanceBooking records loaded")
+
+
+def test_quality_json(foreign_run):
+    from salesops.onboarding.results import quality_report
+
+    rep = quality_report(wh=foreign_run)
+    assert rep["gate_passed"] is True
+    checks = {(c["check"], c["object"]): c for c in rep["checks"]}
+    miss = checks[("opp_missing_required_field", "Opportunity")]
+    assert (miss["status"], miss["evaluated"], miss["failed"], miss["target"]) == ("failed", 24, 2, 0.05)
+    fc = checks[("opp_forecast_category_mismatch", "Opportunity")]
+    assert (fc["status"], fc["evaluated"], fc["failed"]) == ("not_evaluated", None, None)
+    assert fc["reason"] == "Opportunity.ForecastCategoryName not in the source (not exported, or not mapped)"
+
+
+def test_packs_say_not_available_and_n_a_with_the_reason(foreign_run):
+    out = foreign_run.out_dir
+    weekly = next(out.rglob("weekly_pipeline_inspection__all-all__*.html")).read_text()
+    assert "not available: history starts 2026-11-20 (week_over_week needs the pipeline as of 2026-11-13" in weekly
+    assert "Stage aging: not available: history starts 2026-11-20" in weekly  # the narrative says so
+    assert " flat " not in weekly
+    hygiene = next(out.rglob("forecast_hygiene__all-all__*.html")).read_text()
+    assert "n/a &mdash; opp_forecast_category_mismatch: Opportunity.ForecastCategoryName not in the source" in hygiene
+    scorecard = next(out.rglob("dq_scorecard__all-all__*.html")).read_text()
+    assert "n/a \u2014 opp_forecast_category_mismatch" in scorecard
+    docs = foreign_run.scalar("select data_docs_path from quality.run")
+    index = Path(docs).read_text()
+    assert "<code>opp_stale</code> (Opportunity): n/a &mdash; Opportunity.LastActivityDate not in the source" in index

@@ -20,6 +20,8 @@ select
     ctx.next_fiscal_quarter_start,
     ctx.next_fiscal_quarter_end,
     ctx.coverage_target_ratio,
+    ctx.history_start,
+    ctx.field_history_start,
     cal.fiscal_month_label,
     cal.fiscal_month_start,
     loads.load_as_of,

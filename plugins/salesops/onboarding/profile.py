@@ -84,7 +84,9 @@ def _field_aliases(obj: ObjectSpec, api: str) -> list[str]:
     if api == "Name":
         out += [o + "name", "fullname"]
     if base.endswith("Id") and api != "Id":
-        out += [_norm(base[:-2]), o + _norm(base[:-2]), _norm(base[:-2]) + "name"]
+        out += [_norm(base[:-2]), o + _norm(base[:-2])]
+        if base in ("OwnerId", "ManagerId"):  # people exported by name: resolved by the column map
+            out.append(_norm(base[:-2]) + "name")
     if base.endswith("Name") and api != "Name":
         out.append(_norm(base[:-4]))
     if base.startswith("Is"):
@@ -471,17 +473,19 @@ def _evaluability(objects: list[ObjectProfile]) -> tuple[list[dict[str, str]], l
             }
         )
     has_history = avail.rows.get(HISTORY_OBJECT, 0) > 0
+    why_history = {
+        "comparisons": "week-over-week and quarter-to-date movement compare with an earlier day",
+        "stage_entry": "stage aging needs the day each deal entered its stage (the created date is not one)",
+        "field_history": "it needs the stages each deal passed through",
+    }
     metrics = []
     for m in _policy.metrics().metrics:
-        needs, history_days = metric_needs(m)
+        needs, kind = metric_needs(m)
         reason = avail.reason(needs)
-        if reason is None and history_days is not None and not has_history:
+        if reason is None and kind is not None and not has_history:
             reason = (
-                "needs history: the export has no field history (OpportunityFieldHistory), so it is "
-                "not available until daily snapshots, which start with the first load, cover "
-                f"{history_days} days"
-                if history_days
-                else "needs stage-entry history (OpportunityFieldHistory), which the export does not have"
+                f"not available: {why_history[kind]}; the export has no field history "
+                "(OpportunityFieldHistory), and history starts with the first load (daily snapshots)"
             )
         metrics.append(
             {

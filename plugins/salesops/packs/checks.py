@@ -160,7 +160,12 @@ def check_pack(wh: Warehouse, rendered: RenderedPack, now: datetime | None = Non
         .items()
     }
     for s in rendered.sections:
-        if s.get("probe") and probe.get(s["probe"], 0) > 0 and s["row_count"] == 0:
+        if (
+            s.get("probe")
+            and probe.get(s["probe"], 0) > 0
+            and s["row_count"] == 0
+            and not s.get("unavailable")
+        ):
             result.failures.append(
                 f"section {s['id']} is empty although the scope has {probe[s['probe']]} "
                 f"{s['probe'].replace('_', ' ')}"

@@ -49,8 +49,10 @@ def fmt(value: Any, unit: str, currency: str = "$") -> str:
     if value is None:
         return "n/a"
     if unit == "currency":
-        v = float(value)
-        return f"-{currency}{abs(v):,.0f}" if v < 0 else f"{currency}{v:,.0f}"
+        v = round(float(value))
+        if v == 0:
+            return f"{currency}0"  # never "$-0" (a -0.0 or a -0.40 rounds to 0)
+        return f"-{currency}{abs(v):,}" if v < 0 else f"{currency}{v:,}"
     if unit == "count":
         return f"{int(value):,}"
     if unit == "ratio":
@@ -83,6 +85,7 @@ class Card:
     ref: str | None = None  # "metric:<registry name>" or "def:<packs.yaml definitions key>"
     target: float | None = None
     met: bool | None = None
+    na_reason: str | None = None  # no value because the data cannot support it: shown as "n/a - why"
 
 
 @dataclass
@@ -128,6 +131,9 @@ class Section:
     notes: list[str] = field(default_factory=list)
     probe: str | None = None  # scope_probe.sql column: data exists in scope -> section must have rows
     facts: dict[str, Any] = field(default_factory=dict)  # inputs of the narrative
+    # "not available: history starts <date> (...)": the data cannot support the section (its
+    # numbers are not shown, the pack says why, and the section is not held for being empty)
+    unavailable: str | None = None
 
     @property
     def row_count(self) -> int:

@@ -64,6 +64,10 @@ def build(pack: str, scope_label: str, sections: list[Section], currency: str = 
     """The narrative lines of one rendered pack, in a fixed order."""
     facts = {s.id: s.facts for s in sections}
     lines: list[str] = []
+    # history the data does not have: say so instead of "flat" or "unchanged"
+    for s in sections:
+        if s.unavailable:
+            lines.append(f"{s.title}: {s.unavailable}.")
     if "movement" in facts:
         line = movement_sentence(scope_label, facts["movement"], currency)
         if line:
@@ -91,7 +95,7 @@ def build(pack: str, scope_label: str, sections: list[Section], currency: str = 
             f"{'is' if int(f['at_risk_count']) == 1 else 'are'} at risk."
         )
     f = facts.get("forecast_changes")
-    if f:
+    if f and "commit_change" in f:
         parts = []
         for key, label in (("commit", "Commit"), ("best_case", "Best Case")):
             ch = float(f.get(f"{key}_change") or 0)
@@ -118,7 +122,7 @@ def build(pack: str, scope_label: str, sections: list[Section], currency: str = 
         target = "" if f.get("target") is None else f" against a {f['target'] * 100:.0f} % target"
         lines.append(f"Routing SLA compliance is {f['rate'] * 100:.1f} %{target} ({f.get('window', '')}).")
     f = facts.get("slippage")
-    if f:
+    if f and "pushed_count" in f:
         lines.append(
             f"{_plural(int(f['pushed_count']), 'deal')} ({fmt(f['pushed_amount'], 'currency', currency)}) "
             "pushed or slipped out of the quarter since it started."

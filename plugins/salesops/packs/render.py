@@ -203,6 +203,7 @@ def _card_view(c: Card, refs: dict[str, int], currency: str) -> dict[str, Any]:
         "ref_no": refs.get(c.ref or ""),
         "met": c.met,
         "target_text": None if c.target is None else fmt(c.target, c.unit, currency),
+        "na_reason": c.na_reason if raw is None else None,
     }
 
 
@@ -509,6 +510,7 @@ def render_pack(
             {
                 "id": s.id,
                 "title": s.title,
+                "unavailable": s.unavailable,
                 "notes": s.notes,
                 "cards": [_card_view(c, refs, spec.currency) for c in s.cards],
                 "charts": [
@@ -564,7 +566,14 @@ def render_pack(
         narrative=view["narrative"],
         checks=[asdict(c) for c in ctx.checks],
         sections=[
-            {"id": s.id, "title": s.title, "row_count": s.row_count, "probe": s.probe} for s in sections
+            {
+                "id": s.id,
+                "title": s.title,
+                "row_count": s.row_count,
+                "probe": s.probe,
+                "unavailable": s.unavailable,
+            }
+            for s in sections
         ],
         context={k: (v.isoformat() if isinstance(v, date | datetime) else v) for k, v in info.items()},
         email=email,

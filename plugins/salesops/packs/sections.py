@@ -91,6 +91,23 @@ class BuildContext:
         self.checks.append(TotalCheck(key, value))
         return value
 
+    def history_reason(self, comparison: str) -> str | None:
+        """Why a movement comparison is not available (history does not cover its start), or None."""
+        for r in self.rows("comparisons"):
+            if r["comparison_label"] == comparison:
+                return None if r["is_available"] else str(r["unavailable_reason"])
+        return f"not available: no {comparison} comparison in the KPI build (kpis.yaml movement.comparisons)"
+
+    @property
+    def stage_entry_reason(self) -> str | None:
+        """Why days in stage / close-date pushes cannot be told (no field history), or None."""
+        if self.info.get("field_history_start") is not None:
+            return None
+        return (
+            f"not available: history starts {self.info.get('history_start')} (needs field history: the day "
+            "each deal entered its stage and how often its close date moved; the source has not delivered it)"
+        )
+
     @property
     def scope_label(self) -> str:
         return self.info.get("scope_label") or self.scope_value
@@ -231,6 +248,14 @@ def build_next_quarter_coverage(ctx: BuildContext) -> Section:
     return _coverage_section(ctx, "next_quarter_coverage", "Next-quarter coverage", "next")
 
 
+def _unavailable(sec: Section, reason: str | None) -> bool:
+    """Mark ``sec`` not available (no numbers; the pack and the narrative say why)."""
+    if reason:
+        sec.unavailable = reason
+        sec.facts["unavailable"] = reason
+    return bool(reason)
+
+
 def _movement(ctx: BuildContext, comparison: str) -> list[dict[str, Any]]:
     return ctx.rows("movement", comparison=comparison)
 
@@ -238,7 +263,10 @@ def _movement(ctx: BuildContext, comparison: str) -> list[dict[str, Any]]:
 def build_new_pipeline(ctx: BuildContext) -> Section:
     sec = Section("new_pipeline", "New pipeline", probe="opportunities")
     created = ctx.rows("new_pipeline")[0]
-    new = _first(_movement(ctx, "week_over_week"), step="new")
+    wow_na = ctx.history_reason("week_over_week")
+    new = {} if wow_na else _first(_movement(ctx, "week_over_week"), step="new")
+    if wow_na:
+        sec.notes.append(f"New this week: {wow_na}")
     q = created.get("fiscal_quarter")
     sec.cards += [
         Card(
@@ -271,7 +299,9 @@ def build_new_pipeline(ctx: BuildContext) -> Section:
         ),
     ]
     deals = [
-        d for d in ctx.rows("movement_deals", comparison="week_over_week") if d["movement_category"] == "new"
+        d
+        for d in ([] if wow_na else ctx.rows("movement_deals", comparison="week_over_week"))
+        if d["movement_category"] == "new"
     ]
     sec.tables.append(
         Table(
@@ -294,6 +324,8 @@ def build_new_pipeline(ctx: BuildContext) -> Section:
 
 def build_movement(ctx: BuildContext) -> Section:
     sec = Section("movement", "Pipeline movement, week over week", probe="opportunities")
+    if _unavailable(sec, ctx.history_reason("week_over_week")):
+        return sec
     steps = _movement(ctx, "week_over_week")
     start, end = _first(steps, step="starting_pipeline"), _first(steps, step="ending_pipeline")
     change = (end.get("amount") or 0) - (start.get("amount") or 0)
@@ -373,6 +405,8 @@ def build_movement(ctx: BuildContext) -> Section:
 
 def build_stage_aging(ctx: BuildContext) -> Section:
     sec = Section("stage_aging", "Stage aging", probe="open_opportunities")
+    if _unavailable(sec, ctx.stage_entry_reason):
+        return sec
     rows = ctx.rows("stage_aging")
     sec.tables.append(
         Table(
@@ -394,11 +428,15 @@ def build_stage_aging(ctx: BuildContext) -> Section:
 def build_close_date_integrity(ctx: BuildContext) -> Section:
     sec = Section("close_date_integrity", "Close-date integrity", probe="open_opportunities")
     risk = ctx.rows("risk_summary")[0]
+    wow_na = ctx.history_reason("week_over_week")
     deals = [
         d
-        for d in ctx.rows("movement_deals", comparison="week_over_week")
+        for d in ([] if wow_na else ctx.rows("movement_deals", comparison="week_over_week"))
         if d["movement_category"] in ("pushed", "slipped", "moved_out_other")
     ]
+    pushed = [d for d in deals if d["movement_category"] in ("pushed", "slipped")]
+    for reason in dict.fromkeys(r for r in (ctx.stage_entry_reason, wow_na) if r):
+        sec.notes.append(reason)
     sec.cards += [
         Card(
             "close_date_integrity.past_close_date_count",
@@ -410,21 +448,21 @@ def build_close_date_integrity(ctx: BuildContext) -> Section:
         Card(
             "close_date_integrity.pushed_repeatedly_count",
             "Deals pushed repeatedly",
-            risk["pushed_repeatedly_count"],
+            None if ctx.stage_entry_reason else risk["pushed_repeatedly_count"],
             "count",
             "def:pushed_repeatedly_count",
         ),
         Card(
             "close_date_integrity.pushed_wow_count",
             "Pushed / slipped out of the quarter this week",
-            sum(1 for d in deals if d["movement_category"] in ("pushed", "slipped")),
+            None if wow_na else len(pushed),
             "count",
             "def:pushed_slipped_wow",
         ),
         Card(
             "close_date_integrity.pushed_wow_amount",
             "Amount pushed / slipped this week",
-            -_sum([d for d in deals if d["movement_category"] in ("pushed", "slipped")], "amount_change"),
+            None if wow_na else -_sum(pushed, "amount_change"),
             "currency",
             "def:pushed_slipped_wow",
         ),
@@ -607,6 +645,8 @@ def build_forecast_rollup(ctx: BuildContext) -> Section:
 
 def build_forecast_changes(ctx: BuildContext) -> Section:
     sec = Section("forecast_changes", "Commit / best case, week over week", probe="open_opportunities")
+    if _unavailable(sec, ctx.history_reason("week_over_week")):
+        return sec
     rows = ctx.rows("forecast_changes")
     for cat in ("Commit", "Best Case"):
         r = _first(rows, forecast_category=cat)
@@ -676,9 +716,18 @@ def _scorecard_cards(ctx: BuildContext, sid: str, metrics: tuple[str, ...]) -> l
                 ref,
                 r.get("target"),
                 r.get("met"),
+                _na_reason(r),
             )
         )
     return out
+
+
+def _na_reason(r: dict[str, Any]) -> str | None:
+    """The scorecard row's "not evaluated" reason when it has no value (never shown as 0 or met)."""
+    if r.get("value") is not None:
+        return None
+    reason = str(r.get("reason") or "").removeprefix("not evaluated - ")
+    return reason or "no records in scope"
 
 
 def _exception_columns() -> list[Column]:
@@ -772,10 +821,14 @@ def build_dq_scorecard(ctx: BuildContext) -> Section:
                 "def:dq_scorecard_metric",
                 r["target"],
                 r["met"],
+                _na_reason(r),
             )
         )
     for r in rows:
-        r["status"] = "n/a" if r["met"] is None else ("met" if r["met"] else "MISSED")
+        if r["met"] is None:
+            r["status"] = "n/a" if r["value"] is not None else f"n/a \u2014 {_na_reason(r)}"
+        else:
+            r["status"] = "met" if r["met"] else "MISSED"
     sec.tables.append(
         Table(
             "Scorecard (latest quality run)",
@@ -1079,6 +1132,8 @@ def build_routing_exception_aging(ctx: BuildContext) -> Section:
 
 def build_slippage(ctx: BuildContext) -> Section:
     sec = Section("slippage", "Slippage, quarter to date", probe="opportunities")
+    if _unavailable(sec, ctx.history_reason("quarter_to_date")):
+        return sec
     deals = [
         d
         for d in ctx.rows("movement_deals", comparison="quarter_to_date")

@@ -652,6 +652,30 @@ def _scorecard(
 # --------------------------------------------------------------------------------------------
 
 
+def mark_not_evaluated_in_docs(index: Path, na: dict[tuple[str, str], str]) -> None:
+    """List the checks the data could not support at the top of the Data Docs index, as
+    "n/a - <reason>" (GX only renders the expectations that ran, so they would otherwise be
+    missing without a word - and a missing check reads as a passed one)."""
+    import html
+    import re
+
+    if not index.is_file() or not na:
+        return
+    items = "".join(
+        f"<li><code>{html.escape(check)}</code> ({html.escape(obj)}): n/a &mdash; {html.escape(reason)}</li>"
+        for (check, obj), reason in sorted(na.items())
+    )
+    block = (
+        '<div id="salesops-not-evaluated" style="margin:16px;padding:12px;border:1px solid #d69e2e;'
+        'background:#fffaf0"><b>Not evaluated</b> (the loaded data cannot support these checks; they '
+        f"neither pass nor fail):<ul>{items}</ul></div>"
+    )
+    text = index.read_text(encoding="utf-8")
+    text = re.sub(r'<div id="salesops-not-evaluated".*?</ul></div>', "", text, flags=re.S)
+    text, n = re.subn(r"(<body[^>]*>)", lambda m: m.group(1) + block, text, count=1)
+    index.write_text(text if n else block + text, encoding="utf-8")
+
+
 def data_docs_dir() -> Path:
     """Where the static Data Docs site is written: ``<output_dir>/quality/data_docs``."""
     return paths.output_dir() / "quality" / "data_docs"
@@ -766,6 +790,8 @@ def run_quality(
 
     gate = evaluate_gate(wh, run_id)
     docs = gx_info.get("data_docs_index")
+    if docs:
+        mark_not_evaluated_in_docs(Path(docs), na)
     wh.execute(
         "update quality.run set finished_at = :f, status = 'checked', gate_passed = :g, blockers_failed = :b, "
         "warns_failed = :w, gate_message = :m, checks_run = :c, data_docs_path = :d where run_id = :r",
