@@ -158,3 +158,7 @@ scope_type = "team"
 # monitoring (issue 14): packs/open_anomalies.sql (the pack's series of monitoring.yaml) and
 # monitoring/concentration.sql (the anomaly's series).
 series = ["unassigned_leads", "lead_volume"]
+
+# onboarding/metric_rows.sql (salesops.onboarding.results): a registry metric's model and `rows`.
+metric_model = "agg_stage_aging"
+metric_rows = "rollup_level = 'company'"

@@ -1,5 +1,5 @@
-{#- The rows of one registry metric's model (python -m salesops metrics --json); `rows` is the
+{#- The rows of one registry metric's model (python -m salesops metrics --json); metric_rows is the
     registry's SQL condition naming the headline rows, validated by the registry. -#}
 select *
-from marts.{{ model }}
-{% if rows %}where {{ rows }}{% endif %}
+from marts.{{ metric_model }}
+{% if metric_rows %}where {{ metric_rows }}{% endif %}

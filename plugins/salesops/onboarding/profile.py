@@ -313,12 +313,12 @@ def _tables(folder: Path, column_map: Path | None) -> tuple[list[_Table], list[s
     for p in sorted(folder.glob("*.csv")):
         if p in used:
             continue
-        api = guess_object(p.stem, manifest)
-        if api is None or any(t.api_name == api for t in tables):
+        guessed = guess_object(p.stem, manifest)
+        if guessed is None or any(t.api_name == guessed for t in tables):
             unrecognised.append(p.name)
             continue
         headers, rows = _read([p], "utf-8-sig", ",")
-        tables.append(_Table(api, [p], headers, rows, guess_columns(manifest[api], headers), {}))
+        tables.append(_Table(guessed, [p], headers, rows, guess_columns(manifest[guessed], headers), {}))
     order = list(manifest)
     tables.sort(key=lambda t: order.index(t.api_name))
     return tables, unrecognised

@@ -136,7 +136,9 @@ def metrics_report(
                     )
         check_identifier(m.model)
         rows = wh.query(
-            sql.render("onboarding/metric_rows.sql", dialect=wh.dialect, model=m.model, rows=m.rows)
+            sql.render(
+                "onboarding/metric_rows.sql", dialect=wh.dialect, metric_model=m.model, metric_rows=m.rows
+            )
         )
         for r in rows:
             if "rollup_level" in r and (
