@@ -170,7 +170,9 @@ def test_metrics_json(foreign_run):
         by.setdefault(m["metric"], []).append(m)
     q4 = next(m for m in by["win_rate_by_count"] if m["period"] == "FY2026-Q4")
     assert (q4["status"], q4["value"], q4["denominator"], q4["unit"]) == ("evaluated", 0.5, 8, "ratio")
-    assert q4["definition"].startswith("Won deals / (won + lost deals)") and q4["source"].endswith("win_rate_by_count")
+    assert q4["definition"].startswith("Won deals / (won + lost deals)") and q4["source"].endswith(
+        "win_rate_by_count"
+    )
     weighted = {m["period"]: m["value"] for m in by["weighted_open_pipeline_amount"]}
     assert weighted["FY2026-Q4"] == pytest.approx(141013.268, abs=1e-6)
     movement = by["pipeline_movement_amount"]
