@@ -97,15 +97,16 @@ profile-api: $(VENV)/.installed
 SOURCE ?= csv
 CSV_FOLDER ?=
 COLUMN_MAP ?=
+SOURCE_CONN ?=
 CONFIG_DIR ?=
 DATA_DIR ?= $(ROOT)/runs/data
 OUTPUT_DIR ?= $(ROOT)/runs/out
 BYO_ENV = SALESOPS_DATA_DIR=$(DATA_DIR) SALESOPS_OUTPUT_DIR=$(OUTPUT_DIR) $(if $(CONFIG_DIR),SALESOPS_CONFIG_DIR=$(abspath $(CONFIG_DIR)))
 profile: $(VENV)/.installed
-	$(BYO_ENV) $(PY) -m salesops profile --source $(SOURCE) $(if $(CSV_FOLDER),--csv-folder $(CSV_FOLDER)) $(if $(COLUMN_MAP),--column-map $(COLUMN_MAP))
+	$(BYO_ENV) $(PY) -m salesops profile --source $(SOURCE) $(if $(CSV_FOLDER),--csv-folder $(CSV_FOLDER)) $(if $(COLUMN_MAP),--column-map $(COLUMN_MAP)) $(if $(SOURCE_CONN),--conn-id $(SOURCE_CONN))
 
 run: $(AIRFLOW_HOME)/.migrated
-	$(BYO_ENV) AIRFLOW__LOGGING__LOGGING_LEVEL=$(DEMO_LOG_LEVEL) timeout -s KILL 3600 $(PY) -m scripts.run --source $(SOURCE) $(if $(CSV_FOLDER),--csv-folder $(abspath $(CSV_FOLDER))) $(if $(COLUMN_MAP),--column-map $(abspath $(COLUMN_MAP)))
+	$(BYO_ENV) AIRFLOW__LOGGING__LOGGING_LEVEL=$(DEMO_LOG_LEVEL) timeout -s KILL 3600 $(PY) -m scripts.run --source $(SOURCE) $(if $(CSV_FOLDER),--csv-folder $(abspath $(CSV_FOLDER))) $(if $(COLUMN_MAP),--column-map $(abspath $(COLUMN_MAP))) $(if $(SOURCE_CONN),--conn-id $(SOURCE_CONN))
 
 clean:
 	rm -rf data out .airflow runs

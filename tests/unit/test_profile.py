@@ -220,3 +220,23 @@ def test_cli_prints_the_report_and_writes_drafts(tmp_path):
     assert "StageName: Prospecting 4, Engaging 6, Contracting 4, Won 5, Lost 5" in out.stdout
     assert "unresolved 'Rep Omega' (1: FX-013)" in out.stdout
     assert (tmp_path / "p" / "column_map.yaml").is_file()
+
+
+def test_an_api_source_is_profiled_from_its_records(tmp_path):
+    """Any source kind: the demo CRM (a seeded tiny org) read through the source registry."""
+    from tests.conftest import use_dirs
+
+    from salesops.onboarding.profile import profile_source
+    from salesops_demo import DemoCrm
+
+    with use_dirs(tmp_path / "data", tmp_path / "out"):
+        DemoCrm.seed(size=200, seed=7)
+        p = profile_source("demo")
+    opp = p.object("Opportunity")
+    assert opp.rows == 200 and opp.files == [] and opp.unmapped == []
+    assert "StageName" not in opp.unknown_values  # the demo's stages are the default policy's
+    owners = opp.references["OwnerId"]
+    assert owners["unresolved"] == [] and len(owners["by_id"]) == owners["distinct"] > 0
+    metrics = {m["metric"]: m for m in p.metrics}
+    assert metrics["avg_days_in_current_stage"]["status"] == "evaluable"  # field history is there
+    assert metrics["pipeline_coverage_ratio"]["status"] == "evaluable"

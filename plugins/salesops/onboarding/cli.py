@@ -11,19 +11,16 @@ from salesops import paths
 
 
 def _profile(args: argparse.Namespace) -> int:
-    from salesops.onboarding.profile import profile_folder, render, write_drafts
+    from salesops.onboarding.profile import profile_folder, profile_source, render, write_drafts
 
-    if args.source != "csv":
-        print(
-            f"profile: source {args.source!r}: only CSV export folders can be profiled before a load; "
-            "for an API source run the load and use `python -m salesops quality --json`",
-            file=sys.stderr,
-        )
-        return 2
-    if not args.csv_folder:
-        print("profile: --csv-folder (make profile CSV_FOLDER=...) is required", file=sys.stderr)
-        return 2
-    prof = profile_folder(args.csv_folder, args.column_map)
+    if args.source == "csv":
+        if not args.csv_folder:
+            print("profile: --csv-folder (make profile CSV_FOLDER=...) is required", file=sys.stderr)
+            return 2
+        prof = profile_folder(args.csv_folder, args.column_map)
+    else:
+        opts = {"conn_id": args.conn_id} if args.conn_id else {}
+        prof = profile_source(args.source, limit=args.limit, **opts)
     out = Path(args.out) if args.out else paths.output_dir() / "profile"
     write_drafts(prof, out)
     print(json.dumps(prof.to_dict(), indent=2, default=str) if args.json else render(prof))
@@ -63,6 +60,8 @@ def main(argv: list[str]) -> int:
     p.add_argument("--source", default="csv")
     p.add_argument("--csv-folder")
     p.add_argument("--column-map", help="default: <csv-folder>/column_map.yaml when it exists")
+    p.add_argument("--conn-id", help="Airflow connection of an API source (default: the kind's default)")
+    p.add_argument("--limit", type=int, default=50_000, help="API sources: records read per object")
     p.add_argument("--out", help="where the drafts go (default: $SALESOPS_OUTPUT_DIR/profile)")
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=_profile)

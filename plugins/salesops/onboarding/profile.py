@@ -29,31 +29,12 @@ import yaml
 
 from salesops import policy as _policy
 from salesops.config import ObjectSpec, object_manifest
+from salesops.policy.picklists import picklist_fields
 from salesops.quality.availability import Availability
 
-# stages.yaml picklist name -> the (object, field) pairs it governs. A picklist named
-# "<Object>.<Field>" (e.g. "Account.Industry") governs that field.
-NAMED_PICKLISTS: dict[str, tuple[tuple[str, str], ...]] = {
-    "opportunity_type": (("Opportunity", "Type"),),
-    "lead_source": (("Opportunity", "LeadSource"), ("Lead", "LeadSource"), ("Contact", "LeadSource")),
-    "lead_status": (("Lead", "Status"),),
-    "loss_reason": (("Opportunity", "Loss_Reason__c"),),
-}
 _CURRENCY = "$€£¥"
 _DATE = re.compile(r"^(\d{1,4})([/.-])(\d{1,2})\2(\d{1,4})(?:[ T](.+))?$")
 _SAMPLE = 5
-
-
-def picklist_fields(picklists: dict[str, list[str]]) -> dict[tuple[str, str], tuple[str, list[str]]]:
-    """(object api name, field) -> (the picklist's name in stages.yaml, its allowed values)."""
-    out: dict[tuple[str, str], tuple[str, list[str]]] = {}
-    for name, values in picklists.items():
-        if "." in name:
-            obj, fld = name.split(".", 1)
-            out[(obj, fld)] = (name, list(values))
-        for pair in NAMED_PICKLISTS.get(name, ()):
-            out.setdefault(pair, (name, list(values)))
-    return out
 
 
 def _norm(text: str) -> str:
@@ -518,6 +499,56 @@ def profile_folder(folder: str | Path, column_map: str | Path | None = None) -> 
     )
 
 
+def _text_value(v: Any) -> str:
+    if v is None:
+        return ""
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    return str(v)
+
+
+def profile_source(kind: str, limit: int = 50_000, **options: Any) -> Profile:
+    """Profile an API source (any kind of salesops.sources.registry) by reading its records.
+
+    Records already carry the manifest's API field names, so every field the source delivers is
+    "mapped"; a manifest field no record carries is reported as not delivered (the checks that need
+    it are not evaluable). At most ``limit`` records per object are read.
+    """
+    from salesops.sources.registry import get_source
+
+    src = get_source(kind, **options)
+    until = src.server_time()
+    tables: list[_Table] = []
+    for spec in object_manifest().values():
+        rows: list[dict[str, str]] = []
+        seen: list[str] = []
+        for page in src.read_changes(spec.api_name, spec.api_fields, spec.cursor, None, until):
+            records: list[dict[str, Any]] = page if isinstance(page, list) else page.to_pylist()
+            for rec in records:
+                for k in rec:
+                    if k not in seen:
+                        seen.append(k)
+                rows.append({k: _text_value(v) for k, v in rec.items()})
+            if len(rows) >= limit:
+                rows = rows[:limit]
+                break
+        if rows:
+            fields = [f for f in spec.api_fields if f in seen]
+            tables.append(_Table(spec.api_name, [], seen, rows, {f: f for f in fields}, {}))
+    by_api = {t.api_name: t for t in tables}
+    known = _known_values()
+    objects = [_object_profile(t, by_api, known) for t in tables]
+    checks, metrics = _evaluability(objects)
+    return Profile(
+        folder=f"{kind} source",
+        column_map=None,
+        objects=objects,
+        unrecognised_files=[],
+        checks=checks,
+        metrics=metrics,
+    )
+
+
 # -- drafts ------------------------------------------------------------------------------------
 
 
@@ -621,10 +652,9 @@ def write_drafts(prof: Profile, out_dir: str | Path) -> Profile:
     """Write the starter overlay (``<out>/config/stages.yaml``), the column map draft
     (``<out>/column_map.yaml``) and ``<out>/profile.json``; an existing file is never overwritten."""
     out = Path(out_dir)
-    targets = {
-        out / "config" / "stages.yaml": starter_overlay(prof),
-        out / "column_map.yaml": column_map_draft(prof),
-    }
+    targets = {out / "config" / "stages.yaml": starter_overlay(prof)}
+    if any(o.files for o in prof.objects):
+        targets[out / "column_map.yaml"] = column_map_draft(prof)
     for path, text in targets.items():
         if path.exists():
             prof.skipped.append(str(path))
@@ -650,14 +680,13 @@ def _counts(d: dict[str, int]) -> str:
 
 def render(prof: Profile) -> str:
     """The report as plain text (what the command prints)."""
-    lines = [
-        f"Profile of {prof.folder}",
-        f"column map: {prof.column_map or '(none: columns guessed from the headers)'}",
-    ]
+    lines = [f"Profile of {prof.folder}"]
+    if any(o.files for o in prof.objects):
+        lines.append(f"column map: {prof.column_map or '(none: columns guessed from the headers)'}")
     if prof.unrecognised_files:
         lines.append(f"files not recognised as a manifest object: {', '.join(prof.unrecognised_files)}")
     for o in prof.objects:
-        lines += ["", f"== {o.object}: {o.rows} rows ({', '.join(o.files)})"]
+        lines += ["", f"== {o.object}: {o.rows} rows" + (f" ({', '.join(o.files)})" if o.files else "")]
         lines.append(
             "  mapped:   " + ", ".join(f"{a} <- {h!r} ({o.fill[h]}/{o.rows})" for a, h in o.mapped.items())
         )
