@@ -35,6 +35,7 @@ def foreign_run(airflow_db, tmp_path_factory):
             assert run_chain("csv", str(FIXTURE / "export"), packs=packs) == 0
             wh = Warehouse(f"duckdb:///{root / 'data' / 'warehouse.duckdb'}")
             wh.out_dir = root / "out"  # type: ignore[attr-defined]
+            wh.data_dir = root / "data"  # type: ignore[attr-defined]
             yield wh
     finally:
         if old is None:
@@ -221,3 +222,42 @@ def test_packs_say_not_available_and_n_a_with_the_reason(foreign_run):
         "<code>opp_stale</code> (Opportunity): n/a &mdash; Opportunity.LastActivityDate not in the source"
         in index
     )
+
+
+def test_pack_hold_counts_open_deals_by_stage_policy(foreign_run):
+    """The export has no IsClosed column: "open" comes from the stage policy (14 open, not 24)."""
+    probe = foreign_run.query_file("packs/scope_probe.sql", {"scope_type": "all", "scope_value": "all"})
+    assert int(probe["open_opportunities"].iloc[0]) == 14 and int(probe["opportunities"].iloc[0]) == 24
+
+
+def test_cli_json_reads_the_warehouse_of_the_current_settings(foreign_run):
+    import json
+    import subprocess
+    import sys
+
+    root = Path(__file__).resolve().parents[2]
+    env = {
+        **os.environ,
+        "PYTHONPATH": f"{root / 'plugins'}:{root}",
+        "SALESOPS_DATA_DIR": str(foreign_run.data_dir),
+        "SALESOPS_CONFIG_DIR": str(FIXTURE / "config"),
+    }
+    env.pop("SALESOPS_WAREHOUSE_URL", None)
+    got = {}
+    for cmd in ("metrics", "quality"):
+        out = subprocess.run(
+            [sys.executable, "-m", "salesops", cmd, "--json"],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=300,
+            cwd=root,
+        )
+        assert out.returncode == 0, out.stderr
+        got[cmd] = json.loads(out.stdout)
+    amounts = {
+        m["period"]: m["value"] for m in got["metrics"]["metrics"] if m["metric"] == "open_pipeline_amount"
+    }
+    assert amounts["FY2026-Q4"] == pytest.approx(218045.67)
+    statuses = {c["check"]: c["status"] for c in got["quality"]["checks"] if c["object"] == "Opportunity"}
+    assert statuses["opp_stale"] == "not_evaluated" and statuses["opp_orphan_owner"] == "passed"
