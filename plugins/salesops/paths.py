@@ -11,7 +11,9 @@ from pathlib import Path
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 INCLUDE_DIR = PROJECT_ROOT / "include"
 SQL_DIR = INCLUDE_DIR / "sql"
-CONFIG_DIR = Path(os.getenv("SALESOPS_CONFIG_DIR", INCLUDE_DIR / "config"))
+# The base policy. SALESOPS_CONFIG_DIR names an overlay laid over it (salesops.policy.loader), never
+# a replacement: a process started with the overlay set must still read every other file from here.
+CONFIG_DIR = INCLUDE_DIR / "config"
 TEMPLATES_DIR = INCLUDE_DIR / "templates"
 
 
