@@ -142,3 +142,109 @@ def looks_like_formula_cell(text: str) -> bool:
     from salesops.packs.security import looks_like_formula
 
     return looks_like_formula(text)
+
+
+def test_console_pages_never_show_planted_pii_and_approvers_still_see_what_changes(tmp_path, monkeypatch):
+    """The RevOps console (plans list, plan page, exceptions page and CSV) masks emails, phones and
+    tokens in CRM values, decision comments and errors like the plan outputs do; the approver still
+    reads the plan, record, field, masked old/new values, status, who decided and the links."""
+    import io
+
+    from fastapi.testclient import TestClient
+    from tests.unit.test_bulk_update_support import approve, make_env
+
+    from salesops.bulk_update import approval, store
+    from salesops.bulk_update.apply import apply_plan
+    from salesops.bulk_update.plan import build_plan, load_plan
+    from salesops.console import app as console
+
+    crm, wh = make_env(tmp_path, monkeypatch)
+    monkeypatch.setenv("SALESOPS_CONSOLE_BASE_URL", "")
+    monkeypatch.setattr(console, "_warehouse", lambda: wh)
+    pii = PLANTED_EMAILS + [PLANTED_TOKEN_EMAIL] + PLANTED_PHONES
+    requester = "jane.synthetic@example.com"  # an email-shaped user name is masked like any value
+    p = build_plan(wh, "fix_forecast_category", requester=requester, dag_id="crm_bulk_update", run_id="m__1")
+    pending = build_plan(
+        wh, "move_past_close_dates", requester="analyst-1", dag_id="crm_bulk_update", run_id="m__2"
+    )
+    approve(wh, load_plan(wh, p.plan_id))
+    apply_plan(wh, crm, p.plan_id, run_id="m__1")
+    approval.record_decision(
+        wh,
+        load_plan(wh, pending.plan_id),
+        approval.Decision("reject", "salesops-approver-2", store.utcnow(), f"ask {pii[4]} or {pii[7]}", "ui"),
+        run_id="m__2",
+    )
+    # Plant PII where CRM text lands on the pages: values of the change log, CRM error text, an
+    # exception's detail.
+    records = [
+        r["record_id"]
+        for r in wh.query(
+            "select distinct record_id from ops.bulk_update_change_log where plan_id = :p order by 1",
+            {"p": p.plan_id},
+        )
+    ]
+    assert len(records) >= 2 and records[0] == "O001"
+    for i, rid in enumerate(records):
+        wh.execute(
+            "update ops.bulk_update_change_log set old_value = :o, error = :e"
+            " where plan_id = :p and record_id = :r",
+            {
+                "o": f"was {pii[i % len(pii)]}",
+                "e": f"rejected: {pii[(i + 1) % len(pii)]}",
+                "p": p.plan_id,
+                "r": rid,
+            },
+        )
+    wh.run_file("quality/create_tables.sql")
+    wh.execute("insert into quality.run (run_id, as_of) values ('r2', timestamp '2026-11-05')")
+    for i, value in enumerate(pii):
+        wh.execute(
+            "insert into quality.exception_queue values ('lead_duplicate', 'lead', :rid, :detail, null, 'u1',"
+            " null, 'AMER-SMB', 'AMER', 'SMB', 'warn', 'open', timestamp '2026-11-01',"
+            " timestamp '2026-11-02', 'r1', 'r2', null, null)",
+            {"rid": f"L9{i:02d}", "detail": f"same as {value}"},
+        )
+
+    async def admin(_token: str) -> str:
+        return "admin"
+
+    client = TestClient(console.create_app(admin))
+    auth = {"_token": "t"}
+    pages = {
+        route: client.get(route, cookies=auth)
+        for route in (
+            "/plans",
+            f"/plans/{p.plan_id}",
+            f"/plans/{pending.plan_id}",
+            "/exceptions",
+            "/exceptions.csv",
+        )
+    }
+    for route, r in pages.items():
+        assert r.status_code == 200, (route, r.text)
+        for planted in pii:
+            assert planted not in r.text, (route, planted)
+        for local in (
+            "jane.synthetic",
+            "nolla.tld",
+            "double.at",
+            "jöran.synth",
+            "sk_live_SYNTH",
+            "7946 0958",
+        ):
+            assert local not in r.text, (route, local)
+    # what the approver needs is still there: masked values, ids, fields, statuses, links, decisions
+    plan_page = pages[f"/plans/{p.plan_id}"].text
+    assert "j***@example.com" in pages["/plans"].text and "j***@example.com" in plan_page
+    assert (
+        "<td>O001</td><td>ForecastCategoryName</td><td>was j***@example.com</td><td>Pipeline</td><td>verified</td><td>salesops-approver-1</td><td>looks right</td>"
+        in plan_page
+    )
+    assert "rejected: n***@crmhost" in plan_page  # the CRM's error text, masked
+    for kind in ("xlsx", "csv", "html"):
+        assert f"/plans/{p.plan_id}/files/{kind}" in plan_page
+    assert "reject by salesops-approver-2: “ask t***@example.org or ***58”" in pages["/plans"].text
+    rows = list(csv.DictReader(io.StringIO(pages["/exceptions.csv"].text)))
+    assert sorted(r["record_id"] for r in rows) == [f"L9{i:02d}" for i in range(len(pii))]
+    assert {r["detail"] for r in rows} >= {"same as j***@example.com", "same as ***00", "same as ***42"}

@@ -5,6 +5,12 @@ Airflow does NOT authenticate plugin apps: every route here requires the UI's JW
 ``_token`` or ``Authorization: Bearer``), validated by Airflow's auth manager, and applies the
 packs' scoping (:func:`scope_for`). Pages are server-rendered Jinja (autoescape on) from
 ``include/templates/console``; every response forbids framing by other origins.
+
+CRM values shown here (exception details, plan and change-log values, decision comments, errors)
+go through the same masking as the plan outputs and packs (:func:`salesops.packs.security.mask_values`:
+``j***@example.com``, ``***00``); the CSV download is also neutralised against formula injection.
+Ids, field names, statuses and the links to the (masked) plan files stay as they are, so an
+approver still reads which record and field change, from what to what, and who decided.
 """
 
 from __future__ import annotations
@@ -24,6 +30,7 @@ from fastapi.responses import FileResponse, HTMLResponse, Response
 
 from salesops import paths
 from salesops.console import links
+from salesops.packs.security import mask_values, neutralise_cell
 
 TokenValidator = Callable[[str], Awaitable[str]]
 ALL_SCOPE_USERS_ENV = "SALESOPS_CONSOLE_ALL_SCOPE_USERS"
@@ -135,11 +142,12 @@ def _exceptions(viewer: Viewer, owner: str | None, team: str | None, check: str 
         if viewer.sees_all
         else {"team": "team", "region": "region", "owner": "owner_id"}[viewer.scope_type]
     )
-    return wh.query_file(
+    rows = wh.query_file(
         "console/open_exceptions.sql",
         {"scope_value": viewer.scope_value, "owner": owner, "team": team, "check_id": check},
         scope_column=scope_column,
     ).to_dict("records")
+    return [mask_values(r) for r in rows]
 
 
 def create_app(validate_token: TokenValidator = airflow_token_user) -> FastAPI:
@@ -215,7 +223,7 @@ def exceptions_csv(v: ViewerDep, owner: str | None = None, team: str | None = No
     w = csv.DictWriter(buf, fieldnames=cols, extrasaction="ignore")
     w.writeheader()
     for r in rows:
-        w.writerow({k: _neutralise(r.get(k)) for k in cols})
+        w.writerow({k: neutralise_cell(r.get(k)) for k in cols})
     return Response(
         buf.getvalue(),
         media_type="text/csv",
@@ -294,10 +302,13 @@ def plans(v: ViewerDep):
         if wh.table_exists("ops.bulk_update_plan")
         else []
     )
+    shown = []
     for r in rows:
+        masked = mask_values(r)  # links are built from the stored ids, the text shown is masked
         if r["status"] == "built" and r.get("dag_id") and r.get("run_id"):
-            r["required_actions"] = links.required_actions_url(r["dag_id"], r["run_id"], "ask_approval")
-    return _page("plans.html.j2", v, rows=rows)
+            masked["required_actions"] = links.required_actions_url(r["dag_id"], r["run_id"], "ask_approval")
+        shown.append(masked)
+    return _page("plans.html.j2", v, rows=shown)
 
 
 @router.get("/plans/{plan_id}", response_class=HTMLResponse)
@@ -313,15 +324,15 @@ def plan(v: ViewerDep, plan_id: str):
     )
     if not head:
         raise HTTPException(404, f"no plan {plan_id}")
-    decisions = store.query(wh, "select_approvals.sql", {"plan_id": plan_id})
+    decisions = mask_values(store.query(wh, "select_approvals.sql", {"plan_id": plan_id}))
     comments = {d["approver"]: d["comment"] for d in decisions if d["decision"] == "approve"}
-    changes = store.query(wh, "select_change_log.sql", {"plan_id": plan_id})
+    changes = mask_values(store.query(wh, "select_change_log.sql", {"plan_id": plan_id}))
     for c in changes:
         c["approval_comment"] = comments.get(c["approver"])
     return _page(
         "plan.html.j2",
         v,
-        plan=head[0],
+        plan=mask_values(head[0]),
         decisions=decisions,
         changes=changes,
         files={k: links.plan_file_url(plan_id, k) for k in links.PLAN_FILES},
@@ -355,13 +366,6 @@ def glossary(v: ViewerDep):
     from salesops.kpis.registry import load_registry
 
     return _page("glossary.html.j2", v, metrics=load_registry())
-
-
-def _neutralise(value: Any) -> Any:
-    """Spreadsheet formula neutralisation for CSV cells (= + - @ at the start)."""
-    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@"):
-        return "'" + value
-    return value
 
 
 def _pack_slices(v: Viewer, pack: str | None, period: str | None) -> list[dict[str, Any]]:
