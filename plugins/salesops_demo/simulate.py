@@ -30,6 +30,7 @@ import pandas as pd
 
 from salesops.config import policy
 from salesops_demo import names
+from salesops_demo.frame import Growing, Rows
 from salesops_demo.generate import (
     EVENT_SUBJECTS,
     NEXT_STEPS,
@@ -162,6 +163,40 @@ class Simulator:
         self.opp_pushed_def = np.array(["opp_close_date_pushed" in d for d in defects])
         self.lead_stamp = np.full(len(self.lead), np.datetime64("NaT"), "datetime64[s]")
         self.lead_deleted = np.zeros(len(self.lead), bool)
+        lead_ids = self.lead["Id"].to_numpy(dtype=object)
+        # per-lead masks kept up to date as the run goes (set lookups over 2 M ids were per call)
+        self.lead_owned = self.lead["OwnerId"].notna().to_numpy().copy()
+        self.lead_conv = self.lead["IsConverted"].to_numpy(dtype=bool).copy()
+        self.lead_flag = np.array(
+            [x in self.gt_lead or x in self.dup_ids or x in self.malformed_ids for x in lead_ids], dtype=bool
+        )
+        self.lead_dirty = np.zeros(len(self.lead), bool)
+        self.lead_arrays = Growing(
+            self, ("lead_stamp", "lead_deleted", "lead_owned", "lead_conv", "lead_flag", "lead_dirty")
+        )
+        self.opp_arrays = Growing(
+            self,
+            (
+                "order",
+                "closed",
+                "close",
+                "lad",
+                "amount",
+                "opp_stamp",
+                "opp_deleted",
+                "opp_stale_def",
+                "opp_pastdue_def",
+                "opp_pushed_def",
+                "opp_new",
+                "opp_clean",
+                "pushes",
+                "item_n",
+                "item_last",
+                "item_last_total",
+            ),
+        )
+        self.opp = Rows(self.opp, cached=("Id",))
+        self.lead = Rows(self.lead, cached=("Id",))
         self.contact_deleted: set[str] = set()
         self.dirty_ids: set[str] = set()
 
@@ -200,6 +235,7 @@ class Simulator:
         cur = self.lead_stamp[i]
         self.lead_stamp[i] = ts if np.isnat(cur) else max(cur, ts)
         self.dirty_ids.add(self.lead.at[i, "Id"])
+        self.lead_dirty[i] = True
         self.log.append(("Lead", self.lead.at[i, "Id"], kind, ts))
 
     def insert(self, api: str, row: dict[str, Any], ts: np.datetime64) -> str:
@@ -406,22 +442,25 @@ class Simulator:
             "CreatedDate": pd.Timestamp(ts),
             "SystemModstamp": pd.Timestamp(ts),
         }
-        i = len(self.opp)
-        self.opp.loc[i] = pd.Series(row)
-        self.order = np.r_[self.order, order]
-        self.closed = np.r_[self.closed, False]
-        self.close = np.r_[self.close, close_day]
-        self.lad = np.r_[self.lad, np.datetime64("NaT", "D")]
-        self.amount = np.r_[self.amount, amount]
-        self.opp_stamp = np.r_[self.opp_stamp, ts]
-        for name in ("opp_deleted", "opp_stale_def", "opp_pastdue_def", "opp_pushed_def"):
-            setattr(self, name, np.r_[getattr(self, name), False])
-        self.opp_new = np.r_[self.opp_new, True]
-        self.opp_clean = np.r_[self.opp_clean, True]
-        self.pushes = np.r_[self.pushes, 0]
-        self.item_n = np.r_[self.item_n, 0]
-        self.item_last = np.r_[self.item_last, None]
-        self.item_last_total = np.r_[self.item_last_total, np.nan]
+        i = self.opp.append(row)
+        self.opp_arrays.append(
+            order=order,
+            closed=False,
+            close=close_day,
+            lad=np.datetime64("NaT", "D"),
+            amount=amount,
+            opp_stamp=ts,
+            opp_deleted=False,
+            opp_stale_def=False,
+            opp_pastdue_def=False,
+            opp_pushed_def=False,
+            opp_new=True,
+            opp_clean=True,
+            pushes=0,
+            item_n=0,
+            item_last=None,
+            item_last_total=np.nan,
+        )
         self.dirty_ids.add(row["Id"])
         self.log.append(("Opportunity", row["Id"], "insert", ts))
         if rng.random() < 0.5 or order >= 5:
@@ -443,19 +482,9 @@ class Simulator:
                 break
         if defect == "lead_duplicate":
             pool = np.flatnonzero(
-                ~self.lead_deleted
-                & self.lead["OwnerId"].notna().to_numpy()
-                & ~self.lead["IsConverted"].to_numpy(dtype=bool)
+                ~self.lead_deleted & self.lead_owned & ~self.lead_conv & ~self.lead_flag & ~self.lead_dirty
             )
-            pool = [
-                i
-                for i in pool
-                if self.lead.at[i, "Id"] not in self.gt_lead
-                and self.lead.at[i, "Id"] not in self.dup_ids
-                and self.lead.at[i, "Id"] not in self.malformed_ids
-                and self.lead.at[i, "Id"] not in self.dirty_ids
-            ]
-            if pool:
+            if len(pool):
                 self.duplicate_lead(int(pool[int(rng.integers(0, len(pool)))]), t0)
                 return
             defect = None
@@ -528,15 +557,20 @@ class Simulator:
             self.join_campaign(row["Id"], ts + 1)
 
     def _append_lead(self, row: dict[str, Any], ts: np.datetime64) -> None:
-        i = len(self.lead)
-        self.lead.loc[i] = pd.Series(row)
-        self.lead_stamp = np.r_[self.lead_stamp, ts]
-        self.lead_deleted = np.r_[self.lead_deleted, False]
+        self.lead.append(row)
+        self.lead_arrays.append(
+            lead_stamp=ts,
+            lead_deleted=False,
+            lead_owned=not pd.isna(row.get("OwnerId")),
+            lead_conv=bool(row.get("IsConverted")),
+            lead_flag=False,
+            lead_dirty=True,
+        )
         self.dirty_ids.add(row["Id"])
         self.log.append(("Lead", row["Id"], "insert", ts))
 
     def duplicate_lead(self, i: int, ts: np.datetime64) -> None:
-        src = self.lead.loc[i].to_dict()
+        src = self.lead.row(i)
         kinds = [
             "exact",
             "fuzzy:case",
@@ -583,6 +617,8 @@ class Simulator:
             {"object": "Lead", "record_id": rec["Id"], "related_id": src["Id"], "detail": kind}
         )
         self.dup_ids |= {rec["Id"], src["Id"]}
+        self.lead_flag[i] = True
+        self.lead_flag[len(self.lead) - 1] = True
 
     def join_campaign(self, lead_id: str, ts: np.datetime64) -> None:
         self.insert(
@@ -608,7 +644,7 @@ class Simulator:
         self.life_stage[lead_id] = to
 
     def convert(self, i: int, ts: np.datetime64) -> None:
-        lead = self.lead.loc[i]
+        lead = self.lead.row(i)
         lid = lead["Id"]
         stage = self.life_stage.get(lid)
         if stage in (None, "Lead"):
@@ -654,6 +690,7 @@ class Simulator:
         )
         self.lifecycle(lid, "SQL", "Opportunity", ts)
         self.lead.at[i, "IsConverted"] = True
+        self.lead_conv[i] = True
         self.lead.at[i, "Status"] = "Converted"
         self.lead.at[i, "ConvertedDate"] = pd.Timestamp(ts.astype("datetime64[D]"))
         self.lead.at[i, "ConvertedAccountId"] = acc["Id"]
@@ -775,15 +812,9 @@ class Simulator:
         rng, sim = self.rng, self.sim
         lead = self.lead
         nl = len(lead)
-        ok = (
-            ~self.lead_deleted
-            & lead["OwnerId"].notna().to_numpy()
-            & ~lead["IsConverted"].to_numpy(dtype=bool)
-        )
-        ids = lead["Id"].to_numpy(dtype=object)
-        clean_lead = ok & np.array(
-            [x not in self.gt_lead and x not in self.dup_ids and x not in self.malformed_ids for x in ids]
-        )
+        ok = ~self.lead_deleted & self.lead_owned & ~self.lead_conv
+        ids = lead.column("Id")
+        clean_lead = ok & ~self.lead_flag
         u = rng.random(nl)
         for i in np.flatnonzero(clean_lead & (u < sim["lead_to_mql"])):
             if self.life_stage.get(ids[i]) is None:
@@ -902,22 +933,15 @@ class Simulator:
         self.log_final += [(api, rid, "delete", ts) for api, rid, ts in self.deletes]
         self.log_final.sort(key=lambda e: (e[3], e[0], e[1]))
 
-        opp = self.opp.copy()
-        opp["SystemModstamp"] = np.where(
-            np.isnat(self.opp_stamp),
-            opp["SystemModstamp"].to_numpy(),
-            self.opp_stamp.astype("datetime64[us]"),
-        )
+        # only the touched rows are written back, stamped with their latest change
         opp_dirty = ~np.isnat(self.opp_stamp) & ~self.opp_deleted
-        lead = self.lead.copy()
-        lead["SystemModstamp"] = np.where(
-            np.isnat(self.lead_stamp),
-            lead["SystemModstamp"].to_numpy(),
-            self.lead_stamp.astype("datetime64[us]"),
-        )
+        opp = self.opp.frame(opp_dirty)
+        opp["SystemModstamp"] = self.opp_stamp[opp_dirty].astype("datetime64[us]")
         lead_dirty = ~np.isnat(self.lead_stamp) & ~self.lead_deleted
-        self._replace("Opportunity", opp[opp_dirty])
-        self._replace("Lead", lead[lead_dirty])
+        lead = self.lead.frame(lead_dirty)
+        lead["SystemModstamp"] = self.lead_stamp[lead_dirty].astype("datetime64[us]")
+        self._replace("Opportunity", opp)
+        self._replace("Lead", lead)
         for api, rows in self.inserts.items():
             rows = [r for r in rows if r["Id"] not in deleted_ids]
             if rows:
