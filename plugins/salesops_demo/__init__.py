@@ -174,8 +174,11 @@ class DemoCrm:
         """Records with ``since < cursor <= until`` in pages, ordered by cursor then Id.
 
         Every column is ``pa.string()`` in the API's text form. Requested fields the object lacks
-        are absent; columns added by :meth:`alter_schema` are always included. Keyset paging: each
-        page is one short query (the file is not held open between pages).
+        are absent; columns added by :meth:`alter_schema` are always included. One ordered query
+        streamed in pages of ``page_size`` rows: the file is held for the read of one object (a
+        writer in another process waits for it, see ``store.connect``). Keyset paging (one short
+        query per page) rescanned and re-sorted the whole table for every page: O(rows^2 / page)
+        - most of the full extract's time at 1 M opportunities (3.6 M history rows, 72 pages).
         """
         self._require()
         obj = spec(api_name)
@@ -184,31 +187,31 @@ class DemoCrm:
         if page_size <= 0:
             raise ValueError("page_size must be positive")
         since_n, until_n = to_naive_utc(since), to_naive_utc(until)
-        last: tuple[Any, str] | None = None
-        while True:
-            with connect(self.path) as con:
-                out, select, joins = self._select_list(con, api_name, fields)
-                where = [f"t.{q(cursor)} <= $until"]
-                params: dict[str, Any] = {"until": until_n, "lim": page_size}
-                if since_n is not None:
-                    where.append(f"t.{q(cursor)} > $since")
-                    params["since"] = since_n
-                if last is not None:
-                    where.append(f"(t.{q(cursor)} > $lc OR (t.{q(cursor)} = $lc AND t.Id > $lid))")
-                    params["lc"], params["lid"] = last
-                sql = (
-                    f"SELECT {select}, t.{q(cursor)} AS __cur, t.Id AS __id FROM {q(api_name)} t {joins} "
-                    f"WHERE {' AND '.join(where)} ORDER BY t.{q(cursor)}, t.Id LIMIT $lim"
-                )
-                table = con.sql(sql, params=params).to_arrow_table()
-            if table.num_rows == 0:
-                return
-            last = (table.column("__cur")[-1].as_py(), table.column("__id")[-1].as_py())
-            page = table.select(out) if out else table.select([])
-            page = page.cast(pa.schema([pa.field(c, pa.string()) for c in out]))
-            yield page
-            if table.num_rows < page_size:
-                return
+        with connect(self.path) as con:
+            out, select, joins = self._select_list(con, api_name, fields)
+            where = [f"t.{q(cursor)} <= $until"]
+            params: dict[str, Any] = {"until": until_n}
+            if since_n is not None:
+                where.append(f"t.{q(cursor)} > $since")
+                params["since"] = since_n
+            sql = (
+                f"SELECT {select} FROM {q(api_name)} t {joins} "
+                f"WHERE {' AND '.join(where)} ORDER BY t.{q(cursor)}, t.Id"
+            )
+            schema = pa.schema([pa.field(c, pa.string()) for c in out])
+            reader = con.sql(sql, params=params).to_arrow_reader(page_size)
+            pending: list[pa.RecordBatch] = []
+            held = 0
+            for rb in reader:
+                pending.append(rb)
+                held += rb.num_rows
+                while held >= page_size:
+                    table = pa.Table.from_batches(pending)
+                    page, rest = table.slice(0, page_size), table.slice(page_size)
+                    yield _as_text_page(page, out, schema)
+                    pending, held = rest.to_batches(), rest.num_rows
+            if held:
+                yield _as_text_page(pa.Table.from_batches(pending), out, schema)
 
     def read_deleted(self, api_name: str, since: datetime | None, until: datetime) -> list[DeletedRecord]:
         """Records of ``api_name`` deleted in ``(since, until]``, oldest first."""
@@ -404,6 +407,10 @@ class DemoCrm:
                     raise SourceError(f"{api_name} has no field {f!r} to drop")
                 con.execute("DELETE FROM schema_drift WHERE api_name = ? AND field = ?", [api_name, f])
                 con.execute("INSERT INTO schema_drift VALUES (?, ?, 'drop')", [api_name, f])
+
+
+def _as_text_page(table: pa.Table, out: list[str], schema: pa.Schema) -> pa.Table:
+    return table.select(out).cast(schema)
 
 
 def _lit(value: str) -> str:
