@@ -26,7 +26,7 @@ help:
 	@echo "make check  - static checks: ruff (lint + format), mypy, sqlfluff (run by CI before the tests)"
 	@echo "make lint   - ruff only (lint + format check); make format applies ruff's fixes"
 	@echo "make airflow-ui - the same DAGs in the Airflow UI (airflow standalone on this project)"
-	@echo "make bench  - benchmarks (bench/), figures printed"
+	@echo "make bench  - scale benchmark: demo org at 10k/100k/1M through the chain -> bench/REPORT.md"
 	@echo "make profile-api [CONN=id] - Salesforce dry run: API calls a first sync would take"
 	@echo "make profile SOURCE=csv CSV_FOLDER=dir - what is in your export + a starter overlay and column map"
 	@echo "make run SOURCE=csv CSV_FOLDER=dir CONFIG_DIR=dir - the whole chain on your data (exit 1: gate held)"
@@ -83,8 +83,13 @@ airflow-ui: $(AIRFLOW_HOME)/.migrated
 	@echo "Starting airflow standalone on http://127.0.0.1:8080 (admin password: $(AIRFLOW_HOME)/simple_auth_manager_passwords.json.generated)"
 	$(VENV)/bin/airflow standalone
 
-bench: $(VENV)/.installed
-	$(PY) bench/load_opportunities.py
+# Scale benchmark (issue 17): the demo org at BENCH_SIZES opportunities through the whole chain;
+# writes bench/REPORT.md + bench/scale.png and the README's benchmark block. BENCH_ARGS: more
+# bench/scale.py options, e.g. --reuse-seed (keep orgs seeded by an earlier run).
+BENCH_SIZES ?= 10000,100000,1000000
+BENCH_ARGS ?=
+bench: $(AIRFLOW_HOME)/.migrated
+	timeout -s KILL 3600 $(PY) bench/scale.py --sizes $(BENCH_SIZES) $(BENCH_ARGS)
 
 # Dry run against a Salesforce org: API calls a first sync would take (one describe + one COUNT()
 # per manifest object; no extract). CONN = an Airflow connection id (AIRFLOW_CONN_* works).
