@@ -84,7 +84,7 @@ class Simulator:
         gt_obj = gt["object"].to_numpy(dtype=object)
         gt_rid = gt["record_id"].to_numpy(dtype=object)
         gt_def = gt["defect"].to_numpy(dtype=object)
-        self.gt_opp = {}
+        self.gt_opp: dict[str, set[str]] = {}
         for rid, d in zip(gt_rid[gt_obj == "Opportunity"], gt_def[gt_obj == "Opportunity"], strict=True):
             self.gt_opp.setdefault(rid, set()).add(d)
         # booking_* defects sit on the opportunity id: they must not change, so freeze those deals too
