@@ -137,6 +137,12 @@ n_segments = 2
 n_rules = 2
 exclude_stale = True
 include_misrouted = True
+# bulk_update/plan_types/territory_change.py sql_context: the proposed map's VALUES tables.
+n_cells = 2
+n_owners = 2
+n_lead_owners = 1
+n_overrides = 1
+n_ids = 2
 
 # packs/sections.py
 categories = ["commit", "best_case"]

@@ -8,6 +8,16 @@
 ) as {{ name }}_v ({{ cols | join(", ") }}))
 {%- endmacro -%}
 
+{#- values_table, or an empty relation with the same (varchar) columns when there are no rows
+    (a VALUES list cannot be empty). -#}
+{%- macro values_table_or_empty(name, cols, n) -%}
+{%- if n > 0 -%}
+{{ values_table(name, cols, n) }}
+{%- else -%}
+(select {% for c in cols %}cast(null as varchar) as {{ c }}{{ ", " if not loop.last }}{% endfor %} where 1 = 0)
+{%- endif -%}
+{%- endmacro -%}
+
 {#- Open exceptions of the plan type's quality checks from the given quality run: one row per
     (record, check). Binds :quality_object (API name), :quality_run_id and quality_check_<i>_check_id. -#}
 {%- macro open_exceptions(n_checks) -%}

@@ -39,8 +39,12 @@ create table if not exists ops.bulk_update_plan_row (
     record_name varchar,
     owner_id varchar,
     region varchar,
-    undo_of_change_id varchar
+    undo_of_change_id varchar,
+    object varchar                      -- objects.yaml name when the plan writes several objects
 );
+
+-- Added after the first release: warehouses created before it gain the column (idempotent).
+alter table ops.bulk_update_plan_row add column if not exists object varchar;
 
 create table if not exists ops.bulk_update_approval (
     approval_id varchar not null primary key,

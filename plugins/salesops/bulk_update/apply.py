@@ -143,30 +143,34 @@ def apply_plan(
     size = batch_size or pt.batch_size
     if not 1 <= size <= MAX_BATCH_SIZE:
         raise PlanError(f"batch size must be 1..{MAX_BATCH_SIZE}, got {size}")
-    obj = get_object(plan.object)
-    ftype = {f.api_name: f.type for f in obj.fields}
-    stamp_field = settings.stamp_fields.get(plan.object)
-    if stamp_field and stamp_field not in ftype:
-        raise PlanError(f"stamp field {stamp_field} is not a field of {obj.api_name} in objects.yaml")
+    # One step per object (a territory change: accounts, then their open opportunities, then
+    # leads); a single-object plan is one step. Each step sees a single-object view of the plan.
+    steps = []
+    for obj_name in plan.objects:
+        obj = get_object(obj_name)
+        view = plan if len(plan.objects) == 1 else plan.for_object(obj_name, obj.api_name)
+        ftype = {f.api_name: f.type for f in obj.fields}
+        stamp_field = settings.stamp_fields.get(obj_name)
+        if stamp_field and stamp_field not in ftype:
+            raise PlanError(f"stamp field {stamp_field} is not a field of {obj.api_name} in objects.yaml")
+        steps.append((view, ftype, stamp_field))
 
     report = ApplyReport(plan.plan_id, run_id, approver, planned_changes=len(plan.changes))
     store.set_plan_status(wh, plan.plan_id, "applying")
-    ctx = _Ctx(wh, source, plan, ftype, stamp_field, pt.retry, sleep, report, run_id, approver)
-    ingest.settle_unread_jobs(ctx)  # a job an interrupted apply left: read it, never resend it
-    todo = _todo(ctx, latest_change_states(wh, plan.plan_id))
+    ctx = _Ctx(wh, source, plan, {}, None, pt.retry, sleep, report, run_id, approver)
     try:
-        to_write = _drift_check(ctx, todo)
-        # large plans on a source with Bulk API 2.0 ingest: one job; its transient failures are
-        # re-read here and only what is not yet written goes on to the batches below
-        retry = ingest.apply_by_ingest(ctx, to_write, lambda rows: _payload(plan, rows, ftype, stamp_field))
-        if retry is not None:
-            to_write = _drift_check(ctx, dict(retry)) if retry else []
-        for batch_no, start in enumerate(range(0, len(to_write), size), start=1):
-            _apply_batch(ctx, batch_no, to_write[start : start + size])
-        _post_validate(wh, source, plan, ftype, report, ctx.event)
+        for view, ftype, stamp_field in steps:
+            if view.changes:
+                _apply_object(
+                    _Ctx(wh, source, view, ftype, stamp_field, pt.retry, sleep, report, run_id, approver),
+                    size,
+                )
     finally:
         report.change_log_csv = str(write_change_log_csv(wh, plan))
     _finish(ctx)
+    after_apply = _after_apply_hook(wh, plan)
+    if after_apply is not None:  # e.g. the territory change records the applied map and history
+        after_apply(wh, plan, report)
     if raise_on_failure and not report.ok:
         raise ApplyFailed(
             f"plan {plan.plan_id}: {len(report.failed)} changes failed and {len(report.mismatches)} did not verify "
@@ -174,6 +178,36 @@ def apply_plan(
             report,
         )
     return report
+
+
+def _apply_object(ctx: _Ctx, size: int) -> None:
+    """Apply the changes of one object: settle, drift check, write (ingest or batches), verify."""
+    plan, ftype, stamp_field = ctx.plan, ctx.ftype, ctx.stamp_field
+    ingest.settle_unread_jobs(ctx)  # a job an interrupted apply left: read it, never resend it
+    todo = _todo(ctx, latest_change_states(ctx.wh, plan.plan_id))
+    to_write = _drift_check(ctx, todo)
+    # large plans on a source with Bulk API 2.0 ingest: one job; its transient failures are
+    # re-read here and only what is not yet written goes on to the batches below
+    retry = ingest.apply_by_ingest(ctx, to_write, lambda rows: _payload(plan, rows, ftype, stamp_field))
+    if retry is not None:
+        to_write = _drift_check(ctx, dict(retry)) if retry else []
+    for batch_no, start in enumerate(range(0, len(to_write), size), start=1):
+        _apply_batch(ctx, batch_no, to_write[start : start + size])
+    _post_validate(ctx.wh, ctx.source, plan, ftype, ctx.report, ctx.event)
+
+
+def _after_apply_hook(wh: Warehouse, plan: Plan) -> Callable[..., Any] | None:
+    """The plan type's optional ``after_apply(wh, plan, report)`` (undo plans: the original's type)."""
+    from salesops.bulk_update import plan_types
+
+    base = plan.plan_type
+    if base == UNDO:
+        from salesops.bulk_update.plan import _base_plan_type
+
+        base = _base_plan_type(wh, plan)
+    if base not in plan_types.names():
+        return None
+    return getattr(plan_types.get(base), "after_apply", None)
 
 
 @dataclass

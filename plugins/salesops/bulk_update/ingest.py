@@ -121,6 +121,8 @@ def settle_unread_jobs(ctx: Any) -> None:
         return
     _ensure_table(ctx.wh)
     jobs = store.query(ctx.wh, "select_unread_ingest_jobs.sql", {"plan_id": ctx.plan.plan_id})
+    # A multi-object plan is applied one object at a time: settle this object's jobs only.
+    jobs = [j for j in jobs if j["object"] in (None, ctx.plan.api_name)]
     if not jobs:
         return
     ingest: SalesforceIngest = ctx.source.ingest

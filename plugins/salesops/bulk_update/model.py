@@ -52,6 +52,9 @@ class PlanRow:
     owner_id: str | None = None
     region: str | None = None
     undo_of_change_id: str | None = None
+    # objects.yaml name of the record's object when a plan writes more than one object (a territory
+    # change moves accounts, their open opportunities and leads); None = the plan's object.
+    object: str | None = None
 
 
 @dataclass
@@ -83,6 +86,26 @@ class Plan:
     def target(self) -> str | None:
         """The CRM (``system:instance``) the plan was built for (see salesops.bulk_update.target)."""
         return self.scope.get("target")
+
+    def object_of(self, row: PlanRow) -> str:
+        """The objects.yaml name of ``row``'s record (the plan's object unless the row names one)."""
+        return row.object or self.object
+
+    @property
+    def objects(self) -> list[str]:
+        """Every object the plan touches: the plan's own first (apply writes it first), then the others by name."""
+        return [self.object, *sorted({r.object for r in self.rows if r.object and r.object != self.object})]
+
+    def for_object(self, object_name: str, api_name: str) -> Plan:
+        """A view of this plan restricted to one object's rows (same id, hash and status).
+
+        Apply writes a multi-object plan one object at a time through this view: every step of
+        apply (drift check, batches, ledger, post-validation) sees a single-object plan.
+        """
+        from dataclasses import replace
+
+        rows = [r for r in self.rows if self.object_of(r) == object_name]
+        return replace(self, object=object_name, api_name=api_name, rows=rows)
 
     @property
     def changes(self) -> list[PlanRow]:
@@ -139,13 +162,16 @@ def content_hash(plan_type: str, object_name: str, rows: list[PlanRow]) -> str:
     """sha256 over the canonical JSON of the plan's content (type, object, every row, sorted).
 
     Ids, timestamps and display columns are left out on purpose: the hash says *what* changes,
-    so the same proposal built twice hashes the same and any edit of a value changes it.
+    so the same proposal built twice hashes the same and any edit of a value changes it. A row's
+    own object (multi-object plans) is part of it; rows without one hash as they always did.
     """
     canonical = {
         "plan_type": plan_type,
         "object": object_name,
         "rows": sorted(
-            [r.record_id, r.field, r.role, r.before_value, r.after_value, r.undo_of_change_id] for r in rows
+            [r.record_id, r.field, r.role, r.before_value, r.after_value, r.undo_of_change_id]
+            + ([r.object] if r.object else [])
+            for r in rows
         ),
     }
     payload = json.dumps(canonical, sort_keys=True, separators=(",", ":"), ensure_ascii=False)

@@ -82,15 +82,25 @@ def propose_rows(
     """Run the plan type's SQL and turn its output into canonical plan rows (no-op changes dropped)."""
     if not pt.sql:
         raise PlanError(f"plan type {pt.name!r} has no sql file")
-    obj = get_object(pt.object)
     jinja, params, scope = _sql_context(pt, as_of.date(), quality)
     raw = store.query(wh, pt.sql, params, **jinja)
     by_record: dict[str, list[dict[str, Any]]] = {}
+    record_object: dict[str, str | None] = {}
     for r in raw:
-        by_record.setdefault(str(r["record_id"]), []).append(r)
+        rid = str(r["record_id"])
+        by_record.setdefault(rid, []).append(r)
+        # A multi-object plan type's SQL names each row's object (column "object").
+        row_obj = r.get("object") or None
+        if row_obj is not None and row_obj not in pt.objects:
+            raise PlanGuardError(
+                f"plan SQL {pt.sql} proposes a change on {row_obj!r}; plan type {pt.name} writes {list(pt.objects)}"
+            )
+        if record_object.setdefault(rid, row_obj) != row_obj:
+            raise PlanGuardError(f"plan SQL {pt.sql} names record {rid} as two objects")
     rows: list[PlanRow] = []
     for record_id in sorted(by_record):
         recs = by_record[record_id]
+        obj = get_object(record_object[record_id] or pt.object)
         canon_rows = []
         for r in recs:
             fname = r["field"]
@@ -120,6 +130,7 @@ def propose_rows(
                     record_name=r.get("record_name"),
                     owner_id=r.get("owner_id"),
                     region=r.get("region"),
+                    object=record_object[record_id],
                 )
             )
     return rows, scope
@@ -131,7 +142,7 @@ def propose_rows(
 def check_guards(
     pt: PlanType,
     rows: list[PlanRow],
-    object_row_count: int,
+    object_row_count: int | dict[str, int],
     settings: BulkUpdateSettings,
     *,
     undo_before: dict[str, str | None] | None = None,
@@ -175,16 +186,24 @@ def check_guards(
             f"plan type {pt.name}: {n_records} records exceed max_records {pt.max_records}. Split the plan "
             f"(narrow the scope) or raise plan_types.{pt.name}.max_records in bulk_updates.yaml through review."
         )
-    if object_row_count <= 0:
-        raise PlanGuardError(
-            f"plan type {pt.name}: the {pt.object} table is empty; cannot check the max_share guard"
-        )
-    share = n_records / object_row_count
-    if share > pt.max_share:
-        raise PlanGuardError(
-            f"plan type {pt.name}: {n_records} of {object_row_count} {pt.object} records ({share:.1%}) exceed "
-            f"max_share {pt.max_share:.1%}. Split the plan or raise plan_types.{pt.name}.max_share in bulk_updates.yaml."
-        )
+    # max_share holds per object (a territory change's accounts against all accounts, its
+    # opportunities against all opportunities, ...).
+    counts = object_row_count if isinstance(object_row_count, dict) else {pt.object: object_row_count}
+    by_object: dict[str, set[str]] = {}
+    for r in changes:
+        by_object.setdefault(r.object or pt.object, set()).add(r.record_id)
+    for obj_name, ids in sorted(by_object.items()):
+        total = counts.get(obj_name, 0)
+        if total <= 0:
+            raise PlanGuardError(
+                f"plan type {pt.name}: the {obj_name} table is empty; cannot check the max_share guard"
+            )
+        share = len(ids) / total
+        if share > pt.max_share:
+            raise PlanGuardError(
+                f"plan type {pt.name}: {len(ids)} of {total} {obj_name} records ({share:.1%}) exceed "
+                f"max_share {pt.max_share:.1%}. Split the plan or raise plan_types.{pt.name}.max_share in bulk_updates.yaml."
+            )
     sensitive = any(r.field in pt.sensitive_fields for r in changes)
     group = settings.group(pt.approver_group)
     if sensitive:
@@ -260,6 +279,10 @@ def build_plan(
         raise PlanError(
             f"plan type {plan_type} declares no quality_checks in bulk_updates.yaml; only_open_exceptions cannot apply"
         )
+    module = plan_types.get(plan_type)
+    prepare = getattr(module, "prepare", None)
+    if prepare is not None:  # checks against the warehouse before any row is proposed
+        prepare(wh, pt, as_of)
     link = quality_link.resolve(wh, pt, as_of)
     if pt.requires_quality_run and (link is None or not link.current):
         raise PlanError(
@@ -282,8 +305,9 @@ def build_plan(
     rows = [
         PlanRow(**{**asdict(r), "change_id": change_id(plan_id, r.record_id, r.field)}) for r in provisional
     ]
-    object_rows = _object_row_count(wh, pt.object)
-    group, sensitive = check_guards(pt, rows, object_rows, settings)
+    counts = {o: _object_row_count(wh, o) for o in pt.objects}
+    object_rows = counts[pt.object]
+    group, sensitive = check_guards(pt, rows, counts, settings)
     plan = Plan(
         plan_id=plan_id,
         plan_type=plan_type,
@@ -309,7 +333,14 @@ def build_plan(
         run_id=run_id,
         quality_exceptions=quality_detail,
     )
-    return _store_plan(wh, plan, settings, write_artifacts)
+    impact = getattr(module, "impact", None)
+    if impact is not None:  # the plan type's preview of what the change moves (scope["impact"])
+        plan.scope["impact"] = impact(wh, pt, plan)
+    stored = _store_plan(wh, plan, settings, write_artifacts)
+    after_store = getattr(module, "after_store", None)
+    if after_store is not None:  # e.g. the territory change records the proposal it was built from
+        after_store(wh, stored)
+    return stored
 
 
 def _store_plan(wh: Warehouse, plan: Plan, settings: BulkUpdateSettings, write_artifacts: bool) -> Plan:
@@ -383,6 +414,7 @@ def build_undo_plan(
             owner_id=r.owner_id,
             region=r.region,
             undo_of_change_id=r.change_id,
+            object=r.object,
         )
         for i, r in enumerate(applied)
     ]
@@ -393,8 +425,13 @@ def build_undo_plan(
         PlanRow(**{**asdict(r), "change_id": change_id(plan_id, r.record_id, r.field)}) for r in provisional
     ]
     object_rows = max(original.object_row_count, _object_row_count(wh, pt.object))
+    counts = {o: _object_row_count(wh, o) for o in pt.objects if o != pt.object}
     group, sensitive = check_guards(
-        pt, rows, object_rows, settings, undo_before={r.change_id: r.before_value for r in applied}
+        pt,
+        rows,
+        {pt.object: object_rows, **counts},
+        settings,
+        undo_before={r.change_id: r.before_value for r in applied},
     )
     # An undo never needs a weaker approver than the plan it reverses.
     if settings.group(original.approver_group).rank > settings.group(group).rank:
@@ -475,6 +512,7 @@ def load_plan(wh: Warehouse, plan_id: str, *, verify: bool = True) -> Plan:
             owner_id=r["owner_id"],
             region=r["region"],
             undo_of_change_id=r["undo_of_change_id"],
+            object=r.get("object") or None,
         )
         for r in store.query(wh, "select_plan_rows.sql", {"plan_id": plan_id})
     ]

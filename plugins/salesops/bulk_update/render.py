@@ -25,6 +25,7 @@ from salesops.packs.security import mask_values, neutralise_cell
 QUALITY_COLUMNS = ["record_id", "checks", "in_plan", "reason"]
 ROW_COLUMNS = [
     "change_id",
+    "object",
     "record_id",
     "record_name",
     "field",
@@ -198,6 +199,21 @@ def write_plan_artifacts(plan: Plan, settings: BulkUpdateSettings | None = None)
                 for q in plan.quality_exceptions
             )
         files["quality_csv"] = str(out / "quality_exceptions.csv")
+
+    impact = plan.scope.get("impact")
+    if impact and impact.get("by_owner") is not None:  # a territory change's before/after preview
+        (out / "impact.json").write_text(json.dumps(impact, indent=2, default=str), encoding="utf-8")
+        files["impact_json"] = str(out / "impact.json")
+        with (out / "impact_by_owner.csv").open("w", newline="", encoding="utf-8") as fh:
+            cols = [k for k in impact["by_owner"][0] if k != "territories"] if impact["by_owner"] else []
+            w = csv.DictWriter(fh, fieldnames=[*cols, "territories"], extrasaction="ignore")
+            w.writeheader()
+            for r in impact["by_owner"]:
+                w.writerow(
+                    {k: neutralise_cell(v) for k, v in r.items() if k != "territories"}
+                    | {"territories": neutralise_cell(" ".join(r["territories"]))}
+                )
+        files["impact_csv"] = str(out / "impact_by_owner.csv")
 
     (out / "plan.json").write_text(json.dumps(summary, indent=2, default=str), encoding="utf-8")
     files["json"] = str(out / "plan.json")

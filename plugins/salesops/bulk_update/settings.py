@@ -78,6 +78,14 @@ class PlanType:
     quality_checks: tuple[str, ...] = ()
     only_open_exceptions: bool = False
     requires_quality_run: bool = False
+    # Further objects the plan type writes (a territory change: account + opportunity + lead);
+    # its plan rows name their object, and apply writes one object at a time.
+    also_objects: tuple[str, ...] = ()
+
+    @property
+    def objects(self) -> tuple[str, ...]:
+        """Every object the plan type writes, its own ``object`` first."""
+        return (self.object, *self.also_objects)
 
 
 @dataclass(frozen=True)
@@ -122,6 +130,7 @@ class BulkUpdateSettings:
             retry=original.retry,
             approval_timeout_hours=original.approval_timeout_hours,
             description=f"Undo of a {original.name} plan",
+            also_objects=original.also_objects,
         )
 
 
@@ -158,17 +167,26 @@ def _plan_type(
         f"{where}.sql: got {raw.sql!r}; the plan SQL is {sql!r} (set by plan_types/{name}.py; leave sql out)",
     )
     obj = get_object(raw.object)
-    known = {f.api_name for f in obj.fields}
+    others = [get_object(o) for o in raw.also_objects]
+    _check(
+        obj.name not in {o.name for o in others},
+        f"{where}.also_objects: got {raw.also_objects}; the plan type's own object {obj.name!r} is not repeated there",
+    )
+    field_sets = [{f.api_name for f in o.fields} for o in (obj, *others)]
+    shown = " / ".join(o.api_name for o in (obj, *others))
     for listname, names in (
         ("fields", list(raw.fields)),
         ("guard_fields", raw.guard_fields),
         ("sensitive_fields", raw.sensitive_fields),
     ):
         for fname in names:
-            _check(
-                fname in known,
-                f"{where}.{listname}: got {fname!r}; expected a field of {obj.api_name} in objects.yaml",
+            # Written fields must exist on every object the type writes; a guard on at least one.
+            ok = (
+                any(fname in k for k in field_sets)
+                if listname == "guard_fields"
+                else all(fname in k for k in field_sets)
             )
+            _check(ok, f"{where}.{listname}: got {fname!r}; expected a field of {shown} in objects.yaml")
     for cid in raw.quality_checks:
         check = quality.checks.get(cid)
         _check(check is not None, f"{where}.quality_checks: got {cid!r}; expected a check id of quality.yaml")
@@ -204,6 +222,7 @@ def _plan_type(
         quality_checks=tuple(raw.quality_checks),
         only_open_exceptions=raw.only_open_exceptions,
         requires_quality_run=raw.requires_quality_run,
+        also_objects=tuple(o.name for o in others),
     )
 
 

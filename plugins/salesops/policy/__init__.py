@@ -55,6 +55,7 @@ from salesops.policy.models import (
     SalesforcePolicy,
     StagesPolicy,
     TerritoriesPolicy,
+    TerritoryMapPolicy,
 )
 
 Overlay = Path | None | bool
@@ -78,6 +79,10 @@ def hygiene(overlay: Overlay = True) -> HygienePolicy:
 
 def territories(overlay: Overlay = True) -> TerritoriesPolicy:
     return typed(TerritoriesPolicy, "territories", overlay)
+
+
+def territory_map(overlay: Overlay = True) -> TerritoryMapPolicy:
+    return typed(TerritoryMapPolicy, "territory_map", overlay)
 
 
 def kpis(overlay: Overlay = True) -> KpisPolicy:
@@ -146,6 +151,7 @@ __all__ = [
     "salesforce",
     "stages",
     "territories",
+    "territory_map",
     "typed",
     "validate",
     "validate_all",

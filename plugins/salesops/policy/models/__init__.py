@@ -13,6 +13,7 @@ from salesops.policy.models.packs import PacksPolicy
 from salesops.policy.models.quality import QualityPolicy
 from salesops.policy.models.sales import CalendarPolicy, HygienePolicy, StagesPolicy, TerritoriesPolicy
 from salesops.policy.models.sources import HubspotPolicy, MarketoPolicy, SalesforcePolicy
+from salesops.policy.models.territory_map import TerritoryMapPolicy
 
 # Policy file (relative to include/config, without .yaml) -> its model. Every file there is here.
 FILES: dict[str, type[BaseModel]] = {
@@ -21,6 +22,7 @@ FILES: dict[str, type[BaseModel]] = {
     "calendar": CalendarPolicy,
     "hygiene": HygienePolicy,
     "territories": TerritoriesPolicy,
+    "territory_map": TerritoryMapPolicy,
     "kpis": KpisPolicy,
     "metrics": MetricsPolicy,
     "quality": QualityPolicy,
@@ -50,4 +52,5 @@ __all__ = [
     "SalesforcePolicy",
     "StagesPolicy",
     "TerritoriesPolicy",
+    "TerritoryMapPolicy",
 ]

@@ -39,6 +39,7 @@ class FieldPolicy(PolicyModel):
 class PlanTypeModel(PolicyModel):
     description: str = ""
     object: str = Field(min_length=1)
+    also_objects: list[str] = []  # further objects the plan writes (each plan row names its object)
     sql: str | None = None
     fields: dict[str, FieldPolicy] = Field(min_length=1)
     guard_fields: list[str] = []

@@ -1,0 +1,172 @@
+{#- Plan: apply a proposed territory map (territory_map.yaml in the config overlay).
+    Accounts: an account whose owner is not an owner of its territory moves to one of them - the
+    n-th such account of a territory (by id) to owner n mod owners (the listed order): deterministic,
+    so a rebuilt plan proposes the same owners; an override pins an account to its owner.
+    Opportunities: the open ones (rules.is_closed) of a moved account move to its new owner.
+    Leads: with lead_owners, open unconverted owned leads of the territory's cells (int_lead_routed:
+    the one routing rule) whose owner is not listed move round-robin among them; unassigned leads
+    are reassign_leads' job. Guards: the placement inputs (account BillingCountry,
+    NumberOfEmployees, Segment__c; opportunity AccountId, IsClosed; lead Country,
+    NumberOfEmployees, Status): a record whose inputs changed since the plan was built is skipped.
+    The region column carries the record's (new) territory. -#}
+{% import 'bulk_update/_macros.sql' as bu %}
+{% import 'rules.sql' as rules %}
+with
+{% include 'bulk_update/_territory_inputs.sql' %}
+
+owner_count as (
+    select territory, count(*) as n from territory_owner group by territory
+),
+
+account_candidate as (
+    select
+        t.*,
+        row_number() over (partition by t.territory order by t.id) - 1 as position
+    from account_territory as t
+    where t.territory is not null
+        and not exists (select 1 from pinned as p where p.account_id = t.id)
+        and not exists (
+            select 1 from territory_owner as o where o.territory = t.territory and o.user_id = t.owner_id
+        )
+),
+
+account_move as (
+    select
+        c.id,
+        c.name,
+        c.owner_id,
+        o.user_id as new_owner_id,
+        c.territory,
+        c.billing_country,
+        c.number_of_employees,
+        c.segment_field
+    from account_candidate as c
+    inner join owner_count as n on n.territory = c.territory
+    inner join territory_owner as o on o.territory = c.territory and o.slot = mod(c.position, n.n)
+    union all
+    select
+        t.id,
+        t.name,
+        t.owner_id,
+        p.user_id,
+        coalesce(t.territory, '(override)'),
+        t.billing_country,
+        t.number_of_employees,
+        t.segment_field
+    from pinned as p
+    inner join account_territory as t on t.id = p.account_id
+    where coalesce(t.owner_id, '') <> p.user_id
+),
+
+stage_closed as (
+    select * from {{ bu.values_table('stage_closed', ['stage_name', 'is_closed'], n_stages) }}
+),
+
+opportunity_move as (
+    select
+        o.id,
+        o.name,
+        o.owner_id,
+        m.new_owner_id,
+        m.territory,
+        o.account_id,
+        cast(o.is_closed as varchar) as is_closed
+    from staging.stg_crm__opportunity as o
+    inner join account_move as m on m.id = o.account_id
+    left join stage_closed as s on s.stage_name = o.stage_name
+    where not {{ rules.is_closed('o.is_closed', 's.is_closed') }}
+        and coalesce(o.owner_id, '') <> m.new_owner_id
+),
+
+open_status as (
+    select * from {{ bu.values_table('open_status', ['status'], n_statuses) }}
+),
+
+lead_owner_ref as (
+    select * from {{ bu.values_table_or_empty('lead_owner_slot', ['territory', 'slot', 'user_ref'], n_lead_owners) }}
+),
+
+lead_owner as (
+    select
+        o.territory,
+        cast(o.slot as integer) as slot,
+        u.id as user_id
+    from lead_owner_ref as o
+    inner join users as u on u.id = o.user_ref or lower(u.email) = lower(o.user_ref)
+),
+
+lead_owner_count as (
+    select territory, count(*) as n from lead_owner group by territory
+),
+
+lead_routed as (
+{% include 'kpis/models/int_lead_routed.sql' %}
+),
+
+lead_candidate as (
+    select
+        l.id,
+        l.first_name,
+        l.last_name,
+        l.company,
+        l.owner_id,
+        l.country,
+        cast(l.number_of_employees as varchar) as number_of_employees,
+        l.status,
+        tc.territory,
+        row_number() over (partition by tc.territory order by l.id) - 1 as position
+    from staging.stg_crm__lead as l
+    inner join open_status as os on os.status = l.status
+    inner join lead_routed as r on r.lead_id = l.id
+    inner join territory_cell as tc on tc.segment = r.routing_segment and tc.region = r.routing_region
+    inner join lead_owner_count as n on n.territory = tc.territory
+    where not coalesce(l.is_converted, false)
+        and l.owner_id is not null
+        and not exists (
+            select 1 from lead_owner as o where o.territory = tc.territory and o.user_id = l.owner_id
+        )
+),
+
+lead_move as (
+    select
+        c.*,
+        o.user_id as new_owner_id
+    from lead_candidate as c
+    inner join lead_owner_count as n on n.territory = c.territory
+    inner join lead_owner as o on o.territory = c.territory and o.slot = mod(c.position, n.n)
+)
+
+select 'account' as object, id as record_id, 'OwnerId' as field, 'change' as role,
+    owner_id as before_value, new_owner_id as after_value, name as record_name,
+    new_owner_id as owner_id, territory as region
+from account_move
+union all
+select 'account', id, 'BillingCountry', 'guard', billing_country, billing_country, name, new_owner_id, territory
+from account_move
+union all
+select 'account', id, 'NumberOfEmployees', 'guard', number_of_employees, number_of_employees, name, new_owner_id, territory
+from account_move
+union all
+select 'account', id, 'Segment__c', 'guard', segment_field, segment_field, name, new_owner_id, territory
+from account_move
+union all
+select 'opportunity', id, 'OwnerId', 'change', owner_id, new_owner_id, name, new_owner_id, territory
+from opportunity_move
+union all
+select 'opportunity', id, 'AccountId', 'guard', account_id, account_id, name, new_owner_id, territory
+from opportunity_move
+union all
+select 'opportunity', id, 'IsClosed', 'guard', is_closed, is_closed, name, new_owner_id, territory
+from opportunity_move
+union all
+select 'lead', id, 'OwnerId', 'change', owner_id, new_owner_id, company, new_owner_id, territory
+from lead_move
+union all
+select 'lead', id, 'Country', 'guard', country, country, company, new_owner_id, territory
+from lead_move
+union all
+select 'lead', id, 'NumberOfEmployees', 'guard', number_of_employees, number_of_employees, company, new_owner_id, territory
+from lead_move
+union all
+select 'lead', id, 'Status', 'guard', status, status, company, new_owner_id, territory
+from lead_move

@@ -1,0 +1,1 @@
+select * from ops.territory_map_version where plan_id = :plan_id
