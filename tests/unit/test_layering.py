@@ -148,7 +148,9 @@ def test_plan_types_are_the_package_modules_with_policy_and_sql():
     for name in names:
         module = plan_types.get(name)
         assert callable(module.sql_context), name
-        for sql in (module.SQL, plan_types.quality_gaps_sql(name)):
+        gaps = plan_types.quality_gaps_sql(name)  # optional: only plan types with quality_checks
+        assert (gaps is None) == (not load_settings().plan_types[name].quality_checks), name
+        for sql in (module.SQL, *([gaps] if gaps else [])):
             assert (paths.SQL_DIR / "bulk_update" / str(sql)).is_file(), (name, sql)
         assert load_settings().plan_types[name].sql == module.SQL
 
