@@ -19,6 +19,10 @@ For each object (dynamic task mapping over the manifest):
    event's extra); the staging Assets schedule `crm_data_quality`. A load that changed nothing (no
    row inserted, updated, deleted or quarantined in any object) **skips** publish: no Asset event,
    so quality, KPIs and packs stay quiet until the CRM changes.
+4. **check_all_loaded** fails the run naming every object whose extract or load failed. Load and
+   publish run whatever happened upstream (trigger rule all_done), so one object's bad file or API
+   error never blocks the other objects' loads and Asset events. A CSV export error (encoding,
+   oversized cell, empty file, late row) fails its extract at once, without retries.
 
 **Params**: `source` (demo | csv | salesforce | hubspot | marketo), `objects` (empty = all),
 `full_refresh` (ignore watermarks), `csv_folder` / `csv_column_map` (for `csv`),
@@ -84,14 +88,16 @@ def crm_extract_load():
         ctx["object_label"] = object_name  # type: ignore[typeddict-unknown-key]
         return run_extract(object_name, params or {}, _WAREHOUSE_CONN_ID, ctx["run_id"])
 
-    @task(max_active_tis_per_dagrun=1, map_index_template="{{ object_label }}")
+    # all_done from here on: one object's failed extract or load never blocks the others' loads and
+    # Asset events; check_all_loaded then fails the run naming it.
+    @task(max_active_tis_per_dagrun=1, map_index_template="{{ object_label }}", trigger_rule="all_done")
     def load(batch: dict) -> dict:
         from salesops.warehouse.tasks import load as run_load
 
         get_current_context()["object_label"] = batch.get("object", "")  # type: ignore[typeddict-unknown-key]
         return run_load(batch, _WAREHOUSE_CONN_ID)
 
-    @task(outlets=_RAW_ASSETS + _STAGING_ASSETS)
+    @task(outlets=_RAW_ASSETS + _STAGING_ASSETS, trigger_rule="all_done")
     def publish(results: list[dict], outlet_events=None) -> dict:
         from airflow.sdk.exceptions import AirflowSkipException
 
@@ -109,7 +115,15 @@ def crm_extract_load():
             outlet_events[asset].extra = {"summary": summary, **({"load": r} if r else {})}
         return summary
 
-    publish(load.expand(batch=extract.expand(object_name=plan_objects())))
+    @task(trigger_rule="all_done", retries=0)
+    def check_all_loaded(planned: list[str], results: list[dict]) -> dict:
+        from salesops.warehouse.tasks import check_all_loaded as check
+
+        return check(list(planned), [results[i] for i in range(len(results))])
+
+    objects = plan_objects()
+    loaded = load.expand(batch=extract.expand(object_name=objects))
+    publish(loaded) >> check_all_loaded(objects, loaded)
 
 
 crm_extract_load()

@@ -225,3 +225,48 @@ def test_every_quarantine_reason_names_file_line_column_value_and_format(tmp_pat
             "REJECTED: opps.csv line 6 has 3 cells for 5 headers (truncated or shifted row)",
         ): ("opps.csv line 6 has 3 cells for 5 headers (truncated or shifted row)"),
     }
+
+
+def test_through_the_dag_a_bad_file_fails_the_run_at_the_end_and_the_other_objects_load(airflow_db, tmp_path):
+    """crm_extract_load on an export whose opportunity file is not UTF-8: the opportunity extract
+    fails once (no retries: the file fails the same way every time), the account still loads and is
+    published, and the run fails at the end naming the object that did not load."""
+    from tests.conftest import use_dirs
+
+    from salesops.runner import run_dag, task_instances
+
+    folder = tmp_path / "x"
+    folder.mkdir()
+    (folder / "opps.csv").write_bytes(
+        (HEAD + "D1,Caf\xe9,Prospecting,1,2026-11-01T10:00:00Z\n").encode("latin-1")
+    )
+    (folder / "accounts.csv").write_text(
+        "Account,Name,Modified\nA1,Synthetic Account 1,2026-11-01T10:00:00Z\n"
+        "A2,Synthetic Account 2,2026-11-01T11:00:00Z\n"
+    )
+    (folder / "column_map.yaml").write_text(
+        MAP.format(glob="opps.csv", extra="")
+        + "  Account:\n    file: accounts.csv\n    columns: {Id: Account, Name: Name, SystemModstamp: Modified}\n"
+    )
+    with use_dirs(tmp_path / "data", tmp_path / "out"):
+        conf = {"source": "csv", "csv_folder": str(folder), "objects": ["account", "opportunity"]}
+        dr = run_dag("crm_extract_load", conf, check=False)
+        w = Warehouse(f"duckdb:///{tmp_path / 'data' / 'warehouse.duckdb'}")
+        staged = w.query(f"select id from {ACC.staging_table} order by id")
+        has_opps = w.table_exists(OPP.staging_table) and w.scalar(f"select count(*) from {OPP.staging_table}")
+        w.dispose()
+    tis = {(ti.task_id, ti.map_index): ti for ti in task_instances(dr)}
+    assert str(dr.state) == "failed"
+    assert [r["id"] for r in staged] == ["A1", "A2"] and not has_opps
+    extract_states = sorted((str(ti.state), ti.try_number) for (t, _), ti in tis.items() if t == "extract")
+    assert extract_states == [("failed", 1), ("success", 1)]  # the bad file: one try only
+    assert str(tis[("publish", -1)].state) == "success"  # the account's Asset events went out
+    assert str(tis[("check_all_loaded", -1)].state) == "failed"
+
+
+def test_check_all_loaded_names_the_objects_that_did_not_load():
+    from salesops.warehouse.tasks import check_all_loaded
+
+    assert check_all_loaded(["account"], [{"object": "account"}]) == {"planned": 1, "loaded": 1}
+    with pytest.raises(RuntimeError, match=r"1 of 2 objects did not load: opportunity .*loaded: account"):
+        check_all_loaded(["account", "opportunity"], [{"object": "account"}])

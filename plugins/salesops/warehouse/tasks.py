@@ -43,13 +43,27 @@ def build_source(params: dict[str, Any]) -> Any:
 def extract(
     object_name: str, params: dict[str, Any], warehouse_conn_id: str, run_id: str | None
 ) -> dict[str, Any]:
+    from salesops.sources.base import SourceError
     from salesops.warehouse.hook import WarehouseHook
     from salesops.warehouse.load import extract_batch
 
     wh = WarehouseHook(warehouse_conn_id).warehouse
-    batch = extract_batch(
-        build_source(params), object_name, wh, full_refresh=bool(params.get("full_refresh")), run_id=run_id
-    )
+    try:
+        batch = extract_batch(
+            build_source(params),
+            object_name,
+            wh,
+            full_refresh=bool(params.get("full_refresh")),
+            run_id=run_id,
+        )
+    except SourceError as exc:
+        if getattr(exc, "transient", False) or (params.get("source") or "demo") != "csv":
+            raise
+        # A bad export file (encoding, oversized cell, empty file, late row) fails the same way on
+        # every try: fail this object now, without retries; the other objects still load.
+        from airflow.sdk.exceptions import AirflowFailException
+
+        raise AirflowFailException(f"{object_name}: {exc}") from exc
     return batch.to_dict()
 
 
@@ -64,6 +78,25 @@ def load(batch: dict[str, Any], warehouse_conn_id: str) -> dict[str, Any]:
     except Exception as exc:
         mark_failed(wh, b.batch_id, f"{type(exc).__name__}: {exc}")
         raise
+
+
+def check_all_loaded(planned: list[str], results: list[dict[str, Any]]) -> dict[str, Any]:
+    """The run's last step: fail naming every planned object that did not load.
+
+    ``load`` and ``publish`` run whatever their upstreams did (trigger rule all_done), so one
+    object's bad extract or load never blocks the others; this check then fails the run at the end.
+
+    Raises:
+        RuntimeError: some planned objects have no load result (their extract or load failed).
+    """
+    loaded = {r.get("object") for r in results}
+    missing = [o for o in planned if o not in loaded]
+    if missing:
+        raise RuntimeError(
+            f"{len(missing)} of {len(planned)} objects did not load: {', '.join(missing)} "
+            f"(see their extract/load task logs); loaded: {', '.join(sorted(o for o in loaded if o)) or 'none'}"
+        )
+    return {"planned": len(planned), "loaded": len(loaded)}
 
 
 def summarise(results: list[dict[str, Any]]) -> dict[str, Any]:
