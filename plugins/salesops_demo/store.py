@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import re
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -14,6 +16,9 @@ from salesops.config import ObjectSpec, object_manifest
 from salesops.sources.base import SourceError
 
 LOCK_RETRY_SECONDS = 60.0
+# DuckDB's own default is 80 % of the machine's memory: the demo's 1 M-opportunity org then took
+# what it liked (advance() peaked at 5 GB). Spilling instead keeps `make demo DEMO_SIZE=large` small.
+MEMORY_LIMIT = os.getenv("SALESOPS_DEMO_DUCKDB_MEMORY", "1GB")
 
 SQL_TYPES = {
     "id": "VARCHAR",
@@ -110,6 +115,8 @@ def connect(path: Path, read_only: bool = False) -> Iterator[duckdb.DuckDBPyConn
             delay = min(delay * 2, 2.0)
     try:
         con.execute("SET TimeZone = 'UTC'")
+        if MEMORY_LIMIT and re.fullmatch(r"\d+(\.\d+)?\s*[KMGT]i?B", MEMORY_LIMIT):
+            con.execute(f"SET memory_limit = '{MEMORY_LIMIT}'")
         yield con
     finally:
         con.close()
