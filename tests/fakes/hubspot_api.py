@@ -13,6 +13,10 @@ It keeps records and answers from them, the way HubSpot behaves where it matters
   property changes do (:meth:`update`).
 * ``GET /crm/v3/owners``: an empty owner list; its ``Date`` header is the portal's clock.
 * ``GET /crm/v3/properties/deals``: the deal properties the portal has.
+* ``GET /settings/v3/currencies/company-currency`` and ``GET /settings/v3/currencies/exchange-rates``
+  (``limit``/``after`` paging): :attr:`company_currency` and :attr:`exchange_rates` (the API's own
+  JSON objects, e.g. loaded from a recorded fixture); :attr:`currencies_status` answers every
+  currencies call with that status instead (403 = token without the currencies scope).
 """
 
 from __future__ import annotations
@@ -38,6 +42,7 @@ DEAL_PROPERTIES = [
     "createdate",
     "hs_lastmodifieddate",
     "hs_object_id",
+    "deal_currency_code",
 ]
 
 
@@ -58,6 +63,10 @@ class FakeHubSpot:
         self.archived: dict[str, datetime] = {}
         self.associations: dict[str, dict[str, int]] = {}
         self.assoc_page = 2  # companies per association result page
+        self.company_currency: dict[str, Any] = {"id": "USD", "createdAt": "2026-01-01T00:00:00Z"}
+        self.exchange_rates: list[dict[str, Any]] = []
+        self.rates_page = 2  # exchange rates per page
+        self.currencies_status: int | None = None
         self.calls: list[tuple[str, str]] = []
         self._ids = itertools.count(9001)
         self._lock = threading.RLock()
@@ -145,6 +154,17 @@ class FakeHubSpot:
                 return self._list(request.args)
             if path == "/crm/v4/associations/deals/companies/batch/read" and method == "POST":
                 return self._assoc(request.get_json())
+            if path.startswith("/settings/v3/currencies/") and self.currencies_status is not None:
+                return _json({"status": "error", "category": "MISSING_SCOPES"}, self.currencies_status)
+            if path == "/settings/v3/currencies/company-currency" and method == "GET":
+                return _json(self.company_currency)
+            if path == "/settings/v3/currencies/exchange-rates" and method == "GET":
+                start = int(request.args.get("after") or 0)
+                limit = min(int(request.args.get("limit", 100)), self.rates_page)
+                out: dict[str, Any] = {"results": self.exchange_rates[start : start + limit]}
+                if start + limit < len(self.exchange_rates):
+                    out["paging"] = {"next": {"after": str(start + limit)}}
+                return _json(out)
             return _json({"status": "error", "message": f"fake has no {method} {path}"}, 404)
 
     def _search(self, body: dict[str, Any]) -> Response:

@@ -139,8 +139,13 @@ def test_empty_staging_builds_every_model_with_zero_rows_or_nulls(wh):
             "agg_stage_conversion",
             "int_user_rollup",
             "agg_data_quality_compliance",
+            "dim_currency",
         ):
             assert n == 0, m.name
+    # the corporate currency always exists: kpis.yaml's when the source has no CurrencyType
+    assert wh.query(
+        "select iso_code, is_corporate, corporate_source, conversion_rate from marts.dim_currency"
+    ) == [{"iso_code": "USD", "is_corporate": True, "corporate_source": "policy", "conversion_rate": 1}]
     # no history at all: the comparisons are not available (never a waterfall of zeros)
     assert wh.scalar("select count(*) from marts.agg_pipeline_waterfall") == 0
     comps = wh.query(

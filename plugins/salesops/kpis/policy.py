@@ -54,6 +54,7 @@ class KpiPolicy:
     rollup_levels: tuple[str, ...]
     quota_rollup_roles: tuple[str, ...]
     coverage_target_ratio: float | None
+    corporate_currency: str
     comparisons: tuple[Comparison, ...]
     at_risk_past_close_date: bool
     at_risk_min_pushes: int
@@ -128,6 +129,7 @@ def load_policy() -> KpiPolicy:
         rollup_levels=tuple(kpis.rollup_levels),
         quota_rollup_roles=tuple(kpis.coverage.rollup_quota_roles),
         coverage_target_ratio=kpis.coverage.target_ratio,
+        corporate_currency=kpis.currency.corporate,
         comparisons=tuple(
             Comparison(c.label, c.days_back, c.from_ == "fiscal_quarter_start")
             for c in kpis.movement.comparisons

@@ -191,6 +191,7 @@ def context_row(as_of: AsOf, pol: KpiPolicy, coverage: HistoryCoverage | None = 
         "at_risk_large_max_stage_order": pol.at_risk_large_max_stage_order,
         "at_risk_large_days_to_quarter_end": pol.at_risk_large_days_to_quarter_end,
         "coverage_target_ratio": pol.coverage_target_ratio,
+        "corporate_currency": pol.corporate_currency,
         "history_start": coverage.history_start if coverage else as_of.as_of_date,
         "field_history_start": coverage.field_history_start if coverage else None,
     }

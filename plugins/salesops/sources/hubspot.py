@@ -14,6 +14,9 @@ Calls:
   results: when a window's ``total`` exceeds the cap the window is split in two and each half
   is read on its own (recursively).
 * ``GET /crm/v3/owners`` (all pages, active and archived) for ``User``, filtered on ``updatedAt``.
+* ``GET /settings/v3/currencies/company-currency`` and ``.../exchange-rates`` for ``CurrencyType``
+  and ``DatedConversionRate`` (multi-currency; :mod:`salesops.sources.hubspot_currency`); deals
+  carry their currency in ``deal_currency_code`` (``CurrencyIsoCode``).
 * ``GET /crm/v3/objects/{object}?archived=true`` for deletes (``archivedAt`` in the window).
 * Merged records: when the portal has ``hs_merged_object_ids``, the search asks for it; ids merged
   into a survivor are reported as deletes (at the survivor's modification time) and mapped in
@@ -42,7 +45,7 @@ from typing import Any
 
 import requests
 
-from salesops.sources import hubspot_associations
+from salesops.sources import hubspot_associations, hubspot_currency
 from salesops.sources.base import DeletedRecord, Page, Record, SourceError, UpdateResult
 from salesops.sources.http import (
     ApiClient,
@@ -211,6 +214,9 @@ class HubSpotSource:
             return
         if ocfg["hubspot_object"] == "owners":
             yield from self._read_owners(since, until)
+            return
+        if ocfg["hubspot_object"] in hubspot_currency.OBJECTS:
+            yield from hubspot_currency.read(self.client, ocfg["hubspot_object"], since, until)
             return
         hs_object = ocfg["hubspot_object"]
         specs = self._available(api_name, hs_object, self._field_specs(api_name, fields))
@@ -419,8 +425,12 @@ class HubSpotSource:
 
     def read_deleted(self, api_name: str, since: datetime | None, until: datetime) -> list[DeletedRecord]:
         ocfg = self._object_cfg(api_name)
-        if ocfg is None or ocfg["hubspot_object"] == "owners":
-            return []
+        if (
+            ocfg is None
+            or ocfg["hubspot_object"] == "owners"
+            or ocfg["hubspot_object"] in hubspot_currency.OBJECTS
+        ):
+            return []  # owners and currency settings have no archive
         merged = list(self._merged_deletes.pop(api_name, {}).values())
         if merged:
             log.info("hubspot: %s: %d records merged into survivors; deleting them", api_name, len(merged))

@@ -1,4 +1,4 @@
--- depends_on: kpi_snapshot_request, dim_stage, int_opportunity_field_intervals
+-- depends_on: kpi_snapshot_request, dim_stage, int_opportunity_field_intervals, int_opportunity_currency, dim_currency
 -- grain: snapshot_date, opportunity_id
 -- materialized: snapshot
 -- description: Daily snapshot of every open opportunity (stage, amount, close date, forecast
@@ -7,6 +7,9 @@
 -- description: amount, close date, forecast category as of that day; owner and type as now,
 -- description: probability = the rebuilt stage's default, since history does not track it).
 -- description: Opportunities deleted in the CRM are gone from staging and from rebuilt days.
+-- description: amount is in the corporate currency: live rows as int_opportunity_currency converts
+-- description: them; rebuilt rows at the dated rate of the rebuilt close date (else CurrencyType), as
+-- description: Salesforce converts OpportunityHistory. A row whose amount has no rate is left out.
 {% import 'rules.sql' as rules -%}
 with request as (
     select * from marts.kpi_snapshot_request
@@ -24,6 +27,19 @@ intervals as (
     select * from marts.int_opportunity_field_intervals
 ),
 
+conversion as (
+    select * from marts.int_opportunity_currency
+),
+
+currency as (
+    select * from marts.dim_currency
+),
+
+dated as (
+    select * from staging.stg_crm__dated_conversion_rate
+    where conversion_rate > 0
+),
+
 live as (
     select
         r.snapshot_date,
@@ -31,7 +47,7 @@ live as (
         o.owner_id,
         o.account_id,
         o.stage_name,
-        o.amount,
+        c.amount_corporate as amount,
         o.probability,
         o.close_date,
         o.forecast_category,
@@ -41,6 +57,7 @@ live as (
         r.snapshot_source
     from request as r
     cross join opportunity as o
+    inner join conversion as c on c.opportunity_id = o.id and not c.is_excluded
     left join stage as s on s.stage_name = o.stage_name
     where r.snapshot_source = 'live'
       and cast(o.created_at as date) <= r.snapshot_date
@@ -93,6 +110,7 @@ rebuilt as (
         case when p.has_forecast_category = 1 then p.forecast_category else e.forecast_category end as forecast_category,
         e.type as opportunity_type,
         cast(e.created_at as date) as created_date,
+        e.currency_iso_code,
         coalesce(p.has_stage, 0) as has_stage_history,
         e.stage_name as current_stage_name,
         e.probability as current_probability,
@@ -102,6 +120,49 @@ rebuilt as (
     left join pivoted as p on p.snapshot_date = e.snapshot_date and p.opportunity_id = e.id
 ),
 
+corporate as (
+    select iso_code from currency where is_corporate
+),
+
+rebuilt_currency as (
+    select
+        r.*,
+        coalesce(r.currency_iso_code, corp.iso_code) as amount_currency,
+        corp.iso_code as corporate_currency
+    from rebuilt as r
+    cross join corporate as corp
+),
+
+rebuilt_dated as (
+    select
+        rc.snapshot_date,
+        rc.opportunity_id,
+        d.conversion_rate,
+        row_number() over (partition by rc.snapshot_date, rc.opportunity_id order by d.start_date desc, d.id desc) as pick
+    from rebuilt_currency as rc
+    inner join dated as d
+        on d.iso_code = rc.amount_currency
+        and rc.amount_currency <> rc.corporate_currency
+        and {{ rules.dated_rate_covers('d', 'rc.close_date') }}
+),
+
+rebuilt_converted as (
+    select
+        rc.*,
+        case
+            when rc.amount_currency = rc.corporate_currency then rc.amount
+            when coalesce(rd.conversion_rate, cu.conversion_rate) is not null
+                then {{ rules.to_corporate('rc.amount', 'coalesce(rd.conversion_rate, cu.conversion_rate)') }}
+        end as amount_corporate,
+        rc.amount is not null
+        and rc.amount_currency <> rc.corporate_currency
+        and coalesce(rd.conversion_rate, cu.conversion_rate) is null as is_excluded
+    from rebuilt_currency as rc
+    left join rebuilt_dated as rd
+        on rd.snapshot_date = rc.snapshot_date and rd.opportunity_id = rc.opportunity_id and rd.pick = 1
+    left join currency as cu on cu.iso_code = rc.amount_currency
+),
+
 rebuilt_typed as (
     select
         r.snapshot_date,
@@ -109,7 +170,7 @@ rebuilt_typed as (
         r.owner_id,
         r.account_id,
         r.stage_name,
-        r.amount,
+        r.amount_corporate as amount,
         -- Without stage history the opportunity was in its current stage: keep its probability.
         case when r.has_stage_history = 1 then s.default_probability else r.current_probability end as probability,
         r.close_date,
@@ -119,8 +180,9 @@ rebuilt_typed as (
         case when r.has_stage_history = 1 then coalesce(s.is_closed, false)
              else {{ rules.is_closed('r.current_is_closed', 's.is_closed') }} end as is_closed,
         r.snapshot_source
-    from rebuilt as r
+    from rebuilt_converted as r
     left join stage as s on s.stage_name = r.stage_name
+    where not r.is_excluded
 ),
 
 unioned as (

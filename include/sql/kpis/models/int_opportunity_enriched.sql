@@ -1,4 +1,4 @@
--- depends_on: dim_stage, dim_fiscal_calendar
+-- depends_on: dim_stage, dim_fiscal_calendar, int_opportunity_currency
 -- grain: opportunity_id
 -- description: One row per opportunity in staging (deleted ones are already gone) with its owner's
 -- description: manager/region/segment/team, its stage's order and policy flags (stages.yaml), the
@@ -6,6 +6,9 @@
 -- description: amount (amount x probability / 100: Salesforce stores probability as 0-100). A source
 -- description: without Probability gets the stage's policy probability (stages.yaml), and
 -- description: probability_source says which was used (source | stage_policy | none).
+-- description: amount is in the corporate currency (int_opportunity_currency: dated rate by close
+-- description: date, else CurrencyType); amount_original and currency_iso_code keep the record's own.
+-- description: Opportunities whose currency has no rate are not here (agg_currency_conversion counts them).
 {% import 'rules.sql' as rules -%}
 with opportunity as (
     select * from staging.stg_crm__opportunity
@@ -13,6 +16,10 @@ with opportunity as (
 
 users as (
     select * from staging.stg_crm__user
+),
+
+currency as (
+    select * from marts.int_opportunity_currency
 ),
 
 stage as (
@@ -40,15 +47,19 @@ joined as (
         -- IsClosed/IsWon are Salesforce's own flags; the stage policy fills them when missing.
         {{ rules.is_closed('o.is_closed', 's.is_closed') }} as is_closed,
         {{ rules.is_won('o.is_won', 's.is_won') }} as is_won,
-        o.amount,
-        coalesce(o.amount, 0) as amount_or_zero,
+        c.amount_corporate as amount,
+        coalesce(c.amount_corporate, 0) as amount_or_zero,
+        o.amount as amount_original,
+        c.currency_iso_code,
+        c.conversion_rate,
+        c.rate_source,
         coalesce(o.probability, s.default_probability) as probability,
         case
             when o.probability is not null then 'source'
             when s.default_probability is not null then 'stage_policy'
             else 'none'
         end as probability_source,
-        coalesce(o.amount, 0) * coalesce(o.probability, s.default_probability, 0) / 100.0 as weighted_amount,
+        coalesce(c.amount_corporate, 0) * coalesce(o.probability, s.default_probability, 0) / 100.0 as weighted_amount,
         o.close_date,
         o.forecast_category,
         o.type as opportunity_type,
@@ -59,6 +70,7 @@ joined as (
         o.created_at,
         cast(o.created_at as date) as created_date
     from opportunity as o
+    inner join currency as c on c.opportunity_id = o.id and not c.is_excluded
     left join users as u on u.id = o.owner_id
     left join stage as s on s.stage_name = o.stage_name
 )

@@ -28,6 +28,7 @@ create or replace table marts.kpi_context (
     at_risk_large_max_stage_order integer not null,
     at_risk_large_days_to_quarter_end integer not null,
     coverage_target_ratio double,
+    corporate_currency varchar not null,     -- kpis.yaml currency.corporate (the source's CurrencyType wins)
     history_start date not null,             -- first day whose pipeline state is known (salesops.kpis.history)
     field_history_start date                 -- first OpportunityFieldHistory change; null = none loaded
 );

@@ -66,6 +66,10 @@ class Bookings(PolicyModel):
     arr_added_types: list[str] = []
 
 
+class Currency(PolicyModel):
+    corporate: str = Field(default="USD", pattern=r"^[A-Z]{3}$")
+
+
 class LeadFunnel(PolicyModel):
     stages: list[str] = []
 
@@ -78,6 +82,7 @@ class KpisPolicy(PolicyModel):
     movement: Movement = Movement()
     at_risk: AtRisk
     win_rate: WinRate = WinRate()
+    currency: Currency = Currency()
     bookings: Bookings = Bookings()
     lead_funnel: LeadFunnel = LeadFunnel()
 
