@@ -138,6 +138,40 @@ def period_label(period: str, info: dict[str, Any]) -> str:
     return as_of.isoformat()
 
 
+def currency_note(wh: Warehouse) -> str | None:
+    """The sentence every pack prints about currency (include/sql/packs/currency_note.sql): the
+    corporate currency its amounts are in, how many deals were converted from another currency,
+    and how many were left out of every figure because their currency has no conversion rate.
+    None when the KPI build predates multi-currency (no marts.agg_currency_conversion)."""
+    if not wh.table_exists("marts.agg_currency_conversion"):
+        return None
+    rows = wh.query_file("packs/currency_note.sql").to_dict("records")
+    if not rows:
+        return None
+    corporate = rows[0]["corporate_currency"]
+    converted = sum(
+        int(r["opportunities_converted"] or 0) for r in rows if r["currency_iso_code"] != corporate
+    )
+    excluded = {r["currency_iso_code"]: int(r["opportunities_excluded"] or 0) for r in rows}
+    excluded = {k: v for k, v in excluded.items() if v}
+    text = f"Amounts are in {corporate}, the corporate currency"
+    if converted:
+        text += (
+            f"; {converted:,} opportunities in other currencies were converted at the dated rate of their "
+            "close date (else their currency's rate), their original amounts kept in the warehouse"
+        )
+    text += "."
+    if excluded:
+        n = sum(excluded.values())
+        listed = ", ".join(f"{v:,} in {k}" for k, v in sorted(excluded.items()))
+        text += (
+            f" {n:,} {'opportunity is' if n == 1 else 'opportunities are'} not included in any figure "
+            f"because {'its' if n == 1 else 'their'} currency has no conversion rate ({listed}; "
+            "marts.int_opportunity_currency lists them with the reason)."
+        )
+    return text
+
+
 def pack_context(wh: Warehouse) -> dict[str, Any]:
     """The KPI build's as-of context plus the latest load (include/sql/packs/context.sql).
 
@@ -243,6 +277,8 @@ def email_text(view: dict[str, Any]) -> str:
         f"{view['title']}: {view['scope_label']} ({view['period']})",
         f"Data as of {view['as_of']} UTC (source extraction time)",
     ]
+    if view.get("currency_note"):
+        lines.append(view["currency_note"])
     if view["narrative"]:
         lines += ["", "What changed:"] + [f"- {n}" for n in view["narrative"]]
     for s in view["sections"]:
@@ -342,6 +378,8 @@ def write_xlsx(view: dict[str, Any], sections: list[Section], path: Path, spec: 
         ["Data as of (UTC)", view["as_of"]],
         ["Generated (UTC)", view["generated_at"]],
     ]
+    if view.get("currency_note"):
+        meta.append(["Currency", view["currency_note"]])
     for m in meta:
         ws.append([neutralise_cell(x) for x in m])
     ws.append([])
@@ -505,6 +543,7 @@ def render_pack(
         "as_of": fmt(as_of, "datetime"),
         "generated_at": gen.isoformat(sep=" "),
         "narrative": narrative.build(pack, label, sections, spec.currency),
+        "currency_note": currency_note(wh),
         "footnotes": footnotes,
         "sections": [
             {

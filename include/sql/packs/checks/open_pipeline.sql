@@ -1,5 +1,6 @@
 {#- Warehouse total for the pack check: open amount/count closing in one quarter (:quarter_relative),
-    straight from staging (IsClosed, else the stage policy), in scope. -#}
+    straight from staging (IsClosed, else the stage policy), in scope.  Amounts in the corporate currency
+    (int_opportunity_currency); deals whose currency has no rate are left out, as in the marts. -#}
 {% import 'packs/_scope.sql' as s %}
 {% import 'rules.sql' as rules -%}
 with ctx as (
@@ -11,8 +12,9 @@ with ctx as (
 
 select
     count(*) as open_pipeline_count,
-    coalesce(sum(coalesce(o.amount, 0)), 0) as open_pipeline_amount
+    coalesce(sum(coalesce(cur.amount_corporate, 0)), 0) as open_pipeline_amount
 from staging.stg_crm__opportunity as o
+inner join marts.int_opportunity_currency as cur on cur.opportunity_id = o.id and not cur.is_excluded
 left join staging.stg_crm__user as u on u.id = o.owner_id
 left join marts.dim_stage as st on st.stage_name = o.stage_name
 cross join ctx
