@@ -111,6 +111,7 @@ class FakeHubSpot:
                 "createdate": _iso(self.clock),
                 "hs_lastmodifieddate": _iso(self.clock),
                 "hs_object_id": did,
+                "deal_currency_code": None,  # requested properties come back, null when unset
                 **props,
             }
             self.associations[did] = {company: PRIMARY} if company else {}

@@ -65,7 +65,10 @@ def test_search_filters_paging_and_property_map(hs):
     assert second_body["after"] == "2"
     assert adapter.calls[1].headers["Authorization"] == "Bearer pat-na1-test"
     # the portal lacks the two custom properties: dropped and reported
-    assert src.dropped_fields == {"Opportunity": ["Loss_Reason__c", "Last_Bulk_Update_Plan__c"]}
+    # (and CurrencyIsoCode: a single-currency portal; its amounts are in the corporate currency)
+    assert src.dropped_fields == {
+        "Opportunity": ["CurrencyIsoCode", "Loss_Reason__c", "Last_Bulk_Update_Plan__c"]
+    }
     assert "closed_lost_reason" not in first_body["properties"]
     assert [r["AccountId"] for p in pages for r in p] == ["5001", None, None]
     assert pages[0][0] == {
