@@ -348,3 +348,42 @@ def test_resume_when_the_saved_job_is_gone_reads_the_window_again(fake_sf, wh):
     assert [op for op, _ in fake_sf.jobs_created] == ["queryAll", "queryAll"]
     assert batch.rows_read == 1050 + 300  # the first page landed twice ...
     assert staged(wh) == live(fake_sf)  # ... and staging holds each record once, current
+
+
+def test_client_timeout_on_a_bulk_result_page_is_retried_and_nothing_is_lost(fake_sf, wh):
+    """A result page that answers after the client's read timeout: the GET is retried (idempotent,
+    same locator), every record is loaded once, and the slow attempt is counted as a call."""
+    seed_opportunities(fake_sf, 700)
+    fake_sf.delay_next(r"/results$", 1.5)
+    client = SalesforceClient(
+        fake_sf.url,
+        access_token=fake_sf.issue_token(),
+        sleep=lambda s: None,
+        max_attempts=3,
+        timeout=(2.0, 0.5),
+    )
+    src = SalesforceVolumeSource(
+        client, page_size=200, bulk_threshold=500, bulk_page_records=300, poll_initial_seconds=0.01
+    )
+    src.settle = src.overlap = timedelta(0)
+    [res] = extract_and_load(src, [OBJ], wh)
+    assert staged(wh) == live(fake_sf) and res.rows_inserted == 700
+    assert fake_sf.calls_to(r"/results$") == 3 + 1  # three pages, the first one twice
+    assert audit(wh)[0]["extract_method"] == "bulk"
+
+
+def test_client_timeout_on_every_attempt_fails_the_task_and_loads_nothing(fake_sf, wh):
+    seed_opportunities(fake_sf, 50)
+    fake_sf.delay_next(r"/query$", 1.5, times=10)
+    client = SalesforceClient(
+        fake_sf.url,
+        access_token=fake_sf.issue_token(),
+        sleep=lambda s: None,
+        max_attempts=2,
+        timeout=(2.0, 0.5),
+    )
+    src = SalesforceVolumeSource(client, page_size=200, poll_initial_seconds=0.01)
+    src.settle = src.overlap = timedelta(0)
+    with pytest.raises(ApiError, match=r"(?i)timed? ?out"):
+        extract_and_load(src, [OBJ], wh)
+    assert not wh.table_exists("staging.stg_crm__opportunity") or staged(wh) == {}
