@@ -311,3 +311,38 @@ def test_quarantined_share_over_threshold_fails_the_load_and_writes_nothing(tmp_
         results["opportunity"].rows_rejected,
         wh2.scalar("select count(*) from staging.stg_crm__opportunity"),
     ) == (1, 23)
+
+
+def test_blocking_picklist_stops_the_gate_with_values_counts_and_ids(loaded, tmp_path, monkeypatch):
+    """Any Opportunity picklist named in blocking_picklists: a value the policy does not list is a
+    blocker with each value, its count and sample ids; the other picklists are flagged (warn)."""
+    from salesops.quality.runner import run_quality
+
+    wh, _, _ = loaded
+    overlay = tmp_path / "config"
+    shutil.copytree(FIXTURE / "config", overlay)
+    stages = overlay / "stages.yaml"
+    stages.write_text(
+        stages.read_text()
+        .replace(
+            "lead_source: [Web, Partner Referral, Cold Call, Trade Show]",
+            "lead_source: [Web, Partner Referral]",
+        )
+        .replace("opportunity_type: [New Business, Existing Business]", "opportunity_type: [New Business]")
+        + "blocking_picklists: [lead_source]\n"
+    )
+    monkeypatch.setenv("SALESOPS_CONFIG_DIR", str(overlay))
+    summary = run_quality(wh, run_id="f3", build_docs=False)
+    assert not summary.gate_passed
+    blocker = next(b for b in summary.blockers_failed if b["check_id"] == "policy_unknown_value")
+    assert (blocker["evaluated"], blocker["failed"]) == (24, 9)
+    assert [(v["value"], v["count"]) for v in blocker["values"]] == [
+        ("LeadSource 'Cold Call'", 5),
+        ("LeadSource 'Trade Show'", 4),
+    ]
+    # Type is not blocking: its unknown value is flagged record by record (warn), named and counted
+    flagged = wh.query(
+        "select detail, count(*) as n from quality.run_exception where run_id = 'f3' "
+        "and check_id = 'opp_invalid_picklist' group by detail"
+    )
+    assert flagged == [{"detail": "Type", "n": 8}]

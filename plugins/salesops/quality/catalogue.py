@@ -157,7 +157,28 @@ def policy_context(cfg: QualityConfig) -> dict[str, Any]:
         "max_pushes": int(hyg["close_date"]["max_pushes"]),
         "forecast_categories": [sql_literal(c) for c in cfg.stages.get("forecast_categories") or []],
         "lost_zero_allowed": sql_literal(bool(hyg["amount"].get("closed_lost_zero_allowed", False))),
+        "blocking_picklists": blocking_picklists(cfg),
     }
+
+
+def blocking_picklists(cfg: QualityConfig) -> list[dict[str, Any]]:
+    """The Opportunity fields whose picklist is in stages.yaml ``blocking_picklists``, as
+    {field, column, values} for include/sql/quality/checks/policy_unknown_value.sql."""
+    from salesops.policy.picklists import picklist_fields
+
+    wanted = set(cfg.stages.get("blocking_picklists") or [])
+    opp = {f.api_name: f for f in get_object("opportunity").fields}
+    out = []
+    for (obj, field), (name, values) in picklist_fields(cfg.stages.get("picklists") or {}).items():
+        if obj == "Opportunity" and name in wanted and field in opp and values:
+            out.append(
+                {
+                    "field": sql_literal(field),
+                    "column": opp[field].column,
+                    "values": [sql_literal(v) for v in values],
+                }
+            )
+    return sorted(out, key=lambda d: d["field"])
 
 
 def freshness_window_hours(cfg: QualityConfig, object_name: str) -> float:

@@ -49,6 +49,10 @@ class ExpectationSpec:
         return f"{self.kind}({self.column}, {self.kwargs})" + (f" where {cond}" if cond else "")
 
 
+# picklist columns include/sql/quality/gx_input_opportunity.sql selects
+_OPPORTUNITY_PICKLIST_COLUMNS = ("type", "lead_source", "loss_reason")
+
+
 def _opportunity_specs(cfg: QualityConfig) -> list[ExpectationSpec]:
     opp = get_object("opportunity")
     stages = cfg.stages["stages"]
@@ -138,24 +142,20 @@ def _opportunity_specs(cfg: QualityConfig) -> list[ExpectationSpec]:
             )
         )
     if "opp_invalid_picklist" in enabled:
-        specs.append(
-            ExpectationSpec(
-                "opp_invalid_picklist",
-                "Type",
-                "in_set",
-                "type",
-                {"value_set": list(picklists["opportunity_type"])},
-            )
-        )
-        specs.append(
-            ExpectationSpec(
-                "opp_invalid_picklist",
-                "LeadSource",
-                "in_set",
-                "lead_source",
-                {"value_set": list(picklists["lead_source"])},
-            )
-        )
+        # every picklist stages.yaml declares for an Opportunity field the batch carries
+        # (Type, LeadSource, Loss_Reason__c, or "Opportunity.<Field>"), unless its unknown values
+        # block the gate instead (blocking_picklists -> policy_unknown_value)
+        from salesops.policy.picklists import picklist_fields
+
+        blocking = set(cfg.stages.get("blocking_picklists") or [])
+        for (obj, api), (name, values) in sorted(picklist_fields(picklists).items()):
+            column = opp.field(api).column if obj == "Opportunity" and api in opp.api_fields else None
+            if column in _OPPORTUNITY_PICKLIST_COLUMNS and name not in blocking:
+                specs.append(
+                    ExpectationSpec(
+                        "opp_invalid_picklist", api, "in_set", column, {"value_set": list(values)}
+                    )
+                )
     return specs
 
 

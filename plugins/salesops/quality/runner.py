@@ -157,7 +157,7 @@ def _not_evaluated(wh: Warehouse, cfg: QualityConfig) -> tuple[dict[tuple[str, s
     for check in cfg.checks.values():
         for obj, fields in _check_needs(check, cfg):
             wanted[obj] |= set(fields)
-    wanted["opportunity"] |= {"Type", "LeadSource"}
+    wanted["opportunity"] |= {"Type", "LeadSource", "Loss_Reason__c"}
     avail = measure(wh, wanted)
     na: dict[tuple[str, str], str] = {}
     for check in cfg.checks.values():
@@ -316,6 +316,12 @@ def _sql_outcomes(
     return outcomes
 
 
+def _key_fields(rules: dict[str, Any]) -> str:
+    """The input roles the matcher's keys are built from, for a not-evaluated reason."""
+    roles = [r for r in rules["fields"] if r not in ("state", "country")]
+    return ", ".join(roles)
+
+
 def _duplicate_outcomes(
     wh: Warehouse, cfg: QualityConfig, run_id: str, na: dict[tuple[str, str], str]
 ) -> tuple[list[Outcome], list[Any]]:
@@ -331,16 +337,26 @@ def _duplicate_outcomes(
         obj = get_object(object_name)
         if (check_id, obj.api_name) in na:
             continue
+        # roles whose column this warehouse's staging table has (one created before the manifest
+        # gained the address fields simply lacks them: those roles are empty)
+        present = {c.lower() for c in wh.columns(obj.staging_table)}
+        fields = {role: col for role, col in rules["fields"].items() if col.lower() in present}
         df = _db.fetch_df(
             wh,
             "quality/duplicate_input.sql",
             object=object_name,
             table=obj.staging_table,
-            fields=rules["fields"],
+            fields=fields,
             **policy_context(cfg),
         )
         result = find_duplicates(df, object_name, rules, suffixes)
         results.append(result)
+        if result.unusable:
+            na[(check_id, obj.api_name)] = (
+                f"no usable matching key: {obj.api_name} records have no values in any key the "
+                f"duplicate matcher blocks on ({_key_fields(rules)})"
+            )
+            continue
         dups = result.duplicates[["record_id", "detail", "related_id"]]
         outcomes.append(
             Outcome(

@@ -44,8 +44,31 @@ class Freshness(PolicyModel):
     windows_hours: dict[str, float] = {}
 
 
+class CompanyTokens(PolicyModel):
+    """Account names: word-weighted comparison of the name cores (duplicates.py token_score)."""
+
+    stopwords: list[str] = []
+    abbreviations: dict[str, str] = {}
+    token_floor: float = Field(default=85, ge=0, le=100)
+    prefilter: float = Field(default=70, ge=0, le=100)
+
+
+class PersonPass(PolicyModel):
+    """Leads/contacts: names in either order + a contact point that agrees (duplicates.py)."""
+
+    blocking: list[list[str]] = []
+    name_min: float = Field(default=0.88, ge=0, le=1)
+    evidence: dict[Literal["email", "phone", "company", "street", "postal_code", "city"], float] = {}
+    weights: dict[str, float] = {}
+    min_score: float = Field(default=85, ge=0, le=100)
+    max_block_size: int = Field(default=1000, ge=2)
+
+
 class DuplicateRules(PolicyModel):
     fields: dict[str, str]
+    tokens: CompanyTokens | None = None
+    person: PersonPass | None = None
+    no_chaining: bool = True
     keys: list[list[str]] = []
     blocking: list[list[str]] = []
     weights: dict[str, float] = {}

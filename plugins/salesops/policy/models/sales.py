@@ -31,9 +31,17 @@ class StagesPolicy(PolicyModel):
     stages: list[Stage] = Field(min_length=1)
     forecast_categories: list[str] = Field(min_length=1)
     picklists: dict[str, list[str]] = {}
+    # picklists whose unknown values stop the gate (policy_unknown_value, blocker) instead of being
+    # flagged record by record (opp_invalid_picklist, warn): names of entries of `picklists`
+    blocking_picklists: list[str] = []
 
     @model_validator(mode="after")
     def _consistent(self) -> StagesPolicy:
+        for i, name in enumerate(self.blocking_picklists):
+            if name not in self.picklists:
+                raise bad(
+                    f"blocking_picklists[{i}]", name, f"the name of a picklist {sorted(self.picklists)}"
+                )
         unique([s.name for s in self.stages], "stages[{i}].name")
         unique([s.order for s in self.stages], "stages[{i}].order")
         unique(self.forecast_categories, "forecast_categories[{i}]")

