@@ -90,6 +90,8 @@ stages = [
 ]
 max_pushes = 3
 lost_zero_allowed = "true"
+# quality/catalogue.py blocking_picklists(): Opportunity picklists whose unknown values block
+blocking_picklists = [{"field": "'LeadSource'", "column": "lead_source", "values": ["'Web'", "'Event'"]}]
 # quality/availability.py: field_fill.sql columns
 fill_columns = [
     {"alias": "f_0", "column": "amount", "text": False},

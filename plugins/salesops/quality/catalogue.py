@@ -169,12 +169,12 @@ def blocking_picklists(cfg: QualityConfig) -> list[dict[str, Any]]:
     wanted = set(cfg.stages.get("blocking_picklists") or [])
     opp = {f.api_name: f for f in get_object("opportunity").fields}
     out = []
-    for (obj, field), (name, values) in picklist_fields(cfg.stages.get("picklists") or {}).items():
-        if obj == "Opportunity" and name in wanted and field in opp and values:
+    for (obj, api), (name, values) in picklist_fields(cfg.stages.get("picklists") or {}).items():
+        if obj == "Opportunity" and name in wanted and api in opp and values:
             out.append(
                 {
-                    "field": sql_literal(field),
-                    "column": opp[field].column,
+                    "field": sql_literal(api),
+                    "column": opp[api].column,
                     "values": [sql_literal(v) for v in values],
                 }
             )
