@@ -481,7 +481,9 @@ def stage_rows(res: dict[str, Any]) -> list[dict[str, Any]]:
             ),
             "reused": r.get("reused", False),
         }
-        row.update(kw)
+        row.update({k: v for k, v in kw.items() if v is not None})
+        if r.get("how"):
+            row["note"] = "; ".join(x for x in (row.get("note"), r["how"]) if x)
         out.append(row)
 
     add("seed", res.get("seed"))
