@@ -306,3 +306,26 @@ def test_plan_impact_approval_apply_history_undo(env):
     rows = wh.scalar("select count(*) from ops.territory_assignment_history")
     apply_plan(wh, crm, u.plan_id, run_id="manual__t3", sleep=no_sleep, raise_on_failure=False)
     assert wh.scalar("select count(*) from ops.territory_assignment_history") == rows
+
+
+def test_opportunities_stay_with_an_account_that_was_not_moved(env):
+    """A02's write is rejected by the CRM: A02 keeps U04, and so does its open opportunity O01."""
+    crm, wh, _ = env
+    p = build_plan(wh, "territory_change", requester="analyst-1", write_artifacts=False)
+    approve(wh, p, approver="revops-approver-1")
+    crm.faults = {"A02": ["permanent"]}
+    report = apply_plan(wh, crm, p.plan_id, sleep=no_sleep, raise_on_failure=False)
+    assert [f["record_id"] for f in report.failed] == ["A02"]
+    assert [d["record_id"] for d in report.skipped_drift] == ["O01"]
+    assert (
+        report.skipped_drift[0]["detail"] == "AccountId A02 was not changed by this plan; record not written"
+    )
+    assert (
+        crm.records["Account"]["A02"]["OwnerId"] == "U04"
+        and crm.records["Opportunity"]["O01"]["OwnerId"] == "U04"
+    )
+    assert crm.records["Opportunity"]["O03"]["OwnerId"] == "U02"  # its account A03 moved: it moved too
+    assert load_plan(wh, p.plan_id).status == "applied_with_errors"
+    from salesops import territory
+
+    assert [m["status"] for m in territory.map_versions(wh)] == ["applied_with_errors"]

@@ -159,12 +159,24 @@ def apply_plan(
     store.set_plan_status(wh, plan.plan_id, "applying")
     ctx = _Ctx(wh, source, plan, {}, None, pt.retry, sleep, report, run_id, approver)
     try:
-        for view, ftype, stamp_field in steps:
+        not_written: set[str] = set()
+        for i, (view, ftype, stamp_field) in enumerate(steps):
             if view.changes:
                 _apply_object(
                     _Ctx(wh, source, view, ftype, stamp_field, pt.retry, sleep, report, run_id, approver),
                     size,
+                    not_written,
                 )
+            if i == 0 and len(steps) > 1:
+                # The plan's own records (a territory change's accounts) that were not written:
+                # records of the other objects guarded on one of them (an opportunity's AccountId)
+                # are skipped, so an opportunity never moves without its account.
+                states = latest_change_states(wh, plan.plan_id)
+                not_written = {
+                    r.record_id
+                    for r in view.changes
+                    if states.get(r.change_id, {}).get("status") not in APPLIED_STATES
+                }
     finally:
         report.change_log_csv = str(write_change_log_csv(wh, plan))
     _finish(ctx)
@@ -180,11 +192,31 @@ def apply_plan(
     return report
 
 
-def _apply_object(ctx: _Ctx, size: int) -> None:
-    """Apply the changes of one object: settle, drift check, write (ingest or batches), verify."""
+def _apply_object(ctx: _Ctx, size: int, skip_parents: set[str] | None = None) -> None:
+    """Apply the changes of one object: settle, drift check, write (ingest or batches), verify.
+
+    Records with a guard naming one of ``skip_parents`` (records of the plan's own object that
+    were not written) are skipped and logged ``skipped_drift``.
+    """
     plan, ftype, stamp_field = ctx.plan, ctx.ftype, ctx.stamp_field
     ingest.settle_unread_jobs(ctx)  # a job an interrupted apply left: read it, never resend it
     todo = _todo(ctx, latest_change_states(ctx.wh, plan.plan_id))
+    if skip_parents:
+        events = []
+        for g in plan.guards:
+            if g.record_id in todo and g.before_value in skip_parents:
+                detail = f"{g.field} {g.before_value} was not changed by this plan; record not written"
+                for r in todo.pop(g.record_id):
+                    ctx.report.skipped_drift.append(
+                        {
+                            "change_id": r.change_id,
+                            "record_id": r.record_id,
+                            "field": r.field,
+                            "detail": detail,
+                        }
+                    )
+                    events.append(ctx.event(r, "skipped_drift", error=detail))
+        store.log_events(ctx.wh, events)
     to_write = _drift_check(ctx, todo)
     # large plans on a source with Bulk API 2.0 ingest: one job; its transient failures are
     # re-read here and only what is not yet written goes on to the batches below

@@ -359,7 +359,7 @@ def _store_plan(wh: Warehouse, plan: Plan, settings: BulkUpdateSettings, write_a
         plan.plan_type,
         len(plan.changes),
         plan.record_count,
-        plan.object,
+        "/".join(plan.objects),
         plan.content_hash,
         plan.approver_group,
     )

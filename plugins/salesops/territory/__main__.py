@@ -22,9 +22,10 @@ import yaml
 def demo_map(wh: Any, out: Path) -> Path:
     """Write <out>/territory_map.yaml + quotas.csv: the demo CRM's teams as territories, with one change.
 
-    The change: the first Account Executive (by id) of AMER-SMB moves to AMER-MM, and the first
-    SDR of AMER-SMB takes AMER-MM leads. Quotas: the latest quota period's quotas plus 5 %
-    (rounded to 1,000), the plan total and per-territory targets their sums.
+    The change: the first Account Executive (by id) of AMER-SMB moves to AMER-MM - as account
+    owner and as lead owner (AMER-SMB and AMER-MM list their teams' AEs and SDRs as lead owners, so
+    the mover's AMER-SMB leads and leads owned outside the team move). Quotas: the latest quota
+    period's quotas plus 5 % (rounded to 1,000); the plan total and per-territory targets are their sums.
     """
     from salesops import policy
     from salesops.bulk_update import store
@@ -37,12 +38,11 @@ def demo_map(wh: Any, out: Path) -> Path:
             teams.setdefault(str(m["team"]), {"ae": [], "sdr": []})[role].append(str(m["id"]))
     rules = policy.territories().routing_rules
     owners = {r.team: list(teams.get(r.team, {}).get("ae", [])) for r in rules}
-    leads = {r.team: list(teams.get(r.team, {}).get("sdr", [])) for r in rules}
-    mover, sdr = owners["AMER-SMB"][0], leads["AMER-SMB"][0]
-    owners["AMER-SMB"].remove(mover)
-    owners["AMER-MM"].append(mover)
-    leads["AMER-SMB"].remove(sdr)
-    leads["AMER-MM"].append(sdr)
+    leads = {r.team: owners[r.team] + list(teams.get(r.team, {}).get("sdr", [])) for r in rules}
+    mover = owners["AMER-SMB"][0]
+    for table in (owners, leads):
+        table["AMER-SMB"].remove(mover)
+        table["AMER-MM"].append(mover)
     quotas = store.query(wh, "territory_latest_quotas.sql")
     if not quotas:
         raise SystemExit("the demo CRM has no ForecastingQuota rows: run the extract-load first")
@@ -63,7 +63,7 @@ def demo_map(wh: Any, out: Path) -> Path:
     proposal = {
         "version": f"demo-{period}",
         "effective_date": period,
-        "description": f"Example: {mover} moves from AMER-SMB to AMER-MM, {sdr} takes AMER-MM leads; quotas +5 %",
+        "description": f"Example: {mover} moves from AMER-SMB to AMER-MM; quotas +5 %",
         "territories": territories,
         "quota": {
             "period_start": period,

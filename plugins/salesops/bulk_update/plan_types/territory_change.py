@@ -413,7 +413,7 @@ def impact(wh: Warehouse, pt: PlanType, plan: Plan) -> dict[str, Any]:
                 wh, "territory_current_quota.sql", {"period_start": m.quota.period_start.isoformat()}
             )
         }
-    names = {str(u["id"]): u["name"] for u in resolved.values()}
+    names = {str(u["id"]): u["name"] for u in store.query(wh, "territory_users.sql")}
     by_owner = []
     for uid in rows:
         entry: dict[str, Any] = {
