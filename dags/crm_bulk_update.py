@@ -35,6 +35,11 @@ open exceptions of those checks and how many open exceptions they leave unfixed 
 latest quality run is for the same as-of as the staging data. `mark_duplicate_leads` is computed
 from that run's duplicate clusters and needs it.
 
+**Territory change**: `plan_type=territory_change` reads the proposed map (`territory_map.yaml` in the
+config overlay, `SALESOPS_CONFIG_DIR`), validates it, and moves accounts, their open opportunities and
+leads in one plan with an impact preview (before/after per owner and territory, quota deltas); apply
+versions the map and writes the account assignment history (`python -m salesops.territory`).
+
 **Params**: `plan_type`, `on_behalf_of` (a note; the requester is the triggering user), `reason`, `approval_channel`,
 `only_open_exceptions` (restrict the plan to records in the quality exception queue),
 `plan_id` (approve/apply a plan built earlier instead of building one), `undo_of_plan_id` (build the

@@ -122,6 +122,11 @@ def test_impact_preview_matches_the_hand_computed_figures(env):
         "quota_period_start": "2027-02-01",
         "quota_note": None,
     }
+    # AMER-SMB + AMER-MM lie in AMER; REST spans regions
+    assert im["by_region"] == {
+        "AMER": {"quota_after": 510000.0, "quota_before": 470000.0},
+        "(several regions)": {"quota_after": 200000.0, "quota_before": 0.0},
+    }
     by_owner = {o["owner_id"]: o for o in im["by_owner"]}
 
     def fig(uid):
@@ -165,6 +170,7 @@ def test_impact_preview_matches_the_hand_computed_figures(env):
     assert len(csv_text.splitlines()) == 1 + 8
     body = (out / "summary.md").read_text()
     assert "5 accounts, 4 open opportunities (62,500.00 open pipeline) and 2 leads change owner" in body
+    assert "Quota 2027-02-01: 710,000.00 proposed (plan total 710,000.00), 470,000.00 in the CRM" in body
     assert "| AMER-SMB | 2 | 3 | 2 | 30,000.00 | 1 | 220000.0 | 220000.0 | 200000.0 |" in body
 
 
@@ -174,6 +180,7 @@ def test_invalid_map_lists_every_problem_and_plans_nothing(env):
     text = text.replace("owners: [U03, U04]", "owners: [U03, U05, nobody@example.test]")
     text = text.replace("      - {segment: ENT, region: APAC}\n", "      - {segment: MM, region: AMER}\n")
     text = text.replace("  - {account: A07, owner: U02}\n", "  - {account: A99, owner: U02}\n")
+    text = text.replace("  file: quotas.csv\n", "  file: quotas.csv\n  region_targets: {EMEA: 1}\n")
     (overlay / "territory_map.yaml").write_text(text)
     policy.reset()
     with pytest.raises(PlanGuardError) as exc:
@@ -186,6 +193,7 @@ def test_invalid_map_lists_every_problem_and_plans_nothing(env):
     assert "user 'nobody@example.test' is not a user of the CRM" in msg
     assert "quota: U04 has a quota but owns no territory" in msg
     assert "quota.targets.AMER-MM: its owners' quotas sum to 160,000.00; the target is 290,000.00" in msg
+    assert "quota.region_targets.EMEA: territories ['REST'] have cells in EMEA and in other regions" in msg
     assert wh.scalar("select count(*) from ops.bulk_update_plan") == 0
 
 

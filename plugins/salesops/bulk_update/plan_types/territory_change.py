@@ -212,6 +212,21 @@ def _quota_problems(m: TerritoryMapPolicy, resolved: dict[str, dict[str, Any]]) 
                 f"quota.targets.{name}: its owners' quotas sum to {got:,.2f}; the target is {target:,.2f} "
                 f"(difference {got - target:+,.2f})"
             )
+    for region, target in q.region_targets.items():
+        inside = [t for t in m.territories if {c.region for c in t.cells} == {region}]
+        split = [t.name for t in m.territories if region in {c.region for c in t.cells} and t not in inside]
+        if split:
+            problems.append(
+                f"quota.region_targets.{region}: territories {split} have cells in {region} and in other "
+                "regions; a region target cannot split them"
+            )
+            continue
+        got = sum(reps.get(u, 0.0) for t in inside for u in owners.get(t.name, []))
+        if abs(got - target) > q.tolerance:
+            problems.append(
+                f"quota.region_targets.{region}: the quotas of its territories sum to {got:,.2f}; "
+                f"the target is {target:,.2f} (difference {got - target:+,.2f})"
+            )
     if q.targets and set(q.targets) == {t.name for t in m.territories}:
         tsum = sum(q.targets.values())
         if abs(tsum - q.plan_total) > q.tolerance:
@@ -451,9 +466,18 @@ def impact(wh: Warehouse, pt: PlanType, plan: Plan) -> dict[str, Any]:
                 else round(sum(quota_before.get(u, 0.0) for u in ids), 2),
             }
         )
+    by_region: dict[str, dict[str, float | None]] = {}
+    for t, row in zip(m.territories, by_territory, strict=True):
+        regions = sorted({c.region for c in t.cells})
+        key = regions[0] if len(regions) == 1 else "(several regions)"
+        agg = by_region.setdefault(key, {"quota_after": 0.0, "quota_before": 0.0})
+        for k in ("quota_after", "quota_before"):
+            value, so_far = row[k], agg[k]
+            agg[k] = None if value is None or so_far is None else round(so_far + float(value), 2)  # type: ignore[arg-type]
     return {
         "version": m.version,
         "effective_date": str(m.effective_date) if m.effective_date else None,
+        "by_region": by_region,
         "totals": {
             "accounts_moved": moved["accounts"],
             "open_opportunities_moved": moved["open_opportunities"],

@@ -40,6 +40,9 @@ class QuotaPlan(PolicyModel):
     plan_total: float = Field(ge=0)  # the company plan: rep quotas must sum to it
     tolerance: float = Field(default=0, ge=0)  # absolute difference allowed in every sum check
     targets: dict[str, float] = {}  # territory name -> target its owners' quotas must sum to
+    # region -> target the quotas of the territories inside that region must sum to (a territory
+    # with cells in several regions cannot be split, so it may not fall under a region target)
+    region_targets: dict[str, float] = {}
     reps: dict[str, float] = {}  # user id or email -> quota
     file: str | None = None  # CSV (columns owner,quota) beside this file in the overlay folder
 
