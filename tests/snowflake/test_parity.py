@@ -29,6 +29,8 @@ import json
 import math
 import os
 import shutil
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from decimal import Decimal
@@ -65,6 +67,29 @@ def _plan_types() -> list[str]:
     from salesops.config import policy
 
     return list(policy("bulk_updates")["plan_types"])
+
+
+@contextmanager
+def _proposal_for(wh, root: Path, plan_type: str) -> Iterator[None]:
+    """territory_change plans the demo's example proposal (salesops.territory demo-map) from an overlay."""
+    if plan_type != "territory_change":
+        yield
+        return
+    from salesops import policy
+    from salesops.territory.__main__ import demo_map
+
+    folder = demo_map(wh, root / "territory_overlay").parent
+    before = os.environ.get("SALESOPS_CONFIG_DIR")
+    os.environ["SALESOPS_CONFIG_DIR"] = str(folder)
+    policy.reset()
+    try:
+        yield
+    finally:
+        if before is None:
+            os.environ.pop("SALESOPS_CONFIG_DIR", None)
+        else:
+            os.environ["SALESOPS_CONFIG_DIR"] = before
+        policy.reset()
 
 
 def run_pipeline(wh, crm_file: Path, root: Path) -> PipelineRun:
@@ -108,15 +133,16 @@ def run_pipeline(wh, crm_file: Path, root: Path) -> PipelineRun:
 
         for plan_type in _plan_types():
             try:
-                p = build_plan(
-                    wh,
-                    plan_type,
-                    requester="ops.requester@example.com",
-                    dag_id="parity",
-                    run_id=RUN_ID,
-                    now=NOW,
-                    write_artifacts=False,
-                )
+                with _proposal_for(wh, root, plan_type):
+                    p = build_plan(
+                        wh,
+                        plan_type,
+                        requester="ops.requester@example.com",
+                        dag_id="parity",
+                        run_id=RUN_ID,
+                        now=NOW,
+                        write_artifacts=False,
+                    )
                 run.plans[plan_type] = p
             except EmptyPlan:
                 run.plans[plan_type] = None
