@@ -55,6 +55,10 @@ STAGE_LABEL = {
     "chain": "whole chain incl. Airflow start",
     "advance_day": "demo advance, 1 day",
     "inc_chain": "incremental day, whole chain",
+    "inc_crm_extract_load": "incremental day: extract + load",
+    "inc_crm_data_quality": "incremental day: quality",
+    "inc_kpi_transforms": "incremental day: KPI models",
+    "inc_report_packs": "incremental day: packs",
 }
 # (max seconds at 1 M, max peak bytes); None = no target for that stage
 TARGETS: dict[str, tuple[float | None, float | None]] = {
@@ -456,7 +460,8 @@ def _fmt_b(x: float | None) -> str:
 def _fmt_rate(rows: float | None, secs: float | None) -> str:
     if not rows or not secs:
         return "—"
-    return f"{rows / secs:,.0f}"
+    rate = rows / secs
+    return f"{rate:,.2f}" if rate < 10 else f"{rate:,.0f}"
 
 
 def stage_rows(res: dict[str, Any]) -> list[dict[str, Any]]:
@@ -512,6 +517,7 @@ def stage_rows(res: dict[str, Any]) -> list[dict[str, Any]]:
             baseline_s=raw.get("seconds"),
             baseline_cpu_s=raw.get("cpu_s"),
             ratio=raw["seconds"] / lb["seconds"] if ok else None,
+            ratio_cpu=raw["cpu_s"] / lb["cpu_s"] if ok and raw.get("cpu_s") and lb.get("cpu_s") else None,
             note=(
                 f"raw read_parquet CPU {raw['cpu_s']:.1f} s vs load path CPU {lb['cpu_s']:.1f} s: "
                 f"{raw['cpu_s'] / lb['cpu_s']:.0%} by CPU"
@@ -523,6 +529,16 @@ def stage_rows(res: dict[str, Any]) -> list[dict[str, Any]]:
     if chain:
         add("chain", chain)
     add("advance_day", res.get("advance_day"))
+    for dag_id in CHAIN:  # each stage of the incremental day against the same stage of the full run
+        r_inc, r_full = res.get("inc", {}).get(dag_id), full.get(dag_id)
+        if r_inc:
+            ok = r_full and not r_full.get("error") and not r_inc.get("error")
+            add(
+                f"inc_{dag_id}",
+                r_inc,
+                baseline_s=r_full["wall_s"] if ok else None,
+                ratio=r_inc["wall_s"] / r_full["wall_s"] if ok else None,
+            )
     inc = _chain_total(res.get("inc", {}))
     if inc:
         ok = chain and not chain.get("error") and not inc.get("error")
@@ -555,7 +571,12 @@ def _met(stage: str, size: int, row: dict[str, Any]) -> str:
     if row.get("error"):
         return "**not met** (failed)"
     if stage == "load_opportunity":
-        return "—" if row.get("ratio") is None else ("met" if row["ratio"] >= 0.5 else "**not met**")
+        if row.get("ratio") is None:
+            return "—"
+        by_wall, by_cpu = row["ratio"] >= 0.5, (row.get("ratio_cpu") or row["ratio"]) >= 0.5
+        if by_wall != by_cpu:  # on a loaded machine the two disagree: say so instead of picking one
+            return f"**unclear**: {'met' if by_wall else 'not met'} by wall, {'met' if by_cpu else 'not met'} by CPU"
+        return "met" if by_wall else "**not met**"
     if stage == "inc_chain":
         return "—" if row.get("ratio") is None else ("met" if row["ratio"] <= 0.10 else "**not met**")
     if stage not in TARGETS or size < 1_000_000:
