@@ -129,6 +129,7 @@ def run_pipeline(wh, crm_file: Path, root: Path) -> PipelineRun:
                     Path(p).name: _read_csv(Path(p)) for k, p in rendered.files.items() if p.endswith(".csv")
                 },
             }
+        from salesops.bulk_update.model import PlanError
         from salesops.bulk_update.plan import EmptyPlan, build_plan
 
         for plan_type in _plan_types():
@@ -146,6 +147,10 @@ def run_pipeline(wh, crm_file: Path, root: Path) -> PipelineRun:
                 run.plans[plan_type] = p
             except EmptyPlan:
                 run.plans[plan_type] = None
+            except PlanError as exc:
+                # A plan type that needs input the demo does not ship (territory_change: a proposed
+                # territory map in an overlay) must refuse the same way on both engines.
+                run.plans[plan_type] = f"PlanError: {exc}"
     return run
 
 
@@ -432,11 +437,11 @@ def _same_cell(a: str, b: str) -> bool:
 
 def test_bulk_update_plans_match(duckdb_run, snowflake_run):
     assert set(duckdb_run.plans) == set(snowflake_run.plans)
-    assert any(p is not None for p in duckdb_run.plans.values())
+    assert any(p is not None and not isinstance(p, str) for p in duckdb_run.plans.values())
     for plan_type, ref in duckdb_run.plans.items():
         other = snowflake_run.plans[plan_type]
-        if ref is None:
-            assert other is None, plan_type
+        if ref is None or isinstance(ref, str):
+            assert other == ref, plan_type
             continue
         assert other.content_hash == ref.content_hash, plan_type
         assert other.record_count == ref.record_count, plan_type
