@@ -711,13 +711,14 @@ def plot(results: list[dict[str, Any]], png: Path) -> None:
     plt.close(fig)
 
 
-def readme_block(results: list[dict[str, Any]], report: Path) -> str:
+def readme_block(results: list[dict[str, Any]], report: Path, meta: dict[str, Any] | None = None) -> str:
     """The README table: the 1 M (largest) size's stages against their targets."""
     res = max(results, key=lambda r: r["size"])
     lines = [
         REPORT_START,
         f"Largest size benchmarked: {res['size']:,} opportunities (full figures for every size, the "
-        f"machine's load and the plot: [`bench/REPORT.md`](bench/{report.name})).",
+        f"machine's load and the plot: [`bench/REPORT.md`](bench/{report.name})). "
+        + str((meta or {}).get("load_note", "")),
         "",
         "| stage | wall | peak RSS | target | met |",
         "|---|---|---|---|---|",
@@ -833,7 +834,7 @@ def main() -> None:
     plot(results, png)
     write_report(results, meta, report, png)
     if args.readme:
-        update_readme(Path(args.readme), readme_block(results, report))
+        update_readme(Path(args.readme), readme_block(results, report, meta))
     print(f"wrote {report} and {png}")
 
 
