@@ -289,6 +289,13 @@ def spawn(
     def limit() -> None:
         if as_limit:
             resource.setrlimit(resource.RLIMIT_AS, (as_limit, as_limit))
+        try:  # the stage dies with the driver (make's timeout kills only the driver)
+            import ctypes
+            import signal
+
+            ctypes.CDLL("libc.so.6").prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+        except OSError:
+            pass
 
     log = size_dir / "logs" / f"{stage}-{params.get('dag_id', '')}-{int(time.time())}.log"
     log.parent.mkdir(parents=True, exist_ok=True)
