@@ -143,9 +143,12 @@ def render(job: dict[str, Any], warehouse_conn_id: str) -> dict[str, Any]:
 def check(rendered: dict[str, Any], gate_status: dict[str, Any], warehouse_conn_id: str) -> dict[str, Any]:
     """The pack's own checks; returns the rendered pack, the gate and the check result together."""
     from salesops.packs.checks import check_pack
+    from salesops.packs.connection import kept_open
     from salesops.packs.render import RenderedPack
 
-    result = check_pack(_warehouse(warehouse_conn_id), RenderedPack.from_dict(rendered))
+    wh = _warehouse(warehouse_conn_id)
+    with kept_open(wh):
+        result = check_pack(wh, RenderedPack.from_dict(rendered))
     if not result.passed:
         log.warning(
             "pack %s %s=%s failed its checks: %s",
@@ -162,19 +165,22 @@ def deliver(
 ) -> dict[str, Any]:
     """Publish the slice on its channels, or hold it; returns the DeliveryResult as a dict."""
     from salesops.packs.checks import GateStatus, PackCheckResult
+    from salesops.packs.connection import kept_open
     from salesops.packs.deliver import publish_or_hold
     from salesops.packs.render import RenderedPack
 
     gate_fields = {k: checked["gate"].get(k) for k in ("passed", "reason", "as_of", "quality_run_id")}
-    result = publish_or_hold(
-        _warehouse(warehouse_conn_id),
-        RenderedPack.from_dict(checked["rendered"]),
-        GateStatus(**gate_fields),
-        PackCheckResult(**checked["checks"]),
-        channels=[c for c in (params.get("channels") or []) if c] or None,
-        deliver=bool(params.get("deliver", True)),
-        run_id=run_id,
-    )
+    wh = _warehouse(warehouse_conn_id)
+    with kept_open(wh):  # the delivery log's reads and writes on one open database
+        result = publish_or_hold(
+            wh,
+            RenderedPack.from_dict(checked["rendered"]),
+            GateStatus(**gate_fields),
+            PackCheckResult(**checked["checks"]),
+            channels=[c for c in (params.get("channels") or []) if c] or None,
+            deliver=bool(params.get("deliver", True)),
+            run_id=run_id,
+        )
     return result.to_dict()
 
 
