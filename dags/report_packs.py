@@ -10,13 +10,14 @@ Runs when the KPI marts are rebuilt (Asset `marts.ready` from `kpi_transforms`) 
 on creation, no catch-up: unpausing starts at most the latest Monday run, and a run before the
 first KPI build skips (nothing to report) instead of failing.
 
-1. **gate** - the latest quality run for the data's as-of time (`max(until)` of loaded batches in
-   `ops.load_audit`) must have no failed blocker check. A failed gate does not fail the run: every
-   pack is held.
-2. **plan** - the packs due for the as-of date (each pack's `schedule`) or the ones asked for, times
-   every audience scope value (company, each region, each team...).
-3. **produce** (one mapped task per pack, labelled with the pack and its slice count; one process
-   renders, checks and delivers every slice of the pack, so imports and connections are paid once):
+1. **plan** (one task) - the **gate**: the latest quality run for the data's as-of time (`max(until)`
+   of loaded batches in `ops.load_audit`) must have no failed blocker check; a failed gate does not
+   fail the run: every pack is held. Then the packs due for the as-of date (each pack's
+   `schedule`) or the ones asked for, times every audience scope value (company, each region, each
+   team...), grouped per pack.
+2. **produce** (one mapped task per pack, labelled with the pack and its slice count, two packs at a
+   time - `SALESOPS_PACK_PARALLELISM`; one process renders, checks and delivers every slice of the
+   pack, so imports are paid once; a slice re-run on unchanged data reuses its files):
    - **render** - HTML email body with inline CSS (charts as `cid:` inline parts), PDF
      (WeasyPrint), XLSX (summary + data sheets) and CSV, every dataset filtered to the recipient's
      scope; every number footnoted with its metrics.yaml definition and the data's as-of time;
@@ -28,7 +29,7 @@ first KPI build skips (nothing to report) instead of failing.
      `ops.pack_hold`, a hold notice to the RevOps team. Every attempt goes to
      `ops.pack_delivery_log`. A slice that fails does not stop the pack's other slices; the task
      then fails naming it.
-6. **summarize** - counts and the on-time-delivery KPI per pack and period.
+3. **summarize** - counts and the on-time-delivery KPI per pack and period.
 
 **Params**: `packs` (list; empty = those due), `scope` (empty = all audiences, `region`, `region:EMEA`,
 `team:EMEA-MM`, `all`), `as_of` (YYYY-MM-DD; must be the date the marts are built for), `deliver`
@@ -50,8 +51,9 @@ from salesops.assets import KPI_MARTS_READY
 from salesops.packs.names import PACKS
 
 _WAREHOUSE_CONN_ID = os.getenv("SALESOPS_WAREHOUSE_CONN_ID", "salesops_warehouse")
-# DuckDB has one writer: render/deliver one slice at a time unless the warehouse is Snowflake.
-_PARALLELISM = int(os.getenv("SALESOPS_PACK_PARALLELISM", "1"))
+# Packs produced at once (one task each). Two by default, one per core of a small worker: on DuckDB
+# they take turns on the file for their queries and lay out PDFs/XLSX in parallel; raise on Snowflake.
+_PARALLELISM = int(os.getenv("SALESOPS_PACK_PARALLELISM", "2"))
 # The weekly time trigger (besides marts.ready); "none" = only when the marts are rebuilt.
 _CRON = os.getenv("SALESOPS_PACKS_SCHEDULE", "0 7 * * 1")
 # salesops.packs.names.PACKS (no I/O at parse time; the plan task validates against packs.yaml).
@@ -107,34 +109,34 @@ def _label(group: dict) -> str:
     },
 )
 def report_packs():
+    # The gate and the plan in one task (each task start costs seconds of a worker's CPU under a
+    # scheduler, and both are on every run's critical path): one group per pack, each carrying the
+    # gate's status (a mapped task cannot expand over one key of a dict output).
     @task
-    def gate(params: dict | None = None) -> dict:
+    def plan(params: dict | None = None) -> list[dict]:
         from airflow.sdk.exceptions import AirflowSkipException
 
-        from salesops.packs.tasks import NothingToReport
+        from salesops.packs.tasks import NothingToReport, by_pack
         from salesops.packs.tasks import gate as run_gate
-
-        try:
-            return run_gate(params or {}, _WAREHOUSE_CONN_ID)
-        except NothingToReport as exc:  # a fresh deployment's Monday run: skip, no red run, no email
-            raise AirflowSkipException(str(exc)) from exc
-
-    @task
-    def plan(gate_status: dict, params: dict | None = None) -> list[dict]:
         from salesops.packs.tasks import plan as run_plan
 
-        return run_plan(params or {}, gate_status, _WAREHOUSE_CONN_ID)
+        try:
+            status = run_gate(params or {}, _WAREHOUSE_CONN_ID)
+        except NothingToReport as exc:  # a fresh deployment's Monday run: skip, no red run, no email
+            raise AirflowSkipException(str(exc)) from exc
+        groups = by_pack(run_plan(params or {}, status, _WAREHOUSE_CONN_ID))
+        return [{**group, "gate": status} for group in groups]
 
     # One process per pack renders, checks and delivers all its slices (per-slice tasks spent most
     # of their time starting up under a scheduler). The grid labels each by pack and slice count.
     # retries=0: a retry could send the same email twice if the log write failed after sending.
     @task(max_active_tis_per_dagrun=_PARALLELISM, retries=0, map_index_template="{{ pack_label }}")
-    def produce(group: dict, gate_status: dict, params: dict | None = None) -> list[dict]:
+    def produce(group: dict, params: dict | None = None) -> list[dict]:
         from salesops.packs.tasks import produce as run_produce
 
         ctx = get_current_context()
         ctx["pack_label"] = _label(group)  # type: ignore[typeddict-unknown-key]
-        return run_produce(group, gate_status, params or {}, ctx["run_id"], _WAREHOUSE_CONN_ID)
+        return run_produce(group, group["gate"], params or {}, ctx["run_id"], _WAREHOUSE_CONN_ID)
 
     @task
     def summarize(results: list[list[dict]]) -> dict:
@@ -144,15 +146,7 @@ def report_packs():
         per_pack = [results[i] for i in range(len(results))]
         return run_summarize([r for pack in per_pack for r in pack], _WAREHOUSE_CONN_ID)
 
-    @task
-    def group_by_pack(jobs: list[dict]) -> list[dict]:
-        from salesops.packs.tasks import by_pack
-
-        return by_pack(jobs)
-
-    status = gate()
-    groups = group_by_pack(plan(status))
-    summarize(produce.partial(gate_status=status).expand(group=groups))
+    summarize(produce.expand(group=plan()))
 
 
 report_packs()

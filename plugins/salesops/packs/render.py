@@ -101,6 +101,9 @@ class RenderedPack:
     # The email body: {"html": path, "text": path, "images": [{"cid", "path", "alt"}]} (empty when
     # the HTML was not rendered).
     email: dict[str, Any] = field(default_factory=dict)
+    # sha256 of everything the files are made of except the render time (:func:`fingerprint`); a
+    # re-run whose slice has the same fingerprint reuses the files instead of rendering them again.
+    fingerprint: str = ""
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -505,6 +508,63 @@ def write_csvs(sections: list[Section], out_dir: Path, base: str) -> dict[str, s
     return files
 
 
+# Bump when the writers change what the same data renders to (a re-run must not reuse old files).
+RENDER_VERSION = 1
+
+
+def fingerprint(
+    view: dict[str, Any],
+    sections: list[Section],
+    info: dict[str, Any],
+    formats: tuple[str, ...],
+    checks: list[Any],
+) -> str:
+    """sha256 of what a slice's files are made of, except the render time: the view (every shown
+    figure, row, chart PNG and footnote), every row of every table (the XLSX/CSV hold them all),
+    the pack checks' warehouse totals, the data's context, the formats, the template and styles."""
+    import hashlib
+
+    template = (paths.TEMPLATES_DIR / "packs" / "pack.html.j2").read_bytes()
+    payload = {
+        "version": RENDER_VERSION,
+        "template": hashlib.sha256(template).hexdigest(),
+        "styles": STYLES,
+        "formats": sorted(formats),
+        "view": {k: v for k, v in view.items() if k != "generated_at"},
+        "tables": [
+            [t.title, t.sheet, [(c.key, c.label, c.unit, c.pii) for c in t.columns], t.rows]
+            for s in sections
+            for t in s.tables
+        ],
+        "cards": [(c.key, plain(c.value), c.unit, c.target) for s in sections for c in s.cards],
+        "context": info,
+        "checks": [asdict(c) for c in checks],
+    }
+    raw = json.dumps(payload, sort_keys=True, default=str).encode("utf-8")
+    return hashlib.sha256(raw).hexdigest()
+
+
+def _reusable(manifest: Path, fp: str) -> RenderedPack | None:
+    """The earlier render of this slice when it has the same fingerprint and all its files exist."""
+    try:
+        data = json.loads(manifest.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    if data.get("fingerprint") != fp:
+        return None
+    email = data.get("email") or {}
+    needed = list(data.get("files", {}).values()) + [email.get("html"), email.get("text")]
+    needed += [img.get("path") for img in email.get("images", [])]
+    if not all(p and Path(p).is_file() for p in needed):
+        return None
+    try:
+        rendered = RenderedPack.from_dict(data)
+    except TypeError:  # a manifest of another layout
+        return None
+    rendered.files["manifest"] = str(manifest)
+    return rendered
+
+
 def work_dir(pack: str, period: str, scope_type: str, scope_value: str) -> Path:
     """Where a render is written before it is checked: output_dir()/packs/_work/<pack>/<period>/<scope>/."""
     return paths.output_dir() / "packs" / "_work" / pack / period / f"{scope_type}-{slug(scope_value)}"
@@ -519,6 +579,7 @@ def render_pack(
     out_dir: Path | None = None,
     formats: tuple[str, ...] = ("html", "pdf", "xlsx", "csv"),
     generated_at: datetime | None = None,
+    reuse: bool = True,
 ) -> RenderedPack:
     """Render one pack for one scope and write its files.
 
@@ -530,6 +591,9 @@ def render_pack(
         out_dir: where to write (default :func:`work_dir`).
         formats: which files to write.
         generated_at: the render time printed on the pack (default: now, UTC).
+        reuse: with the default render time, a slice whose inputs are unchanged since its last
+            render in ``out_dir`` (same :func:`fingerprint`: a re-run for the same data) keeps that
+            render's files (and its render time) instead of laying them out again.
 
     Raises:
         PackRenderError: unknown scope type, or the KPI marts are missing.
@@ -590,6 +654,19 @@ def render_pack(
     out = out_dir or work_dir(pack, period, scope_type, scope_value)
     out.mkdir(parents=True, exist_ok=True)
     base = f"{pack}__{scope_type}-{slug(scope_value)}__{period}"
+    fp = fingerprint(view, sections, info, formats, ctx.checks)
+    if reuse and generated_at is None:
+        earlier = _reusable(out / f"{base}.manifest.json", fp)
+        if earlier is not None:
+            log.info(
+                "%s for %s=%s (%s) unchanged since its render at %s: files reused",
+                pack,
+                scope_type,
+                scope_value,
+                period,
+                earlier.generated_at,
+            )
+            return earlier
     files: dict[str, str] = {}
     html = render_html(view)
     email: dict[str, Any] = {}
@@ -642,6 +719,7 @@ def render_pack(
         ],
         context={k: (v.isoformat() if isinstance(v, date | datetime) else v) for k, v in info.items()},
         email=email,
+        fingerprint=fp,
     )
     (out / f"{base}.manifest.json").write_text(
         json.dumps(rendered.to_dict(), indent=2, default=str), encoding="utf-8"
