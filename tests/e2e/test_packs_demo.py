@@ -972,3 +972,32 @@ def test_quality_marts_and_packs_agree_on_as_of_and_reconciliation_variance(pack
         else:
             assert q["value"] == pytest.approx(abs(m["variance_pct"]) * 100, abs=1e-9), period
             assert q["failed"] == int(abs(m["variance_pct"]) * 100 > threshold), period
+
+
+def test_a_rerun_on_unchanged_data_reuses_the_slice_files_and_a_changed_input_renders_again(
+    packs_env, tmp_path, monkeypatch
+):
+    from salesops.packs import narrative
+    from salesops.packs.render import render_pack
+
+    wh, out = packs_env["wh"], tmp_path / "slice"
+    first = render_pack(wh, "forecast_hygiene", "region", "APAC", out_dir=out)
+    stamps = {k: Path(p).stat().st_mtime_ns for k, p in first.files.items()}
+    assert len(first.fingerprint) == 64 and {"html", "pdf", "xlsx"} <= set(stamps)
+    again = render_pack(wh, "forecast_hygiene", "region", "APAC", out_dir=out)
+    assert (again.fingerprint, again.generated_at, again.files) == (
+        first.fingerprint,
+        first.generated_at,
+        first.files,
+    )
+    assert {k: Path(p).stat().st_mtime_ns for k, p in again.files.items()} == stamps  # nothing rewritten
+    # anything the files are made of changes the fingerprint: here one more narrative line
+    real = narrative.build
+    monkeypatch.setattr(narrative, "build", lambda *a, **k: [*real(*a, **k), "One more line."])
+    changed = render_pack(wh, "forecast_hygiene", "region", "APAC", out_dir=out)
+    assert changed.fingerprint != first.fingerprint
+    assert "One more line." in Path(changed.files["html"]).read_text(encoding="utf-8")
+    assert Path(changed.files["pdf"]).stat().st_mtime_ns != stamps["pdf"]
+    # an explicit render time always renders (and prints that time)
+    fixed = render_pack(wh, "forecast_hygiene", "region", "APAC", out_dir=out, generated_at=GENERATED)
+    assert fixed.generated_at == "2026-11-02 07:00:00"
