@@ -617,6 +617,7 @@ def render_pack(
         period = period_label(spec.period, info)
         ctx = BuildContext(wh, spec, scope_type, scope_value, info)
         sections = [SECTIONS[sid](ctx) for sid in spec.sections]
+        note = currency_note(wh)
     for s in sections:
         for t in s.tables:
             _mask_rows(t, spec)
@@ -633,7 +634,7 @@ def render_pack(
         "as_of": fmt(as_of, "datetime"),
         "generated_at": gen.isoformat(sep=" "),
         "narrative": narrative.build(pack, label, sections, spec.currency),
-        "currency_note": currency_note(wh),
+        "currency_note": note,
         "footnotes": footnotes,
         "sections": [
             {
