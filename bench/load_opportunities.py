@@ -4,7 +4,7 @@ Generates N opportunities with the demo CRM (default 1,000,000), extracts them (
 then measures, each in a fresh process so peak memory is per phase:
 
 - ``load``: the project's load path (raw insert as text + typing + quarantine + merge into
-  staging + audit), :func:`salesops.warehouse.load.load_batch`, on an empty warehouse;
+  staging + audit), :func:`salesops.ingest.load.load_batch`, on an empty warehouse;
 - ``reload``: the same batch loaded again on top (all rows already present: the MERGE path);
 - ``raw_ingest``: DuckDB alone, ``CREATE TABLE AS SELECT * FROM read_parquet(...)`` of the same files.
 
@@ -43,8 +43,8 @@ def phase(name: str, workdir: Path) -> dict:
         DemoCrm.seed(size=rows, seed=42, path=workdir / "demo_crm.duckdb")
         return {"phase": name, "rows": rows, "seconds": time.perf_counter() - t0, "peak_mb": _peak_mb()}
     if name == "extract":
+        from salesops.ingest.extract import extract_batch
         from salesops.warehouse import Warehouse
-        from salesops.warehouse.load import extract_batch
         from salesops_demo import DemoCrm
 
         wh = Warehouse(f"duckdb:///{workdir / 'extract_state.duckdb'}")
@@ -57,8 +57,9 @@ def phase(name: str, workdir: Path) -> dict:
             "peak_mb": _peak_mb(),
         }
     if name in ("load", "reload"):
+        from salesops.ingest.batches import Batch
+        from salesops.ingest.load import load_batch
         from salesops.warehouse import Warehouse
-        from salesops.warehouse.load import Batch, load_batch
 
         if name == "load":
             for f in workdir.glob("warehouse.duckdb*"):

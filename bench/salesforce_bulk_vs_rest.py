@@ -56,10 +56,11 @@ def run_path(path: str, url: str, token: str, workdir: Path, out: mp.Queue) -> N
     import os
 
     os.environ["SALESOPS_DATA_DIR"] = str(workdir)
+    from salesops.ingest.extract import extract_batch
+    from salesops.ingest.load import load_batch
     from salesops.sources.salesforce import SalesforceClient
     from salesops.sources.salesforce_bulk import SalesforceVolumeSource
     from salesops.warehouse import Warehouse
-    from salesops.warehouse.load import extract_batch, load_batch
 
     client = SalesforceClient(url, access_token=token)
     threshold = 50_000 if path == "bulk" else 10**12

@@ -75,14 +75,14 @@ _SCHEDULE = os.getenv("SALESOPS_EXTRACT_SCHEDULE", "@hourly")
 def crm_extract_load():
     @task
     def plan_objects(params: dict | None = None) -> list[str]:
-        from salesops.warehouse.tasks import resolve_objects
+        from salesops.ingest.tasks import resolve_objects
 
         return resolve_objects((params or {}).get("objects"))
 
     # map_index_template: the grid shows each mapped task by its object, not 0..13.
     @task(max_active_tis_per_dagrun=2, map_index_template="{{ object_label }}")
     def extract(object_name: str, params: dict | None = None) -> dict:
-        from salesops.warehouse.tasks import extract as run_extract
+        from salesops.ingest.tasks import extract as run_extract
 
         ctx = get_current_context()
         ctx["object_label"] = object_name  # type: ignore[typeddict-unknown-key]
@@ -92,7 +92,7 @@ def crm_extract_load():
     # Asset events; check_all_loaded then fails the run naming it.
     @task(max_active_tis_per_dagrun=1, map_index_template="{{ object_label }}", trigger_rule="all_done")
     def load(batch: dict) -> dict:
-        from salesops.warehouse.tasks import load as run_load
+        from salesops.ingest.tasks import load as run_load
 
         get_current_context()["object_label"] = batch.get("object", "")  # type: ignore[typeddict-unknown-key]
         return run_load(batch, _WAREHOUSE_CONN_ID)
@@ -101,7 +101,7 @@ def crm_extract_load():
     def publish(results: list[dict], outlet_events=None) -> dict:
         from airflow.sdk.exceptions import AirflowSkipException
 
-        from salesops.warehouse.tasks import changed_anything, summarise
+        from salesops.ingest.tasks import changed_anything, summarise
 
         # Index by length: iterating the lazy sequence probes one past the end (a logged 404).
         loaded = [results[i] for i in range(len(results))]
@@ -117,7 +117,7 @@ def crm_extract_load():
 
     @task(trigger_rule="all_done", retries=0)
     def check_all_loaded(planned: list[str], results: list[dict]) -> dict:
-        from salesops.warehouse.tasks import check_all_loaded as check
+        from salesops.ingest.tasks import check_all_loaded as check
 
         return check(list(planned), [results[i] for i in range(len(results))])
 

@@ -28,7 +28,7 @@ def _field(api_name: str, column: str, type_: str, required: bool = False) -> _N
     return _NS(api_name=api_name, column=column, type=type_, required=required)
 
 
-# warehouse/load.py and bulk_update: one ObjectSpec of include/config/objects.yaml.
+# ingest/load.py and bulk_update: one ObjectSpec of include/config/objects.yaml.
 obj = _NS(
     name="opportunity",
     api_name="Opportunity",

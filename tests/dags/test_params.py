@@ -97,9 +97,9 @@ def test_apply_plan_gives_the_demo_no_connection_id(dags):
 
 
 def test_extract_builds_each_source_with_its_own_options():
+    from salesops.ingest.tasks import build_source
     from salesops.sources.csv_export import CsvExportSource
     from salesops.sources.registry import options_for
-    from salesops.warehouse.tasks import build_source
     from salesops_demo import DemoCrm
 
     assert isinstance(build_source({"source": "demo", "source_conn_id": "salesforce_default"}), DemoCrm)

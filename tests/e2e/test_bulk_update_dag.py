@@ -186,9 +186,9 @@ def test_plans_match_the_demo_ground_truth(env):
     (narrowed by the plan type's own policy: extra stale margin, open leads only)."""
     from datetime import timedelta
 
+    from salesops.as_of import data_as_of as as_of
     from salesops.bulk_update.plan import build_plan
     from salesops.config import policy
-    from salesops.warehouse.load import as_of
 
     crm, wh = env
     gt = crm.ground_truth()

@@ -34,9 +34,9 @@ def clean(demo_env):
 def incidents(airflow_db, tmp_path_factory):
     """Seed + all three incidents + full load + KPI build + the first monitoring run."""
     from salesops.config import object_manifest
+    from salesops.ingest.pipeline import extract_and_load
     from salesops.kpis.runner import build
     from salesops.monitoring.tasks import monitor
-    from salesops.warehouse.load import extract_and_load
     from salesops_demo import DemoCrm
     from salesops_demo.incidents import ground_truth, inject
 

@@ -9,10 +9,12 @@ from datetime import UTC, datetime
 import pytest
 
 from salesops.config import get_object
+from salesops.ingest.extract import extract_batch
+from salesops.ingest.pipeline import extract_and_load
+from salesops.ingest.watermarks import get_watermark
 from salesops.sources.base import SourceError
 from salesops.sources.csv_export import CsvExportSource
 from salesops.warehouse import Warehouse
-from salesops.warehouse.load import extract_and_load, extract_batch, get_watermark
 
 
 @pytest.fixture(autouse=True)
@@ -265,7 +267,7 @@ def test_through_the_dag_a_bad_file_fails_the_run_at_the_end_and_the_other_objec
 
 
 def test_check_all_loaded_names_the_objects_that_did_not_load():
-    from salesops.warehouse.tasks import check_all_loaded
+    from salesops.ingest.tasks import check_all_loaded
 
     assert check_all_loaded(["account"], [{"object": "account"}]) == {"planned": 1, "loaded": 1}
     with pytest.raises(RuntimeError, match=r"1 of 2 objects did not load: opportunity .*loaded: account"):

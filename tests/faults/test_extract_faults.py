@@ -15,10 +15,11 @@ from tests.fakes.salesforce_api import FakeSalesforce, sf_datetime
 from tests.fixtures.http_replay import FIXTURES, replay_session
 
 from salesops.config import get_object
+from salesops.ingest.pipeline import extract_and_load
+from salesops.ingest.watermarks import get_watermark
 from salesops.sources.base import SourceError
 from salesops.sources.salesforce import SalesforceClient, SalesforceSource
 from salesops.warehouse import Warehouse
-from salesops.warehouse.load import extract_and_load, get_watermark
 
 pytestmark = pytest.mark.faults
 OPP = get_object("opportunity")

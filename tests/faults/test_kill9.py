@@ -60,7 +60,9 @@ def test_kill9_mid_load_then_rerun_equals_a_clean_run(tmp_path, monkeypatch, ste
     url = f"duckdb:///{tmp_path / 'wh.duckdb'}"
     killed = _child(
         f"""
-        from salesops.warehouse import Warehouse, load
+        from salesops.warehouse import Warehouse
+        from salesops.ingest import load
+        from salesops.ingest.pipeline import extract_and_load
         from salesops.sources.csv_export import CsvExportSource
         real = load._execute
         def execute(conn, relpath, *a, **kw):
@@ -68,16 +70,17 @@ def test_kill9_mid_load_then_rerun_equals_a_clean_run(tmp_path, monkeypatch, ste
             if relpath == {step!r}:
                 os.kill(os.getpid(), signal.SIGKILL)  # inside the open transaction
         load._execute = execute
-        load.extract_and_load(CsvExportSource({str(folder)!r}), ["opportunity"], Warehouse({url!r}))
+        extract_and_load(CsvExportSource({str(folder)!r}), ["opportunity"], Warehouse({url!r}))
         """,
         env,
     )
     assert killed.returncode == -signal.SIGKILL, killed.stderr[-2000:]
     rerun = _child(
         f"""
-        from salesops.warehouse import Warehouse, load
+        from salesops.warehouse import Warehouse
+        from salesops.ingest.pipeline import extract_and_load
         from salesops.sources.csv_export import CsvExportSource
-        load.extract_and_load(CsvExportSource({str(folder)!r}), ["opportunity"], Warehouse({url!r}))
+        extract_and_load(CsvExportSource({str(folder)!r}), ["opportunity"], Warehouse({url!r}))
         """,
         env,
     )
@@ -85,9 +88,10 @@ def test_kill9_mid_load_then_rerun_equals_a_clean_run(tmp_path, monkeypatch, ste
     clean_url = f"duckdb:///{tmp_path / 'clean.duckdb'}"
     clean = _child(
         f"""
-        from salesops.warehouse import Warehouse, load
+        from salesops.warehouse import Warehouse
+        from salesops.ingest.pipeline import extract_and_load
         from salesops.sources.csv_export import CsvExportSource
-        load.extract_and_load(CsvExportSource({str(folder)!r}), ["opportunity"], Warehouse({clean_url!r}))
+        extract_and_load(CsvExportSource({str(folder)!r}), ["opportunity"], Warehouse({clean_url!r}))
         """,
         env,
     )
@@ -103,7 +107,7 @@ def test_kill9_mid_apply_then_rerun_applies_each_change_once(tmp_path):
         f"""
         from salesops_demo import DemoCrm
         from salesops.warehouse import Warehouse
-        from salesops.warehouse.load import extract_and_load
+        from salesops.ingest.pipeline import extract_and_load
         from salesops.config import object_manifest
         from salesops.bulk_update import approval, store
         from salesops.bulk_update.plan import build_plan

@@ -62,9 +62,9 @@ def test_schema_prefix_from_the_connection_isolates_two_environments_in_one_data
 
     import fakesnow
 
+    from salesops.ingest.pipeline import extract_and_load
     from salesops.sources.csv_export import CsvExportSource
     from salesops.warehouse.hook import WarehouseHook
-    from salesops.warehouse.load import extract_and_load
 
     monkeypatch.setenv("SALESOPS_DATA_DIR", str(tmp_path / "data"))
     head = "Deal,Name,Stage,Amount,Modified\n"

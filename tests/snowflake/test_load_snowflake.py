@@ -43,7 +43,9 @@ def _landing_tables(wh) -> list[str]:
 
 
 def test_crash_inside_the_transaction_changes_nothing_then_rerun_loads(fake_snowflake):
-    from salesops.warehouse.load import extract_batch, load_batch, mark_failed
+    from salesops.ingest.batches import mark_failed
+    from salesops.ingest.extract import extract_batch
+    from salesops.ingest.load import load_batch
     from salesops_demo import DemoCrm
 
     wh, data = fake_snowflake
@@ -77,8 +79,8 @@ def test_crash_inside_the_transaction_changes_nothing_then_rerun_loads(fake_snow
 
 
 def test_the_load_transaction_refuses_ddl():
+    from salesops.ingest.load import _execute
     from salesops.warehouse.core import WarehouseError
-    from salesops.warehouse.load import _execute
 
     class Conn:
         def __init__(self):

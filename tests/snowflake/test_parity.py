@@ -95,12 +95,12 @@ def _proposal_for(wh, root: Path, plan_type: str) -> Iterator[None]:
 def run_pipeline(wh, crm_file: Path, root: Path) -> PipelineRun:
     """load -> quality -> KPIs -> packs -> bulk-update plans, as the DAG tasks call them."""
     from salesops.config import object_manifest
+    from salesops.ingest.pipeline import extract_and_load
     from salesops.kpis.runner import build as build_kpis
     from salesops.kpis.runner import mark_ready
     from salesops.packs.config import load_packs
     from salesops.packs.render import render_pack
     from salesops.quality.runner import run_quality
-    from salesops.warehouse.load import extract_and_load
     from salesops_demo import DemoCrm
 
     data, out = root / "data", root / "out"

@@ -1,6 +1,6 @@
 """Fault injection for the loader, kept out of the production library.
 
-:func:`crash_load_after` makes ``salesops.warehouse.load.load_batch`` raise
+:func:`crash_load_after` makes ``salesops.ingest.load.load_batch`` raise
 ``RuntimeError("simulated crash after <step>")`` at a point inside its apply transaction, by
 wrapping the module's statement executor (``_execute``) for the duration of a ``with`` block. The
 production code has no hook for it; the steps are named by the SQL file they follow:
@@ -37,7 +37,7 @@ def crash_load_after(step: str) -> Iterator[list[str]]:
     Yields the SQL files the loader ran while patched (so a test can check the crash point was
     actually reached inside the apply phase).
     """
-    from salesops.warehouse import load
+    from salesops.ingest import load
 
     if step not in CRASH_POINTS:
         raise ValueError(f"unknown load step {step!r}; expected one of {sorted(CRASH_POINTS)}")

@@ -154,7 +154,7 @@ def test_reassign_leads_round_robin_within_the_territory_team(crm_env):
 
 def test_empty_plan_skips_and_stores_nothing(crm_env):
     crm, wh = crm_env
-    from salesops.warehouse.load import extract_and_load
+    from salesops.ingest.pipeline import extract_and_load
 
     for rid in ("O001", "O002", "O003"):
         crm.records["Opportunity"][rid]["ForecastCategoryName"] = {

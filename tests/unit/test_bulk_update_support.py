@@ -241,8 +241,8 @@ def make_env(tmp_path, monkeypatch):
 
     The warehouse is loaded once per process through the real load path and copied per test.
     Each test module wraps this in its own ``crm_env`` fixture."""
+    from salesops.ingest.pipeline import extract_and_load
     from salesops.warehouse import Warehouse
-    from salesops.warehouse.load import extract_and_load
 
     monkeypatch.setenv("SALESOPS_DATA_DIR", str(tmp_path / "data"))
     monkeypatch.setenv("SALESOPS_OUTPUT_DIR", str(tmp_path / "out"))

@@ -16,8 +16,9 @@ EXPORT = FIXTURE / "export"
 
 
 def load_folder(wh: Warehouse, folder: Path, landing: Path, objects=("user", "opportunity")) -> dict:
+    from salesops.ingest.extract import extract_batch
+    from salesops.ingest.load import load_batch
     from salesops.sources.csv_export import CsvExportSource
-    from salesops.warehouse.load import extract_batch, load_batch
 
     src = CsvExportSource(folder)
     out = {}
@@ -283,7 +284,7 @@ def test_missing_change_stamp_header_fails(tmp_path):
 
 
 def test_quarantined_share_over_threshold_fails_the_load_and_writes_nothing(tmp_path):
-    from salesops.warehouse.load import QuarantineShareExceeded
+    from salesops.ingest.load import QuarantineShareExceeded
 
     bad = lambda t: t.replace('"$22,000.00"', '"$22,OOO.00"')  # noqa: E731 - FX-005
     folder = _copy(tmp_path, edit_csv=bad)

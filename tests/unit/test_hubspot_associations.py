@@ -9,9 +9,9 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from tests.fakes.hubspot_api import PRIMARY, UNLABELED, FakeHubSpot
 
+from salesops.ingest.pipeline import extract_and_load
 from salesops.sources.hubspot import HubSpotClient, HubSpotSource
 from salesops.warehouse import Warehouse
-from salesops.warehouse.load import extract_and_load
 
 T0 = datetime(2026, 11, 2, 6, 0, tzinfo=UTC)
 

@@ -250,3 +250,21 @@ def test_packs_list_is_in_one_place_and_matches_packs_yaml():
     for src in (dag_src, demo_src):  # no second copy of the list (a pack name as a string literal)
         literals = {n.value for n in ast.walk(ast.parse(src)) if isinstance(n, ast.Constant)}
         assert literals & set(PACKS) == set()
+
+
+def test_the_warehouse_only_stores():
+    """warehouse/ (connections, DDL, bulk insert) imports neither sources nor the extract-load
+    package: reading a CRM and deciding what a load writes live in ingest/ (issue 10)."""
+    modules = package_modules("salesops.warehouse")
+    assert set(modules) >= {"salesops.warehouse.core", "salesops.warehouse.schema"}
+    offenders = {
+        name: sorted(
+            i
+            for i in imports_of(path)
+            if i.startswith(("salesops.sources", "salesops.ingest", "salesops_demo"))
+        )
+        for name, path in modules.items()
+    }
+    assert {k: v for k, v in offenders.items() if v} == {}
+    ingest = package_modules("salesops.ingest")
+    assert {"salesops.ingest.extract", "salesops.ingest.load", "salesops.ingest.tasks"} <= set(ingest)

@@ -7,9 +7,12 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from tests.support.faults import crash_load_after
 
+from salesops.as_of import data_as_of as as_of
+from salesops.ingest.extract import extract_batch
+from salesops.ingest.load import load_batch
+from salesops.ingest.pipeline import extract_and_load
 from salesops.sources.base import DeletedRecord
 from salesops.warehouse import Warehouse
-from salesops.warehouse.load import as_of, extract_and_load, extract_batch, load_batch
 
 
 @pytest.fixture(autouse=True)

@@ -19,9 +19,10 @@ from tests.fakes.fixtures import OPPORTUNITY_FIELDS
 from tests.fakes.hubspot_api import FakeHubSpot
 from tests.fakes.salesforce_api import FakeSalesforce
 
+from salesops.ingest.extract import extract_batch
+from salesops.ingest.load import load_batch
 from salesops.kpis import runner
 from salesops.warehouse import Warehouse
-from salesops.warehouse.load import extract_batch, load_batch
 from salesops.warehouse.schema import ensure_object_tables
 
 FIX = Path(__file__).resolve().parents[1] / "fixtures" / "multicurrency"

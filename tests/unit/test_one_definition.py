@@ -1,7 +1,7 @@
 """Each domain rule has one definition, and every job that uses it gets the same answer.
 
 As-of: ``salesops.as_of.data_as_of`` over the view ``ops.v_as_of``; the quality run, the KPI build,
-the pack checks, the bulk-update plans and the loader's own helper all resolve to the same instant.
+the pack checks and the bulk-update plans all resolve to the same instant (the loader calls it).
 """
 
 from __future__ import annotations
@@ -17,7 +17,6 @@ from salesops.kpis import runner as kpi_runner
 from salesops.packs.checks import load_as_of as pack_as_of
 from salesops.quality.runner import resolve_as_of as quality_as_of
 from salesops.warehouse.core import Warehouse
-from salesops.warehouse.load import as_of as loader_as_of
 from salesops.warehouse.schema import ensure_object_tables
 
 
@@ -46,7 +45,6 @@ def test_every_job_resolves_the_same_as_of(wh):
     expected = datetime(2026, 11, 20, 9, 30, tzinfo=UTC)
     assert data_as_of(wh) == expected
     assert load_finished_at(wh) == datetime(2026, 11, 20, 9, 41, tzinfo=UTC)
-    assert loader_as_of(wh) == expected
     assert plan_as_of(wh, "opportunity") == expected
     naive = expected.replace(tzinfo=None)
     assert quality_as_of(wh) == naive

@@ -20,10 +20,10 @@ from tests.unit.test_bulk_update_support import SimulatedCrash, approve, no_slee
 from salesops.bulk_update.apply import ApplyFailed, apply_plan, change_log
 from salesops.bulk_update.plan import build_plan
 from salesops.bulk_update.settings import load_settings
+from salesops.ingest.pipeline import extract_and_load
 from salesops.sources.salesforce import SalesforceClient
 from salesops.sources.salesforce_bulk import SalesforceVolumeSource
 from salesops.warehouse import Warehouse
-from salesops.warehouse.load import extract_and_load
 
 PLAN = "fix_forecast_category"
 FC = "ForecastCategoryName"

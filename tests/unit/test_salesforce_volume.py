@@ -12,12 +12,14 @@ import pytest
 from tests.fakes.fixtures import opportunity, seed_opportunities
 from tests.fakes.salesforce_api import FakeSalesforce
 
+from salesops.ingest.extract import extract_batch
+from salesops.ingest.load import load_batch
+from salesops.ingest.pipeline import extract_and_load
 from salesops.sources.base import SourceError
 from salesops.sources.http import ApiError
 from salesops.sources.salesforce import SalesforceClient
 from salesops.sources.salesforce_bulk import ApiBudgetExceeded, SalesforceVolumeSource
 from salesops.warehouse import Warehouse
-from salesops.warehouse.load import extract_and_load, extract_batch, load_batch
 
 OBJ = "opportunity"
 

@@ -338,8 +338,8 @@ def test_registry(monkeypatch):
 def test_example_folder_loads_through_the_warehouse(tmp_path, monkeypatch):
     """The documented example lands in staging: 19 good opportunities, OPP-0013 quarantined, re-run adds 0."""
     monkeypatch.setenv("SALESOPS_DATA_DIR", str(tmp_path))
+    from salesops.ingest.pipeline import extract_and_load
     from salesops.warehouse.core import Warehouse
-    from salesops.warehouse.load import extract_and_load
 
     wh = Warehouse(f"duckdb:///{tmp_path / 'wh.duckdb'}")
     try:

@@ -16,13 +16,13 @@ sObject Collections writes: unchanged) plus, per object and window:
   still running when the wait ends, or any error while it runs, is aborted
   (``PATCH {"state": "Aborted"}``). A finished job is deleted after its last page.
 * **Resume**: after each landed page :meth:`resume_state` gives ``{job_id, query, locator}``; the
-  lander (``warehouse.load.extract_batch``) stores it with the pages already written, and after a
+  lander (``ingest.extract.extract_batch``) stores it with the pages already written, and after a
   crash :meth:`resume` continues from that locator in the same job (Salesforce keeps a job's
   results and their locators for as long as the job exists).
 * **Deletes**: rows with ``IsDeleted = true`` from the Bulk job become deletes of the window
   (``deleted_at`` = their SystemModstamp). REST windows use getDeleted, which covers only the last
   15 days: for a window starting further back it is skipped, and :meth:`list_ids` serves the id
-  reconciliation that catches deletes the connector could not see (see ``warehouse.load``).
+  reconciliation that catches deletes the connector could not see (see ``ingest.load``).
 * **API budget**: every response's ``Sforce-Limit-Info: api-usage=N/M`` is read (a ``requests``
   response hook, so REST and Bulk calls alike); when ``N`` reaches ``volume.api_budget_share`` of
   ``M`` the next step stops with :class:`ApiBudgetExceeded` (nothing is published; the next run
@@ -183,7 +183,7 @@ class SalesforceVolumeSource(SalesforceSource):
         payload = self.client.get_json(self.client.data_path("limits"))
         return require_keys(payload, ["DailyApiRequests"], "Salesforce /limits")
 
-    # -- resume protocol (used by warehouse.load.extract_batch) ------------------------------
+    # -- resume protocol (used by ingest.extract.extract_batch) ------------------------------
     def resume_state(self) -> dict[str, Any] | None:
         """Where a crashed read would continue: ``{object, job_id, query, locator}`` (Bulk only)."""
         return None if self._state is None else dict(self._state)

@@ -9,7 +9,7 @@ SnowflakeHook, which handles password and key-pair auth); outside Airflow from
 The SQL in include/sql is the same on both engines; what differs is rendered by the macros in
 include/sql/macros.sql (``dialect`` is passed to every template) and, for the few operations that
 are not SQL text (bulk appends, the load's transaction boundary), by the ``dialect`` branches in
-this module and in salesops.warehouse.load. README "Snowflake" lists the differences.
+this module and in salesops.ingest.load. README "Snowflake" lists the differences.
 """
 
 from __future__ import annotations
@@ -261,7 +261,7 @@ class Warehouse:
             # A multi-row INSERT (the connector batches executemany): plain DML, so it stays
             # inside the caller's transaction. write_pandas would create a temporary stage, and
             # any DDL in Snowflake commits the open transaction. Batch loads, the big writes,
-            # go through a stage in salesops.warehouse.load instead.
+            # go through a stage in salesops.ingest.load instead.
             sf_cols = [snowflake_column(c) for c in table.column_names]
             binds = ", ".join(f":p{i}" for i in range(len(sf_cols)))
             statement = f"insert into {qualified} ({', '.join(sf_cols)}) values ({binds})"

@@ -1,4 +1,4 @@
-"""Task bodies of the crm_extract_load DAG, kept out of the DAG file so they are testable.
+"""Task bodies of the crm_extract_load DAG (extract, load, summarise), kept out of the DAG file so they are testable.
 
 Each function takes plain values (what Airflow params and XComs carry) and returns plain values.
 """
@@ -43,9 +43,9 @@ def build_source(params: dict[str, Any]) -> Any:
 def extract(
     object_name: str, params: dict[str, Any], warehouse_conn_id: str, run_id: str | None
 ) -> dict[str, Any]:
+    from salesops.ingest.extract import extract_batch
     from salesops.sources.base import SourceError
     from salesops.warehouse.hook import WarehouseHook
-    from salesops.warehouse.load import extract_batch
 
     wh = WarehouseHook(warehouse_conn_id).warehouse
     try:
@@ -68,8 +68,9 @@ def extract(
 
 
 def load(batch: dict[str, Any], warehouse_conn_id: str) -> dict[str, Any]:
+    from salesops.ingest.batches import Batch, mark_failed
+    from salesops.ingest.load import load_batch
     from salesops.warehouse.hook import WarehouseHook
-    from salesops.warehouse.load import Batch, load_batch, mark_failed
 
     wh = WarehouseHook(warehouse_conn_id).warehouse
     b = Batch.from_dict(batch)
