@@ -12,11 +12,15 @@ The KPI build writes them with its other seeds. The quality run writes them befo
 runs before the KPI build), so the quality check ``reconciliation_variance`` labels fiscal quarters
 with the same calendar as the marts and packs, and the routing checks include the same
 ``int_lead_routed`` select as the speed-to-lead KPI. Every write replaces the tables (idempotent).
+A bulk-update plan that routes leads (``reassign_leads``) includes the same model too; it calls
+:func:`ensure_territories`, which writes the territory tables only when they do not already hold
+territories.yaml (so a plan never empties a table another job is reading).
 """
 
 from __future__ import annotations
 
 from datetime import date, datetime
+from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from salesops import policy as _policy
@@ -135,6 +139,53 @@ def insert_rows(wh: Warehouse, conn: Any, table: str, rows: list[dict[str, Any]]
 
     columns = [check_identifier(c) for c in rows[0]]
     conn.execute(sa.text(sql.render("kpis/seeds/insert_rows.sql", table=table, columns=columns)), rows)
+
+
+def _comparable(rows: list[dict[str, Any]]) -> list[tuple[Any, ...]]:
+    """Rows as sorted tuples with numbers as floats (the warehouse returns ints, Decimals, floats)."""
+    out = []
+    for row in rows:
+        out.append(
+            tuple(
+                (k, float(v) if isinstance(v, int | float | Decimal) and not isinstance(v, bool) else v)
+                for k, v in sorted(row.items())
+            )
+        )
+    return sorted(out, key=repr)
+
+
+def territories_current(wh: Warehouse) -> bool:
+    """Whether every territory table exists and holds exactly territories.yaml's rows."""
+    from salesops.warehouse.core import check_identifier
+
+    for table, want in territory_tables().items():
+        if not wh.table_exists(f"marts.{table}"):
+            return False
+        got = wh.query(sql.render("reference/select_table.sql", table=check_identifier(table)))
+        if _comparable(got) != _comparable(want):
+            return False
+    return True
+
+
+def ensure_territories(wh: Warehouse) -> bool:
+    """Write the territory tables (one transaction) unless they already hold territories.yaml.
+
+    Returns:
+        Whether it wrote them.
+    """
+    if territories_current(wh):
+        return False
+    import sqlalchemy as sa
+
+    from salesops.warehouse.core import split_statements
+
+    script = sql.render("reference/create_territory_tables.sql", dialect=wh.dialect)
+    with wh.connect() as conn:
+        for stmt in split_statements(script):
+            conn.execute(sa.text(stmt))
+        for table, table_rows in territory_tables().items():
+            insert_rows(wh, conn, table, table_rows)
+    return True
 
 
 def write_reference(wh: Warehouse, as_of: date) -> None:

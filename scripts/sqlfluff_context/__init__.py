@@ -128,15 +128,13 @@ m = (
     .make_module({"dialect": dialect})
 )
 
-# bulk_update/plan.py _sql_context: row counts of the VALUES tables built from bind parameters.
+# bulk_update/plan_types/*.py sql_context: row counts of the VALUES tables built from bind parameters.
 n_checks = 2
 n_statuses = 3
 n_kinds = 2
 n_stages = 2
 n_allowed = 4
-n_countries = 2
-n_segments = 2
-n_rules = 2
+n_stage_flags = 2
 exclude_stale = True
 include_misrouted = True
 # bulk_update/plan_types/territory_change.py sql_context: the proposed map's VALUES tables.

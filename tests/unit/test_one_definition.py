@@ -6,6 +6,7 @@ the pack checks and the bulk-update plans all resolve to the same instant (the l
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
@@ -134,6 +135,12 @@ LEADS = {
     "00QTL0000000005": (300, None, "005TU00000000M1", 10),  # MM, 10h > 8h: breached
     "00QTL0000000006": (None, None, "005TU00000000S1", 100),  # no segment: no SLA, cannot be routed
 }
+# Two open deals without the CRM's IsClosed/IsWon (open by their stage, stages.yaml): one past its
+# close date with recent activity, one without any activity since 2025 (stale). Closed Won deal 3
+# above has no flags either: closed by its stage for quality, marts, packs and plans alike.
+OPEN_PAST_DUE = "006TP0000000001"
+OPEN_STALE = "006TP0000000002"
+CLOSED_BY_STAGE = "006TO0000000003"
 USERS = {"005TU00000000S1": "AMER-SMB", "005TU00000000M1": "AMER-MM", "005TU00000000E1": "AMER-ENT"}
 EXPECTED_BREACHED = {"00QTL0000000002", "00QTL0000000004", "00QTL0000000005"}
 EXPECTED_MET = {"00QTL0000000001", "00QTL0000000003"}
@@ -177,6 +184,28 @@ def agreed(tmp_path_factory):
                 "booking_date": day,
                 "amount": amount + 10,
                 "booking_type": "New Business",
+                "system_modstamp": datetime(2027, 2, 1),
+            }
+        )
+    for oid, stage, close, activity in (
+        (OPEN_PAST_DUE, "Prospecting", date(2027, 1, 15), date(2027, 1, 30)),
+        (OPEN_STALE, "Qualification", date(2027, 3, 31), None),
+    ):
+        opps.append(
+            {
+                "id": oid,
+                "name": f"Synthetic Open Deal {oid[-1]}",
+                "owner_id": "005TU00000000S1",
+                "stage_name": stage,
+                "amount": 500.0,
+                "probability": 10.0,
+                "close_date": close,
+                "forecast_category": "Pipeline",
+                "type": "New Business",
+                "is_closed": None,
+                "is_won": None,
+                "last_activity_date": activity,
+                "created_at": datetime(2025, 6, 1),
                 "system_modstamp": datetime(2027, 2, 1),
             }
         )
@@ -307,10 +336,63 @@ def test_routing_sla_of_the_scorecard_and_the_speed_to_lead_kpi_agree(agreed):
     assert routed["00QTL0000000006"]["routing_segment"] is None
 
 
+def _exceptions(wh, check_id):
+    rows = wh.query(
+        "select record_id from quality.run_exception where check_id = :c and run_id = 'one-definition'",
+        {"c": check_id},
+    )
+    return {r["record_id"] for r in rows}
+
+
+def test_plans_route_leads_and_tell_open_deals_as_quality_and_kpis_do(agreed):
+    """The bulk-update plans use the one lead routing (int_lead_routed: Segment__c when the employee
+    count is empty) and the one closed rule (rules.sql is_closed: the stage policy when IsClosed is
+    empty), so a plan proposes exactly the records the quality checks flag and the marts agree."""
+    import dataclasses
+
+    from salesops.bulk_update.plan import build_plan as build
+    from salesops.bulk_update.settings import load_settings
+
+    def build_plan(wh, name, **kw):
+        # a warehouse of a few records: every plan is a large share of its object (max_share guard)
+        s = load_settings()
+        pt = dataclasses.replace(s.plan_types[name], max_share=1.0)
+        return build(wh, name, settings=dataclasses.replace(s, plan_types={**s.plan_types, name: pt}), **kw)
+
+    wh, _ = agreed
+    # lead 2: no employee count, Segment__c ENT, owned by an AMER-SMB rep
+    routed = {r["lead_id"]: r for r in wh.query("select * from marts.int_lead_routed")}
+    assert routed["00QTL0000000002"]["expected_team"] == "AMER-ENT"
+    assert _exceptions(wh, "lead_misrouted") == {"00QTL0000000002"}
+    leads = build_plan(wh, "reassign_leads", requester="analyst-one-def", write_artifacts=False)
+    assert [(r.record_id, r.field, r.before_value, r.after_value) for r in leads.changes] == [
+        ("00QTL0000000002", "OwnerId", "005TU00000000S1", "005TU00000000E1")  # the AMER-ENT rep
+    ]
+    guards = {r.field: r.before_value for r in leads.rows if r.role == "guard"}
+    assert guards == {"Country": "United States", "NumberOfEmployees": None, "Segment__c": "ENT"}
+    q = leads.scope["quality"]
+    assert (q["plan_records_not_in_queue"], q["unfixed_open_exceptions"]) == (0, 0)
+
+    # deals without IsClosed: open or closed by their stage, the same in quality, marts and plans
+    enriched = {
+        r["opportunity_id"]: r["is_open"]
+        for r in wh.query("select opportunity_id, is_open from marts.int_opportunity_enriched")
+    }
+    assert (enriched[OPEN_PAST_DUE], enriched[OPEN_STALE], enriched[CLOSED_BY_STAGE]) == (True, True, False)
+    assert _exceptions(wh, "opp_past_close_date") == {OPEN_PAST_DUE}
+    assert _exceptions(wh, "opp_stale") == {OPEN_STALE}
+    moved = build_plan(wh, "move_past_close_dates", requester="analyst-one-def", write_artifacts=False)
+    assert {r.record_id for r in moved.changes} == {OPEN_PAST_DUE}
+    assert moved.scope["quality"]["unfixed_open_exceptions"] == 0
+    closed = build_plan(wh, "close_stale_opportunities", requester="analyst-one-def", write_artifacts=False)
+    assert {r.record_id for r in closed.changes} == {OPEN_STALE}
+    assert closed.scope["quality"]["unfixed_open_exceptions"] == 0
+
+
 # where segment bands may be named: the one model, and the DDL of the table it reads
-LEAD_SEGMENT_HOMES = {"kpis/models/int_lead_routed.sql", "reference/create_tables.sql"}
-# the reassign_leads plan still applies the bands itself (moving with the plan types, issue 10)
-LATER = ("bulk_update/",)
+LEAD_SEGMENT_HOMES = {"kpis/models/int_lead_routed.sql", "reference/create_territory_tables.sql"}
+# where the plans learn whether a deal is closed: one partial applying rules.sql is_closed
+CLOSED_HOMES = {"bulk_update/_opportunity.sql"}
 
 
 def test_no_sql_file_writes_its_own_fiscal_quarter_or_lead_segment():
@@ -320,6 +402,27 @@ def test_no_sql_file_writes_its_own_fiscal_quarter_or_lead_segment():
         rel = path.relative_to(sql.sql_path("")).as_posix()
         if "'fy' ||" in text or ("month(" in text and "fiscal" in text and "dim_fiscal_calendar" not in text):
             offenders.append(rel)  # a fiscal period computed from a date instead of the calendar
-        if "min_employees" in text and rel not in LEAD_SEGMENT_HOMES and not rel.startswith(LATER):
+        if "min_employees" in text and rel not in LEAD_SEGMENT_HOMES:
             offenders.append(rel)  # a segment band applied outside int_lead_routed
+        if (
+            rel.startswith("bulk_update/")
+            and rel not in CLOSED_HOMES
+            and re.search(r"\bis_(closed|won)\b", text)
+        ):
+            offenders.append(rel)  # a plan reading the CRM flag itself instead of rules.sql is_closed
     assert offenders == []
+
+
+def test_a_plan_writes_the_territory_tables_only_when_they_differ_from_policy(wh):
+    from salesops.reference import ensure_territories, territory_tables
+
+    assert ensure_territories(wh) is True  # none yet: written
+    want = territory_tables()
+    rules = wh.query(
+        "select rule_order, segment, region, team from marts.dim_routing_rule order by rule_order"
+    )
+    assert rules == want["dim_routing_rule"] and len(rules) >= 3
+    assert ensure_territories(wh) is False  # already the policy: nothing rewritten
+    wh.execute("delete from marts.dim_routing_rule where rule_order = 1")
+    assert ensure_territories(wh) is True  # a stale table is rewritten
+    assert wh.query("select count(*) as n from marts.dim_routing_rule") == [{"n": len(rules)}]

@@ -2,9 +2,7 @@
     (as-of date - stale threshold - extra margin) -> Closed Lost with a loss reason, the closed
     stage's forecast category and probability. LastActivityDate is a guard: new activity since the
     plan was built means the deal is alive and the record is skipped. -#}
-with opportunity as (
-    select * from staging.stg_crm__opportunity
-),
+with {% include 'bulk_update/_opportunity.sql' %}
 
 users as (
     select * from staging.stg_crm__user
@@ -23,7 +21,7 @@ stale as (
         u.region
     from opportunity as o
     left join users as u on u.id = o.owner_id
-    where not coalesce(o.is_closed, false)
+    where not o.closed_by_rule
         and coalesce(o.last_activity_date, cast(o.created_at as date)) < cast(:cutoff_date as date)
 )
 

@@ -2,9 +2,7 @@
     :new_close_date (end of the fiscal quarter per calendar.yaml, computed by the caller).
     With exclude_stale, deals stale beyond :stale_cutoff_date are left to close_stale_opportunities.
     StageName is a guard: a deal that moved stage (or closed) since the plan was built is skipped. -#}
-with opportunity as (
-    select * from staging.stg_crm__opportunity
-),
+with {% include 'bulk_update/_opportunity.sql' %}
 
 users as (
     select * from staging.stg_crm__user
@@ -20,7 +18,7 @@ past_due as (
         u.region
     from opportunity as o
     left join users as u on u.id = o.owner_id
-    where not coalesce(o.is_closed, false)
+    where not o.closed_by_rule
         and o.close_date < cast(:past_due_before as date)
 {%- if exclude_stale %}
         and coalesce(o.last_activity_date, cast(o.created_at as date)) >= cast(:stale_cutoff_date as date)

@@ -1,11 +1,13 @@
 {#- Plan: open, unconverted leads that are unassigned (no owner) or, with include_misrouted, owned by
     someone who is not an active member of the team the territory rules name -> an active member of
-    that team. Segment from NumberOfEmployees, region from Country, team from the first matching
-    routing rule (territories.yaml). The member is picked round-robin: the n-th such lead of a team
-    (by lead id) goes to member n mod team size (members ordered by user id) - deterministic, so a
-    rebuilt plan proposes the same owners. Leads the rules cannot place (unknown country, no
-    employee count, team without active members) are not in the plan; the quality checks report them.
-    Country and NumberOfEmployees are guards: a lead whose routing inputs changed is skipped. -#}
+    that team. The team is the lead's expected_team in int_lead_routed (bulk_update/_lead_territory.sql:
+    segment from NumberOfEmployees, else Segment__c; region from Country; first matching routing
+    rule of territories.yaml) - the same routing the quality checks and the speed-to-lead KPI use.
+    The member is picked round-robin: the n-th such lead of a team (by lead id) goes to member
+    n mod team size (members ordered by user id) - deterministic, so a rebuilt plan proposes the
+    same owners. Leads the rules cannot place (unknown country, no segment, team without active
+    members) are not in the plan; the quality checks report them. Country, NumberOfEmployees and
+    Segment__c are guards: a lead whose routing inputs changed is skipped. -#}
 {% import 'bulk_update/_macros.sql' as bu %}
 with lead as (
     select * from staging.stg_crm__lead
@@ -22,15 +24,14 @@ lead_team as (
         l.owner_id,
         l.country,
         cast(l.number_of_employees as varchar) as number_of_employees,
-        cr.region,
-        r.team,
-        row_number() over (partition by l.id order by r.rule_order) as rn
+        l.segment,
+        lr.routing_region as region,
+        lr.expected_team as team
     from lead as l
     inner join open_status as os on os.status = l.status
-    inner join lead_segment as ls on ls.id = l.id and ls.rn = 1
-    inner join country_region as cr on cr.country = l.country
-    inner join routing_rule as r on r.segment = ls.segment and r.region = cr.region
+    inner join lead_routed as lr on lr.lead_id = l.id
     where not coalesce(l.is_converted, false)
+        and lr.expected_team is not null
 ),
 
 team_member as (
@@ -49,8 +50,7 @@ candidate as (
         row_number() over (partition by t.team order by t.id) - 1 as team_position
     from lead_team as t
     left join users as cur on cur.id = t.owner_id
-    where t.rn = 1
-        and exists (select 1 from team_member as m where m.team = t.team)
+    where exists (select 1 from team_member as m where m.team = t.team)
         and (
             t.owner_id is null
 {%- if include_misrouted %}
@@ -78,4 +78,7 @@ select id, 'Country', 'guard', country, country, company, new_owner_id, region
 from assignment
 union all
 select id, 'NumberOfEmployees', 'guard', number_of_employees, number_of_employees, company, new_owner_id, region
+from assignment
+union all
+select id, 'Segment__c', 'guard', segment, segment, company, new_owner_id, region
 from assignment

@@ -1,12 +1,10 @@
 {#- Why an open opp_stale exception is not in a close_stale_opportunities plan (same cutoff as
     plan_close_stale_opportunities.sql). Null reason: the plan's rules would include it. -#}
 {% import 'bulk_update/_macros.sql' as bu %}
-with open_exception as (
-    select * from {{ bu.open_exceptions(n_checks) }} as e
-),
+with {% include 'bulk_update/_opportunity.sql' %}
 
-opportunity as (
-    select * from staging.stg_crm__opportunity
+open_exception as (
+    select * from {{ bu.open_exceptions(n_checks) }} as e
 )
 
 select
@@ -14,7 +12,7 @@ select
     e.check_id,
     case
         when o.id is null then 'not in staging (deleted since the quality run)'
-        when coalesce(o.is_closed, false) then 'already closed'
+        when o.closed_by_rule then 'already closed'
         when coalesce(o.last_activity_date, cast(o.created_at as date)) >= cast(:cutoff_date as date)
             then 'stale by policy but within extra_margin_days (last activity or creation on/after the plan cutoff)'
     end as reason

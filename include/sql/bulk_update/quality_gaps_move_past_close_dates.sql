@@ -1,12 +1,10 @@
 {#- Why an open opp_past_close_date exception is not in a move_past_close_dates plan (same
     parameters as plan_move_past_close_dates.sql). Null reason: the plan's rules would include it. -#}
 {% import 'bulk_update/_macros.sql' as bu %}
-with open_exception as (
-    select * from {{ bu.open_exceptions(n_checks) }} as e
-),
+with {% include 'bulk_update/_opportunity.sql' %}
 
-opportunity as (
-    select * from staging.stg_crm__opportunity
+open_exception as (
+    select * from {{ bu.open_exceptions(n_checks) }} as e
 )
 
 select
@@ -14,7 +12,7 @@ select
     e.check_id,
     case
         when o.id is null then 'not in staging (deleted since the quality run)'
-        when coalesce(o.is_closed, false) then 'already closed'
+        when o.closed_by_rule then 'already closed'
         when o.close_date is null or o.close_date >= cast(:past_due_before as date) then 'close date not past due'
 {%- if exclude_stale %}
         when coalesce(o.last_activity_date, cast(o.created_at as date)) < cast(:stale_cutoff_date as date)

@@ -12,17 +12,6 @@ lead as (
 
 {% include 'bulk_update/_lead_territory.sql' %}
 
-lead_team as (
-    select
-        l.id,
-        r.team,
-        row_number() over (partition by l.id order by r.rule_order) as rn
-    from lead as l
-    inner join lead_segment as ls on ls.id = l.id and ls.rn = 1
-    inner join country_region as cr on cr.country = l.country
-    inner join routing_rule as r on r.segment = ls.segment and r.region = cr.region
-),
-
 active_team as (
     select distinct team from users where coalesce(is_active, false) and team is not null
 )
@@ -35,20 +24,18 @@ select
         when coalesce(l.is_converted, false) then 'converted'
         when not exists (select 1 from open_status as os where os.status = l.status)
             then 'status ' || coalesce(l.status, '(null)') || ' is not an open status'
-        when ls.id is null then 'not placeable: no employee count (segment unknown)'
-        when cr.country is null then 'not placeable: country not in territories.yaml'
-        when lt.id is null then 'not placeable: no routing rule for the segment and region'
+        when lr.routing_segment is null then 'not placeable: no employee count and no Segment__c (segment unknown)'
+        when lr.routing_region is null then 'not placeable: country not in territories.yaml'
+        when lr.expected_team is null then 'not placeable: no routing rule for the segment and region'
         when act.team is null then 'not placeable: the routed team has no active members'
 {%- if not include_misrouted %}
         when l.owner_id is not null then 'misrouted leads excluded (include_misrouted: false)'
 {%- endif %}
-        when cur.id is not null and coalesce(cur.is_active, false) and cur.team = lt.team
+        when cur.id is not null and coalesce(cur.is_active, false) and cur.team = lr.expected_team
             then 'owner already in the routed team'
     end as reason
 from open_exception as e
 left join lead as l on l.id = e.record_id
-left join lead_segment as ls on ls.id = l.id and ls.rn = 1
-left join country_region as cr on cr.country = l.country
-left join lead_team as lt on lt.id = l.id and lt.rn = 1
-left join active_team as act on act.team = lt.team
+left join lead_routed as lr on lr.lead_id = l.id
+left join active_team as act on act.team = lr.expected_team
 left join users as cur on cur.id = l.owner_id

@@ -21,27 +21,4 @@ create or replace table marts.dim_fiscal_calendar (
     day_of_fiscal_quarter integer not null
 );
 
-create or replace table marts.dim_segment_band (
-    segment varchar not null,
-    min_employees bigint not null,
-    max_employees_exclusive bigint            -- null = no upper bound
-);
-
--- territories.yaml regions: one row per country (the first region listing it).
-create or replace table marts.dim_country_region (
-    country varchar not null,
-    region varchar not null
-);
-
--- territories.yaml routing_rules in file order (first match wins).
-create or replace table marts.dim_routing_rule (
-    rule_order integer not null,
-    segment varchar not null,
-    region varchar not null,
-    team varchar not null
-);
-
-create or replace table marts.dim_routing_sla (
-    segment varchar not null,
-    assignment_hours double not null
-);
+{% include 'reference/create_territory_tables.sql' %}

@@ -82,6 +82,10 @@ def propose_rows(
     """Run the plan type's SQL and turn its output into canonical plan rows (no-op changes dropped)."""
     if not pt.sql:
         raise PlanError(f"plan type {pt.name!r} has no sql file")
+    if getattr(plan_types.get(pt.name), "READS_TERRITORIES", False):
+        from salesops.reference import ensure_territories
+
+        ensure_territories(wh)  # the routing model's tables hold territories.yaml before it runs
     jinja, params, scope = _sql_context(pt, as_of.date(), quality)
     raw = store.query(wh, pt.sql, params, **jinja)
     by_record: dict[str, list[dict[str, Any]]] = {}

@@ -19,7 +19,7 @@ def sql_context(
     pt: PlanType, as_of_date: date, quality: QualityLink | None = None
 ) -> tuple[dict[str, Any], dict[str, Any], dict[str, Any]]:
     """(jinja switches, bind params, scope): the stale cutoff and the closed-lost stage's values."""
-    from salesops.bulk_update.plan_types._common import stage_policy
+    from salesops.bulk_update.plan_types._common import stage_flags, stage_policy
     from salesops.config import policy
 
     p = pt.params
@@ -50,4 +50,5 @@ def sql_context(
         "rule": f"open, no activity for more than {stale_days} days (last activity or creation before {cutoff})",
         **params,
     }
-    return {}, params, scope
+    flags_jinja, flags_params = stage_flags()
+    return flags_jinja, {**params, **flags_params}, scope

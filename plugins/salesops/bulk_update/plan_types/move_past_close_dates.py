@@ -19,6 +19,7 @@ def sql_context(
     pt: PlanType, as_of_date: date, quality: QualityLink | None = None
 ) -> tuple[dict[str, Any], dict[str, Any], dict[str, Any]]:
     """(jinja switches, bind params, scope): the past-due cutoff and the new close date."""
+    from salesops.bulk_update.plan_types._common import stage_flags
     from salesops.config import policy
     from salesops.kpis.fiscal import fiscal_day
 
@@ -40,4 +41,5 @@ def sql_context(
     }
     jinja = {"exclude_stale": bool(p.get("exclude_stale", True))}
     scope = {"rule": "open with CloseDate in the past -> end of fiscal quarter", **params, **jinja}
-    return jinja, params, scope
+    flags_jinja, flags_params = stage_flags()
+    return {**jinja, **flags_jinja}, {**params, **flags_params}, scope

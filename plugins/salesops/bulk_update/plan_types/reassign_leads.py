@@ -13,33 +13,21 @@ if TYPE_CHECKING:
 
 SQL = "plan_reassign_leads.sql"
 QUALITY_GAPS_SQL = "quality_gaps_reassign_leads.sql"
+# The plan SQL routes leads with kpis/models/int_lead_routed.sql (the quality checks' and the
+# speed-to-lead KPI's routing), which joins the territory tables: the plan writes them first when
+# they do not hold territories.yaml (salesops.reference.ensure_territories).
+READS_TERRITORIES = True
 
 
 def sql_context(
     pt: PlanType, as_of_date: date, quality: QualityLink | None = None
 ) -> tuple[dict[str, Any], dict[str, Any], dict[str, Any]]:
-    """(jinja switches, bind params, scope): territories.yaml's regions, segments and routing rules."""
-    from salesops.config import policy
-
+    """(jinja switches, bind params, scope): the open lead statuses; the routing itself (segment,
+    region, team) is the model int_lead_routed over the territory tables (READS_TERRITORIES)."""
     p = pt.params
-    terr = policy("territories")
-    countries = [{"country": c, "region": r} for r, cs in terr["regions"].items() for c in cs]
-    segments = [{"segment": s["name"], "min_employees": int(s["min_employees"])} for s in terr["segments"]]
-    rules = [
-        {"rule_order": i, "segment": r["segment"], "region": r["region"], "team": r["team"]}
-        for i, r in enumerate(terr["routing_rules"])
-    ]
     statuses = [{"status": s} for s in p.get("open_statuses", ["Open", "Working", "Nurturing"])]
-    params = {
-        **values_params("country_region", countries),
-        **values_params("segment_floor", segments),
-        **values_params("routing_rule", rules),
-        **values_params("open_status", statuses),
-    }
+    params = values_params("open_status", statuses)
     jinja = {
-        "n_countries": len(countries),
-        "n_segments": len(segments),
-        "n_rules": len(rules),
         "n_statuses": len(statuses),
         "include_misrouted": bool(p.get("include_misrouted", True)),
     }
