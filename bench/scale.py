@@ -89,11 +89,9 @@ def _env_for(size_dir: Path, duckdb_memory_limit: str | None) -> dict[str, str]:
 
 
 def _load_module() -> Any:
-    """The module holding load_batch (t10 may move it to salesops.ingest)."""
-    try:
-        from salesops.ingest import load as mod  # type: ignore[import-not-found]
-    except ImportError:
-        from salesops.warehouse import load as mod
+    """The module holding load_batch (salesops.ingest.load; ingest/tasks.py imports it at call time)."""
+    from salesops.ingest import load as mod
+
     return mod
 
 

@@ -32,3 +32,18 @@ coalesce({{ crm_flag }}, {{ stage_flag }}, false)
 {%- macro to_corporate(amount, rate) -%}
 cast(round({{ amount }} / {{ rate }}, 2) as decimal(18, 2))
 {%- endmacro -%}
+
+{#- Routing segment (territories.yaml segments): the band of the record's NumberOfEmployees in
+    marts.dim_segment_band (a reference table, salesops/reference.py), else the record's own
+    Segment__c. `segment_band_join` joins the band table as `alias`; `segment` is the result.
+    Used by int_lead_routed (leads: the quality routing checks, speed-to-lead, the packs and the
+    reassign_leads plan include it) and by the territory_change plan (accounts). -#}
+{%- macro segment_band_join(employees, alias) -%}
+left join marts.dim_segment_band as {{ alias }}
+        on {{ employees }} >= {{ alias }}.min_employees
+        and ({{ alias }}.max_employees_exclusive is null or {{ employees }} < {{ alias }}.max_employees_exclusive)
+{%- endmacro -%}
+
+{%- macro segment(alias, segment_field) -%}
+coalesce({{ alias }}.segment, {{ segment_field }})
+{%- endmacro -%}

@@ -389,8 +389,9 @@ def test_plans_route_leads_and_tell_open_deals_as_quality_and_kpis_do(agreed):
     assert closed.scope["quality"]["unfixed_open_exceptions"] == 0
 
 
-# where segment bands may be named: the one model, and the DDL of the table it reads
-LEAD_SEGMENT_HOMES = {"kpis/models/int_lead_routed.sql", "reference/create_territory_tables.sql"}
+# where segment bands may be named: the one rule (rules.sql segment_band_join, used by
+# int_lead_routed and the territory_change plan), and the DDL of the table it reads
+LEAD_SEGMENT_HOMES = {"rules.sql", "reference/create_territory_tables.sql"}
 # where the plans learn whether a deal is closed: one partial applying rules.sql is_closed
 CLOSED_HOMES = {"bulk_update/_opportunity.sql"}
 

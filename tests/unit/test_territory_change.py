@@ -28,8 +28,8 @@ _TEMPLATE: dict[str, Path] = {}
 @pytest.fixture()
 def env(tmp_path, monkeypatch):
     """(FakeCrm, Warehouse, overlay folder) with the proposal in the overlay."""
+    from salesops.ingest.pipeline import extract_and_load
     from salesops.warehouse import Warehouse
-    from salesops.warehouse.load import extract_and_load
 
     monkeypatch.setenv("SALESOPS_DATA_DIR", str(tmp_path / "data"))
     monkeypatch.setenv("SALESOPS_OUTPUT_DIR", str(tmp_path / "out"))

@@ -3,15 +3,13 @@
     bind parameters (salesops.bulk_update.plan_types.territory_change); users are named by id or
     email (the validation has checked each names exactly one active user). An account's cell: its
     segment is the band of NumberOfEmployees (else its Segment__c), its region the region listing
-    its BillingCountry: the band and country tables are the reference tables every job joins
-    (marts.dim_segment_band, marts.dim_country_region; the lead side includes int_lead_routed). -#}
+    its BillingCountry - the segment rule of rules.sql (segment_band_join / segment, as in
+    int_lead_routed) over the reference tables every job joins (marts.dim_segment_band,
+    marts.dim_country_region). -#}
 {% import 'bulk_update/_macros.sql' as bu %}
+{% import 'rules.sql' as rules %}
 users as (
     select * from staging.stg_crm__user
-),
-
-band as (
-    select * from marts.dim_segment_band
 ),
 
 country_region as (
@@ -55,12 +53,10 @@ account_place as (
         a.billing_country,
         cast(a.number_of_employees as varchar) as number_of_employees,
         a.segment as segment_field,
-        coalesce(b.segment, a.segment) as segment,
+        {{ rules.segment('b', 'a.segment') }} as segment,
         cr.region
     from staging.stg_crm__account as a
-    left join band as b
-        on a.number_of_employees >= b.min_employees
-        and (b.max_employees_exclusive is null or a.number_of_employees < b.max_employees_exclusive)
+    {{ rules.segment_band_join('a.number_of_employees', 'b') }}
     left join country_region as cr on cr.country = a.billing_country
 ),
 

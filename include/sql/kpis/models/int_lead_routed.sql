@@ -6,12 +6,9 @@
 -- description: expected_team is the first routing rule matching both; sla_hours the segment's
 -- description: assignment SLA. The quality routing checks include this select (quality/_lead_base.sql,
 -- description: before the KPI build); int_lead_enriched, the speed-to-lead KPI and the packs read it.
+{% import 'rules.sql' as rules -%}
 with lead as (
     select * from staging.stg_crm__lead
-),
-
-band as (
-    select * from marts.dim_segment_band
 ),
 
 country_region as (
@@ -34,12 +31,10 @@ sla as (
 segmented as (
     select
         l.id as lead_id,
-        coalesce(b.segment, l.segment) as routing_segment,
+        {{ rules.segment('b', 'l.segment') }} as routing_segment,
         cr.region as routing_region
     from lead as l
-    left join band as b
-        on l.number_of_employees >= b.min_employees
-        and (b.max_employees_exclusive is null or l.number_of_employees < b.max_employees_exclusive)
+    {{ rules.segment_band_join('l.number_of_employees', 'b') }}
     left join country_region as cr on cr.country = l.country
 )
 
