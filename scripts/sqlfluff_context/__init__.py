@@ -168,3 +168,17 @@ series = ["unassigned_leads", "lead_volume"]
 # onboarding/metric_rows.sql (salesops.onboarding.results): a registry metric's model and `rows`.
 metric_model = "agg_stage_aging"
 metric_rows = "rollup_level = 'company'"
+# quality/messages.py message_context(): include/sql/quality/exception_messages.sql
+labels: dict = {}
+opp_labels = [("Amount", "'Amount'"), ("Type", "'Type'")]
+check_texts = [("opp_stale", "'open opportunity without activity'")]
+stage_fc = [{"stage": "'Prospecting'", "allowed": "'Pipeline'"}]
+picklist_rules = [{"field": "'Type'", "label": "'Type'", "column": "type", "allowed": "'New Business'"}]
+policy_lists = [
+    {"field": "'StageName'", "label": "'Stage'", "column": "stage_name", "allowed": "'Prospecting'"}
+]
+amount_min = "0"
+amount_max = "10,000,000"
+past_due_rule = "'expected 2026-11-20 or later on an open deal (as of 2026-11-20)'"
+stale_days = 30
+next_step_stage = "'Qualification'"

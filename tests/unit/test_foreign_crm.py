@@ -347,3 +347,56 @@ def test_blocking_picklist_stops_the_gate_with_values_counts_and_ids(loaded, tmp
         "and check_id = 'opp_invalid_picklist' group by detail"
     )
     assert flagged == [{"detail": "Type", "n": 8}]
+    # each row in words: the export's label for the field, the wrong value, what the policy expects
+    messages = {
+        r["message"]
+        for r in wh.query(
+            "select message from quality.run_exception where run_id = 'f3' "
+            "and check_id in ('policy_unknown_value', 'opp_invalid_picklist')"
+        )
+    }
+    assert messages == {
+        "Lead Source 'Cold Call' is not in the policy: expected one of Web, Partner Referral",
+        "Lead Source 'Trade Show' is not in the policy: expected one of Web, Partner Referral",
+        "Type 'Existing Business' is not in the picklist: expected one of New Business",
+    }
+
+
+def test_exception_rows_name_the_field_by_the_exports_label_with_wrong_and_expected_value(
+    loaded, monkeypatch
+):
+    """EXPECTED.md "Exception wording": labels from the column map (Opportunity Owner, Close Date),
+    the value as stored, and the value or rule expected; never an API name or a bare check id."""
+    from salesops.quality.runner import run_quality
+
+    wh, _, _ = loaded
+    assert {
+        r["api_name"]: r["label"]
+        for r in wh.query("select api_name, label from ops.field_label where object = 'Opportunity'")
+    }["OwnerId"] == "Opportunity Owner"
+    monkeypatch.setenv("SALESOPS_CONFIG_DIR", str(FIXTURE / "config"))
+    run_quality(wh, run_id="f4", build_docs=False)
+    got = {
+        (r["check_id"], r["record_id"]): r["message"]
+        for r in wh.query(
+            "select check_id, record_id, message from quality.run_exception "
+            "where run_id = 'f4' and object = 'Opportunity'"
+        )
+    }
+    assert got == {
+        ("opp_amount_invalid", "FX-010"): "Amount 0: expected more than 0",
+        ("opp_missing_required_field", "FX-008"): "Amount is empty: required at Stage 'Engaging'",
+        ("opp_missing_required_field", "FX-015"): "Type is empty: required at Stage 'Won'",
+        ("opp_orphan_owner", "FX-013"): "Opportunity Owner 'Rep Omega' matches no user: "
+        "expected a user id, user name or e-mail of the user export",
+        ("opp_past_close_date", "FX-004"): "Close Date 2026-03-04: expected 2026-11-20 or later on an open "
+        "deal (as of 2026-11-20)",
+        ("opp_past_close_date", "FX-005"): "Close Date 2026-11-10: expected 2026-11-20 or later on an open "
+        "deal (as of 2026-11-20)",
+        ("opp_past_close_date", "FX-012"): "Close Date 2026-10-31: expected 2026-11-20 or later on an open "
+        "deal (as of 2026-11-20)",
+    }
+    # the queue carries the words too (packs and the console read it)
+    assert wh.scalar(
+        "select message from quality.exception_queue where check_id = 'opp_orphan_owner' and record_id = 'FX-013'"
+    ).startswith("Opportunity Owner 'Rep Omega'")

@@ -25,6 +25,13 @@ create table if not exists {{ obj.staging_table }} (
     _loaded_at timestamp not null
 );
 
+-- the source's own label of a field (CSV column map header): exception messages use it
+create table if not exists ops.field_label (
+    object varchar not null,            -- API name, e.g. Opportunity
+    api_name varchar not null,
+    label varchar not null
+);
+
 create table if not exists ops.load_watermark (
     object varchar not null,
     source varchar not null,

@@ -17,6 +17,8 @@ select
     q.object,
     q.record_id,
     q.detail,
+    -- the exception in words: field label, wrong value, expected value (quality/messages.py)
+    coalesce(q.message, q.detail) as message,
     q.severity,
     q.owner_id,
     coalesce(u.name, q.owner_id, '(unassigned)') as owner_name,

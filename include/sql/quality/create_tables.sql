@@ -77,6 +77,9 @@ create table if not exists quality.exception_queue (
     resolved_run_id varchar,
     primary key (check_id, object, record_id, detail)
 );
+-- the exception in words (field label, wrong value, expected value): quality/messages.py
+alter table quality.run_exception add column if not exists message varchar;
+alter table quality.exception_queue add column if not exists message varchar;
 
 create table if not exists quality.scorecard (
     run_id varchar not null,

@@ -17,18 +17,19 @@ update quality.exception_queue as q set
     team = r.team,
     region = r.region,
     segment = r.segment,
-    severity = r.severity
+    severity = r.severity,
+    message = r.message
 from quality.run_exception r
 where r.run_id = :run_id
   and q.check_id = r.check_id and q.object = r.object and q.record_id = r.record_id and q.detail = r.detail;
 
 insert into quality.exception_queue (
     check_id, object, record_id, detail, related_id, owner_id, manager_id, team, region, segment,
-    severity, status, first_seen, last_seen, first_run_id, last_run_id
+    severity, status, first_seen, last_seen, first_run_id, last_run_id, message
 )
 select
     r.check_id, r.object, r.record_id, r.detail, r.related_id, r.owner_id, r.manager_id, r.team, r.region,
-    r.segment, r.severity, 'open', r.as_of, r.as_of, r.run_id, r.run_id
+    r.segment, r.severity, 'open', r.as_of, r.as_of, r.run_id, r.run_id, r.message
 from quality.run_exception r
 where r.run_id = :run_id
   and not exists (

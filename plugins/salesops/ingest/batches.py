@@ -34,6 +34,8 @@ class Batch:
     max_quarantine_share: float | None = None
     # older rows of an id the source itself dropped before landing (CSV ``duplicates: latest``)
     duplicates_dropped: int = 0
+    # API field -> the source's own label for it (CSV column map headers); ops.field_label
+    field_labels: dict[str, str] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

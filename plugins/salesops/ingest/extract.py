@@ -234,6 +234,7 @@ def extract_batch(
         schema_missing=missing,
         max_quarantine_share=getattr(source, "max_quarantine_share", None),
         duplicates_dropped=_source_duplicates(source, obj),
+        field_labels=_source_labels(source, obj),
     )
     wh.run_file(
         "load/register_batch.sql",
@@ -284,6 +285,15 @@ def _pop_notes(page: Page, rows_before: int) -> list[tuple[int, str, str]]:
         for fld, why in (rec.pop(NOTES_KEY, None) or {}).items():
             out.append((i, str(fld), str(why)))
     return out
+
+
+def _source_labels(source: CrmSource, obj: ObjectSpec) -> dict[str, str]:
+    """The source's own labels of the object's manifest fields (CSV column map headers), if any."""
+    labels = getattr(source, "field_labels", None)
+    if labels is None:
+        return {}
+    known = set(obj.api_fields)
+    return {api: str(label) for api, label in labels(obj.api_name).items() if api in known}
 
 
 def _source_duplicates(source: CrmSource, obj: ObjectSpec) -> int:

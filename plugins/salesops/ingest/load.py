@@ -312,6 +312,18 @@ def load_batch(wh: Warehouse, batch: Batch) -> LoadResult:
                 }
             )
             run(conn, "load/finish_batch.sql")
+            if batch.field_labels:  # DML: the labels exception messages name fields by
+                conn.execute(
+                    sa.text(sqlfiles.render("load/delete_field_labels.sql", dialect=dialect)),
+                    {"object": obj.api_name},
+                )
+                conn.execute(
+                    sa.text(sqlfiles.render("load/insert_field_label.sql", dialect=dialect)),
+                    [
+                        {"object": obj.api_name, "api_name": api, "label": label}
+                        for api, label in sorted(batch.field_labels.items())
+                    ],
+                )
             conn.commit()
         finally:
             in_apply = False

@@ -735,7 +735,7 @@ def _exception_columns() -> list[Column]:
         Column("check_id", "Check"),
         Column("object", "Object"),
         Column("record_id", "Record id"),
-        Column("detail", "Detail", pii="text"),
+        Column("message", "Problem", pii="text"),  # wrong value and expected one, by field label
         Column("owner_name", "Owner"),
         Column("team", "Team"),
         Column("first_seen", "First seen", "datetime"),

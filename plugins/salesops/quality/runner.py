@@ -787,6 +787,15 @@ def run_quality(
     results = pd.DataFrame(result_rows)
     _db.write_df(wh, "quality.check_result", results)
     _db.write_df(wh, "quality.run_exception", exceptions)
+    if len(exceptions):
+        from salesops.quality.messages import message_context
+
+        wh.run_file(
+            "quality/exception_messages.sql",
+            {"run_id": run_id},
+            tables=_db.tables(),
+            **message_context(wh, cfg, as_of_ts.date()),
+        )
     checks_run = sorted(set(results["check_id"])) if len(results) else []
     if checks_run:
         wh.run_file(

@@ -644,6 +644,12 @@ class CsvExportSource:
         # (object, field) -> exported value -> rows whose reference matched no record
         self.unresolved: dict[tuple[str, str], dict[str, int]] = {}
 
+    def field_labels(self, api_name: str) -> dict[str, str]:
+        """API field -> the export's own column header (the loader keeps them in ops.field_label,
+        so exception messages name a field the way the customer's export does)."""
+        m = self.maps.get(api_name)
+        return dict(m.columns) if m else {}
+
     # -- files ------------------------------------------------------------------------------
     def files(self, api_name: str) -> list[_File]:
         """The export files of one object, in name order, with their export time and headers."""
