@@ -350,6 +350,9 @@ def compare_table(table: str, ref: PipelineRun, other: PipelineRun, subst: dict[
 
 def _substitutions(ref: PipelineRun, other: PipelineRun) -> dict[str, str]:
     subst = {str(other.data_dir): str(ref.data_dir), str(other.output_dir): str(ref.output_dir)}
+    # territory_change records its proposal's file (each run writes it under its own root)
+    overlay = "territory_overlay"
+    subst[str(other.data_dir.parent / overlay)] = str(ref.data_dir.parent / overlay)
     for plan_type, plan in other.plans.items():
         ref_plan = ref.plans.get(plan_type)
         if plan is not None and ref_plan is not None:
