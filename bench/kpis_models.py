@@ -8,6 +8,11 @@ build measures the re-run (the snapshot dates then exist, so only the as-of day 
 
 Reports wall time per model and in total, and the process's peak RSS (DuckDB runs in-process,
 so its memory is included).
+
+On an already loaded warehouse (e.g. the 1 M demo org; run the quality job first, the marts join
+its scorecard): ``--warehouse duckdb:////path/warehouse.duckdb`` builds once and prints wall, CPU
+seconds, peak RSS and the slowest models as JSON; bench/scale.py (t17-bench) can call
+:func:`measure_kpis` in the stage's own process for the same dict.
 """
 
 from __future__ import annotations
@@ -115,12 +120,38 @@ def generate(wh: Warehouse, n_opps: int, hist_per_opp: int, n_leads: int) -> Non
             from range({n_leads}) t(i), range(3) s(k) where k <= i % 4""")
 
 
+def measure_kpis(warehouse_url: str) -> dict:
+    """One ``kpis.runner.build`` on a loaded warehouse: wall, CPU seconds, this process's peak RSS
+    (``ru_maxrss``: DuckDB runs in-process), per-model seconds (slowest first)."""
+    import os
+
+    cpu0 = os.times()
+    t0 = time.perf_counter()
+    result = runner.build(Warehouse(warehouse_url))
+    wall = time.perf_counter() - t0
+    cpu1 = os.times()
+    return {
+        "wall_s": round(wall, 1),
+        "cpu_s": round(cpu1.user + cpu1.system - cpu0.user - cpu0.system, 1),
+        "peak_rss_bytes": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024,
+        "models": dict(sorted(result.models.items(), key=lambda kv: -kv[1])),
+        "as_of": result.as_of_date,
+    }
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--warehouse", default=None, help="measure one build on this loaded warehouse")
     ap.add_argument("--opps", type=int, default=1_000_000)
     ap.add_argument("--history-per-opp", type=int, default=5)
     ap.add_argument("--leads", type=int, default=300_000)
     args = ap.parse_args()
+    if args.warehouse:
+        import json
+        import os
+
+        print(json.dumps(measure_kpis(args.warehouse), indent=2), flush=True)
+        os._exit(0)  # DuckDB's binding prints pages of harmless "leaked" lines at a normal exit
     folder = Path(tempfile.mkdtemp(prefix="kpis-bench-"))
     wh = Warehouse(f"duckdb:///{folder / 'bench.duckdb'}")
     ensure_object_tables(wh)

@@ -182,3 +182,33 @@ amount_max = "10,000,000"
 past_due_rule = "'expected 2026-11-20 or later on an open deal (as of 2026-11-20)'"
 stale_days = 30
 next_step_stage = "'Qualification'"
+
+# quality/runner.py working tables (include/sql/quality/work/*): one outcome's index, the batch
+# table, the population's scope columns, a GX check's violations and row condition, scope types.
+outcome = 3
+batch = "quality.work_gx_opportunity"
+target = "quality.work_gx_opportunity"
+source = "quality/gx_input_key.sql"
+as_view = False
+batch_tables = ["quality.work_gx_opportunity", "quality.work_gx_lead__keys"]
+check = "quality/checks/opp_orphan_owner.sql"
+scope_columns = [
+    {"name": "owner_id", "expr": "b.owner_id"},
+    {"name": "manager_id", "expr": "b.manager_id"},
+    {"name": "team", "expr": "b.team"},
+    {"name": "region", "expr": "b.region"},
+    {"name": "segment", "expr": "cast(null as varchar)"},
+    {"name": "created_at", "expr": "cast(null as timestamp)"},
+]
+violations = [
+    {"predicate": "is_open = true and next_step is null", "detail": "''"},
+    {"predicate": "is_open = true and not regexp_matches(next_step, '\\S')", "detail": "''"},
+]
+predicates = ["is_open = true and next_step is null", "amount <= 0"]
+population = "(is_open = true)"
+scopes = [
+    {"type": "owner", "column": "owner_id", "fill": "unassigned"},
+    {"type": "team", "column": "team", "fill": "unknown"},
+]
+members = [3, 4]
+created_from = True

@@ -323,6 +323,20 @@ def build(
             from field history.
         select: model names to build (with their upstream models); default all.
     """
+    from salesops.warehouse.duckdb_session import held
+
+    # one DuckDB instance for the whole build (opened once, bounded memory_limit): each model's
+    # own connection shares it instead of re-opening and checkpointing the file per model
+    with held(wh):
+        return _build(wh, as_of, backfill_from, select)
+
+
+def _build(
+    wh: Warehouse,
+    as_of: date | datetime | str | None,
+    backfill_from: date | datetime | str | None,
+    select: list[str] | None,
+) -> BuildResult:
     pol = load_policy()
     resolved, requests = load_seeds(wh, as_of, backfill_from, pol)
     models = discover()

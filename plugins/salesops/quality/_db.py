@@ -12,9 +12,22 @@ from salesops.warehouse.core import Warehouse
 
 if TYPE_CHECKING:
     import pandas as pd
+    import pyarrow as pa
 
 # `:name` bind parameters (SQLAlchemy style), not `::` casts (our SQL uses cast() anyway).
 _BIND = re.compile(r"(?<![:\w]):([A-Za-z_][A-Za-z0-9_]*)")
+
+
+def bind_names(statement: str) -> list[str]:
+    """The ``:name`` bind parameters of a statement."""
+    return _BIND.findall(statement)
+
+
+def duckdb_settings(url: str | None = None) -> list[str]:
+    """The bounded DuckDB settings of the run (salesops.warehouse.duckdb_session)."""
+    from salesops.warehouse.duckdb_session import settings
+
+    return settings(url)
 
 
 def tables() -> dict[str, str]:
@@ -44,6 +57,23 @@ def fetch_df(
         with wh.raw_duckdb() as duck:
             return duck.execute(native, {k: v for k, v in (params or {}).items() if k in names}).df()
     return wh.query_df(statement, params)
+
+
+def fetch_arrow(
+    wh: Warehouse, relpath: str, params: Mapping[str, Any] | None = None, **jinja: Any
+) -> pa.Table:
+    """Run include/sql/<relpath> and return an Arrow table (no pandas objects per value)."""
+    import pyarrow as pa
+
+    if wh.dialect == "duckdb":
+        statement = render(wh, relpath, **jinja)
+        names = set(_BIND.findall(statement))
+        native = _BIND.sub(lambda mt: "$" + mt.group(1), statement)
+        with wh.raw_duckdb() as duck:
+            return duck.sql(
+                native, params={k: v for k, v in (params or {}).items() if k in names}
+            ).to_arrow_table()
+    return pa.Table.from_pandas(fetch_df(wh, relpath, params, **jinja), preserve_index=False)
 
 
 def write_df(wh: Warehouse, qualified: str, df: pd.DataFrame) -> int:

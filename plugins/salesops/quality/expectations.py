@@ -445,15 +445,195 @@ def validate(
     return GxRun(exceptions, summary, index, time.monotonic() - t0)
 
 
+def _enable_duckdb() -> None:
+    """Make GX 1.24's SQL datasource work on DuckDB (GX issues #10738/#11579).
+
+    1. GX keeps one connection open only for the dialects in ``_PERSISTED_CONNECTION_DIALECTS``;
+       on DuckDB the temporary tables its metrics create live in that connection, so without it
+       every expectation fails ("list index out of range").
+    2. GX knows no regex function for DuckDB ("Regex is not supported for dialect duckdb"):
+       ``regexp_matches`` is a partial match, as GX's pandas engine (``str.contains``).
+    Idempotent; only the duckdb dialect is touched.
+    """
+    import sqlalchemy as sa
+    from great_expectations.execution_engine import sqlalchemy_execution_engine as engine_mod
+    from great_expectations.expectations.metrics.column_map_metrics import (
+        column_values_match_regex as match_regex,
+    )
+
+    class _DuckDbDialect(str):
+        @property
+        def value(self) -> str:
+            return str(self)
+
+    if "duckdb" not in [str(d) for d in engine_mod._PERSISTED_CONNECTION_DIALECTS]:
+        engine_mod._PERSISTED_CONNECTION_DIALECTS = (
+            *engine_mod._PERSISTED_CONNECTION_DIALECTS,
+            _DuckDbDialect("duckdb"),
+        )
+    original = match_regex.get_dialect_regex_expression
+    if getattr(original, "_salesops_duckdb", False):
+        return
+
+    def regex_expression(column: Any, regex: str, dialect: Any, positive: bool = True) -> Any:
+        if getattr(getattr(dialect, "dialect", dialect), "name", None) == "duckdb":
+            expr = sa.func.regexp_matches(column, sa.literal(regex))
+            return expr if positive else sa.not_(expr)
+        return original(column, regex, dialect, positive)
+
+    regex_expression._salesops_duckdb = True  # type: ignore[attr-defined]
+    match_regex.get_dialect_regex_expression = regex_expression
+
+
+def validate_sql(
+    url: str,
+    tables: dict[str, str],
+    suites: dict[str, list[ExpectationSpec]],
+    data_docs_dir: Path | None,
+    run_name: str,
+) -> GxRun:
+    """Validate each suite against its batch table in the warehouse with GX's SQL datasource.
+
+    GX runs its metrics as SQL in the warehouse (nothing is read into Python); the result is the
+    per-expectation summary (``BASIC``: counts and a sample of unexpected values) and Data Docs. The offending record ids are not taken from GX: the caller selects them with
+    :func:`violation_sql` and checks its count against ``unexpected_count`` in the summary.
+
+    Args:
+        url: the warehouse's SQLAlchemy URL (DuckDB).
+        tables: suite name -> ``schema.table`` holding its batch.
+        suites: suite name -> expectation specs.
+        data_docs_dir: where the static Data Docs site goes; None = no docs.
+        run_name: shown in Data Docs (the quality run id).
+    """
+    import time
+
+    t0 = time.monotonic()
+    gx = import_gx()
+    _enable_duckdb()
+    from great_expectations.core.run_identifier import RunIdentifier
+
+    context, actions = _context(gx, data_docs_dir)
+    datasource = context.data_sources.add_sql("salesops_warehouse", connection_string=url)
+    summary: list[dict[str, Any]] = []
+    # BASIC: counts and a sample of unexpected values; SUMMARY would add a value-count query
+    # per expectation (a GROUP BY over the batch each), which costs more than the check itself
+    rf = {"result_format": "BASIC", "partial_unexpected_count": 20}
+    for suite_name, specs in suites.items():
+        schema, _, table = tables[suite_name].rpartition(".")
+        asset = datasource.add_table_asset(suite_name, table_name=table, schema_name=schema or None)
+        batch_def = asset.add_batch_definition_whole_table(f"{suite_name}_batch")
+        checkpoint = _checkpoint(gx, context, suite_name, specs, batch_def, actions, rf)
+        result = checkpoint.run(run_id=RunIdentifier(run_name=run_name))
+        for vr in result.run_results.values():
+            for er in vr.results:
+                _raise_on_error(er, suite_name)
+                meta = er.expectation_config.meta or {}
+                res = er.result or {}
+                summary.append(
+                    {
+                        "suite": suite_name,
+                        "spec_index": int(meta["spec_index"]),
+                        "expectation": er.expectation_config.type,
+                        "check": meta.get("check"),
+                        "detail": meta.get("detail", ""),
+                        "evaluated": res.get("element_count"),
+                        "unexpected": res.get("unexpected_count", 0),
+                        "success": bool(er.success),
+                    }
+                )
+    index = _finish_docs(data_docs_dir)
+    return GxRun([], summary, index, time.monotonic() - t0)
+
+
+def _context(gx: Any, data_docs_dir: Path | None) -> tuple[Any, list[Any]]:
+    from great_expectations.checkpoint import UpdateDataDocsAction
+    from great_expectations.data_context.types.base import ProgressBarsConfig
+
+    context = gx.get_context(mode="ephemeral")
+    context.variables.progress_bars = ProgressBarsConfig(globally=False)
+    actions = []
+    if data_docs_dir is not None:
+        data_docs_dir.mkdir(parents=True, exist_ok=True)
+        context.add_data_docs_site(
+            site_name="salesops",
+            site_config={
+                "class_name": "SiteBuilder",
+                "site_index_builder": {"class_name": "DefaultSiteIndexBuilder"},
+                "store_backend": {
+                    "class_name": "TupleFilesystemStoreBackend",
+                    "base_directory": str(data_docs_dir),
+                },
+            },
+        )
+        actions = [UpdateDataDocsAction(name="data_docs", site_names=["salesops"])]
+    return context, actions
+
+
+def _checkpoint(
+    gx: Any,
+    context: Any,
+    suite_name: str,
+    specs: list[ExpectationSpec],
+    batch_def: Any,
+    actions: list[Any],
+    rf: dict[str, Any],
+) -> Any:
+    suite = context.suites.add(gx.ExpectationSuite(name=suite_name))
+    for i, spec in enumerate(specs):
+        suite.add_expectation(to_gx_indexed(spec, i))
+    vd = context.validation_definitions.add(
+        gx.ValidationDefinition(name=suite_name, data=batch_def, suite=suite)
+    )
+    return context.checkpoints.add(
+        gx.Checkpoint(
+            name=f"{suite_name}_checkpoint",
+            validation_definitions=[vd],
+            actions=actions,
+            result_format=rf,
+        )
+    )
+
+
+def _raise_on_error(er: Any, suite_name: str) -> None:
+    if er.exception_info and er.exception_info.get("raised_exception"):
+        raise RuntimeError(
+            f"GX could not evaluate {er.expectation_config.type} on {suite_name}."
+            f"{er.expectation_config.kwargs.get('column')}: {er.exception_info.get('exception_message')}"
+        )
+    if er.exception_info and not er.success and (er.result or {}).get("unexpected_count") is None:
+        # GX nests metric errors one level down ({metric id: {exception_message, ...}})
+        for info in er.exception_info.values():
+            if isinstance(info, dict) and info.get("raised_exception"):
+                raise RuntimeError(
+                    f"GX could not evaluate {er.expectation_config.type} on {suite_name}."
+                    f"{er.expectation_config.kwargs.get('column')}: {info.get('exception_message')}"
+                )
+
+
+def _finish_docs(data_docs_dir: Path | None) -> Path | None:
+    if data_docs_dir is None:
+        return None
+    # Data Docs list unexpected values (lead emails, phones): the same masking as the packs.
+    from salesops.packs.security import mask_tree
+
+    mask_tree(data_docs_dir)
+    return data_docs_dir / "index.html"
+
+
 def _sql_value(v: Any) -> str:
     from salesops.quality.catalogue import sql_literal
 
     return sql_literal(v)
 
 
-def violation_sql(spec: ExpectationSpec) -> str:
-    """A SQL predicate over the GX batch selecting the rows that break ``spec`` (for tickets:
-    "steps to reproduce"). DuckDB syntax."""
+def violation_sql(spec: ExpectationSpec, batch: str = "batch") -> str:
+    """A SQL predicate over the GX batch selecting the rows that break ``spec``, with GX's
+    semantics (nulls are "missing", not unexpected, except for not_null). The quality run takes
+    the offending ids with it on DuckDB; tickets print it as "steps to reproduce". DuckDB syntax.
+
+    Args:
+        batch: the relation the batch is in (``unique`` looks the duplicated values up there).
+    """
     col = spec.column
     k = spec.kwargs
     if spec.kind == "not_null":
@@ -470,16 +650,26 @@ def violation_sql(spec: ExpectationSpec) -> str:
     elif spec.kind == "match_regex":
         pred = f"not regexp_matches({col}, {_sql_value(k['regex'])})"
     elif spec.kind == "unique":
-        pred = f"{col} in (select {col} from batch group by {col} having count(*) > 1)"
+        pred = f"{col} in (select {col} from {batch} group by {col} having count(*) > 1)"
     else:  # pragma: no cover
         raise ValueError(spec.kind)
+    return " and ".join([*_condition_sql(spec.condition), pred])
+
+
+def _condition_sql(condition: Condition) -> list[str]:
     conds = []
-    for c, op, v in spec.condition:
+    for c, op, v in condition:
         if op == "in":
             conds.append(f"{c} in ({', '.join(_sql_value(x) for x in v)})")
         else:
             conds.append(f"{c} {'=' if op == '==' else op} {_sql_value(v)}")
-    return " and ".join([*conds, pred])
+    return conds
+
+
+def condition_sql(condition: Condition) -> str:
+    """The rows a condition selects, as a SQL predicate (nulls never match, as in GX); ``true``
+    for no condition."""
+    return " and ".join(_condition_sql(condition)) or "true"
 
 
 def as_of_params(as_of: datetime) -> dict[str, Any]:

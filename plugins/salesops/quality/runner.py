@@ -53,12 +53,13 @@ class QualityError(RuntimeError):
 
 @dataclass
 class Outcome:
-    """What one check found on one object."""
+    """One check on one object. What it found is in the run's working tables, not in Python:
+    ``quality.work_population`` (the records it evaluated, with their scope and whether they
+    failed) and ``quality.work_exception`` (the offending records: id, detail, related id)."""
 
     check: CheckSpec
     object: str  # API name
-    population: pd.DataFrame  # record_id + SCOPE_COLUMNS (+ extra columns some metrics need)
-    exceptions: pd.DataFrame  # record_id, detail, related_id
+    index: int  # its rows in quality.work_population / work_exception (outcome = index)
     value: float | None = None
     value_label: str | None = None
 
@@ -101,25 +102,6 @@ def resolve_as_of(wh: Warehouse, override: datetime | str | None = None) -> date
     if ts.tzinfo is not None:
         ts = ts.tz_convert("UTC").tz_localize(None)
     return ts.to_pydatetime()
-
-
-def _empty_exceptions() -> pd.DataFrame:
-    import pandas as pd
-
-    return pd.DataFrame(
-        {
-            "record_id": pd.Series(dtype=str),
-            "detail": pd.Series(dtype=str),
-            "related_id": pd.Series(dtype=str),
-        }
-    )
-
-
-def _population(df: pd.DataFrame, extra: tuple[str, ...] = ()) -> pd.DataFrame:
-    cols = ["record_id", *SCOPE_COLUMNS, *[c for c in extra if c in df.columns]]
-    pop = df.reindex(columns=cols).drop_duplicates("record_id")
-    pop["record_id"] = pop["record_id"].astype(str)
-    return pop.reset_index(drop=True)
 
 
 # --------------------------------------------------------------------------------------------
@@ -226,66 +208,226 @@ def _not_evaluated_rows(
 # --------------------------------------------------------------------------------------------
 
 
+def _brief(jinja: dict[str, Any]) -> str:
+    keys = ("outcome", "target", "check", "batch", "members")
+    return " ".join(f"{k}={v}" for k, v in jinja.items() if k in keys)
+
+
+class _Work:
+    """The run's working connection: every SQL file of the run's set-wise work goes through it.
+
+    It is held for the whole run (salesops.warehouse.duckdb_session.held): on DuckDB the database
+    is opened once, with a bounded ``memory_limit`` (DuckDB spills to disk beyond it), and every
+    other connection of the run (GX's, the matcher's) shares that instance.
+    """
+
+    def __init__(self, wh: Warehouse, conn: Any) -> None:
+        self.wh = wh
+        self.conn = conn
+        self.batch_tables: list[str] = []
+
+    def run(self, relpath: str, params: dict[str, Any] | None = None, **jinja: Any) -> None:
+        import sqlalchemy as sa
+
+        from salesops.warehouse.core import split_statements
+
+        started = time.monotonic()
+        for stmt in split_statements(_db.render(self.wh, relpath, **jinja)):
+            names = set(_db.bind_names(stmt))
+            self.conn.execute(sa.text(stmt), {k: v for k, v in (params or {}).items() if k in names})
+        self.conn.commit()
+        log.debug("%s %s: %.2f s", relpath, _brief(jinja), time.monotonic() - started)
+
+    def query(self, relpath: str, params: dict[str, Any] | None = None, **jinja: Any) -> list[dict[str, Any]]:
+        import sqlalchemy as sa
+
+        started = time.monotonic()
+        stmt = _db.render(self.wh, relpath, **jinja)
+        names = set(_db.bind_names(stmt))
+        result = self.conn.execute(sa.text(stmt), {k: v for k, v in (params or {}).items() if k in names})
+        rows = [dict(r._mapping) for r in result]
+        self.conn.commit()
+        log.debug("%s %s: %.2f s", relpath, _brief(jinja), time.monotonic() - started)
+        return rows
+
+    def add_outcome(self, outcome: Outcome) -> None:
+        import sqlalchemy as sa
+
+        self.conn.execute(
+            sa.text(
+                "insert into quality.work_outcome (outcome, check_id, object, severity, queue) "
+                "values (:o, :c, :obj, :s, :q)"
+            ),
+            {
+                "o": outcome.index,
+                "c": outcome.check.id,
+                "obj": outcome.object,
+                "s": outcome.check.severity,
+                "q": bool(outcome.check.queue),
+            },
+        )
+        self.conn.commit()
+
+
+def _scope_columns(columns: set[str]) -> list[dict[str, str]]:
+    """The population columns a batch table provides (null where it has none)."""
+    out = []
+    for name, kind in (*((c, "varchar") for c in SCOPE_COLUMNS), ("created_at", "timestamp")):
+        expr = f"b.{name}" if name in columns else f"cast(null as {kind})"
+        out.append({"name": name, "expr": expr})
+    return out
+
+
 def _gx_outcomes(
-    wh: Warehouse,
+    work: _Work,
     cfg: QualityConfig,
     as_of: datetime,
     run_id: str,
     data_docs_dir: Path | None,
     na: dict[tuple[str, str], str],
     avail: Availability,
-) -> tuple[list[Outcome], dict[str, Any]]:
-    import pandas as pd
-
+    new_index: Any,
+) -> tuple[list[Outcome], dict[str, Any], list[str]]:
+    """Materialise each suite's batch in the warehouse, validate it with GX and write each GX
+    check's population and exception rows set-wise. Returns the outcomes, GX info and the batch
+    tables (dropped at the end of the run)."""
     from salesops.quality import expectations as ex
+    from salesops.quality.catalogue import sql_literal
 
+    wh = work.wh
     suites = _evaluable_suites(ex.build_specs(cfg), cfg, na, avail)
     if not suites:
-        return [], {}
+        return [], {}, []
     params = ex.as_of_params(as_of)
     ctx = policy_context(cfg)
-    batches: dict[str, pd.DataFrame] = {}
+    tables: dict[str, str] = {}
     for suite in suites:
+        table = f"quality.work_gx_{suite}"
         if suite.endswith("__keys"):
             obj = get_object(suite[: -len("__keys")])
-            batches[suite] = _db.fetch_df(
-                wh, "quality/gx_input_key.sql", table=obj.staging_table, key_column=obj.key_column
+            work.run(
+                "quality/work/batch.sql",
+                target=table,
+                as_view=True,
+                source="quality/gx_input_key.sql",
+                table=obj.staging_table,
+                key_column=obj.key_column,
             )
         else:
-            batches[suite] = _db.fetch_df(wh, f"quality/gx_input_{suite}.sql", params, **ctx)
-    run = ex.validate(batches, suites, data_docs_dir, run_id)
-    exc = pd.DataFrame(run.exceptions, columns=["suite", "check", "record_id", "detail"])
-    outcomes = []
-    for suite, specs in suites.items():
-        df = batches[suite]
-        by_check: dict[str, list[ex.ExpectationSpec]] = {}
-        for spec in specs:
-            by_check.setdefault(spec.check, []).append(spec)
-        object_name = suite[: -len("__keys")] if suite.endswith("__keys") else suite
-        for check_id, check_specs in by_check.items():
-            mask = pd.Series(False, index=df.index)
-            for spec in check_specs:
-                mask |= ex.condition_mask(df, spec.condition) if spec.condition else True
-            rows = exc[(exc["suite"] == suite) & (exc["check"] == check_id)]
-            exceptions = rows[["record_id", "detail"]].assign(related_id=None)
-            exceptions["record_id"] = exceptions["record_id"].astype(str)
-            outcomes.append(
-                Outcome(
-                    cfg.checks[check_id],
-                    get_object(object_name).api_name,
-                    _population(df[mask], ("created_at",)),
-                    exceptions.drop_duplicates(["record_id", "detail"]).reset_index(drop=True),
-                )
+            work.run(
+                "quality/work/batch.sql", params, target=table, source=f"quality/gx_input_{suite}.sql", **ctx
             )
-    return outcomes, {
+        tables[suite] = table
+    if wh.dialect != "duckdb":
+        outcomes, run = _gx_outcomes_pandas(work, cfg, suites, tables, data_docs_dir, run_id, new_index)
+    else:
+        run = ex.validate_sql(wh.url, tables, suites, data_docs_dir, run_id)
+        gx_counts = {(r["suite"], r["spec_index"]): int(r["unexpected"] or 0) for r in run.summary}
+        outcomes = []
+        for suite, specs in suites.items():
+            table = tables[suite]
+            columns = set(wh.columns(table))
+            preds = [ex.violation_sql(sp, batch=table) for sp in specs]
+            counts = work.query("quality/work/gx_counts.sql", batch=table, predicates=preds)[0]
+            for i, spec in enumerate(specs):
+                found = int(counts[f"n{i}"] or 0)
+                if gx_counts.get((suite, i)) != found:
+                    raise RuntimeError(
+                        f"{suite}: {spec.describe()}: GX counted {gx_counts.get((suite, i))} unexpected "
+                        f"rows, the SQL rule found {found}"
+                    )
+            object_name = suite[: -len("__keys")] if suite.endswith("__keys") else suite
+            for check_id, idx in _by_check(specs).items():
+                outcome = Outcome(cfg.checks[check_id], get_object(object_name).api_name, new_index())
+                work.add_outcome(outcome)
+                conds = [specs[i].condition for i in idx]
+                population = (
+                    "true"
+                    if any(not c for c in conds)
+                    else " or ".join(f"({ex.condition_sql(c)})" for c in conds)
+                )
+                work.run(
+                    "quality/work/gx_outcome.sql",
+                    outcome=outcome.index,
+                    batch=table,
+                    violations=[{"predicate": preds[i], "detail": sql_literal(specs[i].detail)} for i in idx],
+                    scope_columns=_scope_columns(columns),
+                    population=population,
+                )
+                outcomes.append(outcome)
+    info = {
         "gx_seconds": run.seconds,
         "data_docs_index": run.data_docs_index,
         "summary": run.summary,
     }
+    return outcomes, info, list(tables.values())
+
+
+def _by_check(specs: list[Any]) -> dict[str, list[int]]:
+    by_check: dict[str, list[int]] = {}
+    for i, spec in enumerate(specs):
+        by_check.setdefault(spec.check, []).append(i)
+    return by_check
+
+
+def _gx_outcomes_pandas(
+    work: _Work,
+    cfg: QualityConfig,
+    suites: dict[str, list[Any]],
+    tables: dict[str, str],
+    data_docs_dir: Path | None,
+    run_id: str,
+    new_index: Any,
+) -> tuple[list[Outcome], Any]:
+    """GX on pandas batches (warehouses other than DuckDB, e.g. Snowflake): validated in Python,
+    the offending ids by the same rule vectorised; populations and exceptions are then written to
+    the working tables like the SQL path's."""
+    import pandas as pd
+
+    from salesops.quality import expectations as ex
+
+    wh = work.wh
+    outcomes = []
+    batches = {s: _db.fetch_df(wh, "quality/work/select_batch.sql", batch=t) for s, t in tables.items()}
+    run = ex.validate(batches, suites, data_docs_dir, run_id)
+    exc = pd.DataFrame(run.exceptions, columns=["suite", "check", "record_id", "detail"])
+    for suite, specs in suites.items():
+        df = batches[suite]
+        object_name = suite[: -len("__keys")] if suite.endswith("__keys") else suite
+        for check_id, idx in _by_check(specs).items():
+            outcome = Outcome(cfg.checks[check_id], get_object(object_name).api_name, new_index())
+            work.add_outcome(outcome)
+            mask = pd.Series(False, index=df.index)
+            for i in idx:
+                cond = specs[i].condition
+                mask |= ex.condition_mask(df, cond) if cond else True
+            rows = exc[(exc["suite"] == suite) & (exc["check"] == check_id)]
+            exceptions = pd.DataFrame(
+                {
+                    "outcome": outcome.index,
+                    "record_id": rows["record_id"].astype(str),
+                    "detail": rows["detail"].fillna("").astype(str),
+                    "related_id": None,
+                }
+            ).drop_duplicates(["record_id", "detail"])
+            pop = df[mask].reindex(columns=["record_id", *SCOPE_COLUMNS, "created_at"])
+            pop = pop.drop_duplicates("record_id")
+            pop["record_id"] = pop["record_id"].astype(str)
+            pop["failed"] = pop["record_id"].isin(set(exceptions["record_id"]))
+            pop.insert(0, "outcome", outcome.index)
+            for c in SCOPE_COLUMNS:
+                pop[c] = pop[c].astype(object).where(pop[c].notna(), None)
+            pop["created_at"] = pd.to_datetime(pop["created_at"], errors="coerce")
+            exceptions = exceptions.merge(pop[["record_id", *SCOPE_COLUMNS]], on="record_id", how="left")
+            _db.write_df(wh, "quality.work_exception", exceptions)
+            _db.write_df(wh, "quality.work_population", pop)
+            outcomes.append(outcome)
+    run.summary = [dict(r, spec_index=None) for r in run.summary]
+    return outcomes, run
 
 
 def _sql_outcomes(
-    wh: Warehouse, cfg: QualityConfig, as_of: datetime, na: dict[tuple[str, str], str]
+    work: _Work, cfg: QualityConfig, as_of: datetime, na: dict[tuple[str, str], str], new_index: Any
 ) -> list[Outcome]:
     ctx = policy_context(cfg)
     params = {
@@ -298,21 +440,16 @@ def _sql_outcomes(
             continue
         if (check.id, check.api_name) in na:
             continue
-        rendered = _db.render(wh, f"quality/checks/{check.id}.sql", **ctx)
-        needed = {k: v for k, v in params.items() if f":{k}" in rendered}
-        df = _db.fetch_df(wh, f"quality/checks/{check.id}.sql", needed, **ctx)
-        failed = df[df["failed"].fillna(False).astype(bool)]
-        exceptions = failed[["record_id", "detail", "related_id"]].copy()
-        exceptions["record_id"] = exceptions["record_id"].astype(str)
-        exceptions["detail"] = exceptions["detail"].fillna("")
-        outcomes.append(
-            Outcome(
-                check,
-                check.api_name,
-                _population(df),
-                exceptions.drop_duplicates(["record_id", "detail"]).reset_index(drop=True),
-            )
+        outcome = Outcome(check, check.api_name, new_index())
+        work.add_outcome(outcome)
+        work.run(
+            "quality/work/sql_check.sql",
+            params,
+            outcome=outcome.index,
+            check=f"quality/checks/{check.id}.sql",
+            **ctx,
         )
+        outcomes.append(outcome)
     return outcomes
 
 
@@ -323,13 +460,16 @@ def _key_fields(rules: dict[str, Any]) -> str:
 
 
 def _duplicate_outcomes(
-    wh: Warehouse, cfg: QualityConfig, run_id: str, na: dict[tuple[str, str], str]
-) -> tuple[list[Outcome], list[Any]]:
+    work: _Work, cfg: QualityConfig, run_id: str, na: dict[tuple[str, str], str], new_index: Any
+) -> tuple[list[Outcome], list[Any], list[str]]:
+    import pyarrow as pa
+
     from salesops.quality.duplicates import find_duplicates
 
+    wh = work.wh
     dup_cfg = cfg.section("duplicates")
     suffixes = {str(k): str(v) for k, v in (dup_cfg.get("company_suffixes") or {}).items()}
-    outcomes, results = [], []
+    outcomes, results, tables = [], [], []
     for object_name, rules in (dup_cfg.get("objects") or {}).items():
         check_id = f"{object_name}_duplicate"
         if check_id not in cfg.checks:
@@ -341,15 +481,26 @@ def _duplicate_outcomes(
         # gained the address fields simply lacks them: those roles are empty)
         present = {c.lower() for c in wh.columns(obj.staging_table)}
         fields = {role: col for role, col in rules["fields"].items() if col.lower() in present}
-        df = _db.fetch_df(
-            wh,
-            "quality/duplicate_input.sql",
+        table = f"quality.work_dup_{object_name}"
+        work.run(
+            "quality/work/batch.sql",
+            target=table,
+            source="quality/duplicate_input.sql",
             object=object_name,
             table=obj.staging_table,
             fields=fields,
             **policy_context(cfg),
         )
-        result = find_duplicates(df, object_name, rules, suffixes)
+        tables.append(table)
+        # the matcher reads only what it compares (no scope columns: those stay in the warehouse)
+        records = _db.fetch_df(
+            wh,
+            "quality/work/select_batch.sql",
+            batch=table,
+            columns=["record_id", "created_at", *fields.keys()],
+        )
+        result = find_duplicates(records, object_name, rules, suffixes)
+        del records
         results.append(result)
         if result.unusable:
             na[(check_id, obj.api_name)] = (
@@ -357,18 +508,29 @@ def _duplicate_outcomes(
                 f"duplicate matcher blocks on ({_key_fields(rules)})"
             )
             continue
-        dups = result.duplicates[["record_id", "detail", "related_id"]]
-        outcomes.append(
-            Outcome(
-                cfg.checks[check_id],
-                obj.api_name,
-                _population(df, ("created_at",)),
-                dups,
-                value=result.per_1000,
-                value_label="duplicates per 1,000 records",
-            )
+        outcome = Outcome(
+            cfg.checks[check_id],
+            obj.api_name,
+            new_index(),
+            value=result.per_1000,
+            value_label="duplicates per 1,000 records",
         )
-    return outcomes, results
+        work.add_outcome(outcome)
+        dups = result.duplicates
+        work.run("quality/work/dup_found_clear.sql")
+        if len(dups):
+            found = pa.table(
+                {
+                    "record_id": pa.array(dups["record_id"].astype(str).tolist(), pa.string()),
+                    "detail": pa.array(dups["detail"].fillna("").astype(str).tolist(), pa.string()),
+                    "related_id": pa.array(dups["related_id"].astype(str).tolist(), pa.string()),
+                }
+            )
+            with wh.connect() as conn:
+                wh.insert_arrow(conn, "quality.work_dup_found", found)
+        work.run("quality/work/dup_outcome.sql", outcome=outcome.index, batch=table)
+        outcomes.append(outcome)
+    return outcomes, results, tables
 
 
 def _freshness_rows(
@@ -523,63 +685,62 @@ def _result_row(
     }
 
 
-def _scope_frame(pop: pd.DataFrame, scope_type: str) -> pd.Series:
-    col = pop[_SCOPE_COL[scope_type]]
-    fill = "unassigned" if scope_type == "owner" else "unknown"
-    return col.astype(object).where(col.notna(), fill).astype(str)
-
-
-def aggregate(outcome: Outcome, run_id: str, as_of: datetime) -> list[dict[str, Any]]:
-    """check_result rows of one outcome: scope all + each configured scope type."""
-    pop = outcome.population
-    failed_mask = pop["record_id"].isin(set(outcome.exceptions["record_id"]))
-    check = outcome.check
-    rows = [
-        _result_row(
-            run_id,
-            as_of,
-            check,
-            outcome.object,
-            "all",
-            "all",
-            len(pop),
-            int(failed_mask.sum()),
-            outcome.value,
-            outcome.value_label,
-        )
+def _scopes(scope_types: list[str]) -> list[dict[str, str]]:
+    return [
+        {"type": t, "column": _SCOPE_COL[t], "fill": "unassigned" if t == "owner" else "unknown"}
+        for t in scope_types
     ]
-    for scope_type in check.scopes:
-        keys = _scope_frame(pop, scope_type)
-        grouped = failed_mask.groupby(keys).agg(["size", "sum"])
-        for scope_value, g in grouped.iterrows():
-            value = (g["sum"] * 1000.0 / g["size"]) if outcome.value is not None and g["size"] else None
-            rows.append(
-                _result_row(
-                    run_id,
-                    as_of,
-                    check,
-                    outcome.object,
-                    scope_type,
-                    scope_value,
-                    int(g["size"]),
-                    int(g["sum"]),
-                    value,
-                    outcome.value_label,
-                )
+
+
+def _grouped(rows: list[dict[str, Any]], scope_types: list[str]) -> list[tuple[str, str, int, int]]:
+    """(scope type, scope value, evaluated, failed) from a grouping-sets result: scope "all"
+    first (0/0 when nothing was evaluated), then each scope type's values in sorted order."""
+    all_row = (0, 0)
+    by_type: dict[str, list[tuple[str, int, int]]] = {t: [] for t in scope_types}
+    for r in rows:
+        grouped = [t for t in scope_types if not r[f"g_{t}"]]
+        n, bad = int(r["evaluated"] or 0), int(r["failed"] or 0)
+        if not grouped:
+            all_row = (n, bad)
+        else:
+            t = grouped[0]
+            by_type[t].append((str(r[f"s_{t}"]), n, bad))
+    out = [("all", "all", *all_row)]
+    for t in scope_types:
+        out += [(t, v, n, bad) for v, n, bad in sorted(by_type[t])]
+    return out
+
+
+def aggregate(work: _Work, outcome: Outcome, run_id: str, as_of: datetime) -> list[dict[str, Any]]:
+    """check_result rows of one outcome: scope all + each configured scope type."""
+    check = outcome.check
+    scope_types = list(check.scopes)
+    rows = work.query("quality/work/aggregate.sql", outcome=outcome.index, scopes=_scopes(scope_types))
+    out = []
+    for scope_type, scope_value, n, bad in _grouped(rows, scope_types):
+        if scope_type == "all":
+            value = outcome.value
+        else:
+            value = (bad * 1000.0 / n) if outcome.value is not None and n else None
+        out.append(
+            _result_row(
+                run_id,
+                as_of,
+                check,
+                outcome.object,
+                scope_type,
+                scope_value,
+                n,
+                bad,
+                value,
+                outcome.value_label,
             )
-    return rows
-
-
-def _exception_rows(outcome: Outcome) -> pd.DataFrame:
-    scope = outcome.population[["record_id", *SCOPE_COLUMNS]]
-    exc = outcome.exceptions.merge(scope, on="record_id", how="left")
-    exc["check_id"] = outcome.check.id
-    exc["object"] = outcome.object
-    exc["detail"] = exc["detail"].fillna("").astype(str)
-    return exc
+        )
+    return out
 
 
 def _scorecard(
+    work: _Work,
     outcomes: list[Outcome],
     cfg: QualityConfig,
     run_id: str,
@@ -622,21 +783,19 @@ def _scorecard(
                     }
                 )
             continue
-        pop = pd.concat([o.population for o in members], ignore_index=True).drop_duplicates("record_id")
-        failed_ids = set().union(*(set(o.exceptions["record_id"]) for o in members))
         per_1000 = metric.startswith("duplicates_per_1000")
+        params: dict[str, Any] = {}
         if per_1000:
             window = int(sc.get("new_lead_window_days", 90))
-            created = pd.to_datetime(pop.get("created_at"), errors="coerce")
-            pop = pop[created >= pd.Timestamp(as_of - timedelta(days=window))]
-        failed = pop["record_id"].isin(failed_ids)
-        groups: list[tuple[str, str, pd.Series]] = [("all", "all", failed)]
-        for scope_type in scopes:
-            keys = _scope_frame(pop, scope_type)
-            for value, sub in failed.groupby(keys):
-                groups.append((scope_type, str(value), sub))
-        for scope_type, scope_value, sub in groups:
-            n, bad = int(len(sub)), int(sub.sum())
+            params["created_from"] = as_of - timedelta(days=window)
+        grouped = work.query(
+            "quality/work/scorecard.sql",
+            params,
+            members=[o.index for o in members],
+            scopes=_scopes(scopes),
+            created_from=per_1000,
+        )
+        for scope_type, scope_value, n, bad in _grouped(grouped, scopes):
             if per_1000:
                 num, den = float(bad), float(n)
                 value = bad * 1000.0 / n if n else None
@@ -703,6 +862,94 @@ def ensure_quality_tables(wh: Warehouse) -> None:
     wh.run_file("quality/create_tables.sql")
 
 
+def _run_checks(
+    work: _Work,
+    cfg: QualityConfig,
+    as_of_ts: datetime,
+    run_id: str,
+    build_docs: bool,
+    now: datetime | None,
+    timings: dict[str, float],
+) -> tuple[str | None, list[str], dict[str, float]]:
+    """Every engine's outcomes into the working tables, then the run's results set-wise."""
+    import itertools
+
+    import pandas as pd
+
+    wh = work.wh
+    counter = itertools.count()
+    work.run("quality/work/create.sql")
+    t = time.monotonic()
+    na, avail = _not_evaluated(wh, cfg)
+    timings["availability"] = time.monotonic() - t
+    t = time.monotonic()
+    gx_outcomes, gx_info, tables = _gx_outcomes(
+        work, cfg, as_of_ts, run_id, data_docs_dir() if build_docs else None, na, avail, counter.__next__
+    )
+    work.batch_tables += tables
+    timings["gx"] = time.monotonic() - t
+    t = time.monotonic()
+    sql_outcomes = _sql_outcomes(work, cfg, as_of_ts, na, counter.__next__)
+    timings["sql"] = time.monotonic() - t
+    t = time.monotonic()
+    dup_outcomes, dup_results, tables = _duplicate_outcomes(work, cfg, run_id, na, counter.__next__)
+    work.batch_tables += tables
+    timings["duplicates"] = time.monotonic() - t
+    outcomes = gx_outcomes + sql_outcomes + dup_outcomes
+
+    t = time.monotonic()
+    result_rows: list[dict[str, Any]] = []
+    for o in outcomes:
+        result_rows.extend(aggregate(work, o, run_id, as_of_ts))
+    extra_exceptions: list[dict[str, Any]] = []
+    if "source_freshness" in cfg.checks:
+        rows, exc = _freshness_rows(wh, cfg, as_of_ts, run_id, now, avail)
+        result_rows.extend(rows)
+        extra_exceptions.extend(exc)
+    if "reconciliation_variance" in cfg.checks and ("reconciliation_variance", "FinanceBooking") not in na:
+        result_rows.extend(_reconciliation_rows(wh, cfg, as_of_ts, run_id))
+    result_rows.extend(_not_evaluated_rows(run_id, as_of_ts, cfg, na))
+    results = pd.DataFrame(result_rows)
+    _db.write_df(wh, "quality.check_result", results)
+
+    work.run("quality/work/exceptions.sql", {"run_id": run_id, "as_of": as_of_ts})
+    if extra_exceptions:
+        extra = pd.DataFrame(extra_exceptions).drop_duplicates(["check_id", "object", "record_id", "detail"])
+        extra["severity"] = extra["check_id"].map({c.id: c.severity for c in cfg.checks.values()})
+        extra["run_id"] = run_id
+        extra["as_of"] = as_of_ts
+        _db.write_df(wh, "quality.run_exception", extra)
+    # the exception rows in words (field label, wrong value, expected value or rule), set-wise
+    from salesops.quality.messages import message_context
+
+    wh.run_file(
+        "quality/exception_messages.sql",
+        {"run_id": run_id},
+        tables=_db.tables(),
+        **message_context(wh, cfg, as_of_ts.date()),
+    )
+    checks_run = sorted(set(results["check_id"])) if len(results) else []
+    if checks_run:
+        work.run(
+            "quality/upsert_exceptions.sql",
+            {"run_id": run_id, "as_of": as_of_ts},
+            checks_run=", ".join(sql_literal(c) for c in checks_run),
+        )
+    _db.write_df(wh, "quality.scorecard", _scorecard(work, outcomes, cfg, run_id, as_of_ts, na))
+    clusters = [
+        r.clusters.assign(run_id=run_id, object=get_object(r.object).api_name)
+        for r in dup_results
+        if len(r.clusters)
+    ]
+    if clusters:
+        _db.write_df(wh, "quality.duplicate_cluster", pd.concat(clusters, ignore_index=True))
+    timings["write"] = time.monotonic() - t
+    docs = gx_info.get("data_docs_index")
+    if docs:
+        mark_not_evaluated_in_docs(Path(docs), na)
+    return (str(docs) if docs else None), checks_run, timings
+
+
 def run_quality(
     wh: Warehouse,
     *,
@@ -725,8 +972,6 @@ def run_quality(
     Returns:
         The run summary, including the gate verdict (the gate task enforces it).
     """
-    import pandas as pd
-
     from salesops.quality.gate import evaluate_gate
 
     t0 = time.monotonic()
@@ -745,78 +990,16 @@ def run_quality(
     )
     timings: dict[str, float] = {}
 
-    t = time.monotonic()
-    na, avail = _not_evaluated(wh, cfg)
-    gx_outcomes, gx_info = _gx_outcomes(
-        wh, cfg, as_of_ts, run_id, data_docs_dir() if build_docs else None, na, avail
-    )
-    timings["gx"] = time.monotonic() - t
-    t = time.monotonic()
-    sql_outcomes = _sql_outcomes(wh, cfg, as_of_ts, na)
-    timings["sql"] = time.monotonic() - t
-    t = time.monotonic()
-    dup_outcomes, dup_results = _duplicate_outcomes(wh, cfg, run_id, na)
-    timings["duplicates"] = time.monotonic() - t
-    outcomes = gx_outcomes + sql_outcomes + dup_outcomes
+    from salesops.warehouse.duckdb_session import held
 
-    result_rows: list[dict[str, Any]] = []
-    for o in outcomes:
-        result_rows.extend(aggregate(o, run_id, as_of_ts))
-    extra_exceptions: list[dict[str, Any]] = []
-    if "source_freshness" in cfg.checks:
-        rows, exc = _freshness_rows(wh, cfg, as_of_ts, run_id, now, avail)
-        result_rows.extend(rows)
-        extra_exceptions.extend(exc)
-    if "reconciliation_variance" in cfg.checks and ("reconciliation_variance", "FinanceBooking") not in na:
-        result_rows.extend(_reconciliation_rows(wh, cfg, as_of_ts, run_id))
-    result_rows.extend(_not_evaluated_rows(run_id, as_of_ts, cfg, na))
-
-    exc_frames = [_exception_rows(o) for o in outcomes if o.check.queue and len(o.exceptions)]
-    if extra_exceptions:
-        exc_frames.append(pd.DataFrame(extra_exceptions))
-    cols = ["check_id", "object", "record_id", "detail", "related_id", *SCOPE_COLUMNS]
-    exceptions = pd.concat(exc_frames, ignore_index=True)[cols] if exc_frames else pd.DataFrame(columns=cols)
-    exceptions = exceptions.drop_duplicates(["check_id", "object", "record_id", "detail"])
-    exceptions["severity"] = exceptions["check_id"].map({c.id: c.severity for c in cfg.checks.values()})
-    exceptions["run_id"] = run_id
-    exceptions["as_of"] = as_of_ts
-    for c in ["related_id", *SCOPE_COLUMNS]:
-        exceptions[c] = exceptions[c].astype(object).where(exceptions[c].notna(), None)
-
-    t = time.monotonic()
-    results = pd.DataFrame(result_rows)
-    _db.write_df(wh, "quality.check_result", results)
-    _db.write_df(wh, "quality.run_exception", exceptions)
-    if len(exceptions):
-        from salesops.quality.messages import message_context
-
-        wh.run_file(
-            "quality/exception_messages.sql",
-            {"run_id": run_id},
-            tables=_db.tables(),
-            **message_context(wh, cfg, as_of_ts.date()),
-        )
-    checks_run = sorted(set(results["check_id"])) if len(results) else []
-    if checks_run:
-        wh.run_file(
-            "quality/upsert_exceptions.sql",
-            {"run_id": run_id, "as_of": as_of_ts},
-            checks_run=", ".join(sql_literal(c) for c in checks_run),
-        )
-    _db.write_df(wh, "quality.scorecard", _scorecard(outcomes, cfg, run_id, as_of_ts, na))
-    clusters = [
-        r.clusters.assign(run_id=run_id, object=get_object(r.object).api_name)
-        for r in dup_results
-        if len(r.clusters)
-    ]
-    if clusters:
-        _db.write_df(wh, "quality.duplicate_cluster", pd.concat(clusters, ignore_index=True))
-    timings["write"] = time.monotonic() - t
+    with held(wh) as conn:
+        work = _Work(wh, conn)
+        try:
+            docs, checks_run, timings = _run_checks(work, cfg, as_of_ts, run_id, build_docs, now, timings)
+        finally:
+            work.run("quality/work/drop.sql", batch_tables=work.batch_tables)
 
     gate = evaluate_gate(wh, run_id)
-    docs = gx_info.get("data_docs_index")
-    if docs:
-        mark_not_evaluated_in_docs(Path(docs), na)
     wh.execute(
         "update quality.run set finished_at = :f, status = 'checked', gate_passed = :g, blockers_failed = :b, "
         "warns_failed = :w, gate_message = :m, checks_run = :c, data_docs_path = :d where run_id = :r",

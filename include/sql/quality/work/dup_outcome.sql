@@ -1,0 +1,47 @@
+{#- The duplicate check's outcome: the duplicates the matcher found (quality.work_dup_found,
+    written by the run) with their scope, and its evaluated records (the matcher's input, with
+    scope and CreatedDate; failed = a duplicate of another record). -#}
+insert into quality.work_exception (
+    outcome, record_id, detail, related_id, owner_id, manager_id, team, region, segment
+)
+select
+    {{ outcome }} as outcome,
+    f.record_id,
+    f.detail,
+    f.related_id,
+    b.owner_id,
+    b.manager_id,
+    b.team,
+    b.region,
+    b.segment
+from quality.work_dup_found as f
+left join (  -- noqa: ST05
+    select
+        cast(record_id as varchar) as record_id,
+        min(owner_id) as owner_id,
+        min(manager_id) as manager_id,
+        min(team) as team,
+        min(region) as region,
+        min(segment) as segment
+    from {{ batch }}
+    group by cast(record_id as varchar)
+) as b on b.record_id = f.record_id;
+
+insert into quality.work_population (
+    outcome, record_id, owner_id, manager_id, team, region, segment, created_at, failed
+)
+select
+    {{ outcome }} as outcome,
+    cast(b.record_id as varchar) as record_id,
+    min(b.owner_id) as owner_id,
+    min(b.manager_id) as manager_id,
+    min(b.team) as team,
+    min(b.region) as region,
+    min(b.segment) as segment,
+    min(b.created_at) as created_at,
+    max(case when e.record_id is not null then 1 else 0 end) = 1 as failed
+from {{ batch }} as b
+left join (  -- noqa: ST05
+    select distinct record_id from quality.work_exception where outcome = {{ outcome }}
+) as e on e.record_id = cast(b.record_id as varchar)
+group by cast(b.record_id as varchar);

@@ -1,0 +1,22 @@
+{#- The run's exception rows (queued checks only), with the scope of the record (as evaluated). -#}
+insert into quality.run_exception (
+    run_id, as_of, check_id, object, record_id, detail, related_id,
+    owner_id, manager_id, team, region, segment, severity
+)
+select
+    :run_id as run_id,
+    cast(:as_of as timestamp) as as_of,
+    o.check_id,
+    o.object,
+    e.record_id,
+    e.detail,
+    e.related_id,
+    e.owner_id,
+    e.manager_id,
+    e.team,
+    e.region,
+    e.segment,
+    o.severity
+from quality.work_exception as e
+inner join quality.work_outcome as o on o.outcome = e.outcome
+where o.queue

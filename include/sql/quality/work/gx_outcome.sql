@@ -1,0 +1,44 @@
+{#- One GX check's outcome over its batch table: the rows that break one of its expectations
+    (violation_sql: the rule GX evaluated; the counts are checked against GX's unexpected_count)
+    and the records its expectations apply to (any expectation's row condition). -#}
+insert into quality.work_exception (
+    outcome, record_id, detail, related_id, owner_id, manager_id, team, region, segment
+)
+select
+    {{ outcome }} as outcome,
+    coalesce(cast(v.record_id as varchar), 'None') as record_id,
+    v.detail,
+    cast(null as varchar) as related_id,
+    {%- for c in scope_columns if c.name != 'created_at' %}
+    min(v.{{ c.name }}) as {{ c.name }}{{ "," if not loop.last }}
+    {%- endfor %}
+from (
+    {%- for p in violations %}
+    select
+        b.record_id,
+        {{ p.detail }} as detail,
+        {%- for c in scope_columns if c.name != 'created_at' %}
+        {{ c.expr }} as {{ c.name }}{{ "," if not loop.last }}
+        {%- endfor %}
+    from {{ batch }} as b where {{ p.predicate }}
+    {{- " union all" if not loop.last }}
+    {%- endfor %}
+) as v
+group by coalesce(cast(v.record_id as varchar), 'None'), v.detail;
+
+insert into quality.work_population (
+    outcome, record_id, owner_id, manager_id, team, region, segment, created_at, failed
+)
+select
+    {{ outcome }} as outcome,
+    coalesce(cast(b.record_id as varchar), 'None') as record_id,
+    {%- for c in scope_columns %}
+    min({{ c.expr }}) as {{ c.name }},
+    {%- endfor %}
+    max(case when e.record_id is not null then 1 else 0 end) = 1 as failed
+from {{ batch }} as b
+left join (  -- noqa: ST05
+    select distinct record_id from quality.work_exception where outcome = {{ outcome }}
+) as e on e.record_id = coalesce(cast(b.record_id as varchar), 'None')
+where {{ population }}
+group by coalesce(cast(b.record_id as varchar), 'None');
