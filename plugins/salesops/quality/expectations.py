@@ -466,11 +466,9 @@ def _enable_duckdb() -> None:
         def value(self) -> str:
             return str(self)
 
-    if "duckdb" not in [str(d) for d in engine_mod._PERSISTED_CONNECTION_DIALECTS]:
-        engine_mod._PERSISTED_CONNECTION_DIALECTS = (
-            *engine_mod._PERSISTED_CONNECTION_DIALECTS,
-            _DuckDbDialect("duckdb"),
-        )
+    persisted = engine_mod._PERSISTED_CONNECTION_DIALECTS
+    if "duckdb" not in [getattr(d, "value", d) for d in persisted]:
+        engine_mod._PERSISTED_CONNECTION_DIALECTS = (*persisted, _DuckDbDialect("duckdb"))  # type: ignore[assignment]
     original = match_regex.get_dialect_regex_expression
     if getattr(original, "_salesops_duckdb", False):
         return
