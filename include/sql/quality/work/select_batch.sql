@@ -1,2 +1,2 @@
 {#- A working table's rows (the columns asked for, else all). -#}
-select {{ columns | join(', ') if columns else '*' }} from {{ batch }}
+select {{ columns | join(', ') if columns is defined and columns else '*' }} from {{ batch }}
