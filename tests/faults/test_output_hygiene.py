@@ -202,8 +202,8 @@ def test_console_pages_never_show_planted_pii_and_approvers_still_see_what_chang
         wh.execute(
             "insert into quality.exception_queue values ('lead_duplicate', 'lead', :rid, :detail, null, 'u1',"
             " null, 'AMER-SMB', 'AMER', 'SMB', 'warn', 'open', timestamp '2026-11-01',"
-            " timestamp '2026-11-02', 'r1', 'r2', null, null)",
-            {"rid": f"L9{i:02d}", "detail": f"same as {value}"},
+            " timestamp '2026-11-02', 'r1', 'r2', null, null, :message)",
+            {"rid": f"L9{i:02d}", "detail": f"same as {value}", "message": f"Email '{value}' repeats a lead"},
         )
 
     async def admin(_token: str) -> str:

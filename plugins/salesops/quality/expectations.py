@@ -516,31 +516,47 @@ def validate_sql(
     # BASIC: counts and a sample of unexpected values; SUMMARY would add a value-count query
     # per expectation (a GROUP BY over the batch each), which costs more than the check itself
     rf = {"result_format": "BASIC", "partial_unexpected_count": 20}
-    for suite_name, specs in suites.items():
-        schema, _, table = tables[suite_name].rpartition(".")
-        asset = datasource.add_table_asset(suite_name, table_name=table, schema_name=schema or None)
-        batch_def = asset.add_batch_definition_whole_table(f"{suite_name}_batch")
-        checkpoint = _checkpoint(gx, context, suite_name, specs, batch_def, actions, rf)
-        result = checkpoint.run(run_id=RunIdentifier(run_name=run_name))
-        for vr in result.run_results.values():
-            for er in vr.results:
-                _raise_on_error(er, suite_name)
-                meta = er.expectation_config.meta or {}
-                res = er.result or {}
-                summary.append(
-                    {
-                        "suite": suite_name,
-                        "spec_index": int(meta["spec_index"]),
-                        "expectation": er.expectation_config.type,
-                        "check": meta.get("check"),
-                        "detail": meta.get("detail", ""),
-                        "evaluated": res.get("element_count"),
-                        "unexpected": res.get("unexpected_count", 0),
-                        "success": bool(er.success),
-                    }
-                )
+    try:
+        for suite_name, specs in suites.items():
+            schema, _, table = tables[suite_name].rpartition(".")
+            asset = datasource.add_table_asset(suite_name, table_name=table, schema_name=schema or None)
+            batch_def = asset.add_batch_definition_whole_table(f"{suite_name}_batch")
+            checkpoint = _checkpoint(gx, context, suite_name, specs, batch_def, actions, rf)
+            result = checkpoint.run(run_id=RunIdentifier(run_name=run_name))
+            for vr in result.run_results.values():
+                for er in vr.results:
+                    _raise_on_error(er, suite_name)
+                    meta = er.expectation_config.meta or {}
+                    res = er.result or {}
+                    summary.append(
+                        {
+                            "suite": suite_name,
+                            "spec_index": int(meta["spec_index"]),
+                            "expectation": er.expectation_config.type,
+                            "check": meta.get("check"),
+                            "detail": meta.get("detail", ""),
+                            "evaluated": res.get("element_count"),
+                            "unexpected": res.get("unexpected_count", 0),
+                            "success": bool(er.success),
+                        }
+                    )
+    finally:
+        # GX keeps its context (and so this datasource) alive after the run; its persisted
+        # connection would hold the DuckDB file lock for the rest of the process (a CLI or
+        # another task in a second process then cannot open the warehouse).
+        _close_datasource(datasource)
     index = _finish_docs(data_docs_dir)
     return GxRun([], summary, index, time.monotonic() - t0)
+
+
+def _close_datasource(datasource: Any) -> None:
+    """Close the SQL datasource's execution engine (its persisted connection) and engine."""
+    engine = getattr(datasource, "_execution_engine", None)
+    if engine is not None:
+        engine.close()
+    sa_engine = getattr(datasource, "_engine", None)
+    if sa_engine is not None:
+        sa_engine.dispose()
 
 
 def _context(gx: Any, data_docs_dir: Path | None) -> tuple[Any, list[Any]]:
