@@ -24,7 +24,9 @@ async def _validate(token: str) -> str:
 
 def _exception(check, record, owner, team, region, detail=""):
     return (
-        "insert into quality.exception_queue values "
+        "insert into quality.exception_queue (check_id, object, record_id, detail, related_id, owner_id,"
+        " manager_id, team, region, segment, severity, status, first_seen, last_seen, first_run_id,"
+        " last_run_id, resolved_at, resolved_run_id) values "
         f"('{check}', 'opportunity', '{record}', '{detail}', null, '{owner}', null, '{team}', '{region}', 'SMB',"
         " 'warn', 'open', timestamp '2026-11-01', timestamp '2026-11-02', 'r1', 'r2', null, null)"
     )
