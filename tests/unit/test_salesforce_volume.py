@@ -356,13 +356,15 @@ def test_client_timeout_on_a_bulk_result_page_is_retried_and_nothing_is_lost(fak
     """A result page that answers after the client's read timeout: the GET is retried (idempotent,
     same locator), every record is loaded once, and the slow attempt is counted as a call."""
     seed_opportunities(fake_sf, 700)
-    fake_sf.delay_next(r"/results$", 1.5)
+    # a read timeout well above a loaded machine's normal answer (the count below is exact) and a
+    # delay well above the timeout
+    fake_sf.delay_next(r"/results$", 5.0)
     client = SalesforceClient(
         fake_sf.url,
         access_token=fake_sf.issue_token(),
         sleep=lambda s: None,
         max_attempts=3,
-        timeout=(2.0, 0.5),
+        timeout=(2.0, 3.0),
     )
     src = SalesforceVolumeSource(
         client, page_size=200, bulk_threshold=500, bulk_page_records=300, poll_initial_seconds=0.01
