@@ -82,7 +82,7 @@ from (
                 || ': expected an e-mail address'
             when e.check_id = 'lead_unassigned'
                 then {{ label('Lead', 'OwnerId') }} || ' is empty on an unconverted lead: expected an owner'
-            when e.check_id like '%\_duplicate' escape '\'
+            when e.check_id like '%!_duplicate' escape '!'
                 then 'duplicate of ' || coalesce(e.related_id, '?') || ' (' || e.detail || ')'
             else case e.check_id
             {%- for cid, text in check_texts %}
