@@ -347,27 +347,9 @@ def validate(
 
     t0 = time.monotonic()
     gx = import_gx()
-    from great_expectations.checkpoint import UpdateDataDocsAction
     from great_expectations.core.run_identifier import RunIdentifier
-    from great_expectations.data_context.types.base import ProgressBarsConfig
 
-    context = gx.get_context(mode="ephemeral")
-    context.variables.progress_bars = ProgressBarsConfig(globally=False)
-    actions = []
-    if data_docs_dir is not None:
-        data_docs_dir.mkdir(parents=True, exist_ok=True)
-        context.add_data_docs_site(
-            site_name="salesops",
-            site_config={
-                "class_name": "SiteBuilder",
-                "site_index_builder": {"class_name": "DefaultSiteIndexBuilder"},
-                "store_backend": {
-                    "class_name": "TupleFilesystemStoreBackend",
-                    "base_directory": str(data_docs_dir),
-                },
-            },
-        )
-        actions = [UpdateDataDocsAction(name="data_docs", site_names=["salesops"])]
+    context, actions = _context(gx, data_docs_dir)
     datasource = context.data_sources.add_pandas("salesops_warehouse")
     exceptions: list[dict[str, Any]] = []
     summary: list[dict[str, Any]] = []
