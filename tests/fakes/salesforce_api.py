@@ -444,7 +444,13 @@ class FakeSalesforce:
                     )
             else:
                 delay = 0.0
+        counted = False
         if delay:
+            # a slow call is counted when it arrives: the client gives up on it before it answers
+            if path.startswith("/services/data/"):
+                with self._lock:
+                    self._count(request)
+                counted = True
             time.sleep(delay)
         if path == "/services/oauth2/token" and request.method == "POST":
             return self._token(request)
@@ -456,7 +462,8 @@ class FakeSalesforce:
         if token not in self.tokens:
             return _error(401, "INVALID_SESSION_ID", "Session expired or invalid")
         with self._lock:
-            self._count(request)
+            if not counted:
+                self._count(request)
             response = self._route(request, m.group("ver"), m.group("rest").rstrip("/"))
             return self._with_headers(response)
 
