@@ -481,3 +481,55 @@ def test_every_registry_metric_points_at_a_built_column(built):
             },
         )
     )
+
+
+def test_movement_uses_the_crms_closed_flags_for_deals_without_stage_history(tmp_path):
+    """A deal open at the start of a comparison that the CRM now reports closed (IsClosed/IsWon) in a
+    stage the stage policy calls open, with no stage history (an export without field history):
+    the snapshot leaves it out of the pipeline by the CRM's flags, so the movement must call it won
+    or lost by the same flags, not 'removed' (deleted in the CRM) from the stage policy alone."""
+    wh = Warehouse("duckdb:///" + str(tmp_path / "w.duckdb"))
+    ensure_object_tables(wh)
+    ref.load_staging(wh, ref.make_staging(seed=7, n_opps=300, n_leads=20, as_of=AS_OF))
+    wh.execute(
+        "insert into ops.load_audit (batch_id, object, source, since, until, status) values "
+        "('b1', 'opportunity', 'test', null, :u, 'loaded')",
+        {"u": EXTRACTED},
+    )
+    runner.build(wh)  # stores the week-over-week start snapshot (2027-01-13), rebuilt from history
+    both = wh.query(
+        "select opportunity_id from marts.fct_pipeline_movement where comparison_label = 'week_over_week' "
+        "and in_start_window and in_end_window order by opportunity_id limit 3"
+    )
+    assert len(both) == 3, "the data must have deals open in the window on both dates"
+    won_id, lost_id, control_id = (r["opportunity_id"] for r in both)
+    for oid, won in ((won_id, True), (lost_id, False)):
+        wh.execute(
+            "delete from staging.stg_crm__opportunity_field_history where opportunity_id = :o", {"o": oid}
+        )
+        wh.execute(
+            "update staging.stg_crm__opportunity set is_closed = true, is_won = :w where id = :o",
+            {"w": won, "o": oid},
+        )
+    runner.build(wh)
+    got = {
+        r["opportunity_id"]: r
+        for r in wh.query(
+            "select opportunity_id, movement_category, end_stage_name, amount_change "
+            "from marts.fct_pipeline_movement where comparison_label = 'week_over_week'"
+        )
+    }
+    open_stages = {name for name, info in ref.STAGES.items() if not info[2]}
+    live = snapshot(wh, AS_OF)
+    for oid, category in ((won_id, "won"), (lost_id, "lost")):
+        current = wh.query("select stage_name from staging.stg_crm__opportunity where id = :o", {"o": oid})
+        assert current[0]["stage_name"] in open_stages  # the stage policy alone would keep it open
+        assert oid not in live  # the snapshot leaves it out by the CRM's flags
+        assert got[oid]["movement_category"] == category, oid
+        assert got[oid]["end_stage_name"] is None and got[oid]["amount_change"] < 0
+    assert got[control_id]["movement_category"] in ("amount_up", "amount_down", "unchanged")
+    steps = wh.query(
+        "select step, reconciliation_difference from marts.agg_pipeline_waterfall "
+        "where comparison_label = 'week_over_week' and rollup_level = 'company'"
+    )
+    assert all(s["reconciliation_difference"] == 0 for s in steps)

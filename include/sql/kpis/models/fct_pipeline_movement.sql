@@ -11,7 +11,10 @@
 -- description: day of its quarter, calendar.yaml), moved_out_other (close date moved earlier than the
 -- description: window or cleared), won, lost, removed (deleted in the CRM), amount_up / amount_down /
 -- description: unchanged (in both: end amount - start amount). stage_change (advanced/regressed/same)
--- description: is informational. Missing amounts count as 0.
+-- description: is informational. Missing amounts count as 0. Won/lost: the stage at the end date
+-- description: from stage history; without stage history the CRM's own IsClosed/IsWon of the deal,
+-- description: then the stage policy (the rule fct_pipeline_snapshot uses, rules.sql).
+{% import 'rules.sql' as rules -%}
 with comparison as (
     -- comparisons the history covers only (salesops.kpis.history); packs say "not available" for the rest
     select * from marts.kpi_movement_comparison where is_available
@@ -38,7 +41,7 @@ ctx as (
 ),
 
 opportunity as (
-    select id, stage_name from staging.stg_crm__opportunity
+    select id, stage_name, is_closed, is_won from staging.stg_crm__opportunity
 ),
 
 start_snap as (
@@ -140,8 +143,9 @@ classified as (
                      when w.end_close_date > w.window_end then 'pushed'
                      else 'moved_out_other' end
             when o.id is null then 'removed'
-            when coalesce(se.is_won, false) then 'won'
-            when coalesce(se.is_closed, false) then 'lost'
+            -- the CRM's flags describe the current stage, so they apply only without stage history
+            when {{ rules.is_won('case when sae.stage_name is null then o.is_won end', 'se.is_won') }} then 'won'
+            when {{ rules.is_closed('case when sae.stage_name is null then o.is_closed end', 'se.is_closed') }} then 'lost'
             else 'removed'
         end as movement_category
     from in_scope as w
