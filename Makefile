@@ -56,8 +56,11 @@ DEMO_ARGS ?=
 demo: $(AIRFLOW_HOME)/.migrated
 	AIRFLOW__LOGGING__LOGGING_LEVEL=$(DEMO_LOG_LEVEL) timeout -s KILL 1800 $(PY) -m scripts.demo --size $(DEMO_SIZE) --seed $(DEMO_SEED) $(DEMO_ARGS)
 
+# The whole suite on every core (pytest-xdist): a test module runs whole on one worker, the stack and
+# browser tests together on one (tests/conftest.py). TEST_WORKERS=0 runs it in one process.
+TEST_WORKERS ?= auto
 test: $(VENV)/.installed
-	$(PY) -m pytest
+	$(PY) -m pytest -n $(TEST_WORKERS) --dist loadgroup
 
 test-fast: $(VENV)/.installed
 	$(PY) -m pytest -m "not e2e"

@@ -124,6 +124,16 @@ def demo_env(golden_demo: DemoEnv, tmp_path_factory) -> Iterator[DemoEnv]:
 demo_warehouse = demo_env
 
 
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(config, items):
+    """Under pytest-xdist (`make test`: `-n auto --dist loadgroup`) each test module runs whole on
+    one worker, so module-scoped fixtures (a demo copy, a DAG run) are built once; the tests that use
+    the distributed stack form one group of their own (tests/support/airflow_stack.py)."""
+    for item in items:
+        if "airflow_stack" not in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.xdist_group(item.nodeid.split("::")[0]))
+
+
 # DuckDB 2.0's Python binding (nanobind) prints hundreds of "leaked instance" lines at interpreter
 # shutdown when connections were garbage-collected late. They are harmless but bury pytest's
 # summary, so the test process ends right after pytest is done, with pytest's exit status.
@@ -135,7 +145,8 @@ def pytest_sessionfinish(session, exitstatus):
 
 
 def pytest_unconfigure(config):
-    if _EXIT_STATUS and not os.environ.get("SALESOPS_NORMAL_EXIT"):
+    # (not in a pytest-xdist worker: it reports to the controller after this hook)
+    if _EXIT_STATUS and not os.environ.get("SALESOPS_NORMAL_EXIT") and not os.environ.get("PYTEST_XDIST_WORKER"):
         import sys
 
         sys.stdout.flush()
