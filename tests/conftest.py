@@ -146,7 +146,11 @@ def pytest_sessionfinish(session, exitstatus):
 
 def pytest_unconfigure(config):
     # (not in a pytest-xdist worker: it reports to the controller after this hook)
-    if _EXIT_STATUS and not os.environ.get("SALESOPS_NORMAL_EXIT") and not os.environ.get("PYTEST_XDIST_WORKER"):
+    if (
+        _EXIT_STATUS
+        and not os.environ.get("SALESOPS_NORMAL_EXIT")
+        and not os.environ.get("PYTEST_XDIST_WORKER")
+    ):
         import sys
 
         sys.stdout.flush()
