@@ -47,3 +47,60 @@ left join marts.dim_segment_band as {{ alias }}
 {%- macro segment(alias, segment_field) -%}
 coalesce({{ alias }}.segment, {{ segment_field }})
 {%- endmacro -%}
+
+{#- Reporting quarters of the as-of date (kpi_context `ctx`): the current and the next fiscal quarter,
+    with the position a pack lists them in. Used by agg_pipeline_coverage, agg_forecast_rollup and
+    the packs that read them (coverage.sql, forecast_rollup.sql). -#}
+{%- macro current_and_next_quarters(ctx) -%}
+select 'current' as quarter_relative, {{ ctx }}.current_fiscal_quarter_label as fiscal_quarter,
+           {{ ctx }}.current_fiscal_quarter_index as fiscal_quarter_index, 1 as quarter_order from {{ ctx }}
+    union all
+    select 'next', {{ ctx }}.next_fiscal_quarter_label, {{ ctx }}.next_fiscal_quarter_index, 2 from {{ ctx }}
+{%- endmacro -%}
+
+{#- The last :quarters fiscal quarters up to the current one of the as-of date (kpi_context `ctx`,
+    bind parameter :quarters). `in_last_quarters` tests a fiscal quarter index; `last_quarters` lists
+    the quarters (label, index) from marts.dim_fiscal_calendar. Used by the packs' trend tables. -#}
+{%- macro in_last_quarters(index, ctx) -%}
+{{ index }} between {{ ctx }}.current_fiscal_quarter_index - :quarters + 1 and {{ ctx }}.current_fiscal_quarter_index
+{%- endmacro -%}
+
+{%- macro last_quarters(ctx) -%}
+select distinct c.fiscal_quarter_label, c.fiscal_quarter_index
+    from marts.dim_fiscal_calendar as c
+    cross join {{ ctx }}
+    where {{ in_last_quarters('c.fiscal_quarter_index', ctx) }}
+{%- endmacro -%}
+
+{#- Pipeline coverage (metrics.yaml pipeline_coverage_ratio, pipeline_coverage_of_remaining_ratio): open pipeline over
+    quota, and over the quota still to close (quota - closed won); null when the denominator is not
+    positive. Used by the mart agg_pipeline_coverage and the pack's team rollup (packs/coverage.sql). -#}
+{%- macro coverage_ratio(open_amount, quota) -%}
+case when {{ quota }} > 0 then {{ open_amount }} / {{ quota }} end
+{%- endmacro -%}
+
+{%- macro coverage_of_remaining_ratio(open_amount, quota, won_amount) -%}
+case when {{ quota }} - {{ won_amount }} > 0
+         then {{ open_amount }} / ({{ quota }} - {{ won_amount }}) end
+{%- endmacro -%}
+
+{#- Routing SLA compliance (metrics.yaml routing_sla_compliance_rate): leads assigned within their
+    SLA over leads assigned (met + breached); unassigned leads past their SLA and pending ones are
+    not in the rate. Used by agg_speed_to_lead, agg_data_quality_compliance and the routing packs. -#}
+{%- macro routing_sla_compliance_rate(met, breached) -%}
+case when {{ met }} + {{ breached }} > 0
+         then cast({{ met }} as double) / ({{ met }} + {{ breached }}) end
+{%- endmacro -%}
+
+{#- Win rates (metrics.yaml): won over won + lost (lost excludes the excluded loss reasons), by count
+    (as a double) and by amount; null without closed deals. Used by agg_closed_deal_metrics and the
+    pack's win/loss trend. -#}
+{%- macro win_rate_by_count(won, lost) -%}
+case when {{ won }} + {{ lost }} > 0
+         then cast({{ won }} as double) / ({{ won }} + {{ lost }}) end
+{%- endmacro -%}
+
+{%- macro win_rate_by_amount(won, lost) -%}
+case when {{ won }} + {{ lost }} > 0
+         then {{ won }} / ({{ won }} + {{ lost }}) end
+{%- endmacro -%}

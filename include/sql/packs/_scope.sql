@@ -16,3 +16,22 @@
      or (:scope_type = 'owner' and {{ t }}.rollup_level = 'rep' and {{ t }}.rollup_key = :scope_value)
      or (:scope_type = 'team' and {{ t }}.rollup_level = 'rep' and {{ u }}.team = :scope_value))
 {%- endmacro -%}
+
+{#- The speed-to-lead facts (marts.fct_lead_speed_to_lead) of the scope: region = the lead's region,
+    team = its owner's team, owner = its owner. One definition for routing_sla, sla_weekly and
+    routing_sla_window. -#}
+{%- macro scoped_lead_speed() -%}
+select f.*
+    from marts.fct_lead_speed_to_lead as f
+    left join staging.stg_crm__lead as l on l.id = f.lead_id
+    left join staging.stg_crm__user as u on u.id = f.owner_id
+    where {{ scope_filter('l.region', 'u.team', 'f.owner_id') }}
+{%- endmacro -%}
+
+{#- FROM and WHERE of the rows of a by-rollup-level mart `table` (alias `t`) that make up the scope
+    (rollup_filter; a rep row's user joined as `u`). -#}
+{%- macro scoped_rollup_rows(table, t) -%}
+from {{ table }} as {{ t }}
+    left join staging.stg_crm__user as u on u.id = {{ t }}.rollup_key and {{ t }}.rollup_level = 'rep'
+    where {{ rollup_filter(t, 'u') }}
+{%- endmacro -%}

@@ -1,5 +1,6 @@
 {#- CRM vs finance bookings by fiscal quarter (marts.agg_bookings_reconciliation), the last :quarters
     quarters up to the current one. Company-wide: finance bookings carry no owner. -#}
+{% import 'rules.sql' as rules %}
 with rec as (
     select * from marts.agg_bookings_reconciliation where period_grain = 'fiscal_quarter'
 ),
@@ -9,10 +10,7 @@ ctx as (
 ),
 
 quarters as (
-    select distinct fiscal_quarter_label, fiscal_quarter_index
-    from marts.dim_fiscal_calendar
-    cross join ctx
-    where fiscal_quarter_index between ctx.current_fiscal_quarter_index - :quarters + 1 and ctx.current_fiscal_quarter_index
+    {{ rules.last_quarters('ctx') }}
 )
 
 select

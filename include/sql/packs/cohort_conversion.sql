@@ -1,6 +1,7 @@
 {#- Opportunity cohorts of the scope by created fiscal quarter, the last :quarters quarters up to the
     current one: created, won, lost, still open, and the cohort win rate. -#}
 {% import 'packs/_scope.sql' as s %}
+{% import 'rules.sql' as rules %}
 with opportunity as (
     select * from marts.int_opportunity_enriched
 ),
@@ -28,7 +29,7 @@ select
     end as cohort_win_rate
 from opportunity as o
 cross join ctx
-where o.created_fiscal_quarter_index between ctx.current_fiscal_quarter_index - :quarters + 1 and ctx.current_fiscal_quarter_index
+where {{ rules.in_last_quarters('o.created_fiscal_quarter_index', 'ctx') }}
   and {{ s.scope_filter('o.region', 'o.team', 'o.owner_id') }}
 group by o.created_fiscal_quarter, o.created_fiscal_quarter_index
 order by o.created_fiscal_quarter_index

@@ -2,12 +2,9 @@
     A team is the sum of its reps' rows; its quota only counts users whose role is in
     kpis.yaml coverage.rollup_quota_roles, as the mart does above the rep level. -#}
 {% import 'packs/_scope.sql' as s %}
+{% import 'rules.sql' as rules %}
 with coverage as (
     select * from marts.agg_pipeline_coverage
-),
-
-users as (
-    select * from staging.stg_crm__user
 ),
 
 ctx as (
@@ -19,9 +16,7 @@ quota_roles as (
 ),
 
 quarters as (
-    select 'current' as quarter_relative, current_fiscal_quarter_label as fiscal_quarter, 1 as quarter_order from ctx
-    union all
-    select 'next', next_fiscal_quarter_label, 2 from ctx
+    {{ rules.current_and_next_quarters('ctx') }}
 ),
 
 scoped as (
@@ -34,9 +29,7 @@ scoped as (
         sum(c.open_pipeline_amount) as open_pipeline_amount,
         sum(c.open_pipeline_count) as open_pipeline_count,
         sum(c.closed_won_amount) as closed_won_amount
-    from coverage as c
-    left join users as u on u.id = c.rollup_key and c.rollup_level = 'rep'
-    where {{ s.rollup_filter('c', 'u') }}
+    {{ s.scoped_rollup_rows('coverage', 'c') }}
     group by c.quarter_relative
 )
 
@@ -47,9 +40,9 @@ select
     coalesce(x.open_pipeline_amount, 0) as open_pipeline_amount,
     coalesce(x.open_pipeline_count, 0) as open_pipeline_count,
     coalesce(x.closed_won_amount, 0) as closed_won_amount,
-    case when x.quota_amount > 0 then x.open_pipeline_amount / x.quota_amount end as coverage_ratio,
-    case when x.quota_amount - x.closed_won_amount > 0
-         then x.open_pipeline_amount / (x.quota_amount - x.closed_won_amount) end as coverage_of_remaining_ratio,
+    {{ rules.coverage_ratio('x.open_pipeline_amount', 'x.quota_amount') }} as coverage_ratio,
+    {{ rules.coverage_of_remaining_ratio('x.open_pipeline_amount', 'x.quota_amount', 'x.closed_won_amount') }}
+        as coverage_of_remaining_ratio,
     ctx.coverage_target_ratio
 from quarters as q
 cross join ctx

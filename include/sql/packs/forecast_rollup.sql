@@ -1,12 +1,9 @@
 {#- Forecast rollup of the scope for the current and next fiscal quarter (marts.agg_forecast_rollup;
     a team = the sum of its reps' rows, every column is a sum). -#}
 {% import 'packs/_scope.sql' as s %}
+{% import 'rules.sql' as rules %}
 with rollup_rows as (
     select * from marts.agg_forecast_rollup
-),
-
-users as (
-    select * from staging.stg_crm__user
 ),
 
 ctx as (
@@ -14,9 +11,7 @@ ctx as (
 ),
 
 quarters as (
-    select 'current' as quarter_relative, current_fiscal_quarter_label as fiscal_quarter, 1 as quarter_order from ctx
-    union all
-    select 'next', next_fiscal_quarter_label, 2 from ctx
+    {{ rules.current_and_next_quarters('ctx') }}
 ),
 
 scoped as (
@@ -29,9 +24,7 @@ scoped as (
         sum(f.weighted_pipeline_amount) as weighted_pipeline_amount,
         sum(f.commit_forecast_amount) as commit_forecast_amount,
         sum(f.best_case_forecast_amount) as best_case_forecast_amount
-    from rollup_rows as f
-    left join users as u on u.id = f.rollup_key and f.rollup_level = 'rep'
-    where {{ s.rollup_filter('f', 'u') }}
+    {{ s.scoped_rollup_rows('rollup_rows', 'f') }}
     group by f.quarter_relative
 )
 

@@ -2,12 +2,9 @@
     one (as marts.agg_speed_to_lead, scoped: region = the lead's region, team = its owner's team,
     owner = its owner). -#}
 {% import 'packs/_scope.sql' as s %}
+{% import 'rules.sql' as rules %}
 with speed as (
-    select f.*
-    from marts.fct_lead_speed_to_lead as f
-    left join staging.stg_crm__lead as l on l.id = f.lead_id
-    left join staging.stg_crm__user as u on u.id = f.owner_id
-    where {{ s.scope_filter('l.region', 'u.team', 'f.owner_id') }}
+    {{ s.scoped_lead_speed() }}
 ),
 
 ctx as (
@@ -19,10 +16,7 @@ segments as (
 ),
 
 quarters as (
-    select distinct c.fiscal_quarter_label, c.fiscal_quarter_index
-    from marts.dim_fiscal_calendar as c
-    cross join ctx
-    where c.fiscal_quarter_index between ctx.current_fiscal_quarter_index - :quarters + 1 and ctx.current_fiscal_quarter_index
+    {{ rules.last_quarters('ctx') }}
 ),
 
 aggregated as (
@@ -51,8 +45,7 @@ select
     coalesce(a.sla_breached_count, 0) as sla_breached_count,
     coalesce(a.unassigned_breached_count, 0) as unassigned_breached_count,
     coalesce(a.sla_pending_count, 0) as sla_pending_count,
-    case when a.sla_met_count + a.sla_breached_count > 0
-         then cast(a.sla_met_count as double) / (a.sla_met_count + a.sla_breached_count) end as routing_sla_compliance_rate
+    {{ rules.routing_sla_compliance_rate('a.sla_met_count', 'a.sla_breached_count') }} as routing_sla_compliance_rate
 from quarters as q
 cross join segments as sg
 left join aggregated as a on a.created_fiscal_quarter = q.fiscal_quarter_label and a.segment = sg.segment

@@ -3,11 +3,7 @@
 {% import 'packs/_scope.sql' as s %}
 {% import 'macros.sql' as m with context %}
 with speed as (
-    select f.*
-    from marts.fct_lead_speed_to_lead as f
-    left join staging.stg_crm__lead as l on l.id = f.lead_id
-    left join staging.stg_crm__user as u on u.id = f.owner_id
-    where {{ s.scope_filter('l.region', 'u.team', 'f.owner_id') }}
+    {{ s.scoped_lead_speed() }}
 )
 
 select

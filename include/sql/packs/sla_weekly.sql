@@ -2,12 +2,9 @@
     to the as-of date, scoped as routing_sla.sql. -#}
 {% import 'packs/_scope.sql' as s %}
 {% import 'macros.sql' as m with context %}
+{% import 'rules.sql' as rules %}
 with speed as (
-    select f.*
-    from marts.fct_lead_speed_to_lead as f
-    left join staging.stg_crm__lead as l on l.id = f.lead_id
-    left join staging.stg_crm__user as u on u.id = f.owner_id
-    where {{ s.scope_filter('l.region', 'u.team', 'f.owner_id') }}
+    {{ s.scoped_lead_speed() }}
 ),
 
 ctx as (
@@ -19,9 +16,10 @@ select
     count(*) as lead_count,
     sum(case when sp.sla_status = 'met' then 1 else 0 end) as sla_met_count,
     sum(case when sp.sla_status = 'breached' then 1 else 0 end) as sla_breached_count,
-    case when sum(case when sp.sla_status in ('met', 'breached') then 1 else 0 end) > 0
-         then cast(sum(case when sp.sla_status = 'met' then 1 else 0 end) as double)
-              / sum(case when sp.sla_status in ('met', 'breached') then 1 else 0 end) end as routing_sla_compliance_rate
+    {{ rules.routing_sla_compliance_rate(
+        "sum(case when sp.sla_status = 'met' then 1 else 0 end)",
+        "sum(case when sp.sla_status = 'breached' then 1 else 0 end)",
+    ) }} as routing_sla_compliance_rate
 from speed as sp
 cross join ctx
 where cast(sp.created_at as date) > {{ m.add_days('ctx.as_of_date', '-7 * ' ~ weeks) }}

@@ -1,12 +1,9 @@
 {#- Won / lost deals and win rates of the scope by close fiscal quarter (marts.agg_closed_deal_metrics;
     a team = the sum of its reps' rows), the last :quarters quarters up to the current one. -#}
 {% import 'packs/_scope.sql' as s %}
+{% import 'rules.sql' as rules %}
 with metrics as (
     select * from marts.agg_closed_deal_metrics
-),
-
-users as (
-    select * from staging.stg_crm__user
 ),
 
 ctx as (
@@ -14,10 +11,7 @@ ctx as (
 ),
 
 quarters as (
-    select distinct fiscal_quarter_label, fiscal_quarter_index
-    from marts.dim_fiscal_calendar
-    cross join ctx
-    where fiscal_quarter_index between ctx.current_fiscal_quarter_index - :quarters + 1 and ctx.current_fiscal_quarter_index
+    {{ rules.last_quarters('ctx') }}
 ),
 
 scoped as (
@@ -27,9 +21,7 @@ scoped as (
         sum(w.lost_count) as lost_count,
         sum(w.won_amount) as won_amount,
         sum(w.lost_amount) as lost_amount
-    from metrics as w
-    left join users as u on u.id = w.rollup_key and w.rollup_level = 'rep'
-    where {{ s.rollup_filter('w', 'u') }}
+    {{ s.scoped_rollup_rows('metrics', 'w') }}
     group by w.close_fiscal_quarter
 )
 
@@ -39,8 +31,8 @@ select
     coalesce(x.lost_count, 0) as lost_count,
     coalesce(x.won_amount, 0) as won_amount,
     coalesce(x.lost_amount, 0) as lost_amount,
-    case when x.won_count + x.lost_count > 0 then cast(x.won_count as double) / (x.won_count + x.lost_count) end as win_rate_by_count,
-    case when x.won_amount + x.lost_amount > 0 then x.won_amount / (x.won_amount + x.lost_amount) end as win_rate_by_amount
+    {{ rules.win_rate_by_count('x.won_count', 'x.lost_count') }} as win_rate_by_count,
+    {{ rules.win_rate_by_amount('x.won_amount', 'x.lost_amount') }} as win_rate_by_amount
 from quarters as q
 left join scoped as x on x.close_fiscal_quarter = q.fiscal_quarter_label
 order by q.fiscal_quarter_index

@@ -7,6 +7,7 @@
 -- description: and deleted opportunities (gone from staging); open deals are not in either.
 -- description: avg_sales_cycle_days = mean days from created date to close date over won deals,
 -- description: avg_selling_price = mean amount of won deals that have an amount.
+{% import 'rules.sql' as rules -%}
 with opportunity as (
     select * from marts.int_opportunity_enriched
 ),
@@ -49,8 +50,6 @@ select
     a.*,
     a.won_count + a.lost_count as win_rate_by_count_denominator,
     a.won_amount + a.lost_amount as win_rate_by_amount_denominator,
-    case when a.won_count + a.lost_count > 0
-         then cast(a.won_count as double) / (a.won_count + a.lost_count) end as win_rate_by_count,
-    case when a.won_amount + a.lost_amount > 0
-         then a.won_amount / (a.won_amount + a.lost_amount) end as win_rate_by_amount
+    {{ rules.win_rate_by_count('a.won_count', 'a.lost_count') }} as win_rate_by_count,
+    {{ rules.win_rate_by_amount('a.won_amount', 'a.lost_amount') }} as win_rate_by_amount
 from aggregated as a

@@ -5,6 +5,7 @@
 -- description: of the latest quality run (quality.scorecard, scope all), null when the quality job has
 -- description: not run. For required_field_completeness and routing_sla the KPI models' own figure is
 -- description: shown next to it (kpi_value) so the two can be compared.
+{% import 'rules.sql' as rules -%}
 with metric as (
     select value as metric, position from marts.kpi_policy_list where list_name = 'quality_scorecard_metric'
 ),
@@ -36,9 +37,10 @@ kpi as (
     where stage_name = '(all)' and field_api_name = '(all)'
     union all
     select 'routing_sla',
-           case when sum(case when sla_status in ('met', 'breached') then 1 else 0 end) > 0
-                then cast(sum(case when sla_status = 'met' then 1 else 0 end) as double)
-                     / sum(case when sla_status in ('met', 'breached') then 1 else 0 end) end
+           {{ rules.routing_sla_compliance_rate(
+               "sum(case when sla_status = 'met' then 1 else 0 end)",
+               "sum(case when sla_status = 'breached' then 1 else 0 end)",
+           ) }}
     from marts.fct_lead_speed_to_lead
 )
 

@@ -6,6 +6,7 @@
 -- description: lost deals are left out; open deals count under their ForecastCategoryName.
 -- description: weighted_pipeline_amount = sum(amount x probability / 100) over open deals.
 -- description: commit_forecast = closed + commit; best_case_forecast = closed + commit + best case.
+{% import 'rules.sql' as rules -%}
 with opportunity as (
     select * from marts.int_opportunity_enriched
 ),
@@ -23,10 +24,7 @@ category as (
 ),
 
 quarters as (
-    select 'current' as quarter_relative, current_fiscal_quarter_label as fiscal_quarter,
-           current_fiscal_quarter_index as fiscal_quarter_index from ctx
-    union all
-    select 'next', next_fiscal_quarter_label, next_fiscal_quarter_index from ctx
+    {{ rules.current_and_next_quarters('ctx') }}
 ),
 
 deals as (

@@ -7,6 +7,7 @@
 -- description: kpis.yaml coverage.rollup_quota_roles (a manager's own quota is the team's sum).
 -- description: coverage_of_remaining_ratio = open pipeline / (quota - closed won in the quarter).
 -- description: Ratios are null when the denominator is not positive.
+{% import 'rules.sql' as rules -%}
 with opportunity as (
     select * from marts.int_opportunity_enriched
 ),
@@ -28,10 +29,7 @@ calendar as (
 ),
 
 quarters as (
-    select 'current' as quarter_relative, current_fiscal_quarter_label as fiscal_quarter,
-           current_fiscal_quarter_index as fiscal_quarter_index from ctx
-    union all
-    select 'next', next_fiscal_quarter_label, next_fiscal_quarter_index from ctx
+    {{ rules.current_and_next_quarters('ctx') }}
 ),
 
 quota as (
@@ -96,9 +94,9 @@ combined as (
 select
     c.*,
     c.quota_amount - c.closed_won_amount as remaining_quota_amount,
-    case when c.quota_amount > 0 then c.open_pipeline_amount / c.quota_amount end as coverage_ratio,
-    case when c.quota_amount - c.closed_won_amount > 0
-         then c.open_pipeline_amount / (c.quota_amount - c.closed_won_amount) end as coverage_of_remaining_ratio,
+    {{ rules.coverage_ratio('c.open_pipeline_amount', 'c.quota_amount') }} as coverage_ratio,
+    {{ rules.coverage_of_remaining_ratio('c.open_pipeline_amount', 'c.quota_amount', 'c.closed_won_amount') }}
+        as coverage_of_remaining_ratio,
     ctx.coverage_target_ratio
 from combined as c
 cross join ctx

@@ -5,6 +5,7 @@
 -- description: have the timestamp), and routing_sla_compliance_rate = assigned within SLA / assigned
 -- description: leads (as the quality scorecard's routing_sla); unassigned leads past their SLA are
 -- description: counted apart (unassigned_breached_count), not in the rate.
+{% import 'rules.sql' as rules -%}
 with speed as (
     select * from marts.fct_lead_speed_to_lead
 ),
@@ -29,6 +30,5 @@ aggregated as (
 
 select
     a.*,
-    case when a.sla_met_count + a.sla_breached_count > 0
-         then cast(a.sla_met_count as double) / (a.sla_met_count + a.sla_breached_count) end as routing_sla_compliance_rate
+    {{ rules.routing_sla_compliance_rate('a.sla_met_count', 'a.sla_breached_count') }} as routing_sla_compliance_rate
 from aggregated as a
