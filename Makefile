@@ -60,7 +60,7 @@ demo: $(AIRFLOW_HOME)/.migrated
 # browser tests together on one (tests/conftest.py). TEST_WORKERS=0 runs it in one process.
 TEST_WORKERS ?= auto
 test: $(VENV)/.installed
-	$(PY) -m pytest -n $(TEST_WORKERS) --dist loadgroup
+	$(PY) -m pytest -n $(TEST_WORKERS) --dist loadscope
 
 test-fast: $(VENV)/.installed
 	$(PY) -m pytest -m "not e2e"

@@ -124,14 +124,21 @@ def demo_env(golden_demo: DemoEnv, tmp_path_factory) -> Iterator[DemoEnv]:
 demo_warehouse = demo_env
 
 
-@pytest.hookimpl(tryfirst=True)
-def pytest_collection_modifyitems(config, items):
-    """Under pytest-xdist (`make test`: `-n auto --dist loadgroup`) each test module runs whole on
-    one worker, so module-scoped fixtures (a demo copy, a DAG run) are built once; the tests that use
-    the distributed stack form one group of their own (tests/support/airflow_stack.py)."""
-    for item in items:
-        if "airflow_stack" not in getattr(item, "fixturenames", ()):
-            item.add_marker(pytest.mark.xdist_group(item.nodeid.split("::")[0]))
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_make_scheduler(config, log):
+    """Under pytest-xdist (`make test`: `-n auto --dist loadscope`) each test module runs whole on one
+    worker, so module-scoped fixtures (a demo copy, a DAG run) are built once, and the modules under
+    tests/stack (the distributed stack and the browser) run together on one worker, so the
+    session-scoped stack starts once. (xdist's `loadgroup` would do this with marks, but pytest 9.2's
+    structured node ids make it ignore them: pytest-dev/pytest-xdist#1386.)"""
+    from xdist.scheduler import LoadScopeScheduling
+
+    class ModuleScheduling(LoadScopeScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            module = nodeid.split("::", 1)[0]
+            return "tests/stack" if module.startswith("tests/stack/") else module
+
+    return ModuleScheduling(config, log)
 
 
 # DuckDB 2.0's Python binding (nanobind) prints hundreds of "leaked instance" lines at interpreter

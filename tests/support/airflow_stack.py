@@ -872,9 +872,6 @@ def pytest_collection_modifyitems(config, items) -> None:
             users.append(item)
             if item.get_closest_marker("stack") is None:
                 item.add_marker(pytest.mark.stack)
-            # under pytest-xdist (`make test` runs `-n auto --dist loadgroup`) they all go to one
-            # worker, so the session-scoped stack starts once
-            item.add_marker(pytest.mark.xdist_group("airflow_stack"))
             # The first of them also starts the stack (38 s quiet, 242 s with eight test jobs on the
             # 2-core machine): 900 s timed out there mid-chain. The waits inside keep their own limits.
             if item.get_closest_marker("timeout") is None:
@@ -882,12 +879,12 @@ def pytest_collection_modifyitems(config, items) -> None:
     # ... and they run last, together (stable order among them): the session-scoped stack starts
     # at the first of them and stops right after the last, instead of idling (scheduler,
     # dag-processor, api-server: ~12 % of a core) beside every later test of the session.
-    # Under pytest-xdist they run first instead, on the worker that draws their group, so the other
-    # worker does not idle at the end of the session waiting for the longest group.
+    # Under pytest-xdist (one worker runs them all, tests/conftest.py) they run first instead, so the
+    # other worker does not idle at the end of the session waiting for the longest scope.
     if users:
         chosen = set(map(id, users))
         rest = [i for i in items if id(i) not in chosen]
-        items[:] = users + rest if getattr(config.option, "dist", "no") != "no" else rest + users
+        items[:] = users + rest if os.environ.get("PYTEST_XDIST_WORKER") else rest + users
 
 
 @pytest.fixture(scope="session")
