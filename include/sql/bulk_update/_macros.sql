@@ -28,3 +28,38 @@ where q.status = 'open'
     and q.object = :quality_object
     and q.last_run_id = :quality_run_id)
 {%- endmacro -%}
+
+{#- The rows of a plan from the CTE `source` (one row per record): one row per (record, field).
+    `changes` = [(field, before, after)] are the writes; `guards` = [(field, column)] are re-checked
+    before the write and never written (before = after: a record whose guard changed since the plan
+    was built is skipped). Columns: [object,] record_id, field, role, before_value, after_value,
+    record_name, owner_id, region. -#}
+{%- macro plan_rows(source, changes, guards, record_name, owner_id='owner_id', region='region', object=none) -%}
+{%- for field, before, after in changes %}
+{%- if not loop.first %}
+union all
+{%- endif %}
+select {% if object %}'{{ object }}' as object, {% endif %}id as record_id, '{{ field }}' as field, 'change' as role,
+    {{ before }} as before_value, {{ after }} as after_value, {{ record_name }} as record_name,
+    {{ owner_id }} as owner_id, {{ region }} as region
+from {{ source }}
+{%- endfor %}
+{%- for field, column in guards %}
+union all
+select {% if object %}'{{ object }}', {% endif %}id, '{{ field }}', 'guard', {{ column }}, {{ column }}, {{ record_name }}, {{ owner_id }}, {{ region }}
+from {{ source }}
+{%- endfor %}
+{%- endmacro -%}
+
+{#- Users named by a reference table `ref` (alias o; column user_ref = a user id or email, the
+    validation has checked each names exactly one user): `cols` of the reference and the user's id
+    as user_id. Needs the CTE `users`. -#}
+{%- macro resolve_users(ref, cols) -%}
+select
+        {%- for c in cols %}
+        {{ c }},
+        {%- endfor %}
+        u.id as user_id
+    from {{ ref }} as o
+    inner join users as u on u.id = o.user_ref or lower(u.email) = lower(o.user_ref)
+{%- endmacro -%}

@@ -25,12 +25,7 @@ owner_ref as (
 ),
 
 territory_owner as (
-    select
-        o.territory,
-        cast(o.slot as integer) as slot,
-        u.id as user_id
-    from owner_ref as o
-    inner join users as u on u.id = o.user_ref or lower(u.email) = lower(o.user_ref)
+    {{ bu.resolve_users('owner_ref', ['o.territory', 'cast(o.slot as integer) as slot']) }}
 ),
 
 override_ref as (
@@ -38,11 +33,7 @@ override_ref as (
 ),
 
 pinned as (
-    select
-        o.account_id,
-        u.id as user_id
-    from override_ref as o
-    inner join users as u on u.id = o.user_ref or lower(u.email) = lower(o.user_ref)
+    {{ bu.resolve_users('override_ref', ['o.account_id']) }}
 ),
 
 account_place as (

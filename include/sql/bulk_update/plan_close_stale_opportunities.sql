@@ -2,6 +2,7 @@
     (as-of date - stale threshold - extra margin) -> Closed Lost with a loss reason, the closed
     stage's forecast category and probability. LastActivityDate is a guard: new activity since the
     plan was built means the deal is alive and the record is skipped. -#}
+{% import 'bulk_update/_macros.sql' as bu %}
 with {% include 'bulk_update/_opportunity.sql' %}
 
 users as (
@@ -22,21 +23,17 @@ stale as (
     from opportunity as o
     left join users as u on u.id = o.owner_id
     where not o.closed_by_rule
-        and coalesce(o.last_activity_date, cast(o.created_at as date)) < cast(:cutoff_date as date)
+        and o.last_touch_date < cast(:cutoff_date as date)
 )
 
-select id as record_id, 'StageName' as field, 'change' as role, stage_name as before_value,
-    cast(:target_stage as varchar) as after_value, name as record_name, owner_id, region
-from stale
-union all
-select id, 'ForecastCategoryName', 'change', forecast_category, cast(:target_category as varchar), name, owner_id, region
-from stale
-union all
-select id, 'Probability', 'change', probability, cast(:target_probability as varchar), name, owner_id, region
-from stale
-union all
-select id, 'Loss_Reason__c', 'change', loss_reason, cast(:loss_reason as varchar), name, owner_id, region
-from stale
-union all
-select id, 'LastActivityDate', 'guard', last_activity_date, last_activity_date, name, owner_id, region
-from stale
+{{ bu.plan_rows(
+    'stale',
+    [
+        ('StageName', 'stage_name', 'cast(:target_stage as varchar)'),
+        ('ForecastCategoryName', 'forecast_category', 'cast(:target_category as varchar)'),
+        ('Probability', 'probability', 'cast(:target_probability as varchar)'),
+        ('Loss_Reason__c', 'loss_reason', 'cast(:loss_reason as varchar)'),
+    ],
+    [('LastActivityDate', 'last_activity_date')],
+    'name',
+) }}

@@ -38,26 +38,9 @@ targets as (
     )
 )
 
-select
-    id as record_id,
-    'ForecastCategoryName' as field,
-    'change' as role,
-    forecast_category as before_value,
-    policy_category as after_value,
-    name as record_name,
-    owner_id,
-    region
-from targets
-
-union all
-
-select
-    id as record_id,
-    'StageName' as field,
-    'guard' as role,
-    stage_name as before_value,
-    stage_name as after_value,
-    name as record_name,
-    owner_id,
-    region
-from targets
+{{ bu.plan_rows(
+    'targets',
+    [('ForecastCategoryName', 'forecast_category', 'policy_category')],
+    [('StageName', 'stage_name')],
+    'name',
+) }}

@@ -5,33 +5,17 @@
     so the plan names it in record_name. Email, FirstName, LastName and Company are guards: a lead
     whose match inputs changed since the plan was built is skipped. -#}
 {% import 'bulk_update/_macros.sql' as bu %}
-with lead as (
-    select * from staging.stg_crm__lead
-),
+with {% include 'bulk_update/_duplicate_leads.sql' %}
 
 users as (
     select * from staging.stg_crm__user
 ),
 
-open_status as (
-    select * from {{ bu.values_table('open_status', ['status'], n_statuses) }}
-),
-
-match_kind as (
-    select * from {{ bu.values_table('match_kind', ['kind'], n_kinds) }}
-),
-
 dup_member as (
-    select
-        d.record_id,
-        d.cluster_id as survivor_id,
-        d.match_kind
-    from quality.duplicate_cluster as d
+    select d.*
+    from cluster_member as d
     inner join match_kind as mk on mk.kind = d.match_kind
-    where d.run_id = :quality_run_id
-        and d.object = :quality_object
-        and not d.is_original
-        and d.record_id <> d.cluster_id
+    where d.record_id <> d.survivor_id
 ),
 
 targets as (
@@ -53,18 +37,9 @@ targets as (
     where not coalesce(l.is_converted, false)
 )
 
-select id as record_id, 'Status' as field, 'change' as role, status as before_value,
-    cast(:duplicate_status as varchar) as after_value, record_name, owner_id, region
-from targets
-union all
-select id, 'Email', 'guard', email, email, record_name, owner_id, region
-from targets
-union all
-select id, 'FirstName', 'guard', first_name, first_name, record_name, owner_id, region
-from targets
-union all
-select id, 'LastName', 'guard', last_name, last_name, record_name, owner_id, region
-from targets
-union all
-select id, 'Company', 'guard', company, company, record_name, owner_id, region
-from targets
+{{ bu.plan_rows(
+    'targets',
+    [('Status', 'status', 'cast(:duplicate_status as varchar)')],
+    [('Email', 'email'), ('FirstName', 'first_name'), ('LastName', 'last_name'), ('Company', 'company')],
+    'record_name',
+) }}

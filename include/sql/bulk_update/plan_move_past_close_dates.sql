@@ -2,6 +2,7 @@
     :new_close_date (end of the fiscal quarter per calendar.yaml, computed by the caller).
     With exclude_stale, deals stale beyond :stale_cutoff_date are left to close_stale_opportunities.
     StageName is a guard: a deal that moved stage (or closed) since the plan was built is skipped. -#}
+{% import 'bulk_update/_macros.sql' as bu %}
 with {% include 'bulk_update/_opportunity.sql' %}
 
 users as (
@@ -21,13 +22,13 @@ past_due as (
     where not o.closed_by_rule
         and o.close_date < cast(:past_due_before as date)
 {%- if exclude_stale %}
-        and coalesce(o.last_activity_date, cast(o.created_at as date)) >= cast(:stale_cutoff_date as date)
+        and o.last_touch_date >= cast(:stale_cutoff_date as date)
 {%- endif %}
 )
 
-select id as record_id, 'CloseDate' as field, 'change' as role, close_date as before_value,
-    cast(:new_close_date as varchar) as after_value, name as record_name, owner_id, region
-from past_due
-union all
-select id, 'StageName', 'guard', stage_name, stage_name, name, owner_id, region
-from past_due
+{{ bu.plan_rows(
+    'past_due',
+    [('CloseDate', 'close_date', 'cast(:new_close_date as varchar)')],
+    [('StageName', 'stage_name')],
+    'name',
+) }}

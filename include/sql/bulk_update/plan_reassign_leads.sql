@@ -70,15 +70,9 @@ assignment as (
         on m.team = c.team and m.member_index = mod(c.team_position, m.team_size)
 )
 
-select id as record_id, 'OwnerId' as field, 'change' as role, owner_id as before_value,
-    new_owner_id as after_value, company as record_name, new_owner_id as owner_id, region
-from assignment
-union all
-select id, 'Country', 'guard', country, country, company, new_owner_id, region
-from assignment
-union all
-select id, 'NumberOfEmployees', 'guard', number_of_employees, number_of_employees, company, new_owner_id, region
-from assignment
-union all
-select id, 'Segment__c', 'guard', segment, segment, company, new_owner_id, region
-from assignment
+{{ bu.plan_rows(
+    'assignment',
+    [('OwnerId', 'owner_id', 'new_owner_id')],
+    [('Country', 'country'), ('NumberOfEmployees', 'number_of_employees'), ('Segment__c', 'segment')],
+    'company', 'new_owner_id',
+) }}

@@ -87,12 +87,7 @@ lead_owner_ref as (
 ),
 
 lead_owner as (
-    select
-        o.territory,
-        cast(o.slot as integer) as slot,
-        u.id as user_id
-    from lead_owner_ref as o
-    inner join users as u on u.id = o.user_ref or lower(u.email) = lower(o.user_ref)
+    {{ bu.resolve_users('lead_owner_ref', ['o.territory', 'cast(o.slot as integer) as slot']) }}
 ),
 
 lead_owner_count as (
@@ -136,37 +131,23 @@ lead_move as (
     inner join lead_owner as o on o.territory = c.territory and o.slot = mod(c.position, n.n)
 )
 
-select 'account' as object, id as record_id, 'OwnerId' as field, 'change' as role,
-    owner_id as before_value, new_owner_id as after_value, name as record_name,
-    new_owner_id as owner_id, territory as region
-from account_move
+{{ bu.plan_rows(
+    'account_move',
+    [('OwnerId', 'owner_id', 'new_owner_id')],
+    [('BillingCountry', 'billing_country'), ('NumberOfEmployees', 'number_of_employees'), ('Segment__c', 'segment_field')],
+    'name', 'new_owner_id', 'territory', object='account',
+) }}
 union all
-select 'account', id, 'BillingCountry', 'guard', billing_country, billing_country, name, new_owner_id, territory
-from account_move
+{{ bu.plan_rows(
+    'opportunity_move',
+    [('OwnerId', 'owner_id', 'new_owner_id')],
+    [('AccountId', 'account_id'), ('IsClosed', 'is_closed')],
+    'name', 'new_owner_id', 'territory', object='opportunity',
+) }}
 union all
-select 'account', id, 'NumberOfEmployees', 'guard', number_of_employees, number_of_employees, name, new_owner_id, territory
-from account_move
-union all
-select 'account', id, 'Segment__c', 'guard', segment_field, segment_field, name, new_owner_id, territory
-from account_move
-union all
-select 'opportunity', id, 'OwnerId', 'change', owner_id, new_owner_id, name, new_owner_id, territory
-from opportunity_move
-union all
-select 'opportunity', id, 'AccountId', 'guard', account_id, account_id, name, new_owner_id, territory
-from opportunity_move
-union all
-select 'opportunity', id, 'IsClosed', 'guard', is_closed, is_closed, name, new_owner_id, territory
-from opportunity_move
-union all
-select 'lead', id, 'OwnerId', 'change', owner_id, new_owner_id, company, new_owner_id, territory
-from lead_move
-union all
-select 'lead', id, 'Country', 'guard', country, country, company, new_owner_id, territory
-from lead_move
-union all
-select 'lead', id, 'NumberOfEmployees', 'guard', number_of_employees, number_of_employees, company, new_owner_id, territory
-from lead_move
-union all
-select 'lead', id, 'Status', 'guard', status, status, company, new_owner_id, territory
-from lead_move
+{{ bu.plan_rows(
+    'lead_move',
+    [('OwnerId', 'owner_id', 'new_owner_id')],
+    [('Country', 'country'), ('NumberOfEmployees', 'number_of_employees'), ('Status', 'status')],
+    'company', 'new_owner_id', 'territory', object='lead',
+) }}

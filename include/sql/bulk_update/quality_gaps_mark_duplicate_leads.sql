@@ -5,22 +5,10 @@ with open_exception as (
     select * from {{ bu.open_exceptions(n_checks) }} as e
 ),
 
-lead as (
-    select * from staging.stg_crm__lead
-),
-
-open_status as (
-    select * from {{ bu.values_table('open_status', ['status'], n_statuses) }}
-),
-
-match_kind as (
-    select * from {{ bu.values_table('match_kind', ['kind'], n_kinds) }}
-),
+{% include 'bulk_update/_duplicate_leads.sql' %}
 
 dup_member as (
-    select record_id, cluster_id as survivor_id, match_kind
-    from quality.duplicate_cluster
-    where run_id = :quality_run_id and object = :quality_object and not is_original
+    select * from cluster_member
 )
 
 select
