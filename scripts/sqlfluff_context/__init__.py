@@ -92,6 +92,21 @@ max_pushes = 3
 lost_zero_allowed = "true"
 # quality/catalogue.py blocking_picklists(): Opportunity picklists whose unknown values block
 blocking_picklists = [{"field": "'LeadSource'", "column": "lead_source", "values": ["'Web'", "'Event'"]}]
+# quality/catalogue.py object_picklists(): Lead/Account/Contact picklists (<object>_unknown_picklist_value)
+object_picklists = {
+    name: [
+        {
+            "api": "LeadSource",
+            "field": "'LeadSource'",
+            "column": "lead_source",
+            "values": ["'Web'", "'Event'"],
+        }
+    ]
+    for name in ("lead", "account", "contact")
+}
+object_picklist_rules = [
+    {"object": "'Lead'", "field": "'Status'", "label": "'Lead Status'", "allowed": "'Open, Working'"}
+]
 # quality/availability.py: field_fill.sql columns
 fill_columns = [
     {"alias": "f_0", "column": "amount", "text": False},

@@ -16,7 +16,16 @@ from salesops.quality.expectations import build_specs, condition_mask, violation
 def test_catalogue_loads_and_default_blockers():
     cfg = load_config()
     blockers = {c.id for c in cfg.checks.values() if c.severity == "blocker"}
-    assert blockers == {"key_integrity", "opp_orphan_owner", "policy_unknown_value", "source_freshness"}
+    assert blockers == {
+        "key_integrity",
+        "opp_orphan_owner",
+        "policy_unknown_value",
+        "source_freshness",
+        # Lead/Account/Contact picklist values the policy does not list (issue 15)
+        "lead_unknown_picklist_value",
+        "account_unknown_picklist_value",
+        "contact_unknown_picklist_value",
+    }
     assert cfg.checks["opp_orphan_owner"].target == 0.02
 
 

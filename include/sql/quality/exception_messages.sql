@@ -3,7 +3,7 @@
     value as stored, and the value or rule the policy expects. Set-wise; one statement.
     Context: labels {(object, api_name): sql literal}, check_texts [(id, sql literal description)],
     stage_fc [{stage, allowed}], picklist_rules [{field, column, allowed}], policy_lists
-    {field: allowed}, amount_min, amount_max, past_due_rule, stale_days, next_step_stage. -#}
+    {field: allowed}, object_picklist_rules [{object, field, label, allowed}] (Lead/Account/Contact), amount_min, amount_max, past_due_rule, stale_days, next_step_stage. -#}
 {%- macro label(obj, api) -%}{{ labels.get((obj, api), "'" ~ api ~ "'") }}{%- endmacro -%}
 {%- macro q(expr) -%}chr(39) || {{ expr }} || chr(39){%- endmacro -%}
 update quality.run_exception as r set message = m.message
@@ -82,6 +82,16 @@ from (
                 || ': expected an e-mail address'
             when e.check_id = 'lead_unassigned'
                 then {{ label('Lead', 'OwnerId') }} || ' is empty on an unconverted lead: expected an owner'
+            when e.check_id like '%!_unknown!_picklist!_value' escape '!'
+                then case
+                {%- for p in object_picklist_rules %}
+                    when e.object = {{ p.object }} and split_part(e.detail, ' ', 1) = {{ p.field }}
+                        then {{ p.label }} || ' '
+                        || substr(e.detail, length(split_part(e.detail, ' ', 1)) + 2)
+                        || ' is not in the policy: expected one of ' || {{ p.allowed }}
+                {%- endfor %}
+                    else e.detail || ' is not in the policy'
+                end
             when e.check_id like '%!_duplicate' escape '!'
                 then 'duplicate of ' || coalesce(e.related_id, '?') || ' (' || e.detail || ')'
             else case e.check_id

@@ -29,7 +29,7 @@ import yaml
 
 from salesops import policy as _policy
 from salesops.config import ObjectSpec, object_manifest
-from salesops.policy.picklists import picklist_fields
+from salesops.policy.picklists import STANDARD_PICKLIST_FIELDS, picklist_fields, picklist_name
 from salesops.quality.availability import Availability
 
 _CURRENCY = "$€£¥"
@@ -392,7 +392,11 @@ def _object_profile(
             p.dates[api] = {"header": h, **detect_date_format(column)}
         elif ftype in ("decimal", "double", "int"):
             p.numbers[api] = {"header": h, **detect_number_format(column)}
-        if api in ("StageName", "ForecastCategoryName") or (t.api_name, api) in known:
+        if (
+            api in ("StageName", "ForecastCategoryName")
+            or (t.api_name, api) in known
+            or (t.api_name, api) in STANDARD_PICKLIST_FIELDS
+        ):
             counts: dict[str, int] = {}
             samples: dict[str, list[str]] = {}
             for r in t.rows:
@@ -435,6 +439,7 @@ def _availability(objects: list[ObjectProfile]) -> Availability:
 
 def _evaluability(objects: list[ObjectProfile]) -> tuple[list[dict[str, str]], list[dict[str, str]]]:
     from salesops.kpis.history import HISTORY_OBJECT, metric_needs
+    from salesops.quality import picklist_checks
     from salesops.quality.catalogue import load_config
     from salesops.quality.runner import _EMPTY_IS_THE_FINDING, _check_needs
 
@@ -445,6 +450,7 @@ def _evaluability(objects: list[ObjectProfile]) -> tuple[list[dict[str, str]], l
         if check.object == "*":
             continue
         reason = avail.reason(_check_needs(check, cfg), empty_counts=check.id not in _EMPTY_IS_THE_FINDING)
+        reason = reason or picklist_checks.not_evaluated_reason(check, cfg, avail)
         checks.append(
             {
                 "check": check.id,
@@ -585,14 +591,19 @@ def starter_overlay(prof: Profile) -> str:
         lines.append(
             f"# forecast_categories: the export has none; the default list stays {json.dumps(st.forecast_categories)}"
         )
+    # every picklist field the export fills (declared in the policy or a standard picklist field
+    # such as Account.Industry), under the stages.yaml name that governs it
     picks: dict[str, list[str]] = {}
     for o in prof.objects:
-        for (obj, fld), (name, allowed) in picklist_fields(st.picklists).items():
-            if obj == o.object and fld in o.values:
-                found = [v for v in o.values[fld] if v]
-                picks.setdefault(name, [])
-                picks[name] += [v for v in found if v not in picks[name]]
-                _ = allowed
+        for fld, counts in o.values.items():
+            if fld in ("StageName", "ForecastCategoryName"):
+                continue
+            found = [v for v in counts if v]
+            if not found:
+                continue
+            name = picklist_name(o.object, fld, st.picklists)
+            picks.setdefault(name, [])
+            picks[name] += [v for v in found if v not in picks[name]]
     if picks:
         lines.append("picklists:   # the values found; each list replaces the default list")
         for name, values in picks.items():

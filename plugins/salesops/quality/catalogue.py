@@ -95,6 +95,9 @@ def parse_config(
     """Validate quality.yaml (shape by :mod:`salesops.policy`) against the object manifest."""
     model: QualityPolicy = _policy.validate("quality", raw)
     manifest = object_manifest()
+    from salesops.quality.picklist_checks import validate_targets
+
+    validate_targets(stages.get("picklists") or {})
     checks: dict[str, CheckSpec] = {}
     for check_id, spec in model.checks.items():
         if spec.object != "*" and spec.object not in manifest:
@@ -158,6 +161,7 @@ def policy_context(cfg: QualityConfig) -> dict[str, Any]:
         "forecast_categories": [sql_literal(c) for c in cfg.stages.get("forecast_categories") or []],
         "lost_zero_allowed": sql_literal(bool(hyg["amount"].get("closed_lost_zero_allowed", False))),
         "blocking_picklists": blocking_picklists(cfg),
+        "object_picklists": object_picklists(cfg),
     }
 
 
@@ -179,6 +183,31 @@ def blocking_picklists(cfg: QualityConfig) -> list[dict[str, Any]]:
                 }
             )
     return sorted(out, key=lambda d: d["field"])
+
+
+def object_picklists(cfg: QualityConfig) -> dict[str, list[dict[str, Any]]]:
+    """Manifest object (other than Opportunity) -> the picklists stages.yaml declares on its
+    fields, as {api, field, column, values, allowed} for include/sql/quality/checks/<object>_unknown_picklist_value.sql
+    (Lead Status and LeadSource, Contact LeadSource by name; any ``<Object>.<Field>``)."""
+    from salesops.policy.picklists import picklist_fields
+
+    manifest = object_manifest()
+    by_api = {spec.api_name: spec for spec in manifest.values()}
+    out: dict[str, list[dict[str, Any]]] = {name: [] for name in manifest if name != "opportunity"}
+    for (obj, api), (_name, values) in sorted(picklist_fields(cfg.stages.get("picklists") or {}).items()):
+        spec = by_api.get(obj)
+        if spec is None or spec.name == "opportunity" or api not in spec.api_fields or not values:
+            continue
+        out[spec.name].append(
+            {
+                "api": api,
+                "field": sql_literal(api),
+                "column": spec.field(api).column,
+                "values": [sql_literal(v) for v in values],
+                "allowed": sql_literal(", ".join(values)),
+            }
+        )
+    return out
 
 
 def freshness_window_hours(cfg: QualityConfig, object_name: str) -> float:

@@ -91,6 +91,20 @@ def message_context(wh: Warehouse, cfg: QualityConfig, as_of: date) -> dict[str,
         }
         picklist_rules.append(rule)
         policy_lists.append(rule)
+    # Lead/Account/Contact picklists (<object>_unknown_picklist_value), by object and field
+    from salesops.quality.catalogue import object_picklists
+
+    manifest = object_manifest()
+    object_picklist_rules = [
+        {
+            "object": sql_literal(manifest[name].api_name),
+            "field": p["field"],
+            "label": lit[(manifest[name].api_name, p["api"])],
+            "allowed": p["allowed"],
+        }
+        for name, plists in object_picklists(cfg).items()
+        for p in plists
+    ]
     step_order = int(hyg["next_step"]["required_from_stage_order"])
     step_stage = next(
         (s["name"] for s in sorted(stages, key=lambda s: s["order"]) if s["order"] >= step_order), ""
@@ -105,6 +119,7 @@ def message_context(wh: Warehouse, cfg: QualityConfig, as_of: date) -> dict[str,
         ],
         "picklist_rules": picklist_rules,
         "policy_lists": policy_lists,
+        "object_picklist_rules": object_picklist_rules,
         "amount_min": _num(hyg["amount"]["min_exclusive"]),
         "amount_max": _num(hyg["amount"]["outlier_max"]),
         "past_due_rule": sql_literal(

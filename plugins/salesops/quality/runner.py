@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Any
 
 from salesops import paths, reference
 from salesops.config import get_object, object_manifest
-from salesops.quality import _db
+from salesops.quality import _db, picklist_checks
 from salesops.quality.availability import Availability, measure
 from salesops.quality.catalogue import (
     CheckSpec,
@@ -140,6 +140,8 @@ def _not_evaluated(wh: Warehouse, cfg: QualityConfig) -> tuple[dict[tuple[str, s
         for obj, fields in _check_needs(check, cfg):
             wanted[obj] |= set(fields)
     wanted["opportunity"] |= {"Type", "LeadSource", "Loss_Reason__c"}
+    for obj, picked in picklist_checks.wanted(cfg).items():
+        wanted[obj] |= picked
     avail = measure(wh, wanted)
     na: dict[tuple[str, str], str] = {}
     for check in cfg.checks.values():
@@ -148,6 +150,7 @@ def _not_evaluated(wh: Warehouse, cfg: QualityConfig) -> tuple[dict[tuple[str, s
         # a required field (or owner) empty everywhere is what these checks report, not a gap
         strict = check.id not in _EMPTY_IS_THE_FINDING
         reason = avail.reason(_check_needs(check, cfg), empty_counts=strict)
+        reason = reason or picklist_checks.not_evaluated_reason(check, cfg, avail)
         if reason:
             na[(check.id, check.api_name)] = reason
     if "key_integrity" in cfg.checks:

@@ -1,0 +1,40 @@
+{#- The rows of an <object>_unknown_picklist_value check (salesops.quality.picklist_checks): every
+    record of `base` (record_id + scope columns) evaluated, plus one failing row per record and
+    picklist field whose value the policy (stages.yaml picklists) does not list. The detail names
+    the field and the value as exported (the gate groups by it). An empty value is not a finding
+    (required fields have their own rules). -#}
+{%- macro unknown_picklist_rows(base, table, picklists) -%}
+select
+    b.record_id,
+    b.owner_id,
+    b.manager_id,
+    b.team,
+    b.region,
+    b.segment,
+    false as failed,
+    '' as detail,
+    cast(null as varchar) as related_id
+from {{ base }} as b
+{%- for p in picklists %}
+union all
+select
+    b.record_id,
+    b.owner_id,
+    b.manager_id,
+    b.team,
+    b.region,
+    b.segment,
+    true as failed,
+    {{ p.field }} || ' ' || chr(39) || s.{{ p.column }} || chr(39) as detail,
+    cast(null as varchar) as related_id
+from {{ base }} as b
+inner join {{ table }} as s on b.record_id = s.id
+where
+    trim(s.{{ p.column }}) <> ''
+    and s.{{ p.column }} not in (
+    {%- for v in p["values"] %}
+        {{ v }}{{ "," if not loop.last }}
+    {%- endfor %}
+    )
+{%- endfor %}
+{%- endmacro -%}

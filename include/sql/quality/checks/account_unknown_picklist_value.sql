@@ -1,0 +1,17 @@
+{#- An Account picklist value (any Account.<Field> stages.yaml picklists declares: Industry, Type,
+    Rating ...) the policy does not list: a blocker naming each value, its count and sample ids.
+    Scope: the owner's team and region. -#}
+{% from 'quality/_picklist_unknown.sql' import unknown_picklist_rows -%}
+with base as (
+    select
+        a.id as record_id,
+        a.owner_id,
+        u.manager_id,
+        coalesce(u.team, 'unknown') as team,
+        coalesce(u.region, 'unknown') as region,
+        cast(null as varchar) as segment
+    from {{ tables.account }} as a
+    left join {{ tables.user }} as u on a.owner_id = u.id
+)
+
+{{ unknown_picklist_rows('base', tables.account, object_picklists.account) }}

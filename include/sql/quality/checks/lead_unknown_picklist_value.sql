@@ -1,0 +1,17 @@
+{#- A Lead picklist value (Status, LeadSource, any Lead.<Field> stages.yaml picklists declares) the
+    policy does not list: a blocker naming each value, its count and sample ids. Scope as the
+    other lead checks: the team the territory rules route the lead to. -#}
+{% from 'quality/_picklist_unknown.sql' import unknown_picklist_rows -%}
+with {% include 'quality/_lead_base.sql' %},
+base as (
+    select
+        record_id,
+        owner_id,
+        manager_id,
+        coalesce(expected_team, 'unrouted') as team,
+        region,
+        segment
+    from lead
+)
+
+{{ unknown_picklist_rows('base', tables.lead, object_picklists.lead) }}
