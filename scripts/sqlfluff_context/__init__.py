@@ -81,7 +81,20 @@ tables = {
         "opportunity_field_history",
         "opportunity_line_item",
         "user",
+        # the product catalogue checks (quality/_product_base.sql, issue 15)
+        "product",
+        "pricebook",
+        "pricebook_entry",
+        "currency_type",
+        "dated_conversion_rate",
     )
+}
+# quality/catalogue.py sql context: the product catalogue checks' policy (salesops.quality.products).
+products = {
+    "amount_tolerance": "0.01",
+    "max_discount_pct": "25.0",
+    "max_markup_pct": "0.0",
+    "corporate_currency": "'USD'",
 }
 # quality/catalogue.py sql context: SQL literals already quoted by sql_literal().
 stages = [

@@ -41,6 +41,7 @@ DIMENSION_COLUMNS = (
     "segment",
     "field_api_name",
     "metric",
+    "product_family",
 )
 
 

@@ -15,6 +15,7 @@ from salesops import policy as _policy
 from salesops.config import ConfigError, get_object, object_manifest, policy
 from salesops.policy import deep_merge
 from salesops.policy.models.quality import QualityPolicy
+from salesops.quality.products import products_context
 
 
 @dataclass(frozen=True)
@@ -162,6 +163,7 @@ def policy_context(cfg: QualityConfig) -> dict[str, Any]:
         "lost_zero_allowed": sql_literal(bool(hyg["amount"].get("closed_lost_zero_allowed", False))),
         "blocking_picklists": blocking_picklists(cfg),
         "object_picklists": object_picklists(cfg),
+        "products": products_context(),  # the product catalogue checks (issue 15)
     }
 
 

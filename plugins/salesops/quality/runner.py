@@ -111,7 +111,9 @@ def resolve_as_of(wh: Warehouse, override: datetime | str | None = None) -> date
 
 # Checks whose finding is an empty field: only a field the source does not deliver at all (or no
 # records) makes them unevaluable, not a field that is empty in every row.
-_EMPTY_IS_THE_FINDING = frozenset({"opp_missing_required_field", "lead_unassigned"})
+_EMPTY_IS_THE_FINDING = frozenset(
+    {"opp_missing_required_field", "lead_unassigned", "opp_line_items_without_price_book"}
+)
 
 
 def _check_needs(check: CheckSpec, cfg: QualityConfig) -> list[tuple[str, tuple[str, ...]]]:

@@ -10,6 +10,7 @@ from salesops.policy.models.kpis import KpisPolicy, MetricsPolicy
 from salesops.policy.models.monitoring import MonitoringPolicy
 from salesops.policy.models.objects import ObjectsPolicy
 from salesops.policy.models.packs import PacksPolicy
+from salesops.policy.models.products import ProductsPolicy
 from salesops.policy.models.quality import QualityPolicy
 from salesops.policy.models.sales import CalendarPolicy, HygienePolicy, StagesPolicy, TerritoriesPolicy
 from salesops.policy.models.sources import HubspotPolicy, MarketoPolicy, SalesforcePolicy
@@ -30,6 +31,7 @@ FILES: dict[str, type[BaseModel]] = {
     "bulk_updates": BulkUpdatesPolicy,
     "demo": DemoPolicy,
     "monitoring": MonitoringPolicy,
+    "products": ProductsPolicy,
     "sources/salesforce": SalesforcePolicy,
     "sources/hubspot": HubspotPolicy,
     "sources/marketo": MarketoPolicy,
@@ -48,6 +50,7 @@ __all__ = [
     "MonitoringPolicy",
     "ObjectsPolicy",
     "PacksPolicy",
+    "ProductsPolicy",
     "QualityPolicy",
     "SalesforcePolicy",
     "StagesPolicy",
