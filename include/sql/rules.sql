@@ -104,3 +104,14 @@ case when {{ won }} + {{ lost }} > 0
 case when {{ won }} + {{ lost }} > 0
          then {{ won }} / ({{ won }} + {{ lost }}) end
 {%- endmacro -%}
+
+{#- Excluded loss (kpis.yaml win_rate.excluded_loss_reasons, seeded as marts.kpi_policy_list
+    excluded_loss_reason): a lost deal whose loss reason is on the list (duplicates, merged,
+    unqualified) is left out of win rates, stage conversion and cohort win rates. `o` is an alias of
+    int_opportunity_enriched (is_lost, loss_reason). Used by agg_closed_deal_metrics,
+    agg_stage_conversion and the pack's cohort_conversion. -#}
+{%- macro is_excluded_loss(o) -%}
+coalesce({{ o }}.is_lost and {{ o }}.loss_reason in (
+    select value from marts.kpi_policy_list where list_name = 'excluded_loss_reason'
+), false)
+{%- endmacro -%}

@@ -8,10 +8,6 @@ with opportunity as (
 
 ctx as (
     select * from marts.kpi_context
-),
-
-excluded_reason as (
-    select value as loss_reason from marts.kpi_policy_list where list_name = 'excluded_loss_reason'
 )
 
 select
@@ -19,14 +15,14 @@ select
     count(*) as created_count,
     sum(o.amount_or_zero) as created_amount,
     sum(case when o.is_won then 1 else 0 end) as won_count,
-    sum(case when o.is_lost and not coalesce(o.loss_reason in (select loss_reason from excluded_reason), false)
+    sum(case when o.is_lost and not {{ rules.is_excluded_loss('o') }}
              then 1 else 0 end) as lost_count,
     sum(case when o.is_open then 1 else 0 end) as open_count,
     sum(case when o.is_won then o.amount_or_zero else 0 end) as won_amount,
-    case when sum(case when o.is_won then 1 when o.is_lost and not coalesce(o.loss_reason in (select loss_reason from excluded_reason), false) then 1 else 0 end) > 0
-         then cast(sum(case when o.is_won then 1 else 0 end) as double)
-              / sum(case when o.is_won then 1 when o.is_lost and not coalesce(o.loss_reason in (select loss_reason from excluded_reason), false) then 1 else 0 end)
-    end as cohort_win_rate
+    {{ rules.win_rate_by_count(
+        "sum(case when o.is_won then 1 else 0 end)",
+        "sum(case when o.is_lost and not " ~ rules.is_excluded_loss('o') ~ " then 1 else 0 end)",
+    ) }} as cohort_win_rate
 from opportunity as o
 cross join ctx
 where {{ rules.in_last_quarters('o.created_fiscal_quarter_index', 'ctx') }}

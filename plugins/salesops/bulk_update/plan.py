@@ -226,6 +226,32 @@ def _new_plan_id(created: datetime, digest: str) -> str:
     return f"BU-{created:%Y%m%d-%H%M%S}-{uuid.uuid4().hex[:8]}"
 
 
+def _plan_of_run(wh: Warehouse, dag_id: str | None, run_id: str | None, plan_type: str) -> Plan | None:
+    """The plan this run already built (a retried task returns it instead of building another)."""
+    if not run_id:
+        return None
+    existing = store.query(
+        wh, "select_plan_for_run.sql", {"run_id": run_id, "dag_id": dag_id or "", "plan_type": plan_type}
+    )
+    if not existing:
+        return None
+    log.info("run %s already built plan %s; reusing it", run_id, existing[0]["plan_id"])
+    return load_plan(wh, existing[0]["plan_id"])
+
+
+def _stamp(
+    plan_type: str, obj: str, provisional: list[PlanRow], created: datetime
+) -> tuple[str, str, list[PlanRow]]:
+    """Content hash, plan id and the rows with their change ids (which embed the plan id, which
+    embeds the hash of the provisional rows)."""
+    digest = content_hash(plan_type, obj, provisional)
+    plan_id = _new_plan_id(created, digest)
+    rows = [
+        PlanRow(**{**asdict(r), "change_id": change_id(plan_id, r.record_id, r.field)}) for r in provisional
+    ]
+    return digest, plan_id, rows
+
+
 def _object_row_count(wh: Warehouse, object_name: str) -> int:
     rows = store.query(wh, "object_row_count.sql", obj=get_object(object_name))
     return int(rows[0]["n"]) if rows else 0
@@ -268,13 +294,9 @@ def build_plan(
     if not requester:
         raise PlanError("a plan needs a requester (who asked for it)")
     store.ensure_tables(wh)
-    if run_id:
-        existing = store.query(
-            wh, "select_plan_for_run.sql", {"run_id": run_id, "dag_id": dag_id or "", "plan_type": plan_type}
-        )
-        if existing:
-            log.info("run %s already built plan %s; reusing it", run_id, existing[0]["plan_id"])
-            return load_plan(wh, existing[0]["plan_id"])
+    existing = _plan_of_run(wh, dag_id, run_id, plan_type)
+    if existing is not None:
+        return existing
     created = store.naive_utc(now) if now else store.utcnow()
     as_of = plan_as_of(wh, pt.object)
     target = _checked_target(wh, target)
@@ -304,11 +326,7 @@ def build_plan(
         raise EmptyPlan(
             f"plan type {plan_type}: nothing to change as of {as_of:%Y-%m-%d %H:%M} UTC; no plan stored"
         )
-    digest = content_hash(plan_type, pt.object, provisional)
-    plan_id = _new_plan_id(created, digest)
-    rows = [
-        PlanRow(**{**asdict(r), "change_id": change_id(plan_id, r.record_id, r.field)}) for r in provisional
-    ]
+    digest, plan_id, rows = _stamp(plan_type, pt.object, provisional, created)
     counts = {o: _object_row_count(wh, o) for o in pt.objects}
     object_rows = counts[pt.object]
     group, sensitive = check_guards(pt, rows, counts, settings)
@@ -392,12 +410,9 @@ def build_undo_plan(
     """
     settings = settings or load_settings()
     store.ensure_tables(wh)
-    if run_id:
-        existing = store.query(
-            wh, "select_plan_for_run.sql", {"run_id": run_id, "dag_id": dag_id or "", "plan_type": UNDO}
-        )
-        if existing:
-            return load_plan(wh, existing[0]["plan_id"])
+    existing = _plan_of_run(wh, dag_id, run_id, UNDO)
+    if existing is not None:
+        return existing
     original = load_plan(wh, original_plan_id)
     base_type = settings.plan_type(_base_plan_type(wh, original))
     pt = settings.undo_type(base_type)
@@ -423,11 +438,7 @@ def build_undo_plan(
         for i, r in enumerate(applied)
     ]
     created = store.naive_utc(now) if now else store.utcnow()
-    digest = content_hash(UNDO, pt.object, provisional)
-    plan_id = _new_plan_id(created, digest)
-    rows = [
-        PlanRow(**{**asdict(r), "change_id": change_id(plan_id, r.record_id, r.field)}) for r in provisional
-    ]
+    digest, plan_id, rows = _stamp(UNDO, pt.object, provisional, created)
     object_rows = max(original.object_row_count, _object_row_count(wh, pt.object))
     counts = {o: _object_row_count(wh, o) for o in pt.objects if o != pt.object}
     group, sensitive = check_guards(

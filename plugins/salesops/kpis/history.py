@@ -15,26 +15,17 @@ a deal entered its stage, ``field_history`` = the stages a deal passed through.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime
-from typing import TYPE_CHECKING, Any
+from datetime import date
+from typing import TYPE_CHECKING
 
 from salesops import sql
+from salesops.reference import to_date
 
 if TYPE_CHECKING:
     from salesops.policy.models.kpis import MetricModel
     from salesops.warehouse.core import Warehouse
 
 HISTORY_OBJECT = "opportunity_field_history"
-
-
-def _day(value: Any) -> date | None:
-    if value is None:
-        return None
-    if isinstance(value, datetime):
-        return value.date()
-    if isinstance(value, date):
-        return value
-    return date.fromisoformat(str(value)[:10])
 
 
 @dataclass(frozen=True)
@@ -82,10 +73,10 @@ def measure(wh: Warehouse, as_of: date) -> HistoryCoverage:
     if wh.table_exists("staging.stg_crm__opportunity_field_history"):
         row = wh.query(sql.render("kpis/history/field_history_start.sql", dialect=wh.dialect))[0]
         if int(row["n"] or 0) > 0:
-            fh_start = _day(row["first_day"])
+            fh_start = to_date(row["first_day"])
     first_live = None
     if wh.table_exists("marts.fct_pipeline_snapshot"):
-        first_live = _day(
+        first_live = to_date(
             wh.query(sql.render("kpis/history/first_live_snapshot.sql", dialect=wh.dialect))[0]["first_day"]
         )
     return HistoryCoverage(as_of=as_of, field_history_start=fh_start, first_live_snapshot=first_live)

@@ -41,6 +41,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import pyarrow as pa
+import requests
 from tenacity import RetryError, Retrying, retry_if_result, stop_after_delay, wait_exponential
 
 from salesops.sources.base import DeletedRecord, Page, SourceError
@@ -351,15 +352,7 @@ class SalesforceVolumeSource(SalesforceSource):
         while True:
             page += 1
             self.budget.check(f"{api_name} Bulk result page {page}")
-            params: dict[str, Any] = {"maxRecords": int(self.volume["bulk_page_records"])}
-            if locator:
-                params["locator"] = locator
-            response = self.client.request(
-                "GET",
-                self.client.data_path(f"jobs/query/{job_id}/results"),
-                params=params,
-                headers={"Accept": "text/csv"},
-            )
+            response = self._result_page(job_id, locator)
             table = self._parse_csv(api_name, response.content, select, page, deletes)
             nxt = response.headers.get("Sforce-Locator")
             if nxt is None:
@@ -503,6 +496,18 @@ class SalesforceVolumeSource(SalesforceSource):
         self.budget.check(f"reading {api_name} deletes")
         return super().read_deleted(api_name, since, until)
 
+    def _result_page(self, job_id: str, locator: str | None) -> requests.Response:
+        """One page of a Bulk query job's CSV results (``locator``: where the previous page ended)."""
+        params: dict[str, Any] = {"maxRecords": int(self.volume["bulk_page_records"])}
+        if locator:
+            params["locator"] = locator
+        return self.client.request(
+            "GET",
+            self.client.data_path(f"jobs/query/{job_id}/results"),
+            params=params,
+            headers={"Accept": "text/csv"},
+        )
+
     def list_ids(self, api_name: str) -> Iterator[list[str]]:
         """Every live record id of the object, in pages (Bulk ``query``: deleted rows excluded)."""
         if not self._exists(api_name):
@@ -512,15 +517,7 @@ class SalesforceVolumeSource(SalesforceSource):
         locator: str | None = None
         while True:
             self.budget.check(f"{api_name} id reconciliation page")
-            params: dict[str, Any] = {"maxRecords": int(self.volume["bulk_page_records"])}
-            if locator:
-                params["locator"] = locator
-            response = self.client.request(
-                "GET",
-                self.client.data_path(f"jobs/query/{job_id}/results"),
-                params=params,
-                headers={"Accept": "text/csv"},
-            )
+            response = self._result_page(job_id, locator)
             rows = list(csv.reader(io.StringIO(response.content.decode("utf-8"))))
             if not rows or rows[0] != ["Id"]:
                 raise SourceError(

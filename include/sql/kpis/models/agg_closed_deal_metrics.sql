@@ -16,14 +16,10 @@ rollup as (
     select * from marts.int_user_rollup
 ),
 
-excluded_reason as (
-    select value as loss_reason from marts.kpi_policy_list where list_name = 'excluded_loss_reason'
-),
-
 closed as (
     select
         o.*,
-        coalesce(o.is_lost and o.loss_reason in (select loss_reason from excluded_reason), false) as is_excluded
+        {{ rules.is_excluded_loss('o') }} as is_excluded
     from opportunity as o
     where o.is_closed
 ),

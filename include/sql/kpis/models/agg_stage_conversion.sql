@@ -8,6 +8,7 @@
 -- description: stage_to_next_rate = reached the next stage / resolved,
 -- description: stage_to_won_rate = won / (reached and closed). Deals lost for an excluded loss reason
 -- description: (kpis.yaml win_rate.excluded_loss_reasons) are left out.
+{% import 'rules.sql' as rules -%}
 with opportunity as (
     select * from marts.int_opportunity_enriched
 ),
@@ -18,10 +19,6 @@ history as (
 
 stage as (
     select * from marts.dim_stage where is_won or not is_closed
-),
-
-excluded_reason as (
-    select value as loss_reason from marts.kpi_policy_list where list_name = 'excluded_loss_reason'
 ),
 
 ordered_stage as (
@@ -36,7 +33,7 @@ opps as (
     select o.opportunity_id, o.is_open, o.is_closed, o.is_won, o.stage_order, h.highest_stage_order_reached
     from opportunity as o
     inner join history as h on h.opportunity_id = o.opportunity_id
-    where not (o.is_lost and coalesce(o.loss_reason in (select loss_reason from excluded_reason), false))
+    where not {{ rules.is_excluded_loss('o') }}
 ),
 
 counts as (
