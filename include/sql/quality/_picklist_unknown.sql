@@ -17,6 +17,14 @@ select
 from {{ base }} as b
 {%- for p in picklists %}
 union all
+{{ unknown_picklist_finding(base, table, p) }}
+{%- endfor %}
+{%- endmacro -%}
+
+{#- One failing row per record of `base` whose picklist field `p` ({field, column, values}) holds a
+    value the policy does not list (read from the staging `table` by id; an empty value is not a
+    finding). Also used by the Opportunity blocking picklists of checks/policy_unknown_value.sql. -#}
+{%- macro unknown_picklist_finding(base, table, p) -%}
 select
     b.record_id,
     b.owner_id,
@@ -36,5 +44,4 @@ where
         {{ v }}{{ "," if not loop.last }}
     {%- endfor %}
     )
-{%- endfor %}
 {%- endmacro -%}

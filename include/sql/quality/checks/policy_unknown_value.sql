@@ -3,6 +3,7 @@
     same for a value of any Opportunity field whose picklist stages.yaml names in
     blocking_picklists. One row per opportunity and field; the detail names the field and the
     value as exported. -#}
+{% from 'quality/_picklist_unknown.sql' import unknown_picklist_finding -%}
 with {% include 'quality/_opportunity_base.sql' %},
 known_fc as (
     select * from (values
@@ -44,23 +45,5 @@ where
     and o.forecast_category not in (select k.value from known_fc as k)
 {%- for p in blocking_picklists %}
 union all
-select
-    o.record_id,
-    o.owner_id,
-    o.manager_id,
-    o.team,
-    o.region,
-    o.segment,
-    true as failed,
-    {{ p.field }} || ' ' || chr(39) || s.{{ p.column }} || chr(39) as detail,
-    cast(null as varchar) as related_id
-from opp as o
-inner join {{ tables.opportunity }} as s on o.record_id = s.id
-where
-    trim(s.{{ p.column }}) <> ''
-    and s.{{ p.column }} not in (
-    {%- for v in p["values"] %}
-        {{ v }}{{ "," if not loop.last }}
-    {%- endfor %}
-    )
+{{ unknown_picklist_finding('opp', tables.opportunity, p) }}
 {%- endfor %}
