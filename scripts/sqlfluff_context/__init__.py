@@ -130,6 +130,12 @@ table = "staging.stg_crm__lead"
 key_column = "id"
 object = "lead"
 fields = {"first_name": "first_name", "company": "account_id", "email": "email"}
+# quality/duplicates.py (include/sql/quality/duplicates/*): the blocking keys of one pass (columns of
+# the matcher's normalised records), one key, its index in the pass, the matched-records switch.
+dup_keys = [["email_domain", "last_initials", "first_initial"], ["company_norm", "first_norm"]]
+dup_key = ["company_norm", "first_norm"]
+dup_key_index = 1
+dup_matched_only = True
 limit = 20
 checks_run = "'opp_orphan_owner', 'lead_sla_breach'"
 

@@ -38,8 +38,10 @@ records of the object.
 from __future__ import annotations
 
 import logging
+import os
 import time
-from dataclasses import dataclass
+from collections.abc import Iterator
+from dataclasses import dataclass, field
 from re import escape as re_escape
 from typing import TYPE_CHECKING, Any
 
@@ -63,7 +65,10 @@ def _str(values: Any) -> pa.Array:
     import pyarrow as pa
     import pyarrow.compute as pc
 
-    arr = pa.array(values, type=pa.string(), from_pandas=True)
+    if isinstance(values, pa.ChunkedArray | pa.Array):
+        arr = values if pa.types.is_string(values.type) else values.cast(pa.string())
+    else:
+        arr = pa.array(values, type=pa.string(), from_pandas=True)
     return pc.fill_null(arr, "")
 
 
@@ -71,8 +76,18 @@ def fold(values: Any) -> pa.Array:
     """Lower case, accents removed, surrounding blanks stripped."""
     import pyarrow.compute as pc
 
-    arr = pc.utf8_normalize(_str(values), "NFKD")
-    arr = pc.replace_substring_regex(arr, r"\p{Mn}", "")
+    import pyarrow as pa
+
+    arr = _str(values)
+    if isinstance(arr, pa.ChunkedArray):
+        arr = arr.combine_chunks()
+    # NFKD and the accent removal change only non-ASCII strings: run them on those alone
+    ascii_ = pc.string_is_ascii(arr)
+    n_other = len(arr) - int(pc.sum(ascii_).as_py() or 0)
+    if n_other:
+        other = pc.invert(ascii_)
+        folded = pc.replace_substring_regex(pc.utf8_normalize(arr.filter(other), "NFKD"), r"\p{Mn}", "")
+        arr = pc.replace_with_mask(arr, other, folded)
     return pc.utf8_trim_whitespace(pc.utf8_lower(arr))
 
 
@@ -90,8 +105,29 @@ def canon_suffixes(arr: pa.Array, suffixes: dict[str, str]) -> pa.Array:
 
     for variant, canonical in suffixes.items():
         if variant != canonical:
-            arr = pc.replace_substring_regex(arr, rf"(^| ){variant}( |$)", rf"\1{canonical}\2")
+            arr = _replace_word(arr, variant, rf"(^| ){variant}( |$)", rf"\1{canonical}\2")
     return arr
+
+
+def _replace_word(arr: Any, word: str, pattern: str, replacement: str) -> Any:
+    """``replace_substring_regex`` run only on the strings that contain ``word`` (a plain
+    substring test is many times cheaper than the regex over millions of names that cannot
+    match); the same result as running it on every string."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    if isinstance(arr, pa.ChunkedArray):
+        arr = arr.combine_chunks()
+    if not all(ch.isalnum() or ch == " " for ch in word):  # not a plain word: the regex on all
+        return pc.replace_substring_regex(arr, pattern, replacement)
+    mask = pc.fill_null(pc.match_substring(arr, word), False)
+    hits = int(pc.sum(mask).as_py() or 0)
+    if hits == 0:
+        return arr
+    if hits * 4 > len(arr):
+        return pc.replace_substring_regex(arr, pattern, replacement)
+    replaced = pc.replace_substring_regex(arr.filter(mask), pattern, replacement)
+    return pc.replace_with_mask(arr, mask, replaced)
 
 
 def split_email(values: Any) -> tuple[pa.Array, pa.Array, pa.Array]:
@@ -120,10 +156,10 @@ def company_core(
     import pyarrow.compute as pc
 
     for variant, full in abbreviations.items():
-        name = pc.replace_substring_regex(name, rf"(^| ){re_escape(variant)}( |$)", rf"\1{full}\2")
+        name = _replace_word(name, variant, rf"(^| ){re_escape(variant)}( |$)", rf"\1{full}\2")
     for word in stopwords:
         for _ in range(2):  # adjacent stopwords share the space between them
-            name = pc.replace_substring_regex(name, rf"(^| ){re_escape(word)}( |$)", " ")
+            name = _replace_word(name, word, rf"(^| ){re_escape(word)}( |$)", " ")
     name = pc.utf8_trim_whitespace(pc.replace_substring_regex(name, r"\s+", " "))
     canon = "|".join(sorted({re_escape(v) for v in suffixes.values()}, key=lambda v: (-len(v), v)))
     core = pc.utf8_trim_whitespace(pc.replace_substring_regex(name, rf"( ({canon}))+$", ""))
@@ -140,24 +176,62 @@ def _digits(values: Any) -> pa.Array:
     return pc.if_else(pc.less(n, 7), "", tail)
 
 
-def normalise(
-    df: pd.DataFrame, object_name: str, suffixes: dict[str, str], rules: dict[str, Any] | None = None
-) -> pd.DataFrame:
-    """Add the normalised and blocking-key columns the matcher uses (all strings, '' = missing)."""
-    import pandas as pd
+def _column(tbl: pa.Table, name: str) -> pa.ChunkedArray | pa.Array:
+    """A column of the input as strings with nulls ('' after ``_str``); absent = all null."""
+    import pyarrow as pa
+
+    if name in tbl.column_names:
+        col = tbl.column(name)
+        return col if pa.types.is_string(col.type) else col.cast(pa.string())
+    return pa.nulls(tbl.num_rows, pa.string())
+
+
+class _Columns(dict[str, Any]):
+    """Output columns of the normalisation: only those in ``keep`` (None = all) are kept, each as
+    one contiguous array, and the intermediates' freed memory goes back to the system after each
+    (Arrow's allocator otherwise keeps it: ~600 MB over 2 M leads)."""
+
+    def __init__(self, keep: set[str] | None) -> None:
+        super().__init__()
+        self.keep = keep
+
+    def __setitem__(self, name: str, value: Any) -> None:
+        import pyarrow as pa
+
+        if self.keep is None or name in self.keep or name == "record_id":
+            super().__setitem__(name, value.combine_chunks() if isinstance(value, pa.ChunkedArray) else value)
+        _release()
+
+
+def _release() -> None:
+    import pyarrow as pa
+
+    pa.default_memory_pool().release_unused()
+
+
+def normalise_table(
+    tbl: pa.Table,
+    object_name: str,
+    suffixes: dict[str, str],
+    rules: dict[str, Any] | None = None,
+    keep: set[str] | None = None,
+) -> pa.Table:
+    """The normalised and blocking-key columns the matcher uses, as an Arrow table (all strings,
+    '' = missing; no Python object per value, so 2 M records cost tens of MB per column)."""
     import pyarrow.compute as pc
 
     rules = rules or {}
-    out = pd.DataFrame({"record_id": df["record_id"].astype(str).to_numpy()})
+    out = _Columns(keep)
+    out["record_id"] = _column(tbl, "record_id")
 
     def col(name: str) -> Any:
-        return df[name] if name in df.columns else pd.Series([None] * len(df), index=df.index)
+        return _column(tbl, name)
 
     def first_chars(arr: pa.Array, n: int) -> pa.Array:
         return pc.utf8_slice_codeunits(pc.replace_substring(arr, " ", ""), 0, n)
 
     if object_name == "account":
-        name = canon_suffixes(strip_punct(fold(df["name"])), suffixes)
+        name = canon_suffixes(strip_punct(fold(col("name"))), suffixes)
         tok = rules.get("tokens") or {}
         core = company_core(
             name,
@@ -168,62 +242,109 @@ def normalise(
         compact = pc.replace_substring(core, " ", "")
         site = pc.replace_substring_regex(fold(col("website")), r"^(https?://)?(www\.)?", "")
         site = pc.replace_substring_regex(site, r"[/?#].*$", "")
-        out["name_norm"] = name.to_pandas()
-        out["name_core"] = core.to_pandas()
+        out["name_norm"] = name
+        out["name_core"] = core
         # blocking and exact keys on the core ("... Inc" would put every incorporated company in
         # one block; "Tri-County" and "Tri County" share the compact core)
-        out["name_compact"] = compact.to_pandas()
-        out["name_prefix3"] = pc.utf8_slice_codeunits(compact, 0, 3).to_pandas()
-        out["name_suffix3"] = [s[-3:] for s in compact.to_pylist()]
-        out["website_domain"] = site.to_pandas()
-        out["match_name"] = out["name_core"]
-        return out
+        out["name_compact"] = compact
+        out["name_prefix3"] = pc.utf8_slice_codeunits(compact, 0, 3)
+        out["name_suffix3"] = pc.utf8_slice_codeunits(compact, -3)
+        out["website_domain"] = site
+        out["match_name"] = core
+        return _table(out)
 
-    first = strip_punct(fold(df["first_name"]))
-    last = strip_punct(fold(df["last_name"]))
+    first = strip_punct(fold(col("first_name")))
+    last = strip_punct(fold(col("last_name")))
     company = canon_suffixes(strip_punct(fold(col("company"))), suffixes)
     local, domain, email = split_email(col("email"))
-    out["first_norm"] = first.to_pandas()
-    out["last_norm"] = last.to_pandas()
-    out["company_norm"] = company.to_pandas()
-    out["email_norm"] = email.to_pandas()
-    out["email_domain"] = domain.to_pandas()
-    out["last_initials"] = first_chars(last, 2).to_pandas()
-    out["first_initial"] = first_chars(first, 1).to_pandas()
-    out["company_token"] = pc.replace_substring_regex(company, r" .*$", "").to_pandas()
-    out["email_local4"] = pc.utf8_slice_codeunits(local, 0, 4).to_pandas()
-    out["match_name"] = (out["first_norm"] + " " + out["last_norm"]).str.strip()
+    out["first_norm"] = first
+    out["last_norm"] = last
+    out["company_norm"] = company
+    out["email_norm"] = email
+    out["email_domain"] = domain
+    out["last_initials"] = first_chars(last, 2)
+    out["first_initial"] = first_chars(first, 1)
+    out["company_token"] = pc.replace_substring_regex(company, r" .*$", "")
+    out["email_local4"] = pc.utf8_slice_codeunits(local, 0, 4)
+    out["match_name"] = pc.utf8_trim_whitespace(pc.binary_join_element_wise(first, last, " "))
     # person pass: contact points and order-free name keys
-    out["phone_norm"] = _digits(col("phone")).to_pandas()
+    out["phone_norm"] = _digits(col("phone"))
     street = strip_punct(fold(col("street")))
-    out["street_norm"] = street.to_pandas()
+    out["street_norm"] = street
     out["street_number"] = pc.replace_substring_regex(
         pc.replace_substring_regex(street, r"^\D*", ""), r"\D.*$", ""
-    ).to_pandas()
-    out["city_norm"] = strip_punct(fold(col("city"))).to_pandas()
-    out["postal_norm"] = pc.replace_substring(strip_punct(fold(col("postal_code"))), " ", "").to_pandas()
-    out["state_norm"] = strip_punct(fold(col("state"))).to_pandas()
-    lo = out[["first_norm", "last_norm"]].min(axis=1)
-    hi = out[["first_norm", "last_norm"]].max(axis=1)
-    both = (out["first_norm"] != "") & (out["last_norm"] != "")
-    out["name_sorted"] = (lo + " " + hi).where(both, "")
-    out["name_any3"] = [
-        "|".join(sorted(t[:3] for t in (f, la) if t))
-        for f, la in zip(out["first_norm"], out["last_norm"], strict=True)
-    ]
-    return out
+    )
+    out["city_norm"] = strip_punct(fold(col("city")))
+    out["postal_norm"] = pc.replace_substring(strip_punct(fold(col("postal_code"))), " ", "")
+    out["state_norm"] = strip_punct(fold(col("state")))
+    first_le = pc.less_equal(first, last)
+    lo = pc.if_else(first_le, first, last)
+    hi = pc.if_else(first_le, last, first)
+    both = pc.and_(pc.not_equal(first, ""), pc.not_equal(last, ""))
+    out["name_sorted"] = pc.if_else(both, pc.binary_join_element_wise(lo, hi, " "), "")
+    f3, l3 = pc.utf8_slice_codeunits(first, 0, 3), pc.utf8_slice_codeunits(last, 0, 3)
+    f3_le = pc.less_equal(f3, l3)
+    out["name_any3"] = pc.if_else(
+        both,
+        pc.binary_join_element_wise(pc.if_else(f3_le, f3, l3), pc.if_else(f3_le, l3, f3), "|"),
+        pc.if_else(pc.equal(f3, ""), l3, f3),
+    )
+    return _table(out)
+
+
+def _table(columns: dict[str, Any]) -> pa.Table:
+    import pyarrow as pa
+
+    return pa.table(dict(columns))
+
+
+def normalise(
+    df: pd.DataFrame | pa.Table,
+    object_name: str,
+    suffixes: dict[str, str],
+    rules: dict[str, Any] | None = None,
+) -> pd.DataFrame:
+    """The normalised and blocking-key columns as a DataFrame (see :func:`normalise_table`)."""
+    return normalise_table(_as_table(df), object_name, suffixes, rules).to_pandas()
+
+
+def _as_table(df: pd.DataFrame | pa.Table) -> pa.Table:
+    """The matcher's input as an Arrow table (a DataFrame is converted once, column by column)."""
+    import pyarrow as pa
+
+    if isinstance(df, pa.Table):
+        return df
+    cols = {}
+    for name in df.columns:
+        s = df[name]
+        if name == "created_at":
+            continue  # read from the DataFrame itself for the clustered records (_created)
+        if name == "record_id":
+            cols[name] = pa.array(s.astype(str).to_numpy(dtype=object), pa.string())
+        else:
+            cols[name] = _str_nullable(s)
+    return pa.table(cols) if cols else pa.table({"record_id": pa.array([], pa.string())})
+
+
+def _str_nullable(values: Any) -> pa.Array:
+    import pyarrow as pa
+
+    return pa.array(values, type=pa.string(), from_pandas=True)
 
 
 class _UnionFind:
-    def __init__(self, n: int) -> None:
-        self.parent = list(range(n))
+    """Union-find over the records some pair touches (a dict, not a list of every record); the
+    root of a set is its lowest record."""
+
+    def __init__(self) -> None:
+        self.parent: dict[int, int] = {}
 
     def find(self, x: int) -> int:
         parent = self.parent
         root = x
-        while parent[root] != root:
+        while parent.get(root, root) != root:
             root = parent[root]
-        while parent[x] != root:
+        while parent.get(x, x) != root:
             parent[x], x = root, parent[x]
         return root
 
@@ -245,6 +366,19 @@ class DuplicateResult:
     skipped_blocks: int
     seconds: float
     unusable: bool = False  # no exact or blocking key has a value: the check cannot be evaluated
+    # blocks over max_block_size were not compared: the records they hold and one note per key
+    skipped_records: int = 0
+    skipped_notes: list[str] = field(default_factory=list)
+
+    @property
+    def not_evaluated(self) -> str | None:
+        """What was not compared (blocks over max_block_size), or None when every block was."""
+        if not self.skipped_blocks:
+            return None
+        return (
+            f"{self.skipped_blocks} blocking groups over max_block_size not compared "
+            f"({self.skipped_records} record memberships): " + "; ".join(self.skipped_notes)
+        )
 
     @property
     def duplicates(self) -> pd.DataFrame:
@@ -259,66 +393,26 @@ class DuplicateResult:
         return None if self.records == 0 else len(self.duplicates) * 1000.0 / self.records
 
 
-def _candidate_pairs(
-    norm: pd.DataFrame, blocking: list[list[str]], max_block: int
-) -> tuple[pd.DataFrame, int]:
-    """Distinct (i, j) row pairs, i < j, that share at least one blocking key (DuckDB self-join)."""
-    import duckdb
-    import pandas as pd
-
-    con = duckdb.connect()
-    try:
-        frames = []
-        skipped = 0
-        for key in blocking:
-            cols = list(key)
-            keys = norm[cols].copy()
-            keys["idx"] = range(len(norm))
-            con.register("k", keys)
-            non_empty = " and ".join(f"{c} <> ''" for c in cols)
-            group = ", ".join(cols)
-            skipped += con.execute(
-                f"select count(*) from (select {group} from k where {non_empty} group by {group} "
-                f"having count(*) > {int(max_block)})"
-            ).fetchone()[0]
-            frames.append(
-                con.execute(
-                    f"""
-                with b as (select idx, {group} from k where {non_empty}),
-                ok as (select {group} from b group by {group} having count(*) between 2 and {int(max_block)})
-                select a.idx as i, c.idx as j
-                from b a join ok using ({group}) join b c using ({group})
-                where a.idx < c.idx
-                """
-                ).df()
-            )
-            con.unregister("k")
-        if not frames:
-            return pd.DataFrame({"i": [], "j": []}, dtype="int64"), skipped
-        pairs = pd.concat(frames, ignore_index=True).drop_duplicates(ignore_index=True)
-        return pairs, skipped
-    finally:
-        con.close()
-
-
 _ROLE_COLS = {"name": "match_name", "email": "email_norm", "company": "company_norm"}
 
 
-def _weighted_scores(
-    columns: dict[str, Any], pairs: pd.DataFrame, weights: dict[str, float]
-) -> dict[str, Any]:
+def _take(col: Any, idx: Any) -> Any:
+    """The strings of ``col`` (an Arrow array of every record) at ``idx``, as an object array:
+    Python strings are made for one batch of pairs only."""
+    return col.take(idx).to_numpy(zero_copy_only=False)
+
+
+def _weighted_scores(columns: dict[str, Any], i: Any, j: Any, weights: dict[str, float]) -> dict[str, Any]:
     """Per-field rapidfuzz ratios (NaN where either side is empty) and the weighted score."""
     import numpy as np
     from rapidfuzz import fuzz, process
 
-    i = pairs["i"].to_numpy()
-    j = pairs["j"].to_numpy()
-    total = np.zeros(len(pairs))
-    weight_sum = np.zeros(len(pairs))
+    total = np.zeros(len(i))
+    weight_sum = np.zeros(len(i))
     per_field: dict[str, Any] = {}
     for role, w in weights.items():
         col = columns[role]
-        a, b = col[i], col[j]
+        a, b = _take(col, i), _take(col, j)
         present = (a != "") & (b != "")
         score = process.cpdist(list(a), list(b), scorer=fuzz.ratio, workers=-1, dtype=np.float32).astype(
             float
@@ -375,16 +469,14 @@ def _jw(a: Any, b: Any) -> Any:
     )
 
 
-def _person_scores(norm: pd.DataFrame, pairs: pd.DataFrame, rules: dict[str, Any]) -> tuple[Any, Any, Any]:
-    """(matched mask, score 0-100, names agree) of the person pass for candidate pairs."""
+def _person_scores(norm: pa.Table, i: Any, j: Any, rules: dict[str, Any]) -> tuple[Any, Any, Any]:
+    """(matched mask, score 0-100, names agree) of the person pass for candidate pairs (i, j)."""
     import numpy as np
     from rapidfuzz import fuzz, process
 
-    i, j = pairs["i"].to_numpy(), pairs["j"].to_numpy()
-
     def sides(column: str) -> tuple[Any, Any, Any]:
-        v = norm[column].to_numpy(dtype=object)
-        a, b = v[i], v[j]
+        v = norm.column(column)
+        a, b = _take(v, i), _take(v, j)
         return a, b, (a != "") & (b != "")
 
     fa, fb, f_ok = sides("first_norm")
@@ -400,8 +492,8 @@ def _person_scores(norm: pd.DataFrame, pairs: pd.DataFrame, rules: dict[str, Any
 
     weights = {str(k): float(v) for k, v in (rules.get("weights") or {}).items()}
     total = name * 100.0 * weights.get("name", 1.0)
-    wsum = np.full(len(pairs), weights.get("name", 1.0))
-    evidence = np.zeros(len(pairs), dtype=bool)
+    wsum = np.full(len(i), weights.get("name", 1.0))
+    evidence = np.zeros(len(i), dtype=bool)
     floors = {str(k): float(v) for k, v in (rules.get("evidence") or {}).items()}
     fields = {
         "email": "email_norm",
@@ -415,7 +507,7 @@ def _person_scores(norm: pd.DataFrame, pairs: pd.DataFrame, rules: dict[str, Any
     for role, column in fields.items():
         a, b, ok = sides(column)
         if not ok.any():
-            sims[role] = np.full(len(pairs), np.nan)
+            sims[role] = np.full(len(i), np.nan)
             continue
         sim = process.cpdist(list(a), list(b), scorer=fuzz.ratio, workers=-1).astype(np.float64)
         if role == "street":  # words run together or split ("whistlerplace"), or a part missing
@@ -449,14 +541,14 @@ def _person_scores(norm: pd.DataFrame, pairs: pd.DataFrame, rules: dict[str, Any
 
 
 def _match_kind(
-    raw: pd.DataFrame,
-    dup: int,
-    orig: int,
+    a: Any,
+    b: Any,
     roles: list[str],
     suffixes: dict[str, str],
-    core: Any = None,
+    cores: tuple[str, str] | None = None,
 ) -> str:
-    """The lightest normalisation that makes the duplicate equal to its original."""
+    """The lightest normalisation that makes the duplicate (row ``a``: role -> raw value) equal to
+    its original (``b``); ``cores``: the two account name cores."""
     import unicodedata
 
     def folded(v: Any) -> str:
@@ -491,11 +583,10 @@ def _match_kind(
         ("fuzzy:company_suffix", lambda r, v: suffix(v) if r != "email" else folded(v)),
         ("fuzzy:email_alias", alias),
     ]
-    a, b = raw.iloc[dup], raw.iloc[orig]
     for kind, fn in levels:
         if all(fn(r, a[r]) == fn(r, b[r]) for r in roles):
             return kind
-    if core is not None and core[dup] and core[dup] == core[orig]:
+    if cores is not None and cores[0] and cores[0] == cores[1]:
         return "fuzzy:company_suffix"  # the legal form (or "the", "&") differs, or is missing
     if (
         "first_name" in roles
@@ -509,30 +600,130 @@ def _match_kind(
     return "fuzzy:typo"
 
 
-def _usable(norm: pd.DataFrame, rules: dict[str, Any]) -> bool:
+def _usable(norm: pa.Table, rules: dict[str, Any]) -> bool:
     """Whether any exact or blocking key has a value in at least two records."""
+    import pyarrow.compute as pc
+
     keys = [list(k) for k in rules.get("keys", [])] + [list(k) for k in rules.get("blocking", [])]
     keys += [list(k) for k in (rules.get("person") or {}).get("blocking", [])]
     for key in keys:
-        if all(c in norm.columns for c in key) and int((norm[key] != "").all(axis=1).sum()) >= 2:
+        if not key or not all(c in norm.column_names for c in key):
+            continue
+        mask = pc.not_equal(norm.column(key[0]), "")
+        for c in key[1:]:
+            mask = pc.and_(mask, pc.not_equal(norm.column(c), ""))
+        if int(pc.sum(mask).as_py() or 0) >= 2:
             return True
     return False
 
 
-def _rejected_between_matched(
-    parts: list[tuple[Any, Any]], matched: dict[tuple[int, int], float]
-) -> set[tuple[int, int]]:
-    """Compared-and-rejected pairs whose two records are both in some matched pair (only those can
-    bridge two groups), minus pairs another pass matched."""
-    import numpy as np
+class _Blocks:
+    """The matcher's DuckDB side: the normalised records (an Arrow table, scanned in place), the
+    blocks of a pass and its candidate pairs streamed in record batches (include/sql/quality/
+    duplicates/). Its own in-memory instance, bounded by ``memory_limit`` and spilling to a
+    temporary directory, so a pass over millions of records never holds its pairs at once."""
 
-    if not parts or not matched:
-        return set()
-    nodes = np.fromiter({x for pair in matched for x in pair}, dtype=np.int64)
-    i = np.concatenate([p[0] for p in parts]).astype(np.int64)
-    j = np.concatenate([p[1] for p in parts]).astype(np.int64)
-    keep = np.isin(i, nodes) & np.isin(j, nodes)
-    return {(int(a), int(b)) for a, b in zip(i[keep], j[keep], strict=True)} - set(matched)
+    def __init__(self, norm: pa.Table) -> None:
+        import tempfile
+
+        import duckdb
+        import numpy as np
+        import pyarrow as pa
+
+        self._tmp = tempfile.TemporaryDirectory(prefix="salesops-dup-")
+        self.con = duckdb.connect(
+            config={
+                "memory_limit": _duckdb_memory_limit(),
+                "temp_directory": self._tmp.name,
+                "preserve_insertion_order": False,  # pairs stream; their order does not matter
+                **({"threads": int(os.environ["SALESOPS_DUCKDB_THREADS"])} if _threads_set() else {}),
+            }
+        )
+        self.columns = set(norm.column_names)
+        self.con.register("dup_records", norm.append_column("idx", pa.array(np.arange(norm.num_rows))))
+
+    def close(self) -> None:
+        self.con.close()
+        self._tmp.cleanup()
+
+    def _key(self, key: Any) -> list[str]:
+        cols = [str(c) for c in key]
+        unknown = [c for c in cols if c not in self.columns]
+        if unknown or not cols:  # quality.yaml names the matcher's own columns, nothing else
+            raise ValueError(f"duplicates key {cols}: unknown column(s) {unknown or cols}")
+        return cols
+
+    def run(
+        self, relpath: str, params: dict[str, Any] | None = None, *, relation: bool = False, **jinja: Any
+    ) -> Any:
+        """Run include/sql/quality/duplicates/<relpath>; ``relation``: a lazy DuckDB relation
+        (read as Arrow, streamed) instead of an executed cursor."""
+        from salesops import sql
+        from salesops.quality._db import _BIND
+
+        statement = sql.render(f"quality/duplicates/{relpath}", dialect="duckdb", **jinja)
+        names = set(_BIND.findall(statement))
+        native = _BIND.sub(lambda mt: "$" + mt.group(1), statement)
+        values = {k: v for k, v in (params or {}).items() if k in names}
+        if relation:
+            return self.con.sql(native, params=values or None)
+        return self.con.execute(native, values)
+
+    def exact_pairs(self, key: Any) -> tuple[Any, Any]:
+        """(i, j) pairs of one exact key: each later record with its key's first record."""
+        t = self.run("exact_pairs.sql", relation=True, dup_key=self._key(key)).to_arrow_table()
+        return t.column("i").to_numpy(), t.column("j").to_numpy()
+
+    def build(self, keys: list[Any], max_block: int) -> tuple[int, int, list[str]]:
+        """Block ids of one pass; (oversized blocks, records in them, a note per key with any)."""
+        self.keys = [self._key(k) for k in keys]
+        blocks = records = 0
+        notes = []
+        for key in self.keys:
+            b, r = self.run("oversized_blocks.sql", {"max_block": max_block}, dup_key=key).fetchone()
+            if b:
+                blocks, records = blocks + int(b), records + int(r)
+                notes.append(f"{'+'.join(key)}: {int(b)} blocks of > {max_block} records ({int(r)} records)")
+        if self.keys:
+            self.run("blocks.sql", {"max_block": max_block}, dup_keys=self.keys)
+        return blocks, records, notes
+
+    def pairs(self, batch_rows: int, matched: Any = None) -> Iterator[tuple[Any, Any]]:
+        """Every distinct candidate pair (i < j) of the pass, in batches of at most ``batch_rows``;
+        ``matched`` (record positions): only pairs of two of those records."""
+        import pyarrow as pa
+
+        if matched is not None:
+            self.con.register("dup_matched", pa.table({"idx": pa.array(matched, pa.int64())}))
+        try:
+            for k in range(len(self.keys)):
+                reader = self.run(
+                    "candidate_pairs.sql",
+                    relation=True,
+                    dup_key_index=k,
+                    dup_matched_only=matched is not None,
+                ).to_arrow_reader(batch_rows)
+                for batch in reader:
+                    if batch.num_rows:
+                        yield batch.column(0).to_numpy(), batch.column(1).to_numpy()
+                    _release()
+        finally:
+            if matched is not None:
+                self.con.unregister("dup_matched")
+
+
+def _duckdb_memory_limit() -> str:
+    """The matcher's DuckDB budget: SALESOPS_DUPLICATES_DUCKDB_MEMORY (default 512MB)."""
+    import re
+
+    limit = os.getenv("SALESOPS_DUPLICATES_DUCKDB_MEMORY", "512MB")
+    if not re.fullmatch(r"\d+(\.\d+)?\s*[KMGT]i?B", limit, flags=re.I):
+        raise ValueError(f"SALESOPS_DUPLICATES_DUCKDB_MEMORY must look like 512MB or 1GiB, not {limit!r}")
+    return limit
+
+
+def _threads_set() -> bool:
+    return bool(os.getenv("SALESOPS_DUCKDB_THREADS"))
 
 
 def _cluster(n: int, matched: dict[tuple[int, int], float], rejected: set[tuple[int, int]]) -> Any:
@@ -540,7 +731,7 @@ def _cluster(n: int, matched: dict[tuple[int, int], float], rejected: set[tuple[
     compared pair was rejected (no chaining of different people through one shared value)."""
     import numpy as np
 
-    uf = _UnionFind(n)
+    uf = _UnionFind()
     members: dict[int, list[int]] = {}
     for (a, b), _score in sorted(matched.items(), key=lambda kv: (-kv[1], kv[0])):
         ra, rb = uf.find(a), uf.find(b)
@@ -553,18 +744,92 @@ def _cluster(n: int, matched: dict[tuple[int, int], float], rejected: set[tuple[
         root = uf.find(a)
         members[root] = ma + mb
         members.pop(ra if root != ra else rb, None)
-    return np.array([uf.find(k) for k in range(n)])
+    roots = np.arange(n)
+    for k in list(uf.parent):
+        roots[k] = uf.find(k)
+    return roots
+
+
+def _needed_columns(object_name: str, rules: dict[str, Any]) -> set[str]:
+    """The normalised columns the matcher reads: keys, blocking keys and compared fields."""
+    cols = {"match_name", "email_norm", "company_norm"}
+    if object_name == "account":
+        cols |= {"name_core"}
+    else:
+        cols |= {"first_norm", "last_norm", "phone_norm", "street_norm", "city_norm", "postal_norm"}
+    person = rules.get("person") or {}
+    for key in [*rules.get("keys", []), *rules.get("blocking", []), *person.get("blocking", [])]:
+        cols |= {str(c) for c in key}
+    return cols
+
+
+# Pairs scored at a time: the Python strings of one batch (both sides of every compared field)
+# are what the matcher holds beyond its Arrow columns (quality.yaml score_chunk_pairs overrides).
+DEFAULT_BATCH_PAIRS = 200_000
+
+
+def _fuzzy_batch(
+    columns: dict[str, Any],
+    i: Any,
+    j: Any,
+    weights: dict[str, float],
+    rules: dict[str, Any],
+    core: Any,
+    idf: dict[str, float],
+) -> tuple[Any, Any, Any]:
+    """The fuzzy pass on a batch of pairs: (matched mask, weighted score, rejected-as-different
+    mask: names differ, so the pair keeps the two records' clusters apart)."""
+    import numpy as np
+
+    scores = _weighted_scores(columns, i, j, weights)
+    tok = rules.get("tokens") or {}
+    if idf:
+        # the whole-string ratio only pre-filters; the word-weighted score decides
+        ok = np.nan_to_num(scores["_weighted"], nan=0.0) >= float(tok.get("prefilter", 70))
+        weighted = np.zeros(len(i))
+        floor = float(tok.get("token_floor", 85))
+        for k in np.flatnonzero(ok).tolist():
+            weighted[k] = token_score(core[i[k]], core[j[k]], idf, floor)
+        scores["_weighted"] = weighted
+        ok = weighted >= float(rules.get("min_score", 90))
+    else:
+        ok = scores["_weighted"] >= float(rules.get("min_score", 90))
+        for role, floor_ in (rules.get("field_floor") or {}).items():
+            s = scores.get(role)
+            if s is not None:
+                ok &= np.isnan(s) | (s >= float(floor_))
+        ok &= ~np.isnan(scores["_weighted"])
+        # The typo model: a duplicate is the same record re-keyed with a slip in one place, so
+        # the other fields must agree exactly after normalisation. This is what keeps two
+        # different people with look-alike short names/emails at look-alike companies apart.
+        min_equal = int(rules.get("min_equal_fields", 0))
+        if min_equal:
+            equal = sum(np.nan_to_num(scores[r], nan=0.0) >= 100.0 for r in weights)
+            ok &= equal >= min_equal
+    # a rejected pair blocks a merge only when its names differ (two different people /
+    # companies), not when the evidence was merely too thin to match it on its own
+    name_floor = float((rules.get("field_floor") or {}).get("name", rules.get("min_score", 90)))
+    differ = ~ok & (np.nan_to_num(scores.get("name", scores["_weighted"]), nan=100.0) < name_floor)
+    return ok, scores["_weighted"], differ
 
 
 def find_duplicates(
-    df: pd.DataFrame, object_name: str, rules: dict[str, Any], suffixes: dict[str, str]
+    df: pd.DataFrame | pa.Table, object_name: str, rules: dict[str, Any], suffixes: dict[str, str]
 ) -> DuplicateResult:
     """Cluster duplicate records of one object.
+
+    Memory is bounded by the records' Arrow columns plus one batch of pairs: blocks and candidate
+    pairs are built by DuckDB (include/sql/quality/duplicates/) and streamed in batches of
+    ``score_chunk_pairs`` (default 200,000); only matched pairs are kept. Whether a compared and
+    rejected pair separates two clusters is decided after matching, by re-scoring the candidate
+    pairs whose two records both matched something (the only ones that can), instead of keeping
+    every rejected pair.
 
     Args:
         df: one row per record with ``record_id``, ``created_at`` and the matcher roles
             (lead/contact: first_name, last_name, company, email and, where the source has them,
-            phone, street, city, postal_code, state, country; account: name, website).
+            phone, street, city, postal_code, state, country; account: name, website); a
+            DataFrame or an Arrow table (cheaper: no Python object per value).
         object_name: lead, contact or account.
         rules: quality.yaml ``duplicates.objects.<object>``.
         suffixes: quality.yaml ``duplicates.company_suffixes``.
@@ -573,8 +838,10 @@ def find_duplicates(
     import pandas as pd
 
     t0 = time.monotonic()
-    df = df.reset_index(drop=True)
-    n = len(df)
+    if isinstance(df, pd.DataFrame):
+        df = df.reset_index(drop=True)
+    tbl = _as_table(df)
+    n = tbl.num_rows
     empty = pd.DataFrame(
         {
             "record_id": pd.Series(dtype=str),
@@ -586,141 +853,172 @@ def find_duplicates(
     )
     if n < 2:
         return DuplicateResult(object_name, empty, n, 0, 0, 0, time.monotonic() - t0)
-    norm = normalise(df, object_name, suffixes, rules)
+    norm = normalise_table(tbl, object_name, suffixes, rules, keep=_needed_columns(object_name, rules))
     if not _usable(norm, rules):
         return DuplicateResult(object_name, empty, n, 0, 0, 0, time.monotonic() - t0, unusable=True)
-    pair_score: dict[tuple[int, int], float] = {}
-    rejected_parts: list[tuple[Any, Any]] = []
-
-    # exact-key passes
-    for key in rules.get("keys", []):
-        cols = list(key)
-        sub = norm[cols].copy()
-        sub["idx"] = np.arange(n)
-        sub = sub[(sub[cols] != "").all(axis=1)]
-        first = sub.groupby(cols, sort=False)["idx"].transform("min")
-        for a, b in zip(
-            sub["idx"].to_numpy()[sub["idx"].to_numpy() != first.to_numpy()],
-            first.to_numpy()[sub["idx"].to_numpy() != first.to_numpy()],
-            strict=True,
-        ):
-            pair_score[(min(int(a), int(b)), max(int(a), int(b)))] = 100.0
-
-    # fuzzy pass
+    batch = int(rules.get("score_chunk_pairs", DEFAULT_BATCH_PAIRS))
     weights = dict(rules.get("weights", {}))
     if object_name == "account":
         weights = {"name": 1.0}
-    pairs, skipped = _candidate_pairs(norm, rules.get("blocking", []), int(rules.get("max_block_size", 2000)))
-    if skipped:
-        log.warning(
-            "%s: %d blocking groups larger than %s skipped", object_name, skipped, rules.get("max_block_size")
-        )
-    matched = 0
-    candidates = len(pairs)
-    chunk = int(rules.get("score_chunk_pairs", 1_000_000))
-    columns = {role: norm[_ROLE_COLS[role]].to_numpy(dtype=object) for role in weights} if len(pairs) else {}
+    columns = {role: norm.column(_ROLE_COLS[role]).combine_chunks() for role in weights}
     tok = rules.get("tokens") or {}
-    idf = _token_weights(norm["name_core"]) if object_name == "account" and tok else {}
-    for start in range(0, len(pairs), chunk):  # bounded memory however many candidates there are
-        part = pairs.iloc[start : start + chunk]
-        scores = _weighted_scores(columns, part, weights)
-        if idf:
-            # the whole-string ratio only pre-filters; the word-weighted score decides
-            ok = np.nan_to_num(scores["_weighted"], nan=0.0) >= float(tok.get("prefilter", 70))
-            core = norm["name_core"].to_numpy(dtype=object)
-            weighted = np.array(
-                [
-                    token_score(core[a], core[b], idf, float(tok.get("token_floor", 85))) if k else 0.0
-                    for a, b, k in zip(part["i"].to_numpy(), part["j"].to_numpy(), ok, strict=True)
-                ]
-            )
-            scores["_weighted"] = weighted
-            ok = weighted >= float(rules.get("min_score", 90))
-        else:
-            ok = scores["_weighted"] >= float(rules.get("min_score", 90))
-            for role, floor in (rules.get("field_floor") or {}).items():
-                s = scores.get(role)
-                if s is not None:
-                    ok &= np.isnan(s) | (s >= float(floor))
-            ok &= ~np.isnan(scores["_weighted"])
-            # The typo model: a duplicate is the same record re-keyed with a slip in one place, so
-            # the other fields must agree exactly after normalisation. This is what keeps two
-            # different people with look-alike short names/emails at look-alike companies apart.
-            min_equal = int(rules.get("min_equal_fields", 0))
-            if min_equal:
-                equal = sum(np.nan_to_num(scores[r], nan=0.0) >= 100.0 for r in weights)
-                ok &= equal >= min_equal
-        hits = part[ok]
-        matched += int(ok.sum())
-        for a, b, s in zip(hits["i"].to_numpy(), hits["j"].to_numpy(), scores["_weighted"][ok], strict=True):
-            pair_score.setdefault((int(a), int(b)), float(s))
-        # a rejected pair blocks a merge only when its names differ (two different people /
-        # companies), not when the evidence was merely too thin to match it on its own
-        name_floor = float((rules.get("field_floor") or {}).get("name", rules.get("min_score", 90)))
-        differ = ~ok & (np.nan_to_num(scores.get("name", scores["_weighted"]), nan=100.0) < name_floor)
-        rejected_parts.append((part["i"].to_numpy()[differ], part["j"].to_numpy()[differ]))
-
-    # person pass: name (either order) + a contact point
+    core = norm.column("name_core").to_pylist() if object_name == "account" and tok else None
+    idf = _token_weights(core) if core is not None else {}
     person = rules.get("person") or {}
-    if person and object_name != "account":
-        ppairs, pskipped = _candidate_pairs(
-            norm,
-            person.get("blocking", []),
-            int(person.get("max_block_size", rules.get("max_block_size", 2000))),
-        )
-        skipped += pskipped
-        candidates += len(ppairs)
-        for start in range(0, len(ppairs), chunk):
-            part = ppairs.iloc[start : start + chunk]
-            ok, score, name_ok = _person_scores(norm, part, person)
+    person_on = bool(person) and object_name != "account"
+    max_block = int(rules.get("max_block_size", 2000))
+    person_max = int(person.get("max_block_size", max_block)) if person_on else 0
+
+    blocks = _Blocks(norm)
+    try:
+        pair_score: dict[tuple[int, int], float] = {}
+        for key in rules.get("keys", []):  # exact-key passes
+            for a, b in zip(*(x.tolist() for x in blocks.exact_pairs(key)), strict=True):
+                pair_score[(a, b)] = 100.0
+
+        # fuzzy pass
+        skipped, skipped_records, notes = blocks.build(rules.get("blocking", []), max_block)
+        if skipped:
+            log.warning("%s: %d blocking groups larger than %s skipped", object_name, skipped, max_block)
+        candidates = matched = 0
+        for i, j in blocks.pairs(batch):
+            candidates += len(i)
+            ok, weighted, _differ = _fuzzy_batch(columns, i, j, weights, rules, core, idf)
             matched += int(ok.sum())
-            for a, b, sc in zip(part["i"].to_numpy()[ok], part["j"].to_numpy()[ok], score[ok], strict=True):
-                key = (int(a), int(b))
-                pair_score[key] = max(pair_score.get(key, 0.0), float(sc))
-            rejected_parts.append((part["i"].to_numpy()[~name_ok], part["j"].to_numpy()[~name_ok]))
-    rejected = (
-        _rejected_between_matched(rejected_parts, pair_score) if rules.get("no_chaining", True) else set()
-    )
+            for a, b, s in zip(i[ok].tolist(), j[ok].tolist(), weighted[ok].tolist(), strict=True):
+                pair_score.setdefault((a, b), float(s))
+
+        # person pass: name (either order) + a contact point
+        if person_on:
+            pskipped, precords, pnotes = blocks.build(person.get("blocking", []), person_max)
+            if pskipped:
+                log.warning(
+                    "%s: %d person blocking groups larger than %s skipped", object_name, pskipped, person_max
+                )
+            skipped, skipped_records, notes = skipped + pskipped, skipped_records + precords, notes + pnotes
+            for i, j in blocks.pairs(batch):
+                candidates += len(i)
+                ok, score, _name_ok = _person_scores(norm, i, j, person)
+                matched += int(ok.sum())
+                for a, b, sc in zip(i[ok].tolist(), j[ok].tolist(), score[ok].tolist(), strict=True):
+                    pair_score[(a, b)] = max(pair_score.get((a, b), 0.0), float(sc))
+
+        rejected: set[tuple[int, int]] = set()
+        if rules.get("no_chaining", True) and pair_score:
+            # compared-and-rejected pairs whose two records both matched something (only those
+            # can bridge two groups), minus pairs another pass matched: the candidate pairs of
+            # the matched records are generated and scored again (the same pairs, the same scores)
+            nodes = np.unique(np.fromiter((x for p in pair_score for x in p), dtype=np.int64))
+            blocks.build(rules.get("blocking", []), max_block)
+            for i, j in blocks.pairs(batch, matched=nodes):
+                _ok, _w, differ = _fuzzy_batch(columns, i, j, weights, rules, core, idf)
+                rejected.update(zip(i[differ].tolist(), j[differ].tolist(), strict=True))
+            if person_on:
+                blocks.build(person.get("blocking", []), person_max)
+                for i, j in blocks.pairs(batch, matched=nodes):
+                    _ok, _s, name_ok = _person_scores(norm, i, j, person)
+                    rejected.update(zip(i[~name_ok].tolist(), j[~name_ok].tolist(), strict=True))
+            rejected -= set(pair_score)
+    finally:
+        blocks.close()
+
+    def result(clusters: pd.DataFrame) -> DuplicateResult:
+        return DuplicateResult(
+            object_name,
+            clusters,
+            n,
+            candidates,
+            matched,
+            skipped,
+            time.monotonic() - t0,
+            skipped_records=skipped_records,
+            skipped_notes=notes,
+        )
 
     roots = _cluster(n, pair_score, rejected)
+    if object_name == "account" and core is None:
+        core = norm.column("name_core").to_pylist()
+    return result(_clusters(df, tbl, norm, roots, pair_score, object_name, suffixes, core, empty))
+
+
+def _clusters(
+    df: Any,
+    tbl: pa.Table,
+    norm: pa.Table,
+    roots: Any,
+    pair_score: dict[tuple[int, int], float],
+    object_name: str,
+    suffixes: dict[str, str],
+    core: list[str] | None,
+    empty: pd.DataFrame,
+) -> pd.DataFrame:
+    """One row per clustered record: the earliest-created member (ties: lowest id) is the
+    original, every other member a duplicate of it with the kind of difference and its score."""
+    import numpy as np
+    import pandas as pd
+    import pyarrow as pa
+
+    n = len(roots)
     sizes = np.bincount(roots, minlength=n)
     members = np.nonzero(sizes[roots] > 1)[0]
     if len(members) == 0:
-        return DuplicateResult(object_name, empty, n, candidates, matched, skipped, time.monotonic() - t0)
-    created = (
-        pd.to_datetime(df["created_at"], errors="coerce")
-        if "created_at" in df
-        else pd.Series(pd.NaT, index=df.index)
-    )
-    frame = pd.DataFrame(
-        {
-            "idx": members,
-            "root": roots[members],
-            "created": created.to_numpy()[members],
-            "record_id": norm["record_id"].to_numpy()[members],
-        }
-    )
+        return empty
+    created = _created(df, tbl, members)
+    ids = norm.column("record_id").take(pa.array(members)).to_numpy(zero_copy_only=False)
+    frame = pd.DataFrame({"idx": members, "root": roots[members], "created": created, "record_id": ids})
     frame = frame.sort_values(["root", "created", "record_id"], na_position="last")
-    original_idx = frame.groupby("root")["idx"].transform("first")
-    frame["orig"] = original_idx.to_numpy()
+    frame["orig"] = frame.groupby("root")["idx"].transform("first").to_numpy()
     roles = COMPARE_ROLES[object_name]
-    raw = df[roles]
-    core = norm["name_core"].to_numpy(dtype=object) if object_name == "account" else None
+    raw = _raw_rows(df, tbl, members, roles)
+    pos = {k: p for p, k in enumerate(members.tolist())}
+    rid = dict(zip(members.tolist(), ids.tolist(), strict=True))
     rows = []
-    ids = norm["record_id"].to_numpy()
-    for idx, orig in zip(frame["idx"].to_numpy(), frame["orig"].to_numpy(), strict=True):
+    for idx, orig in zip(frame["idx"].tolist(), frame["orig"].tolist(), strict=True):
         if idx == orig:
-            rows.append((ids[idx], ids[orig], True, None, None))
-        else:
-            key = (min(int(idx), int(orig)), max(int(idx), int(orig)))
-            rows.append(
-                (
-                    ids[idx],
-                    ids[orig],
-                    False,
-                    _match_kind(raw, int(idx), int(orig), roles, suffixes, core),
-                    pair_score.get(key),
-                )
-            )
-    clusters = pd.DataFrame(rows, columns=["record_id", "cluster_id", "is_original", "match_kind", "score"])
-    return DuplicateResult(object_name, clusters, n, candidates, matched, skipped, time.monotonic() - t0)
+            rows.append((rid[idx], rid[orig], True, None, None))
+            continue
+        cores = (core[idx], core[orig]) if core is not None else None
+        kind = _match_kind(raw[pos[idx]], raw[pos[orig]], roles, suffixes, cores)
+        rows.append((rid[idx], rid[orig], False, kind, pair_score.get((min(idx, orig), max(idx, orig)))))
+    return pd.DataFrame(rows, columns=["record_id", "cluster_id", "is_original", "match_kind", "score"])
+
+
+def _created(df: Any, tbl: pa.Table, members: Any) -> Any:
+    """Created timestamps of the clustered records (unparseable = NaT: sorts last)."""
+    import pandas as pd
+    import pyarrow as pa
+
+    if isinstance(df, pd.DataFrame):
+        if "created_at" not in df:
+            return pd.Series(pd.NaT, index=df.index).to_numpy()[members]
+        return pd.to_datetime(df["created_at"], errors="coerce").to_numpy()[members]
+    if "created_at" not in tbl.column_names:
+        return np_nat(len(members))
+    col = tbl.column("created_at")
+    if pa.types.is_timestamp(col.type) or pa.types.is_date(col.type):
+        return pd.to_datetime(col.take(pa.array(members)).to_pandas(), errors="coerce").to_numpy()
+    return pd.to_datetime(col.to_pandas(), errors="coerce").to_numpy()[members]
+
+
+def np_nat(n: int) -> Any:
+    import numpy as np
+
+    return np.full(n, np.datetime64("NaT"), dtype="datetime64[ns]")
+
+
+def _raw_rows(df: Any, tbl: pa.Table, members: Any, roles: list[str]) -> list[dict[str, Any]]:
+    """The raw (not normalised) role values of the clustered records, as the input holds them."""
+    import pandas as pd
+    import pyarrow as pa
+
+    if isinstance(df, pd.DataFrame):
+        raw = df[roles].iloc[members]
+        return [dict(zip(roles, vals, strict=True)) for vals in raw.itertuples(index=False, name=None)]
+    present = [r for r in roles if r in tbl.column_names]
+    sub = tbl.select(present).take(pa.array(members)).to_pandas()
+    out = []
+    for vals in sub.itertuples(index=False, name=None):
+        row = dict.fromkeys(roles)
+        row.update(zip(present, vals, strict=True))
+        out.append(row)
+    return out
