@@ -74,9 +74,8 @@ def _str(values: Any) -> pa.Array:
 
 def fold(values: Any) -> pa.Array:
     """Lower case, accents removed, surrounding blanks stripped."""
-    import pyarrow.compute as pc
-
     import pyarrow as pa
+    import pyarrow.compute as pc
 
     arr = _str(values)
     if isinstance(arr, pa.ChunkedArray):
@@ -101,7 +100,6 @@ def strip_punct(arr: pa.Array) -> pa.Array:
 
 def canon_suffixes(arr: pa.Array, suffixes: dict[str, str]) -> pa.Array:
     """Map legal-suffix tokens to their canonical token (``incorporated`` -> ``inc``)."""
-    import pyarrow.compute as pc
 
     for variant, canonical in suffixes.items():
         if variant != canonical:
