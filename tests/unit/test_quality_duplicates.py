@@ -174,3 +174,32 @@ def test_accounts_suffix_and_typo(dup_cfg):
         ("A2", "A1", "fuzzy:company_suffix"),
         ("A4", "A3", "fuzzy:typo"),
     }
+
+
+def test_oversized_blocks_are_reported_as_not_compared(dup_cfg):
+    # three leads share company + first name: one block of 3; with max_block_size 2 it is not
+    # compared (reported, not a silent "0 duplicates"); with the policy's 1000 it gives 3 pairs
+    df = leads(
+        [
+            ("B1", "Ana", "Bori", "Kodofe Ltd", "ana.bori@kd.example", "2026-01-01"),
+            ("B2", "Ana", "Cusi", "Kodofe Ltd", "ana.cusi@kd.example", "2026-01-02"),
+            ("B3", "Ana", "Dumo", "Kodofe Ltd", "ana.dumo@kd.example", "2026-01-03"),
+        ]
+    )
+    rules = dict(dup_cfg["objects"]["lead"])
+    full = find_duplicates(df, "lead", rules, dup_cfg["company_suffixes"])
+    assert (full.skipped_blocks, full.skipped_records, full.not_evaluated) == (0, 0, None)
+    assert full.candidate_pairs == 3 and full.duplicates.empty
+    small = find_duplicates(df, "lead", {**rules, "max_block_size": 2}, dup_cfg["company_suffixes"])
+    assert (small.skipped_blocks, small.skipped_records, small.candidate_pairs) == (1, 3, 0)
+    assert small.not_evaluated == (
+        "1 blocking groups over max_block_size not compared (3 records in them): "
+        "company_norm+first_norm: 1 blocks of > 2 records (3 records)"
+    )
+
+
+def test_unknown_blocking_column_is_a_config_error(dup_cfg):
+    df = leads([("L1", "Ana", "Bori", "K", "a@k.example", "2026-01-01")] * 2)
+    rules = {**dup_cfg["objects"]["lead"], "blocking": [["company_norm", "shoe_size"]]}
+    with pytest.raises(ValueError, match=r"shoe_size"):
+        find_duplicates(df, "lead", rules, dup_cfg["company_suffixes"])

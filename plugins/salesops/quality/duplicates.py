@@ -375,7 +375,7 @@ class DuplicateResult:
             return None
         return (
             f"{self.skipped_blocks} blocking groups over max_block_size not compared "
-            f"({self.skipped_records} record memberships): " + "; ".join(self.skipped_notes)
+            f"({self.skipped_records} records in them): " + "; ".join(self.skipped_notes)
         )
 
     @property
@@ -435,7 +435,9 @@ def _token_weights(cores: Any) -> dict[str, float]:
     return {t: math.log(1.0 + n / k) for t, k in df.items()}
 
 
-def token_score(a: str, b: str, weights: dict[str, float], token_floor: float) -> float:
+def token_score(
+    a: str, b: str, weights: dict[str, float], token_floor: float, default: float | None = None
+) -> float:
     """Weighted word agreement of two names (0-100): every word of each name is paired with its
     most similar word of the other (rapidfuzz ratio; below ``token_floor`` counts 0) and weighs
     its inverse document frequency, so a distinctive word decides and common words barely count.
@@ -445,7 +447,8 @@ def token_score(a: str, b: str, weights: dict[str, float], token_floor: float) -
     ta, tb = a.split(), b.split()
     if not ta or not tb:
         return 0.0
-    default = max(weights.values(), default=1.0)
+    if default is None:  # an unknown word weighs like the rarest one (pass it in: it is a max over all)
+        default = max(weights.values(), default=1.0)
     num = den = 0.0
     for mine, theirs in ((ta, tb), (tb, ta)):
         for t in mine:
@@ -786,8 +789,9 @@ def _fuzzy_batch(
         ok = np.nan_to_num(scores["_weighted"], nan=0.0) >= float(tok.get("prefilter", 70))
         weighted = np.zeros(len(i))
         floor = float(tok.get("token_floor", 85))
+        default = max(idf.values(), default=1.0)
         for k in np.flatnonzero(ok).tolist():
-            weighted[k] = token_score(core[i[k]], core[j[k]], idf, floor)
+            weighted[k] = token_score(core[i[k]], core[j[k]], idf, floor, default)
         scores["_weighted"] = weighted
         ok = weighted >= float(rules.get("min_score", 90))
     else:

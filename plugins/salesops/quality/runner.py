@@ -497,8 +497,9 @@ def _duplicate_outcomes(
             **policy_context(cfg),
         )
         tables.append(table)
-        # the matcher reads only what it compares (no scope columns: those stay in the warehouse)
-        records = _db.fetch_df(
+        # the matcher reads only what it compares (no scope columns: those stay in the warehouse),
+        # as Arrow columns (a DataFrame of 2 M leads' strings costs ~1.5 GB more)
+        records = _db.fetch_arrow(
             wh,
             "quality/work/select_batch.sql",
             batch=table,
@@ -518,7 +519,8 @@ def _duplicate_outcomes(
             obj.api_name,
             new_index(),
             value=result.per_1000,
-            value_label="duplicates per 1,000 records",
+            value_label="duplicates per 1,000 records"
+            + (f" (partly not evaluated: {result.not_evaluated})" if result.not_evaluated else ""),
         )
         work.add_outcome(outcome)
         dups = result.duplicates
