@@ -925,7 +925,7 @@ def build_routing_sla(ctx: BuildContext) -> Section:
     sec = Section("routing_sla", "Routing SLA compliance", probe="leads")
     win = ctx.rows("routing_sla_window", jinja={"days": SLA_WINDOW_DAYS})[0]
     met, breached = float(win["sla_met_count"]), float(win["sla_breached_count"])
-    rate = met / (met + breached) if met + breached else None
+    rate = win["routing_sla_compliance_rate"]  # rules.sql routing_sla_compliance_rate
     target = _metric_target("routing_sla_compliance_rate")
     window = f"leads created in the last {SLA_WINDOW_DAYS} days"
     sec.cards += [
