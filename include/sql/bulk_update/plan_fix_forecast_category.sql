@@ -3,20 +3,10 @@
     Stages that are not in the policy are left to the quality checks.
     Output grain: one row per (record, field); role 'guard' rows are re-checked, never written. -#}
 {% import 'bulk_update/_macros.sql' as bu %}
-with opportunity as (
-    select * from staging.stg_crm__opportunity
-),
+with {% include 'bulk_update/_forecast_category.sql' %}
 
 users as (
     select * from staging.stg_crm__user
-),
-
-stage_default as (
-    select * from {{ bu.values_table('stage_default', ['stage_name', 'category'], n_stages) }}
-),
-
-stage_allowed as (
-    select * from {{ bu.values_table('stage_allowed', ['stage_name', 'category'], n_allowed) }}
 ),
 
 targets as (

@@ -2,20 +2,10 @@
     (same stage policy parameters as plan_fix_forecast_category.sql). Null reason: the plan's rules
     would include it. -#}
 {% import 'bulk_update/_macros.sql' as bu %}
-with open_exception as (
+with {% include 'bulk_update/_forecast_category.sql' %}
+
+open_exception as (
     select * from {{ bu.open_exceptions(n_checks) }} as e
-),
-
-opportunity as (
-    select * from staging.stg_crm__opportunity
-),
-
-stage_default as (
-    select * from {{ bu.values_table('stage_default', ['stage_name', 'category'], n_stages) }}
-),
-
-stage_allowed as (
-    select * from {{ bu.values_table('stage_allowed', ['stage_name', 'category'], n_allowed) }}
 )
 
 select
