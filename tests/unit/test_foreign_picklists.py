@@ -217,6 +217,15 @@ def test_profile_proposes_the_lists_and_its_overlay_passes(loaded, overlay, tmp_
         "Disqualified": 1,
         "new": 1,
     }
+    # the profile says beforehand what the run will say: leads with names only give the matcher no key
+    checks = {c["check"]: c for c in prof.checks}
+    assert (checks["lead_duplicate"]["status"], checks["lead_duplicate"]["reason"]) == (
+        "not_evaluated",
+        "no usable matching key: Lead records have no values in any key the duplicate matcher "
+        "blocks on (first_name, last_name, company, email, phone, street, city, postal_code)",
+    )
+    assert checks["contact_duplicate"]["status"] == "evaluable"
+    assert checks["account_unknown_picklist_value"]["reason"].startswith("stages.yaml declares no picklist")
     write_drafts(prof, tmp_path / "onboarding")
     stages = (tmp_path / "onboarding" / "config" / "stages.yaml").read_text()
     assert 'lead_status: ["New", "Contacted", "Qualified", "Disqualified", "Nurturing", "new"]' in stages

@@ -437,7 +437,40 @@ def _availability(objects: list[ObjectProfile]) -> Availability:
     return avail
 
 
-def _evaluability(objects: list[ObjectProfile]) -> tuple[list[dict[str, str]], list[dict[str, str]]]:
+def _unusable_duplicates(cfg: Any, tables: Sequence[_Table]) -> dict[str, str]:
+    """``<object>_duplicate`` -> the run's "no usable matching key" reason, for the objects whose
+    profiled rows give the duplicate matcher no key at all (the matcher itself decides)."""
+    import pandas as pd
+
+    from salesops.quality.duplicates import find_duplicates
+    from salesops.quality.runner import unusable_reason
+
+    section = cfg.section("duplicates")
+    suffixes = {str(k): str(v) for k, v in (section.get("company_suffixes") or {}).items()}
+    by_api = {t.api_name: t for t in tables}
+    out = {}
+    for object_name, rules in (section.get("objects") or {}).items():
+        obj = object_manifest().get(object_name)
+        t = by_api.get(obj.api_name) if obj else None
+        if obj is None or t is None or not t.rows:
+            continue
+        api_of = {f.column: f.api_name for f in obj.fields}
+        id_header = t.columns.get("Id", "")
+        data: dict[str, list[Any]] = {
+            "record_id": [r.get(id_header, str(i)) for i, r in enumerate(t.rows)],
+            "created_at": [pd.NaT] * len(t.rows),
+        }
+        for role, column in rules["fields"].items():
+            header = t.columns.get(api_of.get(column, ""), "")
+            data[role] = [r.get(header, "") or "" for r in t.rows]
+        if find_duplicates(pd.DataFrame(data), object_name, rules, suffixes).unusable:
+            out[f"{object_name}_duplicate"] = unusable_reason(obj.api_name, rules)
+    return out
+
+
+def _evaluability(
+    objects: list[ObjectProfile], tables: Sequence[_Table] = ()
+) -> tuple[list[dict[str, str]], list[dict[str, str]]]:
     from salesops.kpis.history import HISTORY_OBJECT, metric_needs
     from salesops.quality import picklist_checks
     from salesops.quality.catalogue import load_config
@@ -445,12 +478,13 @@ def _evaluability(objects: list[ObjectProfile]) -> tuple[list[dict[str, str]], l
 
     avail = _availability(objects)
     cfg = load_config()
+    unusable = _unusable_duplicates(cfg, tables)
     checks = []
     for check in cfg.checks.values():
         if check.object == "*":
             continue
         reason = avail.reason(_check_needs(check, cfg), empty_counts=check.id not in _EMPTY_IS_THE_FINDING)
-        reason = reason or picklist_checks.not_evaluated_reason(check, cfg, avail)
+        reason = reason or picklist_checks.not_evaluated_reason(check, cfg, avail) or unusable.get(check.id)
         checks.append(
             {
                 "check": check.id,
@@ -494,7 +528,7 @@ def profile_folder(folder: str | Path, column_map: str | Path | None = None) -> 
     by_api = {t.api_name: t for t in tables}
     known = _known_values()
     objects = [_object_profile(t, by_api, known) for t in tables]
-    checks, metrics = _evaluability(objects)
+    checks, metrics = _evaluability(objects, tables)
     return Profile(
         folder=str(folder),
         column_map=str(cmap) if cmap.is_file() else None,
@@ -544,7 +578,7 @@ def profile_source(kind: str, limit: int = 50_000, **options: Any) -> Profile:
     by_api = {t.api_name: t for t in tables}
     known = _known_values()
     objects = [_object_profile(t, by_api, known) for t in tables]
-    checks, metrics = _evaluability(objects)
+    checks, metrics = _evaluability(objects, tables)
     return Profile(
         folder=f"{kind} source",
         column_map=None,

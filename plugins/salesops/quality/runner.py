@@ -464,6 +464,15 @@ def _key_fields(rules: dict[str, Any]) -> str:
     return ", ".join(roles)
 
 
+def unusable_reason(api_name: str, rules: dict[str, Any]) -> str:
+    """The not-evaluated reason of a duplicate check whose data has no usable matching key (the
+    run's and the profile's)."""
+    return (
+        f"no usable matching key: {api_name} records have no values in any key the "
+        f"duplicate matcher blocks on ({_key_fields(rules)})"
+    )
+
+
 def _duplicate_outcomes(
     work: _Work, cfg: QualityConfig, run_id: str, na: dict[tuple[str, str], str], new_index: Any
 ) -> tuple[list[Outcome], list[Any], list[str]]:
@@ -509,10 +518,7 @@ def _duplicate_outcomes(
         del records
         results.append(result)
         if result.unusable:
-            na[(check_id, obj.api_name)] = (
-                f"no usable matching key: {obj.api_name} records have no values in any key the "
-                f"duplicate matcher blocks on ({_key_fields(rules)})"
-            )
+            na[(check_id, obj.api_name)] = unusable_reason(obj.api_name, rules)
             continue
         outcome = Outcome(
             cfg.checks[check_id],
