@@ -314,3 +314,64 @@ def test_duplicates_without_usable_keys_are_not_evaluated_in_results_scorecard_p
     }
     index = Path(summary.data_docs_index).read_text()
     assert f"<code>lead_duplicate</code> (Lead): n/a &mdash; {reason}" in index
+
+
+@pytest.fixture(scope="module")
+def packs_rendered(overlay_run, tmp_path_factory):
+    """The KPI marts built on the export (no opportunities) and two packs rendered from them."""
+    from salesops.kpis import runner
+    from salesops.packs.checks import check_pack
+    from salesops.packs.render import render_pack
+
+    wh, _ = overlay_run
+    runner.build(wh)
+    out = tmp_path_factory.mktemp("foreign_people_packs")
+    rendered = {}
+    for pack in ("dq_scorecard", "weekly_pipeline_inspection"):
+        r = render_pack(wh, pack, out_dir=out / pack, formats=("html", "xlsx"), reuse=False)
+        rendered[pack] = (r, check_pack(wh, r))
+    return rendered
+
+
+def test_dq_scorecard_pack_says_n_a_with_the_reason(packs_rendered):
+    r, checks = packs_rendered["dq_scorecard"]
+    html = Path(r.files["html"]).read_text()
+    assert "n/a \u2014 lead_duplicate: no usable matching key: Lead records have no values" in html
+    assert checks.passed, checks.failures  # its sections have data: quality results
+
+
+def test_pipeline_pack_of_an_export_without_opportunities_is_held_not_zero(packs_rendered):
+    """A leads-only export has no pipeline: the weekly pipeline pack would print $0 open pipeline
+    and 0 deals; its own checks hold it and name why."""
+    _r, checks = packs_rendered["weekly_pipeline_inspection"]
+    assert not checks.passed
+    assert (
+        "section coverage: no Opportunity records loaded (the source has none, or does not export "
+        "Opportunity): its figures would be zeros the data cannot support"
+    ) in checks.failures
+    held = {f.split(":")[0] for f in checks.failures if "no Opportunity records loaded" in f}
+    assert held == {
+        "section coverage",
+        "section new_pipeline",
+        "section movement",
+        "section stage_aging",
+        "section close_date_integrity",
+        "section at_risk_deals",
+        "section top_deals",
+    }
+
+
+def test_funnel_rates_without_lifecycle_or_conversion_data_are_not_evaluated(packs_rendered, overlay_run):
+    """The export has leads but no marketing lifecycle history and no conversion column: the funnel
+    rates were 0.0 ("no lead ever became an MQL"); they are not evaluated, with the reason."""
+    from salesops.onboarding.results import metrics_report
+
+    wh, _ = overlay_run
+    by = {}
+    for m in metrics_report(wh=wh)["metrics"]:
+        by.setdefault(m["metric"], []).append(m)
+    for name in ("lead_to_mql_rate", "mql_to_sql_rate", "sql_to_opportunity_rate"):
+        assert {(m["status"], m["value"]) for m in by[name]} == {("not_evaluated", None)}, name
+        assert by[name][0]["reason"].startswith("no LifecycleStageChange records loaded"), by[name][0]
+    (conv,) = {(m["status"], m["reason"]) for m in by["lead_to_opportunity_rate"]}
+    assert conv == ("not_evaluated", "Lead.IsConverted not in the source (not exported, or not mapped)")

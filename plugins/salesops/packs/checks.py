@@ -7,6 +7,8 @@ A pack is published only when
    - totals: every number the pack lists in its checks, read back from the rendered XLSX summary,
      equals the total recomputed from the warehouse (include/sql/packs/checks/*.sql);
    - non-empty: a section whose scope has data (include/sql/packs/scope_probe.sql) has rows;
+   - not without data: no section is built on an object the source has no records of at all
+     (a leads-only export has no opportunities: its pipeline sections would print $0);
    - fresh: the latest successful load finished within packs.yaml freshness_hours of now (loader
      clock), and the KPI marts are built for that load's as-of time.
 
@@ -127,6 +129,37 @@ def summary_values(xlsx_path: str) -> dict[str, Any]:
         wb.close()
 
 
+# section probe -> (the company-wide probe that says the object has records at all, its API name)
+_PROBE_SOURCE = {
+    "opportunities": ("opportunities", "Opportunity"),
+    "open_opportunities": ("opportunities", "Opportunity"),
+    "leads": ("leads", "Lead"),
+}
+
+
+def _sections_without_data(wh: Warehouse, rendered: RenderedPack, probe: dict[str, int]) -> list[str]:
+    """Sections whose probed object has no records loaded anywhere (not only outside this scope):
+    their zeros are not figures, so the slice is held with the reason instead of published."""
+    if rendered.scope_type != "all":
+        company = {
+            k: int(plain(v) or 0)
+            for k, v in wh.query_file("packs/scope_probe.sql", {"scope_type": "all", "scope_value": "all"})
+            .iloc[0]
+            .items()
+        }
+    else:
+        company = probe
+    out = []
+    for s in rendered.sections:
+        source = _PROBE_SOURCE.get(s.get("probe") or "")
+        if source and company.get(source[0], 0) == 0:
+            out.append(
+                f"section {s['id']}: no {source[1]} records loaded (the source has none, or does not "
+                f"export {source[1]}): its figures would be zeros the data cannot support"
+            )
+    return out
+
+
 def check_pack(wh: Warehouse, rendered: RenderedPack, now: datetime | None = None) -> PackCheckResult:
     """Run the pack's own checks on a rendered pack (see the module docstring)."""
     spec = get_pack(rendered.pack)
@@ -170,6 +203,10 @@ def check_pack(wh: Warehouse, rendered: RenderedPack, now: datetime | None = Non
                 f"section {s['id']} is empty although the scope has {probe[s['probe']]} "
                 f"{s['probe'].replace('_', ' ')}"
             )
+
+    # nothing to report on: a section built on an object the source has no records of at all (a
+    # leads-only export has no opportunities) would print $0 and 0 the data cannot support
+    result.failures += _sections_without_data(wh, rendered, probe)
 
     # freshness
     ctx = rendered.context
