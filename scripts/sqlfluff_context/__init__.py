@@ -54,6 +54,8 @@ parent_column = "account_id"
 present = ["Id", "Name", "Amount", "IsWon", "CloseDate", "SystemModstamp"]
 columns = ["Id", "Name", "Amount"]
 relation = "read_parquet('batch.parquet')"
+# load/add_staging_columns.sql: manifest fields an older staging table lacks.
+missing = [_field("Pricebook2Id", "pricebook_id", "id")]
 # load/refresh_formulas.sql: the manifest fields that are formulas in the org.
 formula_fields = [_field("Probability", "probability", "double")]
 batch_id_literal = "20260101T000000-opportunity-demo"

@@ -465,3 +465,28 @@ def test_salesforce_catalogue_objects_extract_and_an_org_without_them_loads_none
             assert wh.scalar("select count(*) from staging.stg_crm__product") == 0
         finally:
             wh.dispose()
+
+
+def test_a_warehouse_from_before_the_catalogue_gains_its_columns_and_loads(tmp_path):
+    """A kept warehouse (make run's runs/data) whose staging tables predate Opportunity.Pricebook2Id
+    and the line item's catalogue fields: the next load adds them instead of failing."""
+    import sqlalchemy as sa
+
+    wh = Warehouse(f"duckdb:///{tmp_path / 'old.duckdb'}")
+    try:
+        _load(wh, EXPORT, tmp_path / "landing0", ())
+        with wh.connect() as conn:
+            conn.execute(sa.text("alter table staging.stg_crm__opportunity drop column pricebook_id"))
+            for col in ("product_id", "pricebook_entry_id", "list_price", "discount"):
+                conn.execute(sa.text(f"alter table staging.stg_crm__opportunity_line_item drop column {col}"))
+            conn.commit()
+        results = _load(
+            wh, EXPORT, tmp_path / "landing", ("pricebook", "opportunity", "product", "opportunity_line_item")
+        )
+        assert results["opportunity"].rows_read == 12 and results["opportunity_line_item"].rows_read == 16
+        assert wh.scalar("select pricebook_id from staging.stg_crm__opportunity where id = 'D-05'") == "PL-2"
+        assert (
+            wh.scalar("select discount from staging.stg_crm__opportunity_line_item where id = 'L-16'") == 12.5
+        )
+    finally:
+        wh.dispose()
