@@ -33,6 +33,105 @@ coalesce({{ crm_flag }}, {{ stage_flag }}, false)
 cast(round({{ amount }} / {{ rate }}, 2) as decimal(18, 2))
 {%- endmacro -%}
 
+{#- Corporate amounts, the conversion written once: every row of `records` (a relation or CTE with
+    record_id, currency_iso_code, amount, rate_day) in the corporate currency of `currency` (a
+    relation shaped like marts.dim_currency: iso_code, is_corporate, conversion_rate). A record
+    without a currency is in the corporate currency; the corporate currency converts at 1; else the
+    dated rate (`dated`, shaped like stg_crm__dated_conversion_rate) of its currency whose range
+    covers rate_day (`dated=none`: static rates only, e.g. ForecastingQuota, to which Advanced
+    Currency Management's dated rates do not apply), else its currency's static rate. No usable
+    rate: amount_corporate is null, currency_status 'no_rate', and when the record has an amount
+    is_excluded is true and exclusion_reason says why (`day_label` names rate_day's field).
+    Used by int_opportunity_currency, int_booking_currency, int_quota_currency and the quality
+    checks that compare amounts (quality/_currency.sql, before the KPI build). -#}
+{%- macro corporate_amounts(records, currency, day_label, dated='staging.stg_crm__dated_conversion_rate') -%}
+with currency_resolved as (
+    select
+        rec.record_id,
+        coalesce(rec.currency_iso_code, corp.iso_code) as currency_iso_code,
+        rec.currency_iso_code is null as currency_defaulted,
+        corp.iso_code as corporate_currency,
+        rec.amount as amount_original,
+        rec.rate_day
+    from {{ records }} as rec
+    cross join (select iso_code from {{ currency }} where is_corporate) as corp
+),
+
+currency_dated_match as (
+    {%- if dated %}
+    -- overlapping ranges (bad rate data) must not duplicate a record: the latest start wins
+    select
+        r.record_id,
+        d.conversion_rate,
+        d.start_date,
+        row_number() over (partition by r.record_id order by d.start_date desc, d.id desc) as pick
+    from currency_resolved as r
+    inner join {{ dated }} as d
+        on d.iso_code = r.currency_iso_code
+        and d.conversion_rate > 0
+        and {{ dated_rate_covers('d', 'r.rate_day') }}
+    {%- else %}
+    select
+        record_id,
+        cast(null as double) as conversion_rate,
+        cast(null as date) as start_date,
+        1 as pick
+    from currency_resolved
+    where false
+    {%- endif %}
+),
+
+currency_rated as (
+    select
+        r.*,
+        case
+            when r.currency_iso_code = r.corporate_currency then 1.0
+            when dm.conversion_rate is not null then dm.conversion_rate
+            else c.conversion_rate
+        end as conversion_rate,
+        case
+            when r.currency_iso_code = r.corporate_currency then 'corporate'
+            when dm.conversion_rate is not null then 'dated'
+            when c.conversion_rate is not null then 'currency_type'
+        end as rate_source,
+        case when r.currency_iso_code <> r.corporate_currency then dm.start_date end as rate_start_date
+    from currency_resolved as r
+    left join currency_dated_match as dm on dm.record_id = r.record_id and dm.pick = 1
+    left join {{ currency }} as c on c.iso_code = r.currency_iso_code
+)
+
+select
+    record_id,
+    currency_iso_code,
+    currency_defaulted,
+    corporate_currency,
+    amount_original,
+    rate_day,
+    conversion_rate,
+    rate_source,
+    rate_start_date,
+    case
+        when rate_source = 'corporate' then amount_original
+        when conversion_rate is not null then {{ to_corporate('amount_original', 'conversion_rate') }}
+    end as amount_corporate,
+    case
+        when rate_source = 'corporate' then 'corporate'
+        when rate_source is not null then 'converted'
+        else 'no_rate'
+    end as currency_status,
+    rate_source is null and amount_original is not null as is_excluded,
+    case
+        when rate_source is null and amount_original is not null then
+            'no conversion rate for ' || currency_iso_code || ' to ' || corporate_currency || ': '
+            {%- if dated %}
+            || 'no DatedConversionRate covers {{ day_label }} '
+            || coalesce(cast(rate_day as varchar), '(none)') || ' and '
+            {%- endif %}
+            || 'CurrencyType has no usable ' || currency_iso_code || ' rate'
+    end as exclusion_reason
+from currency_rated
+{%- endmacro -%}
+
 {#- Routing segment (territories.yaml segments): the band of the record's NumberOfEmployees in
     marts.dim_segment_band (a reference table, salesops/reference.py), else the record's own
     Segment__c. `segment_band_join` joins the band table as `alias`; `segment` is the result.

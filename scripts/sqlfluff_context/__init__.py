@@ -242,6 +242,14 @@ violations = [
 ]
 predicates = ["is_open = true and next_step is null", "amount <= 0"]
 population = "(is_open = true)"
+# gx_outcome.sql: the batch column holding why a record is not evaluated (sql_check.sql: a switch).
+skip = "amount_not_evaluated"
+# kpis/unconverted_amounts.sql: which currency model the KPI build checks.
+currency_model = "int_booking_currency"
+# the currency models (kpis/models/*_currency.sql): the currency table (quality: its own CTE) and,
+# in dim_currency.sql, the corporate currency the quality run passes from kpis.yaml.
+currency_relation = "marts.dim_currency"
+corporate_currency_policy = "'USD'"
 scopes = [
     {"type": "owner", "column": "owner_id", "fill": "unassigned"},
     {"type": "team", "column": "team", "fill": "unknown"},

@@ -228,7 +228,10 @@ def test_advance_change_log_matches_cursor_moves(advanced):
 # Product2, Pricebook2, PricebookEntry, Opportunity.Pricebook2Id, OpportunityLineItem.Product2Id /
 # PricebookEntryId / ListPrice / Discount), which the demo stores empty: without those tables and
 # columns the digest is the previous one, b6d396cd003d8a9ce87f8f9e2b9cb9870b2e3f1e7b77f9809fdfb6f21e58f053.
-ADVANCED_SMALL_DIGEST = "8f58c359bc66cf0d3d788a4b1a63d56c570aaf221105babf6cd114d0a06d11eb"
+# Updated again when ForecastingQuota and FinanceBooking gained CurrencyIsoCode (issue 13; the
+# single-currency demo stores it empty): with those two columns excluded the digest is the previous
+# one, 8f58c359bc66cf0d3d788a4b1a63d56c570aaf221105babf6cd114d0a06d11eb.
+ADVANCED_SMALL_DIGEST = "TO_BE_COMPUTED"
 
 
 def test_advance_output_identical_to_the_per_event_simulation(advanced):

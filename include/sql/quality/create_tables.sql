@@ -39,6 +39,24 @@ create table if not exists quality.check_result (
 alter table quality.check_result add column if not exists status varchar;
 alter table quality.check_result add column if not exists reason varchar;
 alter table quality.check_result alter column passed drop not null;
+-- records in the scope the rule could not be applied to (issue 13: an amount whose currency has no
+-- conversion rate); not in evaluated or failed. reason then says why, with the count.
+alter table quality.check_result add column if not exists not_evaluated bigint;
+
+-- each record a check could not evaluate, with the reason (counted in check_result.not_evaluated)
+create table if not exists quality.run_not_evaluated (
+    run_id varchar not null,
+    as_of timestamp not null,
+    check_id varchar not null,
+    object varchar not null,
+    record_id varchar not null,
+    reason varchar not null,
+    owner_id varchar,
+    manager_id varchar,
+    team varchar,
+    region varchar,
+    segment varchar
+);
 
 create table if not exists quality.run_exception (
     run_id varchar not null,

@@ -361,9 +361,42 @@ def _build(
     )
     for model in models:
         result.models[model.name] = round(run_model(wh, model.name, pol), 3)
+        if model.name in _STOP_ON_UNCONVERTED:
+            stop_on_unconverted(wh, model.name)
     if not select:
         mark_ready(wh)
     return result
+
+
+# Quotas and finance bookings have no "leave it out" path: coverage against a quota without its
+# amount, or a reconciliation without a booking, would publish a wrong number. The build stops.
+_STOP_ON_UNCONVERTED = {"int_booking_currency": "Amount", "int_quota_currency": "QuotaAmount"}
+
+
+def stop_on_unconverted(wh: Warehouse, model: str) -> None:
+    """Stop the build when a quota or finance booking (``model``: int_quota_currency or
+    int_booking_currency) has an amount in a currency without a conversion rate.
+
+    Raises:
+        KpiBuildError: naming each record (object, id), the field and its value, the amount, why
+            no rate applies, and the load batch and source the record came from.
+    """
+    rows = wh.query(sql.render("kpis/unconverted_amounts.sql", currency_model=model))
+    if not rows:
+        return
+    amount_field = _STOP_ON_UNCONVERTED[model]
+    shown = "; ".join(
+        f"{r['object']} {r['record_id']} (source {r['source'] or '?'}, load batch {r['batch_id']}): "
+        f"field CurrencyIsoCode = {r['currency']!r} ({amount_field} {r['amount']}): {r['reason']}"
+        for r in rows[:10]
+    )
+    more = f" (and {len(rows) - 10} more)" if len(rows) > 10 else ""
+    raise KpiBuildError(
+        f"{len(rows)} {rows[0]['object']} record(s) have a currency without a conversion rate to the "
+        f"corporate currency: {shown}{more}. Expected a currency with a CurrencyType (or dated) rate: "
+        "load the rates (CurrencyType / DatedConversionRate, or the portal's exchange rates) or correct "
+        "the record's currency. The build stopped before marking the marts ready."
+    )
 
 
 def clear_ready(wh: Warehouse) -> None:

@@ -136,9 +136,15 @@ def _opportunity_specs(cfg: QualityConfig) -> list[ExpectationSpec]:
                 (("amount_zero_allowed", "==", False),),
             )
         )
+        # the bound is in the corporate currency: compared with the amount converted at its rate
+        # (a record without a rate is not evaluated: runner._GX_SKIP_COLUMN)
         specs.append(
             ExpectationSpec(
-                "opp_amount_invalid", "outlier", "between", "amount", {"max_value": amt["outlier_max"]}
+                "opp_amount_invalid",
+                "outlier",
+                "between",
+                "amount_corporate",
+                {"max_value": amt["outlier_max"]},
             )
         )
     if "opp_invalid_picklist" in enabled:

@@ -116,6 +116,15 @@ _EMPTY_IS_THE_FINDING = frozenset(
 )
 
 
+# Checks whose rule cannot be applied to some records (issue 13: an amount in a currency without a
+# conversion rate cannot be compared with a corporate-currency bound or with a booking). The batch
+# (GX) or the check's rows (SQL: ``not_evaluated_reason``) carry the reason; such a record that broke
+# no rule is neither passed nor failed: it is counted in check_result.not_evaluated, the reasons in
+# check_result.reason, and listed in quality.run_not_evaluated.
+_GX_SKIP_COLUMN = {"opp_amount_invalid": "amount_not_evaluated"}
+_SQL_SKIP = frozenset({"booking_amount_mismatch"})
+
+
 def _check_needs(check: CheckSpec, cfg: QualityConfig) -> list[tuple[str, tuple[str, ...]]]:
     """The check's declared needs, plus what the policy makes it need (required fields by stage)."""
     needs = list(check.needs)
@@ -202,7 +211,7 @@ def _not_evaluated_rows(
     for (check_id, obj), reason in sorted(na.items()):
         if check_id not in cfg.checks:
             continue
-        row = _result_row(run_id, as_of, cfg.checks[check_id], obj, "all", "all", 0, 0, None, None)
+        row = _result_row(run_id, as_of, cfg.checks[check_id], obj, "all", "all", 0, 0, None, None, None)
         row.update(passed=None, status="not_evaluated", reason=reason)
         rows.append(row)
     return rows
@@ -351,6 +360,7 @@ def _gx_outcomes(
                     if any(not c for c in conds)
                     else " or ".join(f"({ex.condition_sql(c)})" for c in conds)
                 )
+                skip = _GX_SKIP_COLUMN.get(check_id)
                 work.run(
                     "quality/work/gx_outcome.sql",
                     outcome=outcome.index,
@@ -358,6 +368,7 @@ def _gx_outcomes(
                     violations=[{"predicate": preds[i], "detail": sql_literal(specs[i].detail)} for i in idx],
                     scope_columns=_scope_columns(columns),
                     population=population,
+                    skip=skip if skip in columns else None,
                 )
                 outcomes.append(outcome)
     info = {
@@ -415,10 +426,24 @@ def _gx_outcomes_pandas(
                     "related_id": None,
                 }
             ).drop_duplicates(["record_id", "detail"])
-            pop = df[mask].reindex(columns=["record_id", *SCOPE_COLUMNS, "created_at"])
+            skip = _GX_SKIP_COLUMN.get(check_id)
+            skip = skip if skip in df.columns else None
+            pop = df[mask].reindex(
+                columns=["record_id", *SCOPE_COLUMNS, "created_at", *([skip] if skip else [])]
+            )
             pop = pop.drop_duplicates("record_id")
             pop["record_id"] = pop["record_id"].astype(str)
             pop["failed"] = pop["record_id"].isin(set(exceptions["record_id"]))
+            if skip:
+                # a record whose rule cannot be applied and that broke no rule: not evaluated
+                unevaluable = pop[skip].notna() & ~pop["failed"]
+                skipped = pop[unevaluable].rename(columns={skip: "reason"})
+                skipped = skipped[["record_id", "reason", *SCOPE_COLUMNS]].copy()
+                skipped.insert(0, "outcome", outcome.index)
+                for c in SCOPE_COLUMNS:
+                    skipped[c] = skipped[c].astype(object).where(skipped[c].notna(), None)
+                _db.write_df(wh, "quality.work_not_evaluated", skipped)
+                pop = pop[~unevaluable].drop(columns=[skip])
             pop.insert(0, "outcome", outcome.index)
             for c in SCOPE_COLUMNS:
                 pop[c] = pop[c].astype(object).where(pop[c].notna(), None)
@@ -452,6 +477,7 @@ def _sql_outcomes(
             params,
             outcome=outcome.index,
             check=f"quality/checks/{check.id}.sql",
+            skip=check.id in _SQL_SKIP,
             **ctx,
         )
         outcomes.append(outcome)
@@ -628,7 +654,23 @@ def _reconciliation_rows(
     min_amount = float(rec.get("min_closed_won_amount", 1))
     df = _db.fetch_df(wh, "quality/reconciliation.sql", **policy_context(cfg))
     rows = []
+    skipped: list[str] = []
     for r in df.itertuples():
+        unconverted = int(r.crm_unconverted) + int(r.booked_unconverted)
+        if unconverted:
+            # a period's totals without a deal or booking whose currency has no rate would be a
+            # wrong variance: the period is not evaluated, with the count and a reason
+            why = (
+                f"{int(r.crm_unconverted)} closed-won deal(s) and {int(r.booked_unconverted)} booking(s) "
+                f"have no conversion rate to the corporate currency, e.g. {r.unconverted_reason}"
+            )
+            row = _result_row(
+                run_id, as_of, check, "FinanceBooking", "period", r.period, 0, 0, None, None, 1, why
+            )
+            row.update(passed=None, status="not_evaluated")
+            rows.append(row)
+            skipped.append(f"{r.period}: {why}")
+            continue
         crm = float(r.crm_amount)
         if crm < min_amount:
             continue
@@ -652,8 +694,27 @@ def _reconciliation_rows(
             )
         )
     failed = sum(r["failed"] for r in rows)
+    evaluated = len(rows) - len(skipped)
+    reason = None
+    if skipped:
+        noun = "period" if len(skipped) == 1 else "periods"
+        reason = f"{len(skipped)} {noun} not evaluated: " + "; ".join(skipped)
     rows.insert(
-        0, _result_row(run_id, as_of, check, "FinanceBooking", "all", "all", len(rows), failed, None, None)
+        0,
+        _result_row(
+            run_id,
+            as_of,
+            check,
+            "FinanceBooking",
+            "all",
+            "all",
+            evaluated,
+            failed,
+            None,
+            None,
+            len(skipped),
+            reason,
+        ),
     )
     return rows
 
@@ -674,6 +735,8 @@ def _result_row(
     failed: int,
     value: float | None,
     label: str | None,
+    not_evaluated: int | None = 0,
+    reason: str | None = None,
 ) -> dict[str, Any]:
     rate = failed / evaluated if evaluated else None
     passed = rate is None or rate <= check.target + 1e-12
@@ -694,7 +757,8 @@ def _result_row(
         "value_label": label,
         "engine": check.engine,
         "status": "passed" if passed else "failed",
-        "reason": None,
+        "reason": reason,
+        "not_evaluated": not_evaluated,
     }
 
 
@@ -705,23 +769,37 @@ def _scopes(scope_types: list[str]) -> list[dict[str, str]]:
     ]
 
 
-def _grouped(rows: list[dict[str, Any]], scope_types: list[str]) -> list[tuple[str, str, int, int]]:
-    """(scope type, scope value, evaluated, failed) from a grouping-sets result: scope "all"
-    first (0/0 when nothing was evaluated), then each scope type's values in sorted order."""
-    all_row = (0, 0)
-    by_type: dict[str, list[tuple[str, int, int]]] = {t: [] for t in scope_types}
+def _grouped(rows: list[dict[str, Any]], scope_types: list[str]) -> list[tuple[str, str, int, int, int]]:
+    """(scope type, scope value, evaluated, failed, not evaluated) from a grouping-sets result:
+    scope "all" first (0/0/0 when nothing was evaluated), then each scope type's values in sorted
+    order."""
+    all_row = (0, 0, 0)
+    by_type: dict[str, list[tuple[str, int, int, int]]] = {t: [] for t in scope_types}
     for r in rows:
         grouped = [t for t in scope_types if not r[f"g_{t}"]]
         n, bad = int(r["evaluated"] or 0), int(r["failed"] or 0)
+        skipped = int(r.get("not_evaluated") or 0)
         if not grouped:
-            all_row = (n, bad)
+            all_row = (n, bad, skipped)
         else:
             t = grouped[0]
-            by_type[t].append((str(r[f"s_{t}"]), n, bad))
+            by_type[t].append((str(r[f"s_{t}"]), n, bad, skipped))
     out = [("all", "all", *all_row)]
     for t in scope_types:
-        out += [(t, v, n, bad) for v, n, bad in sorted(by_type[t])]
+        out += [(t, v, n, bad, skipped) for v, n, bad, skipped in sorted(by_type[t])]
     return out
+
+
+def _not_evaluated_reason(work: _Work, outcome: Outcome, skipped: int) -> str | None:
+    """ "N records not evaluated: <reason> (n); ..." for an outcome with records it could not
+    evaluate (three reasons shown, the rest counted)."""
+    if not skipped:
+        return None
+    reasons = work.query("quality/work/not_evaluated_reasons.sql", outcome=outcome.index)
+    shown = "; ".join(f"{r['reason']} ({int(r['records'])})" for r in reasons[:3])
+    more = f"; {len(reasons) - 3} more reasons" if len(reasons) > 3 else ""
+    noun = "record" if skipped == 1 else "records"
+    return f"{skipped} {noun} not evaluated: {shown}{more} (quality.run_not_evaluated lists them)"
 
 
 def aggregate(work: _Work, outcome: Outcome, run_id: str, as_of: datetime) -> list[dict[str, Any]]:
@@ -730,7 +808,7 @@ def aggregate(work: _Work, outcome: Outcome, run_id: str, as_of: datetime) -> li
     scope_types = list(check.scopes)
     rows = work.query("quality/work/aggregate.sql", outcome=outcome.index, scopes=_scopes(scope_types))
     out = []
-    for scope_type, scope_value, n, bad in _grouped(rows, scope_types):
+    for scope_type, scope_value, n, bad, skipped in _grouped(rows, scope_types):
         if scope_type == "all":
             value = outcome.value
         else:
@@ -747,6 +825,8 @@ def aggregate(work: _Work, outcome: Outcome, run_id: str, as_of: datetime) -> li
                 bad,
                 value,
                 outcome.value_label,
+                skipped,
+                _not_evaluated_reason(work, outcome, skipped) if scope_type == "all" else None,
             )
         )
     return out
@@ -808,7 +888,7 @@ def _scorecard(
             scopes=_scopes(scopes),
             created_from=per_1000,
         )
-        for scope_type, scope_value, n, bad in _grouped(grouped, scopes):
+        for scope_type, scope_value, n, bad, _skipped in _grouped(grouped, scopes):
             if per_1000:
                 num, den = float(bad), float(n)
                 value = bad * 1000.0 / n if n else None
@@ -926,6 +1006,7 @@ def _run_checks(
     _db.write_df(wh, "quality.check_result", results)
 
     work.run("quality/work/exceptions.sql", {"run_id": run_id, "as_of": as_of_ts})
+    work.run("quality/work/not_evaluated.sql", {"run_id": run_id, "as_of": as_of_ts})
     if extra_exceptions:
         extra = pd.DataFrame(extra_exceptions).drop_duplicates(["check_id", "object", "record_id", "detail"])
         extra["severity"] = extra["check_id"].map({c.id: c.severity for c in cfg.checks.values()})

@@ -1,7 +1,8 @@
--- depends_on: int_opportunity_enriched, dim_fiscal_calendar
+-- depends_on: int_opportunity_enriched, int_booking_currency, dim_fiscal_calendar
 -- grain: period_grain, period_label
 -- description: CRM vs finance bookings per fiscal month, quarter and year. CRM = closed won
 -- description: opportunities by close date; finance = stg_finance__booking by booking date.
+-- description: Both sides in the corporate currency (bookings via int_booking_currency).
 -- description: variance_amount = CRM - finance; variance_pct = variance / finance (null when finance
 -- description: is 0). crm_unmatched_count = won opportunities in the period with no finance booking
 -- description: for them (any date); finance_unmatched_count = bookings whose opportunity is not a won
@@ -16,7 +17,9 @@ calendar as (
 ),
 
 booking as (
-    select * from staging.stg_finance__booking
+    select b.id, b.opportunity_id, b.booking_date, bc.amount_corporate as amount
+    from staging.stg_finance__booking as b
+    left join marts.int_booking_currency as bc on bc.booking_id = b.id
 ),
 
 won as (

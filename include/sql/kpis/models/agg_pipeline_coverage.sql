@@ -1,8 +1,9 @@
--- depends_on: int_opportunity_enriched, int_user_rollup, kpi_context, kpi_policy_list, dim_fiscal_calendar
+-- depends_on: int_opportunity_enriched, int_user_rollup, int_quota_currency, kpi_context, kpi_policy_list, dim_fiscal_calendar
 -- grain: quarter_relative, rollup_level, rollup_key
 -- description: Pipeline coverage for the current and the next fiscal quarter (of the as-of date)
 -- description: per rollup level: open pipeline closing in the quarter / quota for the quarter
--- description: (stg_crm__quota by the quarter its period_start falls in). At the rep level every
+-- description: (stg_crm__quota by the quarter its period_start falls in, QuotaAmount in the corporate
+-- description: currency via int_quota_currency). At the rep level every
 -- description: user's own quota counts; above it only quotas of users whose role is in
 -- description: kpis.yaml coverage.rollup_quota_roles (a manager's own quota is the team's sum).
 -- description: coverage_of_remaining_ratio = open pipeline / (quota - closed won in the quarter).
@@ -33,8 +34,10 @@ quarters as (
 ),
 
 quota as (
-    select coalesce(q.owner_id, '(none)') as owner_id, c.fiscal_quarter_index, sum(coalesce(q.quota_amount, 0)) as quota_amount
+    select coalesce(q.owner_id, '(none)') as owner_id, c.fiscal_quarter_index, sum(coalesce(qc.amount_corporate, 0)) as quota_amount
     from staging.stg_crm__quota as q
+    -- QuotaAmount in the corporate currency (a quota without a rate stops the build before this)
+    inner join marts.int_quota_currency as qc on qc.quota_id = q.id
     inner join calendar as c on c.date_day = q.period_start
     group by coalesce(q.owner_id, '(none)'), c.fiscal_quarter_index
 ),

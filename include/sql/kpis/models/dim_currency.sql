@@ -11,7 +11,13 @@ with currency_type as (
 ),
 
 ctx as (
+    {%- if corporate_currency_policy is defined %}
+    -- the quality run includes this select before the KPI build (quality/_currency.sql): the
+    -- policy's code (kpis.yaml currency.corporate) instead of marts.kpi_context, which it is from
+    select {{ corporate_currency_policy }} as corporate_currency
+    {%- else %}
     select * from marts.kpi_context
+    {%- endif %}
 ),
 
 source_corporate as (

@@ -1,21 +1,46 @@
 {#- Closed-won opportunity whose booked amount (sum of its bookings) differs from Amount by more
-    than booking_match.amount_tolerance (record = opportunity id). -#}
+    than booking_match.amount_tolerance (record = opportunity id). Both sides in the corporate
+    currency (quality/_currency.sql: the deal at its close-date rate, each booking at its booking
+    date's); when the deal or one of its bookings has no conversion rate the opportunity is not
+    evaluated (not_evaluated_reason), never compared across currencies. -#}
 with {% include 'quality/_opportunity_base.sql' %},
+{% include 'quality/_currency.sql' %},
 booked as (
-    select opportunity_id, sum(amount) as booked_amount, count(*) as bookings
-    from {{ tables.booking }}
-    where opportunity_id is not null
-    group by opportunity_id
+    select
+        b.opportunity_id,
+        sum(bc.amount_corporate) as booked_amount,
+        count(*) as bookings,
+        min(case when bc.is_excluded then 'booking ' || b.id || ': ' || bc.exclusion_reason end) as booking_unconverted
+    from {{ tables.booking }} as b
+    inner join booking_currency as bc on bc.booking_id = b.id
+    where b.opportunity_id is not null
+    group by b.opportunity_id
+),
+
+compared as (
+    select
+        o.record_id, o.owner_id, o.manager_id, o.team, o.region, o.segment,
+        oc.amount_corporate as crm_amount,
+        b.booked_amount,
+        case
+            when oc.is_excluded then 'opportunity: ' || oc.exclusion_reason
+            else b.booking_unconverted
+        end as not_evaluated_reason
+    from opp as o
+    inner join booked as b on b.opportunity_id = o.record_id
+    inner join opp_currency as oc on oc.opportunity_id = o.record_id
+    where o.is_won
+      and o.amount is not null
 )
 
 select
-    o.record_id, o.owner_id, o.manager_id, o.team, o.region, o.segment,
-    (b.booked_amount is null or abs(b.booked_amount - o.amount) > :amount_tolerance) as failed,
-    case when b.booked_amount is null or abs(b.booked_amount - o.amount) > :amount_tolerance
-         then 'crm ' || cast(o.amount as varchar) || ' vs booked ' || coalesce(cast(cast(b.booked_amount as decimal(18, 2)) as varchar), 'null')
+    record_id, owner_id, manager_id, team, region, segment,
+    coalesce(not_evaluated_reason is null
+        and (booked_amount is null or abs(booked_amount - crm_amount) > :amount_tolerance), false) as failed,
+    case when not_evaluated_reason is null
+              and (booked_amount is null or abs(booked_amount - crm_amount) > :amount_tolerance)
+         then 'crm ' || cast(crm_amount as varchar) || ' vs booked ' || coalesce(cast(cast(booked_amount as decimal(18, 2)) as varchar), 'null')
          else '' end as detail,
-    cast(null as varchar) as related_id
-from opp o
-join booked b on b.opportunity_id = o.record_id
-where o.is_won
-  and o.amount is not null
+    cast(null as varchar) as related_id,
+    not_evaluated_reason
+from compared

@@ -5,7 +5,8 @@
     - work_population: the records each outcome evaluated, with their scope and whether they
       failed (one row per outcome and record);
     - work_exception: the offending records of each outcome (one row per outcome, record, detail),
-      with the record's scope. -#}
+      with the record's scope;
+    - work_not_evaluated: the records an outcome's rule could not be applied to, with the reason. -#}
 create or replace table quality.work_outcome (
     outcome integer not null,
     check_id varchar not null,
@@ -31,6 +32,19 @@ create or replace table quality.work_exception (
     record_id varchar,
     detail varchar not null,
     related_id varchar,
+    owner_id varchar,
+    manager_id varchar,
+    team varchar,
+    region varchar,
+    segment varchar
+);
+
+-- records an outcome's rule could not be applied to (e.g. an amount whose currency has no
+-- conversion rate), with the reason: neither passed nor failed, counted as not_evaluated
+create or replace table quality.work_not_evaluated (
+    outcome integer not null,
+    record_id varchar,
+    reason varchar not null,
     owner_id varchar,
     manager_id varchar,
     team varchar,

@@ -3,6 +3,7 @@ drop table if exists quality.work_outcome;
 drop table if exists quality.work_population;
 drop table if exists quality.work_exception;
 drop table if exists quality.work_dup_found;
+drop table if exists quality.work_not_evaluated;
 {%- for t in batch_tables %}
 drop {{ 'view' if t.endswith('__keys') else 'table' }} if exists {{ t }};
 {%- endfor %}

@@ -1,6 +1,8 @@
 {#- One GX check's outcome over its batch table: the rows that break one of its expectations
     (violation_sql: the rule GX evaluated; the counts are checked against GX's unexpected_count)
-    and the records its expectations apply to (any expectation's row condition). -#}
+    and the records its expectations apply to (any expectation's row condition). `skip`: a batch
+    column holding why a record cannot be evaluated (null = it can): such a record that broke no
+    expectation goes to work_not_evaluated instead of the population (never passed silently). -#}
 insert into quality.work_exception (
     outcome, record_id, detail, related_id, owner_id, manager_id, team, region, segment
 )
@@ -41,4 +43,27 @@ left join (  -- noqa: ST05
     select distinct record_id from quality.work_exception where outcome = {{ outcome }}
 ) as e on e.record_id = coalesce(cast(b.record_id as varchar), 'None')
 where {{ population }}
+{%- if skip %}
+    and (b.{{ skip }} is null or e.record_id is not null)
+{%- endif %}
 group by coalesce(cast(b.record_id as varchar), 'None');
+{%- if skip %}
+
+insert into quality.work_not_evaluated (
+    outcome, record_id, reason, owner_id, manager_id, team, region, segment
+)
+select
+    {{ outcome }} as outcome,
+    coalesce(cast(b.record_id as varchar), 'None') as record_id,
+    min(b.{{ skip }}) as reason,
+    {%- for c in scope_columns if c.name != 'created_at' %}
+    min({{ c.expr }}) as {{ c.name }}{{ "," if not loop.last }}
+    {%- endfor %}
+from {{ batch }} as b
+where ({{ population }})
+    and b.{{ skip }} is not null
+    and coalesce(cast(b.record_id as varchar), 'None') not in (
+        select record_id from quality.work_exception where outcome = {{ outcome }} and record_id is not null
+    )
+group by coalesce(cast(b.record_id as varchar), 'None');
+{%- endif %}

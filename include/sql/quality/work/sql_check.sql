@@ -1,5 +1,6 @@
 {#- One SQL check's outcome: its evaluated records (scope of the first row, failed when any row
-    failed) and its offending rows (one per record and detail). -#}
+    failed) and its offending rows (one per record and detail). `skip`: the check's rows carry
+    not_evaluated_reason; a record with one that did not fail is not evaluated (work_not_evaluated). -#}
 insert into quality.work_population (
     outcome, record_id, owner_id, manager_id, team, region, segment, created_at, failed
 )
@@ -16,7 +17,30 @@ select
 from (
 {% include check %}
 ) as c
+{%- if skip %}
+where c.failed or c.not_evaluated_reason is null
+{%- endif %}
 group by cast(c.record_id as varchar);
+{%- if skip %}
+
+insert into quality.work_not_evaluated (
+    outcome, record_id, reason, owner_id, manager_id, team, region, segment
+)
+select
+    {{ outcome }} as outcome,
+    cast(c.record_id as varchar) as record_id,
+    min(c.not_evaluated_reason) as reason,
+    min(c.owner_id) as owner_id,
+    min(c.manager_id) as manager_id,
+    min(c.team) as team,
+    min(c.region) as region,
+    min(c.segment) as segment
+from (
+{% include check %}
+) as c
+where not c.failed and c.not_evaluated_reason is not null
+group by cast(c.record_id as varchar);
+{%- endif %}
 
 insert into quality.work_exception (
     outcome, record_id, detail, related_id, owner_id, manager_id, team, region, segment

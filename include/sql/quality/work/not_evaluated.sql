@@ -1,0 +1,19 @@
+{#- The run's not-evaluated records (each with its reason), and the reasons of one run counted per
+    outcome for check_result.reason. -#}
+insert into quality.run_not_evaluated (
+    run_id, as_of, check_id, object, record_id, reason, owner_id, manager_id, team, region, segment
+)
+select
+    :run_id as run_id,
+    cast(:as_of as timestamp) as as_of,
+    o.check_id,
+    o.object,
+    n.record_id,
+    n.reason,
+    n.owner_id,
+    n.manager_id,
+    n.team,
+    n.region,
+    n.segment
+from quality.work_not_evaluated as n
+inner join quality.work_outcome as o on o.outcome = n.outcome
