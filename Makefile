@@ -52,6 +52,7 @@ $(AIRFLOW_HOME)/.migrated: $(VENV)/.installed
 # timeout -s KILL because a dag.test() process ignores SIGTERM after its first task.
 DEMO_LOG_LEVEL ?= WARNING
 # DEMO_ARGS: more scripts/demo.py options, e.g. the monitoring incidents (README "Monitoring").
+# Multi-currency demo (issue 13): DEMO_ARGS="--currencies EUR,GBP" (README "The demo CRM").
 DEMO_ARGS ?=
 demo: $(AIRFLOW_HOME)/.migrated
 	AIRFLOW__LOGGING__LOGGING_LEVEL=$(DEMO_LOG_LEVEL) timeout -s KILL 1800 $(PY) -m scripts.demo --size $(DEMO_SIZE) --seed $(DEMO_SEED) $(DEMO_ARGS)

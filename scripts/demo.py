@@ -110,6 +110,12 @@ def main(argv: list[str] | None = None) -> int:
         help="switch a demo incident on after seeding (routing_gap | lead_sync_drop | commit_jump; "
         "repeatable; use with --days 0 so the KPI run sees the incident's week)",
     )
+    parser.add_argument(
+        "--currencies",
+        default=None,
+        help="multi-currency mode (issue 13): re-price the demo org in these currencies besides the "
+        "corporate one, e.g. EUR,GBP (rates: include/config/demo.yaml currencies); default single-currency",
+    )
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
 
@@ -127,8 +133,9 @@ def main(argv: list[str] | None = None) -> int:
                 shutil.rmtree(p)
             elif p.exists():
                 p.unlink()
-        print(f"Seeding the demo CRM (size={args.size}, seed={args.seed}) ...", flush=True)
-        crm = DemoCrm.seed(size=parse_size(args.size), seed=args.seed)
+        shown = f", currencies={args.currencies}" if args.currencies else ""
+        print(f"Seeding the demo CRM (size={args.size}, seed={args.seed}{shown}) ...", flush=True)
+        crm = DemoCrm.seed(size=parse_size(args.size), seed=args.seed, currencies=args.currencies)
         if args.incident:
             from salesops_demo.incidents import inject
 

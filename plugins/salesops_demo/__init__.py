@@ -55,6 +55,7 @@ class DemoCrm:
         seed: int = 42,
         path: Path | str | None = None,
         start: datetime | str | None = None,
+        currencies: str | list[str] | None = None,
     ) -> DemoCrm:
         """Generate a fresh demo org (overwrites any existing file) and return it.
 
@@ -64,8 +65,15 @@ class DemoCrm:
             seed: random seed; the same seed and size give identical data.
             path: DuckDB file; default ``data_dir()/demo_crm.duckdb``.
             start: demo clock after seeding (UTC); default ``start`` in include/config/demo.yaml.
+            currencies: the multi-currency mode (issue 13), e.g. ``"EUR,GBP"``: the org re-priced
+                in these currencies besides the corporate one (salesops_demo/currencies.py); default
+                single-currency.
         """
+        from salesops_demo.currencies import apply as apply_currencies
+        from salesops_demo.currencies import parse_codes
+
         crm = cls(path)
+        codes = parse_codes(currencies)  # a bad code fails before anything is written
         n_opp = resolve_size(size)
         if start is None:
             start_ts = parse_start(str(demo_config()["start"]))
@@ -97,7 +105,11 @@ class DemoCrm:
                     con.register("_frame", df)
                     con.execute(f"INSERT INTO {table} BY NAME SELECT * FROM _frame")
                     con.unregister("_frame")
-            con.executemany("INSERT INTO meta VALUES (?, ?)", sorted(tables.meta.items()))
+            meta = dict(tables.meta)
+            if codes:
+                apply_currencies(con, codes, start_ts)
+                meta["currencies"] = ",".join(codes)
+            con.executemany("INSERT INTO meta VALUES (?, ?)", sorted(meta.items()))
             rebuild_ground_truth(con, start_ts.date())
             con.execute("CHECKPOINT")
         for p in (crm.path, Path(str(crm.path) + ".wal")):

@@ -18,6 +18,12 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--size", default="small", help="small | medium | large | number of opportunities")
     p.add_argument("--seed", type=int, default=42)
     p.add_argument("--start", default=None, help="demo clock after seeding, e.g. 2026-11-02T06:00:00Z")
+    p.add_argument(
+        "--currencies",
+        default=None,
+        help="multi-currency mode: re-price the org in these currencies besides the corporate one, "
+        "e.g. EUR,GBP (rates in include/config/demo.yaml currencies)",
+    )
     p.add_argument("--path", type=Path, default=None, dest="sub_path")
     p = sub.add_parser("advance", help="simulate N days of activity")
     p.add_argument("--days", type=int, default=7)
@@ -33,7 +39,7 @@ def main(argv: list[str] | None = None) -> int:
 
     if args.cmd == "seed":
         t = time.perf_counter()
-        crm = DemoCrm.seed(args.size, seed=args.seed, path=path, start=args.start)
+        crm = DemoCrm.seed(args.size, seed=args.seed, path=path, start=args.start, currencies=args.currencies)
         s = crm.summary()
         print(
             f"seeded {crm.path} in {time.perf_counter() - t:.1f}s: size={s['size']} seed={s['seed']} "

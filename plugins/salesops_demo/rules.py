@@ -11,7 +11,9 @@ policy files, so the ground truth stays exact after ``advance()`` and ``update_r
 * opp_forecast_category_mismatch: non-null ForecastCategoryName not allowed for the stage.
 * opp_stale: open and LastActivityDate null or < as-of date - days_without_activity.
 * opp_missing_next_step: open, stage order >= required_from_stage_order, NextStep null/blank.
-* opp_amount_invalid: Amount <= min_exclusive ('non_positive') or > outlier_max ('outlier').
+* opp_amount_invalid: Amount <= min_exclusive ('non_positive') or > outlier_max ('outlier'), the
+  bound in the corporate currency (multi-currency demo: Amount / the DatedConversionRate covering
+  CloseDate, else the CurrencyType rate, to the cent; no CurrencyIsoCode = corporate).
 * opp_invalid_picklist: Type / LeadSource non-null and not in the stages.yaml picklist.
 * opp_orphan_account / opp_orphan_owner: AccountId / OwnerId set but no such record.
 * lead_unassigned: OwnerId null and not converted.
@@ -20,7 +22,8 @@ policy files, so the ground truth stays exact after ``advance()`` and ``update_r
 * lead_sla_breach: Assigned_At__c - CreatedDate > the SLA hours of the lead's segment.
 * lead_invalid_email / contact_invalid_email: Email set and not matching hygiene.email.pattern.
 * contact_orphan_account: AccountId set but no such account.
-* booking_amount_mismatch (record = opportunity, related = booking), booking_missing (won
+* booking_amount_mismatch (record = opportunity, related = booking; both amounts in the corporate
+  currency, the booking at its BookingDate's rate), booking_missing (won
   opportunity without booking), booking_orphan (record = booking, related = missing opp id).
 
 The as-of date is the date of the demo clock (the time an extract made now would record).
@@ -51,6 +54,21 @@ def _missing_condition(field: str) -> str:
     if field in _STRING_FIELDS:
         return f"nullif(trim(o.\"{field}\"), '') IS NULL"
     return f'o."{field}" IS NULL'
+
+
+def _corporate(amount: str, currency: str, day: str) -> str:
+    """An amount in the corporate currency, as Salesforce's Advanced Currency Management converts it
+    (the demo's own statement of the rule, independent of the pipeline's SQL): no currency or the
+    corporate one = as stored; else amount / the DatedConversionRate covering ``day``, else / the
+    CurrencyType rate, to the cent. A single-currency demo has no CurrencyIsoCode: as stored."""
+    return (
+        f'CASE WHEN {currency} IS NULL OR {currency} IN (SELECT IsoCode FROM "CurrencyType" WHERE IsCorporate) '
+        f"THEN {amount} ELSE round({amount} / coalesce("
+        f'(SELECT d.ConversionRate FROM "DatedConversionRate" d WHERE d.IsoCode = {currency} '
+        f"AND d.StartDate <= {day} AND (d.NextStartDate IS NULL OR {day} < d.NextStartDate) "
+        f"ORDER BY d.StartDate DESC LIMIT 1), "
+        f'(SELECT c.ConversionRate FROM "CurrencyType" c WHERE c.IsoCode = {currency})), 2) END'
+    )
 
 
 def ground_truth_sql() -> str:
@@ -93,7 +111,8 @@ pushes AS (
     WHERE Field = 'CloseDate' AND TRY_CAST(NewValue AS DATE) > TRY_CAST(OldValue AS DATE)
     GROUP BY 1),
 o AS (
-    SELECT op.*, s.ord, s.fcs, s.req, coalesce(i.n, 0) AS n_items, coalesce(p.n, 0) AS n_pushes
+    SELECT op.*, s.ord, s.fcs, s.req, coalesce(i.n, 0) AS n_items, coalesce(p.n, 0) AS n_pushes,
+           {_corporate("op.Amount", "op.CurrencyIsoCode", "op.CloseDate")} AS amount_corp
     FROM "Opportunity" op
     LEFT JOIN stages s ON s.stage = op.StageName
     LEFT JOIN items i ON i.OpportunityId = op.Id
@@ -131,7 +150,7 @@ WHERE NOT IsClosed AND ord >= {ns_order} AND nullif(trim(NextStep), '') IS NULL
 UNION ALL
 SELECT 'Opportunity', Id, 'opp_amount_invalid',
        CASE WHEN Amount <= {amin} THEN 'non_positive' ELSE 'outlier' END, NULL FROM o
-WHERE (Amount <= {amin} AND NOT ({lost_zero} AND IsClosed AND NOT IsWon AND Amount = 0)) OR Amount > {amax}
+WHERE (Amount <= {amin} AND NOT ({lost_zero} AND IsClosed AND NOT IsWon AND Amount = 0)) OR amount_corp > {amax}
 UNION ALL
 SELECT 'Opportunity', Id, 'opp_invalid_picklist', 'Type', NULL FROM o
 WHERE Type IS NOT NULL AND NOT list_contains({types}, Type)
@@ -170,8 +189,8 @@ WHERE AccountId IS NOT NULL AND AccountId NOT IN (SELECT Id FROM "Account")
 UNION ALL
 SELECT 'FinanceBooking', op.Id, 'booking_amount_mismatch',
        'crm=' || CAST(op.Amount AS VARCHAR) || ' finance=' || CAST(b.Amount AS VARCHAR), b.Id
-FROM "FinanceBooking" b JOIN "Opportunity" op ON op.Id = b.OpportunityId
-WHERE op.IsWon AND b.Amount IS DISTINCT FROM op.Amount
+FROM "FinanceBooking" b JOIN o AS op ON op.Id = b.OpportunityId
+WHERE op.IsWon AND {_corporate("b.Amount", "b.CurrencyIsoCode", "b.BookingDate")} IS DISTINCT FROM op.amount_corp
 UNION ALL
 SELECT 'FinanceBooking', op.Id, 'booking_missing', 'no booking', NULL FROM "Opportunity" op
 WHERE op.IsWon AND op.Id NOT IN (SELECT OpportunityId FROM "FinanceBooking" WHERE OpportunityId IS NOT NULL)

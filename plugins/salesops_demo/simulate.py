@@ -352,6 +352,8 @@ class Simulator:
                         "Amount": self.amount[i],
                         "BookingType": self.opp.at[i, "Type"],
                         "SystemModstamp": ts,
+                        # multi-currency demo: booked in the deal's currency (null = corporate)
+                        "CurrencyIsoCode": self.opp.at[i, "CurrencyIsoCode"],
                     },
                     ts,
                 )

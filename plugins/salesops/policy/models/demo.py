@@ -61,6 +61,20 @@ class Simulation(PolicyModel):
     new_lead_defects: dict[str, float] = {}
 
 
+class DatedRate(PolicyModel):
+    start: str = Field(pattern=r"^\d{4}-\d{2}-\d{2}$")
+    rate: float = Field(gt=0)
+
+
+class Currencies(PolicyModel):
+    """The demo's multi-currency mode (off unless a seed names currencies)."""
+
+    corporate: str = Field(default="USD", pattern=r"^[A-Z]{3}$")
+    rates: dict[str, float] = {}
+    dated: dict[str, list[DatedRate]] = {}
+    quota_region: str | None = None
+
+
 class DemoPolicy(PolicyModel):
     """demo.yaml."""
 
@@ -71,3 +85,4 @@ class DemoPolicy(PolicyModel):
     opportunities: Opportunities
     defects: Defects
     simulation: Simulation
+    currencies: Currencies = Currencies()
