@@ -147,6 +147,12 @@ def test_amount_outlier_bound_is_compared_in_the_corporate_currency(org):
         f"2 records not evaluated: {CHF_14} (1); {CHF_06} (1) (quality.run_not_evaluated lists them)"
     )
     assert not_evaluated(wh, "opp_amount_invalid") == {DEAL(6): CHF_06, DEAL(14): CHF_14}
+    [message] = wh.query(
+        "select message from quality.run_exception where run_id = 'mc1' and check_id = 'opp_amount_invalid'"
+    )
+    assert message["message"] == (
+        "Amount 4000000.00 GBP: expected at most 5,000,000 in the corporate currency, once converted"
+    )
     # by owner: the one rep's row counts the same records
     owner = result(wh, "opp_amount_invalid", "owner", "005MC0000000001AAA")
     assert (owner["evaluated"], owner["failed"], owner["not_evaluated"]) == (12, 1, 2)

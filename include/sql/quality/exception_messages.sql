@@ -44,7 +44,11 @@ from (
                 then {{ label('Opportunity', 'Amount') }} || ' is empty: expected more than {{ amount_min }}'
             when e.check_id = 'opp_amount_invalid' and e.detail = 'outlier'
                 then {{ label('Opportunity', 'Amount') }} || ' ' || cast(round(o.amount, 2) as varchar)
-                || ': expected at most {{ amount_max }}'
+                -- multi-currency: the bound is in the corporate currency, the amount converted first
+                || case when o.currency_iso_code is null then ': expected at most {{ amount_max }}'
+                        else ' ' || o.currency_iso_code
+                             || ': expected at most {{ amount_max }} in the corporate currency, once converted'
+                   end
             when e.check_id = 'opp_amount_invalid'
                 then {{ label('Opportunity', 'Amount') }} || ' '
                 || case when o.amount = 0 then '0' else cast(round(o.amount, 2) as varchar) end
