@@ -1,6 +1,7 @@
 {#- CTEs shared by the opportunity checks: stage policy (stages.yaml), users, and opportunities
     with their scope (owner's team/region/manager) and policy-derived columns. Include after `with`. -#}
 {% import 'rules.sql' as rules -%}
+{% import 'quality/_scope.sql' as scope -%}
 stage_policy as (
     select * from (values
     {%- for s in stages %}
@@ -13,12 +14,7 @@ users as (
 ),
 opp as (
     select
-        o.id as record_id,
-        o.owner_id,
-        u.manager_id,
-        coalesce(u.team, 'unknown') as team,
-        coalesce(u.region, 'unknown') as region,
-        cast(null as varchar) as segment,
+        {{ scope.owner_scoped('o', 'u') | indent(8) }},
         o.account_id,
         o.stage_name,
         sp.stage_order,

@@ -3,14 +3,11 @@
     picklist field whose value the policy (stages.yaml picklists) does not list. The detail names
     the field and the value as exported (the gate groups by it). An empty value is not a finding
     (required fields have their own rules). -#}
+{% import 'quality/_scope.sql' as scope -%}
 {%- macro unknown_picklist_rows(base, table, picklists) -%}
 select
     b.record_id,
-    b.owner_id,
-    b.manager_id,
-    b.team,
-    b.region,
-    b.segment,
+    {{ scope.scope_columns('b') }},
     false as failed,
     '' as detail,
     cast(null as varchar) as related_id
@@ -27,11 +24,7 @@ union all
 {%- macro unknown_picklist_finding(base, table, p) -%}
 select
     b.record_id,
-    b.owner_id,
-    b.manager_id,
-    b.team,
-    b.region,
-    b.segment,
+    {{ scope.scope_columns('b') }},
     true as failed,
     {{ p.field }} || ' ' || chr(39) || s.{{ p.column }} || chr(39) as detail,
     cast(null as varchar) as related_id

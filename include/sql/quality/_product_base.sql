@@ -7,6 +7,7 @@
       product (Product2Id, else its PricebookEntryId's product, else its ProductCode) and
       price_entry: the entry of the opportunity's price book for that product, in the line's
       currency (an entry or line without a currency matches any; an exact currency match wins). -#}
+{% import 'quality/_scope.sql' as scope -%}
 product as (
     select id, name, product_code, family, is_active from {{ tables.product }}
 ),
@@ -35,7 +36,7 @@ line_base as (
     select
         li.id as line_id,
         li.opportunity_id,
-        o.owner_id, o.manager_id, o.team, o.region, o.segment,
+        {{ scope.scope_columns('o') }},
         so.pricebook_id,
         so.currency_iso_code as opp_currency,
         coalesce(li.currency_iso_code, so.currency_iso_code) as line_currency,

@@ -1,4 +1,5 @@
 {#- Records the duplicate matcher compares, with their scope. `fields` maps matcher roles to columns. -#}
+{% import 'quality/_scope.sql' as scope -%}
 {%- if object == 'lead' %}
 with {% include 'quality/_lead_base.sql' %}
 select
@@ -11,9 +12,7 @@ from lead l
 join {{ table }} s on s.id = l.record_id
 {%- else %}
 select
-    s.id as record_id, s.owner_id, u.manager_id,
-    coalesce(u.team, 'unknown') as team, coalesce(u.region, 'unknown') as region,
-    cast(null as varchar) as segment,
+    {{ scope.owner_scoped('s', 'u') | indent(4) }},
     s.created_at,
     {%- for role, column in fields.items() %}
     s.{{ column }} as {{ role }}{{ "," if not loop.last }}

@@ -2,6 +2,7 @@
     scope and the policy-derived columns the generated expectations test. amount_corporate: Amount
     in the corporate currency (the outlier bound hygiene.amount.outlier_max is in it);
     amount_not_evaluated: why it cannot be compared (its currency has no conversion rate). -#}
+{% import 'quality/_scope.sql' as scope -%}
 with {% include 'quality/_opportunity_base.sql' %},
 {% include 'quality/_currency.sql' %},
 line_items as (
@@ -11,7 +12,7 @@ line_items as (
 )
 
 select
-    o.record_id, o.owner_id, o.manager_id, o.team, o.region, o.segment,
+    o.record_id, {{ scope.scope_columns('o') }},
     o.stage_name, o.stage_order, o.is_open, o.is_won,
     o.account_id, o.amount, o.close_date, o.forecast_category, o.next_step, o.last_activity_date,
     o.type, o.lead_source, o.loss_reason,

@@ -3,6 +3,7 @@
     - new: inserted open
     - open but not seen by a check that ran this run: resolved (a fixed record drops out)
     Checks that did not run this run leave their exceptions untouched. -#}
+{% import 'quality/_scope.sql' as scope -%}
 update quality.exception_queue as q set
     first_seen = case when q.status = 'resolved' then r.as_of else q.first_seen end,
     first_run_id = case when q.status = 'resolved' then r.run_id else q.first_run_id end,
@@ -24,7 +25,7 @@ where r.run_id = :run_id
   and q.check_id = r.check_id and q.object = r.object and q.record_id = r.record_id and q.detail = r.detail;
 
 insert into quality.exception_queue (
-    check_id, object, record_id, detail, related_id, owner_id, manager_id, team, region, segment,
+    check_id, object, record_id, detail, related_id, {{ scope.scope_columns() }},
     severity, status, first_seen, last_seen, first_run_id, last_run_id, message
 )
 select

@@ -2,14 +2,10 @@
     Rating ...) the policy does not list: a blocker naming each value, its count and sample ids.
     Scope: the owner's team and region. -#}
 {% from 'quality/_picklist_unknown.sql' import unknown_picklist_rows -%}
+{% import 'quality/_scope.sql' as scope -%}
 with base as (
     select
-        a.id as record_id,
-        a.owner_id,
-        u.manager_id,
-        coalesce(u.team, 'unknown') as team,
-        coalesce(u.region, 'unknown') as region,
-        cast(null as varchar) as segment
+        {{ scope.owner_scoped('a', 'u') | indent(8) }}
     from {{ tables.account }} as a
     left join {{ tables.user }} as u on a.owner_id = u.id
 )

@@ -3,6 +3,7 @@
     currency (quality/_currency.sql: the deal at its close-date rate, each booking at its booking
     date's); when the deal or one of its bookings has no conversion rate the opportunity is not
     evaluated (not_evaluated_reason), never compared across currencies. -#}
+{% import 'quality/_scope.sql' as scope -%}
 with {% include 'quality/_opportunity_base.sql' %},
 {% include 'quality/_currency.sql' %},
 booked as (
@@ -19,7 +20,7 @@ booked as (
 
 compared as (
     select
-        o.record_id, o.owner_id, o.manager_id, o.team, o.region, o.segment,
+        o.record_id, {{ scope.scope_columns('o') }},
         oc.amount_corporate as crm_amount,
         b.booked_amount,
         case
@@ -34,7 +35,7 @@ compared as (
 )
 
 select
-    record_id, owner_id, manager_id, team, region, segment,
+    record_id, {{ scope.scope_columns() }},
     coalesce(not_evaluated_reason is null
         and (booked_amount is null or abs(booked_amount - crm_amount) > :amount_tolerance), false) as failed,
     case when not_evaluated_reason is null

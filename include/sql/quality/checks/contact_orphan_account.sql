@@ -1,8 +1,7 @@
 {#- Contact whose AccountId references no account in staging. -#}
+{% import 'quality/_scope.sql' as scope -%}
 select
-    c.id as record_id, c.owner_id, u.manager_id,
-    coalesce(u.team, 'unknown') as team, coalesce(u.region, 'unknown') as region,
-    cast(null as varchar) as segment,
+    {{ scope.owner_scoped('c', 'u') | indent(4) }},
     a.id is null as failed,
     case when a.id is null then c.account_id else '' end as detail,
     cast(null as varchar) as related_id

@@ -7,6 +7,7 @@
     else kpis.yaml currency.corporate), allowing a cent of rounding per converted line. Left out
     (not evaluated): opportunities without an Amount, closed-lost ones at 0 when hygiene allows it,
     ones with a line item without TotalPrice, and converted ones lacking a rate. -#}
+{% import 'quality/_scope.sql' as scope -%}
 {% import 'rules.sql' as rules -%}
 with {% include 'quality/_opportunity_base.sql' %},
 {% include 'quality/_product_base.sql' %},
@@ -108,7 +109,7 @@ per_deal as (
 
 compared as (
     select
-        o.record_id, o.owner_id, o.manager_id, o.team, o.region, o.segment,
+        o.record_id, {{ scope.scope_columns('o') }},
         d.amount,
         d.currency_iso_code,
         d.corporate_currency,
@@ -140,7 +141,7 @@ judged as (
 )
 
 select
-    record_id, owner_id, manager_id, team, region, segment,
+    record_id, {{ scope.scope_columns() }},
     is_mismatch as failed,
     case
         when not is_mismatch then ''

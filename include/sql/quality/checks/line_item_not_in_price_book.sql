@@ -2,10 +2,11 @@
     not list in the line's currency (record = line item id, related = opportunity id). Evaluated for
     line items whose opportunity names a price book that exists (the others are
     opp_line_items_without_price_book's). -#}
+{% import 'quality/_scope.sql' as scope -%}
 with {% include 'quality/_opportunity_base.sql' %},
 {% include 'quality/_product_base.sql' %}
 select
-    line_id as record_id, owner_id, manager_id, team, region, segment,
+    line_id as record_id, {{ scope.scope_columns() }},
     (product_id is null or entry_id is null) as failed,
     case
         when product_id is null

@@ -3,6 +3,7 @@
     ListPrice (the entry's price when the item was added), else its price book entry's UnitPrice
     (record = line item id, related = opportunity id). Evaluated where both prices are known and the
     list price is above 0. -#}
+{% import 'quality/_scope.sql' as scope -%}
 with {% include 'quality/_opportunity_base.sql' %},
 {% include 'quality/_product_base.sql' %},
 priced as (
@@ -23,7 +24,7 @@ judged as (
 )
 
 select
-    line_id as record_id, owner_id, manager_id, team, region, segment,
+    line_id as record_id, {{ scope.scope_columns() }},
     (deviation_pct < -{{ products.max_discount_pct }} - 1e-9 or deviation_pct > {{ products.max_markup_pct }} + 1e-9) as failed,
     case
         when deviation_pct < -{{ products.max_discount_pct }} - 1e-9

@@ -2,10 +2,11 @@
     (PricebookEntry.IsActive) is inactive: selling something that is no longer sold (record = line
     item id, related = opportunity id). Lost deals are left out: a product retired after the loss
     is no finding. -#}
+{% import 'quality/_scope.sql' as scope -%}
 with {% include 'quality/_opportunity_base.sql' %},
 {% include 'quality/_product_base.sql' %}
 select
-    l.line_id as record_id, l.owner_id, l.manager_id, l.team, l.region, l.segment,
+    l.line_id as record_id, {{ scope.scope_columns('l') }},
     (coalesce(not l.product_is_active, false) or coalesce(not l.entry_is_active, false)) as failed,
     case
         when coalesce(not l.product_is_active, false)

@@ -1,4 +1,5 @@
 {#- CloseDate moved later more than hygiene.close_date.max_pushes times (OpportunityFieldHistory). -#}
+{% import 'quality/_scope.sql' as scope -%}
 {% import 'macros.sql' as m with context %}
 with {% include 'quality/_opportunity_base.sql' %},
 pushes as (
@@ -9,7 +10,7 @@ pushes as (
     group by opportunity_id
 )
 select
-    o.record_id, o.owner_id, o.manager_id, o.team, o.region, o.segment,
+    o.record_id, {{ scope.scope_columns('o') }},
     coalesce(p.pushes, 0) > {{ max_pushes }} as failed,
     case when coalesce(p.pushes, 0) > {{ max_pushes }}
          then cast(p.pushes as varchar) || ' pushes' else '' end as detail,

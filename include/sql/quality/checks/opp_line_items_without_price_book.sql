@@ -1,6 +1,7 @@
 {#- Opportunity with line items but no price book (Pricebook2Id empty, or naming a price book the
     catalogue does not have): its line items have no list price to be checked against
     (record = opportunity id). -#}
+{% import 'quality/_scope.sql' as scope -%}
 with {% include 'quality/_opportunity_base.sql' %},
 {% include 'quality/_product_base.sql' %},
 deal as (
@@ -8,14 +9,13 @@ deal as (
         opportunity_id,
         min(pricebook_id) as pricebook_id,
         min(pricebook_found) as pricebook_found,
-        min(owner_id) as owner_id, min(manager_id) as manager_id, min(team) as team,
-        min(region) as region, min(segment) as segment
+        {{ scope.first_scope() }}
     from line
     group by opportunity_id
 )
 
 select
-    opportunity_id as record_id, owner_id, manager_id, team, region, segment,
+    opportunity_id as record_id, {{ scope.scope_columns() }},
     pricebook_found is null as failed,
     case
         when pricebook_id is null then 'no price book'

@@ -1,8 +1,9 @@
 {#- Opportunity whose AccountId references no account in staging (empty AccountId is a
     required-field exception, not an orphan). -#}
+{% import 'quality/_scope.sql' as scope -%}
 with {% include 'quality/_opportunity_base.sql' %}
 select
-    o.record_id, o.owner_id, o.manager_id, o.team, o.region, o.segment,
+    o.record_id, {{ scope.scope_columns('o') }},
     a.id is null as failed,
     case when a.id is null then o.account_id else '' end as detail,
     cast(null as varchar) as related_id

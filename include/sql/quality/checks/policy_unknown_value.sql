@@ -4,6 +4,7 @@
     blocking_picklists. One row per opportunity and field; the detail names the field and the
     value as exported. -#}
 {% from 'quality/_picklist_unknown.sql' import unknown_picklist_finding -%}
+{% import 'quality/_scope.sql' as scope -%}
 with {% include 'quality/_opportunity_base.sql' %},
 known_fc as (
     select * from (values
@@ -15,11 +16,7 @@ known_fc as (
 
 select
     o.record_id,
-    o.owner_id,
-    o.manager_id,
-    o.team,
-    o.region,
-    o.segment,
+    {{ scope.scope_columns('o') }},
     coalesce(o.stage_order is null and trim(o.stage_name) <> '', false) as failed,
     case
         when o.stage_order is null and trim(o.stage_name) <> ''
@@ -31,11 +28,7 @@ from opp as o
 union all
 select
     o.record_id,
-    o.owner_id,
-    o.manager_id,
-    o.team,
-    o.region,
-    o.segment,
+    {{ scope.scope_columns('o') }},
     true as failed,
     'ForecastCategoryName ' || chr(39) || o.forecast_category || chr(39) as detail,
     cast(null as varchar) as related_id

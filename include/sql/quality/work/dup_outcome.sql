@@ -1,43 +1,32 @@
 {#- The duplicate check's outcome: the duplicates the matcher found (quality.work_dup_found,
     written by the run) with their scope, and its evaluated records (the matcher's input, with
     scope and CreatedDate; failed = a duplicate of another record). -#}
+{% import 'quality/_scope.sql' as scope -%}
 insert into quality.work_exception (
-    outcome, record_id, detail, related_id, owner_id, manager_id, team, region, segment
+    outcome, record_id, detail, related_id, {{ scope.scope_columns() }}
 )
 select
     {{ outcome }} as outcome,
     f.record_id,
     f.detail,
     f.related_id,
-    b.owner_id,
-    b.manager_id,
-    b.team,
-    b.region,
-    b.segment
+    {{ scope.scope_columns('b') }}
 from quality.work_dup_found as f
 left join (  -- noqa: ST05
     select
         cast(record_id as varchar) as record_id,
-        min(owner_id) as owner_id,
-        min(manager_id) as manager_id,
-        min(team) as team,
-        min(region) as region,
-        min(segment) as segment
+        {{ scope.first_scope() }}
     from {{ batch }}
     group by cast(record_id as varchar)
 ) as b on b.record_id = f.record_id;
 
 insert into quality.work_population (
-    outcome, record_id, owner_id, manager_id, team, region, segment, created_at, failed
+    outcome, record_id, {{ scope.scope_columns() }}, created_at, failed
 )
 select
     {{ outcome }} as outcome,
     cast(b.record_id as varchar) as record_id,
-    min(b.owner_id) as owner_id,
-    min(b.manager_id) as manager_id,
-    min(b.team) as team,
-    min(b.region) as region,
-    min(b.segment) as segment,
+    {{ scope.first_scope('b') }},
     min(b.created_at) as created_at,
     max(case when e.record_id is not null then 1 else 0 end) = 1 as failed
 from {{ batch }} as b

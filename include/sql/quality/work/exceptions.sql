@@ -1,7 +1,8 @@
 {#- The run's exception rows (queued checks only), with the scope of the record (as evaluated). -#}
+{% import 'quality/_scope.sql' as scope -%}
 insert into quality.run_exception (
     run_id, as_of, check_id, object, record_id, detail, related_id,
-    owner_id, manager_id, team, region, segment, severity
+    {{ scope.scope_columns() }}, severity
 )
 select
     :run_id as run_id,
@@ -11,11 +12,7 @@ select
     e.record_id,
     e.detail,
     e.related_id,
-    e.owner_id,
-    e.manager_id,
-    e.team,
-    e.region,
-    e.segment,
+    {{ scope.scope_columns('e') }},
     o.severity
 from quality.work_exception as e
 inner join quality.work_outcome as o on o.outcome = e.outcome

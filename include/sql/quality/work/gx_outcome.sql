@@ -3,8 +3,9 @@
     and the records its expectations apply to (any expectation's row condition). `skip`: a batch
     column holding why a record cannot be evaluated (null = it can): such a record that broke no
     expectation goes to work_not_evaluated instead of the population (never passed silently). -#}
+{% import 'quality/_scope.sql' as scope -%}
 insert into quality.work_exception (
-    outcome, record_id, detail, related_id, owner_id, manager_id, team, region, segment
+    outcome, record_id, detail, related_id, {{ scope.scope_columns() }}
 )
 select
     {{ outcome }} as outcome,
@@ -29,7 +30,7 @@ from (
 group by coalesce(cast(v.record_id as varchar), 'None'), v.detail;
 
 insert into quality.work_population (
-    outcome, record_id, owner_id, manager_id, team, region, segment, created_at, failed
+    outcome, record_id, {{ scope.scope_columns() }}, created_at, failed
 )
 select
     {{ outcome }} as outcome,
@@ -50,7 +51,7 @@ group by coalesce(cast(b.record_id as varchar), 'None');
 {%- if skip %}
 
 insert into quality.work_not_evaluated (
-    outcome, record_id, reason, owner_id, manager_id, team, region, segment
+    outcome, record_id, reason, {{ scope.scope_columns() }}
 )
 select
     {{ outcome }} as outcome,

@@ -1,7 +1,8 @@
 {#- The run's not-evaluated records (each with its reason), and the reasons of one run counted per
     outcome for check_result.reason. -#}
+{% import 'quality/_scope.sql' as scope -%}
 insert into quality.run_not_evaluated (
-    run_id, as_of, check_id, object, record_id, reason, owner_id, manager_id, team, region, segment
+    run_id, as_of, check_id, object, record_id, reason, {{ scope.scope_columns() }}
 )
 select
     :run_id as run_id,
@@ -10,10 +11,6 @@ select
     o.object,
     n.record_id,
     n.reason,
-    n.owner_id,
-    n.manager_id,
-    n.team,
-    n.region,
-    n.segment
+    {{ scope.scope_columns('n') }}
 from quality.work_not_evaluated as n
 inner join quality.work_outcome as o on o.outcome = n.outcome

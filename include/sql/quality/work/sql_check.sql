@@ -1,17 +1,14 @@
 {#- One SQL check's outcome: its evaluated records (scope of the first row, failed when any row
     failed) and its offending rows (one per record and detail). `skip`: the check's rows carry
     not_evaluated_reason; a record with one that did not fail is not evaluated (work_not_evaluated). -#}
+{% import 'quality/_scope.sql' as scope -%}
 insert into quality.work_population (
-    outcome, record_id, owner_id, manager_id, team, region, segment, created_at, failed
+    outcome, record_id, {{ scope.scope_columns() }}, created_at, failed
 )
 select
     {{ outcome }} as outcome,
     cast(c.record_id as varchar) as record_id,
-    min(c.owner_id) as owner_id,
-    min(c.manager_id) as manager_id,
-    min(c.team) as team,
-    min(c.region) as region,
-    min(c.segment) as segment,
+    {{ scope.first_scope('c') }},
     cast(null as timestamp) as created_at,
     max(case when c.failed then 1 else 0 end) = 1 as failed
 from (
@@ -24,17 +21,13 @@ group by cast(c.record_id as varchar);
 {%- if skip %}
 
 insert into quality.work_not_evaluated (
-    outcome, record_id, reason, owner_id, manager_id, team, region, segment
+    outcome, record_id, reason, {{ scope.scope_columns() }}
 )
 select
     {{ outcome }} as outcome,
     cast(c.record_id as varchar) as record_id,
     min(c.not_evaluated_reason) as reason,
-    min(c.owner_id) as owner_id,
-    min(c.manager_id) as manager_id,
-    min(c.team) as team,
-    min(c.region) as region,
-    min(c.segment) as segment
+    {{ scope.first_scope('c') }}
 from (
 {% include check %}
 ) as c
@@ -43,18 +36,14 @@ group by cast(c.record_id as varchar);
 {%- endif %}
 
 insert into quality.work_exception (
-    outcome, record_id, detail, related_id, owner_id, manager_id, team, region, segment
+    outcome, record_id, detail, related_id, {{ scope.scope_columns() }}
 )
 select
     {{ outcome }} as outcome,
     cast(c.record_id as varchar) as record_id,
     coalesce(c.detail, '') as detail,
     min(c.related_id) as related_id,
-    min(c.owner_id) as owner_id,
-    min(c.manager_id) as manager_id,
-    min(c.team) as team,
-    min(c.region) as region,
-    min(c.segment) as segment
+    {{ scope.first_scope('c') }}
 from (
 {% include check %}
 ) as c

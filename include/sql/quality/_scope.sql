@@ -1,0 +1,28 @@
+{#- The scope every quality finding carries (the exception queue, the scorecard and the packs slice
+    by it), written once: owner_id, manager_id, team, region, segment (the order of
+    salesops/quality/runner.py SCOPE_COLUMNS and of the quality.work_* tables).
+    Import with {% import 'quality/_scope.sql' as scope %}.
+    - scope_columns(alias): the five columns, qualified by `alias` when given (select and insert
+      column lists).
+    - first_scope(alias): one record's scope where a check yields several rows for it (the check
+      outcomes group by record): the least value of each column.
+    - owner_scoped(record, owner): the scope of a record owned by a user (accounts, contacts,
+      opportunities, duplicate candidates): `record`.id as record_id, its owner_id, and the owner's
+      (`owner`: the User row joined on owner_id) manager, team and region ('unknown' when the
+      owner is not in User or has none); no segment. Leads are scoped by routing instead
+      (quality/_lead_base.sql). -#}
+{%- set columns = ['owner_id', 'manager_id', 'team', 'region', 'segment'] -%}
+
+{%- macro scope_columns(alias=none) -%}
+{%- for c in columns %}{{ alias ~ '.' if alias }}{{ c }}{{ ", " if not loop.last }}{% endfor -%}
+{%- endmacro -%}
+
+{%- macro first_scope(alias=none) -%}
+{%- for c in columns %}min({{ alias ~ '.' if alias }}{{ c }}) as {{ c }}{{ ", " if not loop.last }}{% endfor -%}
+{%- endmacro -%}
+
+{%- macro owner_scoped(record, owner) -%}
+{{ record }}.id as record_id, {{ record }}.owner_id, {{ owner }}.manager_id,
+coalesce({{ owner }}.team, 'unknown') as team, coalesce({{ owner }}.region, 'unknown') as region,
+cast(null as varchar) as segment
+{%- endmacro -%}
