@@ -214,3 +214,28 @@ coalesce({{ o }}.is_lost and {{ o }}.loss_reason in (
     select value from marts.kpi_policy_list where list_name = 'excluded_loss_reason'
 ), false)
 {%- endmacro -%}
+
+{#- Bookings per fiscal period (metrics.yaml period_grain / period_label): one branch per grain of
+    `grains` (kpis.yaml period grains: fiscal_month, fiscal_quarter, fiscal_year), grouping the rows
+    of `relation` (which carry <grain>_label from marts.dim_fiscal_calendar) by the period's label
+    and `dimensions`, with the aggregates `measures` (a list of select expressions). Used by
+    agg_bookings_by_period, agg_bookings_by_product_family and both sides (CRM and finance) of
+    agg_bookings_reconciliation. -#}
+{%- macro bookings_by_period(relation, grains, measures, dimensions=[]) -%}
+{%- for grain in grains %}
+    select
+        '{{ grain }}' as period_grain,
+        {{ grain }}_label as period_label,
+        {%- for d in dimensions %}
+        {{ d }},
+        {%- endfor %}
+        {%- for m in measures %}
+        {{ m }}{{ "," if not loop.last }}
+        {%- endfor %}
+    from {{ relation }}
+    group by {{ grain }}_label{% for d in dimensions %}, {{ d }}{% endfor %}
+{%- if not loop.last %}
+    union all
+{%- endif %}
+{%- endfor %}
+{%- endmacro -%}

@@ -5,6 +5,7 @@
 -- description: Amount is the deal's annual contract value: acv_amount = sum(amount),
 -- description: avg_acv = mean amount of won deals with an amount; arr_added_amount = amount of the
 -- description: types in kpis.yaml bookings.arr_added_types (new + expansion ARR), renewal ARR is not new.
+{% import 'rules.sql' as rules -%}
 with opportunity as (
     select * from marts.int_opportunity_enriched
 ),
@@ -33,22 +34,13 @@ won as (
 ),
 
 by_period as (
-{%- for grain in period_grains %}
-    select
-        '{{ grain }}' as period_grain,
-        {{ grain }}_label as period_label,
-        opportunity_type,
-        count(*) as bookings_count,
-        sum(amount_or_zero) as bookings_amount,
-        sum(amount_or_zero) as acv_amount,
-        avg(amount) as avg_acv,
-        sum(case when is_arr_added then amount_or_zero else 0 end) as arr_added_amount
-    from won
-    group by {{ grain }}_label, opportunity_type
-{%- if not loop.last %}
-    union all
-{%- endif %}
-{%- endfor %}
+{{- rules.bookings_by_period('won', period_grains, [
+    'count(*) as bookings_count',
+    'sum(amount_or_zero) as bookings_amount',
+    'sum(amount_or_zero) as acv_amount',
+    'avg(amount) as avg_acv',
+    'sum(case when is_arr_added then amount_or_zero else 0 end) as arr_added_amount',
+], ['opportunity_type']) }}
 )
 
 select * from by_period

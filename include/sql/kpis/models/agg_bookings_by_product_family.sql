@@ -115,22 +115,13 @@ classified as (
 ),
 
 by_period as (
-{%- for grain in period_grains %}
-    select
-        '{{ grain }}' as period_grain,
-        {{ grain }}_label as period_label,
-        product_family,
-        count(distinct opportunity_id) as opportunity_count,
-        count(*) as line_count,
-        sum(case when is_summed then 0 else 1 end) as excluded_line_count,
-        sum(quantity) as quantity,
-        coalesce(sum(amount_corporate), 0) as bookings_amount
-    from classified
-    group by {{ grain }}_label, product_family
-{%- if not loop.last %}
-    union all
-{%- endif %}
-{%- endfor %}
+{{- rules.bookings_by_period('classified', period_grains, [
+    'count(distinct opportunity_id) as opportunity_count',
+    'count(*) as line_count',
+    'sum(case when is_summed then 0 else 1 end) as excluded_line_count',
+    'sum(quantity) as quantity',
+    'coalesce(sum(amount_corporate), 0) as bookings_amount',
+], ['product_family']) }}
 )
 
 select * from by_period

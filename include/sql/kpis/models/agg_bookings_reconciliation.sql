@@ -50,25 +50,19 @@ fin_days as (
 ),
 
 crm as (
-{%- for grain in period_grains %}
-    select '{{ grain }}' as period_grain, {{ grain }}_label as period_label,
-           count(*) as crm_bookings_count, sum(amount) as crm_bookings_amount, sum(unmatched) as crm_unmatched_count
-    from crm_days group by {{ grain }}_label
-{%- if not loop.last %}
-    union all
-{%- endif %}
-{%- endfor %}
+{{- rules.bookings_by_period('crm_days', period_grains, [
+    'count(*) as crm_bookings_count',
+    'sum(amount) as crm_bookings_amount',
+    'sum(unmatched) as crm_unmatched_count',
+]) }}
 ),
 
 finance as (
-{%- for grain in period_grains %}
-    select '{{ grain }}' as period_grain, {{ grain }}_label as period_label,
-           count(*) as finance_bookings_count, sum(amount) as finance_bookings_amount, sum(unmatched) as finance_unmatched_count
-    from fin_days group by {{ grain }}_label
-{%- if not loop.last %}
-    union all
-{%- endif %}
-{%- endfor %}
+{{- rules.bookings_by_period('fin_days', period_grains, [
+    'count(*) as finance_bookings_count',
+    'sum(amount) as finance_bookings_amount',
+    'sum(unmatched) as finance_unmatched_count',
+]) }}
 ),
 
 periods as (
