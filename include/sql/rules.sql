@@ -132,6 +132,28 @@ select
 from currency_rated
 {%- endmacro -%}
 
+{#- The columns of a corporate-amount model (int_opportunity_currency, int_booking_currency,
+    int_quota_currency) over corporate_amounts' select: its record id named `record_id` and its rate
+    day `rate_day` (CloseDate, BookingDate, StartDate); `dated=false` for a conversion without dated
+    rates (no rate_start_date). -#}
+{%- macro corporate_amount_columns(record_id, rate_day, dated=true) -%}
+record_id as {{ record_id }},
+currency_iso_code,
+currency_defaulted,
+corporate_currency,
+amount_original,
+rate_day as {{ rate_day }},
+conversion_rate,
+rate_source,
+{%- if dated %}
+rate_start_date,
+{%- endif %}
+amount_corporate,
+currency_status,
+is_excluded,
+exclusion_reason
+{%- endmacro -%}
+
 {#- Routing segment (territories.yaml segments): the band of the record's NumberOfEmployees in
     marts.dim_segment_band (a reference table, salesops/reference.py), else the record's own
     Segment__c. `segment_band_join` joins the band table as `alias`; `segment` is the result.

@@ -18,17 +18,5 @@ converted as (
 )
 
 select
-    record_id as booking_id,
-    currency_iso_code,
-    currency_defaulted,
-    corporate_currency,
-    amount_original,
-    rate_day as booking_date,
-    conversion_rate,
-    rate_source,
-    rate_start_date,
-    amount_corporate,
-    currency_status,
-    is_excluded,
-    exclusion_reason
+    {{ rules.corporate_amount_columns('booking_id', 'booking_date') | indent(4) }}
 from converted

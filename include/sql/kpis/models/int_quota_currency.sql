@@ -18,16 +18,5 @@ converted as (
 )
 
 select
-    record_id as quota_id,
-    currency_iso_code,
-    currency_defaulted,
-    corporate_currency,
-    amount_original,
-    rate_day as period_start,
-    conversion_rate,
-    rate_source,
-    amount_corporate,
-    currency_status,
-    is_excluded,
-    exclusion_reason
+    {{ rules.corporate_amount_columns('quota_id', 'period_start', dated=false) | indent(4) }}
 from converted
