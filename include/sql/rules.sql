@@ -205,6 +205,15 @@ case when {{ quota }} - {{ won_amount }} > 0
          then {{ open_amount }} / ({{ quota }} - {{ won_amount }}) end
 {%- endmacro -%}
 
+{#- Quota-carrying roles (kpis.yaml coverage.rollup_quota_roles, seeded as marts.kpi_policy_list
+    quota_rollup_role): above the rep level only their quotas are summed, so a manager's own quota
+    is not counted twice; an empty list means every role carries quota. `quota_roles` is a relation
+    with a user_role column. Used by agg_pipeline_coverage and the packs' coverage.sql (a team's
+    quota) and coverage_by_rep.sql (the reps listed under it). -#}
+{%- macro carries_quota(role, quota_roles) -%}
+(not exists (select 1 from {{ quota_roles }}) or {{ role }} in (select user_role from {{ quota_roles }}))
+{%- endmacro -%}
+
 {#- Routing SLA compliance (metrics.yaml routing_sla_compliance_rate): leads assigned within their
     SLA over leads assigned (met + breached); unassigned leads past their SLA and pending ones are
     not in the rate. Used by agg_speed_to_lead, agg_data_quality_compliance and the routing packs. -#}

@@ -22,9 +22,7 @@ quarters as (
 scoped as (
     select
         c.quarter_relative,
-        sum(case when :scope_type <> 'team'
-                   or not exists (select 1 from quota_roles)
-                   or u.user_role in (select user_role from quota_roles)
+        sum(case when :scope_type <> 'team' or {{ rules.carries_quota('u.user_role', 'quota_roles') }}
                  then c.quota_amount else 0 end) as quota_amount,
         sum(c.open_pipeline_amount) as open_pipeline_amount,
         sum(c.open_pipeline_count) as open_pipeline_count,

@@ -1,6 +1,8 @@
 {#- Rep rows of marts.agg_pipeline_coverage for one quarter (:quarter_relative), users in scope:
-    quota-carrying reps (kpis.yaml coverage.rollup_quota_roles) and anyone with open pipeline. -#}
+    quota-carrying reps (kpis.yaml coverage.rollup_quota_roles, rules.sql carries_quota: an empty
+    list means every role, as coverage.sql sums a team's quota) and anyone with open pipeline. -#}
 {% import 'packs/_scope.sql' as s %}
+{% import 'rules.sql' as rules %}
 with coverage as (
     select * from marts.agg_pipeline_coverage
 ),
@@ -30,5 +32,5 @@ inner join users as u on u.id = c.rollup_key
 where c.rollup_level = 'rep'
   and c.quarter_relative = :quarter_relative
   and {{ s.scope_filter('u.region', 'u.team', 'u.id') }}
-  and (u.user_role in (select user_role from quota_roles) or c.open_pipeline_amount > 0)
+  and ({{ rules.carries_quota('u.user_role', 'quota_roles') }} or c.open_pipeline_amount > 0)
 order by c.coverage_ratio nulls first, c.rollup_label

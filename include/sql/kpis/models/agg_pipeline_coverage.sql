@@ -48,9 +48,7 @@ quota_rolled as (
     from quarters as qt
     inner join quota as q on q.fiscal_quarter_index = qt.fiscal_quarter_index
     inner join rollup as r on r.user_id = q.owner_id
-    where r.rollup_level = 'rep'
-       or not exists (select 1 from quota_roles)
-       or r.user_role in (select user_role from quota_roles)
+    where r.rollup_level = 'rep' or {{ rules.carries_quota('r.user_role', 'quota_roles') }}
     group by qt.quarter_relative, r.rollup_level, r.rollup_key
 ),
 
