@@ -5,10 +5,10 @@
 -- description: and the family of the line's product (Product2.Family, the product found by
 -- description: Product2Id, else its price book entry's product, else ProductCode; '(no family)' when
 -- description: the product has none, '(unknown product)' when the catalogue does not have it).
--- description: bookings_amount = sum of TotalPrice in the corporate currency: a line in its
--- description: opportunity's currency converts at the opportunity's rate (int_opportunity_currency),
--- description: a line in another currency at that currency's DatedConversionRate covering the close
--- description: date, else its CurrencyType rate (rules.sql). Lines without TotalPrice or without a rate
+-- description: bookings_amount = sum of TotalPrice in the corporate currency, converted as the
+-- description: opportunity is (rules.sql corporate_amounts): the DatedConversionRate of the line's
+-- description: currency covering the close date, else its CurrencyType rate (a line in the
+-- description: opportunity's currency therefore at the opportunity's rate). Lines without TotalPrice or without a rate
 -- description: are not summed: excluded_line_count counts them. The families' sum can differ from
 -- description: the opportunities' Amount when they disagree (quality check line_item_amount_mismatch).
 {% import 'rules.sql' as rules -%}
@@ -33,11 +33,6 @@ product_by_code as (
 
 entry as (
     select * from staging.stg_crm__pricebook_entry
-),
-
-dated as (
-    select * from staging.stg_crm__dated_conversion_rate
-    where conversion_rate > 0
 ),
 
 currency as (
@@ -68,30 +63,22 @@ won_line as (
     where o.is_won
 ),
 
-dated_match as (
-    select
-        wl.line_id,
-        d.conversion_rate,
-        row_number() over (partition by wl.line_id order by d.start_date desc, d.id desc) as pick
-    from won_line as wl
-    inner join dated as d
-        on d.iso_code = wl.line_currency
-        and {{ rules.dated_rate_covers('d', 'wl.close_date') }}
-    where wl.line_currency <> wl.opportunity_currency
+line_record as (
+    select line_id as record_id, line_currency as currency_iso_code, total_price as amount, close_date as rate_day
+    from won_line
+),
+
+line_converted as (
+    {{ rules.corporate_amounts('line_record', 'currency', 'CloseDate') | indent(4) }}
 ),
 
 rated as (
     select
         wl.*,
-        case
-            when wl.line_currency = wl.opportunity_currency then wl.opportunity_rate
-            when cur.is_corporate then 1.0
-            when dm.conversion_rate is not null then dm.conversion_rate
-            else cur.conversion_rate
-        end as line_rate
+        lc.conversion_rate as line_rate,
+        lc.amount_corporate as line_amount_corporate
     from won_line as wl
-    left join dated_match as dm on dm.line_id = wl.line_id and dm.pick = 1
-    left join currency as cur on cur.iso_code = wl.line_currency
+    inner join line_converted as lc on lc.record_id = wl.line_id
 ),
 
 classified as (
@@ -102,10 +89,7 @@ classified as (
             else coalesce(nullif(trim(p.family), ''), '(no family)')
         end as product_family,
         r.total_price is not null and r.line_rate is not null as is_summed,
-        case
-            when r.total_price is not null and r.line_rate is not null
-                then {{ rules.to_corporate('r.total_price', 'r.line_rate') }}
-        end as amount_corporate,
+        case when r.total_price is not null and r.line_rate is not null then r.line_amount_corporate end as amount_corporate,
         c.fiscal_month_label,
         c.fiscal_quarter_label,
         c.fiscal_year_label
