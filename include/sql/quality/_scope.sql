@@ -9,8 +9,9 @@
     - owner_scoped(record, owner): the scope of a record owned by a user (accounts, contacts,
       opportunities, duplicate candidates): `record`.id as record_id, its owner_id, and the owner's
       (`owner`: the User row joined on owner_id) manager, team and region ('unknown' when the
-      owner is not in User or has none); no segment. Leads are scoped by routing instead
-      (quality/_lead_base.sql). -#}
+      owner is not in User or has none); no segment.
+    - lead_scoped(alias): the scope of a lead (a row of quality/_lead_base.sql `lead`): the team
+      the territory rules route it to ('unrouted' when none covers it), not its owner's. -#}
 {%- set columns = ['owner_id', 'manager_id', 'team', 'region', 'segment'] -%}
 
 {%- macro scope_columns(alias=none) -%}
@@ -25,4 +26,9 @@
 {{ record }}.id as record_id, {{ record }}.owner_id, {{ owner }}.manager_id,
 coalesce({{ owner }}.team, 'unknown') as team, coalesce({{ owner }}.region, 'unknown') as region,
 cast(null as varchar) as segment
+{%- endmacro -%}
+
+{%- macro lead_scoped(alias=none) -%}
+{%- set p = alias ~ '.' if alias else '' -%}
+{{ p }}record_id, {{ p }}owner_id, {{ p }}manager_id, coalesce({{ p }}expected_team, 'unrouted') as team, {{ p }}region, {{ p }}segment
 {%- endmacro -%}

@@ -3,7 +3,7 @@
 {%- if object == 'lead' %}
 with {% include 'quality/_lead_base.sql' %}
 select
-    l.record_id, l.owner_id, l.manager_id, coalesce(l.expected_team, 'unrouted') as team, l.region, l.segment,
+    {{ scope.lead_scoped('l') }},
     l.created_at,
     {%- for role, column in fields.items() %}
     s.{{ column }} as {{ role }}{{ "," if not loop.last }}

@@ -2,9 +2,10 @@
     Not evaluated: unassigned leads (lead_unassigned), owners that are not active users (an
     inactive or unknown owner is a user-admin problem, not a routing one), and leads no rule
     covers (no employee count or an unmapped country). -#}
+{% import 'quality/_scope.sql' as scope -%}
 with {% include 'quality/_lead_base.sql' %}
 select
-    record_id, owner_id, manager_id, expected_team as team, region, segment,
+    {{ scope.lead_scoped() }},
     (owner_team is null or owner_team <> expected_team) as failed,
     case when owner_team is null or owner_team <> expected_team
          then 'expected ' || expected_team || ', owner team ' || coalesce(owner_team, '(none)')

@@ -1,7 +1,8 @@
 {#- Assigned lead whose Assigned_At__c - CreatedDate exceeds the segment's SLA hours. -#}
+{% import 'quality/_scope.sql' as scope -%}
 with {% include 'quality/_lead_base.sql' %}
 select
-    record_id, owner_id, manager_id, coalesce(expected_team, 'unrouted') as team, region, segment,
+    {{ scope.lead_scoped() }},
     datediff('second', created_at, assigned_at) > sla_hours * 3600 as failed,
     case when datediff('second', created_at, assigned_at) > sla_hours * 3600
          then cast(round(datediff('second', created_at, assigned_at) / 3600.0, 1) as varchar)

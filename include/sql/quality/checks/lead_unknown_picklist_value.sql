@@ -1,16 +1,11 @@
 {#- A Lead picklist value (Status, LeadSource, any Lead.<Field> stages.yaml picklists declares) the
     policy does not list: a blocker naming each value, its count and sample ids. Scope as the
     other lead checks: the team the territory rules route the lead to. -#}
+{% import 'quality/_scope.sql' as scope -%}
 {% from 'quality/_picklist_unknown.sql' import unknown_picklist_rows -%}
 with {% include 'quality/_lead_base.sql' %},
 base as (
-    select
-        record_id,
-        owner_id,
-        manager_id,
-        coalesce(expected_team, 'unrouted') as team,
-        region,
-        segment
+    select {{ scope.lead_scoped() }}
     from lead
 )
 
