@@ -202,3 +202,30 @@ def test_an_overlay_file_that_overrides_nothing_is_reported(overlay, caplog):
 def test_unknown_policy_file_names_the_known_ones():
     with pytest.raises(ConfigError, match=r"unknown policy file 'stagse'.*'stages.yaml'"):
         policy.load("stagse")
+
+
+def test_a_stage_without_required_fields_has_none_and_nothing_crashes(overlay):
+    """required_fields is optional (the model defaults it to []): the dict-style readers of the
+    quality run and the KPI seeds see the same default instead of a KeyError."""
+    _write(
+        overlay,
+        "stages.yaml",
+        "stages:\n"
+        "  - {name: Open, order: 1, probability: 10, is_closed: false, is_won: false, forecast_categories: [Pipeline]}\n"
+        "  - {name: Won, order: 2, probability: 100, is_closed: true, is_won: true, forecast_categories: [Closed],\n"
+        "     required_fields: [Amount]}\n"
+        "  - {name: Lost, order: 3, probability: 0, is_closed: true, is_won: false, forecast_categories: [Omitted]}\n",
+    )
+    from salesops.kpis.policy import load_policy
+    from salesops.quality.catalogue import load_config, policy_context
+    from salesops.quality.expectations import _opportunity_specs
+    from salesops.quality.runner import _check_needs
+
+    assert [s.required_fields for s in policy.stages().stages] == [[], ["Amount"], []]
+    assert [s["required_fields"] for s in policy.raw("stages")["stages"]] == [[], ["Amount"], []]
+    cfg = load_config()
+    assert ("opportunity", ("Amount",)) in _check_needs(cfg.checks["opp_missing_required_field"], cfg)
+    required = [s for s in _opportunity_specs(cfg) if s.check == "opp_missing_required_field"]
+    assert [(s.detail, s.condition) for s in required] == [("Amount", (("stage_name", "in", ("Won",)),))]
+    assert [s["name"] for s in policy_context(cfg)["stages"]] == ["'Open'", "'Won'", "'Lost'"]
+    assert [s["required_fields"] for s in load_policy().stages] == [[], ["Amount"], []]

@@ -240,3 +240,27 @@ def test_an_api_source_is_profiled_from_its_records(tmp_path):
     metrics = {m["metric"]: m for m in p.metrics}
     assert metrics["avg_days_in_current_stage"]["status"] == "evaluable"  # field history is there
     assert metrics["pipeline_coverage_ratio"]["status"] == "evaluable"
+
+
+def test_the_starter_overlay_proposes_required_fields_per_stage_from_what_the_export_fills(prof, tmp_path):
+    """A default stage keeps include/config's list, a new stage gets the fields every default stage
+    requires; fields the export lacks (AccountId here: no account id column) are left out and named,
+    so the proposal never turns opp_missing_required_field into n/a. Filled in, the overlay loads."""
+    from salesops.onboarding.profile import starter_overlay
+
+    text = starter_overlay(prof)
+    stage_lines = [line for line in text.splitlines() if line.startswith("  - {name:")]
+    assert len(stage_lines) == 5
+    for line in stage_lines:
+        assert 'required_fields: ["OwnerId", "CloseDate", "Type"]' in line, line
+    assert "Left out (not in the export): AccountId, Products, Loss_Reason__c." in text
+    filled = (
+        text.replace("probability: TODO", "probability: 50")
+        .replace("is_closed: TODO, is_won: TODO", "is_closed: false, is_won: false")
+        .replace("forecast_categories: [TODO]", 'forecast_categories: ["Pipeline"]')
+    )
+    overlay = tmp_path / "config"
+    overlay.mkdir()
+    (overlay / "stages.yaml").write_text(filled)
+    stages = policy.stages(overlay=overlay)
+    assert [s.required_fields for s in stages.stages] == [["OwnerId", "CloseDate", "Type"]] * 5

@@ -592,6 +592,25 @@ def profile_source(kind: str, limit: int = 50_000, **options: Any) -> Profile:
 # -- drafts ------------------------------------------------------------------------------------
 
 
+def _required_field_proposal(
+    prof: Profile, opp: ObjectProfile | None
+) -> tuple[set[str], list[str], list[str]]:
+    """(fields the export fills, the fields every policy stage requires, policy-required fields
+    the export lacks) for the starter overlay's ``required_fields``.
+
+    "Products" (at least one line item) counts as filled when the export has line items.
+    """
+    st = _policy.stages()
+    filled = {api for api, h in (opp.mapped.items() if opp else []) if opp and opp.fill.get(h, 0) > 0}
+    if any(o.object == "OpportunityLineItem" and o.rows for o in prof.objects):
+        filled.add("Products")
+    every_stage = [f for f in st.stages[0].required_fields if all(f in s.required_fields for s in st.stages)]
+    wanted: list[str] = []
+    for s in st.stages:
+        wanted += [f for f in s.required_fields if f not in wanted]
+    return filled, every_stage, [f for f in wanted if f not in filled]
+
+
 def starter_overlay(prof: Profile) -> str:
     """stages.yaml for the overlay folder: the stages found (first-seen order), TODO probabilities."""
     st = _policy.stages()
@@ -605,19 +624,30 @@ def starter_overlay(prof: Profile) -> str:
     stages = [v for v in (opp.values.get("StageName", {}) if opp else {}) if v]
     cats = [v for v in (opp.values.get("ForecastCategoryName", {}) if opp else {}) if v]
     if stages:
-        lines.append("stages:")
+        filled, every_stage, left_out = _required_field_proposal(prof, opp)
+        lines += [
+            "# required_fields: proposed per stage - a default stage's own list, a new stage the fields",
+            f"# every default stage requires ({', '.join(every_stage) or 'none'}) - keeping only fields",
+            "# the export fills (a required field the export lacks would make opp_missing_required_field",
+            "# n/a). Add fields a deal must carry from a stage on (Amount ...); a stage without the key",
+            "# has no required fields."
+            + (f" Left out (not in the export): {', '.join(left_out)}." if left_out else ""),
+            "stages:",
+        ]
         for i, name in enumerate(stages, start=1):
             known = next((s for s in st.stages if s.name == name), None)
+            required = [f for f in (known.required_fields if known else every_stage) if f in filled]
             if known is not None:
                 lines.append(
                     f"  - {{name: {json.dumps(name)}, order: {i}, probability: {known.probability:g}, "
                     f"is_closed: {str(known.is_closed).lower()}, is_won: {str(known.is_won).lower()}, "
-                    f"forecast_categories: {json.dumps(known.forecast_categories)}}}   # as include/config"
+                    f"forecast_categories: {json.dumps(known.forecast_categories)}, "
+                    f"required_fields: {json.dumps(required)}}}   # as include/config"
                 )
             else:
                 lines.append(
                     f"  - {{name: {json.dumps(name)}, order: {i}, probability: TODO, is_closed: TODO, "
-                    "is_won: TODO, forecast_categories: [TODO]}"
+                    f"is_won: TODO, forecast_categories: [TODO], required_fields: {json.dumps(required)}}}"
                 )
     if cats:
         lines.append(f"forecast_categories: {json.dumps(cats)}   # as found in the export")

@@ -131,7 +131,20 @@ def _load(key: str, overlay: Path | None) -> tuple[dict[str, Any], BaseModel]:
             return _shown(over_path)
         return _shown(base_path)
 
-    return data, validate(key, data, where)
+    model = validate(key, data, where)
+    return _with_dict_defaults(key, data), model
+
+
+def _with_dict_defaults(key: str, data: dict[str, Any]) -> dict[str, Any]:
+    """The merged mapping with the defaults dict-style readers index directly (``s["required_fields"]``).
+
+    The typed model defaults an optional key; the mapping must too, or a valid overlay that leaves
+    the key out (a stage with no ``required_fields``: no required fields) crashes those readers with
+    a KeyError.
+    """
+    if key == "stages" and isinstance(data.get("stages"), list):
+        data = {**data, "stages": [{"required_fields": [], **s} for s in data["stages"]]}
+    return data
 
 
 def _resolve_overlay(overlay: Path | None | bool) -> Path | None:
