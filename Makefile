@@ -29,7 +29,7 @@ help:
 	@echo "make bench  - scale benchmark: demo org at 10k/100k/1M through the chain -> bench/REPORT.md"
 	@echo "make profile-api [CONN=id] - Salesforce dry run: API calls a first sync would take"
 	@echo "make profile SOURCE=csv CSV_FOLDER=dir - what is in your export + a starter overlay and column map"
-	@echo "make run SOURCE=csv CSV_FOLDER=dir CONFIG_DIR=dir - the whole chain on your data (exit 1: gate held)"
+	@echo "make run SOURCE=csv CSV_FOLDER=dir CONFIG_DIR=dir [PACKS=a,b] - the whole chain on your data (prints its exit status: 0 published, 1 gate held, 2 bad config, 3 pack held, 4 task error)"
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -107,6 +107,7 @@ SOURCE ?= csv
 CSV_FOLDER ?=
 COLUMN_MAP ?=
 SOURCE_CONN ?=
+PACKS ?=
 CONFIG_DIR ?=
 DATA_DIR ?= $(ROOT)/runs/data
 OUTPUT_DIR ?= $(ROOT)/runs/out
@@ -115,7 +116,7 @@ profile: $(VENV)/.installed
 	$(BYO_ENV) $(PY) -m salesops profile --source $(SOURCE) $(if $(CSV_FOLDER),--csv-folder $(CSV_FOLDER)) $(if $(COLUMN_MAP),--column-map $(COLUMN_MAP)) $(if $(SOURCE_CONN),--conn-id $(SOURCE_CONN))
 
 run: $(AIRFLOW_HOME)/.migrated
-	$(BYO_ENV) AIRFLOW__LOGGING__LOGGING_LEVEL=$(DEMO_LOG_LEVEL) timeout -s KILL 3600 $(PY) -m scripts.run --source $(SOURCE) $(if $(CSV_FOLDER),--csv-folder $(abspath $(CSV_FOLDER))) $(if $(COLUMN_MAP),--column-map $(abspath $(COLUMN_MAP))) $(if $(SOURCE_CONN),--conn-id $(SOURCE_CONN))
+	$(BYO_ENV) AIRFLOW__LOGGING__LOGGING_LEVEL=$(DEMO_LOG_LEVEL) timeout -s KILL 3600 $(PY) -m scripts.run --source $(SOURCE) $(if $(CSV_FOLDER),--csv-folder $(abspath $(CSV_FOLDER))) $(if $(COLUMN_MAP),--column-map $(abspath $(COLUMN_MAP))) $(if $(SOURCE_CONN),--conn-id $(SOURCE_CONN)) $(if $(PACKS),--packs $(PACKS))
 
 clean:
 	rm -rf data out .airflow runs
