@@ -17,6 +17,7 @@ from salesops.onboarding.profile import (
     detect_date_format,
     detect_number_format,
     profile_folder,
+    render,
     write_drafts,
 )
 
@@ -264,3 +265,109 @@ def test_the_starter_overlay_proposes_required_fields_per_stage_from_what_the_ex
     (overlay / "stages.yaml").write_text(filled)
     stages = policy.stages(overlay=overlay)
     assert [s.required_fields for s in stages.stages] == [["OwnerId", "CloseDate", "Type"]] * 5
+
+
+def _flat(text: str) -> str:
+    """Report or comment text with its line wrapping (and the comment marks) undone."""
+    return " ".join(w for w in text.split() if w != "#")
+
+
+def _report_export_without_a_map(tmp_path: Path) -> Path:
+    """The fixture's two CSV files alone (no column map, so no exported_at), users.csv written
+    "now" (as a download or a copy does) and the opportunities' stamps from November 2026."""
+    folder = tmp_path / "export"
+    folder.mkdir()
+    for f in EXPORT.glob("*.csv"):
+        shutil.copy(f, folder)
+    return folder
+
+
+def test_the_column_map_draft_proposes_one_export_time_so_freshness_does_not_hold(tmp_path):
+    """Without exported_at the CSV source dates Opportunity by its newest Last Modified Date and User
+    (no change-stamp column) by the file's modification time: weeks apart, so source_freshness
+    (window 26 h) held the gate. The draft proposes one exported_at for every file - the newest
+    change stamp - and says so in the report."""
+    from salesops.sources.csv_export import CsvExportSource
+
+    folder = _report_export_without_a_map(tmp_path)
+    p = profile_folder(folder)
+    write_drafts(p, tmp_path / "profile")
+    draft = tmp_path / "profile" / "column_map.yaml"
+    text = draft.read_text()
+    assert "exported_at: '2026-11-19T18:30:00Z'" in text  # 11/19/2026 6:30 PM, FX-… newest stamp
+    assert "TODO the time the export ran" in _flat(text) and "source_freshness would hold the gate" in _flat(
+        text
+    )
+
+    # before: the draft without exported_at -> the two objects' export times differ by weeks
+    import yaml
+
+    data = yaml.safe_load(text)
+    data["defaults"].pop("exported_at")
+    before = tmp_path / "before.yaml"
+    before.write_text(yaml.safe_dump(data))
+    src = CsvExportSource(folder, before)
+    lag = src.server_time_for("User") - src.server_time_for("Opportunity")
+    assert lag.total_seconds() / 3600 > 26  # the freshness window: the gate would hold
+
+    src = CsvExportSource(folder, draft)
+    assert src.server_time_for("User") == src.server_time_for("Opportunity")
+    assert src.server_time_for("Opportunity").isoformat() == "2026-11-19T18:30:00+00:00"
+    assert "exported_at 2026-11-19T18:30:00Z: TODO the time the export ran" in _flat(render(p))
+
+
+def test_the_draft_proposes_export_full_and_the_boolean_values_it_recognises(tmp_path):
+    from salesops.sources.csv_export import load_column_map
+
+    folder = _report_export_without_a_map(tmp_path)
+    users = (folder / "users.csv").read_text().replace('"Yes"', '"Checked"').replace('"No"', '"Unchecked"')
+    (folder / "users.csv").write_text(users.replace('Checked"\n', 'Maybe"\n', 1))
+    p = profile_folder(folder)
+    assert p.object("User").booleans == {"IsActive": {"Maybe": 1, "Checked": 3, "Unchecked": 1}}
+    draft_text = column_map_draft(p)
+    (tmp_path / "column_map.yaml").write_text(draft_text)
+    draft = load_column_map(tmp_path / "column_map.yaml")
+    # Opportunity: stamps span 265 days (a report of every deal) -> full; User is never deleted by
+    # the load (objects.yaml deletes: false), so no export key is proposed for it
+    assert draft["Opportunity"].export_full and "export" not in str(
+        __import__("yaml").safe_load(draft_text)["objects"]["User"]
+    )
+    assert draft["User"].true_values == frozenset({"checked"})
+    assert draft["User"].false_values == frozenset({"unchecked"})
+    assert "TODO add 'Maybe' to true_values or false_values" in _flat(render(p))
+
+
+def test_an_incremental_looking_export_is_proposed_incremental(tmp_path):
+    folder = tmp_path / "export"
+    folder.mkdir()
+    (folder / "opportunities.csv").write_text(
+        "Opportunity ID,Stage,Close Date,Last Modified Date\n"
+        "A1,Prospecting,2026-12-01,2026-11-18T10:00:00Z\n"
+        "A2,Prospecting,2026-12-02,2026-11-19T10:00:00Z\n"
+    )
+    p = profile_folder(folder)
+    assert "export: incremental" in column_map_draft(p)
+    assert "exported_at: '2026-11-19T10:00:00Z'" in column_map_draft(p)
+
+
+def test_without_any_change_stamp_the_profile_says_plainly_what_to_add(tmp_path):
+    import os
+
+    folder = tmp_path / "export"
+    folder.mkdir()
+    f = folder / "opportunities.csv"
+    f.write_text("Opportunity ID,Stage,Close Date\nA1,Prospecting,2026-12-01\n")
+    os.utime(f, (1795000000, 1795000000))  # 2026-11-18T11:06:40Z
+    p = profile_folder(folder)
+    assert "exported_at: '2026-11-18T11:06:40Z'" in column_map_draft(p)
+    assert "no file has a change-stamp column, so nothing in the export says when it ran" in _flat(render(p))
+
+
+def test_the_draft_keeps_the_export_keys_of_the_column_map_it_read(prof):
+    import yaml
+
+    data = yaml.safe_load(column_map_draft(prof))
+    assert data["defaults"]["exported_at"] == "2026-11-20T14:00:00Z"
+    assert data["defaults"]["timezone"] == "America/New_York"
+    assert data["defaults"]["true_values"] == ["Yes"] and data["defaults"]["false_values"] == ["No"]
+    assert data["objects"]["Opportunity"]["export"] == "full"

@@ -19,11 +19,14 @@ from __future__ import annotations
 import csv
 import json
 import re
+import textwrap
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import yaml
 
@@ -226,6 +229,10 @@ class ObjectProfile:
     dates: dict[str, dict[str, Any]] = field(default_factory=dict)
     numbers: dict[str, dict[str, Any]] = field(default_factory=dict)
     references: dict[str, dict[str, Any]] = field(default_factory=dict)
+    booleans: dict[str, dict[str, int]] = field(default_factory=dict)  # bool api field -> value -> count
+    export: dict[str, Any] = field(
+        default_factory=dict
+    )  # what the files say about the export (_export_facts)
 
 
 @dataclass
@@ -259,6 +266,7 @@ class _Table:
     resolve: dict[str, tuple[str, tuple[str, ...]]]  # field -> (object, by)
     encoding: str = "utf-8-sig"
     delimiter: str = ","
+    settings: dict[str, Any] = field(default_factory=dict)  # the column map's export keys, if any
 
 
 def _read(paths: Sequence[Path], encoding: str, delimiter: str) -> tuple[list[str], list[dict[str, str]]]:
@@ -287,8 +295,15 @@ def _tables(folder: Path, column_map: Path | None) -> tuple[list[_Table], list[s
             used |= set(paths)
             headers, rows = _read(paths, m.encoding, m.delimiter)
             resolve = {fld: (target, by) for fld, target, by in m.resolve}
+            settings = {
+                "exported_at": m.exported_at,
+                "export_full": m.export_full,
+                "true_values": sorted(m.true_values),
+                "false_values": sorted(m.false_values),
+                "timezone": str(m.tz),
+            }
             tables.append(
-                _Table(api, paths, headers, rows, dict(m.columns), resolve, m.encoding, m.delimiter)
+                _Table(api, paths, headers, rows, dict(m.columns), resolve, m.encoding, m.delimiter, settings)
             )
     unrecognised = []
     for p in sorted(folder.glob("*.csv")):
@@ -410,8 +425,62 @@ def _object_profile(
                 if unknown:
                     p.unknown_values[api] = unknown
                     p.unknown_samples[api] = {v: samples[v][:_SAMPLE] for v in unknown}
+    for api, h in present.items():
+        if types.get(api) == "bool":
+            p.booleans[api] = dict(Counter(v for r in t.rows if (v := r.get(h, "").strip())))
+    if t.files:
+        p.export = _export_facts(t, spec, present, p.dates)
     p.references = _references(t, tables)
     return p
+
+
+# a change stamp span this long means the file holds records untouched for weeks: a full export
+_FULL_EXPORT_SPAN_DAYS = 28
+_TRUE_WORDS = frozenset(
+    {"true", "yes", "y", "1", "t", "x", "on", "checked", "active", "ja", "oui", "si", "sí"}
+)
+_FALSE_WORDS = frozenset({"false", "no", "n", "0", "f", "off", "unchecked", "inactive", "nein", "non"})
+
+
+def _parse_stamp(text: str, fmt: str | None) -> datetime | None:
+    t = text.strip()
+    try:
+        if fmt:
+            return datetime.strptime(t, fmt)
+        return datetime.fromisoformat(t.replace("Z", "+00:00")).replace(tzinfo=None)
+    except ValueError:
+        return None
+
+
+def _export_facts(
+    t: _Table, spec: ObjectSpec, present: dict[str, str], dates: dict[str, Any]
+) -> dict[str, Any]:
+    """What the files say about the export: the newest change stamp (read in the column map's time
+    zone, else UTC), how many days the stamps span, the files' newest modification time, and the
+    column map's own export keys when it has them."""
+    tz = ZoneInfo(str(t.settings.get("timezone") or "UTC"))
+    facts: dict[str, Any] = {
+        "cursor": spec.cursor,
+        "cursor_header": present.get(spec.cursor),
+        "deletes": spec.deletes,  # objects.yaml: does the load apply deletes (and so `export: full`)?
+    }
+    header = facts["cursor_header"]
+    if header is not None:
+        d = dates.get(spec.cursor, {})
+        fmt = None if d.get("order") == "iso" else (d.get("datetime_format") or d.get("format"))
+        stamps = [s for r in t.rows if (s := _parse_stamp(r.get(header, ""), fmt)) is not None]
+        if stamps:
+            newest = max(stamps)
+            aware = newest if newest.tzinfo else newest.replace(tzinfo=tz)
+            facts["newest_stamp"] = aware.astimezone(UTC)
+            facts["newest_stamp_text"] = next(
+                r[header].strip() for r in t.rows if _parse_stamp(r.get(header, ""), fmt) == newest
+            )
+            facts["stamp_span_days"] = (newest - min(stamps)).days
+    facts["newest_mtime"] = max(datetime.fromtimestamp(f.stat().st_mtime, UTC) for f in t.files)
+    if t.settings:
+        facts["map"] = dict(t.settings)
+    return facts
 
 
 def _known_values() -> dict[tuple[str, str], list[str]]:
@@ -675,6 +744,115 @@ def starter_overlay(prof: Profile) -> str:
     return "\n".join(lines) + "\n"
 
 
+def _iso(ts: datetime) -> str:
+    return ts.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def export_proposal(prof: Profile) -> tuple[dict[str, Any], dict[str, str], list[str]]:
+    """The export keys the CSV source needs, proposed from the files: (defaults keys
+    ``exported_at`` / ``true_values`` / ``false_values``, object -> ``export`` full|incremental,
+    the notes that say where each value came from and what to check).
+
+    One ``exported_at`` for every file: without it, an object whose file has a change-stamp column
+    is exported "at" its newest stamp, one without at the file's modification time, and
+    source_freshness holds the gate on the object that looks older. The proposal is the column
+    map's own value, else the newest change stamp in the files (a lower bound of the export time:
+    a row stamped later than ``exported_at`` fails the load, so it is never too early to load),
+    else the files' newest modification time.
+    """
+    objs = [o for o in prof.objects if o.export]
+    defaults: dict[str, Any] = {}
+    export: dict[str, str] = {}
+    notes: list[str] = []
+    if not objs:
+        return defaults, export, notes
+    declared = sorted({m["exported_at"] for o in objs if (m := o.export.get("map")) and m.get("exported_at")})
+    stamped = [o for o in objs if o.export.get("newest_stamp") is not None]
+    unstamped = [o.object for o in objs if o.export.get("newest_stamp") is None]
+    if declared:
+        defaults["exported_at"] = _iso(declared[-1])
+        notes.append(f"exported_at {defaults['exported_at']}: as the column map declares it")
+    elif stamped:
+        top = max(stamped, key=lambda o: o.export["newest_stamp"])
+        defaults["exported_at"] = _iso(top.export["newest_stamp"])
+        notes.append(
+            f"exported_at {defaults['exported_at']}: TODO the time the export ran (UTC). Proposed: the newest "
+            f"change stamp in the files ({top.object} {top.export['cursor_header']!r} "
+            f"{top.export['newest_stamp_text']}, read in the map's time zone); if you change timezone, "
+            "change this too (a row stamped after exported_at fails the load). It is the as-of date of "
+            "every check and figure"
+            + (
+                f"; without it {', '.join(unstamped)} (no change-stamp column) would be dated by the "
+                "file's modification time and source_freshness would hold the gate"
+                if unstamped
+                else ""
+            )
+        )
+    else:
+        newest = max(o.export["newest_mtime"] for o in objs)
+        defaults["exported_at"] = _iso(newest)
+        notes.append(
+            f"exported_at {defaults['exported_at']}: TODO no file has a change-stamp column, so nothing in "
+            "the export says when it ran; proposed: the files' newest modification time (a copy moves "
+            "it). Set it to the time the export ran (UTC): it is the as-of date of every check and figure"
+        )
+    for o in objs:
+        m = o.export.get("map") or {}
+        span = o.export.get("stamp_span_days")
+        if not o.export.get("deletes"):
+            continue  # the load never deletes this object's records: `export` changes nothing
+        if m.get("export_full"):
+            export[o.object], why = "full", "as the column map declares it"
+        elif o.export.get("cursor_header") is None:
+            export[o.object], why = "full", "no change-stamp column: the file is a snapshot of the object"
+        elif span is not None and span >= _FULL_EXPORT_SPAN_DAYS:
+            export[o.object], why = (
+                "full",
+                f"its change stamps span {span} days: it holds records unchanged for weeks",
+            )
+        else:
+            export[o.object] = "incremental"
+            why = f"its change stamps span {span if span is not None else '?'} days: it looks like the changes since a last export"
+        notes.append(
+            f"{o.object} export: {export[o.object]} - {why}"
+            + (
+                " (full: ids missing from a newer export are deleted; make it incremental if the file "
+                "holds only changed rows)"
+                if export[o.object] == "full"
+                else " (make it full if each file holds every record)"
+            )
+        )
+    trues: list[str] = []
+    falses: list[str] = []
+    for o in objs:
+        m = o.export.get("map") or {}
+        map_true, map_false = set(m.get("true_values") or ()), set(m.get("false_values") or ())
+        for api, counts in o.booleans.items():
+            unknown = []
+            for v in counts:
+                key = v.casefold()
+                if key in map_true or (key not in map_false and key in _TRUE_WORDS):
+                    trues += [v] if v not in trues else []
+                elif key in map_false or key in _FALSE_WORDS:
+                    falses += [v] if v not in falses else []
+                else:
+                    unknown.append(v)
+            header = o.mapped.get(api, api)
+            notes.append(
+                f"{o.object}.{api} ({header!r}) is a boolean: "
+                + ", ".join(f"{v} {c}" for v, c in counts.items())
+                + (
+                    f"; TODO add {', '.join(repr(u) for u in unknown)} to true_values or false_values "
+                    "(a value in neither quarantines its row)"
+                    if unknown
+                    else ""
+                )
+            )
+    if trues or falses:
+        defaults["true_values"], defaults["false_values"] = trues, falses
+    return defaults, export, notes
+
+
 def column_map_draft(prof: Profile) -> str:
     """A column map from the mapped (or guessed) headers and the detected formats."""
     date_fmt = dt_fmt = None
@@ -692,7 +870,14 @@ def column_map_draft(prof: Profile) -> str:
         defaults["date_format"] = date_fmt
     if dt_fmt:
         defaults["datetime_format"] = dt_fmt
-    defaults["timezone"] = "UTC"
+    zones = {o.export["map"]["timezone"] for o in prof.objects if o.export.get("map")}
+    defaults["timezone"] = zones.pop() if len(zones) == 1 else "UTC"
+    export_defaults, export, notes = export_proposal(prof)
+    if "exported_at" in export_defaults:
+        defaults["exported_at"] = export_defaults["exported_at"]
+    for key in ("true_values", "false_values"):
+        if key in export_defaults:
+            defaults[key] = export_defaults[key]
     if decimal:
         defaults["decimal_separator"] = decimal
     if thousands:
@@ -700,10 +885,10 @@ def column_map_draft(prof: Profile) -> str:
     objects: dict[str, Any] = {}
     users = any(o.object == "User" for o in prof.objects)
     for o in prof.objects:
-        entry: dict[str, Any] = {
-            "file": o.files[0] if len(o.files) == 1 else "*.csv",
-            "columns": dict(o.mapped),
-        }
+        entry: dict[str, Any] = {"file": o.files[0] if len(o.files) == 1 else "*.csv"}
+        if o.object in export:
+            entry["export"] = export[o.object]
+        entry["columns"] = dict(o.mapped)
         refs = {
             f: {"object": r["object"], "by": ["Id", "Name", "Email"]}
             for f, r in o.references.items()
@@ -716,7 +901,12 @@ def column_map_draft(prof: Profile) -> str:
         "# Column map draft written by `python -m salesops profile` (check every line: the columns\n"
         "# are guessed from the headers, the formats from the values). Left: API names of\n"
         "# include/config/objects.yaml; right: the headers exactly as exported. Set timezone to the\n"
-        "# exporting user's zone and exported_at when the files carry no change stamp.\n"
+        "# exporting user's zone. The export keys below are proposed from the files - check each:\n"
+        + "".join(
+            textwrap.fill(n, 100, initial_indent="#   ", subsequent_indent="#     ", break_on_hyphens=False)
+            + "\n"
+            for n in notes
+        )
     )
     return head + yaml.safe_dump(
         {"defaults": defaults, "objects": objects}, sort_keys=False, allow_unicode=True
@@ -806,6 +996,13 @@ def render(prof: Profile) -> str:
                     for u in r["unresolved"]
                 )
             )
+    _defaults, _export, notes = export_proposal(prof)
+    if notes:
+        lines += ["", "Export (the keys the column map draft proposes; check each):"]
+        lines += [
+            textwrap.fill(n, 100, initial_indent="  ", subsequent_indent="    ", break_on_hyphens=False)
+            for n in notes
+        ]
     lines += ["", "Checks the data can support:"]
     for c in prof.checks:
         lines.append(
