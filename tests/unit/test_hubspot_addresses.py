@@ -191,3 +191,66 @@ def test_without_the_address_mapping_the_matcher_has_no_key(tmp_path):
         "postal_code, state, country from staging.stg_crm__lead"
     )
     assert find_duplicates(records, "lead", rules, {}).unusable
+
+
+def test_a_company_address_and_type_map_to_the_account_billing_fields():
+    """HubSpot's company ``address``, ``city``, ``zip``, ``state``, ``country`` and ``type`` land in
+    Account.BillingStreet ... BillingCountry and Account.Type (before, only the country was mapped and
+    the rest of the address was left unmapped); a property the portal lacks is dropped and reported."""
+    session, adapter = replay_session(FIXTURES / "hubspot")
+    src = HubSpotSource(HubSpotClient("pat-na1-test", session=session, sleep=lambda s: None))
+    names = ["address", "city", "country", "createdate", "domain", "hs_lastmodifieddate", "hs_object_id"]
+    names += ["hubspot_owner_id", "industry", "name", "state", "type", "zip"]
+    adapter.add("GET", "/crm/v3/properties/companies", {"results": [{"name": n} for n in names]})
+    adapter.add(
+        "POST",
+        "/crm/v3/objects/companies/search",
+        {
+            "total": 1,
+            "results": [
+                {
+                    "id": "5001",
+                    "properties": {
+                        "address": "1 Sample Street",
+                        "city": "Leeds",
+                        "country": "United Kingdom",
+                        "createdate": "2026-09-01T09:00:00.000Z",
+                        "domain": "sample.example",
+                        "hs_lastmodifieddate": "2026-10-05T10:00:00.000Z",
+                        "hs_object_id": "5001",
+                        "hubspot_owner_id": "71001",
+                        "industry": "COMPUTER_SOFTWARE",
+                        "name": "Sample Company Ltd",
+                        "state": "West Yorkshire",
+                        "type": "PROSPECT",
+                        "zip": "LS1 1AA",
+                    },
+                }
+            ],
+        },
+    )
+    account = get_object("account")
+    (page,) = list(src.read_changes("Account", account.api_fields, "SystemModstamp", None, UNTIL))
+    body = adapter.calls[1].body
+    assert {"address", "city", "zip", "state", "country", "type"} <= set(body["properties"])
+    rec = page[0]
+    assert (
+        rec["BillingStreet"],
+        rec["BillingCity"],
+        rec["BillingPostalCode"],
+        rec["BillingState"],
+        rec["BillingCountry"],
+        rec["Type"],
+        rec["Industry"],
+    ) == (
+        "1 Sample Street",
+        "Leeds",
+        "LS1 1AA",
+        "West Yorkshire",
+        "United Kingdom",
+        "PROSPECT",
+        "COMPUTER_SOFTWARE",
+    )
+    # numberofemployees, annualrevenue and the custom region/segment are not in this portal
+    assert "BillingStreet" not in src.dropped_fields.get("Account", [])
+    assert {"NumberOfEmployees", "AnnualRevenue"} <= set(src.dropped_fields["Account"])

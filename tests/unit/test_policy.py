@@ -229,3 +229,32 @@ def test_a_stage_without_required_fields_has_none_and_nothing_crashes(overlay):
     assert [(s.detail, s.condition) for s in required] == [("Amount", (("stage_name", "in", ("Won",)),))]
     assert [s["name"] for s in policy_context(cfg)["stages"]] == ["'Open'", "'Won'", "'Lost'"]
     assert [s["required_fields"] for s in load_policy().stages] == [[], ["Amount"], []]
+
+
+def test_picklists_on_commonly_exported_account_and_lead_fields(overlay):
+    """Account.Type / Rating / Industry and Lead.Industry / Rating are manifest fields: an overlay
+    naming them loads (before: "'Type' is not a field of Account in objects.yaml")."""
+    _write(
+        overlay,
+        "stages.yaml",
+        "picklists:\n"
+        "  Account.Type: [Customer, Prospect, Partner]\n"
+        "  Account.Rating: [Hot, Warm, Cold]\n"
+        "  Account.Industry: [Retail, Logistics]\n"
+        "  Lead.Industry: [Retail, Logistics]\n"
+        "  Lead.Rating: [Hot, Warm, Cold]\n",
+    )
+    from salesops.quality.catalogue import load_config
+
+    load_config()
+    account = get_object("account")
+    assert {
+        "Type",
+        "Rating",
+        "Industry",
+        "BillingStreet",
+        "BillingCity",
+        "BillingPostalCode",
+        "BillingState",
+    } <= set(account.api_fields)
+    assert {"Industry", "Rating"} <= set(get_object("lead").api_fields)
