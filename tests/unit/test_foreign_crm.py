@@ -400,3 +400,38 @@ def test_exception_rows_name_the_field_by_the_exports_label_with_wrong_and_expec
     assert wh.scalar(
         "select message from quality.exception_queue where check_id = 'opp_orphan_owner' and record_id = 'FX-013'"
     ).startswith("Opportunity Owner 'Rep Omega'")
+
+
+def test_required_fields_check_is_not_evaluated_when_no_stage_requires_a_field(loaded, tmp_path, monkeypatch):
+    """A stage policy without any required_fields gives the check nothing to test: "not evaluated"
+    with the reason, never a pass over 24 evaluated deals (and the scorecard's completeness n/a)."""
+    import re
+
+    from salesops.quality.runner import run_quality
+
+    wh, _, _ = loaded
+    overlay = tmp_path / "config"
+    shutil.copytree(FIXTURE / "config", overlay)
+    stages = overlay / "stages.yaml"
+    stages.write_text(re.sub(r",\s*required_fields: \[[^\]]*\]", "", stages.read_text()))
+    assert "required_fields" not in stages.read_text()
+    monkeypatch.setenv("SALESOPS_CONFIG_DIR", str(overlay))
+    run_quality(wh, run_id="f5", build_docs=False)
+    r = wh.query(
+        "select status, evaluated, failed, passed, reason from quality.check_result "
+        "where run_id = 'f5' and scope_type = 'all' and check_id = 'opp_missing_required_field'"
+    )
+    assert r == [
+        {
+            "status": "not_evaluated",
+            "evaluated": 0,
+            "failed": 0,
+            "passed": None,
+            "reason": "the stage policy (stages.yaml) lists no required_fields for any stage",
+        }
+    ]
+    completeness = wh.query(
+        "select value, met from quality.scorecard where run_id = 'f5' "
+        "and metric = 'required_field_completeness' and scope_type = 'all'"
+    )
+    assert completeness == [{"value": None, "met": None}]

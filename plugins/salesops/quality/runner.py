@@ -161,6 +161,10 @@ def _not_evaluated(wh: Warehouse, cfg: QualityConfig) -> tuple[dict[tuple[str, s
         # a required field (or owner) empty everywhere is what these checks report, not a gap
         strict = check.id not in _EMPTY_IS_THE_FINDING
         reason = avail.reason(_check_needs(check, cfg), empty_counts=strict)
+        if check.id == "opp_missing_required_field" and not any(
+            s["required_fields"] for s in cfg.stages["stages"]
+        ):
+            reason = "the stage policy (stages.yaml) lists no required_fields for any stage"
         reason = reason or picklist_checks.not_evaluated_reason(check, cfg, avail)
         if reason:
             na[(check.id, check.api_name)] = reason
