@@ -171,6 +171,13 @@ def test_metrics_json(foreign_run):
         by.setdefault(m["metric"], []).append(m)
     q4 = next(m for m in by["win_rate_by_count"] if m["period"] == "FY2026-Q4")
     assert (q4["status"], q4["value"], q4["denominator"], q4["unit"]) == ("evaluated", 0.5, 8, "ratio")
+    assert q4["numerator"] == 4  # EXPECTED.md: 4 won of 8 closed in FY2026-Q4
+    # every evaluated ratio names the numerator and denominator it is built from, and they agree
+    ratios = [m for m in rep["metrics"] if m["unit"] == "ratio" and m["status"] == "evaluated"]
+    assert {m["metric"] for m in ratios if m["numerator"] is None} == set()
+    for m in ratios:
+        if m["value"] is not None and m["denominator"] not in (None, 0):
+            assert m["value"] == pytest.approx(m["numerator"] / m["denominator"]), m
     assert q4["definition"].startswith("Won deals / (won + lost deals)") and q4["source"].endswith(
         "win_rate_by_count"
     )

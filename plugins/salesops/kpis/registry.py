@@ -62,6 +62,7 @@ class Metric:
     owner: str
     filters: tuple[str, ...] = ()
     exclusions: tuple[str, ...] = ()
+    numerator: str | None = None
     denominator: str | None = None
     rows: str | None = None
     target: Target | None = None
@@ -141,6 +142,7 @@ def parse_registry(data: dict[str, Any], known_models: set[str] | None = None) -
             owner=m.owner,
             filters=tuple(m.filters),
             exclusions=tuple(m.exclusions),
+            numerator=m.numerator,
             denominator=m.denominator,
             rows=m.rows,
             target=_resolve_target(m.target, where),

@@ -73,11 +73,15 @@ def _text(v: Any) -> Any:
     return v.isoformat() if isinstance(v, date) else v
 
 
-def _denominator_column(m: Any, row: dict[str, Any]) -> str | None:
-    if f"{m.column}_denominator" in row:
-        return f"{m.column}_denominator"
-    if m.denominator:
-        first = re.match(r"[a-z_][a-z0-9_]*", m.denominator)
+def _part_column(m: Any, row: dict[str, Any], part: str) -> str | None:
+    """The model column holding the metric's numerator or denominator (``part``): the model's own
+    ``<column>_<part>`` column, else the first name of the registry's ``numerator:`` /
+    ``denominator:`` declaration when the row has it."""
+    if f"{m.column}_{part}" in row:
+        return f"{m.column}_{part}"
+    declared = getattr(m, part)
+    if declared:
+        first = re.match(r"[a-z_][a-z0-9_]*", declared)
         if first and first.group(0) in row:
             return first.group(0)
     return None
@@ -148,8 +152,8 @@ def metrics_report(
                 continue
             if "rollup_level" not in r and key is not None:
                 continue  # a company-wide model has no rows for a slice
-            den_col = _denominator_column(m, r)
-            num_col = f"{m.column}_numerator" if f"{m.column}_numerator" in r else None
+            den_col = _part_column(m, r, "denominator")
+            num_col = _part_column(m, r, "numerator")
             out.append(
                 {
                     **base,

@@ -115,6 +115,9 @@ class MetricModel(PolicyModel):
     owner: str = Field(min_length=1)
     filters: list[str] = []
     exclusions: list[str] = []
+    # the model columns a ratio is computed from: "<column> [= expression]" (the first name is the
+    # column metrics --json reports; the rest says how it is built)
+    numerator: str | None = None
     denominator: str | None = None
     rows: str | None = None
     target: TargetModel | None = None
