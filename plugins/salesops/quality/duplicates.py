@@ -17,10 +17,15 @@
    each word weighs its inverse document frequency among the object's names, so two companies
    that only share common words ("Global ... Solutions") score low while a distinctive word with
    a typo still matches.
-4. Person pass (lead/contact ``person``): candidates share a postal code, phone, street, email or
-   (order-free) name key; a pair matches when the names agree with first/last possibly swapped
-   (Jaro-Winkler per part) AND a contact point agrees (email, phone or postal address): a shared
-   name alone never matches.
+4. Person pass (lead/contact ``person``): candidates share a postal code, phone, street (with or
+   without its number), email or (order-free) name key. With ``fellegi_sunter`` (the shipped
+   policy) each field of a pair is exact, close, disagreeing or missing and weighs log2(m/u); the
+   names are compared in the order (straight or swapped) that weighs more, and a pair matches when
+   no name part disagrees and the sum reaches the threshold, or by the replaced-name rule (one
+   name part entirely different, the address and enough other weight agreeing; a replaced given
+   name also needs a personal field such as the phone, so a household member is not joined).
+   Without it: the names agree (Jaro-Winkler per part) AND a contact point agrees (email, phone
+   or postal address). Either way a shared name alone never matches.
 5. Clusters: matched pairs are merged best first (union-find), but two groups are never merged
    when a pair across them was compared and rejected, so one shared name cannot chain different
    people into one cluster. The earliest-created record (ties: lowest id) is the original; every
@@ -272,6 +277,13 @@ def normalise_table(
     out["street_number"] = pc.replace_substring_regex(
         pc.replace_substring_regex(street, r"^\D*", ""), r"\D.*$", ""
     )
+    # the street without its numbers ("12a lorimo street" -> "lorimo street") and its first word:
+    # blocking keys that still meet when the house number or the postal code has a typo
+    street_name = pc.utf8_trim_whitespace(
+        pc.replace_substring_regex(pc.replace_substring_regex(street, r"\S*\d\S*", ""), r"\s+", " ")
+    )
+    out["street_name"] = street_name
+    out["street_word"] = pc.replace_substring_regex(street_name, r" .*$", "")
     out["city_norm"] = strip_punct(fold(col("city")))
     out["postal_norm"] = pc.replace_substring(strip_punct(fold(col("postal_code"))), " ", "")
     out["state_norm"] = strip_punct(fold(col("state")))
@@ -470,10 +482,170 @@ def _jw(a: Any, b: Any) -> Any:
     )
 
 
+# Fellegi-Sunter fields of the person pass: the normalised column each is compared on. Names and
+# cities by Jaro-Winkler, the others by rapidfuzz's ratio (the street: the best of the ratio, the
+# ratio without spaces and the token-set ratio), all on 0-1.
+FS_COLUMNS = {
+    "first_name": "first_norm",
+    "last_name": "last_norm",
+    "street": "street_norm",
+    "city": "city_norm",
+    "postal_code": "postal_norm",
+    "state": "state_norm",
+    "phone": "phone_norm",
+    "email": "email_norm",
+    "company": "company_norm",
+}
+_FS_JARO = {"first_name", "last_name", "city"}
+MISSING, DISAGREE, CLOSE, EXACT = 0, 1, 2, 3
+
+
+def fs_weights(spec: dict[str, Any]) -> dict[int, float]:
+    """log2(m/u) of each agreement level of one field (missing: 0); ``spec``: quality.yaml
+    ``fellegi_sunter.fields.<field>`` (m and u of the exact and close levels; disagree = the rest)."""
+    import math
+
+    m, u = spec["m"], spec["u"]
+    has_close = spec.get("close") is not None
+    m_close = float(m.get("close") or 0.0) if has_close else 0.0
+    u_close = float(u.get("close") or 0.0) if has_close else 0.0
+    out = {MISSING: 0.0, EXACT: math.log2(float(m["exact"]) / float(u["exact"]))}
+    out[DISAGREE] = math.log2((1.0 - float(m["exact"]) - m_close) / (1.0 - float(u["exact"]) - u_close))
+    out[CLOSE] = math.log2(m_close / u_close) if has_close else out[DISAGREE]  # no close level: unused
+    return out
+
+
+def _fs_levels(role: str, a: Any, b: Any, close: float | None) -> Any:
+    """Agreement level per pair (MISSING / DISAGREE / CLOSE / EXACT) of one field's two sides."""
+    import numpy as np
+    from rapidfuzz import fuzz, process
+
+    present = (a != "") & (b != "")
+    levels = np.where(present, DISAGREE, MISSING).astype(np.int8)
+    if not present.any():
+        return levels
+    exact = present & (a == b)
+    if close is not None:
+        if role in ("first_name", "last_name"):  # a name split or run together ("ale c", "maryann")
+            sim = _jw([x.replace(" ", "") for x in a], [x.replace(" ", "") for x in b])
+        elif role in _FS_JARO:
+            sim = _jw(a, b)
+        else:
+            sim = process.cpdist(list(a), list(b), scorer=fuzz.ratio, workers=-1).astype(np.float64) / 100.0
+            if role == "street":  # words run together or split ("whistlerplace"), or a part missing
+                compact = process.cpdist(
+                    [x.replace(" ", "") for x in a],
+                    [x.replace(" ", "") for x in b],
+                    scorer=fuzz.ratio,
+                    workers=-1,
+                )
+                tokens = process.cpdist(list(a), list(b), scorer=fuzz.token_set_ratio, workers=-1)
+                sim = np.maximum.reduce([sim, compact / 100.0, tokens / 100.0])
+        levels[present & (sim >= close)] = CLOSE
+    levels[exact] = EXACT
+    return levels
+
+
+def fs_person_scores(norm: pa.Table, i: Any, j: Any, fs: dict[str, Any]) -> tuple[Any, Any, Any, Any]:
+    """Fellegi-Sunter scoring of candidate pairs (i, j): (matched mask, weight sum, names
+    compatible, replaced-name matches).
+
+    Each field's agreement level weighs log2(m/u) (quality.yaml ``person.fellegi_sunter``); the
+    names are compared in the order (straight or first/last swapped) that weighs more. A pair
+    matches when its names agree (no part disagrees, one at least agrees) and the weight sum
+    reaches ``threshold``; or by the replaced-name rule: one name part entirely different (maiden
+    name, nickname), the other agreeing, the address agreeing (street and postal code or city)
+    and the other fields weighing ``replaced_name.min_weight`` or more. A replaced *given* name
+    also needs one of ``replaced_name.given_name_needs`` to agree exactly: the same address and
+    surname with another given name is another member of the household, not a duplicate.
+    Names are incompatible (the pair keeps two clusters apart) when the given names disagree,
+    or the surnames disagree with no given name agreeing.
+    """
+    import numpy as np
+
+    fields = fs["fields"]
+    weights = {f: fs_weights(c) for f, c in fields.items()}
+    n = len(i)
+
+    def sides(column: str) -> tuple[Any, Any]:
+        v = norm.column(column)
+        return _take(v, i), _take(v, j)
+
+    def weigh(role: str, levels: Any) -> Any:
+        w = weights[role]
+        return np.select(
+            [levels == EXACT, levels == CLOSE, levels == DISAGREE], [w[EXACT], w[CLOSE], w[DISAGREE]], 0.0
+        )
+
+    zeros = np.zeros(n, dtype=np.int8)
+    fa, fb = sides("first_norm")
+    la, lb = sides("last_norm")
+    fcfg, lcfg = fields.get("first_name"), fields.get("last_name")
+    if fcfg is None or lcfg is None:
+        raise ValueError("person.fellegi_sunter.fields needs first_name and last_name")
+    g1 = _fs_levels("first_name", fa, fb, fcfg.get("close"))
+    s1 = _fs_levels("last_name", la, lb, lcfg.get("close"))
+    g2 = _fs_levels("first_name", fa, lb, fcfg.get("close"))
+    s2 = _fs_levels("last_name", la, fb, lcfg.get("close"))
+    w1 = weigh("first_name", g1) + weigh("last_name", s1)
+    w2 = weigh("first_name", g2) + weigh("last_name", s2)
+    swap = w2 > w1
+    given, surname = np.where(swap, g2, g1), np.where(swap, s2, s1)
+    name_w = np.where(swap, w2, w1)
+
+    levels: dict[str, Any] = {}
+    other = np.zeros(n)
+    for role, cfg in fields.items():
+        if role in ("first_name", "last_name"):
+            continue
+        column = FS_COLUMNS[role]
+        if column not in norm.column_names:
+            levels[role] = zeros
+            continue
+        a, b = sides(column)
+        levels[role] = _fs_levels(role, a, b, cfg.get("close"))
+        other += weigh(role, levels[role])
+    total = name_w + other
+
+    def agrees(role: str) -> Any:
+        return levels.get(role, zeros) >= CLOSE
+
+    g_agree, s_agree = given >= CLOSE, surname >= CLOSE
+    g_dis, s_dis = given == DISAGREE, surname == DISAGREE
+    ok = ~g_dis & ~s_dis & (g_agree | s_agree) & (total >= float(fs["threshold"]))
+    replaced = np.zeros(n, dtype=bool)
+    rn = fs.get("replaced_name")
+    if rn:
+        one = (g_dis & s_agree) | (s_dis & g_agree)
+        address = agrees("street") & (agrees("postal_code") | agrees("city"))
+        replaced = one & address & (other >= float(rn["min_weight"]))
+        personal = np.zeros(n, dtype=bool)
+        for role in rn.get("given_name_needs") or []:
+            personal |= levels.get(role, zeros) == EXACT
+        replaced &= ~(g_dis & ~personal)  # household blocker
+        replaced &= ~ok
+        ok |= replaced
+    compatible = ~g_dis & ~(s_dis & ~g_agree)
+    return ok, total, compatible, replaced
+
+
+def fs_score(total: Any, threshold: float) -> Any:
+    """A weight sum on 0-100 for the clusters' ``score``: 50 at the threshold, +1 weight (twice
+    the odds) halves the distance to 100."""
+    import numpy as np
+
+    return 100.0 / (1.0 + np.exp2(-(np.asarray(total, dtype=float) - threshold)))
+
+
 def _person_scores(norm: pa.Table, i: Any, j: Any, rules: dict[str, Any]) -> tuple[Any, Any, Any]:
     """(matched mask, score 0-100, names agree) of the person pass for candidate pairs (i, j)."""
     import numpy as np
     from rapidfuzz import fuzz, process
+
+    fs = rules.get("fellegi_sunter")
+    if fs:
+        ok, total, compatible, _replaced = fs_person_scores(norm, i, j, fs)
+        return ok, fs_score(total, float(fs["threshold"])), compatible
 
     def sides(column: str) -> tuple[Any, Any, Any]:
         v = norm.column(column)
@@ -757,7 +929,15 @@ def _needed_columns(object_name: str, rules: dict[str, Any]) -> set[str]:
     if object_name == "account":
         cols |= {"name_core"}
     else:
-        cols |= {"first_norm", "last_norm", "phone_norm", "street_norm", "city_norm", "postal_norm"}
+        cols |= {
+            "first_norm",
+            "last_norm",
+            "phone_norm",
+            "street_norm",
+            "city_norm",
+            "postal_norm",
+            "state_norm",
+        }
     person = rules.get("person") or {}
     for key in [*rules.get("keys", []), *rules.get("blocking", []), *person.get("blocking", [])]:
         cols |= {str(c) for c in key}

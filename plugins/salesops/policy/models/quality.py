@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import Field, model_validator
 
@@ -53,10 +53,88 @@ class CompanyTokens(PolicyModel):
     prefilter: float = Field(default=70, ge=0, le=100)
 
 
+FsFieldName = Literal[
+    "first_name", "last_name", "street", "city", "postal_code", "state", "phone", "email", "company"
+]
+Probability = Annotated[float, Field(gt=0, lt=1)]
+
+
+class FsLevels(PolicyModel):
+    """m or u probabilities of a field's agreement levels (disagree = 1 - exact - close)."""
+
+    exact: Probability
+    close: Probability | None = None
+
+
+class FsField(PolicyModel):
+    """One field of the Fellegi-Sunter person scorer: its close threshold and m/u probabilities."""
+
+    close: float | None = Field(default=None, gt=0, lt=1)  # similarity 0-1 at or above = close
+    m: FsLevels  # share of true duplicates at each level
+    u: FsLevels  # share of unrelated pairs at each level
+
+    @model_validator(mode="after")
+    def _levels(self) -> FsField:
+        for side in ("m", "u"):
+            levels = getattr(self, side)
+            if (levels.close is None) != (self.close is None):
+                raise bad(f"{side}.close", levels.close, "set exactly when the field has a close threshold")
+            if levels.exact + (levels.close or 0.0) >= 1:
+                raise bad(
+                    side,
+                    levels.exact + (levels.close or 0.0),
+                    "exact + close below 1 (disagree gets the rest)",
+                )
+        for level in ("exact", "close"):
+            m, u = getattr(self.m, level), getattr(self.u, level)
+            if m is not None and u is not None and m <= u:
+                raise bad(
+                    f"m.{level}", m, f"above u.{level} ({u}): agreement must be likelier among duplicates"
+                )
+        return self
+
+
+class ReplacedName(PolicyModel):
+    """One name part entirely different, matched on the address and the other fields' weight."""
+
+    min_weight: float
+    given_name_needs: list[Literal["phone", "email", "company"]] = []
+
+
+class FellegiSunter(PolicyModel):
+    """person.fellegi_sunter: per-field agreement levels weighing log2(m/u), summed (duplicates.py)."""
+
+    threshold: float
+    fields: dict[FsFieldName, FsField]
+    replaced_name: ReplacedName | None = None
+
+    @model_validator(mode="after")
+    def _names_alone_never_match(self) -> FellegiSunter:
+        import math
+
+        missing = [f for f in ("first_name", "last_name") if f not in self.fields]
+        if missing:
+            raise bad(
+                "fields", sorted(self.fields), f"first_name and last_name among them (missing {missing})"
+            )
+        names = sum(
+            math.log2(self.fields[f].m.exact / self.fields[f].u.exact) for f in ("first_name", "last_name")
+        )
+        if self.threshold <= names:
+            raise bad(
+                "threshold",
+                self.threshold,
+                f"above the two names' exact weights ({names:.2f}): a shared name alone must not match",
+            )
+        return self
+
+
 class PersonPass(PolicyModel):
-    """Leads/contacts: names in either order + a contact point that agrees (duplicates.py)."""
+    """Leads/contacts: names in either order + a contact point that agrees (duplicates.py);
+    ``fellegi_sunter``, when set, decides instead of name_min / evidence / weights / min_score."""
 
     blocking: list[list[str]] = []
+    fellegi_sunter: FellegiSunter | None = None
     name_min: float = Field(default=0.88, ge=0, le=1)
     evidence: dict[Literal["email", "phone", "company", "street", "postal_code", "city"], float] = {}
     weights: dict[str, float] = {}
