@@ -107,10 +107,11 @@ def test_febrl3_person_records_without_email_or_company(dup_cfg):
     found = _pairs(r.clusters)
     tp = len(found & truth)
     precision, recall = tp / len(found), tp / len(truth)
-    # before the person pass: 0 candidate pairs, 0 of 6,538 found. Measured now: P 1.000, R 0.712
-    # (below the 0.90 target: FEBRL replaces whole given names or surnames in many duplicates,
-    # which a names-and-addresses-only matcher does not join on purpose; see README).
-    assert precision >= 0.99 and recall >= 0.70, (precision, recall)
+    # before the person pass: 0 candidate pairs, 0 of 6,538 found; with its first scorer P 1.000,
+    # R 0.712. Fellegi-Sunter (estimated on FEBRL 1 and 2 only): P 1.000, R 0.788 (below the 0.90
+    # target: FEBRL replaces whole given names at the same address and surname in many duplicates,
+    # which the household blocker refuses on purpose without a phone or email; see README).
+    assert precision >= 0.99 and recall >= 0.78, (precision, recall)
     assert r.clusters.groupby("cluster_id").size().max() <= 10  # no chained mega-cluster
 
 
