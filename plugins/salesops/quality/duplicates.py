@@ -630,8 +630,9 @@ def fs_person_scores(norm: pa.Table, i: Any, j: Any, fs: dict[str, Any]) -> tupl
 
 
 def fs_score(total: Any, threshold: float) -> Any:
-    """A weight sum on 0-100 for the clusters' ``score``: 50 at the threshold, +1 weight (twice
-    the odds) halves the distance to 100."""
+    """A weight sum on 0-100 for the clusters' ``score``: the match probability (in %) when the
+    prior odds are 2**-threshold (posterior odds = prior odds x 2**weight sum), so 50 at the
+    threshold and 66.7 one weight above it."""
     import numpy as np
 
     return 100.0 / (1.0 + np.exp2(-(np.asarray(total, dtype=float) - threshold)))
