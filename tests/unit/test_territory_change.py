@@ -174,6 +174,47 @@ def test_impact_preview_matches_the_hand_computed_figures(env):
     assert "| AMER-SMB | 2 | 3 | 2 | 30,000.00 | 1 | 220000.0 | 220000.0 | 200000.0 |" in body
 
 
+def _multicurrency(wh, eur_rate: float | None) -> None:
+    """USD corporate; O01 (10,000, U04's, moved to U01) and U01's 2027-02-01 quota Q01 (100,000)
+    in EUR; EUR's CurrencyType rate ``eur_rate`` (None: no EUR rate at all)."""
+    rows = [("C1", "USD", 1.0, True)] + ([("C2", "EUR", eur_rate, False)] if eur_rate else [])
+    for cid, iso, rate, corp in rows:
+        wh.execute(
+            "insert into staging.stg_crm__currency_type (id, iso_code, conversion_rate, is_active, "
+            "is_corporate, system_modstamp, _batch_id, _loaded_at) values (:i, :c, :r, true, :k, "
+            "timestamp '2026-01-01 00:00:00', 't', timestamp '2026-01-01 00:00:00')",
+            {"i": cid, "c": iso, "r": rate, "k": corp},
+        )
+    wh.execute("update staging.stg_crm__opportunity set currency_iso_code = 'EUR' where id = 'O01'")
+    wh.execute("update staging.stg_crm__quota set currency_iso_code = 'EUR' where id = 'Q01'")
+
+
+def test_impact_preview_converts_amounts_and_quotas_to_the_corporate_currency(env):
+    """Issue 13: a EUR deal and a EUR quota count in USD in the preview, as in the KPI marts.
+    By hand, EUR at 0.8 per USD: O01 10,000 EUR = 12,500 USD, so 62,500 - 10,000 + 12,500 = 65,000
+    moved; Q01 100,000 EUR = 125,000 USD, so the CRM's quotas before are 470,000 + 25,000."""
+    _, wh, _ = env
+    _multicurrency(wh, 0.8)
+    p = build_plan(wh, "territory_change", requester="analyst-1")
+    im = load_plan(wh, p.plan_id).scope["impact"]
+    assert im["totals"]["open_pipeline_moved"] == 65000.0
+    assert im["totals"]["quota_total_before"] == 495000.0
+    u01 = next(o for o in im["by_owner"] if o["owner_id"] == "U01")
+    assert u01["quota_before"] == 125000.0
+    u04 = next(o for o in im["by_owner"] if o["owner_id"] == "U04")
+    assert u04["open_pipeline_before"] - u04["open_pipeline_after"] == 12500.0 + 20000.0  # O01, O03
+
+
+def test_impact_preview_refuses_amounts_without_a_rate(env):
+    _, wh, _ = env
+    _multicurrency(wh, None)
+    with pytest.raises(PlanError, match=r"2 open opportunity or quota amounts have no conversion rate") as e:
+        build_plan(wh, "territory_change", requester="analyst-1")
+    assert "ForecastingQuota Q01: no conversion rate for EUR to USD" in str(e.value)
+    assert "Opportunity O01: no conversion rate for EUR to USD" in str(e.value)
+    assert wh.scalar("select count(*) from ops.bulk_update_plan") == 0
+
+
 def test_invalid_map_lists_every_problem_and_plans_nothing(env):
     _, wh, overlay = env
     text = (FIXTURE / "proposed_map.yaml").read_text()

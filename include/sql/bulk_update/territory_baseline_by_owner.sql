@@ -1,8 +1,12 @@
 {#- Impact preview of a territory change: per owner, what they own now (accounts, open
-    opportunities and their amount, open unconverted leads). Open = rules.is_closed false. -#}
+    opportunities and their amount in the corporate currency, open unconverted leads). Open =
+    rules.is_closed false. -#}
 {% import 'bulk_update/_macros.sql' as bu %}
 {% import 'rules.sql' as rules %}
-with stage_closed as (
+with
+{% include 'bulk_update/_currency.sql' %},
+
+stage_closed as (
     select * from {{ bu.values_table('stage_closed', ['stage_name', 'is_closed'], n_stages) }}
 ),
 
@@ -21,8 +25,9 @@ opportunities as (
     select
         o.owner_id,
         count(*) as n,
-        sum(coalesce(o.amount, 0)) as amount
+        sum(coalesce(c.amount_corporate, 0)) as amount
     from staging.stg_crm__opportunity as o
+    inner join opp_currency as c on c.opportunity_id = o.id
     left join stage_closed as s on s.stage_name = o.stage_name
     where o.owner_id is not null and not {{ rules.is_closed('o.is_closed', 's.is_closed') }}
     group by o.owner_id

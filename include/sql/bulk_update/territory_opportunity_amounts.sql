@@ -1,5 +1,9 @@
-{#- Impact preview of a territory change: the amount of the opportunities the plan moves. -#}
+{#- Impact preview of a territory change: the amount of the opportunities the plan moves, in the
+    corporate currency (bulk_update/_currency.sql). -#}
 {% import 'bulk_update/_macros.sql' as bu %}
-select o.id, coalesce(o.amount, 0) as amount
-from staging.stg_crm__opportunity as o
-inner join {{ bu.values_table('opp', ['id'], n_ids) }} as m on m.id = o.id
+with
+{% include 'bulk_update/_currency.sql' %}
+
+select o.opportunity_id as id, coalesce(o.amount_corporate, 0) as amount
+from opp_currency as o
+inner join {{ bu.values_table('opp', ['id'], n_ids) }} as m on m.id = o.opportunity_id

@@ -352,11 +352,24 @@ def map_hash(m: TerritoryMapPolicy) -> str:
 # ---------------------------------------------------------------------------- impact preview
 
 
+def _currency_jinja() -> dict[str, Any]:
+    """What bulk_update/_currency.sql needs: the policy's corporate currency (used when the source
+    names none) and the relation its conversion reads rates from."""
+    from salesops import policy as _policy
+    from salesops.quality.catalogue import sql_literal
+
+    return {
+        "corporate_currency_policy": sql_literal(_policy.kpis().currency.corporate),
+        "currency_relation": "bu_currency",
+    }
+
+
 def impact(wh: Warehouse, pt: PlanType, plan: Plan) -> dict[str, Any]:
     """What the plan moves, before vs after, for the approver (stored in ``scope["impact"]``).
 
     ``by_owner``: every owner the map names or the plan touches - accounts, open opportunities,
-    open pipeline (sum of Amount) and open leads before and after, quota in the CRM for the
+    open pipeline (sum of Amount in the corporate currency; refused while an open deal or a quota
+    has no conversion rate) and open leads before and after, quota in the CRM for the
     quota period and proposed. ``by_territory``: moves into each territory and its quota sums
     against its target. ``totals``: records and open pipeline moved, quota totals. Quota figures
     are ``None`` ("not available") when the map has no quota plan or the CRM has no quota table.
@@ -368,6 +381,23 @@ def impact(wh: Warehouse, pt: PlanType, plan: Plan) -> dict[str, Any]:
     resolved, _ = resolve_users(wh, m)
     stages = [{"stage_name": s["name"], "is_closed": bool(s["is_closed"])} for s in stage_policy()]
     statuses = [{"status": s} for s in pt.params.get("open_lead_statuses", OPEN_LEAD_STATUSES)]
+    cur = _currency_jinja()
+    period = m.quota.period_start.isoformat() if m.quota is not None else None
+    unconverted = store.query(
+        wh,
+        "territory_unconverted_amounts.sql",
+        {**values_params("stage_closed", stages), "period_start": period},
+        n_stages=len(stages),
+        **cur,
+    )
+    if unconverted:
+        shown = "; ".join(f"{r['object']} {r['record_id']}: {r['reason']}" for r in unconverted[:5])
+        raise PlanError(
+            f"territory_change impact: {len(unconverted)} open opportunity or quota amounts have no "
+            f"conversion rate to the corporate currency (add the rate to the CRM's CurrencyType / "
+            f"DatedConversionRate, or fix the record's currency); nothing was planned: {shown}"
+            + (" ..." if len(unconverted) > 5 else "")
+        )
     base = {
         str(r["owner_id"]): r
         for r in store.query(
@@ -376,6 +406,7 @@ def impact(wh: Warehouse, pt: PlanType, plan: Plan) -> dict[str, Any]:
             {**values_params("stage_closed", stages), **values_params("open_status", statuses)},
             n_stages=len(stages),
             n_statuses=len(statuses),
+            **cur,
         )
     }
     changes = plan.changes
@@ -384,7 +415,7 @@ def impact(wh: Warehouse, pt: PlanType, plan: Plan) -> dict[str, Any]:
     for i in range(0, len(opp_ids), 500):
         chunk = [{"id": x} for x in opp_ids[i : i + 500]]
         for r in store.query(
-            wh, "territory_opportunity_amounts.sql", values_params("opp", chunk), n_ids=len(chunk)
+            wh, "territory_opportunity_amounts.sql", values_params("opp", chunk), n_ids=len(chunk), **cur
         ):
             amounts[str(r["id"])] = float(r["amount"])
     owner_territory: dict[str, list[str]] = {}
@@ -425,7 +456,7 @@ def impact(wh: Warehouse, pt: PlanType, plan: Plan) -> dict[str, Any]:
         quota_before = {
             str(r["owner_id"]): float(r["quota"])
             for r in store.query(
-                wh, "territory_current_quota.sql", {"period_start": m.quota.period_start.isoformat()}
+                wh, "territory_current_quota.sql", {"period_start": m.quota.period_start.isoformat()}, **cur
             )
         }
     names = {str(u["id"]): u["name"] for u in store.query(wh, "territory_users.sql")}
