@@ -43,7 +43,7 @@ cast(round({{ amount }} / {{ rate }}, 2) as decimal(18, 2))
     rate: amount_corporate is null, currency_status 'no_rate', and when the record has an amount
     is_excluded is true and exclusion_reason says why (`day_label` names rate_day's field).
     Used by int_opportunity_currency, int_booking_currency, int_quota_currency and the quality
-    checks that compare amounts (quality/_currency.sql, before the KPI build). -#}
+    checks that compare amounts (_currency.sql, before the KPI build). -#}
 {%- macro corporate_amounts(records, currency, day_label, dated='staging.stg_crm__dated_conversion_rate') -%}
 with currency_resolved as (
     select

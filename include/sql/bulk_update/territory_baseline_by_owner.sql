@@ -4,7 +4,7 @@
 {% import 'bulk_update/_macros.sql' as bu %}
 {% import 'rules.sql' as rules %}
 with
-{% include 'bulk_update/_currency.sql' %},
+{% include '_currency.sql' %},
 
 stage_closed as (
     select * from {{ bu.values_table('stage_closed', ['stage_name', 'is_closed'], n_stages) }}

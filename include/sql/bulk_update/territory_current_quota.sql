@@ -1,8 +1,8 @@
 {#- Impact preview of a territory change: quotas in the CRM for the proposed quota period, in the
-    corporate currency (bulk_update/_currency.sql: a quota converts at its currency's CurrencyType
+    corporate currency (_currency.sql: a quota converts at its currency's CurrencyType
     rate, as the KPI models convert it). -#}
 with
-{% include 'bulk_update/_currency.sql' %}
+{% include '_currency.sql' %}
 
 select q.owner_id, sum(c.amount_corporate) as quota
 from staging.stg_crm__quota as q

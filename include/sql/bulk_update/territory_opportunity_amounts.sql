@@ -1,8 +1,8 @@
 {#- Impact preview of a territory change: the amount of the opportunities the plan moves, in the
-    corporate currency (bulk_update/_currency.sql). -#}
+    corporate currency (_currency.sql). -#}
 {% import 'bulk_update/_macros.sql' as bu %}
 with
-{% include 'bulk_update/_currency.sql' %}
+{% include '_currency.sql' %}
 
 select o.opportunity_id as id, coalesce(o.amount_corporate, 0) as amount
 from opp_currency as o

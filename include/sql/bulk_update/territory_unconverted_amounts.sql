@@ -1,11 +1,11 @@
 {#- Impact preview of a territory change: the open opportunities and the quota-period quotas whose
-    currency has no conversion rate (bulk_update/_currency.sql); the preview is refused while any
+    currency has no conversion rate (_currency.sql); the preview is refused while any
     exist, as the KPI build is (kpis/unconverted_amounts.sql), instead of summing them at face value
     or leaving them out. -#}
 {% import 'bulk_update/_macros.sql' as bu %}
 {% import 'rules.sql' as rules %}
 with
-{% include 'bulk_update/_currency.sql' %},
+{% include '_currency.sql' %},
 
 stage_closed as (
     select * from {{ bu.values_table('stage_closed', ['stage_name', 'is_closed'], n_stages) }}

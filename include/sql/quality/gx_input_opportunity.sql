@@ -4,7 +4,7 @@
     amount_not_evaluated: why it cannot be compared (its currency has no conversion rate). -#}
 {% import 'quality/_scope.sql' as scope -%}
 with {% include 'quality/_opportunity_base.sql' %},
-{% include 'quality/_currency.sql' %},
+{% include '_currency.sql' %},
 line_items as (
     select opportunity_id, count(*) as line_item_count
     from {{ tables.opportunity_line_item }}

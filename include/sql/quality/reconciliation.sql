@@ -2,12 +2,12 @@
     marts.dim_fiscal_calendar (the one fiscal calendar, salesops/reference.py, written by the
     quality run before its checks; the KPI mart agg_bookings_reconciliation joins the same table);
     closed-won as everywhere (rules.sql is_won, via quality/_opportunity_base.sql). Both sides in
-    the corporate currency (quality/_currency.sql, the KPI models' conversion); the deals and
+    the corporate currency (_currency.sql, the KPI models' conversion); the deals and
     bookings of a period whose currency has no rate are counted (crm_unconverted,
     booked_unconverted, with one reason each) and the runner leaves that period not evaluated. -#}
 {% import 'rules.sql' as rules -%}
 with {% include 'quality/_opportunity_base.sql' %},
-{% include 'quality/_currency.sql' %},
+{% include '_currency.sql' %},
 calendar as (
     select date_day, fiscal_quarter_label from marts.dim_fiscal_calendar
 ),

@@ -164,9 +164,9 @@ def policy_context(cfg: QualityConfig) -> dict[str, Any]:
         "blocking_picklists": blocking_picklists(cfg),
         "object_picklists": object_picklists(cfg),
         "products": products_context(),  # the product catalogue checks (issue 15)
-        # the amount checks compare in the corporate currency (quality/_currency.sql)
+        # the amount checks compare in the corporate currency (_currency.sql)
         "corporate_currency_policy": sql_literal(_policy.kpis().currency.corporate),
-        "currency_relation": "quality_currency",
+        "currency_relation": "staged_currency",
     }
 
 

@@ -12,7 +12,7 @@ with currency_type as (
 
 ctx as (
     {%- if corporate_currency_policy is defined %}
-    -- the quality run includes this select before the KPI build (quality/_currency.sql): the
+    -- the quality run includes this select before the KPI build (_currency.sql): the
     -- policy's code (kpis.yaml currency.corporate) instead of marts.kpi_context, which it is from
     select {{ corporate_currency_policy }} as corporate_currency
     {%- else %}

@@ -10,7 +10,7 @@
 -- description: exclusion_reason says why; every KPI leaves such an opportunity out (never summed at
 -- description: face value, never counted as 0) and agg_currency_conversion shows how many.
 -- description: The conversion is rules.sql corporate_amounts; the quality run includes this select
--- description: (quality/_currency.sql) before the KPI build, with dim_currency's select over staging.
+-- description: (_currency.sql) before the KPI build, with dim_currency's select over staging.
 {% import 'rules.sql' as rules -%}
 with opportunity as (
     select id as record_id, amount, close_date as rate_day, currency_iso_code

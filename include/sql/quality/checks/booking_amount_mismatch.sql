@@ -1,11 +1,11 @@
 {#- Closed-won opportunity whose booked amount (sum of its bookings) differs from Amount by more
     than booking_match.amount_tolerance (record = opportunity id). Both sides in the corporate
-    currency (quality/_currency.sql: the deal at its close-date rate, each booking at its booking
+    currency (_currency.sql: the deal at its close-date rate, each booking at its booking
     date's); when the deal or one of its bookings has no conversion rate the opportunity is not
     evaluated (not_evaluated_reason), never compared across currencies. -#}
 {% import 'quality/_scope.sql' as scope -%}
 with {% include 'quality/_opportunity_base.sql' %},
-{% include 'quality/_currency.sql' %},
+{% include '_currency.sql' %},
 booked as (
     select
         b.opportunity_id,

@@ -3,7 +3,7 @@
     opportunity's currency when every line item is in it (Salesforce keeps them equal); when a line
     item is in another currency, both sides are converted to the corporate currency by the one
     conversion, rules.sql corporate_amounts (the deal: int_opportunity_currency via
-    quality/_currency.sql; each line item at its opportunity's CloseDate: the DatedConversionRate
+    _currency.sql; each line item at its opportunity's CloseDate: the DatedConversionRate
     covering it, else CurrencyType; the corporate currency is CurrencyType's IsCorporate, else
     kpis.yaml currency.corporate), allowing a cent of rounding per converted line. Left out
     (not evaluated): opportunities without an Amount, closed-lost ones at 0 when hygiene allows it,
@@ -12,7 +12,7 @@
 {% import 'rules.sql' as rules -%}
 with {% include 'quality/_opportunity_base.sql' %},
 {% include 'quality/_product_base.sql' %},
-{% include 'quality/_currency.sql' %},
+{% include '_currency.sql' %},
 line_amount as (
     select
         l.line_id,
@@ -40,7 +40,7 @@ mixed_line as (
 ),
 
 line_corporate as (
-    {{ rules.corporate_amounts('mixed_line', 'quality_currency', 'CloseDate', dated=tables.dated_conversion_rate) | indent(4) }}
+    {{ rules.corporate_amounts('mixed_line', 'staged_currency', 'CloseDate', dated=tables.dated_conversion_rate) | indent(4) }}
 ),
 
 per_deal as (

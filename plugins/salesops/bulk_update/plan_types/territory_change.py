@@ -353,14 +353,14 @@ def map_hash(m: TerritoryMapPolicy) -> str:
 
 
 def _currency_jinja() -> dict[str, Any]:
-    """What bulk_update/_currency.sql needs: the policy's corporate currency (used when the source
+    """What _currency.sql needs: the policy's corporate currency (used when the source
     names none) and the relation its conversion reads rates from."""
     from salesops import policy as _policy
     from salesops.quality.catalogue import sql_literal
 
     return {
         "corporate_currency_policy": sql_literal(_policy.kpis().currency.corporate),
-        "currency_relation": "bu_currency",
+        "currency_relation": "staged_currency",
     }
 
 

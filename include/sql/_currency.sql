@@ -1,0 +1,30 @@
+{#- Amounts in the corporate currency before (or without) a KPI build (issue 13), for the quality
+    checks that compare amounts and the territory_change impact preview; include after `with` or a
+    comma. It includes the KPI models' own selects over staging: dim_currency (the corporate
+    currency from kpis.yaml when the source has none: corporate_currency_policy),
+    int_opportunity_currency, int_booking_currency and int_quota_currency (currency_relation =
+    staged_currency; the conversion is rules.sql corporate_amounts). A record whose currency has
+    no rate has amount_corporate null and exclusion_reason set. Unused CTEs cost nothing. -#}
+staged_currency as (
+    select * from (
+{% include 'kpis/models/dim_currency.sql' %}
+    ) as dc
+),
+
+opp_currency as (
+    select * from (
+{% include 'kpis/models/int_opportunity_currency.sql' %}
+    ) as oc
+),
+
+booking_currency as (
+    select * from (
+{% include 'kpis/models/int_booking_currency.sql' %}
+    ) as bc
+),
+
+quota_currency as (
+    select * from (
+{% include 'kpis/models/int_quota_currency.sql' %}
+    ) as qc
+)
