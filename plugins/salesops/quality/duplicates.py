@@ -518,7 +518,6 @@ def fs_weights(spec: dict[str, Any]) -> dict[int, float]:
 def _fs_levels(role: str, a: Any, b: Any, close: float | None) -> Any:
     """Agreement level per pair (MISSING / DISAGREE / CLOSE / EXACT) of one field's two sides."""
     import numpy as np
-    from rapidfuzz import fuzz, process
 
     present = (a != "") & (b != "")
     levels = np.where(present, DISAGREE, MISSING).astype(np.int8)
@@ -531,19 +530,26 @@ def _fs_levels(role: str, a: Any, b: Any, close: float | None) -> Any:
         elif role in _FS_JARO:
             sim = _jw(a, b)
         else:
-            sim = process.cpdist(list(a), list(b), scorer=fuzz.ratio, workers=-1).astype(np.float64) / 100.0
-            if role == "street":  # words run together or split ("whistlerplace"), or a part missing
-                compact = process.cpdist(
-                    [x.replace(" ", "") for x in a],
-                    [x.replace(" ", "") for x in b],
-                    scorer=fuzz.ratio,
-                    workers=-1,
-                )
-                tokens = process.cpdist(list(a), list(b), scorer=fuzz.token_set_ratio, workers=-1)
-                sim = np.maximum.reduce([sim, compact / 100.0, tokens / 100.0])
+            sim = _text_similarity(role, a, b) / 100.0
         levels[present & (sim >= close)] = CLOSE
     levels[exact] = EXACT
     return levels
+
+
+def _text_similarity(role: str, a: Any, b: Any) -> Any:
+    """rapidfuzz ratio (0-100, float64) of each pair of values; a street also scores its words run
+    together or split ("whistlerplace") and a missing part (token set), the best of the three."""
+    import numpy as np
+    from rapidfuzz import fuzz, process
+
+    sim = process.cpdist(list(a), list(b), scorer=fuzz.ratio, workers=-1).astype(np.float64)
+    if role == "street":
+        compact = process.cpdist(
+            [x.replace(" ", "") for x in a], [x.replace(" ", "") for x in b], scorer=fuzz.ratio, workers=-1
+        )
+        tokens = process.cpdist(list(a), list(b), scorer=fuzz.token_set_ratio, workers=-1)
+        sim = np.maximum.reduce([sim, compact, tokens]).astype(np.float64)
+    return sim
 
 
 def fs_person_scores(norm: pa.Table, i: Any, j: Any, fs: dict[str, Any]) -> tuple[Any, Any, Any, Any]:
@@ -641,7 +647,6 @@ def fs_score(total: Any, threshold: float) -> Any:
 def _person_scores(norm: pa.Table, i: Any, j: Any, rules: dict[str, Any]) -> tuple[Any, Any, Any]:
     """(matched mask, score 0-100, names agree) of the person pass for candidate pairs (i, j)."""
     import numpy as np
-    from rapidfuzz import fuzz, process
 
     fs = rules.get("fellegi_sunter")
     if fs:
@@ -683,17 +688,7 @@ def _person_scores(norm: pa.Table, i: Any, j: Any, rules: dict[str, Any]) -> tup
         if not ok.any():
             sims[role] = np.full(len(i), np.nan)
             continue
-        sim = process.cpdist(list(a), list(b), scorer=fuzz.ratio, workers=-1).astype(np.float64)
-        if role == "street":  # words run together or split ("whistlerplace"), or a part missing
-            compact = process.cpdist(
-                [x.replace(" ", "") for x in a],
-                [x.replace(" ", "") for x in b],
-                scorer=fuzz.ratio,
-                workers=-1,
-            )
-            sim = np.maximum.reduce(
-                [sim, compact, process.cpdist(list(a), list(b), scorer=fuzz.token_set_ratio, workers=-1)]
-            ).astype(np.float64)
+        sim = _text_similarity(role, a, b)
         sim[~ok] = np.nan
         sims[role] = sim
         w = weights.get(role, 0.0)
