@@ -165,6 +165,14 @@ def policy_context(cfg: QualityConfig) -> dict[str, Any]:
         "object_picklists": object_picklists(cfg),
         "products": products_context(),  # the product catalogue checks (issue 15)
         # the amount checks compare in the corporate currency (_currency.sql)
+        **currency_context(),
+    }
+
+
+def currency_context() -> dict[str, Any]:
+    """What include/sql/_currency.sql needs (quality checks, the territory preview): the policy's
+    corporate currency (used when the source names none) and the relation it reads rates from."""
+    return {
         "corporate_currency_policy": sql_literal(_policy.kpis().currency.corporate),
         "currency_relation": "staged_currency",
     }

@@ -352,18 +352,6 @@ def map_hash(m: TerritoryMapPolicy) -> str:
 # ---------------------------------------------------------------------------- impact preview
 
 
-def _currency_jinja() -> dict[str, Any]:
-    """What _currency.sql needs: the policy's corporate currency (used when the source
-    names none) and the relation its conversion reads rates from."""
-    from salesops import policy as _policy
-    from salesops.quality.catalogue import sql_literal
-
-    return {
-        "corporate_currency_policy": sql_literal(_policy.kpis().currency.corporate),
-        "currency_relation": "staged_currency",
-    }
-
-
 def impact(wh: Warehouse, pt: PlanType, plan: Plan) -> dict[str, Any]:
     """What the plan moves, before vs after, for the approver (stored in ``scope["impact"]``).
 
@@ -381,7 +369,9 @@ def impact(wh: Warehouse, pt: PlanType, plan: Plan) -> dict[str, Any]:
     resolved, _ = resolve_users(wh, m)
     stages = [{"stage_name": s["name"], "is_closed": bool(s["is_closed"])} for s in stage_policy()]
     statuses = [{"status": s} for s in pt.params.get("open_lead_statuses", OPEN_LEAD_STATUSES)]
-    cur = _currency_jinja()
+    from salesops.quality.catalogue import currency_context
+
+    cur = currency_context()
     period = m.quota.period_start.isoformat() if m.quota is not None else None
     unconverted = store.query(
         wh,
