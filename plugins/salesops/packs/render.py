@@ -1,4 +1,4 @@
-"""Render one pack for one scope: HTML (inline CSS, email-safe), PDF (WeasyPrint), XLSX (openpyxl),
+"""Render one pack for one scope: HTML (inline CSS, email-safe), PDF (WeasyPrint), XLSX (XlsxWriter),
 CSV data files and a JSON manifest.
 
 Usage::
@@ -347,11 +347,18 @@ def write_pdf(html: str, path: Path) -> None:
     weasyprint.HTML(string=pdf_source(html), url_fetcher=fetcher).write_pdf(str(path))
 
 
-def _xlsx_value(value: Any, unit: str) -> Any:
+def _xlsx_value(value: Any, unit: str = "") -> Any:
     value = plain(value)
     if isinstance(value, datetime) and value.tzinfo is not None:
         value = value.astimezone(UTC).replace(tzinfo=None)
     return neutralise_cell(value)
+
+
+def _table_cells(table: Table) -> list[list[Any]]:
+    """Every row of a data table as the cells the XLSX and the CSV hold (plain scalars, formula-like
+    text neutralised), computed once for both writers."""
+    keys = [c.key for c in table.columns]
+    return [[_xlsx_value(r.get(k)) for k in keys] for r in table.rows]
 
 
 NUMBER_FORMATS = {
@@ -365,38 +372,63 @@ NUMBER_FORMATS = {
     "date": "yyyy-mm-dd",
     "datetime": "yyyy-mm-dd hh:mm",
 }
+HEADER_STYLE = {
+    "bold": True,
+    "font_color": "#FFFFFF",
+    "bg_color": "#1A365D",
+    "valign": "vcenter",
+    "text_wrap": True,
+}
+# XlsxWriter writes text as text: no formula, URL or number guessing (a neutralised cell stays text).
+WORKBOOK_OPTIONS = {
+    "constant_memory": True,
+    "strings_to_formulas": False,
+    "strings_to_urls": False,
+    "strings_to_numbers": False,
+    "remove_timezone": True,
+    "nan_inf_to_errors": True,
+}
 
 
-def _style_header(ws: Any, ncols: int, row: int = 1) -> None:
-    from openpyxl.styles import Alignment, Font, PatternFill
-
-    fill = PatternFill("solid", fgColor="1A365D")
-    for col in range(1, ncols + 1):
-        cell = ws.cell(row=row, column=col)
-        cell.font = Font(bold=True, color="FFFFFF")
-        cell.fill = fill
-        cell.alignment = Alignment(vertical="center", wrap_text=True)
-
-
-def _widths(ws: Any, rows: list[list[Any]]) -> None:
-    from openpyxl.utils import get_column_letter
-
+def _widths(rows: list[list[Any]]) -> list[int]:
+    """Column widths from the header and the first rows' shown text (8 to 60 characters)."""
+    out = []
     for i in range(max((len(r) for r in rows), default=0)):
         width = max((len(str(r[i])) for r in rows if i < len(r) and r[i] is not None), default=8)
-        ws.column_dimensions[get_column_letter(i + 1)].width = min(max(width + 2, 8), 60)
+        out.append(min(max(width + 2, 8), 60))
+    return out
 
 
-def write_xlsx(view: dict[str, Any], sections: list[Section], path: Path, spec: PackSpec) -> None:
+def _png_height(png: bytes) -> int:
+    """Pixel height from a PNG's IHDR chunk."""
+    import struct
+
+    return int(struct.unpack(">I", png[20:24])[0])
+
+
+def write_xlsx(
+    view: dict[str, Any],
+    sections: list[Section],
+    path: Path,
+    spec: PackSpec,
+    cells: dict[int, list[list[Any]]] | None = None,
+) -> None:
     """Summary sheet (every card: key, label, value, text, definition), one data sheet per listed
-    table (every row; header formatting, autofilter, frozen header), Definitions and Charts."""
+    table (every row; header formatting, autofilter, frozen header), Definitions and Charts.
+
+    Written with XlsxWriter row by row (``constant_memory``): a 300 k-row exception sheet costs
+    seconds and a few MB, where a whole openpyxl workbook in memory cost a minute. ``cells`` are the
+    tables' prepared rows (:func:`_table_cells`, keyed by ``id(table)``) when the caller has them.
+    """
     import io
 
-    from openpyxl import Workbook
-    from openpyxl.drawing.image import Image
+    import xlsxwriter
 
-    wb = Workbook()
-    ws = wb.active
-    ws.title = "Summary"
+    cells = cells if cells is not None else {}
+    wb = xlsxwriter.Workbook(str(path), WORKBOOK_OPTIONS)
+    header_fmt = wb.add_format(HEADER_STYLE)
+    unit_fmt = {unit: wb.add_format({"num_format": code}) for unit, code in NUMBER_FORMATS.items()}
+    ws = wb.add_worksheet("Summary")
     meta = [
         ["Pack", view["title"]],
         ["Scope", f"{view['scope_type']} = {view['scope_value']}"],
@@ -407,38 +439,41 @@ def write_xlsx(view: dict[str, Any], sections: list[Section], path: Path, spec: 
     ]
     if view.get("currency_note"):
         meta.append(["Currency", view["currency_note"]])
+    row = 0
     for m in meta:
-        ws.append([neutralise_cell(x) for x in m])
-    ws.append([])
+        ws.write_row(row, 0, [neutralise_cell(x) for x in m])
+        row += 1
+    row += 1
     for line in view["narrative"]:
-        ws.append(["What changed", neutralise_cell(line)])
-    ws.append([])
-    header_row = ws.max_row + 1
+        ws.write_row(row, 0, ["What changed", neutralise_cell(line)])
+        row += 1
+    row += 1
+    header_row = row
     header = ["key", "section", "figure", "value", "unit", "as shown", "target", "definition"]
-    ws.append(header)
-    _style_header(ws, len(header), header_row)
+    for col, width in enumerate((40, 26, 44, 16, 10, 18, 8, 10)):
+        ws.set_column(col, col, width)
+    ws.write_row(header_row, 0, header, header_fmt)
     refs = {f["ref"]: f["no"] for f in view["footnotes"]}
     for s in sections:
         for c in s.cards:
-            ws.append(
+            row += 1
+            ws.write_row(
+                row,
+                0,
                 [
                     c.key,
                     neutralise_cell(s.title),
                     neutralise_cell(c.label),
-                    _xlsx_value(c.value, c.unit),
+                    None,
                     c.unit,
                     neutralise_cell(fmt(c.value, c.unit, spec.currency)),
                     c.target,
                     refs.get(c.ref or ""),
-                ]
+                ],
             )
-            fmtcode = NUMBER_FORMATS.get(c.unit)
-            if fmtcode:
-                ws.cell(row=ws.max_row, column=4).number_format = fmtcode
-    ws.auto_filter.ref = f"A{header_row}:H{ws.max_row}"
-    ws.freeze_panes = f"A{header_row + 1}"
-    for col, width in zip("ABCDEFGH", (40, 26, 44, 16, 10, 18, 8, 10), strict=True):
-        ws.column_dimensions[col].width = width
+            ws.write(row, 3, _xlsx_value(c.value, c.unit), unit_fmt.get(c.unit))
+    ws.autofilter(header_row, 0, row, len(header) - 1)
+    ws.freeze_panes(header_row + 1, 0)
 
     used: set[str] = {"Summary", "Definitions", "Charts"}
     for s in sections:
@@ -451,65 +486,63 @@ def write_xlsx(view: dict[str, Any], sections: list[Section], path: Path, spec: 
                 name = f"{t.sheet[:28]} {n}"
                 n += 1
             used.add(name)
-            ds = wb.create_sheet(name)
-            ds.append([c.label for c in t.columns])
-            _style_header(ds, len(t.columns))
-            for r in t.rows:
-                ds.append([_xlsx_value(r.get(c.key), c.unit) for c in t.columns])
-            for j, c in enumerate(t.columns, start=1):
-                code = NUMBER_FORMATS.get(c.unit)
-                if code:
-                    for row in ds.iter_rows(min_row=2, min_col=j, max_col=j):
-                        row[0].number_format = code
-            last = ds.cell(row=max(ds.max_row, 1), column=len(t.columns)).coordinate
-            ds.auto_filter.ref = f"A1:{last}"
-            ds.freeze_panes = "A2"
-            _widths(
-                ds,
-                [[c.label for c in t.columns]]
-                + [[fmt(r.get(c.key), c.unit) for c in t.columns] for r in t.rows[:200]],
-            )
+            ds = wb.add_worksheet(name)
+            labels = [c.label for c in t.columns]
+            shown = [labels] + [[fmt(r.get(c.key), c.unit) for c in t.columns] for r in t.rows[:200]]
+            for j, (c, width) in enumerate(zip(t.columns, _widths(shown), strict=False)):
+                ds.set_column(j, j, width, unit_fmt.get(c.unit))
+            ds.write_row(0, 0, labels, header_fmt)
+            rows = cells.get(id(t))
+            if rows is None:
+                rows = _table_cells(t)
+            for i, values in enumerate(rows, start=1):
+                ds.write_row(i, 0, values)
+            ds.autofilter(0, 0, len(rows), max(len(labels) - 1, 0))
+            ds.freeze_panes(1, 0)
 
-    dsheet = wb.create_sheet("Definitions")
-    dsheet.append(["no", "reference", "definition"])
-    _style_header(dsheet, 3)
-    for f in view["footnotes"]:
-        dsheet.append([f["no"], f["ref"], neutralise_cell(f["text"])])
-    dsheet.column_dimensions["B"].width = 36
-    dsheet.column_dimensions["C"].width = 120
-    dsheet.freeze_panes = "A2"
+    dsheet = wb.add_worksheet("Definitions")
+    dsheet.set_column(1, 1, 36)
+    dsheet.set_column(2, 2, 120)
+    dsheet.write_row(0, 0, ["no", "reference", "definition"], header_fmt)
+    for i, f in enumerate(view["footnotes"], start=1):
+        dsheet.write_row(i, 0, [f["no"], f["ref"], neutralise_cell(f["text"])])
+    dsheet.freeze_panes(1, 0)
 
     pngs = [(ch.title, ch.png) for s in sections for ch in s.charts]
     if pngs:
-        cs = wb.create_sheet("Charts")
-        row = 1
+        cs = wb.add_worksheet("Charts")
+        row = 0
         for title, png in pngs:
-            cs.cell(row=row, column=1, value=neutralise_cell(title))
-            img = Image(io.BytesIO(png))
-            cs.add_image(img, f"A{row + 1}")
-            row += int(img.height / 20) + 4
-    wb.save(path)
+            cs.write(row, 0, neutralise_cell(title))
+            cs.insert_image(row + 1, 0, f"{slug(title) or 'chart'}.png", {"image_data": io.BytesIO(png)})
+            row += int(_png_height(png) / 20) + 4
+    wb.close()
 
 
-def write_csvs(sections: list[Section], out_dir: Path, base: str) -> dict[str, str]:
+def write_csvs(
+    sections: list[Section], out_dir: Path, base: str, cells: dict[int, list[list[Any]]] | None = None
+) -> dict[str, str]:
     """One CSV per data sheet (cells neutralised against formula injection)."""
+    cells = cells if cells is not None else {}
     files = {}
     for s in sections:
         for t in s.tables:
             if not t.sheet:
                 continue
             path = out_dir / f"{base}__{slug(t.sheet).lower()}.csv"
+            rows = cells.get(id(t))
+            if rows is None:
+                rows = _table_cells(t)
             with path.open("w", newline="", encoding="utf-8") as fh:
                 w = csv.writer(fh)
                 w.writerow([c.label for c in t.columns])
-                for r in t.rows:
-                    w.writerow([neutralise_cell(plain(r.get(c.key))) for c in t.columns])
+                w.writerows(rows)
             files[f"csv:{t.sheet}"] = str(path)
     return files
 
 
 # Bump when the writers change what the same data renders to (a re-run must not reuse old files).
-RENDER_VERSION = 1
+RENDER_VERSION = 2  # 2: XlsxWriter; CSV time stamps in UTC like the XLSX
 
 
 def fingerprint(
@@ -684,11 +717,17 @@ def render_pack(
     if "pdf" in formats:
         write_pdf(html, out / f"{base}.pdf")
         files["pdf"] = str(out / f"{base}.pdf")
+    # The data tables' cells, prepared once for the XLSX and the CSV files.
+    cells = (
+        {id(t): _table_cells(t) for s in sections for t in s.tables if t.sheet}
+        if {"xlsx", "csv"} & set(formats)
+        else {}
+    )
     if "xlsx" in formats:
-        write_xlsx(view, sections, out / f"{base}.xlsx", spec)
+        write_xlsx(view, sections, out / f"{base}.xlsx", spec, cells)
         files["xlsx"] = str(out / f"{base}.xlsx")
     if "csv" in formats:
-        files.update(write_csvs(sections, out, base))
+        files.update(write_csvs(sections, out, base, cells))
     try:
         recipients = spec.recipients_for(scope_type, scope_value)
     except Exception:  # a scope the pack has no audience for (ad-hoc render): nobody to send to

@@ -73,7 +73,13 @@ def looks_like_formula(value: str) -> bool:
     control characters, which spreadsheets skip (`` =HYPERLINK(...)``); a leading tab, CR or LF
     counts by itself.
     """
-    if value[:1] in ("\t", "\r", "\n"):
+    first = value[:1]
+    if first.isascii() and first.isalnum():
+        # The common case, decided without normalising: NFKC leaves an ASCII letter or digit as it
+        # is (a combining mark after it only composes another letter), and it is neither a space
+        # nor a control character to skip, nor a formula prefix.
+        return False
+    if first in ("\t", "\r", "\n"):
         return True
     text = unicodedata.normalize("NFKC", value)
     stripped = text.lstrip(
