@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import copy
 import csv
-from datetime import date
+from datetime import date, datetime
 
 import pytest
 
@@ -300,3 +300,88 @@ def test_table_masking_follows_the_packs_pii_policy():
     _mask_rows(t, phones_ok)
     assert t.rows[0]["phone"] == "+1-555-0122-2717" and t.rows[0]["email"] == "p***@acme.example"
     assert t.rows[0]["detail"] == "dup of k***@acme.example, call +44 20 7946 0958"
+
+
+def test_records_equals_plain_row_by_row_on_every_dtype():
+    """packs.model.records (column-wise) gives exactly what plain() on to_dict("records") gives:
+    NaN/NaT/pd.NA -> None, Decimal -> float, numpy scalars -> Python, time stamps with and without a zone."""
+    from datetime import date as _date
+    from decimal import Decimal as _Decimal
+
+    import numpy as np
+    import pandas as pd
+
+    from salesops.packs.model import plain, records
+
+    df = pd.DataFrame(
+        {
+            "text": pd.Series(["a", None, "c"]),
+            "count": [1, 2, 3],
+            "amount": [1.5, np.nan, -0.0],
+            "flag": [True, False, True],
+            "nullable": pd.Series([1, None, 3], dtype="Int64"),
+            "ts": pd.to_datetime(["2026-01-01", None, "2026-02-03 04:05:06.123456"], format="ISO8601"),
+            "ts_utc": pd.to_datetime(["2026-01-01", None, "2026-02-03"]).tz_localize("UTC"),
+            "mixed": [_Decimal("1.10"), None, _Decimal("2")],
+            "day": [_date(2026, 1, 1), None, _date(2026, 1, 2)],
+        }
+    )
+    expected = [{k: plain(v) for k, v in r.items()} for r in df.to_dict("records")]
+    got = records(df)
+    assert got == expected
+    missing = {k: v for k, v in got[1].items() if k not in ("count", "flag")}
+    assert missing == dict.fromkeys(missing)  # every missing value is None, of every dtype
+    assert got[0]["mixed"] == 1.1 and type(got[0]["count"]) is int and type(got[2]["ts"]) is datetime
+    assert records(df.iloc[:0]) == []
+
+
+def test_xlsx_sheet_keeps_max_rows_xlsx_rows_in_order_and_the_csv_keeps_every_row(tmp_path):
+    """A data sheet longer than max_rows_xlsx keeps its first rows (the list's own order), the Summary
+    says so and names the CSV, the CSV has every row; number formats follow the column's unit."""
+    import dataclasses
+    from datetime import datetime as _dt
+
+    from openpyxl import load_workbook
+
+    from salesops.packs.render import sheet_notes, write_csvs, write_xlsx
+
+    rows = [
+        {"id": f"R{i:03d}", "amount": 1000.0 + i, "seen": _dt(2026, 11, 1 + i % 28, 6)} for i in range(7)
+    ]
+    table = Table(
+        "Open exceptions",
+        [Column("id", "Id"), Column("amount", "Amount", "currency"), Column("seen", "Seen", "datetime")],
+        rows,
+        sheet="Exceptions",
+    )
+    sec = Section("s", "S", tables=[table])
+    spec = dataclasses.replace(get_pack("dq_scorecard"), max_rows_xlsx=3)
+    notes = sheet_notes([sec], spec, "x")
+    assert notes == [
+        "sheet Exceptions: the first 3 of 7 rows (Open exceptions); every row is in the CSV file "
+        "x__exceptions.csv"
+    ]
+    view = {
+        "title": "T",
+        "scope_type": "all",
+        "scope_value": "all",
+        "scope_label": "Company",
+        "period": "p",
+        "as_of": "a",
+        "generated_at": "g",
+        "narrative": [],
+        "footnotes": [],
+        "sheet_notes": notes,
+    }
+    write_xlsx(view, [sec], tmp_path / "x.xlsx", spec)
+    wb = load_workbook(tmp_path / "x.xlsx")
+    sheet = [[c.value for c in r] for r in wb["Exceptions"].iter_rows()]
+    assert sheet == [["Id", "Amount", "Seen"]] + [[r["id"], r["amount"], r["seen"]] for r in rows[:3]]
+    assert wb["Exceptions"]["B2"].number_format == "#,##0;-#,##0"
+    assert wb["Exceptions"]["C2"].number_format == "yyyy-mm-dd hh:mm"
+    assert wb["Exceptions"].auto_filter.ref == "A1:C4"
+    assert ["Rows", notes[0]] in [[c.value for c in r][:2] for r in wb["Summary"].iter_rows()]
+    files = write_csvs([sec], tmp_path, "x")
+    assert files["csv:Exceptions"].endswith("x__exceptions.csv")
+    with open(files["csv:Exceptions"], newline="", encoding="utf-8") as fh:
+        assert [r[0] for r in csv.reader(fh)] == ["Id"] + [r["id"] for r in rows]

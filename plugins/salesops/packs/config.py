@@ -84,6 +84,7 @@ class PackSpec:
     freshness_hours: float
     deliver_within_hours: float
     max_rows_html: int
+    max_rows_xlsx: int
     currency: str
     sender: str
     revops_team: tuple[str, ...]
@@ -173,6 +174,7 @@ def _specs(model: PacksPolicy, known_sections: set[str]) -> dict[str, PackSpec]:
                 p.deliver_within_hours if p.deliver_within_hours is not None else d.deliver_within_hours
             ),
             max_rows_html=p.max_rows_html if p.max_rows_html is not None else d.max_rows_html,
+            max_rows_xlsx=p.max_rows_xlsx if p.max_rows_xlsx is not None else d.max_rows_xlsx,
             currency=p.currency if p.currency is not None else d.currency,
             sender=p.sender if p.sender is not None else d.sender,
             revops_team=tuple(p.revops_team if p.revops_team is not None else d.revops_team),

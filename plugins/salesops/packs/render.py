@@ -439,6 +439,7 @@ def write_xlsx(
     ]
     if view.get("currency_note"):
         meta.append(["Currency", view["currency_note"]])
+    meta += [["Rows", note] for note in view.get("sheet_notes", [])]
     row = 0
     for m in meta:
         ws.write_row(row, 0, [neutralise_cell(x) for x in m])
@@ -495,6 +496,7 @@ def write_xlsx(
             rows = cells.get(id(t))
             if rows is None:
                 rows = _table_cells(t)
+            rows = rows[: spec.max_rows_xlsx]
             for i, values in enumerate(rows, start=1):
                 ds.write_row(i, 0, values)
             ds.autofilter(0, 0, len(rows), max(len(labels) - 1, 0))
@@ -519,6 +521,22 @@ def write_xlsx(
     wb.close()
 
 
+def sheet_notes(sections: list[Section], spec: PackSpec, base: str) -> list[str]:
+    """What the XLSX Summary says of each data sheet cut at ``max_rows_xlsx`` rows."""
+    return [
+        f"sheet {t.sheet}: the first {spec.max_rows_xlsx:,} of {len(t.rows):,} rows ({t.title}); "
+        f"every row is in the CSV file {csv_name(base, t)}"
+        for s in sections
+        for t in s.tables
+        if t.sheet and len(t.rows) > spec.max_rows_xlsx
+    ]
+
+
+def csv_name(base: str, table: Table) -> str:
+    """The file name of a data sheet's CSV beside the pack's other files."""
+    return f"{base}__{slug(table.sheet or table.title).lower()}.csv"
+
+
 def write_csvs(
     sections: list[Section], out_dir: Path, base: str, cells: dict[int, list[list[Any]]] | None = None
 ) -> dict[str, str]:
@@ -529,7 +547,7 @@ def write_csvs(
         for t in s.tables:
             if not t.sheet:
                 continue
-            path = out_dir / f"{base}__{slug(t.sheet).lower()}.csv"
+            path = out_dir / csv_name(base, t)
             rows = cells.get(id(t))
             if rows is None:
                 rows = _table_cells(t)
@@ -688,6 +706,7 @@ def render_pack(
     out = out_dir or work_dir(pack, period, scope_type, scope_value)
     out.mkdir(parents=True, exist_ok=True)
     base = f"{pack}__{scope_type}-{slug(scope_value)}__{period}"
+    view["sheet_notes"] = sheet_notes(sections, spec, base)  # in the fingerprint: the cut is policy
     fp = fingerprint(view, sections, info, formats, ctx.checks)
     if reuse and generated_at is None:
         earlier = _reusable(out / f"{base}.manifest.json", fp)

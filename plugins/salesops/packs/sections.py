@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from salesops.packs import charts
-from salesops.packs.model import Card, Chart, Column, Section, Table, TotalCheck, plain
+from salesops.packs.model import Card, Chart, Column, Section, Table, TotalCheck, plain, records
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -82,7 +82,7 @@ class BuildContext:
 
     def rows(self, dataset: str, **kw: Any) -> list[dict[str, Any]]:
         df = self.q(dataset, **kw)
-        return [{k: plain(v) for k, v in r.items()} for r in df.to_dict("records")]
+        return records(df)
 
     def check(self, key: str, dataset: str, column: str, **params: Any) -> float:
         """Record a pack check: card ``key`` must equal ``column`` of checks/<dataset>.sql in scope."""

@@ -61,6 +61,8 @@ class PackDefaults(PolicyModel):
     freshness_hours: float = Field(default=36, gt=0)
     deliver_within_hours: float = Field(default=30, gt=0)
     max_rows_html: int = Field(default=15, ge=1)
+    # Excel holds 1,048,576 rows a sheet (one is the header).
+    max_rows_xlsx: int = Field(default=100_000, ge=1, le=1_048_575)
     currency: str = "$"
 
     @field_validator("revops_team")
@@ -85,6 +87,7 @@ class PackModel(PolicyModel):
     freshness_hours: float | None = Field(default=None, gt=0)
     deliver_within_hours: float | None = Field(default=None, gt=0)
     max_rows_html: int | None = Field(default=None, ge=1)
+    max_rows_xlsx: int | None = Field(default=None, ge=1, le=1_048_575)
     currency: str | None = None
 
     @model_validator(mode="after")
