@@ -245,6 +245,64 @@ def test_changed_leads_come_from_change_activities(mk):
     ]
 
 
+def test_lead_industry_rating_and_address_come_from_the_standard_fields(mk):
+    # Lead gained Industry and Rating (picklists) and the postal address (duplicate matching):
+    # Marketo's standard lead fields industry, rating ("Lead Rating"), address, city, postalCode
+    # and state fill them
+    src, adapter, _, _ = mk
+    adapter.add("GET", "/rest/v1/activities/pagingtoken.json", "paging_token.json")
+    adapter.add(
+        "GET",
+        "/rest/v1/activities.json",
+        {
+            "success": True,
+            "moreResult": False,
+            "nextPageToken": "T2",
+            "result": [{"id": 1, "leadId": 305, "activityDate": "2026-10-07T15:30:00Z", "activityTypeId": 12}],
+        },
+    )
+    adapter.add(
+        "GET",
+        "/rest/v1/leads.json",
+        {
+            "success": True,
+            "result": [
+                {
+                    "id": 305,
+                    "lastName": "Lead 305",
+                    "industry": "Manufacturing",
+                    "rating": "Warm",
+                    "address": "12 Lorimo Street",
+                    "city": "Vakaville",
+                    "postalCode": "4021",
+                    "state": "QLD",
+                    "updatedAt": "2026-10-07T15:30:00Z",
+                }
+            ],
+        },
+    )
+    fields = ["LastName", "Industry", "Rating", "Street", "City", "PostalCode", "State", "SystemModstamp"]
+    pages = list(src.read_changes("Lead", fields, "SystemModstamp", SINCE, UNTIL))
+    assert adapter.calls[3].param("fields") == (
+        "id,lastName,industry,rating,address,city,postalCode,state,updatedAt"
+    )
+    assert pages == [
+        [
+            {
+                "Id": "305",
+                "LastName": "Lead 305",
+                "Industry": "Manufacturing",
+                "Rating": "Warm",
+                "Street": "12 Lorimo Street",
+                "City": "Vakaville",
+                "PostalCode": "4021",
+                "State": "QLD",
+                "SystemModstamp": "2026-10-07T15:30:00.000+0000",
+            }
+        ]
+    ]
+
+
 def test_read_only_and_unknown_objects(mk):
     src = mk[0]
     with pytest.raises(NotImplementedError, match="Marketo is read-only"):
