@@ -341,3 +341,23 @@ def test_shipped_contact_config_matches_on_birth_date_and_ignores_a_placeholder(
     df = pd.concat([df.assign(birthdate=["1900-01-01"] * 2 + ["1988-02-17"]), filler], ignore_index=True)
     r = find_duplicates(df, "contact", rules, cfg["company_suffixes"])
     assert r.duplicates.empty
+
+
+def test_birth_dates_as_the_warehouse_types_them():
+    # the quality run passes staging's Birthdate as an Arrow date (a timestamp from other stores)
+    import datetime as dt
+
+    tbl = pa.table(
+        {
+            "record_id": ["C0", "C1", "C2"],
+            "birthdate": pa.array([dt.date(1961, 5, 10), None, dt.date(1988, 2, 17)], pa.date32()),
+        }
+    )
+    norm = normalise_table(tbl, "contact", {})
+    assert norm.column("birthdate_norm").to_pylist() == ["19610510", "", "19880217"]
+    ts = tbl.set_column(1, "birthdate", tbl.column("birthdate").cast(pa.timestamp("us")))
+    assert normalise_table(ts, "contact", {}).column("birthdate_norm").to_pylist() == [
+        "19610510",
+        "",
+        "19880217",
+    ]
