@@ -258,7 +258,9 @@ def test_lead_industry_rating_and_address_come_from_the_standard_fields(mk):
             "success": True,
             "moreResult": False,
             "nextPageToken": "T2",
-            "result": [{"id": 1, "leadId": 305, "activityDate": "2026-10-07T15:30:00Z", "activityTypeId": 12}],
+            "result": [
+                {"id": 1, "leadId": 305, "activityDate": "2026-10-07T15:30:00Z", "activityTypeId": 12}
+            ],
         },
     )
     adapter.add(
