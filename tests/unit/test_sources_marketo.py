@@ -200,22 +200,27 @@ def test_program_members_page_per_program(mk):
     ]
 
 
-def test_changed_leads_come_from_change_activities(mk):
-    src, adapter, _, _ = mk
+def _lead_activities(adapter, *activities: tuple[int, str, int]) -> None:
+    """The paging token and one page of lead activities: (lead id, activity date, type id)."""
     adapter.add("GET", "/rest/v1/activities/pagingtoken.json", "paging_token.json")
+    result = [
+        {"id": k, "leadId": lead, "activityDate": when, "activityTypeId": kind}
+        for k, (lead, when, kind) in enumerate(activities, start=1)
+    ]
     adapter.add(
         "GET",
         "/rest/v1/activities.json",
-        {
-            "success": True,
-            "moreResult": False,
-            "nextPageToken": "T2",
-            "result": [
-                {"id": 1, "leadId": 301, "activityDate": "2026-10-07T15:30:00Z", "activityTypeId": 13},
-                {"id": 2, "leadId": 302, "activityDate": "2026-10-07T16:00:00Z", "activityTypeId": 13},
-                {"id": 3, "leadId": 301, "activityDate": "2026-10-07T16:10:00Z", "activityTypeId": 13},
-            ],
-        },
+        {"success": True, "moreResult": False, "nextPageToken": "T2", "result": result},
+    )
+
+
+def test_changed_leads_come_from_change_activities(mk):
+    src, adapter, _, _ = mk
+    _lead_activities(
+        adapter,
+        (301, "2026-10-07T15:30:00Z", 13),
+        (302, "2026-10-07T16:00:00Z", 13),
+        (301, "2026-10-07T16:10:00Z", 13),
     )
     adapter.add("GET", "/rest/v1/leads.json", "leads.json")
     pages = list(
@@ -250,19 +255,7 @@ def test_lead_industry_rating_and_address_come_from_the_standard_fields(mk):
     # Marketo's standard lead fields industry, rating ("Lead Rating"), address, city, postalCode
     # and state fill them
     src, adapter, _, _ = mk
-    adapter.add("GET", "/rest/v1/activities/pagingtoken.json", "paging_token.json")
-    adapter.add(
-        "GET",
-        "/rest/v1/activities.json",
-        {
-            "success": True,
-            "moreResult": False,
-            "nextPageToken": "T2",
-            "result": [
-                {"id": 1, "leadId": 305, "activityDate": "2026-10-07T15:30:00Z", "activityTypeId": 12}
-            ],
-        },
-    )
+    _lead_activities(adapter, (305, "2026-10-07T15:30:00Z", 12))
     adapter.add(
         "GET",
         "/rest/v1/leads.json",
