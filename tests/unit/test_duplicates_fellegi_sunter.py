@@ -114,8 +114,9 @@ def test_replaced_surname_matches_and_the_household_blocker_rejects():
     assert total == pytest.approx([8.1420, 9.2996, 18.2996], abs=1e-4)
     assert ok.tolist() == [True, False, True]
     assert replaced.tolist() == [True, False, True]
-    # the household pair keeps the two records' clusters apart (no chaining through it)
-    assert compatible.tolist() == [True, False, False]
+    # the household pair keeps the two records' clusters apart (no chaining through it); the pair
+    # sharing a phone does not
+    assert compatible.tolist() == [True, False, True]
 
 
 def test_shipped_config_joins_a_maiden_name_not_a_household_member():
@@ -227,3 +228,136 @@ def test_quality_yaml_errors_name_the_path():
     assert data  # the shipped file loads (its model validated it)
     with pytest.raises(ConfigError, match="duplicates.objects.lead.person.fellegi_sunter.fields.last_name"):
         validate("quality", policy)
+
+
+# birth_date: exact log2(.5/(1/1024)) = 9, close log2(.25/(1/64)) = 4,
+# disagree log2(.25/(1 - 1/1024 - 1/64)) = -1.9745
+FS_BIRTH = {
+    **FS,
+    "fields": {
+        **FS["fields"],
+        "birth_date": {
+            "close": 0.875,
+            "m": {"exact": 0.5, "close": 0.25},
+            "u": {"exact": 1 / 1024, "close": 1 / 64},
+        },
+    },
+    "replaced_name": {"min_weight": 4, "given_name_needs": ["phone", "birth_date"]},
+}
+
+
+def contacts(rows):
+    cols = ["record_id", "first_name", "last_name", "street", "city", "postal_code", "birthdate"]
+    return pd.DataFrame(rows, columns=cols)
+
+
+def test_birth_date_levels_by_hand():
+    rows = [
+        ("C0", "Tivaro", "Kemuda", None, None, None, "1915-08-04"),
+        ("C1", "Tivaro", "Kemuda", None, None, None, "19150804"),  # exact (FEBRL's form)
+        ("C2", "Tivaro", "Kemuda", None, None, None, "1915-04-08"),  # day and month swapped
+        ("C3", "Tivaro", "Kemuda", None, None, None, "1915-08-05"),  # one digit off
+        ("C4", "Tivaro", "Kemuda", None, None, None, "1951-08-04"),  # two digits transposed
+        ("C5", "Tivaro", "Kemuda", None, None, None, "1916-08-05"),  # two slips: disagrees
+        ("C6", "Tivaro", "Kemuda", None, None, None, "08/04"),  # not a date: missing
+    ]
+    norm = normalise_table(pa.Table.from_pandas(contacts(rows), preserve_index=False), "contact", {})
+    assert norm.column("birthdate_norm").to_pylist() == [
+        "19150804",
+        "19150804",
+        "19150408",
+        "19150805",
+        "19510804",
+        "19160805",
+        "",
+    ]
+    i, j = np.zeros(6, dtype=int), np.arange(1, 7)
+    ok, total, _compatible, _replaced = fs_person_scores(norm, i, j, FS_BIRTH)
+    names = 3 + 4
+    disagree = math.log2(0.25 / (1 - 1 / 1024 - 1 / 64))
+    assert total == pytest.approx([names + 9, names + 4, names + 4, names + 4, names + disagree, names])
+    assert ok.tolist() == [True, True, True, True, False, False]  # threshold 8
+
+
+def test_the_household_blocker_yields_to_the_same_birth_date():
+    rows = [
+        ("C0", "Tivaro", "Kemuda", *ADDRESS, "1961-05-10"),
+        # same address and surname, another given name, the same birth date: one person whose
+        # given name was replaced (given -1.7004 + surname 4 + address 7 + birth date 9)
+        ("C1", "Selani", "Kemuda", *ADDRESS, "1961-05-10"),
+        # another birth date: another member of the household
+        ("C2", "Selani", "Kemuda", *ADDRESS, "1988-02-17"),
+        # a birth date one slip away is not enough to override the household rule
+        ("C3", "Selani", "Kemuda", *ADDRESS, "1961-05-11"),
+        # no birth date on one side: as before, another member of the household
+        ("C4", "Selani", "Kemuda", *ADDRESS, None),
+    ]
+    norm = normalise_table(pa.Table.from_pandas(contacts(rows), preserve_index=False), "contact", {})
+    ok, total, compatible, replaced = fs_person_scores(
+        norm, np.zeros(4, dtype=int), np.arange(1, 5), FS_BIRTH
+    )
+    assert total[0] == pytest.approx(-1.7004 + 4 + 7 + 9, abs=1e-4)
+    assert ok.tolist() == [True, False, False, False]
+    assert replaced.tolist() == [True, False, False, False]
+    assert compatible.tolist() == [True, False, False, False]
+
+
+def test_shipped_contact_config_matches_on_birth_date_and_ignores_a_placeholder():
+    cfg = load_config().section("duplicates")
+    rules = cfg["objects"]["contact"]
+    assert "birth_date" in rules["person"]["fellegi_sunter"]["replaced_name"]["given_name_needs"]
+    base = {
+        "company": None,
+        "email": None,
+        "street": "12 Lorimo Street",
+        "city": "Vakaville",
+        "postal_code": "4021",
+        "state": "nsw",
+        "created_at": pd.Timestamp("2026-01-01"),
+    }
+    people_ = [
+        ("P1", "Tivaro", "Kemuda", "1961-05-10"),
+        ("P2", "Selani", "Kemuda", "1961-05-10"),  # given name replaced, same birth date
+        ("P3", "Doruma", "Kemuda", "1988-02-17"),  # the household's other member
+    ]
+    df = pd.DataFrame(
+        [
+            {**base, "record_id": r, "first_name": f, "last_name": s_, "birthdate": b}
+            for r, f, s_, b in people_
+        ]
+    )
+    r = find_duplicates(df, "contact", rules, cfg["company_suffixes"])
+    assert set(zip(r.duplicates.record_id, r.duplicates.related_id, strict=True)) == {("P2", "P1")}
+    # 1900-01-01 on more than 25 records (a migration default) is no evidence: P2 stays apart
+    filler = pd.DataFrame(
+        {
+            "record_id": [f"F{k}" for k in range(26)],
+            "first_name": "Vemo",
+            "last_name": [f"Lanu {k}" for k in range(26)],
+            "birthdate": "1900-01-01",
+            "created_at": pd.Timestamp("2026-01-01"),
+        }
+    )
+    df = pd.concat([df.assign(birthdate=["1900-01-01"] * 2 + ["1988-02-17"]), filler], ignore_index=True)
+    r = find_duplicates(df, "contact", rules, cfg["company_suffixes"])
+    assert r.duplicates.empty
+
+
+def test_birth_dates_as_the_warehouse_types_them():
+    # the quality run passes staging's Birthdate as an Arrow date (a timestamp from other stores)
+    import datetime as dt
+
+    tbl = pa.table(
+        {
+            "record_id": ["C0", "C1", "C2"],
+            "birthdate": pa.array([dt.date(1961, 5, 10), None, dt.date(1988, 2, 17)], pa.date32()),
+        }
+    )
+    norm = normalise_table(tbl, "contact", {})
+    assert norm.column("birthdate_norm").to_pylist() == ["19610510", "", "19880217"]
+    ts = tbl.set_column(1, "birthdate", tbl.column("birthdate").cast(pa.timestamp("us")))
+    assert normalise_table(ts, "contact", {}).column("birthdate_norm").to_pylist() == [
+        "19610510",
+        "",
+        "19880217",
+    ]

@@ -200,22 +200,27 @@ def test_program_members_page_per_program(mk):
     ]
 
 
-def test_changed_leads_come_from_change_activities(mk):
-    src, adapter, _, _ = mk
+def _lead_activities(adapter, *activities: tuple[int, str, int]) -> None:
+    """The paging token and one page of lead activities: (lead id, activity date, type id)."""
     adapter.add("GET", "/rest/v1/activities/pagingtoken.json", "paging_token.json")
+    result = [
+        {"id": k, "leadId": lead, "activityDate": when, "activityTypeId": kind}
+        for k, (lead, when, kind) in enumerate(activities, start=1)
+    ]
     adapter.add(
         "GET",
         "/rest/v1/activities.json",
-        {
-            "success": True,
-            "moreResult": False,
-            "nextPageToken": "T2",
-            "result": [
-                {"id": 1, "leadId": 301, "activityDate": "2026-10-07T15:30:00Z", "activityTypeId": 13},
-                {"id": 2, "leadId": 302, "activityDate": "2026-10-07T16:00:00Z", "activityTypeId": 13},
-                {"id": 3, "leadId": 301, "activityDate": "2026-10-07T16:10:00Z", "activityTypeId": 13},
-            ],
-        },
+        {"success": True, "moreResult": False, "nextPageToken": "T2", "result": result},
+    )
+
+
+def test_changed_leads_come_from_change_activities(mk):
+    src, adapter, _, _ = mk
+    _lead_activities(
+        adapter,
+        (301, "2026-10-07T15:30:00Z", 13),
+        (302, "2026-10-07T16:00:00Z", 13),
+        (301, "2026-10-07T16:10:00Z", 13),
     )
     adapter.add("GET", "/rest/v1/leads.json", "leads.json")
     pages = list(
@@ -239,6 +244,54 @@ def test_changed_leads_come_from_change_activities(mk):
                 "Email": "demo.lead.301@example.invalid",
                 "Company": "Quorvex Systems Inc.",
                 "Status": "MQL",
+                "SystemModstamp": "2026-10-07T15:30:00.000+0000",
+            }
+        ]
+    ]
+
+
+def test_lead_industry_rating_and_address_come_from_the_standard_fields(mk):
+    # Lead gained Industry and Rating (picklists) and the postal address (duplicate matching):
+    # Marketo's standard lead fields industry, rating ("Lead Rating"), address, city, postalCode
+    # and state fill them
+    src, adapter, _, _ = mk
+    _lead_activities(adapter, (305, "2026-10-07T15:30:00Z", 12))
+    adapter.add(
+        "GET",
+        "/rest/v1/leads.json",
+        {
+            "success": True,
+            "result": [
+                {
+                    "id": 305,
+                    "lastName": "Lead 305",
+                    "industry": "Manufacturing",
+                    "rating": "Warm",
+                    "address": "12 Lorimo Street",
+                    "city": "Vakaville",
+                    "postalCode": "4021",
+                    "state": "QLD",
+                    "updatedAt": "2026-10-07T15:30:00Z",
+                }
+            ],
+        },
+    )
+    fields = ["LastName", "Industry", "Rating", "Street", "City", "PostalCode", "State", "SystemModstamp"]
+    pages = list(src.read_changes("Lead", fields, "SystemModstamp", SINCE, UNTIL))
+    assert adapter.calls[3].param("fields") == (
+        "id,lastName,industry,rating,address,city,postalCode,state,updatedAt"
+    )
+    assert pages == [
+        [
+            {
+                "Id": "305",
+                "LastName": "Lead 305",
+                "Industry": "Manufacturing",
+                "Rating": "Warm",
+                "Street": "12 Lorimo Street",
+                "City": "Vakaville",
+                "PostalCode": "4021",
+                "State": "QLD",
                 "SystemModstamp": "2026-10-07T15:30:00.000+0000",
             }
         ]

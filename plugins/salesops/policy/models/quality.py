@@ -54,7 +54,16 @@ class CompanyTokens(PolicyModel):
 
 
 FsFieldName = Literal[
-    "first_name", "last_name", "street", "city", "postal_code", "state", "phone", "email", "company"
+    "first_name",
+    "last_name",
+    "street",
+    "city",
+    "postal_code",
+    "state",
+    "phone",
+    "email",
+    "company",
+    "birth_date",
 ]
 Probability = Annotated[float, Field(gt=0, lt=1)]
 
@@ -98,7 +107,7 @@ class ReplacedName(PolicyModel):
     """One name part entirely different, matched on the address and the other fields' weight."""
 
     min_weight: float
-    given_name_needs: list[Literal["phone", "email", "company"]] = []
+    given_name_needs: list[Literal["phone", "email", "company", "birth_date"]] = []
 
 
 class FellegiSunter(PolicyModel):
