@@ -345,9 +345,7 @@ def test_xlsx_sheet_keeps_max_rows_xlsx_rows_in_order_and_the_csv_keeps_every_ro
 
     from salesops.packs.render import sheet_notes, write_csvs, write_xlsx
 
-    rows = [
-        {"id": f"R{i:03d}", "amount": 1000.0 + i, "seen": _dt(2026, 11, 1 + i % 28, 6)} for i in range(7)
-    ]
+    rows = [{"id": f"R{i:03d}", "amount": 1000.0 + i, "seen": _dt(2026, 11, 1 + i % 28, 6)} for i in range(7)]
     table = Table(
         "Open exceptions",
         [Column("id", "Id"), Column("amount", "Amount", "currency"), Column("seen", "Seen", "datetime")],
@@ -385,3 +383,28 @@ def test_xlsx_sheet_keeps_max_rows_xlsx_rows_in_order_and_the_csv_keeps_every_ro
     assert files["csv:Exceptions"].endswith("x__exceptions.csv")
     with open(files["csv:Exceptions"], newline="", encoding="utf-8") as fh:
         assert [r[0] for r in csv.reader(fh)] == ["Id"] + [r["id"] for r in rows]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "call +1 415 555 0100 now",
+        "jane.doe@example.com wrote",
+        "no pii here 2026-11-02",
+        "six digits 12-34-56",
+        "seven 123 4567",
+        "+1 (2) 3.4",
+        "id 0015000000abc",
+        "12345678901",
+        "٣٣٣٣٣٣٣٣٣٣",
+        "fullwidth １２３４５６７８９０",
+        "a@b",
+        "",
+    ],
+)
+def test_mask_pii_shortcuts_give_what_the_full_regexes_give(text):
+    """mask_pii skips its regexes when a text has no "@" / fewer than 7 ASCII digits; the result is
+    the same as running both of them (other scripts' digits go through the regexes)."""
+    assert mask_pii(text) == mask_phone(mask_email(text))
+    assert mask_pii(text, allow_emails=True) == mask_phone(text)
+    assert mask_pii(text, allow_phones=True) == mask_email(text)

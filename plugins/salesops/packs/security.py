@@ -29,6 +29,7 @@ PHONE_RUN = re.compile(r"(?<![\w.,])\+?\d{10,15}(?![\w.,])")
 _ISO_DATE = re.compile(r"^(?:19|20)\d{2}-(?:0[1-9]|1[0-2])-(?:0[1-9]|[12]\d|3[01])(?:$|[ T]\d)")
 # A spreadsheet treats a cell starting with these as a formula (OWASP "CSV injection").
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r", "\n", "|", "%")
+_NO_DIGITS = str.maketrans("", "", "0123456789")
 
 
 def mask_email(text: str) -> str:
@@ -62,8 +63,12 @@ def mask_pii(value: Any, *, allow_emails: bool = False, allow_phones: bool = Fal
     """Mask emails and phone numbers inside a string value; other types pass through."""
     if not isinstance(value, str):
         return value
-    out = value if allow_emails else mask_email(value)
-    return out if allow_phones else mask_phone(out)
+    # Cheap tests first (most text has neither): an address needs an "@", a phone number 7 digits
+    # (counted for ASCII text; other text may hold other scripts' digits, which \d matches too).
+    out = value if allow_emails or "@" not in value else mask_email(value)
+    if allow_phones or (out.isascii() and len(out) - len(out.translate(_NO_DIGITS)) < 7):
+        return out
+    return mask_phone(out)
 
 
 def looks_like_formula(value: str) -> bool:
