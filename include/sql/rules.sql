@@ -23,8 +23,8 @@ coalesce({{ crm_flag }}, {{ stage_flag }}, false)
 {#- Multi-currency (Salesforce Advanced Currency Management; HubSpot rates mapped to the same
     shape): a dated rate applies from start_date up to, not including, next_start_date (null = still
     current). Rates are Salesforce's: units of the currency per 1 unit of the corporate currency,
-    so the corporate amount is amount / rate, rounded to the cent. Used by int_opportunity_currency
-    and fct_pipeline_snapshot (history-rebuilt days use the rate of the rebuilt close date). -#}
+    so the corporate amount is amount / rate, rounded to the cent. Used only by corporate_amounts
+    below (every conversion goes through it). -#}
 {%- macro dated_rate_covers(rate, day) -%}
 ({{ rate }}.start_date <= {{ day }} and ({{ rate }}.next_start_date is null or {{ day }} < {{ rate }}.next_start_date))
 {%- endmacro -%}

@@ -412,9 +412,9 @@ def test_no_sql_file_writes_its_own_fiscal_quarter_or_lead_segment():
     assert offenders == []
 
 
-# rules.sql corporate_amounts; fct_pipeline_snapshot still picks its own rate per snapshot day and
-# deal for the history-rebuilt days (with rules.sql dated_rate_covers / to_corporate): not yet folded.
-DATED_RATE_PICKS = {"rules.sql", "kpis/models/fct_pipeline_snapshot.sql"}
+# rules.sql corporate_amounts: the only dated-rate pick (fct_pipeline_snapshot's history-rebuilt
+# days convert through it too, one record per snapshot day and deal)
+DATED_RATE_PICKS = {"rules.sql"}
 
 
 def test_no_sql_file_converts_currency_or_scopes_a_quality_record_itself():
@@ -424,6 +424,8 @@ def test_no_sql_file_converts_currency_or_scopes_a_quality_record_itself():
         rel = path.relative_to(sql.sql_path("")).as_posix()
         if "dated_conversion_rate" in text and "row_number()" in text and rel not in DATED_RATE_PICKS:
             offenders.append(rel)  # a dated-rate pick of its own instead of rules.sql corporate_amounts
+        if ("dated_rate_covers" in text or "to_corporate(" in text) and rel not in DATED_RATE_PICKS:
+            offenders.append(rel)  # a conversion of its own from the rules' pieces
         if "coalesce(u.team, 'unknown')" in text and rel != "quality/_scope.sql":
             offenders.append(rel)  # an owner scope of its own instead of quality/_scope.sql owner_scoped
         if "min(c.owner_id)" in text or "min(b.owner_id)" in text or "min(owner_id)" in text:

@@ -63,3 +63,22 @@ select
     from {{ ref }} as o
     inner join users as u on u.id = o.user_ref or lower(u.email) = lower(o.user_ref)
 {%- endmacro -%}
+
+{#- An opportunity plan's records: from the CTE `opportunity` (alias o) its id, name and owner, the
+    `columns` the plan changes or guards, and the region a plan row carries: the owner's
+    (User.Region; null when the owner is not in staging). The call block adds joins and the where
+    clause. Used by the close_stale_opportunities, move_past_close_dates and fix_forecast_category
+    plans. -#}
+{%- macro opportunity_plan_records(columns) -%}
+select
+        o.id,
+        o.name,
+        o.owner_id,
+        {%- for c in columns %}
+        {{ c }},
+        {%- endfor %}
+        u.region
+    from opportunity as o
+    left join staging.stg_crm__user as u on u.id = o.owner_id
+{{ caller() }}
+{%- endmacro -%}

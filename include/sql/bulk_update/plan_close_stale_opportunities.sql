@@ -5,25 +5,17 @@
 {% import 'bulk_update/_macros.sql' as bu %}
 with {% include 'bulk_update/_opportunity.sql' %}
 
-users as (
-    select * from staging.stg_crm__user
-),
-
 stale as (
-    select
-        o.id,
-        o.name,
-        o.owner_id,
-        o.stage_name,
-        o.forecast_category,
-        cast(o.probability as varchar) as probability,
-        o.loss_reason,
-        cast(o.last_activity_date as varchar) as last_activity_date,
-        u.region
-    from opportunity as o
-    left join users as u on u.id = o.owner_id
+    {% call bu.opportunity_plan_records([
+        'o.stage_name',
+        'o.forecast_category',
+        'cast(o.probability as varchar) as probability',
+        'o.loss_reason',
+        'cast(o.last_activity_date as varchar) as last_activity_date',
+    ]) %}
     where not o.closed_by_rule
         and o.last_touch_date < cast(:cutoff_date as date)
+    {%- endcall %}
 )
 
 {{ bu.plan_rows(

@@ -5,27 +5,19 @@
 {% import 'bulk_update/_macros.sql' as bu %}
 with {% include 'bulk_update/_forecast_category.sql' %}
 
-users as (
-    select * from staging.stg_crm__user
-),
-
 targets as (
-    select
-        o.id,
-        o.name,
-        o.owner_id,
-        o.stage_name,
-        o.forecast_category,
-        d.category as policy_category,
-        u.region
-    from opportunity as o
+    {% call bu.opportunity_plan_records([
+        'o.stage_name',
+        'o.forecast_category',
+        'd.category as policy_category',
+    ]) %}
     inner join stage_default as d on d.stage_name = o.stage_name
-    left join users as u on u.id = o.owner_id
     where not exists (
         select 1
         from stage_allowed as a
         where a.stage_name = o.stage_name and a.category = o.forecast_category
     )
+    {%- endcall %}
 )
 
 {{ bu.plan_rows(

@@ -5,25 +5,17 @@
 {% import 'bulk_update/_macros.sql' as bu %}
 with {% include 'bulk_update/_opportunity.sql' %}
 
-users as (
-    select * from staging.stg_crm__user
-),
-
 past_due as (
-    select
-        o.id,
-        o.name,
-        o.owner_id,
-        o.stage_name,
-        cast(o.close_date as varchar) as close_date,
-        u.region
-    from opportunity as o
-    left join users as u on u.id = o.owner_id
+    {% call bu.opportunity_plan_records([
+        'o.stage_name',
+        'cast(o.close_date as varchar) as close_date',
+    ]) %}
     where not o.closed_by_rule
         and o.close_date < cast(:past_due_before as date)
 {%- if exclude_stale %}
         and o.last_touch_date >= cast(:stale_cutoff_date as date)
 {%- endif %}
+    {%- endcall %}
 )
 
 {{ bu.plan_rows(

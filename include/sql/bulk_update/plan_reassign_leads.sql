@@ -9,29 +9,19 @@
     members) are not in the plan; the quality checks report them. Country, NumberOfEmployees and
     Segment__c are guards: a lead whose routing inputs changed is skipped. -#}
 {% import 'bulk_update/_macros.sql' as bu %}
-with lead as (
-    select * from staging.stg_crm__lead
+with users as (
+    select * from staging.stg_crm__user
 ),
 
 {% include 'bulk_update/_lead_territory.sql' %}
 
 lead_team as (
     select
-        l.id,
-        l.first_name,
-        l.last_name,
-        l.company,
-        l.owner_id,
-        l.country,
-        cast(l.number_of_employees as varchar) as number_of_employees,
-        l.segment,
-        lr.routing_region as region,
-        lr.expected_team as team
-    from lead as l
-    inner join open_status as os on os.status = l.status
-    inner join lead_routed as lr on lr.lead_id = l.id
-    where not coalesce(l.is_converted, false)
-        and lr.expected_team is not null
+        l.*,
+        l.routing_region as region,
+        l.expected_team as team
+    from open_lead as l
+    where l.expected_team is not null
 ),
 
 team_member as (

@@ -2,17 +2,18 @@
     Accounts: an account whose owner is not an owner of its territory moves to one of them - the
     n-th such account of a territory (by id) to owner n mod owners (the listed order): deterministic,
     so a rebuilt plan proposes the same owners; an override pins an account to its owner.
-    Opportunities: the open ones (rules.is_closed) of a moved account move to its new owner.
-    Leads: with lead_owners, open unconverted owned leads of the territory's cells (int_lead_routed:
-    the one routing rule) whose owner is not listed move round-robin among them; unassigned leads
-    are reassign_leads' job. Guards: the placement inputs (account BillingCountry,
-    NumberOfEmployees, Segment__c; opportunity AccountId, IsClosed; lead Country,
-    NumberOfEmployees, Status): a record whose inputs changed since the plan was built is skipped.
-    The region column carries the record's (new) territory. -#}
+    Opportunities: the open ones (rules.is_closed, bulk_update/_opportunity.sql) of a moved account
+    move to its new owner. Leads: with lead_owners, open owned leads (bulk_update/_lead_territory.sql
+    open_lead, routed by int_lead_routed) of the territory's cells whose owner is not listed move
+    round-robin among them; unassigned leads are reassign_leads' job. Guards: the placement inputs
+    (account BillingCountry, NumberOfEmployees, Segment__c; opportunity AccountId, IsClosed; lead
+    Country, NumberOfEmployees, Status): a record whose inputs changed since the plan was built is
+    skipped. The region column carries the record's (new) territory. -#}
 {% import 'bulk_update/_macros.sql' as bu %}
-{% import 'rules.sql' as rules %}
 with
 {% include 'bulk_update/_territory_inputs.sql' %}
+
+{% include 'bulk_update/_lead_territory.sql' %}
 
 owner_count as (
     select territory, count(*) as n from territory_owner group by territory
@@ -58,9 +59,7 @@ account_move as (
     where coalesce(t.owner_id, '') <> p.user_id
 ),
 
-stage_closed as (
-    select * from {{ bu.values_table('stage_closed', ['stage_name', 'is_closed'], n_stages) }}
-),
+{% include 'bulk_update/_opportunity.sql' %}
 
 opportunity_move as (
     select
@@ -71,15 +70,10 @@ opportunity_move as (
         m.territory,
         o.account_id,
         cast(o.is_closed as varchar) as is_closed
-    from staging.stg_crm__opportunity as o
+    from opportunity as o
     inner join account_move as m on m.id = o.account_id
-    left join stage_closed as s on s.stage_name = o.stage_name
-    where not {{ rules.is_closed('o.is_closed', 's.is_closed') }}
+    where not o.closed_by_rule
         and coalesce(o.owner_id, '') <> m.new_owner_id
-),
-
-open_status as (
-    select * from {{ bu.values_table('open_status', ['status'], n_statuses) }}
 ),
 
 lead_owner_ref as (
@@ -94,29 +88,15 @@ lead_owner_count as (
     select territory, count(*) as n from lead_owner group by territory
 ),
 
-lead_routed as (
-{% include 'kpis/models/int_lead_routed.sql' %}
-),
-
 lead_candidate as (
     select
-        l.id,
-        l.first_name,
-        l.last_name,
-        l.company,
-        l.owner_id,
-        l.country,
-        cast(l.number_of_employees as varchar) as number_of_employees,
-        l.status,
+        l.*,
         tc.territory,
         row_number() over (partition by tc.territory order by l.id) - 1 as position
-    from staging.stg_crm__lead as l
-    inner join open_status as os on os.status = l.status
-    inner join lead_routed as r on r.lead_id = l.id
-    inner join territory_cell as tc on tc.segment = r.routing_segment and tc.region = r.routing_region
+    from open_lead as l
+    inner join territory_cell as tc on tc.segment = l.routing_segment and tc.region = l.routing_region
     inner join lead_owner_count as n on n.territory = tc.territory
-    where not coalesce(l.is_converted, false)
-        and l.owner_id is not null
+    where l.owner_id is not null
         and not exists (
             select 1 from lead_owner as o where o.territory = tc.territory and o.user_id = l.owner_id
         )

@@ -10,6 +10,10 @@ lead as (
     select * from staging.stg_crm__lead
 ),
 
+users as (
+    select * from staging.stg_crm__user
+),
+
 {% include 'bulk_update/_lead_territory.sql' %}
 
 active_team as (

@@ -1,14 +1,8 @@
 {#- Impact preview of a territory change: per owner, what they own now (accounts, open
-    opportunities and their amount in the corporate currency, open unconverted leads). Open =
-    rules.is_closed false. -#}
+    opportunities and their amount in the corporate currency: bulk_update/_open_pipeline.sql, open
+    unconverted leads). -#}
 {% import 'bulk_update/_macros.sql' as bu %}
-{% import 'rules.sql' as rules %}
-with
-{% include '_currency.sql' %},
-
-stage_closed as (
-    select * from {{ bu.values_table('stage_closed', ['stage_name', 'is_closed'], n_stages) }}
-),
+with {% include 'bulk_update/_open_pipeline.sql' %}
 
 open_status as (
     select * from {{ bu.values_table('open_status', ['status'], n_statuses) }}
@@ -23,14 +17,12 @@ accounts as (
 
 opportunities as (
     select
-        o.owner_id,
+        owner_id,
         count(*) as n,
-        sum(coalesce(c.amount_corporate, 0)) as amount
-    from staging.stg_crm__opportunity as o
-    inner join opp_currency as c on c.opportunity_id = o.id
-    left join stage_closed as s on s.stage_name = o.stage_name
-    where o.owner_id is not null and not {{ rules.is_closed('o.is_closed', 's.is_closed') }}
-    group by o.owner_id
+        sum(coalesce(amount_corporate, 0)) as amount
+    from open_pipeline
+    where owner_id is not null
+    group by owner_id
 ),
 
 leads as (

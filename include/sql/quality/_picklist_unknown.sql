@@ -38,3 +38,17 @@ where
     {%- endfor %}
     )
 {%- endmacro -%}
+
+{#- The whole check for an object a user owns (accounts, contacts): every record of the staging
+    `table`, scoped by its owner (`user_table` joined on owner_id; quality/_scope.sql owner_scoped),
+    evaluated against the object's `picklists` (unknown_picklist_rows). -#}
+{%- macro owned_unknown_picklist_rows(table, user_table, picklists) -%}
+with base as (
+    select
+        {{ scope.owner_scoped('r', 'u') | indent(8) }}
+    from {{ table }} as r
+    left join {{ user_table }} as u on r.owner_id = u.id
+)
+
+{{ unknown_picklist_rows('base', table, picklists) }}
+{%- endmacro -%}

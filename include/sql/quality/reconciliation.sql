@@ -6,40 +6,47 @@
     bookings of a period whose currency has no rate are counted (crm_unconverted,
     booked_unconverted, with one reason each) and the runner leaves that period not evaluated. -#}
 {% import 'rules.sql' as rules -%}
+{#- One side's totals per fiscal quarter: the corporate amount, the records, and the records whose
+    currency has no rate (`unconverted`, with the first reason as <unconverted>_reason, naming the
+    record by `noun` and its id column `id`). -#}
+{%- macro period_totals(records, id, noun, amount, count, unconverted) -%}
+select
+        c.fiscal_quarter_label as period,
+        sum(r.amount_corporate) as {{ amount }},
+        count(*) as {{ count }},
+        sum(case when r.is_excluded then 1 else 0 end) as {{ unconverted }},
+        min(case when r.is_excluded then '{{ noun }} ' || r.{{ id }} || ': ' || r.exclusion_reason end)
+            as {{ unconverted }}_reason
+    from {{ records }} as r
+    inner join calendar as c on c.date_day = r.period_day
+    group by c.fiscal_quarter_label
+{%- endmacro -%}
 with {% include 'quality/_opportunity_base.sql' %},
 {% include '_currency.sql' %},
 calendar as (
     select date_day, fiscal_quarter_label from marts.dim_fiscal_calendar
 ),
 
-crm as (
-    select
-        c.fiscal_quarter_label as period,
-        sum(oc.amount_corporate) as crm_amount,
-        count(*) as crm_deals,
-        sum(case when oc.is_excluded then 1 else 0 end) as crm_unconverted,
-        min(case when oc.is_excluded then 'opportunity ' || o.record_id || ': ' || oc.exclusion_reason end)
-            as crm_unconverted_reason
+crm_record as (
+    select o.close_date as period_day, oc.*
     from opp as o
     inner join opp_currency as oc on oc.opportunity_id = o.record_id
-    inner join calendar as c on c.date_day = o.close_date
     where o.is_won and o.amount is not null
-    group by c.fiscal_quarter_label
+),
+
+fin_record as (
+    select b.booking_date as period_day, bc.*
+    from {{ tables.booking }} as b
+    inner join booking_currency as bc on bc.booking_id = b.id
+    where b.amount is not null
+),
+
+crm as (
+    {{ period_totals('crm_record', 'opportunity_id', 'opportunity', 'crm_amount', 'crm_deals', 'crm_unconverted') }}
 ),
 
 fin as (
-    select
-        c.fiscal_quarter_label as period,
-        sum(bc.amount_corporate) as booked_amount,
-        count(*) as bookings,
-        sum(case when bc.is_excluded then 1 else 0 end) as booked_unconverted,
-        min(case when bc.is_excluded then 'booking ' || b.id || ': ' || bc.exclusion_reason end)
-            as booked_unconverted_reason
-    from {{ tables.booking }} as b
-    inner join booking_currency as bc on bc.booking_id = b.id
-    inner join calendar as c on c.date_day = b.booking_date
-    where b.amount is not null
-    group by c.fiscal_quarter_label
+    {{ period_totals('fin_record', 'booking_id', 'booking', 'booked_amount', 'bookings', 'booked_unconverted') }}
 )
 
 select

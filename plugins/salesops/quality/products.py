@@ -2,10 +2,11 @@
 
 Four SQL checks (include/sql/quality/checks/line_item_*.sql, opp_line_items_without_price_book.sql,
 all over the CTEs of include/sql/quality/_product_base.sql) compare line items with their
-opportunity and the price book. Their thresholds come from include/config/products.yaml; the
-corporate currency fallback for converted comparisons from kpis.yaml ``currency.corporate`` (the
-rule int_opportunity_currency applies). A source without products has no line items or catalogue
-records, so the checks' ``needs`` in quality.yaml make them ``not_evaluated`` with the reason.
+opportunity and the price book. Their thresholds come from include/config/products.yaml; amounts
+are compared in the corporate currency of include/sql/_currency.sql (its fallback, kpis.yaml
+``currency.corporate``, comes with quality.catalogue.currency_context). A source without products
+has no line items or catalogue records, so the checks' ``needs`` in quality.yaml make them
+``not_evaluated`` with the reason.
 """
 
 from __future__ import annotations
@@ -32,10 +33,8 @@ def products_policy() -> ProductsPolicy:
 def products_context() -> dict[str, Any]:
     """The ``products`` Jinja variable of the quality SQL: policy numbers as SQL literals."""
     rules = products_policy().line_items
-    corporate = str(_policy.kpis().currency.corporate).replace("'", "''")
     return {
         "amount_tolerance": repr(float(rules.amount_tolerance)),
         "max_discount_pct": repr(float(rules.max_discount_pct)),
         "max_markup_pct": repr(float(rules.max_markup_pct)),
-        "corporate_currency": f"'{corporate}'",
     }

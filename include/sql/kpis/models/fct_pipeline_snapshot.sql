@@ -8,8 +8,9 @@
 -- description: probability = the rebuilt stage's default, since history does not track it).
 -- description: Opportunities deleted in the CRM are gone from staging and from rebuilt days.
 -- description: amount is in the corporate currency: live rows as int_opportunity_currency converts
--- description: them; rebuilt rows at the dated rate of the rebuilt close date (else CurrencyType), as
--- description: Salesforce converts OpportunityHistory. A row whose amount has no rate is left out.
+-- description: them; rebuilt rows by the same conversion (rules.sql corporate_amounts) at the dated
+-- description: rate of the rebuilt close date (else CurrencyType), as Salesforce converts
+-- description: OpportunityHistory. A row whose amount has no rate is left out.
 {% import 'rules.sql' as rules -%}
 with request as (
     select * from marts.kpi_snapshot_request
@@ -33,11 +34,6 @@ conversion as (
 
 currency as (
     select * from marts.dim_currency
-),
-
-dated as (
-    select * from staging.stg_crm__dated_conversion_rate
-    where conversion_rate > 0
 ),
 
 live as (
@@ -115,52 +111,29 @@ rebuilt as (
         e.stage_name as current_stage_name,
         e.probability as current_probability,
         e.is_closed as current_is_closed,
-        e.snapshot_source
+        e.snapshot_source,
+        cast(e.snapshot_date as varchar) || '|' || e.id as conversion_key
     from existing as e
     left join pivoted as p on p.snapshot_date = e.snapshot_date and p.opportunity_id = e.id
 ),
 
-corporate as (
-    select iso_code from currency where is_corporate
+rebuilt_record as (
+    -- one record per rebuilt day and deal: its rate day is the rebuilt close date
+    select conversion_key as record_id, amount, close_date as rate_day, currency_iso_code
+    from rebuilt
 ),
 
-rebuilt_currency as (
-    select
-        r.*,
-        coalesce(r.currency_iso_code, corp.iso_code) as amount_currency,
-        corp.iso_code as corporate_currency
-    from rebuilt as r
-    cross join corporate as corp
-),
-
-rebuilt_dated as (
-    select
-        rc.snapshot_date,
-        rc.opportunity_id,
-        d.conversion_rate,
-        row_number() over (partition by rc.snapshot_date, rc.opportunity_id order by d.start_date desc, d.id desc) as pick
-    from rebuilt_currency as rc
-    inner join dated as d
-        on d.iso_code = rc.amount_currency
-        and rc.amount_currency <> rc.corporate_currency
-        and {{ rules.dated_rate_covers('d', 'rc.close_date') }}
+rebuilt_conversion as (
+    {{ rules.corporate_amounts('rebuilt_record', 'currency', 'the rebuilt CloseDate') | indent(4) }}
 ),
 
 rebuilt_converted as (
     select
-        rc.*,
-        case
-            when rc.amount_currency = rc.corporate_currency then rc.amount
-            when coalesce(rd.conversion_rate, cu.conversion_rate) is not null
-                then {{ rules.to_corporate('rc.amount', 'coalesce(rd.conversion_rate, cu.conversion_rate)') }}
-        end as amount_corporate,
-        rc.amount is not null
-        and rc.amount_currency <> rc.corporate_currency
-        and coalesce(rd.conversion_rate, cu.conversion_rate) is null as is_excluded
-    from rebuilt_currency as rc
-    left join rebuilt_dated as rd
-        on rd.snapshot_date = rc.snapshot_date and rd.opportunity_id = rc.opportunity_id and rd.pick = 1
-    left join currency as cu on cu.iso_code = rc.amount_currency
+        r.*,
+        c.amount_corporate,
+        c.is_excluded
+    from rebuilt as r
+    inner join rebuilt_conversion as c on c.record_id = r.conversion_key
 ),
 
 rebuilt_typed as (

@@ -22,7 +22,8 @@ def stage_policy() -> list[dict[str, Any]]:
 
 def stage_flags() -> tuple[dict[str, Any], dict[str, Any]]:
     """(jinja, bind params) of the ``stage_flag`` table in include/sql/bulk_update/_opportunity.sql:
-    each stages.yaml stage with its is_closed flag, the stage-policy input of rules.sql is_closed."""
+    each stages.yaml stage with its is_closed flag, the stage-policy input of rules.sql is_closed
+    (the opportunity plans, territory_change and its impact preview)."""
     from salesops.bulk_update.model import values_params
 
     rows = [{"stage_name": s["name"], "is_closed": bool(s["is_closed"])} for s in stage_policy()]

@@ -288,7 +288,7 @@ def sql_context(
     pt: PlanType, as_of_date: date, quality: QualityLink | None = None
 ) -> tuple[dict[str, Any], dict[str, Any], dict[str, Any]]:
     """(jinja switches, bind params, scope): the map's cells, owners, overrides as bind parameters."""
-    from salesops.bulk_update.plan_types._common import stage_policy
+    from salesops.bulk_update.plan_types._common import stage_flags
 
     m = proposed_map()
     cells = [
@@ -305,22 +305,22 @@ def sql_context(
         for i, u in enumerate(t.lead_owners or [])
     ]
     overrides = [{"account_id": o.account, "user_ref": o.owner} for o in m.account_overrides]
-    stages = [{"stage_name": s["name"], "is_closed": bool(s["is_closed"])} for s in stage_policy()]
+    flags_jinja, flags_params = stage_flags()
     statuses = [{"status": s} for s in pt.params.get("open_lead_statuses", OPEN_LEAD_STATUSES)]
     params = {
         **values_params("territory_cell", cells),
         **values_params("owner_slot", owners),
         **values_params("lead_owner_slot", lead_owners),
         **values_params("account_override", overrides),
-        **values_params("stage_closed", stages),
+        **flags_params,
         **values_params("open_status", statuses),
     }
     jinja = {
+        **flags_jinja,
         "n_cells": len(cells),
         "n_owners": len(owners),
         "n_lead_owners": len(lead_owners),
         "n_overrides": len(overrides),
-        "n_stages": len(stages),
         "n_statuses": len(statuses),
     }
     scope = {
@@ -363,11 +363,11 @@ def impact(wh: Warehouse, pt: PlanType, plan: Plan) -> dict[str, Any]:
     are ``None`` ("not available") when the map has no quota plan or the CRM has no quota table.
     """
     from salesops.bulk_update import store
-    from salesops.bulk_update.plan_types._common import stage_policy
+    from salesops.bulk_update.plan_types._common import stage_flags
 
     m = proposed_map()
     resolved, _ = resolve_users(wh, m)
-    stages = [{"stage_name": s["name"], "is_closed": bool(s["is_closed"])} for s in stage_policy()]
+    flags_jinja, flags_params = stage_flags()
     statuses = [{"status": s} for s in pt.params.get("open_lead_statuses", OPEN_LEAD_STATUSES)]
     from salesops.quality.catalogue import currency_context
 
@@ -376,8 +376,8 @@ def impact(wh: Warehouse, pt: PlanType, plan: Plan) -> dict[str, Any]:
     unconverted = store.query(
         wh,
         "territory_unconverted_amounts.sql",
-        {**values_params("stage_closed", stages), "period_start": period},
-        n_stages=len(stages),
+        {**flags_params, "period_start": period},
+        **flags_jinja,
         **cur,
     )
     if unconverted:
@@ -393,8 +393,8 @@ def impact(wh: Warehouse, pt: PlanType, plan: Plan) -> dict[str, Any]:
         for r in store.query(
             wh,
             "territory_baseline_by_owner.sql",
-            {**values_params("stage_closed", stages), **values_params("open_status", statuses)},
-            n_stages=len(stages),
+            {**flags_params, **values_params("open_status", statuses)},
+            **flags_jinja,
             n_statuses=len(statuses),
             **cur,
         )
