@@ -33,10 +33,10 @@ fin as (
         sum(bc.amount_corporate) as booked_amount,
         count(*) as bookings,
         sum(case when bc.is_excluded then 1 else 0 end) as booked_unconverted,
-        min(case when bc.is_excluded then 'booking ' || b.id || ': ' || bc.exclusion_reason end)
-            as booked_unconverted_reason
+        min(bu.reason) as booked_unconverted_reason
     from {{ tables.booking }} as b
     inner join booking_currency as bc on bc.booking_id = b.id
+    left join booking_unconverted as bu on bu.booking_id = b.id
     inner join calendar as c on c.date_day = b.booking_date
     where b.amount is not null
     group by c.fiscal_quarter_label
