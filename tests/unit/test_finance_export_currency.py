@@ -11,6 +11,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from tests.support.quality_results import check_results, latest_run
 
 from salesops.warehouse import Warehouse
 
@@ -91,7 +92,7 @@ def test_quality_reasons_name_the_bookings_file_and_line(loaded):
 
     wh, _ = loaded
     run_quality(wh, build_docs=False)
-    run = wh.scalar("select run_id from quality.run order by started_at desc limit 1")
+    run = latest_run(wh)
     booking = (
         "booking BK-1202 (bookings_2026-12.csv line 3): no conversion rate for CHF to USD: no "
         "DatedConversionRate covers BookingDate 2026-12-09 and CurrencyType has no usable CHF rate"
@@ -102,14 +103,8 @@ def test_quality_reasons_name_the_bookings_file_and_line(loaded):
         {"r": run},
     )
     assert listed == [{"check_id": "booking_amount_mismatch", "record_id": "OPP-SYN-04", "reason": booking}]
-    results = {
-        r["check_id"]: (r["evaluated"], r["failed"], r["reason"])
-        for r in wh.query(
-            "select check_id, evaluated, failed, reason from quality.check_result where run_id = :r "
-            "and scope_type = 'all' and check_id in ('booking_amount_mismatch', 'reconciliation_variance')",
-            {"r": run},
-        )
-    }
+    checks = check_results(wh, ("booking_amount_mismatch", "reconciliation_variance"))
+    results = {c: (r["evaluated"], r["failed"], r["reason"]) for c, r in checks.items()}
     assert results == {
         "booking_amount_mismatch": (
             4,

@@ -35,6 +35,7 @@ from pathlib import Path
 
 import pytest
 from tests.fakes.hubspot_api import LINE_ITEM_TO_DEAL, FakeHubSpot
+from tests.support.quality_results import check_results, latest_run
 
 from salesops.ingest.pipeline import extract_and_load
 from salesops.sources.hubspot import HubSpotClient, HubSpotSource
@@ -167,15 +168,11 @@ def test_products_and_line_items_land_in_the_manifest_objects(loaded):
 
 def test_line_item_amount_check_runs_on_hubspot_deals(loaded):
     wh, ids, *_ = loaded
-    run = wh.scalar("select run_id from quality.run order by started_at desc limit 1")
-    status = {
-        r["check_id"]: (r["status"], r["evaluated"], r["failed"])
-        for r in wh.query(
-            "select check_id, status, evaluated, failed from quality.check_result "
-            "where run_id = :r and scope_type = 'all' and check_id like '%line_item%'",
-            {"r": run},
-        )
-    }
+    run = latest_run(wh)
+    checks = check_results(
+        wh, ("line_item_amount_mismatch", "line_item_not_in_price_book", "line_item_product_inactive")
+    )
+    status = {c: (r["status"], r["evaluated"], r["failed"]) for c, r in checks.items()}
     assert status["line_item_amount_mismatch"][1:] == (4, 1)
     # no price books or product active flag in HubSpot: said, not passed
     assert status["line_item_not_in_price_book"][0] == "not_evaluated"
