@@ -8,6 +8,20 @@
 case when {{ finance }} <> 0 then ({{ crm }} - {{ finance }}) / {{ finance }} end
 {%- endmacro -%}
 
+{#- Where a staged record came from: its file and line in a CSV export ("bookings_2026-12.csv line
+    3", the raw row's _origin, kept by the loader), null for API sources. `staged` is the alias of
+    a staging relation (id, _batch_id); the staged version is the latest row of that id in its
+    batch. Used by the KPI build's stop on unconverted quotas and bookings
+    (kpis/unconverted_amounts.sql) and the quality reasons of bookings without a rate
+    (_currency.sql booking_unconverted). -#}
+{%- macro record_origin(raw_table, staged) -%}
+(
+    select max_by(r._origin, r._row_number)
+    from {{ raw_table }} as r
+    where r._batch_id = {{ staged }}._batch_id and r."Id" = {{ staged }}.id
+)
+{%- endmacro -%}
+
 {#- Closed and won (stages.yaml): the CRM's own IsClosed / IsWon flag, else the stage policy's
     is_closed / is_won for the opportunity's stage, else false (an unknown stage with no flag is
     open and not won). Used by int_opportunity_enriched, fct_pipeline_snapshot, the quality

@@ -1,18 +1,21 @@
 """A stateful fake HubSpot portal on 127.0.0.1 (pytest-httpserver): deals, their company
-associations, archived deals, owners (for the clock), properties.
+associations, products, line items and their deal associations, archived records, owners (for
+the clock), properties.
 
 It keeps records and answers from them, the way HubSpot behaves where it matters here:
 
-* ``POST /crm/v3/objects/deals/search``: ``hs_lastmodifieddate`` ``GT``/``LTE`` filters (epoch ms),
-  ascending sort, ``limit``/``after`` paging, ``total``.
-* ``GET /crm/v3/objects/deals`` (``archived=true|false``, ``properties``, ``after`` paging).
+* ``POST /crm/v3/objects/{deals|products|line_items}/search``: ``hs_lastmodifieddate``
+  ``GT``/``LTE`` filters (epoch ms), ascending sort, ``limit``/``after`` paging, ``total``.
+* ``GET /crm/v3/objects/{deals|products|line_items}`` (``archived=true|false``, ``properties``,
+  ``after`` paging).
 * ``POST /crm/v4/associations/deals/companies/batch/read``: per deal its companies with
   ``associationTypes`` (type 5 = primary, 341 = unlabeled), :attr:`assoc_page` per page with
-  ``paging.next.after``.
+  ``paging.next.after``; ``.../line_items/deals/batch/read`` the same for a line item's deal
+  (type 20, HubSpot's line item -> deal).
 * **Association changes do not move ``hs_lastmodifieddate``** (:meth:`associate`), as in HubSpot;
   property changes do (:meth:`update`).
 * ``GET /crm/v3/owners``: an empty owner list; its ``Date`` header is the portal's clock.
-* ``GET /crm/v3/properties/deals``: the deal properties the portal has.
+* ``GET /crm/v3/properties/{deals|products|line_items}``: the properties the portal has.
 * ``GET /settings/v3/currencies/company-currency`` and ``GET /settings/v3/currencies/exchange-rates``
   (``limit``/``after`` paging): :attr:`company_currency` and :attr:`exchange_rates` (the API's own
   JSON objects, e.g. loaded from a recorded fixture); :attr:`currencies_status` answers every
@@ -33,6 +36,7 @@ from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
 
 PRIMARY, UNLABELED = 5, 341
+LINE_ITEM_TO_DEAL = 20
 DEAL_PROPERTIES = [
     "dealname",
     "amount",
@@ -44,6 +48,29 @@ DEAL_PROPERTIES = [
     "hs_object_id",
     "deal_currency_code",
 ]
+PRODUCT_PROPERTIES = [
+    "name",
+    "hs_sku",
+    "price",
+    "hs_product_type",
+    "createdate",
+    "hs_lastmodifieddate",
+    "hs_object_id",
+]
+LINE_ITEM_PROPERTIES = [
+    "name",
+    "hs_product_id",
+    "hs_sku",
+    "quantity",
+    "price",
+    "amount",
+    "hs_discount_percentage",
+    "hs_line_item_currency_code",
+    "createdate",
+    "hs_lastmodifieddate",
+    "hs_object_id",
+]
+PROPERTIES = {"deals": DEAL_PROPERTIES, "products": PRODUCT_PROPERTIES, "line_items": LINE_ITEM_PROPERTIES}
 
 
 def _iso(ts: datetime) -> str:
@@ -62,6 +89,16 @@ class FakeHubSpot:
         self.deals: dict[str, dict[str, Any]] = {}
         self.archived: dict[str, datetime] = {}
         self.associations: dict[str, dict[str, int]] = {}
+        self.products: dict[str, dict[str, Any]] = {}
+        self.line_items: dict[str, dict[str, Any]] = {}
+        self.line_item_deal: dict[str, dict[str, int]] = {}  # line item id -> {deal id: type}
+        self.objects = {"deals": self.deals, "products": self.products, "line_items": self.line_items}
+        self.archived_objects: dict[str, dict[str, datetime]] = {
+            "deals": self.archived,
+            "products": {},
+            "line_items": {},
+        }
+        self.links = {("deals", "companies"): self.associations, ("line_items", "deals"): self.line_item_deal}
         self.assoc_page = 2  # companies per association result page
         self.company_currency: dict[str, Any] = {"id": "USD", "createdAt": "2026-01-01T00:00:00Z"}
         self.exchange_rates: list[dict[str, Any]] = []
@@ -117,6 +154,37 @@ class FakeHubSpot:
             self.associations[did] = {company: PRIMARY} if company else {}
             return did
 
+    def _new(self, hs_object: str, props: dict[str, Any]) -> str:
+        rid = str(next(self._ids))
+        base = dict.fromkeys(PROPERTIES[hs_object])  # requested properties come back, null when unset
+        stamp = _iso(self.clock)
+        self.objects[hs_object][rid] = {
+            **base,
+            "createdate": stamp,
+            "hs_lastmodifieddate": stamp,
+            "hs_object_id": rid,
+            **props,
+        }
+        return rid
+
+    def add_product(self, name: str, **props: Any) -> str:
+        with self._lock:
+            return self._new("products", {"name": name, **props})
+
+    def add_line_item(self, deal: str, product: str | None, **props: Any) -> str:
+        """A line item on one deal (HubSpot: a line item belongs to one parent); ``product`` is
+        its ``hs_product_id`` (None: a one-off line not from the product library)."""
+        with self._lock:
+            lid = self._new("line_items", {"hs_product_id": product, **props})
+            self.line_item_deal[lid] = {deal: LINE_ITEM_TO_DEAL}
+            return lid
+
+    def archive(self, hs_object: str, rid: str) -> None:
+        """Archive (delete) a record: it leaves the search and appears in ``archived=true``."""
+        with self._lock:
+            del self.objects[hs_object][rid]
+            self.archived_objects[hs_object][rid] = self.clock
+
     def update(self, did: str, **props: Any) -> None:
         """A property edit: moves hs_lastmodifieddate."""
         with self._lock:
@@ -147,14 +215,21 @@ class FakeHubSpot:
             path, method = request.path, request.method
             if path == "/crm/v3/owners":
                 return _json({"results": []})
-            if path == "/crm/v3/properties/deals":
-                return _json({"results": [{"name": p} for p in DEAL_PROPERTIES]})
-            if path == "/crm/v3/objects/deals/search" and method == "POST":
-                return self._search(request.get_json())
-            if path == "/crm/v3/objects/deals" and method == "GET":
-                return self._list(request.args)
-            if path == "/crm/v4/associations/deals/companies/batch/read" and method == "POST":
-                return self._assoc(request.get_json())
+            parts = path.strip("/").split("/")
+            if parts[:3] == ["crm", "v3", "properties"] and len(parts) == 4 and parts[3] in PROPERTIES:
+                return _json({"results": [{"name": p} for p in PROPERTIES[parts[3]]]})
+            if parts[:3] == ["crm", "v3", "objects"] and len(parts) >= 4 and parts[3] in self.objects:
+                if len(parts) == 5 and parts[4] == "search" and method == "POST":
+                    return self._search(request.get_json(), parts[3])
+                if len(parts) == 4 and method == "GET":
+                    return self._list(request.args, parts[3])
+            if (
+                parts[:3] == ["crm", "v4", "associations"]
+                and parts[5:] == ["batch", "read"]
+                and (parts[3], parts[4]) in self.links
+                and method == "POST"
+            ):
+                return self._assoc(request.get_json(), parts[3], parts[4])
             if path.startswith("/settings/v3/currencies/") and self.currencies_status is not None:
                 return _json({"status": "error", "category": "MISSING_SCOPES"}, self.currencies_status)
             if path == "/settings/v3/currencies/company-currency" and method == "GET":
@@ -168,8 +243,8 @@ class FakeHubSpot:
                 return _json(out)
             return _json({"status": "error", "message": f"fake has no {method} {path}"}, 404)
 
-    def _search(self, body: dict[str, Any]) -> Response:
-        rows = list(self.deals.items())
+    def _search(self, body: dict[str, Any], hs_object: str = "deals") -> Response:
+        rows = list(self.objects[hs_object].items())
         for f in body["filterGroups"][0]["filters"]:
             prop, op, value = f["propertyName"], f["operator"], f.get("value")
             if op == "HAS_PROPERTY":
@@ -199,30 +274,35 @@ class FakeHubSpot:
             out["paging"] = {"next": {"after": str(start + limit)}}
         return _json(out)
 
-    def _list(self, args: Any) -> Response:
+    def _list(self, args: Any, hs_object: str = "deals") -> Response:
         limit = int(args.get("limit", 100))
         start = int(args.get("after") or 0)
         if args.get("archived") == "true":
             items = [
-                {"id": i, "archivedAt": _iso(w), "properties": {}} for i, w in sorted(self.archived.items())
+                {"id": i, "archivedAt": _iso(w), "properties": {}}
+                for i, w in sorted(self.archived_objects[hs_object].items())
             ]
         else:
             props = [p for p in (args.get("properties") or "").split(",") if p]
             items = [
-                {"id": i, "properties": {k: d.get(k) for k in props}} for i, d in sorted(self.deals.items())
+                {"id": i, "properties": {k: d.get(k) for k in props}}
+                for i, d in sorted(self.objects[hs_object].items())
             ]
         out: dict[str, Any] = {"results": items[start : start + limit]}
         if start + limit < len(items):
             out["paging"] = {"next": {"after": str(start + limit)}}
         return _json(out)
 
-    def _assoc(self, body: dict[str, Any]) -> Response:
+    def _assoc(
+        self, body: dict[str, Any], from_object: str = "deals", to_object: str = "companies"
+    ) -> Response:
         results = []
+        table = self.links[(from_object, to_object)]
         for inp in body["inputs"]:
             did = str(inp["id"])
-            if did not in self.deals:
+            if did not in self.objects[from_object]:
                 continue
-            links = sorted(self.associations.get(did, {}).items(), key=lambda kv: int(kv[0]))
+            links = sorted(table.get(did, {}).items(), key=lambda kv: int(kv[0]))
             start = int(inp.get("after") or 0)
             page = links[start : start + self.assoc_page]
             res: dict[str, Any] = {

@@ -248,9 +248,54 @@ def test_a_company_address_and_type_map_to_the_account_billing_fields():
         "LS1 1AA",
         "West Yorkshire",
         "United Kingdom",
-        "PROSPECT",
+        "Prospect",  # HubSpot's PROSPECT through account_type_map
         "COMPUTER_SOFTWARE",
     )
     # numberofemployees, annualrevenue and the custom region/segment are not in this portal
     assert "BillingStreet" not in src.dropped_fields.get("Account", [])
     assert {"NumberOfEmployees", "AnnualRevenue"} <= set(src.dropped_fields["Account"])
+
+
+def test_company_type_values_map_to_account_type_labels_both_ways():
+    """HubSpot's internal company ``type`` values (its default options) arrive as the Account.Type
+    picklist labels (hubspot.yaml ``account_type_map``); an option the map lacks passes through
+    as it is (the picklist check then names it); a write maps the label back."""
+    session, adapter = replay_session(FIXTURES / "hubspot")
+    src = HubSpotSource(HubSpotClient("pat-na1-test", session=session, sleep=lambda s: None))
+    names = ["hs_lastmodifieddate", "hs_object_id", "name", "type"]
+    adapter.add("GET", "/crm/v3/properties/companies", {"results": [{"name": n} for n in names]})
+    raw = ["PROSPECT", "PARTNER", "RESELLER", "VENDOR", "OTHER", "CUSTOMER_SUCCESS_TEAM", None]
+    adapter.add(
+        "POST",
+        "/crm/v3/objects/companies/search",
+        {
+            "total": len(raw),
+            "results": [
+                {
+                    "id": str(5100 + i),
+                    "properties": {
+                        "hs_lastmodifieddate": f"2026-10-05T10:00:0{i}.000Z",
+                        "hs_object_id": str(5100 + i),
+                        "name": f"Sample Company {i}",
+                        "type": value,
+                    },
+                }
+                for i, value in enumerate(raw)
+            ],
+        },
+    )
+    (page,) = list(
+        src.read_changes("Account", ["Id", "Name", "Type", "SystemModstamp"], "SystemModstamp", None, UNTIL)
+    )
+    assert [r["Type"] for r in page] == [
+        "Prospect",
+        "Partner",
+        "Reseller",
+        "Vendor",
+        "Other",
+        "CUSTOMER_SUCCESS_TEAM",
+        None,
+    ]
+    assert src._to_properties("Account", {"Id": "5101", "Type": "Reseller"}, 0) == {"type": "RESELLER"}
+    with pytest.raises(ValueError, match=r"Type='Customer' has no HubSpot value in account_type_map"):
+        src._to_properties("Account", {"Id": "5101", "Type": "Customer"}, 0)

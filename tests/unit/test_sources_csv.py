@@ -42,6 +42,7 @@ def test_example_folder_reads_into_api_records(example):
     opps = {r["Id"]: r for r in read_all(example, "opportunity")}
     assert opps["OPP-0001"] == {
         "Id": "OPP-0001",
+        "_origin": "opportunities.csv line 2",  # ORIGIN_KEY: the lander keeps it as raw._origin
         "Name": "Brightfold Analytics Ltd - Expansion",
         "AccountId": "ACC-002",
         "OwnerId": "USR-004",
@@ -148,6 +149,7 @@ def test_formats_timezone_separators_and_malformed_values(tmp_path):
     recs = {r["Id"]: r for r in read_all(src, "opportunity", None, datetime(2027, 1, 1, tzinfo=UTC))}
     assert recs["D1"] == {
         "Id": "D1",
+        "_origin": "opps_1.csv line 2",
         "Amount": "1234.50",
         "CloseDate": "2026-07-04",
         "IsWon": True,
@@ -200,6 +202,7 @@ def test_missing_mapped_header_is_absent_and_reported(tmp_path):
     (rec,) = read_all(src, "opportunity", None, EXPORTED)
     assert rec == {
         "Id": "D1",
+        "_origin": "o.csv line 2",
         "SystemModstamp": "2026-11-01T10:00:00.000+0000",
         "Owner Email": "rep@example.invalid",
     }
@@ -250,6 +253,7 @@ def test_unparseable_modstamp_is_returned_once_in_the_export_window(tmp_path):
     assert second == [
         {
             "Id": "D1",
+            "_origin": "o.csv line 2",
             "SystemModstamp": "yesterday",
             "_notes": {
                 "SystemModstamp": "o.csv line 2 column 'Modified': cannot parse 'yesterday' as timestamp: expected "

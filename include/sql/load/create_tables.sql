@@ -12,8 +12,11 @@ create table if not exists {{ obj.raw_table }} (
     _batch_id varchar not null,
     _row_number bigint not null,
     _source varchar not null,
-    _loaded_at timestamp not null
+    _loaded_at timestamp not null,
+    _origin varchar                   -- the row's file and line in a CSV export (null for APIs)
 );
+{#- Raw tables created before _origin gain it (added, never recreated). -#}
+alter table {{ obj.raw_table }} add column if not exists _origin varchar;
 
 {#- No PRIMARY KEY on staging: DuckDB's index makes bulk loads several times slower, and the
     merge guarantees one row per key (the tests assert the grain). -#}

@@ -1,6 +1,6 @@
 {#- Land one extracted batch in raw, as text, with load metadata. Re-running a batch replaces it. -#}
 delete from {{ obj.raw_table }} where _batch_id = :batch_id;
 
-insert into {{ obj.raw_table }} ({% for c in raw_columns %}"{{ c }}", {% endfor %}_batch_id, _row_number, _source, _loaded_at)
-select {% for c in raw_columns %}"{{ c }}", {% endfor %}_batch_id, _row_number, _source, _loaded_at
+insert into {{ obj.raw_table }} ({% for c in raw_columns %}"{{ c }}", {% endfor %}_batch_id, _row_number, _origin, _source, _loaded_at)
+select {% for c in raw_columns %}"{{ c }}", {% endfor %}_batch_id, _row_number, _origin, _source, _loaded_at
 from _raw_batch;

@@ -1,5 +1,5 @@
 {#- Stage one landed batch as session-temporary tables (_raw_batch: raw's columns and load
-    metadata; _deletes: the deletes the source reported). Only temporary objects: on Snowflake
+    metadata, _origin = the source's file and line of the row when it has one (a CSV export); _deletes: the deletes the source reported). Only temporary objects: on Snowflake
     this runs before the load's transaction, because any DDL there commits the open transaction.
     _notes: the source's reasons for values it knows will not parse (a CSV export: file, line,
     column, value, the map's format), by batch row and field.
@@ -13,6 +13,7 @@ select
 {%- endfor %}
     cast(:batch_id as varchar) as _batch_id,
     cast("_row_number" as bigint) as _row_number,  -- noqa: RF06
+    cast("_origin" as varchar) as _origin,  -- noqa: RF06
     cast(:source as varchar) as _source,
     cast(:loaded_at as timestamp) as _loaded_at
 from {{ relation }};

@@ -7,16 +7,15 @@
     booked_unconverted, with one reason each) and the runner leaves that period not evaluated. -#}
 {% import 'rules.sql' as rules -%}
 {#- One side's totals per fiscal quarter: the corporate amount, the records, and the records whose
-    currency has no rate (`unconverted`, with the first reason as <unconverted>_reason, naming the
-    record by `noun` and its id column `id`). -#}
-{%- macro period_totals(records, id, noun, amount, count, unconverted) -%}
+    currency has no rate (`unconverted`, with the first of their `unconverted_reason` as
+    <unconverted>_reason). -#}
+{%- macro period_totals(records, amount, count, unconverted) -%}
 select
         c.fiscal_quarter_label as period,
         sum(r.amount_corporate) as {{ amount }},
         count(*) as {{ count }},
         sum(case when r.is_excluded then 1 else 0 end) as {{ unconverted }},
-        min(case when r.is_excluded then '{{ noun }} ' || r.{{ id }} || ': ' || r.exclusion_reason end)
-            as {{ unconverted }}_reason
+        min(case when r.is_excluded then r.unconverted_reason end) as {{ unconverted }}_reason
     from {{ records }} as r
     inner join calendar as c on c.date_day = r.period_day
     group by c.fiscal_quarter_label
@@ -28,25 +27,30 @@ calendar as (
 ),
 
 crm_record as (
-    select o.close_date as period_day, oc.*
+    select
+        o.close_date as period_day,
+        oc.*,
+        'opportunity ' || o.record_id || ': ' || oc.exclusion_reason as unconverted_reason
     from opp as o
     inner join opp_currency as oc on oc.opportunity_id = o.record_id
     where o.is_won and o.amount is not null
 ),
 
 fin_record as (
-    select b.booking_date as period_day, bc.*
+    {#- a booking's reason names its file and line when it came from a CSV export (_currency.sql) -#}
+    select b.booking_date as period_day, bc.*, bu.reason as unconverted_reason
     from {{ tables.booking }} as b
     inner join booking_currency as bc on bc.booking_id = b.id
+    left join booking_unconverted as bu on bu.booking_id = b.id
     where b.amount is not null
 ),
 
 crm as (
-    {{ period_totals('crm_record', 'opportunity_id', 'opportunity', 'crm_amount', 'crm_deals', 'crm_unconverted') }}
+    {{ period_totals('crm_record', 'crm_amount', 'crm_deals', 'crm_unconverted') }}
 ),
 
 fin as (
-    {{ period_totals('fin_record', 'booking_id', 'booking', 'booked_amount', 'bookings', 'booked_unconverted') }}
+    {{ period_totals('fin_record', 'booked_amount', 'bookings', 'booked_unconverted') }}
 )
 
 select

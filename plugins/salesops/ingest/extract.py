@@ -152,6 +152,7 @@ def extract_batch(
     if since is None or since < until:
         for page in source.read_changes(obj.api_name, manifest_fields, obj.cursor, since, until):
             notes += _pop_notes(page, rows)
+            origins = _pop_origins(page)
             table = page_to_text_table(page)
             if table.num_rows == 0:
                 continue
@@ -161,7 +162,10 @@ def extract_batch(
             aligned = _align(table, cols)
             numbers = pa.array(range(rows + 1, rows + aligned.num_rows + 1), pa.int64())
             pq.write_table(
-                aligned.append_column("_row_number", numbers),
+                aligned.append_column("_row_number", numbers).append_column(
+                    "_origin",
+                    pa.array(origins, pa.string()) if origins else pa.nulls(aligned.num_rows, pa.string()),
+                ),
                 tmp_dir / f"part-{len(part_columns):05d}.parquet",
             )
             part_columns.append(cols)
@@ -174,9 +178,11 @@ def extract_batch(
         if cols != columns:
             path = tmp_dir / f"part-{i:05d}.parquet"
             part = pq.read_table(path)
-            numbers = part.column("_row_number")
-            aligned = _align(part.drop_columns(["_row_number"]), columns).append_column(
-                "_row_number", numbers
+            numbers, origin = part.column("_row_number"), part.column("_origin")
+            aligned = (
+                _align(part.drop_columns(["_row_number", "_origin"]), columns)
+                .append_column("_row_number", numbers)
+                .append_column("_origin", origin)
             )
             pq.write_table(aligned, path)
 
@@ -285,6 +291,17 @@ def _pop_notes(page: Page, rows_before: int) -> list[tuple[int, str, str]]:
         for fld, why in (rec.pop(NOTES_KEY, None) or {}).items():
             out.append((i, str(fld), str(why)))
     return out
+
+
+def _pop_origins(page: Page) -> list[str | None] | None:
+    """Take each record's origin (``ORIGIN_KEY``: a CSV export's file and line) out of a page;
+    None when no record has one (API and Arrow pages)."""
+    from salesops.sources.base import ORIGIN_KEY
+
+    if isinstance(page, pa.Table):
+        return None
+    origins = [rec.pop(ORIGIN_KEY, None) for rec in page]
+    return origins if any(o is not None for o in origins) else None
 
 
 def _source_labels(source: CrmSource, obj: ObjectSpec) -> dict[str, str]:

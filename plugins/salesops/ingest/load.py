@@ -59,7 +59,8 @@ def _landing_files(batch: Batch, obj: ObjectSpec, parts: list[Path]) -> dict[str
     kinds: dict[str, dict[str, Any]] = {
         "rows": {
             "files": parts,
-            "columns": [(c, "varchar") for c in batch.columns] + [("_row_number", "bigint")],
+            "columns": [(c, "varchar") for c in batch.columns]
+            + [("_row_number", "bigint"), ("_origin", "varchar")],
         },
         "deleted": {
             "files": [p for p in [batch_dir / "deleted.parquet"] if p.exists()],
@@ -224,7 +225,7 @@ def load_batch(wh: Warehouse, batch: Batch) -> LoadResult:
             kinds = _landing_files(batch, obj, parts)
             rel, landing = _landing_relations(conn, wh, obj, batch, parts, kinds)
             empty = {
-                "rows": '(select cast(null as bigint) as "_row_number" limit 0) as empty',
+                "rows": '(select cast(null as bigint) as "_row_number", cast(null as varchar) as "_origin" limit 0) as empty',
                 "deleted": '(select cast(null as varchar) as "id", cast(null as timestamp) as "deleted_at" limit 0) as none',
                 "notes": '(select cast(null as bigint) as "note_row", cast(null as varchar) as "note_field", '
                 'cast(null as varchar) as "note_reason" limit 0) as no_notes',

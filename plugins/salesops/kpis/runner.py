@@ -378,16 +378,20 @@ def stop_on_unconverted(wh: Warehouse, model: str) -> None:
     int_booking_currency) has an amount in a currency without a conversion rate.
 
     Raises:
-        KpiBuildError: naming each record (object, id), the field and its value, the amount, why
-            no rate applies, and the load batch and source the record came from.
+        KpiBuildError: naming each record (object, id), the field (by the export's column name
+            when it has one) and its value, the amount, why no rate applies, and the source, load
+            batch and - for a CSV export - the file and line the record came from.
     """
     rows = wh.query(sql.render("kpis/unconverted_amounts.sql", currency_model=model))
     if not rows:
         return
     amount_field = _STOP_ON_UNCONVERTED[model]
     shown = "; ".join(
-        f"{r['object']} {r['record_id']} (source {r['source'] or '?'}, load batch {r['batch_id']}): "
-        f"field CurrencyIsoCode = {r['currency']!r} ({amount_field} {r['amount']}): {r['reason']}"
+        f"{r['object']} {r['record_id']} (source {r['source'] or '?'}"
+        + (f", file {r['origin']}" if r["origin"] else "")
+        + f", load batch {r['batch_id']}): field "
+        + (f"{r['currency_label']!r} (CurrencyIsoCode)" if r["currency_label"] else "CurrencyIsoCode")
+        + f" = {r['currency']!r} ({amount_field} {r['amount']}): {r['reason']}"
         for r in rows[:10]
     )
     more = f" (and {len(rows) - 10} more)" if len(rows) > 10 else ""

@@ -22,6 +22,11 @@ Page = list[Record] | pa.Table
 # more than the loader (a CSV export: file, line, column, the map's expected format). The lander
 # moves it out of the record; the loader uses it as the quarantine reason of that field.
 NOTES_KEY = "_notes"
+# Optional key of a record: where it came from ("<file> line <n>", a CSV export). The lander moves
+# it out of the record into the landed page's ``_origin`` column; the loader keeps it in the raw
+# table's ``_origin``, so a later error (a currency without a rate stopping the KPI build) names
+# the file and line, not only the load batch.
+ORIGIN_KEY = "_origin"
 
 
 @dataclass(frozen=True)

@@ -50,6 +50,9 @@ Rules:
   name (the loader reports them as schema drift). Mapped headers missing from a file leave the
   field out of the records (the loader reports the missing field). Objects without an entry or
   without matching files yield nothing, with one log line.
+* Each record ``read_changes`` returns carries its origin, ``"<file> line <n>"``, under
+  ``ORIGIN_KEY``; the lander keeps it as the raw row's ``_origin`` so a later error (a currency
+  without a rate stopping the KPI build) names the file and line.
 * ``server_time()`` is the newest export time of all matched files.
 """
 
@@ -68,7 +71,15 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
 
-from salesops.sources.base import NOTES_KEY, DeletedRecord, Page, Record, SourceError, UpdateResult
+from salesops.sources.base import (
+    NOTES_KEY,
+    ORIGIN_KEY,
+    DeletedRecord,
+    Page,
+    Record,
+    SourceError,
+    UpdateResult,
+)
 from salesops.sources.http import as_utc, iso_api, parse_api_datetime
 
 if TYPE_CHECKING:
@@ -694,7 +705,7 @@ class CsvExportSource:
         """Ids of an object's records by id, by name and by e-mail (case-insensitive)."""
         if api_name not in self._lookups:
             lk = _Lookup()
-            for rec, _stamp, deleted, _f in self._rows(api_name, fields=["Name", "Email"], resolve=False):
+            for rec, _stamp, deleted, _f, _ in self._rows(api_name, fields=["Name", "Email"], resolve=False):
                 rid = rec.get("Id")
                 if deleted or not rid:
                     continue
@@ -720,7 +731,7 @@ class CsvExportSource:
     def _latest_stamp(self, api_name: str, files: list[_File]) -> datetime | None:
         stamps = [
             stamp
-            for _, stamp, _, _ in self._rows(api_name, fields=[], files=files, check=False, resolve=False)
+            for _, stamp, _, _, _ in self._rows(api_name, fields=[], files=files, check=False, resolve=False)
             if stamp is not None
         ]
         return max(stamps) if stamps else None
@@ -733,8 +744,8 @@ class CsvExportSource:
         files: list[_File] | None = None,
         check: bool = True,
         resolve: bool = True,
-    ) -> Iterator[tuple[Record, datetime | None, bool, _File]]:
-        """(record, cursor instant or None, deleted?, file) for every row of the object's files.
+    ) -> Iterator[tuple[Record, datetime | None, bool, _File, int]]:
+        """(record, cursor instant or None, deleted?, file, line) for every row of the object's files.
 
         A row with the wrong number of cells, or sharing its Id with another row of the same file
         (unless the map says ``duplicates: latest``), is *rejected*: its cursor carries
@@ -893,7 +904,7 @@ class CsvExportSource:
 
     def _resolve_duplicates(
         self, m: ObjectMap, f: _File, rows: list[tuple[Record, datetime | None, bool, _File, int]]
-    ) -> Iterator[tuple[Record, datetime | None, bool, _File]]:
+    ) -> Iterator[tuple[Record, datetime | None, bool, _File, int]]:
         """Rows sharing an Id in one file: all rejected, or (``duplicates: latest``) the latest kept."""
         lines: dict[str, list[int]] = {}
         for i, (rec, _, _, _, _) in enumerate(rows):
@@ -920,9 +931,9 @@ class CsvExportSource:
                 for i in idx:
                     rows[i][0][m.cursor] = _rejected(f"{f.path.name}: Id {rid} appears on lines {where}")
                     rows[i] = (rows[i][0], None, rows[i][2], rows[i][3], rows[i][4])
-        for i, (rec, stamp, deleted, file, _) in enumerate(rows):
+        for i, (rec, stamp, deleted, file, line_no) in enumerate(rows):
             if i not in drop:
-                yield rec, stamp, deleted, file
+                yield rec, stamp, deleted, file, line_no
 
     # -- CrmSource --------------------------------------------------------------------------
     @property
@@ -964,12 +975,13 @@ class CsvExportSource:
         lo = None if since is None else as_utc(since)
         hi = as_utc(until)
         page: list[Record] = []
-        for rec, stamp, deleted, f in self._rows(api_name):
+        for rec, stamp, deleted, f, line_no in self._rows(api_name):
             if deleted:
                 continue
             when = stamp if stamp is not None else f.exported_at
             if when > hi or (lo is not None and when <= lo):
                 continue
+            rec[ORIGIN_KEY] = f"{f.path.name} line {line_no}"
             page.append(rec)
             if len(page) >= self.page_size:
                 yield page
@@ -984,7 +996,7 @@ class CsvExportSource:
         lo = None if since is None else as_utc(since)
         hi = as_utc(until)
         out = []
-        for rec, stamp, deleted, f in self._rows(api_name, fields=[]):
+        for rec, stamp, deleted, f, _ in self._rows(api_name, fields=[]):
             when = stamp if stamp is not None else f.exported_at
             if deleted and rec.get("Id") and when <= hi and (lo is None or when > lo):
                 out.append(DeletedRecord(str(rec["Id"]), when))
@@ -998,14 +1010,14 @@ class CsvExportSource:
             return None
         return {
             str(rec["Id"])
-            for rec, _stamp, deleted, _f in self._rows(api_name, fields=[], resolve=False)
+            for rec, _stamp, deleted, _f, _ in self._rows(api_name, fields=[], resolve=False)
             if rec.get("Id") and not deleted
         }
 
     def get_records(self, api_name: str, ids: Sequence[str], fields: Sequence[str]) -> list[Record]:
         wanted = set(ids)
         latest: dict[str, tuple[datetime, Record]] = {}
-        for rec, stamp, deleted, f in self._rows(api_name, fields=fields):
+        for rec, stamp, deleted, f, _ in self._rows(api_name, fields=fields):
             rid = rec.get("Id")
             if rid not in wanted:
                 continue

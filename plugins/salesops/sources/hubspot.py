@@ -1,4 +1,5 @@
-"""HubSpot CRM v3 source: companies, contacts (as Lead and Contact), deals and owners.
+"""HubSpot CRM v3 source: companies, contacts (as Lead and Contact), deals, products, line items
+and owners.
 
 The property map in include/config/sources/hubspot.yaml turns HubSpot properties into the
 manifest's Salesforce-style fields (``dealstage`` -> ``StageName`` through a stage map,
@@ -21,7 +22,8 @@ Calls:
 * Merged records: when the portal has ``hs_merged_object_ids``, the search asks for it; ids merged
   into a survivor are reported as deletes (at the survivor's modification time) and mapped in
   :attr:`HubSpotSource.merged` (merged-away id -> survivor id).
-* Associations as lookup fields (deal -> company = ``AccountId``): ``POST
+* Associations as lookup fields (deal -> company = ``AccountId``, line item -> deal =
+  ``OpportunityLineItem.OpportunityId``): ``POST
   /crm/v4/associations/{from}/{to}/batch/read`` for every record read, plus a re-read of every
   record's associations each ``association_refresh_days`` (association changes do not move
   ``hs_lastmodifieddate``); see :mod:`salesops.sources.hubspot_associations`.

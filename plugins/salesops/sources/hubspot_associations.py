@@ -1,4 +1,5 @@
-"""HubSpot associations as lookup fields (deal -> company = Opportunity.AccountId).
+"""HubSpot associations as lookup fields (deal -> company = Opportunity.AccountId, line item ->
+deal = OpportunityLineItem.OpportunityId).
 
 HubSpot keeps the link between a deal and its company as an *association*, not a property, and
 adding or re-pointing one does not move the deal's ``hs_lastmodifieddate``: an incremental search

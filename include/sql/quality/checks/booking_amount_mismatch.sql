@@ -11,9 +11,10 @@ booked as (
         b.opportunity_id,
         sum(bc.amount_corporate) as booked_amount,
         count(*) as bookings,
-        min(case when bc.is_excluded then 'booking ' || b.id || ': ' || bc.exclusion_reason end) as booking_unconverted
+        min(bu.reason) as booking_unconverted
     from {{ tables.booking }} as b
     inner join booking_currency as bc on bc.booking_id = b.id
+    left join booking_unconverted as bu on bu.booking_id = b.id
     where b.opportunity_id is not null
     group by b.opportunity_id
 ),
