@@ -490,3 +490,40 @@ def test_a_warehouse_from_before_the_catalogue_gains_its_columns_and_loads(tmp_p
         )
     finally:
         wh.dispose()
+
+
+def test_a_line_named_by_its_price_book_entry_gets_the_same_product_in_the_checks_and_the_mart(tmp_path):
+    """One product rule (include/sql/_product_catalogue.sql) for the checks and the bookings mart: a
+    line whose item and SKU the catalogue does not know but whose price book entry it does (the
+    entry names its product by SKU only, as this export does) is that entry's product in both.
+    Hand-computed: L-14 (D-11, 400.00 EUR, FY2027-Q4) refers to entry PE-02 = SKU WP-200 = Widget
+    Pro (Hardware), so Q4 Hardware is 3 deals, 3 lines, 1,600.00 + 400.00 = 2,000.00 EUR, there is
+    no "(unknown product)" row, and the price-book check does not flag L-14. Before, the mart took
+    only an entry's Product2Id (empty here) and reported L-14 as "(unknown product)" while the
+    checks found Widget Pro."""
+    folder = tmp_path / "export"
+    shutil.copytree(EXPORT, folder)
+    cmap = yaml.safe_load((folder / "column_map.yaml").read_text())
+    cmap["objects"]["OpportunityLineItem"]["columns"]["PricebookEntryId"] = "Entry"
+    (folder / "column_map.yaml").write_text(yaml.safe_dump(cmap))
+    lines = (folder / "deal_lines.csv").read_text(encoding="utf-8").splitlines()
+    out = [lines[0] + ";Entry"]
+    for line in lines[1:]:
+        out.append(line + (";PE-02" if line.startswith("L-14;") else ";"))
+    (folder / "deal_lines.csv").write_text("\n".join(out) + "\n", encoding="utf-8")
+    wh = Warehouse(f"duckdb:///{tmp_path / 'w.duckdb'}")
+    try:
+        _load(wh, folder, tmp_path / "landing")
+        _run(wh)
+        q4 = {
+            r["product_family"]: (r["opportunity_count"], r["line_count"], r["bookings_amount"])
+            for r in wh.query(
+                "select * from marts.agg_bookings_by_product_family "
+                "where period_grain = 'fiscal_quarter' and period_label = 'FY2027-Q4'"
+            )
+        }
+        assert q4 == {"Hardware": (3, 3, Decimal("2000.00")), "Subscription": (2, 2, Decimal("1150.00"))}
+        flagged = {r for (check, r, _rel, _d) in _exceptions(wh) if check == "line_item_not_in_price_book"}
+        assert "L-14" not in flagged
+    finally:
+        wh.dispose()

@@ -1,36 +1,14 @@
 {#- CTEs shared by the product catalogue checks (issue 15; policy include/config/products.yaml).
     Include after `with {% include 'quality/_opportunity_base.sql' %},`.
-    - product: Product2, and product_by_code (the lowest id per ProductCode: exports often name a
-      product by its code only).
-    - entry: PricebookEntry with its product resolved (Product2Id, else its ProductCode).
+    - product, product_by_code, entry: the catalogue (_product_catalogue.sql, shared with the
+      product-family bookings mart).
     - line: each OpportunityLineItem with its opportunity's scope, price book and currency, its
-      product (Product2Id, else its PricebookEntryId's product, else its ProductCode) and
+      product (_product_catalogue.sql line_product_id) and
       price_entry: the entry of the opportunity's price book for that product, in the line's
       currency (an entry or line without a currency matches any; an exact currency match wins). -#}
 {% import 'quality/_scope.sql' as scope -%}
-product as (
-    select id, name, product_code, family, is_active from {{ tables.product }}
-),
-
-product_by_code as (
-    select product_code, min(id) as product_id
-    from product
-    where product_code is not null
-    group by product_code
-),
-
-entry as (
-    select
-        e.id,
-        e.pricebook_id,
-        coalesce(p.id, pc.product_id) as product_id,
-        e.list_price,
-        e.currency_iso_code,
-        e.is_active
-    from {{ tables.pricebook_entry }} e
-    left join product p on p.id = e.product_id
-    left join product_by_code pc on pc.product_code = e.product_code
-),
+{% import '_product_catalogue.sql' as catalogue -%}
+{{ catalogue.catalogue(tables.product, tables.pricebook_entry) }},
 
 line_base as (
     select
@@ -41,7 +19,7 @@ line_base as (
         so.currency_iso_code as opp_currency,
         coalesce(li.currency_iso_code, so.currency_iso_code) as line_currency,
         coalesce(li.product_code, li.product_name, li.product_id) as product_label,
-        coalesce(p.id, ep.product_id, pc.product_id) as product_id,
+        {{ catalogue.line_product_id() }} as product_id,
         li.quantity,
         li.unit_price,
         li.list_price as line_list_price,
@@ -50,9 +28,7 @@ line_base as (
     from {{ tables.opportunity_line_item }} li
     inner join opp o on o.record_id = li.opportunity_id
     inner join {{ tables.opportunity }} so on so.id = li.opportunity_id
-    left join product p on p.id = li.product_id
-    left join entry ep on ep.id = li.pricebook_entry_id
-    left join product_by_code pc on pc.product_code = li.product_code
+    {{ catalogue.line_product_joins('li') | indent(4) }}
 ),
 
 entry_match as (

@@ -3,7 +3,9 @@
 -- description: Bookings by product family (issue 15): the line items (OpportunityLineItem) of Closed
 -- description: Won opportunities per fiscal month, quarter and year of the opportunity's close date
 -- description: and the family of the line's product (Product2.Family, the product found by
--- description: Product2Id, else its price book entry's product, else ProductCode; '(no family)' when
+-- description: Product2Id, else its price book entry's product (the entry's Product2Id, else its
+-- description: ProductCode), else ProductCode - _product_catalogue.sql, the same as the product
+-- description: checks; '(no family)' when
 -- description: the product has none, '(unknown product)' when the catalogue does not have it).
 -- description: bookings_amount = sum of TotalPrice in the corporate currency, converted as the
 -- description: opportunity is (rules.sql corporate_amounts): the DatedConversionRate of the line's
@@ -12,6 +14,7 @@
 -- description: are not summed: excluded_line_count counts them. The families' sum can differ from
 -- description: the opportunities' Amount when they disagree (quality check line_item_amount_mismatch).
 {% import 'rules.sql' as rules -%}
+{% import '_product_catalogue.sql' as catalogue -%}
 with opportunity as (
     select * from marts.int_opportunity_enriched
 ),
@@ -20,20 +23,7 @@ line_item as (
     select * from staging.stg_crm__opportunity_line_item
 ),
 
-product as (
-    select * from staging.stg_crm__product
-),
-
-product_by_code as (
-    select product_code, min(id) as product_id
-    from product
-    where product_code is not null
-    group by product_code
-),
-
-entry as (
-    select * from staging.stg_crm__pricebook_entry
-),
+{{ catalogue.catalogue('staging.stg_crm__product', 'staging.stg_crm__pricebook_entry') }},
 
 currency as (
     select * from marts.dim_currency
@@ -53,13 +43,10 @@ won_line as (
         coalesce(li.currency_iso_code, o.currency_iso_code) as line_currency,
         li.total_price,
         li.quantity,
-        coalesce(p.id, ep.id, pc.product_id) as product_id
+        {{ catalogue.line_product_id() }} as product_id
     from line_item as li
     inner join opportunity as o on o.opportunity_id = li.opportunity_id
-    left join product as p on p.id = li.product_id
-    left join entry as e on e.id = li.pricebook_entry_id
-    left join product as ep on ep.id = e.product_id
-    left join product_by_code as pc on pc.product_code = li.product_code
+    {{ catalogue.line_product_joins('li') | indent(4) }}
     where o.is_won
 ),
 
