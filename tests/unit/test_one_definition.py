@@ -430,6 +430,8 @@ def test_no_sql_file_converts_currency_or_scopes_a_quality_record_itself():
             offenders.append(rel)  # an owner scope of its own instead of quality/_scope.sql owner_scoped
         if "min(c.owner_id)" in text or "min(b.owner_id)" in text or "min(owner_id)" in text:
             offenders.append(rel)  # a record's first scope of its own instead of first_scope
+        if "product_code, min(id)" in text and rel != "_product_catalogue.sql":
+            offenders.append(rel)  # a product-by-code lookup of its own instead of _product_catalogue.sql
     assert offenders == []
 
 
