@@ -231,12 +231,8 @@ def test_html_escapes_crm_text(tmp_path):
     assert "&lt;img src=x onerror=alert(1)&gt;" in html
 
 
-def test_xlsx_and_csv_neutralise_formulas(tmp_path):
-    from openpyxl import load_workbook
-
-    from salesops.packs.render import write_csvs, write_xlsx
-
-    sec = _section_with_evil_rows()
+def _view(**extra):
+    """The smallest pack view the XLSX writer reads."""
     view = {
         "title": "T",
         "scope_type": "all",
@@ -245,9 +241,19 @@ def test_xlsx_and_csv_neutralise_formulas(tmp_path):
         "period": "p",
         "as_of": "a",
         "generated_at": "g",
-        "narrative": ["=1+1"],
+        "narrative": [],
         "footnotes": [],
     }
+    return {**view, **extra}
+
+
+def test_xlsx_and_csv_neutralise_formulas(tmp_path):
+    from openpyxl import load_workbook
+
+    from salesops.packs.render import write_csvs, write_xlsx
+
+    sec = _section_with_evil_rows()
+    view = _view(narrative=["=1+1"])
     write_xlsx(view, [sec], tmp_path / "x.xlsx", get_pack("dq_scorecard"))
     wb = load_workbook(tmp_path / "x.xlsx")
     cell = wb["Evil"]["B2"]
@@ -359,18 +365,7 @@ def test_xlsx_sheet_keeps_max_rows_xlsx_rows_in_order_and_the_csv_keeps_every_ro
         "sheet Exceptions: the first 3 of 7 rows (Open exceptions); every row is in the CSV file "
         "x__exceptions.csv"
     ]
-    view = {
-        "title": "T",
-        "scope_type": "all",
-        "scope_value": "all",
-        "scope_label": "Company",
-        "period": "p",
-        "as_of": "a",
-        "generated_at": "g",
-        "narrative": [],
-        "footnotes": [],
-        "sheet_notes": notes,
-    }
+    view = _view(sheet_notes=notes)
     write_xlsx(view, [sec], tmp_path / "x.xlsx", spec)
     wb = load_workbook(tmp_path / "x.xlsx")
     sheet = [[c.value for c in r] for r in wb["Exceptions"].iter_rows()]
