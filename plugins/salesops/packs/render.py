@@ -348,6 +348,13 @@ def write_pdf(html: str, path: Path) -> None:
 
 
 def _xlsx_value(value: Any, unit: str = "") -> Any:
+    kind = type(value)
+    if kind is str:  # the common cases first: a table has millions of cells
+        return neutralise_cell(value)
+    if value is None or kind is int or kind is bool:
+        return value
+    if kind is float:
+        return None if value != value else value
     value = plain(value)
     if isinstance(value, datetime) and value.tzinfo is not None:
         value = value.astimezone(UTC).replace(tzinfo=None)
