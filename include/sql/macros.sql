@@ -47,3 +47,9 @@
 {%- else -%}{{ expr }}
 {%- endif -%}
 {%- endmacro -%}
+
+{#- The larger of two values, ignoring a null (null when both are): Snowflake's GREATEST returns
+    null when any argument is null, DuckDB's ignores nulls; coalescing each side agrees on both. -#}
+{%- macro greatest_of(a, b) -%}
+greatest(coalesce({{ a }}, {{ b }}), coalesce({{ b }}, {{ a }}))
+{%- endmacro -%}

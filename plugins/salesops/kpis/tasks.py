@@ -6,6 +6,8 @@ Each takes plain values (Airflow params, the warehouse connection id) and return
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 log = logging.getLogger(__name__)
@@ -17,13 +19,24 @@ def _warehouse(warehouse_conn_id: str) -> Any:
     return WarehouseHook(warehouse_conn_id).warehouse
 
 
+@contextmanager
+def _held(warehouse_conn_id: str) -> Iterator[Any]:
+    """The warehouse, its DuckDB instance held open for the task (as ``runner.build`` does): the
+    task's dozens of statements share it instead of re-opening the file and checkpointing it
+    each time (on the 1 M-opportunity org that was ≈ 2 CPU-seconds in ``finish`` alone)."""
+    from salesops.warehouse.duckdb_session import held
+
+    wh = _warehouse(warehouse_conn_id)
+    with held(wh):
+        yield wh
+
+
 def prepare(params: dict[str, Any], warehouse_conn_id: str) -> dict[str, Any]:
     """Resolve the as-of date and write the seed tables; returns what the run will build."""
     from salesops.kpis.runner import load_seeds
 
-    as_of, requests = load_seeds(
-        _warehouse(warehouse_conn_id), params.get("as_of") or None, params.get("backfill_from") or None
-    )
+    with _held(warehouse_conn_id) as wh:
+        as_of, requests = load_seeds(wh, params.get("as_of") or None, params.get("backfill_from") or None)
     out = {
         "as_of_date": as_of.as_of_date.isoformat(),
         "as_of_source": as_of.source,
@@ -40,9 +53,9 @@ def build_model(name: str, warehouse_conn_id: str) -> dict[str, Any]:
     from salesops.kpis.models import get_model
     from salesops.kpis.runner import run_model
 
-    wh = _warehouse(warehouse_conn_id)
-    seconds = run_model(wh, name)
-    rows = wh.scalar(f"select count(*) from {get_model(name).table}")
+    with _held(warehouse_conn_id) as wh:
+        seconds = run_model(wh, name)
+        rows = wh.scalar(f"select count(*) from {get_model(name).table}")
     return {"model": name, "rows": int(rows), "seconds": round(seconds, 3)}
 
 
@@ -57,13 +70,13 @@ def finish(warehouse_conn_id: str) -> dict[str, Any]:
     from salesops.kpis.runner import mark_ready, validate_build
     from salesops.paths import output_dir
 
-    wh = _warehouse(warehouse_conn_id)
-    problems = validate_build(wh) + validate_against_warehouse(wh)
-    if problems:
-        raise RuntimeError("KPI marts failed validation:\n- " + "\n- ".join(problems))
-    mark_ready(wh)
+    with _held(warehouse_conn_id) as wh:
+        problems = validate_build(wh) + validate_against_warehouse(wh)
+        if problems:
+            raise RuntimeError("KPI marts failed validation:\n- " + "\n- ".join(problems))
+        mark_ready(wh)
+        as_of = wh.scalar("select as_of_date from marts.kpi_context")
     path = output_dir() / "glossary.html"
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(render_html(), encoding="utf-8")
-    as_of = wh.scalar("select as_of_date from marts.kpi_context")
     return {"as_of_date": str(as_of), "glossary": str(path)}

@@ -20,12 +20,18 @@ with comparison as (
     select * from marts.kpi_movement_comparison where is_available
 ),
 
-snapshot as (
-    select * from marts.fct_pipeline_snapshot
+-- Each use reads the big tables itself, filtered (a CTE used twice is materialised whole: the
+-- 5 M interval rows and every snapshot day, where each use needs a few thousand rows of them).
+stage_intervals as (
+    select opportunity_id, valid_from_date, valid_to_date, value
+    from marts.int_opportunity_field_intervals
+    where field = 'StageName'
 ),
 
-intervals as (
-    select * from marts.int_opportunity_field_intervals
+close_date_intervals as (
+    select opportunity_id, change_seq, valid_from_date, value
+    from marts.int_opportunity_field_intervals
+    where field = 'CloseDate'
 ),
 
 stage as (
@@ -47,13 +53,13 @@ opportunity as (
 start_snap as (
     select c.comparison_label, s.*
     from comparison as c
-    inner join snapshot as s on s.snapshot_date = c.start_date
+    inner join marts.fct_pipeline_snapshot as s on s.snapshot_date = c.start_date
 ),
 
 end_snap as (
     select c.comparison_label, s.*
     from comparison as c
-    inner join snapshot as s on s.snapshot_date = c.end_date
+    inner join marts.fct_pipeline_snapshot as s on s.snapshot_date = c.end_date
 ),
 
 pairs as (
@@ -100,9 +106,8 @@ in_scope as (
 stage_at_end as (
     select w.comparison_label, w.opportunity_id, i.value as stage_name
     from in_scope as w
-    inner join intervals as i
+    inner join stage_intervals as i
         on i.opportunity_id = w.opportunity_id
-        and i.field = 'StageName'
         and i.valid_from_date <= w.end_date
         and i.valid_to_date > w.end_date
     where w.in_start_window and not w.in_end_snapshot
@@ -112,9 +117,8 @@ stage_at_end as (
 push_day as (
     select w.comparison_label, w.opportunity_id, max(i.valid_from_date) as moved_on
     from in_scope as w
-    inner join intervals as i
+    inner join close_date_intervals as i
         on i.opportunity_id = w.opportunity_id
-        and i.field = 'CloseDate'
         and i.change_seq > 0
         and i.valid_from_date > w.start_date
         and i.valid_from_date <= w.end_date
