@@ -203,3 +203,22 @@ def test_unknown_blocking_column_is_a_config_error(dup_cfg):
     rules = {**dup_cfg["objects"]["lead"], "blocking": [["company_norm", "shoe_size"]]}
     with pytest.raises(ValueError, match=r"shoe_size"):
         find_duplicates(df, "lead", rules, dup_cfg["company_suffixes"])
+
+
+def test_account_names_without_any_shared_block_give_no_pairs_not_an_error(dup_cfg):
+    """The block-wise account pass with keys that form no block at all (every name distinct in
+    its first and last three letters, no website): 0 candidate pairs, 0 duplicates."""
+    import pandas as pd
+
+    from salesops.quality.duplicates import find_duplicates
+
+    df = pd.DataFrame(
+        {
+            "record_id": ["A1", "A2", "A3"],
+            "created_at": pd.to_datetime(["2026-01-01", "2026-01-02", "2026-01-03"]),
+            "name": ["Sample Freight", "Demo Clinic", "Example Haulage"],
+            "website": [None, None, None],
+        }
+    )
+    r = find_duplicates(df, "account", dup_cfg["objects"]["account"], dup_cfg["company_suffixes"])
+    assert (r.candidate_pairs, r.matched_pairs, len(r.duplicates)) == (0, 0, 0)

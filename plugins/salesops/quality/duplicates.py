@@ -1112,7 +1112,9 @@ def _word_weighted_pass(
     matched = 0
     for k in range(len(blocks.keys)):
         g, idx = blocks.members(k)
-        starts = np.flatnonzero(np.r_[True, g[1:] != g[:-1]]) if len(g) else np.array([], dtype=np.int64)
+        if not len(g):  # no block of this key (every value unique or empty)
+            continue
+        starts = np.flatnonzero(np.r_[True, g[1:] != g[:-1]])
         for s, e in zip(starts.tolist(), [*starts[1:].tolist(), len(g)], strict=True):
             members = idx[s:e]
             members = members[~empty[members]]
