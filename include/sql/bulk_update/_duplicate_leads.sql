@@ -7,9 +7,7 @@ lead as (
     select * from staging.stg_crm__lead
 ),
 
-open_status as (
-    select * from {{ bu.values_table('open_status', ['status'], n_statuses) }}
-),
+{{ bu.open_status_cte(n_statuses) }},
 
 match_kind as (
     select * from {{ bu.values_table('match_kind', ['kind'], n_kinds) }}

@@ -9,9 +9,7 @@
     not converted; with its routing, the fields a lead plan changes or guards. Include after `with`
     (and define `users` where the includer needs it). -#}
 {% import 'bulk_update/_macros.sql' as bu %}
-open_status as (
-    select * from {{ bu.values_table('open_status', ['status'], n_statuses) }}
-),
+{{ bu.open_status_cte(n_statuses) }},
 
 lead_routed as (
 {% include 'kpis/models/int_lead_routed.sql' %}
@@ -32,7 +30,6 @@ open_lead as (
         r.routing_region,
         r.expected_team
     from staging.stg_crm__lead as l
-    inner join open_status as os on os.status = l.status
     inner join lead_routed as r on r.lead_id = l.id
-    where not coalesce(l.is_converted, false)
+    where {{ bu.is_open_lead('l') }}
 ),

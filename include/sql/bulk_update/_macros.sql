@@ -82,3 +82,16 @@ select
     left join staging.stg_crm__user as u on u.id = o.owner_id
 {{ caller() }}
 {%- endmacro -%}
+
+{#- An open lead, what a lead plan may touch or count: its Status is one of the open statuses and it
+    is not converted. open_status_cte(n_statuses) defines the CTE `open_status` (the statuses as bind
+    parameters :open_status_0 ...); is_open_lead(l) is the condition on the lead alias `l`. -#}
+{% macro open_status_cte(n_statuses) -%}
+open_status as (
+    select * from {{ values_table('open_status', ['status'], n_statuses) }}
+)
+{%- endmacro %}
+
+{% macro is_open_lead(l) -%}
+{{ l }}.status in (select os.status from open_status as os) and not coalesce({{ l }}.is_converted, false)
+{%- endmacro %}

@@ -32,9 +32,8 @@ targets as (
     from dup_member as d
     inner join lead as l on l.id = d.record_id
     inner join lead as s on s.id = d.survivor_id
-    inner join open_status as os on os.status = l.status
     left join users as u on u.id = l.owner_id
-    where not coalesce(l.is_converted, false)
+    where {{ bu.is_open_lead('l') }}
 )
 
 {{ bu.plan_rows(

@@ -4,9 +4,7 @@
 {% import 'bulk_update/_macros.sql' as bu %}
 with {% include 'bulk_update/_open_pipeline.sql' %}
 
-open_status as (
-    select * from {{ bu.values_table('open_status', ['status'], n_statuses) }}
-),
+{{ bu.open_status_cte(n_statuses) }},
 
 accounts as (
     select owner_id, count(*) as n
@@ -28,8 +26,7 @@ opportunities as (
 leads as (
     select l.owner_id, count(*) as n
     from staging.stg_crm__lead as l
-    inner join open_status as os on os.status = l.status
-    where l.owner_id is not null and not coalesce(l.is_converted, false)
+    where l.owner_id is not null and {{ bu.is_open_lead('l') }}
     group by l.owner_id
 ),
 
