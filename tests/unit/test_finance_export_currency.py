@@ -105,6 +105,8 @@ def test_quality_reasons_name_the_bookings_file_and_line(loaded):
     assert listed == [{"check_id": "booking_amount_mismatch", "record_id": "OPP-SYN-04", "reason": booking}]
     checks = check_results(wh, ("booking_amount_mismatch", "reconciliation_variance"))
     results = {c: (r["evaluated"], r["failed"], r["reason"]) for c, r in checks.items()}
+    # its only quarter is not evaluated, so the check is not evaluated: never "passed" on 0 periods
+    assert checks["reconciliation_variance"]["status"] == "not_evaluated"
     assert results == {
         "booking_amount_mismatch": (
             4,

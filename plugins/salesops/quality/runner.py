@@ -703,23 +703,23 @@ def _reconciliation_rows(
     if skipped:
         noun = "period" if len(skipped) == 1 else "periods"
         reason = f"{len(skipped)} {noun} not evaluated: " + "; ".join(skipped)
-    rows.insert(
-        0,
-        _result_row(
-            run_id,
-            as_of,
-            check,
-            "FinanceBooking",
-            "all",
-            "all",
-            evaluated,
-            failed,
-            None,
-            None,
-            len(skipped),
-            reason,
-        ),
+    total = _result_row(
+        run_id,
+        as_of,
+        check,
+        "FinanceBooking",
+        "all",
+        "all",
+        evaluated,
+        failed,
+        None,
+        None,
+        len(skipped),
+        reason,
     )
+    if skipped and not evaluated:  # every period not evaluated: the check is, never a pass
+        total.update(passed=None, status="not_evaluated")
+    rows.insert(0, total)
     return rows
 
 
