@@ -99,6 +99,13 @@ _PLAN = "{{ ti.xcom_pull(task_ids='build_plan')['plan_id'] }}"
             type="boolean",
             description="Restrict the plan to records with an open exception in the quality queue (needs a quality run on this load).",
         ),
+        "record_limit": Param(
+            None,
+            type=["null", "integer"],
+            minimum=1,
+            description="Split a large plan: take at most this many records (the first by record id); the rest "
+            "wait for the next plan. Empty = all (the plan type's max_records guard still applies).",
+        ),
         "plan_id": Param(
             None, type=["null", "string"], description="Use this stored plan instead of building a new one."
         ),

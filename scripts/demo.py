@@ -27,6 +27,8 @@ STAGES_AFTER_LOAD = {
         "scope": "all",
     },
     # Unattended: build the plan and print its summary; approving is a person's step (README).
+    # record_limit (set in main() to the plan type's max_records) splits the large demo's plan the
+    # way an analyst would: the first records now, the rest in later plans.
     "crm_bulk_update": {
         "plan_type": "fix_forecast_category",
         "approval_channel": "build_only",
@@ -78,11 +80,19 @@ def _print_downstream(wh, out) -> None:
             print(f"  {r['pack']:<28}{r['scope_value']:<8}{r['channel']:<7}{r['status']:<9}{r['recipient']}")
     if wh.table_exists("ops.bulk_update_plan"):
         for r in wh.query(
-            "select plan_id, plan_type, record_count, status, content_hash "
+            "select plan_id, plan_type, record_count, status, content_hash, scope "
             "from ops.bulk_update_plan order by created_at desc limit 1"
         ):
+            split = (json.loads(r["scope"] or "{}") or {}).get("record_limit") or {}
+            left = split.get("left_for_later_plans") or 0
+            shown = (
+                f" (the first {split['taken_records']} of {split['eligible_records']} by record id, record_limit "
+                f"{split['limit']}: {left} left for later plans)"
+                if left
+                else ""
+            )
             print(
-                f"\nBulk-update plan {r['plan_id']} ({r['plan_type']}): {r['record_count']} records, "
+                f"\nBulk-update plan {r['plan_id']} ({r['plan_type']}): {r['record_count']} records{shown}, "
                 f"status {r['status']}; nothing is written to the CRM until someone approves it:"
             )
             print(f"  full plan: {out / 'bulk_updates' / r['plan_id']}/plan.html (and plan_rows.csv/.xlsx)")
@@ -155,6 +165,10 @@ def main(argv: list[str] | None = None) -> int:
         run_dag("demo_crm_simulate", {"days": args.days})
         print("Running crm_extract_load (incremental) ...", flush=True)
         run_dag("crm_extract_load", {"source": "demo"})
+    from salesops.bulk_update.settings import load_settings
+
+    plan_conf = STAGES_AFTER_LOAD["crm_bulk_update"]
+    plan_conf["record_limit"] = load_settings().plan_type(str(plan_conf["plan_type"])).max_records
     for dag_id, conf in STAGES_AFTER_LOAD.items():
         if dag_id in available:
             print(f"Running {dag_id} ...", flush=True)

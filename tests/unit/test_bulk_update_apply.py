@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from tests.unit.test_bulk_update_support import SimulatedCrash, approve, make_env, no_sleep
 
@@ -236,3 +238,56 @@ def test_undo_restores_the_before_values_after_its_own_approval(crm_env):
         rid: rec["OwnerId"] for rid, rec in original["Lead"].items()
     }
     assert crm.records["Lead"]["L001"][STAMP] == undo.plan_id  # traceable to the undo plan
+
+
+def test_record_limit_splits_a_plan_over_max_records_into_plans_that_fit(crm_env):
+    """3 records qualify, max_records is 2: the plan is refused whole, taken 2 at a time with
+    record_limit, and the next plan, built after the first is applied and reloaded, takes the rest."""
+    import dataclasses
+
+    from salesops.bulk_update.model import PlanGuardError
+    from salesops.bulk_update.render import approval_body
+    from salesops.bulk_update.settings import load_settings
+    from salesops.ingest.pipeline import extract_and_load
+
+    crm, wh = crm_env
+    base = load_settings()
+    pt = dataclasses.replace(base.plan_types["fix_forecast_category"], max_records=2)
+    s = dataclasses.replace(base, plan_types={**base.plan_types, "fix_forecast_category": pt})
+    with pytest.raises(
+        PlanGuardError, match=r"3 records exceed max_records 2\. Split the plan: build it with record_limit 2"
+    ):
+        build_plan(wh, "fix_forecast_category", requester="analyst-1", settings=s)
+    with pytest.raises(PlanError, match=r"record_limit must be a whole number of records >= 1, got 0"):
+        build_plan(wh, "fix_forecast_category", requester="analyst-1", settings=s, record_limit=0)
+
+    first = build_plan(wh, "fix_forecast_category", requester="analyst-1", settings=s, record_limit=2)
+    assert first.record_ids == ["O001", "O002"] and [r.seq for r in first.rows] == list(
+        range(len(first.rows))
+    )
+    assert first.scope["record_limit"] == {
+        "limit": 2,
+        "order": "record id",
+        "eligible_records": 3,
+        "taken_records": 2,
+        "left_for_later_plans": 1,
+    }
+    assert load_plan(wh, first.plan_id).scope["record_limit"] == first.scope["record_limit"]
+    body = approval_body(first)
+    assert (
+        "| Split (record_limit 2) | 2 of 3 qualifying records, the first by record id; **1 left for later plans** |"
+        in body
+    )
+    assert "1 left for later plans" in (Path(first.artifact_dir) / "plan.html").read_text()
+
+    approve(wh, first)
+    before = crm.snapshot()
+    apply_plan(wh, crm, first.plan_id, run_id="manual__1", sleep=no_sleep)
+    assert {k for k in _diff(before, crm.records) if k[2] == FC} == {
+        ("Opportunity", "O001", FC),
+        ("Opportunity", "O002", FC),
+    }
+    extract_and_load(crm, ["opportunity"], wh)  # the next run sees the CRM after the first plan
+    second = build_plan(wh, "fix_forecast_category", requester="analyst-1", settings=s, record_limit=2)
+    assert second.record_ids == ["O003"]
+    assert second.scope["record_limit"]["left_for_later_plans"] == 0

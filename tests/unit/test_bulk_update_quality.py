@@ -348,3 +348,36 @@ def test_settings_reject_an_unknown_or_foreign_quality_check(tmp_path):
                 "quality_checks: [lead_unassigned]",
             )
         )
+
+
+def test_record_limit_names_the_exceptions_it_leaves_for_a_later_plan(crm_env):
+    _, wh = crm_env
+    _quality(wh, exceptions=FC_QUEUE)
+    p = build_plan(wh, "fix_forecast_category", requester="analyst-1", record_limit=1)
+    assert _records(p) == {"O001"}
+    q = p.scope["quality"]
+    assert q["deferred_by_record_limit"] == 2  # O002 and O003; only O003 is an open exception
+    assert (q["plan_records_in_queue"], q["unfixed_open_exceptions"]) == (1, 3)
+    assert q["unfixed_by_reason"] == {
+        "category already allowed for the stage": 1,
+        "left for a later plan (record_limit)": 1,
+        "not in staging (deleted since the quality run)": 1,
+    }
+    assert p.scope["record_limit"] == {
+        "limit": 1,
+        "order": "record id",
+        "eligible_records": 3,
+        "taken_records": 1,
+        "left_for_later_plans": 2,
+    }
+    with (Path(p.artifact_dir) / "quality_exceptions.csv").open() as fh:
+        rows = {r["record_id"]: (r["in_plan"], r["reason"]) for r in csv.DictReader(fh)}
+    assert rows["O003"] == ("False", "left for a later plan (record_limit)")
+    assert rows["O002"] == ("False", "left for a later plan (record_limit)")
+    # With only_open_exceptions the limit counts what the queue leaves: O001 and O003 qualify.
+    only = build_plan(
+        wh, "fix_forecast_category", requester="analyst-1", only_open_exceptions=True, record_limit=1
+    )
+    assert _records(only) == {"O001"}
+    assert only.scope["record_limit"]["eligible_records"] == 2
+    assert only.scope["record_limit"]["left_for_later_plans"] == 1

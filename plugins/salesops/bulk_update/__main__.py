@@ -70,6 +70,12 @@ def _parser() -> argparse.ArgumentParser:
         action="store_true",
         help="restrict the plan to records in the quality exception queue",
     )
+    b.add_argument(
+        "--record-limit",
+        type=int,
+        default=None,
+        help="split a large plan: take at most N records (the first by record id); the rest wait for the next plan",
+    )
     for name in ("show", "expire", "log"):
         p = sub.add_parser(name)
         p.add_argument("--plan-id", required=True)
@@ -120,6 +126,7 @@ def _run(args, wh: Warehouse, settings, creds: tuple[str, str, str] | None) -> i
                 only_open_exceptions=True if args.only_open_exceptions else None,
                 target=describe(args.source, options_for(args.source, conn_id=args.source_conn_id)),
                 on_behalf_of=args.on_behalf_of,
+                record_limit=args.record_limit,
             )
         except plan.EmptyPlan as exc:
             print(f"empty plan: {exc}")

@@ -7,6 +7,7 @@ package has no import cycle), so each of them can use these types without import
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 from collections import Counter
@@ -176,6 +177,28 @@ def content_hash(plan_type: str, object_name: str, rows: list[PlanRow]) -> str:
     }
     payload = json.dumps(canonical, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
     return hashlib.sha256(payload.encode("utf-8")).hexdigest()
+
+
+def limit_records(rows: list[PlanRow], record_limit: int | None) -> tuple[list[PlanRow], set[str]]:
+    """Keep the rows of the first ``record_limit`` changed records in record-id order.
+
+    A plan larger than its type's ``max_records`` is split this way: each plan takes the next
+    records in a stable order, and the records it leaves wait for a later plan (built after this one
+    is applied, they are proposed again only if they still need the change).
+
+    Returns:
+        (the kept rows, renumbered; the ids of the changed records left out).
+    """
+    if record_limit is None:
+        return rows, set()
+    if isinstance(record_limit, bool) or not isinstance(record_limit, int) or record_limit < 1:
+        raise PlanError(f"record_limit must be a whole number of records >= 1, got {record_limit!r}")
+    changed = sorted({r.record_id for r in rows if r.role == CHANGE})
+    if len(changed) <= record_limit:
+        return rows, set()
+    deferred = set(changed[record_limit:])
+    kept = [r for r in rows if r.record_id not in deferred]
+    return [dataclasses.replace(r, seq=i) for i, r in enumerate(kept)], deferred
 
 
 def values_params(name: str, rows: list[dict[str, Any]]) -> dict[str, Any]:

@@ -26,6 +26,7 @@ from salesops.bulk_update.model import (
     PlanRow,
     change_id,
     content_hash,
+    limit_records,
 )
 from salesops.bulk_update.settings import UNDO, BulkUpdateSettings, PlanType, load_settings
 from salesops.bulk_update.values import canon, is_empty
@@ -187,8 +188,10 @@ def check_guards(
     n_records = len({r.record_id for r in changes})
     if n_records > pt.max_records:
         raise PlanGuardError(
-            f"plan type {pt.name}: {n_records} records exceed max_records {pt.max_records}. Split the plan "
-            f"(narrow the scope) or raise plan_types.{pt.name}.max_records in bulk_updates.yaml through review."
+            f"plan type {pt.name}: {n_records} records exceed max_records {pt.max_records}. Split the plan: "
+            f"build it with record_limit {pt.max_records} or less (it takes the first records by record id; build "
+            f"the next plan once this one is applied), or raise plan_types.{pt.name}.max_records in "
+            "bulk_updates.yaml through review."
         )
     # max_share holds per object (a territory change's accounts against all accounts, its
     # opportunities against all opportunities, ...).
@@ -271,6 +274,7 @@ def build_plan(
     only_open_exceptions: bool | None = None,
     target: str | None = None,
     on_behalf_of: str | None = None,
+    record_limit: int | None = None,
 ) -> Plan:
     """Propose, guard and store a plan of ``plan_type``.
 
@@ -282,6 +286,9 @@ def build_plan(
         only_open_exceptions: True restricts the plan to records with an open exception of the
             plan type's quality checks; None or False leave the plan type's
             ``only_open_exceptions`` setting in force (a run cannot relax it).
+        record_limit: take at most this many records, the first by record id (after
+            only_open_exceptions); the rest wait for a later plan. ``scope["record_limit"]`` says how
+            many records qualified and how many were left. The guards still apply to what is taken.
 
     Raises:
         EmptyPlan: nothing to change (callers skip the rest of the run).
@@ -293,6 +300,7 @@ def build_plan(
     pt = settings.plan_type(plan_type)
     if not requester:
         raise PlanError("a plan needs a requester (who asked for it)")
+    limit_records([], record_limit)  # a bad record_limit fails before any SQL runs
     store.ensure_tables(wh)
     existing = _plan_of_run(wh, dag_id, run_id, plan_type)
     if existing is not None:
@@ -316,12 +324,32 @@ def build_plan(
         )
     # Change ids embed the plan id, which embeds the content hash: hash a provisional version first.
     provisional, scope = propose_rows(wh, pt, "_", as_of, link)
+    eligible = len({r.record_id for r in provisional if r.role == CHANGE})
     quality_detail: list[dict[str, Any]] = []
     if link is not None:
         jinja, params, _ = _sql_context(pt, as_of.date(), link)
         provisional, scope["quality"], quality_detail = quality_link.link_plan(
-            wh, pt, link, provisional, jinja, params, only_open_exceptions=only_open
+            wh,
+            pt,
+            link,
+            provisional,
+            jinja,
+            params,
+            only_open_exceptions=only_open,
+            record_limit=record_limit,
         )
+    else:
+        provisional, _ = limit_records(provisional, record_limit)
+    if record_limit is not None:
+        taken = len({r.record_id for r in provisional if r.role == CHANGE})
+        excluded = (scope.get("quality") or {}).get("excluded_not_in_queue", 0)
+        scope["record_limit"] = {
+            "limit": record_limit,
+            "order": "record id",
+            "eligible_records": eligible - excluded,
+            "taken_records": taken,
+            "left_for_later_plans": eligible - excluded - taken,
+        }
     if not any(r.role == CHANGE for r in provisional):
         raise EmptyPlan(
             f"plan type {plan_type}: nothing to change as of {as_of:%Y-%m-%d %H:%M} UTC; no plan stored"

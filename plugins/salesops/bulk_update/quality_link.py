@@ -28,7 +28,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from salesops.bulk_update import plan_types, store
-from salesops.bulk_update.model import CHANGE, PlanError, values_params
+from salesops.bulk_update.model import CHANGE, PlanError, limit_records, values_params
 from salesops.bulk_update.settings import PlanType
 from salesops.config import get_object
 from salesops.warehouse import Warehouse
@@ -43,6 +43,7 @@ NO_RUN = "no_quality_run"
 OTHER_REASON = "not proposed by the plan's rules"
 IN_PLAN = "in plan"
 EXCLUDED_REASON = "not an open exception: excluded (only_open_exceptions)"
+DEFERRED_REASON = "left for a later plan (record_limit)"
 
 
 @dataclass
@@ -139,8 +140,10 @@ def link_plan(
     params: dict[str, Any],
     *,
     only_open_exceptions: bool,
+    record_limit: int | None = None,
 ) -> tuple[list[Any], dict[str, Any], list[dict[str, Any]]]:
-    """Restrict the rows (only_open_exceptions) and describe the plan against the queue.
+    """Restrict the rows (only_open_exceptions, then record_limit) and describe the plan against
+    the queue.
 
     Returns:
         (rows, scope.quality, one detail row per open exception and per plan record outside the
@@ -159,18 +162,23 @@ def link_plan(
                 f"plan type {pt.name}: only_open_exceptions needs a current quality run; {link.message}"
             )
         scope["message"] = link.message
+        rows, _ = limit_records(rows, record_limit)
         return rows, scope, []
     queue = set(link.exceptions)
     proposed = {r.record_id for r in rows if r.role == CHANGE}
     if only_open_exceptions:
         rows = [dataclasses.replace(r, seq=i) for i, r in enumerate(r for r in rows if r.record_id in queue)]
         scope["excluded_not_in_queue"] = len(proposed - queue)
+    rows, deferred = limit_records(rows, record_limit)
+    if record_limit is not None:
+        scope["deferred_by_record_limit"] = len(deferred)
     in_plan = {r.record_id for r in rows if r.role == CHANGE}
     unfixed = queue - in_plan
-    # Records only_open_exceptions dropped are outside the queue, so every unfixed exception is
-    # one the plan's rules did not propose; the gap SQL says why.
-    reasons = gap_reasons(wh, pt, link, jinja, params) if unfixed else {}
-    why = {rid: reasons.get(rid, OTHER_REASON) for rid in unfixed}
+    # Records only_open_exceptions dropped are outside the queue and record_limit's are named as
+    # deferred, so every other unfixed exception is one the plan's rules did not propose; the gap
+    # SQL says why.
+    reasons = gap_reasons(wh, pt, link, jinja, params) if unfixed - deferred else {}
+    why = {rid: DEFERRED_REASON if rid in deferred else reasons.get(rid, OTHER_REASON) for rid in unfixed}
     by_check: dict[str, dict[str, int]] = {}
     for c in link.checks:
         ids = {rid for rid, cs in link.exceptions.items() if c in cs}
@@ -188,7 +196,9 @@ def link_plan(
             "record_id": rid,
             "checks": ",".join(sorted(link.exceptions.get(rid, ()))),
             "in_plan": rid in in_plan,
-            "reason": IN_PLAN if rid in in_plan else why.get(rid, EXCLUDED_REASON),
+            "reason": IN_PLAN
+            if rid in in_plan
+            else why.get(rid, DEFERRED_REASON if rid in deferred else EXCLUDED_REASON),
         }
         for rid in sorted(queue | proposed)
     ]

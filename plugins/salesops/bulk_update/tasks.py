@@ -103,6 +103,7 @@ def build(
             only_open_exceptions=True if params.get("only_open_exceptions") else None,
             target=target,
             on_behalf_of=on_behalf_of,
+            record_limit=params.get("record_limit"),
         )
     if target:  # a stored or undo plan is for the CRM it was built for, and only that one
         from salesops.bulk_update.target import check as check_target
