@@ -1,13 +1,15 @@
 """A stateful fake HubSpot portal on 127.0.0.1 (pytest-httpserver): deals, their company
-associations, products, line items and their deal associations, archived records, owners (for
-the clock), properties.
+associations, contacts, products, line items and their deal associations, archived records,
+owners (for the clock), properties.
 
 It keeps records and answers from them, the way HubSpot behaves where it matters here:
 
-* ``POST /crm/v3/objects/{deals|products|line_items}/search``: ``hs_lastmodifieddate``
-  ``GT``/``LTE`` filters (epoch ms), ascending sort, ``limit``/``after`` paging, ``total``.
-* ``GET /crm/v3/objects/{deals|products|line_items}`` (``archived=true|false``, ``properties``,
-  ``after`` paging).
+* ``POST /crm/v3/objects/{deals|contacts|products|line_items}/search``: change-stamp
+  (``hs_lastmodifieddate``; contacts ``lastmodifieddate``) ``GT``/``LTE`` filters (epoch ms),
+  ``lifecyclestage`` ``IN``/``NOT_IN`` (leads and contacts share the object), ascending sort,
+  ``limit``/``after`` paging, ``total``.
+* ``GET /crm/v3/objects/{deals|contacts|products|line_items}`` (``archived=true|false``,
+  ``properties``, ``after`` paging).
 * ``POST /crm/v4/associations/deals/companies/batch/read``: per deal its companies with
   ``associationTypes`` (type 5 = primary, 341 = unlabeled), :attr:`assoc_page` per page with
   ``paging.next.after``; ``.../line_items/deals/batch/read`` the same for a line item's deal
@@ -15,7 +17,8 @@ It keeps records and answers from them, the way HubSpot behaves where it matters
 * **Association changes do not move ``hs_lastmodifieddate``** (:meth:`associate`), as in HubSpot;
   property changes do (:meth:`update`).
 * ``GET /crm/v3/owners``: an empty owner list; its ``Date`` header is the portal's clock.
-* ``GET /crm/v3/properties/{deals|products|line_items}``: the properties the portal has.
+* ``GET /crm/v3/properties/{deals|contacts|products|line_items}``: the properties the portal has
+  (contacts include HubSpot's default ``date_of_birth``, a text property: what a user typed).
 * ``GET /settings/v3/currencies/company-currency`` and ``GET /settings/v3/currencies/exchange-rates``
   (``limit``/``after`` paging): :attr:`company_currency` and :attr:`exchange_rates` (the API's own
   JSON objects, e.g. loaded from a recorded fixture); :attr:`currencies_status` answers every
@@ -70,7 +73,33 @@ LINE_ITEM_PROPERTIES = [
     "hs_lastmodifieddate",
     "hs_object_id",
 ]
-PROPERTIES = {"deals": DEAL_PROPERTIES, "products": PRODUCT_PROPERTIES, "line_items": LINE_ITEM_PROPERTIES}
+CONTACT_PROPERTIES = [
+    "firstname",
+    "lastname",
+    "email",
+    "phone",
+    "address",
+    "city",
+    "zip",
+    "state",
+    "country",
+    "jobtitle",
+    "associatedcompanyid",
+    "hs_analytics_source",
+    "hubspot_owner_id",
+    "lifecyclestage",
+    "date_of_birth",
+    "createdate",
+    "lastmodifieddate",
+    "hs_object_id",
+]
+PROPERTIES = {
+    "deals": DEAL_PROPERTIES,
+    "contacts": CONTACT_PROPERTIES,
+    "products": PRODUCT_PROPERTIES,
+    "line_items": LINE_ITEM_PROPERTIES,
+}
+MODSTAMP = {"contacts": "lastmodifieddate"}  # the others: hs_lastmodifieddate
 
 
 def _iso(ts: datetime) -> str:
@@ -89,12 +118,19 @@ class FakeHubSpot:
         self.deals: dict[str, dict[str, Any]] = {}
         self.archived: dict[str, datetime] = {}
         self.associations: dict[str, dict[str, int]] = {}
+        self.contacts: dict[str, dict[str, Any]] = {}
         self.products: dict[str, dict[str, Any]] = {}
         self.line_items: dict[str, dict[str, Any]] = {}
         self.line_item_deal: dict[str, dict[str, int]] = {}  # line item id -> {deal id: type}
-        self.objects = {"deals": self.deals, "products": self.products, "line_items": self.line_items}
+        self.objects = {
+            "deals": self.deals,
+            "contacts": self.contacts,
+            "products": self.products,
+            "line_items": self.line_items,
+        }
         self.archived_objects: dict[str, dict[str, datetime]] = {
             "deals": self.archived,
+            "contacts": {},
             "products": {},
             "line_items": {},
         }
@@ -105,6 +141,7 @@ class FakeHubSpot:
         self.rates_page = 2  # exchange rates per page
         self.currencies_status: int | None = None
         self.calls: list[tuple[str, str]] = []
+        self.search_bodies: list[tuple[str, dict[str, Any]]] = []  # (object, request body)
         self._ids = itertools.count(9001)
         self._lock = threading.RLock()
         self.server: HTTPServer | None = None
@@ -161,11 +198,21 @@ class FakeHubSpot:
         self.objects[hs_object][rid] = {
             **base,
             "createdate": stamp,
-            "hs_lastmodifieddate": stamp,
+            MODSTAMP.get(hs_object, "hs_lastmodifieddate"): stamp,
             "hs_object_id": rid,
             **props,
         }
         return rid
+
+    def add_contact(
+        self, firstname: str, lastname: str, *, lifecyclestage: str = "customer", **props: Any
+    ) -> str:
+        """A contact; ``lifecyclestage`` before "opportunity" makes it a Lead in the pipeline."""
+        with self._lock:
+            return self._new(
+                "contacts",
+                {"firstname": firstname, "lastname": lastname, "lifecyclestage": lifecyclestage, **props},
+            )
 
     def add_product(self, name: str, **props: Any) -> str:
         with self._lock:
@@ -244,10 +291,15 @@ class FakeHubSpot:
             return _json({"status": "error", "message": f"fake has no {method} {path}"}, 404)
 
     def _search(self, body: dict[str, Any], hs_object: str = "deals") -> Response:
+        self.search_bodies.append((hs_object, body))
         rows = list(self.objects[hs_object].items())
         for f in body["filterGroups"][0]["filters"]:
             prop, op, value = f["propertyName"], f["operator"], f.get("value")
             if op == "HAS_PROPERTY":
+                continue
+            if op in ("IN", "NOT_IN"):
+                wanted = set(f["values"])
+                rows = [(i, p) for i, p in rows if (p.get(prop) in wanted) == (op == "IN")]
                 continue
             bound = int(value)
 
@@ -260,7 +312,8 @@ class FakeHubSpot:
                 rows = [(i, p) for i, p in rows if stamp(p) <= bound]
             else:
                 raise ValueError(f"fake search: operator {op}")
-        rows.sort(key=lambda r: (r[1]["hs_lastmodifieddate"], int(r[0])))
+        modstamp = MODSTAMP.get(hs_object, "hs_lastmodifieddate")
+        rows.sort(key=lambda r: (r[1][modstamp], int(r[0])))
         start = int(body.get("after") or 0)
         limit = int(body["limit"])
         chunk = rows[start : start + limit]

@@ -230,6 +230,46 @@ def test_quality_yaml_errors_name_the_path():
         validate("quality", policy)
 
 
+def test_contact_person_rules_are_the_leads_plus_what_quality_yaml_says_differs():
+    """quality.yaml writes the person rules once (the contact block merges the lead's through YAML
+    anchors): the validated contact rules are the lead's except the company role (the account id,
+    exact or not), the birth date and its two blocking keys, and birth_date in given_name_needs."""
+    from salesops.policy.loader import load
+
+    objects = load("quality", overlay=None).duplicates.objects
+    lead, contact = objects["lead"], objects["contact"]
+    assert contact.model_dump(exclude={"fields", "person"}) == lead.model_dump(exclude={"fields", "person"})
+    assert contact.fields == {**lead.fields, "company": "account_id", "birthdate": "birthdate"}
+    assert lead.person is not None and contact.person is not None
+    lp, cp = lead.person, contact.person
+    assert cp.blocking == [
+        *lp.blocking,
+        ["birthdate_norm", "last_initials"],
+        ["birthdate_norm", "first_initial"],
+    ]
+    assert cp.model_dump(exclude={"blocking", "fellegi_sunter"}) == lp.model_dump(
+        exclude={"blocking", "fellegi_sunter"}
+    )
+    assert lp.fellegi_sunter is not None and cp.fellegi_sunter is not None
+    lfs, cfs = lp.fellegi_sunter, cp.fellegi_sunter
+    assert cfs.threshold == lfs.threshold == 26
+    assert {k: v for k, v in cfs.fields.items() if k not in ("company", "birth_date")} == {
+        k: v for k, v in lfs.fields.items() if k != "company"
+    }
+    company = cfs.fields["company"]
+    assert (company.close, company.m.exact, company.m.close, company.u.exact, company.u.close) == (
+        None,
+        0.75,
+        None,
+        0.005,
+        None,
+    )
+    assert "birth_date" not in lfs.fields and cfs.fields["birth_date"].m.exact == 0.91
+    assert lfs.replaced_name is not None and cfs.replaced_name is not None
+    assert cfs.replaced_name.min_weight == lfs.replaced_name.min_weight == 20
+    assert cfs.replaced_name.given_name_needs == [*lfs.replaced_name.given_name_needs, "birth_date"]
+
+
 # birth_date: exact log2(.5/(1/1024)) = 9, close log2(.25/(1/64)) = 4,
 # disagree log2(.25/(1 - 1/1024 - 1/64)) = -1.9745
 FS_BIRTH = {

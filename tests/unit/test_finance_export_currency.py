@@ -120,3 +120,94 @@ def test_quality_reasons_name_the_bookings_file_and_line(loaded):
             f"rate to the corporate currency, e.g. {booking}",
         ),
     }
+
+
+def _export_without_chf(tmp_path: Path) -> Path:
+    """The export with BK-1202 (CHF) left out, so no quarter is skipped for a missing rate, plus
+    BK-1001: 700.00 USD booked 2026-10-20 (FY2027-Q3) with no closed-won deal in that quarter."""
+    import shutil
+
+    folder = tmp_path / "export"
+    shutil.copytree(EXPORT, folder)
+    december = folder / "bookings_2026-12.csv"
+    lines = december.read_text().splitlines(keepends=True)
+    assert lines[2].startswith("BK-1202,")
+    december.write_text("".join(lines[:2] + lines[3:]))
+    (folder / "bookings_2026-10.csv").write_text(
+        "Booking Ref,CRM Deal,Booked On,Net Amount,Txn Currency,Booking Kind,Updated\n"
+        "BK-1001,OPP-SYN-00,2026-10-20,700.00,USD,New Business,2026-10-31T18:00:00Z\n"
+    )
+    return folder
+
+
+@pytest.mark.parametrize("floor", [None, 20000])
+def test_reconciliation_is_not_evaluated_when_no_quarter_reaches_the_floor(tmp_path, monkeypatch, floor):
+    """Bookings exist, but no quarter's closed-won reaches reconciliation.min_closed_won_amount:
+    the company-wide check is not_evaluated with the floor and the quarters below it, never
+    "passed" on 0 quarters. By hand (USD; EUR 0.8, GBP 0.75): FY2027-Q3 closed-won 0.00 vs 700.00
+    booked; FY2027-Q4 closed-won 5,000 + 1,500 + 4,000 + 1,000 + 2,000 = 13,500.00 vs 12,500.00
+    booked (|13,500 - 12,500| / 12,500 = 8.0 %). With the shipped floor (1) FY2027-Q4 is compared
+    and fails (8.0 % > 2 %); with a floor of 20,000 neither quarter is."""
+    from salesops.ingest.extract import extract_batch
+    from salesops.ingest.load import load_batch
+    from salesops.quality.runner import run_quality
+    from salesops.sources.csv_export import CsvExportSource
+    from salesops.warehouse.schema import ensure_object_tables
+
+    if floor is not None:
+        overlay = tmp_path / "overlay"
+        overlay.mkdir()
+        (overlay / "quality.yaml").write_text(f"reconciliation:\n  min_closed_won_amount: {floor}\n")
+        monkeypatch.setenv("SALESOPS_CONFIG_DIR", str(overlay))
+    wh = Warehouse(f"duckdb:///{tmp_path / 'w.duckdb'}")
+    try:
+        ensure_object_tables(wh)
+        src = CsvExportSource(_export_without_chf(tmp_path))
+        for name in ("currency_type", "booking", "opportunity"):
+            load_batch(wh, extract_batch(src, name, wh, landing_root=tmp_path / "landing"))
+        run_quality(wh, build_docs=False)
+        rows = wh.query(
+            "select scope_type, scope_value, status, evaluated, failed, round(value, 4) as value, "
+            "not_evaluated, reason from quality.check_result where run_id = :r "
+            "and check_id = 'reconciliation_variance' order by scope_type, scope_value",
+            {"r": latest_run(wh)},
+        )
+    finally:
+        wh.dispose()
+    if floor is None:
+        assert rows == [
+            {
+                "scope_type": "all",
+                "scope_value": "all",
+                "status": "failed",
+                "evaluated": 1,
+                "failed": 1,
+                "value": None,
+                "not_evaluated": 0,
+                "reason": None,
+            },
+            {
+                "scope_type": "period",
+                "scope_value": "FY2027-Q4",
+                "status": "failed",
+                "evaluated": 1,
+                "failed": 1,
+                "value": 8.0,
+                "not_evaluated": 0,
+                "reason": None,
+            },
+        ]
+    else:
+        assert rows == [
+            {
+                "scope_type": "all",
+                "scope_value": "all",
+                "status": "not_evaluated",
+                "evaluated": 0,
+                "failed": 0,
+                "value": None,
+                "not_evaluated": 2,
+                "reason": "no quarter reaches min_closed_won_amount 20,000.00 (quality.yaml reconciliation); "
+                "2 quarters below it, closed-won in the corporate currency: FY2027-Q3 0.00, FY2027-Q4 13,500.00",
+            }
+        ]

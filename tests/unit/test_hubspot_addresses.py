@@ -63,6 +63,7 @@ def test_lead_and_contact_addresses_map_to_the_manifest_fields():
                         "city": "Lyon",
                         "country": "France",
                         "createdate": "2026-10-01T09:00:00.000Z",
+                        "date_of_birth": None,
                         "email": None,
                         "firstname": "Tau",
                         "hs_analytics_source": "REFERRALS",

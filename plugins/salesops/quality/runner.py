@@ -659,6 +659,7 @@ def _reconciliation_rows(
     df = _db.fetch_df(wh, "quality/reconciliation.sql", **policy_context(cfg))
     rows = []
     skipped: list[str] = []
+    below: list[str] = []  # quarters under min_closed_won_amount: left out by policy
     for r in df.itertuples():
         unconverted = int(r.crm_unconverted) + int(r.booked_unconverted)
         if unconverted:
@@ -677,6 +678,7 @@ def _reconciliation_rows(
             continue
         crm = float(r.crm_amount)
         if crm < min_amount:
+            below.append(f"{r.period} {crm:,.2f}")
             continue
         # variance_pct: the one formula (include/sql/rules.sql), null without finance bookings
         share = None if r.variance_pct is None or r.variance_pct != r.variance_pct else float(r.variance_pct)
@@ -699,10 +701,20 @@ def _reconciliation_rows(
         )
     failed = sum(r["failed"] for r in rows)
     evaluated = len(rows) - len(skipped)
-    reason = None
+    reasons = []
     if skipped:
         noun = "period" if len(skipped) == 1 else "periods"
-        reason = f"{len(skipped)} {noun} not evaluated: " + "; ".join(skipped)
+        reasons.append(f"{len(skipped)} {noun} not evaluated: " + "; ".join(skipped))
+    if below and not evaluated:
+        # nothing compared because every quarter is under the policy's floor: say so, never "passed"
+        noun = "quarter" if len(below) == 1 else "quarters"
+        reasons.append(
+            f"no quarter reaches min_closed_won_amount {min_amount:,.2f} (quality.yaml reconciliation); "
+            f"{len(below)} {noun} below it, closed-won in the corporate currency: " + ", ".join(below)
+        )
+    if not evaluated and not reasons:
+        reasons.append("no fiscal quarter has closed-won deals or finance bookings to compare")
+    reason = "; ".join(reasons) or None
     total = _result_row(
         run_id,
         as_of,
@@ -714,10 +726,10 @@ def _reconciliation_rows(
         failed,
         None,
         None,
-        len(skipped),
+        len(skipped) + (0 if evaluated else len(below)),
         reason,
     )
-    if skipped and not evaluated:  # every period not evaluated: the check is, never a pass
+    if not evaluated:  # no quarter compared (unconverted, below the floor, none): never a pass
         total.update(passed=None, status="not_evaluated")
     rows.insert(0, total)
     return rows

@@ -29,7 +29,10 @@ Calls:
   ``hs_lastmodifieddate``); see :mod:`salesops.sources.hubspot_associations`.
 * ``POST /crm/v3/objects/{object}/batch/read`` (100 ids per call) for ``get_records``.
 * ``POST /crm/v3/objects/{object}/batch/update`` (100 inputs per call) for ``update_records``,
-  with per-record results from the 200/207 answer.
+  with per-record results from the 200/207 answer; a field marked ``read_only`` in hubspot.yaml
+  (Contact.Birthdate) is refused before any call.
+* A ``date`` transform value that is not a date (``date_of_birth`` typed as "14/03/1987") lands
+  as it is with a note naming the property; the loader quarantines the row with that reason.
 * Server time: the ``Date`` header of a one-owner request, minus ``search_lag_seconds`` because
   the search index trails writes.
 
@@ -48,7 +51,7 @@ from typing import Any
 import requests
 
 from salesops.sources import hubspot_associations, hubspot_currency
-from salesops.sources.base import DeletedRecord, Page, Record, SourceError, UpdateResult
+from salesops.sources.base import NOTES_KEY, DeletedRecord, Page, Record, SourceError, UpdateResult
 from salesops.sources.http import (
     ApiClient,
     ApiError,
@@ -181,11 +184,30 @@ class HubSpotSource:
             return {"true": True, "false": False}.get(str(raw).lower(), raw)
         return raw
 
-    def _to_record(self, obj: dict[str, Any], specs: dict[str, dict[str, Any]]) -> Record:
+    def _to_record(
+        self, obj: dict[str, Any], specs: dict[str, dict[str, Any]], hs_object: str | None = None
+    ) -> Record:
+        """One HubSpot object as a manifest record. With ``hs_object`` (an extract), a value a
+        ``date`` transform cannot read stays as it is and gets a note (``NOTES_KEY``) naming the
+        property: the loader quarantines the row with that reason instead of a bare "cannot parse"."""
         props = obj.get("properties") or {}
         rec: Record = {"Id": str(obj["id"])}
+        notes: dict[str, str] = {}
         for f, spec in specs.items():
-            rec[f] = self._value(props.get(spec["property"]), spec)
+            raw = props.get(spec["property"])
+            rec[f] = self._value(raw, spec)
+            if (
+                hs_object is not None
+                and spec.get("transform") == "date"
+                and rec[f] is not None
+                and parse_api_datetime(raw) is None
+            ):
+                notes[f] = (
+                    f"HubSpot {hs_object} property {spec['property']}: cannot parse '{str(raw)[:80]}' as "
+                    "date: expected YYYY-MM-DD or an ISO 8601 date-time"
+                )
+        if notes:
+            rec[NOTES_KEY] = notes
         return rec
 
     def _lifecycle_filter(self, ocfg: dict[str, Any]) -> dict[str, Any] | None:
@@ -340,7 +362,7 @@ class HubSpotSource:
             )
             if MERGED_IDS in properties:
                 self._note_merges(api_name, results, modprop)
-            records = [self._to_record(r, specs) for r in results]
+            records = [self._to_record(r, specs, hs_object) for r in results]
             if records:
                 yield records
             after = ((data.get("paging") or {}).get("next") or {}).get("after")
@@ -503,6 +525,11 @@ class HubSpotSource:
                     f"HubSpot {api_name} update #{i} ({upd['Id']}): field {f!r} has no HubSpot property in hubspot.yaml"
                 )
             spec = specs[f]
+            if spec.get("read_only"):
+                raise ValueError(
+                    f"HubSpot {api_name} update #{i} ({upd['Id']}): {f} is read-only "
+                    f"(hubspot.yaml objects.{api_name}.fields.{f}.read_only): it is never written back"
+                )
             if spec.get("value_map") and value is not None:
                 reverse = {v: k for k, v in (self.cfg["value_maps"][spec["value_map"]] or {}).items()}
                 if value not in reverse:

@@ -46,6 +46,8 @@ class HubspotField(PolicyModel):
     property: str
     value_map: str | None = None
     transform: Literal["date", "percent", "bool"] | None = None
+    # never written back (update_records refuses it before any call), e.g. Contact.Birthdate
+    read_only: bool = False
 
 
 class HubspotObject(PolicyModel):
