@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import asdict, dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -48,6 +48,15 @@ class Point:
         return asdict(self)
 
 
+@dataclass(frozen=True)
+class Period:
+    """One bucket of one scope's series: [start, end) and its value (NaN when it has none)."""
+
+    start: date
+    end: date
+    value: float
+
+
 def period_start(day: date, as_of_date: date, grain: str) -> date:
     """The start of the period holding ``day``: the day itself, or its 7-day bucket ending before as-of."""
     if grain == "day":
@@ -57,55 +66,71 @@ def period_start(day: date, as_of_date: date, grain: str) -> date:
     return as_of_date - timedelta(days=7 * k)
 
 
-def _periods(frame: pd.DataFrame, spec: Series, as_of_date: date) -> pd.DataFrame:
-    """Bucket one scope's rows into periods: columns period_start, period_end, value (sorted)."""
-    import pandas as pd
+def _moment(value: Any) -> datetime:
+    """A series' day (DATE) or sync time (TIMESTAMP) as a datetime; ISO text is read the same way."""
+    if isinstance(value, datetime):
+        return value
+    if isinstance(value, date):
+        return datetime(value.year, value.month, value.day)
+    return datetime.fromisoformat(str(value))
 
-    f = frame.copy()
-    if spec.grain == "sync":
-        f["ts"] = pd.to_datetime(f["day"])
-        f = f.sort_values("ts")
-        is_rate = f["denominator"].notna()
-        f["value"] = f["numerator"].astype(float)
-        f.loc[is_rate, "value"] = f.loc[is_rate, "numerator"] / f.loc[is_rate, "denominator"]
-        f["period_start"] = f["ts"].dt.date
-        f["period_end"] = f["ts"].dt.date
-        return f[["period_start", "period_end", "value"]].reset_index(drop=True)
-    f["day"] = pd.to_datetime(f["day"]).dt.date
-    f = f[f["day"] < as_of_date]
+
+def _nan(value: Any) -> float:
+    return math.nan if value is None else float(value)
+
+
+def _periods(moments: list[tuple[datetime, float, float]], spec: Series, as_of_date: date) -> list[Period]:
+    """Bucket one scope's (day or sync time, numerator, denominator) rows into periods (sorted by start).
+
+    NaN is a missing numerator/denominator. Sums skip NaN and are NaN only when every value is;
+    ``aggregate: last`` takes each column's last non-missing value of the period.
+    """
+    if spec.grain == "sync":  # one period per sync, in the order of the syncs
+        return [
+            Period(ts.date(), ts.date(), num if math.isnan(den) else num / den)
+            for ts, num, den in sorted(moments, key=lambda r: r[0])
+        ]
     step = 1 if spec.grain == "day" else 7
-    f["period_start"] = [period_start(d, as_of_date, spec.grain) for d in f["day"]]
-    rate = f["denominator"].notna().any()
+    rows = [(ts.date(), num, den) for ts, num, den in moments if ts.date() < as_of_date]
+    rate = any(not math.isnan(den) for _, _, den in rows)
+    buckets: dict[date, list[tuple[date, float, float]]] = {}
+    for r in sorted(rows, key=lambda r: r[0]):
+        buckets.setdefault(period_start(r[0], as_of_date, spec.grain), []).append(r)
+    values: dict[date, float] = {}
     if spec.aggregate == "last":
-        g = f.sort_values("day").groupby("period_start", as_index=False).last()
-        g["value"] = g["numerator"] / g["denominator"] if rate else g["numerator"]
+        for start, rs in buckets.items():
+            num = next((n for _, n, _ in reversed(rs) if not math.isnan(n)), math.nan)
+            den = next((d for _, _, d in reversed(rs) if not math.isnan(d)), math.nan)
+            values[start] = num / den if rate else num
     else:
-        g = f.groupby("period_start", as_index=False)[["numerator", "denominator"]].sum(min_count=1)
-        if rate:
-            g = g[g["denominator"] > 0]
-            g["value"] = g["numerator"] / g["denominator"]
-        else:
+        for start, rs in buckets.items():
+            nums = [n for _, n, _ in rs if not math.isnan(n)]
+            dens = [d for _, _, d in rs if not math.isnan(d)]
+            num = math.fsum(nums) if nums else math.nan
+            den = math.fsum(dens) if dens else math.nan
+            if rate:
+                if den > 0:  # NaN > 0 is False: a period without a denominator has no rate
+                    values[start] = num / den
+            else:
+                values[start] = num
+        if not rate and values:
             # an additive series: a period without rows is a real zero, from the scope's first period on
-            g = g.set_index("period_start")
-            if not g.empty:
-                first = min(g.index)
-                last = as_of_date - timedelta(days=step)
-                n = (last - first).days // step + 1
-                full = [first + timedelta(days=step * i) for i in range(max(n, 0))]
-                g = g.reindex(full, fill_value=0.0)
-            g = g.rename_axis("period_start").reset_index()
-            g["value"] = g["numerator"].astype(float)
-    g["period_end"] = [p + timedelta(days=step) for p in g["period_start"]]
-    return g[["period_start", "period_end", "value"]].sort_values("period_start").reset_index(drop=True)
+            first, last = min(values), as_of_date - timedelta(days=step)
+            n = (last - first).days // step + 1
+            values = {
+                first + timedelta(days=step * i): values.get(first + timedelta(days=step * i), 0.0)
+                for i in range(max(n, 0))
+            }
+    return [Period(start, start + timedelta(days=step), values[start]) for start in sorted(values)]
 
 
-def _training(periods: pd.DataFrame, i: int, first_detect: int, knobs: Defaults, grain: str) -> list[float]:
+def _training(periods: list[Period], i: int, first_detect: int, knobs: Defaults, grain: str) -> list[float]:
     """The training values of the point at index ``i``: the periods before the detection window."""
-    before = periods.iloc[:first_detect]
+    before = periods[:first_detect]
     if knobs.seasonality == "day_of_week" and grain == "day":
-        weekday = periods.iloc[i]["period_start"].weekday()
-        before = before[[p.weekday() == weekday for p in before["period_start"]]]
-    return [float(v) for v in before["value"].tail(knobs.training_periods)]
+        weekday = periods[i].start.weekday()
+        before = [p for p in before if p.start.weekday() == weekday]
+    return [p.value for p in before[-knobs.training_periods :]] if knobs.training_periods > 0 else []
 
 
 def judge(value: float, train: list[float], knobs: Defaults) -> tuple[dict[str, Any], str, str | None, str]:
@@ -183,17 +208,32 @@ def _missing(
     )
 
 
+def _by_scope(
+    frame: pd.DataFrame, wanted: set[str]
+) -> dict[tuple[str, str], list[tuple[datetime, float, float]]]:
+    """The frame's rows per (scope_type, scope_value), sorted by scope; rows with a missing scope
+    are left out (as a pandas groupby would)."""
+    groups: dict[tuple[str, str], list[tuple[datetime, float, float]]] = {}
+    columns = (frame[c].tolist() for c in ("scope_type", "scope_value", "day", "numerator", "denominator"))
+    for scope_type, scope_value, day, num, den in zip(*columns, strict=True):
+        if scope_type not in wanted or _missing_key(scope_type) or _missing_key(scope_value):
+            continue
+        groups.setdefault((scope_type, scope_value), []).append((_moment(day), _nan(num), _nan(den)))
+    return dict(sorted(groups.items()))
+
+
+def _missing_key(value: Any) -> bool:
+    return value is None or (isinstance(value, float) and math.isnan(value))
+
+
 def score_series(
     name: str, spec: Series, knobs: Defaults, frame: pd.DataFrame, as_of_date: date
 ) -> list[Point]:
     """Score the last ``detection_periods`` periods of every scope of one series."""
     out: list[Point] = []
-    wanted = set(spec.scopes)
-    for (scope_type, scope_value), rows in frame.groupby(["scope_type", "scope_value"], sort=True):
-        if scope_type not in wanted:
-            continue
+    for (scope_type, scope_value), rows in _by_scope(frame, set(spec.scopes)).items():
         periods = _periods(rows, spec, as_of_date)
-        if periods.empty:
+        if not periods:
             continue
         if spec.grain == "sync":
             first_detect = max(len(periods) - knobs.detection_periods, 0)
@@ -202,16 +242,16 @@ def score_series(
             # no value there is not scored (no data is not evidence), and an old point is never re-scored
             step = 1 if spec.grain == "day" else 7
             cutoff = as_of_date - timedelta(days=step * knobs.detection_periods)
-            periods = periods[periods["period_start"] < as_of_date].reset_index(drop=True)
-            first_detect = int((periods["period_start"] < cutoff).sum())
+            periods = [p for p in periods if p.start < as_of_date]
+            first_detect = sum(p.start < cutoff for p in periods)
             if first_detect == len(periods):
                 last = as_of_date - timedelta(days=step)
                 n = min(len(periods), knobs.training_periods)
                 out.append(_missing(name, spec, str(scope_type), str(scope_value), last, step, n, knobs))
                 continue
         for i in range(first_detect, len(periods)):
-            row = periods.iloc[i]
-            value = float(row["value"])
+            period = periods[i]
+            value = float(period.value)
             nums, outcome, direction, reason = judge(
                 value, _training(periods, i, first_detect, knobs, spec.grain), knobs
             )
@@ -221,8 +261,8 @@ def score_series(
                     scope_type=str(scope_type),
                     scope_value=str(scope_value),
                     grain=spec.grain,
-                    period_start=row["period_start"],
-                    period_end=row["period_end"],
+                    period_start=period.start,
+                    period_end=period.end,
                     value=value,
                     expected=nums.get("expected"),
                     stddev=nums.get("stddev"),
