@@ -42,7 +42,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT / "plugins"), str(ROOT)]
 
-from tests.unit.test_duplicates_foreign import _accounts, _pairs, febrl_leads  # noqa: E402
+from tests.unit.test_duplicates_foreign import _accounts, _b2b_leads, _pairs, febrl_leads  # noqa: E402
 
 from salesops.quality.catalogue import load_config  # noqa: E402
 from salesops.quality.duplicates import find_duplicates  # noqa: E402
@@ -194,7 +194,10 @@ def main() -> None:
     if args.persons:
         persons(args.persons, args.object)
     cfg = load_config().section("duplicates")
-    runs = [("Account", "hand-labelled account list (120 records)", "account", _accounts)]
+    runs = [
+        ("Account", "hand-labelled account list (120 records)", "account", _accounts),
+        ("Lead", "hand-labelled B2B lead list (67 records), e-mail + phone + company", "lead", _b2b_leads),
+    ]
     for api, obj, what in (
         ("Lead", "lead", "names + postal address"),
         ("Contact", "contact", "names + postal address + Birthdate"),
@@ -232,7 +235,7 @@ def main() -> None:
             f"{api:8} {label:60} true {len(truth):5}  found {len(found):5}  correct {tp:5}  "
             f"P {row['precision']}  R {row['recall']}  {seconds:.1f}s"
         )
-        if args.misses and obj != "account":
+        if args.misses and label.startswith("FEBRL"):
             misses[f"{api} {label.split(' (')[0]}"] = miss_categories(
                 df, truth, found, obj, cfg["objects"][obj], cfg["company_suffixes"]
             )

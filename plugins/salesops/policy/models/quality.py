@@ -153,6 +153,9 @@ class PersonPass(PolicyModel):
 
 class DuplicateRules(PolicyModel):
     fields: dict[str, str]
+    # local parts of shared role mailboxes (info@, sales@ ...): such an address is not a person's,
+    # so it neither matches nor keeps records apart (its domain still blocks)
+    role_mailboxes: list[str] = []
     tokens: CompanyTokens | None = None
     person: PersonPass | None = None
     no_chaining: bool = True
