@@ -164,10 +164,10 @@ class Simulator:
         return dict(self.con.execute(_sql("simulate_table_columns"), [api]).fetchall())
 
     def _fetch_rows(self, api: str, rowids: np.ndarray) -> list[dict[str, Any]]:
-        """Every column of the rows at these rowids, in that order (values as pandas reads them)."""
-        df = self.con.execute(_sql("simulate_rows_by_rowid", sim_table=q(api)), [rowids.tolist()]).df()
-        cols = list(df.columns)[1:]
-        rows = {r[0]: dict(zip(cols, r[1:], strict=True)) for r in df.itertuples(index=False, name=None)}
+        """Every column of the rows at these rowids, in that order (Python values; None = missing)."""
+        res = self.con.execute(_sql("simulate_rows_by_rowid", sim_table=q(api)), [rowids.tolist()])
+        cols = [d[0] for d in res.description][1:]
+        rows = {r[0]: dict(zip(cols, r[1:], strict=True)) for r in res.fetchall()}
         return [rows[int(r)] for r in rowids]
 
     def _load(self) -> None:
@@ -176,7 +176,12 @@ class Simulator:
         self.user_set = set(self.users["Id"])
         self.n_contacts, self.n_tasks = con.execute(_sql("simulate_counts")).fetchall()[0]
         # table order: a new deal's account is drawn by position
-        self.accounts = con.execute(_sql("simulate_accounts")).df()
+        accounts = con.sql(_sql("simulate_accounts")).to_arrow_table()
+        # Arrow columns (compact), one value read per new deal: a pandas row per deal (iloc) was
+        # most of new_opportunity, Python strings for 510 k accounts 0.2 GB
+        self.accounts = {c: accounts.column(c).combine_chunks() for c in accounts.column_names}
+        self.n_accounts = accounts.num_rows
+        del accounts
         self.new_account_names: set[str] = set()  # companies converted during this run
         self.campaigns = _objects(con.execute(_sql("simulate_campaigns")).fetchnumpy()["Id"])
 
@@ -481,7 +486,7 @@ class Simulator:
     def new_opportunity(
         self,
         ts: np.datetime64,
-        account: pd.Series | None = None,
+        account: dict[str, Any] | None = None,
         owner: str | None = None,
         stage: int | None = None,
         otype: str | None = None,
@@ -489,7 +494,8 @@ class Simulator:
     ) -> int:
         rng = self.rng
         if account is None:
-            account = self.accounts.iloc[int(rng.integers(0, len(self.accounts)))]
+            k = int(rng.integers(0, self.n_accounts))
+            account = {c: a[k].as_py() for c, a in self.accounts.items()}
         seg = account["Segment__c"]
         team = self.team_for[(account["Region__c"], seg)]
         lo, hi = self.cfg["opportunities"]["amount_range"][seg]
@@ -771,7 +777,7 @@ class Simulator:
             ts,
         )
         oi = self.new_opportunity(
-            ts, account=pd.Series(acc), owner=owner, stage=2, otype="New Business", source=lead["LeadSource"]
+            ts, account=acc, owner=owner, stage=2, otype="New Business", source=lead["LeadSource"]
         )
         self.lifecycle(i, "SQL", "Opportunity", ts)
         self.lead.at[i, "IsConverted"] = True
