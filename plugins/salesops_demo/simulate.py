@@ -16,10 +16,18 @@ How the ground truth stays exact (documented rule):
   closing can end a defect that only applies to open deals (stale, missing next step, ...).
 * The ground truth is re-derived from the data by rules.py after every advance(), so such
   transitions are reflected exactly.
+
+Memory and time at 1 M opportunities (issue 17): the state is loaded set-wise by the SQL in
+include/sql/demo/ (per-row masks and numbers for every record, text only for open deals, no whole
+tables in pandas and no Python sets of millions of ids); the rows an event copies are fetched on
+demand; the deletion pools stay in DuckDB temp tables; the write-back updates only the cells the
+run wrote. The seeded random stream is drawn in the same order as before, so a seed gives the
+same demo data.
 """
 
 from __future__ import annotations
 
+from bisect import bisect_right, insort
 from collections import defaultdict
 from datetime import datetime, timedelta
 from typing import Any
@@ -29,6 +37,7 @@ import numpy as np
 import pandas as pd
 
 from salesops.config import policy
+from salesops.sql import render
 from salesops_demo import names
 from salesops_demo.frame import Growing, Rows
 from salesops_demo.generate import (
@@ -45,6 +54,82 @@ from salesops_demo.generate import (
 from salesops_demo.store import q
 
 ORIGIN = "simulation"
+NAT = np.datetime64("NaT")
+
+
+def _sql(name: str, **context: Any) -> str:
+    return render(f"demo/{name}.sql", **context)
+
+
+def _objects(a: np.ndarray) -> np.ndarray:
+    """A fetched text column as an object array, None where the value is missing."""
+    if isinstance(a, np.ma.MaskedArray):
+        out = np.array(a.data, dtype=object)
+        out[np.ma.getmaskarray(a)] = None
+        return out
+    return np.asarray(a, dtype=object)
+
+
+def _shared(a: np.ndarray) -> np.ndarray:
+    """``_objects`` with one string object per distinct value (owners, stages, picklists)."""
+    out = _objects(a)
+    codes, uniques = pd.factorize(out)
+    shared = np.empty(len(uniques) + 1, dtype=object)
+    shared[:-1] = list(uniques)  # shared[-1] stays None: code -1 is a missing value
+    return shared[codes]
+
+
+def _fill(a: np.ndarray, fill: Any) -> np.ndarray:
+    return a.filled(fill) if isinstance(a, np.ma.MaskedArray) else np.asarray(a)
+
+
+class _Pool:
+    """An Id-ordered candidate list kept in a DuckDB temp table (contacts or tasks a day may delete).
+
+    The tables it is made from do not change during a run (the run writes at the end), so the pool
+    is made once; records the run deletes are taken out by position. ``pick(js)`` returns the ids
+    at positions ``js`` of the list without the removed ones: what indexing the filtered Python
+    list gave, without holding a million ids in Python.
+    """
+
+    def __init__(self, con: duckdb.DuckDBPyConnection, create: str, table: str):
+        self.con = con
+        self.table = table
+        con.execute(_sql(create))
+        self.n0 = con.execute(_sql("simulate_pool_count", sim_pool=table)).fetchall()[0][0]
+        self.removed: list[int] = []  # sorted positions of removed ids
+        self.gone: set[str] = set()
+
+    def remove(self, ids: list[str]) -> None:
+        new = [i for i in dict.fromkeys(ids) if i not in self.gone]
+        if not new:
+            return
+        self.gone.update(new)
+        self.con.register("_sim_ids", pd.DataFrame({"Id": pd.Series(new, dtype=object)}))
+        try:
+            for (pos,) in self.con.execute(_sql("simulate_pool_positions", sim_pool=self.table)).fetchall():
+                insort(self.removed, int(pos))
+        finally:
+            self.con.unregister("_sim_ids")
+
+    def __len__(self) -> int:
+        return self.n0 - len(self.removed)
+
+    def _position(self, j: int) -> int:
+        """Position in the whole pool of the j-th id not removed."""
+        p = j
+        while True:
+            k = j + bisect_right(self.removed, p)
+            if k == p:
+                return p
+            p = k
+
+    def pick(self, js: list[int]) -> list[str]:
+        positions = [self._position(int(j)) for j in js]
+        found = dict(
+            self.con.execute(_sql("simulate_pool_pick", sim_pool=self.table), [positions]).fetchall()
+        )
+        return [found[p] for p in positions]
 
 
 class Simulator:
@@ -71,118 +156,112 @@ class Simulator:
         self.oli_updates: list[dict[str, Any]] = []
         self.new_dups: list[dict[str, str]] = []
         self.next_id: dict[str, int] = {}
+        self.pools: dict[str, _Pool] = {}
         self._load()
 
     # ------------------------------------------------------------------ state
+    def _schema(self, api: str) -> dict[str, str]:
+        return dict(self.con.execute(_sql("simulate_table_columns"), [api]).fetchall())
+
+    def _fetch_rows(self, api: str, rowids: np.ndarray) -> list[dict[str, Any]]:
+        """Every column of the rows at these rowids, in that order (Python values; None = missing)."""
+        res = self.con.execute(_sql("simulate_rows_by_rowid", sim_table=q(api)), [rowids.tolist()])
+        cols = [d[0] for d in res.description][1:]
+        rows = {r[0]: dict(zip(cols, r[1:], strict=True)) for r in res.fetchall()}
+        return [rows[int(r)] for r in rowids]
+
     def _load(self) -> None:
         con = self.con
-        self.opp = con.sql('SELECT * FROM "Opportunity" ORDER BY Id').df()
-        self.lead = con.sql('SELECT * FROM "Lead" ORDER BY Id').df()
-        gt = con.sql("SELECT object, record_id, defect FROM ground_truth").df()
-        # dicts/sets built from numpy object arrays: iterating Arrow-backed pandas strings in Python
-        # (and groupby(...).agg(set)) took minutes at 1 M opportunities
-        gt_obj = gt["object"].to_numpy(dtype=object)
-        gt_rid = gt["record_id"].to_numpy(dtype=object)
-        gt_def = gt["defect"].to_numpy(dtype=object)
-        self.gt_opp: dict[str, set[str]] = {}
-        for rid, d in zip(gt_rid[gt_obj == "Opportunity"], gt_def[gt_obj == "Opportunity"], strict=True):
-            self.gt_opp.setdefault(rid, set()).add(d)
-        # booking_* defects sit on the opportunity id: they must not change, so freeze those deals too
-        for rid in gt_rid[gt_obj == "FinanceBooking"]:
-            self.gt_opp.setdefault(rid, set()).add("booking")
-        self.gt_lead = set(gt_rid[gt_obj == "Lead"])
-        self.gt_contact = set(gt_rid[gt_obj == "Contact"])
-        dups = con.sql("SELECT record_id, related_id FROM dup_pairs").df()
-        self.dup_ids = set(dups["record_id"].to_numpy(dtype=object)) | set(
-            dups["related_id"].to_numpy(dtype=object)
-        )
-        self.malformed_ids = set(con.sql("SELECT Id FROM malformed_values").df()["Id"].to_numpy(dtype=object))
-        pushes = con.sql(
-            "SELECT OpportunityId, count(*) AS n FROM \"OpportunityFieldHistory\" WHERE Field = 'CloseDate' "
-            "AND TRY_CAST(NewValue AS DATE) > TRY_CAST(OldValue AS DATE) GROUP BY 1"
-        ).df()
-        self.pushes = (
-            pushes.set_index("OpportunityId")["n"]
-            .reindex(self.opp["Id"])
-            .fillna(0)
-            .to_numpy()
-            .astype(int)
-            .copy()
-        )
-        items = (
-            con.sql(
-                "SELECT OpportunityId, count(*) AS n, max(Id) AS last_id, arg_max(TotalPrice, Id) AS last_total "
-                'FROM "OpportunityLineItem" GROUP BY 1'
-            )
-            .df()
-            .set_index("OpportunityId")
-        )
-        it = items.reindex(self.opp["Id"])
-        self.item_n = it["n"].fillna(0).to_numpy().astype(int).copy()
-        self.item_last = it["last_id"].to_numpy(dtype=object).copy()
-        self.item_last_total = it["last_total"].to_numpy(dtype=float).copy()
-        self.users = con.sql('SELECT Id, UserRole, Team__c FROM "User" WHERE IsActive ORDER BY Id').df()
+        self.users = con.execute(_sql("simulate_users")).df()
         self.user_set = set(self.users["Id"])
-        self.n_contacts = con.execute('SELECT count(*) FROM "Contact"').fetchall()[0][0]
-        self.n_tasks = con.execute('SELECT count(*) FROM "Task"').fetchall()[0][0]
-        self.accounts = con.sql('SELECT Id, Name, Region__c, Segment__c, OwnerId FROM "Account"').df()
-        self.account_names = set(self.accounts["Name"])
-        self.conv_refs = set(self.lead["ConvertedOpportunityId"].dropna()) | set(
-            self.lead["ConvertedContactId"].dropna()
-        )
-        cm = con.sql('SELECT LeadId, ContactId FROM "CampaignMember"').df()
-        self.in_campaign = set(cm["LeadId"].dropna()) | set(cm["ContactId"].dropna())
-        self.campaigns = (
-            con.sql("SELECT Id FROM \"Campaign\" WHERE Status <> 'Planned' ORDER BY Id")
-            .df()["Id"]
-            .to_numpy(dtype=object)
-        )
-        life = con.sql(
-            'SELECT LeadId, arg_max(ToStage, ChangedAt) AS stage FROM "LifecycleStageChange" GROUP BY 1'
-        ).df()
-        self.life_stage = dict(zip(life["LeadId"], life["stage"], strict=True))
-        first_contact = con.sql('SELECT AccountId, min(Id) AS cid FROM "Contact" GROUP BY 1').df()
-        self.first_contact = dict(zip(first_contact["AccountId"], first_contact["cid"], strict=True))
-        self.booked = set(
-            con.sql('SELECT OpportunityId FROM "FinanceBooking"').df()["OpportunityId"].dropna()
-        )
+        self.n_contacts, self.n_tasks = con.execute(_sql("simulate_counts")).fetchall()[0]
+        # table order: a new deal's account is drawn by position
+        accounts = con.sql(_sql("simulate_accounts")).to_arrow_table()
+        # Arrow columns (compact), one value read per new deal: a pandas row per deal (iloc) was
+        # most of new_opportunity, Python strings for 510 k accounts 0.2 GB
+        self.accounts = {c: accounts.column(c).combine_chunks() for c in accounts.column_names}
+        self.n_accounts = accounts.num_rows
+        del accounts
+        self.new_account_names: set[str] = set()  # companies converted during this run
+        self.campaigns = _objects(con.execute(_sql("simulate_campaigns")).fetchnumpy()["Id"])
 
-        opp = self.opp
-        self.order = (
-            opp["StageName"]
-            .map({s["name"]: s["order"] for s in self.stage_list})
-            .to_numpy()
-            .astype(int)
-            .copy()
-        )
-        self.closed = opp["IsClosed"].to_numpy(dtype=bool).copy()
-        self.close = opp["CloseDate"].to_numpy().astype("datetime64[D]").copy()
-        self.lad = opp["LastActivityDate"].to_numpy().astype("datetime64[D]").copy()
-        self.amount = opp["Amount"].to_numpy(dtype=float).copy()
-        n = len(opp)
-        self.opp_stamp = np.full(n, np.datetime64("NaT"), "datetime64[s]")
+        st = con.execute(
+            _sql("simulate_opportunity_state"),
+            [[s["name"] for s in self.stage_list], [int(s["order"]) for s in self.stage_list]],
+        ).fetchnumpy()
+        n = len(st["closed"])
+        if isinstance(st["stage_order"], np.ma.MaskedArray) and st["stage_order"].mask.any():
+            raise ValueError("demo CRM has opportunities with a StageName not in stages.yaml")
+        self.order = _fill(st["stage_order"], 0).astype(int)
+        self.closed = _fill(st["closed"], False).astype(bool)
+        self.close = _fill(st["close_date"], NAT).astype("datetime64[D]")
+        self.lad = _fill(st["last_activity"], NAT).astype("datetime64[D]")
+        self.amount = _fill(st["amount"], np.nan).astype(float)
+        self.opp_clean = np.asarray(st["clean"], dtype=bool)
+        self.opp_stale_def = np.asarray(st["stale_def"], dtype=bool)
+        self.opp_pastdue_def = np.asarray(st["pastdue_def"], dtype=bool)
+        self.opp_pushed_def = np.asarray(st["pushed_def"], dtype=bool)
+        self.pushes = _fill(st["pushes"], 0).astype(int)
+        self.item_n = _fill(st["item_n"], 0).astype(int)
+        self.item_last = _objects(st["item_last"])
+        self.item_last_total = _fill(st["item_last_total"], np.nan).astype(float)
+        self.opp_convref = np.asarray(st["converted"], dtype=bool)  # a lead conversion's deal
+        self.opp_booked = np.asarray(st["booked"], dtype=bool)
+        self.opp_who = _objects(st["first_contact"])  # WhoId of activities on the deal
+        self.opp_stamp = np.full(n, NAT, "datetime64[s]")
         self.opp_deleted = np.zeros(n, bool)
         self.opp_new = np.zeros(n, bool)
-        opp_ids = opp["Id"].to_numpy(dtype=object)
-        defects = [self.gt_opp.get(i, set()) for i in opp_ids]
-        self.opp_clean = np.array(
-            [not d and i not in self.malformed_ids for d, i in zip(defects, opp_ids, strict=True)], dtype=bool
+        opp_cols = {
+            "Id": _objects(st["Id"]),
+            "AccountId": _objects(st["AccountId"]),
+            **{
+                c: _shared(st[c])
+                for c in (
+                    "OwnerId",
+                    "Type",
+                    "NextStep",
+                    "StageName",
+                    "ForecastCategoryName",
+                    "CurrencyIsoCode",
+                )
+            },
+        }
+        del st
+        # text only for open deals: nothing the simulation does touches a closed one
+        self.opp = Rows(self._schema("Opportunity"), opp_cols, n, loaded=~self.closed)
+
+        ls = con.execute(_sql("simulate_lead_state")).fetchnumpy()
+        nl = len(ls["Id"])
+        lead_rowid = _fill(ls["row_id"], -1).astype(np.int64)
+        self.lead_owned = np.asarray(ls["owned"], dtype=bool)
+        self.lead_conv = np.asarray(ls["converted"], dtype=bool)
+        self.lead_flag = np.asarray(ls["flagged"], dtype=bool)
+        self.lead_campaign = np.asarray(ls["in_campaign"], dtype=bool)
+        self.lead_has_life = np.asarray(ls["has_life"], dtype=bool)
+        self.life = _shared(ls["life_stage"])  # latest lifecycle stage (None: none yet)
+        self.lead_stamp = np.full(nl, NAT, "datetime64[s]")
+        self.lead_deleted = np.zeros(nl, bool)
+        self.lead_dirty = np.zeros(nl, bool)
+        self.lead = Rows(
+            self._schema("Lead"),
+            {"Id": _objects(ls["Id"])},
+            nl,
+            fetch=lambda idx: self._fetch_rows("Lead", lead_rowid[idx]),
         )
-        self.opp_stale_def = np.array(["opp_stale" in d for d in defects])
-        self.opp_pastdue_def = np.array(["opp_past_close_date" in d for d in defects])
-        self.opp_pushed_def = np.array(["opp_close_date_pushed" in d for d in defects])
-        self.lead_stamp = np.full(len(self.lead), np.datetime64("NaT"), "datetime64[s]")
-        self.lead_deleted = np.zeros(len(self.lead), bool)
-        lead_ids = self.lead["Id"].to_numpy(dtype=object)
-        # per-lead masks kept up to date as the run goes (set lookups over 2 M ids were per call)
-        self.lead_owned = self.lead["OwnerId"].notna().to_numpy().copy()
-        self.lead_conv = self.lead["IsConverted"].to_numpy(dtype=bool).copy()
-        self.lead_flag = np.array(
-            [x in self.gt_lead or x in self.dup_ids or x in self.malformed_ids for x in lead_ids], dtype=bool
-        )
-        self.lead_dirty = np.zeros(len(self.lead), bool)
+        del ls
         self.lead_arrays = Growing(
-            self, ("lead_stamp", "lead_deleted", "lead_owned", "lead_conv", "lead_flag", "lead_dirty")
+            self,
+            (
+                "lead_stamp",
+                "lead_deleted",
+                "lead_owned",
+                "lead_conv",
+                "lead_flag",
+                "lead_dirty",
+                "lead_campaign",
+                "lead_has_life",
+                "life",
+            ),
         )
         self.opp_arrays = Growing(
             self,
@@ -203,13 +282,12 @@ class Simulator:
                 "item_n",
                 "item_last",
                 "item_last_total",
+                "opp_convref",
+                "opp_booked",
+                "opp_who",
             ),
         )
-        # columns the daily events read (a numpy object array reads in ns, a pandas Arrow cell in µs)
-        self.opp = Rows(self.opp, cached=("Id", "OwnerId", "AccountId", "Type", "NextStep"))
-        self.lead = Rows(self.lead, cached=("Id",))
         self.contact_deleted: set[str] = set()
-        self.dirty_ids: set[str] = set()
 
         self.regions = list(self.terr["regions"].keys())
         self.segments = [s["name"] for s in self.terr["segments"]]
@@ -221,11 +299,9 @@ class Simulator:
     def new_id(self, api: str) -> str:
         if api not in self.next_id:
             prefix = PREFIX[api] + "DM"
-            row = self.con.execute(
-                f"SELECT max(Id) FROM (SELECT Id FROM {q(api)} WHERE Id LIKE ? UNION ALL "
-                "SELECT Id FROM deleted_records WHERE api_name = ? AND Id LIKE ?)",
-                [prefix + "%", api, prefix + "%"],
-            ).fetchall()[0][0]
+            row = self.con.execute(_sql("simulate_max_id", sim_table=q(api)), [prefix + "%", api]).fetchall()[
+                0
+            ][0]
             self.next_id[api] = (int(row[5:]) if row else 0) + 1
         n = self.next_id[api]
         self.next_id[api] = n + 1
@@ -239,13 +315,11 @@ class Simulator:
     def touch_opp(self, i: int, ts: np.datetime64, kind: str = "update") -> None:
         cur = self.opp_stamp[i]
         self.opp_stamp[i] = ts if np.isnat(cur) else max(cur, ts)
-        self.dirty_ids.add(self.opp.at[i, "Id"])
         self.log.append(("Opportunity", self.opp.at[i, "Id"], kind, ts))
 
     def touch_lead(self, i: int, ts: np.datetime64, kind: str = "update") -> None:
         cur = self.lead_stamp[i]
         self.lead_stamp[i] = ts if np.isnat(cur) else max(cur, ts)
-        self.dirty_ids.add(self.lead.at[i, "Id"])
         self.lead_dirty[i] = True
         self.log.append(("Lead", self.lead.at[i, "Id"], kind, ts))
 
@@ -253,7 +327,6 @@ class Simulator:
         rid = row.get("Id") or self.new_id(api)
         row["Id"] = rid
         self.inserts[api].append(row)
-        self.dirty_ids.add(rid)
         self.log.append((api, rid, "insert", ts))
         return rid
 
@@ -342,7 +415,7 @@ class Simulator:
         if won:
             self.set_stage(i, 7, ts)
             oid = self.opp.at[i, "Id"]
-            if oid not in self.booked:
+            if not self.opp_booked[i]:
                 self.insert(
                     "FinanceBooking",
                     {
@@ -357,7 +430,7 @@ class Simulator:
                     },
                     ts,
                 )
-                self.booked.add(oid)
+                self.opp_booked[i] = True
         else:
             self.set_stage(i, 8, ts)
             self.opp.at[i, "Loss_Reason__c"] = self.stages["picklists"]["loss_reason"][
@@ -370,7 +443,7 @@ class Simulator:
         owner = self.opp.at[i, "OwnerId"]
         if not isinstance(owner, str) or owner not in self.user_set:
             owner = str(self.users["Id"].iloc[0])
-        who = self.first_contact.get(self.opp.at[i, "AccountId"])
+        who = self.opp_who[i]
         if who in self.contact_deleted:
             who = None
         if self.rng.random() < 0.3:
@@ -413,7 +486,7 @@ class Simulator:
     def new_opportunity(
         self,
         ts: np.datetime64,
-        account: pd.Series | None = None,
+        account: dict[str, Any] | None = None,
         owner: str | None = None,
         stage: int | None = None,
         otype: str | None = None,
@@ -421,7 +494,8 @@ class Simulator:
     ) -> int:
         rng = self.rng
         if account is None:
-            account = self.accounts.iloc[int(rng.integers(0, len(self.accounts)))]
+            k = int(rng.integers(0, self.n_accounts))
+            account = {c: a[k].as_py() for c, a in self.accounts.items()}
         seg = account["Segment__c"]
         team = self.team_for[(account["Region__c"], seg)]
         lo, hi = self.cfg["opportunities"]["amount_range"][seg]
@@ -473,8 +547,10 @@ class Simulator:
             item_n=0,
             item_last=None,
             item_last_total=np.nan,
+            opp_convref=False,
+            opp_booked=False,
+            opp_who=_text(account.get("first_contact")),
         )
-        self.dirty_ids.add(row["Id"])
         self.log.append(("Opportunity", row["Id"], "insert", ts))
         if rng.random() < 0.5 or order >= 5:
             self.add_items(i, ts + 1)
@@ -567,7 +643,7 @@ class Simulator:
         }
         self._append_lead(row, ts)
         if rng.random() < 0.3 and len(self.campaigns) and defect is None:
-            self.join_campaign(row["Id"], ts + 1)
+            self.join_campaign(len(self.lead) - 1, ts + 1)
 
     def _append_lead(self, row: dict[str, Any], ts: np.datetime64) -> None:
         self.lead.append(row)
@@ -578,8 +654,10 @@ class Simulator:
             lead_conv=bool(row.get("IsConverted")),
             lead_flag=False,
             lead_dirty=True,
+            lead_campaign=False,
+            lead_has_life=False,
+            life=None,
         )
-        self.dirty_ids.add(row["Id"])
         self.log.append(("Lead", row["Id"], "insert", ts))
 
     def duplicate_lead(self, i: int, ts: np.datetime64) -> None:
@@ -629,16 +707,15 @@ class Simulator:
         self.new_dups.append(
             {"object": "Lead", "record_id": rec["Id"], "related_id": src["Id"], "detail": kind}
         )
-        self.dup_ids |= {rec["Id"], src["Id"]}
         self.lead_flag[i] = True
         self.lead_flag[len(self.lead) - 1] = True
 
-    def join_campaign(self, lead_id: str, ts: np.datetime64) -> None:
+    def join_campaign(self, i: int, ts: np.datetime64) -> None:
         self.insert(
             "CampaignMember",
             {
                 "CampaignId": str(self.campaigns[int(self.rng.integers(0, len(self.campaigns)))]),
-                "LeadId": lead_id,
+                "LeadId": self.lead.at[i, "Id"],
                 "ContactId": None,
                 "Status": "Sent",
                 "HasResponded": False,
@@ -648,22 +725,23 @@ class Simulator:
             },
             ts,
         )
-        self.in_campaign.add(lead_id)
+        self.lead_campaign[i] = True
 
-    def lifecycle(self, lead_id: str, frm: str, to: str, ts: np.datetime64) -> None:
+    def lifecycle(self, i: int, frm: str, to: str, ts: np.datetime64) -> None:
+        lead_id = self.lead.at[i, "Id"]
         self.insert(
             "LifecycleStageChange", {"LeadId": lead_id, "FromStage": frm, "ToStage": to, "ChangedAt": ts}, ts
         )
-        self.life_stage[lead_id] = to
+        self.life[i] = to
+        self.lead_has_life[i] = True
 
     def convert(self, i: int, ts: np.datetime64) -> None:
         lead = self.lead.row(i)
-        lid = lead["Id"]
-        stage = self.life_stage.get(lid)
+        stage = self.life[i]
         if stage in (None, "Lead"):
-            self.lifecycle(lid, "Lead", "MQL", ts - 3)
+            self.lifecycle(i, "Lead", "MQL", ts - 3)
         if stage in (None, "Lead", "MQL"):
-            self.lifecycle(lid, "MQL", "SQL", ts - 2)
+            self.lifecycle(i, "MQL", "SQL", ts - 2)
         team = self.team_for[(lead["Region__c"], lead["Segment__c"])]
         owner = self.user_in(team)
         acc = {
@@ -681,7 +759,7 @@ class Simulator:
             "SystemModstamp": ts,
         }
         self.insert("Account", acc, ts)
-        self.account_names.add(acc["Name"])
+        self.new_account_names.add(acc["Name"])
         contact_id = self.insert(
             "Contact",
             {
@@ -699,9 +777,9 @@ class Simulator:
             ts,
         )
         oi = self.new_opportunity(
-            ts, account=pd.Series(acc), owner=owner, stage=2, otype="New Business", source=lead["LeadSource"]
+            ts, account=acc, owner=owner, stage=2, otype="New Business", source=lead["LeadSource"]
         )
-        self.lifecycle(lid, "SQL", "Opportunity", ts)
+        self.lifecycle(i, "SQL", "Opportunity", ts)
         self.lead.at[i, "IsConverted"] = True
         self.lead_conv[i] = True
         self.lead.at[i, "Status"] = "Converted"
@@ -709,7 +787,7 @@ class Simulator:
         self.lead.at[i, "ConvertedAccountId"] = acc["Id"]
         self.lead.at[i, "ConvertedContactId"] = contact_id
         self.lead.at[i, "ConvertedOpportunityId"] = self.opp.at[oi, "Id"]
-        self.conv_refs |= {self.opp.at[oi, "Id"], contact_id}
+        self.opp_convref[oi] = True  # (its new contact is not in a deletion pool: made by this run)
         self.touch_lead(i, ts + 3)
 
     # ------------------------------------------------------------------ one day
@@ -730,6 +808,10 @@ class Simulator:
         # strictly inside (t0, t1 - 10 s] so follow-up events (+1..+3 s) stay inside the day
         return t0 + self.rng.integers(10, 86390, k)
 
+    def _at(self, t0: np.datetime64) -> np.datetime64:
+        """One time in the day, as ``_when(t0)[0]`` (the same draw from the stream, without an array)."""
+        return t0 + self.rng.integers(10, 86390)
+
     def _close_or_push_due(self, t0: np.datetime64, today: np.datetime64, live: np.ndarray) -> None:
         """1. Deals that reach their close date: push (while allowed) or close."""
         rng = self.rng
@@ -737,7 +819,7 @@ class Simulator:
         has_close = ~np.isnat(self.close)
         due = open_ & has_close & (self.close <= today + 1) & ~self.opp_pastdue_def
         for i in np.flatnonzero(due):
-            ts = self._when(t0)[0]
+            ts = self._at(t0)
             if self.opp_pushed_def[i]:
                 self.set_close_date(i, today + int(rng.integers(14, 61)), ts)
             elif self.pushes[i] < self.max_pushes and (not self.opp_clean[i] or rng.random() < 0.45):
@@ -757,7 +839,7 @@ class Simulator:
         needs = open_ & ~self.opp_stale_def & (np.isnat(self.lad) | (self.lad <= today - (gap - 1)))
         rand = open_ & ~self.opp_stale_def & (self.rng.random(n) < sim["activity"])
         for i in np.flatnonzero(needs | rand):
-            self.activity(i, self._when(t0)[0])
+            self.activity(i, self._at(t0))
 
     def _move_clean_deals(self, t0: np.datetime64, today: np.datetime64, live: np.ndarray, n: int) -> None:
         """3. Clean open deals: stage moves, pushes, pull-ins, amount edits, early closes."""
@@ -772,25 +854,25 @@ class Simulator:
             & (self.order > 1)
         )
         for i in np.flatnonzero(adv):
-            self.set_stage(i, int(self.order[i]) + 1, self._when(t0)[0])
+            self.set_stage(i, int(self.order[i]) + 1, self._at(t0))
         for i in np.flatnonzero(reg):
-            self.set_stage(i, int(self.order[i]) - 1, self._when(t0)[0])
+            self.set_stage(i, int(self.order[i]) - 1, self._at(t0))
         u = rng.random(n)
         push = clean_open & (u < sim["close_date_push"]) & (self.pushes < self.max_pushes)
         for i in np.flatnonzero(push):
-            self.set_close_date(i, self.close[i] + int(rng.integers(30, 91)), self._when(t0)[0])
+            self.set_close_date(i, self.close[i] + int(rng.integers(30, 91)), self._at(t0))
         pull = clean_open & (u >= 0.5) & (u < 0.5 + sim["close_date_pull_in"]) & (self.close >= today + 21)
         for i in np.flatnonzero(pull):
             room = int((self.close[i] - (today + 14)).astype(int))
             self.set_close_date(
-                i, self.close[i] - int(rng.integers(7, max(8, min(30, room) + 1))), self._when(t0)[0]
+                i, self.close[i] - int(rng.integers(7, max(8, min(30, room) + 1))), self._at(t0)
             )
         self._edit_amounts(t0, clean_open & (rng.random(n) < sim["amount_edit"]) & (self.amount > 0))
         early = (
             live & ~self.closed & self.opp_clean & (self.order >= 4) & (rng.random(n) < sim["early_close"])
         )
         for i in np.flatnonzero(early):
-            self.close_deal(i, rng.random() < 0.6, self._when(t0)[0])
+            self.close_deal(i, rng.random() < 0.6, self._at(t0))
 
     def _edit_amounts(self, t0: np.datetime64, edit: np.ndarray) -> None:
         """Amount edits of the selected deals (the last line item absorbs the change)."""
@@ -799,7 +881,7 @@ class Simulator:
             delta = new - self.amount[i]
             if new <= 0 or delta == 0 or (self.item_n[i] and self.item_last_total[i] + delta <= 0):
                 continue
-            ts = self._when(t0)[0]
+            ts = self._at(t0)
             self.history(i, "Amount", f"{self.amount[i]:.2f}", f"{new:.2f}", ts)
             self.amount[i] = new
             self.opp.at[i, "Amount"] = new
@@ -830,46 +912,60 @@ class Simulator:
         clean_lead = ok & ~self.lead_flag
         u = rng.random(nl)
         for i in np.flatnonzero(clean_lead & (u < sim["lead_to_mql"])):
-            if self.life_stage.get(ids[i]) is None:
-                ts = self._when(t0)[0]
-                self.lifecycle(ids[i], "Lead", "MQL", ts)
+            if self.life[i] is None:
+                ts = self._at(t0)
+                self.lifecycle(i, "Lead", "MQL", ts)
                 lead.at[i, "Status"] = "Working"
                 self.touch_lead(i, ts)
         for i in np.flatnonzero(clean_lead & (u >= 0.5) & (u < 0.5 + sim["mql_to_sql"])):
-            if self.life_stage.get(ids[i]) == "MQL":
-                ts = self._when(t0)[0]
-                self.lifecycle(ids[i], "MQL", "SQL", ts)
+            if self.life[i] == "MQL":
+                ts = self._at(t0)
+                self.lifecycle(i, "MQL", "SQL", ts)
                 lead.at[i, "Status"] = "Qualified"
                 self.touch_lead(i, ts)
-        conv = clean_lead & (rng.random(nl) < sim["lead_conversion"])
-        for i in np.flatnonzero(conv):
-            if lead.at[i, "Company"] in self.account_names or ids[i] in self.dirty_ids:
+        conv = np.flatnonzero(clean_lead & (rng.random(nl) < sim["lead_conversion"]))
+        lead.prefetch(conv)  # the candidates' Company and, for the converted, the rest of the row
+        existing = self._existing_account_names({lead.at[i, "Company"] for i in conv})
+        for i in conv:
+            company = lead.at[i, "Company"]
+            if company in existing or company in self.new_account_names or self.lead_dirty[i]:
                 continue
-            self.convert(i, self._when(t0)[0])
+            self.convert(i, self._at(t0))
         for _ in range(int(rng.poisson(sim["new_leads_per_1000_leads"] * nl / 1000))):
             self.new_lead(t0)
         join = clean_lead & (rng.random(nl) < sim["campaign_join"])
         for i in np.flatnonzero(join):
-            self.join_campaign(ids[i], self._when(t0)[0])
+            self.join_campaign(i, self._at(t0))
         return clean_lead, ids, nl
+
+    def _existing_account_names(self, names_: set[Any]) -> set[Any]:
+        """Which of these company names an account in the table has."""
+        wanted = [n for n in names_ if isinstance(n, str)]
+        if not wanted:
+            return set()
+        self.con.register("_sim_names", pd.DataFrame({"name": pd.Series(wanted, dtype=object)}))
+        try:
+            return {r[0] for r in self.con.execute(_sql("simulate_existing_names")).fetchall()}
+        finally:
+            self.con.unregister("_sim_names")
 
     def _deletes(self, t0: np.datetime64, clean_lead: np.ndarray, ids: np.ndarray, nl: int) -> None:
         """6. A few deletes of clean records nothing else depends on."""
         rng, sim = self.rng, self.sim
-        ts_del = self._when(t0)[0]
+        ts_del = self._at(t0)
         n = len(self.opp)
         live = ~self.opp_deleted
         doomed: list[int] = []
         for i in np.flatnonzero(
             live & ~self.closed & self.opp_clean & ~self.opp_new & (rng.random(n) < sim["delete_opportunity"])
         ):
-            oid = self.opp.at[i, "Id"]
-            if oid in self.dirty_ids or oid in self.conv_refs or oid in self.booked:
+            # not touched by this run, not a lead conversion's deal, not booked
+            if not np.isnat(self.opp_stamp[i]) or self.opp_convref[i] or self.opp_booked[i]:
                 continue
             doomed.append(i)
         self.delete_opportunities(doomed, ts_del)
         for i in np.flatnonzero(clean_lead & (rng.random(nl) < sim["delete_lead"])):
-            if ids[i] in self.dirty_ids or ids[i] in self.in_campaign or ids[i] in self.life_stage:
+            if self.lead_dirty[i] or self.lead_campaign[i] or self.lead_has_life[i]:
                 continue
             self.lead_deleted[i] = True
             self.deletes.append(("Lead", ids[i], ts_del))
@@ -887,15 +983,15 @@ class Simulator:
         oids = [self.opp.at[i, "Id"] for i in idx]
         cascade = (("OpportunityLineItem", "OpportunityId"), ("Task", "WhatId"), ("Event", "WhatId"))
         children: dict[tuple[str, str], list[str]] = defaultdict(list)
-        self.con.register("_doomed", pd.DataFrame({"oid": pd.Series(oids, dtype=object)}))
+        self.con.register("_sim_doomed", pd.DataFrame({"oid": pd.Series(oids, dtype=object)}))
         try:
             for api, col in cascade:
                 for oid, cid in self.con.execute(
-                    f"SELECT {q(col)}, Id FROM {q(api)} WHERE {q(col)} IN (SELECT oid FROM _doomed) ORDER BY rowid"
+                    _sql("simulate_cascade_children", sim_table=q(api), sim_parent=q(col))
                 ).fetchall():
                     children[(api, oid)].append(cid)
         finally:
-            self.con.unregister("_doomed")
+            self.con.unregister("_sim_doomed")
         for i, oid in zip(idx, oids, strict=True):
             self.opp_deleted[i] = True
             self.deletes.append(("Opportunity", oid, ts))
@@ -903,42 +999,41 @@ class Simulator:
                 for cid in children.get((api, oid), []):
                     self.deletes.append((api, cid, ts))
 
+    def _pool(self, name: str) -> _Pool:
+        if name not in self.pools:
+            self.pools[name] = _Pool(self.con, f"simulate_{name}_pool", f"_sim_{name}_pool")
+        return self.pools[name]
+
     def pending_contact_deletes(self, ts: np.datetime64) -> None:
+        """Contacts nothing depends on (include/sql/demo/simulate_contact_pool.sql), not yet deleted."""
         k = int(self.rng.poisson(self.sim["delete_contact"] * self.n_contacts))
         if k == 0:
             return
-        rows = self.con.execute(
-            'SELECT Id FROM "Contact" WHERE Id NOT IN (SELECT cid FROM (SELECT min(Id) AS cid FROM "Contact" '
-            "GROUP BY AccountId)) ORDER BY Id"
-        ).fetchall()
-        cands = [
-            r[0]
-            for r in rows
-            if r[0] not in self.gt_contact
-            and r[0] not in self.dup_ids
-            and r[0] not in self.conv_refs
-            and r[0] not in self.in_campaign
-            and r[0] not in self.contact_deleted
-            and r[0] not in self.dirty_ids
-        ]
-        for j in self.rng.choice(len(cands), size=min(k, len(cands)), replace=False) if cands else []:
-            self.contact_deleted.add(cands[int(j)])
-            self.deletes.append(("Contact", cands[int(j)], ts))
+        pool = self._pool("contact")
+        m = len(pool)
+        if not m:
+            return
+        picked = pool.pick(list(self.rng.choice(m, size=min(k, m), replace=False)))
+        for cid in picked:
+            self.contact_deleted.add(cid)
+            self.deletes.append(("Contact", cid, ts))
+        pool.remove(picked)
 
     def pending_task_deletes(self, ts: np.datetime64) -> None:
+        """Tasks that are not the latest activity of their deal (LastActivityDate stays true), not
+        deleted by this run (a deal's delete takes its tasks with it)."""
         k = int(self.rng.poisson(self.sim["delete_task"] * self.n_tasks))
         if k == 0:
             return
-        # Only tasks that are not the latest activity of their deal (LastActivityDate stays true).
-        rows = self.con.execute(
-            'SELECT t.Id FROM "Task" t JOIN "Opportunity" o ON o.Id = t.WhatId '
-            "WHERE t.ActivityDate < o.LastActivityDate ORDER BY t.Id"
-        ).fetchall()
-        deleted = {d[1] for d in self.deletes}
-        cands = [r[0] for r in rows if r[0] not in deleted and r[0] not in self.dirty_ids]
-        for j in self.rng.choice(len(cands), size=min(k, len(cands)), replace=False) if cands else []:
-            self.deletes.append(("Task", cands[int(j)], ts))
-            deleted.add(cands[int(j)])
+        pool = self._pool("task")
+        pool.remove([rid for api, rid, _ in self.deletes if api == "Task"])
+        m = len(pool)
+        if not m:
+            return
+        picked = pool.pick(list(self.rng.choice(m, size=min(k, m), replace=False)))
+        for tid in picked:
+            self.deletes.append(("Task", tid, ts))
+        pool.remove(picked)
 
     # ------------------------------------------------------------------ run and write
     def run(self) -> dict[str, Any]:
@@ -975,19 +1070,21 @@ class Simulator:
         ).sort_values(["t", "o", "r"], kind="stable")
         self.log_final = [self.log_final[k] for k in order.index.to_numpy()]
 
-        # only the touched rows are written back, stamped with their latest change
-        opp_dirty = ~np.isnat(self.opp_stamp) & ~self.opp_deleted
-        opp = self.opp.frame(opp_dirty)
-        opp["SystemModstamp"] = self.opp_stamp[opp_dirty].astype("datetime64[us]")
-        lead_dirty = ~np.isnat(self.lead_stamp) & ~self.lead_deleted
-        lead = self.lead.frame(lead_dirty)
-        lead["SystemModstamp"] = self.lead_stamp[lead_dirty].astype("datetime64[us]")
-        self._replace("Opportunity", opp)
-        self._replace("Lead", lead)
-        for api, rows in self.inserts.items():
-            rows = [r for r in rows if r["Id"] not in deleted_ids]
+        # only the touched rows are written back: the cells the run wrote, stamped with the latest change
+        for api, rows, stamp, deleted in (
+            ("Opportunity", self.opp, self.opp_stamp, self.opp_deleted),
+            ("Lead", self.lead, self.lead_stamp, self.lead_deleted),
+        ):
+            dirty = ~np.isnat(stamp) & ~deleted
+            self._update(api, rows, dirty[: rows.n0], stamp[: rows.n0])
+            app = rows.appended_frame(dirty)
+            app["SystemModstamp"] = stamp[rows.n0 :][dirty[rows.n0 :]].astype("datetime64[us]")
+            self._insert(api, app)
+        self.opp = self.lead = None  # type: ignore[assignment]  # free before the inserts are framed
+        for api in list(self.inserts):
+            rows = [r for r in self.inserts.pop(api) if r["Id"] not in deleted_ids]
             if rows:
-                self._replace(api, pd.DataFrame(rows))
+                self._insert(api, pd.DataFrame(rows))
         if self.oli_updates:
             upd = (
                 pd.DataFrame(self.oli_updates)
@@ -996,51 +1093,67 @@ class Simulator:
                 .reset_index()
             )
             upd["ts"] = upd["ts"].astype("datetime64[us]")
-            con.register("_upd", upd)
-            con.execute(
-                'UPDATE "OpportunityLineItem" o SET UnitPrice = o.UnitPrice + u.delta, '
-                "TotalPrice = o.TotalPrice + u.delta, SystemModstamp = u.ts FROM _upd u WHERE o.Id = u.Id"
-            )
-            con.unregister("_upd")
+            con.register("_sim_items", upd)
+            con.execute(_sql("simulate_update_line_items"))
+            con.unregister("_sim_items")
         if self.deletes:
             dele = pd.DataFrame(self.deletes, columns=["api_name", "Id", "deleted_at"])
             dele["deleted_at"] = dele["deleted_at"].astype("datetime64[us]")
-            con.register("_del", dele)
+            con.register("_sim_deletes", dele)
             for api in dele["api_name"].unique():
-                con.execute(
-                    f"DELETE FROM {q(api)} WHERE Id IN (SELECT Id FROM _del WHERE api_name = ?)", [api]
-                )
-            con.execute("INSERT INTO deleted_records SELECT api_name, Id, deleted_at FROM _del")
-            con.unregister("_del")
+                con.execute(_sql("simulate_delete_rows", sim_table=q(api)), [api])
+            con.execute(_sql("simulate_insert_deleted_records"))
+            con.unregister("_sim_deletes")
         if self.new_dups:
-            con.register("_dups", pd.DataFrame(self.new_dups))
-            con.execute("INSERT INTO dup_pairs BY NAME SELECT * FROM _dups")
-            con.unregister("_dups")
-        seq0 = con.execute("SELECT coalesce(max(seq), 0) FROM change_log").fetchall()[0][0]
+            con.register("_sim_dups", pd.DataFrame(self.new_dups))
+            con.execute(_sql("simulate_insert_dup_pairs"))
+            con.unregister("_sim_dups")
+        seq0 = con.execute(_sql("simulate_max_seq")).fetchall()[0][0]
         if self.log_final:
             log = pd.DataFrame(self.log_final, columns=["object", "record_id", "change_type", "changed_at"])
             log["changed_at"] = log["changed_at"].astype("datetime64[us]")
             log.insert(0, "seq", np.arange(seq0 + 1, seq0 + 1 + len(log)))
             log["origin"] = ORIGIN
-            con.register("_log", log)
-            con.execute("INSERT INTO change_log BY NAME SELECT * FROM _log")
-            con.unregister("_log")
+            con.register("_sim_log", log)
+            con.execute(_sql("simulate_insert_change_log"))
+            con.unregister("_sim_log")
         self.meta["clock"] = pd.Timestamp(new_clock).to_pydatetime().isoformat()
         for k, v in self.meta.items():
-            con.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", [k, v])
+            con.execute(_sql("simulate_upsert_meta"), [k, v])
+        if self.pools:
+            con.execute(_sql("simulate_drop_pools"))
 
-    def _replace(self, api: str, df: pd.DataFrame) -> None:
+    def _update(self, api: str, rows: Rows, dirty: np.ndarray, stamp: np.ndarray) -> None:
+        """Update the written cells and SystemModstamp of the dirty loaded rows."""
+        if not dirty.any():
+            return
+        written, frame = rows.updates(dirty)
+        frame["SystemModstamp"] = stamp[dirty].astype("datetime64[us]")
+        columns = [{"name": q(c), "type": rows.schema[c], "flag": f"w_{n}"} for n, c in enumerate(written)]
+        self.con.register("_sim_rows", frame)
+        try:
+            self.con.execute(_sql("simulate_update_rows", sim_table=q(api), sim_columns=columns))
+        finally:
+            self.con.unregister("_sim_rows")
+
+    def _insert(self, api: str, df: pd.DataFrame) -> None:
+        """Insert new records (their ids are fresh: ``new_id``)."""
         if df.empty:
             return
-        cols = [r[0] for r in self.con.execute(f"DESCRIBE {q(api)}").fetchall()]
+        cols = set(self._schema(api))
         df = df[[c for c in df.columns if c in cols]].copy()
         for c in df.columns:
             if df[c].dtype.kind == "M":
                 df[c] = df[c].astype("datetime64[us]")
-        self.con.register("_rows", df)
-        self.con.execute(f"DELETE FROM {q(api)} WHERE Id IN (SELECT Id FROM _rows)")
-        self.con.execute(f"INSERT INTO {q(api)} BY NAME SELECT * FROM _rows")
-        self.con.unregister("_rows")
+        self.con.register("_sim_rows", df)
+        try:
+            self.con.execute(_sql("simulate_insert_rows", sim_table=q(api)))
+        finally:
+            self.con.unregister("_sim_rows")
+
+
+def _text(value: Any) -> str | None:
+    return value if isinstance(value, str) else None
 
 
 def _filled(value: Any) -> bool:

@@ -256,3 +256,12 @@ scopes = [
 ]
 members = [3, 4]
 created_from = True
+# demo/simulate_*.sql (salesops_demo/simulate.py): a demo CRM table, a deletion pool (temp table),
+# a cascade parent column and the written columns of the write-back update.
+sim_table = '"Opportunity"'
+sim_pool = "_sim_task_pool"
+sim_parent = '"WhatId"'
+sim_columns = [
+    {"name": '"StageName"', "type": "VARCHAR", "flag": "w_0"},
+    {"name": '"Amount"', "type": "DECIMAL(18,2)", "flag": "w_1"},
+]
