@@ -6,16 +6,18 @@
     `relation` / `deleted_relation` are the landing Parquet (DuckDB) or the tables the Parquet
     was COPied into through a stage (Snowflake). Landed names are quoted: on Snowflake they are
     case-sensitive (the Parquet's own names), unlike the unquoted names of our tables. -#}
-create or replace temporary table _raw_batch as
+{#- On DuckDB _raw_batch is a view over the landing Parquet, not a copy: raw, the typing and the
+    merge read the files themselves (copying 1 M rows into a temporary table cost as much as
+    typing and merging them), so it takes no bind parameters (a view cannot hold them): the
+    batch id, source and load time are added by the statements that write (insert_raw.sql,
+    merge_prepare.sql, merge_staging.sql). On Snowflake it is a table over the COPied landing. -#}
+create or replace temporary {{ 'view' if dialect == 'duckdb' else 'table' }} _raw_batch as
 select
 {%- for c in raw_columns %}
     {% if c in columns %}cast("{{ c }}" as varchar){% else %}cast(null as varchar){% endif %} as "{{ c }}",
 {%- endfor %}
-    cast(:batch_id as varchar) as _batch_id,
     cast("_row_number" as bigint) as _row_number,  -- noqa: RF06
-    cast("_origin" as varchar) as _origin,  -- noqa: RF06
-    cast(:source as varchar) as _source,
-    cast(:loaded_at as timestamp) as _loaded_at
+    cast("_origin" as varchar) as _origin  -- noqa: RF06
 from {{ relation }};
 
 create or replace temporary table _deletes as

@@ -11,7 +11,7 @@ select cast(:rows_read as bigint) - (select count(*) from _bad) as rows_inserted
        0 as rows_updated, 0 as rows_unchanged, 0 as rows_duplicates;
 {% else %}
 create or replace temporary table _good as
-select {{ cols | join(', ') }}, _batch_id, _loaded_at
+select {{ cols | join(', ') }}, cast(:batch_id as varchar) as _batch_id, cast(:loaded_at as timestamp) as _loaded_at
 from (
     select
         t.*

@@ -5,7 +5,7 @@
 {%- set cols = obj.fields | map(attribute='column') | list %}
 {% if staging_empty and not has_duplicates %}
 insert into {{ obj.staging_table }} ({{ cols | join(', ') }}, _batch_id, _loaded_at)
-select {{ cols | join(', ') }}, _batch_id, _loaded_at
+select {{ cols | join(', ') }}, cast(:batch_id as varchar), cast(:loaded_at as timestamp)
 from _typed t
 where t._n_bad = 0;
 {% else %}

@@ -1,6 +1,6 @@
 {#- Every field that failed to parse, and every missing required field, becomes one quarantine row.
     A row with any such problem stays out of staging; the rest of the batch loads. Only the
-    candidate rows (_bad: some typed value is null) are examined field by field.
+    failing rows (_bad, typed and as landed: type_batch.sql) are examined field by field.
     The reason is specific: the source's own note when it gave one (_notes: a CSV export names
     file, line, column, value and the map's format; a row it rejected whole carries
     "REJECTED: <why>" in its change stamp), else the value and the form the API text must have. -#}
@@ -15,12 +15,7 @@
 delete from ops.quarantine where batch_id = :batch_id;
 
 insert into ops.quarantine (batch_id, object, record_id, row_number, field, value, reason, quarantined_at)
-with candidates as (
-    select t.*, {% for f in obj.fields if f.api_name in present %}r."{{ f.api_name }}" as "_raw__{{ f.api_name }}"{% if not loop.last %}, {% endif %}{% endfor %}
-    from _typed t
-    join _bad b on b._row_number = t._row_number
-    join _raw_batch r on r._row_number = t._row_number
-)
+with candidates as (select * from _bad)
 {%- for f in obj.fields if f.api_name in present or f.required %}
 select :batch_id, '{{ obj.name }}', c._record_id, c._row_number, '{{ f.api_name }}',
        {% if f.api_name in present %}c."_raw__{{ f.api_name }}"{% else %}cast(null as varchar){% endif %},
