@@ -137,6 +137,7 @@ fields = {"first_name": "first_name", "company": "account_id", "email": "email"}
 dup_keys = [["email_domain", "last_initials", "first_initial"], ["company_norm", "first_norm"]]
 dup_key = ["company_norm", "first_norm"]
 dup_key_index = 1
+dup_table = "dup_blocks_0"
 dup_matched_only = True
 limit = 20
 checks_run = "'opp_orphan_owner', 'lead_sla_breach'"

@@ -865,6 +865,8 @@ class _Blocks:
             }
         )
         self.columns = set(norm.column_names)
+        self.table = "dup_blocks_0"  # the current pass's blocks (build)
+        self._built: dict[tuple[Any, int], tuple[str, tuple[int, int, list[str]]]] = {}
         self.con.register("dup_records", norm.append_column("idx", pa.array(np.arange(norm.num_rows))))
 
     def close(self) -> None:
@@ -900,29 +902,49 @@ class _Blocks:
         return t.column("i").to_numpy(), t.column("j").to_numpy()
 
     def build(self, keys: list[Any], max_block: int) -> tuple[int, int, list[str]]:
-        """Block ids of one pass; (oversized blocks, records in them, a note per key with any)."""
+        """Block ids of one pass; (oversized blocks, records in them, a note per key with any).
+        A pass built before (the same keys and max_block: the no-chaining re-scoring) is reused,
+        not grouped again."""
         self.keys = [self._key(k) for k in keys]
+        cache_key = (tuple(tuple(k) for k in self.keys), max_block)
+        if cache_key in self._built:
+            self.table, found = self._built[cache_key]
+            return found
+        self.table = f"dup_blocks_{len(self._built)}"
         blocks = records = 0
         notes = []
-        for key in self.keys:
-            b, r = self.run("oversized_blocks.sql", {"max_block": max_block}, dup_key=key).fetchone()
+        for k, key in enumerate(self.keys):
+            self.run("key_groups.sql", dup_key=key, dup_key_index=k)
+            b, r = self.run("oversized_blocks.sql", {"max_block": max_block}, dup_key_index=k).fetchone()
             if b:
                 blocks, records = blocks + int(b), records + int(r)
                 notes.append(f"{'+'.join(key)}: {int(b)} blocks of > {max_block} records ({int(r)} records)")
         if self.keys:
-            self.run("blocks.sql", {"max_block": max_block}, dup_keys=self.keys)
-        return blocks, records, notes
+            self.run("blocks.sql", {"max_block": max_block}, dup_keys=self.keys, dup_table=self.table)
+        for k in range(len(self.keys)):
+            self.con.execute(f"drop table if exists dup_groups_{k}")
+        found = (blocks, records, notes)
+        self._built[cache_key] = (self.table, found)
+        return found
 
     def members(self, k: int) -> tuple[Any, Any]:
         """(block id, record position) of every record in a block of key number ``k``, sorted."""
-        t = self.run("block_members.sql", relation=True, dup_key_index=k).to_arrow_table()
+        t = self.run(
+            "block_members.sql", relation=True, dup_key_index=k, dup_table=self.table
+        ).to_arrow_table()
         return t.column("g").to_numpy(), t.column("idx").to_numpy()
 
     def candidate_count(self) -> int:
         """How many distinct candidate pairs the pass has (what :meth:`pairs` would yield)."""
         return sum(
             int(
-                self.run("candidate_pairs.sql", relation=True, dup_key_index=k, dup_matched_only=False)
+                self.run(
+                    "candidate_pairs.sql",
+                    relation=True,
+                    dup_key_index=k,
+                    dup_matched_only=False,
+                    dup_table=self.table,
+                )
                 .aggregate("count(*)")
                 .fetchall()[0][0]
             )
@@ -943,6 +965,7 @@ class _Blocks:
                     relation=True,
                     dup_key_index=k,
                     dup_matched_only=matched is not None,
+                    dup_table=self.table,
                 ).to_arrow_reader(batch_rows)
                 for batch in reader:
                     if batch.num_rows:

@@ -18,6 +18,8 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -503,6 +505,40 @@ def unusable_reason(api_name: str, rules: dict[str, Any]) -> str:
     )
 
 
+# While the matcher runs (its own DuckDB instance and Arrow columns), the warehouse instance is
+# idle: its buffer pool (up to SALESOPS_DUCKDB_MEMORY_LIMIT of cached table blocks from the GX and
+# SQL checks) is cut down to this and restored afterwards, so the two do not add up.
+MATCHER_WAREHOUSE_MEMORY = "64MB"
+
+
+@contextmanager
+def _warehouse_cache_released(work: _Work) -> Iterator[None]:
+    """Shrink the held DuckDB instance's memory_limit for the block (its cached blocks are evicted,
+    uncommitted work spills to its temp directory), then restore it. Other warehouses: no-op; a
+    limit DuckDB cannot meet (it refuses to evict pinned memory) is left as it was."""
+    if work.wh.dialect != "duckdb":
+        yield
+        return
+    from salesops.warehouse.duckdb_session import settings
+
+    # restored as configured (current_setting reads back a rounded "953.6 MiB")
+    restore = [st for st in settings(work.wh.url) if st.startswith("set memory_limit")]
+    limit = work.conn.exec_driver_sql("select current_setting('memory_limit')").scalar()
+    restore = restore or [f"set memory_limit = '{limit}'"]
+    try:
+        work.conn.exec_driver_sql(f"set memory_limit = '{MATCHER_WAREHOUSE_MEMORY}'")
+        shrunk = True
+    except Exception as exc:  # noqa: BLE001 - only a memory saving; the run goes on without it
+        work.conn.rollback()  # a failed statement ends the (empty: every step commits) transaction
+        log.info("warehouse memory_limit left at %s during duplicate matching: %s", limit, exc)
+        shrunk = False
+    try:
+        yield
+    finally:
+        if shrunk:
+            work.conn.exec_driver_sql(restore[0])
+
+
 def _duplicate_outcomes(
     work: _Work, cfg: QualityConfig, run_id: str, na: dict[tuple[str, str], str], new_index: Any
 ) -> tuple[list[Outcome], list[Any], list[str]]:
@@ -544,7 +580,8 @@ def _duplicate_outcomes(
             batch=table,
             columns=["record_id", "created_at", *fields.keys()],
         )
-        result = find_duplicates(records, object_name, rules, suffixes)
+        with _warehouse_cache_released(work):
+            result = find_duplicates(records, object_name, rules, suffixes)
         del records
         results.append(result)
         if result.unusable:

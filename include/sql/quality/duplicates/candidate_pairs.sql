@@ -1,10 +1,10 @@
-{#- Candidate pairs (i < j) of blocking key number dup_key_index of a pass (dup_blocks): records
+{#- Candidate pairs (i < j) of blocking key number dup_key_index of a pass (dup_table): records
     in the same block, minus pairs an earlier key of the pass already produced, so every pair of
     the pass comes once without a distinct over all of them (streamed in record batches).
     dup_matched_only: only pairs whose two records are both in dup_matched (the records some pass
     matched: only those pairs can keep two clusters apart). -#}
 with b as (
-    select * from dup_blocks
+    select * from {{ dup_table }}
     where g{{ dup_key_index }} is not null
     {%- if dup_matched_only %}
       and idx in (select m.idx from dup_matched m)

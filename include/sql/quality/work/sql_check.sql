@@ -1,7 +1,14 @@
 {#- One SQL check's outcome: its evaluated records (scope of the first row, failed when any row
     failed) and its offending rows (one per record and detail). `skip`: the check's rows carry
-    not_evaluated_reason; a record with one that did not fail is not evaluated (work_not_evaluated). -#}
+    not_evaluated_reason; a record with one that did not fail is not evaluated (work_not_evaluated).
+    The check's query runs once, into a temporary table the inserts read (the checks join
+    millions of records: running one two or three times cost as much again). -#}
 {% import 'quality/_scope.sql' as scope -%}
+create or replace temporary table quality_work_check as
+select * from (
+{% include check %}
+) as c;
+
 insert into quality.work_population (
     outcome, record_id, {{ scope.scope_columns() }}, created_at, failed
 )
@@ -11,9 +18,7 @@ select
     {{ scope.first_scope('c') }},
     cast(null as timestamp) as created_at,
     max(case when c.failed then 1 else 0 end) = 1 as failed
-from (
-{% include check %}
-) as c
+from quality_work_check as c
 {%- if skip %}
 where c.failed or c.not_evaluated_reason is null
 {%- endif %}
@@ -28,9 +33,7 @@ select
     cast(c.record_id as varchar) as record_id,
     min(c.not_evaluated_reason) as reason,
     {{ scope.first_scope('c') }}
-from (
-{% include check %}
-) as c
+from quality_work_check as c
 where not c.failed and c.not_evaluated_reason is not null
 group by cast(c.record_id as varchar);
 {%- endif %}
@@ -44,8 +47,8 @@ select
     coalesce(c.detail, '') as detail,
     min(c.related_id) as related_id,
     {{ scope.first_scope('c') }}
-from (
-{% include check %}
-) as c
+from quality_work_check as c
 where c.failed
 group by cast(c.record_id as varchar), coalesce(c.detail, '');
+
+drop table quality_work_check

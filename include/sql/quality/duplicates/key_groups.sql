@@ -1,0 +1,10 @@
+{#- The groups of one blocking key of a pass: every value of the key (a value in every part)
+    with the number of records sharing it. Read twice - for the oversized blocks and for the
+    blocks (blocks.sql) - so the records are grouped by the key once. -#}
+create or replace temp table dup_groups_{{ dup_key_index }} as
+select
+    {{ dup_key | join(', ') }},
+    count(*) as records
+from dup_records
+where {% for c in dup_key %}{{ c }} <> ''{{ ' and ' if not loop.last }}{% endfor %}
+group by {{ dup_key | join(', ') }}
