@@ -55,3 +55,30 @@ def test_a_failing_slice_does_not_stop_the_others_and_fails_the_task_naming_it(m
     calls.clear()
     group["jobs"] = [group["jobs"][0]]
     assert tasks.produce(group, {"passed": True}, {}, "run-2", "wh") == [{"published": True}]
+
+
+def test_the_slices_of_a_pack_share_one_warehouse_connection_look_up(monkeypatch):
+    import salesops.warehouse.hook as hook
+
+    looked_up: list[str] = []
+
+    class FakeHook:
+        def __init__(self, conn_id):
+            looked_up.append(conn_id)
+            self.warehouse = object()
+
+    monkeypatch.setattr(hook, "WarehouseHook", FakeHook)
+    seen: list[object] = []
+
+    def step(*args):
+        seen.append(tasks._warehouse(args[-1]))
+        return {"step": len(seen)}
+
+    for name in ("render", "check", "deliver"):
+        monkeypatch.setattr(tasks, name, step)
+    group = {"pack": "p", "jobs": [{"pack": "p", "scope_type": "team", "scope_value": v} for v in "abc"]}
+    assert len(tasks.produce(group, {"passed": True}, {}, "run-1", "wh")) == 3
+    assert looked_up == ["wh"] and len(seen) == 9 and len({id(w) for w in seen}) == 1
+    # outside produce every call looks the connection up again (it may have changed)
+    tasks._warehouse("wh")
+    assert looked_up == ["wh", "wh"]

@@ -403,3 +403,26 @@ def test_mask_pii_shortcuts_give_what_the_full_regexes_give(text):
     assert mask_pii(text) == mask_phone(mask_email(text))
     assert mask_pii(text, allow_emails=True) == mask_phone(text)
     assert mask_pii(text, allow_phones=True) == mask_email(text)
+
+
+def test_table_digest_changes_with_any_shown_value_and_its_type_only():
+    from salesops.packs.render import _table_digest
+
+    cols = [Column("name", "Name"), Column("amount", "Amount", "currency")]
+
+    def digest(rows):
+        return _table_digest(Table("Deals", cols, rows, sheet="Deals"))
+
+    rows = [{"name": "Acme", "amount": 1200.5}, {"name": "Globex", "amount": None}]
+    base = digest(rows)
+    assert len(base) == 64 and digest(copy.deepcopy(rows)) == base
+    # a key that no column shows reaches no file: same digest
+    assert digest([{**rows[0], "internal": 7}, rows[1]]) == base
+    changed = [
+        [{"name": "Acme", "amount": 1200.25}, rows[1]],  # a value
+        [{"name": "Acme", "amount": "1200.5"}, rows[1]],  # the same text, another type
+        [rows[0], {"name": "Globex", "amount": "None"}],  # None vs the text "None"
+        [rows[1], rows[0]],  # the order
+        rows[:1],  # a row fewer
+    ]
+    assert len({base, *(digest(r) for r in changed)}) == 1 + len(changed)

@@ -570,6 +570,22 @@ def write_csvs(
 RENDER_VERSION = 2  # 2: XlsxWriter; CSV time stamps in UTC like the XLSX
 
 
+def _table_digest(table: Table) -> str:
+    """sha256 of a table's rows, column by column: each column's values as one ``repr`` of a list.
+
+    The same information as JSON-encoding every row dict (a value's ``repr`` tells str from int,
+    float, date, datetime, bool and None, and a float's ``repr`` round-trips), at a fraction of the
+    CPU: a 326 k-row scorecard took ~3 s through ``json.dumps(..., default=str)``. Only the
+    table's columns are hashed: a row's other keys reach no file.
+    """
+    import hashlib
+
+    h = hashlib.sha256(repr(len(table.rows)).encode())
+    for c in table.columns:
+        h.update(repr((c.key, [r.get(c.key) for r in table.rows])).encode("utf-8"))
+    return h.hexdigest()
+
+
 def fingerprint(
     view: dict[str, Any],
     sections: list[Section],
@@ -578,8 +594,9 @@ def fingerprint(
     checks: list[Any],
 ) -> str:
     """sha256 of what a slice's files are made of, except the render time: the view (every shown
-    figure, row, chart PNG and footnote), every row of every table (the XLSX/CSV hold them all),
-    the pack checks' warehouse totals, the data's context, the formats, the template and styles."""
+    figure, row, chart PNG and footnote), every row of every table (the XLSX/CSV hold them all:
+    :func:`_table_digest`), the pack checks' warehouse totals, the data's context, the formats, the
+    template and styles."""
     import hashlib
 
     template = (paths.TEMPLATES_DIR / "packs" / "pack.html.j2").read_bytes()
@@ -590,7 +607,7 @@ def fingerprint(
         "formats": sorted(formats),
         "view": {k: v for k, v in view.items() if k != "generated_at"},
         "tables": [
-            [t.title, t.sheet, [(c.key, c.label, c.unit, c.pii) for c in t.columns], t.rows]
+            [t.title, t.sheet, [(c.key, c.label, c.unit, c.pii) for c in t.columns], _table_digest(t)]
             for s in sections
             for t in s.tables
         ],

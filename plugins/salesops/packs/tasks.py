@@ -24,10 +24,21 @@ class NothingToReport(RuntimeError):
     """No KPI build exists yet (a fresh deployment): a scheduled pack run has nothing to render."""
 
 
+# While ``produce`` runs a pack, the warehouse of its connection id (None until first resolved): its
+# slices' render, check and deliver steps share it instead of looking the Airflow connection up
+# three times per slice.
+_PER_PACK: dict[str, Warehouse | None] = {}
+
+
 def _warehouse(warehouse_conn_id: str) -> Warehouse:
     from salesops.warehouse.hook import WarehouseHook
 
-    return WarehouseHook(warehouse_conn_id).warehouse
+    wh = _PER_PACK.get(warehouse_conn_id)
+    if wh is None:
+        wh = WarehouseHook(warehouse_conn_id).warehouse
+        if warehouse_conn_id in _PER_PACK:
+            _PER_PACK[warehouse_conn_id] = wh
+    return wh
 
 
 def gate(params: dict[str, Any], warehouse_conn_id: str) -> dict[str, Any]:
@@ -236,15 +247,19 @@ def produce(
     """
     results: list[dict[str, Any]] = []
     failed: list[str] = []
-    for job in group["jobs"]:
-        label = f"{job['pack']} {job['scope_type']}={job['scope_value']}"
-        try:
-            rendered = render(job, warehouse_conn_id)
-            checked = check(rendered, gate_status, warehouse_conn_id)
-            results.append(deliver(checked, params, run_id, warehouse_conn_id))
-        except Exception as exc:  # one bad slice must not cost the others their delivery
-            log.exception("pack slice %s failed", label)
-            failed.append(f"{label}: {type(exc).__name__}: {exc}")
+    _PER_PACK[warehouse_conn_id] = None  # one connection look-up per pack (see _warehouse)
+    try:
+        for job in group["jobs"]:
+            label = f"{job['pack']} {job['scope_type']}={job['scope_value']}"
+            try:
+                rendered = render(job, warehouse_conn_id)
+                checked = check(rendered, gate_status, warehouse_conn_id)
+                results.append(deliver(checked, params, run_id, warehouse_conn_id))
+            except Exception as exc:  # one bad slice must not cost the others their delivery
+                log.exception("pack slice %s failed", label)
+                failed.append(f"{label}: {type(exc).__name__}: {exc}")
+    finally:
+        _PER_PACK.pop(warehouse_conn_id, None)
     if failed:
         raise PackSlicesFailed(f"{len(failed)} of {len(group['jobs'])} slices failed: " + " | ".join(failed))
     return results
