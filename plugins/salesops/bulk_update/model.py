@@ -179,6 +179,14 @@ def content_hash(plan_type: str, object_name: str, rows: list[PlanRow]) -> str:
     return hashlib.sha256(payload.encode("utf-8")).hexdigest()
 
 
+def check_record_limit(record_limit: object) -> None:
+    """A plan's record_limit is None (no split) or a whole number of records >= 1."""
+    if record_limit is not None and (
+        isinstance(record_limit, bool) or not isinstance(record_limit, int) or record_limit < 1
+    ):
+        raise PlanError(f"record_limit must be a whole number of records >= 1, got {record_limit!r}")
+
+
 def limit_records(rows: list[PlanRow], record_limit: int | None) -> tuple[list[PlanRow], set[str]]:
     """Keep the rows of the first ``record_limit`` changed records in record-id order.
 
@@ -189,10 +197,9 @@ def limit_records(rows: list[PlanRow], record_limit: int | None) -> tuple[list[P
     Returns:
         (the kept rows, renumbered; the ids of the changed records left out).
     """
+    check_record_limit(record_limit)
     if record_limit is None:
         return rows, set()
-    if isinstance(record_limit, bool) or not isinstance(record_limit, int) or record_limit < 1:
-        raise PlanError(f"record_limit must be a whole number of records >= 1, got {record_limit!r}")
     changed = sorted({r.record_id for r in rows if r.role == CHANGE})
     if len(changed) <= record_limit:
         return rows, set()

@@ -25,6 +25,7 @@ from salesops.bulk_update.model import (
     PlanIntegrityError,
     PlanRow,
     change_id,
+    check_record_limit,
     content_hash,
     limit_records,
 )
@@ -300,7 +301,7 @@ def build_plan(
     pt = settings.plan_type(plan_type)
     if not requester:
         raise PlanError("a plan needs a requester (who asked for it)")
-    limit_records([], record_limit)  # a bad record_limit fails before any SQL runs
+    check_record_limit(record_limit)  # fails before any SQL runs
     store.ensure_tables(wh)
     existing = _plan_of_run(wh, dag_id, run_id, plan_type)
     if existing is not None:
