@@ -159,6 +159,31 @@ def test_second_run_reads_nothing_and_increment_is_exact(wh, src):
     assert wh.scalar("select count(*) from raw.deleted_records") == 1
 
 
+def test_a_replayed_older_version_changes_nothing_and_staging_keeps_one_row_per_id(wh, src):
+    """The merge replaces a changed record's row (delete + insert of the whole new row): an older
+    or equal version of a staged record is counted unchanged and leaves its row as it was, a newer
+    one replaces it, and staging never holds two rows for one id."""
+    extract_and_load(src, ["opportunity"], wh)
+    before = staged(wh)
+    src.clock = T0 + timedelta(hours=1)
+    src.upsert(opp(3, Amount=3333))  # newer: replaces
+    older = opp(1, Amount=1)  # an older version of record 1, replayed by the API
+    older["SystemModstamp"] = _stamp(T0 - timedelta(days=20))
+    same = dict(src.records["Opportunity"]["006000000000000002"], Amount=2)  # same stamp as staged
+    newer = dict(src.records["Opportunity"]["006000000000000003"])
+    src.read_changes = lambda *a, **k: iter([[older, same, newer, opp(7, SystemModstamp=_stamp(src.clock))]])
+    [res] = extract_and_load(src, ["opportunity"], wh)
+    assert (res.rows_read, res.rows_inserted, res.rows_updated, res.rows_unchanged) == (4, 1, 1, 2)
+    rows = staged(wh)
+    assert wh.scalar("select count(*) - count(distinct id) from staging.stg_crm__opportunity") == 0
+    assert sorted(rows) == sorted([*before, "006000000000000007"])
+    for rid in ("006000000000000001", "006000000000000002", "006000000000000004", "006000000000000005"):
+        assert rows[rid] == before[rid]
+    assert rows["006000000000000003"]["amount"] == 3333
+    assert rows["006000000000000003"]["_batch_id"] == res.batch_id != before["006000000000000003"]["_batch_id"]
+    assert rows["006000000000000003"]["name"] == "Demo Deal 3"
+
+
 def test_malformed_rows_are_quarantined_with_reasons_and_the_rest_loads(wh, src):
     src.upsert(opp(7, Amount="12,5OO.00"))
     src.upsert(opp(8, CloseDate="2026-13-45", CreatedDate="yesterday"))

@@ -1,7 +1,10 @@
 {#- What merge_staging.sql will do, computed before it runs (temporary tables only, so on Snowflake
     this runs before the load's transaction): _good, the latest good version per key (by cursor,
-    then row number), and _merge_counts, how many rows it inserts, updates and leaves unchanged,
-    and how many good rows lost to a later version of their id in the same batch (duplicates).
+    then row number); _upsert, the complete new staging row of every key the batch inserts or
+    updates (a field the source did not send keeps its staged value: schema drift), flagged
+    _matched when it replaces a staged row; and _merge_counts, how many rows it inserts, updates
+    and leaves unchanged, and how many good rows lost to a later version of their id in the same
+    batch (duplicates).
     Fast path for the first load of an object (empty staging, one version per key): no _good. -#}
 {%- set cols = obj.fields | map(attribute='column') | list %}
 {% if staging_empty and not has_duplicates %}
@@ -24,6 +27,18 @@ from (
 {%- if has_duplicates %}
 where _rn = 1
 {%- endif %};
+
+create or replace temporary table _upsert as
+select
+{%- for f in obj.fields %}
+    {% if f.api_name in present or f.api_name == obj.key %}g{% else %}s{% endif %}.{{ f.column }},
+{%- endfor %}
+    g._batch_id,
+    g._loaded_at,
+    s.{{ obj.key_column }} is not null as _matched
+from _good g
+left join {{ obj.staging_table }} s on s.{{ obj.key_column }} = g.{{ obj.key_column }}
+where s.{{ obj.key_column }} is null or g.{{ obj.cursor_column }} > s.{{ obj.cursor_column }};
 
 create or replace temporary table _merge_counts as
 select
