@@ -192,9 +192,15 @@ def main(argv: list[str] | None = None) -> int:
             f"  {r['object']:<28}{r['batches']:>8}{r['read']:>9}{r['inserted']:>10}{r['updated']:>9}"
             f"{r['deleted']:>9}{r['rejected']:>10}{r['duplicates']:>11}"
         )
+    quarantined = wh.scalar(
+        "select count(distinct batch_id || row_number) from ops.quarantine where coalesce(severity, 'error') = 'error'"
+    )
+    warned = wh.scalar(
+        "select count(distinct batch_id || row_number) from ops.quarantine where severity = 'warning'"
+    )
     print(
-        f"  quarantined: {wh.scalar('select count(distinct batch_id || row_number) from ops.quarantine')} rows "
-        "(ops.quarantine: record id, field, value, reason)"
+        f"  quarantined: {quarantined} rows, loaded with an optional field empty: {warned} rows "
+        "(ops.quarantine: record id, field, value, reason, severity)"
     )
     _print_downstream(wh, out)
     print()

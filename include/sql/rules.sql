@@ -236,6 +236,24 @@ case when {{ met }} + {{ breached }} > 0
          then cast({{ met }} as double) / ({{ met }} + {{ breached }}) end
 {%- endmacro -%}
 
+{#- The mean of a DOUBLE measure (hours between two time stamps), the same to the last bit on every
+    run: each value as a DECIMAL(38, 12) (finer than the measure's millisecond source) so the sum is
+    exact integer arithmetic. A DOUBLE avg's last bits depend on the order DuckDB's threads add the
+    values in, and a pack's fingerprint (packs/render.py) hashes every bit: identical data would
+    look changed (issue 15). Used by agg_speed_to_lead and the routing_sla pack. -#}
+{%- macro stable_avg(expr) -%}
+avg(cast({{ expr }} as decimal(38, 12)))
+{%- endmacro -%}
+
+{#- Weighted amount (metrics.yaml weighted_forecast_amount) of one deal: amount x probability / 100
+    as a DECIMAL(38, 6) (exact for a 2-decimal amount and a 2-decimal percent), so every sum of it
+    (agg_forecast_rollup, agg_open_pipeline_by_close_quarter, the forecast pack's team rows) is exact
+    and the same on every run; a DOUBLE sum's last bits vary with the summation order. Used by
+    int_opportunity_enriched. -#}
+{%- macro weighted_amount(amount, probability) -%}
+cast({{ amount }} * {{ probability }} / 100.0 as decimal(38, 6))
+{%- endmacro -%}
+
 {#- Win rates (metrics.yaml): won over won + lost (lost excludes the excluded loss reasons), by count
     (as a double) and by amount; null without closed deals. Used by agg_closed_deal_metrics and the
     pack's win/loss trend. -#}

@@ -35,6 +35,9 @@ class FieldSpec:
     column: str
     type: str
     required: bool = False
+    # objects.yaml on_bad_value: "quarantine" (a value that does not parse keeps the record out of
+    # staging) or "warn" (the record loads with this field empty; a warning row in ops.quarantine)
+    on_bad_value: str = "quarantine"
 
 
 @dataclass(frozen=True)
@@ -88,7 +91,9 @@ def object_manifest(config_dir: Path | None = None) -> dict[str, ObjectSpec]:
             key=o.key,
             cursor=o.cursor,
             deletes=o.deletes,
-            fields=tuple(FieldSpec(api, f.column, f.type, f.required) for api, f in o.fields.items()),
+            fields=tuple(
+                FieldSpec(api, f.column, f.type, f.required, f.on_bad_value) for api, f in o.fields.items()
+            ),
         )
         for o in model.objects
     }

@@ -953,6 +953,7 @@ def test_quality_marts_and_packs_agree_on_as_of_and_reconciliation_variance(pack
         for r in wh.query(
             "select scope_value, value, failed from quality.check_result "
             "where check_id = 'reconciliation_variance' and scope_type = 'period' "
+            "and status <> 'not_evaluated' "  # a quarter below min_closed_won_amount has no variance
             "and run_id = (select run_id from quality.run order by started_at desc limit 1)"
         )
     }

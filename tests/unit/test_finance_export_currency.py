@@ -147,7 +147,8 @@ def test_reconciliation_is_not_evaluated_when_no_quarter_reaches_the_floor(tmp_p
     "passed" on 0 quarters. By hand (USD; EUR 0.8, GBP 0.75): FY2027-Q3 closed-won 0.00 vs 700.00
     booked; FY2027-Q4 closed-won 5,000 + 1,500 + 4,000 + 1,000 + 2,000 = 13,500.00 vs 12,500.00
     booked (|13,500 - 12,500| / 12,500 = 8.0 %). With the shipped floor (1) FY2027-Q4 is compared
-    and fails (8.0 % > 2 %); with a floor of 20,000 neither quarter is."""
+    and fails (8.0 % > 2 %) and FY2027-Q3 is not evaluated, counted and named (issue 15: a quarter
+    left out by policy is never silently dropped); with a floor of 20,000 neither quarter is."""
     from salesops.ingest.extract import extract_batch
     from salesops.ingest.load import load_batch
     from salesops.quality.runner import run_quality
@@ -168,12 +169,24 @@ def test_reconciliation_is_not_evaluated_when_no_quarter_reaches_the_floor(tmp_p
         run_quality(wh, build_docs=False)
         rows = wh.query(
             "select scope_type, scope_value, status, evaluated, failed, round(value, 4) as value, "
-            "not_evaluated, reason from quality.check_result where run_id = :r "
+            "value_label, not_evaluated, reason from quality.check_result where run_id = :r "
             "and check_id = 'reconciliation_variance' order by scope_type, scope_value",
             {"r": latest_run(wh)},
         )
     finally:
         wh.dispose()
+    q3 = {
+        "scope_type": "period",
+        "scope_value": "FY2027-Q3",
+        "status": "not_evaluated",
+        "evaluated": 0,
+        "failed": 0,
+        "value": None,
+        "value_label": None,
+        "not_evaluated": 1,
+        "reason": f"closed-won 0.00 (corporate currency) is below min_closed_won_amount {floor or 1:,.2f} "
+        "(quality.yaml reconciliation); finance booked 700.00",
+    }
     if floor is None:
         assert rows == [
             {
@@ -183,9 +196,12 @@ def test_reconciliation_is_not_evaluated_when_no_quarter_reaches_the_floor(tmp_p
                 "evaluated": 1,
                 "failed": 1,
                 "value": None,
-                "not_evaluated": 0,
-                "reason": None,
+                "value_label": "partly not evaluated: 1 of 2 periods",
+                "not_evaluated": 1,
+                "reason": "1 quarter not evaluated: closed-won below min_closed_won_amount 1.00 "
+                "(quality.yaml reconciliation), in the corporate currency: FY2027-Q3 0.00",
             },
+            q3,
             {
                 "scope_type": "period",
                 "scope_value": "FY2027-Q4",
@@ -193,6 +209,7 @@ def test_reconciliation_is_not_evaluated_when_no_quarter_reaches_the_floor(tmp_p
                 "evaluated": 1,
                 "failed": 1,
                 "value": 8.0,
+                "value_label": "|CRM - finance| / finance %",
                 "not_evaluated": 0,
                 "reason": None,
             },
@@ -206,8 +223,22 @@ def test_reconciliation_is_not_evaluated_when_no_quarter_reaches_the_floor(tmp_p
                 "evaluated": 0,
                 "failed": 0,
                 "value": None,
+                "value_label": None,
                 "not_evaluated": 2,
                 "reason": "no quarter reaches min_closed_won_amount 20,000.00 (quality.yaml reconciliation); "
                 "2 quarters below it, closed-won in the corporate currency: FY2027-Q3 0.00, FY2027-Q4 13,500.00",
-            }
+            },
+            q3,
+            {
+                "scope_type": "period",
+                "scope_value": "FY2027-Q4",
+                "status": "not_evaluated",
+                "evaluated": 0,
+                "failed": 0,
+                "value": None,
+                "value_label": None,
+                "not_evaluated": 1,
+                "reason": "closed-won 13,500.00 (corporate currency) is below min_closed_won_amount 20,000.00 "
+                "(quality.yaml reconciliation); finance booked 12,500.00",
+            },
         ]

@@ -2,7 +2,11 @@
 contact duplicate check, mapped for Salesforce and CSV exports but not for HubSpot before).
 
 The fake portal (tests/fakes/hubspot_api.py) keeps ``date_of_birth`` as the text a user typed.
-Contacts, written by hand, and what staging must hold:
+Birthdate is optional, read-only and read by no metric or check: objects.yaml marks it
+``on_bad_value: warn``, so a value that is not a date does not cost the contact (issue 15: nothing
+is lost for an optional field): the contact loads with Birthdate empty and ops.quarantine keeps
+the value as a 'warning' row (record id, field, value, the expected format), counted in
+rows_warned, never in rows_rejected. Contacts, written by hand, and what staging must hold:
 
 | contact | date_of_birth | staging.birthdate / ops.quarantine |
 |---|---|---|
@@ -11,12 +15,14 @@ Contacts, written by hand, and what staging must hold:
 | C3 | 1975-11-20T00:00:00.000Z (a date property's midnight UTC) | 1975-11-20 |
 | C4 | "" (empty) | null |
 | C5 | unset (null) | null |
-| C6 | 14/03/1987 (not ISO) | quarantined: Birthdate '14/03/1987', reason names date_of_birth |
-| C7 | 1990-02-30 (no such day) | quarantined: Birthdate '1990-02-30' |
+| C6 | 14/03/1987 (not ISO) | null; warning: Birthdate '14/03/1987', reason names date_of_birth |
+| C7 | 1990-02-30 (no such day) | null; warning: Birthdate '1990-02-30' |
+| C8 | March 3rd (free text) | null; warning |
+| C9 | n/a | null; warning |
 | L1 | 1991-01-01, lifecycle stage "lead" | not a contact: not read |
 
-2 of 7 contact rows quarantined is 28.6 %, above the default 1 % guard: the load stops naming the
-field and reason; with the share raised the other five load and the two are in ops.quarantine.
+4 of 9 contacts with a warning is far above the default 1 % quarantine guard, which counts only
+rows kept out of staging: all nine load with the default guard.
 """
 
 from __future__ import annotations
@@ -26,7 +32,6 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from tests.fakes.hubspot_api import FakeHubSpot
 
-from salesops.ingest.load import QuarantineShareExceeded
 from salesops.ingest.pipeline import extract_and_load
 from salesops.sources.hubspot import HubSpotClient, HubSpotSource
 from salesops.warehouse import Warehouse
@@ -36,6 +41,7 @@ REASON = (
     "HubSpot contacts property date_of_birth: cannot parse '{}' as date: expected YYYY-MM-DD or an "
     "ISO 8601 date-time"
 )
+LOADED = "; the record is loaded with Birthdate empty (optional field, objects.yaml on_bad_value: warn)"
 
 
 def _portal(portal: FakeHubSpot) -> dict[str, str]:
@@ -47,6 +53,8 @@ def _portal(portal: FakeHubSpot) -> dict[str, str]:
         "C5": portal.add_contact("Ed", "Mockford"),
         "C6": portal.add_contact("Fay", "Stubbins", date_of_birth="14/03/1987"),
         "C7": portal.add_contact("Gil", "Fakeley", date_of_birth="1990-02-30"),
+        "C8": portal.add_contact("Ivy", "Placeholt", date_of_birth="March 3rd"),
+        "C9": portal.add_contact("Jo", "Dummond", date_of_birth="n/a"),
         "L1": portal.add_contact("Hal", "Leadson", lifecyclestage="lead", date_of_birth="1991-01-01"),
     }
     portal.tick(timedelta(minutes=5))
@@ -64,14 +72,13 @@ def wh(tmp_path):
     w.dispose()
 
 
-def test_date_of_birth_lands_as_birthdate_and_bad_values_are_quarantined(wh, monkeypatch):
-    monkeypatch.setenv("SALESOPS_MAX_QUARANTINE_SHARE", "0.5")
+def test_date_of_birth_lands_and_a_value_that_is_not_a_date_loads_the_contact_with_a_warning(wh):
     with FakeHubSpot(CLOCK) as portal:
         ids = _portal(portal)
         (result,) = extract_and_load(_source(portal), ["contact"], wh)
         (searched,) = [body for obj, body in portal.search_bodies if obj == "contacts"]
     assert "date_of_birth" in searched["properties"]
-    assert (result.rows_read, result.rows_rejected) == (7, 2)
+    assert (result.rows_read, result.rows_inserted, result.rows_rejected, result.rows_warned) == (9, 9, 0, 4)
     staged = {r["id"]: r["birthdate"] for r in wh.query("select id, birthdate from staging.stg_crm__contact")}
     assert {k: str(v) if v is not None else None for k, v in staged.items()} == {
         ids["C1"]: "1984-06-02",
@@ -79,35 +86,67 @@ def test_date_of_birth_lands_as_birthdate_and_bad_values_are_quarantined(wh, mon
         ids["C3"]: "1975-11-20",
         ids["C4"]: None,
         ids["C5"]: None,
+        ids["C6"]: None,
+        ids["C7"]: None,
+        ids["C8"]: None,
+        ids["C9"]: None,
     }
-    quarantined = wh.query(
-        "select record_id, field, value, reason from ops.quarantine where object = 'contact' order by record_id"
+    warned = wh.query(
+        "select record_id, field, value, reason, severity from ops.quarantine where object = 'contact' "
+        "order by record_id"
     )
-    assert quarantined == [
+    assert warned == [
         {
-            "record_id": ids["C6"],
+            "record_id": ids[c],
             "field": "Birthdate",
-            "value": "14/03/1987",
-            "reason": REASON.format("14/03/1987"),
-        },
+            "value": value,
+            "reason": REASON.format(value) + LOADED,
+            "severity": "warning",
+        }
+        for c, value in sorted(
+            [("C6", "14/03/1987"), ("C7", "1990-02-30"), ("C8", "March 3rd"), ("C9", "n/a")],
+            key=lambda cv: ids[cv[0]],
+        )
+    ]
+    audit = wh.query(
+        "select rows_read, rows_rejected, rows_warned from ops.load_audit where object = 'contact'"
+    )
+    assert audit == [{"rows_read": 9, "rows_rejected": 0, "rows_warned": 4}]
+
+
+def test_a_required_field_still_quarantines_the_contact_and_a_bad_birthdate_is_then_an_error(wh, monkeypatch):
+    """The warning is only for an otherwise good row: a contact whose change stamp (required) is
+    missing stays out of staging, and its bad Birthdate is listed with it as an error."""
+    monkeypatch.setenv("SALESOPS_MAX_QUARANTINE_SHARE", "0.5")
+    with FakeHubSpot(CLOCK) as portal:
+        ids = _portal(portal)
+        src = _source(portal)
+        real = src._to_record
+
+        def without_stamp(obj, specs, hs_object=None):
+            rec = real(obj, specs, hs_object)
+            if rec["Id"] == ids["C6"]:
+                rec["SystemModstamp"] = None
+            return rec
+
+        monkeypatch.setattr(src, "_to_record", without_stamp)
+        (result,) = extract_and_load(src, ["contact"], wh)
+    assert (result.rows_read, result.rows_rejected, result.rows_warned) == (9, 1, 3)
+    staged = {r["id"] for r in wh.query("select id from staging.stg_crm__contact")}
+    assert ids["C6"] not in staged and len(staged) == 8
+    c6 = wh.query(
+        "select field, severity, reason from ops.quarantine where record_id = :r order by field",
+        {"r": ids["C6"]},
+    )
+    assert c6 == [
+        {"field": "Birthdate", "severity": "error", "reason": REASON.format("14/03/1987")},
         {
-            "record_id": ids["C7"],
-            "field": "Birthdate",
-            "value": "1990-02-30",
-            "reason": REASON.format("1990-02-30"),
+            "field": "SystemModstamp",
+            "severity": "error",
+            "reason": c6[1]["reason"],
         },
     ]
-
-
-def test_default_quarantine_guard_stops_the_load_naming_birthdate(wh):
-    with FakeHubSpot(CLOCK) as portal:
-        _portal(portal)
-        with pytest.raises(QuarantineShareExceeded) as err:
-            extract_and_load(_source(portal), ["contact"], wh)
-    message = str(err.value)
-    assert "contact: 2 of 7 rows (28.6%) would be quarantined" in message
-    assert f"Top reasons: Birthdate: 2 rows, e.g. {REASON.format('14/03/1987')}." in message
-    assert wh.scalar("select count(*) from staging.stg_crm__contact") == 0
+    assert c6[1]["reason"].startswith("missing required field SystemModstamp")
 
 
 def test_birthdate_is_never_written_back(wh):

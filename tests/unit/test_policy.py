@@ -258,3 +258,45 @@ def test_picklists_on_commonly_exported_account_and_lead_fields(overlay):
         "BillingState",
     } <= set(account.api_fields)
     assert {"Industry", "Rating"} <= set(get_object("lead").api_fields)
+
+
+def test_on_bad_value_warn_is_only_for_optional_typed_fields_and_ships_only_on_birthdate():
+    """objects.yaml ``on_bad_value: warn`` loads a record whose value of that field does not parse
+    (the field empty, a warning in ops.quarantine). Issue 15 allows it for an optional field no
+    metric or check reads: the shipped manifest marks only Contact.Birthdate, and the model refuses
+    it for required, key, cursor and id/string fields."""
+    from pydantic import ValidationError
+
+    from salesops.config import object_manifest
+    from salesops.policy.models.objects import FieldModel, ObjectModel
+
+    warned = {
+        (o.api_name, f.api_name)
+        for o in object_manifest().values()
+        for f in o.fields
+        if f.on_bad_value == "warn"
+    }
+    assert warned == {("Contact", "Birthdate")}
+    assert get_object("opportunity").field("Amount").on_bad_value == "quarantine"
+    with pytest.raises(ValidationError, match="quarantine for a required field"):
+        FieldModel.model_validate(
+            {"column": "close_date", "type": "date", "required": True, "on_bad_value": "warn"}
+        )
+    with pytest.raises(ValidationError, match="it always parses"):
+        FieldModel.model_validate({"column": "title", "type": "string", "on_bad_value": "warn"})
+    with pytest.raises(ValidationError, match="on_bad_value"):
+        FieldModel.model_validate({"column": "birthdate", "type": "date", "on_bad_value": "drop"})
+    with pytest.raises(ValidationError, match="quarantine for the cursor"):
+        ObjectModel.model_validate(
+            {
+                "name": "thing",
+                "api_name": "Thing",
+                "system": "crm",
+                "key": "Id",
+                "cursor": "Stamp",
+                "fields": {
+                    "Id": {"column": "id", "type": "id", "required": False},
+                    "Stamp": {"column": "stamp", "type": "timestamp", "on_bad_value": "warn"},
+                },
+            }
+        )

@@ -97,6 +97,12 @@ alter table ops.load_audit add column if not exists formulas_refreshed boolean;
     dropped by the source before landing (CSV `duplicates: latest`). Added, never recreated, so
     warehouses created before it keep their audit history. -#}
 alter table ops.load_audit add column if not exists rows_duplicates bigint;
+{#- Issue 15: a value of an optional field marked on_bad_value: warn (objects.yaml) that does not
+    parse no longer costs the record: it loads with the field empty (rows_warned counts those
+    rows) and ops.quarantine keeps the value with severity 'warning'; 'error' rows stayed out of
+    staging (older rows have no severity: all were errors). -#}
+alter table ops.load_audit add column if not exists rows_warned bigint;
+alter table ops.quarantine add column if not exists severity varchar;
 
 {#- The one definition of the data's as-of time (salesops.as_of): the source clock at the latest
     successful load. Every SQL that needs "now" selects from this view. -#}

@@ -8,6 +8,7 @@ update ops.load_audit set
     rows_deleted = :rows_deleted,
     rows_rejected = :rows_rejected,
     rows_duplicates = :rows_duplicates,
+    rows_warned = :rows_warned,
     schema_added = :schema_added,
     schema_missing = :schema_missing,
     finished_at = cast(:finished_at as timestamp),

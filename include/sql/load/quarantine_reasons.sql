@@ -2,7 +2,7 @@
     reason (reasons name the value, so they differ row by row): the load guard's message. -#}
 select field, count(distinct row_number) as n_rows, min(reason) as reason
 from ops.quarantine
-where batch_id = :b
+where batch_id = :b and severity = 'error'  -- a warning's row loaded
 group by field
 order by n_rows desc, field asc
 limit 5

@@ -25,7 +25,7 @@ aggregated as (
         sp.segment,
         count(*) as lead_count,
         sum(case when sp.assigned_at is not null then 1 else 0 end) as assigned_count,
-        avg(sp.hours_to_assignment) as avg_hours_to_assignment,
+        {{ rules.stable_avg('sp.hours_to_assignment') }} as avg_hours_to_assignment,
         sum(case when sp.sla_status = 'met' then 1 else 0 end) as sla_met_count,
         sum(case when sp.sla_status = 'breached' then 1 else 0 end) as sla_breached_count,
         sum(case when sp.sla_status = 'unassigned_breached' then 1 else 0 end) as unassigned_breached_count,

@@ -61,6 +61,9 @@ class LoadResult:
     # ones the source dropped before landing: read = inserted + updated + unchanged + rejected +
     # (rows_duplicates - batch.duplicates_dropped)
     rows_duplicates: int = 0
+    # rows loaded with an optional field emptied: its value did not parse and the manifest marks
+    # the field on_bad_value: warn (the value is in ops.quarantine with severity 'warning')
+    rows_warned: int = 0
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

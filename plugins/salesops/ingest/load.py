@@ -285,10 +285,14 @@ def load_batch(wh: Warehouse, batch: Batch) -> LoadResult:
                     )
             if formula_fields:
                 run(conn, "load/refresh_formulas.sql", relation="_formulas", formula_fields=formula_fields)
-            rejected = conn.execute(
-                sa.text("select count(distinct row_number) from ops.quarantine where batch_id = :b"),
+            rejected, warned = conn.execute(
+                sa.text(
+                    "select count(distinct case when severity = 'error' then row_number end), "
+                    "count(distinct case when severity = 'warning' then row_number end) "
+                    "from ops.quarantine where batch_id = :b"
+                ),
                 {"b": batch.batch_id},
-            ).scalar()
+            ).one()
             _guard_quarantine_share(conn, batch, int(rejected or 0), dialect)
             result = LoadResult(
                 batch_id=batch.batch_id,
@@ -302,6 +306,7 @@ def load_batch(wh: Warehouse, batch: Batch) -> LoadResult:
                 schema_added=batch.schema_added,
                 schema_missing=batch.schema_missing,
                 rows_duplicates=int(counts["rows_duplicates"]) + batch.duplicates_dropped,
+                rows_warned=int(warned or 0),
             )
             params.update(
                 {k: v for k, v in result.to_dict().items() if k.startswith("rows_")}
@@ -359,6 +364,14 @@ def _log_result(obj: ObjectSpec, result: LoadResult) -> None:
             "ops.load_audit.rows_duplicates)",
             obj.name,
             result.rows_duplicates,
+        )
+    if result.rows_warned:
+        log.warning(
+            "%s: %d rows loaded with an optional field empty: its value did not parse "
+            "(see ops.quarantine where batch_id = '%s' and severity = 'warning')",
+            obj.name,
+            result.rows_warned,
+            result.batch_id,
         )
     if result.rows_rejected:
         log.warning(

@@ -111,13 +111,15 @@ def summarise(results: list[dict[str, Any]]) -> dict[str, Any]:
             "rows_deleted",
             "rows_rejected",
             "rows_duplicates",
+            "rows_warned",
         )
     }
     for r in results:
         for k in totals:
             totals[k] += int(r.get(k) or 0)
         log.info(
-            "%-28s read=%-7d inserted=%-7d updated=%-7d deleted=%-5d rejected=%-4d duplicates=%-4d drift+%s -%s",
+            "%-28s read=%-7d inserted=%-7d updated=%-7d deleted=%-5d rejected=%-4d duplicates=%-4d "
+            "warned=%-4d drift+%s -%s",
             r["object"],
             r["rows_read"],
             r["rows_inserted"],
@@ -125,6 +127,7 @@ def summarise(results: list[dict[str, Any]]) -> dict[str, Any]:
             r["rows_deleted"],
             r["rows_rejected"],
             int(r.get("rows_duplicates") or 0),
+            int(r.get("rows_warned") or 0),
             r.get("schema_added") or "",
             r.get("schema_missing") or "",
         )

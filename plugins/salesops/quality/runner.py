@@ -715,6 +715,16 @@ def _reconciliation_rows(
             continue
         crm = float(r.crm_amount)
         if crm < min_amount:
+            # left out by policy, but never silently: a not-evaluated row saying why, counted below
+            why = (
+                f"closed-won {crm:,.2f} (corporate currency) is below min_closed_won_amount "
+                f"{min_amount:,.2f} (quality.yaml reconciliation); finance booked {float(r.booked_amount):,.2f}"
+            )
+            row = _result_row(
+                run_id, as_of, check, "FinanceBooking", "period", r.period, 0, 0, None, None, 1, why
+            )
+            row.update(passed=None, status="not_evaluated")
+            rows.append(row)
             below.append(f"{r.period} {crm:,.2f}")
             continue
         # variance_pct: the one formula (include/sql/rules.sql), null without finance bookings
@@ -737,11 +747,18 @@ def _reconciliation_rows(
             )
         )
     failed = sum(r["failed"] for r in rows)
-    evaluated = len(rows) - len(skipped)
+    evaluated = len(rows) - len(skipped) - len(below)
     reasons = []
     if skipped:
         noun = "period" if len(skipped) == 1 else "periods"
         reasons.append(f"{len(skipped)} {noun} not evaluated: " + "; ".join(skipped))
+    if below and evaluated:
+        # some quarters compared: the ones under the floor are counted and named, not dropped
+        noun = "quarter" if len(below) == 1 else "quarters"
+        reasons.append(
+            f"{len(below)} {noun} not evaluated: closed-won below min_closed_won_amount {min_amount:,.2f} "
+            "(quality.yaml reconciliation), in the corporate currency: " + ", ".join(below)
+        )
     if below and not evaluated:
         # nothing compared because every quarter is under the policy's floor: say so, never "passed"
         noun = "quarter" if len(below) == 1 else "quarters"
@@ -762,8 +779,10 @@ def _reconciliation_rows(
         evaluated,
         failed,
         None,
-        None,
-        len(skipped) + (0 if evaluated else len(below)),
+        f"partly not evaluated: {len(skipped) + len(below)} of {len(rows)} periods"
+        if evaluated and (skipped or below)
+        else None,
+        len(skipped) + len(below),
         reason,
     )
     if not evaluated:  # no quarter compared (unconverted, below the floor, none): never a pass

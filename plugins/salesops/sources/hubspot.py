@@ -32,7 +32,9 @@ Calls:
   with per-record results from the 200/207 answer; a field marked ``read_only`` in hubspot.yaml
   (Contact.Birthdate) is refused before any call.
 * A ``date`` transform value that is not a date (``date_of_birth`` typed as "14/03/1987") lands
-  as it is with a note naming the property; the loader quarantines the row with that reason.
+  as it is with a note naming the property; the loader quarantines the row with that reason, or,
+  for a field objects.yaml marks ``on_bad_value: warn`` (Contact.Birthdate), loads the row with
+  the field empty and keeps the note as a warning in ops.quarantine.
 * Server time: the ``Date`` header of a one-owner request, minus ``search_lag_seconds`` because
   the search index trails writes.
 
@@ -189,7 +191,8 @@ class HubSpotSource:
     ) -> Record:
         """One HubSpot object as a manifest record. With ``hs_object`` (an extract), a value a
         ``date`` transform cannot read stays as it is and gets a note (``NOTES_KEY``) naming the
-        property: the loader quarantines the row with that reason instead of a bare "cannot parse"."""
+        property: the loader gives that reason (quarantine, or a warning for an ``on_bad_value: warn``
+        field) instead of a bare "cannot parse"."""
         props = obj.get("properties") or {}
         rec: Record = {"Id": str(obj["id"])}
         notes: dict[str, str] = {}

@@ -59,7 +59,7 @@ joined as (
             when s.default_probability is not null then 'stage_policy'
             else 'none'
         end as probability_source,
-        coalesce(c.amount_corporate, 0) * coalesce(o.probability, s.default_probability, 0) / 100.0 as weighted_amount,
+        {{ rules.weighted_amount('coalesce(c.amount_corporate, 0)', 'coalesce(o.probability, s.default_probability, 0)') }} as weighted_amount,
         o.close_date,
         o.forecast_category,
         o.type as opportunity_type,

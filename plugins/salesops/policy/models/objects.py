@@ -16,6 +16,22 @@ class FieldModel(PolicyModel):
     column: str
     type: FieldType
     required: bool = False
+    # What a value that does not parse as ``type`` does to its record. ``quarantine`` (default):
+    # the whole record stays out of staging. ``warn``: only for an optional, read-only field no
+    # metric or check reads (Contact.Birthdate): the record loads with the field empty and the
+    # value is kept in ops.quarantine with severity 'warning'. Never for required, key or cursor
+    # fields, nor for id/string fields (they always parse).
+    on_bad_value: Literal["quarantine", "warn"] = "quarantine"
+
+    @model_validator(mode="after")
+    def _warn_only_when_optional(self) -> FieldModel:
+        if self.on_bad_value == "warn" and self.required:
+            raise bad("on_bad_value", self.on_bad_value, "quarantine for a required field")
+        if self.on_bad_value == "warn" and self.type in ("id", "string"):
+            raise bad(
+                "on_bad_value", self.on_bad_value, f"quarantine for a {self.type} field (it always parses)"
+            )
+        return self
 
     @field_validator("column")
     @classmethod
@@ -43,6 +59,12 @@ class ObjectModel(PolicyModel):
             value = getattr(self, what)
             if value not in self.fields:
                 raise bad(what, value, f"one of the object's fields {sorted(self.fields)}")
+            if self.fields[value].on_bad_value != "quarantine":
+                raise bad(
+                    f"fields.{value}.on_bad_value",
+                    self.fields[value].on_bad_value,
+                    f"quarantine for the {what}",
+                )
         return self
 
 
