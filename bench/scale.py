@@ -154,6 +154,16 @@ def stage_dag(dag_id: str, conf: dict[str, Any], size_dir: Path) -> dict[str, An
 
     wh = Warehouse()
     rows = _stage_rows(wh, dag_id, dr.run_id, len(slices))
+    tasks = sorted(
+        (
+            {
+                "task": ti.task_id + (f"[{ti.map_index}]" if (ti.map_index or -1) >= 0 else ""),
+                "seconds": float(ti.duration or 0.0),
+            }
+            for ti in runner.task_instances(dr)
+        ),
+        key=lambda t: -t["seconds"],
+    )
     return {
         "seconds": run_s,
         "airflow_start_s": airflow_start,
@@ -162,6 +172,7 @@ def stage_dag(dag_id: str, conf: dict[str, Any], size_dir: Path) -> dict[str, An
         "rows": rows,
         "loads": loads,
         "slices": slices,
+        "tasks": tasks,
     }
 
 
@@ -675,6 +686,7 @@ def write_report(results: list[dict[str, Any]], meta: dict[str, Any], report: Pa
                     f"All objects of the full load: load path {res['load_all_s']:.1f} s vs raw read_parquet "
                     f"{raw['seconds']:.1f} s ({raw['rows']:,} rows): {raw['seconds'] / res['load_all_s']:.0%}.",
                 ]
+        lines += _not_met_section(res)
         af = [
             (res.get("full") or {}).get(d, {}).get("airflow_start_s")
             for d in CHAIN
@@ -689,6 +701,77 @@ def write_report(results: list[dict[str, Any]], meta: dict[str, Any], report: Pa
     text = "\n".join(lines) + "\n"
     report.write_text(text)
     return text
+
+
+# Why a target is not met: the causes found by measuring (profiles, statement timings), kept
+# beside the figures so the report says which target is missed and why. The measured breakdown
+# printed with each (slowest tasks, shares of the chain) comes from the run itself.
+WHY: dict[str, str] = {
+    "crm_extract_load": (
+        "every object is extracted to landing Parquet, inserted into raw as text (the copy of "
+        "record the audit trail keeps) and typed into staging: three passes over 14.4 M rows, where "
+        "the raw baseline is one; for the 2 M leads, raw insert 15 CPU-s, staging insert (typing "
+        "included) 12.6, typing check 3.5, extract 10-12"
+    ),
+    "crm_data_quality": (
+        "the duplicate matcher on 2 M leads, 1.3 M contacts and 510 k accounts is about half of the "
+        "stage; the GX suites over the key batches and the SQL checks the rest"
+    ),
+    "kpi_transforms": (
+        "writing the large marts (field intervals 5.2 M rows, enriched opportunities and leads) "
+        "and Airflow's per-task cost over about 35 tasks"
+    ),
+    "chain": "the sum of the stages above; the packs render 32 slices one after another",
+    "load_opportunity": (
+        "the load path reads the landed batch into raw (as text) and again into staging (typed): "
+        "two writes of the batch where the baseline makes one"
+    ),
+    "inc_chain": (
+        "only extract + load is incremental: quality, the KPI models and the packs recompute the "
+        "whole org for a day that changed about 1 % of it"
+    ),
+}
+
+
+def _not_met_section(res: dict[str, Any]) -> list[str]:
+    """Each target not met at this size: the measured breakdown and the known cause (``WHY``)."""
+    size = res["size"]
+    full, inc = res.get("full") or {}, res.get("inc") or {}
+    out: list[str] = []
+    for row in stage_rows(res):
+        st = row["stage"]
+        if "not met" not in _met(st, size, row) and "unclear" not in _met(st, size, row):
+            continue
+        label = STAGE_LABEL.get(st, st)
+        detail = ""
+        if st in CHAIN:
+            tasks = full.get(st, {}).get("tasks") or []
+            if tasks:
+                total = sum(t["seconds"] for t in tasks)
+                top = ", ".join(f"`{t['task']}` {t['seconds']:.1f} s" for t in tasks[:5])
+                detail = f" Slowest tasks: {top} (of {len(tasks)} tasks, {total:.0f} s of task time)."
+            loads = full.get(st, {}).get("loads") or []
+            if loads:
+                worst = sorted(loads, key=lambda x: -x["seconds"])[:4]
+                detail += " Loads: " + ", ".join(f"{x['object']} {x['seconds']:.1f} s" for x in worst) + "."
+        elif st in ("chain", "inc_chain"):
+            runs = full if st == "chain" else inc
+            parts = [
+                f"{STAGE_LABEL.get(d, d)} {runs[d]['wall_s']:.0f} s"
+                for d in CHAIN
+                if runs.get(d, {}).get("wall_s") is not None
+            ]
+            detail = " By stage: " + ", ".join(parts) + "."
+        why = WHY.get(st)
+        out.append(
+            f"- **{label}**: {_fmt_s(row['wall_s'])}, peak {_fmt_b(row['peak_bytes'])}"
+            + (f", {row['ratio']:.0%}" if row.get("ratio") is not None else "")
+            + f" (target {_target(st)}).{detail}"
+            + (f" Why: {why}." if why else "")
+        )
+    if not out:
+        return []
+    return ["", "**Targets not met at this size, and why:**", "", *out]
 
 
 def plot(results: list[dict[str, Any]], png: Path) -> None:
