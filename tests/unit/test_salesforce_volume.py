@@ -7,6 +7,7 @@ from what the connector reported.
 from __future__ import annotations
 
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 from tests.fakes.fixtures import opportunity, seed_opportunities
@@ -391,3 +392,39 @@ def test_client_timeout_on_every_attempt_fails_the_task_and_loads_nothing(fake_s
     with pytest.raises(ApiError, match=r"(?i)timed? ?out"):
         extract_and_load(src, [OBJ], wh)
     assert not wh.table_exists("staging.stg_crm__opportunity") or staged(wh) == {}
+
+
+def _strip_origin(folder) -> int:
+    """Rewrite every part in ``folder`` without `_origin`, as a version before it landed them."""
+    import pyarrow.parquet as pq
+
+    parts = sorted(folder.glob("part-*.parquet"))
+    for path in parts:
+        table = pq.read_table(path)
+        pq.write_table(table.drop_columns(["_origin"]), path)
+    return len(parts)
+
+
+def test_a_bulk_read_resumed_across_the_upgrade_that_added_origin_loads(fake_sf, wh, tmp_path, monkeypatch):
+    monkeypatch.setenv("SALESOPS_DATA_DIR", str(tmp_path / "data"))
+    seed_opportunities(fake_sf, 1050)
+    fake_sf.fail_next(r"/results$", 400, [{"errorCode": "CLIENT_CRASH_SIMULATED"}], skip=2)
+    with pytest.raises(ApiError, match="CLIENT_CRASH_SIMULATED"):
+        extract_batch(source(fake_sf), OBJ, wh)
+    [partial] = list((tmp_path / "data").rglob("*.partial"))
+    assert _strip_origin(partial) == 2  # the two pages landed before the crash, as the old version wrote them
+    batch = extract_batch(source(fake_sf), OBJ, wh)
+    load_batch(wh, batch)
+    assert staged(wh) == live(fake_sf)
+    assert wh.scalar("select count(*) from raw.crm__opportunity") == 1050
+    assert wh.scalar("select count(_origin) from raw.crm__opportunity") == 0
+
+
+def test_a_batch_landed_before_parts_carried_origin_loads(fake_sf, wh, tmp_path, monkeypatch):
+    monkeypatch.setenv("SALESOPS_DATA_DIR", str(tmp_path / "data"))
+    seed_opportunities(fake_sf, 40)
+    batch = extract_batch(source(fake_sf), OBJ, wh)
+    assert _strip_origin(Path(batch.landing_path)) >= 1
+    res = load_batch(wh, batch)
+    assert res.rows_inserted == 40 and staged(wh) == live(fake_sf)
+    assert wh.scalar("select count(*) - count(_origin) from raw.crm__opportunity") == 40

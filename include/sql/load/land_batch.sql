@@ -3,6 +3,7 @@
     this runs before the load's transaction, because any DDL there commits the open transaction.
     _notes: the source's reasons for values it knows will not parse (a CSV export: file, line,
     column, value, the map's format), by batch row and field.
+    `origin_landed` is false for a batch landed before parts carried `_origin` (no origin then).
     `relation` / `deleted_relation` are the landing Parquet (DuckDB) or the tables the Parquet
     was COPied into through a stage (Snowflake). Landed names are quoted: on Snowflake they are
     case-sensitive (the Parquet's own names), unlike the unquoted names of our tables. -#}
@@ -17,7 +18,7 @@ select
     {% if c in columns %}cast("{{ c }}" as varchar){% else %}cast(null as varchar){% endif %} as "{{ c }}",
 {%- endfor %}
     cast("_row_number" as bigint) as _row_number,  -- noqa: RF06
-    cast("_origin" as varchar) as _origin  -- noqa: RF06
+    {% if origin_landed %}cast("_origin" as varchar){% else %}cast(null as varchar){% endif %} as _origin  -- noqa: RF06
 from {{ relation }};
 
 create or replace temporary table _deletes as

@@ -182,12 +182,22 @@ def extract_batch(
     missing = [c for c in manifest_fields if c not in seen_columns] if rows else []
     columns = [c for c in manifest_fields if c in seen_columns or not rows] + extra
     for i, cols in enumerate(part_columns):
-        if cols != columns:
-            path = tmp_dir / f"part-{i:05d}.parquet"
+        path = tmp_dir / f"part-{i:05d}.parquet"
+        # a page landed before the batch's parts gained `_origin` (resumed across an upgrade) is
+        # rewritten too, with no origin (an API source has none)
+        if cols != columns or (resumed is not None and "_origin" not in pq.read_schema(path).names):
             part = pq.read_table(path)
-            numbers, origin = part.column("_row_number"), part.column("_origin")
+            numbers = part.column("_row_number")
+            origin = (
+                part.column("_origin")
+                if "_origin" in part.column_names
+                else pa.nulls(part.num_rows, pa.string())
+            )
             aligned = (
-                _align(part.drop_columns(["_row_number", "_origin"]), columns)
+                _align(
+                    part.drop_columns([c for c in ("_row_number", "_origin") if c in part.column_names]),
+                    columns,
+                )
                 .append_column("_row_number", numbers)
                 .append_column("_origin", origin)
             )

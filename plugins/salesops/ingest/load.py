@@ -230,9 +230,12 @@ def load_batch(wh: Warehouse, batch: Batch) -> LoadResult:
                 "notes": '(select cast(null as bigint) as "note_row", cast(null as varchar) as "note_field", '
                 'cast(null as varchar) as "note_reason" limit 0) as no_notes',
             }
+            # a batch landed before parts carried `_origin` (an upgrade between extract and load)
+            origin_landed = snowflake or not parts or "_origin" in pq.read_schema(parts[0]).names
             run(
                 conn,
                 "load/land_batch.sql",
+                origin_landed=origin_landed,
                 relation=rel.get("rows") if parts else empty["rows"],
                 deleted_relation=rel.get("deleted") or empty["deleted"],
                 notes_relation=rel.get("notes") or empty["notes"],
