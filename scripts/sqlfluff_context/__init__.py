@@ -59,6 +59,9 @@ missing = [_field("Pricebook2Id", "pricebook_id", "id")]
 # load/refresh_formulas.sql: the manifest fields that are formulas in the org.
 formula_fields = [_field("Probability", "probability", "double")]
 batch_id_literal = "20260101T000000-opportunity-demo"
+# load/land_batch.sql: the batch id written into the _raw_batch view (DuckDB; checked safe in load.py).
+batch_id = "opportunity__20260101T000000__0123456789"
+origin_landed = True
 # load/land_batch.sql and friends (prepare phase): every raw column, the landed deletes, and the
 # formula-value columns as landed (Snowflake: the landing tables COPY filled).
 raw_columns = ["Id", "Name", "Amount", "Probability", "IsWon", "CloseDate", "SystemModstamp"]

@@ -163,7 +163,8 @@ def load_batch(wh: Warehouse, batch: Batch) -> LoadResult:
     Two phases on one connection: *prepare* builds session-temporary tables from the landing
     Parquet (on Snowflake, PUT to a stage and COPY INTO, then the same SQL as DuckDB) and
     computes the counts; *apply* is DML only, in ONE transaction: raw, quarantine, merge into
-    staging, deletes, audit and watermark. On DuckDB both phases share the transaction.
+    staging, deletes, audit and watermark. On DuckDB both phases share the transaction, and the
+    raw insert comes first, so the Parquet is decoded once and the rest reads the batch from raw.
 
     Args:
         wh: the warehouse.
@@ -212,7 +213,13 @@ def load_batch(wh: Warehouse, batch: Batch) -> LoadResult:
 
     def run(conn: sa.Connection, relpath: str, **ctx: Any) -> None:
         script = sqlfiles.render(
-            relpath, obj=obj, dialect=dialect, columns=columns, raw_columns=raw_columns, **ctx
+            relpath,
+            obj=obj,
+            dialect=dialect,
+            columns=columns,
+            raw_columns=raw_columns,
+            batch_id=batch.batch_id,
+            **ctx,
         )
         _execute(conn, relpath, script, params, dml_only=in_apply)
 
@@ -240,6 +247,8 @@ def load_batch(wh: Warehouse, batch: Batch) -> LoadResult:
                 deleted_relation=rel.get("deleted") or empty["deleted"],
                 notes_relation=rel.get("notes") or empty["notes"],
             )
+            if not snowflake:  # DuckDB: one transaction; the batch is read from raw from here on
+                run(conn, "load/insert_raw.sql")
             run(conn, "load/type_batch.sql", present=present)
             staging_empty = conn.execute(sa.text(f"select count(*) from {obj.staging_table}")).scalar() == 0
             has_duplicates = bool(
@@ -272,7 +281,8 @@ def load_batch(wh: Warehouse, batch: Batch) -> LoadResult:
             # --- apply: DML only, one transaction -------------------------------------------
             # (tests/support/faults.py crashes the load between these statements to prove it.)
             in_apply = True
-            run(conn, "load/insert_raw.sql")
+            if snowflake:
+                run(conn, "load/insert_raw.sql")
             run(conn, "load/quarantine.sql", present=present)
             run(conn, "load/merge_staging.sql", **flags)
             if has_deletes:
