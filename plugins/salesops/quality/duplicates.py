@@ -715,6 +715,11 @@ def _fs_evaluate(norm: pa.Table, i: Any, j: Any, fs: dict[str, Any]) -> dict[str
     - ``changed_surname`` (``needs_all``, ``needs_any``): surname replaced, given name exact,
       every field of needs_all and one of needs_any exact (same company and direct phone or e-mail:
       a married or double-barrelled name) matches without the address.
+    - ``birth_date_conflict`` (``when_present``): birth dates that disagree (more than one slip)
+      veto a pair when a field of when_present (e-mail, phone) is on both sides and none of them
+      agrees exactly: a father and son with one name at one account.
+    ``replaced_name.given_name_vetoed_by``: a replaced given name does not match when one of these
+    fields disagrees (twins share a birth date, phone and address, not an e-mail).
     A phone's extension (phone_ext) that differs on both sides is another person's line on the
     same switchboard: the phone disagrees.
     """
@@ -771,6 +776,10 @@ def _fs_evaluate(norm: pa.Table, i: Any, j: Any, fs: dict[str, Any]) -> dict[str
         for role in rn.get("given_name_needs") or []:
             personal |= v.level(role) == EXACT
         replaced &= ~(g_dis & ~personal)  # household blocker
+        # another given name and another e-mail: twins, siblings (a shared birth date, phone and
+        # address are no evidence against that)
+        for role in rn.get("given_name_vetoed_by") or []:
+            replaced &= ~(g_dis & (v.level(role) == DISAGREE))
     cs = corr.get("changed_surname")
     if cs:
         changed = s_dis & (given == EXACT)
@@ -784,6 +793,14 @@ def _fs_evaluate(norm: pa.Table, i: Any, j: Any, fs: dict[str, Any]) -> dict[str
     dn = corr.get("different_name")
     if dn:
         veto |= _different_name_veto(v, given, surname, initial, dn)
+    bc = corr.get("birth_date_conflict")
+    if bc:
+        # birth dates more than one slip apart and every contact point on both sides different:
+        # a father and son (or namesakes) at one account, whatever the names say
+        present = np.zeros(n, dtype=bool)
+        for role in bc["when_present"]:
+            present |= v.level(role) != MISSING
+        veto |= (v.level("birth_date") == DISAGREE) & present & ~v.any_exact(bc["when_present"])
     generation_conflict = np.zeros(n, dtype=bool)
     if corr.get("generations"):
         ga, gb = v.sides("name_generation")

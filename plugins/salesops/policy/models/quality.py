@@ -108,6 +108,8 @@ class ReplacedName(PolicyModel):
 
     min_weight: float
     given_name_needs: list[Literal["phone", "email", "company", "birth_date"]] = []
+    # a replaced given name does not match when one of these disagrees (twins: another e-mail)
+    given_name_vetoed_by: list[Literal["phone", "email", "company", "birth_date"]] = []
 
 
 class ChangedSurname(PolicyModel):
@@ -127,6 +129,13 @@ class DifferentName(PolicyModel):
     transposition_is_slip: bool = False  # two adjacent letters swapped need nothing more
 
 
+class BirthDateConflict(PolicyModel):
+    """Birth dates that disagree veto a pair when a field of when_present is on both sides and
+    none of them agrees exactly."""
+
+    when_present: list[Literal["phone", "email"]] = Field(min_length=1)
+
+
 class Corroboration(PolicyModel):
     """What a person pair with differing names needs beyond the names (duplicates.py _fs_evaluate)."""
 
@@ -134,6 +143,7 @@ class Corroboration(PolicyModel):
     different_name: DifferentName | None = None
     initial_needs: list[Literal["phone", "email_local", "company_address"]] = []
     changed_surname: ChangedSurname | None = None
+    birth_date_conflict: BirthDateConflict | None = None
 
 
 class FellegiSunter(PolicyModel):
