@@ -179,13 +179,24 @@ def phone_parts(values: Any) -> tuple[pa.Array, pa.Array]:
     """(number, extension) of phone numbers: the number compared on its last 9 digits (country
     prefixes and punctuation vary) without its extension ("+44 20 7946 0811 ext 204" and
     "020 7946 0811" are one line), the extension's digits apart ('' = none)."""
+    import pyarrow as pa
     import pyarrow.compute as pc
 
     raw = _str(values)
-    has_ext = pc.match_substring_regex(raw, PHONE_EXTENSION)
-    ext = pc.if_else(has_ext, pc.replace_substring_regex(raw, r"^.*?" + PHONE_EXTENSION, r"\1"), "")
-    number = pc.if_else(has_ext, pc.replace_substring_regex(raw, PHONE_EXTENSION, ""), raw)
-    return _digits(number), pc.replace_substring_regex(ext, r"\D+", "")
+    if isinstance(raw, pa.ChunkedArray):
+        raw = raw.combine_chunks()
+    # the regexes only on numbers with an "x" or "#" in them (a plain substring test is many
+    # times cheaper; the same result)
+    maybe = pc.or_(pc.match_substring(raw, "x", ignore_case=True), pc.match_substring(raw, "#"))
+    ext = pa.array([""] * len(raw), pa.string())
+    if int(pc.sum(maybe).as_py() or 0):
+        sub = raw.filter(maybe)
+        has_ext = pc.match_substring_regex(sub, PHONE_EXTENSION)
+        sub_ext = pc.if_else(has_ext, pc.replace_substring_regex(sub, r"^.*?" + PHONE_EXTENSION, r"\1"), "")
+        sub_number = pc.if_else(has_ext, pc.replace_substring_regex(sub, PHONE_EXTENSION, ""), sub)
+        raw = pc.replace_with_mask(raw, maybe, sub_number)
+        ext = pc.replace_with_mask(ext, maybe, pc.replace_substring_regex(sub_ext, r"\D+", ""))
+    return _digits(raw), ext
 
 
 def _digits(values: Any) -> pa.Array:
@@ -210,20 +221,33 @@ def person_name_parts(
     import pyarrow as pa
     import pyarrow.compute as pc
 
+    if isinstance(first, pa.ChunkedArray):
+        first = first.combine_chunks()
+    if isinstance(last, pa.ChunkedArray):
+        last = last.combine_chunks()
+    generation = pa.array([""] * len(last), pa.string())
+    # a title or a suffix is a word of its own: the regexes only on names with a space in them
     if titles:
-        alt = "|".join(sorted({re_escape(t) for t in titles}, key=lambda t: (-len(t), t)))
-        stripped = pc.replace_substring_regex(first, rf"^(({alt}) )+", "")
-        first = pc.if_else(pc.equal(stripped, ""), first, stripped)
-    generation = pa.array([""] * len(last), pa.string()) if not generations else None
-    if generations:
+        spaced = pc.match_substring(first, " ")
+        if int(pc.sum(spaced).as_py() or 0):
+            sub = first.filter(spaced)
+            alt = "|".join(sorted({re_escape(t) for t in titles}, key=lambda t: (-len(t), t)))
+            stripped = pc.replace_substring_regex(sub, rf"^(({alt}) )+", "")
+            first = pc.replace_with_mask(first, spaced, pc.if_else(pc.equal(stripped, ""), sub, stripped))
+    spaced = pc.match_substring(last, " ")
+    if generations and int(pc.sum(spaced).as_py() or 0):
+        sub = last.filter(spaced)
         alt = "|".join(sorted({re_escape(g) for g in generations}, key=lambda g: (-len(g), g)))
         pattern = rf"^(.+) ({alt})$"
-        has = pc.match_substring_regex(last, pattern)
-        variant = pc.if_else(has, pc.replace_substring_regex(last, pattern, r"\2"), "")
+        has = pc.match_substring_regex(sub, pattern)
+        variant = pc.if_else(has, pc.replace_substring_regex(sub, pattern, r"\2"), "")
         keys = pa.array(list(generations), pa.string())
         canon = pa.array([generations[k] for k in generations], pa.string())
-        generation = pc.fill_null(pc.take(canon, pc.index_in(variant, value_set=keys)), "")
-        last = pc.if_else(has, pc.replace_substring_regex(last, pattern, r"\1"), last)
+        gen = pc.fill_null(pc.take(canon, pc.index_in(variant, value_set=keys)), "")
+        generation = pc.replace_with_mask(generation, spaced, gen)
+        last = pc.replace_with_mask(
+            last, spaced, pc.if_else(has, pc.replace_substring_regex(sub, pattern, r"\1"), sub)
+        )
     return first, last, generation
 
 
@@ -356,7 +380,14 @@ def normalise_table(
     out["name_generation"] = generation
     # the company without its legal form ("fjordlight as" / "fjordlight"), as the person pass
     # compares it
-    out["company_core"] = company_core(company, suffixes, [], {})
+    # (only names with a space can end in a legal form: the regexes run on those alone)
+    company = company.combine_chunks() if isinstance(company, pa.ChunkedArray) else company
+    spaced = pc.match_substring(company, " ")
+    out["company_core"] = (
+        pc.replace_with_mask(company, spaced, company_core(company.filter(spaced), suffixes, [], {}))
+        if int(pc.sum(spaced).as_py() or 0)
+        else company
+    )
     # person pass: contact points and order-free name keys
     out["phone_norm"], out["phone_ext"] = phone_parts(col("phone"))
     street = strip_punct(fold(col("street")))
