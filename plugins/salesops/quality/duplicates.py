@@ -782,8 +782,7 @@ def _fs_evaluate(norm: pa.Table, i: Any, j: Any, fs: dict[str, Any]) -> dict[str
         a, b = v.sides(column)
         v.levels[role] = _fs_levels(role, a, b, cfg.get("close"))
     if "phone" in v.levels and "phone_ext" in norm.column_names:
-        xa, xb = v.sides("phone_ext")
-        other_line = (xa != "") & (xb != "") & (xa != xb) & (v.levels["phone"] >= CLOSE)
+        other_line = v.both_differ("phone_ext") & (v.levels["phone"] >= CLOSE)
         v.levels["phone"] = np.where(other_line, DISAGREE, v.levels["phone"]).astype(np.int8)
 
     # a given name written as its initial: unknown (weight 0) when corroborated (initial_needs)
@@ -834,8 +833,7 @@ def _fs_evaluate(norm: pa.Table, i: Any, j: Any, fs: dict[str, Any]) -> dict[str
         veto |= (v.level("birth_date") == DISAGREE) & present & ~v.any_exact(bc["when_present"])
     generation_conflict = np.zeros(n, dtype=bool)
     if corr.get("generations"):
-        ga, gb = v.sides("name_generation")
-        generation_conflict = (ga != "") & (gb != "") & (ga != gb)
+        generation_conflict = v.both_differ("name_generation")
         veto |= generation_conflict
     ok &= ~veto
     replaced &= ~veto
@@ -875,6 +873,20 @@ class _PairView:
             return empty, empty
         col = self.norm.column(column)
         return _take(col, self.i), _take(col, self.j)
+
+    def both_differ(self, column: str) -> Any:
+        """Both sides hold a value and the values differ (compared in Arrow: a column that is
+        mostly empty, such as an extension, makes no Python string per pair)."""
+        import numpy as np
+        import pyarrow as pa
+        import pyarrow.compute as pc
+
+        if column not in self.norm.column_names:
+            return np.zeros(self.n, dtype=bool)
+        col = self.norm.column(column)
+        a, b = col.take(pa.array(self.i)), col.take(pa.array(self.j))
+        mask = pc.and_(pc.and_(pc.not_equal(a, ""), pc.not_equal(b, "")), pc.not_equal(a, b))
+        return np.asarray(mask.to_numpy(zero_copy_only=False), dtype=bool)
 
     def weigh(self, role: str, levels: Any) -> Any:
         import numpy as np
