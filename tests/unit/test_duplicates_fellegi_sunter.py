@@ -401,3 +401,164 @@ def test_birth_dates_as_the_warehouse_types_them():
         "",
         "19880217",
     ]
+
+
+def test_phone_extensions_titles_and_generations_are_normalised_apart():
+    from salesops.quality.duplicates import person_name_parts, phone_parts
+
+    number, ext = phone_parts(
+        ["+44 20 7946 0811 ext 204", "020 7946 0811", "+1 312 555 0140 x 22", "#12", None]
+    )
+    assert number.to_pylist() == ["079460811", "079460811", "125550140", "", ""]
+    assert ext.to_pylist() == ["204", "", "22", "12", ""]
+    first, last, gen = person_name_parts(
+        pa.array(["dr orsolya", "dr", "keeli n", "jorren"]),
+        pa.array(["brennt", "kemuda", "priest", "vale jnr"]),
+        ["dr", "prof"],
+        {"jr": "jr", "jnr": "jr", "sr": "sr"},
+    )
+    assert first.to_pylist() == ["orsolya", "dr", "keeli n", "jorren"]  # a name that is only a title keeps it
+    assert last.to_pylist() == ["brennt", "kemuda", "priest", "vale"]
+    assert gen.to_pylist() == ["", "", "", "jr"]
+
+
+def _b2b(rows):
+    cols = ["record_id", "first_name", "last_name", "company", "email", "phone", "city", "postal_code"]
+    df = pd.DataFrame(rows, columns=cols)
+    df["created_at"] = pd.Timestamp("2026-01-01") + pd.to_timedelta(range(len(df)), unit="D")
+    cfg = load_config().section("duplicates")
+    r = find_duplicates(df, "lead", cfg["objects"]["lead"], cfg["company_suffixes"])
+    return set(zip(r.duplicates.record_id, r.duplicates.related_id, strict=True))
+
+
+def test_shipped_corroboration_rules():
+    office = ("Vakaville", "4021")
+    assert (
+        _b2b(
+            [
+                # Sr. / Jr.: the same given name, surname, company and office: two people (the exact
+                # key first + last + company would join them without the generation apart)
+                (
+                    "G1",
+                    "Tivaro",
+                    "Kemuda Sr.",
+                    "Kemuda Tools",
+                    "tk.sr@kemuda.example",
+                    "+1 555 0100 1001",
+                    *office,
+                ),
+                (
+                    "G2",
+                    "Tivaro",
+                    "Kemuda Jr.",
+                    "Kemuda Tools",
+                    "tk.jr@kemuda.example",
+                    "+1 555 0100 1002",
+                    *office,
+                ),
+            ]
+        )
+        == set()
+    )
+    assert _b2b(
+        [
+            # one letter apart at one company, other e-mail and direct line: another person
+            (
+                "D1",
+                "Selani",
+                "Rasolu",
+                "Dorabay Labs",
+                "selani.rasolu@dorabay.example",
+                "+1 555 0100 2001",
+                *office,
+            ),
+            (
+                "D2",
+                "Selani",
+                "Rasoly",
+                "Dorabay Labs",
+                "selani.rasoly@dorabay.example",
+                "+1 555 0100 2002",
+                *office,
+            ),
+            # the same difference with the same direct line: one person, a typo
+            (
+                "D3",
+                "Meteri",
+                "Kivatime",
+                "Dorabay Labs",
+                "meteri.k@dorabay.example",
+                "+1 555 0100 2003",
+                *office,
+            ),
+            ("D4", "Meteri", "Kivatine", "Dorabay Labs", None, "555-0100-2003", *office),
+            # two adjacent letters swapped, carried into the e-mail: a typing slip
+            ("D5", "Vatago", "Ritikure", "Dorabay Labs", "vatago.ritikure@dorabay.example", None, *office),
+            ("D6", "Vatago", "Ritiukre", "Dorabay Labs", "vatago.ritiukre@dorabay.example", None, *office),
+        ]
+    ) == {("D4", "D3"), ("D6", "D5")}
+    assert _b2b(
+        [
+            # an initial with the same direct line (the extension is not part of the number)
+            (
+                "I1",
+                "Jorren",
+                "Tavimo",
+                "Oakmere",
+                "jorren.tavimo@oakmere.example",
+                "+1 555 0100 3001 x 12",
+                *office,
+            ),
+            ("I2", "J.", "Tavimo", "Oakmere Inc.", "jt@oakmere.example", "555 0100 3001", *office),
+            # an initial with nothing but the surname and company: not enough
+            ("I3", "K.", "Lorimo", "Oakmere", "kl@oakmere.example", "+1 555 0100 3003", "Dorabay", None),
+            (
+                "I4",
+                "Kemuda",
+                "Lorimo",
+                "Oakmere",
+                "kemuda.lorimo@oakmere.example",
+                "+1 555 0100 3004",
+                *office,
+            ),
+            # a changed surname: the same given name, company and direct line
+            (
+                "S1",
+                "Petra",
+                "Halvo",
+                "Fjordmere AS",
+                "petra.halvo@fjordmere.example",
+                "+47 22 55 50 17",
+                *office,
+            ),
+            (
+                "S2",
+                "Petra",
+                "Lindo-Halvo",
+                "Fjordmere",
+                "petra.lindo@fjordmere.example",
+                "+47 22555017",
+                "Oslo",
+                None,
+            ),
+            # colleagues on one switchboard, each with an extension: other lines
+            (
+                "X1",
+                "Ama",
+                "Quarrel",
+                "Quarrel Law",
+                "ama@quarrel.example",
+                "+1 555 0100 4000 ext. 14",
+                *office,
+            ),
+            (
+                "X2",
+                "Ama",
+                "Quarrell",
+                "Quarrel Law",
+                "ama.q@quarrel.example",
+                "+1 555 0100 4000 ext. 15",
+                *office,
+            ),
+        ]
+    ) == {("I2", "I1"), ("S2", "S1")}

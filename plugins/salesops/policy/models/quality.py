@@ -108,6 +108,42 @@ class ReplacedName(PolicyModel):
 
     min_weight: float
     given_name_needs: list[Literal["phone", "email", "company", "birth_date"]] = []
+    # a replaced given name does not match when one of these disagrees (twins: another e-mail)
+    given_name_vetoed_by: list[Literal["phone", "email", "company", "birth_date"]] = []
+
+
+class ChangedSurname(PolicyModel):
+    """A surname replaced, the given name exact: a match when every field of needs_all and one of
+    needs_any agree exactly (duplicates.py _fs_evaluate)."""
+
+    needs_all: list[Literal["phone", "email", "company", "birth_date"]] = []
+    needs_any: list[Literal["phone", "email", "company", "birth_date"]] = Field(min_length=1)
+
+
+class DifferentName(PolicyModel):
+    """Names that differ, with one of when_present on both sides: one of needs must agree at its
+    level (exact or close)."""
+
+    when_present: list[Literal["phone", "email", "birth_date"]] = Field(min_length=1)
+    needs: dict[Literal["phone", "email", "birth_date"], Literal["exact", "close"]] = Field(min_length=1)
+    transposition_is_slip: bool = False  # two adjacent letters swapped need nothing more
+
+
+class BirthDateConflict(PolicyModel):
+    """Birth dates that disagree veto a pair when a field of when_present is on both sides and
+    none of them agrees exactly."""
+
+    when_present: list[Literal["phone", "email"]] = Field(min_length=1)
+
+
+class Corroboration(PolicyModel):
+    """What a person pair with differing names needs beyond the names (duplicates.py _fs_evaluate)."""
+
+    generations: bool = False  # conflicting generational suffixes (Sr. / Jr.) veto the pair
+    different_name: DifferentName | None = None
+    initial_needs: list[Literal["phone", "email_local", "company_address"]] = []
+    changed_surname: ChangedSurname | None = None
+    birth_date_conflict: BirthDateConflict | None = None
 
 
 class FellegiSunter(PolicyModel):
@@ -116,6 +152,7 @@ class FellegiSunter(PolicyModel):
     threshold: float
     fields: dict[FsFieldName, FsField]
     replaced_name: ReplacedName | None = None
+    corroboration: Corroboration | None = None
 
     @model_validator(mode="after")
     def _names_alone_never_match(self) -> FellegiSunter:
@@ -156,6 +193,11 @@ class DuplicateRules(PolicyModel):
     # local parts of shared role mailboxes (info@, sales@ ...): such an address is not a person's,
     # so it neither matches nor keeps records apart (its domain still blocks)
     role_mailboxes: list[str] = []
+    # persons: titles removed from the front of the given name ("Dr. Orsolya"); generational
+    # suffixes at the end of the surname (variant -> canonical: "jnr" -> "jr") moved to their own
+    # column ("Vale Jr." is "Vale" of generation "jr")
+    name_titles: list[str] = []
+    generations: dict[str, str] = {}
     tokens: CompanyTokens | None = None
     person: PersonPass | None = None
     no_chaining: bool = True
