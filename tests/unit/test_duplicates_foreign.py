@@ -104,9 +104,9 @@ def test_accounts_hand_labelled_precision_recall(dup_cfg):
     assert kinds["AC-114"] == "fuzzy:typo"  # Brightwatter
 
 
-def _b2b_leads() -> tuple[pd.DataFrame, set[tuple[str, str]]]:
-    a = pd.read_csv(FIXTURES / "leads.csv", dtype=str, keep_default_na=False)
-    truth = pd.read_csv(FIXTURES / "leads_true_pairs.csv", dtype=str)
+def _b2b_leads(name: str = "leads") -> tuple[pd.DataFrame, set[tuple[str, str]]]:
+    a = pd.read_csv(FIXTURES / f"{name}.csv", dtype=str, keep_default_na=False)
+    truth = pd.read_csv(FIXTURES / f"{name}_true_pairs.csv", dtype=str)
 
     def col(label: str) -> pd.Series:
         return a[label].replace("", None)
@@ -152,6 +152,45 @@ def test_b2b_leads_hand_labelled_precision_recall(dup_cfg):
     assert ("L-052", "L-053") not in found  # relatives at one address with one switchboard phone
     assert ("L-054", "L-055") not in found  # two people behind one info@ mailbox
     assert not {("L-050", "L-051"), ("L-058", "L-059"), ("L-062", "L-063"), ("L-064", "L-065")} & found
+
+
+def test_b2b_leads_trade_show_held_out_precision_recall(dup_cfg):
+    """tests/fixtures/duplicates/leads_tradeshow.csv: a third hand-written lead list (73 leads,
+    plainly fictional names, .example domains) in another style: trade-show badge scans (all caps,
+    often no e-mail, first and last name swapped) merged with web-form leads and a purchased list.
+    Written and labelled (29 true pairs, 21 groups, 4 of them of 3, in
+    leads_tradeshow_true_pairs.csv) without reading the matcher or its rules, committed before
+    the matcher first ran on it, and measured once: nothing was tuned on it. Labelling policy: a
+    person at a NEW employer is a new lead (TS-030 Ravelin Payments vs TS-031/032 Tidewell Bank);
+    a changed surname at the same company and direct line is the same lead (TS-033/034). Hard
+    negatives: a switchboard (TS-048..050), one common name at three companies (TS-051..053),
+    Sr. / Jr. (TS-054/055), info@ and sales@ mailboxes (TS-056/057, TS-058/059), Maren / Karen
+    (TS-060/061), Tobiah / Tobias on one main line (TS-062/063), two Alexei Moravec at one large
+    company (TS-064/065)."""
+    df, truth = _b2b_leads("leads_tradeshow")
+    assert len(df) == 73 and len(truth) == 29
+    r = find_duplicates(df, "lead", dup_cfg["objects"]["lead"], dup_cfg["company_suffixes"])
+    found = _pairs(r.clusters)
+    tp = len(found & truth)
+    # The one measurement, no tuning: 24 of 29 found, 4 false pairs (P 0.857, R 0.828): below
+    # the issue's P >= 0.95 / R >= 0.90. Pinned as measured, so a change shows up here.
+    assert (tp, len(found)) == (24, 28)
+    assert round(tp / len(found), 3) == 0.857 and round(tp / len(truth), 3) == 0.828
+    assert truth - found == {
+        ("TS-017", "TS-018"),  # Katherine / Kate Ollerbank: nickname, other e-mail, one phone
+        ("TS-019", "TS-021"),  # ROBERT THISTLEWOOD, purchased list: all caps, "Foods Company"
+        ("TS-020", "TS-021"),  # Bob / ROBERT
+        ("TS-041", "TS-043"),  # Henrietta / Hettie Moorcroft, e-mail domain typo, one phone
+        ("TS-042", "TS-043"),
+    }
+    assert found - truth == {
+        ("TS-030", "TS-031"),  # Cormac Hesketh at his old and his new employer (policy: new lead)
+        ("TS-030", "TS-032"),
+        ("TS-062", "TS-063"),  # Tobiah / Tobias Farquar: one main line, own mailboxes
+        ("TS-064", "TS-065"),  # two Alexei Moravec at one company: moravec@ / moravec2@, own lines
+    }
+    assert not {("TS-054", "TS-055"), ("TS-056", "TS-057"), ("TS-058", "TS-059")} & found
+    assert not {("TS-048", "TS-049"), ("TS-051", "TS-052"), ("TS-060", "TS-061")} & found
 
 
 def _b2b_contacts() -> tuple[pd.DataFrame, set[tuple[str, str]]]:
