@@ -44,6 +44,7 @@ records of the object.
 
 from __future__ import annotations
 
+import functools
 import logging
 import os
 import time
@@ -372,6 +373,15 @@ def normalise_table(
     out["company_norm"] = company
     out["email_norm"] = email
     out["email_domain"] = domain
+    if rules.get("numbered_mailboxes"):  # alexei.moravec@ / alexei.moravec2@: the number apart
+        out["email_number"] = pc.if_else(
+            pc.equal(email, ""), "", pc.replace_substring_regex(local, r"\D", "")
+        )
+        out["email_base"] = pc.if_else(
+            pc.equal(email, ""),
+            "",
+            pc.binary_join_element_wise(pc.replace_substring_regex(local, r"\d", ""), domain, "@"),
+        )
     out["last_initials"] = first_chars(last, 2)
     out["first_initial"] = first_chars(first, 1)
     out["company_token"] = pc.replace_substring_regex(company, r" .*$", "")
@@ -658,6 +668,34 @@ def _fs_levels(role: str, a: Any, b: Any, close: float | None) -> Any:
     return levels
 
 
+@functools.cache
+def _nickname_keys() -> Any:
+    """Every "name|nickname" and "nickname|name" of the ``nicknames`` package's hand-curated
+    English table (``has_nickname`` rows only: two nicknames of one name, such as Ron and Erin of
+    Aaron, are not taken as one person's)."""
+    import pyarrow as pa
+    from nicknames import name_triplets
+
+    keys = set()
+    for t in name_triplets():
+        if t.relationship == "has_nickname":
+            keys.add(f"{t.name1}|{t.name2}")
+            keys.add(f"{t.name2}|{t.name1}")
+    return pa.array(sorted(keys), pa.string())
+
+
+def _nickname_pairs(a: Any, b: Any) -> Any:
+    """Whether each pair's two given names are a name and its nickname (compared in Arrow)."""
+    import numpy as np
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    if len(a) == 0:
+        return np.zeros(0, dtype=bool)
+    key = pc.binary_join_element_wise(pa.array(a, pa.string()), pa.array(b, pa.string()), "|")
+    return np.asarray(pc.is_in(key, value_set=_nickname_keys()).to_numpy(zero_copy_only=False), dtype=bool)
+
+
 def _birth_date_similarity(a: Any, b: Any) -> Any:
     """Similarity (0-1) of two ``YYYYMMDD`` birth dates: 1 - edits / 8, an edit being one digit
     changed, two adjacent digits transposed, or day and month swapped; so 0.875 = one slip
@@ -766,6 +804,9 @@ def _fs_evaluate(norm: pa.Table, i: Any, j: Any, fs: dict[str, Any]) -> dict[str
     g1 = _fs_levels("first_name", v.fa, v.fb, fcfg.get("close"))
     s1 = _fs_levels("last_name", v.la, v.lb, lcfg.get("close"))
     g2 = _fs_levels("first_name", v.fa, v.lb, fcfg.get("close"))
+    if fs.get("nicknames"):  # Katherine / Kate, Robert / Bob: close, never a disagreement
+        g1 = np.where((g1 == DISAGREE) & _nickname_pairs(v.fa, v.fb), CLOSE, g1).astype(np.int8)
+        g2 = np.where((g2 == DISAGREE) & _nickname_pairs(v.fa, v.lb), CLOSE, g2).astype(np.int8)
     s2 = _fs_levels("last_name", v.la, v.fb, lcfg.get("close"))
     w1 = v.weigh("first_name", g1) + v.weigh("last_name", s1)
     w2 = v.weigh("first_name", g2) + v.weigh("last_name", s2)
@@ -831,6 +872,11 @@ def _fs_evaluate(norm: pa.Table, i: Any, j: Any, fs: dict[str, Any]) -> dict[str
         for role in bc["when_present"]:
             present |= v.level(role) != MISSING
         veto |= (v.level("birth_date") == DISAGREE) & present & ~v.any_exact(bc["when_present"])
+    if corr.get("numbered_mailboxes") and "email_number" in norm.column_names:
+        # the same address but for its number (alexei.moravec@ / alexei.moravec2@): a mail admin
+        # numbers a namesake's mailbox, so two people, unless a phone agrees exactly
+        numbered = v.same_nonempty("email_base") & v.differs("email_number")
+        veto |= numbered & (v.level("phone") != EXACT)
     generation_conflict = np.zeros(n, dtype=bool)
     if corr.get("generations"):
         generation_conflict = v.both_differ("name_generation")
@@ -887,6 +933,29 @@ class _PairView:
         a, b = col.take(pa.array(self.i)), col.take(pa.array(self.j))
         mask = pc.and_(pc.and_(pc.not_equal(a, ""), pc.not_equal(b, "")), pc.not_equal(a, b))
         return np.asarray(mask.to_numpy(zero_copy_only=False), dtype=bool)
+
+    def _pair(self, column: str) -> tuple[Any, Any]:
+        import pyarrow as pa
+
+        col = self.norm.column(column)
+        return col.take(pa.array(self.i)), col.take(pa.array(self.j))
+
+    def same_nonempty(self, column: str) -> Any:
+        """Both sides hold the same non-empty value (compared in Arrow)."""
+        import numpy as np
+        import pyarrow.compute as pc
+
+        a, b = self._pair(column)
+        mask = pc.and_(pc.not_equal(a, ""), pc.equal(a, b))
+        return np.asarray(mask.to_numpy(zero_copy_only=False), dtype=bool)
+
+    def differs(self, column: str) -> Any:
+        """The two sides' values differ (an empty one included)."""
+        import numpy as np
+        import pyarrow.compute as pc
+
+        a, b = self._pair(column)
+        return np.asarray(pc.not_equal(a, b).to_numpy(zero_copy_only=False), dtype=bool)
 
     def weigh(self, role: str, levels: Any) -> Any:
         import numpy as np
@@ -1362,6 +1431,8 @@ def _needed_columns(object_name: str, rules: dict[str, Any]) -> set[str]:
             "name_generation",
             "company_core",
             "phone_ext",
+            "email_number",
+            "email_base",
         }
     person = rules.get("person") or {}
     for key in [*rules.get("keys", []), *rules.get("blocking", []), *person.get("blocking", [])]:

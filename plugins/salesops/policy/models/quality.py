@@ -144,6 +144,9 @@ class Corroboration(PolicyModel):
     initial_needs: list[Literal["phone", "email_local", "company_address"]] = []
     changed_surname: ChangedSurname | None = None
     birth_date_conflict: BirthDateConflict | None = None
+    # e-mails equal but for a number in the local part (a namesake's mailbox) veto the pair unless
+    # a phone agrees exactly; needs the object's numbered_mailboxes
+    numbered_mailboxes: bool = False
 
 
 class FellegiSunter(PolicyModel):
@@ -153,6 +156,8 @@ class FellegiSunter(PolicyModel):
     fields: dict[FsFieldName, FsField]
     replaced_name: ReplacedName | None = None
     corroboration: Corroboration | None = None
+    # a given name and its nickname (the `nicknames` package's table) compare as close
+    nicknames: bool = False
 
     @model_validator(mode="after")
     def _names_alone_never_match(self) -> FellegiSunter:
@@ -193,6 +198,9 @@ class DuplicateRules(PolicyModel):
     # local parts of shared role mailboxes (info@, sales@ ...): such an address is not a person's,
     # so it neither matches nor keeps records apart (its domain still blocks)
     role_mailboxes: list[str] = []
+    # keep each e-mail's local-part number apart (alexei.moravec2@): what corroboration's
+    # numbered_mailboxes compares
+    numbered_mailboxes: bool = False
     # persons: titles removed from the front of the given name ("Dr. Orsolya"); generational
     # suffixes at the end of the surname (variant -> canonical: "jnr" -> "jr") moved to their own
     # column ("Vale Jr." is "Vale" of generation "jr")
