@@ -26,6 +26,7 @@ _TEXT = [
     "control \x01 char and \x1f",
     "_x0041_ literal escape",
     "non-char \ufffe here",
+    "zero width \u200b and soft\xadhyphen",
     "'=SUM(A1)",
     "ünïcödé 東京",
     "x" * 20_000,  # over half of Excel's cell limit: XlsxWriter's own path
@@ -41,7 +42,7 @@ def _rows() -> list[list]:
                 None if i % 7 == 0 else i * 1000.25,
                 i,
                 (i % 3 == 0) if i % 5 else None,
-                datetime(2026, 11, 2, 6, i % 60, 7),
+                datetime(2026, 11, 2, 6, i % 60, 7, i * 1017) if i > 3 else datetime(1900, 1 + i, 1, 12),
                 date(2026, 1, 1 + i % 28),
                 None,
                 12345678901234567 if i == 4 else -0.1 * i,

@@ -192,20 +192,30 @@ def pack_context(wh: Warehouse) -> dict[str, Any]:
     return {k: plain(v) for k, v in rows[0].items()}
 
 
+def _mask_value(v: str, pii: str, spec: PackSpec) -> str:
+    if pii == "email" and not spec.allow_emails:
+        return mask_email(v) if "@" in v else "***"
+    if pii == "phone" and not spec.allow_phones:
+        return mask_phone(v) if mask_phone(v) != v else "***"
+    if pii == "text":
+        return mask_pii(v, allow_emails=spec.allow_emails, allow_phones=spec.allow_phones)
+    return v
+
+
 def _mask_rows(table: Table, spec: PackSpec) -> None:
     for col in table.columns:
         if col.pii is None:
             continue
+        masked: dict[str, str] = {}  # a column repeats its texts (an exception list: 84 k of 316 k)
         for row in table.rows:
             v = row.get(col.key)
             if not isinstance(v, str):
                 continue
-            if col.pii == "email" and not spec.allow_emails:
-                row[col.key] = mask_email(v) if "@" in v else "***"
-            elif col.pii == "phone" and not spec.allow_phones:
-                row[col.key] = mask_phone(v) if mask_phone(v) != v else "***"
-            elif col.pii == "text":
-                row[col.key] = mask_pii(v, allow_emails=spec.allow_emails, allow_phones=spec.allow_phones)
+            m = masked.get(v)
+            if m is None:
+                m = masked[v] = _mask_value(v, col.pii, spec)
+            if m is not v:
+                row[col.key] = m
 
 
 def _footnotes(sections: list[Section], spec: PackSpec) -> tuple[list[dict[str, Any]], dict[str, int]]:
@@ -350,6 +360,9 @@ def write_pdf(html: str, path: Path) -> None:
 def _xlsx_value(value: Any, unit: str = "") -> Any:
     kind = type(value)
     if kind is str:  # the common cases first: a table has millions of cells
+        first = value[:1]
+        if first.isascii() and first.isalnum():  # cannot look like a formula (looks_like_formula)
+            return value
         return neutralise_cell(value)
     if value is None or kind is int or kind is bool:
         return value

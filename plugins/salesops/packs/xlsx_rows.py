@@ -28,6 +28,7 @@ from typing import Any
 # text, so one search decides whether its escaping function runs at all.
 _CONTROL = re.compile(r"_x[0-9a-fA-F]{4}_|[\x00-\x08\x0b-\x1f\ufffe\uffff]")
 _DATES = (_dt.datetime, _dt.date)
+_EPOCH = _dt.datetime(1899, 12, 31)  # Excel's (1900 date system)
 
 
 def _fast_ok(ws: Any) -> bool:
@@ -64,6 +65,7 @@ class _Cells:
         self.date_format = ws.default_date_format
         self.date_style: str | None = None
         self.strmax_half = ws.xls_strmax // 2
+        self.fast_dates = not ws.date_1904
 
     def style(self, c: int) -> str:
         s = self.styles[c]
@@ -95,6 +97,12 @@ class _Cells:
                 cells.append(f'<c r="{letters[c]}{r}"{style(c)}><v>{v:.16G}</v></c>')
             elif kind is bool:
                 cells.append(f'<c r="{letters[c]}{r}"{style(c)} t="b"><v>{1 if v else 0}</v></c>')
+            elif kind is _dt.datetime and v.tzinfo is None and v.year > 1900 and self.fast_dates:
+                # XlsxWriter's _datetime_to_excel_datetime for a naive date time after 1900, the
+                # same float operations in the same order: its serial number, bit for bit
+                d = v - _EPOCH
+                n = d.days + (float(d.seconds) + float(d.microseconds) / 1e6) / 86400 + 1
+                cells.append(f'<c r="{letters[c]}{r}"{self._date_style(c)}><v>{n:.16G}</v></c>')
             elif kind in _DATES:
                 cells.append(
                     f'<c r="{letters[c]}{r}"{self._date_style(c)}><v>{self.convert_date(v):.16G}</v></c>'
@@ -116,7 +124,7 @@ class _Cells:
     def _text(self, ref: str, style: str, v: str) -> str | None:
         if len(v) > self.strmax_half:
             return None  # may need XlsxWriter's truncation to Excel's cell limit
-        if _CONTROL.search(v):
+        if ("_x" in v or not v.isprintable()) and _CONTROL.search(v):
             v = self.escape_control(v)
         if v.startswith("<r>") and v.endswith("</r>"):
             return f'<c r="{ref}"{style} t="inlineStr"><is>{v}</is></c>'
