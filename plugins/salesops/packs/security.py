@@ -29,7 +29,8 @@ PHONE_RUN = re.compile(r"(?<![\w.,])\+?\d{10,15}(?![\w.,])")
 _ISO_DATE = re.compile(r"^(?:19|20)\d{2}-(?:0[1-9]|1[0-2])-(?:0[1-9]|[12]\d|3[01])(?:$|[ T]\d)")
 # A spreadsheet treats a cell starting with these as a formula (OWASP "CSV injection").
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r", "\n", "|", "%")
-_NO_DIGITS = str.maketrans("", "", "0123456789")
+# Seven ASCII digits anywhere in the text (a phone number needs them; one search, no copy of the text).
+_SEVEN_DIGITS = re.compile(r"[0-9](?:[^0-9]*[0-9]){6}")
 
 
 def mask_email(text: str) -> str:
@@ -66,7 +67,7 @@ def mask_pii(value: Any, *, allow_emails: bool = False, allow_phones: bool = Fal
     # Cheap tests first (most text has neither): an address needs an "@", a phone number 7 digits
     # (counted for ASCII text; other text may hold other scripts' digits, which \d matches too).
     out = value if allow_emails or "@" not in value else mask_email(value)
-    if allow_phones or (out.isascii() and len(out) - len(out.translate(_NO_DIGITS)) < 7):
+    if allow_phones or (out.isascii() and _SEVEN_DIGITS.search(out) is None):
         return out
     return mask_phone(out)
 
