@@ -180,7 +180,9 @@ def test_a_replayed_older_version_changes_nothing_and_staging_keeps_one_row_per_
     for rid in ("006000000000000001", "006000000000000002", "006000000000000004", "006000000000000005"):
         assert rows[rid] == before[rid]
     assert rows["006000000000000003"]["amount"] == 3333
-    assert rows["006000000000000003"]["_batch_id"] == res.batch_id != before["006000000000000003"]["_batch_id"]
+    assert (
+        rows["006000000000000003"]["_batch_id"] == res.batch_id != before["006000000000000003"]["_batch_id"]
+    )
     assert rows["006000000000000003"]["name"] == "Demo Deal 3"
 
 
