@@ -9,10 +9,14 @@ failed).
    batches in `ops.load_audit` (never the wall clock) — and writes the seed tables from policy
    (`include/config/`: stages, fiscal calendar, slippage cutoff, at-risk rules, SLA hours...) and
    the list of daily snapshots to write.
-2. **One task per model** (`include/sql/kpis/models/*.sql`), wired from the dependencies each file
-   declares: intermediate `int_*` models, the daily `fct_pipeline_snapshot` (only the requested
-   dates are replaced: re-running a day replaces that day), movement, and the `agg_*` marts.
-   Each task updates the model's Asset (`salesops://warehouse/marts/<model>`).
+2. **One task per layer** of models (`include/sql/kpis/models/*.sql`), each building its models in
+   the dependency order their files declare: `intermediate_models` (`dim_*`, `int_*`),
+   `fact_models` (`fct_*`: the daily `fct_pipeline_snapshot` replaces only the requested dates,
+   so re-running a day replaces that day; movement, open-opportunity risk, speed to lead) and
+   `aggregate_models` (the `agg_*` marts). Each task updates the Asset of every model it builds
+   (`salesops://warehouse/marts/<model>`, rows and seconds in the event's extra) and logs each
+   model's rows and seconds. (A task per model cost more in Airflow's own per-task work than
+   most models take to build.)
 3. **detect_anomalies** scores the business series of `include/config/monitoring.yaml` (pipeline
    created, open pipeline, stage conversion, win rate, lead volume, unassigned leads, routing SLA
    breaches, rows per sync, Commit per rep) against their trailing training windows, folds the
@@ -28,7 +32,7 @@ as-of date from opportunity field history).
 
 **Connections**: `salesops_warehouse` (optional; default is the DuckDB file `data/warehouse.duckdb`).
 Models run one at a time by default (DuckDB has one writer); set `SALESOPS_KPI_PARALLELISM` on
-Snowflake. Re-running any task is safe.
+Snowflake to build that many models of a layer at once. Re-running any task is safe.
 """
 
 from __future__ import annotations
@@ -40,12 +44,12 @@ import pendulum
 from airflow.sdk import Param, dag, get_current_context, task
 
 from salesops.assets import KPI_MARTS_READY, QUALITY_GATE_PASSED, mart_asset
-from salesops.kpis.models import discover, model_dependencies
+from salesops.kpis.models import build_groups
 
 _WAREHOUSE_CONN_ID = os.getenv("SALESOPS_WAREHOUSE_CONN_ID", "salesops_warehouse")
 _PARALLELISM = int(os.getenv("SALESOPS_KPI_PARALLELISM", "1"))
 # Reads only the comment headers of the project's own SQL files (no warehouse, no heavy imports).
-_MODELS = discover()
+_BUILD_GROUPS = build_groups()
 
 
 @dag(
@@ -54,7 +58,6 @@ _MODELS = discover()
     catchup=False,
     is_paused_upon_creation=False,  # Asset-scheduled: runs only after a load that changed something
     max_active_runs=1,
-    max_active_tasks=_PARALLELISM,
     doc_md=__doc__,
     tags=["salesops", "kpis"],
     default_args={"owner": "revops-data", "retries": 1, "retry_delay": timedelta(minutes=2)},
@@ -80,15 +83,16 @@ def kpi_transforms():
 
         return run_prepare(params or {}, _WAREHOUSE_CONN_ID)
 
-    def model_task(name: str):
-        asset = mart_asset(f"marts.{name}")
+    def build_task(task_id: str, names: tuple[str, ...]):
+        assets = [mart_asset(f"marts.{name}") for name in names]
 
-        @task(task_id=name, outlets=[asset])
+        @task(task_id=task_id, outlets=assets, doc_md="Builds " + ", ".join(f"`{n}`" for n in names))
         def build(outlet_events=None) -> dict:
-            from salesops.kpis.tasks import build_model
+            from salesops.kpis.tasks import build_models
 
-            result = build_model(name, _WAREHOUSE_CONN_ID)
-            outlet_events[asset].extra = result
+            result = build_models(names, _WAREHOUSE_CONN_ID, _PARALLELISM)
+            for name, asset in zip(names, assets, strict=True):
+                outlet_events[asset].extra = result[name]
             return result
 
         return build()
@@ -105,16 +109,12 @@ def kpi_transforms():
 
         return run_finish(_WAREHOUSE_CONN_ID)
 
-    start = prepare()
-    monitored = detect_anomalies()
-    done = finish()
-    monitored >> done
-    tasks = {m.name: model_task(m.name) for m in _MODELS}
-    for model in _MODELS:
-        upstream = [tasks[d] for d in model_dependencies(model.name)]
-        for up in upstream or [start]:
-            up >> tasks[model.name]
-        tasks[model.name] >> monitored
+    upstream = prepare()
+    for task_id, names in _BUILD_GROUPS:
+        built = build_task(task_id, names)
+        upstream >> built
+        upstream = built
+    upstream >> detect_anomalies() >> finish()
 
 
 kpi_transforms()

@@ -10,7 +10,7 @@ import pytest
 
 from salesops.kpis import runner
 from salesops.kpis.fiscal import calendar_rows, fiscal_day, quarter_after
-from salesops.kpis.models import ModelError, discover, parse_model
+from salesops.kpis.models import ModelError, build_groups, discover, parse_model
 from salesops.warehouse import Warehouse
 from salesops.warehouse.schema import ensure_object_tables
 
@@ -99,6 +99,77 @@ def test_undeclared_dependency_and_bad_headers_are_errors(tmp_path):
     (tmp_path / "agg_y.sql").write_text("-- depends_on: agg_x\n-- grain: k\nselect 1 as k from marts.agg_x\n")
     with pytest.raises(ModelError, match="dependency cycle: agg_x -> agg_y -> agg_x"):
         discover(tmp_path)
+
+
+def test_build_groups_cover_every_model_once_in_dependency_order():
+    groups = build_groups()
+    assert [g for g, _ in groups] == ["intermediate_models", "fact_models", "aggregate_models"]
+    flat = [n for _, names in groups for n in names]
+    assert sorted(flat) == sorted(m.name for m in discover())
+    position = {n: i for i, n in enumerate(flat)}
+    for m in discover():
+        assert all(position[d] < position[m.name] for d in m.depends_on if d in position)
+    assert {n.split("_")[0] for n in groups[0][1]} == {"dim", "int"}
+
+
+def test_build_groups_refuse_an_unknown_layer_or_an_intermediate_reading_a_fact(tmp_path):
+    (tmp_path / "int_a.sql").write_text("-- depends_on: fct_b\n-- grain: k\nselect k from marts.fct_b\n")
+    (tmp_path / "fct_b.sql").write_text("-- grain: k\nselect 1 as k\n")
+    with pytest.raises(
+        ModelError, match="int_a.sql: depends on fct_b, which fact_models builds after intermediate_models"
+    ):
+        build_groups(tmp_path)
+    other = tmp_path / "other"  # discover() caches per folder
+    other.mkdir()
+    (other / "rpt_c.sql").write_text("-- grain: k\nselect 1 as k\n")
+    with pytest.raises(ModelError, match="rpt_c.sql: layer 'rpt' is in no build group"):
+        build_groups(other)
+
+
+def test_run_models_in_parallel_starts_a_model_only_after_its_dependencies(monkeypatch):
+    import threading
+    import time as _time
+
+    built: list[str] = []
+    lock = threading.Lock()
+    active = {"now": 0, "max": 0}
+
+    def fake_run_model(wh, name, pol=None):
+        with lock:
+            deps = [d for d in runner.get_model(name).depends_on if d in names]
+            assert all(d in built for d in deps), f"{name} started before {deps}"
+            active["now"] += 1
+            active["max"] = max(active["max"], active["now"])
+        _time.sleep(0.02)
+        with lock:
+            active["now"] -= 1
+            built.append(name)
+        return 0.02
+
+    class FakeSnowflake:
+        dialect = "snowflake"
+
+    names = [m.name for m in discover()]
+    monkeypatch.setattr(runner, "run_model", fake_run_model)
+    monkeypatch.setattr(runner, "stop_on_unconverted", lambda wh, name: None)
+    seconds = runner.run_models(FakeSnowflake(), names, pol=object(), parallelism=4)
+    assert list(seconds) == names and sorted(built) == sorted(names)
+    assert 1 < active["max"] <= 4
+
+
+def test_run_models_stops_on_an_unconverted_booking_and_reports_the_failed_model(monkeypatch):
+    order: list[str] = []
+    monkeypatch.setattr(runner, "run_model", lambda wh, name, pol=None: order.append(name) or 0.0)
+
+    def stop(wh, name):
+        raise runner.KpiBuildError(f"unconverted in {name}")
+
+    monkeypatch.setattr(runner, "stop_on_unconverted", stop)
+    with pytest.raises(runner.KpiBuildError, match="unconverted in int_booking_currency"):
+        runner.run_models(
+            object(), ["dim_currency", "int_booking_currency", "int_quota_currency"], pol=object()
+        )
+    assert order == ["dim_currency", "int_booking_currency"]
 
 
 # --- as-of ---------------------------------------------------------------------------------------
@@ -309,4 +380,34 @@ def test_seeds_record_policy_and_are_idempotent(wh):
     assert [(c["comparison_label"], c["start_date"], c["window_label"]) for c in comps] == [
         ("quarter_to_date", date(2026, 10, 31), "FY2027-Q4"),
         ("week_over_week", date(2026, 11, 13), "FY2027-Q4"),
+    ]
+
+
+def test_a_first_build_in_one_instance_sees_the_snapshot_rows_it_just_wrote(wh):
+    """DuckDB 2.0 hid rows inserted into a table created empty in the same transaction from
+    filtered scans of that instance: a first build (one instance: ``build``, a build task of the
+    DAG) wrote the snapshot days, then fct_pipeline_movement found none of them and was empty.
+    70,000 open deals x 3 snapshot days is more than one DuckDB row group (122,880 rows)."""
+    n = 70_000
+    with wh.raw_duckdb() as con:
+        con.execute(f"""
+            insert into staging.stg_crm__opportunity (id, name, owner_id, stage_name, amount, probability,
+                close_date, forecast_category, is_closed, is_won, created_at, system_modstamp, _batch_id, _loaded_at)
+            select 'O' || i, 'Deal ' || i, 'U1', 'Prospecting', 1000, 10, date '2027-01-25', 'Pipeline',
+                   false, false, timestamp '2026-06-01', timestamp '2026-06-01', 'b', now()
+            from range({n}) t(i)""")
+        # one field-history change long before: history covers the comparisons' start days
+        con.execute("""
+            insert into staging.stg_crm__opportunity_field_history (id, opportunity_id, field, old_value,
+                new_value, created_at, _batch_id, _loaded_at)
+            values ('H1', 'O1', 'Amount', '900', '1000', timestamp '2026-07-01', 'b', now())""")
+    result = runner.build(wh, as_of="2027-01-20", select=["fct_pipeline_movement"])
+    assert len(result.snapshot_dates) == 3
+    assert wh.scalar("select count(*) from marts.fct_pipeline_snapshot") == 3 * n
+    rows = wh.query(
+        "select comparison_label, movement_category, count(*) as n from marts.fct_pipeline_movement group by all"
+    )
+    assert sorted((r["comparison_label"], r["movement_category"], r["n"]) for r in rows) == [
+        ("quarter_to_date", "unchanged", n),
+        ("week_over_week", "unchanged", n),
     ]

@@ -274,20 +274,31 @@ def load_seeds(
 
 def render_model(
     model: Model, dialect: str, pol: KpiPolicy | None = None, quality_scorecard: bool = False
-) -> str:
-    """The SQL that (re)builds ``model`` (its materialization wrapped around its select).
+) -> list[str]:
+    """The SQL scripts that (re)build ``model`` (its materialization wrapped around its select),
+    each to run in its own transaction, in order.
+
+    A snapshot model is two: creating its table when missing (committed on its own), then the
+    delete + insert of the requested dates. In one transaction, DuckDB 2.0 hides the inserted rows
+    from filtered scans (``where snapshot_date = ...``) of the same database instance until it is
+    re-opened when the table was created empty (``create table ... as ... where 1 = 0``) in that
+    transaction: on a first build in one instance (``build``, a build task of the DAG),
+    fct_pipeline_movement then found no snapshot rows and was empty.
 
     Args:
         quality_scorecard: whether quality.scorecard exists (the quality job has run): models
             left-join its results when it does and show nulls when it does not.
     """
     pol = pol or load_policy()
-    wrapper = (
-        "kpis/materialize_snapshot.sql" if model.materialized == "snapshot" else "kpis/materialize_table.sql"
+    wrappers = (
+        ["kpis/materialize_snapshot_table.sql", "kpis/materialize_snapshot.sql"]
+        if model.materialized == "snapshot"
+        else ["kpis/materialize_table.sql"]
     )
-    return sql.render(
-        wrapper, model=model, dialect=dialect, quality_scorecard=quality_scorecard, **pol.jinja()
-    )
+    return [
+        sql.render(wrapper, model=model, dialect=dialect, quality_scorecard=quality_scorecard, **pol.jinja())
+        for wrapper in wrappers
+    ]
 
 
 def run_model(wh: Warehouse, name: str, pol: KpiPolicy | None = None) -> float:
@@ -297,10 +308,11 @@ def run_model(wh: Warehouse, name: str, pol: KpiPolicy | None = None) -> float:
         KpiBuildError: naming the model, with the database error.
     """
     model = get_model(name)
-    statement = render_model(model, wh.dialect, pol, quality_scorecard=wh.table_exists("quality.scorecard"))
+    scripts = render_model(model, wh.dialect, pol, quality_scorecard=wh.table_exists("quality.scorecard"))
     started = time.perf_counter()
     try:
-        wh.execute_script(statement)
+        for script in scripts:
+            wh.execute_script(script)
     except Exception as exc:
         raise KpiBuildError(f"KPI model {name} ({model.path.name}) failed: {exc}") from exc
     seconds = time.perf_counter() - started
@@ -359,13 +371,61 @@ def _build(
     result = BuildResult(
         resolved.as_of_date.isoformat(), resolved.source, [r["snapshot_date"].isoformat() for r in requests]
     )
-    for model in models:
-        result.models[model.name] = round(run_model(wh, model.name, pol), 3)
-        if model.name in _STOP_ON_UNCONVERTED:
-            stop_on_unconverted(wh, model.name)
+    result.models.update(run_models(wh, [m.name for m in models], pol))
     if not select:
         mark_ready(wh)
     return result
+
+
+def run_models(
+    wh: Warehouse, names: list[str] | tuple[str, ...], pol: KpiPolicy | None = None, parallelism: int = 1
+) -> dict[str, float]:
+    """Build ``names`` (in dependency order; models they depend on outside ``names`` must be built)
+    and stop on an unconverted quota or finance booking (:func:`stop_on_unconverted`).
+
+    Args:
+        parallelism: models built at once (threads, each model on its own connection), a model
+            starting when the models it depends on among ``names`` are built. Only for warehouses
+            with concurrent writers (Snowflake); DuckDB builds one at a time.
+
+    Returns:
+        Seconds per model, rounded to the millisecond, in build order.
+
+    Raises:
+        KpiBuildError: the first model that failed (the others started are finished first).
+    """
+    pol = pol or load_policy()
+    names = list(names)
+
+    def one(name: str) -> float:
+        seconds = round(run_model(wh, name, pol), 3)
+        if name in _STOP_ON_UNCONVERTED:
+            stop_on_unconverted(wh, name)
+        return seconds
+
+    if parallelism <= 1 or wh.dialect == "duckdb" or len(names) <= 1:
+        return {name: one(name) for name in names}
+    from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+
+    wanted = set(names)
+    needs = {n: {d for d in get_model(n).depends_on if d in wanted} for n in names}
+    done: dict[str, float] = {}
+    running: dict[Future[float], str] = {}
+    with ThreadPoolExecutor(max_workers=parallelism) as pool:
+        while len(done) < len(names):
+            started = set(running.values()) | set(done)
+            for n in names:
+                if n not in started and needs[n] <= set(done) and len(running) < parallelism:
+                    running[pool.submit(one, n)] = n
+            finished, _ = wait(list(running), return_when=FIRST_COMPLETED)
+            for future in finished:
+                name = running.pop(future)
+                try:
+                    done[name] = future.result()
+                except Exception:
+                    wait(list(running))
+                    raise
+    return {n: done[n] for n in names}
 
 
 # Quotas and finance bookings have no "leave it out" path: coverage against a quota without its
@@ -459,5 +519,6 @@ __all__ = [
     "load_seeds",
     "resolve_as_of",
     "run_model",
+    "run_models",
     "validate_build",
 ]

@@ -48,15 +48,25 @@ def prepare(params: dict[str, Any], warehouse_conn_id: str) -> dict[str, Any]:
     return out
 
 
-def build_model(name: str, warehouse_conn_id: str) -> dict[str, Any]:
-    """Build one model; returns its row count and seconds (for the Asset event's extra)."""
+def build_models(
+    names: list[str] | tuple[str, ...], warehouse_conn_id: str, parallelism: int = 1
+) -> dict[str, Any]:
+    """Build the models of one build task (``models.build_groups``) on one held DuckDB instance.
+
+    Returns:
+        Per model its row count and seconds (each model's Asset event's extra).
+    """
     from salesops.kpis.models import get_model
-    from salesops.kpis.runner import run_model
+    from salesops.kpis.runner import run_models
 
     with _held(warehouse_conn_id) as wh:
-        seconds = run_model(wh, name)
-        rows = wh.scalar(f"select count(*) from {get_model(name).table}")
-    return {"model": name, "rows": int(rows), "seconds": round(seconds, 3)}
+        seconds = run_models(wh, names, parallelism=parallelism)
+        out = {}
+        for name in names:
+            rows = wh.scalar(f"select count(*) from {get_model(name).table}")
+            out[name] = {"model": name, "rows": int(rows), "seconds": seconds[name]}
+            log.info("marts.%s: %d rows in %.2f s", name, rows, seconds[name])
+    return out
 
 
 def finish(warehouse_conn_id: str) -> dict[str, Any]:

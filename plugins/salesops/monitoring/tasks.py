@@ -47,6 +47,11 @@ def monitor(wh: Warehouse, run_id: str, alert: bool = True) -> dict[str, Any]:
 
 
 def detect_anomalies(run_id: str, warehouse_conn_id: str) -> dict[str, Any]:
+    from salesops.warehouse.duckdb_session import held
     from salesops.warehouse.hook import WarehouseHook
 
-    return monitor(WarehouseHook(warehouse_conn_id).warehouse, run_id)
+    wh = WarehouseHook(warehouse_conn_id).warehouse
+    # one DuckDB instance for the task's series queries, episode fold and alert look-ups (opened
+    # once, warm buffer pool, bounded memory_limit) instead of opening the file for each of them
+    with held(wh):
+        return monitor(wh, run_id)
