@@ -596,15 +596,18 @@ def _duplicate_outcomes(
         tables.append(table)
         # the matcher reads only what it compares (no scope columns: those stay in the warehouse),
         # as Arrow columns (a DataFrame of 2 M leads' strings costs ~1.5 GB more)
-        records = _db.fetch_arrow(
-            wh,
-            "quality/work/select_batch.sql",
-            batch=table,
-            columns=["record_id", "created_at", *fields.keys()],
-        )
+        records = [
+            _db.fetch_arrow(
+                wh,
+                "quality/work/select_batch.sql",
+                batch=table,
+                columns=["record_id", "created_at", *fields.keys()],
+            )
+        ]
         with _warehouse_cache_released(work):
-            result = find_duplicates(records, object_name, rules, suffixes)
-        del records
+            # handed over, not kept here: the matcher lets go of the columns it no longer reads
+            # once they are normalised (the phone and address columns of 2 M leads)
+            result = find_duplicates(records.pop(), object_name, rules, suffixes)
         results.append(result)
         if result.unusable:
             na[(check_id, obj.api_name)] = unusable_reason(obj.api_name, rules)
