@@ -694,6 +694,37 @@ def test_one_row_tables_with_nulls_and_unicode(tmp_path):
     assert got == {("lead_invalid_email", "Ł1", ""), ("lead_unassigned", "Ł1", "")}
 
 
+def test_key_integrity_with_a_repeated_id_groups_the_population(tmp_path):
+    """A batch whose ids repeat is grouped by record (one population row per id, the repeated id
+    failed once); a batch with one row per id is taken as it stands (the key suite's own counts
+    say so)."""
+    from salesops.quality.expectations import ExpectationSpec
+    from salesops.quality.runner import _ids_unique_from_specs, run_quality
+
+    wh = new_warehouse(tmp_path)
+    insert(
+        wh, "opportunity", [{"id": "O1", "name": "a"}, {"id": "O1", "name": "b"}, {"id": "O2", "name": "c"}]
+    )
+    insert(wh, "lead", [_lead("L1"), _lead("L2")])
+    mark_loaded(wh)
+    run_quality(wh, run_id="k1", build_docs=False)
+    opp = result(wh, "key_integrity", run_id="k1", obj="Opportunity")
+    assert (opp["evaluated"], opp["failed"]) == (2, 1)
+    lead = result(wh, "key_integrity", run_id="k1", obj="Lead")
+    assert (lead["evaluated"], lead["failed"]) == (2, 0)
+    assert details(wh, "key_integrity", run_id="k1") == {("O1", "duplicate id")}
+
+    keys = [
+        ExpectationSpec("key_integrity", "missing id", "not_null", "record_id"),
+        ExpectationSpec("key_integrity", "duplicate id", "unique", "record_id"),
+    ]
+    known = _ids_unique_from_specs(keys)
+    assert known([0, 0]) is True
+    assert known([0, 2]) is False and known([1, 0]) is False
+    rules = [ExpectationSpec("lead_unassigned", "", "not_null", "owner_id")]
+    assert _ids_unique_from_specs(rules) is None  # counted in gx_counts.sql instead
+
+
 # --- tickets --------------------------------------------------------------------------------------
 
 

@@ -102,8 +102,32 @@ def strip_punct(arr: pa.Array) -> pa.Array:
     """Punctuation deleted ("Kemu-kopu" -> "kemukopu"), whitespace runs collapsed; unicode letters kept."""
     import pyarrow.compute as pc
 
-    arr = pc.replace_substring_regex(arr, r"[^\p{L}\p{N}\s]+", "")
-    return pc.utf8_trim_whitespace(pc.replace_substring_regex(arr, r"\s+", " "))
+    def strip(a: Any) -> Any:
+        a = pc.replace_substring_regex(a, r"[^\p{L}\p{N}\s]+", "")
+        return pc.replace_substring_regex(a, r"\s+", " ")
+
+    # only a string with a character other than a letter, digit or space, or with two spaces in a
+    # row, is changed by the two regexes (most names are not): they run on those alone
+    arr = _where(arr, r"[^\p{L}\p{N} ]|  ", strip)
+    return pc.utf8_trim_whitespace(arr)
+
+
+def _where(arr: Any, pattern: str, fn: Any) -> Any:
+    """``fn`` (an element-wise string function) applied to the strings matching ``pattern`` only,
+    the others kept as they are: the same result as ``fn(arr)`` when ``fn`` leaves every string
+    that does not match unchanged, without running it over millions of strings it cannot change."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    if isinstance(arr, pa.ChunkedArray):
+        arr = arr.combine_chunks()
+    mask = pc.fill_null(pc.match_substring_regex(arr, pattern), False)
+    hits = int(pc.sum(mask).as_py() or 0)
+    if hits == 0:
+        return arr
+    if hits * 4 > len(arr):
+        return fn(arr)
+    return pc.replace_with_mask(arr, mask, fn(arr.filter(mask)))
 
 
 def canon_suffixes(arr: pa.Array, suffixes: dict[str, str]) -> pa.Array:
@@ -144,7 +168,7 @@ def split_email(values: Any) -> tuple[pa.Array, pa.Array, pa.Array]:
     has_at = pc.match_substring(arr, "@")
     local = pc.if_else(has_at, pc.replace_substring_regex(arr, r"@.*$", ""), arr)
     domain = pc.if_else(has_at, pc.replace_substring_regex(arr, r"^.*@", ""), "")
-    local = pc.replace_substring_regex(local, r"\+.*$", "")
+    local = _where(local, r"\+", lambda a: pc.replace_substring_regex(a, r"\+.*$", ""))
     norm = pc.if_else(
         pc.and_(has_at, pc.greater(pc.utf8_length(local), 0)),
         pc.binary_join_element_wise(local, domain, "@"),
@@ -295,12 +319,22 @@ class _Columns(dict[str, Any]):
         super().__init__()
         self.keep = keep
 
+    def wants(self, name: str) -> bool:
+        """Whether column ``name`` is kept (a column nobody reads is not computed at all)."""
+        return self.keep is None or name in self.keep or name == "record_id"
+
     def __setitem__(self, name: str, value: Any) -> None:
         import pyarrow as pa
 
         if self.keep is None or name in self.keep or name == "record_id":
             super().__setitem__(name, value.combine_chunks() if isinstance(value, pa.ChunkedArray) else value)
         _release()
+
+
+def _one_array(col: Any) -> Any:
+    """A column as one array: its only chunk as it is (``combine_chunks`` copies even a single
+    chunk: 166 MB for the three compared columns of 2 M leads), else the chunks combined."""
+    return col.chunk(0) if col.num_chunks == 1 else col.combine_chunks()
 
 
 def _release() -> None:
@@ -384,8 +418,10 @@ def normalise_table(
         )
     out["last_initials"] = first_chars(last, 2)
     out["first_initial"] = first_chars(first, 1)
-    out["company_token"] = pc.replace_substring_regex(company, r" .*$", "")
-    out["email_local4"] = pc.utf8_slice_codeunits(local, 0, 4)
+    if out.wants("company_token"):
+        out["company_token"] = pc.replace_substring_regex(company, r" .*$", "")
+    if out.wants("email_local4"):
+        out["email_local4"] = pc.utf8_slice_codeunits(local, 0, 4)
     out["match_name"] = pc.utf8_trim_whitespace(pc.binary_join_element_wise(first, last, " "))
     out["name_generation"] = generation
     # the company without its legal form ("fjordlight as" / "fjordlight"), as the person pass
@@ -421,13 +457,14 @@ def normalise_table(
     hi = pc.if_else(first_le, last, first)
     both = pc.and_(pc.not_equal(first, ""), pc.not_equal(last, ""))
     out["name_sorted"] = pc.if_else(both, pc.binary_join_element_wise(lo, hi, " "), "")
-    f3, l3 = pc.utf8_slice_codeunits(first, 0, 3), pc.utf8_slice_codeunits(last, 0, 3)
-    f3_le = pc.less_equal(f3, l3)
-    out["name_any3"] = pc.if_else(
-        both,
-        pc.binary_join_element_wise(pc.if_else(f3_le, f3, l3), pc.if_else(f3_le, l3, f3), "|"),
-        pc.if_else(pc.equal(f3, ""), l3, f3),
-    )
+    if out.wants("name_any3"):
+        f3, l3 = pc.utf8_slice_codeunits(first, 0, 3), pc.utf8_slice_codeunits(last, 0, 3)
+        f3_le = pc.less_equal(f3, l3)
+        out["name_any3"] = pc.if_else(
+            both,
+            pc.binary_join_element_wise(pc.if_else(f3_le, f3, l3), pc.if_else(f3_le, l3, f3), "|"),
+            pc.if_else(pc.equal(f3, ""), l3, f3),
+        )
     return _table(out)
 
 
@@ -1615,13 +1652,22 @@ def find_duplicates(
     if n < 2:
         return DuplicateResult(object_name, empty, n, 0, 0, 0, time.monotonic() - t0)
     norm = normalise_table(tbl, object_name, suffixes, rules, keep=_needed_columns(object_name, rules))
+    # from here on only the clustered records' id, created date and compared raw values are read
+    # from the input: its other columns (phone, address ...: a third of 2 M leads' input) are let go
+    # (freed when the caller passed the table without keeping it: runner._duplicate_outcomes)
+    tbl = tbl.select(
+        [c for c in ("record_id", "created_at", *COMPARE_ROLES[object_name]) if c in tbl.column_names]
+    )
+    if not isinstance(df, pd.DataFrame):
+        df = tbl
+    _release()
     if not _usable(norm, rules):
         return DuplicateResult(object_name, empty, n, 0, 0, 0, time.monotonic() - t0, unusable=True)
     batch = int(rules.get("score_chunk_pairs", DEFAULT_BATCH_PAIRS))
     weights = dict(rules.get("weights", {}))
     if object_name == "account":
         weights = {"name": 1.0}
-    columns = {role: norm.column(_ROLE_COLS[role]).combine_chunks() for role in weights}
+    columns = {role: _one_array(norm.column(_ROLE_COLS[role])) for role in weights}
     tok = rules.get("tokens") or {}
     core = norm.column("name_core").to_pylist() if object_name == "account" and tok else None
     idf = _token_weights(core) if core is not None else {}

@@ -348,14 +348,18 @@ def _gx_outcomes(
             table = tables[suite]
             columns = set(wh.columns(table))
             preds = [ex.violation_sql(sp, batch=table) for sp in specs]
-            counts = work.query("quality/work/gx_counts.sql", batch=table, predicates=preds)[0]
+            known = _ids_unique_from_specs(specs)
+            counts = work.query(
+                "quality/work/gx_counts.sql", batch=table, predicates=preds, count_repeated=known is None
+            )[0]
+            found = [int(counts[f"n{i}"] or 0) for i in range(len(specs))]
             for i, spec in enumerate(specs):
-                found = int(counts[f"n{i}"] or 0)
-                if gx_counts.get((suite, i)) != found:
+                if gx_counts.get((suite, i)) != found[i]:
                     raise RuntimeError(
                         f"{suite}: {spec.describe()}: GX counted {gx_counts.get((suite, i))} unexpected "
-                        f"rows, the SQL rule found {found}"
+                        f"rows, the SQL rule found {found[i]}"
                     )
+            unique = known(found) if known is not None else int(counts["repeated"] or 0) == 0
             object_name = suite[: -len("__keys")] if suite.endswith("__keys") else suite
             for check_id, idx in _by_check(specs).items():
                 outcome = Outcome(cfg.checks[check_id], get_object(object_name).api_name, new_index())
@@ -371,10 +375,17 @@ def _gx_outcomes(
                     "quality/work/gx_outcome.sql",
                     outcome=outcome.index,
                     batch=table,
-                    violations=[{"predicate": preds[i], "detail": sql_literal(specs[i].detail)} for i in idx],
+                    # an expectation that found no rows adds none (for a key batch: no scan and
+                    # no group-by of every id again)
+                    violations=[
+                        {"predicate": preds[i], "detail": sql_literal(specs[i].detail)}
+                        for i in idx
+                        if found[i]
+                    ],
                     scope_columns=_scope_columns(columns),
                     population=population,
                     skip=skip if skip in columns else None,
+                    unique=unique,
                 )
                 outcomes.append(outcome)
     info = {
@@ -383,6 +394,17 @@ def _gx_outcomes(
         "summary": run.summary,
     }
     return outcomes, info, list(tables.values())
+
+
+def _ids_unique_from_specs(specs: list[Any]) -> Any:
+    """For a batch whose suite checks its record ids (key integrity: not null and unique, without
+    a row condition), a function telling from the suite's violation counts whether the batch has
+    one row per record id (no null and no repeated id); None when the suite does not say (the
+    repeated ids are then counted in gx_counts.sql)."""
+    plain = {sp.kind: i for i, sp in enumerate(specs) if sp.column == "record_id" and not sp.condition}
+    if "not_null" not in plain or "unique" not in plain:
+        return None
+    return lambda found: found[plain["not_null"]] == 0 and found[plain["unique"]] == 0
 
 
 def _by_check(specs: list[Any]) -> dict[str, list[int]]:
@@ -574,15 +596,18 @@ def _duplicate_outcomes(
         tables.append(table)
         # the matcher reads only what it compares (no scope columns: those stay in the warehouse),
         # as Arrow columns (a DataFrame of 2 M leads' strings costs ~1.5 GB more)
-        records = _db.fetch_arrow(
-            wh,
-            "quality/work/select_batch.sql",
-            batch=table,
-            columns=["record_id", "created_at", *fields.keys()],
-        )
+        records = [
+            _db.fetch_arrow(
+                wh,
+                "quality/work/select_batch.sql",
+                batch=table,
+                columns=["record_id", "created_at", *fields.keys()],
+            )
+        ]
         with _warehouse_cache_released(work):
-            result = find_duplicates(records, object_name, rules, suffixes)
-        del records
+            # handed over, not kept here: the matcher lets go of the columns it no longer reads
+            # once they are normalised (the phone and address columns of 2 M leads)
+            result = find_duplicates(records.pop(), object_name, rules, suffixes)
         results.append(result)
         if result.unusable:
             na[(check_id, obj.api_name)] = unusable_reason(obj.api_name, rules)

@@ -2,8 +2,12 @@
     (violation_sql: the rule GX evaluated; the counts are checked against GX's unexpected_count)
     and the records its expectations apply to (any expectation's row condition). `skip`: a batch
     column holding why a record cannot be evaluated (null = it can): such a record that broke no
-    expectation goes to work_not_evaluated instead of the population (never passed silently). -#}
+    expectation goes to work_not_evaluated instead of the population (never passed silently).
+    `violations` holds only the expectations that found rows (none: no exception rows to write).
+    `unique`: the batch has one row per record id (gx_counts.sql), so each row is a record as it
+    stands and the population is not grouped by record (a hash aggregate over millions of ids). -#}
 {% import 'quality/_scope.sql' as scope -%}
+{%- if violations %}
 insert into quality.work_exception (
     outcome, record_id, detail, related_id, {{ scope.scope_columns() }}
 )
@@ -28,6 +32,7 @@ from (
     {%- endfor %}
 ) as v
 group by coalesce(cast(v.record_id as varchar), 'None'), v.detail;
+{%- endif %}
 
 insert into quality.work_population (
     outcome, record_id, {{ scope.scope_columns() }}, created_at, failed
@@ -36,9 +41,9 @@ select
     {{ outcome }} as outcome,
     coalesce(cast(b.record_id as varchar), 'None') as record_id,
     {%- for c in scope_columns %}
-    min({{ c.expr }}) as {{ c.name }},
+    {{ c.expr if unique else 'min(' ~ c.expr ~ ')' }} as {{ c.name }},
     {%- endfor %}
-    max(case when e.record_id is not null then 1 else 0 end) = 1 as failed
+    {{ 'e.record_id is not null' if unique else 'max(case when e.record_id is not null then 1 else 0 end) = 1' }} as failed
 from {{ batch }} as b
 left join (  -- noqa: ST05
     select distinct record_id from quality.work_exception where outcome = {{ outcome }}
@@ -47,7 +52,7 @@ where {{ population }}
 {%- if skip %}
     and (b.{{ skip }} is null or e.record_id is not null)
 {%- endif %}
-group by coalesce(cast(b.record_id as varchar), 'None');
+{{- "\ngroup by coalesce(cast(b.record_id as varchar), 'None')" if not unique }};
 {%- if skip %}
 
 insert into quality.work_not_evaluated (
@@ -56,9 +61,9 @@ insert into quality.work_not_evaluated (
 select
     {{ outcome }} as outcome,
     coalesce(cast(b.record_id as varchar), 'None') as record_id,
-    min(b.{{ skip }}) as reason,
+    {{ 'b.' ~ skip if unique else 'min(b.' ~ skip ~ ')' }} as reason,
     {%- for c in scope_columns if c.name != 'created_at' %}
-    min({{ c.expr }}) as {{ c.name }}{{ "," if not loop.last }}
+    {{ c.expr if unique else 'min(' ~ c.expr ~ ')' }} as {{ c.name }}{{ "," if not loop.last }}
     {%- endfor %}
 from {{ batch }} as b
 where ({{ population }})
@@ -66,5 +71,5 @@ where ({{ population }})
     and coalesce(cast(b.record_id as varchar), 'None') not in (
         select record_id from quality.work_exception where outcome = {{ outcome }} and record_id is not null
     )
-group by coalesce(cast(b.record_id as varchar), 'None');
+{{- "\ngroup by coalesce(cast(b.record_id as varchar), 'None')" if not unique }};
 {%- endif %}
