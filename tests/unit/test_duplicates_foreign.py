@@ -194,6 +194,38 @@ def test_b2b_leads_trade_show_held_out_precision_recall(dup_cfg):
     assert not {("TS-048", "TS-049"), ("TS-051", "TS-052"), ("TS-060", "TS-061")} & found
 
 
+def test_b2b_leads_webinar_held_out_precision_recall(dup_cfg):
+    """A fourth lead list (webinar registrations + partner referrals + SDR call entries, 70 leads,
+    26 true pairs) written and labelled without reading the matcher, committed before its first
+    run and measured once, untuned. The figures are pinned as measured, below the issue's
+    P >= 0.95 / R >= 0.90, with the exact pairs it gets wrong."""
+    df, truth = _b2b_leads("leads_webinar")
+    found = _pairs(
+        find_duplicates(df, "lead", dup_cfg["objects"]["lead"], dup_cfg["company_suffixes"]).clusters
+    )
+    tp = len(found & truth)
+    assert (len(truth), len(found), tp) == (26, 23, 19)
+    assert round(tp / len(found), 3) == 0.826
+    assert round(tp / len(truth), 3) == 0.731
+    # missed: a nickname (Liz, Kate, Mike, Seun, Peggy) with no e-mail or phone shared
+    assert truth - found == {
+        ("WB-001", "WB-034"),  # Elizabeth / Liz Thornquist: e-mail-only row vs phone-only row
+        ("WB-002", "WB-057"),  # Michael / Mike Oyelaran-Brandt vs SDR row, hyphen dropped
+        ("WB-026", "WB-057"),  # Mike Oyelaran-Brandt (plus-addressed) vs the same SDR row
+        ("WB-010", "WB-036"),  # Katherine / Kate Albescu, e-mail typo
+        ("WB-036", "WB-058"),  # Kate / Katherine Albescu, same direct phone
+        ("WB-016", "WB-064"),  # Oluwaseun / Seun Ferreira-Holt: e-mail-only vs phone-only row
+        ("WB-029", "WB-065"),  # Margaret / Peggy Szczepanik: e-mail-only vs phone-only row
+    }
+    # false: a person at a new employer (policy: a new lead) and siblings on one office phone
+    assert found - truth == {
+        ("WB-022", "WB-055"),  # Rosalind Fairweather at Gannet Marine vs at Kelpworth Shipping
+        ("WB-055", "WB-056"),  # the same, via the Gannet SDR row with her mobile
+        ("WB-042", "WB-043"),  # Lena / Ewan Brockhurst, family bakery, one phone and address
+        ("WB-044", "WB-045"),  # Danielle / Daniel Ostrander, family farm, one phone and address
+    }
+
+
 def _b2b_contacts() -> tuple[pd.DataFrame, set[tuple[str, str]]]:
     """tests/fixtures/duplicates/contacts.csv: a second hand-written B2B person list (46 contacts,
     plainly fictional names, 17 true pairs in contacts_true_pairs.csv), written before the person
