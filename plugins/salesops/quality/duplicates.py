@@ -45,6 +45,7 @@ records of the object.
 from __future__ import annotations
 
 import functools
+import itertools
 import logging
 import os
 import time
@@ -436,6 +437,8 @@ def normalise_table(
     )
     # person pass: contact points and order-free name keys
     out["phone_norm"], out["phone_ext"] = phone_parts(col("phone"))
+    if out.wants("last_compact"):  # "oyelaran brandt" / "oyelaran-brandt": one blocking key
+        out["last_compact"] = pc.replace_substring(last, " ", "")
     street = strip_punct(fold(col("street")))
     out["street_norm"] = street
     out["street_number"] = pc.replace_substring_regex(
@@ -706,10 +709,11 @@ def _fs_levels(role: str, a: Any, b: Any, close: float | None) -> Any:
 
 
 @functools.cache
-def _nickname_keys() -> Any:
+def _nickname_keys(extra: tuple[tuple[str, str], ...] = ()) -> Any:
     """Every "name|nickname" and "nickname|name" of the ``nicknames`` package's hand-curated
     English table (``has_nickname`` rows only: two nicknames of one name, such as Ron and Erin of
-    Aaron, are not taken as one person's)."""
+    Aaron, are not taken as one person's) and of ``extra`` (quality.yaml
+    ``fellegi_sunter.nickname_supplement``: name -> short form pairs the table lacks)."""
     import pyarrow as pa
     from nicknames import name_triplets
 
@@ -718,10 +722,22 @@ def _nickname_keys() -> Any:
         if t.relationship == "has_nickname":
             keys.add(f"{t.name1}|{t.name2}")
             keys.add(f"{t.name2}|{t.name1}")
+    for name, nickname in extra:
+        keys.add(f"{name}|{nickname}")
+        keys.add(f"{nickname}|{name}")
     return pa.array(sorted(keys), pa.string())
 
 
-def _nickname_pairs(a: Any, b: Any) -> Any:
+def nickname_supplement(fs: dict[str, Any]) -> tuple[tuple[str, str], ...]:
+    """quality.yaml ``fellegi_sunter.nickname_supplement`` ({name: [short form, ...]}) as sorted
+    (name, short form) pairs, case-folded like the compared names."""
+    sup = fs.get("nickname_supplement") or {}
+    return tuple(
+        sorted((str(k).strip().lower(), str(v).strip().lower()) for k, vs in sup.items() for v in vs or [])
+    )
+
+
+def _nickname_pairs(a: Any, b: Any, extra: tuple[tuple[str, str], ...] = ()) -> Any:
     """Whether each pair's two given names are a name and its nickname (compared in Arrow)."""
     import numpy as np
     import pyarrow as pa
@@ -730,7 +746,113 @@ def _nickname_pairs(a: Any, b: Any) -> Any:
     if len(a) == 0:
         return np.zeros(0, dtype=bool)
     key = pc.binary_join_element_wise(pa.array(a, pa.string()), pa.array(b, pa.string()), "|")
-    return np.asarray(pc.is_in(key, value_set=_nickname_keys()).to_numpy(zero_copy_only=False), dtype=bool)
+    return np.asarray(
+        pc.is_in(key, value_set=_nickname_keys(extra)).to_numpy(zero_copy_only=False), dtype=bool
+    )
+
+
+def same_given_name(a: str, b: str, extra: tuple[tuple[str, str], ...] = ()) -> bool:
+    """Whether two normalised given names can be one person's: equal, a name and its nickname,
+    one the other's initial, or one slip apart (one letter changed, added or dropped, or two
+    adjacent letters swapped: Damerau-Levenshtein distance 1)."""
+    from rapidfuzz.distance import DamerauLevenshtein
+
+    a, b = a.replace(" ", ""), b.replace(" ", "")
+    if a == b or not a or not b:
+        return True
+    if (len(a) == 1 and b.startswith(a)) or (len(b) == 1 and a.startswith(b)):
+        return True
+    if DamerauLevenshtein.distance(a, b, score_cutoff=1) <= 1:
+        return True
+    return bool(_nickname_pairs([a], [b], extra)[0])
+
+
+# A phone line held by more given names than this at one company is an office line without
+# comparing them pair by pair (a switchboard).
+OFFICE_LINE_NAMES = 8
+
+
+def office_line_keys(norm: pa.Table, extra: tuple[tuple[str, str], ...] = (), phones: Any = None) -> set[str]:
+    """The office lines ("number|extension|company core") among the records' phone lines.
+
+    A line is an office line when records of one company (``company_core``) on it carry two given
+    names that cannot be one person's (:func:`same_given_name`; a record's names are also tried
+    swapped, as a badge scan swaps them): colleagues on a switchboard, siblings on a family
+    firm's phone. Such a number is no evidence that two records with different given names are
+    one person (``corroboration.office_lines``). ``phones``: only the lines of these numbers are
+    looked at (the matcher asks for the few numbers that would back a different name); None =
+    every number on two records or more."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    phone = norm.column("phone_norm")
+    if phones is None:
+        counts = pc.value_counts(phone)
+        wanted = counts.field("values").filter(
+            pc.and_(pc.greater(counts.field("counts"), 1), pc.not_equal(counts.field("values"), ""))
+        )
+    else:
+        wanted = pa.array(sorted(p for p in phones if p), pa.string())
+    if len(wanted) == 0:
+        return set()
+    keep = pc.and_(
+        pc.and_(pc.is_in(phone, value_set=wanted), pc.not_equal(norm.column("company_core"), "")),
+        pc.not_equal(norm.column("first_norm"), ""),
+    )
+    idx = pc.indices_nonzero(keep)
+    sub = pa.table(
+        {
+            "line": _line_keys(norm, idx),
+            "first": norm.column("first_norm").take(idx),
+            "last": norm.column("last_norm").take(idx),
+        }
+    )
+    groups = sub.group_by("line").aggregate([("first", "count_distinct")])
+    shared = groups.filter(pc.greater(groups.column("first_count_distinct"), 1))
+    if shared.num_rows == 0:
+        return set()
+    cand = sub.filter(pc.is_in(sub.column("line"), value_set=shared.column("line")))
+    names = cand.group_by("line").aggregate([("first", "list"), ("last", "list")])
+    office: set[str] = set()
+    for line, firsts, lasts in zip(
+        names.column("line").to_pylist(),
+        names.column("first_list").to_pylist(),
+        names.column("last_list").to_pylist(),
+        strict=True,
+    ):
+        people = sorted(set(zip(firsts, lasts, strict=True)))
+        if len({f for f, _ in people}) > OFFICE_LINE_NAMES:
+            office.add(line)
+            continue
+        for (f1, l1), (f2, l2) in itertools.combinations(people, 2):
+            if not (same_given_name(f1, f2, extra) or (l1 == f2 and same_given_name(f1, l2, extra))):
+                office.add(line)
+                break
+    return office
+
+
+def _line_keys(norm: pa.Table, idx: Any) -> pa.Array:
+    """ "number|extension|company core" of the records at ``idx``: one company's phone line."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    idx = idx if isinstance(idx, pa.Array) else pa.array(idx, pa.int64())
+    return pc.binary_join_element_wise(
+        norm.column("phone_norm").take(idx),
+        norm.column("phone_ext").take(idx),
+        norm.column("company_core").take(idx),
+        "|",
+    )
+
+
+def office_lines(norm: pa.Table, extra: tuple[tuple[str, str], ...] = ()) -> list[bool]:
+    """Per record: whether its phone line is an office line (:func:`office_line_keys`)."""
+    import numpy as np
+
+    office = office_line_keys(norm, extra)
+    lines = _line_keys(norm, np.arange(norm.num_rows)).to_pylist()
+    company = norm.column("company_core").to_pylist()
+    return [bool(c) and line in office for line, c in zip(lines, company, strict=True)]
 
 
 def _birth_date_similarity(a: Any, b: Any) -> Any:
@@ -842,8 +964,9 @@ def _fs_evaluate(norm: pa.Table, i: Any, j: Any, fs: dict[str, Any]) -> dict[str
     s1 = _fs_levels("last_name", v.la, v.lb, lcfg.get("close"))
     g2 = _fs_levels("first_name", v.fa, v.lb, fcfg.get("close"))
     if fs.get("nicknames"):  # Katherine / Kate, Robert / Bob: close, never a disagreement
-        g1 = np.where((g1 == DISAGREE) & _nickname_pairs(v.fa, v.fb), CLOSE, g1).astype(np.int8)
-        g2 = np.where((g2 == DISAGREE) & _nickname_pairs(v.fa, v.lb), CLOSE, g2).astype(np.int8)
+        extra = nickname_supplement(fs)
+        g1 = np.where((g1 == DISAGREE) & _nickname_pairs(v.fa, v.fb, extra), CLOSE, g1).astype(np.int8)
+        g2 = np.where((g2 == DISAGREE) & _nickname_pairs(v.fa, v.lb, extra), CLOSE, g2).astype(np.int8)
     s2 = _fs_levels("last_name", v.la, v.fb, lcfg.get("close"))
     w1 = v.weigh("first_name", g1) + v.weigh("last_name", s1)
     w2 = v.weigh("first_name", g2) + v.weigh("last_name", s2)
@@ -863,6 +986,11 @@ def _fs_evaluate(norm: pa.Table, i: Any, j: Any, fs: dict[str, Any]) -> dict[str
         other_line = v.both_differ("phone_ext") & (v.levels["phone"] >= CLOSE)
         v.levels["phone"] = np.where(other_line, DISAGREE, v.levels["phone"]).astype(np.int8)
 
+    if corr.get("office_lines"):
+        # an office line (a number several people of one company give) agrees, but it is not
+        # the personal phone that a different name, an initial or a changed surname needs
+        office = _office_pairs(v, given, surname, nickname_supplement(fs) if fs.get("nicknames") else ())
+        v.corroborating["phone"] = np.where(office, CLOSE, v.level("phone")).astype(np.int8)
     # a given name written as its initial: unknown (weight 0) when corroborated (initial_needs)
     initial = _initial_given(v, given, corr.get("initial_needs") or [])
     given = np.where(initial, MISSING, given).astype(np.int8)
@@ -893,7 +1021,7 @@ def _fs_evaluate(norm: pa.Table, i: Any, j: Any, fs: dict[str, Any]) -> dict[str
         changed = s_dis & (given == EXACT)
         for role in cs.get("needs_all") or []:
             changed &= v.level(role) == EXACT
-        replaced |= changed & v.any_exact(cs.get("needs_any") or [])
+        replaced |= changed & v.any_exact(cs.get("needs_any") or [], corroborating=True)
     replaced &= ~ok
     ok |= replaced
 
@@ -918,6 +1046,12 @@ def _fs_evaluate(norm: pa.Table, i: Any, j: Any, fs: dict[str, Any]) -> dict[str
     if corr.get("generations"):
         generation_conflict = v.both_differ("name_generation")
         veto |= generation_conflict
+    if corr.get("other_employer"):
+        # the same person at another employer is another lead (a lead is a person at a company):
+        # vetoed and kept apart, like another generation
+        employer = _other_employer(v, (ok | replaced) & (v.level("company") == DISAGREE))
+        veto |= employer
+        generation_conflict = generation_conflict | employer
     ok &= ~veto
     replaced &= ~veto
     # different names keep two clusters apart, unless a personal field (birth date, phone,
@@ -947,6 +1081,8 @@ class _PairView:
         self.fa, self.fb = self.sides("first_norm")
         self.la, self.lb = self.sides("last_norm")
         self.swap = np.zeros(self.n, dtype=bool)
+        # levels as corroboration reads them where they differ from ``levels`` (an office line)
+        self.corroborating: dict[str, Any] = {}
 
     def sides(self, column: str) -> tuple[Any, Any]:
         import numpy as np
@@ -1005,12 +1141,17 @@ class _PairView:
     def level(self, role: str) -> Any:
         return self.levels.get(role, self.zeros)
 
-    def any_exact(self, roles: list[str]) -> Any:
+    def corroborating_level(self, role: str) -> Any:
+        """The level a corroboration rule reads: an office line's exact phone counts as close."""
+        return self.corroborating.get(role, self.level(role))
+
+    def any_exact(self, roles: list[str], corroborating: bool = False) -> Any:
         import numpy as np
 
+        level = self.corroborating_level if corroborating else self.level
         out = np.zeros(self.n, dtype=bool)
         for role in roles:
-            out |= self.level(role) == EXACT
+            out |= level(role) == EXACT
         return out
 
     def address(self) -> Any:
@@ -1024,6 +1165,31 @@ class _PairView:
         import numpy as np
 
         return np.where(self.swap, self.lb, self.fb)
+
+
+def _office_pairs(v: _PairView, given: Any, surname: Any, extra: tuple[tuple[str, str], ...]) -> Any:
+    """Pairs whose exact phone is an office line (:func:`office_line_keys`), looked up only for
+    the pairs where the phone could back a different name: the phone exact, the e-mail not, a
+    name part agreeing and the names not both exact."""
+    import numpy as np
+
+    out = np.zeros(v.n, dtype=bool)
+    if not {"phone_norm", "phone_ext", "company_core"} <= set(v.norm.column_names):
+        return out
+    suspect = (
+        (v.level("phone") == EXACT)
+        & (v.level("email") != EXACT)
+        & ((given >= CLOSE) | (surname >= CLOSE))
+        & ~((given == EXACT) & (surname == EXACT))
+    )
+    if not suspect.any():
+        return out
+    ks = np.flatnonzero(suspect)
+    la, lb = _line_keys(v.norm, v.i[ks]).to_pylist(), _line_keys(v.norm, v.j[ks]).to_pylist()
+    office = office_line_keys(v.norm, extra, phones={line.split("|", 1)[0] for line in la})
+    if office:
+        out[ks] = [a in office or b in office for a, b in zip(la, lb, strict=True)]
+    return out
 
 
 def _initial_given(v: _PairView, given: Any, needs: list[str]) -> Any:
@@ -1053,7 +1219,7 @@ def _initial_given(v: _PairView, given: Any, needs: list[str]) -> Any:
         return initial
     backed = np.zeros(v.n, dtype=bool)
     if "phone" in needs:
-        backed |= v.level("phone") == EXACT
+        backed |= v.corroborating_level("phone") == EXACT
     if "email_local" in needs:
         ea, eb = v.sides("email_norm")
         k = np.flatnonzero(initial)
@@ -1076,7 +1242,7 @@ def _different_name_veto(v: _PairView, given: Any, surname: Any, initial: Any, d
     for role in dn["when_present"]:
         present |= v.level(role) != MISSING
     for role, min_level in dn["needs"].items():
-        backed |= v.level(role) >= (EXACT if min_level == "exact" else CLOSE)
+        backed |= v.corroborating_level(role) >= (EXACT if min_level == "exact" else CLOSE)
     suspect = differ & present & ~backed
     if dn.get("transposition_is_slip") and suspect.any():
         # two adjacent letters swapped (ritikure / ritiukre, smith / smtih) is a typing slip, not
@@ -1096,6 +1262,33 @@ def _different_name_veto(v: _PairView, given: Any, surname: Any, initial: Any, d
         )
         suspect[k[slip]] = False
     return suspect
+
+
+def _other_employer(v: _PairView, mask: Any) -> Any:
+    """Pairs (of ``mask``: their companies disagree) at two different employers: the company
+    names without their legal form share no word, neither is the other's acronym ("ibf" /
+    "international business freight") and the e-mail domains do not agree (one domain is the
+    same employer, whatever the company field says; a missing e-mail does not)."""
+    import numpy as np
+    import pyarrow as pa
+
+    out = np.zeros(v.n, dtype=bool)
+    if not mask.any():
+        return out
+    if "email_domain" not in v.norm.column_names:
+        return out
+    ks = np.flatnonzero(mask)
+    i, j = pa.array(v.i[ks]), pa.array(v.j[ks])  # Python strings for these pairs only
+    ca, cb = (v.norm.column("company_core").take(x).to_pylist() for x in (i, j))
+    da, db = (v.norm.column("email_domain").take(x).to_pylist() for x in (i, j))
+    for n, k in enumerate(ks.tolist()):
+        wa, wb = ca[n].split(), cb[n].split()
+        if not wa or not wb or set(wa) & set(wb) or (da[n] and da[n] == db[n]):
+            continue
+        if "".join(w[0] for w in wa) == "".join(wb) or "".join(w[0] for w in wb) == "".join(wa):
+            continue  # an acronym
+        out[k] = True
+    return out
 
 
 def _transposed(a: str, b: str) -> bool:
@@ -1470,6 +1663,7 @@ def _needed_columns(object_name: str, rules: dict[str, Any]) -> set[str]:
             "phone_ext",
             "email_number",
             "email_base",
+            "email_domain",
         }
     person = rules.get("person") or {}
     for key in [*rules.get("keys", []), *rules.get("blocking", []), *person.get("blocking", [])]:
@@ -1717,6 +1911,12 @@ def find_duplicates(
             blocks.build(rules.get("blocking", []), max_block)
             for i, j in blocks.pairs(batch, matched=nodes):
                 _ok, _w, differ = _fuzzy_batch(columns, i, j, weights, rules, core, idf)
+                if person_on and person.get("fellegi_sunter") and differ.any():
+                    # persons: whether two names are two people is the person scorer's call (a
+                    # nickname, Kate / Katherine, is far from its name by the whole-name ratio)
+                    i, j = i[differ], j[differ]
+                    _ok, _s, differ = _person_scores(norm, i, j, person)
+                    differ = ~differ
                 rejected.update(zip(i[differ].tolist(), j[differ].tolist(), strict=True))
             if person_on:
                 blocks.build(person.get("blocking", []), person_max)

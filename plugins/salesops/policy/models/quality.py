@@ -147,6 +147,13 @@ class Corroboration(PolicyModel):
     # e-mails equal but for a number in the local part (a namesake's mailbox) veto the pair unless
     # a phone agrees exactly; needs the object's numbered_mailboxes
     numbered_mailboxes: bool = False
+    # a phone line that records of one company give with given names that cannot be one
+    # person's (colleagues, siblings) is an office line: it does not corroborate a different name,
+    # an initial or a changed surname (duplicates.py office_lines)
+    office_lines: bool = False
+    # the same person at another employer (company names sharing no word, not an acronym, no
+    # common e-mail domain) is another lead: vetoed and kept apart (duplicates.py _other_employer)
+    other_employer: bool = False
 
 
 class FellegiSunter(PolicyModel):
@@ -158,6 +165,8 @@ class FellegiSunter(PolicyModel):
     corroboration: Corroboration | None = None
     # a given name and its nickname (the `nicknames` package's table) compare as close
     nicknames: bool = False
+    # name -> short forms the package's English table lacks (read only with nicknames: true)
+    nickname_supplement: dict[str, list[str]] = {}
 
     @model_validator(mode="after")
     def _names_alone_never_match(self) -> FellegiSunter:
