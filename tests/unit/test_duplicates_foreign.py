@@ -176,18 +176,19 @@ def test_b2b_leads_trade_show_held_out_precision_recall(dup_cfg):
     # (P 0.857, R 0.828). Since then two rules written after seeing its errors (so this list no
     # longer holds them out): a given name and its nickname compare as close (`nicknames`), and
     # e-mails equal but for a number (moravec@ / moravec2@) veto a pair without a common phone
-    # (`numbered_mailboxes`): 27 of 29, 3 false pairs (P 0.900, R 0.931).
-    assert (tp, len(found)) == (27, 30)
-    assert round(tp / len(found), 3) == 0.900 and round(tp / len(truth), 3) == 0.931
-    assert truth - found == {
-        ("TS-041", "TS-043"),  # Henrietta / Hettie Moorcroft: not in the nickname table, e-mail
-        ("TS-042", "TS-043"),  # domain typo, one phone; a replaced name needs the street
-    }
+    # (`numbered_mailboxes`): 27 of 29, 3 false pairs (P 0.900, R 0.931). Then the rules written
+    # after seeing the webinar list's errors (below; Henrietta / Hettie and the new-employer pair
+    # were also errors here, so this list is not held out for them either): the policy's
+    # nickname supplement finds Hettie, and another employer (companies sharing no word, no
+    # common e-mail domain) keeps Cormac Hesketh's Ravelin Payments lead apart: 29 of 29, 1 false
+    # pair (P 0.967, R 1.000).
+    assert (tp, len(found)) == (29, 30)
+    assert round(tp / len(found), 3) == 0.967 and round(tp / len(truth), 3) == 1.0
     assert found - truth == {
-        ("TS-030", "TS-031"),  # Cormac Hesketh at his old and his new employer (policy: new lead)
-        ("TS-030", "TS-032"),
-        ("TS-062", "TS-063"),  # Tobiah / Tobias Farquar: one main line, own mailboxes
-    }
+        ("TS-062", "TS-063"),  # Tobiah / Tobias Farquar: one main line, own mailboxes; one slip
+    }  # apart, so the names alone do not make the line an office line (office_lines)
+    assert {("TS-041", "TS-043"), ("TS-042", "TS-043")} <= found  # Henrietta / Hettie
+    assert not {("TS-030", "TS-031"), ("TS-030", "TS-032")} & found  # new employer: a new lead
     assert ("TS-064", "TS-065") not in found  # two Alexei Moravec: moravec@ / moravec2@, own lines
     assert {("TS-017", "TS-018"), ("TS-020", "TS-021")} <= found  # Katherine / Kate, Bob / ROBERT
     assert not {("TS-054", "TS-055"), ("TS-056", "TS-057"), ("TS-058", "TS-059")} & found
@@ -197,33 +198,34 @@ def test_b2b_leads_trade_show_held_out_precision_recall(dup_cfg):
 def test_b2b_leads_webinar_held_out_precision_recall(dup_cfg):
     """A fourth lead list (webinar registrations + partner referrals + SDR call entries, 70 leads,
     26 true pairs) written and labelled without reading the matcher, committed before its first
-    run and measured once, untuned. The figures are pinned as measured, below the issue's
-    P >= 0.95 / R >= 0.90, with the exact pairs it gets wrong."""
+    run and measured once, untuned: P 0.826 / R 0.731 (23 found, 19 correct), below the issue's
+    P >= 0.95 / R >= 0.90. Its errors were then read and rules written for what they point to, so
+    the list is NO LONGER HELD OUT for those rules (a new held-out list measures them):
+    person blocking on the company without its legal form and the surname without hyphen or space
+    ([company_core, last_compact]); no-chaining leaves to the person scorer whether two names are
+    two people (a nickname is far from its name by the fuzzy pass's whole-name ratio); an office
+    line (a number one company's records give with given names that cannot be one person's) does
+    not corroborate a different name; common short forms the nickname table lacks
+    (`nickname_supplement`); another employer (companies sharing no word, no common e-mail
+    domain) is a new lead (`other_employer`)."""
     df, truth = _b2b_leads("leads_webinar")
     found = _pairs(
         find_duplicates(df, "lead", dup_cfg["objects"]["lead"], dup_cfg["company_suffixes"]).clusters
     )
     tp = len(found & truth)
-    assert (len(truth), len(found), tp) == (26, 23, 19)
-    assert round(tp / len(found), 3) == 0.826
-    assert round(tp / len(truth), 3) == 0.731
-    # missed: a nickname (Liz, Kate, Mike, Seun, Peggy) with no e-mail or phone shared
-    assert truth - found == {
-        ("WB-001", "WB-034"),  # Elizabeth / Liz Thornquist: e-mail-only row vs phone-only row
-        ("WB-002", "WB-057"),  # Michael / Mike Oyelaran-Brandt vs SDR row, hyphen dropped
-        ("WB-026", "WB-057"),  # Mike Oyelaran-Brandt (plus-addressed) vs the same SDR row
-        ("WB-010", "WB-036"),  # Katherine / Kate Albescu, e-mail typo
-        ("WB-036", "WB-058"),  # Kate / Katherine Albescu, same direct phone
-        ("WB-016", "WB-064"),  # Oluwaseun / Seun Ferreira-Holt: e-mail-only vs phone-only row
-        ("WB-029", "WB-065"),  # Margaret / Peggy Szczepanik: e-mail-only vs phone-only row
-    }
-    # false: a person at a new employer (policy: a new lead) and siblings on one office phone
-    assert found - truth == {
-        ("WB-022", "WB-055"),  # Rosalind Fairweather at Gannet Marine vs at Kelpworth Shipping
-        ("WB-055", "WB-056"),  # the same, via the Gannet SDR row with her mobile
-        ("WB-042", "WB-043"),  # Lena / Ewan Brockhurst, family bakery, one phone and address
-        ("WB-044", "WB-045"),  # Danielle / Daniel Ostrander, family farm, one phone and address
-    }
+    # The held-out measurement, before those rules: 23 found, 19 correct (P 0.826, R 0.731).
+    # Missed: WB-001/034 Elizabeth / Liz, WB-016/064 Oluwaseun / Seun, WB-029/065 Margaret /
+    # Peggy (e-mail-only vs phone-only rows: never candidates); WB-002/057 and WB-026/057 Mike
+    # Oyelaran-Brandt vs "Oyelaran Brandt" at "Quillfeather Analytics" without LLC (never
+    # candidates); WB-010/036 Katherine / Kate with an e-mail typo and, through no-chaining,
+    # WB-036/058. False: WB-022/055 and WB-055/056 (Rosalind Fairweather at a new employer:
+    # policy, a new lead), WB-042/043 Lena / Ewan Brockhurst and WB-044/045 Danielle / Daniel
+    # Ostrander (siblings on a family firm's phone). With the rules: 26 of 26, no false pair.
+    assert (len(truth), len(found), tp) == (26, 26, 26)
+    assert found == truth
+    assert {("WB-022", "WB-056")} <= found and not {("WB-022", "WB-055"), ("WB-055", "WB-056")} & found
+    assert not {("WB-042", "WB-043"), ("WB-044", "WB-045")} & found  # office lines
+    assert not {("WB-040", "WB-041"), ("WB-049", "WB-053"), ("WB-069", "WB-070")} & found
 
 
 def _b2b_contacts() -> tuple[pd.DataFrame, set[tuple[str, str]]]:
