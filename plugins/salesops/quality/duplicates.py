@@ -1169,18 +1169,20 @@ class _PairView:
 
 def _office_pairs(v: _PairView, given: Any, surname: Any, extra: tuple[tuple[str, str], ...]) -> Any:
     """Pairs whose exact phone is an office line (:func:`office_line_keys`), looked up only for
-    the pairs where the phone could back a different name: the phone exact, the e-mail not, a
-    name part agreeing and the names not both exact."""
+    the pairs where the phone could back a different name: the phone exact, the e-mail and birth
+    date not agreeing, a name part differing (close or disagreeing) and one agreeing."""
     import numpy as np
 
     out = np.zeros(v.n, dtype=bool)
     if not {"phone_norm", "phone_ext", "company_core"} <= set(v.norm.column_names):
         return out
+    differ = (given == CLOSE) | (given == DISAGREE) | (surname == CLOSE) | (surname == DISAGREE)
     suspect = (
         (v.level("phone") == EXACT)
         & (v.level("email") != EXACT)
+        & (v.level("birth_date") < CLOSE)
+        & differ
         & ((given >= CLOSE) | (surname >= CLOSE))
-        & ~((given == EXACT) & (surname == EXACT))
     )
     if not suspect.any():
         return out
