@@ -1,0 +1,125 @@
+"""Integrity of the held-out duplicate fixtures (tests/fixtures/duplicates/HELD_OUT.md, issue 15).
+
+These checks look only at the files: unique ids, a header the loaders in test_duplicates_foreign.py
+read, dates that parse, and truth files that name existing ids once each, ordered id_a < id_b, with
+every true group closed (all pairs of a group listed, so the pairs are a transitive relation). They
+never call the matcher: the lists are kept for one held-out precision/recall measurement.
+"""
+
+from __future__ import annotations
+
+import csv
+import itertools
+from datetime import datetime
+from pathlib import Path
+
+import pytest
+
+FIXTURES = Path(__file__).parents[1] / "fixtures" / "duplicates"
+
+LEAD_HEADER = [
+    "Lead ID",
+    "First Name",
+    "Last Name",
+    "Company",
+    "Email",
+    "Phone",
+    "Street",
+    "City",
+    "Zip",
+    "State",
+    "Country",
+    "Created",
+]
+CONTACT_HEADER = [
+    "Contact ID",
+    "First Name",
+    "Last Name",
+    "Account ID",
+    "Email",
+    "Phone",
+    "Mailing Street",
+    "Mailing City",
+    "Mailing Zip",
+    "Mailing State",
+    "Mailing Country",
+    "Birthdate",
+    "Created",
+]
+ACCOUNT_HEADER = ["Account ID", "Account Name", "Website", "Created Date"]
+
+# name, header, id column, created column, id prefix, (records, true pairs, groups) as written
+HELD_OUT = [
+    ("leads_agency", LEAD_HEADER, "Lead ID", "Created", "AG-", (80, 29, 17)),
+    ("contacts_partner", CONTACT_HEADER, "Contact ID", "Created", "CP-", (60, 18, 10)),
+    ("accounts_vendor", ACCOUNT_HEADER, "Account ID", "Created Date", "AV-", (100, 30, 22)),
+]
+IDS = [h[0] for h in HELD_OUT]
+
+
+def _read(path: Path) -> tuple[list[str], list[dict[str, str]]]:
+    with path.open(newline="", encoding="utf-8") as f:
+        reader = csv.DictReader(f)
+        return list(reader.fieldnames or []), list(reader)
+
+
+def _groups(pairs: list[tuple[str, str]]) -> list[set[str]]:
+    """Connected components of the truth pairs (union-find)."""
+    parent: dict[str, str] = {}
+
+    def find(x: str) -> str:
+        parent.setdefault(x, x)
+        while parent[x] != x:
+            parent[x] = parent[parent[x]]
+            x = parent[x]
+        return x
+
+    for a, b in pairs:
+        parent[find(a)] = find(b)
+    comps: dict[str, set[str]] = {}
+    for x in list(parent):
+        comps.setdefault(find(x), set()).add(x)
+    return list(comps.values())
+
+
+@pytest.mark.parametrize(("name", "header", "id_col", "created_col", "prefix", "counts"), HELD_OUT, ids=IDS)
+def test_held_out_fixture_integrity(name, header, id_col, created_col, prefix, counts):
+    fields, rows = _read(FIXTURES / f"{name}.csv")
+    assert fields == header
+    ids = [r[id_col] for r in rows]
+    assert len(ids) == len(set(ids)), "record ids must be unique"
+    assert all(i.startswith(prefix) for i in ids)
+    for r in rows:
+        assert None not in r and all(v is not None for v in r.values()), f"ragged row {r[id_col]}"
+        datetime.strptime(r[created_col], "%m/%d/%Y")
+        if "Birthdate" in r and r["Birthdate"]:
+            assert datetime.strptime(r["Birthdate"], "%Y-%m-%d") < datetime.strptime(
+                r[created_col], "%m/%d/%Y"
+            )
+
+    tfields, truth = _read(FIXTURES / f"{name}_true_pairs.csv")
+    assert tfields == ["id_a", "id_b", "why"]
+    pairs = [(t["id_a"], t["id_b"]) for t in truth]
+    assert len(pairs) == len(set(pairs)), "a true pair is listed twice"
+    assert all(a < b for a, b in pairs), "id_a < id_b in every true pair"
+    assert {i for p in pairs for i in p} <= set(ids), "every truth id is a record of the list"
+    assert all(t["why"].strip() for t in truth), "every true pair says why"
+
+    groups = _groups(pairs)
+    closure = {p for g in groups for p in itertools.combinations(sorted(g), 2)}
+    assert closure == set(pairs), "each true group lists all its pairs (closed under transitivity)"
+    assert all(len(g) in (2, 3) for g in groups)
+    assert (len(rows), len(pairs), len(groups)) == counts
+
+
+def test_held_out_fixtures_are_fictional():
+    """Synthetic data only: .example e-mail domains and websites, 555 phone numbers."""
+    for name, *_ in HELD_OUT:
+        _, rows = _read(FIXTURES / f"{name}.csv")
+        for r in rows:
+            email = r.get("Email", "")
+            assert not email or email.lower().endswith(".example"), email
+            phone = r.get("Phone", "")
+            assert not phone or "555" in phone, phone
+            web = r.get("Website", "").rstrip("/")
+            assert not web or web.endswith(".example"), web
