@@ -43,9 +43,9 @@ def _pairs(clusters: pd.DataFrame) -> set[tuple[str, str]]:
     return out
 
 
-def _accounts() -> tuple[pd.DataFrame, set[tuple[str, str]]]:
-    acc = pd.read_csv(FIXTURES / "accounts.csv", dtype=str, keep_default_na=False)
-    truth = pd.read_csv(FIXTURES / "accounts_true_pairs.csv", dtype=str)
+def _accounts(name: str = "accounts") -> tuple[pd.DataFrame, set[tuple[str, str]]]:
+    acc = pd.read_csv(FIXTURES / f"{name}.csv", dtype=str, keep_default_na=False)
+    truth = pd.read_csv(FIXTURES / f"{name}_true_pairs.csv", dtype=str)
     df = pd.DataFrame(
         {
             "record_id": acc["Account ID"],
@@ -228,7 +228,43 @@ def test_b2b_leads_webinar_held_out_precision_recall(dup_cfg):
     assert not {("WB-040", "WB-041"), ("WB-049", "WB-053"), ("WB-069", "WB-070")} & found
 
 
-def _b2b_contacts() -> tuple[pd.DataFrame, set[tuple[str, str]]]:
+# The third round of held-out lists (tests/fixtures/duplicates/HELD_OUT.md): written and labelled
+# by a session that read neither the matcher, its policy, nor the other lists, committed before the
+# matcher first ran on them, and measured ONCE on main at fca43b3 (after the webinar list's rules).
+# The figures below are that one measurement; nothing was tuned on these lists before it.
+HELD_OUT_3 = {
+    # list: (object, records, true pairs, found pairs, correct)
+    "leads_agency": ("lead", 80, 29, 20, 20),  # P 1.000, R 0.690
+    "contacts_partner": ("contact", 60, 18, 19, 17),  # P 0.895, R 0.944
+    "accounts_vendor": ("account", 100, 30, 24, 24),  # P 1.000, R 0.800
+}
+
+
+def _held_out_3(name: str) -> tuple[pd.DataFrame, set[tuple[str, str]]]:
+    obj = HELD_OUT_3[name][0]
+    loader = {"lead": _b2b_leads, "contact": _b2b_contacts, "account": _accounts}[obj]
+    return loader(name)
+
+
+@pytest.mark.parametrize("name", sorted(HELD_OUT_3))
+def test_held_out_round_3_precision_recall(dup_cfg, name):
+    """The agency/chat/event-app lead list, the CRM + partner-portal contact list and the
+    data-vendor + ERP account list, each pinned at its one held-out measurement: below the issue's
+    P >= 0.95 / R >= 0.90 for leads (recall) and accounts (recall) and contacts (precision).
+    Missed leads: short forms the nickname tables lack (Trish, Gosia, Paco, JB), a company written
+    shorter (Corvalle / Corvalle Analytics Inc., Silverpine CU / Credit Union, Keelhaven Marine /
+    Marine Supply, Almenara / Grupo Almenara S.A.), "Jean-Baptiste" / "Jean Baptiste", a phone in
+    domestic form against its +48 form, a surname typo with a different e-mail typo. Missed
+    accounts: "und" for "&", N. / St. / Tech / Ins. abbreviations, "&" dropped. Contacts: Wojtek
+    (missed); false: a father and son without suffix on one phone and address born 29 years apart,
+    and twins Celia / Cecily on one phone, address and birth date."""
+    obj, records, n_truth, n_found, n_correct = HELD_OUT_3[name]
+    df, truth = _held_out_3(name)
+    found = _pairs(find_duplicates(df, obj, dup_cfg["objects"][obj], dup_cfg["company_suffixes"]).clusters)
+    assert (len(df), len(truth), len(found), len(found & truth)) == (records, n_truth, n_found, n_correct)
+
+
+def _b2b_contacts(name: str = "contacts") -> tuple[pd.DataFrame, set[tuple[str, str]]]:
     """tests/fixtures/duplicates/contacts.csv: a second hand-written B2B person list (46 contacts,
     plainly fictional names, 17 true pairs in contacts_true_pairs.csv), written before the person
     rules below were changed and kept out of their tuning. Besides duplicates it holds hard
@@ -237,8 +273,8 @@ def _b2b_contacts() -> tuple[pd.DataFrame, set[tuple[str, str]]]:
     birth date (C-036/037), one common name at three accounts (C-038..040), relatives with
     look-alike given names at one account (C-041/042), colleagues on one switchboard with their
     own extensions (C-043/044), look-alike surnames at two accounts (C-045/046)."""
-    a = pd.read_csv(FIXTURES / "contacts.csv", dtype=str, keep_default_na=False)
-    truth = pd.read_csv(FIXTURES / "contacts_true_pairs.csv", dtype=str)
+    a = pd.read_csv(FIXTURES / f"{name}.csv", dtype=str, keep_default_na=False)
+    truth = pd.read_csv(FIXTURES / f"{name}_true_pairs.csv", dtype=str)
 
     def col(label: str) -> pd.Series:
         return a[label].replace("", None)
