@@ -238,6 +238,29 @@ def test_zero_rows_after_a_big_sync_is_a_warning_with_counts(fake_sf, wh):
     assert audit(wh)[0]["warning"] is None
 
 
+def test_a_quiet_object_reading_0_changes_after_its_full_load_is_no_warning(fake_sf, wh):
+    """0 changed records the week after a full load is normal for a quiet object (campaigns,
+    quotas): an incremental read is compared with the previous INCREMENTAL read only."""
+    seed_opportunities(fake_sf, 1200)
+    extract_and_load(source(fake_sf), [OBJ], wh, full_refresh=True)
+    fake_sf.tick()
+    extract_and_load(source(fake_sf), [OBJ], wh)  # nothing changed since the full load
+    assert [(r["rows_read"], r["warning"]) for r in audit(wh)] == [(1200, None), (0, None)]
+    stamp = fake_sf.clock + timedelta(seconds=1)
+    fake_sf.insert("Opportunity", [opportunity(5000 + i, stamp) for i in range(1100)], stamp=stamp)
+    fake_sf.tick(timedelta(seconds=5))
+    extract_and_load(source(fake_sf), [OBJ], wh)  # a busy incremental day
+    fake_sf.tick(timedelta(seconds=5))
+    extract_and_load(source(fake_sf), [OBJ], wh)  # then silence: this one is worth a look
+    rows = audit(wh)
+    assert [r["rows_read"] for r in rows] == [1200, 0, 1100, 0]
+    assert rows[2]["warning"] is None
+    assert rows[3]["warning"] == (
+        "read 0 records where the previous sync read 1100: check the source "
+        "(a timed-out or filtered query looks like this)"
+    )
+
+
 def test_first_sync_estimate_matches_the_calls_actually_made(fake_sf, wh):
     seed_opportunities(fake_sf, 1050)
     src = source(fake_sf)

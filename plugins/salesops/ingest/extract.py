@@ -237,7 +237,7 @@ def extract_batch(
     (tmp_dir / "checkpoint.json").unlink(missing_ok=True)
     tmp_dir.rename(batch_dir)  # the batch appears whole or not at all
     api_calls = int(getattr(source, "api_calls", 0)) - calls_before if hasattr(source, "api_calls") else None
-    warning = _zero_rows_warning(wh, obj, source.name, rows)
+    warning = _zero_rows_warning(wh, obj, source.name, rows, full=since is None)
 
     if extra:
         log.warning("%s: schema drift: the source sent fields not in the manifest: %s", obj.name, extra)
@@ -401,13 +401,18 @@ def _write_formula_values(
     return wrote
 
 
-def _zero_rows_warning(wh: Warehouse, obj: ObjectSpec, source: str, rows: int) -> str | None:
+def _zero_rows_warning(wh: Warehouse, obj: ObjectSpec, source: str, rows: int, *, full: bool) -> str | None:
+    """A read of 0 records where the previous read OF THE SAME KIND (full or incremental) read many.
+
+    A quiet object (campaigns, quotas) rightly reads 0 changes the week after its full load; that
+    is compared with the previous incremental read, never with the full load's count.
+    """
     if rows:
         return None
     previous = wh.scalar(
         "select rows_read from ops.load_audit where object = :o and source = :s and status = 'loaded' "
-        "order by until desc limit 1",
-        {"o": obj.name, "s": source},
+        "and (since is null) = :full order by until desc limit 1",
+        {"o": obj.name, "s": source, "full": full},
     )
     if previous is None or int(previous) < ZERO_ROWS_WARNING_MIN:
         return None
