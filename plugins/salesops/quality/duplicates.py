@@ -605,11 +605,38 @@ def _weighted_scores(columns: dict[str, Any], i: Any, j: Any, weights: dict[str,
     return per_field
 
 
+# What str.split() splits on besides the space (a name holding one is counted in Python).
+_OTHER_WHITESPACE = (
+    r"[\t\n\x0b\x0c\r\x1c-\x1f\x85\xa0\x{1680}\x{2000}-\x{200a}\x{2028}\x{2029}\x{202f}\x{205f}\x{3000}]"
+)
+
+
 def _token_weights(cores: Any) -> dict[str, float]:
-    """Inverse document frequency of each word among the object's names: log(1 + N / df)."""
+    """Inverse document frequency of each word among the object's names: log(1 + N / df).
+    ``cores``: a list of names or an Arrow string array (counted in Arrow: 511 k account names
+    took 2 CPU-s as Python sets; the same figures, checked against the Python count)."""
     import math
     from collections import Counter
 
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    if isinstance(cores, pa.ChunkedArray | pa.Array):
+        arr = pc.drop_null(cores.combine_chunks() if isinstance(cores, pa.ChunkedArray) else cores)
+        arr = arr.filter(pc.not_equal(arr, ""))
+        if not pc.any(pc.match_substring_regex(arr, _OTHER_WHITESPACE)).as_py():
+            # only spaces separate words: str.split() is a split on " " without the empty words
+            words = pc.split_pattern(arr, " ")
+            table = pa.table({"doc": pc.list_parent_indices(words), "word": pc.list_flatten(words)})
+            table = table.filter(pc.not_equal(table["word"], ""))
+            per_word = (
+                table.group_by(["doc", "word"]).aggregate([]).group_by("word").aggregate([("doc", "count")])
+            )
+            n = max(len(arr), 1)
+            counts = per_word["doc_count"].to_pylist()
+            idf = {k: math.log(1.0 + n / k) for k in set(counts)}  # few distinct counts
+            return dict(zip(per_word["word"].to_pylist(), map(idf.__getitem__, counts), strict=True))
+        cores = arr.to_pylist()
     docs = [set(c.split()) for c in cores if c]
     df = Counter(t for d in docs for t in d)
     n = max(len(docs), 1)
@@ -1545,7 +1572,23 @@ class _Blocks:
         return t.column("g").to_numpy(), t.column("idx").to_numpy()
 
     def candidate_count(self) -> int:
-        """How many distinct candidate pairs the pass has (what :meth:`pairs` would yield)."""
+        """How many distinct candidate pairs the pass has (what :meth:`pairs` would yield): counted
+        from the blocks' sizes by inclusion-exclusion over the keys (a pass of 511 k accounts has
+        189 M pairs: generating them only to count them cost 3 CPU-s); a pass of more than
+        :data:`_COUNT_KEYS_MAX` keys (2^n - 1 groupings) counts the generated pairs."""
+        import itertools
+
+        n = len(self.keys)
+        if 0 < n <= _COUNT_KEYS_MAX:
+            subsets = [
+                {"key_numbers": list(ks), "sign": 1 if size % 2 else -1}
+                for size in range(1, n + 1)
+                for ks in itertools.combinations(range(n), size)
+            ]
+            (count,), *_ = self.run(
+                "candidate_count.sql", dup_subsets=subsets, dup_table=self.table
+            ).fetchall()
+            return int(count)
         return sum(
             int(
                 self.run(
@@ -1584,6 +1627,10 @@ class _Blocks:
         finally:
             if matched is not None:
                 self.con.unregister("dup_matched")
+
+
+# Keys of a pass up to which candidate_count counts pairs by inclusion-exclusion (2^n - 1 group-bys).
+_COUNT_KEYS_MAX = 6
 
 
 def _duckdb_memory_limit() -> str:
@@ -1764,7 +1811,6 @@ def _word_weighted_pass(
     per pair: 511 k accounts have 189 M candidate pairs. Returns (candidate pairs, matched pairs).
     """
     import numpy as np
-    from rapidfuzz import fuzz, process
 
     tok = rules.get("tokens") or {}
     prefilter = float(tok.get("prefilter", 70))
@@ -1785,16 +1831,7 @@ def _word_weighted_pass(
             members = members[~empty[members]]
             if len(members) < 2:
                 continue
-            block = text[members].tolist()
-            score = process.cdist(
-                block,
-                block,
-                scorer=fuzz.ratio,
-                score_cutoff=prefilter,
-                dtype=np.float32,
-                workers=-1 if len(block) > 256 else 1,
-            )
-            a, b = np.nonzero(np.triu(score >= prefilter, 1))
+            a, b = _similar_within(text[members].tolist(), prefilter)
             for x, y in zip(members[a].tolist(), members[b].tolist(), strict=True):
                 pair = (x, y) if x < y else (y, x)
                 if pair in seen:  # another key's block had it already
@@ -1805,6 +1842,40 @@ def _word_weighted_pass(
                     matched += 1
                     pair_score.setdefault(pair, weighted)
     return blocks.candidate_count(), matched
+
+
+# Blocks up to this size are compared as one square; larger ones split in halves (below).
+_SQUARE_MAX = 128
+
+
+def _similar_within(names: list[str], cutoff: float, start: int = 0) -> tuple[Any, Any]:
+    """Positions (a < b) of the pairs of ``names`` whose rapidfuzz ``ratio`` reaches ``cutoff``,
+    each pair compared once: a block larger than :data:`_SQUARE_MAX` is split in halves, each half
+    compared within itself (recursively) and the first against the second, instead of the whole
+    square ``cdist`` (which scores every pair twice and each name with itself): the same pairs
+    (the ratio is symmetric) for about half the work. ``start``: offset added to the positions."""
+    import numpy as np
+    from rapidfuzz import fuzz, process
+
+    def cdist(a: list[str], b: list[str]) -> Any:
+        return process.cdist(
+            a,
+            b,
+            scorer=fuzz.ratio,
+            score_cutoff=cutoff,
+            dtype=np.float32,
+            workers=-1 if len(a) * len(b) > 256 * 256 else 1,
+        )
+
+    n = len(names)
+    if n <= _SQUARE_MAX:
+        a, b = np.nonzero(np.triu(cdist(names, names) >= cutoff, 1))
+        return a + start, b + start
+    mid = n // 2
+    a1, b1 = _similar_within(names[:mid], cutoff, start)
+    a2, b2 = _similar_within(names[mid:], cutoff, start + mid)
+    a3, b3 = np.nonzero(cdist(names[:mid], names[mid:]) >= cutoff)
+    return np.concatenate([a1, a2, a3 + start]), np.concatenate([b1, b2, b3 + start + mid])
 
 
 def find_duplicates(
@@ -1866,7 +1937,7 @@ def find_duplicates(
     columns = {role: _one_array(norm.column(_ROLE_COLS[role])) for role in weights}
     tok = rules.get("tokens") or {}
     core = norm.column("name_core").to_pylist() if object_name == "account" and tok else None
-    idf = _token_weights(core) if core is not None else {}
+    idf = _token_weights(norm.column("name_core")) if core is not None else {}
     person = rules.get("person") or {}
     person_on = bool(person) and object_name != "account"
     max_block = int(rules.get("max_block_size", 2000))
