@@ -960,6 +960,50 @@ def person_vetoes(norm: pa.Table, i: Any, j: Any, fs: dict[str, Any]) -> tuple[A
     return e["veto"], e["generation_conflict"]
 
 
+def _initials_close(v: _PairView, given: Any) -> Any:
+    """``given`` (the given names' levels, unswapped) with "JB" against "Jean-Baptiste" (the
+    initials of a two-part given name, ``first_initials``) close instead of disagreeing."""
+    import numpy as np
+
+    if "first_initials" not in v.norm.column_names:
+        return given
+    ia, ib = v.sides("first_initials")
+    initials = ((ia != "") & (ia == v.fb)) | ((ib != "") & (ib == v.fa))
+    return np.where((given == DISAGREE) & initials, CLOSE, given).astype(np.int8)
+
+
+def _other_generation(v: _PairView, mask: Any, years: int) -> Any:
+    """Pairs of ``mask`` (birth dates that disagree, a contact point on both sides) whose birth
+    years are ``years`` or more apart and whose e-mails are not the same: another generation,
+    whatever phone and address they share (a father and son on one home phone)."""
+    import numpy as np
+
+    out = np.zeros(v.n, dtype=bool)
+    cand = np.flatnonzero(mask & (v.level("email") != EXACT))
+    if len(cand):
+        ya, yb = v.sides("birthdate_norm")
+        far = [abs(int(ya[k][:4]) - int(yb[k][:4])) >= years for k in cand]
+        out[cand[np.asarray(far, dtype=bool)]] = True
+    return out
+
+
+def _birth_date_conflict(v: _PairView, bc: dict[str, Any]) -> Any:
+    """quality.yaml ``corroboration.birth_date_conflict``: birth dates more than one slip apart
+    and every contact point on both sides different: a father and son (or namesakes) at one
+    account, whatever the names say; with ``generation_years``, birth years that far apart veto
+    even when a phone agrees (unless the e-mail does)."""
+    import numpy as np
+
+    present = np.zeros(v.n, dtype=bool)
+    for role in bc["when_present"]:
+        present |= v.level(role) != MISSING
+    bd_dis = v.level("birth_date") == DISAGREE
+    veto = bd_dis & present & ~v.any_exact(bc["when_present"])
+    if bc.get("generation_years"):
+        veto |= _other_generation(v, bd_dis & present, int(bc["generation_years"]))
+    return veto
+
+
 def _fs_evaluate(norm: pa.Table, i: Any, j: Any, fs: dict[str, Any]) -> dict[str, Any]:
     """The person scorer's agreement levels, weight sum and decisions for pairs (i, j).
 
@@ -1007,10 +1051,7 @@ def _fs_evaluate(norm: pa.Table, i: Any, j: Any, fs: dict[str, Any]) -> dict[str
         extra = nickname_supplement(fs)
         g1 = np.where((g1 == DISAGREE) & _nickname_pairs(v.fa, v.fb, extra), CLOSE, g1).astype(np.int8)
         g2 = np.where((g2 == DISAGREE) & _nickname_pairs(v.fa, v.lb, extra), CLOSE, g2).astype(np.int8)
-    if "first_initials" in norm.column_names:  # "JB" / "Jean-Baptiste": the initials of its parts
-        ia, ib = v.sides("first_initials")
-        initials = ((ia != "") & (ia == v.fb)) | ((ib != "") & (ib == v.fa))
-        g1 = np.where((g1 == DISAGREE) & initials, CLOSE, g1).astype(np.int8)
+    g1 = _initials_close(v, g1)
     s2 = _fs_levels("last_name", v.la, v.fb, lcfg.get("close"))
     w1 = v.weigh("first_name", g1) + v.weigh("last_name", s1)
     w2 = v.weigh("first_name", g2) + v.weigh("last_name", s2)
@@ -1076,23 +1117,8 @@ def _fs_evaluate(norm: pa.Table, i: Any, j: Any, fs: dict[str, Any]) -> dict[str
     dn = corr.get("different_name")
     if dn:
         veto |= _different_name_veto(v, given, surname, initial, dn)
-    bc = corr.get("birth_date_conflict")
-    if bc:
-        # birth dates more than one slip apart and every contact point on both sides different:
-        # a father and son (or namesakes) at one account, whatever the names say
-        present = np.zeros(n, dtype=bool)
-        for role in bc["when_present"]:
-            present |= v.level(role) != MISSING
-        bd_dis = v.level("birth_date") == DISAGREE
-        veto |= bd_dis & present & ~v.any_exact(bc["when_present"])
-        years = bc.get("generation_years")
-        cand = np.flatnonzero(bd_dis & present & (v.level("email") != EXACT)) if years else []
-        if len(cand):
-            # another generation: years far apart, whatever phone and address they share (one
-            # home phone); the same e-mail is still one person's
-            ya, yb = v.sides("birthdate_norm")
-            far = [abs(int(ya[k][:4]) - int(yb[k][:4])) >= int(years) for k in cand]
-            veto[cand[np.asarray(far, dtype=bool)]] = True
+    if corr.get("birth_date_conflict"):
+        veto |= _birth_date_conflict(v, corr["birth_date_conflict"])
     if corr.get("numbered_mailboxes") and "email_number" in norm.column_names:
         # the same address but for its number (alexei.moravec@ / alexei.moravec2@): a mail admin
         # numbers a namesake's mailbox, so two people, unless a phone agrees exactly
