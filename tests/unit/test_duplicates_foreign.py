@@ -231,34 +231,44 @@ def test_b2b_leads_webinar_held_out_precision_recall(dup_cfg):
 # The third round of held-out lists (tests/fixtures/duplicates/HELD_OUT.md): written and labelled
 # by a session that read neither the matcher, its policy, nor the other lists, committed before the
 # matcher first ran on them, and measured ONCE on main at fca43b3 (after the webinar list's rules).
-# The figures below are that one measurement; nothing was tuned on these lists before it.
-HELD_OUT_3 = {
+# HELD_OUT_3_ONCE is that one measurement, kept as recorded history (nothing was tuned on these
+# lists before it). Rules were then written after reading its errors (issue 15: "and" in other
+# languages, business abbreviations, professional legal forms, nickname short forms, ...), so the
+# round-3 lists are NO LONGER HELD OUT for those rules; ROUND_3 pins what the matcher finds now.
+HELD_OUT_3_ONCE = {
     # list: (object, records, true pairs, found pairs, correct)
     "leads_agency": ("lead", 80, 29, 20, 20),  # P 1.000, R 0.690
     "contacts_partner": ("contact", 60, 18, 19, 17),  # P 0.895, R 0.944
     "accounts_vendor": ("account", 100, 30, 24, 24),  # P 1.000, R 0.800
 }
+ROUND_3 = {
+    # list: (object, records, true pairs, found pairs, correct), after the rules written from its errors
+    "leads_agency": ("lead", 80, 29, 24, 24),  # P 1.000, R 0.828
+    "contacts_partner": ("contact", 60, 18, 18, 18),  # P 1.000, R 1.000
+    "accounts_vendor": ("account", 100, 30, 30, 30),  # P 1.000, R 1.000
+}
 
 
 def _held_out_3(name: str) -> tuple[pd.DataFrame, set[tuple[str, str]]]:
-    obj = HELD_OUT_3[name][0]
+    obj = ROUND_3[name][0]
     loader = {"lead": _b2b_leads, "contact": _b2b_contacts, "account": _accounts}[obj]
     return loader(name)
 
 
-@pytest.mark.parametrize("name", sorted(HELD_OUT_3))
+@pytest.mark.parametrize("name", sorted(ROUND_3))
 def test_held_out_round_3_precision_recall(dup_cfg, name):
     """The agency/chat/event-app lead list, the CRM + partner-portal contact list and the
-    data-vendor + ERP account list, each pinned at its one held-out measurement: below the issue's
-    P >= 0.95 / R >= 0.90 for leads (recall) and accounts (recall) and contacts (precision).
-    Missed leads: short forms the nickname tables lack (Trish, Gosia, Paco, JB), a company written
-    shorter (Corvalle / Corvalle Analytics Inc., Silverpine CU / Credit Union, Keelhaven Marine /
-    Marine Supply, Almenara / Grupo Almenara S.A.), "Jean-Baptiste" / "Jean Baptiste", a phone in
-    domestic form against its +48 form, a surname typo with a different e-mail typo. Missed
-    accounts: "und" for "&", N. / St. / Tech / Ins. abbreviations, "&" dropped. Contacts: Wojtek
-    (missed); false: a father and son without suffix on one phone and address born 29 years apart,
-    and twins Celia / Cecily on one phone, address and birth date."""
-    obj, records, n_truth, n_found, n_correct = HELD_OUT_3[name]
+    data-vendor + ERP account list. Held out once (HELD_OUT_3_ONCE: leads R 0.690, contacts
+    P 0.895, accounts R 0.800, below the issue's P >= 0.95 / R >= 0.90); pinned here (ROUND_3) after
+    rules written from its errors, so no longer a held-out measure of those rules.
+    Its errors then: short forms the nickname tables lacked (Trish, Gosia, Paco, JB, Wojtek), a
+    company written shorter (Corvalle / Corvalle Analytics Inc., Silverpine CU / Credit Union,
+    Keelhaven Marine / Marine Supply, Almenara / Grupo Almenara S.A.), "Jean-Baptiste" /
+    "Jean Baptiste", a surname typo with a different e-mail typo; accounts: "und" for "&",
+    N. / St. / Tech / Ins. abbreviations, "&" dropped; contacts (false): a father and son without
+    suffix on one phone and address born 29 years apart, and twins Celia / Cecily on one phone,
+    address and birth date."""
+    obj, records, n_truth, n_found, n_correct = ROUND_3[name]
     df, truth = _held_out_3(name)
     found = _pairs(find_duplicates(df, obj, dup_cfg["objects"][obj], dup_cfg["company_suffixes"]).clusters)
     assert (len(df), len(truth), len(found), len(found & truth)) == (records, n_truth, n_found, n_correct)
@@ -424,3 +434,87 @@ def test_small_batches_and_arrow_input_give_the_same_clusters(dup_cfg):
             ref.clusters.sort_values(key).reset_index(drop=True),
         )
         assert (other.candidate_pairs, other.matched_pairs) == (ref.candidate_pairs, ref.matched_pairs)
+
+
+def test_account_and_words_abbreviations_and_professional_forms(dup_cfg):
+    """"and" in other languages, "&" dropped, common business abbreviations (quality.yaml
+    tokens.abbreviations) and professional legal forms (P.C., PLLC) compare as the full name;
+    a shared first word with another trade stays apart (issue 15, round-3 accounts' misses)."""
+    names = {
+        "A1": "Brenmoor & Tallis GmbH",
+        "A2": "Brenmoor und Tallis GmbH",
+        "A3": "Brenmoor Tallis",
+        "A4": "North Ridgefield Ice Supply Inc.",
+        "A5": "N. Ridgefield Ice Supply",
+        "A6": "St. Quenby Dental Group",
+        "A7": "Saint Quenby Dental Group, P.C.",
+        "A8": "Saint Quenby School",
+        "A9": "Lorrimax Technologies Corp.",
+        "A10": "Lorrimax Tech Corporation",
+        "A11": "Vessington Insurance Brokers, Inc.",
+        "A12": "Vessington Ins. Brokers PLLC",
+        "A13": "Vessington Freight Brokers",
+        "A14": "Ardmellow et Fils SA",
+        "A15": "Ardmellow & Fils",
+    }
+    df = pd.DataFrame({"record_id": list(names), "name": list(names.values()), "website": None})
+    cfg = dup_cfg["objects"]["account"]
+    found = _pairs(find_duplicates(df, "account", cfg, dup_cfg["company_suffixes"]).clusters)
+    assert found == {
+        ("A1", "A2"), ("A1", "A3"), ("A2", "A3"), ("A4", "A5"), ("A6", "A7"),
+        ("A10", "A9"), ("A11", "A12"), ("A14", "A15"),
+    }
+
+
+def _persons(rows: list[tuple], cols: list[str]) -> pd.DataFrame:
+    df = pd.DataFrame(rows, columns=["record_id", *cols])
+    df["created_at"] = pd.Timestamp("2026-01-01")
+    return df
+
+
+def test_short_forms_initials_and_company_abbreviations(dup_cfg):
+    """Issue 15, round-3 leads: a Polish short form with "ł" folded to "l" (Małgorzata / Gosia),
+    the initials of a two-part given name ("JB" / "Jean-Baptiste" / "Jean Baptiste") and a
+    business abbreviation in the company (CU / Credit Union), each on one direct line."""
+    cols = ["first_name", "last_name", "company", "email", "phone"]
+    df = _persons(
+        [
+            ("L1", "Małgorzata", "Wrzosowska", "Lubelskie Farby Sp. z o.o.", "m.wrzosowska@lubfarby.example", "+48 555 404 118"),
+            ("L2", "Gosia", "Wrzosowska", "Lubelskie Farby", None, "555-404-118"),
+            ("L3", "Jean-Yves", "Quentrelle", "Quentrelle Freres SA", "jy.quentrelle@quentrelle.example", None),
+            ("L4", "JY", "Quentrelle", "Quentrelle Freres", "JY.Quentrelle@quentrelle.example", None),
+            ("L5", "Jean Yves", "QUENTRELLE", "QUENTRELLE FRERES SA", None, "+33 555 700 214"),
+            ("L6", "Jean-Yves", "Quentrelle", "Quentrelle Freres", None, "+33555700214"),
+            ("L7", "Roberta", "Vallingham", "Ashgrove Credit Union", "roberta.vallingham@ashgrovecu.example", "+1 555 622 9041"),
+            ("L8", "Bobbie", "Vallingham", "Ashgrove CU", "bobbie.v@postbox.example", "555-622-9041"),
+        ],
+        cols,
+    )
+    cfg = dup_cfg["objects"]["lead"]
+    found = _pairs(find_duplicates(df, "lead", cfg, dup_cfg["company_suffixes"]).clusters)
+    assert ("L1", "L2") in found
+    assert {("L3", "L4"), ("L3", "L5"), ("L4", "L5")} <= found
+    assert ("L7", "L8") in found
+
+
+def test_contacts_another_generation_and_twins_stay_apart(dup_cfg):
+    """Issue 15, round-3 contacts: one name, home phone and address with birth years 29 apart is
+    a father and son (birth_date_conflict.generation_years); a twin with another given name and
+    another e-mail built from it (celia.x@ / cecily.x@ are close by ratio) is another person. A
+    day/month swap with another e-mail on the same phone stays one person."""
+    cols = ["first_name", "last_name", "company", "email", "phone", "street", "city", "postal_code", "birthdate"]
+    home = ("(555) 455-0177", "77 Quarry Lane", "Elmsford", "10523")
+    df = _persons(
+        [
+            ("C1", "Osric", "Penhallow", "ACC-1", "osric@penhallowbros.example", *home, "1951-04-09"),
+            ("C2", "Osric", "Penhallow", "ACC-1", "o.penhallow@penhallowbros.example", *home, "1980-10-22"),
+            ("C3", "Ilse", "Arkwell", "ACC-2", "ilse.arkwell@arkwelldesign.example", "(555) 612-0088", "4 Birch Ct", "Dover", "19901", "1990-06-07"),
+            ("C4", "Isla", "Arkwell", "ACC-2", "isla.arkwell@arkwelldesign.example", "(555) 612-0088", "4 Birch Ct", "Dover", "19901", "1990-06-07"),
+            ("C5", "Ingram", "Soltice", "ACC-3", "ingram.soltice@soltice.example", "(555) 318-2201", "9 Fen Rd", "Ely", "50014", "1984-03-11"),
+            ("C6", "Ingram", "Soltice", "ACC-3", "isoltice@soltice.example", "(555) 318-2201", "9 Fen Rd", "Ely", "50014", "1984-11-03"),
+        ],
+        cols,
+    )
+    cfg = dup_cfg["objects"]["contact"]
+    found = _pairs(find_duplicates(df, "contact", cfg, dup_cfg["company_suffixes"]).clusters)
+    assert found == {("C5", "C6")}

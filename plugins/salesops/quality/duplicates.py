@@ -81,6 +81,12 @@ def _str(values: Any) -> pa.Array:
     return pc.fill_null(arr, "")
 
 
+_UNDECOMPOSED = (
+    ("ł", "l"), ("Ł", "L"), ("ø", "o"), ("Ø", "O"), ("æ", "ae"), ("Æ", "AE"), ("œ", "oe"), ("Œ", "OE"),
+    ("ß", "ss"), ("đ", "d"), ("Đ", "D"), ("ð", "d"), ("Ð", "D"), ("þ", "th"), ("Þ", "TH"), ("ı", "i"),
+)
+
+
 def fold(values: Any) -> pa.Array:
     """Lower case, accents removed, surrounding blanks stripped."""
     import pyarrow as pa
@@ -95,6 +101,10 @@ def fold(values: Any) -> pa.Array:
     if n_other:
         other = pc.invert(ascii_)
         folded = pc.replace_substring_regex(pc.utf8_normalize(arr.filter(other), "NFKD"), r"\p{Mn}", "")
+        # letters NFKD does not decompose into a base letter and an accent (Polish "ł" in
+        # "Małgorzata", Nordic "ø", "æ", German "ß"): their usual ASCII spelling
+        for letter, ascii_form in _UNDECOMPOSED:
+            folded = pc.replace_substring(folded, letter, ascii_form)
         arr = pc.replace_with_mask(arr, other, folded)
     return pc.utf8_trim_whitespace(pc.utf8_lower(arr))
 
@@ -186,8 +196,17 @@ def company_core(
     ``summit energy international``. A name that is nothing but a legal form keeps it."""
     import pyarrow.compute as pc
 
-    for variant, full in abbreviations.items():
-        name = _replace_word(name, variant, rf"(^| ){re_escape(variant)}( |$)", rf"\1{full}\2")
+    if abbreviations:
+        # one regex finds the names holding any abbreviation as a word; the replacements run on
+        # those alone (single letters such as "n" would otherwise send every name through each)
+        alt = "|".join(sorted({re_escape(v) for v in abbreviations}, key=lambda v: (-len(v), v)))
+
+        def expand(a: Any) -> Any:
+            for variant, full in abbreviations.items():
+                a = _replace_word(a, variant, rf"(^| ){re_escape(variant)}( |$)", rf"\1{full}\2")
+            return a
+
+        name = _where(name, rf"(^| )({alt})( |$)", expand)
     for word in stopwords:
         for _ in range(2):  # adjacent stopwords share the space between them
             name = _replace_word(name, word, rf"(^| ){re_escape(word)}( |$)", " ")
@@ -195,6 +214,23 @@ def company_core(
     canon = "|".join(sorted({re_escape(v) for v in suffixes.values()}, key=lambda v: (-len(v), v)))
     core = pc.utf8_trim_whitespace(pc.replace_substring_regex(name, rf"( ({canon}))+$", ""))
     return pc.if_else(pc.equal(core, ""), name, core)
+
+
+def given_name_initials(values: Any) -> pa.Array:
+    """The initials of a given name of two or more parts ("Jean-Baptiste", "Mary Ann" -> "jb",
+    "ma"; '' for a one-part name): what a form that takes only initials ("JB") holds."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    arr = fold(values)
+    if isinstance(arr, pa.ChunkedArray):
+        arr = arr.combine_chunks()
+    parts = r"^\W*(\w)\w*[\s\-]+\W*(\w)\w*(?:[\s\-]+\W*(\w)\w*)?\W*$"
+    multi = pc.fill_null(pc.match_substring_regex(arr, parts), False)
+    out = pa.array([""] * len(arr), pa.string())
+    if int(pc.sum(multi).as_py() or 0):
+        out = pc.replace_with_mask(out, multi, pc.replace_substring_regex(arr.filter(multi), parts, r"\1\2\3"))
+    return out
 
 
 # An extension at the end of a phone number: "x 22", "ext. 45", "extension 7", "#204".
@@ -418,6 +454,8 @@ def normalise_table(
             pc.binary_join_element_wise(pc.replace_substring_regex(local, r"\d", ""), domain, "@"),
         )
     out["last_initials"] = first_chars(last, 2)
+    if out.wants("first_initials"):
+        out["first_initials"] = given_name_initials(col("first_name"))
     out["first_initial"] = first_chars(first, 1)
     if out.wants("company_token"):
         out["company_token"] = pc.replace_substring_regex(company, r" .*$", "")
@@ -430,8 +468,9 @@ def normalise_table(
     # (only names with a space can end in a legal form: the regexes run on those alone)
     company = company.combine_chunks() if isinstance(company, pa.ChunkedArray) else company
     spaced = pc.match_substring(company, " ")
+    abbreviations = {str(k): str(v) for k, v in (rules.get("company_abbreviations") or {}).items()}
     out["company_core"] = (
-        pc.replace_with_mask(company, spaced, company_core(company.filter(spaced), suffixes, [], {}))
+        pc.replace_with_mask(company, spaced, company_core(company.filter(spaced), suffixes, [], abbreviations))
         if int(pc.sum(spaced).as_py() or 0)
         else company
     )
@@ -948,6 +987,50 @@ def person_vetoes(norm: pa.Table, i: Any, j: Any, fs: dict[str, Any]) -> tuple[A
     return e["veto"], e["generation_conflict"]
 
 
+def _initials_close(v: _PairView, given: Any) -> Any:
+    """``given`` (the given names' levels, unswapped) with "JB" against "Jean-Baptiste" (the
+    initials of a two-part given name, ``first_initials``) close instead of disagreeing."""
+    import numpy as np
+
+    if "first_initials" not in v.norm.column_names:
+        return given
+    ia, ib = v.sides("first_initials")
+    initials = ((ia != "") & (ia == v.fb)) | ((ib != "") & (ib == v.fa))
+    return np.where((given == DISAGREE) & initials, CLOSE, given).astype(np.int8)
+
+
+def _other_generation(v: _PairView, mask: Any, years: int) -> Any:
+    """Pairs of ``mask`` (birth dates that disagree, a contact point on both sides) whose birth
+    years are ``years`` or more apart and whose e-mails are not the same: another generation,
+    whatever phone and address they share (a father and son on one home phone)."""
+    import numpy as np
+
+    out = np.zeros(v.n, dtype=bool)
+    cand = np.flatnonzero(mask & (v.level("email") != EXACT))
+    if len(cand):
+        ya, yb = v.sides("birthdate_norm")
+        far = [abs(int(ya[k][:4]) - int(yb[k][:4])) >= years for k in cand]
+        out[cand[np.asarray(far, dtype=bool)]] = True
+    return out
+
+
+def _birth_date_conflict(v: _PairView, bc: dict[str, Any]) -> Any:
+    """quality.yaml ``corroboration.birth_date_conflict``: birth dates more than one slip apart
+    and every contact point on both sides different: a father and son (or namesakes) at one
+    account, whatever the names say; with ``generation_years``, birth years that far apart veto
+    even when a phone agrees (unless the e-mail does)."""
+    import numpy as np
+
+    present = np.zeros(v.n, dtype=bool)
+    for role in bc["when_present"]:
+        present |= v.level(role) != MISSING
+    bd_dis = v.level("birth_date") == DISAGREE
+    veto = bd_dis & present & ~v.any_exact(bc["when_present"])
+    if bc.get("generation_years"):
+        veto |= _other_generation(v, bd_dis & present, int(bc["generation_years"]))
+    return veto
+
+
 def _fs_evaluate(norm: pa.Table, i: Any, j: Any, fs: dict[str, Any]) -> dict[str, Any]:
     """The person scorer's agreement levels, weight sum and decisions for pairs (i, j).
 
@@ -972,7 +1055,8 @@ def _fs_evaluate(norm: pa.Table, i: Any, j: Any, fs: dict[str, Any]) -> dict[str
       a married or double-barrelled name) matches without the address.
     - ``birth_date_conflict`` (``when_present``): birth dates that disagree (more than one slip)
       veto a pair when a field of when_present (e-mail, phone) is on both sides and none of them
-      agrees exactly: a father and son with one name at one account.
+      agrees exactly: a father and son with one name at one account. ``generation_years``: birth
+      years at least this far apart veto even when a phone agrees (unless the e-mail does).
     ``replaced_name.given_name_vetoed_by``: a replaced given name does not match when one of these
     fields disagrees (twins share a birth date, phone and address, not an e-mail).
     A phone's extension (phone_ext) that differs on both sides is another person's line on the
@@ -994,6 +1078,7 @@ def _fs_evaluate(norm: pa.Table, i: Any, j: Any, fs: dict[str, Any]) -> dict[str
         extra = nickname_supplement(fs)
         g1 = np.where((g1 == DISAGREE) & _nickname_pairs(v.fa, v.fb, extra), CLOSE, g1).astype(np.int8)
         g2 = np.where((g2 == DISAGREE) & _nickname_pairs(v.fa, v.lb, extra), CLOSE, g2).astype(np.int8)
+    g1 = _initials_close(v, g1)
     s2 = _fs_levels("last_name", v.la, v.fb, lcfg.get("close"))
     w1 = v.weigh("first_name", g1) + v.weigh("last_name", s1)
     w2 = v.weigh("first_name", g2) + v.weigh("last_name", s2)
@@ -1040,9 +1125,12 @@ def _fs_evaluate(norm: pa.Table, i: Any, j: Any, fs: dict[str, Any]) -> dict[str
             personal |= v.level(role) == EXACT
         replaced &= ~(g_dis & ~personal)  # household blocker
         # another given name and another e-mail: twins, siblings (a shared birth date, phone and
-        # address are no evidence against that)
+        # address are no evidence against that; an e-mail built from the other given name and the
+        # shared surname is close by ratio, celia.marchbank@ / cecily.marchbank@: on both sides
+        # and not the same = another)
         for role in rn.get("given_name_vetoed_by") or []:
-            replaced &= ~(g_dis & (v.level(role) == DISAGREE))
+            lv = v.level(role)
+            replaced &= ~(g_dis & (lv != MISSING) & (lv != EXACT))
     cs = corr.get("changed_surname")
     if cs:
         changed = s_dis & (given == EXACT)
@@ -1056,14 +1144,8 @@ def _fs_evaluate(norm: pa.Table, i: Any, j: Any, fs: dict[str, Any]) -> dict[str
     dn = corr.get("different_name")
     if dn:
         veto |= _different_name_veto(v, given, surname, initial, dn)
-    bc = corr.get("birth_date_conflict")
-    if bc:
-        # birth dates more than one slip apart and every contact point on both sides different:
-        # a father and son (or namesakes) at one account, whatever the names say
-        present = np.zeros(n, dtype=bool)
-        for role in bc["when_present"]:
-            present |= v.level(role) != MISSING
-        veto |= (v.level("birth_date") == DISAGREE) & present & ~v.any_exact(bc["when_present"])
+    if corr.get("birth_date_conflict"):
+        veto |= _birth_date_conflict(v, corr["birth_date_conflict"])
     if corr.get("numbered_mailboxes") and "email_number" in norm.column_names:
         # the same address but for its number (alexei.moravec@ / alexei.moravec2@): a mail admin
         # numbers a namesake's mailbox, so two people, unless a phone agrees exactly
@@ -1713,6 +1795,7 @@ def _needed_columns(object_name: str, rules: dict[str, Any]) -> set[str]:
             "email_number",
             "email_base",
             "email_domain",
+            "first_initials",
         }
     person = rules.get("person") or {}
     for key in [*rules.get("keys", []), *rules.get("blocking", []), *person.get("blocking", [])]:

@@ -134,6 +134,10 @@ class BirthDateConflict(PolicyModel):
     none of them agrees exactly."""
 
     when_present: list[Literal["phone", "email"]] = Field(min_length=1)
+    # birth years this far apart (and not one slip: not a day/month swap, one digit or two
+    # adjacent digits transposed) are two generations: vetoed even when a phone agrees (a father
+    # and son without suffix on one home phone), unless the e-mail is the same
+    generation_years: int | None = Field(default=None, ge=1)
 
 
 class Corroboration(PolicyModel):
@@ -215,6 +219,9 @@ class DuplicateRules(PolicyModel):
     # column ("Vale Jr." is "Vale" of generation "jr")
     name_titles: list[str] = []
     generations: dict[str, str] = {}
+    # persons: business abbreviations expanded in the company before comparison ("Silverpine CU"
+    # = "Silverpine Credit Union"; the accounts' tokens.abbreviations are the same table)
+    company_abbreviations: dict[str, str] = {}
     tokens: CompanyTokens | None = None
     person: PersonPass | None = None
     no_chaining: bool = True
