@@ -53,6 +53,10 @@ HELD_OUT = [
     ("leads_agency", LEAD_HEADER, "Lead ID", "Created", "AG-", (80, 29, 17)),
     ("contacts_partner", CONTACT_HEADER, "Contact ID", "Created", "CP-", (60, 18, 10)),
     ("accounts_vendor", ACCOUNT_HEADER, "Account ID", "Created Date", "AV-", (100, 30, 22)),
+    # round 4 (HELD_OUT.md "Round 4")
+    ("leads_marketplace", LEAD_HEADER, "Lead ID", "Created", "MK-", (80, 28, 16)),
+    ("contacts_reseller", CONTACT_HEADER, "Contact ID", "Created", "RS-", (60, 18, 12)),
+    ("accounts_partner", ACCOUNT_HEADER, "Account ID", "Created Date", "PA-", (100, 30, 22)),
 ]
 IDS = [h[0] for h in HELD_OUT]
 
