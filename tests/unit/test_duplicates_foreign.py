@@ -274,6 +274,36 @@ def test_held_out_round_3_precision_recall(dup_cfg, name):
     assert (len(df), len(truth), len(found), len(found & truth)) == (records, n_truth, n_found, n_correct)
 
 
+# Round 4 (tests/fixtures/duplicates/HELD_OUT.md): written and labelled by another session that read
+# neither the matcher, its policy nor the other lists, committed before the matcher first ran on
+# them, and measured ONCE on main at fa9a267 (after round 3's rules). Nothing was tuned on them.
+HELD_OUT_4 = {
+    # list: (object, records, true pairs, found pairs, correct)
+    "leads_marketplace": ("lead", 80, 28, 16, 16),  # P 1.000, R 0.571
+    "contacts_reseller": ("contact", 60, 18, 18, 18),  # P 1.000, R 1.000
+    "accounts_partner": ("account", 100, 30, 25, 25),  # P 1.000, R 0.833
+}
+
+
+@pytest.mark.parametrize("name", sorted(HELD_OUT_4))
+def test_held_out_round_4_precision_recall(dup_cfg, name):
+    """The marketplace/lead-gen-form/sponsor-scan lead list, the reseller contact list and the
+    partner-roster + billing account list, pinned at their one held-out measurement. Precision
+    1.00 on all three; recall below the issue's 0.90 for leads and accounts. Missed leads: short
+    forms in other languages (Majo / Maria Jose, Jirka / Jiri, Ze / Jose, Fritz / Friedrich,
+    Priya / Priyanka, Beth / Liz via Elizabeth), a compound surname shortened (Carrasquedo
+    Villalun / Carrasquedo), "von" dropped, "Mac Alderry" / "MacAlderry", a shortened company
+    (Kestrelby / Kestrelby Software AB, Cap. for Capital) and a free-mail address with the dots
+    removed. Missed accounts: the legal form spelt out ("Gesellschaft mit beschraenkter Haftung"),
+    an acronym with the same website (KATS), "Finl. Svcs." abbreviations."""
+    obj, records, n_truth, n_found, n_correct = HELD_OUT_4[name]
+    loader = {"lead": _b2b_leads, "contact": _b2b_contacts, "account": _accounts}[obj]
+    df, truth = loader(name)
+    found = _pairs(find_duplicates(df, obj, dup_cfg["objects"][obj], dup_cfg["company_suffixes"]).clusters)
+    assert (len(df), len(truth), len(found), len(found & truth)) == (records, n_truth, n_found, n_correct)
+    assert found <= truth  # no false pair on any round-4 list
+
+
 def _b2b_contacts(name: str = "contacts") -> tuple[pd.DataFrame, set[tuple[str, str]]]:
     """tests/fixtures/duplicates/contacts.csv: a second hand-written B2B person list (46 contacts,
     plainly fictional names, 17 true pairs in contacts_true_pairs.csv), written before the person
@@ -437,7 +467,7 @@ def test_small_batches_and_arrow_input_give_the_same_clusters(dup_cfg):
 
 
 def test_account_and_words_abbreviations_and_professional_forms(dup_cfg):
-    """"and" in other languages, "&" dropped, common business abbreviations (quality.yaml
+    """ "and" in other languages, "&" dropped, common business abbreviations (quality.yaml
     tokens.abbreviations) and professional legal forms (P.C., PLLC) compare as the full name;
     a shared first word with another trade stays apart (issue 15, round-3 accounts' misses)."""
     names = {
@@ -461,8 +491,14 @@ def test_account_and_words_abbreviations_and_professional_forms(dup_cfg):
     cfg = dup_cfg["objects"]["account"]
     found = _pairs(find_duplicates(df, "account", cfg, dup_cfg["company_suffixes"]).clusters)
     assert found == {
-        ("A1", "A2"), ("A1", "A3"), ("A2", "A3"), ("A4", "A5"), ("A6", "A7"),
-        ("A10", "A9"), ("A11", "A12"), ("A14", "A15"),
+        ("A1", "A2"),
+        ("A1", "A3"),
+        ("A2", "A3"),
+        ("A4", "A5"),
+        ("A6", "A7"),
+        ("A10", "A9"),
+        ("A11", "A12"),
+        ("A14", "A15"),
     }
 
 
@@ -479,13 +515,34 @@ def test_short_forms_initials_and_company_abbreviations(dup_cfg):
     cols = ["first_name", "last_name", "company", "email", "phone"]
     df = _persons(
         [
-            ("L1", "Małgorzata", "Wrzosowska", "Lubelskie Farby Sp. z o.o.", "m.wrzosowska@lubfarby.example", "+48 555 404 118"),
+            (
+                "L1",
+                "Małgorzata",
+                "Wrzosowska",
+                "Lubelskie Farby Sp. z o.o.",
+                "m.wrzosowska@lubfarby.example",
+                "+48 555 404 118",
+            ),
             ("L2", "Gosia", "Wrzosowska", "Lubelskie Farby", None, "555-404-118"),
-            ("L3", "Jean-Yves", "Quentrelle", "Quentrelle Freres SA", "jy.quentrelle@quentrelle.example", None),
+            (
+                "L3",
+                "Jean-Yves",
+                "Quentrelle",
+                "Quentrelle Freres SA",
+                "jy.quentrelle@quentrelle.example",
+                None,
+            ),
             ("L4", "JY", "Quentrelle", "Quentrelle Freres", "JY.Quentrelle@quentrelle.example", None),
             ("L5", "Jean Yves", "QUENTRELLE", "QUENTRELLE FRERES SA", None, "+33 555 700 214"),
             ("L6", "Jean-Yves", "Quentrelle", "Quentrelle Freres", None, "+33555700214"),
-            ("L7", "Roberta", "Vallingham", "Ashgrove Credit Union", "roberta.vallingham@ashgrovecu.example", "+1 555 622 9041"),
+            (
+                "L7",
+                "Roberta",
+                "Vallingham",
+                "Ashgrove Credit Union",
+                "roberta.vallingham@ashgrovecu.example",
+                "+1 555 622 9041",
+            ),
             ("L8", "Bobbie", "Vallingham", "Ashgrove CU", "bobbie.v@postbox.example", "555-622-9041"),
         ],
         cols,
@@ -502,16 +559,70 @@ def test_contacts_another_generation_and_twins_stay_apart(dup_cfg):
     a father and son (birth_date_conflict.generation_years); a twin with another given name and
     another e-mail built from it (celia.x@ / cecily.x@ are close by ratio) is another person. A
     day/month swap with another e-mail on the same phone stays one person."""
-    cols = ["first_name", "last_name", "company", "email", "phone", "street", "city", "postal_code", "birthdate"]
+    cols = [
+        "first_name",
+        "last_name",
+        "company",
+        "email",
+        "phone",
+        "street",
+        "city",
+        "postal_code",
+        "birthdate",
+    ]
     home = ("(555) 455-0177", "77 Quarry Lane", "Elmsford", "10523")
     df = _persons(
         [
             ("C1", "Osric", "Penhallow", "ACC-1", "osric@penhallowbros.example", *home, "1951-04-09"),
             ("C2", "Osric", "Penhallow", "ACC-1", "o.penhallow@penhallowbros.example", *home, "1980-10-22"),
-            ("C3", "Ilse", "Arkwell", "ACC-2", "ilse.arkwell@arkwelldesign.example", "(555) 612-0088", "4 Birch Ct", "Dover", "19901", "1990-06-07"),
-            ("C4", "Isla", "Arkwell", "ACC-2", "isla.arkwell@arkwelldesign.example", "(555) 612-0088", "4 Birch Ct", "Dover", "19901", "1990-06-07"),
-            ("C5", "Ingram", "Soltice", "ACC-3", "ingram.soltice@soltice.example", "(555) 318-2201", "9 Fen Rd", "Ely", "50014", "1984-03-11"),
-            ("C6", "Ingram", "Soltice", "ACC-3", "isoltice@soltice.example", "(555) 318-2201", "9 Fen Rd", "Ely", "50014", "1984-11-03"),
+            (
+                "C3",
+                "Ilse",
+                "Arkwell",
+                "ACC-2",
+                "ilse.arkwell@arkwelldesign.example",
+                "(555) 612-0088",
+                "4 Birch Ct",
+                "Dover",
+                "19901",
+                "1990-06-07",
+            ),
+            (
+                "C4",
+                "Isla",
+                "Arkwell",
+                "ACC-2",
+                "isla.arkwell@arkwelldesign.example",
+                "(555) 612-0088",
+                "4 Birch Ct",
+                "Dover",
+                "19901",
+                "1990-06-07",
+            ),
+            (
+                "C5",
+                "Ingram",
+                "Soltice",
+                "ACC-3",
+                "ingram.soltice@soltice.example",
+                "(555) 318-2201",
+                "9 Fen Rd",
+                "Ely",
+                "50014",
+                "1984-03-11",
+            ),
+            (
+                "C6",
+                "Ingram",
+                "Soltice",
+                "ACC-3",
+                "isoltice@soltice.example",
+                "(555) 318-2201",
+                "9 Fen Rd",
+                "Ely",
+                "50014",
+                "1984-11-03",
+            ),
         ],
         cols,
     )
