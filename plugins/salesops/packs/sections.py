@@ -556,7 +556,7 @@ def build_at_risk_deals(ctx: BuildContext) -> Section:
 
 def build_top_deals(ctx: BuildContext) -> Section:
     sec = Section("top_deals", "Top deals this quarter", probe="open_opportunities")
-    rows = ctx.rows("top_deals")[: max(ctx.max_rows, 10)]
+    rows = ctx.rows("top_deals", row_limit=max(ctx.max_rows, 10))
     sec.tables.append(
         Table(
             f"Largest open deals closing in {ctx.info.get('current_fiscal_quarter_label')}",
