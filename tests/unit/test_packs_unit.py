@@ -472,3 +472,28 @@ def test_duckdb_columns_equal_records_of_the_read_sql_frame(tmp_path):
             warnings.simplefilter("ignore", UserWarning)
             table = (getattr(cursor, "to_arrow_table", None) or cursor.fetch_arrow_table)()
         assert duckdb_columns(table, [d[1] for d in cursor.description]) is None  # left to pandas
+
+
+def test_company_probe_runs_only_when_the_slices_own_probe_found_nothing():
+    """A scoped slice whose probe found records of every probed object needs no company-wide probe
+    (its rows are a subset of the company's); one that found none still asks the company."""
+    from types import SimpleNamespace
+
+    import pandas as pd
+
+    from salesops.packs.checks import _sections_without_data
+
+    calls = []
+
+    class _Wh:
+        def query_file(self, relpath, params=None, **jinja):
+            calls.append((relpath, params))
+            return pd.DataFrame([{"open_opportunities": 0, "opportunities": 0, "leads": 5}])
+
+    sections = [{"id": "coverage", "probe": "opportunities"}, {"id": "routing_sla", "probe": "leads"}]
+    team = SimpleNamespace(scope_type="team", sections=sections)
+    assert _sections_without_data(_Wh(), team, {"opportunities": 3, "leads": 2}) == []
+    assert calls == []
+    failures = _sections_without_data(_Wh(), team, {"opportunities": 0, "leads": 2})
+    assert calls == [("packs/scope_probe.sql", {"scope_type": "all", "scope_value": "all"})]
+    assert len(failures) == 1 and failures[0].startswith("section coverage: no Opportunity records loaded")
