@@ -144,6 +144,10 @@ class BuildContext:
         got = duckdb_columns(table, [d[1] for d in description])
         return None if got is None else ([d[0] for d in description], got)
 
+    def release(self) -> None:
+        """Drop the cached query results (the built sections keep the rows they use)."""
+        self._cache.clear()
+
     def check(self, key: str, dataset: str, column: str, **params: Any) -> float:
         """Record a pack check: card ``key`` must equal ``column`` of checks/<dataset>.sql in scope."""
         row = self.rows(f"checks/{dataset}", **params)
