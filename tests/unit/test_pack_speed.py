@@ -75,6 +75,24 @@ def test_pdf_source_moves_every_inline_style_into_the_sheet_and_keeps_the_pdf_by
     assert weasyprint.HTML(string=source).write_pdf() == weasyprint.HTML(string=html).write_pdf()
 
 
+def test_every_pdf_of_the_process_shares_one_font_configuration_and_stays_byte_identical(tmp_path):
+    """write_pdf reuses one WeasyPrint FontConfiguration (each PDF built its own: fontconfig set-up
+    per slice); the PDFs are the bytes a fresh configuration gives."""
+    import weasyprint
+    from weasyprint.urls import URLFetcher
+
+    from salesops.packs import render
+
+    html = render_html(_view())
+    render.write_pdf(html, tmp_path / "a.pdf")
+    render.write_pdf(html.replace("EMEA", "APAC"), tmp_path / "b.pdf")
+    assert render._font_config() is render._font_config()
+    fetcher = URLFetcher(allowed_protocols={"data"}, timeout=1)
+    fresh = weasyprint.HTML(string=pdf_source(html), url_fetcher=fetcher).write_pdf()
+    assert (tmp_path / "a.pdf").read_bytes() == fresh
+    assert (tmp_path / "b.pdf").read_bytes() != fresh
+
+
 def _locked_by_another_process(path) -> bool:
     code = textwrap.dedent(
         f"""

@@ -426,3 +426,74 @@ def test_table_digest_changes_with_any_shown_value_and_its_type_only():
         rows[:1],  # a row fewer
     ]
     assert len({base, *(digest(r) for r in changed)}) == 1 + len(changed)
+
+
+def test_duckdb_columns_equal_records_of_the_read_sql_frame(tmp_path):
+    """The packs' Arrow fetch (packs.model.duckdb_columns) gives, type for type, the values
+    records() gives for pandas.read_sql_query's frame of the same DuckDB result: an integer
+    column with a missing value as floats, HUGEINT sums as ints, DECIMAL as float, NaN as None."""
+    import warnings
+
+    import pandas as pd
+    import sqlalchemy as sa
+
+    from salesops.packs.model import duckdb_columns, records
+    from salesops.warehouse import Warehouse
+
+    wh = Warehouse(f"duckdb:///{tmp_path / 'w.duckdb'}")
+    statement = """
+        select * from (values
+            (1, 10, 'a', true, date '2026-01-02', timestamp '2026-01-02 03:04:05.123456',
+             1.25::decimal(18, 2), 2.5::double, 7::bigint, null::boolean, 'x'),
+            (2, null, null, false, null, null, null, 'nan'::double, 8::bigint, true, null),
+            (3, 30, 'c', true, date '2026-03-04', timestamp '2026-03-04 00:00:00',
+             -0.5::decimal(18, 2), null, 9::bigint, false, null)
+        ) as t(n, maybe, txt, flag, day, ts, dec, dbl, big, maybe_flag, mostly_null)
+    """
+    grouped = "select n % 2 as k, sum(n) as s, count(*) as c, avg(dbl) as a from ({}) group by 1 order by 1"
+    for sql in (statement, grouped.format(statement), statement + " where n > 5"):
+        with wh.connect() as conn, warnings.catch_warnings():
+            warnings.simplefilter("ignore", UserWarning)
+            cursor = conn.execute(sa.text(sql)).cursor
+            desc = cursor.description
+            to_arrow = getattr(cursor, "to_arrow_table", None) or cursor.fetch_arrow_table
+            cols = duckdb_columns(to_arrow(), [d[1] for d in desc])
+        with wh.connect() as conn:
+            expected = records(pd.read_sql_query(sa.text(sql), conn))
+        assert cols is not None
+        got = [dict(zip([d[0] for d in desc], row, strict=True)) for row in zip(*cols, strict=True)]
+        assert got == expected
+        assert [[type(v) for v in r.values()] for r in got] == [
+            [type(v) for v in r.values()] for r in expected
+        ]
+    with wh.connect() as conn:
+        cursor = conn.execute(sa.text("select interval 1 day as i")).cursor
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", UserWarning)
+            table = (getattr(cursor, "to_arrow_table", None) or cursor.fetch_arrow_table)()
+        assert duckdb_columns(table, [d[1] for d in cursor.description]) is None  # left to pandas
+
+
+def test_company_probe_runs_only_when_the_slices_own_probe_found_nothing():
+    """A scoped slice whose probe found records of every probed object needs no company-wide probe
+    (its rows are a subset of the company's); one that found none still asks the company."""
+    from types import SimpleNamespace
+
+    import pandas as pd
+
+    from salesops.packs.checks import _sections_without_data
+
+    calls = []
+
+    class _Wh:
+        def query_file(self, relpath, params=None, **jinja):
+            calls.append((relpath, params))
+            return pd.DataFrame([{"open_opportunities": 0, "opportunities": 0, "leads": 5}])
+
+    sections = [{"id": "coverage", "probe": "opportunities"}, {"id": "routing_sla", "probe": "leads"}]
+    team = SimpleNamespace(scope_type="team", sections=sections)
+    assert _sections_without_data(_Wh(), team, {"opportunities": 3, "leads": 2}) == []
+    assert calls == []
+    failures = _sections_without_data(_Wh(), team, {"opportunities": 0, "leads": 2})
+    assert calls == [("packs/scope_probe.sql", {"scope_type": "all", "scope_value": "all"})]
+    assert len(failures) == 1 and failures[0].startswith("section coverage: no Opportunity records loaded")

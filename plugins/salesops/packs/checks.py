@@ -140,7 +140,10 @@ _PROBE_SOURCE = {
 def _sections_without_data(wh: Warehouse, rendered: RenderedPack, probe: dict[str, int]) -> list[str]:
     """Sections whose probed object has no records loaded anywhere (not only outside this scope):
     their zeros are not figures, so the slice is held with the reason instead of published."""
-    if rendered.scope_type != "all":
+    needed = {_PROBE_SOURCE[s["probe"]][0] for s in rendered.sections if s.get("probe") in _PROBE_SOURCE}
+    # A scope's rows are a subset of the company's: where the slice's own probe found records,
+    # the company has them too (the company-wide probe then need not run for every slice).
+    if rendered.scope_type != "all" and any(probe.get(k, 0) == 0 for k in needed):
         company = {
             k: int(plain(v) or 0)
             for k, v in wh.query_file("packs/scope_probe.sql", {"scope_type": "all", "scope_value": "all"})

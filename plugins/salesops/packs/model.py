@@ -43,15 +43,59 @@ def plain(value: Any) -> Any:
     return value
 
 
+_INT_TYPES = {
+    "TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT",
+    "UTINYINT", "USMALLINT", "UINTEGER", "UBIGINT",
+}  # fmt: skip
+
+
+def duckdb_columns(table: Any, types: list[str]) -> list[list[Any]] | None:
+    """The columns of a DuckDB result (an Arrow table and the DuckDB type name of each column) as
+    the plain values :func:`records` gives for the frame ``pandas.read_sql_query`` builds from the
+    same result, or None when a column's type is not one this reproduces (the caller then takes
+    the frame path).
+
+    pandas infers each column from its values: an integer column with a missing value becomes
+    float (``3`` -> ``3.0``), a DECIMAL becomes float, NaN is None; texts, booleans, dates and
+    naive time stamps stay as they are. Skipping the frame skips building ~17 M Python objects
+    twice over at 1 M opportunities (a 317 k-row exception list: fetch, frame, records).
+    """
+    columns: list[list[Any]] = []
+    for col, kind in zip(table.columns, types, strict=True):
+        kind = str(kind)
+        values = col.to_pylist()
+        if kind in _INT_TYPES:
+            if any(v is not None and not -(2**63) <= v < 2**63 for v in values):
+                return None  # pandas keeps such numbers as Python ints in an object column
+            if kind == "HUGEINT":  # Arrow carries it as decimal128(38, 0); DuckDB's rows as int
+                values = [None if v is None else int(v) for v in values]
+            if 0 < col.null_count < len(values):
+                values = [None if v is None else float(v) for v in values]
+        elif kind.startswith("DECIMAL"):
+            values = [None if v is None else float(v) for v in values]
+        elif kind in ("DOUBLE", "FLOAT"):
+            values = [None if v is None or v != v else v for v in values]
+        elif kind not in ("VARCHAR", "BOOLEAN", "DATE", "TIMESTAMP"):
+            return None
+        columns.append(values)
+    return columns
+
+
 def records(df: Any) -> list[dict[str, Any]]:
     """``df.to_dict("records")`` with :func:`plain` applied to every value, built column by column.
 
     The same values as the row-by-row way, in a fraction of the time on a large table (a 300 k-row
     exception list: 1.4 s instead of 9 s), because numeric and text columns convert in bulk.
     """
+    keys = [str(k) for k in df.columns]
+    return [dict(zip(keys, row, strict=True)) for row in zip(*columns(df), strict=True)]
+
+
+def columns(df: Any) -> list[list[Any]]:
+    """The values of each column of ``df`` as :func:`records` gives them (plain, NaN -> None)."""
     import pandas as pd
 
-    columns: list[list[Any]] = []
+    out: list[list[Any]] = []
     for name in df.columns:
         s = df[name]
         kind = s.dtype.kind
@@ -66,9 +110,8 @@ def records(df: Any) -> list[dict[str, Any]]:
             values = s.astype(object).where(s.notna(), None).tolist()
         else:  # objects (Decimal, date, mixed) and nullable extension dtypes (pd.NA)
             values = [plain(v) for v in s.astype(object).where(s.notna(), None).tolist()]
-        columns.append(values)
-    keys = [str(k) for k in df.columns]
-    return [dict(zip(keys, row, strict=True)) for row in zip(*columns, strict=True)]
+        out.append(values)
+    return out
 
 
 def fmt(value: Any, unit: str, currency: str = "$") -> str:

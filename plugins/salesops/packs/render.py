@@ -345,6 +345,19 @@ def pdf_source(html: str) -> str:
     return body.replace("</style>", sheet + "</style>", 1)
 
 
+@lru_cache(maxsize=1)
+def _font_config() -> Any:
+    """One WeasyPrint FontConfiguration for every PDF of the process.
+
+    Without it, each ``write_pdf`` builds its own (a new fontconfig configuration and font-face
+    cache); the pack HTML declares no ``@font-face``, so all slices resolve the same system fonts
+    and the PDFs are the same bytes either way (tests/unit/test_packs_unit.py).
+    """
+    from weasyprint.text.fonts import FontConfiguration
+
+    return FontConfiguration()
+
+
 def write_pdf(html: str, path: Path) -> None:
     """HTML -> PDF with WeasyPrint, no network fetches (styles as a sheet: :func:`pdf_source`)."""
     import weasyprint
@@ -354,7 +367,9 @@ def write_pdf(html: str, path: Path) -> None:
     logging.getLogger("fontTools").setLevel(logging.ERROR)
     # Only data: URLs (the embedded charts) may be loaded; http(s)/file references are refused.
     fetcher = URLFetcher(allowed_protocols={"data"}, timeout=1)
-    weasyprint.HTML(string=pdf_source(html), url_fetcher=fetcher).write_pdf(str(path))
+    weasyprint.HTML(string=pdf_source(html), url_fetcher=fetcher).write_pdf(
+        str(path), font_config=_font_config()
+    )
 
 
 def _xlsx_value(value: Any, unit: str = "") -> Any:
@@ -707,6 +722,9 @@ def render_pack(
         ctx = BuildContext(wh, spec, scope_type, scope_value, info)
         sections = [SECTIONS[sid](ctx) for sid in spec.sections]
         note = currency_note(wh)
+    # The query results are in the sections now: let the cached columns go before the files are
+    # laid out (the company slice of dq_scorecard holds 317 k exception rows at 1 M).
+    ctx.release()
     for s in sections:
         for t in s.tables:
             _mask_rows(t, spec)

@@ -6,12 +6,23 @@ Add a section by writing a builder ``def build_x(ctx) -> Section`` and listing i
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from salesops.packs import charts
-from salesops.packs.model import Card, Chart, Column, Section, Table, TotalCheck, plain, records
+from salesops.packs.model import (
+    Card,
+    Chart,
+    Column,
+    Section,
+    Table,
+    TotalCheck,
+    columns,
+    duckdb_columns,
+    plain,
+)
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -80,9 +91,62 @@ class BuildContext:
             )
         return self._cache[key]
 
-    def rows(self, dataset: str, **kw: Any) -> list[dict[str, Any]]:
-        df = self.q(dataset, **kw)
-        return records(df)
+    def rows(
+        self,
+        dataset: str,
+        *,
+        scope: tuple[str, str] | None = None,
+        jinja: dict[str, Any] | None = None,
+        **params: Any,
+    ) -> list[dict[str, Any]]:
+        """The rows of :meth:`q` as plain dicts (a new list of new dicts on every call: builders
+        add keys to them). On DuckDB the result goes from Arrow straight to the values
+        :func:`~salesops.packs.model.records` gives for :meth:`q`'s frame, without the frame."""
+        scope_type, scope_value = scope or (self.scope_type, self.scope_value)
+        key = (
+            "rows",
+            dataset,
+            scope_type,
+            scope_value,
+            tuple(sorted(params.items())),
+            repr(sorted((jinja or {}).items())),
+        )
+        if key not in self._cache:
+            bound = {"scope_type": scope_type, "scope_value": scope_value, **params}
+            got = self._duckdb_columns(dataset, bound, jinja or {})
+            if got is None:
+                df = self.q(dataset, scope=scope, jinja=jinja, **params)
+                got = [str(k) for k in df.columns], columns(df)
+            self._cache[key] = got
+        keys, cols = self._cache[key]
+        return [dict(zip(keys, row, strict=True)) for row in zip(*cols, strict=True)]
+
+    def _duckdb_columns(
+        self, dataset: str, params: dict[str, Any], jinja: dict[str, Any]
+    ) -> tuple[list[str], list[list[Any]]] | None:
+        """include/sql/packs/<dataset>.sql's result as (column names, plain column values) read
+        through Arrow, or None (not DuckDB, or a column type :func:`duckdb_columns` leaves to pandas)."""
+        if self.wh.dialect != "duckdb":
+            return None
+        import sqlalchemy as sa
+
+        from salesops import sql
+
+        statement = sql.render(f"packs/{dataset}.sql", dialect=self.wh.dialect, **jinja)
+        with self.wh.connect() as conn, warnings.catch_warnings():
+            # DuckDB warns that Arrow from a DB-API cursor copies the rows (one copy, of Arrow
+            # buffers: far cheaper than the Python tuples read_sql_query builds)
+            warnings.simplefilter("ignore", UserWarning)
+            cursor = conn.execute(sa.text(statement), params).cursor
+            description = cursor.description
+            to_arrow = getattr(cursor, "to_arrow_table", None) or cursor.fetch_arrow_table
+            table = to_arrow()
+        got = duckdb_columns(table, [d[1] for d in description])
+        return None if got is None else ([d[0] for d in description], got)
+
+    def release(self) -> None:
+        """Drop the cached query results (the built sections keep the rows they use)."""
+        self._cache.clear()
 
     def check(self, key: str, dataset: str, column: str, **params: Any) -> float:
         """Record a pack check: card ``key`` must equal ``column`` of checks/<dataset>.sql in scope."""
@@ -556,7 +620,7 @@ def build_at_risk_deals(ctx: BuildContext) -> Section:
 
 def build_top_deals(ctx: BuildContext) -> Section:
     sec = Section("top_deals", "Top deals this quarter", probe="open_opportunities")
-    rows = ctx.rows("top_deals")[: max(ctx.max_rows, 10)]
+    rows = ctx.rows("top_deals", row_limit=max(ctx.max_rows, 10))
     sec.tables.append(
         Table(
             f"Largest open deals closing in {ctx.info.get('current_fiscal_quarter_label')}",
