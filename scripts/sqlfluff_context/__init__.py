@@ -141,6 +141,12 @@ dup_keys = [["email_domain", "last_initials", "first_initial"], ["company_norm",
 dup_key = ["company_norm", "first_norm"]
 dup_key_index = 1
 dup_table = "dup_blocks_0"
+# candidate_count.sql: inclusion-exclusion over the keys of a pass (each key set with its sign).
+dup_subsets = [
+    {"sign": 1, "key_numbers": [0]},
+    {"sign": 1, "key_numbers": [1]},
+    {"sign": -1, "key_numbers": [0, 1]},
+]
 dup_matched_only = True
 limit = 20
 checks_run = "'opp_orphan_owner', 'lead_sla_breach'"

@@ -141,7 +141,7 @@ class BuildContext:
             description = cursor.description
             to_arrow = getattr(cursor, "to_arrow_table", None) or cursor.fetch_arrow_table
             table = to_arrow()
-        got = duckdb_columns(table, [d[1] for d in description])
+        got = duckdb_columns(table, [str(d[1]) for d in description])
         return None if got is None else ([d[0] for d in description], got)
 
     def release(self) -> None:

@@ -82,8 +82,22 @@ def _str(values: Any) -> pa.Array:
 
 
 _UNDECOMPOSED = (
-    ("ł", "l"), ("Ł", "L"), ("ø", "o"), ("Ø", "O"), ("æ", "ae"), ("Æ", "AE"), ("œ", "oe"), ("Œ", "OE"),
-    ("ß", "ss"), ("đ", "d"), ("Đ", "D"), ("ð", "d"), ("Ð", "D"), ("þ", "th"), ("Þ", "TH"), ("ı", "i"),
+    ("ł", "l"),
+    ("Ł", "L"),
+    ("ø", "o"),
+    ("Ø", "O"),
+    ("æ", "ae"),
+    ("Æ", "AE"),
+    ("œ", "oe"),
+    ("Œ", "OE"),
+    ("ß", "ss"),
+    ("đ", "d"),
+    ("Đ", "D"),
+    ("ð", "d"),
+    ("Ð", "D"),
+    ("þ", "th"),
+    ("Þ", "TH"),
+    ("ı", "i"),
 )
 
 
@@ -229,7 +243,9 @@ def given_name_initials(values: Any) -> pa.Array:
     multi = pc.fill_null(pc.match_substring_regex(arr, parts), False)
     out = pa.array([""] * len(arr), pa.string())
     if int(pc.sum(multi).as_py() or 0):
-        out = pc.replace_with_mask(out, multi, pc.replace_substring_regex(arr.filter(multi), parts, r"\1\2\3"))
+        out = pc.replace_with_mask(
+            out, multi, pc.replace_substring_regex(arr.filter(multi), parts, r"\1\2\3")
+        )
     return out
 
 
@@ -470,7 +486,9 @@ def normalise_table(
     spaced = pc.match_substring(company, " ")
     abbreviations = {str(k): str(v) for k, v in (rules.get("company_abbreviations") or {}).items()}
     out["company_core"] = (
-        pc.replace_with_mask(company, spaced, company_core(company.filter(spaced), suffixes, [], abbreviations))
+        pc.replace_with_mask(
+            company, spaced, company_core(company.filter(spaced), suffixes, [], abbreviations)
+        )
         if int(pc.sum(spaced).as_py() or 0)
         else company
     )
