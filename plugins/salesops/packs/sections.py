@@ -76,13 +76,7 @@ class BuildContext:
     ) -> pd.DataFrame:
         """Run include/sql/packs/<dataset>.sql for this scope (or ``scope``); results are cached."""
         scope_type, scope_value = scope or (self.scope_type, self.scope_value)
-        key = (
-            dataset,
-            scope_type,
-            scope_value,
-            tuple(sorted(params.items())),
-            repr(sorted((jinja or {}).items())),
-        )
+        key = self._key("frame", dataset, scope_type, scope_value, params, jinja)
         if key not in self._cache:
             self._cache[key] = self.wh.query_file(
                 f"packs/{dataset}.sql",
@@ -103,14 +97,7 @@ class BuildContext:
         add keys to them). On DuckDB the result goes from Arrow straight to the values
         :func:`~salesops.packs.model.records` gives for :meth:`q`'s frame, without the frame."""
         scope_type, scope_value = scope or (self.scope_type, self.scope_value)
-        key = (
-            "rows",
-            dataset,
-            scope_type,
-            scope_value,
-            tuple(sorted(params.items())),
-            repr(sorted((jinja or {}).items())),
-        )
+        key = self._key("rows", dataset, scope_type, scope_value, params, jinja)
         if key not in self._cache:
             bound = {"scope_type": scope_type, "scope_value": scope_value, **params}
             got = self._duckdb_columns(dataset, bound, jinja or {})
@@ -120,6 +107,25 @@ class BuildContext:
             self._cache[key] = got
         keys, cols = self._cache[key]
         return [dict(zip(keys, row, strict=True)) for row in zip(*cols, strict=True)]
+
+    @staticmethod
+    def _key(
+        kind: str,
+        dataset: str,
+        scope_type: str,
+        scope_value: str,
+        params: dict[str, Any],
+        jinja: dict[str, Any] | None,
+    ) -> tuple[Any, ...]:
+        """The cache key of one query result (``kind``: the frame or the plain rows)."""
+        return (
+            kind,
+            dataset,
+            scope_type,
+            scope_value,
+            tuple(sorted(params.items())),
+            repr(sorted((jinja or {}).items())),
+        )
 
     def _duckdb_columns(
         self, dataset: str, params: dict[str, Any], jinja: dict[str, Any]
