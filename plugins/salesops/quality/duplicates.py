@@ -929,16 +929,6 @@ def _line_keys(norm: pa.Table, idx: Any) -> pa.Array:
     )
 
 
-def office_lines(norm: pa.Table, extra: tuple[tuple[str, str], ...] = ()) -> list[bool]:
-    """Per record: whether its phone line is an office line (:func:`office_line_keys`)."""
-    import numpy as np
-
-    office = office_line_keys(norm, extra)
-    lines = _line_keys(norm, np.arange(norm.num_rows)).to_pylist()
-    company = norm.column("company_core").to_pylist()
-    return [bool(c) and line in office for line, c in zip(lines, company, strict=True)]
-
-
 def _birth_date_similarity(a: Any, b: Any) -> Any:
     """Similarity (0-1) of two ``YYYYMMDD`` birth dates: 1 - edits / 8, an edit being one digit
     changed, two adjacent digits transposed, or day and month swapped; so 0.875 = one slip
