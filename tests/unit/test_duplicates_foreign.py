@@ -19,10 +19,12 @@ Pairwise precision/recall: every pair inside a predicted cluster against the lab
 
 from __future__ import annotations
 
+import copy
 import itertools
 from pathlib import Path
 
 import pandas as pd
+import pyarrow as pa
 import pytest
 
 from salesops.quality.catalogue import load_config
@@ -276,27 +278,39 @@ def test_held_out_round_3_precision_recall(dup_cfg, name):
 
 # Round 4 (tests/fixtures/duplicates/HELD_OUT.md): written and labelled by another session that read
 # neither the matcher, its policy nor the other lists, committed before the matcher first ran on
-# them, and measured ONCE on main at fa9a267 (after round 3's rules). Nothing was tuned on them.
+# them, and measured ONCE on main at fa9a267 (after round 3's rules). Nothing was tuned on them
+# before. HELD_OUT_4 is that one measurement, kept as recorded history. Account rules were then
+# written after reading the account list's misses (legal forms spelt out, Finl. / Cap. / Hldgs.,
+# an acronym on the same website), so accounts_partner is NO LONGER HELD OUT for those rules;
+# ROUND_4 pins what the matcher finds now.
 HELD_OUT_4 = {
     # list: (object, records, true pairs, found pairs, correct)
     "leads_marketplace": ("lead", 80, 28, 16, 16),  # P 1.000, R 0.571
     "contacts_reseller": ("contact", 60, 18, 18, 18),  # P 1.000, R 1.000
     "accounts_partner": ("account", 100, 30, 25, 25),  # P 1.000, R 0.833
 }
+ROUND_4 = {
+    # list: (object, records, true pairs, found pairs, correct), after the rules written from its errors
+    "leads_marketplace": ("lead", 80, 28, 16, 16),  # P 1.000, R 0.571
+    "contacts_reseller": ("contact", 60, 18, 18, 18),  # P 1.000, R 1.000
+    "accounts_partner": ("account", 100, 30, 30, 30),  # P 1.000, R 1.000
+}
 
 
-@pytest.mark.parametrize("name", sorted(HELD_OUT_4))
+@pytest.mark.parametrize("name", sorted(ROUND_4))
 def test_held_out_round_4_precision_recall(dup_cfg, name):
     """The marketplace/lead-gen-form/sponsor-scan lead list, the reseller contact list and the
-    partner-roster + billing account list, pinned at their one held-out measurement. Precision
-    1.00 on all three; recall below the issue's 0.90 for leads and accounts. Missed leads: short
+    partner-roster + billing account list. Held out once (HELD_OUT_4); pinned here (ROUND_4) after
+    the account rules written from its errors (accounts R 0.833 -> 1.000). Precision 1.00 on all
+    three; recall below the issue's 0.90 for leads. Missed leads: short
     forms in other languages (Majo / Maria Jose, Jirka / Jiri, Ze / Jose, Fritz / Friedrich,
     Priya / Priyanka, Beth / Liz via Elizabeth), a compound surname shortened (Carrasquedo
     Villalun / Carrasquedo), "von" dropped, "Mac Alderry" / "MacAlderry", a shortened company
     (Kestrelby / Kestrelby Software AB, Cap. for Capital) and a free-mail address with the dots
-    removed. Missed accounts: the legal form spelt out ("Gesellschaft mit beschraenkter Haftung"),
-    an acronym with the same website (KATS), "Finl. Svcs." abbreviations."""
-    obj, records, n_truth, n_found, n_correct = HELD_OUT_4[name]
+    removed. Missed accounts at the held-out measurement: the legal form spelt out ("Gesellschaft
+    mit beschraenkter Haftung"), an acronym with the same website (KATS), "Finl. Svcs."
+    abbreviations."""
+    obj, records, n_truth, n_found, n_correct = ROUND_4[name]
     loader = {"lead": _b2b_leads, "contact": _b2b_contacts, "account": _accounts}[obj]
     df, truth = loader(name)
     found = _pairs(find_duplicates(df, obj, dup_cfg["objects"][obj], dup_cfg["company_suffixes"]).clusters)
@@ -500,6 +514,109 @@ def test_account_and_words_abbreviations_and_professional_forms(dup_cfg):
         ("A11", "A12"),
         ("A14", "A15"),
     }
+
+
+def _account_pairs(dup_cfg, names: dict[str, str], websites: dict[str, str] | None = None, rules=None):
+    websites = websites or {}
+    df = pd.DataFrame(
+        {
+            "record_id": list(names),
+            "name": list(names.values()),
+            "website": [websites.get(k) for k in names],
+            "created_at": pd.to_datetime([f"2026-01-{k + 1:02d}" for k in range(len(names))]),
+        }
+    )
+    cfg = rules or dup_cfg["objects"]["account"]
+    return find_duplicates(df, "account", cfg, dup_cfg["company_suffixes"])
+
+
+def test_account_legal_forms_spelt_out(dup_cfg):
+    """A legal form spelt out, in several languages, is its short form (quality.yaml
+    company_suffixes), the form of several words mapped whole before the single words in it
+    ("Limited Liability Company" is LLC, not "Ltd Liability Co"); another company with the same
+    spelt-out form stays apart (issue 15, round-4 accounts: "Gesellschaft mit beschraenkter
+    Haftung")."""
+    names = {
+        "A1": "Brenholt Werkzeuge GmbH",
+        "A2": "Brenholt Werkzeuge Gesellschaft mit beschränkter Haftung",
+        "A3": "Calderona Aceites S.A.",
+        "A4": "Calderona Aceites Sociedad Anónima",
+        "A5": "Marrowby Freight, L.L.C.",
+        "A6": "Marrowby Freight Limited Liability Company",
+        "A7": "Vittorelli Stampi S.r.l.",
+        "A8": "Vittorelli Stampi Società a responsabilità limitata",
+        "A9": "Korpelainen Puutuote Oy",
+        "A10": "Korpelainen Puutuote Osakeyhtiö",
+        "A11": "Dorrewaard Logistiek B.V.",
+        "A12": "Dorrewaard Logistiek Besloten Vennootschap",
+        "A13": "Brenholt Maschinen Gesellschaft mit beschränkter Haftung",
+    }
+    found = _pairs(_account_pairs(dup_cfg, names).clusters)
+    assert found == {("A1", "A2"), ("A3", "A4"), ("A5", "A6"), ("A7", "A8"), ("A10", "A9"), ("A11", "A12")}
+    from salesops.quality.duplicates import canon_suffixes
+
+    # the longer form first: "professional corporation" was "professional corp" after "corporation"
+    assert canon_suffixes(
+        pa.array(["quenby dental professional corporation", "marrowby freight limited liability company"]),
+        dup_cfg["company_suffixes"],
+    ).to_pylist() == ["quenby dental pc", "marrowby freight llc"]
+
+
+def test_account_financial_and_holding_abbreviations(dup_cfg):
+    """Finl. / Cap. / Hldgs. for Financial / Capital / Holdings (the shared company_abbreviations
+    table); a company sharing the first word with another trade stays apart (issue 15, round-4
+    accounts: "Fernhollow Finl. Svcs. Corporation")."""
+    names = {
+        "A1": "Ashcombe Financial Services Corp.",
+        "A2": "Ashcombe Finl. Svcs. Corporation",
+        "A3": "Tarrowgate Capital Partners LLC",
+        "A4": "Tarrowgate Cap. Partners",
+        "A5": "Tarrowgate Construction Partners",
+        "A6": "Wendlebury Holdings plc",
+        "A7": "Wendlebury Hldgs. PLC",
+    }
+    found = _pairs(_account_pairs(dup_cfg, names).clusters)
+    assert found == {("A1", "A2"), ("A3", "A4"), ("A6", "A7")}
+
+
+def test_account_acronym_needs_the_same_website(dup_cfg):
+    """A one-word name that is the initials of another's whole core matches it only when both give
+    the same website domain (quality.yaml tokens.acronyms); the group's other names then join it
+    (a hyphenated name's words counted apart). Never: an acronym on another website, a subsidiary
+    on the parent's website (its initials have one more letter), two companies on one website
+    with the same initials (ambiguous), a domain too many accounts give (issue 15, round-4
+    accounts: KATS)."""
+    names = {
+        "A1": "Dorrington Vale Marine Systems Ltd",
+        "A2": "DVMS",
+        "A3": "Dorrington-Vale Marine Systems",
+        "A4": "Dorrington Vale Marine Systems Canada Ltd",  # a subsidiary on the parent's site
+        "A5": "Harnleigh Ostry Tool Works",
+        "A9": "HOTW",  # another website: nothing corroborates
+        "A6": "Pellacott Ruane Insurance Group",
+        "A7": "Pellacott Ruane Investment Group",  # the same initials on the same website
+        "A8": "PRIG",
+    }
+    sites = {
+        "A1": "https://www.dvms.example",
+        "A2": "dvms.example/contact",
+        "A4": "www.dvms.example",
+        "A5": "harnleigh.example",
+        "A9": "hotw-staffing.example",
+        "A6": "pellacott.example",
+        "A7": "pellacott.example",
+        "A8": "pellacott.example",
+    }
+    r = _account_pairs(dup_cfg, names, sites)
+    assert _pairs(r.clusters) == {("A1", "A2"), ("A1", "A3"), ("A2", "A3")}
+    kinds = dict(zip(r.clusters.record_id, r.clusters.match_kind, strict=True))
+    assert kinds["A2"] == "fuzzy:acronym"
+    # a website more accounts give than max_site_accounts (a platform page) corroborates nothing
+    rules = copy.deepcopy(dup_cfg["objects"]["account"])
+    rules["tokens"]["acronyms"]["max_site_accounts"] = 2
+    assert _pairs(_account_pairs(dup_cfg, names, sites, rules).clusters) == {("A1", "A3")}
+    rules["tokens"].pop("acronyms")  # without the rule: only the hyphen variant
+    assert _pairs(_account_pairs(dup_cfg, names, sites, rules).clusters) == {("A1", "A3")}
 
 
 def _persons(rows: list[tuple], cols: list[str]) -> pd.DataFrame:

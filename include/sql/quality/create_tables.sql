@@ -122,7 +122,7 @@ create table if not exists quality.duplicate_cluster (
     cluster_id varchar not null,        -- the cluster's original record id
     record_id varchar not null,
     is_original boolean not null,
-    match_kind varchar,                 -- exact, fuzzy:<case|punctuation|typo|email_alias|company_suffix>
+    match_kind varchar,                 -- exact, fuzzy:<case|punctuation|typo|email_alias|company_suffix|name_order|acronym>
     score double
 );
 

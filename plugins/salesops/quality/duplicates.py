@@ -16,7 +16,8 @@
    languages, "the", "and"/"&" and configured abbreviations removed) by a token score in which
    each word weighs its inverse document frequency among the object's names, so two companies
    that only share common words ("Global ... Solutions") score low while a distinctive word with
-   a typo still matches.
+   a typo still matches. A one-word name that is the initials of another's whole core ("KATS")
+   matches it only when both records give the same website domain (``account.tokens.acronyms``).
 4. Person pass (lead/contact ``person``): candidates share a postal code, phone, street (with or
    without its number), email or (order-free) name key. With ``fellegi_sunter`` (the shipped
    policy) each field of a pair is exact, close, disagreeing or missing and weighs log2(m/u); the
@@ -32,7 +33,7 @@
    field exactly), so one shared name cannot chain different people into one cluster. The
    earliest-created record (ties: lowest id) is the original; every other member is a duplicate
    of it, labelled with the match kind that explains the difference
-   (exact, fuzzy:case|punctuation|company_suffix|email_alias|name_order|typo).
+   (exact, fuzzy:case|punctuation|company_suffix|email_alias|name_order|acronym|typo).
 
 A check whose data has no usable key (every blocking and exact key empty in every record, e.g.
 leads without email, company, phone or address) is reported as not evaluable (``unusable``)
@@ -156,12 +157,24 @@ def _where(arr: Any, pattern: str, fn: Any) -> Any:
 
 
 def canon_suffixes(arr: pa.Array, suffixes: dict[str, str]) -> pa.Array:
-    """Map legal-suffix tokens to their canonical token (``incorporated`` -> ``inc``)."""
+    """Map legal forms to their canonical token (``incorporated`` -> ``inc``; a spelt-out form,
+    ``gesellschaft mit beschrankter haftung`` -> ``gmbh``). Variants of more words first, so a
+    spelt-out form is mapped whole before the words in it ("limited liability company" -> "llc",
+    not "ltd liability co"). One regex finds the names holding any variant as a word; the
+    replacements run on those alone."""
+    variants = sorted(
+        ((v, c) for v, c in suffixes.items() if v != c), key=lambda vc: -len(vc[0].split())
+    )  # stable: the policy's order among variants of as many words
+    if not variants:
+        return arr
+    alt = "|".join(sorted({re_escape(v) for v, _ in variants}, key=lambda v: (-len(v), v)))
 
-    for variant, canonical in suffixes.items():
-        if variant != canonical:
-            arr = _replace_word(arr, variant, rf"(^| ){variant}( |$)", rf"\1{canonical}\2")
-    return arr
+    def canon(a: Any) -> Any:
+        for variant, canonical in variants:
+            a = _replace_word(a, variant, rf"(^| ){re_escape(variant)}( |$)", rf"\1{canonical}\2")
+        return a
+
+    return _where(arr, rf"(^| )({alt})( |$)", canon)
 
 
 def _replace_word(arr: Any, word: str, pattern: str, replacement: str) -> Any:
@@ -419,14 +432,7 @@ def normalise_table(
         return pc.utf8_slice_codeunits(pc.replace_substring(arr, " ", ""), 0, n)
 
     if object_name == "account":
-        name = canon_suffixes(strip_punct(fold(col("name"))), suffixes)
-        tok = rules.get("tokens") or {}
-        core = company_core(
-            name,
-            suffixes,
-            list(tok.get("stopwords", [])),
-            {str(k): str(v) for k, v in (tok.get("abbreviations") or {}).items()},
-        )
+        name, core = account_name_core(col("name"), suffixes, rules.get("tokens") or {})
         compact = pc.replace_substring(core, " ", "")
         site = pc.replace_substring_regex(fold(col("website")), r"^(https?://)?(www\.)?", "")
         site = pc.replace_substring_regex(site, r"[/?#].*$", "")
@@ -526,6 +532,27 @@ def normalise_table(
             pc.if_else(pc.equal(f3, ""), l3, f3),
         )
     return _table(out)
+
+
+def account_name_core(
+    names: Any, suffixes: dict[str, str], tokens: dict[str, Any], word_breaks: bool = False
+) -> tuple[pa.Array, pa.Array]:
+    """(normalised name, core) of account names (quality.yaml ``account.tokens``: stopwords and
+    abbreviations); ``word_breaks``: a hyphen or slash separates words instead of being deleted
+    ("Kellworth-Ashby" is two words: the initials an acronym is made of)."""
+    import pyarrow.compute as pc
+
+    folded = fold(names)
+    if word_breaks:
+        folded = _where(folded, r"[-/]", lambda a: pc.replace_substring_regex(a, r"[-/]", " "))
+    name = canon_suffixes(strip_punct(folded), suffixes)
+    core = company_core(
+        name,
+        suffixes,
+        list(tokens.get("stopwords", [])),
+        {str(k): str(v) for k, v in (tokens.get("abbreviations") or {}).items()},
+    )
+    return name, core
 
 
 def _table(columns: dict[str, Any]) -> pa.Table:
@@ -1787,6 +1814,8 @@ def _needed_columns(object_name: str, rules: dict[str, Any]) -> set[str]:
     cols = {"match_name", "email_norm", "company_norm"}
     if object_name == "account":
         cols |= {"name_core"}
+        if (rules.get("tokens") or {}).get("acronyms"):
+            cols |= {"website_domain"}
     else:
         cols |= {
             "first_norm",
@@ -1969,6 +1998,100 @@ def _similar_within(names: list[str], cutoff: float, start: int = 0) -> tuple[An
     return np.concatenate([a1, a2, a3 + start]), np.concatenate([b1, b2, b3 + start + mid])
 
 
+def acronym_pairs(
+    norm: pa.Table,
+    names: Any,
+    rules: dict[str, Any],
+    suffixes: dict[str, str],
+    pair_score: dict[tuple[int, int], float] | None = None,
+) -> dict[tuple[int, int], int]:
+    """Account pairs (i < j) in which one name is the other's acronym (quality.yaml
+    ``account.tokens.acronyms``), each with the position of its acronym record: a one-word core
+    ("KATS") equal to the initials of every word of the other record's core ("Kellworth-Ashby
+    Technical Solutions Ltd": its legal form, "the" and "and" left out, a hyphen separating
+    words), both records giving the same website domain. The initials of the whole core only, so
+    a parent and its subsidiary ("... Canada", "... Holding") never share an acronym. Not on a
+    domain more than ``max_site_accounts`` records give (a platform such as a social-media page,
+    or a group's site: no corroboration), nor when the domain's names with those initials are
+    two companies (not matched to each other in ``pair_score``): which one the acronym stands for
+    is unknown. ``names``: the raw account names (the hyphens are read from them)."""
+    from collections import defaultdict
+
+    import numpy as np
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    tokens = rules.get("tokens") or {}
+    spec = tokens.get("acronyms")
+    if not spec or "website_domain" not in norm.column_names:
+        return {}
+    min_letters = int(spec.get("min_letters", 2))
+    max_site = int(spec.get("max_site_accounts", 10))
+    core = _one_array(norm.column("name_core"))
+    site = _one_array(norm.column("website_domain"))
+    # a record that can be an acronym: a one-word core of min_letters or more, with a website;
+    # only the records of those websites are read in Python (1,227 of the 1 M demo org's 511 k
+    # accounts have such a name; none is another's acronym: 0.05 CPU-s)
+    short = pc.and_(
+        pc.and_(pc.not_equal(site, ""), pc.invert(pc.match_substring(core, " "))),
+        pc.greater_equal(pc.utf8_length(core), min_letters),
+    )
+    if not pc.any(short).as_py():
+        return {}
+    on_site = pc.is_in(site, value_set=pc.unique(site.filter(short)))
+    idx = np.flatnonzero(on_site.to_numpy(zero_copy_only=False))
+    if len(idx) < 2:
+        return {}
+    take = pa.array(idx)
+    sites = site.take(take).to_pylist()
+    cores = core.take(take).to_pylist()
+    words = [
+        w.split()
+        for w in account_name_core(_str(names).take(take), suffixes, tokens, word_breaks=True)[1].to_pylist()
+    ]
+    per_site: dict[str, list[int]] = defaultdict(list)
+    for k, s in enumerate(sites):
+        per_site[s].append(k)
+    matched = pair_score or {}
+    out: dict[tuple[int, int], int] = {}
+    for members in per_site.values():
+        if not 2 <= len(members) <= max_site:
+            continue
+        named: dict[str, list[int]] = defaultdict(list)  # initials -> records of that full name
+        for k in members:
+            if len(words[k]) >= max(2, min_letters):
+                named["".join(w[0] for w in words[k])].append(k)
+        for k in members:
+            full = [m for m in named.get(cores[k], []) if m != k] if " " not in cores[k] else []
+            if not full:
+                continue
+            rows = [int(idx[m]) for m in full]
+            distinct = {cores[m].replace(" ", ""): r for m, r in zip(full, rows, strict=True)}
+            if any(
+                (min(a, b), max(a, b)) not in matched for a, b in itertools.combinations(distinct.values(), 2)
+            ):
+                continue  # two companies on one website with those initials: ambiguous
+            for r in rows:
+                out[(min(r, int(idx[k])), max(r, int(idx[k])))] = int(idx[k])
+    return out
+
+
+def _match_acronyms(
+    norm: pa.Table,
+    tbl: pa.Table,
+    rules: dict[str, Any],
+    suffixes: dict[str, str],
+    pair_score: dict[tuple[int, int], float],
+) -> dict[tuple[int, int], int]:
+    """The acronym pairs (:func:`acronym_pairs`) no other pass matched, added to ``pair_score`` at
+    ``min_score``."""
+    found = acronym_pairs(norm, tbl.column("name"), rules, suffixes, pair_score)
+    new = {pair: k for pair, k in found.items() if pair not in pair_score}
+    for pair in new:
+        pair_score[pair] = float(rules.get("min_score", 90))
+    return new
+
+
 def find_duplicates(
     df: pd.DataFrame | pa.Table, object_name: str, rules: dict[str, Any], suffixes: dict[str, str]
 ) -> DuplicateResult:
@@ -2046,6 +2169,9 @@ def find_duplicates(
         if skipped:
             log.warning("%s: %d blocking groups larger than %s skipped", object_name, skipped, max_block)
         candidates, matched = _fuzzy_pass(blocks, columns, weights, rules, core, idf, batch, pair_score)
+        # accounts: a name and its acronym on one website (tokens.acronyms)
+        acronyms = _match_acronyms(norm, tbl, rules, suffixes, pair_score) if core is not None else {}
+        matched += len(acronyms)
 
         # person pass: name (either order) + a contact point
         if person_on:
@@ -2108,7 +2234,11 @@ def find_duplicates(
     roots = _cluster(n, pair_score, rejected)
     if object_name == "account" and core is None:
         core = norm.column("name_core").to_pylist()
-    return result(_clusters(df, tbl, norm, roots, pair_score, object_name, suffixes, core, empty))
+    return result(
+        _clusters(
+            df, tbl, norm, roots, pair_score, object_name, suffixes, core, empty, set(acronyms.values())
+        )
+    )
 
 
 def _clusters(
@@ -2121,9 +2251,12 @@ def _clusters(
     suffixes: dict[str, str],
     core: list[str] | None,
     empty: pd.DataFrame,
+    acronyms: set[int] | None = None,
 ) -> pd.DataFrame:
     """One row per clustered record: the earliest-created member (ties: lowest id) is the
-    original, every other member a duplicate of it with the kind of difference and its score."""
+    original, every other member a duplicate of it with the kind of difference and its score
+    (``acronyms``: the account records matched as another name's acronym; one of them next to
+    a record of another core is ``fuzzy:acronym``)."""
     import numpy as np
     import pandas as pd
     import pyarrow as pa
@@ -2148,7 +2281,15 @@ def _clusters(
             rows.append((rid[idx], rid[orig], True, None, None))
             continue
         cores = (core[idx], core[orig]) if core is not None else None
-        kind = _match_kind(raw[pos[idx]], raw[pos[orig]], roles, suffixes, cores)
+        if (
+            acronyms
+            and cores is not None
+            and cores[0] != cores[1]
+            and (idx in acronyms) != (orig in acronyms)
+        ):
+            kind = "fuzzy:acronym"
+        else:
+            kind = _match_kind(raw[pos[idx]], raw[pos[orig]], roles, suffixes, cores)
         rows.append((rid[idx], rid[orig], False, kind, pair_score.get((min(idx, orig), max(idx, orig)))))
     return pd.DataFrame(rows, columns=["record_id", "cluster_id", "is_original", "match_kind", "score"])
 

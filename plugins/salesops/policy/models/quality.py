@@ -44,6 +44,16 @@ class Freshness(PolicyModel):
     windows_hours: dict[str, float] = {}
 
 
+class CompanyAcronyms(PolicyModel):
+    """Account names: a one-word name that is the initials of another's core on the same website
+    (duplicates.py acronym_pairs)."""
+
+    needs: Literal["website"] = "website"  # the corroboration: the same website domain
+    min_letters: int = Field(default=2, ge=2)
+    # a domain more accounts give is a platform or a group's site, not one company's
+    max_site_accounts: int = Field(default=10, ge=2)
+
+
 class CompanyTokens(PolicyModel):
     """Account names: word-weighted comparison of the name cores (duplicates.py token_score)."""
 
@@ -51,6 +61,7 @@ class CompanyTokens(PolicyModel):
     abbreviations: dict[str, str] = {}
     token_floor: float = Field(default=85, ge=0, le=100)
     prefilter: float = Field(default=70, ge=0, le=100)
+    acronyms: CompanyAcronyms | None = None
 
 
 FsFieldName = Literal[
