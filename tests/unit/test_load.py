@@ -428,7 +428,8 @@ def _ddl_statements(wh: Warehouse, fn) -> list[str]:
 
 def test_table_definitions_run_once_and_again_when_a_table_or_column_went_missing(wh, src, monkeypatch):
     """Issue 17: extract and load each ensured the tables with some twenty DDL statements per
-    object (0.15 CPU-s each time). Applied definitions are now recorded (ops.object_ddl) and
+    object (0.15 CPU-s each time). Applied definitions are now recorded (a digest in the staging
+    table's comment) and
     skipped, unless a table or manifest column is gone or the definitions changed."""
     from salesops import sql as sqlfiles
     from salesops.config import get_object

@@ -1,4 +1,5 @@
-{#- The digest of the table definitions (create_tables.sql as rendered for the object, plus the
-    staging columns it adds) last applied for an object: ensure_object_tables skips its DDL while
-    it matches and the tables exist. -#}
-select ddl_hash from ops.object_ddl where object = :object
+{#- The digest of the table definitions last applied for an object (DuckDB: its staging table's
+    comment, see record_object_ddl.sql); ensure_object_tables skips its DDL while it matches. -#}
+select comment
+from duckdb_tables()
+where database_name = current_database() and lower(schema_name) = lower(:s) and lower(table_name) = lower(:t)
