@@ -80,7 +80,11 @@ def crm_extract_load():
         return resolve_objects((params or {}).get("objects"))
 
     # map_index_template: the grid shows each mapped task by its object, not 0..13.
-    @task(max_active_tis_per_dagrun=2, map_index_template="{{ object_label }}")
+    # multiple_outputs=False on the tasks returning dicts: Airflow infers True from a `dict` return
+    # annotation and then stores every key as an XCom of its own besides the whole value (about 500
+    # extra XCom writes per run, each an API call; nothing reads them: downstream takes the whole
+    # value).
+    @task(max_active_tis_per_dagrun=2, map_index_template="{{ object_label }}", multiple_outputs=False)
     def extract(object_name: str, params: dict | None = None) -> dict:
         from salesops.ingest.tasks import extract as run_extract
 
@@ -90,14 +94,19 @@ def crm_extract_load():
 
     # all_done from here on: one object's failed extract or load never blocks the others' loads and
     # Asset events; check_all_loaded then fails the run naming it.
-    @task(max_active_tis_per_dagrun=1, map_index_template="{{ object_label }}", trigger_rule="all_done")
+    @task(
+        max_active_tis_per_dagrun=1,
+        map_index_template="{{ object_label }}",
+        trigger_rule="all_done",
+        multiple_outputs=False,
+    )
     def load(batch: dict) -> dict:
         from salesops.ingest.tasks import load as run_load
 
         get_current_context()["object_label"] = batch.get("object", "")  # type: ignore[typeddict-unknown-key]
         return run_load(batch, _WAREHOUSE_CONN_ID)
 
-    @task(outlets=_RAW_ASSETS + _STAGING_ASSETS, trigger_rule="all_done")
+    @task(outlets=_RAW_ASSETS + _STAGING_ASSETS, trigger_rule="all_done", multiple_outputs=False)
     def publish(results: list[dict], outlet_events=None) -> dict:
         from airflow.sdk.exceptions import AirflowSkipException
 
@@ -115,7 +124,7 @@ def crm_extract_load():
             outlet_events[asset].extra = {"summary": summary, **({"load": r} if r else {})}
         return summary
 
-    @task(trigger_rule="all_done", retries=0)
+    @task(trigger_rule="all_done", retries=0, multiple_outputs=False)
     def check_all_loaded(planned: list[str], results: list[dict]) -> dict:
         from salesops.ingest.tasks import check_all_loaded as check
 

@@ -56,6 +56,8 @@ columns = ["Id", "Name", "Amount"]
 relation = "read_parquet('batch.parquet')"
 # load/add_staging_columns.sql: manifest fields an older staging table lacks.
 missing = [_field("Pricebook2Id", "pricebook_id", "id")]
+# load/record_object_ddl.sql: the digest of an object's applied table definitions (hex).
+digest = "0123456789abcdef"
 # load/refresh_formulas.sql: the manifest fields that are formulas in the org.
 formula_fields = [_field("Probability", "probability", "double")]
 batch_id_literal = "20260101T000000-opportunity-demo"

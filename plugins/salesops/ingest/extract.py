@@ -120,10 +120,11 @@ def extract_batch(
         The landed :class:`Batch`.
     """
     obj = get_object(object_name)
-    ensure_object_tables(wh, [obj])
     started = datetime.now(UTC)
-    if since is None and not full_refresh:
-        since = get_watermark(wh, obj, source.name)
+    with wh.pinned():  # the warehouse steps before the read share one open database
+        ensure_object_tables(wh, [obj])
+        if since is None and not full_refresh:
+            since = get_watermark(wh, obj, source.name)
     # Sources whose clock is per object (CSV exports: each object's own files) say so.
     per_object = getattr(source, "server_time_for", None)
     until = utc(per_object(obj.api_name) if per_object else source.server_time())
@@ -237,6 +238,48 @@ def extract_batch(
     (tmp_dir / "checkpoint.json").unlink(missing_ok=True)
     tmp_dir.rename(batch_dir)  # the batch appears whole or not at all
     api_calls = int(getattr(source, "api_calls", 0)) - calls_before if hasattr(source, "api_calls") else None
+    with wh.pinned():  # the audit steps after the read share one open database
+        return _register(
+            wh,
+            obj,
+            source,
+            batch_id,
+            since,
+            until,
+            batch_dir,
+            rows,
+            deleted,
+            columns,
+            extra,
+            missing,
+            started,
+            run_id,
+            api_calls,
+            reconciled,
+            formulas,
+        )
+
+
+def _register(
+    wh: Warehouse,
+    obj: ObjectSpec,
+    source: CrmSource,
+    batch_id: str,
+    since: datetime | None,
+    until: datetime,
+    batch_dir: Path,
+    rows: int,
+    deleted: list[Any],
+    columns: list[str],
+    extra: list[str],
+    missing: list[str],
+    started: datetime,
+    run_id: str | None,
+    api_calls: int | None,
+    reconciled: bool,
+    formulas: bool,
+) -> Batch:
+    """Register a landed batch in ops.load_audit (status ``landed``) and describe it."""
     warning = _zero_rows_warning(wh, obj, source.name, rows, full=since is None)
 
     if extra:

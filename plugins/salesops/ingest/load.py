@@ -160,6 +160,10 @@ def _landing_relations(
 def load_batch(wh: Warehouse, batch: Batch) -> LoadResult:
     """Load a landed batch into raw and staging in one transaction (see module docstring).
 
+    The whole load keeps the DuckDB file open (``Warehouse.pinned``): its schema check, the
+    transaction and the audit share one database instance instead of re-opening the file per
+    step.
+
     Two phases on one connection: *prepare* builds session-temporary tables from the landing
     Parquet (on Snowflake, PUT to a stage and COPY INTO, then the same SQL as DuckDB) and
     computes the counts; *apply* is DML only, in ONE transaction: raw, quarantine, merge into
@@ -173,6 +177,11 @@ def load_batch(wh: Warehouse, batch: Batch) -> LoadResult:
     Returns:
         Counts for the audit trail.
     """
+    with wh.pinned():
+        return _load_batch(wh, batch)
+
+
+def _load_batch(wh: Warehouse, batch: Batch) -> LoadResult:
     import sqlalchemy as sa
 
     from salesops import sql as sqlfiles

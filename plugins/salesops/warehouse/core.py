@@ -231,13 +231,46 @@ class Warehouse:
 
     def table_exists(self, qualified: str) -> bool:
         schema, _, table = self.physical(qualified).rpartition(".")
+        if self.dialect == "duckdb" and schema:
+            # One catalog query: SQLAlchemy's reflection on duckdb_engine costs about 35 ms of CPU
+            # per call (pg_catalog emulation), and the load path asks several times per task.
+            return bool(self.tables_present([f"{schema}.{table}"]))
         with self.connect() as conn:  # through connect(): it waits for another process's file lock
             return sa.inspect(conn).has_table(table, schema=schema or None)
+
+    def tables_present(self, qualified: list[str]) -> set[str]:
+        """Which of the given (physical, schema-qualified) tables or views exist, lower-cased; DuckDB."""
+        names = [check_identifier(n) for n in qualified]
+        with self.connect() as conn:
+            rows = conn.execute(sa.text(sql.render("catalog/tables_present.sql", names=names)))
+            return {r[0] for r in rows}
 
     def columns(self, qualified: str) -> list[str]:
         schema, _, table = self.physical(qualified).rpartition(".")
         with self.connect() as conn:
+            if self.dialect == "duckdb" and schema:  # reflection: ~0.1 CPU-s per call (see table_exists)
+                bind = {"s": schema, "t": table}
+                cols = [r[0] for r in conn.execute(sa.text(sql.render("catalog/table_columns.sql")), bind)]
+                if not cols:  # as reflection does
+                    raise sa.exc.NoSuchTableError(f"{schema}.{table}")
+                return cols
             return [c["name"] for c in sa.inspect(conn).get_columns(table, schema=schema or None)]
+
+    @contextmanager
+    def pinned(self) -> Iterator[None]:
+        """Keep the DuckDB database open for the block (one idle connection), so the block's many
+        short operations share one instance: each would otherwise open the file (read its
+        catalog) and, closing it, checkpoint it - about 20 ms of CPU per operation. Other
+        processes wait for the file meanwhile (their connects retry for ``lock_timeout_s``), so
+        pin only bursts of warehouse work, never a slow source read. No-op on other engines."""
+        if self.dialect != "duckdb":
+            yield
+            return
+        conn = self._open()
+        try:
+            yield
+        finally:
+            conn.close()
 
     def ensure_schemas(self) -> None:
         with self.connect() as conn:
