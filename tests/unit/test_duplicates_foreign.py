@@ -283,9 +283,18 @@ HELD_OUT_4 = {
     "contacts_reseller": ("contact", 60, 18, 18, 18),  # P 1.000, R 1.000
     "accounts_partner": ("account", 100, 30, 25, 25),  # P 1.000, R 0.833
 }
+# After the rules written from round 4's lead misses (issue 15: short forms of other languages,
+# surname particles and spacing, compound surnames, a shortened company, "Cap." and "Lda.", "and"
+# in a person's company, two short forms of one name not splitting a group, gmail.com dots), so
+# the round-4 lead list is NO LONGER HELD OUT for those rules; ROUND_4 pins what the matcher finds now.
+ROUND_4 = {
+    # list: (object, records, true pairs, found pairs, correct)
+    **HELD_OUT_4,
+    "leads_marketplace": ("lead", 80, 28, 27, 27),  # P 1.000, R 0.964
+}
 
 
-@pytest.mark.parametrize("name", sorted(HELD_OUT_4))
+@pytest.mark.parametrize("name", sorted(ROUND_4))
 def test_held_out_round_4_precision_recall(dup_cfg, name):
     """The marketplace/lead-gen-form/sponsor-scan lead list, the reseller contact list and the
     partner-roster + billing account list, pinned at their one held-out measurement. Precision
@@ -295,8 +304,10 @@ def test_held_out_round_4_precision_recall(dup_cfg, name):
     Villalun / Carrasquedo), "von" dropped, "Mac Alderry" / "MacAlderry", a shortened company
     (Kestrelby / Kestrelby Software AB, Cap. for Capital) and a free-mail address with the dots
     removed. Missed accounts: the legal form spelt out ("Gesellschaft mit beschraenkter Haftung"),
-    an acronym with the same website (KATS), "Finl. Svcs." abbreviations."""
-    obj, records, n_truth, n_found, n_correct = HELD_OUT_4[name]
+    an acronym with the same website (KATS), "Finl. Svcs." abbreviations. Pinned now at ROUND_4
+    (the lead list after the rules written from its misses: R 0.571 -> 0.964; still missed:
+    Priyanka / Priya at a free-mail domain that is not on dotless_email_domains)."""
+    obj, records, n_truth, n_found, n_correct = ROUND_4[name]
     loader = {"lead": _b2b_leads, "contact": _b2b_contacts, "account": _accounts}[obj]
     df, truth = loader(name)
     found = _pairs(find_duplicates(df, obj, dup_cfg["objects"][obj], dup_cfg["company_suffixes"]).clusters)
