@@ -221,9 +221,18 @@ def company_core(
             return a
 
         name = _where(name, rf"(^| )({alt})( |$)", expand)
-    for word in stopwords:
-        for _ in range(2):  # adjacent stopwords share the space between them
-            name = _replace_word(name, word, rf"(^| ){re_escape(word)}( |$)", " ")
+    if stopwords:
+        # one regex finds the names holding a stopword as a word; the replacements run on those
+        # alone ("e", "y", "en" are substrings of nearly every name)
+
+        def drop(a: Any) -> Any:
+            for word in stopwords:
+                for _ in range(2):  # adjacent stopwords share the space between them
+                    a = _replace_word(a, word, rf"(^| ){re_escape(word)}( |$)", " ")
+            return a
+
+        alt = "|".join(sorted({re_escape(w) for w in stopwords}, key=lambda w: (-len(w), w)))
+        name = _where(name, rf"(^| )({alt})( |$)", drop)
     name = pc.utf8_trim_whitespace(pc.replace_substring_regex(name, r"\s+", " "))
     canon = "|".join(sorted({re_escape(v) for v in suffixes.values()}, key=lambda v: (-len(v), v)))
     core = pc.utf8_trim_whitespace(pc.replace_substring_regex(name, rf"( ({canon}))+$", ""))
@@ -1456,20 +1465,21 @@ def dotless_local_parts(local: Any, domain: Any, email: Any, domains: list[str])
 
 
 def surname_parts(values: Any) -> pa.Array:
-    """The words of a surname written with a hyphen ("Carrasquedo-Villalún" -> "carrasquedo
-    villalun"), folded; '' for every other surname (its words are ``last_norm``'s, where the
-    hyphen is deleted: "carrasquedovillalun")."""
+    """The words of a surname of two words or more, a hyphen separating words too
+    ("Carrasquedo-Villalún" -> "carrasquedo villalun"; ``last_norm`` deletes the hyphen:
+    "carrasquedovillalun"), folded; '' for a one-word surname (most: the person scorer looks at
+    the pairs with a value on a side only)."""
     import pyarrow as pa
     import pyarrow.compute as pc
 
     arr = fold(values)
     if isinstance(arr, pa.ChunkedArray):
         arr = arr.combine_chunks()
-    hyphen = pc.fill_null(pc.match_substring(arr, "-"), False)
+    multi = pc.fill_null(pc.match_substring_regex(arr, r"\S[\s\-]+\S"), False)
     out = pa.array([""] * len(arr), pa.string())
-    if int(pc.sum(hyphen).as_py() or 0):
-        parts = strip_punct(pc.replace_substring(arr.filter(hyphen), "-", " "))
-        out = pc.replace_with_mask(out, hyphen, parts)
+    if int(pc.sum(multi).as_py() or 0):
+        parts = strip_punct(pc.replace_substring(arr.filter(multi), "-", " "))
+        out = pc.replace_with_mask(out, multi, parts)
     return out
 
 
@@ -1503,34 +1513,28 @@ def _surname_forms(v: _PairView, given: Any, surname: Any, fs: dict[str, Any]) -
 
     particles = frozenset(str(p).strip().lower() for p in fs.get("surname_particles") or [])
     compound = bool(fs.get("compound_surnames"))
-    cols = v.norm.column_names
-    if not (particles or compound) or "last_norm" not in cols:
+    if not (particles or compound) or "last_parts" not in v.norm.column_names:
         return surname
-    # only pairs with a surname of two words or more (or one written with a hyphen) on a side:
-    # a test in Arrow, no Python string for the others
-    last = v.norm.column("last_norm")
-    multi = pc.match_substring(last, " ")
-    if "last_parts" in cols:
-        multi = pc.or_(multi, pc.not_equal(v.norm.column("last_parts"), ""))
-    multi = multi.combine_chunks() if isinstance(multi, pa.ChunkedArray) else multi
-    cand = (
-        (
-            multi.take(pa.array(v.i)).to_numpy(zero_copy_only=False)
-            | multi.take(pa.array(v.j)).to_numpy(zero_copy_only=False)
-        )
+    # only pairs with a surname of two words or more on a side (``last_parts`` not empty): a
+    # test in Arrow, no Python string for the others
+    parts_a, parts_b = v._pair("last_parts")
+    multi = pc.or_(pc.not_equal(parts_a, ""), pc.not_equal(parts_b, ""))
+    cand = np.flatnonzero(
+        np.asarray(multi.to_numpy(zero_copy_only=False), dtype=bool)
         & (surname != EXACT)
         & (surname != MISSING)
     )
-    if not cand.any():
+    if not len(cand):
         return surname
     out = surname.copy()
-    pa_, pb_ = v.sides("last_parts")
-    for k in np.flatnonzero(cand).tolist():
+    at = pa.array(cand)
+    pa_, pb_ = parts_a.take(at).to_pylist(), parts_b.take(at).to_pylist()
+    for n, k in enumerate(cand.tolist()):
         a, b = v.la[k], v.lb[k]
         if a.replace(" ", "") == b.replace(" ", ""):
             out[k] = EXACT
             continue
-        wa, wb = _surname_words(a, pa_[k], particles), _surname_words(b, pb_[k], particles)
+        wa, wb = _surname_words(a, pa_[n], particles), _surname_words(b, pb_[n], particles)
         if particles and "".join(wa) == "".join(wb):
             out[k] = max(out[k], CLOSE)
         elif compound and given[k] >= CLOSE and min(len(wa), len(wb)) == 1 and max(len(wa), len(wb)) > 1:
@@ -2002,7 +2006,8 @@ def _needed_columns(object_name: str, rules: dict[str, Any]) -> set[str]:
             "first_initials",
         }
     person = rules.get("person") or {}
-    if object_name != "account" and (person.get("fellegi_sunter") or {}).get("compound_surnames"):
+    fs = person.get("fellegi_sunter") or {}
+    if object_name != "account" and (fs.get("compound_surnames") or fs.get("surname_particles")):
         cols.add("last_parts")
     for key in [*rules.get("keys", []), *rules.get("blocking", []), *person.get("blocking", [])]:
         cols |= {str(c) for c in key}
