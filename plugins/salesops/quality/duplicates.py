@@ -1602,8 +1602,13 @@ def _sibling_short_forms(v: _PairView, given: Any, surname: Any, fs: dict[str, A
     cand = np.flatnonzero((given == DISAGREE) & (surname >= CLOSE))
     if not len(cand):
         return out
-    gb = v.other_given()
-    key = pc.binary_join_element_wise(pa.array(v.fa[cand], pa.string()), pa.array(gb[cand], pa.string()), "|")
+    # the names taken in Arrow (no Python string per pair: FEBRL-like lists hold many
+    # household pairs, one surname with two given names)
+    ia, ja = pa.array(v.i[cand]), pa.array(v.j[cand])
+    first, last = v.norm.column("first_norm"), v.norm.column("last_norm")
+    fa = first.take(ia).combine_chunks()
+    gb = pc.if_else(pa.array(v.swap[cand]), last.take(ja).combine_chunks(), first.take(ja).combine_chunks())
+    key = pc.binary_join_element_wise(fa, gb, "|")
     extra = nickname_supplement(fs) if fs.get("nicknames") else ()
     hit = pc.is_in(key, value_set=_sibling_short_form_keys(extra)).to_numpy(zero_copy_only=False)
     out[cand] = np.asarray(hit, dtype=bool)
