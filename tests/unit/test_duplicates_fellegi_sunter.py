@@ -585,8 +585,8 @@ def _b2b_rules(rows, **fs_changes):
 
 
 def test_an_email_only_and_a_phone_only_record_meet_on_company_and_surname():
-    # no contact point in common: they meet on the company without its legal form and the surname
-    # without its hyphen or space (person blocking [company_core, last_compact]); the scorer then
+    # no contact point in common: they meet on the company's first word (without its legal form)
+    # and the surname without its hyphen or space (person blocking [company_word, last_compact]); the scorer then
     # takes the same name (or a nickname) at the same company in the same city as enough
     assert _b2b(
         [

@@ -234,9 +234,18 @@ def company_core(
             return a
 
         name = _where(name, rf"(^| )({alt})( |$)", expand)
-    for word in stopwords:
-        for _ in range(2):  # adjacent stopwords share the space between them
-            name = _replace_word(name, word, rf"(^| ){re_escape(word)}( |$)", " ")
+    if stopwords:
+        # one regex finds the names holding a stopword as a word; the replacements run on those
+        # alone ("e", "y", "en" are substrings of nearly every name)
+
+        def drop(a: Any) -> Any:
+            for word in stopwords:
+                for _ in range(2):  # adjacent stopwords share the space between them
+                    a = _replace_word(a, word, rf"(^| ){re_escape(word)}( |$)", " ")
+            return a
+
+        alt = "|".join(sorted({re_escape(w) for w in stopwords}, key=lambda w: (-len(w), w)))
+        name = _where(name, rf"(^| )({alt})( |$)", drop)
     name = pc.utf8_trim_whitespace(pc.replace_substring_regex(name, r"\s+", " "))
     canon = "|".join(sorted({re_escape(v) for v in suffixes.values()}, key=lambda v: (-len(v), v)))
     core = pc.utf8_trim_whitespace(pc.replace_substring_regex(name, rf"( ({canon}))+$", ""))
@@ -461,6 +470,9 @@ def normalise_table(
     if roles:  # info@, sales@ ...: shared by several people, so no evidence about any of them
         role = pc.fill_null(pc.is_in(local, value_set=pa.array(roles, pa.string())), False)
         local, email = pc.if_else(role, "", local), pc.if_else(role, "", email)
+    dotless = [str(d).strip().lower() for d in rules.get("dotless_email_domains") or []]
+    if dotless:  # a.b.smith@gmail.com = absmith@gmail.com: the provider ignores the dots
+        local, email = dotless_local_parts(local, domain, email, dotless)
     out["first_norm"] = first
     out["last_norm"] = last
     out["company_norm"] = company
@@ -491,13 +503,26 @@ def normalise_table(
     company = company.combine_chunks() if isinstance(company, pa.ChunkedArray) else company
     spaced = pc.match_substring(company, " ")
     abbreviations = {str(k): str(v) for k, v in (rules.get("company_abbreviations") or {}).items()}
-    out["company_core"] = (
+    company_core_ = (
         pc.replace_with_mask(
-            company, spaced, company_core(company.filter(spaced), suffixes, [], abbreviations)
+            company,
+            spaced,
+            company_core(
+                company.filter(spaced),
+                suffixes,
+                [str(w) for w in rules.get("company_stopwords") or []],
+                abbreviations,
+            ),
         )
         if int(pc.sum(spaced).as_py() or 0)
         else company
     )
+    out["company_core"] = company_core_
+    if out.wants("company_word"):  # "kestrelby software" / "kestrelby": one blocking key
+        out["company_word"] = pc.replace_substring_regex(company_core_, r" .*$", "")
+    del company_core_
+    if out.wants("last_parts"):
+        out["last_parts"] = surname_parts(col("last_name"))
     # person pass: contact points and order-free name keys
     out["phone_norm"], out["phone_ext"] = phone_parts(col("phone"))
     if out.wants("last_compact"):  # "oyelaran brandt" / "oyelaran-brandt": one blocking key
@@ -843,9 +868,10 @@ def nickname_supplement(fs: dict[str, Any]) -> tuple[tuple[str, str], ...]:
     """quality.yaml ``fellegi_sunter.nickname_supplement`` ({name: [short form, ...]}) as sorted
     (name, short form) pairs, case-folded like the compared names."""
     sup = fs.get("nickname_supplement") or {}
-    return tuple(
-        sorted((str(k).strip().lower(), str(v).strip().lower()) for k, vs in sup.items() for v in vs or [])
-    )
+    pairs = {(str(k).strip().lower(), str(v).strip().lower()) for k, vs in sup.items() for v in vs or []}
+    # a two-part given name ("maria jose") also without its space, as same_given_name compares it
+    pairs |= {(k.replace(" ", ""), v) for k, v in pairs if " " in k}
+    return tuple(sorted(pairs))
 
 
 def _nickname_pairs(a: Any, b: Any, extra: tuple[tuple[str, str], ...] = ()) -> Any:
@@ -1115,6 +1141,7 @@ def _fs_evaluate(norm: pa.Table, i: Any, j: Any, fs: dict[str, Any]) -> dict[str
         g2 = np.where((g2 == DISAGREE) & _nickname_pairs(v.fa, v.lb, extra), CLOSE, g2).astype(np.int8)
     g1 = _initials_close(v, g1)
     s2 = _fs_levels("last_name", v.la, v.fb, lcfg.get("close"))
+    s1 = _surname_forms(v, g1, s1, fs)  # particles, spacing, compound surnames
     w1 = v.weigh("first_name", g1) + v.weigh("last_name", s1)
     w2 = v.weigh("first_name", g2) + v.weigh("last_name", s2)
     v.swap = w2 > w1
@@ -1129,6 +1156,7 @@ def _fs_evaluate(norm: pa.Table, i: Any, j: Any, fs: dict[str, Any]) -> dict[str
             continue
         a, b = v.sides(column)
         v.levels[role] = _fs_levels(role, a, b, cfg.get("close"))
+    _company_short_form(v, fs)  # "Kestrelby" / "Kestrelby Software": close
     if "phone" in v.levels and "phone_ext" in norm.column_names:
         other_line = v.both_differ("phone_ext") & (v.levels["phone"] >= CLOSE)
         v.levels["phone"] = np.where(other_line, DISAGREE, v.levels["phone"]).astype(np.int8)
@@ -1201,6 +1229,8 @@ def _fs_evaluate(norm: pa.Table, i: Any, j: Any, fs: dict[str, Any]) -> dict[str
     # different names keep two clusters apart, unless a personal field (birth date, phone,
     # e-mail) agrees exactly: that is no evidence of two different people
     compatible = ((~g_dis & ~(s_dis & ~g_agree)) | personal) & ~generation_conflict
+    # Liz / Beth: both Elizabeth's, no proof of two people
+    compatible |= _sibling_short_forms(v, given, surname, fs) & ~generation_conflict
     return {
         "ok": ok,
         "total": total,
@@ -1434,6 +1464,181 @@ def _other_employer(v: _PairView, mask: Any) -> Any:
         if "".join(w[0] for w in wa) == "".join(wb) or "".join(w[0] for w in wb) == "".join(wa):
             continue  # an acronym
         out[k] = True
+    return out
+
+
+def dotless_local_parts(local: Any, domain: Any, email: Any, domains: list[str]) -> tuple[Any, Any]:
+    """(local part, address) with the dots of the local part removed where the domain is one of
+    ``domains`` (quality.yaml ``dotless_email_domains``: free-mail providers that deliver
+    ``a.b.smith@`` and ``absmith@`` to one mailbox, such as gmail.com). Other domains keep their
+    dots: at most providers and at every company ``j.smith@`` and ``jsmith@`` are two mailboxes."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    local, domain, email = (
+        x.combine_chunks() if isinstance(x, pa.ChunkedArray) else x for x in (local, domain, email)
+    )
+    mask = pc.and_(
+        pc.fill_null(pc.is_in(domain, value_set=pa.array(domains, pa.string())), False),
+        pc.match_substring(local, "."),
+    )
+    if not int(pc.sum(mask).as_py() or 0):
+        return local, email
+    local = pc.replace_with_mask(local, mask, pc.replace_substring(local.filter(mask), ".", ""))
+    email = pc.if_else(
+        pc.and_(mask, pc.not_equal(email, "")), pc.binary_join_element_wise(local, domain, "@"), email
+    )
+    return local, email
+
+
+def surname_parts(values: Any) -> pa.Array:
+    """The words of a surname of two words or more, a hyphen separating words too
+    ("Carrasquedo-Villalún" -> "carrasquedo villalun"; ``last_norm`` deletes the hyphen:
+    "carrasquedovillalun"), folded; '' for a one-word surname (most: the person scorer looks at
+    the pairs with a value on a side only)."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    arr = fold(values)
+    if isinstance(arr, pa.ChunkedArray):
+        arr = arr.combine_chunks()
+    multi = pc.fill_null(pc.match_substring_regex(arr, r"\S[\s\-]+\S"), False)
+    out = pa.array([""] * len(arr), pa.string())
+    if int(pc.sum(multi).as_py() or 0):
+        parts = strip_punct(pc.replace_substring(arr.filter(multi), "-", " "))
+        out = pc.replace_with_mask(out, multi, parts)
+    return out
+
+
+def _surname_words(norm: str, parts: str, particles: frozenset[str]) -> list[str]:
+    """A surname's words without its leading particles ("von tessenberg" -> ["tessenberg"];
+    "van der oosterhuyt" -> ["oosterhuyt"]); ``parts``: its hyphenated words when it had a hyphen."""
+    words = (parts or norm).split()
+    k = 0
+    while k < len(words) - 1 and words[k] in particles:
+        k += 1
+    return words[k:]
+
+
+def _surname_forms(v: _PairView, given: Any, surname: Any, fs: dict[str, Any]) -> Any:
+    """``surname`` (the straight surname levels) raised where two surnames are one written
+    another way (quality.yaml ``fellegi_sunter``):
+
+    - spacing only ("Mac Alderry" / "MacAlderry", "van der Oosterhuyt" / "Vanderoosterhuyt",
+      "de la Courbiere" / "Delacourbiere"): exact;
+    - ``surname_particles``: a leading particle dropped ("von Tessenberg" / "Tessenberg",
+      "van der Berg" / "Berg"): close (Mac / Mc are not particles: McDonald is not Donald);
+    - ``compound_surnames``: one part of a double-barrelled or compound surname ("Carrasquedo
+      Villalun" or "Carrasquedo-Villalun" / "Villalun", "Oyelaran-Brandt" / "Brandt"): close,
+      only when the given names agree (exact or close).
+
+    Close is still a different name: a contact point on both sides then needs a personal field
+    to agree (``corroboration.different_name``), as for any other surname variant."""
+    import numpy as np
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    particles = frozenset(str(p).strip().lower() for p in fs.get("surname_particles") or [])
+    compound = bool(fs.get("compound_surnames"))
+    if not (particles or compound) or "last_parts" not in v.norm.column_names:
+        return surname
+    # only pairs with a surname of two words or more on a side (``last_parts`` not empty): a
+    # test in Arrow, no Python string for the others
+    parts_a, parts_b = v._pair("last_parts")
+    multi = pc.or_(pc.not_equal(parts_a, ""), pc.not_equal(parts_b, ""))
+    cand = np.flatnonzero(
+        np.asarray(multi.to_numpy(zero_copy_only=False), dtype=bool)
+        & (surname != EXACT)
+        & (surname != MISSING)
+    )
+    if not len(cand):
+        return surname
+    out = surname.copy()
+    at = pa.array(cand)
+    pa_, pb_ = parts_a.take(at).to_pylist(), parts_b.take(at).to_pylist()
+    for n, k in enumerate(cand.tolist()):
+        a, b = v.la[k], v.lb[k]
+        if a.replace(" ", "") == b.replace(" ", ""):
+            out[k] = EXACT
+            continue
+        wa, wb = _surname_words(a, pa_[n], particles), _surname_words(b, pb_[n], particles)
+        if particles and "".join(wa) == "".join(wb):
+            out[k] = max(out[k], CLOSE)
+        elif compound and given[k] >= CLOSE and min(len(wa), len(wb)) == 1 and max(len(wa), len(wb)) > 1:
+            one, many = (wa[0], wb) if len(wa) == 1 else (wb[0], wa)
+            if len(one) >= 3 and one in many:
+                out[k] = max(out[k], CLOSE)
+    return out.astype(np.int8)
+
+
+def _company_short_form(v: _PairView, fs: dict[str, Any]) -> None:
+    """The company levels (``v.levels``) with a shortened company name close instead of disagreeing: one
+    company (without its legal form) is the other's leading words ("Kestrelby" / "Kestrelby
+    Software", "Duskwater Capital" / "Duskwater Capital Partners"), as a form or a badge scanner
+    shortens it (quality.yaml ``fellegi_sunter.company_short_form``). Close, not exact: a
+    holding and its subsidiary can be written so, so it weighs less than the same company."""
+    import numpy as np
+
+    if not fs.get("company_short_form") or "company" not in v.levels:
+        return
+    levels = v.levels["company"]
+    cand = np.flatnonzero(levels == DISAGREE)
+    if not len(cand) or "company_core" not in v.norm.column_names:
+        return
+    ca, cb = v.sides("company_core")
+    out = levels.copy()
+    for k in cand.tolist():
+        a, b = ca[k], cb[k]
+        if (len(a) < len(b) and b.startswith(a + " ")) or (len(b) < len(a) and a.startswith(b + " ")):
+            out[k] = CLOSE
+    v.levels["company"] = out
+
+
+@functools.cache
+def _sibling_short_form_keys(extra: tuple[tuple[str, str], ...] = ()) -> Any:
+    """Every "a|b" of two short forms of one name (Liz and Beth of Elizabeth) in the
+    ``nicknames`` package's table and ``extra`` (nickname_supplement)."""
+    import pyarrow as pa
+    from nicknames import name_triplets
+
+    forms: dict[str, set[str]] = {}
+    for t in name_triplets():
+        if t.relationship == "has_nickname":
+            forms.setdefault(t.name1, set()).add(t.name2)
+    for name, nickname in extra:
+        forms.setdefault(name, set()).add(nickname)
+    keys = set()
+    for shorts in forms.values():
+        for a, b in itertools.permutations(sorted(shorts), 2):
+            keys.add(f"{a}|{b}")
+    return pa.array(sorted(keys), pa.string())
+
+
+def _sibling_short_forms(v: _PairView, given: Any, surname: Any, fs: dict[str, Any]) -> Any:
+    """Pairs whose given names disagree but are two short forms of one name (Liz / Beth of
+    Elizabeth) and whose surnames agree (quality.yaml ``fellegi_sunter.sibling_short_forms``):
+    not a match on their own (Ron and Erin are both Aaron's too), but no proof of two people
+    either, so such a pair does not keep apart two records that a third (Elizabeth) matched."""
+    import numpy as np
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    out = np.zeros(v.n, dtype=bool)
+    if not fs.get("sibling_short_forms"):
+        return out
+    cand = np.flatnonzero((given == DISAGREE) & (surname >= CLOSE))
+    if not len(cand):
+        return out
+    # the names taken in Arrow (no Python string per pair: FEBRL-like lists hold many
+    # household pairs, one surname with two given names)
+    ia, ja = pa.array(v.i[cand]), pa.array(v.j[cand])
+    first, last = v.norm.column("first_norm"), v.norm.column("last_norm")
+    fa = first.take(ia).combine_chunks()
+    gb = pc.if_else(pa.array(v.swap[cand]), last.take(ja).combine_chunks(), first.take(ja).combine_chunks())
+    key = pc.binary_join_element_wise(fa, gb, "|")
+    extra = nickname_supplement(fs) if fs.get("nicknames") else ()
+    hit = pc.is_in(key, value_set=_sibling_short_form_keys(extra)).to_numpy(zero_copy_only=False)
+    out[cand] = np.asarray(hit, dtype=bool)
     return out
 
 
@@ -1835,6 +2040,9 @@ def _needed_columns(object_name: str, rules: dict[str, Any]) -> set[str]:
             "first_initials",
         }
     person = rules.get("person") or {}
+    fs = person.get("fellegi_sunter") or {}
+    if object_name != "account" and (fs.get("compound_surnames") or fs.get("surname_particles")):
+        cols.add("last_parts")
     for key in [*rules.get("keys", []), *rules.get("blocking", []), *person.get("blocking", [])]:
         cols |= {str(c) for c in key}
     return cols

@@ -182,6 +182,17 @@ class FellegiSunter(PolicyModel):
     nicknames: bool = False
     # name -> short forms the package's English table lacks (read only with nicknames: true)
     nickname_supplement: dict[str, list[str]] = {}
+    # two short forms of one name (Liz / Beth of Elizabeth) do not keep two clusters apart
+    # (duplicates.py _sibling_short_forms); read only with nicknames: true for the supplement
+    sibling_short_forms: bool = False
+    # leading surname particles that may be dropped ("von Tessenberg" / "Tessenberg": close);
+    # surnames equal without their spaces ("Mac Alderry" / "MacAlderry") are exact whatever this
+    # says (duplicates.py _surname_forms)
+    surname_particles: list[str] = []
+    # one part of a compound / double-barrelled surname is close when the given names agree
+    compound_surnames: bool = False
+    # a company written as the other's leading words ("Kestrelby" / "Kestrelby Software") is close
+    company_short_form: bool = False
 
     @model_validator(mode="after")
     def _names_alone_never_match(self) -> FellegiSunter:
@@ -233,6 +244,11 @@ class DuplicateRules(PolicyModel):
     # persons: business abbreviations expanded in the company before comparison ("Silverpine CU"
     # = "Silverpine Credit Union"; the accounts' tokens.abbreviations are the same table)
     company_abbreviations: dict[str, str] = {}
+    # persons: words left out of the company before comparison ("Fennick and Roe" = "Fennick &
+    # Roe"; the accounts' tokens.stopwords are the same list)
+    company_stopwords: list[str] = []
+    # persons: free-mail domains that ignore dots in the local part (a.b.smith@ = absmith@)
+    dotless_email_domains: list[str] = []
     tokens: CompanyTokens | None = None
     person: PersonPass | None = None
     no_chaining: bool = True
