@@ -110,3 +110,25 @@ def test_token_weights_in_arrow_are_the_python_count():
     other = [*odd, "nordic\u00a0timber", "x\ty"]
     assert dup._token_weights(pa.array(other, pa.string())) == dup._token_weights(other)
     assert dup._token_weights(pa.array([], pa.string())) == dup._token_weights([]) == {}
+
+
+def test_block_key_columns_let_go_once_every_pass_is_built():
+    """Once the blocks of every pass are built, the columns only blocking keys read leave the
+    matcher's table (DuckDB no longer scans the records); a rebuild of a pass reuses its blocks,
+    a pass with new keys is refused."""
+    norm, rules = _accounts_norm()
+    blocks = dup._Blocks(norm)
+    try:
+        found = blocks.build(rules["blocking"], 1000)
+        pairs = sorted(p for i, j in blocks.pairs(50) for p in zip(i.tolist(), j.tolist(), strict=True))
+        slim = dup._without_block_keys(blocks, norm, "account")
+        assert set(slim.column_names) == dup._scored_columns("account") & set(norm.column_names)
+        assert not {"name_prefix3", "name_suffix3", "website_domain"} & set(slim.column_names)
+        assert slim.column("record_id").equals(norm.column("record_id"))
+        assert blocks.build(rules["blocking"], 1000) == found
+        again = sorted(p for i, j in blocks.pairs(50) for p in zip(i.tolist(), j.tolist(), strict=True))
+        assert again == pairs
+        with pytest.raises(RuntimeError, match="after the records were released"):
+            blocks.build([["name_prefix3"]], 1000)
+    finally:
+        blocks.close()
