@@ -112,6 +112,25 @@ def test_token_weights_in_arrow_are_the_python_count():
     assert dup._token_weights(pa.array([], pa.string())) == dup._token_weights([]) == {}
 
 
+def test_key_groups_hold_only_values_two_records_share():
+    """A pass's key groups keep the values that can make a block (two records or more): the
+    blocks, the oversized blocks and the pairs are those of all the groups."""
+    norm, rules = _accounts_norm()
+    blocks = dup._Blocks(norm)
+    try:
+        key = blocks._key(["name_prefix3"])
+        blocks.run("key_groups.sql", dup_key=key, dup_key_index=0)
+        kept = blocks.con.execute("select min(records), count(*) from dup_groups_0").fetchone()
+        every = blocks.con.execute(
+            "select count(*) filter (where n >= 2) from "
+            "(select count(*) as n from dup_records where name_prefix3 <> '' group by name_prefix3)"
+        ).fetchone()
+        assert kept[0] >= 2
+        assert kept[1] == every[0] > 0
+    finally:
+        blocks.close()
+
+
 def test_block_key_columns_let_go_once_every_pass_is_built():
     """Once the blocks of every pass are built, the columns only blocking keys read leave the
     matcher's table (DuckDB no longer scans the records); a rebuild of a pass reuses its blocks,
