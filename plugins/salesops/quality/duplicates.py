@@ -1854,7 +1854,7 @@ def _without_block_keys(blocks: _Blocks, norm: pa.Table, object_name: str) -> pa
 
 # Pairs scored at a time: the Python strings of one batch (both sides of every compared field)
 # are what the matcher holds beyond its Arrow columns (quality.yaml score_chunk_pairs overrides).
-DEFAULT_BATCH_PAIRS = 200_000
+DEFAULT_BATCH_PAIRS = 100_000
 
 
 def _fuzzy_batch(
@@ -2017,7 +2017,7 @@ def find_duplicates(
 
     Memory is bounded by the records' Arrow columns plus one batch of pairs: blocks and candidate
     pairs are built by DuckDB (include/sql/quality/duplicates/) and streamed in batches of
-    ``score_chunk_pairs`` (default 200,000); only matched pairs are kept. Whether a compared and
+    ``score_chunk_pairs`` (default 100,000); only matched pairs are kept. Whether a compared and
     rejected pair separates two clusters is decided after matching, by re-scoring the candidate
     pairs whose two records both matched something (the only ones that can), instead of keeping
     every rejected pair.
