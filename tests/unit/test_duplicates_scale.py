@@ -110,3 +110,46 @@ def test_token_weights_in_arrow_are_the_python_count():
     other = [*odd, "nordic\u00a0timber", "x\ty"]
     assert dup._token_weights(pa.array(other, pa.string())) == dup._token_weights(other)
     assert dup._token_weights(pa.array([], pa.string())) == dup._token_weights([]) == {}
+
+
+def test_key_groups_hold_only_values_two_records_share():
+    """A pass's key groups keep the values that can make a block (two records or more): the
+    blocks, the oversized blocks and the pairs are those of all the groups."""
+    norm, rules = _accounts_norm()
+    blocks = dup._Blocks(norm)
+    try:
+        key = blocks._key(["name_prefix3"])
+        blocks.run("key_groups.sql", dup_key=key, dup_key_index=0)
+        kept = blocks.con.execute("select min(records), count(*) from dup_groups_0").fetchone()
+        every = blocks.con.execute(
+            "select count(*) filter (where n >= 2) from "
+            "(select count(*) as n from dup_records where name_prefix3 <> '' group by name_prefix3)"
+        ).fetchone()
+        assert kept[0] >= 2
+        assert kept[1] == every[0] > 0
+    finally:
+        blocks.close()
+
+
+def test_block_key_columns_let_go_once_every_pass_is_built():
+    """Once the blocks of every pass are built, the columns only blocking keys read leave the
+    matcher's table (DuckDB no longer scans the records); a rebuild of a pass reuses its blocks,
+    a pass with new keys is refused."""
+    norm, rules = _accounts_norm()
+    blocks = dup._Blocks(norm)
+    try:
+        found = blocks.build(rules["blocking"], 1000)
+        pairs = sorted(p for i, j in blocks.pairs(50) for p in zip(i.tolist(), j.tolist(), strict=True))
+        slim = dup._without_block_keys(blocks, norm, "account", rules)
+        assert set(slim.column_names) == dup._scored_columns("account", rules) & set(norm.column_names)
+        assert not {"name_prefix3", "name_suffix3"} & set(slim.column_names)
+        # the acronym step (tokens.acronyms) compares websites after the blocks are built
+        assert ("website_domain" in slim.column_names) == bool(rules["tokens"].get("acronyms"))
+        assert slim.column("record_id").equals(norm.column("record_id"))
+        assert blocks.build(rules["blocking"], 1000) == found
+        again = sorted(p for i, j in blocks.pairs(50) for p in zip(i.tolist(), j.tolist(), strict=True))
+        assert again == pairs
+        with pytest.raises(RuntimeError, match="after the records were released"):
+            blocks.build([["name_prefix3"]], 1000)
+    finally:
+        blocks.close()

@@ -418,6 +418,19 @@ def _release() -> None:
     pa.default_memory_pool().release_unused()
 
 
+def release_memory() -> None:
+    """Give the memory a finished matcher freed back to the system: Arrow's pool keeps freed
+    buffers and glibc's heap the freed Python objects and pair batches (~600 MB after 2 M leads:
+    the warehouse's buffer pool, restored after the matcher, would grow on top of it)."""
+    import ctypes
+
+    _release()
+    try:
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+    except (OSError, AttributeError):  # not glibc: nothing to trim
+        pass
+
+
 def normalise_table(
     tbl: pa.Table,
     object_name: str,
@@ -1826,11 +1839,19 @@ class _Blocks:
         self.columns = set(norm.column_names)
         self.table = "dup_blocks_0"  # the current pass's blocks (build)
         self._built: dict[tuple[Any, int], tuple[str, tuple[int, int, list[str]]]] = {}
+        self._released = False
         self.con.register("dup_records", norm.append_column("idx", pa.array(np.arange(norm.num_rows))))
 
     def close(self) -> None:
         self.con.close()
         self._tmp.cleanup()
+
+    def release_records(self) -> None:
+        """Let go of the registered records: every pass's blocks are built (a rebuild of the same
+        keys reuses them), so DuckDB no longer scans them and the key columns only the blocks read
+        can be freed by the caller. A pass with new keys after this is an error."""
+        self.con.unregister("dup_records")
+        self._released = True
 
     def _key(self, key: Any) -> list[str]:
         cols = [str(c) for c in key]
@@ -1869,6 +1890,8 @@ class _Blocks:
         if cache_key in self._built:
             self.table, found = self._built[cache_key]
             return found
+        if self._released:
+            raise RuntimeError(f"duplicates: blocks of {self.keys} asked for after the records were released")
         self.table = f"dup_blocks_{len(self._built)}"
         blocks = records = 0
         notes = []
@@ -2016,7 +2039,17 @@ def _cluster(n: int, matched: dict[tuple[int, int], float], rejected: set[tuple[
 
 def _needed_columns(object_name: str, rules: dict[str, Any]) -> set[str]:
     """The normalised columns the matcher reads: keys, blocking keys and compared fields."""
-    cols = {"match_name", "email_norm", "company_norm"}
+    cols = _scored_columns(object_name, rules)
+    person = rules.get("person") or {}
+    for key in [*rules.get("keys", []), *rules.get("blocking", []), *person.get("blocking", [])]:
+        cols |= {str(c) for c in key}
+    return cols
+
+
+def _scored_columns(object_name: str, rules: dict[str, Any]) -> set[str]:
+    """The normalised columns the matcher reads after the blocks are built: the compared fields
+    (and the record ids); a column only keys and blocking keys use is read by DuckDB alone."""
+    cols = {"record_id", "match_name", "email_norm", "company_norm"}
     if object_name == "account":
         cols |= {"name_core"}
         if (rules.get("tokens") or {}).get("acronyms"):
@@ -2043,14 +2076,23 @@ def _needed_columns(object_name: str, rules: dict[str, Any]) -> set[str]:
     fs = person.get("fellegi_sunter") or {}
     if object_name != "account" and (fs.get("compound_surnames") or fs.get("surname_particles")):
         cols.add("last_parts")
-    for key in [*rules.get("keys", []), *rules.get("blocking", []), *person.get("blocking", [])]:
-        cols |= {str(c) for c in key}
     return cols
+
+
+def _without_block_keys(blocks: _Blocks, norm: pa.Table, object_name: str, rules: dict[str, Any]) -> pa.Table:
+    """``norm`` without the columns only blocking keys read, once every pass's blocks are built
+    (the person pass's street, name-order and company keys: ~150 MB of 2 M leads' columns that
+    the scoring of the pairs, the matcher's longest step, would otherwise hold)."""
+    blocks.release_records()
+    keep = _scored_columns(object_name, rules)
+    norm = norm.drop_columns([c for c in norm.column_names if c not in keep])
+    _release()
+    return norm
 
 
 # Pairs scored at a time: the Python strings of one batch (both sides of every compared field)
 # are what the matcher holds beyond its Arrow columns (quality.yaml score_chunk_pairs overrides).
-DEFAULT_BATCH_PAIRS = 200_000
+DEFAULT_BATCH_PAIRS = 100_000
 
 
 def _fuzzy_batch(
@@ -2307,7 +2349,7 @@ def find_duplicates(
 
     Memory is bounded by the records' Arrow columns plus one batch of pairs: blocks and candidate
     pairs are built by DuckDB (include/sql/quality/duplicates/) and streamed in batches of
-    ``score_chunk_pairs`` (default 200,000); only matched pairs are kept. Whether a compared and
+    ``score_chunk_pairs`` (default 100,000); only matched pairs are kept. Whether a compared and
     rejected pair separates two clusters is decided after matching, by re-scoring the candidate
     pairs whose two records both matched something (the only ones that can), instead of keeping
     every rejected pair.
@@ -2372,10 +2414,18 @@ def find_duplicates(
             for a, b in zip(*(x.tolist() for x in blocks.exact_pairs(key)), strict=True):
                 pair_score[(a, b)] = 100.0
 
-        # fuzzy pass
+        # the blocks of every pass first (each pass's built once: a rebuild reuses them), so the
+        # columns only blocking keys read are let go before any pair is scored
         skipped, skipped_records, notes = blocks.build(rules.get("blocking", []), max_block)
+        pskipped, precords, pnotes = (
+            blocks.build(person.get("blocking", []), person_max) if person_on else (0, 0, [])
+        )
+        norm = _without_block_keys(blocks, norm, object_name, rules)
+
+        # fuzzy pass
         if skipped:
             log.warning("%s: %d blocking groups larger than %s skipped", object_name, skipped, max_block)
+        blocks.build(rules.get("blocking", []), max_block)
         candidates, matched = _fuzzy_pass(blocks, columns, weights, rules, core, idf, batch, pair_score)
         # accounts: a name and its acronym on one website (tokens.acronyms)
         acronyms = _match_acronyms(norm, tbl, rules, suffixes, pair_score) if core is not None else {}
@@ -2383,12 +2433,12 @@ def find_duplicates(
 
         # person pass: name (either order) + a contact point
         if person_on:
-            pskipped, precords, pnotes = blocks.build(person.get("blocking", []), person_max)
             if pskipped:
                 log.warning(
                     "%s: %d person blocking groups larger than %s skipped", object_name, pskipped, person_max
                 )
             skipped, skipped_records, notes = skipped + pskipped, skipped_records + precords, notes + pnotes
+            blocks.build(person.get("blocking", []), person_max)
             for i, j in blocks.pairs(batch):
                 candidates += len(i)
                 ok, score, _name_ok = _person_scores(norm, i, j, person)

@@ -566,7 +566,7 @@ def _duplicate_outcomes(
 ) -> tuple[list[Outcome], list[Any], list[str]]:
     import pyarrow as pa
 
-    from salesops.quality.duplicates import find_duplicates
+    from salesops.quality.duplicates import find_duplicates, release_memory
 
     wh = work.wh
     dup_cfg = cfg.section("duplicates")
@@ -608,6 +608,7 @@ def _duplicate_outcomes(
             # handed over, not kept here: the matcher lets go of the columns it no longer reads
             # once they are normalised (the phone and address columns of 2 M leads)
             result = find_duplicates(records.pop(), object_name, rules, suffixes)
+            release_memory()  # before the warehouse's buffer pool grows back
         results.append(result)
         if result.unusable:
             na[(check_id, obj.api_name)] = unusable_reason(obj.api_name, rules)

@@ -7,7 +7,7 @@ create or replace temp table {{ dup_table }} as
 with
 {%- for key in dup_keys %}
 b{{ loop.index0 }} as (
-    select {{ key | join(', ') }}, row_number() over () as block_id
+    select {{ key | join(', ') }}, cast(row_number() over () as integer) as block_id
     from dup_groups_{{ loop.index0 }}
     where records between 2 and :max_block
 ){{ ',' if not loop.last }}
