@@ -99,3 +99,16 @@ def test_the_manifest_is_written_once_every_file_is_there(tmp_path, two_processe
     assert list(r.files) == ["pdf", "manifest"] and (tmp_path / "p.pdf").is_file()
     assert pending.result() is r  # waited for once
     assert '"pdf"' in (tmp_path / "p.manifest.json").read_text()
+
+
+def test_a_chart_drawn_in_a_worker_is_the_png_drawn_here(two_processes):
+    from salesops.packs import charts
+    from salesops.packs.model import Chart
+
+    steps = [("Starting pipeline", 1200.0, True), ("New", 300.0, False), ("Lost", -250.0, False)]
+    chart = Chart("Movement", drawing=layout.submit(charts.waterfall, steps, title="EMEA"))
+    assert chart.drawn().png == charts.waterfall(steps, title="EMEA") and chart.drawing is None
+    bars = (["AMER", "EMEA"], [1.2, None], 3.0)
+    assert Chart("c", drawing=layout.submit(charts.coverage_bars, *bars)).drawn().png == charts.coverage_bars(
+        *bars
+    )

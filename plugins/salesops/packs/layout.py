@@ -2,7 +2,8 @@
 
 A slice's files are made from plain values - the finished HTML for the PDF, the view and the
 sections' rows for the XLSX and CSV files - so they need neither the warehouse nor the task's
-state. While workers lay out one slice's files, the task process queries and charts the next one:
+state; so are the charts (matplotlib, drawn from a few lists of numbers). While workers lay out one
+slice's files and draw the next one's charts, the task process queries the next slice:
 the report_packs stage then uses every core instead of one (issue 17). packs.yaml
 ``layout_processes`` sizes the pool ("auto" = the cores this process may run on; 1 = no pool: the
 task process writes every file itself, as before).
@@ -83,22 +84,22 @@ def _pool(workers: int) -> ProcessPoolExecutor:
     return _POOL
 
 
-def submit(fn: Callable[..., Any], *args: Any) -> Future[Any]:
-    """Run ``fn(*args)`` in a layout process (``fn`` and the arguments must pickle: a module-level
+def submit(fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Future[Any]:
+    """Run ``fn(*args, **kwargs)`` in a layout process (``fn`` and the arguments must pickle: a module-level
     function and plain values); without a pool, right here. The future holds the result or the
     exception ``fn`` raised."""
     workers = processes()
     if workers <= 1:
         done: Future[Any] = Future()
         try:
-            done.set_result(fn(*args))
+            done.set_result(fn(*args, **kwargs))
         except Exception as exc:  # the caller's .result() raises it, as with a worker
             done.set_exception(exc)
         return done
     global _POOL
     with _LOCK, _without_main_script():
         try:
-            return _pool(workers).submit(fn, *args)
+            return _pool(workers).submit(fn, *args, **kwargs)
         except BrokenProcessPool:
             # A worker died (killed, e.g. out of memory): the slices it had fail naming the cause;
             # the next ones get a new pool.
@@ -106,7 +107,7 @@ def submit(fn: Callable[..., Any], *args: Any) -> Future[Any]:
             broken, _POOL = _POOL, None
             if broken is not None:
                 broken.shutdown(wait=False, cancel_futures=True)
-            return _pool(workers).submit(fn, *args)
+            return _pool(workers).submit(fn, *args, **kwargs)
 
 
 def shutdown() -> None:

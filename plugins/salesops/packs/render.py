@@ -824,6 +824,13 @@ def start_render_pack(
     # The query results are in the sections now: let the cached columns go before the files are
     # laid out (the company slice of dq_scorecard holds 317 k exception rows at 1 M).
     ctx.release()
+    try:  # the charts the layout processes drew meanwhile
+        for s in sections:
+            s.charts = [ch.drawn() for ch in s.charts]
+    except BrokenProcessPool as exc:
+        raise PackRenderError(
+            f"the process drawing a chart ended abruptly (killed, e.g. out of memory): {exc}"
+        ) from exc
     for s in sections:
         for t in s.tables:
             _mask_rows(t, spec)
