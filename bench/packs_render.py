@@ -6,7 +6,9 @@
         [--packs weekly_pipeline_inspection,dq_scorecard] [--no-pdf] [--json figures.json]
 
 Each slice runs as the ``report_packs`` task runs it (``render_pack`` + ``check_pack``; delivery is
-not part of it: no SMTP, nothing written to the warehouse). Prints, per slice, wall and CPU seconds
+not part of it: no SMTP, nothing written to the warehouse), except that the PDF and XLSX/CSV files
+are laid out in this process, one slice after another, for the per-stage CPU (the task uses packs.yaml
+``layout_processes`` worker processes: bench/scale.py measures that). Prints, per slice, wall and CPU seconds
 and whether its checks passed; per pack the totals; the process's peak RSS (an upper bound for
 every slice, since all slices run in this one process); and the CPU per stage (WeasyPrint PDF, SQL,
 matplotlib charts, XLSX, CSV, email parts, the pack checks).
@@ -76,7 +78,7 @@ def measure(
 ) -> dict[str, Any]:
     """Render and check every slice of ``packs`` (default: all of packs.yaml) on ``data_dir``'s
     warehouse (default: the configured one); returns the figures (see the module docstring)."""
-    from salesops.packs import charts, checks, render
+    from salesops.packs import charts, checks, layout, render
     from salesops.packs.config import load_packs
     from salesops.warehouse import Warehouse, core
 
@@ -87,7 +89,12 @@ def measure(
     tmp = None if out_dir else Path(tempfile.mkdtemp(prefix="salesops-packs-bench-"))
     out = Path(out_dir or tmp)  # type: ignore[arg-type]
     _STAGES.clear()
+    # The breakdown times the writers in this process: no layout processes here (packs.yaml
+    # layout_processes is what report_packs uses; bench/scale.py measures the stage with them).
+    own_processes = layout.processes
+    layout.processes = lambda: 1  # type: ignore[assignment]
     undo = [
+        lambda: setattr(layout, "processes", own_processes),
         _timed(render, "write_pdf", "pdf (WeasyPrint)"),
         _timed(render, "write_xlsx", "xlsx (openpyxl)"),
         _timed(render, "write_csvs", "csv"),

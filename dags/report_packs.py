@@ -17,7 +17,8 @@ first KPI build skips (nothing to report) instead of failing.
    team...), grouped per pack.
 2. **produce** (one mapped task per pack, labelled with the pack and its slice count, two packs at a
    time - `SALESOPS_PACK_PARALLELISM`; one process renders, checks and delivers every slice of the
-   pack, so imports are paid once; a slice re-run on unchanged data reuses its files):
+   pack, so imports are paid once, while packs.yaml `layout_processes` worker processes lay out
+   the previous slice's PDF and XLSX/CSV files; a slice re-run on unchanged data reuses its files):
    - **render** - HTML email body with inline CSS (charts as `cid:` inline parts), PDF
      (WeasyPrint), XLSX (summary + data sheets) and CSV, every dataset filtered to the recipient's
      scope; every number footnoted with its metrics.yaml definition and the data's as-of time;

@@ -194,6 +194,20 @@ def load_packs(config_dir: Path | None = None) -> dict[str, PackSpec]:
 _policy.on_reset(load_packs.cache_clear)
 
 
+def layout_processes(config_dir: Path | None = None) -> int:
+    """packs.yaml ``layout_processes``: the worker processes laying out the slices' files ("auto" =
+    the cores this process may run on; 1 = none: the task process writes them)."""
+    import os
+
+    value = _policy.packs(config_dir if config_dir is not None else True).layout_processes
+    if value != "auto":
+        return int(value)
+    try:
+        return max(len(os.sched_getaffinity(0)), 1)
+    except AttributeError:  # no affinity on this platform
+        return os.cpu_count() or 1
+
+
 def get_pack(name: str) -> PackSpec:
     """One pack; an unknown name lists the known ones."""
     packs = load_packs()

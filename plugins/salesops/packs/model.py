@@ -6,6 +6,7 @@ Renderers (HTML/PDF, XLSX, CSV) only read these objects, so every output shows t
 from __future__ import annotations
 
 import math
+from concurrent.futures import Future
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
@@ -180,7 +181,14 @@ class Table:
 @dataclass
 class Chart:
     title: str
-    png: bytes
+    png: bytes = b""
+    drawing: Future[bytes] | None = None  # the PNG while a layout process draws it (:meth:`drawn`)
+
+    def drawn(self) -> Chart:
+        """The chart with its PNG (waits for the layout process drawing it)."""
+        if self.drawing is not None:
+            self.png, self.drawing = self.drawing.result(), None
+        return self
 
 
 @dataclass

@@ -19,6 +19,8 @@ import csv
 import json
 import logging
 import re
+from concurrent.futures import Future
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, date, datetime
 from functools import lru_cache
@@ -28,6 +30,7 @@ from typing import TYPE_CHECKING, Any
 import jinja2
 
 from salesops import paths
+from salesops.packs import layout
 from salesops.packs.charts import data_uri
 from salesops.packs.config import SCOPES, PackSpec, get_pack
 from salesops.packs.connection import kept_open
@@ -595,6 +598,74 @@ def write_csvs(
     return files
 
 
+def write_tables(
+    view: dict[str, Any],
+    sections: list[Section],
+    out: Path,
+    base: str,
+    spec: PackSpec,
+    formats: tuple[str, ...],
+) -> dict[str, str]:
+    """A slice's XLSX and CSV files (those of ``formats``), the tables' cells prepared once for
+    both; returns their paths (``xlsx``, ``csv:<sheet>``). A layout process's job."""
+    cells = {id(t): _table_cells(t) for s in sections for t in s.tables if t.sheet}
+    files: dict[str, str] = {}
+    if "xlsx" in formats:
+        write_xlsx(view, sections, out / f"{base}.xlsx", spec, cells)
+        files["xlsx"] = str(out / f"{base}.xlsx")
+    if "csv" in formats:
+        files.update(write_csvs(sections, out, base, cells))
+    return files
+
+
+def pdf_file(html: str, path: Path) -> dict[str, str]:
+    """:func:`write_pdf`; returns ``{"pdf": path}``. A layout process's job."""
+    write_pdf(html, path)
+    return {"pdf": str(path)}
+
+
+@dataclass
+class PendingPack:
+    """A rendered slice whose files may still be being laid out (:func:`start_render_pack`)."""
+
+    rendered: RenderedPack
+    jobs: list[tuple[str, Future[dict[str, str]]]] = field(default_factory=list)
+    manifest: Path | None = None  # written by result() once every file is there; None = done
+
+    def result(self) -> RenderedPack:
+        """Wait for the slice's files, write its manifest and return it.
+
+        Raises:
+            the exception laying out a file raised (the first, once every job has ended: no file
+            is still being written); PackRenderError when a layout process died.
+        """
+        if self.manifest is None:
+            return self.rendered
+        errors: list[Exception] = []
+        for what, job in self.jobs:
+            try:
+                self.rendered.files.update(job.result())
+            except BrokenProcessPool as exc:
+                errors.append(
+                    PackRenderError(
+                        f"the process laying out the {what} ended abruptly (killed, e.g. out of memory): {exc}"
+                    )
+                )
+            except Exception as exc:
+                errors.append(exc)
+        if errors:
+            raise errors[0]
+        r, manifest = self.rendered, self.manifest
+        # Written last: a manifest names files that all exist (a re-run may reuse them).
+        manifest.write_text(json.dumps(r.to_dict(), indent=2, default=str), encoding="utf-8")
+        r.files["manifest"] = str(manifest)
+        self.manifest = None
+        log.info(
+            "rendered %s for %s=%s (%s): %s", r.pack, r.scope_type, r.scope_value, r.period, sorted(r.files)
+        )
+        return r
+
+
 # Bump when the writers change what the same data renders to (a re-run must not reuse old files).
 RENDER_VERSION = 2  # 2: XlsxWriter; CSV time stamps in UTC like the XLSX
 
@@ -702,6 +773,34 @@ def render_pack(
     Raises:
         PackRenderError: unknown scope type, or the KPI marts are missing.
     """
+    return start_render_pack(
+        wh,
+        pack,
+        scope_type,
+        scope_value,
+        out_dir=out_dir,
+        formats=formats,
+        generated_at=generated_at,
+        reuse=reuse,
+    ).result()
+
+
+def start_render_pack(
+    wh: Warehouse,
+    pack: str,
+    scope_type: str = "all",
+    scope_value: str = "all",
+    *,
+    out_dir: Path | None = None,
+    formats: tuple[str, ...] = ("html", "pdf", "xlsx", "csv"),
+    generated_at: datetime | None = None,
+    reuse: bool = True,
+) -> PendingPack:
+    """Render one pack for one scope and start laying out its files: :func:`render_pack` (same
+    arguments, same errors) without waiting for the PDF and the XLSX/CSV files, which the layout
+    processes write meanwhile (:mod:`salesops.packs.layout`); :meth:`PendingPack.result` waits for
+    them, writes the manifest and returns the RenderedPack.
+    """
     from salesops.packs import narrative
     from salesops.packs.sections import SECTIONS, BuildContext
 
@@ -725,6 +824,13 @@ def render_pack(
     # The query results are in the sections now: let the cached columns go before the files are
     # laid out (the company slice of dq_scorecard holds 317 k exception rows at 1 M).
     ctx.release()
+    try:  # the charts the layout processes drew meanwhile
+        for s in sections:
+            s.charts = [ch.drawn() for ch in s.charts]
+    except BrokenProcessPool as exc:
+        raise PackRenderError(
+            f"the process drawing a chart ended abruptly (killed, e.g. out of memory): {exc}"
+        ) from exc
     for s in sections:
         for t in s.tables:
             _mask_rows(t, spec)
@@ -775,7 +881,7 @@ def render_pack(
                 period,
                 earlier.generated_at,
             )
-            return earlier
+            return PendingPack(earlier)
     files: dict[str, str] = {}
     html = render_html(view)
     email: dict[str, Any] = {}
@@ -789,20 +895,14 @@ def render_pack(
             for ch, c in zip(sv["charts"], s.charts, strict=True)
         ]
         email = write_email_parts(view, pngs, out, base)
+    # The PDF and the XLSX/CSV files from plain values, in the layout processes when there are some
+    # (salesops.packs.layout): the caller builds its next slice meanwhile.
+    jobs: list[tuple[str, Future[dict[str, str]]]] = []
     if "pdf" in formats:
-        write_pdf(html, out / f"{base}.pdf")
-        files["pdf"] = str(out / f"{base}.pdf")
-    # The data tables' cells, prepared once for the XLSX and the CSV files.
-    cells = (
-        {id(t): _table_cells(t) for s in sections for t in s.tables if t.sheet}
-        if {"xlsx", "csv"} & set(formats)
-        else {}
-    )
-    if "xlsx" in formats:
-        write_xlsx(view, sections, out / f"{base}.xlsx", spec, cells)
-        files["xlsx"] = str(out / f"{base}.xlsx")
-    if "csv" in formats:
-        files.update(write_csvs(sections, out, base, cells))
+        jobs.append(("PDF", layout.submit(pdf_file, html, out / f"{base}.pdf")))
+    if {"xlsx", "csv"} & set(formats):
+        tables = "XLSX/CSV files" if "xlsx" in formats else "CSV files"
+        jobs.append((tables, layout.submit(write_tables, view, sections, out, base, spec, formats)))
     try:
         recipients = spec.recipients_for(scope_type, scope_value)
     except Exception:  # a scope the pack has no audience for (ad-hoc render): nobody to send to
@@ -836,9 +936,4 @@ def render_pack(
         email=email,
         fingerprint=fp,
     )
-    (out / f"{base}.manifest.json").write_text(
-        json.dumps(rendered.to_dict(), indent=2, default=str), encoding="utf-8"
-    )
-    files["manifest"] = str(out / f"{base}.manifest.json")
-    log.info("rendered %s for %s=%s (%s): %s", pack, scope_type, scope_value, period, sorted(files))
-    return rendered
+    return PendingPack(rendered, jobs, out / f"{base}.manifest.json")

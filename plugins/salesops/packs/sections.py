@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Callable
+from concurrent.futures import Future
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -84,6 +85,14 @@ class BuildContext:
                 **(jinja or {}),
             )
         return self._cache[key]
+
+    def chart(self, draw: Callable[..., bytes], *args: Any, **kwargs: Any) -> Future[bytes]:
+        """The PNG of ``draw(*args, **kwargs)`` (a :mod:`salesops.packs.charts` function), drawn
+        in a layout process (:mod:`salesops.packs.layout`) while the slice's queries go on;
+        render_pack waits for it (:meth:`~salesops.packs.model.Chart.drawn`) before the page."""
+        from salesops.packs import layout
+
+        return layout.submit(draw, *args, **kwargs)
 
     def rows(
         self,
@@ -285,7 +294,7 @@ def _coverage_section(ctx: BuildContext, sid: str, title: str, quarter: str) -> 
         sec.charts.append(
             Chart(
                 f"Coverage by {by}, {q}",
-                charts.coverage_bars(labels, ratios, target, f"Coverage by {by}, {q}"),
+                drawing=ctx.chart(charts.coverage_bars, labels, ratios, target, f"Coverage by {by}, {q}"),
             )
         )
     reps = ctx.rows("coverage_by_rep", quarter_relative=quarter)
@@ -430,7 +439,8 @@ def build_movement(ctx: BuildContext) -> Section:
     sec.charts.append(
         Chart(
             "Movement waterfall",
-            charts.waterfall(
+            drawing=ctx.chart(
+                charts.waterfall,
                 [(STEP_LABELS[s["step"]], float(s["amount"] or 0), not s["is_flow"]) for s in shown],
                 f"{ctx.scope_label}: {window} pipeline, {start.get('start_date')} to {start.get('end_date')}",
             ),
@@ -736,7 +746,8 @@ def build_forecast_changes(ctx: BuildContext) -> Section:
         sec.charts.append(
             Chart(
                 "Open amount by forecast category",
-                charts.grouped_bars(
+                drawing=ctx.chart(
+                    charts.grouped_bars,
                     [r["forecast_category"] for r in rows],
                     {
                         str(rows[0]["start_date"]): [r["start_amount"] for r in rows],
@@ -934,7 +945,9 @@ def build_dq_scorecard(ctx: BuildContext) -> Section:
         sec.charts.append(
             Chart(
                 "Scorecard trend",
-                charts.trend_lines(xs, series, "Scorecard trend (share of records passing)", percent=True),
+                drawing=ctx.chart(
+                    charts.trend_lines, xs, series, "Scorecard trend (share of records passing)", percent=True
+                ),
             )
         )
     sec.facts.update(missed=[r["metric"] for r in rows if r["met"] is False])
@@ -1066,7 +1079,8 @@ def build_sla_trend(ctx: BuildContext) -> Section:
         sec.charts.append(
             Chart(
                 "Routing SLA by week",
-                charts.trend_lines(
+                drawing=ctx.chart(
+                    charts.trend_lines,
                     [str(r["week_start"]) for r in rows],
                     {"SLA compliance": [r["routing_sla_compliance_rate"] for r in rows]},
                     "Routing SLA compliance by week created",
@@ -1262,7 +1276,8 @@ def build_cohort_conversion(ctx: BuildContext) -> Section:
         sec.charts.append(
             Chart(
                 "Cohort win rate",
-                charts.trend_lines(
+                drawing=ctx.chart(
+                    charts.trend_lines,
                     [r["created_fiscal_quarter"] for r in rows],
                     {"cohort win rate": [r["cohort_win_rate"] for r in rows]},
                     "Win rate of opportunities by quarter created",
@@ -1297,7 +1312,8 @@ def build_win_loss_trend(ctx: BuildContext) -> Section:
         sec.charts.append(
             Chart(
                 "Win rate trend",
-                charts.trend_lines(
+                drawing=ctx.chart(
+                    charts.trend_lines,
                     [r["close_fiscal_quarter"] for r in rows],
                     {
                         "by count": [r["win_rate_by_count"] for r in rows],

@@ -11,6 +11,7 @@ from datetime import date
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from salesops.packs.render import PendingPack
     from salesops.warehouse.core import Warehouse
 
 log = logging.getLogger(__name__)
@@ -144,11 +145,17 @@ def plan(params: dict[str, Any], gate_status: dict[str, Any], warehouse_conn_id:
 
 def render(job: dict[str, Any], warehouse_conn_id: str) -> dict[str, Any]:
     """Render one pack slice; returns the RenderedPack as a dict."""
-    from salesops.packs.render import render_pack
+    return start_render(job, warehouse_conn_id).result().to_dict()
 
-    return render_pack(
+
+def start_render(job: dict[str, Any], warehouse_conn_id: str) -> PendingPack:
+    """Render one pack slice, its PDF and XLSX/CSV files still being laid out (``.result()`` waits
+    for them and returns the RenderedPack)."""
+    from salesops.packs.render import start_render_pack
+
+    return start_render_pack(
         _warehouse(warehouse_conn_id), job["pack"], job["scope_type"], job["scope_value"]
-    ).to_dict()
+    )
 
 
 def check(rendered: dict[str, Any], gate_status: dict[str, Any], warehouse_conn_id: str) -> dict[str, Any]:
@@ -228,6 +235,12 @@ class PackSlicesFailed(RuntimeError):
     """Some slices of a pack could not be produced (the others were delivered); names each one."""
 
 
+# Slices of a pack rendered ahead of the one being checked and delivered: the layout processes
+# write one slice's files while this process queries and charts the next (two slices' rows in
+# memory at most).
+_AHEAD = 1
+
+
 def produce(
     group: dict[str, Any],
     gate_status: dict[str, Any],
@@ -239,27 +252,53 @@ def produce(
 
     Under a scheduler, per-slice tasks spent most of their time starting up (issue 16: 5 min 20 s
     for the small demo's 31 slices as three mapped tasks per slice); one process per pack imports
-    matplotlib/WeasyPrint/openpyxl once and keeps the warehouse connection. A slice that fails does
-    not stop the others: they are delivered, then the task fails naming the failed slices.
+    matplotlib/WeasyPrint/openpyxl once and keeps the warehouse connection. While the layout
+    processes (packs.yaml ``layout_processes``) write a slice's PDF and XLSX/CSV files, this
+    process renders the next slice; slices are checked and delivered in plan order. A slice that
+    fails does not stop the others: they are delivered, then the task fails naming the failed
+    slices (in plan order).
 
     Returns:
         the DeliveryResult dicts of the slices that were produced.
     """
+    from collections import deque
+
     results: list[dict[str, Any]] = []
-    failed: list[str] = []
+    failed: dict[int, str] = {}
+    pending: deque[tuple[int, str, PendingPack]] = deque()
+
+    def finish(i: int, label: str, started: PendingPack) -> None:
+        try:
+            rendered = started.result().to_dict()
+            checked = check(rendered, gate_status, warehouse_conn_id)
+            results.append(deliver(checked, params, run_id, warehouse_conn_id))
+        except Exception as exc:  # one bad slice must not cost the others their delivery
+            log.exception("pack slice %s failed", label)
+            failed[i] = f"{label}: {type(exc).__name__}: {exc}"
+
     _PER_PACK[warehouse_conn_id] = None  # one connection look-up per pack (see _warehouse)
     try:
-        for job in group["jobs"]:
+        for i, job in enumerate(group["jobs"]):
             label = f"{job['pack']} {job['scope_type']}={job['scope_value']}"
             try:
-                rendered = render(job, warehouse_conn_id)
-                checked = check(rendered, gate_status, warehouse_conn_id)
-                results.append(deliver(checked, params, run_id, warehouse_conn_id))
-            except Exception as exc:  # one bad slice must not cost the others their delivery
+                pending.append((i, label, start_render(job, warehouse_conn_id)))
+            except Exception as exc:
                 log.exception("pack slice %s failed", label)
-                failed.append(f"{label}: {type(exc).__name__}: {exc}")
+                failed[i] = f"{label}: {type(exc).__name__}: {exc}"
+            while len(pending) > _AHEAD:
+                finish(*pending.popleft())
+        while pending:
+            finish(*pending.popleft())
     finally:
+        if pending:  # interrupted (e.g. a task timeout): no file is left being written
+            from concurrent.futures import wait
+
+            jobs = [job for _i, _label, started in pending for _what, job in started.jobs]
+            wait([job for job in jobs if not job.cancel()])
         _PER_PACK.pop(warehouse_conn_id, None)
     if failed:
-        raise PackSlicesFailed(f"{len(failed)} of {len(group['jobs'])} slices failed: " + " | ".join(failed))
+        raise PackSlicesFailed(
+            f"{len(failed)} of {len(group['jobs'])} slices failed: "
+            + " | ".join(failed[i] for i in sorted(failed))
+        )
     return results

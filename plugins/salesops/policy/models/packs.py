@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import Field, field_validator, model_validator
 
@@ -104,5 +104,8 @@ class PacksPolicy(PolicyModel):
     """packs.yaml."""
 
     defaults: PackDefaults = PackDefaults()
+    # Processes laying out the slices' PDF and XLSX/CSV files beside the task process: "auto" = the
+    # cores this process may run on; 1 = none (the task process lays them out itself).
+    layout_processes: Literal["auto"] | Annotated[int, Field(ge=1, le=64)] = "auto"
     definitions: dict[str, str] = {}
     packs: dict[str, PackModel] = Field(min_length=1)
