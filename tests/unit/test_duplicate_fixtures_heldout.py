@@ -57,6 +57,10 @@ HELD_OUT = [
     ("leads_marketplace", LEAD_HEADER, "Lead ID", "Created", "MK-", (80, 28, 16)),
     ("contacts_reseller", CONTACT_HEADER, "Contact ID", "Created", "RS-", (60, 18, 12)),
     ("accounts_partner", ACCOUNT_HEADER, "Account ID", "Created Date", "PA-", (100, 30, 22)),
+    # round 5 (HELD_OUT.md "Round 5")
+    ("leads_syndication", LEAD_HEADER, "Lead ID", "Created", "SY-", (80, 28, 16)),
+    ("contacts_migration", CONTACT_HEADER, "Contact ID", "Created", "CM-", (60, 18, 12)),
+    ("accounts_dataroom", ACCOUNT_HEADER, "Account ID", "Created Date", "DR-", (100, 30, 22)),
 ]
 IDS = [h[0] for h in HELD_OUT]
 
