@@ -235,8 +235,25 @@ class Warehouse:
             return sa.inspect(conn).has_table(table, schema=schema or None)
 
     def columns(self, qualified: str) -> list[str]:
+        """The table's (or view's) column names in order; NoSuchTableError if it does not exist."""
         schema, _, table = self.physical(qualified).rpartition(".")
         with self.connect() as conn:
+            if self.dialect == "duckdb":
+                # DuckDB's catalog directly: SQLAlchemy's inspector goes through duckdb_engine's
+                # emulated pg_catalog, about 60 ms of CPU per call (the quality run asks ~40 times)
+                names = conn.execute(
+                    sa.text(
+                        "select column_name from information_schema.columns "
+                        "where table_catalog = current_database() "
+                        "and lower(table_schema) = lower(coalesce(:s, current_schema())) "
+                        "and lower(table_name) = lower(:t) order by ordinal_position"
+                    ),
+                    {"s": schema or None, "t": table},
+                ).scalars()
+                found = list(names)
+                if not found:
+                    raise sa.exc.NoSuchTableError(qualified)
+                return found
             return [c["name"] for c in sa.inspect(conn).get_columns(table, schema=schema or None)]
 
     def ensure_schemas(self) -> None:
