@@ -367,20 +367,7 @@ def validate(
         df = batches[suite_name]
         asset = datasource.add_dataframe_asset(suite_name)
         batch_def = asset.add_batch_definition_whole_dataframe(f"{suite_name}_batch")
-        suite = context.suites.add(gx.ExpectationSuite(name=suite_name))
-        for i, spec in enumerate(specs):
-            suite.add_expectation(to_gx_indexed(spec, i))
-        vd = context.validation_definitions.add(
-            gx.ValidationDefinition(name=suite_name, data=batch_def, suite=suite)
-        )
-        checkpoint = context.checkpoints.add(
-            gx.Checkpoint(
-                name=f"{suite_name}_checkpoint",
-                validation_definitions=[vd],
-                actions=[],
-                result_format=rf,
-            )
-        )
+        checkpoint = _checkpoint(gx, context, suite_name, specs, batch_def, rf)
         result = checkpoint.run(batch_parameters={"dataframe": df}, run_id=RunIdentifier(run_name=run_name))
         documented += _docs_resources(result, suite_name)
         for vr in result.run_results.values():
@@ -594,9 +581,13 @@ def _checkpoint(
     batch_def: Any,
     rf: dict[str, Any],
 ) -> Any:
-    suite = context.suites.add(gx.ExpectationSuite(name=suite_name))
-    for i, spec in enumerate(specs):
-        suite.add_expectation(to_gx_indexed(spec, i))
+    # The suite is stored once with all its expectations: adding them one by one to a stored
+    # suite re-serialises the whole suite into the store on every add (O(n^2); 60 stores per run).
+    suite = context.suites.add(
+        gx.ExpectationSuite(
+            name=suite_name, expectations=[to_gx_indexed(sp, i) for i, sp in enumerate(specs)]
+        )
+    )
     vd = context.validation_definitions.add(
         gx.ValidationDefinition(name=suite_name, data=batch_def, suite=suite)
     )

@@ -246,6 +246,7 @@ class Warehouse:
             return {r[0] for r in rows}
 
     def columns(self, qualified: str) -> list[str]:
+        """The table's (or view's) column names in order; NoSuchTableError if it does not exist."""
         schema, _, table = self.physical(qualified).rpartition(".")
         with self.connect() as conn:
             if self.dialect == "duckdb" and schema:  # reflection: ~0.1 CPU-s per call (see table_exists)
