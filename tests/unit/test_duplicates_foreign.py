@@ -327,6 +327,38 @@ def test_held_out_round_4_precision_recall(dup_cfg, name):
     assert found <= truth  # no false pair on any round-4 list
 
 
+# Round 5 (tests/fixtures/duplicates/HELD_OUT.md): written and labelled by another session that read
+# neither the matcher, its policy nor the other lists, committed before the matcher first ran on
+# them, and measured ONCE on main at 6225498 (after round 4's lead and account rules and the
+# FEBRL name-slip / street-word rules). Nothing was tuned on them: HELD_OUT_5 is that measurement.
+HELD_OUT_5 = {
+    # list: (object, records, true pairs, found pairs, correct)
+    "leads_syndication": ("lead", 80, 28, 27, 27),  # P 1.000, R 0.964
+    "contacts_migration": ("contact", 60, 18, 17, 17),  # P 1.000, R 0.944
+    "accounts_dataroom": ("account", 100, 30, 9, 9),  # P 1.000, R 0.300
+}
+
+
+@pytest.mark.parametrize("name", sorted(HELD_OUT_5))
+def test_held_out_round_5_precision_recall(dup_cfg, name):
+    """The content-syndication / inbound-chat / purchased-list lead list, the two-CRM migration
+    contact list and the M&A data-room + billing-export account list, pinned at their one held-out
+    measurement. Precision 1.00 on all three; leads and contacts meet the issue's R >= 0.90, accounts
+    do not. Missed lead: Mohammed / MUHAMMAD Al-Qatrani (a transliterated given name, "Bldg" / "Rd"
+    street abbreviations). Missed contact: Raffaele / Lello (an Italian short form the tables lack)
+    with two mailboxes. Missed accounts (21 of 30): the billing export cuts names at 30 characters
+    and writes them upper-case with its own abbreviations (ALMAGRO TECNOLOGIAS DE LA INFO,
+    EISENHUETTE KALTWASSER AKTIENG, UNION VALLEY ELEC COOP INC, CIE / Compagnie, OCH / &,
+    V. / Van, SAN.VE TIC.); Kabushiki Kaisha / Co., Ltd. / K.K.; a French name of a Swiss company
+    on its website; a name without "Solicitors"."""
+    obj, records, n_truth, n_found, n_correct = HELD_OUT_5[name]
+    loader = {"lead": _b2b_leads, "contact": _b2b_contacts, "account": _accounts}[obj]
+    df, truth = loader(name)
+    found = _pairs(find_duplicates(df, obj, dup_cfg["objects"][obj], dup_cfg["company_suffixes"]).clusters)
+    assert (len(df), len(truth), len(found), len(found & truth)) == (records, n_truth, n_found, n_correct)
+    assert found <= truth  # no false pair on any round-5 list
+
+
 def _b2b_contacts(name: str = "contacts") -> tuple[pd.DataFrame, set[tuple[str, str]]]:
     """tests/fixtures/duplicates/contacts.csv: a second hand-written B2B person list (46 contacts,
     plainly fictional names, 17 true pairs in contacts_true_pairs.csv), written before the person
