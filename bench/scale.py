@@ -730,16 +730,20 @@ WHY: dict[str, str] = {
         "duplicate passes over 2 M leads and 1.3 M contacts about 45, the SQL checks about 27 (the "
         "three lead checks each write 2 M population rows to work tables; the query itself is "
         "about 0.8), the batch tables GX validates about 18, GX's own validation about 20, "
-        "`gx_outcome.sql` about 14, the account pass 12.5; the peak is the lead matcher's input"
+        "`gx_outcome.sql` about 14, the account pass 12.5. The peak (2.00 GiB, from 2.13 before "
+        "the matcher let go of its block-key columns and freed memory) is now the warehouse's SQL "
+        "steps at its full 1,536 MB budget plus about 500 MB of Python in the stage"
     ),
     "kpi_transforms": (
-        "writing the large marts (field intervals 5.2 M rows, enriched opportunities and leads) "
-        "and Airflow's per-task cost over about 35 tasks"
+        "writing the large marts (field intervals 5.2 M rows, enriched opportunities and leads: "
+        "`intermediate_models` is about half the stage) in one DuckDB writer, plus Airflow's "
+        "per-process start and six tasks"
     ),
     "chain": (
-        "the sum of the stages above; the packs render 32 slices one after another (about 118 "
-        "CPU-s: WeasyPrint's layout of auto-width tables about 36, XLSX rows about 20, section "
-        "SQL about 18, charts about 9)"
+        "the sum of the stages above, which run one after another; inside the packs stage worker "
+        "processes lay out the PDF / XLSX files and draw the charts while the task queries the "
+        "next slice (about 118 CPU-s in all: WeasyPrint's layout of auto-width tables about 36, "
+        "XLSX rows about 20, section SQL about 18, charts about 9)"
     ),
     "load_opportunity": (
         "the load path reads the landed batch into raw (as text) and again into staging (typed): "
