@@ -267,13 +267,13 @@ def main() -> None:
         ),
         (
             "Lead",
-            "held-out marketplace/lead-gen/sponsor-scan lead list (80 records), measured once",
+            "marketplace/lead-gen/sponsor-scan lead list (80 records, round 4, once held out)",
             "lead",
             lambda: _b2b_leads("leads_marketplace"),
         ),
         (
             "Contact",
-            "held-out reseller contact list (60 records), measured once",
+            "reseller contact list (60 records, round 4, once held out)",
             "contact",
             lambda: _b2b_contacts("contacts_reseller"),
         ),
