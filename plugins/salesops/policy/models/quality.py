@@ -62,6 +62,12 @@ class CompanyTokens(PolicyModel):
     token_floor: float = Field(default=85, ge=0, le=100)
     prefilter: float = Field(default=70, ge=0, le=100)
     acronyms: CompanyAcronyms | None = None
+    # legal forms written before the name (canonical, after company_suffixes): "kk aozora" = "aozora"
+    leading_legal_forms: list[str] = []
+    # field lengths an export cuts names at: a name exactly that long may be the start of another's
+    cut_lengths: list[Annotated[int, Field(ge=10)]] = []
+    # words after a firm's name ("... Solicitors"): the name without them on the same website
+    trade_descriptors: list[str] = []
 
 
 FsFieldName = Literal[
