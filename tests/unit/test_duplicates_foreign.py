@@ -345,7 +345,7 @@ ROUND_5 = {
     # list: (object, records, true pairs, found pairs, correct)
     "leads_syndication": ("lead", 80, 28, 27, 27),  # P 1.000, R 0.964
     "contacts_migration": ("contact", 60, 18, 17, 17),  # P 1.000, R 0.944
-    "accounts_dataroom": ("account", 100, 30, 24, 24),  # P 1.000, R 0.800
+    "accounts_dataroom": ("account", 100, 30, 25, 25),  # P 1.000, R 0.833
 }
 
 
@@ -354,8 +354,8 @@ def test_held_out_round_5_precision_recall(dup_cfg, name):
     """The content-syndication / inbound-chat / purchased-list lead list, the two-CRM migration
     contact list and the M&A data-room + billing-export account list. Held out once (HELD_OUT_5);
     pinned here (ROUND_5) after the account rules written from its misses (accounts R 0.300 ->
-    0.800; still missed: a partial acronym "Almagro TI" and "PB Zorza" for "Przedsiebiorstwo
-    Budowlane Zorza", the Swiss company's French name, "Art." and "San. ve Tic." abbreviations).
+    0.833; still missed: a partial acronym "Almagro TI" and "PB Zorza" for "Przedsiebiorstwo
+    Budowlane Zorza", the Swiss company's French name, "SAN.VE TIC." for "Sanayi ve Ticaret").
     Precision 1.00 on all three; leads and contacts meet the issue's R >= 0.90, accounts do not.
     At the held-out measurement: Missed lead: Mohammed / MUHAMMAD Al-Qatrani (a transliterated given name, "Bldg" / "Rd"
     street abbreviations). Missed contact: Raffaele / Lello (an Italian short form the tables lack)
@@ -732,7 +732,7 @@ def test_account_legal_form_written_first(dup_cfg):
 def test_account_name_cut_at_a_field_length(dup_cfg):
     """A name exactly at a cut length (tokens.cut_lengths, 30 here) whose core starts another's
     core is that account: its last word cut, or a cut legal form ("AKTIENG") left out, "ue" for
-    "ü". Never: a name that differs after its own start (another company cut at 30), websites that
+    "ü", a word shortened to fit ("ART" / "Artistica"). Never: a name that differs after its own start (another company cut at 30), websites that
     disagree, a name not at a cut length, a cut name that starts two companies' names."""
     names = {
         "A1": "Corvallin Pharmaceutical Research Laboratories Limited",
@@ -747,6 +747,8 @@ def test_account_name_cut_at_a_field_length(dup_cfg):
         "A10": "Peltingham Agricultural Machinists Guild",
         "A11": "Quorrendale Systems Integr",  # 26: not a cut length
         "A12": "Quorrendale Systems Integration",
+        "A13": "Fonderia Artistica Ca' Vendramino S.r.l.",
+        "A14": "FONDERIA ART CA VENDRAMINO SRL",  # 30: a word shortened to fit
     }
     sites = {
         "A1": "corvallin-pharma.example",
@@ -755,9 +757,9 @@ def test_account_name_cut_at_a_field_length(dup_cfg):
         "A6": "oberlinde.example",
         "A7": "oberlinde-handel.example",
     }
-    assert all(len(names[k]) == 30 for k in ("A2", "A3", "A5", "A7", "A9"))
+    assert all(len(names[k]) == 30 for k in ("A2", "A3", "A5", "A7", "A9", "A14"))
     found = _pairs(_account_pairs(dup_cfg, names, sites).clusters)
-    assert found == {("A1", "A2"), ("A4", "A5")}
+    assert found == {("A1", "A2"), ("A4", "A5"), ("A13", "A14")}
     rules = copy.deepcopy(dup_cfg["objects"]["account"])
     rules["tokens"]["cut_lengths"] = [35]
     assert _pairs(_account_pairs(dup_cfg, names, sites, rules).clusters) == set()

@@ -2503,6 +2503,20 @@ def _unambiguous(rows: list[int], core: list[str], pair_score: dict[tuple[int, i
     return all((min(a, b), max(a, b)) in pair_score for a, b in itertools.combinations(distinct.values(), 2))
 
 
+def _cut_start(cut: list[str], full: list[str], whole: bool) -> bool:
+    """Whether the words of a cut name start ``full``'s words: each the same word or, of three
+    letters or more, its start (shortened to fit the field: "art" / "artistica"); the last word
+    also shorter when it was cut (not ``whole``)."""
+    if len(cut) > len(full):
+        return False
+    for n, (a, b) in enumerate(zip(cut, full, strict=False)):
+        if a == b:
+            continue
+        if not b.startswith(a) or (len(a) < 3 and (whole or n < len(cut) - 1)):
+            return False
+    return True
+
+
 def truncated_pairs(
     norm: pa.Table,
     names: Any,
@@ -2513,7 +2527,8 @@ def truncated_pairs(
     """Account pairs (i < j) in which one name was cut at a field length (quality.yaml
     ``account.tokens.cut_lengths``: the raw name, trimmed, exactly that long) and its core starts
     the other's core ("ALMAGRO TECNOLOGIAS DE LA INFO" / "Almagro Tecnologías de la Información,
-    S.A.": its last word may be cut), a last word that is the start of a legal form left out
+    S.A.": its last word may be cut; a word of three letters or more may be shortened to fit,
+    "VETRERIA ART CA ..." / "Vetreria Artistica Ca' ..."), a last word that is the start of a legal form left out
     ("... AKTIENG" / "... AG"); "ae", "oe", "ue" compare as "a", "o", "u". Not when the two
     websites disagree, nor when the cut name starts two records' cores that no other pass matched
     to each other (which one it was cut from is unknown). At least two words must be left."""
@@ -2559,7 +2574,7 @@ def truncated_pairs(
             int(m)
             for m, t in zip(cand.tolist(), texts, strict=True)
             if m != k
-            and (t == form or t.startswith(form + " ") or (not whole and t.startswith(form)))
+            and _cut_start(form.split(), t.split(), whole)
             and not (site_of[k] and site_of[m] and site_of[k] != site_of[m])
         ]
         if rows and _unambiguous(rows, cores, pair_score):
