@@ -345,7 +345,7 @@ ROUND_5 = {
     # list: (object, records, true pairs, found pairs, correct)
     "leads_syndication": ("lead", 80, 28, 27, 27),  # P 1.000, R 0.964
     "contacts_migration": ("contact", 60, 18, 17, 17),  # P 1.000, R 0.944
-    "accounts_dataroom": ("account", 100, 30, 25, 25),  # P 1.000, R 0.833
+    "accounts_dataroom": ("account", 100, 30, 26, 26),  # P 1.000, R 0.867
 }
 
 
@@ -354,8 +354,9 @@ def test_held_out_round_5_precision_recall(dup_cfg, name):
     """The content-syndication / inbound-chat / purchased-list lead list, the two-CRM migration
     contact list and the M&A data-room + billing-export account list. Held out once (HELD_OUT_5);
     pinned here (ROUND_5) after the account rules written from its misses (accounts R 0.300 ->
-    0.833; still missed: a partial acronym "Almagro TI" and "PB Zorza" for "Przedsiebiorstwo
-    Budowlane Zorza", the Swiss company's French name, "SAN.VE TIC." for "Sanayi ve Ticaret").
+    0.867; still missed: the Swiss company's French name, "SAN.VE TIC." for "Sanayi ve Ticaret",
+    and the cut "ALMAGRO TECNOLOGIAS DE LA INFO" with both its full name and "Almagro TI": it was
+    compared with "Almagro TI" and rejected, so the cluster does not chain it in).
     Precision 1.00 on all three; leads and contacts meet the issue's R >= 0.90, accounts do not.
     At the held-out measurement: Missed lead: Mohammed / MUHAMMAD Al-Qatrani (a transliterated given name, "Bldg" / "Rd"
     street abbreviations). Missed contact: Raffaele / Lello (an Italian short form the tables lack)
@@ -791,6 +792,36 @@ def test_account_trade_descriptor_on_the_same_website(dup_cfg):
     }
     found = _pairs(_account_pairs(dup_cfg, names, sites).clusters)
     assert found == {("A1", "A2"), ("A1", "A3"), ("A2", "A3")}
+
+
+def test_account_partial_acronym_needs_the_same_website(dup_cfg):
+    """Some words written as their initials, the others as they are (tokens.acronyms.partial:
+    "Ostravia SI" / "Ostravia Sistemas de Informacion", "ZB Kalina" / "Zaklady Budowlane Kalina
+    Sp. z o. o.", "de" left out or not) on the same website; never on another website, nor a
+    subsidiary word that is no acronym on the parent's website."""
+    names = {
+        "A1": "Ostravia Sistemas de Información, S.A.",
+        "A2": "Ostravia SI, S.A.",
+        "A3": "Zakłady Budowlane Kalina Sp. z o.o.",
+        "A4": "ZB KALINA SP Z O O",
+        "A5": "Morrowgate Logistik Dienste GmbH",
+        "A6": "Morrowgate LD GmbH",  # another website
+        "A7": "Ostravia Sistemas de Informacion Chile SpA",  # a subsidiary on the parent's site
+    }
+    sites = {
+        "A1": "ostravia.example",
+        "A2": "www.ostravia.example",
+        "A3": "zb-kalina.example",
+        "A4": "zb-kalina.example",
+        "A5": "morrowgate.example",
+        "A6": "morrowgate-ld.example",
+        "A7": "ostravia.example",
+    }
+    found = _pairs(_account_pairs(dup_cfg, names, sites).clusters)
+    assert found == {("A1", "A2"), ("A3", "A4")}
+    rules = copy.deepcopy(dup_cfg["objects"]["account"])
+    rules["tokens"]["acronyms"]["partial"] = False
+    assert _pairs(_account_pairs(dup_cfg, names, sites, rules).clusters) == set()
 
 
 def _persons(rows: list[tuple], cols: list[str]) -> pd.DataFrame:

@@ -2469,6 +2469,89 @@ def acronym_pairs(
     return out
 
 
+def _partial_acronym(short: list[str], full: list[str], skip: frozenset[str], used: bool = False) -> bool:
+    """Whether ``short``'s words are ``full``'s, each the same word or the initials of a run of two
+    or more of its words (those in ``skip`` left out or not): "almagro ti" / "almagro tecnologias de
+    la informacion", "pb zorza" / "przedsiebiorstwo budowlane zorza"). At least one acronym (the
+    caller asks for a word in common)."""
+    if not short or not full:
+        return not short and not full and used
+    head, rest = short[0], short[1:]
+    if head == full[0] and _partial_acronym(rest, full[1:], skip, used):
+        return True
+    for n in range(2, len(full) + 1):
+        run = full[:n]
+        for letters in ("".join(w[0] for w in run), "".join(w[0] for w in run if w not in skip)):
+            if letters == head and len(head) >= 2 and _partial_acronym(rest, full[n:], skip, True):
+                return True
+    return False
+
+
+def partial_acronym_pairs(
+    norm: pa.Table,
+    names: Any,
+    rules: dict[str, Any],
+    suffixes: dict[str, str],
+    pair_score: dict[tuple[int, int], float],
+) -> dict[tuple[int, int], int]:
+    """Account pairs (i < j) on the same website domain (at most ``acronyms.max_site_accounts``
+    records) in which one core writes some of the other's words as their initials and the rest
+    as they are (:func:`_partial_acronym`; ``acronyms.partial``, ``acronyms.skip_words``: words an
+    acronym may leave out, "de", "la"), with the position of the acronym record. Not when the
+    acronym fits two names on the website that no other pass matched (ambiguous)."""
+    from collections import defaultdict
+
+    import numpy as np
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    tokens = rules.get("tokens") or {}
+    spec = tokens.get("acronyms") or {}
+    if not spec.get("partial") or "website_domain" not in norm.column_names:
+        return {}
+    max_site = int(spec.get("max_site_accounts", 10))
+    skip = frozenset(str(w) for w in spec.get("skip_words") or [])
+    site = _one_array(norm.column("website_domain"))
+    counts = pc.value_counts(site.filter(pc.not_equal(site, "")))
+    shared = counts.field("values").filter(
+        pc.and_(pc.greater_equal(counts.field("counts"), 2), pc.less_equal(counts.field("counts"), max_site))
+    )
+    if not len(shared):
+        return {}
+    idx = np.flatnonzero(pc.fill_null(pc.is_in(site, value_set=shared), False).to_numpy(zero_copy_only=False))
+    take = pa.array(idx)
+    sites = site.take(take).to_pylist()
+    cores = _one_array(norm.column("name_core")).take(take).to_pylist()
+    words = [
+        w.split()
+        for w in account_name_core(_str(names).take(take), suffixes, tokens, word_breaks=True)[1].to_pylist()
+    ]
+    per_site: dict[str, list[int]] = defaultdict(list)
+    for k, s_ in enumerate(sites):
+        per_site[s_].append(k)
+    out: dict[tuple[int, int], int] = {}
+    for members in per_site.values():
+        for k in members:
+            if len(words[k]) < 2:  # a one-word acronym: acronym_pairs
+                continue
+            full = [
+                m
+                for m in members
+                if m != k
+                and len(words[m]) > len(words[k])
+                and bool(set(words[k]) & set(words[m]))
+                and _partial_acronym(words[k], words[m], skip)
+            ]
+            if not full:
+                continue
+            rows = [int(idx[m]) for m in full]
+            if not _unambiguous(rows, {int(idx[m]): cores[m] for m in full}, pair_score):
+                continue
+            for r in rows:
+                out[(min(r, int(idx[k])), max(r, int(idx[k])))] = int(idx[k])
+    return out
+
+
 def _match_acronyms(
     norm: pa.Table,
     tbl: pa.Table,
@@ -2479,6 +2562,7 @@ def _match_acronyms(
     """The acronym pairs (:func:`acronym_pairs`) no other pass matched, added to ``pair_score`` at
     ``min_score``."""
     found = acronym_pairs(norm, tbl.column("name"), rules, suffixes, pair_score)
+    found.update(partial_acronym_pairs(norm, tbl.column("name"), rules, suffixes, pair_score))
     new = {pair: k for pair, k in found.items() if pair not in pair_score}
     for pair in new:
         pair_score[pair] = float(rules.get("min_score", 90))

@@ -52,6 +52,9 @@ class CompanyAcronyms(PolicyModel):
     min_letters: int = Field(default=2, ge=2)
     # a domain more accounts give is a platform or a group's site, not one company's
     max_site_accounts: int = Field(default=10, ge=2)
+    # some words as their initials, the others as they are ("Almagro TI"), on the same website
+    partial: bool = False
+    skip_words: list[str] = []  # words such an acronym may leave out ("de", "la")
 
 
 class CompanyTokens(PolicyModel):
