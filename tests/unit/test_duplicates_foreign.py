@@ -337,21 +337,35 @@ HELD_OUT_5 = {
     "contacts_migration": ("contact", 60, 18, 17, 17),  # P 1.000, R 0.944
     "accounts_dataroom": ("account", 100, 30, 9, 9),  # P 1.000, R 0.300
 }
+# After the account rules written from round 5's misses (issue 15: the billing export's abbreviations,
+# "och" / "les", a legal form written first, a name cut at a field length, a trade descriptor on
+# the same website), the round-5 account list is NO LONGER HELD OUT for those rules; ROUND_5 pins
+# what the matcher finds now (leads and contacts unchanged).
+ROUND_5 = {
+    # list: (object, records, true pairs, found pairs, correct)
+    "leads_syndication": ("lead", 80, 28, 27, 27),  # P 1.000, R 0.964
+    "contacts_migration": ("contact", 60, 18, 17, 17),  # P 1.000, R 0.944
+    "accounts_dataroom": ("account", 100, 30, 26, 26),  # P 1.000, R 0.867
+}
 
 
-@pytest.mark.parametrize("name", sorted(HELD_OUT_5))
+@pytest.mark.parametrize("name", sorted(ROUND_5))
 def test_held_out_round_5_precision_recall(dup_cfg, name):
     """The content-syndication / inbound-chat / purchased-list lead list, the two-CRM migration
-    contact list and the M&A data-room + billing-export account list, pinned at their one held-out
-    measurement. Precision 1.00 on all three; leads and contacts meet the issue's R >= 0.90, accounts
-    do not. Missed lead: Mohammed / MUHAMMAD Al-Qatrani (a transliterated given name, "Bldg" / "Rd"
+    contact list and the M&A data-room + billing-export account list. Held out once (HELD_OUT_5);
+    pinned here (ROUND_5) after the account rules written from its misses (accounts R 0.300 ->
+    0.867; still missed: the Swiss company's French name, "SAN.VE TIC." for "Sanayi ve Ticaret",
+    and the cut "ALMAGRO TECNOLOGIAS DE LA INFO" with both its full name and "Almagro TI": it was
+    compared with "Almagro TI" and rejected, so the cluster does not chain it in).
+    Precision 1.00 on all three; leads and contacts meet the issue's R >= 0.90, accounts do not.
+    At the held-out measurement: Missed lead: Mohammed / MUHAMMAD Al-Qatrani (a transliterated given name, "Bldg" / "Rd"
     street abbreviations). Missed contact: Raffaele / Lello (an Italian short form the tables lack)
     with two mailboxes. Missed accounts (21 of 30): the billing export cuts names at 30 characters
     and writes them upper-case with its own abbreviations (ALMAGRO TECNOLOGIAS DE LA INFO,
     EISENHUETTE KALTWASSER AKTIENG, UNION VALLEY ELEC COOP INC, CIE / Compagnie, OCH / &,
     V. / Van, SAN.VE TIC.); Kabushiki Kaisha / Co., Ltd. / K.K.; a French name of a Swiss company
     on its website; a name without "Solicitors"."""
-    obj, records, n_truth, n_found, n_correct = HELD_OUT_5[name]
+    obj, records, n_truth, n_found, n_correct = ROUND_5[name]
     loader = {"lead": _b2b_leads, "contact": _b2b_contacts, "account": _accounts}[obj]
     df, truth = loader(name)
     found = _pairs(find_duplicates(df, obj, dup_cfg["objects"][obj], dup_cfg["company_suffixes"]).clusters)
@@ -660,6 +674,154 @@ def test_account_acronym_needs_the_same_website(dup_cfg):
     assert _pairs(_account_pairs(dup_cfg, names, sites, rules).clusters) == {("A1", "A3")}
     rules["tokens"].pop("acronyms")  # without the rule: only the hyphen variant
     assert _pairs(_account_pairs(dup_cfg, names, sites, rules).clusters) == {("A1", "A3")}
+
+
+def test_account_billing_export_abbreviations_and_and_forms(dup_cfg):
+    """A billing export's abbreviations (Cie, Coop, Med., Hanseat., a leading V. for Van), Swedish
+    "och" for "&" and a leading French "Les" (issue 15, round-5 accounts); another trade next to
+    each stays apart."""
+    names = {
+        "A1": "Compagnie Beurrière du Quercy SAS",
+        "A2": "CIE BEURRIERE DU QUERCY SAS",
+        "A3": "Marlow Creek Electric Cooperative, Inc.",
+        "A4": "MARLOW CREEK ELEC COOP INC",
+        "A5": "Marlow Creek Telephone Coop",
+        "A6": "Sandhurst Medical Supply Company",
+        "A7": "SANDHURST MED. SUPPLY CO.",
+        "A8": "Sandhurst Marine Supply Co.",
+        "A9": "Hanseatische Speicher Logistik GmbH",
+        "A10": "Hanseat. Speicher Logistik GmbH",
+        "A11": "Van Heerdenbosch Betonbouw B.V.",
+        "A12": "V. HEERDENBOSCH BETONBOUW BV",
+        "A13": "Van Heerdenbosch Transport B.V.",
+        "A14": "Ekholm & Stridsberg Konsult AB",
+        "A15": "EKHOLM OCH STRIDSBERG KONSULT",
+        "A16": "Les Ateliers Brassard-Pelletier Inc.",
+        "A17": "ATELIERS BRASSARD PELLETIER INC",
+    }
+    found = _pairs(_account_pairs(dup_cfg, names).clusters)
+    assert found == {
+        ("A1", "A2"),
+        ("A3", "A4"),
+        ("A6", "A7"),
+        ("A10", "A9"),
+        ("A11", "A12"),
+        ("A14", "A15"),
+        ("A16", "A17"),
+    }
+
+
+def test_account_legal_form_written_first(dup_cfg):
+    """A legal form written before the name (quality.yaml tokens.leading_legal_forms): Japanese
+    "Kabushiki Kaisha X" = "X K.K." = "X Co., Ltd.", Russian "OOO X" = "X LLC"; a holding (another
+    word) stays apart (issue 15, round-5 accounts)."""
+    names = {
+        "A1": "Kabushiki Kaisha Hoshizora Keiki",
+        "A2": "Hoshizora Keiki Co., Ltd.",
+        "A3": "HOSHIZORA KEIKI K.K.",
+        "A4": "Hoshizora Keiki Holdings K.K.",
+        "A5": "OOO Uralskiy Trubprokat",
+        "A6": "Uralskiy Trubprokat LLC",
+    }
+    found = _pairs(_account_pairs(dup_cfg, names).clusters)
+    assert found == {("A1", "A2"), ("A1", "A3"), ("A2", "A3"), ("A5", "A6")}
+    rules = copy.deepcopy(dup_cfg["objects"]["account"])
+    rules["tokens"].pop("leading_legal_forms")
+    assert _pairs(_account_pairs(dup_cfg, names, rules=rules).clusters) == {("A2", "A3")}
+
+
+def test_account_name_cut_at_a_field_length(dup_cfg):
+    """A name exactly at a cut length (tokens.cut_lengths, 30 here) whose core starts another's
+    core is that account: its last word cut, or a cut legal form ("AKTIENG") left out, "ue" for
+    "ü", a word shortened to fit ("ART" / "Artistica"). Never: a name that differs after its own start (another company cut at 30), websites that
+    disagree, a name not at a cut length, a cut name that starts two companies' names."""
+    names = {
+        "A1": "Corvallin Pharmaceutical Research Laboratories Limited",
+        "A2": "CORVALLIN PHARMACEUTICAL RESEA",  # 30 characters, same website
+        "A3": "CORVALLIN PHARMACEUTICAL RESOU",  # 30: differs after the cut ("Resources")
+        "A4": "Brückenbau Sturmwald AG",
+        "A5": "BRUECKENBAU STURMWALD AKTIENGE",  # 30: "Aktiengesellschaft" cut
+        "A6": "Oberlinde Maschinen Handelsgesellschaft",
+        "A7": "OBERLINDE MASCHINEN HANDELSGES",  # 30, but another website
+        "A8": "Peltingham Agricultural Machinery Services",
+        "A9": "PELTINGHAM AGRICULTURAL MACHIN",  # 30: starts A8 and A10 (two companies)
+        "A10": "Peltingham Agricultural Machinists Guild",
+        "A11": "Quorrendale Systems Integr",  # 26: not a cut length
+        "A12": "Quorrendale Systems Integration",
+        "A13": "Fonderia Artistica Ca' Vendramino S.r.l.",
+        "A14": "FONDERIA ART CA VENDRAMINO SRL",  # 30: a word shortened to fit
+    }
+    sites = {
+        "A1": "corvallin-pharma.example",
+        "A2": "www.corvallin-pharma.example",
+        "A3": "corvallin-resources.example",
+        "A6": "oberlinde.example",
+        "A7": "oberlinde-handel.example",
+    }
+    assert all(len(names[k]) == 30 for k in ("A2", "A3", "A5", "A7", "A9", "A14"))
+    found = _pairs(_account_pairs(dup_cfg, names, sites).clusters)
+    assert found == {("A1", "A2"), ("A4", "A5"), ("A13", "A14")}
+    rules = copy.deepcopy(dup_cfg["objects"]["account"])
+    rules["tokens"]["cut_lengths"] = [35]
+    assert _pairs(_account_pairs(dup_cfg, names, sites, rules).clusters) == set()
+
+
+def test_account_trade_descriptor_on_the_same_website(dup_cfg):
+    """A firm's trade descriptor after its name (tokens.trade_descriptors: "Solicitors") is
+    left out only when the name without it has the same website; the bare name's website-less
+    twin then joins. Never: another website, another descriptor (Architects: another firm), a
+    subsidiary word that is no descriptor on the parent's website."""
+    names = {
+        "A1": "Halloran & Petch Solicitors LLP",
+        "A2": "Halloran & Petch",
+        "A3": "HALLORAN AND PETCH LLP",
+        "A4": "Halloran Petch Architects Ltd",
+        "A5": "Wimbourne Frayne Accountants",
+        "A6": "Wimbourne Frayne",
+        "A7": "Ostvik Havbruk AS",
+        "A8": "Ostvik Havbruk Sverige AB",
+    }
+    sites = {
+        "A1": "hallorpetch.example",
+        "A2": "www.hallorpetch.example",
+        "A4": "hallorpetch-architects.example",
+        "A5": "wimbourne-frayne.example",
+        "A6": "frayne-group.example",
+        "A7": "ostvik.example",
+        "A8": "ostvik.example",
+    }
+    found = _pairs(_account_pairs(dup_cfg, names, sites).clusters)
+    assert found == {("A1", "A2"), ("A1", "A3"), ("A2", "A3")}
+
+
+def test_account_partial_acronym_needs_the_same_website(dup_cfg):
+    """Some words written as their initials, the others as they are (tokens.acronyms.partial:
+    "Ostravia SI" / "Ostravia Sistemas de Informacion", "ZB Kalina" / "Zaklady Budowlane Kalina
+    Sp. z o. o.", "de" left out or not) on the same website; never on another website, nor a
+    subsidiary word that is no acronym on the parent's website."""
+    names = {
+        "A1": "Ostravia Sistemas de Información, S.A.",
+        "A2": "Ostravia SI, S.A.",
+        "A3": "Zakłady Budowlane Kalina Sp. z o.o.",
+        "A4": "ZB KALINA SP Z O O",
+        "A5": "Morrowgate Logistik Dienste GmbH",
+        "A6": "Morrowgate LD GmbH",  # another website
+        "A7": "Ostravia Sistemas de Informacion Chile SpA",  # a subsidiary on the parent's site
+    }
+    sites = {
+        "A1": "ostravia.example",
+        "A2": "www.ostravia.example",
+        "A3": "zb-kalina.example",
+        "A4": "zb-kalina.example",
+        "A5": "morrowgate.example",
+        "A6": "morrowgate-ld.example",
+        "A7": "ostravia.example",
+    }
+    found = _pairs(_account_pairs(dup_cfg, names, sites).clusters)
+    assert found == {("A1", "A2"), ("A3", "A4")}
+    rules = copy.deepcopy(dup_cfg["objects"]["account"])
+    rules["tokens"]["acronyms"]["partial"] = False
+    assert _pairs(_account_pairs(dup_cfg, names, sites, rules).clusters) == set()
 
 
 def _persons(rows: list[tuple], cols: list[str]) -> pd.DataFrame:

@@ -590,6 +590,12 @@ def account_name_core(
         list(tokens.get("stopwords", [])),
         {str(k): str(v) for k, v in (tokens.get("abbreviations") or {}).items()},
     )
+    leading = sorted(
+        {re_escape(str(f)) for f in tokens.get("leading_legal_forms") or []}, key=lambda f: (-len(f), f)
+    )
+    if leading:  # "kk aozora robotics" (Kabushiki Kaisha written first) -> "aozora robotics"
+        alt = "|".join(leading)
+        core = _where(core, rf"^({alt}) \S", lambda a: pc.replace_substring_regex(a, rf"^({alt}) ", ""))
     return name, core
 
 
@@ -2186,7 +2192,8 @@ def _scored_columns(object_name: str, rules: dict[str, Any]) -> set[str]:
     cols = {"record_id", "match_name", "email_norm", "company_norm"}
     if object_name == "account":
         cols |= {"name_core"}
-        if (rules.get("tokens") or {}).get("acronyms"):
+        tok = rules.get("tokens") or {}
+        if tok.get("acronyms") or tok.get("cut_lengths") or tok.get("trade_descriptors"):
             cols |= {"website_domain"}
     else:
         cols |= {
@@ -2462,6 +2469,89 @@ def acronym_pairs(
     return out
 
 
+def _partial_acronym(short: list[str], full: list[str], skip: frozenset[str], used: bool = False) -> bool:
+    """Whether ``short``'s words are ``full``'s, each the same word or the initials of a run of two
+    or more of its words (those in ``skip`` left out or not): "almagro ti" / "almagro tecnologias de
+    la informacion", "pb zorza" / "przedsiebiorstwo budowlane zorza"). At least one acronym (the
+    caller asks for a word in common)."""
+    if not short or not full:
+        return not short and not full and used
+    head, rest = short[0], short[1:]
+    if head == full[0] and _partial_acronym(rest, full[1:], skip, used):
+        return True
+    for n in range(2, len(full) + 1):
+        run = full[:n]
+        for letters in ("".join(w[0] for w in run), "".join(w[0] for w in run if w not in skip)):
+            if letters == head and len(head) >= 2 and _partial_acronym(rest, full[n:], skip, True):
+                return True
+    return False
+
+
+def partial_acronym_pairs(
+    norm: pa.Table,
+    names: Any,
+    rules: dict[str, Any],
+    suffixes: dict[str, str],
+    pair_score: dict[tuple[int, int], float],
+) -> dict[tuple[int, int], int]:
+    """Account pairs (i < j) on the same website domain (at most ``acronyms.max_site_accounts``
+    records) in which one core writes some of the other's words as their initials and the rest
+    as they are (:func:`_partial_acronym`; ``acronyms.partial``, ``acronyms.skip_words``: words an
+    acronym may leave out, "de", "la"), with the position of the acronym record. Not when the
+    acronym fits two names on the website that no other pass matched (ambiguous)."""
+    from collections import defaultdict
+
+    import numpy as np
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    tokens = rules.get("tokens") or {}
+    spec = tokens.get("acronyms") or {}
+    if not spec.get("partial") or "website_domain" not in norm.column_names:
+        return {}
+    max_site = int(spec.get("max_site_accounts", 10))
+    skip = frozenset(str(w) for w in spec.get("skip_words") or [])
+    site = _one_array(norm.column("website_domain"))
+    counts = pc.value_counts(site.filter(pc.not_equal(site, "")))
+    shared = counts.field("values").filter(
+        pc.and_(pc.greater_equal(counts.field("counts"), 2), pc.less_equal(counts.field("counts"), max_site))
+    )
+    if not len(shared):
+        return {}
+    idx = np.flatnonzero(pc.fill_null(pc.is_in(site, value_set=shared), False).to_numpy(zero_copy_only=False))
+    take = pa.array(idx)
+    sites = site.take(take).to_pylist()
+    cores = _one_array(norm.column("name_core")).take(take).to_pylist()
+    words = [
+        w.split()
+        for w in account_name_core(_str(names).take(take), suffixes, tokens, word_breaks=True)[1].to_pylist()
+    ]
+    per_site: dict[str, list[int]] = defaultdict(list)
+    for k, s_ in enumerate(sites):
+        per_site[s_].append(k)
+    out: dict[tuple[int, int], int] = {}
+    for members in per_site.values():
+        for k in members:
+            if len(words[k]) < 2:  # a one-word acronym: acronym_pairs
+                continue
+            full = [
+                m
+                for m in members
+                if m != k
+                and len(words[m]) > len(words[k])
+                and bool(set(words[k]) & set(words[m]))
+                and _partial_acronym(words[k], words[m], skip)
+            ]
+            if not full:
+                continue
+            rows = [int(idx[m]) for m in full]
+            if not _unambiguous(rows, {int(idx[m]): cores[m] for m in full}, pair_score):
+                continue
+            for r in rows:
+                out[(min(r, int(idx[k])), max(r, int(idx[k])))] = int(idx[k])
+    return out
+
+
 def _match_acronyms(
     norm: pa.Table,
     tbl: pa.Table,
@@ -2472,10 +2562,186 @@ def _match_acronyms(
     """The acronym pairs (:func:`acronym_pairs`) no other pass matched, added to ``pair_score`` at
     ``min_score``."""
     found = acronym_pairs(norm, tbl.column("name"), rules, suffixes, pair_score)
+    found.update(partial_acronym_pairs(norm, tbl.column("name"), rules, suffixes, pair_score))
     new = {pair: k for pair, k in found.items() if pair not in pair_score}
     for pair in new:
         pair_score[pair] = float(rules.get("min_score", 90))
     return new
+
+
+_TRANSLIT = (("ae", "a"), ("oe", "o"), ("ue", "u"))  # ä / ö / ü written out: "eisenhuette"
+
+
+def _translit(arr: Any) -> Any:
+    """ "ae", "oe", "ue" as "a", "o", "u" (a Python string or an Arrow array of them)."""
+    import pyarrow.compute as pc
+
+    for two, one in _TRANSLIT:
+        arr = arr.replace(two, one) if isinstance(arr, str) else pc.replace_substring(arr, two, one)
+    return arr
+
+
+def _unambiguous(rows: list[int], core: list[str], pair_score: dict[tuple[int, int], float]) -> bool:
+    """Whether ``rows`` are one company: one core (spaces aside), or every two already matched."""
+    distinct = {core[r].replace(" ", ""): r for r in rows}
+    return all((min(a, b), max(a, b)) in pair_score for a, b in itertools.combinations(distinct.values(), 2))
+
+
+def _cut_start(cut: list[str], full: list[str], whole: bool) -> bool:
+    """Whether the words of a cut name start ``full``'s words: each the same word or, of three
+    letters or more, its start (shortened to fit the field: "art" / "artistica"); the last word
+    also shorter when it was cut (not ``whole``)."""
+    if len(cut) > len(full):
+        return False
+    for n, (a, b) in enumerate(zip(cut, full, strict=False)):
+        if a == b:
+            continue
+        if not b.startswith(a) or (len(a) < 3 and (whole or n < len(cut) - 1)):
+            return False
+    return True
+
+
+def truncated_pairs(
+    norm: pa.Table,
+    names: Any,
+    rules: dict[str, Any],
+    suffixes: dict[str, str],
+    pair_score: dict[tuple[int, int], float],
+) -> set[tuple[int, int]]:
+    """Account pairs (i < j) in which one name was cut at a field length (quality.yaml
+    ``account.tokens.cut_lengths``: the raw name, trimmed, exactly that long) and its core starts
+    the other's core ("ALMAGRO TECNOLOGIAS DE LA INFO" / "Almagro Tecnologías de la Información,
+    S.A.": its last word may be cut; a word of three letters or more may be shortened to fit,
+    "VETRERIA ART CA ..." / "Vetreria Artistica Ca' ..."), a last word that is the start of a legal form left out
+    ("... AKTIENG" / "... AG"); "ae", "oe", "ue" compare as "a", "o", "u". Not when the two
+    websites disagree, nor when the cut name starts two records' cores that no other pass matched
+    to each other (which one it was cut from is unknown). At least two words must be left."""
+    import numpy as np
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    lengths = sorted({int(x) for x in (rules.get("tokens") or {}).get("cut_lengths") or []})
+    if not lengths:
+        return set()
+    length = pc.utf8_length(pc.utf8_trim_whitespace(_str(names)))
+    cut_mask = pc.fill_null(pc.is_in(length, value_set=pa.array(lengths, length.type)), False)
+    cut_idx = np.flatnonzero(cut_mask.to_numpy(zero_copy_only=False))
+    if not len(cut_idx):  # the 1 M demo org: no account name at a cut length
+        return set()
+    core = _one_array(norm.column("name_core"))
+    site = _one_array(norm.column("website_domain")) if "website_domain" in norm.column_names else None
+    legal = {w for form in (*suffixes, *suffixes.values()) for w in str(form).split()}
+    forms: dict[int, tuple[str, bool]] = {}  # cut record -> (its core's leading words, whole words)
+    for k, c in zip(cut_idx.tolist(), core.take(pa.array(cut_idx)).to_pylist(), strict=True):
+        words = (c or "").split()
+        whole = False
+        if len(words) > 1 and words[-1] not in legal and any(w.startswith(words[-1]) for w in legal):
+            words, whole = words[:-1], True  # "... aktieng": the legal form was cut
+        if len(words) >= 2:
+            forms[k] = (_translit(" ".join(words)), whole)
+    if not forms:
+        return set()
+    tcore = _translit(core)
+    heads = pa.array(sorted({f[:3] for f, _ in forms.values()}), pa.string())
+    cand = np.flatnonzero(
+        pc.fill_null(pc.is_in(pc.utf8_slice_codeunits(tcore, 0, 3), value_set=heads), False).to_numpy(
+            zero_copy_only=False
+        )
+    )
+    texts = tcore.take(pa.array(cand)).to_pylist()
+    sites = site.take(pa.array(cand)).to_pylist() if site is not None else [""] * len(cand)
+    site_of = dict(zip(cand.tolist(), sites, strict=True))
+    cores = dict(zip(cand.tolist(), core.take(pa.array(cand)).to_pylist(), strict=True))
+    out: set[tuple[int, int]] = set()
+    for k, (form, whole) in forms.items():
+        rows = [
+            int(m)
+            for m, t in zip(cand.tolist(), texts, strict=True)
+            if m != k
+            and _cut_start(form.split(), t.split(), whole)
+            and not (site_of[k] and site_of[m] and site_of[k] != site_of[m])
+        ]
+        if rows and _unambiguous(rows, cores, pair_score):
+            out |= {(min(k, m), max(k, m)) for m in rows}
+    return out
+
+
+def descriptor_pairs(norm: pa.Table, rules: dict[str, Any]) -> set[tuple[int, int]]:
+    """Account pairs (i < j) of a name with a trade descriptor after it (quality.yaml
+    ``account.tokens.trade_descriptors``: "Dunmore & Pryce Solicitors LLP") and the name without
+    it ("Dunmore & Pryce") on the same website domain, and the name with it and every record of
+    the same core as the one without it whose website does not disagree ("DUNMORE AND PRYCE LLP",
+    no website). Not on a domain more than ``acronyms.max_site_accounts`` records give, nor when
+    the domain holds two names with other descriptors (two firms)."""
+    from collections import defaultdict
+
+    import numpy as np
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    tokens = rules.get("tokens") or {}
+    words = sorted(
+        {re_escape(str(w)) for w in tokens.get("trade_descriptors") or []}, key=lambda w: (-len(w), w)
+    )
+    if not words or "website_domain" not in norm.column_names:
+        return set()
+    max_site = int((tokens.get("acronyms") or {}).get("max_site_accounts", 10))
+    core = _one_array(norm.column("name_core"))
+    site = _one_array(norm.column("website_domain"))
+    pattern = rf" ({'|'.join(words)})$"
+    has = pc.and_(pc.fill_null(pc.match_substring_regex(core, pattern), False), pc.not_equal(site, ""))
+    if not pc.any(has).as_py():
+        return set()
+    bare_all = pc.replace_substring_regex(core, pattern, "")
+    with_idx = np.flatnonzero(has.to_numpy(zero_copy_only=False))
+    bare = bare_all.take(pa.array(with_idx)).to_pylist()
+    # the records whose core is one of those bare names (the name without the descriptor)
+    same = np.flatnonzero(
+        pc.fill_null(pc.is_in(core, value_set=pa.array(sorted(set(bare)), pa.string())), False).to_numpy(
+            zero_copy_only=False
+        )
+    )
+    same_cores = core.take(pa.array(same)).to_pylist()
+    same_sites = site.take(pa.array(same)).to_pylist()
+    by_core: dict[str, list[int]] = defaultdict(list)
+    for m, c in zip(same.tolist(), same_cores, strict=True):
+        by_core[c].append(m)
+    site_of = dict(zip(same.tolist(), same_sites, strict=True))
+    wsites = site.take(pa.array(with_idx)).to_pylist()
+    wcores = core.take(pa.array(with_idx)).to_pylist()
+    site_count = pc.value_counts(
+        site.filter(pc.is_in(site, value_set=pa.array(sorted(set(wsites)), pa.string())))
+    )
+    counts = {v["values"]: v["counts"] for v in site_count.to_pylist()}
+    firms: dict[tuple[str, str], set[str]] = defaultdict(set)  # (site, bare) -> cores with a descriptor
+    for b, s, c in zip(bare, wsites, wcores, strict=True):
+        firms[(s, b)].add(c)
+    out: set[tuple[int, int]] = set()
+    for k, b, s in zip(with_idx.tolist(), bare, wsites, strict=True):
+        if len(firms[(s, b)]) > 1 or counts.get(s, 0) > max_site:
+            continue
+        rows = by_core.get(b, [])
+        if not any(site_of[m] == s for m in rows):  # the bare name on this website: the evidence
+            continue
+        out |= {(min(k, m), max(k, m)) for m in rows if site_of[m] in ("", s)}
+    return out
+
+
+def _match_name_forms(
+    norm: pa.Table,
+    tbl: pa.Table,
+    rules: dict[str, Any],
+    suffixes: dict[str, str],
+    pair_score: dict[tuple[int, int], float],
+) -> int:
+    """The cut-name (:func:`truncated_pairs`) and trade-descriptor (:func:`descriptor_pairs`)
+    pairs no other pass matched, added to ``pair_score`` at ``min_score``; how many."""
+    found = truncated_pairs(norm, tbl.column("name"), rules, suffixes, pair_score)
+    found |= descriptor_pairs(norm, rules)
+    new = found - set(pair_score)
+    for pair in new:
+        pair_score[pair] = float(rules.get("min_score", 90))
+    return len(new)
 
 
 def find_duplicates(
@@ -2566,6 +2832,8 @@ def find_duplicates(
         # accounts: a name and its acronym on one website (tokens.acronyms)
         acronyms = _match_acronyms(norm, tbl, rules, suffixes, pair_score) if core is not None else {}
         matched += len(acronyms)
+        # accounts: a name cut at a field length; a trade descriptor on one website
+        matched += _match_name_forms(norm, tbl, rules, suffixes, pair_score) if core is not None else 0
 
         # person pass: name (either order) + a contact point
         if person_on:

@@ -52,6 +52,9 @@ class CompanyAcronyms(PolicyModel):
     min_letters: int = Field(default=2, ge=2)
     # a domain more accounts give is a platform or a group's site, not one company's
     max_site_accounts: int = Field(default=10, ge=2)
+    # some words as their initials, the others as they are ("Almagro TI"), on the same website
+    partial: bool = False
+    skip_words: list[str] = []  # words such an acronym may leave out ("de", "la")
 
 
 class CompanyTokens(PolicyModel):
@@ -62,6 +65,12 @@ class CompanyTokens(PolicyModel):
     token_floor: float = Field(default=85, ge=0, le=100)
     prefilter: float = Field(default=70, ge=0, le=100)
     acronyms: CompanyAcronyms | None = None
+    # legal forms written before the name (canonical, after company_suffixes): "kk aozora" = "aozora"
+    leading_legal_forms: list[str] = []
+    # field lengths an export cuts names at: a name exactly that long may be the start of another's
+    cut_lengths: list[Annotated[int, Field(ge=10)]] = []
+    # words after a firm's name ("... Solicitors"): the name without them on the same website
+    trade_descriptors: list[str] = []
 
 
 FsFieldName = Literal[
