@@ -61,6 +61,10 @@ HELD_OUT = [
     ("leads_syndication", LEAD_HEADER, "Lead ID", "Created", "SY-", (80, 28, 16)),
     ("contacts_migration", CONTACT_HEADER, "Contact ID", "Created", "CM-", (60, 18, 12)),
     ("accounts_dataroom", ACCOUNT_HEADER, "Account ID", "Created Date", "DR-", (100, 30, 22)),
+    # round 6 (HELD_OUT.md "Round 6")
+    ("accounts_procurement", ACCOUNT_HEADER, "Account ID", "Created Date", "PR-", (100, 30, 22)),
+    ("leads_fieldevent", LEAD_HEADER, "Lead ID", "Created", "FE-", (80, 28, 16)),
+    ("contacts_supportdesk", CONTACT_HEADER, "Contact ID", "Created", "SD-", (60, 18, 12)),
 ]
 IDS = [h[0] for h in HELD_OUT]
 
