@@ -256,10 +256,17 @@ ROUND_3 = {
 }
 
 
-def _held_out_3(name: str) -> tuple[pd.DataFrame, set[tuple[str, str]]]:
-    obj = ROUND_3[name][0]
+def _measure(
+    dup_cfg: dict, name: str, pinned: tuple[str, int, int, int, int]
+) -> tuple[set[tuple[str, str]], set[tuple[str, str]]]:
+    """Run the matcher on one labelled list and check (records, true pairs, found pairs, correct)
+    against ``pinned`` = (object, records, true, found, correct); returns (found, truth)."""
+    obj, records, n_truth, n_found, n_correct = pinned
     loader = {"lead": _b2b_leads, "contact": _b2b_contacts, "account": _accounts}[obj]
-    return loader(name)
+    df, truth = loader(name)
+    found = _pairs(find_duplicates(df, obj, dup_cfg["objects"][obj], dup_cfg["company_suffixes"]).clusters)
+    assert (len(df), len(truth), len(found), len(found & truth)) == (records, n_truth, n_found, n_correct)
+    return found, truth
 
 
 @pytest.mark.parametrize("name", sorted(ROUND_3))
@@ -275,10 +282,7 @@ def test_held_out_round_3_precision_recall(dup_cfg, name):
     N. / St. / Tech / Ins. abbreviations, "&" dropped; contacts (false): a father and son without
     suffix on one phone and address born 29 years apart, and twins Celia / Cecily on one phone,
     address and birth date."""
-    obj, records, n_truth, n_found, n_correct = ROUND_3[name]
-    df, truth = _held_out_3(name)
-    found = _pairs(find_duplicates(df, obj, dup_cfg["objects"][obj], dup_cfg["company_suffixes"]).clusters)
-    assert (len(df), len(truth), len(found), len(found & truth)) == (records, n_truth, n_found, n_correct)
+    _measure(dup_cfg, name, ROUND_3[name])
 
 
 # Round 4 (tests/fixtures/duplicates/HELD_OUT.md): written and labelled by another session that read
@@ -319,11 +323,7 @@ def test_held_out_round_4_precision_recall(dup_cfg, name):
     abbreviations. Pinned now at ROUND_4, after the rules written from these misses: leads
     R 0.571 -> 0.964 (still missed: Priyanka / Priya at a free-mail domain that is not on
     dotless_email_domains), accounts R 0.833 -> 1.000."""
-    obj, records, n_truth, n_found, n_correct = ROUND_4[name]
-    loader = {"lead": _b2b_leads, "contact": _b2b_contacts, "account": _accounts}[obj]
-    df, truth = loader(name)
-    found = _pairs(find_duplicates(df, obj, dup_cfg["objects"][obj], dup_cfg["company_suffixes"]).clusters)
-    assert (len(df), len(truth), len(found), len(found & truth)) == (records, n_truth, n_found, n_correct)
+    found, truth = _measure(dup_cfg, name, ROUND_4[name])
     assert found <= truth  # no false pair on any round-4 list
 
 
@@ -365,12 +365,37 @@ def test_held_out_round_5_precision_recall(dup_cfg, name):
     EISENHUETTE KALTWASSER AKTIENG, UNION VALLEY ELEC COOP INC, CIE / Compagnie, OCH / &,
     V. / Van, SAN.VE TIC.); Kabushiki Kaisha / Co., Ltd. / K.K.; a French name of a Swiss company
     on its website; a name without "Solicitors"."""
-    obj, records, n_truth, n_found, n_correct = ROUND_5[name]
-    loader = {"lead": _b2b_leads, "contact": _b2b_contacts, "account": _accounts}[obj]
-    df, truth = loader(name)
-    found = _pairs(find_duplicates(df, obj, dup_cfg["objects"][obj], dup_cfg["company_suffixes"]).clusters)
-    assert (len(df), len(truth), len(found), len(found & truth)) == (records, n_truth, n_found, n_correct)
+    found, truth = _measure(dup_cfg, name, ROUND_5[name])
     assert found <= truth  # no false pair on any round-5 list
+
+
+# Round 6 (tests/fixtures/duplicates/HELD_OUT.md): written and labelled by another session that read
+# neither the matcher, its policy nor the other lists, committed before the matcher first ran on
+# them, and measured ONCE on main at c60038f (after round 5's account rules). Nothing was tuned on
+# them: HELD_OUT_6 is that measurement.
+HELD_OUT_6 = {
+    # list: (object, records, true pairs, found pairs, correct)
+    "leads_fieldevent": ("lead", 80, 28, 19, 19),  # P 1.000, R 0.679
+    "contacts_supportdesk": ("contact", 60, 18, 16, 16),  # P 1.000, R 0.889
+    "accounts_procurement": ("account", 100, 30, 21, 21),  # P 1.000, R 0.700
+}
+
+
+@pytest.mark.parametrize("name", sorted(HELD_OUT_6))
+def test_held_out_round_6_precision_recall(dup_cfg, name):
+    """The field-event badge-scan + free-trial lead list, the ERP + support-desk contact list and
+    the supplier-master + enrichment-feed account list, pinned at their one held-out measurement.
+    Precision 1.00 on all three; recall below the issue's 0.90 on all three. Missed leads: a
+    compound surname written with one part, hyphenated or spaced (Nogueira Bittencourt /
+    Bitencourt, Adebayo-Cole / Cole) with short forms (Duda, Seun, Rike, Taka), a capitals-only
+    badge scan with a company cut short, Youssef / Yusuf with a one-letter e-mail domain typo.
+    Missed contacts: a Spanish double surname cut to the first (Villalobos Perez / Villalobos) with
+    the short form Tono. Missed accounts: abbreviations with the same website (Gen., Lab, Soc.,
+    St- for Saint-), accents and a hyphen (Electricite, Al-Rimthan / Al Rimthan), a city moved
+    into brackets (Hangzhou Qingyuan Valve / Qingyuan Valve (Hangzhou)), "Grupo" dropped, Lda. /
+    Limitada, and a Japanese name with its English translation on the same website."""
+    found, truth = _measure(dup_cfg, name, HELD_OUT_6[name])
+    assert found <= truth  # no false pair on any round-6 list
 
 
 def _b2b_contacts(name: str = "contacts") -> tuple[pd.DataFrame, set[tuple[str, str]]]:
