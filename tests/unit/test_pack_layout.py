@@ -44,6 +44,7 @@ def test_layout_policy_is_validated_and_auto_means_the_usable_cores():
 
 
 def test_one_process_means_no_pool_the_job_runs_here(monkeypatch):
+    monkeypatch.setattr(layout, "_POOL", None)  # another test of this worker process may have left one
     monkeypatch.setattr(layout, "processes", lambda: 1)
     assert layout.submit(os.getpid).result() == os.getpid()
     failed = layout.submit(int, "x")
@@ -112,3 +113,26 @@ def test_a_chart_drawn_in_a_worker_is_the_png_drawn_here(two_processes):
     assert Chart("c", drawing=layout.submit(charts.coverage_bars, *bars)).drawn().png == charts.coverage_bars(
         *bars
     )
+
+
+def _submit_in_daemon(out) -> None:  # noqa: ANN001
+    try:
+        out.put(("ok", layout.submit(os.getpid).result(), os.getpid(), layout._POOL is None))
+    except BaseException as exc:  # the Celery failure was an AssertionError from multiprocessing
+        out.put(("error", repr(exc), os.getpid(), layout._POOL is None))
+
+
+def test_a_daemonic_process_lays_the_files_out_itself(monkeypatch):
+    """A Celery prefork worker's task process is daemonic and may not start children
+    ("daemonic processes are not allowed to have children"): the layout runs in it instead."""
+    import multiprocessing
+
+    monkeypatch.setattr(layout, "_POOL", None)
+    monkeypatch.setattr(layout, "processes", lambda: 2)
+    ctx = multiprocessing.get_context("fork")
+    out = ctx.Queue()
+    child = ctx.Process(target=_submit_in_daemon, args=(out,), daemon=True)
+    child.start()
+    status, ran_in, child_pid, no_pool = out.get(timeout=60)
+    child.join(timeout=60)
+    assert (status, ran_in, no_pool) == ("ok", child_pid, True)

@@ -47,6 +47,18 @@ def processes() -> int:
     return layout_processes()
 
 
+_NOTED_DAEMONIC = False
+
+
+def _note_daemonic() -> None:
+    global _NOTED_DAEMONIC
+    if not _NOTED_DAEMONIC:
+        _NOTED_DAEMONIC = True
+        log.info(
+            "this process is daemonic (e.g. a Celery worker's): pack files are laid out in it, without layout processes"
+        )
+
+
 def _end_with_parent() -> None:
     """Worker initializer: exit when the task process is gone (an ``os._exit`` skips the pool's
     shutdown, and a spawned worker holds its own end of the job queue, so it would wait forever)."""
@@ -89,6 +101,11 @@ def submit(fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Future[Any]:
     function and plain values); without a pool, right here. The future holds the result or the
     exception ``fn`` raised."""
     workers = processes()
+    if workers > 1 and multiprocessing.current_process().daemon:
+        # A daemonic process may not start children (a Celery prefork worker's task process is
+        # one): the files are laid out here, as with layout_processes: 1.
+        _note_daemonic()
+        workers = 1
     if workers <= 1:
         done: Future[Any] = Future()
         try:
