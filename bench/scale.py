@@ -41,6 +41,8 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT / "plugins"), str(ROOT)]
 
+from bench import demo_large  # noqa: E402  (bench/ is on the path only from here)
+
 GIB = 1024**3
 CHAIN = ["crm_extract_load", "crm_data_quality", "kpi_transforms", "report_packs"]
 STAGE_LABEL = {
@@ -707,6 +709,7 @@ def write_report(results: list[dict[str, Any]], meta: dict[str, Any], report: Pa
         if af:
             lines += ["", f"Airflow start per DAG process: {min(af):.1f}–{max(af):.1f} s."]
         lines.append("")
+    lines += demo_large.report_section(demo_large.load_results(), meta.get("commit"))
     lines += [f"![time vs size]({png.name})", ""]
     for note in meta.get("notes", []):
         lines.append(note)
@@ -856,6 +859,7 @@ def readme_block(results: list[dict[str, Any]], report: Path, meta: dict[str, An
             f"| {STAGE_LABEL.get(st, st)} | {wall} | {_fmt_b(row['peak_bytes'])} | {_target(st)} | "
             f"{_met(st, res['size'], row)} |"
         )
+    lines.append(demo_large.readme_row(demo_large.load_results()))
     lines.append(REPORT_END)
     return "\n".join(lines)
 
@@ -942,6 +946,7 @@ def main() -> None:
                 "as_limit": (f"{args.as_limit_gb:g} GiB" if args.as_limit_gb else "none")
                 + (f", RSS watchdog {args.rss_limit_gb:g} GiB" if args.rss_limit_gb else ""),
                 "duckdb_memory_limit": args.duckdb_memory_limit or "DuckDB default",
+                "commit": demo_large._commit(),
             }
         )
         busy = max(

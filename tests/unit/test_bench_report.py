@@ -73,3 +73,61 @@ def test_a_size_that_meets_every_target_has_no_section(scale):
         "full": {d: _dag(20, 1.0) for d in scale.CHAIN},
     }
     assert scale._not_met_section(res) == []
+
+
+@pytest.fixture(scope="module")
+def demo_large(scale):
+    return scale.demo_large
+
+
+def test_large_demo_steps_are_timed_from_the_demo_output(demo_large):
+    stamped = [
+        (0.0, "mkdir -p .airflow"),
+        (1.0, "Seeding the demo CRM (size=large, seed=42) ..."),
+        (41.0, "Demo CRM at data/demo_crm.duckdb; clock 2026-11-02 06:00 UTC"),
+        (42.0, "Running crm_extract_load (full load) ..."),
+        (130.0, "Running demo_crm_simulate (7 days of activity) ..."),
+        (190.0, "Running crm_extract_load (incremental) ..."),
+        (230.0, "Running crm_data_quality ..."),
+        (360.0, "Done in 359 s."),
+    ]
+    steps = demo_large.step_seconds(stamped, end=361.0)
+    assert steps == [
+        {"step": "seed", "seconds": 41.0},
+        {"step": "crm_extract_load (full load)", "seconds": 88.0},
+        {"step": "demo_crm_simulate (7 days of activity)", "seconds": 60.0},
+        {"step": "crm_extract_load (incremental)", "seconds": 40.0},
+        {"step": "crm_data_quality", "seconds": 131.0},
+    ]
+
+
+def _demo(completed=True, wall=430.0, peak_gib=3.4, rc=0):
+    return {
+        "command": "make demo DEMO_SIZE=large",
+        "commit": "abc1234",
+        "finished": "2026-12-07 18:05",
+        "machine": "x86_64, 2 cores",
+        "exit_status": rc,
+        "completed": completed,
+        "wall_s": wall,
+        "cpu_s": 520.0,
+        "peak_bytes": int(peak_gib * GIB),
+        "steps": [{"step": "seed", "seconds": 41.0}],
+        "load_before": "0.9",
+        "load_after": "1.2",
+    }
+
+
+def test_large_demo_section_says_met_only_when_it_completes_within_time_and_memory(demo_large, scale, tmp_path):
+    assert "| met |" in "\n".join(demo_large.report_section(_demo()))
+    assert "**not met**" in "\n".join(demo_large.report_section(_demo(wall=700.0)))
+    assert "**not met**" in "\n".join(demo_large.report_section(_demo(peak_gib=4.5)))
+    failed = "\n".join(demo_large.report_section(_demo(completed=False, rc=2)))
+    assert "**did not complete** (exit status 2)" in failed and "**not met**" in failed
+    assert "measured on `abc1234`, this report's checkout is `def5678`" in "\n".join(
+        demo_large.report_section(_demo(), head="def5678")
+    )
+    assert "Not measured yet" in "\n".join(demo_large.report_section(None))
+    row = demo_large.readme_row(_demo())
+    assert row.startswith("| `make demo DEMO_SIZE=large`: completes") and "7.2 min | 3.40 GiB" in row
+    assert row.endswith("| met |")
