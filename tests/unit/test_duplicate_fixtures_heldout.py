@@ -65,6 +65,10 @@ HELD_OUT = [
     ("accounts_procurement", ACCOUNT_HEADER, "Account ID", "Created Date", "PR-", (100, 30, 22)),
     ("leads_fieldevent", LEAD_HEADER, "Lead ID", "Created", "FE-", (80, 28, 16)),
     ("contacts_supportdesk", CONTACT_HEADER, "Contact ID", "Created", "SD-", (60, 18, 12)),
+    # round 7 (HELD_OUT.md "Round 7")
+    ("accounts_crmmerge", ACCOUNT_HEADER, "Account ID", "Created Date", "CX-", (100, 30, 22)),
+    ("leads_partnerportal", LEAD_HEADER, "Lead ID", "Created", "PP-", (80, 28, 16)),
+    ("contacts_esign", CONTACT_HEADER, "Contact ID", "Created", "ES-", (60, 18, 12)),
 ]
 IDS = [h[0] for h in HELD_OUT]
 
