@@ -82,7 +82,7 @@ def run(size: str, workdir: Path) -> dict[str, Any]:
     env["SALESOPS_DATA_DIR"] = str(workdir / "data")
     env["SALESOPS_OUTPUT_DIR"] = str(workdir / "out")
     env.pop("SALESOPS_WAREHOUSE_URL", None)  # the demo's own default: DuckDB in the data folder
-    load_before = _load_avg()
+    load_before, commit = _load_avg(), _commit()
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     log = workdir / "demo.log"
     stamped: list[tuple[float, str]] = []
@@ -106,7 +106,7 @@ def run(size: str, workdir: Path) -> dict[str, Any]:
     done = next((m.group(1) for _, line in stamped if (m := re.match(r"^Done in (\d+) s\.", line))), None)
     return {
         "command": f"make demo DEMO_SIZE={size}",
-        "commit": _commit(),
+        "commit": commit,
         "finished": datetime.now(UTC).strftime("%Y-%m-%d %H:%M"),
         "machine": f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}",
         "exit_status": rc,
