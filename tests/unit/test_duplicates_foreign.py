@@ -849,6 +849,23 @@ def test_account_partial_acronym_needs_the_same_website(dup_cfg):
     assert _pairs(_account_pairs(dup_cfg, names, sites, rules).clusters) == set()
 
 
+def test_small_site_records_is_the_one_site_rule_of_the_website_passes():
+    """The records on a website two to max_site_accounts records give (the acronym, partial
+    acronym and trade-descriptor passes' one rule): not a domain one record gives, nor one more
+    give (a platform page, a group's site), nor no website; ``among``: only the domains those
+    records give, counted over every record."""
+    import numpy as np
+
+    from salesops.quality.duplicates import small_site_records
+
+    site = pa.array(["a.example", "", "b.example", "a.example", "c.example", "b.example", "b.example", "d.x"])
+    assert small_site_records(site, 3).tolist() == [0, 2, 3, 5, 6]
+    assert small_site_records(site, 2).tolist() == [0, 3]  # b.example: three records
+    among = pa.array([False, True, False, False, False, True, False, True])
+    assert small_site_records(site, 3, among=among).tolist() == [2, 5, 6]  # b.example alone
+    assert small_site_records(site, 3, among=pa.array([False] * 8)).dtype == np.int64
+
+
 def _persons(rows: list[tuple], cols: list[str]) -> pd.DataFrame:
     df = pd.DataFrame(rows, columns=["record_id", *cols])
     df["created_at"] = pd.Timestamp("2026-01-01")

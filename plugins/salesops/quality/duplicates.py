@@ -2391,6 +2391,33 @@ def _similar_within(names: list[str], cutoff: float, start: int = 0) -> tuple[An
     return np.concatenate([a1, a2, a3 + start]), np.concatenate([b1, b2, b3 + start + mid])
 
 
+def small_site_records(site: Any, max_site: int, among: Any = None) -> Any:
+    """Positions (ascending) of the records whose website domain ``site`` (an Arrow string array,
+    '' = none) is given by two to ``max_site`` records: a domain one record gives is no evidence,
+    one that more give is a platform (a social-media page) or a group's site. ``among`` (a boolean
+    mask): only the domains those records give (the few that can be evidence for a pass), counted
+    over every record. The one site rule of the account passes that take the same website as
+    evidence (:func:`acronym_pairs`, :func:`partial_acronym_pairs`, :func:`descriptor_pairs`)."""
+    import numpy as np
+    import pyarrow.compute as pc
+
+    given = pc.not_equal(site, "")
+    if among is not None:
+        given = pc.and_(given, pc.fill_null(among, False))
+        if not pc.any(given).as_py():
+            return np.empty(0, dtype=np.int64)
+        given = pc.fill_null(pc.is_in(site, value_set=pc.unique(site.filter(given))), False)
+    counts = pc.value_counts(site.filter(given))
+    shared = counts.field("values").filter(
+        pc.and_(pc.greater_equal(counts.field("counts"), 2), pc.less_equal(counts.field("counts"), max_site))
+    )
+    if not len(shared):
+        return np.empty(0, dtype=np.int64)
+    return np.flatnonzero(
+        pc.fill_null(pc.is_in(site, value_set=shared), False).to_numpy(zero_copy_only=False)
+    )
+
+
 def acronym_pairs(
     norm: pa.Table,
     names: Any,
@@ -2410,7 +2437,6 @@ def acronym_pairs(
     is unknown. ``names``: the raw account names (the hyphens are read from them)."""
     from collections import defaultdict
 
-    import numpy as np
     import pyarrow as pa
     import pyarrow.compute as pc
 
@@ -2429,10 +2455,7 @@ def acronym_pairs(
         pc.and_(pc.not_equal(site, ""), pc.invert(pc.match_substring(core, " "))),
         pc.greater_equal(pc.utf8_length(core), min_letters),
     )
-    if not pc.any(short).as_py():
-        return {}
-    on_site = pc.is_in(site, value_set=pc.unique(site.filter(short)))
-    idx = np.flatnonzero(on_site.to_numpy(zero_copy_only=False))
+    idx = small_site_records(site, max_site, among=short)
     if len(idx) < 2:
         return {}
     take = pa.array(idx)
@@ -2448,8 +2471,6 @@ def acronym_pairs(
     matched = pair_score or {}
     out: dict[tuple[int, int], int] = {}
     for members in per_site.values():
-        if not 2 <= len(members) <= max_site:
-            continue
         named: dict[str, list[int]] = defaultdict(list)  # initials -> records of that full name
         for k in members:
             if len(words[k]) >= max(2, min_letters):
@@ -2501,9 +2522,7 @@ def partial_acronym_pairs(
     acronym fits two names on the website that no other pass matched (ambiguous)."""
     from collections import defaultdict
 
-    import numpy as np
     import pyarrow as pa
-    import pyarrow.compute as pc
 
     tokens = rules.get("tokens") or {}
     spec = tokens.get("acronyms") or {}
@@ -2512,13 +2531,9 @@ def partial_acronym_pairs(
     max_site = int(spec.get("max_site_accounts", 10))
     skip = frozenset(str(w) for w in spec.get("skip_words") or [])
     site = _one_array(norm.column("website_domain"))
-    counts = pc.value_counts(site.filter(pc.not_equal(site, "")))
-    shared = counts.field("values").filter(
-        pc.and_(pc.greater_equal(counts.field("counts"), 2), pc.less_equal(counts.field("counts"), max_site))
-    )
-    if not len(shared):
+    idx = small_site_records(site, max_site)
+    if not len(idx):
         return {}
-    idx = np.flatnonzero(pc.fill_null(pc.is_in(site, value_set=shared), False).to_numpy(zero_copy_only=False))
     take = pa.array(idx)
     sites = site.take(take).to_pylist()
     cores = _one_array(norm.column("name_core")).take(take).to_pylist()
@@ -2692,8 +2707,14 @@ def descriptor_pairs(norm: pa.Table, rules: dict[str, Any]) -> set[tuple[int, in
     has = pc.and_(pc.fill_null(pc.match_substring_regex(core, pattern), False), pc.not_equal(site, ""))
     if not pc.any(has).as_py():
         return set()
+    # the records with a descriptor on a website two to max_site records give (with its bare name
+    # on it, when a pair is to come)
+    on_small = np.zeros(len(site), dtype=bool)
+    on_small[small_site_records(site, max_site, among=has)] = True
+    with_idx = np.flatnonzero(has.to_numpy(zero_copy_only=False) & on_small)
+    if not len(with_idx):
+        return set()
     bare_all = pc.replace_substring_regex(core, pattern, "")
-    with_idx = np.flatnonzero(has.to_numpy(zero_copy_only=False))
     bare = bare_all.take(pa.array(with_idx)).to_pylist()
     # the records whose core is one of those bare names (the name without the descriptor)
     same = np.flatnonzero(
@@ -2709,16 +2730,12 @@ def descriptor_pairs(norm: pa.Table, rules: dict[str, Any]) -> set[tuple[int, in
     site_of = dict(zip(same.tolist(), same_sites, strict=True))
     wsites = site.take(pa.array(with_idx)).to_pylist()
     wcores = core.take(pa.array(with_idx)).to_pylist()
-    site_count = pc.value_counts(
-        site.filter(pc.is_in(site, value_set=pa.array(sorted(set(wsites)), pa.string())))
-    )
-    counts = {v["values"]: v["counts"] for v in site_count.to_pylist()}
     firms: dict[tuple[str, str], set[str]] = defaultdict(set)  # (site, bare) -> cores with a descriptor
     for b, s, c in zip(bare, wsites, wcores, strict=True):
         firms[(s, b)].add(c)
     out: set[tuple[int, int]] = set()
     for k, b, s in zip(with_idx.tolist(), bare, wsites, strict=True):
-        if len(firms[(s, b)]) > 1 or counts.get(s, 0) > max_site:
+        if len(firms[(s, b)]) > 1:
             continue
         rows = by_core.get(b, [])
         if not any(site_of[m] == s for m in rows):  # the bare name on this website: the evidence
