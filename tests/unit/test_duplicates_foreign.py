@@ -381,7 +381,31 @@ HELD_OUT_6 = {
 }
 
 
-@pytest.mark.parametrize("name", sorted(HELD_OUT_6))
+# After the account rules written from round 6's account misses (issue 15: an abbreviation joined by
+# a hyphen, St-Aubin; names one company's on the same website: abbreviated words, word order, a
+# leading group word, a Japanese name's English translation), the round-6 account list is NO LONGER
+# HELD OUT for those rules; ROUND_6_ACCOUNTS pins what the matcher finds now (accounts only: the
+# lead and contact lists are measured at HELD_OUT_6 until their own rules).
+ROUND_6_ACCOUNTS = {
+    # list: (object, records, true pairs, found pairs, correct)
+    "accounts_procurement": ("account", 100, 30, 30, 30),  # P 1.000, R 1.000
+}
+
+
+@pytest.mark.parametrize("name", sorted(ROUND_6_ACCOUNTS))
+def test_round_6_accounts_after_tuning(dup_cfg, name):
+    """The supplier-master + enrichment-feed account list after the rules written from its misses
+    (HELD_OUT_6: R 0.700, 21 of 30 -> ROUND_6_ACCOUNTS: R 1.000, precision 1.00 both times):
+    St-Aubin / Saint-Aubin (tokens.hyphenated_abbreviations) and, on the same website
+    (tokens.same_site), Gen. / Lab / Soc., Al-Rimthan / Al Rimthan, a city in brackets, "Grupo"
+    dropped, Yamabuki Seimitsu Kogyo / Precision Industry, and the website-less records of those
+    names' cores. Its hard negatives on one website (holding, country subsidiaries, franchisees,
+    franchisor) stay apart."""
+    found, truth = _measure(dup_cfg, name, ROUND_6_ACCOUNTS[name])
+    assert found <= truth  # no false pair
+
+
+@pytest.mark.parametrize("name", sorted(set(HELD_OUT_6) - set(ROUND_6_ACCOUNTS)))
 def test_held_out_round_6_precision_recall(dup_cfg, name):
     """The field-event badge-scan + free-trial lead list, the ERP + support-desk contact list and
     the supplier-master + enrichment-feed account list, pinned at their one held-out measurement.
@@ -847,6 +871,154 @@ def test_account_partial_acronym_needs_the_same_website(dup_cfg):
     rules = copy.deepcopy(dup_cfg["objects"]["account"])
     rules["tokens"]["acronyms"]["partial"] = False
     assert _pairs(_account_pairs(dup_cfg, names, sites, rules).clusters) == set()
+
+
+def test_account_hyphenated_abbreviation(dup_cfg):
+    """An abbreviation a hyphen joins to the next word (tokens.hyphenated_abbreviations: "St-Aubin")
+    is the word written out ("Saint-Aubin", "Saint Aubin"), with no website needed (issue 15,
+    round-6 accounts). Never another trade of the same place name, nor a word that only starts
+    with the letters ("Mast-Co"), nor another abbreviation of the table ("N-Tek")."""
+    names = {
+        "A1": "Saint-Véran Hydraulique Industrielle SARL",
+        "A2": "St-Veran Hydraulique Industrielle",
+        "A3": "ST VERAN HYDRAULIQUE INDUSTRIELLE",
+        "A4": "Saint-Véran Boulangerie SARL",
+        "A7": "N-Tek Sensorik GmbH",
+        "A8": "North Tek Sensorik GmbH",
+    }
+    found = _pairs(_account_pairs(dup_cfg, names).clusters)
+    assert found == {("A1", "A2"), ("A1", "A3"), ("A2", "A3")}
+    from salesops.quality.duplicates import account_name_core
+
+    tokens = dup_cfg["objects"]["account"]["tokens"]
+    cores = account_name_core(
+        pa.array(["Mast-Co Rigging", "(St-Jean) Ferblanterie"]), dup_cfg["company_suffixes"], tokens
+    )
+    assert cores[1].to_pylist() == ["mastco rigging", "saintjean ferblanterie"]
+    rules = copy.deepcopy(dup_cfg["objects"]["account"])
+    rules["tokens"].pop("hyphenated_abbreviations")  # without the rule: "staveran" is not "saintveran"
+    assert _pairs(_account_pairs(dup_cfg, names, rules=rules).clusters) == {("A1", "A3")}
+
+
+def test_account_hyphenated_abbreviations_are_keys_of_the_table():
+    from salesops.policy.models.quality import CompanyTokens
+
+    with pytest.raises(ValueError, match="keys of abbreviations"):
+        CompanyTokens(abbreviations={"st": "saint"}, hyphenated_abbreviations=["st", "mte"])
+    with pytest.raises(ValueError, match="at least abbreviation_min_letters"):
+        CompanyTokens(same_site={"abbreviation_min_letters": 4, "abbreviation_max_letters": 3})
+
+
+def test_account_names_one_company_on_the_same_website(dup_cfg):
+    """The same website domain (given by few records) makes names one company's when their words
+    agree (tokens.same_site, issue 15, round-6 accounts): an abbreviated word (Gen., Lab, Soc.),
+    a hyphen for a space, a city as prefix or in brackets, a leading group word dropped, a
+    Japanese name and its English one; a website-less record of one side's core joins the other
+    side. Never: a country subsidiary, a holding, franchisees or branches (another last word, also
+    a place name that starts another), a listed parent with another legal form, the same forms on
+    another website, a group word with one word left, an abbreviation fitting two companies of the
+    website, the translated name of a subsidiary, a domain too many records give."""
+    names = {
+        # positives
+        "A1": "Bin-Sahlan General Contracting L.L.C.",
+        "A2": "Bin Sahlan Gen. Contracting LLC",
+        "A3": "Harwick-Doyle Laboratory Instruments LLP",
+        "A4": "Harwick Doyle Lab Instruments",
+        "A5": "Sociedade Ribeirinha de Cortiças, Lda.",
+        "A6": "Soc. Ribeirinha de Corticas Lda",
+        "A7": "Sociedade Ribeirinha de Cortiças Limitada",  # no website: joins through A5's core
+        "A8": "Ningbo Haoyun Bearings Co., Ltd.",
+        "A9": "Haoyun Bearings (Ningbo) Co Ltd",
+        "A10": "Grupo Cantera Azul Transportes S.A. de C.V.",
+        "A11": "Cantera Azul Transportes SA de CV",
+        "A12": "Tsukigase Denki Kogyo Kabushiki Kaisha",
+        "A13": "Tsukigase Electric Industrial Co., Ltd.",
+        "A14": "TSUKIGASE DENKI KOGYO K.K.",  # no website: joins A13 through A12's core
+        # negatives on the same websites
+        "A15": "Bin Sahlan Gen. Contracting Oman LLC",  # a country subsidiary: a word more
+        "A16": "Harwick Doyle Holding LLP",  # a holding
+        "A17": "Tsukigase Denki (Vietnam) Co., Ltd.",  # a subsidiary: its translated name is
+        "A18": "Tsukigase Electric Vietnam Co., Ltd.",  # the subsidiary's, not the parent's
+        "A19": "Kelderbeck Tool Hire (Bath) Ltd",  # franchisees: another last word
+        "A20": "Kelderbeck Tool Hire (Bathgate) Ltd",
+        "A21": "Groupe Marceau Transports SA",  # a parent with another legal form
+        "A22": "Marceau Transports SAS",
+        "A23": "Grupo Olmeda",  # a group word with one word left
+        "A24": "Olmeda S.A.",
+        "A25": "Pellworth Gen. Supplies",  # fits two companies of the website
+        "A26": "Pellworth General Supplies",
+        "A27": "Pellworth Generator Supplies",
+        # another website: nothing corroborates
+        "A28": "Quenwick Lab Services",
+        "A29": "Quenwick Laboratory Services Ltd",
+    }
+    sites = {
+        "A1": "www.binsahlan.example",
+        "A2": "binsahlan.example",
+        "A15": "binsahlan.example",
+        "A3": "harwickdoyle.example",
+        "A4": "http://harwickdoyle.example/",
+        "A16": "harwickdoyle.example",
+        "A5": "ribeirinha.example",
+        "A6": "ribeirinha.example",
+        "A8": "haoyun.example",
+        "A9": "www.haoyun.example",
+        "A10": "cantera-azul.example",
+        "A11": "cantera-azul.example",
+        "A12": "tsukigase.example",
+        "A13": "tsukigase.example",
+        "A17": "tsukigase.example",
+        "A18": "tsukigase.example",
+        "A19": "kelderbeck.example",
+        "A20": "kelderbeck.example",
+        "A21": "marceau.example",
+        "A22": "marceau.example",
+        "A23": "olmeda.example",
+        "A24": "olmeda.example",
+        "A25": "pellworth.example",
+        "A26": "pellworth.example",
+        "A27": "pellworth.example",
+        "A28": "quenwick-lab.example",
+        "A29": "quenwick.example",
+    }
+    expected = {
+        ("A1", "A2"),
+        ("A3", "A4"),
+        ("A5", "A6"),
+        ("A5", "A7"),
+        ("A6", "A7"),
+        ("A8", "A9"),
+        ("A10", "A11"),
+        ("A12", "A13"),
+        ("A12", "A14"),
+        ("A13", "A14"),
+        ("A17", "A18"),
+    }
+    assert _pairs(_account_pairs(dup_cfg, names, sites).clusters) == expected
+    rules = copy.deepcopy(dup_cfg["objects"]["account"])
+    rules["tokens"].pop("same_site")  # without the rule: only the spelt-out legal forms
+    assert _pairs(_account_pairs(dup_cfg, names, sites, rules).clusters) == {("A5", "A7"), ("A12", "A14")}
+    rules = copy.deepcopy(dup_cfg["objects"]["account"])
+    rules["tokens"]["acronyms"]["max_site_accounts"] = 2  # three records give these: no evidence
+    found = _pairs(_account_pairs(dup_cfg, names, sites, rules).clusters)
+    assert found == expected - {("A1", "A2"), ("A3", "A4"), ("A12", "A13"), ("A13", "A14"), ("A17", "A18")}
+
+
+def test_small_site_records_is_the_one_site_rule_of_the_website_passes():
+    """The records on a website two to max_site_accounts records give (the acronym, partial
+    acronym and trade-descriptor passes' one rule): not a domain one record gives, nor one more
+    give (a platform page, a group's site), nor no website; ``among``: only the domains those
+    records give, counted over every record."""
+    import numpy as np
+
+    from salesops.quality.duplicates import small_site_records
+
+    site = pa.array(["a.example", "", "b.example", "a.example", "c.example", "b.example", "b.example", "d.x"])
+    assert small_site_records(site, 3).tolist() == [0, 2, 3, 5, 6]
+    assert small_site_records(site, 2).tolist() == [0, 3]  # b.example: three records
+    among = pa.array([False, True, False, False, False, True, False, True])
+    assert small_site_records(site, 3, among=among).tolist() == [2, 5, 6]  # b.example alone
+    assert small_site_records(site, 3, among=pa.array([False] * 8)).dtype == np.int64
 
 
 def _persons(rows: list[tuple], cols: list[str]) -> pd.DataFrame:

@@ -581,6 +581,7 @@ def account_name_core(
     import pyarrow.compute as pc
 
     folded = fold(names)
+    folded = _hyphenated_abbreviations(folded, tokens)
     if word_breaks:
         folded = _where(folded, r"[-/]", lambda a: pc.replace_substring_regex(a, r"[-/]", " "))
     name = canon_suffixes(strip_punct(folded), suffixes)
@@ -597,6 +598,26 @@ def account_name_core(
         alt = "|".join(leading)
         core = _where(core, rf"^({alt}) \S", lambda a: pc.replace_substring_regex(a, rf"^({alt}) ", ""))
     return name, core
+
+
+def _hyphenated_abbreviations(folded: Any, tokens: dict[str, Any]) -> Any:
+    """Folded account names with an abbreviation of ``tokens.hyphenated_abbreviations`` that a
+    hyphen joins to the next word written out ("st-aubin" -> "saint-aubin": the hyphen is then
+    deleted as punctuation, as in "Saint-Aubin"); the abbreviation table is ``tokens.abbreviations``."""
+    import pyarrow.compute as pc
+
+    table = {str(k): str(v) for k, v in (tokens.get("abbreviations") or {}).items()}
+    words = sorted({str(w) for w in tokens.get("hyphenated_abbreviations") or [] if str(w) in table})
+    if not words:
+        return folded
+    alt = "|".join(re_escape(w) for w in words)
+
+    def expand(a: Any) -> Any:
+        for w in words:
+            a = pc.replace_substring_regex(a, rf"(^|[ (]){re_escape(w)}-", rf"\1{table[w]}-")
+        return a
+
+    return _where(folded, rf"(^|[ (])({alt})-", expand)
 
 
 def _table(columns: dict[str, Any]) -> pa.Table:
@@ -2193,7 +2214,12 @@ def _scored_columns(object_name: str, rules: dict[str, Any]) -> set[str]:
     if object_name == "account":
         cols |= {"name_core"}
         tok = rules.get("tokens") or {}
-        if tok.get("acronyms") or tok.get("cut_lengths") or tok.get("trade_descriptors"):
+        if (
+            tok.get("acronyms")
+            or tok.get("cut_lengths")
+            or tok.get("trade_descriptors")
+            or tok.get("same_site")
+        ):
             cols |= {"website_domain"}
     else:
         cols |= {
@@ -2391,6 +2417,34 @@ def _similar_within(names: list[str], cutoff: float, start: int = 0) -> tuple[An
     return np.concatenate([a1, a2, a3 + start]), np.concatenate([b1, b2, b3 + start + mid])
 
 
+def small_site_records(site: Any, max_site: int, among: Any = None) -> Any:
+    """Positions (ascending) of the records whose website domain ``site`` (an Arrow string array,
+    '' = none) is given by two to ``max_site`` records: a domain one record gives is no evidence,
+    one that more give is a platform (a social-media page) or a group's site. ``among`` (a boolean
+    mask): only the domains those records give (the few that can be evidence for a pass), counted
+    over every record. The one site rule of the account passes that take the same website as
+    evidence (:func:`acronym_pairs`, :func:`partial_acronym_pairs`, :func:`descriptor_pairs`,
+    :func:`site_name_pairs`)."""
+    import numpy as np
+    import pyarrow.compute as pc
+
+    given = pc.not_equal(site, "")
+    if among is not None:
+        given = pc.and_(given, pc.fill_null(among, False))
+        if not pc.any(given).as_py():
+            return np.empty(0, dtype=np.int64)
+        given = pc.fill_null(pc.is_in(site, value_set=pc.unique(site.filter(given))), False)
+    counts = pc.value_counts(site.filter(given))
+    shared = counts.field("values").filter(
+        pc.and_(pc.greater_equal(counts.field("counts"), 2), pc.less_equal(counts.field("counts"), max_site))
+    )
+    if not len(shared):
+        return np.empty(0, dtype=np.int64)
+    return np.flatnonzero(
+        pc.fill_null(pc.is_in(site, value_set=shared), False).to_numpy(zero_copy_only=False)
+    )
+
+
 def acronym_pairs(
     norm: pa.Table,
     names: Any,
@@ -2410,7 +2464,6 @@ def acronym_pairs(
     is unknown. ``names``: the raw account names (the hyphens are read from them)."""
     from collections import defaultdict
 
-    import numpy as np
     import pyarrow as pa
     import pyarrow.compute as pc
 
@@ -2429,10 +2482,7 @@ def acronym_pairs(
         pc.and_(pc.not_equal(site, ""), pc.invert(pc.match_substring(core, " "))),
         pc.greater_equal(pc.utf8_length(core), min_letters),
     )
-    if not pc.any(short).as_py():
-        return {}
-    on_site = pc.is_in(site, value_set=pc.unique(site.filter(short)))
-    idx = np.flatnonzero(on_site.to_numpy(zero_copy_only=False))
+    idx = small_site_records(site, max_site, among=short)
     if len(idx) < 2:
         return {}
     take = pa.array(idx)
@@ -2448,8 +2498,6 @@ def acronym_pairs(
     matched = pair_score or {}
     out: dict[tuple[int, int], int] = {}
     for members in per_site.values():
-        if not 2 <= len(members) <= max_site:
-            continue
         named: dict[str, list[int]] = defaultdict(list)  # initials -> records of that full name
         for k in members:
             if len(words[k]) >= max(2, min_letters):
@@ -2501,9 +2549,7 @@ def partial_acronym_pairs(
     acronym fits two names on the website that no other pass matched (ambiguous)."""
     from collections import defaultdict
 
-    import numpy as np
     import pyarrow as pa
-    import pyarrow.compute as pc
 
     tokens = rules.get("tokens") or {}
     spec = tokens.get("acronyms") or {}
@@ -2512,13 +2558,9 @@ def partial_acronym_pairs(
     max_site = int(spec.get("max_site_accounts", 10))
     skip = frozenset(str(w) for w in spec.get("skip_words") or [])
     site = _one_array(norm.column("website_domain"))
-    counts = pc.value_counts(site.filter(pc.not_equal(site, "")))
-    shared = counts.field("values").filter(
-        pc.and_(pc.greater_equal(counts.field("counts"), 2), pc.less_equal(counts.field("counts"), max_site))
-    )
-    if not len(shared):
+    idx = small_site_records(site, max_site)
+    if not len(idx):
         return {}
-    idx = np.flatnonzero(pc.fill_null(pc.is_in(site, value_set=shared), False).to_numpy(zero_copy_only=False))
     take = pa.array(idx)
     sites = site.take(take).to_pylist()
     cores = _one_array(norm.column("name_core")).take(take).to_pylist()
@@ -2692,8 +2734,14 @@ def descriptor_pairs(norm: pa.Table, rules: dict[str, Any]) -> set[tuple[int, in
     has = pc.and_(pc.fill_null(pc.match_substring_regex(core, pattern), False), pc.not_equal(site, ""))
     if not pc.any(has).as_py():
         return set()
+    # the records with a descriptor on a website two to max_site records give (with its bare name
+    # on it, when a pair is to come)
+    on_small = np.zeros(len(site), dtype=bool)
+    on_small[small_site_records(site, max_site, among=has)] = True
+    with_idx = np.flatnonzero(has.to_numpy(zero_copy_only=False) & on_small)
+    if not len(with_idx):
+        return set()
     bare_all = pc.replace_substring_regex(core, pattern, "")
-    with_idx = np.flatnonzero(has.to_numpy(zero_copy_only=False))
     bare = bare_all.take(pa.array(with_idx)).to_pylist()
     # the records whose core is one of those bare names (the name without the descriptor)
     same = np.flatnonzero(
@@ -2709,21 +2757,166 @@ def descriptor_pairs(norm: pa.Table, rules: dict[str, Any]) -> set[tuple[int, in
     site_of = dict(zip(same.tolist(), same_sites, strict=True))
     wsites = site.take(pa.array(with_idx)).to_pylist()
     wcores = core.take(pa.array(with_idx)).to_pylist()
-    site_count = pc.value_counts(
-        site.filter(pc.is_in(site, value_set=pa.array(sorted(set(wsites)), pa.string())))
-    )
-    counts = {v["values"]: v["counts"] for v in site_count.to_pylist()}
     firms: dict[tuple[str, str], set[str]] = defaultdict(set)  # (site, bare) -> cores with a descriptor
     for b, s, c in zip(bare, wsites, wcores, strict=True):
         firms[(s, b)].add(c)
     out: set[tuple[int, int]] = set()
     for k, b, s in zip(with_idx.tolist(), bare, wsites, strict=True):
-        if len(firms[(s, b)]) > 1 or counts.get(s, 0) > max_site:
+        if len(firms[(s, b)]) > 1:
             continue
         rows = by_core.get(b, [])
         if not any(site_of[m] == s for m in rows):  # the bare name on this website: the evidence
             continue
         out |= {(min(k, m), max(k, m)) for m in rows if site_of[m] in ("", s)}
+    return out
+
+
+def _site_word_agrees(a: str, b: str, abbreviated: bool, spec: dict[str, Any]) -> bool:
+    """Whether two words of names on one website are one word: equal, a translation of the other
+    (``same_site.translations``) or, where ``abbreviated`` may be, one written as the other's first
+    ``abbreviation_min_letters`` to ``abbreviation_max_letters`` letters ("gen" / "general")."""
+    if a == b:
+        return True
+    trans = spec.get("translations") or {}
+    if b in (trans.get(a) or ()) or a in (trans.get(b) or ()):
+        return True
+    if not abbreviated:
+        return False
+    short, full = (a, b) if len(a) < len(b) else (b, a)
+    lo, hi = int(spec.get("abbreviation_min_letters", 3)), int(spec.get("abbreviation_max_letters", 5))
+    return lo <= len(short) <= hi and short.isalpha() and full.startswith(short)
+
+
+def _site_words_agree(a: list[str], b: list[str], spec: dict[str, Any]) -> bool:
+    """Whether two names' words (cores, a hyphen separating words) on one website are one
+    company's (quality.yaml ``account.tokens.same_site``): as many words, one of three letters or
+    more equal, and every word, in order, equal, translated, or (not the last word) abbreviated;
+    or (``word_order``) the same words, translated or not, in another order."""
+    if len(a) != len(b) or not any(x == y and len(x) >= 3 for x, y in itertools.product(a, b)):
+        return False
+    last = len(a) - 1
+    if all(_site_word_agrees(x, y, n < last, spec) for n, (x, y) in enumerate(zip(a, b, strict=True))):
+        return True
+    if not spec.get("word_order"):
+        return False
+    rest = list(b)
+    for x in a:
+        hit = next((k for k, y in enumerate(rest) if _site_word_agrees(x, y, False, spec)), None)
+        if hit is None:
+            return False
+        del rest[hit]
+    return True
+
+
+def site_name_pairs(
+    norm: pa.Table,
+    names: Any,
+    rules: dict[str, Any],
+    suffixes: dict[str, str],
+    pair_score: dict[tuple[int, int], float],
+) -> set[tuple[int, int]]:
+    """Account pairs (i < j) that the same website domain makes one company's (quality.yaml
+    ``account.tokens.same_site``; a domain two to ``acronyms.max_site_accounts`` records give:
+    :func:`small_site_records`): names whose cores' words agree (:func:`_site_words_agree`: "Al
+    Rimthan Gen. Trading" / "Al-Rimthan General Trading", "Qingyuan Valve (Hangzhou)" /
+    "Hangzhou Qingyuan Valve", "Yamabuki Precision Industry" / "Yamabuki Seimitsu Kogyo"), or
+    whose cores agree after a leading group word (``group_words``) dropped from one of them, two
+    words or more left and the legal forms not different ("Grupo Tezontle Logistica S.A. de C.V."
+    / "Tezontle Logistica SA de CV"). Then, like :func:`descriptor_pairs`, each record of such a
+    pair with every record of the same core as the other that gives no website (the evidence is the
+    other's). Not when a name agrees so with two names of the website that no other pass matched
+    to each other (which company it is is unknown)."""
+    import re
+    from collections import defaultdict
+
+    import numpy as np
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    tokens = rules.get("tokens") or {}
+    spec = tokens.get("same_site")
+    if not spec or "website_domain" not in norm.column_names:
+        return set()
+    max_site = int((tokens.get("acronyms") or {}).get("max_site_accounts", 10))
+    site = _one_array(norm.column("website_domain"))
+    idx = small_site_records(site, max_site)
+    if not len(idx):
+        return set()
+    take = pa.array(idx)
+    compact = pc.replace_substring(_one_array(norm.column("name_core")), " ", "")  # the name_compact key
+    sites = site.take(take).to_pylist()
+    compacts = compact.take(take).to_pylist()
+    per_site: dict[str, list[int]] = defaultdict(list)
+    for k, s_ in enumerate(sites):
+        per_site[s_].append(k)
+    # only the websites whose records give two cores or more (the 1 M demo org: ...)
+    todo = [m for m in per_site.values() if len({compacts[k] for k in m}) > 1]
+    if not todo:
+        return set()
+    keep = sorted(k for m in todo for k in m)
+    core_words = account_name_core(_str(names).take(pa.array(idx[keep])), suffixes, tokens, word_breaks=True)[
+        1
+    ]
+    words = dict(zip(keep, (_translit(w).split() for w in core_words.to_pylist()), strict=True))
+    groups = frozenset(str(w) for w in spec.get("group_words") or [])
+    canon = "|".join(sorted({re_escape(v) for v in suffixes.values()}, key=lambda v: (-len(v), v)))
+    legal_re = re.compile(rf"(?:^| )((?:(?:{canon})(?: |$))+)$")
+    legal: dict[int, str] = {}
+
+    def legal_form(k: int) -> str:  # the canonical legal form the name ends with ("sa de cv")
+        if k not in legal:
+            raw = _str(names).take(pa.array([int(idx[k])]))
+            found = legal_re.search(account_name_core(raw, suffixes, tokens)[0][0].as_py() or "")
+            legal[k] = found.group(1).strip() if found else ""
+        return legal[k]
+
+    def agree(k: int, m: int) -> bool:
+        a, b = words[k], words[m]
+        if _site_words_agree(a, b, spec):
+            return True
+        for x, y, kx, ky in ((a, b, k, m), (b, a, m, k)):
+            if (
+                len(x) >= 3
+                and x[0] in groups
+                and (not y or y[0] not in groups)
+                and _site_words_agree(x[1:], y, spec)
+            ):
+                lx, ly = legal_form(kx), legal_form(ky)
+                return not (lx and ly and lx != ly)
+        return False
+
+    cores = {int(idx[k]): compacts[k] for k in keep}
+    agreeing: dict[int, list[int]] = {}  # record -> the records of its website its name agrees with
+    for members in todo:
+        for k in members:
+            rows = [int(idx[m]) for m in members if m != k and compacts[m] != compacts[k] and agree(k, m)]
+            if rows:
+                agreeing[int(idx[k])] = rows
+    # a name that agrees with two companies of the website (not matched to each other): none of its
+    # pairs, from either side ("Gen." for both "General" and "Generator")
+    ambiguous = {k for k, rows in agreeing.items() if not _unambiguous(rows, cores, pair_score)}
+    found = {(min(k, r), max(k, r)) for k, rows in agreeing.items() for r in rows if not {k, r} & ambiguous}
+    if not found:
+        return found
+    # the records of a pair's cores that give no website: the pair's evidence is theirs too
+    ends = sorted({x for p in found for x in p})
+    end_cores = {r: cores[r] for r in ends}
+    twins = np.flatnonzero(
+        pc.fill_null(
+            pc.and_(
+                pc.is_in(compact, value_set=pa.array(sorted(set(end_cores.values())), pa.string())),
+                pc.equal(site, ""),
+            ),
+            False,
+        ).to_numpy(zero_copy_only=False)
+    )
+    by_core: dict[str, list[int]] = defaultdict(list)
+    for t, c in zip(twins.tolist(), compact.take(pa.array(twins)).to_pylist(), strict=True):
+        by_core[c].append(t)
+    out = set(found)
+    for a, b in found:
+        out |= {(min(a, t), max(a, t)) for t in by_core.get(end_cores[b], [])}
+        out |= {(min(b, t), max(b, t)) for t in by_core.get(end_cores[a], [])}
     return out
 
 
@@ -2738,6 +2931,7 @@ def _match_name_forms(
     pairs no other pass matched, added to ``pair_score`` at ``min_score``; how many."""
     found = truncated_pairs(norm, tbl.column("name"), rules, suffixes, pair_score)
     found |= descriptor_pairs(norm, rules)
+    found |= site_name_pairs(norm, tbl.column("name"), rules, suffixes, pair_score)
     new = found - set(pair_score)
     for pair in new:
         pair_score[pair] = float(rules.get("min_score", 90))

@@ -57,6 +57,32 @@ class CompanyAcronyms(PolicyModel):
     skip_words: list[str] = []  # words such an acronym may leave out ("de", "la")
 
 
+class SameSiteNames(PolicyModel):
+    """Account names that are one company's only because both records give the same website
+    domain (duplicates.py site_name_pairs): compared word by word after the name core."""
+
+    # a word written as its first letters ("Gen." / General, "Lab" / Laboratory, "Soc." /
+    # Sociedade): this many letters or more, at most abbreviation_max_letters, never the last word
+    # (where a branch, a franchise's location or a country subsidiary's word stands)
+    abbreviation_min_letters: int = Field(default=3, ge=2)
+    abbreviation_max_letters: int = Field(default=5, ge=2)
+    # the same words in another order ("Hangzhou Qingyuan Valve" / "Qingyuan Valve (Hangzhou)")
+    word_order: bool = False
+    # a leading group word dropped ("Grupo Tezontle Logistica" / "Tezontle Logistica"), two words
+    # or more left and the legal forms not different (a listed parent "S.A.B." stays apart)
+    group_words: list[str] = []
+    # a word and its translation ("seimitsu" / "precision", "kogyo" / "industry"): word -> words
+    translations: dict[str, list[str]] = {}
+
+    @model_validator(mode="after")
+    def _letters(self) -> SameSiteNames:
+        if self.abbreviation_max_letters < self.abbreviation_min_letters:
+            raise bad(
+                "abbreviation_max_letters", self.abbreviation_max_letters, "at least abbreviation_min_letters"
+            )
+        return self
+
+
 class CompanyTokens(PolicyModel):
     """Account names: word-weighted comparison of the name cores (duplicates.py token_score)."""
 
@@ -71,6 +97,18 @@ class CompanyTokens(PolicyModel):
     cut_lengths: list[Annotated[int, Field(ge=10)]] = []
     # words after a firm's name ("... Solicitors"): the name without them on the same website
     trade_descriptors: list[str] = []
+    # abbreviations (keys of ``abbreviations``) also expanded when a hyphen joins them to the next
+    # word ("St-Aubin" = "Saint-Aubin")
+    hyphenated_abbreviations: list[str] = []
+    # names one company's only on the same website (needs acronyms.max_site_accounts)
+    same_site: SameSiteNames | None = None
+
+    @model_validator(mode="after")
+    def _hyphenated(self) -> CompanyTokens:
+        unknown = sorted(set(self.hyphenated_abbreviations) - set(self.abbreviations))
+        if unknown:
+            raise bad("hyphenated_abbreviations", unknown, "keys of abbreviations")
+        return self
 
 
 FsFieldName = Literal[
