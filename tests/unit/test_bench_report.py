@@ -131,3 +131,13 @@ def test_large_demo_section_says_met_only_when_it_completes_within_time_and_memo
     row = demo_large.readme_row(_demo())
     assert row.startswith("| `make demo DEMO_SIZE=large`: completes") and "7.2 min | 3.40 GiB" in row
     assert row.endswith("| met |")
+
+
+def test_the_incremental_day_reports_its_floor_before_quality_kpis_and_packs(scale):
+    full = {d: _dag(w, 1.0) for d, w in zip(scale.CHAIN, (90, 140, 35, 75), strict=True)}
+    inc = {d: dict(_dag(w, 1.0), airflow_start_s=2.5) for d, w in zip(scale.CHAIN, (23, 128, 29, 73), strict=True)}
+    text = scale._incremental_floor(full, inc)
+    # 23 s of incremental load (its own start included) + 3 x 2.5 s of the other DAGs' starts = 30.5 s
+    # of a 340 s full chain
+    assert "incremental extract + load (23 s) plus the other 3 DAG processes' Airflow start (8 s): 30 s, 9%" in text
+    assert scale._incremental_floor(full, {}) == ""
