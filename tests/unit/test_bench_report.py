@@ -118,7 +118,9 @@ def _demo(completed=True, wall=430.0, peak_gib=3.4, rc=0):
     }
 
 
-def test_large_demo_section_says_met_only_when_it_completes_within_time_and_memory(demo_large, scale, tmp_path):
+def test_large_demo_section_says_met_only_when_it_completes_within_time_and_memory(
+    demo_large, scale, tmp_path
+):
     assert "| met |" in "\n".join(demo_large.report_section(_demo()))
     assert "**not met**" in "\n".join(demo_large.report_section(_demo(wall=700.0)))
     assert "**not met**" in "\n".join(demo_large.report_section(_demo(peak_gib=4.5)))
@@ -135,9 +137,15 @@ def test_large_demo_section_says_met_only_when_it_completes_within_time_and_memo
 
 def test_the_incremental_day_reports_its_floor_before_quality_kpis_and_packs(scale):
     full = {d: _dag(w, 1.0) for d, w in zip(scale.CHAIN, (90, 140, 35, 75), strict=True)}
-    inc = {d: dict(_dag(w, 1.0), airflow_start_s=2.5) for d, w in zip(scale.CHAIN, (23, 128, 29, 73), strict=True)}
+    inc = {
+        d: dict(_dag(w, 1.0), airflow_start_s=2.5)
+        for d, w in zip(scale.CHAIN, (23, 128, 29, 73), strict=True)
+    }
     text = scale._incremental_floor(full, inc)
     # 23 s of incremental load (its own start included) + 3 x 2.5 s of the other DAGs' starts = 30.5 s
     # of a 340 s full chain
-    assert "incremental extract + load (23 s) plus the other 3 DAG processes' Airflow start (8 s): 30 s, 9%" in text
+    assert (
+        "incremental extract + load (23 s) plus the other 3 DAG processes' Airflow start (8 s): 30 s, 9%"
+        in text
+    )
     assert scale._incremental_floor(full, {}) == ""
