@@ -275,10 +275,12 @@ def given_name_initials(values: Any) -> pa.Array:
 PHONE_EXTENSION = r"(?i)\s*(?:ext(?:ension)?\.?|x|#)\s*(\d{1,6})\s*$"
 
 
-def phone_parts(values: Any) -> tuple[pa.Array, pa.Array]:
+def phone_parts(values: Any, national: bool = False) -> tuple[pa.Array, pa.Array]:
     """(number, extension) of phone numbers: the number compared on its last 9 digits (country
     prefixes and punctuation vary) without its extension ("+44 20 7946 0811 ext 204" and
-    "020 7946 0811" are one line), the extension's digits apart ('' = none)."""
+    "020 7946 0811" are one line), the extension's digits apart ('' = none). ``national``
+    (quality.yaml ``fellegi_sunter.national_phone_forms``): a number of 9 digits or fewer
+    written with its trunk 0 ("01 555 7720") without that 0 (see :func:`_digits`)."""
     import pyarrow as pa
     import pyarrow.compute as pc
 
@@ -296,17 +298,25 @@ def phone_parts(values: Any) -> tuple[pa.Array, pa.Array]:
         sub_number = pc.if_else(has_ext, pc.replace_substring_regex(sub, PHONE_EXTENSION, ""), sub)
         raw = pc.replace_with_mask(raw, maybe, sub_number)
         ext = pc.replace_with_mask(ext, maybe, pc.replace_substring_regex(sub_ext, r"\D+", ""))
-    return _digits(raw), ext
+    return _digits(raw, national), ext
 
 
-def _digits(values: Any) -> pa.Array:
-    """Phone numbers compared on their last 9 digits (country prefixes and punctuation vary)."""
+def _digits(values: Any, national: bool = False) -> pa.Array:
+    """Phone numbers compared on their last 9 digits (country prefixes and punctuation vary).
+    ``national``: a number of 9 digits or fewer starting with one 0 is a national form whose
+    trunk 0 stands where the international form has its country code ("01 555 7720" /
+    "+234 1 555 7720"); it is kept without the 0 (7 or 8 digits), which the person scorer
+    compares with the end of the other number (:func:`_national_phone_forms`). Longer numbers
+    are untouched: their last 9 digits never reach a trunk 0 written in front."""
     import pyarrow.compute as pc
 
     d = pc.replace_substring_regex(_str(values), r"\D+", "")
     n = pc.utf8_length(d)
     tail = pc.utf8_slice_codeunits(d, -9)
-    return pc.if_else(pc.less(n, 7), "", tail)
+    if national:
+        trunk = pc.and_(pc.less_equal(n, 9), pc.match_substring_regex(d, r"^0[1-9]"))
+        tail = pc.if_else(trunk, pc.utf8_slice_codeunits(d, 1), tail)
+    return pc.if_else(pc.less(pc.utf8_length(tail), 7), "", tail)
 
 
 def person_name_parts(
@@ -537,7 +547,7 @@ def normalise_table(
     if out.wants("last_parts"):
         out["last_parts"] = surname_parts(col("last_name"))
     # person pass: contact points and order-free name keys
-    out["phone_norm"], out["phone_ext"] = phone_parts(col("phone"))
+    out["phone_norm"], out["phone_ext"] = phone_parts(col("phone"), _national_phones(rules))
     if out.wants("last_compact"):  # "oyelaran brandt" / "oyelaran-brandt": one blocking key
         out["last_compact"] = pc.replace_substring(last, " ", "")
     street = strip_punct(fold(col("street")))
@@ -909,9 +919,21 @@ def nickname_supplement(fs: dict[str, Any]) -> tuple[tuple[str, str], ...]:
     (name, short form) pairs, case-folded like the compared names."""
     sup = fs.get("nickname_supplement") or {}
     pairs = {(str(k).strip().lower(), str(v).strip().lower()) for k, vs in sup.items() for v in vs or []}
+    pairs |= _given_name_variant_pairs(fs)
     # a two-part given name ("maria jose") also without its space, as same_given_name compares it
     pairs |= {(k.replace(" ", ""), v) for k, v in pairs if " " in k}
     return tuple(sorted(pairs))
+
+
+def _given_name_variant_pairs(fs: dict[str, Any]) -> set[tuple[str, str]]:
+    """quality.yaml ``fellegi_sunter.given_name_variants`` (groups of spellings of one given name:
+    Youssef / Yusuf, Mohammed / Muhammad) as (name, variant) pairs, every two of a group,
+    case-folded: compared like a name and its nickname."""
+    out: set[tuple[str, str]] = set()
+    for group in fs.get("given_name_variants") or []:
+        names = sorted({str(x).strip().lower() for x in group})
+        out |= set(itertools.combinations(names, 2))
+    return out
 
 
 def _nickname_pairs(a: Any, b: Any, extra: tuple[tuple[str, str], ...] = ()) -> Any:
@@ -928,12 +950,16 @@ def _nickname_pairs(a: Any, b: Any, extra: tuple[tuple[str, str], ...] = ()) -> 
     )
 
 
-def same_given_name(a: str, b: str, extra: tuple[tuple[str, str], ...] = ()) -> bool:
+def same_given_name(a: str, b: str, extra: tuple[tuple[str, str], ...] = (), compound: bool = False) -> bool:
     """Whether two normalised given names can be one person's: equal, a name and its nickname,
     one the other's initial, or one slip apart (one letter changed, added or dropped, or two
-    adjacent letters swapped: Damerau-Levenshtein distance 1)."""
+    adjacent letters swapped: Damerau-Levenshtein distance 1); ``compound``
+    (``fellegi_sunter.compound_given_names``): also a two-word given name and a short form of
+    one of its words (Maria Eduarda / Duda)."""
     from rapidfuzz.distance import DamerauLevenshtein
 
+    if compound and _compound_given_short_form(a, b, _nickname_key_set(extra)):
+        return True
     a, b = a.replace(" ", ""), b.replace(" ", "")
     if a == b or not a or not b:
         return True
@@ -949,7 +975,9 @@ def same_given_name(a: str, b: str, extra: tuple[tuple[str, str], ...] = ()) -> 
 OFFICE_LINE_NAMES = 8
 
 
-def office_line_keys(norm: pa.Table, extra: tuple[tuple[str, str], ...] = (), phones: Any = None) -> set[str]:
+def office_line_keys(
+    norm: pa.Table, extra: tuple[tuple[str, str], ...] = (), phones: Any = None, compound: bool = False
+) -> set[str]:
     """The office lines ("number|extension|company core") among the records' phone lines.
 
     A line is an office line when records of one company (``company_core``) on it carry two given
@@ -1002,7 +1030,10 @@ def office_line_keys(norm: pa.Table, extra: tuple[tuple[str, str], ...] = (), ph
             office.add(line)
             continue
         for (f1, l1), (f2, l2) in itertools.combinations(people, 2):
-            if not (same_given_name(f1, f2, extra) or (l1 == f2 and same_given_name(f1, l2, extra))):
+            if not (
+                same_given_name(f1, f2, extra, compound)
+                or (l1 == f2 and same_given_name(f1, l2, extra, compound))
+            ):
                 office.add(line)
                 break
     return office
@@ -1309,6 +1340,9 @@ def _fs_evaluate(norm: pa.Table, i: Any, j: Any, fs: dict[str, Any]) -> dict[str
         extra = nickname_supplement(fs)
         g1 = np.where((g1 == DISAGREE) & _nickname_pairs(v.fa, v.fb, extra), CLOSE, g1).astype(np.int8)
         g2 = np.where((g2 == DISAGREE) & _nickname_pairs(v.fa, v.lb, extra), CLOSE, g2).astype(np.int8)
+        if fs.get("compound_given_names"):  # Maria Eduarda / Duda, Jose Antonio / Tono
+            g1 = _compound_given_short_forms(v, "first_norm", g1, extra)
+            g2 = _compound_given_short_forms(v, "last_norm", g2, extra)
     g1 = _initials_close(v, g1)
     s2 = _fs_levels("last_name", v.la, v.fb, lcfg.get("close"))
     s1 = _surname_forms(v, g1, s1, fs)  # particles, spacing, compound surnames
@@ -1328,6 +1362,7 @@ def _fs_evaluate(norm: pa.Table, i: Any, j: Any, fs: dict[str, Any]) -> dict[str
         a, b = v.sides(column)
         v.levels[role] = _fs_levels(role, a, b, cfg.get("close"))
     _company_short_form(v, fs)  # "Kestrelby" / "Kestrelby Software": close
+    _national_phone_forms(v, fs)  # "01 555 7720" / "+234 1 555 7720": exact
     _street_words_close(v)
     if "phone" in v.levels and "phone_ext" in norm.column_names:
         other_line = v.both_differ("phone_ext") & (v.levels["phone"] >= CLOSE)
@@ -1336,7 +1371,13 @@ def _fs_evaluate(norm: pa.Table, i: Any, j: Any, fs: dict[str, Any]) -> dict[str
     if corr.get("office_lines"):
         # an office line (a number several people of one company give) agrees, but it is not
         # the personal phone that a different name, an initial or a changed surname needs
-        office = _office_pairs(v, given, surname, nickname_supplement(fs) if fs.get("nicknames") else ())
+        office = _office_pairs(
+            v,
+            given,
+            surname,
+            nickname_supplement(fs) if fs.get("nicknames") else (),
+            compound=bool(fs.get("nicknames") and fs.get("compound_given_names")),
+        )
         v.corroborating["phone"] = np.where(office, CLOSE, v.level("phone")).astype(np.int8)
     # a given name written as its initial: unknown (weight 0) when corroborated (initial_needs)
     initial = _initial_given(v, given, corr.get("initial_needs") or [])
@@ -1378,7 +1419,7 @@ def _fs_evaluate(norm: pa.Table, i: Any, j: Any, fs: dict[str, Any]) -> dict[str
     veto = np.zeros(n, dtype=bool)
     dn = corr.get("different_name")
     if dn:
-        veto |= _different_name_veto(v, given, surname, initial, dn)
+        veto |= _different_name_vetoes(v, given, surname, initial, dn)
     if corr.get("birth_date_conflict"):
         veto |= _birth_date_conflict(v, corr["birth_date_conflict"])
     if corr.get("numbered_mailboxes") and "email_number" in norm.column_names:
@@ -1431,6 +1472,7 @@ class _PairView:
         self.corroborating: dict[str, Any] = {}
         self.street_words = False  # fellegi_sunter.street_words (see _same_street_name)
         self.same_number: Any = None  # _same_house_number's mask, once computed
+        self.compound_part: Any = None  # surnames close as one part of a compound (_surname_forms)
 
     def sides(self, column: str) -> tuple[Any, Any]:
         import numpy as np
@@ -1515,7 +1557,9 @@ class _PairView:
         return np.where(self.swap, self.lb, self.fb)
 
 
-def _office_pairs(v: _PairView, given: Any, surname: Any, extra: tuple[tuple[str, str], ...]) -> Any:
+def _office_pairs(
+    v: _PairView, given: Any, surname: Any, extra: tuple[tuple[str, str], ...], compound: bool = False
+) -> Any:
     """Pairs whose exact phone is an office line (:func:`office_line_keys`), looked up only for
     the pairs where the phone could back a different name: the phone exact, the e-mail and birth
     date not agreeing, a name part differing (close or disagreeing) and one agreeing."""
@@ -1536,7 +1580,7 @@ def _office_pairs(v: _PairView, given: Any, surname: Any, extra: tuple[tuple[str
         return out
     ks = np.flatnonzero(suspect)
     la, lb = _line_keys(v.norm, v.i[ks]).to_pylist(), _line_keys(v.norm, v.j[ks]).to_pylist()
-    office = office_line_keys(v.norm, extra, phones={line.split("|", 1)[0] for line in la})
+    office = office_line_keys(v.norm, extra, phones={line.split("|", 1)[0] for line in la}, compound=compound)
     if office:
         out[ks] = [a in office or b in office for a, b in zip(la, lb, strict=True)]
     return out
@@ -1714,6 +1758,7 @@ def _surname_forms(v: _PairView, given: Any, surname: Any, fs: dict[str, Any]) -
 
     particles = frozenset(str(p).strip().lower() for p in fs.get("surname_particles") or [])
     compound = bool(fs.get("compound_surnames"))
+    slip = compound and bool(fs.get("compound_surname_slip"))
     if not (particles or compound) or "last_parts" not in v.norm.column_names:
         return surname
     # only pairs with a surname of two words or more on a side (``last_parts`` not empty): a
@@ -1728,6 +1773,7 @@ def _surname_forms(v: _PairView, given: Any, surname: Any, fs: dict[str, Any]) -
     if not len(cand):
         return surname
     out = surname.copy()
+    v.compound_part = np.zeros(v.n, dtype=bool)
     at = pa.array(cand)
     pa_, pb_ = parts_a.take(at).to_pylist(), parts_b.take(at).to_pylist()
     for n, k in enumerate(cand.tolist()):
@@ -1740,9 +1786,21 @@ def _surname_forms(v: _PairView, given: Any, surname: Any, fs: dict[str, Any]) -
             out[k] = max(out[k], CLOSE)
         elif compound and given[k] >= CLOSE and min(len(wa), len(wb)) == 1 and max(len(wa), len(wb)) > 1:
             one, many = (wa[0], wb) if len(wa) == 1 else (wb[0], wa)
-            if len(one) >= 3 and one in many:
+            if (len(one) >= 3 and one in many) or (slip and _compound_part_slip(one, many)):
                 out[k] = max(out[k], CLOSE)
+                v.compound_part[k] = True
     return out.astype(np.int8)
+
+
+def _compound_part_slip(one: str, many: list[str]) -> bool:
+    """Whether ``one`` (5 letters or more) is one typing slip from a part of the compound surname
+    ``many`` ("bitencourt" / "nogueira bittencourt"; quality.yaml
+    ``fellegi_sunter.compound_surname_slip``)."""
+    from rapidfuzz.distance import DamerauLevenshtein
+
+    return len(one) >= 5 and any(
+        len(w) >= 5 and DamerauLevenshtein.distance(one, w, score_cutoff=1) <= 1 for w in many
+    )
 
 
 def _company_short_form(v: _PairView, fs: dict[str, Any]) -> None:
@@ -1822,6 +1880,123 @@ def _transposed(a: str, b: str) -> bool:
         return False
     diff = [k for k in range(len(a)) if a[k] != b[k]]
     return len(diff) == 2 and diff[1] == diff[0] + 1 and a[diff[0]] == b[diff[1]] and a[diff[1]] == b[diff[0]]
+
+
+def _national_phones(rules: dict[str, Any]) -> bool:
+    """Whether the person scorer compares national phone forms (quality.yaml
+    ``person.fellegi_sunter.national_phone_forms``; read when normalising)."""
+    return bool(((rules.get("person") or {}).get("fellegi_sunter") or {}).get("national_phone_forms"))
+
+
+def _national_phone_forms(v: _PairView, fs: dict[str, Any]) -> None:
+    """The phone levels (``v.levels``) exact, not close or disagreeing, where one number is 7 or
+    8 digits (a national form without its trunk 0, :func:`_digits`) and the other ends with it:
+    "01 555 7720" / "+234 1 555 7720" (quality.yaml ``fellegi_sunter.national_phone_forms``).
+    Pairs of two full numbers are untouched."""
+    import numpy as np
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    if not fs.get("national_phone_forms") or "phone" not in v.levels:
+        return
+    levels = v.levels["phone"]
+    if not ((levels == DISAGREE) | (levels == CLOSE)).any():
+        return
+    a, b = v._pair("phone_norm")
+    short = pc.or_(pc.less(pc.utf8_length(a), 9), pc.less(pc.utf8_length(b), 9))
+    cand = np.flatnonzero(
+        np.asarray(short.to_numpy(zero_copy_only=False), dtype=bool) & (levels >= DISAGREE) & (levels < EXACT)
+    )
+    if not len(cand):
+        return
+    phone = v.norm.column("phone_norm")  # Python strings for these pairs only
+    xs, ys = (phone.take(pa.array(side[cand])).to_pylist() for side in (v.i, v.j))
+    out = levels.copy()
+    for k, x, y in zip(cand.tolist(), xs, ys, strict=True):
+        if x and y and len(x) != len(y) and (x.endswith(y) if len(x) > len(y) else y.endswith(x)):
+            out[k] = EXACT
+    v.levels["phone"] = out
+
+
+@functools.cache
+def _nickname_key_set(extra: tuple[tuple[str, str], ...] = ()) -> frozenset[str]:
+    """:func:`_nickname_keys` as a Python set (for the few pairs looked at one by one)."""
+    return frozenset(_nickname_keys(extra).to_pylist())
+
+
+def _compound_given_short_form(a: str, b: str, keys: frozenset[str]) -> bool:
+    """Whether one given name has two words or more and the other, one word, is a short form of
+    one of them ("maria eduarda" / "duda", "jose antonio" / "tono"; ``keys``: "name|nickname")."""
+    wa, wb = a.split(), b.split()
+    if len(wa) == len(wb) or min(len(wa), len(wb)) != 1:
+        return False
+    one, many = (wa[0], wb) if len(wa) == 1 else (wb[0], wa)
+    return any(f"{w}|{one}" in keys for w in many)
+
+
+def _compound_given_short_forms(
+    v: _PairView, b_column: str, levels: Any, extra: tuple[tuple[str, str], ...]
+) -> Any:
+    """``levels`` (given names: side a's ``first_norm`` against side b's ``b_column``) close
+    instead of disagreeing where one given name has two words or more and the other is a short
+    form of one of its words (quality.yaml ``fellegi_sunter.compound_given_names``: Duda of
+    Maria Eduarda, Tono of Jose Antonio). Like a nickname, close still needs what
+    ``corroboration.different_name`` asks."""
+    import numpy as np
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    cand = np.flatnonzero(levels == DISAGREE)
+    if not len(cand):
+        return levels
+    # only pairs with a space in a given name, tested in Arrow on the normalised columns (no
+    # Python string per pair: most disagreeing pairs of a names-and-address list have none)
+    spaced = pc.or_(
+        pc.match_substring(v.norm.column("first_norm").take(pa.array(v.i[cand])), " "),
+        pc.match_substring(v.norm.column(b_column).take(pa.array(v.j[cand])), " "),
+    )
+    cand = cand[np.asarray(spaced.to_numpy(zero_copy_only=False), dtype=bool)]
+    a = v.fa
+    b = v.fb if b_column == "first_norm" else v.lb
+    if not len(cand):
+        return levels
+    keys = _nickname_key_set(extra)
+    out = levels.copy()
+    for k in cand.tolist():
+        if _compound_given_short_form(a[k], b[k], keys):
+            out[k] = CLOSE
+    return out.astype(np.int8)
+
+
+def _different_name_vetoes(v: _PairView, given: Any, surname: Any, initial: Any, dn: dict[str, Any]) -> Any:
+    """:func:`_different_name_veto` without the pairs ``compound_part_unopposed`` lets through
+    (Bitencourt / Nogueira Bittencourt on one line)."""
+    different = _different_name_veto(v, given, surname, initial, dn)
+    if dn.get("compound_part_unopposed"):
+        different &= ~_compound_part_unopposed(v, given, dn)
+    return different
+
+
+def _compound_part_unopposed(v: _PairView, given: Any, dn: dict[str, Any]) -> Any:
+    """Pairs whose surnames differ only as a compound surname written with one of its parts
+    (``v.compound_part``), with the same given name and company, and every field of
+    ``when_present`` on both sides agreeing exactly (an office line counts: it is the same line)
+    and none disagreeing (quality.yaml ``corroboration.different_name.compound_part_unopposed``):
+    the name written shorter needs no personal field. Two people sharing a part of a compound
+    surname at one company have their own mailboxes or lines (they disagree) or other given
+    names."""
+    import numpy as np
+
+    out = np.zeros(v.n, dtype=bool)
+    if v.compound_part is None or not v.compound_part.any():
+        return out
+    out = v.compound_part & (given == EXACT) & (v.level("company") == EXACT)
+    agree = np.zeros(v.n, dtype=bool)
+    for role in dn["when_present"]:
+        lv = v.level(role)
+        out &= (lv == MISSING) | (lv == EXACT)
+        agree |= lv == EXACT
+    return out & agree
 
 
 def fs_score(total: Any, threshold: float) -> Any:

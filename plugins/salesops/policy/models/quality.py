@@ -185,6 +185,11 @@ class DifferentName(PolicyModel):
     when_present: list[Literal["phone", "email", "birth_date"]] = Field(min_length=1)
     needs: dict[Literal["phone", "email", "birth_date"], Literal["exact", "close"]] = Field(min_length=1)
     transposition_is_slip: bool = False  # two adjacent letters swapped need nothing more
+    # a compound surname written with one of its parts (fellegi_sunter.compound_surnames), the
+    # same given name and the same company, with every field of when_present that is on both
+    # sides agreeing exactly (an office line too) and none disagreeing, needs nothing more: the
+    # name written shorter, not another person's (duplicates.py _compound_part_unopposed)
+    compound_part_unopposed: bool = False
 
 
 class BirthDateConflict(PolicyModel):
@@ -238,6 +243,13 @@ class FellegiSunter(PolicyModel):
     nicknames: bool = False
     # name -> short forms the package's English table lacks (read only with nicknames: true)
     nickname_supplement: dict[str, list[str]] = {}
+    # spellings of one given name across transliterations (Youssef / Yusuf, Mohammed /
+    # Muhammad): compared like a name and its nickname (close); read only with nicknames: true
+    given_name_variants: list[Annotated[list[str], Field(min_length=2)]] = []
+    # a given name of two words or more ("Maria Eduarda", "Jose Antonio") and a short form of one
+    # of its words (Duda, Tono) compare as close, like a name and its nickname (duplicates.py
+    # _compound_given_short_forms); read only with nicknames: true
+    compound_given_names: bool = False
     # two short forms of one name (Liz / Beth of Elizabeth) do not keep two clusters apart
     # (duplicates.py _sibling_short_forms); read only with nicknames: true for the supplement
     sibling_short_forms: bool = False
@@ -247,6 +259,14 @@ class FellegiSunter(PolicyModel):
     surname_particles: list[str] = []
     # one part of a compound / double-barrelled surname is close when the given names agree
     compound_surnames: bool = False
+    # ... also when the part is one typing slip from the other's (5+ letters: "Bitencourt" /
+    # "Nogueira Bittencourt"); read only with compound_surnames: true
+    compound_surname_slip: bool = False
+    # a phone written in national form with its trunk 0 and a short national number ("01 555
+    # 7720") is the same line as the international form ending with that number ("+234 1 555
+    # 7720"): the trunk 0 is left out when normalised and a number of 7 or 8 digits agrees with
+    # one ending with it (duplicates.py _national_phone_forms)
+    national_phone_forms: bool = False
     # a company written as the other's leading words ("Kestrelby" / "Kestrelby Software") is close
     company_short_form: bool = False
     name_slip: NameSlip | None = None
