@@ -1147,7 +1147,8 @@ def test_account_trading_former_and_operating_names(dup_cfg):
     operating name in brackets after a legal form) are the company's: each joins the records it
     names, and those records one another. A trading name joins only on the same website where
     both give one; a former name needs none (the renamed company's new website). Never a place
-    in brackets (branches), nor another company sharing a word of the trading name."""
+    in brackets (branches, a country subsidiary: only a numbered company's brackets hold its
+    operating name), nor another company sharing a word of the trading name."""
     names = {
         "A1": "Ashgrove Milling Ltd t/a Ashgrove Bakehouse",
         "A2": "Ashgrove Bakehouse",
@@ -1162,6 +1163,9 @@ def test_account_trading_former_and_operating_names(dup_cfg):
         "A11": "Pinecrest Paving",
         "A12": "Harrowgate Dental (Leeds)",
         "A13": "Harrowgate Dental (York)",
+        "A14": "Corriemoor Pumps Inc. (Canada)",  # a country subsidiary: only a numbered company's
+        "A15": "Corriemoor Pumps Inc.",  # brackets hold its operating name
+        "A16": "Canada",
     }
     sites = {
         "A1": "ashgrovebakehouse.example",

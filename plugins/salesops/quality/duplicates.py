@@ -646,8 +646,9 @@ def _transliterated(arr: Any) -> Any:
 class _TradeNameSplitter:
     """(first name, second name) of a folded account name holding two names of one company: a
     trading-name marker between them ("copperline brewing company d/b/a old mill taproom"), a
-    former-name marker ("nordlicht analytics gmbh (vormals datenhaus nord gmbh)"), or an operating
-    name in brackets after a legal form ("2785510 ontario inc. (maple ridge roofing)"); ("name", "")
+    former-name marker ("nordlicht analytics gmbh (vormals datenhaus nord gmbh)"), or a numbered
+    company's operating name in brackets after its legal form ("2785510 ontario inc. (maple ridge
+    roofing)"; another name's brackets hold a place: "acme inc. (canada)" is left whole); ("name", "")
     for any other. ``pattern``: an RE2 regex every name it splits matches (a cheap pre-filter)."""
 
     def __init__(self, trading: list[str], former: list[str], forms: set[str]) -> None:
@@ -666,7 +667,9 @@ class _TradeNameSplitter:
         m = self._bracket.match(name)
         if m:
             words = self._punct.sub("", m.group(1)).split()
-            if m.group(2) or (len(words) > 1 and words[-1] in self.forms):
+            # without a marker only a numbered company's ("2785510 ontario inc."): it has no name
+            # of its own, while another company's brackets hold a place (a branch, a subsidiary)
+            if m.group(2) or (len(words) > 1 and words[0].isdigit() and words[-1] in self.forms):
                 return m.group(1).strip(), m.group(3).strip(), m.group(2) in self.former
         m = self._inline.match(name)
         if m:
