@@ -1083,6 +1083,19 @@ def _without(dup_cfg, *keys: str, same_site: str | None = None):
     return rules
 
 
+def test_account_round_7_policy_is_validated():
+    """The round-7 token policy is typed: scripts text-unidecode is trusted with, digits as the
+    number words' values."""
+    from salesops.policy.models.quality import CompanyTokens
+
+    tokens = CompanyTokens(transliterate_scripts=["Greek", "Cyrillic"], number_words={"seven": "7"})
+    assert tokens.number_words == {"seven": "7"}
+    with pytest.raises(ValueError, match="transliterate_scripts"):
+        CompanyTokens(transliterate_scripts=["Hangul"])
+    with pytest.raises(ValueError, match="number_words"):
+        CompanyTokens(number_words={"seven": "seven"})
+
+
 def test_account_numbered_companies_need_the_same_digits(dup_cfg):
     """A numbered company's digits are never fuzzy (tokens.numbers_must_agree, issue 15, round-7
     accounts): 4410872 / 4410827 Ontario Inc. (transposed) stay apart, as do the same number in
