@@ -462,7 +462,31 @@ HELD_OUT_7_FALSE = {
 }
 
 
-@pytest.mark.parametrize("name", sorted(HELD_OUT_7))
+# After the account rules written from round 7's account errors (issue 15: vetoes for numbered
+# companies whose digits differ and for a "& Co. KG" partnership beside its general partner; Greek
+# and Cyrillic transliterated; trading, former and operating names; CRM markers; number words;
+# "+" as "&"; legal forms of more countries; a name in another script and the name its website's
+# domain spells), the round-7 account list is NO LONGER HELD OUT for those rules;
+# ROUND_7_ACCOUNTS pins what the matcher finds now.
+ROUND_7_ACCOUNTS = {
+    # list: (object, records, true pairs, found pairs, correct)
+    "accounts_crmmerge": ("account", 100, 30, 30, 30),  # P 1.000, R 1.000
+}
+
+
+@pytest.mark.parametrize("name", sorted(ROUND_7_ACCOUNTS))
+def test_round_7_accounts_after_tuning(dup_cfg, name):
+    """The post-acquisition two-CRM account list after the rules written from its errors
+    (HELD_OUT_7: P 0.857, R 0.400, 12 of 30 and two false pairs -> ROUND_7_ACCOUNTS: P 1.000,
+    R 1.000). Its hard negatives stay apart: the UG & Co. KG beside its UG on one website, the
+    transposed Ontario number and the same number in Alberta, the holding on the optics company's
+    website, the foundation on the brewery's, regional companies on one group website, the
+    Hanbit-Okura joint venture, the other Datenhaus, Rodopa, Thorsnes and Kritikou companies."""
+    found, truth = _measure(dup_cfg, name, ROUND_7_ACCOUNTS[name])
+    assert found <= truth  # no false pair
+
+
+@pytest.mark.parametrize("name", sorted(set(HELD_OUT_7) - set(ROUND_7_ACCOUNTS)))
 def test_held_out_round_7_precision_recall(dup_cfg, name):
     """The post-acquisition two-CRM account list, the partner-portal deal registrations + social
     sign-ups lead list and the CRM + e-signature contact list, pinned at their one held-out
@@ -1078,6 +1102,233 @@ def test_small_site_records_is_the_one_site_rule_of_the_website_passes():
     among = pa.array([False, True, False, False, False, True, False, True])
     assert small_site_records(site, 3, among=among).tolist() == [2, 5, 6]  # b.example alone
     assert small_site_records(site, 3, among=pa.array([False] * 8)).dtype == np.int64
+
+
+def _without(dup_cfg, *keys: str, same_site: str | None = None):
+    """The account rules with ``tokens`` keys left out (the old code's behaviour for that rule)."""
+    rules = copy.deepcopy(dup_cfg["objects"]["account"])
+    for key in keys:
+        rules["tokens"].pop(key)
+    if same_site:
+        rules["tokens"]["same_site"].pop(same_site)
+    return rules
+
+
+def test_account_round_7_policy_is_validated():
+    """The round-7 token policy is typed: scripts text-unidecode is trusted with, digits as the
+    number words' values."""
+    from salesops.policy.models.quality import CompanyTokens
+
+    tokens = CompanyTokens(transliterate_scripts=["Greek", "Cyrillic"], number_words={"seven": "7"})
+    assert tokens.number_words == {"seven": "7"}
+    with pytest.raises(ValueError, match="transliterate_scripts"):
+        CompanyTokens(transliterate_scripts=["Hangul"])
+    with pytest.raises(ValueError, match="number_words"):
+        CompanyTokens(number_words={"seven": "seven"})
+
+
+def test_account_numbered_companies_need_the_same_digits(dup_cfg):
+    """A numbered company's digits are never fuzzy (tokens.numbers_must_agree, issue 15, round-7
+    accounts): 4410872 / 4410827 Ontario Inc. (transposed) stay apart, as do the same number in
+    another province; the same number in capitals, with its operating name in brackets, is one
+    company."""
+    names = {
+        "A1": "4410872 Ontario Inc.",
+        "A2": "4410827 Ontario Inc.",
+        "A3": "4410872 ONTARIO INC",
+        "A4": "4410872 Manitoba Ltd.",
+        "A5": "Quarry Unit 7 Holdings Ltd",
+        "A6": "Quarry Unit 9 Holdings Ltd",
+    }
+    assert _pairs(_account_pairs(dup_cfg, names).clusters) == {("A1", "A3")}
+    # without the rule: the transposed number (and the other unit) match as typos
+    found = _pairs(_account_pairs(dup_cfg, names, rules=_without(dup_cfg, "numbers_must_agree")).clusters)
+    assert ("A1", "A2") in found
+
+
+def test_account_partnership_is_not_its_general_partner(dup_cfg):
+    """ "X GmbH & Co. KG" is a partnership whose general partner is the GmbH: another legal entity
+    than "X GmbH" (tokens.partnership_forms), also on one website; it is the "X KG" itself, and
+    "& Co. KG" / "& Co KG" / "und Co. KG" are one form."""
+    names = {
+        "A1": "Brunnenbau Kesselring UG (haftungsbeschränkt)",
+        "A2": "Brunnenbau Kesselring UG (haftungsbeschränkt) & Co. KG",
+        "A3": "Brunnenbau Kesselring UG & Co KG",
+        "A4": "Tiefbau Hollerath GmbH",
+        "A5": "Tiefbau Hollerath GmbH und Co. KG",
+        "A6": "Tiefbau Hollerath GmbH & Co. KG",
+        "A7": "Kranbau Oster GmbH & Co. KG",
+        "A8": "Kranbau Oster KG",
+    }
+    sites = {"A1": "kesselring.example", "A2": "kesselring.example", "A4": "hollerath.example"}
+    expected = {("A2", "A3"), ("A5", "A6"), ("A7", "A8")}
+    assert _pairs(_account_pairs(dup_cfg, names, sites).clusters) == expected
+    found = _pairs(_account_pairs(dup_cfg, names, sites, _without(dup_cfg, "partnership_forms")).clusters)
+    assert ("A1", "A2") in found and ("A4", "A5") in found
+
+
+def test_account_greek_and_cyrillic_names_transliterated(dup_cfg):
+    """Greek and Cyrillic names compared as Latin (tokens.transliterate_scripts, text-unidecode),
+    their legal forms too (Α.Ε. = S.A., ЕООД = EOOD); another company of the same family name
+    stays apart."""
+    names = {
+        "A1": "Μεταλλουργία Παπαδάκη Α.Ε.",
+        "A2": "Metallourgia Papadaki S.A.",
+        "A3": "Papadaki Shipping S.A.",
+        "A4": "Пирин Дървообработка ЕООД",
+        "A5": "Pirin Darvoobrabotka EOOD",
+        "A6": "Пирин Агро ЕООД",
+    }
+    assert _pairs(_account_pairs(dup_cfg, names).clusters) == {("A1", "A2"), ("A4", "A5")}
+    assert (
+        _pairs(_account_pairs(dup_cfg, names, rules=_without(dup_cfg, "transliterate_scripts")).clusters)
+        == set()
+    )
+
+
+def test_account_trading_former_and_operating_names(dup_cfg):
+    """Both names of a record holding two (tokens.trading_name_markers, former_name_markers, an
+    operating name in brackets after a legal form) are the company's: each joins the records it
+    names, and those records one another. A trading name joins only on the same website where
+    both give one; a former name needs none (the renamed company's new website). Never a place
+    in brackets (branches, a country subsidiary: only a numbered company's brackets hold its
+    operating name), nor another company sharing a word of the trading name."""
+    names = {
+        "A1": "Ashgrove Milling Ltd t/a Ashgrove Bakehouse",
+        "A2": "Ashgrove Bakehouse",
+        "A3": "Ashgrove Milling Limited",
+        "A4": "Ashgrove Bakehouse Supplies Ltd",
+        "A5": "Tallow Creek Coffee Company d/b/a Riverside Roasters",
+        "A6": "Tallow Creek Coffee Co.",
+        "A7": "Riverside Roasters",  # the same trading name on another website: another company
+        "A8": "Bergmann Sensorik GmbH (vormals Lichtwerk Messtechnik GmbH)",
+        "A9": "Lichtwerk Messtechnik GmbH",
+        "A10": "3318204 Ontario Inc. (Pinecrest Paving)",
+        "A11": "Pinecrest Paving",
+        "A12": "Harrowgate Dental (Leeds)",
+        "A13": "Harrowgate Dental (York)",
+        "A14": "Corriemoor Pumps Inc. (Canada)",  # a country subsidiary: only a numbered company's
+        "A15": "Corriemoor Pumps Inc.",  # brackets hold its operating name
+        "A16": "Canada",
+    }
+    sites = {
+        "A1": "ashgrovebakehouse.example",
+        "A2": "ashgrovebakehouse.example",
+        "A3": "ashgrovebakehouse.example",
+        "A4": "ashgrove-supplies.example",
+        "A5": "tallowcreek.example",
+        "A6": "tallowcreek.example",
+        "A7": "riverside-roasters.example",
+        "A8": "bergmann-sensorik.example",
+        "A9": "lichtwerk.example",
+        "A12": "harrowgate-leeds.example",
+        "A13": "harrowgate-york.example",
+    }
+    expected = {("A1", "A2"), ("A1", "A3"), ("A2", "A3"), ("A5", "A6"), ("A8", "A9"), ("A10", "A11")}
+    assert _pairs(_account_pairs(dup_cfg, names, sites).clusters) == expected
+    found = _pairs(
+        _account_pairs(
+            dup_cfg, names, sites, _without(dup_cfg, "trading_name_markers", "former_name_markers")
+        ).clusters
+    )
+    assert found == set()
+
+
+def test_account_crm_markers_left_out(dup_cfg):
+    """A CRM marker after a separator ("- DO NOT USE (duplicate)", "(dupe)", tokens.crm_markers)
+    is no part of the name; a holding marked so stays the holding, and a name with the word
+    inside it keeps it."""
+    names = {
+        "A1": "Ravenshaw Acoustics Ltd",
+        "A2": "Ravenshaw Acoustics Ltd - DO NOT USE (duplicate)",
+        "A3": "ravenshaw-acoustics",
+        "A4": "Ravenshaw Acoustics Holdings Ltd - DO NOT USE",
+        "A5": "Carrow Print (dupe)",
+        "A6": "Carrow Print",
+        "A7": "Duplicate Keys Direct Ltd",
+        "A8": "Keys Direct Ltd",
+    }
+    expected = {("A1", "A2"), ("A1", "A3"), ("A2", "A3"), ("A5", "A6")}
+    assert _pairs(_account_pairs(dup_cfg, names).clusters) == expected
+    found = _pairs(_account_pairs(dup_cfg, names, rules=_without(dup_cfg, "crm_markers")).clusters)
+    assert found == {("A1", "A3")}
+
+
+def test_account_number_words_and_plus(dup_cfg):
+    """Number words as digits (tokens.number_words: "Seven Hills" = "7 Hills", "Twenty Twenty" =
+    "20/20") and "+" as "&" (tokens.plus_as_and: "Holm+Sørlie" = "Holm & Soerlie"); another
+    trade or another number stays apart."""
+    names = {
+        "A1": "Seven Hills Veterinary P.C.",
+        "A2": "7 Hills Veterinary PC",
+        "A3": "Eight Hills Veterinary P.C.",
+        "A4": "Twenty Twenty Signage LLC",
+        "A5": "20/20 Signage LLC",
+        "A6": "20/20 Glazing LLC",
+        "A7": "Holm+Sørlie Landskap AS",
+        "A8": "Holm & Soerlie Landskap",
+        "A9": "Holm Landskap AS",
+    }
+    expected = {("A1", "A2"), ("A4", "A5"), ("A7", "A8")}
+    assert _pairs(_account_pairs(dup_cfg, names).clusters) == expected
+    found = _pairs(
+        _account_pairs(dup_cfg, names, rules=_without(dup_cfg, "number_words", "plus_as_and")).clusters
+    )
+    assert found == set()
+
+
+def test_account_legal_forms_of_round_7(dup_cfg):
+    """Legal forms the tables gained (issue 15, round-7 accounts): PT ... Tbk, ehf., spol. s r.o.,
+    UG (haftungsbeschränkt), Kft. spelt out, OÜ, UAB first or last, EOOD; never another company
+    of the same first words."""
+    names = {
+        "A1": "PT Cahaya Samudra Logistik Tbk",
+        "A2": "Cahaya Samudra Logistik",
+        "A3": "PT Cahaya Samudra Properti",
+        "A4": "Hvalfjörður Vélsmiðja ehf.",
+        "A5": "HVALFJORDUR VELSMIDJA",
+        "A6": "Morava Slévárna s.r.o.",
+        "A7": "Morava Slévárna, spol. s r.o.",
+        "A8": "Gerüstbau Pfeffer UG (haftungsbeschränkt)",
+        "A9": "Geruestbau Pfeffer UG",
+        "A10": "Tiszavölgy Gépgyártó Kft.",
+        "A11": "Tiszavolgy Gepgyarto Korlatolt Felelossegu Tarsasag",
+        "A12": "Kuusemetsa Tarkvara OÜ",
+        "A13": "Kuusemetsa Tarkvara",
+        "A14": "Kuusemetsa Kinnisvara OÜ",
+    }
+    expected = {("A1", "A2"), ("A4", "A5"), ("A6", "A7"), ("A8", "A9"), ("A10", "A11"), ("A12", "A13")}
+    assert _pairs(_account_pairs(dup_cfg, names).clusters) == expected
+
+
+def test_account_other_script_name_and_the_name_its_domain_spells(dup_cfg):
+    """A name without a Latin letter and the one name its website's domain spells are one company
+    (tokens.same_site.other_script_domain_name): "(주)해솔정밀" / "Haesol Precision Co., Ltd." on
+    haesol-precision.example. Never a joint venture on another website, nor when two names in
+    another script share the website, nor a domain that spells no name."""
+    names = {
+        "A1": "(주)해솔정밀",
+        "A2": "Haesol Precision Co., Ltd.",
+        "A3": "Haesol-Mirae Precision Co., Ltd.",
+        "A4": "(주)청운물산",
+        "A5": "(주)청운무역",
+        "A6": "Cheongun Trading Co., Ltd.",
+        "A7": "(주)다온식품",
+        "A8": "Daon Foods Vietnam Co., Ltd.",
+    }
+    sites = {
+        "A1": "haesol-precision.example",
+        "A2": "haesol-precision.example",
+        "A3": "haesol-mirae.example",
+        "A4": "cheongun-trading.example",
+        "A5": "cheongun-trading.example",
+        "A6": "cheongun-trading.example",
+        "A7": "daon-foods.example",
+        "A8": "daon-foods.example",
+    }
+    assert _pairs(_account_pairs(dup_cfg, names, sites).clusters) == {("A1", "A2")}
+    rules = _without(dup_cfg, same_site="other_script_domain_name")
+    assert _pairs(_account_pairs(dup_cfg, names, sites, rules).clusters) == set()
 
 
 def _persons(rows: list[tuple], cols: list[str]) -> pd.DataFrame:

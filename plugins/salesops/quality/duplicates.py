@@ -591,10 +591,12 @@ def account_name_core(
     import pyarrow.compute as pc
 
     folded = fold(names)
+    folded = _account_written_forms(folded, suffixes, tokens)
     folded = _hyphenated_abbreviations(folded, tokens)
     if word_breaks:
         folded = _where(folded, r"[-/]", lambda a: pc.replace_substring_regex(a, r"[-/]", " "))
     name = canon_suffixes(strip_punct(folded), suffixes)
+    name = _number_words(name, tokens)
     core = company_core(
         name,
         suffixes,
@@ -608,6 +610,121 @@ def account_name_core(
         alt = "|".join(leading)
         core = _where(core, rf"^({alt}) \S", lambda a: pc.replace_substring_regex(a, rf"^({alt}) ", ""))
     return name, core
+
+
+def _account_written_forms(folded: Any, suffixes: dict[str, str], tokens: dict[str, Any]) -> Any:
+    """Folded account names as the company's one name (issue 15, round-7 accounts): Greek and
+    Cyrillic transliterated to Latin (``tokens.transliterate_scripts``), "+" as "&"
+    (``tokens.plus_as_and``), a CRM marker after a separator left out ("- do not use
+    (duplicate)", ``tokens.crm_markers``), and a name holding a second name of the company (a
+    trading, former or operating name: :func:`split_trade_name`) cut to its first. Each step runs
+    on the names it can change only."""
+    import pyarrow.compute as pc
+
+    scripts = [str(x) for x in tokens.get("transliterate_scripts") or []]
+    if scripts:
+        folded = _where(folded, "|".join(rf"\p{{{x}}}" for x in scripts), _transliterated)
+    if tokens.get("plus_as_and"):
+        folded = _where(folded, r"\+", lambda a: pc.replace_substring(a, "+", " "))
+    markers = [str(m) for m in tokens.get("crm_markers") or []]
+    if markers:
+        alt = "|".join(re_escape(m) for m in sorted(markers, key=len, reverse=True))
+        pattern = rf"(\s*[-:(\[*]+\s*({alt})[\s)\]*.!]*)+$"
+        folded = _where(
+            folded, pattern, lambda a: pc.utf8_trim_whitespace(pc.replace_substring_regex(a, pattern, ""))
+        )
+    splitter = _trade_name_splitter(suffixes, tokens)
+    if splitter is not None:
+        folded = _where(folded, splitter.pattern, lambda a: _py_map(a, lambda v: splitter(v)[0]))
+    return folded
+
+
+def _py_map(arr: Any, fn: Any) -> Any:
+    """``fn`` applied to each string of a (small) Arrow string array, in Python."""
+    import pyarrow as pa
+
+    return pa.array([fn(v) for v in arr.to_pylist()], type=pa.string())
+
+
+def _transliterated(arr: Any) -> Any:
+    """Greek / Cyrillic letters as Latin ones ("родопа" -> "rodopa"; text-unidecode), lower case."""
+    from text_unidecode import unidecode
+
+    return _py_map(arr, lambda v: unidecode(v).lower())
+
+
+class _TradeNameSplitter:
+    """(first name, second name) of a folded account name holding two names of one company: a
+    trading-name marker between them ("copperline brewing company d/b/a old mill taproom"), a
+    former-name marker ("nordlicht analytics gmbh (vormals datenhaus nord gmbh)"), or a numbered
+    company's operating name in brackets after its legal form ("2785510 ontario inc. (maple ridge
+    roofing)"; another name's brackets hold a place: "acme inc. (canada)" is left whole); ("name", "")
+    for any other. ``pattern``: an RE2 regex every name it splits matches (a cheap pre-filter)."""
+
+    def __init__(self, trading: list[str], former: list[str], forms: set[str]) -> None:
+        import re
+
+        alt = "|".join(re_escape(m) for m in sorted({*trading, *former}, key=len, reverse=True))
+        self.former = set(former)
+        self.forms = forms
+        self.pattern = rf"(^|\s|\()({alt})(\s|$)|\)\s*$"
+        self._inline = re.compile(rf"^(.+?)\s+({alt})\s+(.+)$")
+        self._bracket = re.compile(rf"^(.+?)\s*\(\s*(?:({alt})\s+)?([^()]+?)\s*\)\s*$")
+        self._punct = re.compile(r"[^\w\s]+")
+
+    def __call__(self, name: str) -> tuple[str, str, bool]:
+        """(first name, second name or "", whether the second is a former name)."""
+        m = self._bracket.match(name)
+        if m:
+            words = self._punct.sub("", m.group(1)).split()
+            # without a marker only a numbered company's ("2785510 ontario inc."): it has no name
+            # of its own, while another company's brackets hold a place (a branch, a subsidiary)
+            if m.group(2) or (len(words) > 1 and words[0].isdigit() and words[-1] in self.forms):
+                return m.group(1).strip(), m.group(3).strip(), m.group(2) in self.former
+        m = self._inline.match(name)
+        if m:
+            return m.group(1).strip(), m.group(3).strip(), m.group(2) in self.former
+        return name, "", False
+
+
+@functools.lru_cache(maxsize=8)
+def _cached_splitter(
+    trading: tuple[str, ...], former: tuple[str, ...], forms: frozenset[str]
+) -> _TradeNameSplitter:
+    return _TradeNameSplitter(list(trading), list(former), set(forms))
+
+
+def _trade_name_splitter(suffixes: dict[str, str], tokens: dict[str, Any]) -> _TradeNameSplitter | None:
+    """The splitter of ``tokens.trading_name_markers`` / ``former_name_markers`` (None: neither)."""
+    trading = tuple(str(m) for m in tokens.get("trading_name_markers") or [])
+    former = tuple(str(m) for m in tokens.get("former_name_markers") or [])
+    if not trading and not former:
+        return None
+    forms = frozenset(w for k in suffixes for w in [str(k).split()[-1]])
+    return _cached_splitter(trading, former, forms)
+
+
+def split_trade_name(name: str, suffixes: dict[str, str], tokens: dict[str, Any]) -> tuple[str, str, bool]:
+    """(first name, second name, former) of one folded account name (:class:`_TradeNameSplitter`)."""
+    splitter = _trade_name_splitter(suffixes, tokens)
+    return splitter(name) if splitter is not None else (name, "", False)
+
+
+def _number_words(name: Any, tokens: dict[str, Any]) -> Any:
+    """Normalised account names with number words as digits (``tokens.number_words``: "twenty
+    twenty optometry" -> "20 20 optometry", whose compact key is that of "20/20 Optometry")."""
+    table = {str(k): str(v) for k, v in (tokens.get("number_words") or {}).items()}
+    if not table:
+        return name
+    alt = "|".join(sorted((re_escape(w) for w in table), key=lambda w: (-len(w), w)))
+
+    def expand(a: Any) -> Any:
+        for word, digits in table.items():
+            for _ in range(2):  # adjacent number words share the space between them
+                a = _replace_word(a, word, rf"(^| ){re_escape(word)}( |$)", rf"\1{digits}\2")
+        return a
+
+    return _where(name, rf"(^| )({alt})( |$)", expand)
 
 
 def _hyphenated_abbreviations(folded: Any, tokens: dict[str, Any]) -> Any:
@@ -3107,10 +3224,208 @@ def _match_name_forms(
     found = truncated_pairs(norm, tbl.column("name"), rules, suffixes, pair_score)
     found |= descriptor_pairs(norm, rules)
     found |= site_name_pairs(norm, tbl.column("name"), rules, suffixes, pair_score)
+    found |= other_script_site_pairs(norm, rules)
     new = found - set(pair_score)
     for pair in new:
         pair_score[pair] = float(rules.get("min_score", 90))
     return len(new)
+
+
+def _account_final_pairs(
+    core: list[str],
+    tbl: pa.Table,
+    pair_score: dict[tuple[int, int], float],
+    rejected: set[tuple[int, int]],
+    trade_groups: list[list[int]],
+    matched: int,
+    rules: dict[str, Any],
+    suffixes: dict[str, str],
+) -> tuple[set[tuple[int, int]], int]:
+    """Accounts after every pass: the names of one record's company (a trade-name group) are not
+    kept apart by their own names differing; the vetoed pairs (:func:`account_vetoes`) leave
+    ``pair_score`` and keep their clusters apart. Returns (rejected, matched); persons (``core``
+    None) as they are."""
+    if core is None:
+        return rejected, matched
+    heads = {group[0]: set(group) for group in trade_groups}
+    if heads:  # the records the head's first name matched are the same company's too
+        for a, b in pair_score:
+            if a in heads:
+                heads[a].add(b)
+            if b in heads:
+                heads[b].add(a)
+    for members in heads.values():
+        rejected -= {(min(a, b), max(a, b)) for a, b in itertools.combinations(sorted(members), 2)}
+    vetoed = account_vetoes(core, tbl.column("name"), pair_score, rules, suffixes)
+    for pair in vetoed:
+        del pair_score[pair]
+    return rejected | vetoed, matched - len(vetoed)
+
+
+def other_script_site_pairs(norm: pa.Table, rules: dict[str, Any]) -> set[tuple[int, int]]:
+    """A name without a Latin letter (Hangul, Han, Thai ...: "(주)한빛소재") and the name its
+    website's domain spells ("hanbit-materials.example": "hanbit materials", the core of "Hanbit
+    Materials Co., Ltd."): one company (``tokens.same_site.other_script_domain_name``, issue 15,
+    round-7 accounts) when the website is given by two to ``acronyms.max_site_accounts`` records,
+    exactly one of them in another script and exactly one named as the domain. Never another
+    name on that website (a group's regional company), nor a website without such a name."""
+    import numpy as np
+    import pyarrow.compute as pc
+
+    tokens = rules.get("tokens") or {}
+    if not (tokens.get("same_site") or {}).get("other_script_domain_name"):
+        return set()
+    core = norm.column("name_core")
+    other = pc.and_(
+        pc.fill_null(pc.match_substring_regex(core, r"\pL"), False),
+        pc.invert(pc.fill_null(pc.match_substring_regex(core, r"[a-z]"), False)),
+    )
+    if not pc.any(other).as_py():
+        return set()
+    max_site = int((tokens.get("acronyms") or {}).get("max_site_accounts", 10))
+    site = norm.column("website_domain")
+    rows = small_site_records(site, max_site, among=other)
+    by_site: dict[str, list[int]] = {}
+    for r, w in zip(rows.tolist(), site.take(rows).to_pylist() if len(rows) else [], strict=True):
+        by_site.setdefault(w, []).append(r)
+    is_other = np.asarray(other.to_numpy(zero_copy_only=False))
+    out: set[tuple[int, int]] = set()
+    for domain, members in by_site.items():
+        spelt = domain.split(".")[0].replace("-", " ").strip()
+        others = [r for r in members if is_other[r]]
+        named = [r for r in members if core[r].as_py() == spelt]
+        if spelt and len(others) == 1 and len(named) == 1:
+            out.add((min(others[0], named[0]), max(others[0], named[0])))
+    return out
+
+
+def trade_name_pairs(
+    norm: pa.Table, names: Any, rules: dict[str, Any], suffixes: dict[str, str]
+) -> list[list[int]]:
+    """Records whose name holds a second name of the company (:class:`_TradeNameSplitter`: "X
+    d/b/a Y", "A Ltd t/a B", "N GmbH (vormals O GmbH)", "2785510 Ontario Inc. (Maple Ridge
+    Roofing)") and the records named by that second name (the same core, spaces aside): one group
+    per such record, itself first. Both names are the company's, so a trading or operating name
+    joins a record only on the same website when both give one; a former name needs none (a
+    renamed company's new website). Rows: positions in ``norm``."""
+    import numpy as np
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    tokens = rules.get("tokens") or {}
+    splitter = _trade_name_splitter(suffixes, tokens)
+    if splitter is None:
+        return []
+    folded = fold(names)
+    hit = pc.fill_null(pc.match_substring_regex(folded, splitter.pattern), False)
+    rows = np.flatnonzero(hit.to_numpy(zero_copy_only=False))
+    if not len(rows):
+        return []
+    split = [splitter(v) for v in folded.take(pa.array(rows)).to_pylist()]
+    keep = [k for k, (_first, second, _former) in enumerate(split) if second]
+    if not keep:
+        return []
+    rows = rows[keep]
+    seconds = [split[k][1] for k in keep]
+    former = [split[k][2] for k in keep]
+    _name, second_core = account_name_core(pa.array(seconds, pa.string()), suffixes, tokens)
+    second_compact = pc.replace_substring(second_core, " ", "").to_pylist()
+    compact = pc.replace_substring(norm.column("name_core"), " ", "")
+    named = np.flatnonzero(
+        pc.fill_null(pc.is_in(compact, value_set=pa.array(second_compact, pa.string())), False).to_numpy(
+            zero_copy_only=False
+        )
+    )
+    by_core: dict[str, list[int]] = {}
+    for r, c in zip(named.tolist(), compact.take(pa.array(named, pa.int64())).to_pylist(), strict=True):
+        by_core.setdefault(c, []).append(r)
+    site = norm.column("website_domain") if "website_domain" in norm.column_names else None
+    groups: list[list[int]] = []
+    for r, c, was in zip(rows.tolist(), second_compact, former, strict=True):
+        if not c:
+            continue
+        mine = site[r].as_py() if site is not None else ""
+        members = [
+            m
+            for m in by_core.get(c, [])
+            if m != r and (was or not mine or not site[m].as_py() or site[m].as_py() == mine)
+        ]
+        if members:
+            groups.append([r, *members])
+    return groups
+
+
+def _match_trade_names(
+    norm: pa.Table,
+    tbl: pa.Table,
+    rules: dict[str, Any],
+    suffixes: dict[str, str],
+    pair_score: dict[tuple[int, int], float],
+) -> list[list[int]]:
+    """The trade-name pairs (:func:`trade_name_pairs`: a record and the records its second name
+    names) no other pass matched, added to ``pair_score`` at ``min_score``; the groups, each the
+    head and the records it newly matched (other passes' partners are added later)."""
+    out = []
+    for group in trade_name_pairs(norm, tbl.column("name"), rules, suffixes):
+        head, new = group[0], []
+        for m in group[1:]:
+            pair = (min(head, m), max(head, m))
+            if pair not in pair_score:
+                pair_score[pair] = float(rules.get("min_score", 90))
+                new.append(m)
+        out.append([head, *new])
+    return out
+
+
+def account_vetoes(
+    core: list[str],
+    names: Any,
+    pairs: Any,
+    rules: dict[str, Any],
+    suffixes: dict[str, str],
+) -> set[tuple[int, int]]:
+    """The matched account pairs two legal entities hold (issue 15, round-7 accounts), whatever
+    pass matched them: numbered companies whose digits differ ("2785501" / "2785510 Ontario Inc.",
+    ``tokens.numbers_must_agree``: digits are never fuzzy), and a partnership whose general
+    partner is a company ("X UG & Co. KG", ``tokens.partnership_forms``) beside a name ending in
+    another legal form ("X UG"); "X GmbH & Co. KG" / "X KG" is the partnership itself."""
+    import re
+
+    import pyarrow as pa
+
+    tokens = rules.get("tokens") or {}
+    pairs = list(pairs)
+    out: set[tuple[int, int]] = set()
+    if tokens.get("numbers_must_agree"):
+        digits: dict[int, str] = {}
+
+        def number(r: int) -> str:
+            if r not in digits:
+                digits[r] = re.sub(r"\D", "", core[r]) if any(ch.isdigit() for ch in core[r]) else ""
+            return digits[r]
+
+        out |= {(a, b) for a, b in pairs if number(a) and number(b) and number(a) != number(b)}
+    forms = [str(f) for f in tokens.get("partnership_forms") or []]
+    if forms:
+        alt = "|".join(re_escape(f) for f in forms)
+        partnership = re.compile(rf"(?:&|\+|\bund\b|\band\b)\s*co\b\.?\s*({alt})\b")
+        rows = sorted({x for p in pairs for x in p})
+        raw = fold(names.take(pa.array(rows, pa.int64()))).to_pylist() if rows else []
+        form_of = {
+            r: (m.group(1) if (m := partnership.search(v)) else "") for r, v in zip(rows, raw, strict=True)
+        }
+        if any(form_of.values()):
+            canonical = {str(v).split()[-1] for v in suffixes.values()}
+            normed, _core = account_name_core(pa.array(raw, pa.string()), suffixes, tokens)
+            last = {r: (v.split() or [""])[-1] for r, v in zip(rows, normed.to_pylist(), strict=True)}
+            for a, b in pairs:
+                fa, fb = form_of[a], form_of[b]
+                if fa == fb:
+                    continue
+                for mine, other in ((fa, b), (fb, a)):
+                    if mine and (form_of[other] or last[other] in canonical and last[other] != mine):
+                        out.add((a, b))
+    return out
 
 
 def find_duplicates(
@@ -3203,6 +3518,9 @@ def find_duplicates(
         matched += len(acronyms)
         # accounts: a name cut at a field length; a trade descriptor on one website
         matched += _match_name_forms(norm, tbl, rules, suffixes, pair_score) if core is not None else 0
+        # accounts: a record's trading, former or operating name names another record
+        trade_groups = _match_trade_names(norm, tbl, rules, suffixes, pair_score) if core is not None else []
+        matched += sum(len(g) - 1 for g in trade_groups)  # the heads' new pairs
 
         # person pass: name (either order) + a contact point
         if person_on:
@@ -3246,6 +3564,9 @@ def find_duplicates(
                     rejected.update(zip(i[~name_ok].tolist(), j[~name_ok].tolist(), strict=True))
             rejected -= set(pair_score)
         rejected |= kept_apart
+        rejected, matched = _account_final_pairs(
+            core, tbl, pair_score, rejected, trade_groups, matched, rules, suffixes
+        )
     finally:
         blocks.close()
 

@@ -73,6 +73,9 @@ class SameSiteNames(PolicyModel):
     group_words: list[str] = []
     # a word and its translation ("seimitsu" / "precision", "kogyo" / "industry"): word -> words
     translations: dict[str, list[str]] = {}
+    # a name in a script without Latin letters ("(주)한빛소재") and the one name on its website that
+    # the domain spells ("hanbit-materials.example" / "Hanbit Materials Co., Ltd."): one company
+    other_script_domain_name: bool = False
 
     @model_validator(mode="after")
     def _letters(self) -> SameSiteNames:
@@ -102,6 +105,21 @@ class CompanyTokens(PolicyModel):
     hyphenated_abbreviations: list[str] = []
     # names one company's only on the same website (needs acronyms.max_site_accounts)
     same_site: SameSiteNames | None = None
+    # round-7 account rules (issue 15): scripts transliterated to Latin before comparing (Unicode
+    # script names: "Greek", "Cyrillic"); number words written as digits ("twenty" -> "20"); CRM
+    # markers after a separator left out ("- DO NOT USE (duplicate)"); trading-name markers whose
+    # two sides are both names of the record's company ("d/b/a", "t/a", "vormals"; also an
+    # operating name in brackets after a legal form; "formerly" / "vormals": the former name); partnership forms whose general partner is a
+    # company ("GmbH & Co. KG": another legal entity than the GmbH); "+" between words as "&"
+    transliterate_scripts: list[Literal["Greek", "Cyrillic"]] = []
+    number_words: dict[str, Annotated[str, Field(pattern=r"^[0-9]+$")]] = {}
+    crm_markers: list[str] = []
+    trading_name_markers: list[str] = []  # both names on the same website where both give one
+    former_name_markers: list[str] = []  # a rename ("vormals"): no website needed (a new one)
+    partnership_forms: list[str] = []
+    plus_as_and: bool = False
+    # numbered companies ("2785510 Ontario Inc."): names whose digits differ never match
+    numbers_must_agree: bool = False
 
     @model_validator(mode="after")
     def _hyphenated(self) -> CompanyTokens:
