@@ -462,7 +462,19 @@ HELD_OUT_7_FALSE = {
 }
 
 
-@pytest.mark.parametrize("name", sorted(HELD_OUT_7))
+# After the person rules written from round 7's lead and contact errors (issue 15: placeholder
+# surnames, household mailboxes and birth dates, transliterated names, a bracketed English name,
+# Malay patronymics, Korean surname romanisations, Ekaterina / Katerina), the round-7 lead and
+# contact lists are NO LONGER HELD OUT for those rules; ROUND_7_PERSONS pins what the matcher finds
+# now, and HELD_OUT_7 keeps running only for the lists not yet tuned.
+ROUND_7_PERSONS = {
+    # list: (object, records, true pairs, found pairs, correct)
+    "leads_partnerportal": ("lead", 80, 28, 28, 28),  # P 1.000, R 1.000
+    "contacts_esign": ("contact", 60, 18, 18, 18),  # P 1.000, R 1.000
+}
+
+
+@pytest.mark.parametrize("name", sorted(set(HELD_OUT_7) - set(ROUND_7_PERSONS)))
 def test_held_out_round_7_precision_recall(dup_cfg, name):
     """The post-acquisition two-CRM account list, the partner-portal deal registrations + social
     sign-ups lead list and the CRM + e-signature contact list, pinned at their one held-out
@@ -479,6 +491,21 @@ def test_held_out_round_7_precision_recall(dup_cfg, name):
     operating name in brackets."""
     found, truth = _measure(dup_cfg, name, HELD_OUT_7[name])
     assert found - truth == HELD_OUT_7_FALSE[name]
+
+
+@pytest.mark.parametrize("name", sorted(ROUND_7_PERSONS))
+def test_round_7_persons_after_tuning(dup_cfg, name):
+    """The partner-portal lead list and the e-signature contact list after the person rules
+    written from their errors (HELD_OUT_7: leads P 0.960 R 0.857, contacts P 0.941 R 0.889 ->
+    ROUND_7_PERSONS: P 1.000 R 1.000 both). The married couples of the one measurement stay
+    apart: Hendrik Visagie / "Marietjie Visagie" + "[not provided]" on hm.visagie@ and one phone
+    (household mailbox: both initials), Bernard / Odile Chassagne on famille.chassagne@ born 1955
+    / 1958 (given names and birth dates disagree). Found now: Екатерина Соловьёва / Ekaterina
+    Solovyova / Katerina Soloveva, NURUL AISYAH BT. ABD RAHMAN / Nurul Aisyah binti Abdul Rahman /
+    Aisyah Rahman, "Jae-won (Jason)" Lim / Jaewon Im / Jason Yim."""
+    found, truth = _measure(dup_cfg, name, ROUND_7_PERSONS[name])
+    assert found == truth
+    assert not {("PP-025", "PP-058"), ("ES-007", "ES-045")} & found
 
 
 def _b2b_contacts(name: str = "contacts") -> tuple[pd.DataFrame, set[tuple[str, str]]]:
