@@ -444,7 +444,13 @@ def test_held_out_round_6_precision_recall(dup_cfg, name):
 # neither the matcher, its policy nor the other lists, committed before the matcher first ran on
 # them, and measured ONCE on main: the account list at 7b190de (after round 6's account rules), the
 # lead and contact lists at 9065ada (after round 6's person rules). Nothing was tuned on them before:
-# HELD_OUT_7 is that measurement.
+# HELD_OUT_7 is that measurement, kept as recorded history: all three lists have had rules written
+# from their errors since (ROUND_7_ACCOUNTS, ROUND_7_PERSONS below), so the code that reproduces it
+# is main at 9577ce9 (accounts) and 471ac87 (leads, contacts). Missed then: names in Cyrillic, Greek
+# and Hangul beside their Latin names, legal forms the tables lacked (PT ... Tbk, Sdn. Bhd., UAB,
+# ehf., OÜ, ApS, spol. s r.o.), trading and former names, ß / ss, Þ / Th, Twenty Twenty / 20/20,
+# "+" / "&"; a Cyrillic lead beside its transliterations, a Malay name with binti / BT. and ABD, a
+# Korean surname romanised Lim / Im / Yim with the English name in brackets.
 HELD_OUT_7 = {
     # list: (object, records, true pairs, found pairs, correct)
     "accounts_crmmerge": ("account", 100, 30, 14, 12),  # P 0.857, R 0.400
@@ -486,23 +492,31 @@ def test_round_7_accounts_after_tuning(dup_cfg, name):
     assert found <= truth  # no false pair
 
 
-@pytest.mark.parametrize("name", sorted(set(HELD_OUT_7) - set(ROUND_7_ACCOUNTS)))
-def test_held_out_round_7_precision_recall(dup_cfg, name):
-    """The post-acquisition two-CRM account list, the partner-portal deal registrations + social
-    sign-ups lead list and the CRM + e-signature contact list, pinned at their one held-out
-    measurement: accounts P 0.857 R 0.400, leads P 0.960 R 0.857, contacts P 0.941 R 0.889 — the
-    first held-out lists since round 3 with false pairs (for persons: a married couple on one
-    mailbox). Missed leads: a name in Cyrillic beside its transliterations (Ekaterina / Katerina
-    Solovyova / Soloveva), a Malay name with "binti" / "BT." and "Abdul" / "ABD" in capitals.
-    Missed contacts: a Korean surname romanised three ways (Lim / Im / Yim) with the English name
-    in brackets. Missed accounts: names in
-    Cyrillic, Greek and Hangul beside their Latin names on one website, legal forms the tables
-    lack (PT ... Tbk, Sdn. Bhd. / Sendirian Berhad, Pte. Ltd. / Private Limited, UAB, ehf., OÜ,
-    ApS, S. de R.L. de C.V., spol. s r.o.), trading names (t/a, d/b/a), a rename marked "vormals",
-    ß / ss and Þ / Th, CamelCase, Twenty Twenty / 20/20, "+" / "&", a numbered company with its
-    operating name in brackets."""
-    found, truth = _measure(dup_cfg, name, HELD_OUT_7[name])
-    assert found - truth == HELD_OUT_7_FALSE[name]
+# After the person rules written from round 7's lead and contact errors (issue 15: placeholder
+# surnames, household mailboxes and birth dates, transliterated names, a bracketed English name,
+# Malay patronymics, Korean surname romanisations, Ekaterina / Katerina), the round-7 lead and
+# contact lists are NO LONGER HELD OUT for those rules; ROUND_7_PERSONS pins what the matcher finds
+# now.
+ROUND_7_PERSONS = {
+    # list: (object, records, true pairs, found pairs, correct)
+    "leads_partnerportal": ("lead", 80, 28, 28, 28),  # P 1.000, R 1.000
+    "contacts_esign": ("contact", 60, 18, 18, 18),  # P 1.000, R 1.000
+}
+
+
+@pytest.mark.parametrize("name", sorted(ROUND_7_PERSONS))
+def test_round_7_persons_after_tuning(dup_cfg, name):
+    """The partner-portal lead list and the e-signature contact list after the person rules
+    written from their errors (HELD_OUT_7: leads P 0.960 R 0.857, contacts P 0.941 R 0.889 ->
+    ROUND_7_PERSONS: P 1.000 R 1.000 both). The married couples of the one measurement stay
+    apart: Hendrik Visagie / "Marietjie Visagie" + "[not provided]" on hm.visagie@ and one phone
+    (household mailbox: both initials), Bernard / Odile Chassagne on famille.chassagne@ born 1955
+    / 1958 (given names and birth dates disagree). Found now: Екатерина Соловьёва / Ekaterina
+    Solovyova / Katerina Soloveva, NURUL AISYAH BT. ABD RAHMAN / Nurul Aisyah binti Abdul Rahman /
+    Aisyah Rahman, "Jae-won (Jason)" Lim / Jaewon Im / Jason Yim."""
+    found, truth = _measure(dup_cfg, name, ROUND_7_PERSONS[name])
+    assert found == truth
+    assert not {("PP-025", "PP-058"), ("ES-007", "ES-045")} & found
 
 
 def _b2b_contacts(name: str = "contacts") -> tuple[pd.DataFrame, set[tuple[str, str]]]:

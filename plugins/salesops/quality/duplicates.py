@@ -361,6 +361,79 @@ def person_name_parts(
     return first, last, generation
 
 
+def _transliterate(arr: pa.Array) -> pa.Array:
+    """Names in another script (Cyrillic, Greek, Hangul ...) in Latin letters (text-unidecode:
+    "екатерина" -> "ekaterina"); Latin names (ASCII once folded) untouched and not looked at."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+    from text_unidecode import unidecode
+
+    # not Chinese characters or kana: text-unidecode reads them as Mandarin, so a Japanese name
+    # would become another name
+    other = pc.and_(
+        pc.invert(pc.string_is_ascii(arr)),
+        pc.invert(pc.match_substring_regex(arr, r"[\x{3040}-\x{30ff}\x{3400}-\x{9fff}]")),
+    )
+    if not int(pc.sum(other).as_py() or 0):
+        return arr
+    latin = pa.array([unidecode(s).lower() for s in arr.filter(other).to_pylist()], pa.string())
+    return pc.replace_with_mask(arr, other, latin)
+
+
+def person_name_forms(first: Any, last: Any, rules: dict[str, Any]) -> tuple[pa.Array, pa.Array, pa.Array]:
+    """(given name, surname, bracketed alias) of raw person names, folded and without punctuation,
+    with the object's name rules (quality.yaml duplicates.objects.<lead|contact>):
+
+    - ``bracketed_given_aliases``: a name in brackets in the given name ("Jae-won (Jason)") is
+      the person's other given name: taken out to the alias column ("jason"), the given name is
+      the rest ("jaewon");
+    - ``transliterate_names``: a name in another script in Latin letters;
+    - ``placeholder_surnames``: a surname that is a placeholder ("[not provided]", "n/a", "-")
+      is empty, and a given name of two words or more then gives its last word as the surname
+      (the whole name typed in First Name: "Marietjie Visagie" -> Marietjie / Visagie);
+    - ``patronymic_particles``: a surname starting with one of these words ("binti Abdul Rahman",
+      "BT. ABD RAHMAN": Malay bin / binti) is the rest ("abdul rahman"), ``surname_word_forms``
+      written out ("abd" -> "abdul")."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    ff, lf = fold(first), fold(last)
+    n = len(ff)
+    alias = pa.array([""] * n, pa.string())
+    if rules.get("bracketed_given_aliases"):
+        bracket = r"\(([^)]*)\)"
+        has = pc.match_substring_regex(ff, bracket)
+        if int(pc.sum(has).as_py() or 0):
+            sub = ff.filter(has)
+            inner = pc.replace_substring_regex(sub, rf"^.*?{bracket}.*$", r"\1")
+            rest = pc.utf8_trim_whitespace(pc.replace_substring_regex(sub, bracket, " "))
+            alias = pc.replace_with_mask(alias, has, strip_punct(inner))
+            ff = pc.replace_with_mask(ff, has, pc.if_else(pc.equal(rest, ""), sub, rest))
+    if rules.get("transliterate_names"):
+        ff, lf = _transliterate(ff), _transliterate(lf)
+    given, surname = strip_punct(ff), strip_punct(lf)
+    placeholders = sorted({str(p).strip().lower() for p in rules.get("placeholder_surnames") or []})
+    if placeholders:
+        held = pc.fill_null(pc.is_in(lf, value_set=pa.array(placeholders, pa.string())), False)
+        if int(pc.sum(held).as_py() or 0):
+            surname = pc.if_else(held, "", surname)
+            moved = pc.and_(held, pc.match_substring(given, " "))
+            if int(pc.sum(moved).as_py() or 0):
+                sub = given.filter(moved)
+                surname = pc.replace_with_mask(surname, moved, pc.replace_substring_regex(sub, r"^.* ", ""))
+                given = pc.replace_with_mask(given, moved, pc.replace_substring_regex(sub, r" [^ ]*$", ""))
+    particles = sorted({str(p).strip().lower() for p in rules.get("patronymic_particles") or []})
+    if particles:
+        alt = "|".join(re_escape(p) for p in sorted(particles, key=lambda p: (-len(p), p)))
+        surname = pc.replace_substring_regex(surname, rf"^({alt}) (\S)", r"\2")
+        for word, full in (rules.get("surname_word_forms") or {}).items():
+            w = re_escape(str(word).strip().lower())
+            surname = pc.replace_substring_regex(
+                surname, rf"(^| ){w}( |$)", rf"\1{str(full).strip().lower()}\2"
+            )
+    return given, surname, alias
+
+
 # A birth date on more than this share of the records (and more than COMMON_BIRTH_DATE_MIN of
 # them: FEBRL 3 has one person on 12 records) is a placeholder (1900-01-01, a migration
 # default), not evidence: it counts as missing.
@@ -479,15 +552,17 @@ def normalise_table(
         out["match_name"] = core
         return _table(out)
 
-    first = strip_punct(fold(col("first_name")))
-    last = strip_punct(fold(col("last_name")))
+    first, last, alias = person_name_forms(col("first_name"), col("last_name"), rules)
     first, last, generation = person_name_parts(
         first,
         last,
         [str(t).strip().lower() for t in rules.get("name_titles") or []],
         {str(k).strip().lower(): str(v).strip().lower() for k, v in (rules.get("generations") or {}).items()},
     )
-    company = canon_suffixes(strip_punct(fold(col("company"))), suffixes)
+    company = fold(col("company"))
+    if rules.get("transliterate_names"):  # the lead's company too ("Камафлот" -> "kamaflot")
+        company = _transliterate(company)
+    company = canon_suffixes(strip_punct(company), suffixes)
     local, domain, email = split_email(col("email"))
     roles = [str(r).strip().lower() for r in rules.get("role_mailboxes") or []]
     if roles:  # info@, sales@ ...: shared by several people, so no evidence about any of them
@@ -498,6 +573,8 @@ def normalise_table(
         local, email = dotless_local_parts(local, domain, email, dotless)
     out["first_norm"] = first
     out["last_norm"] = last
+    if rules.get("bracketed_given_aliases"):
+        out["first_alias"] = alias
     out["company_norm"] = company
     out["email_norm"] = email
     out["email_domain"] = domain
@@ -1460,9 +1537,11 @@ def _fs_evaluate(norm: pa.Table, i: Any, j: Any, fs: dict[str, Any]) -> dict[str
         if fs.get("compound_given_names"):  # Maria Eduarda / Duda, Jose Antonio / Tono
             g1 = _compound_given_short_forms(v, "first_norm", g1, extra)
             g2 = _compound_given_short_forms(v, "last_norm", g2, extra)
+    g1 = _given_name_aliases(v, g1)  # "Jae-won (Jason)" / "Jason"
     g1 = _initials_close(v, g1)
     s2 = _fs_levels("last_name", v.la, v.fb, lcfg.get("close"))
     s1 = _surname_forms(v, g1, s1, fs)  # particles, spacing, compound surnames
+    s1 = _surname_variants(v, s1, fs)  # romanisations: Lim / Im / Yim
     g1, s1, g2, s2 = _name_slips(v, fields, fs.get("name_slip"), g1, s1, g2, s2)
     w1 = v.weigh("first_name", g1) + v.weigh("last_name", s1)
     w2 = v.weigh("first_name", g2) + v.weigh("last_name", s2)
@@ -1539,6 +1618,7 @@ def _fs_evaluate(norm: pa.Table, i: Any, j: Any, fs: dict[str, Any]) -> dict[str
         veto |= _different_name_vetoes(v, given, surname, initial, dn)
     if corr.get("birth_date_conflict"):
         veto |= _birth_date_conflict(v, corr["birth_date_conflict"])
+    veto |= _household_given_names(v, given, corr.get("household_given_names"))
     if corr.get("numbered_mailboxes") and "email_number" in norm.column_names:
         # the same address but for its number (alexei.moravec@ / alexei.moravec2@): a mail admin
         # numbers a namesake's mailbox, so two people, unless a phone agrees exactly
@@ -1907,6 +1987,102 @@ def _surname_forms(v: _PairView, given: Any, surname: Any, fs: dict[str, Any]) -
                 out[k] = max(out[k], CLOSE)
                 v.compound_part[k] = True
     return out.astype(np.int8)
+
+
+def _given_name_aliases(v: _PairView, given: Any) -> Any:
+    """``given`` exact where one side's bracketed alias is the other's given name ("Jae-won
+    (Jason)" / "Jason": the English name the person also goes by; quality.yaml
+    ``bracketed_given_aliases``)."""
+    import numpy as np
+
+    if "first_alias" not in v.norm.column_names:
+        return given
+    aa, ab = v._pair("first_alias")
+    import pyarrow.compute as pc
+
+    has = np.asarray(
+        pc.or_(pc.not_equal(aa, ""), pc.not_equal(ab, "")).to_numpy(zero_copy_only=False), dtype=bool
+    )
+    cand = np.flatnonzero(has & (given != EXACT))
+    if not len(cand):
+        return given
+    out = given.copy()
+    xa, xb = v.sides("first_alias")
+    for k in cand.tolist():
+        if (xa[k] and xa[k] == v.fb[k]) or (xb[k] and xb[k] == v.fa[k]):
+            out[k] = EXACT
+    return out.astype(np.int8)
+
+
+def _surname_variants(v: _PairView, surname: Any, fs: dict[str, Any]) -> Any:
+    """``surname`` close where two surnames are romanisations of one name (quality.yaml
+    ``fellegi_sunter.surname_variants``: Korean Lim / Im / Yim / Rim, Lee / Yi / Rhee) and a
+    personal field (e-mail, phone or birth date) is the same on both sides. Close is still a
+    different name: the corroboration rules apply as to any other variant. (Russian ё / е written
+    yo / io / ye / e, Solovyova / Soloviova / Soloveva, is close by Jaro-Winkler already.)"""
+    import numpy as np
+
+    groups: dict[str, int] = {}
+    for g, names in enumerate(fs.get("surname_variants") or []):
+        for name in names:
+            groups[str(name).strip().lower()] = g
+    if not groups:
+        return surname
+    personal = np.zeros(v.n, dtype=bool)
+    for column in ("email_norm", "phone_norm", "birthdate_norm"):
+        if column in v.norm.column_names:
+            personal |= v.same_nonempty(column)
+    cand = np.flatnonzero(personal & (surname != EXACT) & (surname != MISSING))
+    if not len(cand):
+        return surname
+    out = surname.copy()
+    for k in cand.tolist():
+        ga = groups.get(v.la[k])
+        if ga is not None and ga == groups.get(v.lb[k]):
+            out[k] = max(out[k], CLOSE)
+    return out.astype(np.int8)
+
+
+def household_mailbox(local: str, given_a: str, given_b: str, family_words: frozenset[str]) -> bool:
+    """Whether an e-mail local part is a household's, not one of two people's: a word of
+    ``family_words`` in it ("famille.chassagne"), or a word of two or three letters holding the
+    first letters of both (different) given names ("hm.visagie" for Hendrik and Marietjie)."""
+    import re
+
+    words = [w for w in re.split(r"[._+\-]", local) if w]
+    if any(w in family_words for w in words):
+        return True
+    a, b = given_a[:1], given_b[:1]
+    return bool(a and b and a != b and any(len(w) in (2, 3) and a in w and b in w for w in words))
+
+
+def _household_given_names(v: _PairView, given: Any, hg: dict[str, Any] | None) -> Any:
+    """quality.yaml ``corroboration.household_given_names``: two people behind one contact point,
+    vetoed. Given names that disagree (no nickname, variant, alias, initial or slip) with birth
+    dates that disagree, whatever contact point they share (Bernard / Odile on
+    famille.chassagne@, born 1955 / 1958); and given names that disagree on one household
+    mailbox (:func:`household_mailbox`: Hendrik / Marietjie on hm.visagie@), where the same
+    e-mail is no evidence of one person. Only with an e-mail or phone on both sides (a
+    names-and-address list's birth date slips are untouched); short forms on one personal
+    mailbox (Beppe / g.castelvorno@ of Giuseppe) are not touched."""
+    import numpy as np
+
+    if hg is None:
+        return np.zeros(v.n, dtype=bool)
+    g_dis = given == DISAGREE
+    present = np.zeros(v.n, dtype=bool)
+    for role in ("email", "phone"):
+        present |= v.level(role) != MISSING
+    veto = g_dis & present & (v.level("birth_date") == DISAGREE)
+    cand = np.flatnonzero(g_dis & (v.level("email") == EXACT) & ~veto)
+    if len(cand):
+        words = frozenset(str(w).strip().lower() for w in hg.get("family_mailbox_words") or [])
+        other = v.other_given()
+        email = v.sides("email_norm")[0]
+        for k in cand.tolist():
+            if household_mailbox(email[k].split("@")[0], v.fa[k], other[k], words):
+                veto[k] = True
+    return veto
 
 
 def _compound_part_slip(one: str, many: list[str]) -> bool:
@@ -2537,6 +2713,8 @@ def _scored_columns(object_name: str, rules: dict[str, Any]) -> set[str]:
         cols.add("last_parts")
     if fs.get("name_slip") or fs.get("street_words"):  # the house number, the street's first word
         cols |= {"street_number", "street_word"}
+    if object_name != "account" and rules.get("bracketed_given_aliases"):
+        cols.add("first_alias")
     return cols
 
 

@@ -221,6 +221,14 @@ class BirthDateConflict(PolicyModel):
     generation_years: int | None = Field(default=None, ge=1)
 
 
+class HouseholdGivenNames(PolicyModel):
+    """Two people behind one contact point: given names that disagree with birth dates that
+    disagree, or on a household's mailbox (a word of family_mailbox_words in the local part, or
+    a word of two or three letters holding both given names' initials), veto the pair."""
+
+    family_mailbox_words: list[str] = []
+
+
 class Corroboration(PolicyModel):
     """What a person pair with differing names needs beyond the names (duplicates.py _fs_evaluate)."""
 
@@ -239,6 +247,9 @@ class Corroboration(PolicyModel):
     # the same person at another employer (company names sharing no word, not an acronym, no
     # common e-mail domain) is another lead: vetoed and kept apart (duplicates.py _other_employer)
     other_employer: bool = False
+    # disagreeing given names with disagreeing birth dates, or on a household's mailbox, veto
+    # the pair (duplicates.py _household_given_names)
+    household_given_names: HouseholdGivenNames | None = None
 
 
 class NameSlip(PolicyModel):
@@ -292,6 +303,9 @@ class FellegiSunter(PolicyModel):
     # close whatever the rest of the line (a building or estate line on one side; duplicates.py
     # _same_street_name)
     street_words: bool = False
+    # groups of one surname's romanisations (Korean Lim / Im / Yim): close when the e-mail, phone
+    # or birth date is the same (duplicates.py _surname_variants)
+    surname_variants: list[Annotated[list[str], Field(min_length=2)]] = []
 
     @model_validator(mode="after")
     def _names_alone_never_match(self) -> FellegiSunter:
@@ -340,6 +354,17 @@ class DuplicateRules(PolicyModel):
     # column ("Vale Jr." is "Vale" of generation "jr")
     name_titles: list[str] = []
     generations: dict[str, str] = {}
+    # persons: surnames that are placeholders ("[not provided]", "n/a"): empty, the given name's
+    # last word then the surname when it has two words or more (duplicates.py person_name_forms)
+    placeholder_surnames: list[str] = []
+    # persons: names in another script compared in Latin letters (text-unidecode)
+    transliterate_names: bool = False
+    # persons: a name in brackets in the given name is the person's other given name
+    bracketed_given_aliases: bool = False
+    # persons: leading patronymic particles left out of the surname (Malay bin / binti / bt.) and
+    # words written out in it (abd -> abdul)
+    patronymic_particles: list[str] = []
+    surname_word_forms: dict[str, str] = {}
     # persons: business abbreviations expanded in the company before comparison ("Silverpine CU"
     # = "Silverpine Credit Union"; the accounts' tokens.abbreviations are the same table)
     company_abbreviations: dict[str, str] = {}
