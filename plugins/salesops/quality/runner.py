@@ -64,6 +64,9 @@ class Outcome:
     index: int  # its rows in quality.work_population / work_exception (outcome = index)
     value: float | None = None
     value_label: str | None = None
+    # its population is in quality.work_population a row per record (else counted by scope in
+    # quality.work_population_count: see _population_by_record)
+    by_record: bool = True
 
 
 @dataclass
@@ -125,6 +128,26 @@ _EMPTY_IS_THE_FINDING = frozenset(
 # check_result.reason, and listed in quality.run_not_evaluated.
 _GX_SKIP_COLUMN = {"opp_amount_invalid": "amount_not_evaluated"}
 _SQL_SKIP = frozenset({"booking_amount_mismatch"})
+
+
+def _population_by_record(cfg: QualityConfig) -> frozenset[str]:
+    """The checks whose evaluated records the scorecard needs record by record: the members of a
+    metric several checks feed (each record counted once, failed when it failed any of them) and
+    of a duplicates-per-1,000 metric (new records by created_at). Every other check's population
+    is only counted (check_result by scope, a one-check metric by scope), so the run writes it
+    counted by scope and failed: work_population_count instead of a row per record (2 M rows per
+    lead check)."""
+    metrics = (cfg.section("scorecard").get("metrics") or {}).keys()
+    members: dict[str, list[str]] = {}
+    for check in cfg.checks.values():
+        if check.dimension:
+            members.setdefault(check.dimension, []).append(check.id)
+    out: set[str] = set()
+    for metric in metrics:
+        ids = members.get(metric, [])
+        if len(ids) > 1 or metric.startswith("duplicates_per_1000"):
+            out |= set(ids)
+    return frozenset(out)
 
 
 def _check_needs(check: CheckSpec, cfg: QualityConfig) -> list[tuple[str, tuple[str, ...]]]:
@@ -342,6 +365,7 @@ def _gx_outcomes(
         outcomes, run = _gx_outcomes_pandas(work, cfg, suites, tables, data_docs_dir, run_id, new_index)
     else:
         run = ex.validate_sql(wh.url, tables, suites, data_docs_dir, run_id)
+        by_record = _population_by_record(cfg)
         gx_counts = {(r["suite"], r["spec_index"]): int(r["unexpected"] or 0) for r in run.summary}
         outcomes = []
         for suite, specs in suites.items():
@@ -362,7 +386,12 @@ def _gx_outcomes(
             unique = known(found) if known is not None else int(counts["repeated"] or 0) == 0
             object_name = suite[: -len("__keys")] if suite.endswith("__keys") else suite
             for check_id, idx in _by_check(specs).items():
-                outcome = Outcome(cfg.checks[check_id], get_object(object_name).api_name, new_index())
+                outcome = Outcome(
+                    cfg.checks[check_id],
+                    get_object(object_name).api_name,
+                    new_index(),
+                    by_record=check_id in by_record,
+                )
                 work.add_outcome(outcome)
                 conds = [specs[i].condition for i in idx]
                 population = (
@@ -386,6 +415,7 @@ def _gx_outcomes(
                     population=population,
                     skip=skip if skip in columns else None,
                     unique=unique,
+                    by_record=outcome.by_record,
                 )
                 outcomes.append(outcome)
     info = {
@@ -493,12 +523,13 @@ def _sql_outcomes(
         "amount_tolerance": float(cfg.section("booking_match").get("amount_tolerance", 0.01)),
     }
     outcomes = []
+    by_record = _population_by_record(cfg)
     for check in cfg.checks.values():
         if check.engine != "sql" or check.object == "*" or check.id == "reconciliation_variance":
             continue
         if (check.id, check.api_name) in na:
             continue
-        outcome = Outcome(check, check.api_name, new_index())
+        outcome = Outcome(check, check.api_name, new_index(), by_record=check.id in by_record)
         work.add_outcome(outcome)
         work.run(
             "quality/work/sql_check.sql",
@@ -506,6 +537,7 @@ def _sql_outcomes(
             outcome=outcome.index,
             check=f"quality/checks/{check.id}.sql",
             skip=check.id in _SQL_SKIP,
+            by_record=outcome.by_record,
             **ctx,
         )
         outcomes.append(outcome)
@@ -975,6 +1007,9 @@ def _scorecard(
                 )
             continue
         per_1000 = metric.startswith("duplicates_per_1000")
+        if (len(members) > 1 or per_1000) and not all(o.by_record for o in members):
+            # scorecard.sql reads such a metric's records from work_population only
+            raise QualityError(f"scorecard metric {metric}: a member's population was not kept by record")
         params: dict[str, Any] = {}
         if per_1000:
             window = int(sc.get("new_lead_window_days", 90))
