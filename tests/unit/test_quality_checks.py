@@ -756,17 +756,19 @@ def test_population_by_record_only_where_the_scorecard_combines_records(tmp_path
         "opp_stale",
         "opp_missing_next_step",
         "lead_duplicate",
-        "contact_duplicate",
-        "account_duplicate",
     }
-    assert runner._population_by_record(load_config()) == by_record - {
+    assert runner._population_by_record(load_config()) == by_record
+    counted_too = {
+        "lead_misrouted",
+        "lead_sla_breach",
+        "key_integrity",
+        "opp_orphan_owner",
         "contact_duplicate",
-        "account_duplicate",
     }
-    assert {"lead_misrouted", "lead_sla_breach", "key_integrity", "opp_orphan_owner"} <= counted
+    assert counted_too <= counted
     assert not by_record & counted
     # the counted rows are the records: check_result's company-wide figures are their sums
-    for check in ("lead_misrouted", "lead_sla_breach", "opp_forecast_category_mismatch"):
+    for check in ("lead_misrouted", "lead_sla_breach", "opp_forecast_category_mismatch", "contact_duplicate"):
         rows = [r for r in seen["work_population_count"] if check_of[r["outcome"]] == check]
         res = result(wh, check, run_id="p1")
         assert (res["evaluated"], res["failed"]) == (

@@ -8,3 +8,6 @@ drop table if exists quality.work_not_evaluated;
 {%- for t in batch_tables %}
 drop {{ 'view' if t.endswith('__keys') else 'table' }} if exists {{ t }};
 {%- endfor %}
+{%- for v in batch_views or [] %}
+drop view if exists {{ v }};
+{%- endfor %}
