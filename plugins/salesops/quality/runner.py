@@ -597,6 +597,8 @@ def _warehouse_cache_released(work: _Work) -> Iterator[None]:
 def _duplicate_outcomes(
     work: _Work, cfg: QualityConfig, run_id: str, na: dict[tuple[str, str], str], new_index: Any
 ) -> tuple[list[Outcome], list[Any], list[str]]:
+    import gc
+
     import pyarrow as pa
 
     from salesops.quality.duplicates import find_duplicates, release_memory
@@ -642,6 +644,10 @@ def _duplicate_outcomes(
             )
         ]
         with _warehouse_cache_released(work):
+            # what the GX and SQL steps freed (GX's validation objects, result frames) back to the
+            # system before the matcher's peak, not under it
+            gc.collect()
+            release_memory()
             # handed over, not kept here: the matcher lets go of the columns it no longer reads
             # once they are normalised (the phone and address columns of 2 M leads)
             result = find_duplicates(records.pop(), object_name, rules, suffixes)
