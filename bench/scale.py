@@ -729,13 +729,17 @@ WHY: dict[str, str] = {
         "included) 12.6, typing check 3.5, extract 10-12"
     ),
     "crm_data_quality": (
-        "one task that runs everything in turn (profile of 2026-12-07, about 172 CPU-s): the person "
-        "duplicate passes over 2 M leads and 1.3 M contacts about 45, the SQL checks about 27 (the "
-        "three lead checks each write 2 M population rows to work tables; the query itself is "
-        "about 0.8), the batch tables GX validates about 18, GX's own validation about 20, "
-        "`gx_outcome.sql` about 14, the account pass 12.5. The peak (2.00 GiB, from 2.13 before "
-        "the matcher let go of its block-key columns and freed memory) is now the warehouse's SQL "
-        "steps at its full 1,536 MB budget plus about 500 MB of Python in the stage"
+        "one task that runs everything in turn (profile of 2026-12-07 18:50, run_quality alone on the "
+        "1 M org, about 133 CPU-s): the person duplicate passes over 2 M leads and 1.3 M contacts "
+        "about 46, the account pass about 13, the SQL checks about 23 (the three lead checks about "
+        "3.5 each: the query about 0.8, the rest its rows held once and grouped by record; only the "
+        "checks the scorecard combines record by record still write a row per record), GX's own "
+        "validation about 12.5 plus 5 for the same rules' counts in SQL, the batch tables GX "
+        "validates about 7.5, the duplicate outcomes about 7.7 (the matcher's input is a view, read "
+        "three times), `gx_outcome.sql` about 3.6. The peak (1.84 GiB in run_quality alone, 1.91 "
+        "before these changes) is both the lead matcher (the warehouse cut to 64 MB) and the lead "
+        "SQL checks at the warehouse's full 1,536 MB budget (a 1 GB budget takes them to 1.36 GiB for "
+        "about 4 CPU-s more spilling, and leaves the matcher's peak as it is), plus Airflow in the stage"
     ),
     "kpi_transforms": (
         "writing the large marts (field intervals 5.2 M rows, enriched opportunities and leads: "

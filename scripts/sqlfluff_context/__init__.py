@@ -239,6 +239,7 @@ target = "quality.work_gx_opportunity"
 source = "quality/gx_input_key.sql"
 as_view = False
 batch_tables = ["quality.work_gx_opportunity", "quality.work_gx_lead__keys"]
+batch_views = ["quality.work_dup_input_lead"]
 check = "quality/checks/opp_orphan_owner.sql"
 scope_columns = [
     {"name": "owner_id", "expr": "b.owner_id"},

@@ -725,6 +725,67 @@ def test_key_integrity_with_a_repeated_id_groups_the_population(tmp_path):
     assert _ids_unique_from_specs(rules) is None  # counted in gx_counts.sql instead
 
 
+def test_population_by_record_only_where_the_scorecard_combines_records(tmp_path, monkeypatch):
+    """A check's evaluated records are written a row per record only when the scorecard needs
+    them so (pipeline_hygiene's members: each record once over four checks; duplicates per 1,000
+    new leads: created_at); every other outcome is counted by scope and failed
+    (work_population_count), and its check_result and one-check scorecard rows are the same
+    counts."""
+    from salesops.quality import runner
+    from salesops.quality.catalogue import load_config
+
+    wh = new_warehouse(tmp_path)
+    seed_scenario(wh)
+    seen: dict[str, list[dict]] = {}
+    real_run = runner._Work.run
+
+    def spy(self, relpath, params=None, **jinja):
+        if relpath == "quality/work/drop.sql":  # the run's work tables, just before they go
+            for table in ("work_outcome", "work_population", "work_population_count"):
+                seen[table] = self.query("quality/work/select_batch.sql", batch=f"quality.{table}")
+        return real_run(self, relpath, params, **jinja)
+
+    monkeypatch.setattr(runner._Work, "run", spy)
+    runner.run_quality(wh, run_id="p1", build_docs=False)
+    check_of = {r["outcome"]: r["check_id"] for r in seen["work_outcome"]}
+    by_record = {check_of[r["outcome"]] for r in seen["work_population"]}
+    counted = {check_of[r["outcome"]] for r in seen["work_population_count"]}
+    assert by_record == {
+        "opp_past_close_date",
+        "opp_close_date_pushed",
+        "opp_stale",
+        "opp_missing_next_step",
+        "lead_duplicate",
+    }
+    assert runner._population_by_record(load_config()) == by_record
+    counted_too = {
+        "lead_misrouted",
+        "lead_sla_breach",
+        "key_integrity",
+        "opp_orphan_owner",
+        "contact_duplicate",
+    }
+    assert counted_too <= counted
+    assert not by_record & counted
+    # the counted rows are the records: check_result's company-wide figures are their sums
+    for check in ("lead_misrouted", "lead_sla_breach", "opp_forecast_category_mismatch", "contact_duplicate"):
+        rows = [r for r in seen["work_population_count"] if check_of[r["outcome"]] == check]
+        res = result(wh, check, run_id="p1")
+        assert (res["evaluated"], res["failed"]) == (
+            sum(r["records"] for r in rows),
+            sum(r["records"] for r in rows if r["failed"]),
+        )
+    team = result(wh, "lead_misrouted", "team", "AMER-SMB", run_id="p1")
+    rows = [
+        r
+        for r in seen["work_population_count"]
+        if check_of[r["outcome"]] == "lead_misrouted" and r["team"] == "AMER-SMB"
+    ]
+    assert team["evaluated"] == sum(r["records"] for r in rows) > 0
+    card = wh.query("select * from quality.scorecard where run_id = 'p1' and scope_type = 'all'")
+    assert {r["metric"]: r["value"] for r in card}["routing_accuracy"] == pytest.approx(6 / 7)
+
+
 # --- tickets --------------------------------------------------------------------------------------
 
 

@@ -64,6 +64,9 @@ class Outcome:
     index: int  # its rows in quality.work_population / work_exception (outcome = index)
     value: float | None = None
     value_label: str | None = None
+    # its population is in quality.work_population a row per record (else counted by scope in
+    # quality.work_population_count: see _population_by_record)
+    by_record: bool = True
 
 
 @dataclass
@@ -125,6 +128,26 @@ _EMPTY_IS_THE_FINDING = frozenset(
 # check_result.reason, and listed in quality.run_not_evaluated.
 _GX_SKIP_COLUMN = {"opp_amount_invalid": "amount_not_evaluated"}
 _SQL_SKIP = frozenset({"booking_amount_mismatch"})
+
+
+def _population_by_record(cfg: QualityConfig) -> frozenset[str]:
+    """The checks whose evaluated records the scorecard needs record by record: the members of a
+    metric several checks feed (each record counted once, failed when it failed any of them) and
+    of a duplicates-per-1,000 metric (new records by created_at). Every other check's population
+    is only counted (check_result by scope, a one-check metric by scope), so the run writes it
+    counted by scope and failed: work_population_count instead of a row per record (2 M rows per
+    lead check)."""
+    metrics = (cfg.section("scorecard").get("metrics") or {}).keys()
+    members: dict[str, list[str]] = {}
+    for check in cfg.checks.values():
+        if check.dimension:
+            members.setdefault(check.dimension, []).append(check.id)
+    out: set[str] = set()
+    for metric in metrics:
+        ids = members.get(metric, [])
+        if len(ids) > 1 or metric.startswith("duplicates_per_1000"):
+            out |= set(ids)
+    return frozenset(out)
 
 
 def _check_needs(check: CheckSpec, cfg: QualityConfig) -> list[tuple[str, tuple[str, ...]]]:
@@ -245,6 +268,7 @@ class _Work:
         self.wh = wh
         self.conn = conn
         self.batch_tables: list[str] = []
+        self.batch_views: list[str] = []
 
     def run(self, relpath: str, params: dict[str, Any] | None = None, **jinja: Any) -> None:
         import sqlalchemy as sa
@@ -342,6 +366,7 @@ def _gx_outcomes(
         outcomes, run = _gx_outcomes_pandas(work, cfg, suites, tables, data_docs_dir, run_id, new_index)
     else:
         run = ex.validate_sql(wh.url, tables, suites, data_docs_dir, run_id)
+        by_record = _population_by_record(cfg)
         gx_counts = {(r["suite"], r["spec_index"]): int(r["unexpected"] or 0) for r in run.summary}
         outcomes = []
         for suite, specs in suites.items():
@@ -362,7 +387,12 @@ def _gx_outcomes(
             unique = known(found) if known is not None else int(counts["repeated"] or 0) == 0
             object_name = suite[: -len("__keys")] if suite.endswith("__keys") else suite
             for check_id, idx in _by_check(specs).items():
-                outcome = Outcome(cfg.checks[check_id], get_object(object_name).api_name, new_index())
+                outcome = Outcome(
+                    cfg.checks[check_id],
+                    get_object(object_name).api_name,
+                    new_index(),
+                    by_record=check_id in by_record,
+                )
                 work.add_outcome(outcome)
                 conds = [specs[i].condition for i in idx]
                 population = (
@@ -386,6 +416,7 @@ def _gx_outcomes(
                     population=population,
                     skip=skip if skip in columns else None,
                     unique=unique,
+                    by_record=outcome.by_record,
                 )
                 outcomes.append(outcome)
     info = {
@@ -493,12 +524,13 @@ def _sql_outcomes(
         "amount_tolerance": float(cfg.section("booking_match").get("amount_tolerance", 0.01)),
     }
     outcomes = []
+    by_record = _population_by_record(cfg)
     for check in cfg.checks.values():
         if check.engine != "sql" or check.object == "*" or check.id == "reconciliation_variance":
             continue
         if (check.id, check.api_name) in na:
             continue
-        outcome = Outcome(check, check.api_name, new_index())
+        outcome = Outcome(check, check.api_name, new_index(), by_record=check.id in by_record)
         work.add_outcome(outcome)
         work.run(
             "quality/work/sql_check.sql",
@@ -506,6 +538,7 @@ def _sql_outcomes(
             outcome=outcome.index,
             check=f"quality/checks/{check.id}.sql",
             skip=check.id in _SQL_SKIP,
+            by_record=outcome.by_record,
             **ctx,
         )
         outcomes.append(outcome)
@@ -564,6 +597,8 @@ def _warehouse_cache_released(work: _Work) -> Iterator[None]:
 def _duplicate_outcomes(
     work: _Work, cfg: QualityConfig, run_id: str, na: dict[tuple[str, str], str], new_index: Any
 ) -> tuple[list[Outcome], list[Any], list[str]]:
+    import gc
+
     import pyarrow as pa
 
     from salesops.quality.duplicates import find_duplicates, release_memory
@@ -572,6 +607,7 @@ def _duplicate_outcomes(
     dup_cfg = cfg.section("duplicates")
     suffixes = {str(k): str(v) for k, v in (dup_cfg.get("company_suffixes") or {}).items()}
     outcomes, results, tables = [], [], []
+    by_record = _population_by_record(cfg)
     for object_name, rules in (dup_cfg.get("objects") or {}).items():
         check_id = f"{object_name}_duplicate"
         if check_id not in cfg.checks:
@@ -583,10 +619,13 @@ def _duplicate_outcomes(
         # gained the address fields simply lacks them: those roles are empty)
         present = {c.lower() for c in wh.columns(obj.staging_table)}
         fields = {role: col for role, col in rules["fields"].items() if col.lower() in present}
-        table = f"quality.work_dup_{object_name}"
+        # a view, not a copy: the matcher reads it once and dup_outcome.sql twice, and writing 2 M
+        # leads' names and addresses to a table cost about 7 CPU-s, twice the query read three times
+        table = f"quality.work_dup_input_{object_name}"
         work.run(
             "quality/work/batch.sql",
             target=table,
+            as_view=True,
             source="quality/duplicate_input.sql",
             object=object_name,
             table=obj.staging_table,
@@ -605,6 +644,10 @@ def _duplicate_outcomes(
             )
         ]
         with _warehouse_cache_released(work):
+            # what the GX and SQL steps freed (GX's validation objects, result frames) back to the
+            # system before the matcher's peak, not under it
+            gc.collect()
+            release_memory()
             # handed over, not kept here: the matcher lets go of the columns it no longer reads
             # once they are normalised (the phone and address columns of 2 M leads)
             result = find_duplicates(records.pop(), object_name, rules, suffixes)
@@ -620,6 +663,7 @@ def _duplicate_outcomes(
             value=result.per_1000,
             value_label="duplicates per 1,000 records"
             + (f" (partly not evaluated: {result.not_evaluated})" if result.not_evaluated else ""),
+            by_record=check_id in by_record,
         )
         work.add_outcome(outcome)
         dups = result.duplicates
@@ -634,7 +678,9 @@ def _duplicate_outcomes(
             )
             with wh.connect() as conn:
                 wh.insert_arrow(conn, "quality.work_dup_found", found)
-        work.run("quality/work/dup_outcome.sql", outcome=outcome.index, batch=table)
+        work.run(
+            "quality/work/dup_outcome.sql", outcome=outcome.index, batch=table, by_record=outcome.by_record
+        )
         outcomes.append(outcome)
     return outcomes, results, tables
 
@@ -975,6 +1021,9 @@ def _scorecard(
                 )
             continue
         per_1000 = metric.startswith("duplicates_per_1000")
+        if (len(members) > 1 or per_1000) and not all(o.by_record for o in members):
+            # scorecard.sql reads such a metric's records from work_population only
+            raise QualityError(f"scorecard metric {metric}: a member's population was not kept by record")
         params: dict[str, Any] = {}
         if per_1000:
             window = int(sc.get("new_lead_window_days", 90))
@@ -1083,8 +1132,8 @@ def _run_checks(
     sql_outcomes = _sql_outcomes(work, cfg, as_of_ts, na, counter.__next__)
     timings["sql"] = time.monotonic() - t
     t = time.monotonic()
-    dup_outcomes, dup_results, tables = _duplicate_outcomes(work, cfg, run_id, na, counter.__next__)
-    work.batch_tables += tables
+    dup_outcomes, dup_results, views = _duplicate_outcomes(work, cfg, run_id, na, counter.__next__)
+    work.batch_views += views
     timings["duplicates"] = time.monotonic() - t
     outcomes = gx_outcomes + sql_outcomes + dup_outcomes
 
@@ -1191,7 +1240,7 @@ def run_quality(
         try:
             docs, checks_run, timings = _run_checks(work, cfg, as_of_ts, run_id, build_docs, now, timings)
         finally:
-            work.run("quality/work/drop.sql", batch_tables=work.batch_tables)
+            work.run("quality/work/drop.sql", batch_tables=work.batch_tables, batch_views=work.batch_views)
 
         gate = evaluate_gate(wh, run_id)
         wh.execute(

@@ -3,7 +3,12 @@
     scorecard are aggregated in the warehouse instead of in Python frames:
     - work_outcome: one row per (check, object) outcome of the run;
     - work_population: the records each outcome evaluated, with their scope and whether they
-      failed (one row per outcome and record);
+      failed (one row per outcome and record), for the outcomes the scorecard needs record by
+      record (a metric several checks feed counts each record once; duplicates per 1,000 new
+      records filters by created_at);
+    - work_population_count: the other outcomes' evaluated records counted by scope and failed
+      (check_result and a one-check metric only count them: writing 2 M rows per lead check cost
+      more than the check);
     - work_exception: the offending records of each outcome (one row per outcome, record, detail),
       with the record's scope;
     - work_not_evaluated: the records an outcome's rule could not be applied to, with the reason. -#}
@@ -25,6 +30,17 @@ create or replace table quality.work_population (
     segment varchar,
     created_at timestamp,
     failed boolean not null
+);
+
+create or replace table quality.work_population_count (
+    outcome integer not null,
+    owner_id varchar,
+    manager_id varchar,
+    team varchar,
+    region varchar,
+    segment varchar,
+    failed boolean not null,
+    records bigint not null
 );
 
 create or replace table quality.work_exception (

@@ -1,6 +1,8 @@
 {#- The duplicate check's outcome: the duplicates the matcher found (quality.work_dup_found,
     written by the run) with their scope, and its evaluated records (the matcher's input, with
-    scope and CreatedDate; failed = a duplicate of another record). -#}
+    scope and CreatedDate; failed = a duplicate of another record): a row per record when
+    `by_record` (duplicates per 1,000 new records filter by CreatedDate), else counted by scope
+    and failed into work_population_count. -#}
 {% import 'quality/_scope.sql' as scope -%}
 insert into quality.work_exception (
     outcome, record_id, detail, related_id, {{ scope.scope_columns() }}
@@ -22,11 +24,8 @@ left join (  -- noqa: ST05
     group by cast(record_id as varchar)
 ) as b on b.record_id = f.record_id;
 
-insert into quality.work_population (
-    outcome, record_id, {{ scope.scope_columns() }}, created_at, failed
-)
+{%- set population_rows %}
 select
-    {{ outcome }} as outcome,
     cast(b.record_id as varchar) as record_id,
     {{ scope.first_scope('b') }},
     min(b.created_at) as created_at,
@@ -35,4 +34,32 @@ from {{ batch }} as b
 left join (  -- noqa: ST05
     select distinct record_id from quality.work_exception where outcome = {{ outcome }}
 ) as e on e.record_id = cast(b.record_id as varchar)
-group by cast(b.record_id as varchar);
+group by cast(b.record_id as varchar)
+{%- endset %}
+{%- if by_record %}
+insert into quality.work_population (
+    outcome, record_id, {{ scope.scope_columns() }}, created_at, failed
+)
+select
+    {{ outcome }} as outcome,
+    r.record_id,
+    {{ scope.scope_columns('r') }},
+    r.created_at,
+    r.failed
+from (
+{{ population_rows }}
+) as r;
+{%- else %}
+insert into quality.work_population_count (
+    outcome, {{ scope.scope_columns() }}, failed, records
+)
+select
+    {{ outcome }} as outcome,
+    {{ scope.scope_columns('r') }},
+    r.failed,
+    count(*) as records
+from (
+{{ population_rows }}
+) as r
+group by {{ scope.scope_columns('r') }}, r.failed;
+{%- endif %}

@@ -5,7 +5,9 @@
     expectation goes to work_not_evaluated instead of the population (never passed silently).
     `violations` holds only the expectations that found rows (none: no exception rows to write).
     `unique`: the batch has one row per record id (gx_counts.sql), so each row is a record as it
-    stands and the population is not grouped by record (a hash aggregate over millions of ids). -#}
+    stands and the population is not grouped by record (a hash aggregate over millions of ids).
+    `by_record`: the population goes to work_population a row per record (the scorecard combines
+    it with other checks' records); else it is counted by scope into work_population_count. -#}
 {% import 'quality/_scope.sql' as scope -%}
 {%- if violations %}
 insert into quality.work_exception (
@@ -34,11 +36,8 @@ from (
 group by coalesce(cast(v.record_id as varchar), 'None'), v.detail;
 {%- endif %}
 
-insert into quality.work_population (
-    outcome, record_id, {{ scope.scope_columns() }}, created_at, failed
-)
+{%- set population_rows %}
 select
-    {{ outcome }} as outcome,
     coalesce(cast(b.record_id as varchar), 'None') as record_id,
     {%- for c in scope_columns %}
     {{ c.expr if unique else 'min(' ~ c.expr ~ ')' }} as {{ c.name }},
@@ -52,7 +51,35 @@ where {{ population }}
 {%- if skip %}
     and (b.{{ skip }} is null or e.record_id is not null)
 {%- endif %}
-{{- "\ngroup by coalesce(cast(b.record_id as varchar), 'None')" if not unique }};
+{{- "\ngroup by coalesce(cast(b.record_id as varchar), 'None')" if not unique }}
+{%- endset %}
+{%- if by_record %}
+insert into quality.work_population (
+    outcome, record_id, {{ scope.scope_columns() }}, created_at, failed
+)
+select
+    {{ outcome }} as outcome,
+    r.record_id,
+    {{ scope.scope_columns('r') }},
+    r.created_at,
+    r.failed
+from (
+{{ population_rows }}
+) as r;
+{%- else %}
+insert into quality.work_population_count (
+    outcome, {{ scope.scope_columns() }}, failed, records
+)
+select
+    {{ outcome }} as outcome,
+    {{ scope.scope_columns('r') }},
+    r.failed,
+    count(*) as records
+from (
+{{ population_rows }}
+) as r
+group by {{ scope.scope_columns('r') }}, r.failed;
+{%- endif %}
 {%- if skip %}
 
 insert into quality.work_not_evaluated (

@@ -2,27 +2,53 @@
     failed) and its offending rows (one per record and detail). `skip`: the check's rows carry
     not_evaluated_reason; a record with one that did not fail is not evaluated (work_not_evaluated).
     The check's query runs once, into a temporary table the inserts read (the checks join
-    millions of records: running one two or three times cost as much again). -#}
+    millions of records: running one two or three times cost as much again). `by_record`: the
+    evaluated records go to work_population a row per record (the scorecard combines them with
+    other checks' records); else they are counted by scope into work_population_count. -#}
 {% import 'quality/_scope.sql' as scope -%}
 create or replace temporary table quality_work_check as
 select * from (
 {% include check %}
 ) as c;
 
-insert into quality.work_population (
-    outcome, record_id, {{ scope.scope_columns() }}, created_at, failed
-)
+{%- set population_rows %}
 select
-    {{ outcome }} as outcome,
     cast(c.record_id as varchar) as record_id,
     {{ scope.first_scope('c') }},
-    cast(null as timestamp) as created_at,
     max(case when c.failed then 1 else 0 end) = 1 as failed
 from quality_work_check as c
 {%- if skip %}
 where c.failed or c.not_evaluated_reason is null
 {%- endif %}
-group by cast(c.record_id as varchar);
+group by cast(c.record_id as varchar)
+{%- endset %}
+{%- if by_record %}
+insert into quality.work_population (
+    outcome, record_id, {{ scope.scope_columns() }}, created_at, failed
+)
+select
+    {{ outcome }} as outcome,
+    r.record_id,
+    {{ scope.scope_columns('r') }},
+    cast(null as timestamp) as created_at,
+    r.failed
+from (
+{{ population_rows }}
+) as r;
+{%- else %}
+insert into quality.work_population_count (
+    outcome, {{ scope.scope_columns() }}, failed, records
+)
+select
+    {{ outcome }} as outcome,
+    {{ scope.scope_columns('r') }},
+    r.failed,
+    count(*) as records
+from (
+{{ population_rows }}
+) as r
+group by {{ scope.scope_columns('r') }}, r.failed;
+{%- endif %}
 {%- if skip %}
 
 insert into quality.work_not_evaluated (
