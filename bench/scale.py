@@ -742,9 +742,11 @@ WHY: dict[str, str] = {
         "about 4 CPU-s more spilling, and leaves the matcher's peak as it is), plus Airflow in the stage"
     ),
     "kpi_transforms": (
-        "writing the large marts (field intervals 5.2 M rows, enriched opportunities and leads: "
-        "`intermediate_models` is about half the stage) in one DuckDB writer, plus Airflow's "
-        "per-process start and six tasks"
+        "writing the large marts in one DuckDB writer (field intervals 5.2 M rows, the three 2 M-row "
+        "lead marts, enriched opportunities: about 9 of the models' ~30 CPU-s is DuckDB writing "
+        "them, measured against the same selects into temp tables; `intermediate_models` is about "
+        "half the stage), the field-history window (about 2.5 CPU-s) and the rebuilt snapshot days, "
+        "plus Airflow's per-process start and six tasks"
     ),
     "chain": (
         "the sum of the stages above, which run one after another; inside the packs stage worker "

@@ -411,3 +411,34 @@ def test_a_first_build_in_one_instance_sees_the_snapshot_rows_it_just_wrote(wh):
         ("quarter_to_date", "unchanged", n),
         ("week_over_week", "unchanged", n),
     ]
+
+
+def test_grain_check_counts_null_and_duplicate_keys_exactly(wh):
+    runner.build(wh, as_of="2026-11-20")
+    # a three-column grain (grouped by a hash of its columns first) and a one-column grain
+    wh.execute_script(
+        "insert into marts.int_opportunity_field_intervals (opportunity_id, field, change_seq, value) values "
+        "('O1', 'StageName', 0, 'a'), ('O1', 'StageName', 0, 'b'), ('O1', 'StageName', 0, 'c'), "
+        "('O1', 'StageName', 1, 'd'), ('O2', 'StageName', 0, 'e'), (null, 'Amount', 0, 'f'), "
+        "(null, 'Amount', 0, 'g')"
+    )
+    wh.execute_script("insert into marts.int_lead_routed (lead_id) values ('L1'), ('L1'), ('L2'), (null)")
+    # 7 rows; 2 with a null key; duplicates: O1/StageName/0 twice more, the null key once more
+    assert runner.check_grain(wh, "int_opportunity_field_intervals") == {
+        "rows": 7,
+        "null_keys": 2,
+        "duplicate_keys": 3,
+    }
+    assert runner.check_grain(wh, "int_lead_routed") == {"rows": 4, "null_keys": 1, "duplicate_keys": 1}
+    assert runner.check_grain(wh, "int_opportunity_enriched") == {
+        "rows": 0,
+        "null_keys": 0,
+        "duplicate_keys": 0,
+    }
+    problems = runner.validate_build(wh)
+    assert (
+        "marts.int_opportunity_field_intervals: grain (opportunity_id, field, change_seq) has 2 null and "
+        "3 duplicate key(s) in 7 rows" in problems
+    )
+    assert "marts.int_lead_routed: grain (lead_id) has 1 null and 1 duplicate key(s) in 4 rows" in problems
+    assert len(problems) == 2

@@ -16,10 +16,6 @@ with request as (
     select * from marts.kpi_snapshot_request
 ),
 
-opportunity as (
-    select * from staging.stg_crm__opportunity
-),
-
 stage as (
     select * from marts.dim_stage
 ),
@@ -52,7 +48,7 @@ live as (
         {{ rules.is_closed('o.is_closed', 's.is_closed') }} as is_closed,
         r.snapshot_source
     from request as r
-    cross join opportunity as o
+    cross join staging.stg_crm__opportunity as o
     inner join conversion as c on c.opportunity_id = o.id and not c.is_excluded
     left join stage as s on s.stage_name = o.stage_name
     where r.snapshot_source = 'live'
@@ -64,9 +60,23 @@ history_days as (
 ),
 
 existing as (
-    select d.snapshot_date, d.snapshot_source, o.*
+    select
+        d.snapshot_date,
+        d.snapshot_source,
+        o.id,
+        o.owner_id,
+        o.account_id,
+        o.stage_name,
+        o.amount,
+        o.probability,
+        o.close_date,
+        o.forecast_category,
+        o.type,
+        o.created_at,
+        o.is_closed,
+        o.currency_iso_code
     from history_days as d
-    inner join opportunity as o on cast(o.created_at as date) <= d.snapshot_date
+    inner join staging.stg_crm__opportunity as o on cast(o.created_at as date) <= d.snapshot_date
 ),
 
 field_at_day as (
@@ -117,23 +127,29 @@ rebuilt as (
     left join pivoted as p on p.snapshot_date = e.snapshot_date and p.opportunity_id = e.id
 ),
 
+-- Only the deals open that day are kept: they are left out before their amounts are converted
+-- (most deals of a rebuilt day are closed).
+rebuilt_open as (
+    select
+        r.*,
+        -- Without stage history the opportunity was in its current stage: keep its probability.
+        case when r.has_stage_history = 1 then s.default_probability else r.current_probability end as probability
+    from rebuilt as r
+    left join stage as s on s.stage_name = r.stage_name
+    where not (
+        case when r.has_stage_history = 1 then coalesce(s.is_closed, false)
+             else {{ rules.is_closed('r.current_is_closed', 's.is_closed') }} end
+    )
+),
+
 rebuilt_record as (
     -- one record per rebuilt day and deal: its rate day is the rebuilt close date
     select conversion_key as record_id, amount, close_date as rate_day, currency_iso_code
-    from rebuilt
+    from rebuilt_open
 ),
 
 rebuilt_conversion as (
     {{ rules.corporate_amounts('rebuilt_record', 'currency', 'the rebuilt CloseDate') | indent(4) }}
-),
-
-rebuilt_converted as (
-    select
-        r.*,
-        c.amount_corporate,
-        c.is_excluded
-    from rebuilt as r
-    inner join rebuilt_conversion as c on c.record_id = r.conversion_key
 ),
 
 rebuilt_typed as (
@@ -143,19 +159,17 @@ rebuilt_typed as (
         r.owner_id,
         r.account_id,
         r.stage_name,
-        r.amount_corporate as amount,
-        -- Without stage history the opportunity was in its current stage: keep its probability.
-        case when r.has_stage_history = 1 then s.default_probability else r.current_probability end as probability,
+        c.amount_corporate as amount,
+        r.probability,
         r.close_date,
         r.forecast_category,
         r.opportunity_type,
         r.created_date,
-        case when r.has_stage_history = 1 then coalesce(s.is_closed, false)
-             else {{ rules.is_closed('r.current_is_closed', 's.is_closed') }} end as is_closed,
+        false as is_closed,
         r.snapshot_source
-    from rebuilt_converted as r
-    left join stage as s on s.stage_name = r.stage_name
-    where not r.is_excluded
+    from rebuilt_open as r
+    inner join rebuilt_conversion as c on c.record_id = r.conversion_key
+    where not c.is_excluded
 ),
 
 unioned as (

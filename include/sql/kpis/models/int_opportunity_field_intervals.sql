@@ -5,6 +5,8 @@
 -- description: the first recorded change; interval n the value set by change n. The value at the end
 -- description: of day d is the interval with valid_from_date <= d < valid_to_date (sentinel dates
 -- description: 1900-01-01 / 9999-12-31 instead of nulls, so the as-of join is a plain range join).
+-- The change's history id and timestamp are not kept: no model, series or pack read them, and
+-- writing them was about 1.3 of the model's 6.6 CPU-seconds at 1 M opportunities (5.2 M rows).
 with history as (
     select * from staging.stg_crm__opportunity_field_history
     where field in ('StageName', 'Amount', 'CloseDate', 'ForecastCategoryName')
@@ -15,8 +17,6 @@ ordered as (
     select
         opportunity_id,
         field,
-        id as history_id,
-        created_at,
         cast(created_at as date) as change_date,
         old_value,
         new_value,
@@ -38,8 +38,6 @@ select
     o.opportunity_id,
     o.field,
     case when c.is_before = 1 then 0 else o.change_seq end as change_seq,
-    case when c.is_before = 1 then cast(null as varchar) else o.history_id end as history_id,
-    case when c.is_before = 1 then cast(null as timestamp) else o.created_at end as changed_at,
     case when c.is_before = 1 then cast('1900-01-01' as date) else o.change_date end as valid_from_date,
     case
         when c.is_before = 1 then o.change_date
