@@ -53,33 +53,7 @@ where {{ population }}
 {%- endif %}
 {{- "\ngroup by coalesce(cast(b.record_id as varchar), 'None')" if not unique }}
 {%- endset %}
-{%- if by_record %}
-insert into quality.work_population (
-    outcome, record_id, {{ scope.scope_columns() }}, created_at, failed
-)
-select
-    {{ outcome }} as outcome,
-    r.record_id,
-    {{ scope.scope_columns('r') }},
-    r.created_at,
-    r.failed
-from (
-{{ population_rows }}
-) as r;
-{%- else %}
-insert into quality.work_population_count (
-    outcome, {{ scope.scope_columns() }}, failed, records
-)
-select
-    {{ outcome }} as outcome,
-    {{ scope.scope_columns('r') }},
-    r.failed,
-    count(*) as records
-from (
-{{ population_rows }}
-) as r
-group by {{ scope.scope_columns('r') }}, r.failed;
-{%- endif %}
+{{ scope.write_population(outcome, population_rows, by_record) }}
 {%- if skip %}
 
 insert into quality.work_not_evaluated (

@@ -22,33 +22,7 @@ where c.failed or c.not_evaluated_reason is null
 {%- endif %}
 group by cast(c.record_id as varchar)
 {%- endset %}
-{%- if by_record %}
-insert into quality.work_population (
-    outcome, record_id, {{ scope.scope_columns() }}, created_at, failed
-)
-select
-    {{ outcome }} as outcome,
-    r.record_id,
-    {{ scope.scope_columns('r') }},
-    cast(null as timestamp) as created_at,
-    r.failed
-from (
-{{ population_rows }}
-) as r;
-{%- else %}
-insert into quality.work_population_count (
-    outcome, {{ scope.scope_columns() }}, failed, records
-)
-select
-    {{ outcome }} as outcome,
-    {{ scope.scope_columns('r') }},
-    r.failed,
-    count(*) as records
-from (
-{{ population_rows }}
-) as r
-group by {{ scope.scope_columns('r') }}, r.failed;
-{%- endif %}
+{{ scope.write_population(outcome, population_rows, by_record, created_at='cast(null as timestamp)') }}
 {%- if skip %}
 
 insert into quality.work_not_evaluated (
