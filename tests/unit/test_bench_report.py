@@ -148,4 +148,7 @@ def test_the_incremental_day_reports_its_floor_before_quality_kpis_and_packs(sca
         "incremental extract + load (23 s) plus the other 3 DAG processes' Airflow start (8 s): 30 s, 9%"
         in text
     )
+    assert text.endswith("under the 10 % target, with little room for the rest.")
+    slow = dict(inc, crm_extract_load=dict(inc["crm_extract_load"], wall_s=40))
+    assert scale._incremental_floor(full, slow).endswith("that floor alone is over the 10 % target.")
     assert scale._incremental_floor(full, {}) == ""
