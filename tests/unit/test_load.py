@@ -488,3 +488,35 @@ def test_catalog_lookups_answer_as_reflection_does(wh):
     assert not wh.table_exists("ops.missing") and not wh.table_exists("staging.t")
     with pytest.raises(sa.exc.NoSuchTableError):
         wh.columns("ops.missing")
+
+
+def test_a_warehouse_file_another_process_is_creating_is_waited_for(tmp_path):
+    """Two tasks of a fresh warehouse's first run start together on two workers (the Celery stack):
+    one creates the DuckDB file, the other opens it before its headers are written and DuckDB says
+    "not a valid DuckDB database file". The second waits like for a lock; a file past the headers
+    that is not a database still fails at once."""
+    import threading
+    import time as _time
+
+    path = tmp_path / "fresh.duckdb"
+    path.write_bytes(b"\0" * 100)  # the other process's file, headers not written yet
+
+    def creator_finishes() -> None:
+        _time.sleep(0.5)
+        import duckdb
+
+        path.unlink()
+        duckdb.connect(str(path)).close()
+
+    t = threading.Thread(target=creator_finishes)
+    t.start()
+    wh = Warehouse(f"duckdb:///{path}", lock_timeout_s=30)
+    assert wh.scalar("select 41 + 1") == 42
+    t.join()
+
+    broken = tmp_path / "broken.duckdb"
+    broken.write_bytes(b"not a database" * 2000)  # 28 kB: past the headers
+    t0 = _time.monotonic()
+    with pytest.raises(Exception, match="not a valid DuckDB database file"):
+        Warehouse(f"duckdb:///{broken}", lock_timeout_s=30).scalar("select 1")
+    assert _time.monotonic() - t0 < 5

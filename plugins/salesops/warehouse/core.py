@@ -35,6 +35,8 @@ log = logging.getLogger(__name__)
 
 _IDENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)?$")
 SCHEMAS = ("raw", "staging", "quality", "marts", "ops")
+# A DuckDB file starts with three 4 KiB headers; a shorter file is one still being created.
+_DUCKDB_HEADER_BYTES = 3 * 4096
 
 
 class WarehouseError(RuntimeError):
@@ -157,15 +159,28 @@ class Warehouse:
             try:
                 return self.engine.connect()
             except sa.exc.OperationalError as exc:
-                if "lock" not in str(exc).lower() or time.monotonic() > deadline:
+                msg = str(exc).lower()
+                if not ("lock" in msg or self._being_created(msg)) or time.monotonic() > deadline:
                     raise
                 if not waited:
-                    log.info("warehouse file is locked by another process; waiting")
+                    log.info("warehouse file is locked or being created by another process; waiting")
                     waited = True
                 # Short first pauses: writers hand the file over every second or so (one task's
                 # write is typically under a second), so a fixed 0.5 s cost 0.25 s per hand-over.
                 time.sleep(pause)
                 pause = min(pause * 1.5, 0.5)
+
+    def _being_created(self, msg: str) -> bool:
+        """Another process is creating the DuckDB file and has not written its headers yet (two
+        tasks of a fresh warehouse's first run starting together on two workers): DuckDB calls
+        the file "not a valid DuckDB database file". A file past the headers is not retried."""
+        path = self.path
+        if "not a valid duckdb database file" not in msg or path is None:
+            return False
+        try:
+            return path.stat().st_size < _DUCKDB_HEADER_BYTES
+        except FileNotFoundError:
+            return True
 
     @contextmanager
     def connect(self) -> Iterator[sa.Connection]:
