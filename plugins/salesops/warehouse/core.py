@@ -160,10 +160,12 @@ class Warehouse:
                 return self.engine.connect()
             except sa.exc.OperationalError as exc:
                 msg = str(exc).lower()
-                if not ("lock" in msg or self._being_created(msg)) or time.monotonic() > deadline:
+                creating = "lock" not in msg and self._being_created(msg)
+                if not ("lock" in msg or creating) or time.monotonic() > deadline:
                     raise
                 if not waited:
-                    log.info("warehouse file is locked or being created by another process; waiting")
+                    what = "being created" if creating else "locked"
+                    log.info("warehouse file is %s by another process; waiting", what)
                     waited = True
                 # Short first pauses: writers hand the file over every second or so (one task's
                 # write is typically under a second), so a fixed 0.5 s cost 0.25 s per hand-over.
