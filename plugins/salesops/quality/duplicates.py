@@ -3278,6 +3278,82 @@ def _site_words_agree(a: list[str], b: list[str], spec: dict[str, Any]) -> bool:
     return True
 
 
+@dataclass
+class _SiteNames:
+    """The records of the websites two to ``acronyms.max_site_accounts`` records give whose names
+    have two cores or more (the only ones a same-website pass can pair): ``idx`` their positions
+    among the small-site records ``small``, ``todo`` those positions per website, ``words`` each
+    one's core words (a hyphen separating words, ae / oe / ue as a / o / u), ``compacts`` the
+    cores without spaces (the name_compact key)."""
+
+    small: Any
+    compact: Any
+    compacts: list[str]
+    todo: list[list[int]]
+    keep: list[int]
+    words: dict[int, list[str]]
+    names: Any
+    suffixes: dict[str, str]
+    tokens: dict[str, Any]
+    _legal: dict[int, str] = field(default_factory=dict)
+
+    @classmethod
+    def of(
+        cls, norm: pa.Table, names: Any, tokens: dict[str, Any], suffixes: dict[str, str]
+    ) -> _SiteNames | None:
+        from collections import defaultdict
+
+        import pyarrow as pa
+        import pyarrow.compute as pc
+
+        if "website_domain" not in norm.column_names:
+            return None
+        max_site = int((tokens.get("acronyms") or {}).get("max_site_accounts", 10))
+        site = _one_array(norm.column("website_domain"))
+        idx = small_site_records(site, max_site)
+        if not len(idx):
+            return None
+        take = pa.array(idx)
+        compact = pc.replace_substring(_one_array(norm.column("name_core")), " ", "")
+        sites = site.take(take).to_pylist()
+        compacts = compact.take(take).to_pylist()
+        per_site: dict[str, list[int]] = defaultdict(list)
+        for k, s_ in enumerate(sites):
+            per_site[s_].append(k)
+        # only the websites whose records give two cores or more (the 1 M demo org: ...)
+        todo = [m for m in per_site.values() if len({compacts[k] for k in m}) > 1]
+        if not todo:
+            return None
+        keep = sorted(k for m in todo for k in m)
+        core_words = account_name_core(
+            _str(names).take(pa.array(idx[keep])), suffixes, tokens, word_breaks=True
+        )[1]
+        words = dict(zip(keep, (_translit(w).split() for w in core_words.to_pylist()), strict=True))
+        return cls(idx, compact, compacts, todo, keep, words, names, suffixes, tokens)
+
+    def record(self, k: int) -> int:
+        """The record (row) at position ``k``."""
+        return int(self.small[k])
+
+    def legal_form(self, k: int) -> str:
+        """The canonical legal form position ``k``'s name ends with ("sa de cv"; '' = none)."""
+        import re
+
+        import pyarrow as pa
+
+        if k not in self._legal:
+            canon = "|".join(
+                sorted({re_escape(v) for v in self.suffixes.values()}, key=lambda v: (-len(v), v))
+            )
+            raw = _str(self.names).take(pa.array([self.record(k)]))
+            found = re.search(
+                rf"(?:^| )((?:(?:{canon})(?: |$))+)$",
+                account_name_core(raw, self.suffixes, self.tokens)[0][0].as_py() or "",
+            )
+            self._legal[k] = found.group(1).strip() if found else ""
+        return self._legal[k]
+
+
 def site_name_pairs(
     norm: pa.Table,
     names: Any,
@@ -3296,7 +3372,6 @@ def site_name_pairs(
     pair with every record of the same core as the other that gives no website (the evidence is the
     other's). Not when a name agrees so with two names of the website that no other pass matched
     to each other (which company it is is unknown)."""
-    import re
     from collections import defaultdict
 
     import numpy as np
@@ -3305,40 +3380,13 @@ def site_name_pairs(
 
     tokens = rules.get("tokens") or {}
     spec = tokens.get("same_site")
-    if not spec or "website_domain" not in norm.column_names:
+    sn = _SiteNames.of(norm, names, tokens, suffixes) if spec else None
+    if sn is None or not spec:
         return set()
-    max_site = int((tokens.get("acronyms") or {}).get("max_site_accounts", 10))
+    idx, compacts, words, compact = sn.small, sn.compacts, sn.words, sn.compact
     site = _one_array(norm.column("website_domain"))
-    idx = small_site_records(site, max_site)
-    if not len(idx):
-        return set()
-    take = pa.array(idx)
-    compact = pc.replace_substring(_one_array(norm.column("name_core")), " ", "")  # the name_compact key
-    sites = site.take(take).to_pylist()
-    compacts = compact.take(take).to_pylist()
-    per_site: dict[str, list[int]] = defaultdict(list)
-    for k, s_ in enumerate(sites):
-        per_site[s_].append(k)
-    # only the websites whose records give two cores or more (the 1 M demo org: ...)
-    todo = [m for m in per_site.values() if len({compacts[k] for k in m}) > 1]
-    if not todo:
-        return set()
-    keep = sorted(k for m in todo for k in m)
-    core_words = account_name_core(_str(names).take(pa.array(idx[keep])), suffixes, tokens, word_breaks=True)[
-        1
-    ]
-    words = dict(zip(keep, (_translit(w).split() for w in core_words.to_pylist()), strict=True))
     groups = frozenset(str(w) for w in spec.get("group_words") or [])
-    canon = "|".join(sorted({re_escape(v) for v in suffixes.values()}, key=lambda v: (-len(v), v)))
-    legal_re = re.compile(rf"(?:^| )((?:(?:{canon})(?: |$))+)$")
-    legal: dict[int, str] = {}
-
-    def legal_form(k: int) -> str:  # the canonical legal form the name ends with ("sa de cv")
-        if k not in legal:
-            raw = _str(names).take(pa.array([int(idx[k])]))
-            found = legal_re.search(account_name_core(raw, suffixes, tokens)[0][0].as_py() or "")
-            legal[k] = found.group(1).strip() if found else ""
-        return legal[k]
+    legal_form = sn.legal_form
 
     def agree(k: int, m: int) -> bool:
         a, b = words[k], words[m]
@@ -3355,9 +3403,9 @@ def site_name_pairs(
                 return not (lx and ly and lx != ly)
         return False
 
-    cores = {int(idx[k]): compacts[k] for k in keep}
+    cores = {int(idx[k]): compacts[k] for k in sn.keep}
     agreeing: dict[int, list[int]] = {}  # record -> the records of its website its name agrees with
-    for members in todo:
+    for members in sn.todo:
         for k in members:
             rows = [int(idx[m]) for m in members if m != k and compacts[m] != compacts[k] and agree(k, m)]
             if rows:
@@ -3390,6 +3438,106 @@ def site_name_pairs(
     return out
 
 
+def _name_start(a: list[str], b: list[str]) -> int:
+    """How many of ``b``'s words ``a`` (shorter) starts: its words written together or apart
+    ("vantagepoint" / "vantage point"), its last word of three letters or more may be that
+    word's start ("bio" / "biosciences"); 0: none."""
+    whole = "".join(a)
+    joined = ""
+    for j, w in enumerate(b[:-1], 1):
+        joined += w
+        if joined == whole:
+            return j
+        if len(joined) >= len(whole):
+            break
+    n = len(a)
+    if n <= len(b) and a[:-1] == b[: n - 1] and len(a[-1]) >= 3 and b[n - 1].startswith(a[-1]):
+        return n if a[-1] != b[n - 1] else 0
+    return 0
+
+
+@functools.lru_cache(maxsize=8)
+def territory_words(locales: tuple[str, ...]) -> tuple[frozenset[str], frozenset[str]]:
+    """(names, words) of the countries and regions CLDR names in ``locales`` (Babel), folded to
+    lower-case ASCII ("Österreich" -> "osterreich", "Polska", "Sverige", "United States"): a name
+    with such a word more is a country subsidiary's or a region's ("... Polska", "... Nordic")."""
+    from babel import Locale
+    from text_unidecode import unidecode
+
+    names: set[str] = set()
+    for loc in locales:
+        for name in Locale.parse(loc).territories.values():
+            folded = " ".join("".join(ch if ch.isalnum() else " " for ch in unidecode(name).lower()).split())
+            if folded:
+                names.add(_translit(folded))
+    return frozenset(names), frozenset(n for n in names if " " not in n)
+
+
+def extended_name_site_pairs(
+    norm: pa.Table,
+    names: Any,
+    rules: dict[str, Any],
+    suffixes: dict[str, str],
+    pair_score: dict[tuple[int, int], float],
+) -> set[tuple[int, int]]:
+    """Account pairs (i < j) of a name and the same name with one to ``max_extra_words`` words
+    more after it on the same website domain (one two to ``acronyms.max_site_accounts`` records
+    give): "Meridian Freight" / "Meridian Freight Systems Inc", "Orchid Bay Dental" / "Orchid Bay
+    Dental Group PLLC" (quality.yaml ``account.tokens.same_site.extended_names``: the form a CRM
+    takes from the domain or a rep types, beside the registered one). Never when a word more names
+    another entity (``distinguishing_words``: a holding, a foundation, "Group Services"), a country
+    or a region (CLDR territory names in ``territory_locales``, and ``region_words``), when the
+    longer name puts its words more in brackets or after a dash (a branch or a franchise's
+    location: "Millbrook Dental (Ashford)"), when the two names end in different legal forms
+    ("... GmbH" / "... Benelux B.V."), nor when the shorter name starts two companies' names on the
+    website that no other pass matched to each other."""
+    import re
+
+    import pyarrow as pa
+
+    tokens = rules.get("tokens") or {}
+    ext = (tokens.get("same_site") or {}).get("extended_names")
+    sn = _SiteNames.of(norm, names, tokens, suffixes) if ext else None
+    if sn is None or not ext:
+        return set()
+    words = sn.words
+    raw = dict(zip(sn.keep, _str(names).take(pa.array(sn.small[sn.keep])).to_pylist(), strict=True))
+    distinguishing = frozenset(str(w) for w in ext.get("distinguishing_words") or [])
+    places, place_words = territory_words(tuple(str(x) for x in ext.get("territory_locales") or []))
+    place_words = place_words | frozenset(str(w) for w in ext.get("region_words") or [])
+    max_extra = int(ext.get("max_extra_words", 3))
+
+    def extends(short: int, long: int) -> bool:
+        a, b = words[short], words[long]
+        if not a or len(a) > len(b) or not any(len(w) >= 3 and not w.isdigit() for w in a):
+            return False
+        j = _name_start(a, b)
+        if not j or len(b) - j > max_extra:
+            return False
+        extra = b[j:] if "".join(b[:j]) == "".join(a) else b[j - 1 :]
+        if any(w in distinguishing or w in place_words for w in extra) or " ".join(extra) in places:
+            return False
+        if "group" in b[j - 1 : -1]:  # a group's company ("X Group Services"), not "X Group"
+            return False
+        if re.search(r"[(\[|]| [-–—] ", str(raw[long] or "")):
+            return False
+        la, lb = sn.legal_form(short), sn.legal_form(long)
+        return not (la and lb and la != lb)
+
+    cores = {sn.record(k): sn.compacts[k] for k in sn.keep}
+    longer: dict[int, list[int]] = {}
+    for members in sn.todo:
+        for k in members:
+            rows = [sn.record(m) for m in members if sn.compacts[m] != sn.compacts[k] and extends(k, m)]
+            if rows:
+                longer[sn.record(k)] = rows
+    found: set[tuple[int, int]] = set()
+    for k, rows in longer.items():
+        if _unambiguous(rows, cores, pair_score):
+            found |= {(min(k, r), max(k, r)) for r in rows}
+    return found
+
+
 def _match_name_forms(
     norm: pa.Table,
     tbl: pa.Table,
@@ -3402,6 +3550,7 @@ def _match_name_forms(
     found = truncated_pairs(norm, tbl.column("name"), rules, suffixes, pair_score)
     found |= descriptor_pairs(norm, rules)
     found |= site_name_pairs(norm, tbl.column("name"), rules, suffixes, pair_score)
+    found |= extended_name_site_pairs(norm, tbl.column("name"), rules, suffixes, pair_score)
     found |= other_script_site_pairs(norm, rules)
     new = found - set(pair_score)
     for pair in new:

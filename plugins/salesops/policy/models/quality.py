@@ -57,6 +57,31 @@ class CompanyAcronyms(PolicyModel):
     skip_words: list[str] = []  # words such an acronym may leave out ("de", "la")
 
 
+class ExtendedSiteNames(PolicyModel):
+    """A name and the same name with words more after it on one website (duplicates.py
+    extended_name_site_pairs): "Meridian Freight" / "Meridian Freight Systems Inc"."""
+
+    # at most this many words more
+    max_extra_words: int = Field(default=3, ge=1)
+    # a word more that names another entity: a holding, a foundation, a finance arm
+    distinguishing_words: list[str] = []
+    # CLDR locales whose country and region names (Babel) are words of a country subsidiary or a
+    # region's company ("... Polska", "... United States"); region_words: others ("nordic", "emea")
+    territory_locales: list[str] = []
+    region_words: list[str] = []
+
+    @model_validator(mode="after")
+    def _locales(self) -> ExtendedSiteNames:
+        from babel import Locale, UnknownLocaleError
+
+        for n, loc in enumerate(self.territory_locales):
+            try:
+                Locale.parse(loc)
+            except (UnknownLocaleError, ValueError) as exc:
+                raise bad(f"territory_locales[{n}]", loc, "a CLDR locale Babel knows (en, de, pt_BR ...)") from exc
+        return self
+
+
 class SameSiteNames(PolicyModel):
     """Account names that are one company's only because both records give the same website
     domain (duplicates.py site_name_pairs): compared word by word after the name core."""
@@ -76,6 +101,9 @@ class SameSiteNames(PolicyModel):
     # a name in a script without Latin letters ("(주)한빛소재") and the one name on its website that
     # the domain spells ("hanbit-materials.example" / "Hanbit Materials Co., Ltd."): one company
     other_script_domain_name: bool = False
+    # a name and the same name with words more after it (the form taken from the domain or typed by
+    # a rep beside the registered name): None = never
+    extended_names: ExtendedSiteNames | None = None
 
     @model_validator(mode="after")
     def _letters(self) -> SameSiteNames:
@@ -112,7 +140,8 @@ class CompanyTokens(PolicyModel):
     # operating name in brackets after a legal form; "formerly" / "vormals": the former name); partnership forms whose general partner is a
     # company ("GmbH & Co. KG": another legal entity than the GmbH); "+" between words as "&"
     transliterate_scripts: list[Literal["Greek", "Cyrillic"]] = []
-    number_words: dict[str, Annotated[str, Field(pattern=r"^[0-9]+$")]] = {}
+    # a number word and its digits ("twenty": "20"), an ordinal word and its form ("first": "1st")
+    number_words: dict[str, Annotated[str, Field(pattern=r"^[0-9]+(st|nd|rd|th)?$")]] = {}
     crm_markers: list[str] = []
     trading_name_markers: list[str] = []  # both names on the same website where both give one
     former_name_markers: list[str] = []  # a rename ("vormals"): no website needed (a new one)
