@@ -69,6 +69,10 @@ HELD_OUT = [
     ("accounts_crmmerge", ACCOUNT_HEADER, "Account ID", "Created Date", "CX-", (100, 30, 22)),
     ("leads_partnerportal", LEAD_HEADER, "Lead ID", "Created", "PP-", (80, 28, 16)),
     ("contacts_esign", CONTACT_HEADER, "Contact ID", "Created", "ES-", (60, 18, 12)),
+    # round 8 (HELD_OUT.md "Round 8")
+    ("accounts_saasorg", ACCOUNT_HEADER, "Account ID", "Created Date", "NA-", (100, 30, 22)),
+    ("leads_inbound", LEAD_HEADER, "Lead ID", "Created", "WL-", (80, 28, 16)),
+    ("contacts_emailsync", CONTACT_HEADER, "Contact ID", "Created", "EC-", (60, 18, 12)),
 ]
 IDS = [h[0] for h in HELD_OUT]
 
