@@ -519,7 +519,6 @@ def test_round_7_persons_after_tuning(dup_cfg, name):
     assert not {("PP-025", "PP-058"), ("ES-007", "ES-045")} & found
 
 
-
 # Round 8 (tests/fixtures/duplicates/HELD_OUT.md): written by another session as a REALISTIC sample of
 # a North American SaaS vendor's Salesforce org (the duplicate kinds of everyday causes, in their
 # usual proportions, rather than variation chosen because earlier rounds lacked it), reading neither
@@ -544,6 +543,28 @@ def test_held_out_round_8_persons_precision_recall(dup_cfg, name):
     P >= 0.95 / R >= 0.90 met)."""
     found, truth = _measure(dup_cfg, name, HELD_OUT_8[name])
     assert found <= truth
+
+
+# After the account rules written from round 8's account errors (issue 15: the same-website
+# extended name's website-less twin takes the pair's evidence; words written apart on one website
+# joined where the other name writes them as one), the round-8 account list is NO LONGER HELD OUT
+# for those rules. Still missed: Lakemont Software Inc. renamed Lakemont Cloud, Inc. on one website
+# (a word changed: nothing in the two rows says rename rather than a sister company).
+ROUND_8_ACCOUNTS = {
+    # list: (object, records, true pairs, found pairs, correct)
+    "accounts_saasorg": ("account", 100, 30, 29, 29),  # P 1.000, R 0.967
+}
+
+
+@pytest.mark.parametrize("name", sorted(ROUND_8_ACCOUNTS))
+def test_round_8_accounts_after_tuning(dup_cfg, name):
+    """The Salesforce-org account list after the rules written from its misses (HELD_OUT_8: P 1.000
+    R 0.867 -> P 1.000 R 0.967). Its hard negatives (parents and subsidiaries such as Lakemont
+    Software UK Ltd on uk.lakemont.example, shared words, look-alike names) stay apart."""
+    found, truth = _measure(dup_cfg, name, ROUND_8_ACCOUNTS[name])
+    assert found <= truth
+    assert ("NA-045", "NA-089") in found and ("NA-067", "NA-084") in found
+
 
 def _b2b_contacts(name: str = "contacts") -> tuple[pd.DataFrame, set[tuple[str, str]]]:
     """tests/fixtures/duplicates/contacts.csv: a second hand-written B2B person list (46 contacts,

@@ -46,6 +46,8 @@ SAME = [
     ),
     # the last word as its start
     ("Helix Biosciences", "helixbio.example", "Helix Bio", "helixbio.example"),
+    # same number of words: two written as one, and an abbreviation (site_name_pairs)
+    ("Greyfen Vet Surgery", "greyfenvet.example", "Grey Fen Veterinary Surgery", "greyfenvet.example"),
 ]
 APART = [
     # a holding, a finance arm, a foundation on the group's website
@@ -132,3 +134,20 @@ def test_an_unknown_territory_locale_names_the_key():
     ext["territory_locales"] = ["en", "xx_QQ_zz"]
     with pytest.raises(ConfigError, match=r"territory_locales\[1\].*xx_QQ_zz.*CLDR locale"):
         validate("quality", raw)
+
+
+def test_the_registered_names_twin_without_a_website_joins_the_short_name(dup_cfg):
+    """ "Corbelline" on the website beside "Corbelline Software LLC", and "Corbelline Software" with
+    no website: the website-less twin of the registered name was compared with the short name and
+    rejected (the names differ), which kept the three apart until the twin took the pair's evidence
+    (issue 15, round-8 accounts)."""
+    rows = [
+        ("A", "Corbelline Software LLC", "corbelline.example"),
+        ("B", "Corbelline", "https://www.corbelline.example/"),
+        ("C", "Corbelline Software", None),
+    ]
+    df = pd.DataFrame(rows, columns=["record_id", "name", "website"])
+    df["created_at"] = pd.Timestamp("2026-01-01")
+    r = find_duplicates(df, "account", dup_cfg["objects"]["account"], dup_cfg["company_suffixes"])
+    clusters = {frozenset(g.record_id) for _, g in r.clusters.groupby("cluster_id")}
+    assert clusters == {frozenset({"A", "B", "C"})}

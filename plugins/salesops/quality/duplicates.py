@@ -3257,11 +3257,25 @@ def _site_word_agrees(a: str, b: str, abbreviated: bool, spec: dict[str, Any]) -
     return lo <= len(short) <= hi and short.isalpha() and full.startswith(short)
 
 
+def _joined_as(a: list[str], b: list[str]) -> list[str]:
+    """``a``'s words with two neighbours joined where ``b`` writes them as one word ("red hollow
+    vet clinic" beside "redhollow veterinary clinic": "redhollow vet clinic")."""
+    whole = set(b)
+    out: list[str] = []
+    for w in a:
+        if out and out[-1] + w in whole and out[-1] not in whole:
+            out[-1] += w
+        else:
+            out.append(w)
+    return out
+
+
 def _site_words_agree(a: list[str], b: list[str], spec: dict[str, Any]) -> bool:
     """Whether two names' words (cores, a hyphen separating words) on one website are one
     company's (quality.yaml ``account.tokens.same_site``): as many words, one of three letters or
     more equal, and every word, in order, equal, translated, or (not the last word) abbreviated;
     or (``word_order``) the same words, translated or not, in another order."""
+    a, b = _joined_as(a, b), _joined_as(b, a)
     if len(a) != len(b) or not any(x == y and len(x) >= 3 for x, y in itertools.product(a, b)):
         return False
     last = len(a) - 1
@@ -3335,6 +3349,38 @@ class _SiteNames:
         """The record (row) at position ``k``."""
         return int(self.small[k])
 
+    def with_twins(self, found: set[tuple[int, int]], norm: pa.Table) -> set[tuple[int, int]]:
+        """``found`` and, for each pair, every record that gives no website and has one end's core
+        (spaces aside) paired with the other end: the pair's evidence (the website) is theirs too."""
+        from collections import defaultdict
+
+        import numpy as np
+        import pyarrow as pa
+        import pyarrow.compute as pc
+
+        if not found:
+            return found
+        site = _one_array(norm.column("website_domain"))
+        cores = {self.record(k): self.compacts[k] for k in self.keep}
+        end_cores = {r: cores[r] for r in sorted({x for p in found for x in p})}
+        twins = np.flatnonzero(
+            pc.fill_null(
+                pc.and_(
+                    pc.is_in(self.compact, value_set=pa.array(sorted(set(end_cores.values())), pa.string())),
+                    pc.equal(site, ""),
+                ),
+                False,
+            ).to_numpy(zero_copy_only=False)
+        )
+        by_core: dict[str, list[int]] = defaultdict(list)
+        for t, c in zip(twins.tolist(), self.compact.take(pa.array(twins)).to_pylist(), strict=True):
+            by_core[c].append(t)
+        out = set(found)
+        for a, b in found:
+            out |= {(min(a, t), max(a, t)) for t in by_core.get(end_cores[b], [])}
+            out |= {(min(b, t), max(b, t)) for t in by_core.get(end_cores[a], [])}
+        return out
+
     def legal_form(self, k: int) -> str:
         """The canonical legal form position ``k``'s name ends with ("sa de cv"; '' = none)."""
         import re
@@ -3372,19 +3418,13 @@ def site_name_pairs(
     pair with every record of the same core as the other that gives no website (the evidence is the
     other's). Not when a name agrees so with two names of the website that no other pass matched
     to each other (which company it is is unknown)."""
-    from collections import defaultdict
-
-    import numpy as np
-    import pyarrow as pa
-    import pyarrow.compute as pc
 
     tokens = rules.get("tokens") or {}
     spec = tokens.get("same_site")
     sn = _SiteNames.of(norm, names, tokens, suffixes) if spec else None
     if sn is None or not spec:
         return set()
-    idx, compacts, words, compact = sn.small, sn.compacts, sn.words, sn.compact
-    site = _one_array(norm.column("website_domain"))
+    idx, compacts, words = sn.small, sn.compacts, sn.words
     groups = frozenset(str(w) for w in spec.get("group_words") or [])
     legal_form = sn.legal_form
 
@@ -3416,26 +3456,7 @@ def site_name_pairs(
     found = {(min(k, r), max(k, r)) for k, rows in agreeing.items() for r in rows if not {k, r} & ambiguous}
     if not found:
         return found
-    # the records of a pair's cores that give no website: the pair's evidence is theirs too
-    ends = sorted({x for p in found for x in p})
-    end_cores = {r: cores[r] for r in ends}
-    twins = np.flatnonzero(
-        pc.fill_null(
-            pc.and_(
-                pc.is_in(compact, value_set=pa.array(sorted(set(end_cores.values())), pa.string())),
-                pc.equal(site, ""),
-            ),
-            False,
-        ).to_numpy(zero_copy_only=False)
-    )
-    by_core: dict[str, list[int]] = defaultdict(list)
-    for t, c in zip(twins.tolist(), compact.take(pa.array(twins)).to_pylist(), strict=True):
-        by_core[c].append(t)
-    out = set(found)
-    for a, b in found:
-        out |= {(min(a, t), max(a, t)) for t in by_core.get(end_cores[b], [])}
-        out |= {(min(b, t), max(b, t)) for t in by_core.get(end_cores[a], [])}
-    return out
+    return sn.with_twins(found, norm)
 
 
 def _name_start(a: list[str], b: list[str]) -> int:
@@ -3535,7 +3556,7 @@ def extended_name_site_pairs(
     for k, rows in longer.items():
         if _unambiguous(rows, cores, pair_score):
             found |= {(min(k, r), max(k, r)) for r in rows}
-    return found
+    return sn.with_twins(found, norm)
 
 
 def _match_name_forms(

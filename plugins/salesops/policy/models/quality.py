@@ -78,7 +78,9 @@ class ExtendedSiteNames(PolicyModel):
             try:
                 Locale.parse(loc)
             except (UnknownLocaleError, ValueError) as exc:
-                raise bad(f"territory_locales[{n}]", loc, "a CLDR locale Babel knows (en, de, pt_BR ...)") from exc
+                raise bad(
+                    f"territory_locales[{n}]", loc, "a CLDR locale Babel knows (en, de, pt_BR ...)"
+                ) from exc
         return self
 
 
