@@ -69,6 +69,10 @@ HELD_OUT = [
     ("accounts_crmmerge", ACCOUNT_HEADER, "Account ID", "Created Date", "CX-", (100, 30, 22)),
     ("leads_partnerportal", LEAD_HEADER, "Lead ID", "Created", "PP-", (80, 28, 16)),
     ("contacts_esign", CONTACT_HEADER, "Contact ID", "Created", "ES-", (60, 18, 12)),
+    # round 9 (HELD_OUT.md "Round 9")
+    ("accounts_hubspoteu", ACCOUNT_HEADER, "Account ID", "Created Date", "HE-", (100, 30, 22)),
+    ("leads_tradefair", LEAD_HEADER, "Lead ID", "Created", "TF-", (80, 28, 16)),
+    ("contacts_erpsync", CONTACT_HEADER, "Contact ID", "Created", "EY-", (60, 18, 12)),
 ]
 IDS = [h[0] for h in HELD_OUT]
 
