@@ -73,6 +73,10 @@ HELD_OUT = [
     ("accounts_saasorg", ACCOUNT_HEADER, "Account ID", "Created Date", "NA-", (100, 30, 22)),
     ("leads_inbound", LEAD_HEADER, "Lead ID", "Created", "WL-", (80, 28, 16)),
     ("contacts_emailsync", CONTACT_HEADER, "Contact ID", "Created", "EC-", (60, 18, 12)),
+    # round 9 (HELD_OUT.md "Round 9")
+    ("accounts_hubspoteu", ACCOUNT_HEADER, "Account ID", "Created Date", "HE-", (100, 30, 22)),
+    ("leads_tradefair", LEAD_HEADER, "Lead ID", "Created", "TF-", (80, 28, 16)),
+    ("contacts_erpsync", CONTACT_HEADER, "Contact ID", "Created", "EY-", (60, 18, 12)),
 ]
 IDS = [h[0] for h in HELD_OUT]
 
