@@ -566,7 +566,6 @@ def test_round_8_accounts_after_tuning(dup_cfg, name):
     assert ("NA-045", "NA-089") in found and ("NA-067", "NA-084") in found
 
 
-
 # Round 9 (tests/fixtures/duplicates/HELD_OUT.md): written by another session, at the same time as
 # round 8 and without seeing it, as a REALISTIC sample of a European industrial-software vendor's
 # HubSpot portal, reading neither the matcher, its policy, the other lists nor the earlier rounds'
@@ -582,6 +581,30 @@ HELD_OUT_9_FALSE = {
     # two companies of one name in two countries: S.r.l. and GmbH, each on its own website
     "accounts_hubspoteu": {("HE-070", "HE-092")},
 }
+
+
+# After the rules written from round 9's errors (issue 15: a same-website pair's twins are also the
+# records an earlier pass matched to an end, compared with ae / oe / ue as a / o / u; words written
+# as their start with a full stop; different legal forms on websites of their own veto a pair;
+# "vorm." and other former-name markers; common European short given names such as Beppe), the
+# round-9 lists are NO LONGER HELD OUT for those rules; ROUND_9 pins what the matcher finds now.
+ROUND_9 = {
+    # list: (object, records, true pairs, found pairs, correct)
+    "accounts_hubspoteu": ("account", 100, 30, 30, 30),  # P 1.000, R 1.000
+    "leads_tradefair": ("lead", 80, 28, 28, 28),  # P 1.000, R 1.000
+    "contacts_erpsync": ("contact", 60, 18, 18, 18),  # P 1.000, R 1.000
+}
+
+
+@pytest.mark.parametrize("name", sorted(ROUND_9))
+def test_round_9_after_tuning(dup_cfg, name):
+    """The HubSpot-portal lists after the rules written from their errors (HELD_OUT_9: accounts
+    P 0.962 R 0.833, leads R 0.929 -> 1.000 each). The false pair of the one measurement, two
+    Technoplast companies (S.r.l. / GmbH, each on its own website), stays apart."""
+    found, truth = _measure(dup_cfg, name, ROUND_9[name])
+    assert found == truth
+    assert not HELD_OUT_9_FALSE.get(name, set()) & found
+
 
 def _b2b_contacts(name: str = "contacts") -> tuple[pd.DataFrame, set[tuple[str, str]]]:
     """tests/fixtures/duplicates/contacts.csv: a second hand-written B2B person list (46 contacts,
@@ -1160,7 +1183,15 @@ def test_account_names_one_company_on_the_same_website(dup_cfg):
     }
     assert _pairs(_account_pairs(dup_cfg, names, sites).clusters) == expected
     rules = copy.deepcopy(dup_cfg["objects"]["account"])
-    rules["tokens"].pop("same_site")  # without the rule: only the spelt-out legal forms
+    rules["tokens"].pop("same_site")  # without the rule: the spelt-out legal forms, and "Soc." with
+    # its full stop (tokens.dotted_abbreviations), no website needed
+    assert _pairs(_account_pairs(dup_cfg, names, sites, rules).clusters) == {
+        ("A5", "A6"),
+        ("A5", "A7"),
+        ("A6", "A7"),
+        ("A12", "A14"),
+    }
+    rules["tokens"].pop("dotted_abbreviations")
     assert _pairs(_account_pairs(dup_cfg, names, sites, rules).clusters) == {("A5", "A7"), ("A12", "A14")}
     rules = copy.deepcopy(dup_cfg["objects"]["account"])
     rules["tokens"]["acronyms"]["max_site_accounts"] = 2  # three records give these: no evidence

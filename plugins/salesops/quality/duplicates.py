@@ -3292,6 +3292,27 @@ def _site_words_agree(a: list[str], b: list[str], spec: dict[str, Any]) -> bool:
     return True
 
 
+def legal_forms(
+    names: Any, rows: list[int], suffixes: dict[str, str], tokens: dict[str, Any]
+) -> dict[int, str]:
+    """The canonical legal form each of ``rows``' account names ends with ("sa de cv", "gmbh"; ''
+    = none)."""
+    import re
+
+    import pyarrow as pa
+
+    if not rows:
+        return {}
+    canon = "|".join(sorted({re_escape(v) for v in suffixes.values()}, key=lambda v: (-len(v), v)))
+    ends = re.compile(rf"(?:^| )((?:(?:{canon})(?: |$))+)$")
+    normed = account_name_core(_str(names).take(pa.array(rows, pa.int64())), suffixes, tokens)[0].to_pylist()
+    out: dict[int, str] = {}
+    for r, v in zip(rows, normed, strict=True):
+        found = ends.search(v or "")
+        out[r] = found.group(1).strip() if found else ""
+    return out
+
+
 @dataclass
 class _SiteNames:
     """The records of the websites two to ``acronyms.max_site_accounts`` records give whose names
@@ -3349,9 +3370,13 @@ class _SiteNames:
         """The record (row) at position ``k``."""
         return int(self.small[k])
 
-    def with_twins(self, found: set[tuple[int, int]], norm: pa.Table) -> set[tuple[int, int]]:
-        """``found`` and, for each pair, every record that gives no website and has one end's core
-        (spaces aside) paired with the other end: the pair's evidence (the website) is theirs too."""
+    def with_twins(
+        self, found: set[tuple[int, int]], norm: pa.Table, pair_score: dict[tuple[int, int], float]
+    ) -> set[tuple[int, int]]:
+        """``found`` and, for each pair, every record that gives no website and is one end's twin
+        paired with the other end: the pair's evidence (the website) is theirs too. A twin: the
+        end's core (spaces aside, ae / oe / ue as a / o / u: "MUELLER & SOEHNE" / "Müller &
+        Söhne"), or a record an earlier pass matched to the end."""
         from collections import defaultdict
 
         import numpy as np
@@ -3361,42 +3386,42 @@ class _SiteNames:
         if not found:
             return found
         site = _one_array(norm.column("website_domain"))
-        cores = {self.record(k): self.compacts[k] for k in self.keep}
+        compact = _translit(self.compact)
+        cores = {self.record(k): _translit(self.compacts[k]) for k in self.keep}
         end_cores = {r: cores[r] for r in sorted({x for p in found for x in p})}
+        no_site = pc.fill_null(pc.equal(site, ""), False)
         twins = np.flatnonzero(
-            pc.fill_null(
-                pc.and_(
-                    pc.is_in(self.compact, value_set=pa.array(sorted(set(end_cores.values())), pa.string())),
-                    pc.equal(site, ""),
+            pc.and_(
+                pc.fill_null(
+                    pc.is_in(compact, value_set=pa.array(sorted(set(end_cores.values())), pa.string())), False
                 ),
-                False,
+                no_site,
             ).to_numpy(zero_copy_only=False)
         )
+        by_end: dict[int, set[int]] = defaultdict(set)
         by_core: dict[str, list[int]] = defaultdict(list)
-        for t, c in zip(twins.tolist(), self.compact.take(pa.array(twins)).to_pylist(), strict=True):
+        for t, c in zip(twins.tolist(), compact.take(pa.array(twins)).to_pylist(), strict=True):
             by_core[c].append(t)
+        for r, c in end_cores.items():
+            by_end[r].update(by_core.get(c, []))
+        without = no_site.to_numpy(zero_copy_only=False)
+        for x, y in pair_score:  # the records an earlier pass matched to an end
+            if x in end_cores and without[y]:
+                by_end[x].add(y)
+            if y in end_cores and without[x]:
+                by_end[y].add(x)
         out = set(found)
         for a, b in found:
-            out |= {(min(a, t), max(a, t)) for t in by_core.get(end_cores[b], [])}
-            out |= {(min(b, t), max(b, t)) for t in by_core.get(end_cores[a], [])}
+            out |= {(min(a, t), max(a, t)) for t in by_end[b] if t != a}
+            out |= {(min(b, t), max(b, t)) for t in by_end[a] if t != b}
         return out
 
     def legal_form(self, k: int) -> str:
         """The canonical legal form position ``k``'s name ends with ("sa de cv"; '' = none)."""
-        import re
-
-        import pyarrow as pa
-
         if k not in self._legal:
-            canon = "|".join(
-                sorted({re_escape(v) for v in self.suffixes.values()}, key=lambda v: (-len(v), v))
-            )
-            raw = _str(self.names).take(pa.array([self.record(k)]))
-            found = re.search(
-                rf"(?:^| )((?:(?:{canon})(?: |$))+)$",
-                account_name_core(raw, self.suffixes, self.tokens)[0][0].as_py() or "",
-            )
-            self._legal[k] = found.group(1).strip() if found else ""
+            self._legal[k] = legal_forms(self.names, [self.record(k)], self.suffixes, self.tokens)[
+                self.record(k)
+            ]
         return self._legal[k]
 
 
@@ -3406,6 +3431,7 @@ def site_name_pairs(
     rules: dict[str, Any],
     suffixes: dict[str, str],
     pair_score: dict[tuple[int, int], float],
+    site_names: _SiteNames | None = None,
 ) -> set[tuple[int, int]]:
     """Account pairs (i < j) that the same website domain makes one company's (quality.yaml
     ``account.tokens.same_site``; a domain two to ``acronyms.max_site_accounts`` records give:
@@ -3421,7 +3447,7 @@ def site_name_pairs(
 
     tokens = rules.get("tokens") or {}
     spec = tokens.get("same_site")
-    sn = _SiteNames.of(norm, names, tokens, suffixes) if spec else None
+    sn = (site_names or _SiteNames.of(norm, names, tokens, suffixes)) if spec else None
     if sn is None or not spec:
         return set()
     idx, compacts, words = sn.small, sn.compacts, sn.words
@@ -3456,7 +3482,7 @@ def site_name_pairs(
     found = {(min(k, r), max(k, r)) for k, rows in agreeing.items() for r in rows if not {k, r} & ambiguous}
     if not found:
         return found
-    return sn.with_twins(found, norm)
+    return sn.with_twins(found, norm, pair_score)
 
 
 def _name_start(a: list[str], b: list[str]) -> int:
@@ -3500,6 +3526,7 @@ def extended_name_site_pairs(
     rules: dict[str, Any],
     suffixes: dict[str, str],
     pair_score: dict[tuple[int, int], float],
+    site_names: _SiteNames | None = None,
 ) -> set[tuple[int, int]]:
     """Account pairs (i < j) of a name and the same name with one to ``max_extra_words`` words
     more after it on the same website domain (one two to ``acronyms.max_site_accounts`` records
@@ -3518,7 +3545,7 @@ def extended_name_site_pairs(
 
     tokens = rules.get("tokens") or {}
     ext = (tokens.get("same_site") or {}).get("extended_names")
-    sn = _SiteNames.of(norm, names, tokens, suffixes) if ext else None
+    sn = (site_names or _SiteNames.of(norm, names, tokens, suffixes)) if ext else None
     if sn is None or not ext:
         return set()
     words = sn.words
@@ -3556,7 +3583,88 @@ def extended_name_site_pairs(
     for k, rows in longer.items():
         if _unambiguous(rows, cores, pair_score):
             found |= {(min(k, r), max(k, r)) for r in rows}
-    return sn.with_twins(found, norm)
+    return sn.with_twins(found, norm, pair_score)
+
+
+def dotted_abbreviation_pairs(
+    norm: pa.Table,
+    names: Any,
+    rules: dict[str, Any],
+    suffixes: dict[str, str],
+    pair_score: dict[tuple[int, int], float],
+) -> set[tuple[int, int]]:
+    """Account pairs (i < j) in which one name writes words as their start with a full stop
+    ("STEIR. GIESSEREI PICHLER GMBH" / "Steirische Gießerei Pichler GmbH", "OFF. MECC. BELLANDI
+    SRL" / "Officine Meccaniche Bellandi S.r.l.": quality.yaml ``account.tokens.dotted_abbreviations``,
+    the start ``min_letters`` letters or more): as many words in the cores, each the same or, where
+    the one name has a full stop after it, the start of the other's; at least one word of three
+    letters or more the same and written out in both. Not when the websites disagree or the legal
+    forms differ, nor when the name fits two companies that no other pass matched to each other."""
+    import re
+
+    import numpy as np
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    tokens = rules.get("tokens") or {}
+    spec = tokens.get("dotted_abbreviations")
+    if not spec:
+        return set()
+    lo = int(spec.get("min_letters", 3))
+    raw = _str(names)
+    dotted = pc.fill_null(pc.match_substring_regex(raw, rf"(^|\s)\pL{{{lo},}}\.(\s|$)"), False)
+    idx = np.flatnonzero(dotted.to_numpy(zero_copy_only=False))
+    if not len(idx):
+        return set()
+    core = _one_array(norm.column("name_core"))
+    site = _one_array(norm.column("website_domain")) if "website_domain" in norm.column_names else None
+    tcore = _translit(core)
+    forms: dict[int, tuple[list[str], set[str]]] = {}
+    word = re.compile(rf"(?:^|\s)(\w{{{lo},}})\.(?=\s|$)")
+    for k, name, c in zip(
+        idx.tolist(),
+        _translit(fold(raw.take(pa.array(idx)))).to_pylist(),
+        tcore.take(pa.array(idx)).to_pylist(),
+        strict=True,
+    ):
+        words = (c or "").split()
+        short = {w for w in word.findall(name or "") if w in words}
+        if short and any(w not in short and len(w) >= 3 for w in words):
+            forms[k] = (words, short)
+    if not forms:
+        return set()
+    heads = pa.array(sorted({w[0][:3] for w, _ in forms.values()}), pa.string())
+    cand = np.flatnonzero(
+        pc.fill_null(pc.is_in(pc.utf8_slice_codeunits(tcore, 0, 3), value_set=heads), False).to_numpy(
+            zero_copy_only=False
+        )
+    )
+    texts = dict(zip(cand.tolist(), tcore.take(pa.array(cand)).to_pylist(), strict=True))
+    site_of = dict(zip(cand.tolist(), site.take(pa.array(cand)).to_pylist(), strict=True)) if site else {}
+    cores = dict(zip(cand.tolist(), core.take(pa.array(cand)).to_pylist(), strict=True))
+
+    def fits(words: list[str], short: set[str], other: list[str]) -> bool:
+        if len(words) != len(other) or words == other:
+            return False
+        return all(
+            a == b or (a in short and b.startswith(a) and len(b) > len(a))
+            for a, b in zip(words, other, strict=True)
+        )
+
+    out: set[tuple[int, int]] = set()
+    for k, (words, short) in forms.items():
+        rows = [
+            m
+            for m, t in texts.items()
+            if m != k
+            and fits(words, short, (t or "").split())
+            and not (site_of.get(k) and site_of.get(m) and site_of[k] != site_of[m])
+        ]
+        if not rows or not _unambiguous(rows, cores, pair_score):
+            continue
+        form = legal_forms(names, [k, *rows], suffixes, tokens)
+        out |= {(min(k, m), max(k, m)) for m in rows if not (form[k] and form[m] and form[k] != form[m])}
+    return out
 
 
 def _match_name_forms(
@@ -3570,8 +3678,12 @@ def _match_name_forms(
     pairs no other pass matched, added to ``pair_score`` at ``min_score``; how many."""
     found = truncated_pairs(norm, tbl.column("name"), rules, suffixes, pair_score)
     found |= descriptor_pairs(norm, rules)
-    found |= site_name_pairs(norm, tbl.column("name"), rules, suffixes, pair_score)
-    found |= extended_name_site_pairs(norm, tbl.column("name"), rules, suffixes, pair_score)
+    tokens = rules.get("tokens") or {}
+    sn = _SiteNames.of(norm, tbl.column("name"), tokens, suffixes) if tokens.get("same_site") else None
+    if sn is not None:  # the websites' names, worked out once for both same-website passes
+        found |= site_name_pairs(norm, tbl.column("name"), rules, suffixes, pair_score, sn)
+        found |= extended_name_site_pairs(norm, tbl.column("name"), rules, suffixes, pair_score, sn)
+    found |= dotted_abbreviation_pairs(norm, tbl.column("name"), rules, suffixes, pair_score)
     found |= other_script_site_pairs(norm, rules)
     new = found - set(pair_score)
     for pair in new:
@@ -3588,6 +3700,7 @@ def _account_final_pairs(
     matched: int,
     rules: dict[str, Any],
     suffixes: dict[str, str],
+    sites: Any = None,
 ) -> tuple[set[tuple[int, int]], int]:
     """Accounts after every pass: the names of one record's company (a trade-name group) are not
     kept apart by their own names differing; the vetoed pairs (:func:`account_vetoes`) leave
@@ -3604,7 +3717,7 @@ def _account_final_pairs(
                 heads[b].add(a)
     for members in heads.values():
         rejected -= {(min(a, b), max(a, b)) for a, b in itertools.combinations(sorted(members), 2)}
-    vetoed = account_vetoes(core, tbl.column("name"), pair_score, rules, suffixes)
+    vetoed = account_vetoes(core, tbl.column("name"), pair_score, rules, suffixes, sites)
     for pair in vetoed:
         del pair_score[pair]
     return rejected | vetoed, matched - len(vetoed)
@@ -3731,6 +3844,7 @@ def account_vetoes(
     pairs: Any,
     rules: dict[str, Any],
     suffixes: dict[str, str],
+    sites: Any = None,
 ) -> set[tuple[int, int]]:
     """The matched account pairs two legal entities hold (issue 15, round-7 accounts), whatever
     pass matched them: numbered companies whose digits differ ("2785501" / "2785510 Ontario Inc.",
@@ -3773,6 +3887,17 @@ def account_vetoes(
                 for mine, other in ((fa, b), (fb, a)):
                     if mine and (form_of[other] or last[other] in canonical and last[other] != mine):
                         out.add((a, b))
+    if tokens.get("other_forms_other_sites") and sites is not None:
+        # two names ending in different legal forms, each on a website of its own: two companies
+        # of one name (in two countries: "Technoplast S.r.l." / "Technoplast GmbH")
+        both = [(a, b) for a, b in pairs if (a, b) not in out]
+        rows = sorted({x for p in both for x in p})
+        site_of = (
+            dict(zip(rows, sites.take(pa.array(rows, pa.int64())).to_pylist(), strict=True)) if rows else {}
+        )
+        two = [(a, b) for a, b in both if site_of[a] and site_of[b] and site_of[a] != site_of[b]]
+        form = legal_forms(names, sorted({x for p in two for x in p}), suffixes, tokens)
+        out |= {(a, b) for a, b in two if form[a] and form[b] and form[a] != form[b]}
     return out
 
 
@@ -3912,8 +4037,9 @@ def find_duplicates(
                     rejected.update(zip(i[~name_ok].tolist(), j[~name_ok].tolist(), strict=True))
             rejected -= set(pair_score)
         rejected |= kept_apart
+        sites = _one_array(norm.column("website_domain")) if "website_domain" in norm.column_names else None
         rejected, matched = _account_final_pairs(
-            core, tbl, pair_score, rejected, trade_groups, matched, rules, suffixes
+            core, tbl, pair_score, rejected, trade_groups, matched, rules, suffixes, sites
         )
     finally:
         blocks.close()

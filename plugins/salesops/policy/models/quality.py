@@ -116,6 +116,13 @@ class SameSiteNames(PolicyModel):
         return self
 
 
+class DottedAbbreviations(PolicyModel):
+    """Account names whose words are written as their start with a full stop (duplicates.py
+    dotted_abbreviation_pairs)."""
+
+    min_letters: int = Field(default=3, ge=2)
+
+
 class CompanyTokens(PolicyModel):
     """Account names: word-weighted comparison of the name cores (duplicates.py token_score)."""
 
@@ -148,6 +155,10 @@ class CompanyTokens(PolicyModel):
     trading_name_markers: list[str] = []  # both names on the same website where both give one
     former_name_markers: list[str] = []  # a rename ("vormals"): no website needed (a new one)
     partnership_forms: list[str] = []
+    # words written as their start with a full stop ("STEIR. GIESSEREI" / "Steirische Gießerei")
+    dotted_abbreviations: DottedAbbreviations | None = None
+    # two names ending in different legal forms, each on a website of its own, are two companies
+    other_forms_other_sites: bool = False
     plus_as_and: bool = False
     # numbered companies ("2785510 Ontario Inc."): names whose digits differ never match
     numbers_must_agree: bool = False
