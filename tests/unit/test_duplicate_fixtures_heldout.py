@@ -77,6 +77,10 @@ HELD_OUT = [
     ("accounts_hubspoteu", ACCOUNT_HEADER, "Account ID", "Created Date", "HE-", (100, 30, 22)),
     ("leads_tradefair", LEAD_HEADER, "Lead ID", "Created", "TF-", (80, 28, 16)),
     ("contacts_erpsync", CONTACT_HEADER, "Contact ID", "Created", "EY-", (60, 18, 12)),
+    # round 10 (HELD_OUT.md "Round 10")
+    ("accounts_ukprosvc", ACCOUNT_HEADER, "Account ID", "Created Date", "UK-", (100, 30, 22)),
+    ("leads_ukevents", LEAD_HEADER, "Lead ID", "Created", "UL-", (80, 28, 16)),
+    ("contacts_ukcrm", CONTACT_HEADER, "Contact ID", "Created", "UC-", (60, 18, 12)),
 ]
 IDS = [h[0] for h in HELD_OUT]
 
