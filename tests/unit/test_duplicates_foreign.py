@@ -606,6 +606,49 @@ def test_round_9_after_tuning(dup_cfg, name):
     assert not HELD_OUT_9_FALSE.get(name, set()) & found
 
 
+# Round 10 (tests/fixtures/duplicates/HELD_OUT.md): a REALISTIC sample of a UK professional-services
+# software vendor's Salesforce org, written by another session (alongside round 11) that read
+# neither the matcher, its policy, the other lists nor the earlier rounds' notes, committed before
+# the matcher first ran on it, and measured ONCE on main at bf72aed (after the rules written from
+# round 9's errors). HELD_OUT_10 is that measurement: leads and contacts P 1.000 R 1.000; accounts
+# R 0.900 but P 0.931, two false pairs with a look-alike firm on another website.
+HELD_OUT_10 = {
+    # list: (object, records, true pairs, found pairs, correct)
+    "accounts_ukprosvc": ("account", 100, 30, 29, 27),  # P 0.931, R 0.900
+    "leads_ukevents": ("lead", 80, 28, 28, 28),  # P 1.000, R 1.000
+    "contacts_ukcrm": ("contact", 60, 18, 18, 18),  # P 1.000, R 1.000
+}
+HELD_OUT_10_FALSE = {
+    # Quillan Surveyors (two records) and Quillon Surveyors, each firm on its own website
+    "accounts_ukprosvc": {("UK-038", "UK-058"), ("UK-044", "UK-058")},
+}
+
+
+@pytest.mark.parametrize("name", ["leads_ukevents", "contacts_ukcrm"])
+def test_held_out_round_10_persons_precision_recall(dup_cfg, name):
+    """The round-10 lead and contact lists, held out (no rule written from them): P 1.000 R 1.000."""
+    found, truth = _measure(dup_cfg, name, HELD_OUT_10[name])
+    assert found == truth
+
+
+# After the account rules written from round 10's errors (issue 15: names one or two letters apart
+# on two websites are two companies; a dotted abbreviation compared as written, "Assoc." /
+# Association; Fdn, Assn, Dept, Govt, Bldg, Mgt), the round-10 account list is NO LONGER HELD OUT.
+ROUND_10_ACCOUNTS = {
+    # list: (object, records, true pairs, found pairs, correct)
+    "accounts_ukprosvc": ("account", 100, 30, 30, 30),  # P 1.000, R 1.000
+}
+
+
+@pytest.mark.parametrize("name", sorted(ROUND_10_ACCOUNTS))
+def test_round_10_accounts_after_tuning(dup_cfg, name):
+    """The UK professional-services account list after the rules written from its errors
+    (HELD_OUT_10: P 0.931 R 0.900 -> P 1.000 R 1.000); Quillan / Quillon Surveyors stay apart."""
+    found, truth = _measure(dup_cfg, name, ROUND_10_ACCOUNTS[name])
+    assert found == truth
+    assert not HELD_OUT_10_FALSE[name] & found
+
+
 def _b2b_contacts(name: str = "contacts") -> tuple[pd.DataFrame, set[tuple[str, str]]]:
     """tests/fixtures/duplicates/contacts.csv: a second hand-written B2B person list (46 contacts,
     plainly fictional names, 17 true pairs in contacts_true_pairs.csv), written before the person

@@ -109,3 +109,27 @@ def test_common_european_short_given_names(dup_cfg):
     r = find_duplicates(df, "lead", cfg["objects"]["lead"], cfg["company_suffixes"])
     clusters = {frozenset(g.record_id) for _, g in r.clusters.groupby("cluster_id")}
     assert clusters == {frozenset({"L1", "L2", "L3"})}
+
+
+def test_look_alike_names_on_two_websites_are_two_companies(dup_cfg):
+    rows = [
+        ("A1", "Pellbrook Surveyors Ltd", "pellbrooksurveyors.example"),
+        ("A2", "Pellbrock Surveyors Ltd", "pellbrocksurveyors.example"),  # another firm
+        ("B1", "Harnwell Dental Care", "harnwell.example"),
+        ("B2", "Harnwel Dental Care", None),  # a typo, no website: the same practice
+        ("C1", "Stanmoor Analytics", "stanmoor.example"),
+        ("C2", "Stanmore Analytics", "www.stanmoor.example"),  # a typo on the same website
+    ]
+    assert _accounts(rows, dup_cfg) == {("B1", "B2"), ("C1", "C2")}
+
+
+def test_a_dotted_abbreviation_is_compared_as_written_and_common_english_ones(dup_cfg):
+    rows = [
+        # "Assoc." is the table's "associates" but, written with its full stop, also "Association"
+        ("A1", "Glenmarrow Housing Assoc.", "glenmarrow.example"),
+        ("A2", "Glenmarrow Housing Association", "glenmarrow.example"),
+        # Fdn / Foundation, no website on one side
+        ("B1", "Ashcombe Vale NHS Fdn Trust", None),
+        ("B2", "Ashcombe Vale NHS Foundation Trust", "ashcombevale.nhs.example"),
+    ]
+    assert _accounts(rows, dup_cfg) == {("A1", "A2"), ("B1", "B2")}

@@ -3619,21 +3619,27 @@ def dotted_abbreviation_pairs(
     core = _one_array(norm.column("name_core"))
     site = _one_array(norm.column("website_domain")) if "website_domain" in norm.column_names else None
     tcore = _translit(core)
-    forms: dict[int, tuple[list[str], set[str]]] = {}
+    forms: dict[int, tuple[list[str], set[str], list[str]]] = {}
     word = re.compile(rf"(?:^|\s)(\w{{{lo},}})\.(?=\s|$)")
-    for k, name, c in zip(
+    # the cores with the abbreviations left as written too ("assoc." may be "association", not the
+    # table's "associates")
+    as_written = account_name_core(raw.take(pa.array(idx)), suffixes, {**tokens, "abbreviations": {}})[1]
+    for k, name, c, w0 in zip(
         idx.tolist(),
         _translit(fold(raw.take(pa.array(idx)))).to_pylist(),
         tcore.take(pa.array(idx)).to_pylist(),
+        _translit(as_written).to_pylist(),
         strict=True,
     ):
-        words = (c or "").split()
-        short = {w for w in word.findall(name or "") if w in words}
+        words, written = (c or "").split(), (w0 or "").split()
+        if len(written) != len(words):
+            written = words
+        short = {w for w in word.findall(name or "") if w in words or w in written}
         if short and any(w not in short and len(w) >= 3 for w in words):
-            forms[k] = (words, short)
+            forms[k] = (words, short, written)
     if not forms:
         return set()
-    heads = pa.array(sorted({w[0][:3] for w, _ in forms.values()}), pa.string())
+    heads = pa.array(sorted({w[0][:3] for w, _s, _w in forms.values()}), pa.string())
     cand = np.flatnonzero(
         pc.fill_null(pc.is_in(pc.utf8_slice_codeunits(tcore, 0, 3), value_set=heads), False).to_numpy(
             zero_copy_only=False
@@ -3643,21 +3649,21 @@ def dotted_abbreviation_pairs(
     site_of = dict(zip(cand.tolist(), site.take(pa.array(cand)).to_pylist(), strict=True)) if site else {}
     cores = dict(zip(cand.tolist(), core.take(pa.array(cand)).to_pylist(), strict=True))
 
-    def fits(words: list[str], short: set[str], other: list[str]) -> bool:
+    def fits(words: list[str], short: set[str], written: list[str], other: list[str]) -> bool:
         if len(words) != len(other) or words == other:
             return False
         return all(
-            a == b or (a in short and b.startswith(a) and len(b) > len(a))
-            for a, b in zip(words, other, strict=True)
+            a == b or any(x in short and b.startswith(x) and len(b) > len(x) for x in (a, w))
+            for a, w, b in zip(words, written, other, strict=True)
         )
 
     out: set[tuple[int, int]] = set()
-    for k, (words, short) in forms.items():
+    for k, (words, short, written) in forms.items():
         rows = [
             m
             for m, t in texts.items()
             if m != k
-            and fits(words, short, (t or "").split())
+            and fits(words, short, written, (t or "").split())
             and not (site_of.get(k) and site_of.get(m) and site_of[k] != site_of[m])
         ]
         if not rows or not _unambiguous(rows, cores, pair_score):
@@ -3887,6 +3893,23 @@ def account_vetoes(
                 for mine, other in ((fa, b), (fb, a)):
                     if mine and (form_of[other] or last[other] in canonical and last[other] != mine):
                         out.add((a, b))
+    slips = int(tokens.get("slips_need_one_site") or 0)
+    if slips and sites is not None:
+        # names a letter or two apart (not the same core), each on a website of its own: two
+        # companies with look-alike names ("Quillan Surveyors" / "Quillon Surveyors")
+        from rapidfuzz.distance import Levenshtein
+
+        rows = sorted({x for p in pairs for x in p})
+        site_of = (
+            dict(zip(rows, sites.take(pa.array(rows, pa.int64())).to_pylist(), strict=True)) if rows else {}
+        )
+        for a, b in pairs:
+            sa, sb = site_of[a], site_of[b]
+            if not (sa and sb and sa != sb):
+                continue
+            ca, cb = _translit(core[a].replace(" ", "")), _translit(core[b].replace(" ", ""))
+            if ca != cb and Levenshtein.distance(ca, cb) <= slips:
+                out.add((a, b))
     if tokens.get("other_forms_other_sites") and sites is not None:
         # two names ending in different legal forms, each on a website of its own: two companies
         # of one name (in two countries: "Technoplast S.r.l." / "Technoplast GmbH")

@@ -157,6 +157,9 @@ class CompanyTokens(PolicyModel):
     partnership_forms: list[str] = []
     # words written as their start with a full stop ("STEIR. GIESSEREI" / "Steirische Gießerei")
     dotted_abbreviations: DottedAbbreviations | None = None
+    # names this many letters apart or fewer (not the same core), each on a website of its own,
+    # are two companies with look-alike names (0: never)
+    slips_need_one_site: int = Field(default=0, ge=0)
     # two names ending in different legal forms, each on a website of its own, are two companies
     other_forms_other_sites: bool = False
     plus_as_and: bool = False
