@@ -81,6 +81,10 @@ HELD_OUT = [
     ("accounts_ukprosvc", ACCOUNT_HEADER, "Account ID", "Created Date", "UK-", (100, 30, 22)),
     ("leads_ukevents", LEAD_HEADER, "Lead ID", "Created", "UL-", (80, 28, 16)),
     ("contacts_ukcrm", CONTACT_HEADER, "Contact ID", "Created", "UC-", (60, 18, 12)),
+    # round 11 (HELD_OUT.md "Round 11")
+    ("accounts_iotdealers", ACCOUNT_HEADER, "Account ID", "Created Date", "IO-", (100, 30, 22)),
+    ("leads_iotinbound", LEAD_HEADER, "Lead ID", "Created", "IL-", (80, 28, 16)),
+    ("contacts_iotservice", CONTACT_HEADER, "Contact ID", "Created", "IC-", (60, 18, 12)),
 ]
 IDS = [h[0] for h in HELD_OUT]
 
