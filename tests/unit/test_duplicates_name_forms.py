@@ -133,3 +133,45 @@ def test_a_dotted_abbreviation_is_compared_as_written_and_common_english_ones(du
         ("B2", "Ashcombe Vale NHS Foundation Trust", "ashcombevale.nhs.example"),
     ]
     assert _accounts(rows, dup_cfg) == {("A1", "A2"), ("B1", "B2")}
+
+
+def test_public_sector_and_erp_name_forms(dup_cfg):
+    """Round 11's account forms: an inverted "<name>, CITY OF"; the table's abbreviation "DIST" as
+    District; a name's own initials in brackets; a partial acronym ending in the legal form's
+    initial on one website; an ERP ship-to "<registered name> - PLANT 2 ..." on the website."""
+    rows = [
+        ("A1", "City of Marrowfield Springs", "marrowfieldsprings.example"),
+        ("A2", "MARROWFIELD SPRINGS, CITY OF", None),
+        ("B1", "Tillbrook Water & Sewer District", "tillbrookwsd.example"),
+        ("B2", "TILLBROOK WATER AND SEWER DIST", None),
+        ("C1", "Ashgrove Municipal Utilities", "ashgroveutilities.example"),
+        ("C2", "Ashgrove Municipal Utilities (AMU)", None),
+        ("D1", "Fernhollow REMC", "fernhollowrec.example"),
+        ("D2", "Fernhollow Rural Electric Membership Corporation", "fernhollowrec.example"),
+        ("E1", "Calderwick Foods Inc.", "calderwickfoods.example"),
+        ("E2", "CALDERWICK FOODS INC - PLANT 3 MASON CITY", "calderwickfoods.example"),
+        # apart: another bracket (a place), a branch without a legal form before the dash, a
+        # country after the dash
+        ("F1", "Ostry Analytics", "ostry.example"),
+        ("F2", "Ostry Analytics (Leeds)", None),
+        ("G1", "Brightlane Tutoring", "brightlane.example"),
+        ("G2", "Brightlane Tutoring - Bristol", "brightlane.example"),
+        ("H1", "Harrowgate Tools Inc.", "harrowgate.example"),
+        ("H2", "Harrowgate Tools Inc. - Canada", "harrowgate.example"),
+    ]
+    assert _accounts(rows, dup_cfg) == {
+        ("A1", "A2"),
+        ("B1", "B2"),
+        ("C1", "C2"),
+        ("D1", "D2"),
+        ("E1", "E2"),
+    }
+
+
+def test_a_compound_given_name_and_one_of_its_words():
+    from salesops.quality.duplicates import same_given_name
+
+    assert same_given_name("miguel angel", "miguel", compound=True)
+    assert same_given_name("angel", "miguel angel", compound=True)
+    assert not same_given_name("miguel angel", "miguel", compound=False)
+    assert not same_given_name("maria clara", "maria eduarda", compound=True)

@@ -713,7 +713,29 @@ def _account_written_forms(folded: Any, suffixes: dict[str, str], tokens: dict[s
     splitter = _trade_name_splitter(suffixes, tokens)
     if splitter is not None:
         folded = _where(folded, splitter.pattern, lambda a: _py_map(a, lambda v: splitter(v)[0]))
+    inverted = [str(w) for w in tokens.get("inverted_prefixes") or []]
+    if inverted:  # "pinecrest falls, city of" -> "city of pinecrest falls"
+        alt = "|".join(re_escape(w) for w in sorted(inverted, key=len, reverse=True))
+        pattern = rf"^(.+?)\s*,\s*({alt})\.?$"
+        folded = _where(folded, pattern, lambda a: pc.replace_substring_regex(a, pattern, r"\2 \1"))
+    if tokens.get("bracketed_initials"):  # "duskwater municipal utilities (dmu)" -> without "(dmu)"
+        folded = _where(folded, r"\(\s*[a-z&.]{2,}\s*\)\s*$", lambda a: _py_map(a, _without_own_initials))
     return folded
+
+
+def _without_own_initials(name: str) -> str:
+    """A name without a last bracket that holds the initials of the words before it ("duskwater
+    municipal utilities (dmu)"); any other name as it is ("acme (uk)")."""
+    import re
+
+    m = re.match(r"^(.*?)\s*\(\s*([a-z&.]+)\s*\)\s*$", name)
+    if not m:
+        return name
+    words = [w for w in re.split(r"[\s\-/]+", re.sub(r"[^\w\s\-/&]", "", m.group(1))) if w and w != "&"]
+    letters = m.group(2).replace(".", "").replace("&", "")
+    initials = "".join(w[0] for w in words)
+    skip = "".join(w[0] for w in words if w not in {"of", "and", "the", "de", "la", "für", "fur"})
+    return m.group(1) if len(letters) >= 2 and letters in (initials, skip) else name
 
 
 def _py_map(arr: Any, fn: Any) -> Any:
@@ -2218,13 +2240,14 @@ def _nickname_key_set(extra: tuple[tuple[str, str], ...] = ()) -> frozenset[str]
 
 
 def _compound_given_short_form(a: str, b: str, keys: frozenset[str]) -> bool:
-    """Whether one given name has two words or more and the other, one word, is a short form of
-    one of them ("maria eduarda" / "duda", "jose antonio" / "tono"; ``keys``: "name|nickname")."""
+    """Whether one given name has two words or more and the other, one word, is one of them or a
+    short form of one of them ("miguel angel" / "miguel", "maria eduarda" / "duda", "jose antonio"
+    / "tono"; ``keys``: "name|nickname")."""
     wa, wb = a.split(), b.split()
     if len(wa) == len(wb) or min(len(wa), len(wb)) != 1:
         return False
     one, many = (wa[0], wb) if len(wa) == 1 else (wb[0], wa)
-    return any(f"{w}|{one}" in keys for w in many)
+    return any(w == one or f"{w}|{one}" in keys for w in many)
 
 
 def _compound_given_short_forms(
@@ -3041,6 +3064,13 @@ def partial_acronym_pairs(
     per_site: dict[str, list[int]] = defaultdict(list)
     for k, s_ in enumerate(sites):
         per_site[s_].append(k)
+    forms: dict[int, list[str]] = {}
+
+    def form(m: int) -> list[str]:  # the canonical legal form's words ("corp")
+        if m not in forms:
+            forms[m] = legal_forms(names, [int(idx[m])], suffixes, tokens)[int(idx[m])].split()
+        return forms[m]
+
     out: dict[tuple[int, int], int] = {}
     for members in per_site.values():
         for k in members:
@@ -3052,7 +3082,14 @@ def partial_acronym_pairs(
                 if m != k
                 and len(words[m]) > len(words[k])
                 and bool(set(words[k]) & set(words[m]))
-                and _partial_acronym(words[k], words[m], skip)
+                and (
+                    _partial_acronym(words[k], words[m], skip)
+                    # the legal form's initial too ("Westmere REMC" / "... Membership Corporation")
+                    or (
+                        spec.get("legal_form_initial")
+                        and _partial_acronym(words[k], words[m] + form(m), skip)
+                    )
+                )
             ]
             if not full:
                 continue
@@ -3555,8 +3592,35 @@ def extended_name_site_pairs(
     place_words = place_words | frozenset(str(w) for w in ext.get("region_words") or [])
     max_extra = int(ext.get("max_extra_words", 3))
 
+    site_part = re.compile(r"^(.*?\S)\s*(?:[-–—]\s+|\()(.+?)\)?\s*$")
+    entity: dict[int, list[str] | None] = {}
+
+    def entity_words(long: int) -> list[str] | None:
+        """The core words of a name written "<registered name with its legal form> - <site>" or
+        "... (<site>)" ("BRENWICK FOODS INC - PLANT 2 SIOUX CENTER": a plant or a ship-to of that
+        legal entity), when the site part names no country, region or other entity; else None."""
+        if long not in entity:
+            entity[long] = None
+            m = site_part.match(str(raw[long] or ""))
+            if m and ext.get("site_after_legal_form"):
+                head = pa.array([m.group(1)], pa.string())
+                site_name = _translit(fold(pa.array([m.group(2)], pa.string()))[0].as_py() or "")
+                said = str(strip_punct(pa.array([site_name], pa.string()))[0].as_py() or "").split()
+                if (
+                    legal_forms(head, [0], suffixes, tokens)[0]
+                    and not set(said) & (distinguishing | place_words)
+                    and not any(f" {p} " in f" {' '.join(said)} " for p in places if " " in p)
+                ):
+                    core_words = account_name_core(head, suffixes, tokens, word_breaks=True)[1][0].as_py()
+                    entity[long] = _translit(core_words or "").split() or None
+        return entity[long]
+
     def extends(short: int, long: int) -> bool:
         a, b = words[short], words[long]
+        head = entity_words(long)
+        if head is not None and head == a:  # the legal entity's plant or site on its website
+            la, lb = sn.legal_form(short), sn.legal_form(long)
+            return not (la and lb and la != lb)
         if not a or len(a) > len(b) or not any(len(w) >= 3 and not w.isdigit() for w in a):
             return False
         j = _name_start(a, b)
@@ -3613,6 +3677,18 @@ def dotted_abbreviation_pairs(
     lo = int(spec.get("min_letters", 3))
     raw = _str(names)
     dotted = pc.fill_null(pc.match_substring_regex(raw, rf"(^|\s)\pL{{{lo},}}\.(\s|$)"), False)
+    # the abbreviation table's words written as they are ("DIST", "Mgmt"): abbreviations too, the
+    # start of another word than the one the table gives ("Sewer Dist" / "Sewer District")
+    table = sorted(
+        {str(k) for k in (tokens.get("abbreviations") or {}) if len(str(k)) >= lo}
+        if spec.get("table_words")
+        else set()
+    )
+    if table:
+        alt = "|".join(re_escape(k) for k in table)
+        dotted = pc.or_(
+            dotted, pc.fill_null(pc.match_substring_regex(raw, rf"(?i)(^|[\s,])({alt})\.?(\s|,|$)"), False)
+        )
     idx = np.flatnonzero(dotted.to_numpy(zero_copy_only=False))
     if not len(idx):
         return set()
@@ -3635,6 +3711,7 @@ def dotted_abbreviation_pairs(
         if len(written) != len(words):
             written = words
         short = {w for w in word.findall(name or "") if w in words or w in written}
+        short |= {w for w in written if w in table}
         if short and any(w not in short and len(w) >= 3 for w in words):
             forms[k] = (words, short, written)
     if not forms:

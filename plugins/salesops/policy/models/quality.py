@@ -55,6 +55,9 @@ class CompanyAcronyms(PolicyModel):
     # some words as their initials, the others as they are ("Almagro TI"), on the same website
     partial: bool = False
     skip_words: list[str] = []  # words such an acronym may leave out ("de", "la")
+    # a partial acronym may end with the legal form's initial ("REMC" / "Rural Electric Membership
+    # Corporation")
+    legal_form_initial: bool = False
 
 
 class ExtendedSiteNames(PolicyModel):
@@ -69,6 +72,8 @@ class ExtendedSiteNames(PolicyModel):
     # region's company ("... Polska", "... United States"); region_words: others ("nordic", "emea")
     territory_locales: list[str] = []
     region_words: list[str] = []
+    # "<name with its legal form> - <site>" (a plant, a ship-to of that legal entity) is that name
+    site_after_legal_form: bool = False
 
     @model_validator(mode="after")
     def _locales(self) -> ExtendedSiteNames:
@@ -121,6 +126,8 @@ class DottedAbbreviations(PolicyModel):
     dotted_abbreviation_pairs)."""
 
     min_letters: int = Field(default=3, ge=2)
+    # the abbreviation table's words (tokens.abbreviations) written without a full stop count too
+    table_words: bool = False
 
 
 class CompanyTokens(PolicyModel):
@@ -160,6 +167,10 @@ class CompanyTokens(PolicyModel):
     # names this many letters apart or fewer (not the same core), each on a website of its own,
     # are two companies with look-alike names (0: never)
     slips_need_one_site: int = Field(default=0, ge=0)
+    # a name written with its first words after a comma ("PINECREST FALLS, CITY OF"): those words
+    inverted_prefixes: list[str] = []
+    # a last bracket holding the initials of the name before it ("... Utilities (DMU)") left out
+    bracketed_initials: bool = False
     # two names ending in different legal forms, each on a website of its own, are two companies
     other_forms_other_sites: bool = False
     plus_as_and: bool = False
