@@ -85,6 +85,10 @@ HELD_OUT = [
     ("accounts_iotdealers", ACCOUNT_HEADER, "Account ID", "Created Date", "IO-", (100, 30, 22)),
     ("leads_iotinbound", LEAD_HEADER, "Lead ID", "Created", "IL-", (80, 28, 16)),
     ("contacts_iotservice", CONTACT_HEADER, "Contact ID", "Created", "IC-", (60, 18, 12)),
+    # round 12 (HELD_OUT.md "Round 12")
+    ("accounts_anzsaas", ACCOUNT_HEADER, "Account ID", "Created Date", "AU-", (100, 30, 22)),
+    ("leads_anzforms", LEAD_HEADER, "Lead ID", "Created", "AL-", (80, 28, 16)),
+    ("contacts_anzhub", CONTACT_HEADER, "Contact ID", "Created", "AH-", (60, 18, 12)),
 ]
 IDS = [h[0] for h in HELD_OUT]
 
