@@ -710,6 +710,25 @@ def test_held_out_round_12_leads_precision_recall(dup_cfg, name):
     assert found == truth
 
 
+# After the rules written from round 12's errors (issue 15: a record named by its website's domain;
+# a phone's last seven digits as a blocking key, national and international forms; Liv / Olivia),
+# the round-12 account and contact lists are NO LONGER HELD OUT for those rules. Still missed: the
+# "t/as" trading name beside the trading name with more words (AU-092 / AU-095).
+ROUND_12 = {
+    # list: (object, records, true pairs, found pairs, correct)
+    "accounts_anzsaas": ("account", 100, 30, 29, 29),  # P 1.000, R 0.967
+    "contacts_anzhub": ("contact", 60, 18, 18, 18),  # P 1.000, R 1.000
+}
+
+
+@pytest.mark.parametrize("name", sorted(ROUND_12))
+def test_round_12_after_tuning(dup_cfg, name):
+    """The Australian HubSpot account and contact lists after the rules written from their errors
+    (HELD_OUT_12: accounts R 0.867, contacts R 0.722 -> 0.967 and 1.000); hard negatives apart."""
+    found, truth = _measure(dup_cfg, name, ROUND_12[name])
+    assert found <= truth
+
+
 def _b2b_contacts(name: str = "contacts") -> tuple[pd.DataFrame, set[tuple[str, str]]]:
     """tests/fixtures/duplicates/contacts.csv: a second hand-written B2B person list (46 contacts,
     plainly fictional names, 17 true pairs in contacts_true_pairs.csv), written before the person

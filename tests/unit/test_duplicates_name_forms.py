@@ -175,3 +175,44 @@ def test_a_compound_given_name_and_one_of_its_words():
     assert same_given_name("angel", "miguel angel", compound=True)
     assert not same_given_name("miguel angel", "miguel", compound=False)
     assert not same_given_name("maria clara", "maria eduarda", compound=True)
+
+
+def test_a_record_named_by_its_websites_domain(dup_cfg):
+    """Round 12's HubSpot companies named by their domain: the website's company, its
+    subsidiary's record (NZ in brackets) aside; not on a website holding two companies."""
+    rows = [
+        ("A1", "larkspurhotels.example", "larkspurhotels.example"),
+        ("A2", "Larkspur Hotels Pty Ltd", "https://www.larkspurhotels.example"),
+        ("A3", "Larkspur Hotels (NZ) Limited", "larkspurhotels.example"),
+        ("B1", "tidewaygroup.example", "tidewaygroup.example"),
+        ("B2", "Tideway Marine Pty Ltd", "tidewaygroup.example"),
+        ("B3", "Tideway Aviation Pty Ltd", "tidewaygroup.example"),  # two companies: which one?
+    ]
+    assert _accounts(rows, dup_cfg) == {("A1", "A2")}
+
+
+def test_a_national_phone_form_blocks_with_the_international_one_and_liv_is_olivia():
+    """Round 12's contacts: one contact per e-mail, so a person's rows differ by mailbox; the
+    mobile written "9555 0612" (Singapore has no trunk 0) and "+65 9555 0612" now meet in one
+    block; Liv is Olivia."""
+    cfg = load_config().section("duplicates")
+    df = pd.DataFrame(
+        {
+            "record_id": ["C1", "C2", "C3", "C4"],
+            "first_name": ["Wee Ling", "Tan", "Olivia", "Liv"],
+            "last_name": ["Tan", "Wee Ling", "Marchbank", "Marchbank"],
+            "company": ["ACC-1", "ACC-1", "ACC-2", "ACC-2"],
+            "email": [
+                "weeling.tan@kestrow.example",
+                "wl.tan@kestrow.example",
+                "olivia.m@tallow.example",
+                None,
+            ],
+            "phone": ["9555 0613", "+65 9555 0613", "0413 555 229", "+61 413 555 229"],
+            "country": ["Singapore", "Singapore", "Australia", None],
+            "created_at": pd.Timestamp("2026-01-01"),
+        }
+    )
+    r = find_duplicates(df, "contact", cfg["objects"]["contact"], cfg["company_suffixes"])
+    clusters = {frozenset(g.record_id) for _, g in r.clusters.groupby("cluster_id")}
+    assert clusters == {frozenset({"C1", "C2"}), frozenset({"C3", "C4"})}

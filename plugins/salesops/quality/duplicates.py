@@ -625,6 +625,11 @@ def normalise_table(
         out["last_parts"] = surname_parts(col("last_name"))
     # person pass: contact points and order-free name keys
     out["phone_norm"], out["phone_ext"] = phone_parts(col("phone"), _national_phones(rules))
+    if out.wants("phone_tail7"):  # "9555 0612" / "+65 9555 0612": one blocking key
+        pn = out["phone_norm"]
+        out["phone_tail7"] = pc.if_else(
+            pc.greater_equal(pc.utf8_length(pn), 7), pc.utf8_slice_codeunits(pn, -7), ""
+        )
     if out.wants("last_compact"):  # "oyelaran brandt" / "oyelaran-brandt": one blocking key
         out["last_compact"] = pc.replace_substring(last, " ", "")
     street = strip_punct(fold(col("street")))
@@ -3650,6 +3655,67 @@ def extended_name_site_pairs(
     return sn.with_twins(found, norm, pair_score)
 
 
+def domain_named_site_pairs(
+    norm: pa.Table,
+    names: Any,
+    rules: dict[str, Any],
+    suffixes: dict[str, str],
+    pair_score: dict[tuple[int, int], float],
+    site_names: _SiteNames | None = None,
+) -> set[tuple[int, int]]:
+    """Account pairs (i < j) of a record named by its website's domain ("redgumhotels.example": a
+    company a CRM created from a contact's e-mail domain) and the other records of that website
+    (quality.yaml ``account.tokens.same_site.domain_as_name``), when those are one company (one
+    core, or every two already matched); a website two to ``acronyms.max_site_accounts`` records
+    give; its subsidiaries' and branches' records (a bracket, a dash, a country, a region) aside.
+    Not when the website holds two companies nothing else matched (a group's site)."""
+    import re
+
+    import pyarrow as pa
+
+    tokens = rules.get("tokens") or {}
+    if not (tokens.get("same_site") or {}).get("domain_as_name"):
+        return set()
+    sn = site_names or _SiteNames.of(norm, names, tokens, suffixes)
+    if sn is None:
+        return set()
+    site = _one_array(norm.column("website_domain"))
+    rows_ = sorted(sn.keep)
+    records = [sn.record(k) for k in rows_]
+    raw = fold(_str(names).take(pa.array(records, pa.int64()))).to_pylist()
+    sites = site.take(pa.array(records, pa.int64())).to_pylist()
+    named = {
+        k
+        for k, r, s_ in zip(rows_, raw, sites, strict=True)
+        if s_
+        and (r or "").removeprefix("https://").removeprefix("http://").removeprefix("www.").rstrip("/") == s_
+    }
+    if not named:
+        return set()
+    # a subsidiary's or a branch's record on the website (a bracket, a dash, a country or region, a
+    # word naming another entity: "Harbourline Hospitality (NZ) Limited") is not the website's own
+    # company the domain names
+    ext = (tokens.get("same_site") or {}).get("extended_names") or {}
+    places, place_words = territory_words(tuple(str(x) for x in ext.get("territory_locales") or []))
+    other = place_words | frozenset(str(w) for w in ext.get("region_words") or [])
+    other |= frozenset(str(w) for w in ext.get("distinguishing_words") or [])
+    marked = {
+        k
+        for k, r in zip(rows_, raw, strict=True)
+        if re.search(r"[(\[|]| [-–—] ", r or "") or set(sn.words[k]) & other
+    }
+    cores = {sn.record(k): sn.compacts[k] for k in sn.keep}
+    found: set[tuple[int, int]] = set()
+    for members in sn.todo:
+        for k in members:
+            if k not in named:
+                continue
+            rows = [sn.record(m) for m in members if m not in named and m not in marked]
+            if rows and _unambiguous(rows, cores, pair_score):
+                found |= {(min(sn.record(k), r), max(sn.record(k), r)) for r in rows}
+    return sn.with_twins(found, norm, pair_score)
+
+
 def dotted_abbreviation_pairs(
     norm: pa.Table,
     names: Any,
@@ -3766,6 +3832,7 @@ def _match_name_forms(
     if sn is not None:  # the websites' names, worked out once for both same-website passes
         found |= site_name_pairs(norm, tbl.column("name"), rules, suffixes, pair_score, sn)
         found |= extended_name_site_pairs(norm, tbl.column("name"), rules, suffixes, pair_score, sn)
+        found |= domain_named_site_pairs(norm, tbl.column("name"), rules, suffixes, pair_score, sn)
     found |= dotted_abbreviation_pairs(norm, tbl.column("name"), rules, suffixes, pair_score)
     found |= other_script_site_pairs(norm, rules)
     new = found - set(pair_score)

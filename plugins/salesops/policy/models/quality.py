@@ -111,6 +111,8 @@ class SameSiteNames(PolicyModel):
     # a name and the same name with words more after it (the form taken from the domain or typed by
     # a rep beside the registered name): None = never
     extended_names: ExtendedSiteNames | None = None
+    # a record named by its website's domain ("redgumhotels.example") and that website's company
+    domain_as_name: bool = False
 
     @model_validator(mode="after")
     def _letters(self) -> SameSiteNames:
