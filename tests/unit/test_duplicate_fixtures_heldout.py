@@ -85,6 +85,10 @@ HELD_OUT = [
     ("accounts_iotdealers", ACCOUNT_HEADER, "Account ID", "Created Date", "IO-", (100, 30, 22)),
     ("leads_iotinbound", LEAD_HEADER, "Lead ID", "Created", "IL-", (80, 28, 16)),
     ("contacts_iotservice", CONTACT_HEADER, "Contact ID", "Created", "IC-", (60, 18, 12)),
+    # round 13 (HELD_OUT.md "Round 13")
+    ("accounts_healthit", ACCOUNT_HEADER, "Account ID", "Created Date", "HI-", (100, 30, 22)),
+    ("leads_healthleads", LEAD_HEADER, "Lead ID", "Created", "HL-", (80, 28, 16)),
+    ("contacts_healthcontacts", CONTACT_HEADER, "Contact ID", "Created", "HK-", (60, 18, 12)),
 ]
 IDS = [h[0] for h in HELD_OUT]
 
