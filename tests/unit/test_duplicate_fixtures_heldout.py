@@ -89,6 +89,10 @@ HELD_OUT = [
     ("accounts_anzsaas", ACCOUNT_HEADER, "Account ID", "Created Date", "AU-", (100, 30, 22)),
     ("leads_anzforms", LEAD_HEADER, "Lead ID", "Created", "AL-", (80, 28, 16)),
     ("contacts_anzhub", CONTACT_HEADER, "Contact ID", "Created", "AH-", (60, 18, 12)),
+    # round 13 (HELD_OUT.md "Round 13")
+    ("accounts_healthit", ACCOUNT_HEADER, "Account ID", "Created Date", "HI-", (100, 30, 22)),
+    ("leads_healthleads", LEAD_HEADER, "Lead ID", "Created", "HL-", (80, 28, 16)),
+    ("contacts_healthcontacts", CONTACT_HEADER, "Contact ID", "Created", "HK-", (60, 18, 12)),
 ]
 IDS = [h[0] for h in HELD_OUT]
 
