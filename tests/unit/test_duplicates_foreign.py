@@ -756,6 +756,26 @@ def test_held_out_round_13_contacts_precision_recall(dup_cfg, name):
     assert found == truth
 
 
+# After the rules written from round 13's false pairs (issue 15: words more naming a US state, a
+# Canadian province or an Australian state, or starting with "of", name another entity; a lead at
+# a look-alike employer with another e-mail domain is a new lead), the round-13 account and lead
+# lists are NO LONGER HELD OUT for those rules.
+ROUND_13 = {
+    # list: (object, records, true pairs, found pairs, correct)
+    "accounts_healthit": ("account", 100, 30, 30, 30),  # P 1.000, R 1.000
+    "leads_healthleads": ("lead", 80, 28, 28, 28),  # P 1.000, R 1.000
+}
+
+
+@pytest.mark.parametrize("name", sorted(ROUND_13))
+def test_round_13_after_tuning(dup_cfg, name):
+    """The healthcare-IT account and lead lists after the rules written from their false pairs
+    (HELD_OUT_13: accounts P 0.938, leads P 0.933 -> 1.000 each, recall kept at 1.000)."""
+    found, truth = _measure(dup_cfg, name, ROUND_13[name])
+    assert found == truth
+    assert not HELD_OUT_13_FALSE[name] & found
+
+
 def _b2b_contacts(name: str = "contacts") -> tuple[pd.DataFrame, set[tuple[str, str]]]:
     """tests/fixtures/duplicates/contacts.csv: a second hand-written B2B person list (46 contacts,
     plainly fictional names, 17 true pairs in contacts_true_pairs.csv), written before the person

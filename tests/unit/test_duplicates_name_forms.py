@@ -216,3 +216,48 @@ def test_a_national_phone_form_blocks_with_the_international_one_and_liv_is_oliv
     r = find_duplicates(df, "contact", cfg["objects"]["contact"], cfg["company_suffixes"])
     clusters = {frozenset(g.record_id) for _, g in r.clusters.groupby("cluster_id")}
     assert clusters == {frozenset({"C1", "C2"}), frozenset({"C3", "C4"})}
+
+
+def test_a_states_entity_on_its_parents_website_stays_apart(dup_cfg):
+    rows = [
+        ("A1", "Goldmoor Health Plan, Inc.", "goldmoorhealthplan.example"),
+        ("A2", "Goldmoor Health Plan of Ohio, Inc.", "goldmoorhealthplan.example"),  # "of <state>"
+        ("B1", "Tamblin Freight", "tamblin.example"),
+        ("B2", "Tamblin Freight Texas", "tamblin.example"),  # a state's name (region_names)
+        ("C1", "Arrowcrest Clinic", "arrowcrest.example"),
+        ("C2", "Arrowcrest Clinic Group", "arrowcrest.example"),  # no place: one company
+    ]
+    assert _accounts(rows, dup_cfg) == {("C1", "C2")}
+
+
+def test_a_lead_at_a_look_alike_employer_with_another_e_mail_domain_is_a_new_lead():
+    """Round 13: Hollis Vanderzee moved from Marlow County's health department to Dunmore
+    County's, the same mobile, a new e-mail domain: a new lead. The same person with a work and a
+    personal mailbox at "Quillmere Medical" / "Quillmere Medical Devices" stays one."""
+    cfg = load_config().section("duplicates")
+    df = pd.DataFrame(
+        {
+            "record_id": ["L1", "L2", "L3", "L4"],
+            "first_name": ["Hollis", "Hollis", "Tamsin", "Tamsin"],
+            "last_name": ["Vanderkamp", "Vanderkamp", "Quarrie", "Quarrie"],
+            "company": [
+                "Ashby County Health Department",
+                "Farrow County Health Department",
+                "Quillmere Medical",
+                "Quillmere Medical Devices",
+            ],
+            "email": [
+                "hvanderkamp@ashbycountyhealth.example",
+                "hvanderkamp@farrowcountyhealth.example",
+                "tamsin.quarrie@quillmere.example",
+                "tquarrie77@mailbox.example",
+            ],
+            "phone": ["555-241-7706", "555-241-7706", "555-310-4421", "555-310-4421"],
+            "state": ["OK"] * 4,
+            "country": ["United States"] * 4,
+            "created_at": pd.Timestamp("2026-01-01"),
+        }
+    )
+    r = find_duplicates(df, "lead", cfg["objects"]["lead"], cfg["company_suffixes"])
+    clusters = {frozenset(g.record_id) for _, g in r.clusters.groupby("cluster_id")}
+    assert clusters == {frozenset({"L3", "L4"})}

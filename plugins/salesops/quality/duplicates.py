@@ -1658,7 +1658,9 @@ def _fs_evaluate(norm: pa.Table, i: Any, j: Any, fs: dict[str, Any]) -> dict[str
     if corr.get("other_employer"):
         # the same person at another employer is another lead (a lead is a person at a company):
         # vetoed and kept apart, like another generation
-        employer = _other_employer(v, (ok | replaced) & (v.level("company") == DISAGREE))
+        employer = _other_employer(
+            v, ok | replaced, v.level("company") == DISAGREE, bool(corr.get("other_employer_words"))
+        )
         veto |= employer
         generation_conflict = generation_conflict | employer
     ok &= ~veto
@@ -1882,11 +1884,12 @@ def _different_name_veto(v: _PairView, given: Any, surname: Any, initial: Any, d
     return suspect
 
 
-def _other_employer(v: _PairView, mask: Any) -> Any:
-    """Pairs (of ``mask``: their companies disagree) at two different employers: the company
-    names without their legal form share no word, neither is the other's acronym ("ibf" /
-    "international business freight") and the e-mail domains do not agree (one domain is the
-    same employer, whatever the company field says; a missing e-mail does not)."""
+def _other_employer(v: _PairView, mask: Any, disagree: Any, words: bool = False) -> Any:
+    """Pairs (of ``mask``) at two different employers: their companies disagree (``disagree``),
+    the company names without their legal form share no word, neither is the other's acronym
+    ("ibf" / "international business freight") and the e-mail domains do not agree (one domain is
+    the same employer, whatever the company field says; a missing e-mail does not); or (``words``)
+    the names share words but each has one of its own and the two e-mails give other domains."""
     import numpy as np
     import pyarrow as pa
 
@@ -1895,18 +1898,40 @@ def _other_employer(v: _PairView, mask: Any) -> Any:
         return out
     if "email_domain" not in v.norm.column_names:
         return out
-    ks = np.flatnonzero(mask)
+    ks = np.flatnonzero(mask & (disagree | words))
     i, j = pa.array(v.i[ks]), pa.array(v.j[ks])  # Python strings for these pairs only
     ca, cb = (v.norm.column("company_core").take(x).to_pylist() for x in (i, j))
     da, db = (v.norm.column("email_domain").take(x).to_pylist() for x in (i, j))
     for n, k in enumerate(ks.tolist()):
         wa, wb = ca[n].split(), cb[n].split()
-        if not wa or not wb or set(wa) & set(wb) or (da[n] and da[n] == db[n]):
+        if not wa or not wb or (da[n] and da[n] == db[n]):
+            continue
+        if set(wa) & set(wb) or not disagree[k]:
+            # words in common: another employer only when ``words`` and both e-mails give other
+            # domains, and each name has a word of its own that no word of the other is close to
+            # ("dunmore county health department" / "marlow county health department"; never
+            # "quillon medical" / "quillon medical devices", a name inside the other)
+            if words and da[n] and db[n] and _own_words(wa, wb) and _own_words(wb, wa):
+                out[k] = True
             continue
         if "".join(w[0] for w in wa) == "".join(wb) or "".join(w[0] for w in wb) == "".join(wa):
             continue  # an acronym
         out[k] = True
     return out
+
+
+def _own_words(a: list[str], b: list[str]) -> bool:
+    """Whether ``a`` has a word of three letters or more that is not in ``b``, not the start of a
+    word of ``b`` (or the other way round) and not one slip from one (Jaro-Winkler below 0.9)."""
+    from rapidfuzz.distance import JaroWinkler
+
+    for w in a:
+        if len(w) < 3 or w in b:
+            continue
+        if any(x.startswith(w) or w.startswith(x) or JaroWinkler.similarity(w, x) >= 0.9 for x in b):
+            continue
+        return True
+    return False
 
 
 def dotless_local_parts(local: Any, domain: Any, email: Any, domains: list[str]) -> tuple[Any, Any]:
@@ -3545,6 +3570,17 @@ def _name_start(a: list[str], b: list[str]) -> int:
     return 0
 
 
+def _place_sets(ext: dict[str, Any]) -> tuple[frozenset[str], frozenset[str]]:
+    """(place names, one-word place names) of ``same_site.extended_names``: the CLDR territories
+    of ``territory_locales``, ``region_words`` and ``region_names`` (states, provinces)."""
+    places, words = territory_words(tuple(str(x) for x in ext.get("territory_locales") or []))
+    names = {" ".join(str(x).lower().split()) for x in ext.get("region_names") or []}
+    words = (
+        words | frozenset(str(w) for w in ext.get("region_words") or []) | {n for n in names if " " not in n}
+    )
+    return places | frozenset(names), words
+
+
 @functools.lru_cache(maxsize=8)
 def territory_words(locales: tuple[str, ...]) -> tuple[frozenset[str], frozenset[str]]:
     """(names, words) of the countries and regions CLDR names in ``locales`` (Babel), folded to
@@ -3593,9 +3629,9 @@ def extended_name_site_pairs(
     words = sn.words
     raw = dict(zip(sn.keep, _str(names).take(pa.array(sn.small[sn.keep])).to_pylist(), strict=True))
     distinguishing = frozenset(str(w) for w in ext.get("distinguishing_words") or [])
-    places, place_words = territory_words(tuple(str(x) for x in ext.get("territory_locales") or []))
-    place_words = place_words | frozenset(str(w) for w in ext.get("region_words") or [])
+    places, place_words = _place_sets(ext)
     max_extra = int(ext.get("max_extra_words", 3))
+    subsidiary_starts = frozenset(str(w) for w in ext.get("subsidiary_words_first") or [])
 
     site_part = re.compile(r"^(.*?\S)\s*(?:[-–—]\s+|\()(.+?)\)?\s*$")
     entity: dict[int, list[str] | None] = {}
@@ -3633,6 +3669,10 @@ def extended_name_site_pairs(
             return False
         extra = b[j:] if "".join(b[:j]) == "".join(a) else b[j - 1 :]
         if any(w in distinguishing or w in place_words for w in extra) or " ".join(extra) in places:
+            return False
+        if extra and extra[0] in subsidiary_starts:  # "... of Kentucky": a state's or a region's
+            return False
+        if any(f" {p} " in f" {' '.join(extra)} " for p in places if " " in p):
             return False
         if "group" in b[j - 1 : -1]:  # a group's company ("X Group Services"), not "X Group"
             return False
@@ -3696,8 +3736,7 @@ def domain_named_site_pairs(
     # word naming another entity: "Harbourline Hospitality (NZ) Limited") is not the website's own
     # company the domain names
     ext = (tokens.get("same_site") or {}).get("extended_names") or {}
-    places, place_words = territory_words(tuple(str(x) for x in ext.get("territory_locales") or []))
-    other = place_words | frozenset(str(w) for w in ext.get("region_words") or [])
+    places, other = _place_sets(ext)
     other |= frozenset(str(w) for w in ext.get("distinguishing_words") or [])
     marked = {
         k

@@ -72,6 +72,10 @@ class ExtendedSiteNames(PolicyModel):
     # region's company ("... Polska", "... United States"); region_words: others ("nordic", "emea")
     territory_locales: list[str] = []
     region_words: list[str] = []
+    # states and provinces (one word or more: "new south wales") named like regions
+    region_names: list[str] = []
+    # words more starting with one of these name a state's or a region's entity ("... of Kentucky")
+    subsidiary_words_first: list[str] = []
     # "<name with its legal form> - <site>" (a plant, a ship-to of that legal entity) is that name
     site_after_legal_form: bool = False
 
@@ -305,6 +309,9 @@ class Corroboration(PolicyModel):
     # the same person at another employer (company names sharing no word, not an acronym, no
     # common e-mail domain) is another lead: vetoed and kept apart (duplicates.py _other_employer)
     other_employer: bool = False
+    # also companies that share words, each with a word of its own ("Dunmore County Health
+    # Department" / "Marlow County ..."), when both e-mails give other domains
+    other_employer_words: bool = False
     # disagreeing given names with disagreeing birth dates, or on a household's mailbox, veto
     # the pair (duplicates.py _household_given_names)
     household_given_names: HouseholdGivenNames | None = None
