@@ -93,6 +93,10 @@ HELD_OUT = [
     ("accounts_healthit", ACCOUNT_HEADER, "Account ID", "Created Date", "HI-", (100, 30, 22)),
     ("leads_healthleads", LEAD_HEADER, "Lead ID", "Created", "HL-", (80, 28, 16)),
     ("contacts_healthcontacts", CONTACT_HEADER, "Contact ID", "Created", "HK-", (60, 18, 12)),
+    # round 14 (HELD_OUT.md "Round 14")
+    ("accounts_insurance", ACCOUNT_HEADER, "Account ID", "Created Date", "IA-", (100, 30, 22)),
+    ("leads_insleads", LEAD_HEADER, "Lead ID", "Created", "IN-", (80, 28, 16)),
+    ("contacts_inscontacts", CONTACT_HEADER, "Contact ID", "Created", "IS-", (60, 18, 12)),
 ]
 IDS = [h[0] for h in HELD_OUT]
 
