@@ -776,6 +776,33 @@ def test_round_13_after_tuning(dup_cfg, name):
     assert not HELD_OUT_13_FALSE[name] & found
 
 
+# Round 14 (tests/fixtures/duplicates/HELD_OUT.md): a REALISTIC sample of a North American
+# insurance-software vendor's Salesforce org, written by another session (alongside round 15) that
+# read neither the matcher, its policy, the other lists nor the earlier rounds' notes, committed
+# before the matcher first ran on it, and measured ONCE on main at 65b6d67 (after the rules written
+# from round 13's false pairs). HELD_OUT_14 is that measurement: accounts and contacts meet the
+# target; leads P 0.900 (two colleagues both named Thomas on one line and street, their mailboxes
+# in one scheme: taken for a changed surname).
+HELD_OUT_14 = {
+    # list: (object, records, true pairs, found pairs, correct)
+    "accounts_insurance": ("account", 100, 30, 28, 28),  # P 1.000, R 0.933
+    "leads_insleads": ("lead", 80, 28, 30, 27),  # P 0.900, R 0.964
+    "contacts_inscontacts": ("contact", 60, 18, 18, 18),  # P 1.000, R 1.000
+}
+HELD_OUT_14_FALSE = {
+    # Thomas Bouchard joined to Thomas Beauchesne's three rows (one switchboard, one street)
+    "leads_insleads": {("IN-002", "IN-013"), ("IN-013", "IN-019"), ("IN-013", "IN-030")},
+}
+
+
+@pytest.mark.parametrize("name", ["accounts_insurance", "leads_insleads", "contacts_inscontacts"])
+def test_held_out_round_14_precision_recall(dup_cfg, name):
+    """The round-14 lists, held out (no rule written from them): accounts P 1.000 R 0.933, contacts
+    P 1.000 R 1.000 (the issue's target met), leads P 0.900 R 0.964 (not met)."""
+    found, truth = _measure(dup_cfg, name, HELD_OUT_14[name])
+    assert found - truth == HELD_OUT_14_FALSE.get(name, set())
+
+
 def _b2b_contacts(name: str = "contacts") -> tuple[pd.DataFrame, set[tuple[str, str]]]:
     """tests/fixtures/duplicates/contacts.csv: a second hand-written B2B person list (46 contacts,
     plainly fictional names, 17 true pairs in contacts_true_pairs.csv), written before the person
