@@ -93,6 +93,10 @@ HELD_OUT = [
     ("accounts_healthit", ACCOUNT_HEADER, "Account ID", "Created Date", "HI-", (100, 30, 22)),
     ("leads_healthleads", LEAD_HEADER, "Lead ID", "Created", "HL-", (80, 28, 16)),
     ("contacts_healthcontacts", CONTACT_HEADER, "Contact ID", "Created", "HK-", (60, 18, 12)),
+    # round 15 (HELD_OUT.md "Round 15")
+    ("accounts_agencies", ACCOUNT_HEADER, "Account ID", "Created Date", "MA-", (100, 30, 22)),
+    ("leads_agencyleads", LEAD_HEADER, "Lead ID", "Created", "ML-", (80, 28, 16)),
+    ("contacts_agencycontacts", CONTACT_HEADER, "Contact ID", "Created", "MC-", (60, 18, 12)),
 ]
 IDS = [h[0] for h in HELD_OUT]
 
