@@ -97,6 +97,10 @@ HELD_OUT = [
     ("accounts_insurance", ACCOUNT_HEADER, "Account ID", "Created Date", "IA-", (100, 30, 22)),
     ("leads_insleads", LEAD_HEADER, "Lead ID", "Created", "IN-", (80, 28, 16)),
     ("contacts_inscontacts", CONTACT_HEADER, "Contact ID", "Created", "IS-", (60, 18, 12)),
+    # round 15 (HELD_OUT.md "Round 15")
+    ("accounts_agencies", ACCOUNT_HEADER, "Account ID", "Created Date", "MA-", (100, 30, 22)),
+    ("leads_agencyleads", LEAD_HEADER, "Lead ID", "Created", "ML-", (80, 28, 16)),
+    ("contacts_agencycontacts", CONTACT_HEADER, "Contact ID", "Created", "MC-", (60, 18, 12)),
 ]
 IDS = [h[0] for h in HELD_OUT]
 
