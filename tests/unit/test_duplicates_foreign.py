@@ -803,6 +803,24 @@ def test_held_out_round_14_precision_recall(dup_cfg, name):
     assert found - truth == HELD_OUT_14_FALSE.get(name, set())
 
 
+# Round 15 (tests/fixtures/duplicates/HELD_OUT.md): a REALISTIC sample of a European
+# marketing-software vendor's HubSpot portal (one contact per e-mail), written by another session
+# (alongside round 14) that read neither the matcher, its policy, the other lists nor the earlier
+# rounds' notes, committed before the matcher first ran on it, and measured ONCE on main at 9adb523
+# (the code round 14 was measured on). HELD_OUT_15 is that measurement: accounts and leads meet the
+# target; contacts R 0.667 (a person's rows under second mailboxes at the company).
+HELD_OUT_15 = {
+    # list: (object, records, true pairs, found pairs, correct)
+    "accounts_agencies": ("account", 100, 30, 28, 28),  # P 1.000, R 0.933
+    "leads_agencyleads": ("lead", 80, 28, 29, 28),  # P 0.966, R 1.000
+    "contacts_agencycontacts": ("contact", 60, 18, 12, 12),  # P 1.000, R 0.667
+}
+HELD_OUT_15_FALSE = {
+    # Sara Lund and Sara Nilsson, colleagues on one switchboard with their own mailboxes
+    "leads_agencyleads": {("ML-019", "ML-056")},
+}
+
+
 def _b2b_contacts(name: str = "contacts") -> tuple[pd.DataFrame, set[tuple[str, str]]]:
     """tests/fixtures/duplicates/contacts.csv: a second hand-written B2B person list (46 contacts,
     plainly fictional names, 17 true pairs in contacts_true_pairs.csv), written before the person
