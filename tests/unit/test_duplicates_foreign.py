@@ -169,7 +169,8 @@ def test_b2b_leads_trade_show_held_out_precision_recall(dup_cfg):
     leads_tradeshow_true_pairs.csv) without reading the matcher or its rules, committed before
     the matcher first ran on it, and measured once: nothing was tuned on it. Labelling policy: a
     person at a NEW employer is a new lead (TS-030 Ravelin Payments vs TS-031/032 Tidewell Bank);
-    a changed surname at the same company and direct line is the same lead (TS-033/034). Hard
+    a changed surname at the same company and direct line is the same lead (TS-033/034: no longer
+    found, see below). Hard
     negatives: a switchboard (TS-048..050), one common name at three companies (TS-051..053),
     Sr. / Jr. (TS-054/055), info@ and sales@ mailboxes (TS-056/057, TS-058/059), Maren / Karen
     (TS-060/061), Tobiah / Tobias on one main line (TS-062/063), two Alexei Moravec at one large
@@ -188,9 +189,15 @@ def test_b2b_leads_trade_show_held_out_precision_recall(dup_cfg):
     # were also errors here, so this list is not held out for them either): the policy's
     # nickname supplement finds Hettie, and another employer (companies sharing no word, no
     # common e-mail domain) keeps Cormac Hesketh's Ravelin Payments lead apart: 29 of 29, 1 false
-    # pair (P 0.967, R 1.000).
-    assert (tp, len(found)) == (29, 30)
-    assert round(tp / len(found), 3) == 0.967 and round(tp / len(truth), 3) == 1.0
+    # pair (P 0.967, R 1.000). Since round 14 / 15 (changed_surname.own_mailboxes_veto), a
+    # changed surname is refused where each record's own surname is in its own mailbox at the
+    # company and no birth date agrees: TS-033/034 (Pallister / Castellane) holds exactly the
+    # evidence of two later independent lists' colleagues of one given name on one line (Thomas
+    # Bouchard / Beauchesne, Sara Lund / Nilsson), labelled two people there; the matcher takes
+    # the precise reading: 28 of 29, 1 false pair (P 0.966, R 0.966).
+    assert (tp, len(found)) == (28, 29)
+    assert round(tp / len(found), 3) == 0.966 and round(tp / len(truth), 3) == 0.966
+    assert truth - found == {("TS-033", "TS-034")}
     assert found - truth == {
         ("TS-062", "TS-063"),  # Tobiah / Tobias Farquar: one main line, own mailboxes; one slip
     }  # apart, so the names alone do not make the line an office line (office_lines)
@@ -250,7 +257,8 @@ HELD_OUT_3_ONCE = {
 }
 ROUND_3 = {
     # list: (object, records, true pairs, found pairs, correct), after the rules written from its errors
-    "leads_agency": ("lead", 80, 29, 24, 24),  # P 1.000, R 0.828
+    # 24 until rounds 14 / 15's blocking keys (e-mail domain + surname, company + given name)
+    "leads_agency": ("lead", 80, 29, 26, 26),  # P 1.000, R 0.897
     "contacts_partner": ("contact", 60, 18, 18, 18),  # P 1.000, R 1.000
     "accounts_vendor": ("account", 100, 30, 30, 30),  # P 1.000, R 1.000
 }
@@ -302,7 +310,7 @@ HELD_OUT_4 = {
 # the round-4 lists are NO LONGER HELD OUT for those rules; ROUND_4 pins what the matcher finds now.
 ROUND_4 = {
     # list: (object, records, true pairs, found pairs, correct)
-    "leads_marketplace": ("lead", 80, 28, 27, 27),  # P 1.000, R 0.964
+    "leads_marketplace": ("lead", 80, 28, 28, 28),  # P 1.000, R 1.000 (0.964 before rounds 14 / 15)
     "contacts_reseller": ("contact", 60, 18, 18, 18),  # P 1.000, R 1.000
     "accounts_partner": ("account", 100, 30, 30, 30),  # P 1.000, R 1.000
 }
@@ -795,12 +803,32 @@ HELD_OUT_14_FALSE = {
 }
 
 
-@pytest.mark.parametrize("name", ["accounts_insurance", "leads_insleads", "contacts_inscontacts"])
-def test_held_out_round_14_precision_recall(dup_cfg, name):
-    """The round-14 lists, held out (no rule written from them): accounts P 1.000 R 0.933, contacts
-    P 1.000 R 1.000 (the issue's target met), leads P 0.900 R 0.964 (not met)."""
-    found, truth = _measure(dup_cfg, name, HELD_OUT_14[name])
-    assert found - truth == HELD_OUT_14_FALSE.get(name, set())
+# After the person rules written from rounds 14 and 15's errors (issue 15: a changed surname refused
+# where each record's own surname is in its own mailbox at the company, no birth date agreeing; two
+# mailboxes at one domain both built from one name count as the e-mail agreeing, phones not
+# disagreeing; blocking by e-mail domain and surname, and by company and given name), those lead
+# and contact lists are NO LONGER HELD OUT for these rules. The account lists are untouched (still
+# their first measurement: HELD_OUT_14 / HELD_OUT_15).
+ROUND_14_15 = {
+    # list: (object, records, true pairs, found pairs, correct)
+    "accounts_insurance": ("account", 100, 30, 28, 28),  # P 1.000, R 0.933 (held out)
+    "leads_insleads": ("lead", 80, 28, 27, 27),  # P 1.000, R 0.964
+    "contacts_inscontacts": ("contact", 60, 18, 18, 18),  # P 1.000, R 1.000 (held out)
+    "accounts_agencies": ("account", 100, 30, 28, 28),  # P 1.000, R 0.933 (held out)
+    "leads_agencyleads": ("lead", 80, 28, 28, 28),  # P 1.000, R 1.000
+    "contacts_agencycontacts": ("contact", 60, 18, 17, 17),  # P 1.000, R 0.944
+}
+
+
+@pytest.mark.parametrize("name", sorted(ROUND_14_15))
+def test_rounds_14_and_15_after_tuning(dup_cfg, name):
+    """Rounds 14 and 15 now: no false pair left (Thomas Bouchard / Beauchesne and Sara Lund /
+    Nilsson, colleagues with their own mailboxes, stay apart); HubSpot's second mailboxes found
+    (harriet@ / h.moss@ / harriet.moss@, M. / mlindqvist@, Marta Olivares / Olivares Peña).
+    Still missed: Greg / GREGORY Dalrymple on his son's agency line, Juergen / Jürgen on the
+    switchboard and an extension, and two account pairs of each account list."""
+    found, truth = _measure(dup_cfg, name, ROUND_14_15[name])
+    assert found <= truth
 
 
 # Round 15 (tests/fixtures/duplicates/HELD_OUT.md): a REALISTIC sample of a European

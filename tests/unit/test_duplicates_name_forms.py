@@ -261,3 +261,49 @@ def test_a_lead_at_a_look_alike_employer_with_another_e_mail_domain_is_a_new_lea
     r = find_duplicates(df, "lead", cfg["objects"]["lead"], cfg["company_suffixes"])
     clusters = {frozenset(g.record_id) for _, g in r.clusters.groupby("cluster_id")}
     assert clusters == {frozenset({"L3", "L4"})}
+
+
+def test_a_mailbox_built_from_a_name():
+    from salesops.quality.duplicates import mailbox_fits_name as fits
+
+    assert fits("harriet", ["harriet"], ["moss"]) and fits("h.moss", ["harriet"], ["moss"])
+    assert fits("mlindqvist", ["mikael"], ["lindqvist"]) and fits("sl.goh", ["siew", "ling"], ["goh"])
+    assert fits("marta.olivares", ["marta"], ["olivares", "pena"]) and fits("juergen.h", ["jurgen"], ["h"])
+    assert not fits("harriet2", ["harriet"], ["moss"])  # a numbered mailbox: a namesake's
+    assert not fits("sales", ["harriet"], ["moss"]) and not fits("h", ["harriet"], ["moss"])
+
+
+def test_second_mailboxes_and_colleagues_of_one_given_name():
+    """HubSpot keeps one contact per e-mail: Tove Ahlqvist's three rows (tove@, t.ahlqvist@,
+    tove.ahlqvist@, one account, no phone disagreeing) are one person. Two colleagues named
+    Jonas on one line, each with a mailbox of his own surname, are two (not a changed
+    surname); Vera Lindholm / Vera Lindgren on their own lines and mailboxes are two."""
+    cfg = load_config().section("duplicates")
+    df = pd.DataFrame(
+        {
+            "record_id": ["C1", "C2", "C3", "C4", "C5", "C6", "C7"],
+            "first_name": ["Tove", "Tove", "Tove", "Jonas", "Jonas", "Vera", "Vera"],
+            "last_name": ["Ahlqvist", "Ahlqvist", "Ahlqvist", "Berglund", "Bergqvist", "Lindholm", "Lindgren"],
+            "company": ["ACC-7", "ACC-7", "ACC-8", "ACC-9", "ACC-9", "ACC-5", "ACC-5"],
+            "email": [
+                "tove@ahlsten.example",
+                "t.ahlqvist@ahlsten.example",
+                "tove.ahlqvist@ahlsten.example",
+                "jberglund@kvarn.example",
+                "jbergqvist@kvarn.example",
+                "vera.lindholm@sjoby.example",
+                "vera.lindgren@sjoby.example",
+            ],
+            "phone": ["+46 8 555 310 44", None, None, "+46 8 555 200 10", "+46 8 555 200 10",
+                      "+46 8 555 410 31", "+46 8 555 410 24"],
+            "city": ["Stockholm", "Stockholm", None, "Uppsala", "Uppsala", "Solna", "Solna"],
+            "country": ["Sweden"] * 7,
+            "created_at": pd.Timestamp("2026-01-01"),
+        }
+    )  # fmt: skip
+    r = find_duplicates(df, "contact", cfg["objects"]["contact"], cfg["company_suffixes"])
+    clusters = {frozenset(g.record_id) for _, g in r.clusters.groupby("cluster_id")}
+    assert clusters == {frozenset({"C1", "C2", "C3"})}
+    leads = df.rename(columns={"company": "company_"}).assign(company="Kvarn AB").drop(columns="company_")
+    r = find_duplicates(leads.iloc[3:5], "lead", cfg["objects"]["lead"], cfg["company_suffixes"])
+    assert r.clusters.empty  # Jonas Berglund / Bergqvist: two colleagues on one line

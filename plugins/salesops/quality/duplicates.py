@@ -1585,6 +1585,7 @@ def _fs_evaluate(norm: pa.Table, i: Any, j: Any, fs: dict[str, Any]) -> dict[str
         a, b = v.sides(column)
         v.levels[role] = _fs_levels(role, a, b, cfg.get("close"))
     _company_short_form(v, fs)  # "Kestrelby" / "Kestrelby Software": close
+    _mailbox_levels(v, corr)  # "harriet@" / "h.moss@": close
     _national_phone_forms(v, fs)  # "01 555 7720" / "+234 1 555 7720": exact
     _street_words_close(v)
     if "phone" in v.levels and "phone_ext" in norm.column_names:
@@ -1636,6 +1637,7 @@ def _fs_evaluate(norm: pa.Table, i: Any, j: Any, fs: dict[str, Any]) -> dict[str
         for role in cs.get("needs_all") or []:
             changed &= v.level(role) == EXACT
         replaced |= changed & v.any_exact(cs.get("needs_any") or [], corroborating=True)
+        replaced &= ~_colleagues_of_one_given_name(v, replaced & s_dis, cs)
     replaced &= ~ok
     ok |= replaced
 
@@ -1848,7 +1850,120 @@ def _initial_given(v: _PairView, given: Any, needs: list[str]) -> Any:
         )
     if "company_address" in needs:
         backed |= (v.level("company") == EXACT) & v.address()
+    if "mailbox_fits_name" in needs:  # "mlindqvist@" beside "mikael.lindqvist@" of M. Lindqvist
+        backed |= initial & _mailboxes_fit_name(v)
     return initial & backed
+
+
+def mailbox_fits_name(local: str, given: list[str], surname: list[str]) -> bool:
+    """Whether an e-mail local part is built from one person's name: each of its parts (split at
+    ".", "_", "-", "+") a given name or surname word, the given names' initials, or an initial or
+    given name joined to a surname ("mlindqvist", "marta.olivares", "sl.goh", "harriet"); never
+    with a digit (a numbered mailbox is a namesake's). ``given`` / ``surname``: folded words."""
+    import re
+
+    if not local or any(ch.isdigit() for ch in local) or not (given or surname):
+        return False
+    g = [_translit(w) for w in given if w]
+    sn = [_translit(w) for w in surname if w]
+    heads = {*g, "".join(g), "".join(w[0] for w in g), *(w[0] for w in g)}
+    tails = {*sn, "".join(sn)}
+    ok = heads | tails | {h + t for h in heads for t in tails} | {t + h for h in heads for t in tails}
+    parts = [_translit(x) for x in re.split(r"[._+\-]+", local.lower()) if x]
+    return bool(parts) and all(x in ok for x in parts) and any(len(x) >= 3 for x in parts)
+
+
+def _mailboxes_fit_name(v: _PairView, among: Any = None) -> Any:
+    """Pairs with two different mailboxes at one domain, both built from one name (a side's given
+    name and a side's surname: :func:`mailbox_fits_name`): "harriet@" / "h.moss@" /
+    "harriet.moss@", "marta@" / "marta.olivares@" of Marta Olivares Peña."""
+    import numpy as np
+
+    out = np.zeros(v.n, dtype=bool)
+    ea, eb = v.sides("email_norm")
+    for x in np.flatnonzero(np.ones(v.n, dtype=bool) if among is None else among).tolist():
+        a, b = ea[x], eb[x]
+        if not a or not b or a == b or "@" not in a or "@" not in b:
+            continue
+        la, da = a.rsplit("@", 1)
+        lb, db = b.rsplit("@", 1)
+        if da != db:
+            continue
+        # one person's name fits both mailboxes: a side's given name with a side's surname (either
+        # order: a badge scan swaps them); never one surname per mailbox (eva.lindberg@ /
+        # eva.lindgren@ are two colleagues)
+        names = [(str(g).split(), str(f).split()) for g in (v.fa[x], v.fb[x]) for f in (v.la[x], v.lb[x])]
+        fits = any(
+            all(mailbox_fits_name(lc, g, f) or mailbox_fits_name(lc, f, g) for lc in (la, lb))
+            for g, f in names
+            if g and f
+        )
+        # a surname a mailbox spells out is both records' ("lakshmi.venkataraman@" is not
+        # Lakshmi Venkatesan's; "marta.olivares@" is Olivares Peña's too)
+        both = {_translit(w) for w in str(v.la[x]).split()} & {_translit(w) for w in str(v.lb[x]).split()}
+        spelled = {
+            _translit(w)
+            for w in {*str(v.la[x]).split(), *str(v.lb[x]).split()}
+            if len(w) >= 3 and any(_translit(w) in _translit(lc) for lc in (la, lb))
+        }
+        out[x] = fits and spelled <= both
+    # two phones on the sides that differ: two lines, not one person's second mailbox
+    if "phone" in v.levels:
+        out &= v.levels["phone"] != DISAGREE
+    return out
+
+
+def _mailbox_levels(v: _PairView, corr: dict[str, Any]) -> None:
+    """The e-mail levels (``v.levels``) close instead of disagreeing where two mailboxes at one
+    domain are both built from one name (``corroboration.different_name.mailboxes_fit_name``)."""
+    import numpy as np
+
+    if not (corr.get("different_name") or {}).get("mailboxes_fit_name") or "email" not in v.levels:
+        return
+    dis = v.levels["email"] == DISAGREE
+    if dis.any():
+        v.levels["email"] = np.where(dis & _mailboxes_fit_name(v, dis), CLOSE, v.levels["email"]).astype(
+            np.int8
+        )
+
+
+def _colleagues_of_one_given_name(v: _PairView, mask: Any, cs: dict[str, Any]) -> Any:
+    """Of ``mask`` (pairs matched as one person whose surname changed), those that
+    ``changed_surname.own_mailboxes_veto`` refuses: each record's own surname in its own mailbox
+    at one company and no birth date the same (two colleagues of one given name)."""
+    import numpy as np
+
+    if not cs.get("own_mailboxes_veto") or not mask.any():
+        return np.zeros(v.n, dtype=bool)
+    return mask & _own_surname_mailboxes(v) & (v.level("birth_date") != EXACT)
+
+
+def _own_surname_mailboxes(v: _PairView) -> Any:
+    """Pairs with two different mailboxes at one domain, each holding its own record's surname and
+    not the other's ("tbouchard@" / "tbeauchesne@"): two colleagues, not a changed surname."""
+    import numpy as np
+
+    out = np.zeros(v.n, dtype=bool)
+    ea, eb = v.sides("email_norm")
+    for x in range(v.n):
+        a, b = ea[x], eb[x]
+        if not a or not b or a == b or "@" not in a or "@" not in b:
+            continue
+        la, da = a.rsplit("@", 1)
+        lb, db = b.rsplit("@", 1)
+        sa, sb = _translit(str(v.la[x]).replace(" ", "")), _translit(str(v.lb[x]).replace(" ", ""))
+        la, lb = _translit(la.replace(".", "")), _translit(lb.replace(".", ""))
+        out[x] = (
+            da == db
+            and len(sa) >= 3
+            and len(sb) >= 3
+            and sa != sb
+            and sa in la
+            and sb in lb
+            and sa not in lb
+            and sb not in la
+        )
+    return out
 
 
 def _different_name_veto(v: _PairView, given: Any, surname: Any, initial: Any, dn: dict[str, Any]) -> Any:
@@ -1863,6 +1978,10 @@ def _different_name_veto(v: _PairView, given: Any, surname: Any, initial: Any, d
         present |= v.level(role) != MISSING
     for role, min_level in dn["needs"].items():
         backed |= v.corroborating_level(role) >= (EXACT if min_level == "exact" else CLOSE)
+    if dn.get("mailboxes_fit_name") and (differ & present & ~backed).any():
+        # two mailboxes at the company, both built from the one person's name: one person's
+        # second mailbox (HubSpot keeps one contact per e-mail), as good as the same e-mail
+        backed |= _mailboxes_fit_name(v)
     suspect = differ & present & ~backed
     if dn.get("transposition_is_slip") and suspect.any():
         # two adjacent letters swapped (ritikure / ritiukre, smith / smtih) is a typing slip, not

@@ -256,6 +256,9 @@ class ChangedSurname(PolicyModel):
 
     needs_all: list[Literal["phone", "email", "company", "birth_date"]] = []
     needs_any: list[Literal["phone", "email", "company", "birth_date"]] = Field(min_length=1)
+    # each record's own surname in its own mailbox at one company ("tbouchard@" / "tbeauchesne@"),
+    # no birth date the same: two colleagues of one given name, not a changed surname
+    own_mailboxes_veto: bool = False
 
 
 class DifferentName(PolicyModel):
@@ -270,6 +273,9 @@ class DifferentName(PolicyModel):
     # sides agreeing exactly (an office line too) and none disagreeing, needs nothing more: the
     # name written shorter, not another person's (duplicates.py _compound_part_unopposed)
     compound_part_unopposed: bool = False
+    # two mailboxes at one domain, both built from the person's name ("harriet@" / "h.moss@"), back
+    # the different name as the same e-mail would (duplicates.py _mailboxes_fit_name)
+    mailboxes_fit_name: bool = False
 
 
 class BirthDateConflict(PolicyModel):
@@ -296,7 +302,7 @@ class Corroboration(PolicyModel):
 
     generations: bool = False  # conflicting generational suffixes (Sr. / Jr.) veto the pair
     different_name: DifferentName | None = None
-    initial_needs: list[Literal["phone", "email_local", "company_address"]] = []
+    initial_needs: list[Literal["phone", "email_local", "company_address", "mailbox_fits_name"]] = []
     changed_surname: ChangedSurname | None = None
     birth_date_conflict: BirthDateConflict | None = None
     # e-mails equal but for a number in the local part (a namesake's mailbox) veto the pair unless
