@@ -101,6 +101,10 @@ HELD_OUT = [
     ("accounts_agencies", ACCOUNT_HEADER, "Account ID", "Created Date", "MA-", (100, 30, 22)),
     ("leads_agencyleads", LEAD_HEADER, "Lead ID", "Created", "ML-", (80, 28, 16)),
     ("contacts_agencycontacts", CONTACT_HEADER, "Contact ID", "Created", "MC-", (60, 18, 12)),
+    # round 16 (HELD_OUT.md "Round 16")
+    ("accounts_logistics", ACCOUNT_HEADER, "Account ID", "Created Date", "LG-", (100, 30, 22)),
+    ("leads_logleads", LEAD_HEADER, "Lead ID", "Created", "LL-", (80, 28, 16)),
+    ("contacts_logcontacts", CONTACT_HEADER, "Contact ID", "Created", "LC-", (60, 18, 12)),
 ]
 IDS = [h[0] for h in HELD_OUT]
 
