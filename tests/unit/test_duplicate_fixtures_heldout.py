@@ -101,6 +101,10 @@ HELD_OUT = [
     ("accounts_agencies", ACCOUNT_HEADER, "Account ID", "Created Date", "MA-", (100, 30, 22)),
     ("leads_agencyleads", LEAD_HEADER, "Lead ID", "Created", "ML-", (80, 28, 16)),
     ("contacts_agencycontacts", CONTACT_HEADER, "Contact ID", "Created", "MC-", (60, 18, 12)),
+    # round 17 (HELD_OUT.md "Round 17")
+    ("accounts_hrnordic", ACCOUNT_HEADER, "Account ID", "Created Date", "HR-", (100, 30, 22)),
+    ("leads_hrleads", LEAD_HEADER, "Lead ID", "Created", "HN-", (80, 28, 16)),
+    ("contacts_hrcontacts", CONTACT_HEADER, "Contact ID", "Created", "HC-", (60, 18, 12)),
 ]
 IDS = [h[0] for h in HELD_OUT]
 
