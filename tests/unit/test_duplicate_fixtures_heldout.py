@@ -105,6 +105,10 @@ HELD_OUT = [
     ("accounts_logistics", ACCOUNT_HEADER, "Account ID", "Created Date", "LG-", (100, 30, 22)),
     ("leads_logleads", LEAD_HEADER, "Lead ID", "Created", "LL-", (80, 28, 16)),
     ("contacts_logcontacts", CONTACT_HEADER, "Contact ID", "Created", "LC-", (60, 18, 12)),
+    # round 17 (HELD_OUT.md "Round 17")
+    ("accounts_hrnordic", ACCOUNT_HEADER, "Account ID", "Created Date", "HR-", (100, 30, 22)),
+    ("leads_hrleads", LEAD_HEADER, "Lead ID", "Created", "HN-", (80, 28, 16)),
+    ("contacts_hrcontacts", CONTACT_HEADER, "Contact ID", "Created", "HC-", (60, 18, 12)),
 ]
 IDS = [h[0] for h in HELD_OUT]
 
