@@ -889,6 +889,28 @@ def test_held_out_round_17_contacts_precision_recall(dup_cfg, name):
     assert found == truth
 
 
+# After the rules written from rounds 16 and 17's errors (issue 15: a generation written on one
+# record only, with another e-mail and phone, is a son beside his father; municipalities and a
+# leading "Stichting" as legal forms; a few industry words translated on one website; a
+# domain-named record joining a website's company that the same pass has just matched), those
+# lists are NO LONGER HELD OUT for these rules.
+ROUND_16_17 = {
+    # list: (object, records, true pairs, found pairs, correct)
+    "leads_logleads": ("lead", 80, 28, 26, 26),  # P 1.000, R 0.929
+    "accounts_hrnordic": ("account", 100, 30, 26, 26),  # P 1.000, R 0.867
+}
+
+
+@pytest.mark.parametrize("name", sorted(ROUND_16_17))
+def test_rounds_16_and_17_after_tuning(dup_cfg, name):
+    """Hector Ybarra Jr. stays apart from his father's rows; Gemeente Zuidervaart / Zuidervaart,
+    Ekbacka kommun / Municipality, Stichting Polderhof Zorg, Kallioranta Logistiikka / Logistics
+    and its domain-named record found. Still missed: Katie / Kate / Katherine Lindqvist without a
+    shared e-mail, "Gemeente Zuidervaart - HR", "De Wilgenhoeve BV", the acronym "ASG Schoonmaak"."""
+    found, truth = _measure(dup_cfg, name, ROUND_16_17[name])
+    assert found <= truth
+
+
 def _b2b_contacts(name: str = "contacts") -> tuple[pd.DataFrame, set[tuple[str, str]]]:
     """tests/fixtures/duplicates/contacts.csv: a second hand-written B2B person list (46 contacts,
     plainly fictional names, 17 true pairs in contacts_true_pairs.csv), written before the person

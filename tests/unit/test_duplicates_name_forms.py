@@ -307,3 +307,42 @@ def test_second_mailboxes_and_colleagues_of_one_given_name():
     leads = df.rename(columns={"company": "company_"}).assign(company="Kvarn AB").drop(columns="company_")
     r = find_duplicates(leads.iloc[3:5], "lead", cfg["objects"]["lead"], cfg["company_suffixes"])
     assert r.clusters.empty  # Jonas Berglund / Bergqvist: two colleagues on one line
+
+
+def test_municipalities_foundations_and_a_translated_word_on_one_website(dup_cfg):
+    """Round 17's Dutch and Nordic names: "Gemeente X" / "X kommun" / "X Municipality" are one
+    municipality, "Stichting X" is X's own legal form, "Logistiikka" / "Logistics" on one website;
+    a trailing "Foundation" is still another entity."""
+    rows = [
+        ("A1", "Gemeente Heerveld", "heerveld.example"),
+        ("A2", "Heerveld", "www.heerveld.example"),
+        ("B1", "Norrbacka kommun", "norrbacka.example"),
+        ("B2", "Norrbacka Municipality", "https://www.norrbacka.example/"),
+        ("C1", "Stichting Vennhof Zorg", "vennhofzorg.example"),
+        ("C2", "Vennhof Zorg", "vennhofzorg.example"),
+        ("D1", "Ruskola Logistiikka Oy", "ruskola.example"),
+        ("D2", "Ruskola Logistics", "ruskola.example"),
+        ("E1", "Tarnby Brewing", "tarnby.example"),
+        ("E2", "Tarnby Brewing Foundation", "tarnby.example"),
+    ]
+    assert _accounts(rows, dup_cfg) == {("A1", "A2"), ("B1", "B2"), ("C1", "C2"), ("D1", "D2")}
+
+
+def test_a_son_writing_jr_beside_his_father_who_writes_no_suffix():
+    cfg = load_config().section("duplicates")
+    df = pd.DataFrame(
+        {
+            "record_id": ["L1", "L2", "L3"],
+            "first_name": ["Ramon", "Ramon", "Ramon"],
+            "last_name": ["Quintela", "Quintela Jr.", "Quintela"],
+            "company": ["Quintela Cartage", "Quintela Cartage Co", "Quintela Cartage"],
+            "email": ["ramon@quintela.example", "ramon.jr@quintela.example", "ramon@quintela.example"],
+            "phone": ["956-555-0141", "(956) 555-0187", None],
+            "city": ["McAllen"] * 3,
+            "country": ["United States"] * 3,
+            "created_at": pd.Timestamp("2026-01-01"),
+        }
+    )
+    r = find_duplicates(df, "lead", cfg["objects"]["lead"], cfg["company_suffixes"])
+    clusters = {frozenset(g.record_id) for _, g in r.clusters.groupby("cluster_id")}
+    assert clusters == {frozenset({"L1", "L3"})}

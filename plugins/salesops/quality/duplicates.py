@@ -1655,7 +1655,7 @@ def _fs_evaluate(norm: pa.Table, i: Any, j: Any, fs: dict[str, Any]) -> dict[str
         veto |= numbered & (v.level("phone") != EXACT)
     generation_conflict = np.zeros(n, dtype=bool)
     if corr.get("generations"):
-        generation_conflict = v.both_differ("name_generation")
+        generation_conflict = v.both_differ("name_generation") | _one_generation(v, corr)
         veto |= generation_conflict
     if corr.get("other_employer"):
         # the same person at another employer is another lead (a lead is a person at a company):
@@ -1911,6 +1911,27 @@ def _mailboxes_fit_name(v: _PairView, among: Any = None) -> Any:
     if "phone" in v.levels:
         out &= v.levels["phone"] != DISAGREE
     return out
+
+
+def _one_generation(v: _PairView, corr: dict[str, Any]) -> Any:
+    """Pairs where one record writes a generation ("Ybarra Jr.") and the other none, with an e-mail
+    or phone on both sides and none of them the same (``corroboration.one_generation_needs``:
+    e-mail, phone): a son and his father, who writes no suffix, at one family firm."""
+    import numpy as np
+
+    needs = corr.get("one_generation_needs") or []
+    if not needs or "name_generation" not in v.norm.column_names:
+        return np.zeros(v.n, dtype=bool)
+    ga, gb = v.sides("name_generation")
+    one = np.array([bool(a) != bool(b) for a, b in zip(ga, gb, strict=True)], dtype=bool)
+    if not one.any():
+        return one
+    present = np.zeros(v.n, dtype=bool)
+    same = np.zeros(v.n, dtype=bool)
+    for role in needs:
+        present |= v.level(role) != MISSING
+        same |= v.level(role) == EXACT
+    return one & present & ~same
 
 
 def _mailbox_levels(v: _PairView, corr: dict[str, Any]) -> None:
@@ -3990,7 +4011,9 @@ def _match_name_forms(
     if sn is not None:  # the websites' names, worked out once for both same-website passes
         found |= site_name_pairs(norm, tbl.column("name"), rules, suffixes, pair_score, sn)
         found |= extended_name_site_pairs(norm, tbl.column("name"), rules, suffixes, pair_score, sn)
-        found |= domain_named_site_pairs(norm, tbl.column("name"), rules, suffixes, pair_score, sn)
+        # a domain-named record joins the website's company as the passes above have made it
+        matched = {**pair_score, **dict.fromkeys(found, 0.0)}
+        found |= domain_named_site_pairs(norm, tbl.column("name"), rules, suffixes, matched, sn)
     found |= dotted_abbreviation_pairs(norm, tbl.column("name"), rules, suffixes, pair_score)
     found |= other_script_site_pairs(norm, rules)
     new = found - set(pair_score)

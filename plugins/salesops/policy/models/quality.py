@@ -314,6 +314,9 @@ class Corroboration(PolicyModel):
     office_lines: bool = False
     # the same person at another employer (company names sharing no word, not an acronym, no
     # common e-mail domain) is another lead: vetoed and kept apart (duplicates.py _other_employer)
+    # a generation written on one record only ("Ybarra Jr." / "Ybarra"): two people unless one of
+    # these is the same on both (each on both sides being needed to say so)
+    one_generation_needs: list[Literal["phone", "email"]] = []
     other_employer: bool = False
     # also companies that share words, each with a word of its own ("Dunmore County Health
     # Department" / "Marlow County ..."), when both e-mails give other domains
