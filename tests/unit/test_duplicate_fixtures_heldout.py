@@ -109,6 +109,10 @@ HELD_OUT = [
     ("accounts_hrnordic", ACCOUNT_HEADER, "Account ID", "Created Date", "HR-", (100, 30, 22)),
     ("leads_hrleads", LEAD_HEADER, "Lead ID", "Created", "HN-", (80, 28, 16)),
     ("contacts_hrcontacts", CONTACT_HEADER, "Contact ID", "Created", "HC-", (60, 18, 12)),
+    # round 18 (HELD_OUT.md "Round 18")
+    ("accounts_cybersec", ACCOUNT_HEADER, "Account ID", "Created Date", "CS-", (100, 30, 22)),
+    ("leads_cyberleads", LEAD_HEADER, "Lead ID", "Created", "CL-", (80, 28, 16)),
+    ("contacts_cybercontacts", CONTACT_HEADER, "Contact ID", "Created", "CC-", (60, 18, 12)),
 ]
 IDS = [h[0] for h in HELD_OUT]
 
