@@ -113,6 +113,10 @@ HELD_OUT = [
     ("accounts_cybersec", ACCOUNT_HEADER, "Account ID", "Created Date", "CS-", (100, 30, 22)),
     ("leads_cyberleads", LEAD_HEADER, "Lead ID", "Created", "CL-", (80, 28, 16)),
     ("contacts_cybercontacts", CONTACT_HEADER, "Contact ID", "Created", "CC-", (60, 18, 12)),
+    # round 19 (HELD_OUT.md "Round 19")
+    ("accounts_hospitality", ACCOUNT_HEADER, "Account ID", "Created Date", "HO-", (100, 30, 22)),
+    ("leads_hospleads", LEAD_HEADER, "Lead ID", "Created", "HP-", (80, 28, 16)),
+    ("contacts_hospcontacts", CONTACT_HEADER, "Contact ID", "Created", "HT-", (60, 18, 12)),
 ]
 IDS = [h[0] for h in HELD_OUT]
 
