@@ -911,6 +911,38 @@ def test_rounds_16_and_17_after_tuning(dup_cfg, name):
     assert found <= truth
 
 
+# Rounds 18 and 19 (tests/fixtures/duplicates/HELD_OUT.md): REALISTIC samples of a US/UK
+# cybersecurity vendor's Salesforce org and a Spanish hospitality-software vendor's HubSpot portal,
+# written by two other sessions that read neither the matcher, its policy, the other lists nor the
+# earlier rounds' notes, committed before the matcher first ran on them, and measured ONCE on main
+# at 0c2f215 (after the rules written from rounds 16 and 17). No rule has been written from them:
+# these tests run them held out.
+HELD_OUT_18_19 = {
+    # list: (object, records, true pairs, found pairs, correct)
+    "accounts_cybersec": ("account", 100, 30, 27, 27),  # P 1.000, R 0.900
+    "leads_cyberleads": ("lead", 80, 28, 28, 28),  # P 1.000, R 1.000
+    "contacts_cybercontacts": ("contact", 60, 18, 21, 18),  # P 0.857, R 1.000
+    "accounts_hospitality": ("account", 100, 30, 24, 24),  # P 1.000, R 0.800
+    "leads_hospleads": ("lead", 80, 28, 25, 25),  # P 1.000, R 0.893
+    "contacts_hospcontacts": ("contact", 60, 18, 17, 17),  # P 1.000, R 0.944
+}
+HELD_OUT_18_19_FALSE = {
+    # Dana Whitcomb at two accounts with two employers' e-mail domains (moved employer), one phone
+    "contacts_cybercontacts": {("CC-003", "CC-038"), ("CC-003", "CC-047"), ("CC-003", "CC-049")},
+}
+
+
+@pytest.mark.parametrize("name", sorted(HELD_OUT_18_19))
+def test_held_out_rounds_18_and_19_precision_recall(dup_cfg, name):
+    """Rounds 18 and 19, held out: the issue's target (P >= 0.95, R >= 0.90) met by round 18's
+    accounts and leads and round 19's contacts; not by round 18's contacts (P 0.857, a person at
+    a new employer), round 19's accounts (R 0.800: hotels' commercial names, domain-spelt names
+    written together, a rename) and leads (R 0.893: Paco / Francisco, Toni / Antonio with a
+    second surname and the hotel's main line)."""
+    found, truth = _measure(dup_cfg, name, HELD_OUT_18_19[name])
+    assert found - truth == HELD_OUT_18_19_FALSE.get(name, set())
+
+
 def _b2b_contacts(name: str = "contacts") -> tuple[pd.DataFrame, set[tuple[str, str]]]:
     """tests/fixtures/duplicates/contacts.csv: a second hand-written B2B person list (46 contacts,
     plainly fictional names, 17 true pairs in contacts_true_pairs.csv), written before the person
