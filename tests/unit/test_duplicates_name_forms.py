@@ -6,10 +6,9 @@ Hand-written records, each with the reason it is one or two."""
 
 from __future__ import annotations
 
-import itertools
-
 import pandas as pd
 import pytest
+from tests.unit.test_duplicates_site_extension import account_pairs
 
 from salesops.quality.catalogue import load_config
 from salesops.quality.duplicates import find_duplicates
@@ -20,14 +19,7 @@ def dup_cfg():
     return load_config().section("duplicates")
 
 
-def _accounts(rows, dup_cfg):
-    df = pd.DataFrame(rows, columns=["record_id", "name", "website"])
-    df["created_at"] = pd.Timestamp("2026-01-01")
-    r = find_duplicates(df, "account", dup_cfg["objects"]["account"], dup_cfg["company_suffixes"])
-    found: set[tuple[str, str]] = set()
-    for _, g in r.clusters.groupby("cluster_id"):
-        found |= set(itertools.combinations(sorted(g.record_id), 2))
-    return found
+_accounts = account_pairs
 
 
 def test_words_written_as_their_start_with_a_full_stop(dup_cfg):

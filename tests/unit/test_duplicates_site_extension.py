@@ -77,10 +77,8 @@ APART = [
 ]
 
 
-def _run(pairs, dup_cfg):
-    rows = []
-    for k, (a, sa, b, sb) in enumerate(pairs):
-        rows += [(f"R{k:02d}a", a, sa), (f"R{k:02d}b", b, sb)]
+def account_pairs(rows, dup_cfg) -> set[tuple[str, str]]:
+    """The pairs the matcher finds among ``rows`` (record_id, name, website) of accounts."""
     df = pd.DataFrame(rows, columns=["record_id", "name", "website"])
     df["created_at"] = pd.Timestamp("2026-01-01")
     r = find_duplicates(df, "account", dup_cfg["objects"]["account"], dup_cfg["company_suffixes"])
@@ -88,6 +86,13 @@ def _run(pairs, dup_cfg):
     for _, g in r.clusters.groupby("cluster_id"):
         found |= set(itertools.combinations(sorted(g.record_id), 2))
     return found
+
+
+def _run(pairs, dup_cfg):
+    rows = []
+    for k, (a, sa, b, sb) in enumerate(pairs):
+        rows += [(f"R{k:02d}a", a, sa), (f"R{k:02d}b", b, sb)]
+    return account_pairs(rows, dup_cfg)
 
 
 def test_a_name_with_words_more_on_its_website_is_that_company(dup_cfg):

@@ -3577,6 +3577,21 @@ class _SiteNames:
         """The record (row) at position ``k``."""
         return int(self.small[k])
 
+    def unambiguous_pairs(
+        self,
+        rows_of: dict[int, list[int]],
+        cores: dict[int, str],
+        pair_score: dict[tuple[int, int], float],
+        norm: pa.Table,
+    ) -> set[tuple[int, int]]:
+        """Each record of ``rows_of`` paired with its rows when those are one company (one core,
+        or every two matched: :func:`_unambiguous`), with the pairs' website-less twins."""
+        found: set[tuple[int, int]] = set()
+        for k, rows in rows_of.items():
+            if _unambiguous(rows, cores, pair_score):
+                found |= {(min(k, r), max(k, r)) for r in rows}
+        return self.with_twins(found, norm, pair_score)
+
     def with_twins(
         self, found: set[tuple[int, int]], norm: pa.Table, pair_score: dict[tuple[int, int], float]
     ) -> set[tuple[int, int]]:
@@ -3828,11 +3843,7 @@ def extended_name_site_pairs(
             rows = [sn.record(m) for m in members if sn.compacts[m] != sn.compacts[k] and extends(k, m)]
             if rows:
                 longer[sn.record(k)] = rows
-    found: set[tuple[int, int]] = set()
-    for k, rows in longer.items():
-        if _unambiguous(rows, cores, pair_score):
-            found |= {(min(k, r), max(k, r)) for r in rows}
-    return sn.with_twins(found, norm, pair_score)
+    return sn.unambiguous_pairs(longer, cores, pair_score, norm)
 
 
 def domain_named_site_pairs(
@@ -3884,15 +3895,13 @@ def domain_named_site_pairs(
         if re.search(r"[(\[|]| [-–—] ", r or "") or set(sn.words[k]) & other
     }
     cores = {sn.record(k): sn.compacts[k] for k in sn.keep}
-    found: set[tuple[int, int]] = set()
+    company: dict[int, list[int]] = {}  # a domain-named record -> the website's other records
     for members in sn.todo:
         for k in members:
-            if k not in named:
-                continue
             rows = [sn.record(m) for m in members if m not in named and m not in marked]
-            if rows and _unambiguous(rows, cores, pair_score):
-                found |= {(min(sn.record(k), r), max(sn.record(k), r)) for r in rows}
-    return sn.with_twins(found, norm, pair_score)
+            if k in named and rows:
+                company[sn.record(k)] = rows
+    return sn.unambiguous_pairs(company, cores, pair_score, norm)
 
 
 def dotted_abbreviation_pairs(
