@@ -811,7 +811,7 @@ HELD_OUT_14_FALSE = {
 # their first measurement: HELD_OUT_14 / HELD_OUT_15).
 ROUND_14_15 = {
     # list: (object, records, true pairs, found pairs, correct)
-    "accounts_insurance": ("account", 100, 30, 28, 28),  # P 1.000, R 0.933 (held out)
+    "accounts_insurance": ("account", 100, 30, 29, 29),  # P 1.000, R 0.967 (Agcy: no longer held out)
     "leads_insleads": ("lead", 80, 28, 27, 27),  # P 1.000, R 0.964
     "contacts_inscontacts": ("contact", 60, 18, 18, 18),  # P 1.000, R 1.000 (held out)
     "accounts_agencies": ("account", 100, 30, 28, 28),  # P 1.000, R 0.933 (held out)
@@ -932,7 +932,28 @@ HELD_OUT_18_19_FALSE = {
 }
 
 
-@pytest.mark.parametrize("name", sorted(HELD_OUT_18_19))
+# After the account rules written from rounds 14, 16, 18 and 19's account misses (issue 15: Agcy,
+# Frt and Bk in the abbreviation table; SAS and SARL written first; a name written together read
+# across the join, "Costabravaevents"), those account lists are NO LONGER HELD OUT for them.
+ROUND_18_19_ACCOUNTS = {
+    # list: (object, records, true pairs, found pairs, correct)
+    "accounts_cybersec": ("account", 100, 30, 29, 29),  # P 1.000, R 0.967
+    "accounts_hospitality": ("account", 100, 30, 26, 26),  # P 1.000, R 0.867
+    "accounts_logistics": ("account", 100, 30, 30, 30),  # P 1.000, R 1.000
+}
+
+
+@pytest.mark.parametrize("name", sorted(ROUND_18_19_ACCOUNTS))
+def test_rounds_16_18_19_accounts_after_tuning(dup_cfg, name):
+    """Northgate Regional Bk, Larkspur Frt Brokerage, SAS Brasserie du Vieux-Port and
+    Costabravaevents found; still missed: a department's name in another word order, a rename
+    (Hostal / Hotel Las Dunas), Lagossun beside two names of its website that only a translation
+    makes one (Apartments / Apartamentos Turísticos)."""
+    found, truth = _measure(dup_cfg, name, ROUND_18_19_ACCOUNTS[name])
+    assert found <= truth
+
+
+@pytest.mark.parametrize("name", sorted(k for k in HELD_OUT_18_19 if not k.startswith("accounts")))
 def test_held_out_rounds_18_and_19_precision_recall(dup_cfg, name):
     """Rounds 18 and 19, held out: the issue's target (P >= 0.95, R >= 0.90) met by round 18's
     accounts and leads and round 19's contacts; not by round 18's contacts (P 0.857, a person at

@@ -3715,9 +3715,11 @@ def _name_start(a: list[str], b: list[str]) -> int:
     joined = ""
     for j, w in enumerate(b[:-1], 1):
         joined += w
-        if joined == whole:
+        # the words' ae / oe / ue were read as a / o / u one by one; written together, across
+        # the join too ("costabravaevents": "...brava" + "events")
+        if whole in (joined, _translit(joined)):
             return j
-        if len(joined) >= len(whole):
+        if len(_translit(joined)) >= len(whole):
             break
     n = len(a)
     if n <= len(b) and a[:-1] == b[: n - 1] and len(a[-1]) >= 3 and b[n - 1].startswith(a[-1]):
