@@ -117,6 +117,10 @@ HELD_OUT = [
     ("accounts_hospitality", ACCOUNT_HEADER, "Account ID", "Created Date", "HO-", (100, 30, 22)),
     ("leads_hospleads", LEAD_HEADER, "Lead ID", "Created", "HP-", (80, 28, 16)),
     ("contacts_hospcontacts", CONTACT_HEADER, "Contact ID", "Created", "HT-", (60, 18, 12)),
+    # round 20 (HELD_OUT.md "Round 20")
+    ("accounts_construction", ACCOUNT_HEADER, "Account ID", "Created Date", "CO-", (100, 30, 22)),
+    ("leads_constleads", LEAD_HEADER, "Lead ID", "Created", "CN-", (80, 28, 16)),
+    ("contacts_constcontacts", CONTACT_HEADER, "Contact ID", "Created", "CT-", (60, 18, 12)),
 ]
 IDS = [h[0] for h in HELD_OUT]
 
