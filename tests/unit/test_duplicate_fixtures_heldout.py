@@ -121,6 +121,10 @@ HELD_OUT = [
     ("accounts_construction", ACCOUNT_HEADER, "Account ID", "Created Date", "CO-", (100, 30, 22)),
     ("leads_constleads", LEAD_HEADER, "Lead ID", "Created", "CN-", (80, 28, 16)),
     ("contacts_constcontacts", CONTACT_HEADER, "Contact ID", "Created", "CT-", (60, 18, 12)),
+    # round 21 (HELD_OUT.md "Round 21")
+    ("accounts_ecomdach", ACCOUNT_HEADER, "Account ID", "Created Date", "EC-", (100, 30, 22)),
+    ("leads_ecomleads", LEAD_HEADER, "Lead ID", "Created", "EL-", (80, 28, 16)),
+    ("contacts_ecomcontacts", CONTACT_HEADER, "Contact ID", "Created", "EK-", (60, 18, 12)),
 ]
 IDS = [h[0] for h in HELD_OUT]
 
