@@ -964,6 +964,35 @@ def test_held_out_rounds_18_and_19_precision_recall(dup_cfg, name):
     assert found - truth == HELD_OUT_18_19_FALSE.get(name, set())
 
 
+# Rounds 20 and 21 (tests/fixtures/duplicates/HELD_OUT.md): REALISTIC samples of a North American
+# construction-software vendor's Salesforce org and a DACH e-commerce software vendor's HubSpot
+# portal, written by two other sessions that read neither the matcher, its policy, the other lists
+# nor the earlier rounds' notes, committed before the matcher first ran on them, and measured ONCE
+# on main at e8a64ec (the matcher of 273150e). Round 20 is the first round whose three lists all
+# meet the issue's target on their first measurement. No rule has been written from them: these
+# tests run them held out.
+HELD_OUT_20_21 = {
+    # list: (object, records, true pairs, found pairs, correct)
+    "accounts_construction": ("account", 100, 30, 28, 28),  # P 1.000, R 0.933
+    "leads_constleads": ("lead", 80, 28, 28, 28),  # P 1.000, R 1.000
+    "contacts_constcontacts": ("contact", 60, 18, 18, 18),  # P 1.000, R 1.000
+    "accounts_ecomdach": ("account", 100, 30, 25, 25),  # P 1.000, R 0.833
+    "leads_ecomleads": ("lead", 80, 28, 27, 26),  # P 0.963, R 0.929
+    "contacts_ecomcontacts": ("contact", 60, 18, 18, 18),  # P 1.000, R 1.000
+}
+
+
+@pytest.mark.parametrize("name", sorted(HELD_OUT_20_21))
+def test_held_out_rounds_20_and_21_precision_recall(dup_cfg, name):
+    """Rounds 20 and 21, held out. Round 20: accounts P 1.000 R 0.933, leads and contacts
+    P 1.000 R 1.000 (all three meet P >= 0.95 and R >= 0.90). Round 21: leads P 0.963 R 0.929 and
+    contacts P 1.000 R 1.000 meet it; accounts P 1.000 R 0.833 do not."""
+    found, truth = _measure(dup_cfg, name, HELD_OUT_20_21[name])
+    # the one false pair: Sabine Koch and the namesake with the numbered mailbox sabine.koch2@,
+    # both giving the company's main line (the numbered-mailbox veto yields to a shared phone)
+    assert found - truth == ({("EL-007", "EL-029")} if name == "leads_ecomleads" else set())
+
+
 def _b2b_contacts(name: str = "contacts") -> tuple[pd.DataFrame, set[tuple[str, str]]]:
     """tests/fixtures/duplicates/contacts.csv: a second hand-written B2B person list (46 contacts,
     plainly fictional names, 17 true pairs in contacts_true_pairs.csv), written before the person
