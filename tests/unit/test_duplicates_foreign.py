@@ -560,7 +560,7 @@ def test_held_out_round_8_persons_precision_recall(dup_cfg, name):
 # (a word changed: nothing in the two rows says rename rather than a sister company).
 ROUND_8_ACCOUNTS = {
     # list: (object, records, true pairs, found pairs, correct)
-    "accounts_saasorg": ("account", 100, 30, 29, 29),  # P 1.000, R 0.967
+    "accounts_saasorg": ("account", 100, 30, 30, 30),  # P 1.000, R 1.000 (brand_word: Lakemont)
 }
 
 
@@ -724,7 +724,7 @@ def test_held_out_round_12_leads_precision_recall(dup_cfg, name):
 # "t/as" trading name beside the trading name with more words (AU-092 / AU-095).
 ROUND_12 = {
     # list: (object, records, true pairs, found pairs, correct)
-    "accounts_anzsaas": ("account", 100, 30, 29, 29),  # P 1.000, R 0.967
+    "accounts_anzsaas": ("account", 100, 30, 30, 30),  # P 1.000, R 1.000 (brand_word: t/as)
     "contacts_anzhub": ("contact", 60, 18, 18, 18),  # P 1.000, R 1.000
 }
 
@@ -814,7 +814,7 @@ ROUND_14_15 = {
     "accounts_insurance": ("account", 100, 30, 29, 29),  # P 1.000, R 0.967 (Agcy: no longer held out)
     "leads_insleads": ("lead", 80, 28, 27, 27),  # P 1.000, R 0.964
     "contacts_inscontacts": ("contact", 60, 18, 18, 18),  # P 1.000, R 1.000 (held out)
-    "accounts_agencies": ("account", 100, 30, 28, 28),  # P 1.000, R 0.933 (held out)
+    "accounts_agencies": ("account", 100, 30, 30, 30),  # P 1.000, R 1.000 (brand_word)
     "leads_agencyleads": ("lead", 80, 28, 28, 28),  # P 1.000, R 1.000
     "contacts_agencycontacts": ("contact", 60, 18, 17, 17),  # P 1.000, R 0.944
 }
@@ -897,7 +897,7 @@ def test_held_out_round_17_contacts_precision_recall(dup_cfg, name):
 ROUND_16_17 = {
     # list: (object, records, true pairs, found pairs, correct)
     "leads_logleads": ("lead", 80, 28, 26, 26),  # P 1.000, R 0.929
-    "accounts_hrnordic": ("account", 100, 30, 26, 26),  # P 1.000, R 0.867
+    "accounts_hrnordic": ("account", 100, 30, 28, 28),  # P 1.000, R 0.933 (brand_word)
 }
 
 
@@ -937,8 +937,8 @@ HELD_OUT_18_19_FALSE = {
 # across the join, "Costabravaevents"), those account lists are NO LONGER HELD OUT for them.
 ROUND_18_19_ACCOUNTS = {
     # list: (object, records, true pairs, found pairs, correct)
-    "accounts_cybersec": ("account", 100, 30, 29, 29),  # P 1.000, R 0.967
-    "accounts_hospitality": ("account", 100, 30, 26, 26),  # P 1.000, R 0.867
+    "accounts_cybersec": ("account", 100, 30, 30, 30),  # P 1.000, R 1.000 (brand_word)
+    "accounts_hospitality": ("account", 100, 30, 28, 28),  # P 1.000, R 0.933 (brand_word)
     "accounts_logistics": ("account", 100, 30, 30, 30),  # P 1.000, R 1.000
 }
 
@@ -973,7 +973,9 @@ def test_held_out_rounds_18_and_19_precision_recall(dup_cfg, name):
 # tests run them held out.
 HELD_OUT_20_21 = {
     # list: (object, records, true pairs, found pairs, correct)
-    "accounts_construction": ("account", 100, 30, 28, 28),  # P 1.000, R 0.933
+    # first measured 28 of 30; 29 since same_site.brand_word (written from rounds 8, 17 and 19's
+    # misses, not from this list)
+    "accounts_construction": ("account", 100, 30, 29, 29),  # P 1.000, R 0.967
     "leads_constleads": ("lead", 80, 28, 28, 28),  # P 1.000, R 1.000
     "contacts_constcontacts": ("contact", 60, 18, 18, 18),  # P 1.000, R 1.000
     "accounts_ecomdach": ("account", 100, 30, 25, 25),  # P 1.000, R 0.833
@@ -1444,6 +1446,7 @@ def test_account_partial_acronym_needs_the_same_website(dup_cfg):
     assert found == {("A1", "A2"), ("A3", "A4")}
     rules = copy.deepcopy(dup_cfg["objects"]["account"])
     rules["tokens"]["acronyms"]["partial"] = False
+    rules["tokens"]["same_site"].pop("brand_word")  # the shared brand word alone also finds them
     assert _pairs(_account_pairs(dup_cfg, names, sites, rules).clusters) == set()
 
 
@@ -1727,10 +1730,13 @@ def test_account_trading_former_and_operating_names(dup_cfg):
     assert _pairs(_account_pairs(dup_cfg, names, sites).clusters) == expected
     found = _pairs(
         _account_pairs(
-            dup_cfg, names, sites, _without(dup_cfg, "trading_name_markers", "former_name_markers")
+            dup_cfg,
+            names,
+            sites,
+            _without(dup_cfg, "trading_name_markers", "former_name_markers", same_site="brand_word"),
         ).clusters
     )
-    assert found == set()
+    assert found == set()  # (the brand word on the website also finds Tallow Creek: left out here)
 
 
 def test_account_crm_markers_left_out(dup_cfg):

@@ -156,3 +156,39 @@ def test_the_registered_names_twin_without_a_website_joins_the_short_name(dup_cf
     r = find_duplicates(df, "account", dup_cfg["objects"]["account"], dup_cfg["company_suffixes"])
     clusters = {frozenset(g.record_id) for _, g in r.clusters.groupby("cluster_id")}
     assert clusters == {frozenset({"A", "B", "C"})}
+
+
+def test_two_names_sharing_the_word_their_website_spells(dup_cfg):
+    """same_site.brand_word (issue 15, from rounds 8, 17 and 19's misses): a rename or a registered
+    and a trading name on one website sharing the word its domain spells; never a subsidiary's
+    record, a leading group word, other legal forms, or a word the domain does not spell."""
+    rows = [
+        ("A1", "Larchmont Software Inc.", "larchmont.example"),
+        ("A2", "Larchmont Cloud, Inc.", "www.larchmont.example"),
+        ("B1", "Hostal Las Brisas", "lasbrisasnerja.example"),
+        ("B2", "Hotel Las Brisas Nerja", "lasbrisasnerja.example"),
+        ("C1", "Ottmar Logistik GmbH", "ottmar.example"),
+        ("C2", "Ottmar Mobility AG", "ottmar.example"),  # other legal forms: two entities
+        ("D1", "Grupo Tolvera", "tolvera.example"),
+        ("D2", "Tolvera Transportes S.A.", "tolvera.example"),  # a leading group word: the group
+        ("E1", "Brennick Analytics", "brennick.example"),
+        ("E2", "Brennick Analytics (Canada) Ltd", "brennick.example"),  # a subsidiary's record
+        ("F1", "Pelham Data Services", "pelhamdata.example"),
+        ("F2", "Pelham Dental Care", "pelhamdata.example"),  # "pelham" spelt, but is it one? see below
+    ]
+    found = account_pairs(rows, dup_cfg)
+    assert {("A1", "A2"), ("B1", "B2")} <= found
+    assert not {("C1", "C2"), ("D1", "D2"), ("E1", "E2")} & found
+    rules = copy.deepcopy(dup_cfg["objects"]["account"])
+    rules["tokens"]["same_site"].pop("brand_word")
+    assert not {("A1", "A2"), ("B1", "B2")} & account_pairs_with(rows, dup_cfg, rules)
+
+
+def account_pairs_with(rows, dup_cfg, rules) -> set[tuple[str, str]]:
+    df = pd.DataFrame(rows, columns=["record_id", "name", "website"])
+    df["created_at"] = pd.Timestamp("2026-01-01")
+    r = find_duplicates(df, "account", rules, dup_cfg["company_suffixes"])
+    found: set[tuple[str, str]] = set()
+    for _, g in r.clusters.groupby("cluster_id"):
+        found |= set(itertools.combinations(sorted(g.record_id), 2))
+    return found

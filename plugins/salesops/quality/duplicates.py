@@ -3638,6 +3638,34 @@ class _SiteNames:
             out |= {(min(b, t), max(b, t)) for t in by_end[a] if t != b}
         return out
 
+    def marked(self, folded: dict[int, str]) -> set[int]:
+        """Of the positions in ``folded`` (position -> folded raw name), those whose record is a
+        subsidiary's, a branch's or another entity's (a bracket, a dash, a country, region or
+        state, a word of ``same_site.extended_names.distinguishing_words``, a leading group word)."""
+        import re
+
+        spec = self.tokens.get("same_site") or {}
+        ext = spec.get("extended_names") or {}
+        places, other = _place_sets(ext)
+        other |= frozenset(str(w) for w in ext.get("distinguishing_words") or [])
+        groups = frozenset(str(w) for w in spec.get("group_words") or [])  # "Grupo Olmeda": the group
+        phrases = [f" {p} " for p in places if " " in p]
+
+        def other_entity(words: list[str]) -> bool:
+            said = f" {' '.join(words)} "
+            return bool(
+                set(words) & other
+                or any(p in said for p in phrases)  # "... United States"
+                or (len(words) > 1 and words[0] in groups)
+                or "group" in words[:-1]  # a group's services company, not "X Group"
+            )
+
+        return {
+            k
+            for k, r in folded.items()
+            if re.search(r"[(\[|]| [-–—] ", r or "") or other_entity(self.words[k])
+        }
+
     def legal_form(self, k: int) -> str:
         """The canonical legal form position ``k``'s name ends with ("sa de cv"; '' = none)."""
         if k not in self._legal:
@@ -3848,6 +3876,65 @@ def extended_name_site_pairs(
     return sn.unambiguous_pairs(longer, cores, pair_score, norm)
 
 
+def brand_word_site_pairs(
+    norm: pa.Table,
+    names: Any,
+    rules: dict[str, Any],
+    suffixes: dict[str, str],
+    pair_score: dict[tuple[int, int], float],
+    site_names: _SiteNames | None = None,
+) -> set[tuple[int, int]]:
+    """Account pairs (i < j) of two names on one website that share a word the website's domain
+    spells ("Lakemont Software Inc." / "Lakemont Cloud, Inc." on lakemont.example; "Hostal Las
+    Dunas" / "Hotel Las Dunas Tarifa" on lasdunastarifa.example: quality.yaml
+    ``account.tokens.same_site.brand_word``, the word ``min_letters`` or longer): one company under
+    two names (renamed, or its registered and its trading name). Not when either record is a
+    subsidiary's, a branch's or another entity's (:meth:`_SiteNames.marked`), when the legal forms
+    differ, nor when a name fits two companies of the website nothing else matched."""
+    import pyarrow as pa
+
+    tokens = rules.get("tokens") or {}
+    spec = (tokens.get("same_site") or {}).get("brand_word")
+    if not spec:
+        return set()
+    sn = site_names or _SiteNames.of(norm, names, tokens, suffixes)
+    if sn is None:
+        return set()
+    lo = int(spec.get("min_letters", 4))
+    site = _one_array(norm.column("website_domain"))
+    rows_ = sorted(sn.keep)
+    records = [sn.record(k) for k in rows_]
+    folded = dict(zip(rows_, fold(_str(names).take(pa.array(records, pa.int64()))).to_pylist(), strict=True))
+    label = {
+        k: _translit(str(s_).split(".")[0].replace("-", ""))
+        for k, s_ in zip(rows_, site.take(pa.array(records, pa.int64())).to_pylist(), strict=True)
+    }
+    marked = sn.marked(folded)
+    # a group's website ("tidewaygroup.example", "...-holding"): its companies share the brand
+    group_site = tuple(str(w) for w in (tokens.get("same_site") or {}).get("group_words") or []) + (
+        "holding",
+    )
+    cores = {sn.record(k): sn.compacts[k] for k in sn.keep}
+    brand: dict[int, list[int]] = {}
+    for members in sn.todo:
+        for k in members:
+            if k in marked or any(g in label[k] for g in group_site):
+                continue
+            own = {w for w in sn.words[k] if len(w) >= lo and w in label[k]}
+            rows = [
+                sn.record(m)
+                for m in members
+                if m != k
+                and m not in marked
+                and sn.compacts[m] != sn.compacts[k]
+                and own & set(sn.words[m])
+                and not (sn.legal_form(k) and sn.legal_form(m) and sn.legal_form(k) != sn.legal_form(m))
+            ]
+            if rows:
+                brand[sn.record(k)] = rows
+    return sn.unambiguous_pairs(brand, cores, pair_score, norm)
+
+
 def domain_named_site_pairs(
     norm: pa.Table,
     names: Any,
@@ -3862,7 +3949,6 @@ def domain_named_site_pairs(
     core, or every two already matched); a website two to ``acronyms.max_site_accounts`` records
     give; its subsidiaries' and branches' records (a bracket, a dash, a country, a region) aside.
     Not when the website holds two companies nothing else matched (a group's site)."""
-    import re
 
     import pyarrow as pa
 
@@ -3888,14 +3974,7 @@ def domain_named_site_pairs(
     # a subsidiary's or a branch's record on the website (a bracket, a dash, a country or region, a
     # word naming another entity: "Harbourline Hospitality (NZ) Limited") is not the website's own
     # company the domain names
-    ext = (tokens.get("same_site") or {}).get("extended_names") or {}
-    places, other = _place_sets(ext)
-    other |= frozenset(str(w) for w in ext.get("distinguishing_words") or [])
-    marked = {
-        k
-        for k, r in zip(rows_, raw, strict=True)
-        if re.search(r"[(\[|]| [-–—] ", r or "") or set(sn.words[k]) & other
-    }
+    marked = sn.marked(dict(zip(rows_, raw, strict=True)))
     cores = {sn.record(k): sn.compacts[k] for k in sn.keep}
     company: dict[int, list[int]] = {}  # a domain-named record -> the website's other records
     for members in sn.todo:
@@ -4022,6 +4101,7 @@ def _match_name_forms(
     if sn is not None:  # the websites' names, worked out once for both same-website passes
         found |= site_name_pairs(norm, tbl.column("name"), rules, suffixes, pair_score, sn)
         found |= extended_name_site_pairs(norm, tbl.column("name"), rules, suffixes, pair_score, sn)
+        found |= brand_word_site_pairs(norm, tbl.column("name"), rules, suffixes, pair_score, sn)
         # a domain-named record joins the website's company as the passes above have made it
         matched = {**pair_score, **dict.fromkeys(found, 0.0)}
         found |= domain_named_site_pairs(norm, tbl.column("name"), rules, suffixes, matched, sn)

@@ -93,6 +93,12 @@ class ExtendedSiteNames(PolicyModel):
         return self
 
 
+class BrandWord(PolicyModel):
+    """Two names on one website sharing a word its domain spells (duplicates.py brand_word_site_pairs)."""
+
+    min_letters: int = Field(default=4, ge=3)
+
+
 class SameSiteNames(PolicyModel):
     """Account names that are one company's only because both records give the same website
     domain (duplicates.py site_name_pairs): compared word by word after the name core."""
@@ -117,6 +123,9 @@ class SameSiteNames(PolicyModel):
     extended_names: ExtendedSiteNames | None = None
     # a record named by its website's domain ("redgumhotels.example") and that website's company
     domain_as_name: bool = False
+    # two names sharing a word the website's domain spells (a rename, a registered and a trading
+    # name): one company; min_letters: the word's least length
+    brand_word: BrandWord | None = None
 
     @model_validator(mode="after")
     def _letters(self) -> SameSiteNames:
