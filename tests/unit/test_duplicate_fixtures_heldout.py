@@ -125,6 +125,10 @@ HELD_OUT = [
     ("accounts_ecomdach", ACCOUNT_HEADER, "Account ID", "Created Date", "EC-", (100, 30, 22)),
     ("leads_ecomleads", LEAD_HEADER, "Lead ID", "Created", "EL-", (80, 28, 16)),
     ("contacts_ecomcontacts", CONTACT_HEADER, "Contact ID", "Created", "EK-", (60, 18, 12)),
+    # round 22 (HELD_OUT.md "Round 22")
+    ("accounts_edtech", ACCOUNT_HEADER, "Account ID", "Created Date", "ED-", (100, 30, 22)),
+    ("leads_edleads", LEAD_HEADER, "Lead ID", "Created", "EE-", (80, 28, 16)),
+    ("contacts_edcontacts", CONTACT_HEADER, "Contact ID", "Created", "EF-", (60, 18, 12)),
 ]
 IDS = [h[0] for h in HELD_OUT]
 
