@@ -125,6 +125,10 @@ HELD_OUT = [
     ("accounts_ecomdach", ACCOUNT_HEADER, "Account ID", "Created Date", "EC-", (100, 30, 22)),
     ("leads_ecomleads", LEAD_HEADER, "Lead ID", "Created", "EL-", (80, 28, 16)),
     ("contacts_ecomcontacts", CONTACT_HEADER, "Contact ID", "Created", "EK-", (60, 18, 12)),
+    # round 23 (HELD_OUT.md "Round 23")
+    ("accounts_facilityfr", ACCOUNT_HEADER, "Account ID", "Created Date", "FA-", (100, 30, 22)),
+    ("leads_facilityleads", LEAD_HEADER, "Lead ID", "Created", "FL-", (80, 28, 16)),
+    ("contacts_facilitycontacts", CONTACT_HEADER, "Contact ID", "Created", "FC-", (60, 18, 12)),
 ]
 IDS = [h[0] for h in HELD_OUT]
 
