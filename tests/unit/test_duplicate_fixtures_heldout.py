@@ -129,6 +129,10 @@ HELD_OUT = [
     ("accounts_edtech", ACCOUNT_HEADER, "Account ID", "Created Date", "ED-", (100, 30, 22)),
     ("leads_edleads", LEAD_HEADER, "Lead ID", "Created", "EE-", (80, 28, 16)),
     ("contacts_edcontacts", CONTACT_HEADER, "Contact ID", "Created", "EF-", (60, 18, 12)),
+    # round 23 (HELD_OUT.md "Round 23")
+    ("accounts_facilityfr", ACCOUNT_HEADER, "Account ID", "Created Date", "FA-", (100, 30, 22)),
+    ("leads_facilityleads", LEAD_HEADER, "Lead ID", "Created", "FL-", (80, 28, 16)),
+    ("contacts_facilitycontacts", CONTACT_HEADER, "Contact ID", "Created", "FC-", (60, 18, 12)),
 ]
 IDS = [h[0] for h in HELD_OUT]
 
