@@ -937,7 +937,7 @@ HELD_OUT_18_19_FALSE = {
 # across the join, "Costabravaevents"), those account lists are NO LONGER HELD OUT for them.
 ROUND_18_19_ACCOUNTS = {
     # list: (object, records, true pairs, found pairs, correct)
-    "accounts_cybersec": ("account", 100, 30, 30, 30),  # P 1.000, R 1.000 (brand_word)
+    "accounts_cybersec": ("account", 100, 30, 29, 29),  # P 1.000, R 0.967 (Dept. marks a unit since round 22)
     "accounts_hospitality": ("account", 100, 30, 28, 28),  # P 1.000, R 0.933 (brand_word)
     "accounts_logistics": ("account", 100, 30, 30, 30),  # P 1.000, R 1.000
 }
@@ -993,6 +993,54 @@ def test_held_out_rounds_20_and_21_precision_recall(dup_cfg, name):
     # the one false pair: Sabine Koch and the namesake with the numbered mailbox sabine.koch2@,
     # both giving the company's main line (the numbered-mailbox veto yields to a shared phone)
     assert found - truth == ({("EL-007", "EL-029")} if name == "leads_ecomleads" else set())
+
+
+# Rounds 22 and 23 (tests/fixtures/duplicates/HELD_OUT.md): REALISTIC samples of a US/Canadian
+# education-technology vendor's Salesforce org and a French facility-services software vendor's
+# HubSpot portal, written quickly (about ten minutes each) by two other sessions that read neither
+# the matcher, its policy, the other lists nor the earlier rounds' notes, committed before the
+# matcher first ran on them, and measured ONCE on main at ebb0014 (after same_site.brand_word).
+# Round 23's three lists all meet the target; round 22's accounts do not (P 0.871: schools on
+# their district's website, a university's departments and continuing-studies unit).
+HELD_OUT_22_23 = {
+    # list: (object, records, true pairs, found pairs, correct)
+    "accounts_edtech": ("account", 100, 30, 31, 27),  # P 0.871, R 0.900
+    "leads_edleads": ("lead", 80, 28, 26, 26),  # P 1.000, R 0.929
+    "contacts_edcontacts": ("contact", 60, 18, 18, 18),  # P 1.000, R 1.000
+    "accounts_facilityfr": ("account", 100, 30, 27, 27),  # P 1.000, R 0.900
+    "leads_facilityleads": ("lead", 80, 28, 28, 28),  # P 1.000, R 1.000
+    "contacts_facilitycontacts": ("contact", 60, 18, 18, 18),  # P 1.000, R 1.000
+}
+HELD_OUT_22_23_FALSE = {
+    # a district and its high school, a university and its continuing-studies unit, two
+    # departments of one university, all on the institution's website
+    "accounts_edtech": {
+        ("ED-011", "ED-068"),
+        ("ED-030", "ED-094"),
+        ("ED-034", "ED-065"),
+        ("ED-068", "ED-069"),
+    },
+}
+
+
+# After round 22's false pairs (issue 15: an institution's units, "department", "school", "faculty",
+# "campus", "continuing studies" ..., mark another entity for the same-website rules), round 22's
+# account list is NO LONGER HELD OUT for that rule: P 0.871 -> 1.000, R 0.900 -> 0.833 (a district's
+# "SD" beside "School District" is now refused with the units). The other five lists of rounds 22
+# and 23 run held out.
+ROUND_22_ACCOUNTS = {"accounts_edtech": ("account", 100, 30, 25, 25)}  # P 1.000, R 0.833
+
+
+@pytest.mark.parametrize(
+    "name", ["accounts_edtech", *sorted(k for k in HELD_OUT_22_23 if k != "accounts_edtech")]
+)
+def test_rounds_22_and_23(dup_cfg, name):
+    """Round 23's three lists meet the target on their first measurement (accounts P 1.000 R 0.900,
+    leads and contacts 1.000 / 1.000); round 22's leads and contacts too; round 22's accounts after
+    the institution-unit words: no false pair left."""
+    pinned = ROUND_22_ACCOUNTS.get(name) or HELD_OUT_22_23[name]
+    found, truth = _measure(dup_cfg, name, pinned)
+    assert found <= truth
 
 
 def _b2b_contacts(name: str = "contacts") -> tuple[pd.DataFrame, set[tuple[str, str]]]:

@@ -3668,6 +3668,9 @@ class _SiteNames:
 
     def legal_form(self, k: int) -> str:
         """The canonical legal form position ``k``'s name ends with ("sa de cv"; '' = none)."""
+        if not self._legal:  # every position's at once: one Arrow pass, not one per record
+            forms = legal_forms(self.names, [self.record(m) for m in self.keep], self.suffixes, self.tokens)
+            self._legal.update({m: forms[self.record(m)] for m in self.keep})
         if k not in self._legal:
             self._legal[k] = legal_forms(self.names, [self.record(k)], self.suffixes, self.tokens)[
                 self.record(k)
