@@ -88,7 +88,19 @@ sys.path[:0] = [str(ROOT / "plugins"), str(ROOT)]
 from tests.unit import test_duplicates_foreign as _pins  # noqa: E402
 from tests.unit.test_duplicates_foreign import _accounts, _b2b_contacts, _b2b_leads, _pairs, febrl_leads  # noqa: E402
 
+
 # the one measurement of each realistic held-out list (list -> (object, records, true, found, right))
+def _split(pins: dict[str, Any], first: tuple[str, ...]) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Two rounds pinned in one dict: the lists whose names end in ``first``, and the others."""
+    return (
+        {k: v for k, v in pins.items() if k.endswith(first)},
+        {k: v for k, v in pins.items() if not k.endswith(first)},
+    )
+
+
+_R18, _R19 = _split(_pins.HELD_OUT_18_19, ("cybersec", "cyberleads", "cybercontacts"))
+_R20, _R21 = _split(_pins.HELD_OUT_20_21, ("construction", "constleads", "constcontacts"))
+_R22, _R23 = _split(_pins.HELD_OUT_22_23, ("edtech", "edleads", "edcontacts"))
 _ROUNDS = {
     8: _pins.HELD_OUT_8,
     9: _pins.HELD_OUT_9,
@@ -100,30 +112,12 @@ _ROUNDS = {
     15: _pins.HELD_OUT_15,
     16: _pins.HELD_OUT_16,
     17: _pins.HELD_OUT_17,
-    18: {
-        k: v
-        for k, v in _pins.HELD_OUT_18_19.items()
-        if k.endswith(("cybersec", "cyberleads", "cybercontacts"))
-    },
-    19: {
-        k: v
-        for k, v in _pins.HELD_OUT_18_19.items()
-        if not k.endswith(("cybersec", "cyberleads", "cybercontacts"))
-    },
-    20: {
-        k: v
-        for k, v in _pins.HELD_OUT_20_21.items()
-        if k.endswith(("construction", "constleads", "constcontacts"))
-    },
-    21: {
-        k: v
-        for k, v in _pins.HELD_OUT_20_21.items()
-        if not k.endswith(("construction", "constleads", "constcontacts"))
-    },
-    22: {k: v for k, v in _pins.HELD_OUT_22_23.items() if k.endswith(("edtech", "edleads", "edcontacts"))},
-    23: {
-        k: v for k, v in _pins.HELD_OUT_22_23.items() if not k.endswith(("edtech", "edleads", "edcontacts"))
-    },
+    18: _R18,
+    19: _R19,
+    20: _R20,
+    21: _R21,
+    22: _R22,
+    23: _R23,
 }
 FIRST = {name: pin for pins in _ROUNDS.values() for name, pin in pins.items()}
 ROUND_OF = {name: n for n, pins in _ROUNDS.items() for name in pins}

@@ -77,11 +77,12 @@ APART = [
 ]
 
 
-def account_pairs(rows, dup_cfg) -> set[tuple[str, str]]:
-    """The pairs the matcher finds among ``rows`` (record_id, name, website) of accounts."""
+def account_pairs(rows, dup_cfg, rules=None) -> set[tuple[str, str]]:
+    """The pairs the matcher finds among ``rows`` (record_id, name, website) of accounts, with the
+    policy's account rules or ``rules``."""
     df = pd.DataFrame(rows, columns=["record_id", "name", "website"])
     df["created_at"] = pd.Timestamp("2026-01-01")
-    r = find_duplicates(df, "account", dup_cfg["objects"]["account"], dup_cfg["company_suffixes"])
+    r = find_duplicates(df, "account", rules or dup_cfg["objects"]["account"], dup_cfg["company_suffixes"])
     found: set[tuple[str, str]] = set()
     for _, g in r.clusters.groupby("cluster_id"):
         found |= set(itertools.combinations(sorted(g.record_id), 2))
@@ -181,14 +182,4 @@ def test_two_names_sharing_the_word_their_website_spells(dup_cfg):
     assert not {("C1", "C2"), ("D1", "D2"), ("E1", "E2")} & found
     rules = copy.deepcopy(dup_cfg["objects"]["account"])
     rules["tokens"]["same_site"].pop("brand_word")
-    assert not {("A1", "A2"), ("B1", "B2")} & account_pairs_with(rows, dup_cfg, rules)
-
-
-def account_pairs_with(rows, dup_cfg, rules) -> set[tuple[str, str]]:
-    df = pd.DataFrame(rows, columns=["record_id", "name", "website"])
-    df["created_at"] = pd.Timestamp("2026-01-01")
-    r = find_duplicates(df, "account", rules, dup_cfg["company_suffixes"])
-    found: set[tuple[str, str]] = set()
-    for _, g in r.clusters.groupby("cluster_id"):
-        found |= set(itertools.combinations(sorted(g.record_id), 2))
-    return found
+    assert not {("A1", "A2"), ("B1", "B2")} & account_pairs(rows, dup_cfg, rules)
