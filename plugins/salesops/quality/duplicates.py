@@ -1701,6 +1701,7 @@ class _PairView:
         self.street_words = False  # fellegi_sunter.street_words (see _same_street_name)
         self.same_number: Any = None  # _same_house_number's mask, once computed
         self.compound_part: Any = None  # surnames close as one part of a compound (_surname_forms)
+        self.mailbox_fit: Any = None  # two mailboxes built from one name (_mailbox_levels), once
 
     def sides(self, column: str) -> tuple[Any, Any]:
         import numpy as np
@@ -1851,7 +1852,7 @@ def _initial_given(v: _PairView, given: Any, needs: list[str]) -> Any:
     if "company_address" in needs:
         backed |= (v.level("company") == EXACT) & v.address()
     if "mailbox_fits_name" in needs:  # "mlindqvist@" beside "mikael.lindqvist@" of M. Lindqvist
-        backed |= initial & _mailboxes_fit_name(v)
+        backed |= initial & _mailbox_fit(v)
     return initial & backed
 
 
@@ -1907,9 +1908,6 @@ def _mailboxes_fit_name(v: _PairView, among: Any = None) -> Any:
             if len(w) >= 3 and any(_translit(w) in _translit(lc) for lc in (la, lb))
         }
         out[x] = fits and spelled <= both
-    # two phones on the sides that differ: two lines, not one person's second mailbox
-    if "phone" in v.levels:
-        out &= v.levels["phone"] != DISAGREE
     return out
 
 
@@ -1934,6 +1932,14 @@ def _one_generation(v: _PairView, corr: dict[str, Any]) -> Any:
     return one & present & ~same
 
 
+def _mailbox_fit(v: _PairView) -> Any:
+    """The pairs whose two mailboxes are one name's (:func:`_mailboxes_fit_name`, worked out once
+    by :func:`_mailbox_levels`) and whose phones, as the levels stand now, do not disagree (two
+    lines are two people, not one person's second mailbox)."""
+    fit = v.mailbox_fit if v.mailbox_fit is not None else _mailboxes_fit_name(v)
+    return fit & (v.levels["phone"] != DISAGREE) if "phone" in v.levels else fit
+
+
 def _mailbox_levels(v: _PairView, corr: dict[str, Any]) -> None:
     """The e-mail levels (``v.levels``) close instead of disagreeing where two mailboxes at one
     domain are both built from one name (``corroboration.different_name.mailboxes_fit_name``)."""
@@ -1941,11 +1947,12 @@ def _mailbox_levels(v: _PairView, corr: dict[str, Any]) -> None:
 
     if not (corr.get("different_name") or {}).get("mailboxes_fit_name") or "email" not in v.levels:
         return
-    dis = v.levels["email"] == DISAGREE
-    if dis.any():
-        v.levels["email"] = np.where(dis & _mailboxes_fit_name(v, dis), CLOSE, v.levels["email"]).astype(
-            np.int8
-        )
+    # worked out once here, on the e-mails on both sides that are not the same; the different-name
+    # and initial rules read the same mask; only a disagreeing e-mail is raised to close
+    other = (v.levels["email"] != EXACT) & (v.levels["email"] != MISSING)
+    v.mailbox_fit = _mailboxes_fit_name(v, other) if other.any() else np.zeros(v.n, dtype=bool)
+    raise_ = _mailbox_fit(v) & (v.levels["email"] == DISAGREE)
+    v.levels["email"] = np.where(raise_, CLOSE, v.levels["email"]).astype(np.int8)
 
 
 def _colleagues_of_one_given_name(v: _PairView, mask: Any, cs: dict[str, Any]) -> Any:
@@ -2002,7 +2009,7 @@ def _different_name_veto(v: _PairView, given: Any, surname: Any, initial: Any, d
     if dn.get("mailboxes_fit_name") and (differ & present & ~backed).any():
         # two mailboxes at the company, both built from the one person's name: one person's
         # second mailbox (HubSpot keeps one contact per e-mail), as good as the same e-mail
-        backed |= _mailboxes_fit_name(v)
+        backed |= _mailbox_fit(v)
     suspect = differ & present & ~backed
     if dn.get("transposition_is_slip") and suspect.any():
         # two adjacent letters swapped (ritikure / ritiukre, smith / smtih) is a typing slip, not
@@ -3668,13 +3675,9 @@ class _SiteNames:
 
     def legal_form(self, k: int) -> str:
         """The canonical legal form position ``k``'s name ends with ("sa de cv"; '' = none)."""
-        if not self._legal:  # every position's at once: one Arrow pass, not one per record
+        if not self._legal:  # every kept position's at once: one Arrow pass, not one per record
             forms = legal_forms(self.names, [self.record(m) for m in self.keep], self.suffixes, self.tokens)
             self._legal.update({m: forms[self.record(m)] for m in self.keep})
-        if k not in self._legal:
-            self._legal[k] = legal_forms(self.names, [self.record(k)], self.suffixes, self.tokens)[
-                self.record(k)
-            ]
         return self._legal[k]
 
 
