@@ -544,34 +544,11 @@ HELD_OUT_8 = {
 }
 
 
-@pytest.mark.parametrize("name", ["leads_inbound", "contacts_emailsync"])
-def test_held_out_round_8_persons_precision_recall(dup_cfg, name):
-    """The round-8 lead and contact lists, held out: no rule has been written from them, so this
-    still is their first measurement (leads P 1.000 R 0.929, contacts P 1.000 R 1.000: the issue's
-    P >= 0.95 / R >= 0.90 met)."""
-    found, truth = _measure(dup_cfg, name, HELD_OUT_8[name])
-    assert found <= truth
-
-
 # After the account rules written from round 8's account errors (issue 15: the same-website
 # extended name's website-less twin takes the pair's evidence; words written apart on one website
 # joined where the other name writes them as one), the round-8 account list is NO LONGER HELD OUT
 # for those rules. Still missed: Lakemont Software Inc. renamed Lakemont Cloud, Inc. on one website
 # (a word changed: nothing in the two rows says rename rather than a sister company).
-ROUND_8_ACCOUNTS = {
-    # list: (object, records, true pairs, found pairs, correct)
-    "accounts_saasorg": ("account", 100, 30, 30, 30),  # P 1.000, R 1.000 (brand_word: Lakemont)
-}
-
-
-@pytest.mark.parametrize("name", sorted(ROUND_8_ACCOUNTS))
-def test_round_8_accounts_after_tuning(dup_cfg, name):
-    """The Salesforce-org account list after the rules written from its misses (HELD_OUT_8: P 1.000
-    R 0.867 -> P 1.000 R 0.967). Its hard negatives (parents and subsidiaries such as Lakemont
-    Software UK Ltd on uk.lakemont.example, shared words, look-alike names) stay apart."""
-    found, truth = _measure(dup_cfg, name, ROUND_8_ACCOUNTS[name])
-    assert found <= truth
-    assert ("NA-045", "NA-089") in found and ("NA-067", "NA-084") in found
 
 
 # Round 9 (tests/fixtures/duplicates/HELD_OUT.md): written by another session, at the same time as
@@ -596,22 +573,6 @@ HELD_OUT_9_FALSE = {
 # as their start with a full stop; different legal forms on websites of their own veto a pair;
 # "vorm." and other former-name markers; common European short given names such as Beppe), the
 # round-9 lists are NO LONGER HELD OUT for those rules; ROUND_9 pins what the matcher finds now.
-ROUND_9 = {
-    # list: (object, records, true pairs, found pairs, correct)
-    "accounts_hubspoteu": ("account", 100, 30, 30, 30),  # P 1.000, R 1.000
-    "leads_tradefair": ("lead", 80, 28, 28, 28),  # P 1.000, R 1.000
-    "contacts_erpsync": ("contact", 60, 18, 18, 18),  # P 1.000, R 1.000
-}
-
-
-@pytest.mark.parametrize("name", sorted(ROUND_9))
-def test_round_9_after_tuning(dup_cfg, name):
-    """The HubSpot-portal lists after the rules written from their errors (HELD_OUT_9: accounts
-    P 0.962 R 0.833, leads R 0.929 -> 1.000 each). The false pair of the one measurement, two
-    Technoplast companies (S.r.l. / GmbH, each on its own website), stays apart."""
-    found, truth = _measure(dup_cfg, name, ROUND_9[name])
-    assert found == truth
-    assert not HELD_OUT_9_FALSE.get(name, set()) & found
 
 
 # Round 10 (tests/fixtures/duplicates/HELD_OUT.md): a REALISTIC sample of a UK professional-services
@@ -632,29 +593,9 @@ HELD_OUT_10_FALSE = {
 }
 
 
-@pytest.mark.parametrize("name", ["leads_ukevents", "contacts_ukcrm"])
-def test_held_out_round_10_persons_precision_recall(dup_cfg, name):
-    """The round-10 lead and contact lists, held out (no rule written from them): P 1.000 R 1.000."""
-    found, truth = _measure(dup_cfg, name, HELD_OUT_10[name])
-    assert found == truth
-
-
 # After the account rules written from round 10's errors (issue 15: names one or two letters apart
 # on two websites are two companies; a dotted abbreviation compared as written, "Assoc." /
 # Association; Fdn, Assn, Dept, Govt, Bldg, Mgt), the round-10 account list is NO LONGER HELD OUT.
-ROUND_10_ACCOUNTS = {
-    # list: (object, records, true pairs, found pairs, correct)
-    "accounts_ukprosvc": ("account", 100, 30, 30, 30),  # P 1.000, R 1.000
-}
-
-
-@pytest.mark.parametrize("name", sorted(ROUND_10_ACCOUNTS))
-def test_round_10_accounts_after_tuning(dup_cfg, name):
-    """The UK professional-services account list after the rules written from its errors
-    (HELD_OUT_10: P 0.931 R 0.900 -> P 1.000 R 1.000); Quillan / Quillon Surveyors stay apart."""
-    found, truth = _measure(dup_cfg, name, ROUND_10_ACCOUNTS[name])
-    assert found == truth
-    assert not HELD_OUT_10_FALSE[name] & found
 
 
 # Round 11 (tests/fixtures/duplicates/HELD_OUT.md): a REALISTIC sample of a North American industrial
@@ -670,32 +611,11 @@ HELD_OUT_11 = {
 }
 
 
-@pytest.mark.parametrize("name", ["leads_iotinbound"])
-def test_held_out_round_11_leads_precision_recall(dup_cfg, name):
-    """The round-11 lead list, held out (no rule written from it): P 1.000 R 1.000."""
-    found, truth = _measure(dup_cfg, name, HELD_OUT_11[name])
-    assert found == truth
-
-
 # After the rules written from round 11's errors (issue 15: inverted "<name>, CITY OF"; the table's
 # abbreviations written as they are, "DIST" / District; a name's own initials in brackets; a partial
 # acronym ending in the legal form's initial; an ERP ship-to after a legal form on the website; a
 # one-word given name that is one of a compound given name's words), the round-11 account and
 # contact lists are NO LONGER HELD OUT for those rules.
-ROUND_11 = {
-    # list: (object, records, true pairs, found pairs, correct)
-    "accounts_iotdealers": ("account", 100, 30, 30, 30),  # P 1.000, R 1.000
-    "contacts_iotservice": ("contact", 60, 18, 18, 18),  # P 1.000, R 1.000
-}
-
-
-@pytest.mark.parametrize("name", sorted(ROUND_11))
-def test_round_11_after_tuning(dup_cfg, name):
-    """The IoT-with-dealers account and contact lists after the rules written from their errors
-    (HELD_OUT_11: accounts R 0.767, contacts R 0.944 -> 1.000 each); their hard negatives (the
-    city's school district, transposed Ontario numbers, subsidiaries, shared words) stay apart."""
-    found, truth = _measure(dup_cfg, name, ROUND_11[name])
-    assert found == truth
 
 
 # Round 12 (tests/fixtures/duplicates/HELD_OUT.md): a REALISTIC sample of an Australian SaaS vendor's
@@ -711,30 +631,10 @@ HELD_OUT_12 = {
 }
 
 
-@pytest.mark.parametrize("name", ["leads_anzforms"])
-def test_held_out_round_12_leads_precision_recall(dup_cfg, name):
-    """The round-12 lead list, held out (no rule written from it): P 1.000 R 1.000."""
-    found, truth = _measure(dup_cfg, name, HELD_OUT_12[name])
-    assert found == truth
-
-
 # After the rules written from round 12's errors (issue 15: a record named by its website's domain;
 # a phone's last seven digits as a blocking key, national and international forms; Liv / Olivia),
 # the round-12 account and contact lists are NO LONGER HELD OUT for those rules. Still missed: the
 # "t/as" trading name beside the trading name with more words (AU-092 / AU-095).
-ROUND_12 = {
-    # list: (object, records, true pairs, found pairs, correct)
-    "accounts_anzsaas": ("account", 100, 30, 30, 30),  # P 1.000, R 1.000 (brand_word: t/as)
-    "contacts_anzhub": ("contact", 60, 18, 18, 18),  # P 1.000, R 1.000
-}
-
-
-@pytest.mark.parametrize("name", sorted(ROUND_12))
-def test_round_12_after_tuning(dup_cfg, name):
-    """The Australian HubSpot account and contact lists after the rules written from their errors
-    (HELD_OUT_12: accounts R 0.867, contacts R 0.722 -> 0.967 and 1.000); hard negatives apart."""
-    found, truth = _measure(dup_cfg, name, ROUND_12[name])
-    assert found <= truth
 
 
 # Round 13 (tests/fixtures/duplicates/HELD_OUT.md): a REALISTIC sample of a US healthcare-IT vendor's
@@ -757,31 +657,10 @@ HELD_OUT_13_FALSE = {
 }
 
 
-@pytest.mark.parametrize("name", ["contacts_healthcontacts"])
-def test_held_out_round_13_contacts_precision_recall(dup_cfg, name):
-    """The round-13 contact list, held out (no rule written from it): P 1.000 R 1.000."""
-    found, truth = _measure(dup_cfg, name, HELD_OUT_13[name])
-    assert found == truth
-
-
 # After the rules written from round 13's false pairs (issue 15: words more naming a US state, a
 # Canadian province or an Australian state, or starting with "of", name another entity; a lead at
 # a look-alike employer with another e-mail domain is a new lead), the round-13 account and lead
 # lists are NO LONGER HELD OUT for those rules.
-ROUND_13 = {
-    # list: (object, records, true pairs, found pairs, correct)
-    "accounts_healthit": ("account", 100, 30, 30, 30),  # P 1.000, R 1.000
-    "leads_healthleads": ("lead", 80, 28, 28, 28),  # P 1.000, R 1.000
-}
-
-
-@pytest.mark.parametrize("name", sorted(ROUND_13))
-def test_round_13_after_tuning(dup_cfg, name):
-    """The healthcare-IT account and lead lists after the rules written from their false pairs
-    (HELD_OUT_13: accounts P 0.938, leads P 0.933 -> 1.000 each, recall kept at 1.000)."""
-    found, truth = _measure(dup_cfg, name, ROUND_13[name])
-    assert found == truth
-    assert not HELD_OUT_13_FALSE[name] & found
 
 
 # Round 14 (tests/fixtures/duplicates/HELD_OUT.md): a REALISTIC sample of a North American
@@ -809,26 +688,6 @@ HELD_OUT_14_FALSE = {
 # disagreeing; blocking by e-mail domain and surname, and by company and given name), those lead
 # and contact lists are NO LONGER HELD OUT for these rules. The account lists are untouched (still
 # their first measurement: HELD_OUT_14 / HELD_OUT_15).
-ROUND_14_15 = {
-    # list: (object, records, true pairs, found pairs, correct)
-    "accounts_insurance": ("account", 100, 30, 29, 29),  # P 1.000, R 0.967 (Agcy: no longer held out)
-    "leads_insleads": ("lead", 80, 28, 27, 27),  # P 1.000, R 0.964
-    "contacts_inscontacts": ("contact", 60, 18, 18, 18),  # P 1.000, R 1.000 (held out)
-    "accounts_agencies": ("account", 100, 30, 30, 30),  # P 1.000, R 1.000 (brand_word)
-    "leads_agencyleads": ("lead", 80, 28, 28, 28),  # P 1.000, R 1.000
-    "contacts_agencycontacts": ("contact", 60, 18, 17, 17),  # P 1.000, R 0.944
-}
-
-
-@pytest.mark.parametrize("name", sorted(ROUND_14_15))
-def test_rounds_14_and_15_after_tuning(dup_cfg, name):
-    """Rounds 14 and 15 now: no false pair left (Thomas Bouchard / Beauchesne and Sara Lund /
-    Nilsson, colleagues with their own mailboxes, stay apart); HubSpot's second mailboxes found
-    (harriet@ / h.moss@ / harriet.moss@, M. / mlindqvist@, Marta Olivares / Olivares Peña).
-    Still missed: Greg / GREGORY Dalrymple on his son's agency line, Juergen / Jürgen on the
-    switchboard and an extension, and two account pairs of each account list."""
-    found, truth = _measure(dup_cfg, name, ROUND_14_15[name])
-    assert found <= truth
 
 
 # Round 15 (tests/fixtures/duplicates/HELD_OUT.md): a REALISTIC sample of a European
@@ -882,33 +741,11 @@ HELD_OUT_17 = {
 }
 
 
-@pytest.mark.parametrize("name", ["contacts_hrcontacts"])
-def test_held_out_round_17_contacts_precision_recall(dup_cfg, name):
-    """The round-17 contact list, held out (no rule written from it): P 1.000 R 1.000."""
-    found, truth = _measure(dup_cfg, name, HELD_OUT_17[name])
-    assert found == truth
-
-
 # After the rules written from rounds 16 and 17's errors (issue 15: a generation written on one
 # record only, with another e-mail and phone, is a son beside his father; municipalities and a
 # leading "Stichting" as legal forms; a few industry words translated on one website; a
 # domain-named record joining a website's company that the same pass has just matched), those
 # lists are NO LONGER HELD OUT for these rules.
-ROUND_16_17 = {
-    # list: (object, records, true pairs, found pairs, correct)
-    "leads_logleads": ("lead", 80, 28, 26, 26),  # P 1.000, R 0.929
-    "accounts_hrnordic": ("account", 100, 30, 28, 28),  # P 1.000, R 0.933 (brand_word)
-}
-
-
-@pytest.mark.parametrize("name", sorted(ROUND_16_17))
-def test_rounds_16_and_17_after_tuning(dup_cfg, name):
-    """Hector Ybarra Jr. stays apart from his father's rows; Gemeente Zuidervaart / Zuidervaart,
-    Ekbacka kommun / Municipality, Stichting Polderhof Zorg, Kallioranta Logistiikka / Logistics
-    and its domain-named record found. Still missed: Katie / Kate / Katherine Lindqvist without a
-    shared e-mail, "Gemeente Zuidervaart - HR", "De Wilgenhoeve BV", the acronym "ASG Schoonmaak"."""
-    found, truth = _measure(dup_cfg, name, ROUND_16_17[name])
-    assert found <= truth
 
 
 # Rounds 18 and 19 (tests/fixtures/duplicates/HELD_OUT.md): REALISTIC samples of a US/UK
@@ -935,33 +772,6 @@ HELD_OUT_18_19_FALSE = {
 # After the account rules written from rounds 14, 16, 18 and 19's account misses (issue 15: Agcy,
 # Frt and Bk in the abbreviation table; SAS and SARL written first; a name written together read
 # across the join, "Costabravaevents"), those account lists are NO LONGER HELD OUT for them.
-ROUND_18_19_ACCOUNTS = {
-    # list: (object, records, true pairs, found pairs, correct)
-    "accounts_cybersec": ("account", 100, 30, 29, 29),  # P 1.000, R 0.967 (Dept. marks a unit since round 22)
-    "accounts_hospitality": ("account", 100, 30, 28, 28),  # P 1.000, R 0.933 (brand_word)
-    "accounts_logistics": ("account", 100, 30, 30, 30),  # P 1.000, R 1.000
-}
-
-
-@pytest.mark.parametrize("name", sorted(ROUND_18_19_ACCOUNTS))
-def test_rounds_16_18_19_accounts_after_tuning(dup_cfg, name):
-    """Northgate Regional Bk, Larkspur Frt Brokerage, SAS Brasserie du Vieux-Port and
-    Costabravaevents found; still missed: a department's name in another word order, a rename
-    (Hostal / Hotel Las Dunas), Lagossun beside two names of its website that only a translation
-    makes one (Apartments / Apartamentos Turísticos)."""
-    found, truth = _measure(dup_cfg, name, ROUND_18_19_ACCOUNTS[name])
-    assert found <= truth
-
-
-@pytest.mark.parametrize("name", sorted(k for k in HELD_OUT_18_19 if not k.startswith("accounts")))
-def test_held_out_rounds_18_and_19_precision_recall(dup_cfg, name):
-    """Rounds 18 and 19, held out: the issue's target (P >= 0.95, R >= 0.90) met by round 18's
-    accounts and leads and round 19's contacts; not by round 18's contacts (P 0.857, a person at
-    a new employer), round 19's accounts (R 0.800: hotels' commercial names, domain-spelt names
-    written together, a rename) and leads (R 0.893: Paco / Francisco, Toni / Antonio with a
-    second surname and the hotel's main line)."""
-    found, truth = _measure(dup_cfg, name, HELD_OUT_18_19[name])
-    assert found - truth == HELD_OUT_18_19_FALSE.get(name, set())
 
 
 # Rounds 20 and 21 (tests/fixtures/duplicates/HELD_OUT.md): REALISTIC samples of a North American
@@ -973,26 +783,13 @@ def test_held_out_rounds_18_and_19_precision_recall(dup_cfg, name):
 # tests run them held out.
 HELD_OUT_20_21 = {
     # list: (object, records, true pairs, found pairs, correct)
-    # first measured 28 of 30; 29 since same_site.brand_word (written from rounds 8, 17 and 19's
-    # misses, not from this list)
-    "accounts_construction": ("account", 100, 30, 29, 29),  # P 1.000, R 0.967
+    "accounts_construction": ("account", 100, 30, 28, 28),  # P 1.000, R 0.933
     "leads_constleads": ("lead", 80, 28, 28, 28),  # P 1.000, R 1.000
     "contacts_constcontacts": ("contact", 60, 18, 18, 18),  # P 1.000, R 1.000
     "accounts_ecomdach": ("account", 100, 30, 25, 25),  # P 1.000, R 0.833
     "leads_ecomleads": ("lead", 80, 28, 27, 26),  # P 0.963, R 0.929
     "contacts_ecomcontacts": ("contact", 60, 18, 18, 18),  # P 1.000, R 1.000
 }
-
-
-@pytest.mark.parametrize("name", sorted(HELD_OUT_20_21))
-def test_held_out_rounds_20_and_21_precision_recall(dup_cfg, name):
-    """Rounds 20 and 21, held out. Round 20: accounts P 1.000 R 0.933, leads and contacts
-    P 1.000 R 1.000 (all three meet P >= 0.95 and R >= 0.90). Round 21: leads P 0.963 R 0.929 and
-    contacts P 1.000 R 1.000 meet it; accounts P 1.000 R 0.833 do not."""
-    found, truth = _measure(dup_cfg, name, HELD_OUT_20_21[name])
-    # the one false pair: Sabine Koch and the namesake with the numbered mailbox sabine.koch2@,
-    # both giving the company's main line (the numbered-mailbox veto yields to a shared phone)
-    assert found - truth == ({("EL-007", "EL-029")} if name == "leads_ecomleads" else set())
 
 
 # Rounds 22 and 23 (tests/fixtures/duplicates/HELD_OUT.md): REALISTIC samples of a US/Canadian
@@ -1028,19 +825,78 @@ HELD_OUT_22_23_FALSE = {
 # account list is NO LONGER HELD OUT for that rule: P 0.871 -> 1.000, R 0.900 -> 0.833 (a district's
 # "SD" beside "School District" is now refused with the units). The other five lists of rounds 22
 # and 23 run held out.
-ROUND_22_ACCOUNTS = {"accounts_edtech": ("account", 100, 30, 25, 25)}  # P 1.000, R 0.833
 
 
-@pytest.mark.parametrize(
-    "name", ["accounts_edtech", *sorted(k for k in HELD_OUT_22_23 if k != "accounts_edtech")]
-)
-def test_rounds_22_and_23(dup_cfg, name):
-    """Round 23's three lists meet the target on their first measurement (accounts P 1.000 R 0.900,
-    leads and contacts 1.000 / 1.000); round 22's leads and contacts too; round 22's accounts after
-    the institution-unit words: no false pair left."""
-    pinned = ROUND_22_ACCOUNTS.get(name) or HELD_OUT_22_23[name]
-    found, truth = _measure(dup_cfg, name, pinned)
-    assert found <= truth
+# What the matcher finds NOW on every realistic round (8 on). The HELD_OUT_* tables above are each
+# list's one first measurement (the bench's "first measurements"); rules written since from a
+# round's errors change what it finds now, which is pinned here, with every false pair it still
+# makes (NOW_FALSE). A rule that finds more updates this table in the same commit.
+NOW = {
+    # list: (object, records, true pairs, found pairs, correct)
+    "accounts_saasorg": ("account", 100, 30, 30, 30),  # P 1.000, R 1.000
+    "leads_inbound": ("lead", 80, 28, 26, 26),  # P 1.000, R 0.929
+    "contacts_emailsync": ("contact", 60, 18, 18, 18),  # P 1.000, R 1.000
+    "accounts_hubspoteu": ("account", 100, 30, 30, 30),  # P 1.000, R 1.000
+    "leads_tradefair": ("lead", 80, 28, 28, 28),  # P 1.000, R 1.000
+    "contacts_erpsync": ("contact", 60, 18, 18, 18),  # P 1.000, R 1.000
+    "accounts_ukprosvc": ("account", 100, 30, 30, 30),  # P 1.000, R 1.000
+    "leads_ukevents": ("lead", 80, 28, 28, 28),  # P 1.000, R 1.000
+    "contacts_ukcrm": ("contact", 60, 18, 18, 18),  # P 1.000, R 1.000
+    "accounts_iotdealers": ("account", 100, 30, 30, 30),  # P 1.000, R 1.000
+    "leads_iotinbound": ("lead", 80, 28, 28, 28),  # P 1.000, R 1.000
+    "contacts_iotservice": ("contact", 60, 18, 18, 18),  # P 1.000, R 1.000
+    "accounts_anzsaas": ("account", 100, 30, 30, 30),  # P 1.000, R 1.000
+    "leads_anzforms": ("lead", 80, 28, 28, 28),  # P 1.000, R 1.000
+    "contacts_anzhub": ("contact", 60, 18, 18, 18),  # P 1.000, R 1.000
+    "accounts_healthit": ("account", 100, 30, 30, 30),  # P 1.000, R 1.000
+    "leads_healthleads": ("lead", 80, 28, 28, 28),  # P 1.000, R 1.000
+    "contacts_healthcontacts": ("contact", 60, 18, 18, 18),  # P 1.000, R 1.000
+    "accounts_insurance": ("account", 100, 30, 29, 29),  # P 1.000, R 0.967
+    "leads_insleads": ("lead", 80, 28, 27, 27),  # P 1.000, R 0.964
+    "contacts_inscontacts": ("contact", 60, 18, 18, 18),  # P 1.000, R 1.000
+    "accounts_agencies": ("account", 100, 30, 30, 30),  # P 1.000, R 1.000
+    "leads_agencyleads": ("lead", 80, 28, 28, 28),  # P 1.000, R 1.000
+    "contacts_agencycontacts": ("contact", 60, 18, 17, 17),  # P 1.000, R 0.944
+    "accounts_logistics": ("account", 100, 30, 30, 30),  # P 1.000, R 1.000
+    "leads_logleads": ("lead", 80, 28, 26, 26),  # P 1.000, R 0.929
+    "contacts_logcontacts": ("contact", 60, 18, 18, 18),  # P 1.000, R 1.000
+    "accounts_hrnordic": ("account", 100, 30, 28, 28),  # P 1.000, R 0.933
+    "leads_hrleads": ("lead", 80, 28, 26, 26),  # P 1.000, R 0.929
+    "contacts_hrcontacts": ("contact", 60, 18, 18, 18),  # P 1.000, R 1.000
+    "accounts_cybersec": ("account", 100, 30, 29, 29),  # P 1.000, R 0.967
+    "leads_cyberleads": ("lead", 80, 28, 28, 28),  # P 1.000, R 1.000
+    "contacts_cybercontacts": ("contact", 60, 18, 21, 18),  # P 0.857, R 1.000
+    "accounts_hospitality": ("account", 100, 30, 28, 28),  # P 1.000, R 0.933
+    "leads_hospleads": ("lead", 80, 28, 25, 25),  # P 1.000, R 0.893
+    "contacts_hospcontacts": ("contact", 60, 18, 17, 17),  # P 1.000, R 0.944
+    "accounts_construction": ("account", 100, 30, 30, 30),  # P 1.000, R 1.000
+    "leads_constleads": ("lead", 80, 28, 28, 28),  # P 1.000, R 1.000
+    "contacts_constcontacts": ("contact", 60, 18, 18, 18),  # P 1.000, R 1.000
+    "accounts_ecomdach": ("account", 100, 30, 30, 30),  # P 1.000, R 1.000
+    "leads_ecomleads": ("lead", 80, 28, 27, 26),  # P 0.963, R 0.929
+    "contacts_ecomcontacts": ("contact", 60, 18, 18, 18),  # P 1.000, R 1.000
+    "accounts_edtech": ("account", 100, 30, 27, 27),  # P 1.000, R 0.900
+    "leads_edleads": ("lead", 80, 28, 26, 26),  # P 1.000, R 0.929
+    "contacts_edcontacts": ("contact", 60, 18, 18, 18),  # P 1.000, R 1.000
+    "accounts_facilityfr": ("account", 100, 30, 29, 29),  # P 1.000, R 0.967
+    "leads_facilityleads": ("lead", 80, 28, 28, 28),  # P 1.000, R 1.000
+    "contacts_facilitycontacts": ("contact", 60, 18, 18, 18),  # P 1.000, R 1.000
+}
+NOW_FALSE = {
+    # Dana Whitcomb at two accounts with two employers' e-mail domains (moved employer), one phone
+    "contacts_cybercontacts": {("CC-003", "CC-038"), ("CC-003", "CC-047"), ("CC-003", "CC-049")},
+    # Sabine Koch and the namesake with the numbered mailbox sabine.koch2@, both giving the
+    # company's main line (the numbered-mailbox veto yields to a shared phone)
+    "leads_ecomleads": {("EL-007", "EL-029")},
+}
+
+
+@pytest.mark.parametrize("name", sorted(NOW))
+def test_realistic_rounds_now(dup_cfg, name):
+    """Every realistic held-out list (rounds 8 on) as the matcher finds it now: the pinned counts
+    and no false pair but the ones NOW_FALSE names."""
+    found, truth = _measure(dup_cfg, name, NOW[name])
+    assert found - truth == NOW_FALSE.get(name, set())
 
 
 def _b2b_contacts(name: str = "contacts") -> tuple[pd.DataFrame, set[tuple[str, str]]]:
@@ -1621,9 +1477,11 @@ def test_account_names_one_company_on_the_same_website(dup_cfg):
     }
     assert _pairs(_account_pairs(dup_cfg, names, sites).clusters) == expected
     rules = copy.deepcopy(dup_cfg["objects"]["account"])
-    rules["tokens"].pop("same_site")  # without the rule: the spelt-out legal forms, and "Soc." with
-    # its full stop (tokens.dotted_abbreviations), no website needed
+    rules["tokens"].pop("same_site")  # without the rule: the spelt-out legal forms, and "Soc." and
+    # "Gen." with their full stops (tokens.dotted_abbreviations; "Bin-Sahlan" / "Bin Sahlan" read
+    # across the hyphen), no website needed
     assert _pairs(_account_pairs(dup_cfg, names, sites, rules).clusters) == {
+        ("A1", "A2"),
         ("A5", "A6"),
         ("A5", "A7"),
         ("A6", "A7"),
@@ -1634,7 +1492,8 @@ def test_account_names_one_company_on_the_same_website(dup_cfg):
     rules = copy.deepcopy(dup_cfg["objects"]["account"])
     rules["tokens"]["acronyms"]["max_site_accounts"] = 2  # three records give these: no evidence
     found = _pairs(_account_pairs(dup_cfg, names, sites, rules).clusters)
-    assert found == expected - {("A1", "A2"), ("A3", "A4"), ("A12", "A13"), ("A13", "A14"), ("A17", "A18")}
+    # ("A1", "A2") stays: its dotted "Gen." needs no website
+    assert found == expected - {("A3", "A4"), ("A12", "A13"), ("A13", "A14"), ("A17", "A18")}
 
 
 def test_small_site_records_is_the_one_site_rule_of_the_website_passes():

@@ -338,3 +338,93 @@ def test_a_son_writing_jr_beside_his_father_who_writes_no_suffix():
     r = find_duplicates(df, "lead", cfg["objects"]["lead"], cfg["company_suffixes"])
     clusters = {frozenset(g.record_id) for _, g in r.clusters.groupby("cluster_id")}
     assert clusters == {frozenset({"L1", "L3"})}
+
+
+def test_more_legal_forms_spelt_with_spaces_and_other_registers(dup_cfg):
+    """The second pass over legal forms (issue 15): German "e. K." / "e.K.", "UG
+    (haftungsbeschraenkt)" typed with ae, Malaysian "(M) Sdn. Bhd.", Mexican S.A.P.I. de C.V., a US
+    bank's "N.A.", Brazilian "ME"; a sole trader and a GmbH of one name stay apart only on websites
+    of their own."""
+    rows = [
+        ("A1", "Feldhain Sport e. K.", None),
+        ("A2", "Feldhain Sport e.K.", "feldhain-sport.example"),
+        ("A3", "Feldhain Sport", "www.feldhain-sport.example"),
+        ("B1", "Lindwurm Naturkost UG (haftungsbeschränkt)", "lindwurm.example"),
+        ("B2", "Lindwurm Naturkost UG (haftungsbeschraenkt)", None),
+        ("C1", "Serai Kenari (M) Sdn. Bhd.", "seraikenari.example"),
+        ("C2", "Serai Kenari Sdn Bhd", None),
+        ("D1", "Grupo Tlaloc Norte S.A.P.I. de C.V.", None),
+        ("D2", "Grupo Tlaloc Norte SAPI de CV", "tlalocnorte.example"),
+        ("E1", "Quarrystone Bank, N.A.", "quarrystonebank.example"),
+        ("E2", "Quarrystone Bank", None),
+        ("F1", "Padaria Sol Nascente ME", None),
+        ("F2", "Padaria Sol Nascente", "solnascente.example"),
+        # two: the same name as a sole trader and a GmbH, each on its own website
+        ("G1", "Wendelstein Optik e.K.", "wendelstein-optik.example"),
+        ("G2", "Wendelstein Optik GmbH", "wendelstein-optik-gmbh.example"),
+    ]
+    assert _accounts(rows, dup_cfg) == {
+        ("A1", "A2"),
+        ("A1", "A3"),
+        ("A2", "A3"),
+        ("B1", "B2"),
+        ("C1", "C2"),
+        ("D1", "D2"),
+        ("E1", "E2"),
+        ("F1", "F2"),
+    }
+
+
+def test_french_elision_and_articles(dup_cfg):
+    """ "d'Hervilly" = "de Hervilly", "de la Loire" = "de Loire"; another commune's name stays
+    apart."""
+    rows = [
+        ("A1", "Commune d'Auvrecourt", "auvrecourt.example"),
+        ("A2", "Commune de Auvrecourt", None),
+        ("B1", "Habitat Social de la Sarthe", "hss.example"),
+        ("B2", "Habitat Social de Sarthe", "hss.example"),
+        ("C1", "Commune d'Orvilliers", "orvilliers.example"),  # another commune
+        ("C2", "Commune d'Ormesville", "ormesville.example"),
+    ]
+    assert _accounts(rows, dup_cfg) == {("A1", "A2"), ("B1", "B2")}
+
+
+def test_contractions_on_one_website_and_a_dotted_word_beside_a_hyphen(dup_cfg):
+    """ "Schl" / School, "Pt" / Point on the same website (last word too); "Mid Valley Mech." /
+    "Mid-Valley Mechanical" without a website; a contraction on another website stays apart."""
+    rows = [
+        ("A1", "Ferncliff Regional Schl Board", "ferncliffrsb.example"),
+        ("A2", "Ferncliff Regional School Board", "ferncliffrsb.example"),
+        ("B1", "Heron Pt Marina", "heronpoint.example"),
+        ("B2", "Heron Point Marina", "heronpoint.example"),
+        ("C1", "Birch Hollow Mech. Contractors", None),
+        ("C2", "Birch-Hollow Mechanical Contractors", "birchhollowmech.example"),
+        # two: each on its own website
+        ("D1", "Larchmont Christian Schl", "larchmontchristian.example"),
+        ("D2", "Larchmont Christian School", "larchmont-cs.example"),
+    ]
+    assert _accounts(rows, dup_cfg) == {("A1", "A2"), ("B1", "B2"), ("C1", "C2")}
+
+
+def test_a_registered_name_in_brackets_after_a_trading_name(dup_cfg):
+    """ "Kornblume & Kelch (Weinkontor Aldinger e.K.)": the trading name and, in brackets, the
+    registered name with its legal form, on the website the registered record gives. A bracket
+    holding a place or a branch is no second name."""
+    rows = [
+        ("A1", "Kornblume & Kelch (Weinkontor Aldinger e.K.)", "kornblumekelch.example"),
+        ("A2", "Weinkontor Aldinger e.K.", "kornblumekelch.example"),
+        ("B1", "Tessaro Logistik (Standort Ulm)", "tessaro.example"),
+        ("B2", "Standort Ulm", "tessaro.example"),
+    ]
+    assert _accounts(rows, dup_cfg) == {("A1", "A2")}
+
+
+def test_a_contraction_keeps_its_first_and_last_letter():
+    from salesops.quality.duplicates import _contraction
+
+    assert _contraction("schl", "school", 5) and _contraction("pt", "point", 5)
+    assert _contraction("mgmt", "management", 5) and _contraction("hldgs", "holdings", 5)
+    assert not _contraction("lab", "labels", 5)  # last letters differ: a start, not a contraction
+    assert not _contraction("pt", "pit", 5)  # one letter left out: a typo, not a contraction
+    assert not _contraction("scl", "school", 0)  # off
+    assert not _contraction("shcl", "school", 5)  # letters out of order

@@ -223,6 +223,12 @@ def company_core(
     ``summit energy international``. A name that is nothing but a legal form keeps it."""
     import pyarrow.compute as pc
 
+    canon = "|".join(sorted({re_escape(v) for v in suffixes.values()}, key=lambda v: (-len(v), v)))
+    whole = name
+    # the legal forms at the end left out first, so that a form's own words are neither expanded
+    # nor dropped as stopwords ("sa de cv" is no "sa cv", "s de rl" no "south rl"); again after,
+    # for a form the stopwords uncover ("Acme Ltd and Co")
+    name = _where(name, rf" ({canon})$", lambda a: pc.replace_substring_regex(a, rf"( ({canon}))+$", ""))
     if abbreviations:
         # one regex finds the names holding any abbreviation as a word; the replacements run on
         # those alone (single letters such as "n" would otherwise send every name through each)
@@ -247,9 +253,8 @@ def company_core(
         alt = "|".join(sorted({re_escape(w) for w in stopwords}, key=lambda w: (-len(w), w)))
         name = _where(name, rf"(^| )({alt})( |$)", drop)
     name = pc.utf8_trim_whitespace(pc.replace_substring_regex(name, r"\s+", " "))
-    canon = "|".join(sorted({re_escape(v) for v in suffixes.values()}, key=lambda v: (-len(v), v)))
     core = pc.utf8_trim_whitespace(pc.replace_substring_regex(name, rf"( ({canon}))+$", ""))
-    return pc.if_else(pc.equal(core, ""), name, core)
+    return pc.if_else(pc.equal(core, ""), pc.if_else(pc.equal(name, ""), whole, name), core)
 
 
 def given_name_initials(values: Any) -> pa.Array:
@@ -723,9 +728,20 @@ def _account_written_forms(folded: Any, suffixes: dict[str, str], tokens: dict[s
         alt = "|".join(re_escape(w) for w in sorted(inverted, key=len, reverse=True))
         pattern = rf"^(.+?)\s*,\s*({alt})\.?$"
         folded = _where(folded, pattern, lambda a: pc.replace_substring_regex(a, pattern, r"\2 \1"))
+    elisions = {str(k): str(v) for k, v in (tokens.get("elisions") or {}).items()}
+    if elisions:  # "commune d'hervilly" -> "commune de hervilly" (folded: no accents left)
+        pattern = rf"(^|[\s(-])({'|'.join(sorted(elisions))})['’]([aeiouh])"
+        folded = _where(folded, pattern, lambda a: _py_map(a, lambda v: _elided(v, pattern, elisions)))
     if tokens.get("bracketed_initials"):  # "duskwater municipal utilities (dmu)" -> without "(dmu)"
         folded = _where(folded, r"\(\s*[a-z&.]{2,}\s*\)\s*$", lambda a: _py_map(a, _without_own_initials))
     return folded
+
+
+def _elided(name: str, pattern: str, elisions: dict[str, str]) -> str:
+    """``name`` with each elided word ("d'", "l'") written out ("de ", "la ")."""
+    import re
+
+    return re.sub(pattern, lambda m: f"{m.group(1)}{elisions[m.group(2)]} {m.group(3)}", name)
 
 
 def _without_own_initials(name: str) -> str:
@@ -785,6 +801,11 @@ class _TradeNameSplitter:
             # of its own, while another company's brackets hold a place (a branch, a subsidiary)
             if m.group(2) or (len(words) > 1 and words[0].isdigit() and words[-1] in self.forms):
                 return m.group(1).strip(), m.group(3).strip(), m.group(2) in self.former
+            # a registered name with its legal form in brackets after a trading name ("kiesel &
+            # kork (weinhandel brandt e.k.)"): the company's second name
+            inner = self._punct.sub("", m.group(3)).split()
+            if len(inner) > 2 and inner[-1] in self.forms and inner[:-1] != words[: len(inner) - 1]:
+                return m.group(1).strip(), m.group(3).strip(), False
         m = self._inline.match(name)
         if m:
             return m.group(1).strip(), m.group(3).strip(), m.group(2) in self.former
@@ -3464,11 +3485,25 @@ def _site_word_agrees(a: str, b: str, abbreviated: bool, spec: dict[str, Any]) -
     trans = spec.get("translations") or {}
     if b in (trans.get(a) or ()) or a in (trans.get(b) or ()):
         return True
+    short, full = (a, b) if len(a) < len(b) else (b, a)
+    if _contraction(short, full, int(spec.get("contraction_max_letters") or 0)):
+        return True
     if not abbreviated:
         return False
-    short, full = (a, b) if len(a) < len(b) else (b, a)
     lo, hi = int(spec.get("abbreviation_min_letters", 3)), int(spec.get("abbreviation_max_letters", 5))
     return lo <= len(short) <= hi and short.isalpha() and full.startswith(short)
+
+
+def _contraction(short: str, full: str, most: int) -> bool:
+    """Whether ``short`` (two to ``most`` letters) is ``full`` written as a contraction: its first and
+    last letter and some of the letters between, in order, two letters or more left out ("schl" /
+    "school", "pt" / "point", "mgmt" / "management"; not "lab" / "labels")."""
+    if not 2 <= len(short) <= most or len(full) < len(short) + 2 or not short.isalpha():
+        return False
+    if short[0] != full[0] or short[-1] != full[-1]:
+        return False
+    rest = iter(full[1:-1])
+    return all(ch in rest for ch in short[1:-1])
 
 
 def _joined_as(a: list[str], b: list[str]) -> list[str]:
@@ -4068,6 +4103,12 @@ def dotted_abbreviation_pairs(
     cores = dict(zip(cand.tolist(), core.take(pa.array(cand)).to_pylist(), strict=True))
 
     def fits(words: list[str], short: set[str], written: list[str], other: list[str]) -> bool:
+        if len(words) != len(other):  # "mid valley mech" / "midvalley mechanical"
+            joined = _joined_as(words, other)
+            if len(joined) != len(other) or len(written) != len(words):
+                return False
+            written = _joined_as(written, other)
+            words, written = joined, written if len(written) == len(joined) else joined
         if len(words) != len(other) or words == other:
             return False
         return all(
@@ -4342,7 +4383,41 @@ def account_vetoes(
         )
         two = [(a, b) for a, b in both if site_of[a] and site_of[b] and site_of[a] != site_of[b]]
         form = legal_forms(names, sorted({x for p in two for x in p}), suffixes, tokens)
-        out |= {(a, b) for a, b in two if form[a] and form[b] and form[a] != form[b]}
+        apart = {(a, b) for a, b in two if form[a] and form[b] and form[a] != form[b]}
+        out |= apart
+        out |= _third_of_one_form(both, apart, names, suffixes, tokens)
+    return out
+
+
+def _third_of_one_form(
+    pairs: list[tuple[int, int]],
+    apart: set[tuple[int, int]],
+    names: Any,
+    suffixes: dict[str, str],
+    tokens: dict[str, Any],
+) -> set[tuple[int, int]]:
+    """A record without a website matched to both of two companies of one name kept apart
+    (``apart``: other legal forms, each on a website of its own) is the one whose legal form it
+    writes: its pair with the other is vetoed ("Agricola Los Aromos S. de R.L. de C.V." without a
+    website beside the Mexican S. de R.L. de C.V. and the Chilean SpA)."""
+    if not apart:
+        return set()
+    sides = {x for p in apart for x in p}
+    partners: dict[int, set[int]] = {}
+    for a, b in pairs:
+        if a in sides or b in sides:
+            partners.setdefault(a, set()).add(b)
+            partners.setdefault(b, set()).add(a)
+    third = {r for r, ps in partners.items() if r not in sides and len(ps & sides) >= 2}
+    if not third:
+        return set()
+    form = legal_forms(names, sorted(third | sides), suffixes, tokens)
+    out: set[tuple[int, int]] = set()
+    for x, y in apart:
+        for r in third:
+            if {x, y} <= partners[r] and form[r] and form[r] in (form[x], form[y]):
+                other = y if form[r] == form[x] else x
+                out.add((min(r, other), max(r, other)))
     return out
 
 

@@ -108,6 +108,10 @@ class SameSiteNames(PolicyModel):
     # (where a branch, a franchise's location or a country subsidiary's word stands)
     abbreviation_min_letters: int = Field(default=3, ge=2)
     abbreviation_max_letters: int = Field(default=5, ge=2)
+    # a word written as a contraction, in any place: its first and last letter and some letters
+    # between, in order ("Schl" / School, "Pt" / Point, "Mgmt" / Management), at most this many
+    # letters (0: never)
+    contraction_max_letters: int = Field(default=0, ge=0)
     # the same words in another order ("Hangzhou Qingyuan Valve" / "Qingyuan Valve (Hangzhou)")
     word_order: bool = False
     # a leading group word dropped ("Grupo Tezontle Logistica" / "Tezontle Logistica"), two words
@@ -186,6 +190,9 @@ class CompanyTokens(PolicyModel):
     inverted_prefixes: list[str] = []
     # a last bracket holding the initials of the name before it ("... Utilities (DMU)") left out
     bracketed_initials: bool = False
+    # elided articles and prepositions before a vowel or h ("d'Hervilly", "l'Étang"): written as
+    # their full word ("de", "la"), so "Commune d'Hervilly" = "Commune de Hervilly"
+    elisions: dict[Annotated[str, Field(pattern=r"^[a-z]$")], str] = {}
     # two names ending in different legal forms, each on a website of its own, are two companies
     other_forms_other_sites: bool = False
     plus_as_and: bool = False
