@@ -875,7 +875,7 @@ NOW = {
     "accounts_ecomdach": ("account", 100, 30, 30, 30),  # P 1.000, R 1.000
     "leads_ecomleads": ("lead", 80, 28, 27, 26),  # P 0.963, R 0.929
     "contacts_ecomcontacts": ("contact", 60, 18, 18, 18),  # P 1.000, R 1.000
-    "accounts_edtech": ("account", 100, 30, 27, 27),  # P 1.000, R 0.900
+    "accounts_edtech": ("account", 100, 30, 29, 29),  # P 1.000, R 0.967
     "leads_edleads": ("lead", 80, 28, 26, 26),  # P 1.000, R 0.929
     "contacts_edcontacts": ("contact", 60, 18, 18, 18),  # P 1.000, R 1.000
     "accounts_facilityfr": ("account", 100, 30, 29, 29),  # P 1.000, R 0.967

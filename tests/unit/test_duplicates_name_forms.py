@@ -428,3 +428,37 @@ def test_a_contraction_keeps_its_first_and_last_letter():
     assert not _contraction("pt", "pit", 5)  # one letter left out: a typo, not a contraction
     assert not _contraction("scl", "school", 0)  # off
     assert not _contraction("shcl", "school", 5)  # letters out of order
+
+
+def test_a_run_of_words_as_capitals_needs_no_website(dup_cfg):
+    """ "Cedar Hollow USD" is "Cedar Hollow Unified School District" without a website; not when the
+    capitals fit two names, nor a name all in capitals, nor other legal forms."""
+    rows = [
+        ("A1", "Cedar Hollow USD", None),
+        ("A2", "Cedar Hollow Unified School District", "cedarhollowusd.example"),
+        # two: the capitals fit two districts' names
+        ("B1", "Pinemarsh ISD", None),
+        ("B2", "Pinemarsh Independent School District", "pinemarshisd.example"),
+        ("B3", "Pinemarsh Interstate Shipping Depot", "pinemarsh-depot.example"),
+        # two: a name all in capitals writes every word so; nothing says "ACS" is initials
+        ("C1", "TARNWICK ACS", None),
+        ("C2", "Tarnwick Aerial Camera Systems", "tarnwick.example"),
+        # two: other legal forms
+        ("D1", "Wexcombe MRS Ltd", None),
+        ("D2", "Wexcombe Medical Reporting Services Inc.", "wexcombe.example"),
+    ]
+    assert _accounts(rows, dup_cfg) == {("A1", "A2")}
+
+
+def test_a_companys_local_and_english_names_on_its_website(dup_cfg):
+    """Common industry words translated (same_site.translations): "Servicios" / "Services",
+    "Tecnologias" / "Technologies" on one website; another website keeps them apart."""
+    rows = [
+        ("A1", "Arroyo Claro Servicios Industriales S.A.", "acsi-group.example"),
+        ("A2", "Arroyo Claro Industriales Services", "acsi-group.example"),
+        ("B1", "Vinhedo Azul Tecnologias Ltda.", "vat-br.example"),
+        ("B2", "Vinhedo Azul Technologies", "www.vat-br.example"),
+        ("C1", "Pradera Seguros", "praderaseguros.example"),
+        ("C2", "Pradera Insurance", "pradera-insurance.example"),  # another website
+    ]
+    assert _accounts(rows, dup_cfg) == {("A1", "A2"), ("B1", "B2")}

@@ -3299,6 +3299,108 @@ def partial_acronym_pairs(
     return out
 
 
+def capital_acronym_pairs(
+    norm: pa.Table,
+    names: Any,
+    rules: dict[str, Any],
+    suffixes: dict[str, str],
+    pair_score: dict[tuple[int, int], float],
+) -> dict[tuple[int, int], int]:
+    """Account pairs (i < j) in which one name writes a run of another's words as their initials in
+    capitals, in a name that is not all capitals ("Maple Ridge USD" / "Maple Ridge Unified School
+    District"), and every other word as it is, one of them four letters or more: one account
+    without a website on one side or both (``acronyms.capitals``: the least letters, 0 = never).
+    Not when the websites disagree or the legal forms differ, nor when the acronym fits two
+    companies' names; with the position of the acronym record."""
+    import re
+
+    import numpy as np
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    tokens = rules.get("tokens") or {}
+    spec = tokens.get("acronyms") or {}
+    lo = int(spec.get("capitals") or 0)
+    if not lo:
+        return {}
+    raw = _str(names)
+    capitals = rf"(^|[\s(])[A-Z]{{{lo},6}}([\s),]|$)"
+    hit = pc.and_(
+        pc.fill_null(pc.match_substring_regex(raw, capitals), False),
+        pc.fill_null(pc.match_substring_regex(raw, r"\p{Ll}"), False),
+    )
+    idx = np.flatnonzero(hit.to_numpy(zero_copy_only=False))
+    if not len(idx):
+        return {}
+    skip = frozenset(str(w) for w in spec.get("skip_words") or [])
+    word = re.compile(rf"(?<![\w-])([A-Z]{{{lo},6}})(?![\w-])")
+    short: dict[int, tuple[list[str], set[str]]] = {}
+    cores = account_name_core(raw.take(pa.array(idx)), suffixes, tokens, word_breaks=True)[1].to_pylist()
+    for k, name, c in zip(idx.tolist(), raw.take(pa.array(idx)).to_pylist(), cores, strict=True):
+        words = (c or "").split()
+        acr = {w.lower() for w in word.findall(name or "")} & set(words)
+        if acr and any(w not in acr and len(w) >= 4 for w in words):
+            short[k] = (words, acr)
+    if not short:
+        return {}
+    core = _one_array(norm.column("name_core"))
+    heads = pa.array(sorted({w[0] for w, _a in short.values()}), pa.string())
+    first = pc.replace_substring_regex(pc.replace_substring(core, "-", " "), r" .*$", "")
+    cand = np.flatnonzero(
+        pc.fill_null(pc.is_in(first, value_set=heads), False).to_numpy(zero_copy_only=False)
+    )
+    full_words = dict(
+        zip(
+            cand.tolist(),
+            (
+                (c or "").split()
+                for c in account_name_core(raw.take(pa.array(cand)), suffixes, tokens, word_breaks=True)[
+                    1
+                ].to_pylist()
+            ),
+            strict=True,
+        )
+    )
+    site = _one_array(norm.column("website_domain")) if "website_domain" in norm.column_names else None
+    site_of = dict(zip(cand.tolist(), site.take(pa.array(cand)).to_pylist(), strict=True)) if site else {}
+    core_of = dict(zip(cand.tolist(), core.take(pa.array(cand)).to_pylist(), strict=True))
+    out: dict[tuple[int, int], int] = {}
+    for k, (words, acr) in short.items():
+        rows = [
+            m
+            for m, fw in full_words.items()
+            if m != k
+            and len(fw) >= len(words) + 2
+            and not (site_of.get(k) and site_of.get(m))
+            and _capital_acronym(words, fw, acr, skip)
+        ]
+        if not rows or not _unambiguous(rows, core_of, pair_score):
+            continue
+        form = legal_forms(names, [k, *rows], suffixes, tokens)
+        for m in rows:
+            if not (form[k] and form[m] and form[k] != form[m]):
+                out[(min(k, m), max(k, m))] = k
+    return out
+
+
+def _capital_acronym(short: list[str], full: list[str], acr: set[str], skip: frozenset[str]) -> bool:
+    """Whether ``short``'s words are ``full``'s, each the same word or, for the words in ``acr``,
+    the initials of a run of two or more of its words (those in ``skip`` left out or not)."""
+    if not short or not full:
+        return not short and not full
+    head, rest = short[0], short[1:]
+    if head == full[0] and _capital_acronym(rest, full[1:], acr, skip):
+        return True
+    if head not in acr:
+        return False
+    for n in range(2, len(full) + 1):
+        run = full[:n]
+        for letters in ("".join(w[0] for w in run), "".join(w[0] for w in run if w not in skip)):
+            if letters == head and _capital_acronym(rest, full[n:], acr, skip):
+                return True
+    return False
+
+
 def _match_acronyms(
     norm: pa.Table,
     tbl: pa.Table,
@@ -3310,6 +3412,8 @@ def _match_acronyms(
     ``min_score``."""
     found = acronym_pairs(norm, tbl.column("name"), rules, suffixes, pair_score)
     found.update(partial_acronym_pairs(norm, tbl.column("name"), rules, suffixes, pair_score))
+    for pair, k in capital_acronym_pairs(norm, tbl.column("name"), rules, suffixes, pair_score).items():
+        found.setdefault(pair, k)
     new = {pair: k for pair, k in found.items() if pair not in pair_score}
     for pair in new:
         pair_score[pair] = float(rules.get("min_score", 90))

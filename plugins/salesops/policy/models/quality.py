@@ -58,6 +58,10 @@ class CompanyAcronyms(PolicyModel):
     # a partial acronym may end with the legal form's initial ("REMC" / "Rural Electric Membership
     # Corporation")
     legal_form_initial: bool = False
+    # a run of words written as their initials in capitals in a name that is not all capitals
+    # ("Maple Ridge USD" / "... Unified School District"), this many letters or more, the other
+    # words the same: no website needed (0 = never)
+    capitals: int = Field(default=0, ge=0)
 
 
 class ExtendedSiteNames(PolicyModel):
