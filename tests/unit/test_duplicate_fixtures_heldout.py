@@ -133,6 +133,10 @@ HELD_OUT = [
     ("accounts_facilityfr", ACCOUNT_HEADER, "Account ID", "Created Date", "FA-", (100, 30, 22)),
     ("leads_facilityleads", LEAD_HEADER, "Lead ID", "Created", "FL-", (80, 28, 16)),
     ("contacts_facilitycontacts", CONTACT_HEADER, "Contact ID", "Created", "FC-", (60, 18, 12)),
+    # round 24 (HELD_OUT.md "Round 24")
+    ("accounts_finserv", ACCOUNT_HEADER, "Account ID", "Created Date", "FN-", (100, 30, 22)),
+    ("leads_finleads", LEAD_HEADER, "Lead ID", "Created", "FQ-", (80, 28, 16)),
+    ("contacts_fincontacts", CONTACT_HEADER, "Contact ID", "Created", "FR-", (60, 18, 12)),
 ]
 IDS = [h[0] for h in HELD_OUT]
 
