@@ -133,6 +133,10 @@ HELD_OUT = [
     ("accounts_facilityfr", ACCOUNT_HEADER, "Account ID", "Created Date", "FA-", (100, 30, 22)),
     ("leads_facilityleads", LEAD_HEADER, "Lead ID", "Created", "FL-", (80, 28, 16)),
     ("contacts_facilitycontacts", CONTACT_HEADER, "Contact ID", "Created", "FC-", (60, 18, 12)),
+    # round 25 (HELD_OUT.md "Round 25")
+    ("accounts_apacsaas", ACCOUNT_HEADER, "Account ID", "Created Date", "SA-", (100, 30, 22)),
+    ("leads_apacleads", LEAD_HEADER, "Lead ID", "Created", "SL-", (80, 28, 16)),
+    ("contacts_apaccontacts", CONTACT_HEADER, "Contact ID", "Created", "SC-", (60, 18, 12)),
 ]
 IDS = [h[0] for h in HELD_OUT]
 
