@@ -137,6 +137,10 @@ HELD_OUT = [
     ("accounts_finserv", ACCOUNT_HEADER, "Account ID", "Created Date", "FN-", (100, 30, 22)),
     ("leads_finleads", LEAD_HEADER, "Lead ID", "Created", "FQ-", (80, 28, 16)),
     ("contacts_fincontacts", CONTACT_HEADER, "Contact ID", "Created", "FR-", (60, 18, 12)),
+    # round 25 (HELD_OUT.md "Round 25")
+    ("accounts_apacsaas", ACCOUNT_HEADER, "Account ID", "Created Date", "SA-", (100, 30, 22)),
+    ("leads_apacleads", LEAD_HEADER, "Lead ID", "Created", "SL-", (80, 28, 16)),
+    ("contacts_apaccontacts", CONTACT_HEADER, "Contact ID", "Created", "SC-", (60, 18, 12)),
 ]
 IDS = [h[0] for h in HELD_OUT]
 
