@@ -133,6 +133,10 @@ HELD_OUT = [
     ("accounts_facilityfr", ACCOUNT_HEADER, "Account ID", "Created Date", "FA-", (100, 30, 22)),
     ("leads_facilityleads", LEAD_HEADER, "Lead ID", "Created", "FL-", (80, 28, 16)),
     ("contacts_facilitycontacts", CONTACT_HEADER, "Contact ID", "Created", "FC-", (60, 18, 12)),
+    # round 26 (HELD_OUT.md "Round 26")
+    ("accounts_manufacturing", ACCOUNT_HEADER, "Account ID", "Created Date", "MN-", (100, 30, 22)),
+    ("leads_mfgleads", LEAD_HEADER, "Lead ID", "Created", "MO-", (80, 28, 16)),
+    ("contacts_mfgcontacts", CONTACT_HEADER, "Contact ID", "Created", "MP-", (60, 18, 12)),
 ]
 IDS = [h[0] for h in HELD_OUT]
 
