@@ -141,6 +141,10 @@ HELD_OUT = [
     ("accounts_apacsaas", ACCOUNT_HEADER, "Account ID", "Created Date", "SA-", (100, 30, 22)),
     ("leads_apacleads", LEAD_HEADER, "Lead ID", "Created", "SL-", (80, 28, 16)),
     ("contacts_apaccontacts", CONTACT_HEADER, "Contact ID", "Created", "SC-", (60, 18, 12)),
+    # round 26 (HELD_OUT.md "Round 26")
+    ("accounts_manufacturing", ACCOUNT_HEADER, "Account ID", "Created Date", "MN-", (100, 30, 22)),
+    ("leads_mfgleads", LEAD_HEADER, "Lead ID", "Created", "MO-", (80, 28, 16)),
+    ("contacts_mfgcontacts", CONTACT_HEADER, "Contact ID", "Created", "MP-", (60, 18, 12)),
 ]
 IDS = [h[0] for h in HELD_OUT]
 
