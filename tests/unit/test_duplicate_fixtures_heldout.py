@@ -145,6 +145,10 @@ HELD_OUT = [
     ("accounts_manufacturing", ACCOUNT_HEADER, "Account ID", "Created Date", "MN-", (100, 30, 22)),
     ("leads_mfgleads", LEAD_HEADER, "Lead ID", "Created", "MO-", (80, 28, 16)),
     ("contacts_mfgcontacts", CONTACT_HEADER, "Contact ID", "Created", "MP-", (60, 18, 12)),
+    # round 27 (HELD_OUT.md "Round 27")
+    ("accounts_latam", ACCOUNT_HEADER, "Account ID", "Created Date", "LA-", (100, 30, 22)),
+    ("leads_latamleads", LEAD_HEADER, "Lead ID", "Created", "LB-", (80, 28, 16)),
+    ("contacts_latamcontacts", CONTACT_HEADER, "Contact ID", "Created", "LD-", (60, 18, 12)),
 ]
 IDS = [h[0] for h in HELD_OUT]
 
