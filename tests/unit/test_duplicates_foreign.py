@@ -820,6 +820,47 @@ HELD_OUT_22_23_FALSE = {
 }
 
 
+# Rounds 24-27 (tests/fixtures/duplicates/HELD_OUT.md): REALISTIC samples of four more CRMs (US/UK
+# financial services, South and South-East Asian SaaS, US/Canadian manufacturing ERP, Latin American
+# B2B software), written at the same time by four sessions that read neither the matcher, its policy,
+# the other lists nor the earlier rounds' notes, and measured ONCE together on main at 04b1634
+# against a criterion written down before: pooled over the four rounds, P >= 0.95 and R >= 0.90
+# per object. Leads and contacts met it; accounts did not (P 0.934, R 0.942).
+HELD_OUT_24_27 = {
+    # list: (object, records, true pairs, found pairs, correct)
+    "accounts_finserv": ("account", 100, 30, 28, 28),  # P 1.000, R 0.933
+    "leads_finleads": ("lead", 80, 28, 28, 28),  # P 1.000, R 1.000
+    "contacts_fincontacts": ("contact", 60, 18, 18, 18),  # P 1.000, R 1.000
+    "accounts_apacsaas": ("account", 100, 30, 30, 30),  # P 1.000, R 1.000
+    "leads_apacleads": ("lead", 80, 28, 30, 28),  # P 0.933, R 1.000
+    "contacts_apaccontacts": ("contact", 60, 18, 16, 16),  # P 1.000, R 0.889
+    "accounts_manufacturing": ("account", 100, 30, 31, 25),  # P 0.806, R 0.833
+    "leads_mfgleads": ("lead", 80, 28, 25, 25),  # P 1.000, R 0.893
+    "contacts_mfgcontacts": ("contact", 60, 18, 20, 18),  # P 0.900, R 1.000
+    "accounts_latam": ("account", 100, 30, 32, 30),  # P 0.938, R 1.000
+    "leads_latamleads": ("lead", 80, 28, 28, 28),  # P 1.000, R 1.000
+    "contacts_latamcontacts": ("contact", 60, 18, 18, 18),  # P 1.000, R 1.000
+}
+HELD_OUT_24_27_FALSE = {
+    # Nurul Huda binti Ismail and Nurul Huda binti Hassan (another father's name), nurulhuda2@, one line
+    "leads_apacleads": {("SL-009", "SL-072"), ("SL-012", "SL-072")},
+    # a sister company on the website that spells the other's whole name; a distribution arm
+    # ("Ltée" unknown); a ULC beside the Inc. (ULC unknown)
+    "accounts_manufacturing": {
+        ("MN-011", "MN-072"),
+        ("MN-016", "MN-066"),
+        ("MN-042", "MN-066"),
+        ("MN-045", "MN-072"),
+        ("MN-051", "MN-066"),
+        ("MN-064", "MN-086"),
+    },
+    # a second Gregory Lindahl mailbox with another direct line (labelled another person)
+    "contacts_mfgcontacts": {("MP-024", "MP-031"), ("MP-031", "MP-036")},
+    # the life insurer "Seguros Tequendama Vida S.A." beside its parent on one website
+    "accounts_latam": {("LA-022", "LA-045"), ("LA-035", "LA-045")},
+}
+
+
 # After round 22's false pairs (issue 15: an institution's units, "department", "school", "faculty",
 # "campus", "continuing studies" ..., mark another entity for the same-website rules), round 22's
 # account list is NO LONGER HELD OUT for that rule: P 0.871 -> 1.000, R 0.900 -> 0.833 (a district's
@@ -881,6 +922,18 @@ NOW = {
     "accounts_facilityfr": ("account", 100, 30, 29, 29),  # P 1.000, R 0.967
     "leads_facilityleads": ("lead", 80, 28, 28, 28),  # P 1.000, R 1.000
     "contacts_facilitycontacts": ("contact", 60, 18, 18, 18),  # P 1.000, R 1.000
+    "accounts_finserv": ("account", 100, 30, 28, 28),  # P 1.000, R 0.933
+    "leads_finleads": ("lead", 80, 28, 28, 28),  # P 1.000, R 1.000
+    "contacts_fincontacts": ("contact", 60, 18, 18, 18),  # P 1.000, R 1.000
+    "accounts_apacsaas": ("account", 100, 30, 30, 30),  # P 1.000, R 1.000
+    "leads_apacleads": ("lead", 80, 28, 30, 28),  # P 0.933, R 1.000
+    "contacts_apaccontacts": ("contact", 60, 18, 16, 16),  # P 1.000, R 0.889
+    "accounts_manufacturing": ("account", 100, 30, 31, 25),  # P 0.806, R 0.833
+    "leads_mfgleads": ("lead", 80, 28, 25, 25),  # P 1.000, R 0.893
+    "contacts_mfgcontacts": ("contact", 60, 18, 20, 18),  # P 0.900, R 1.000
+    "accounts_latam": ("account", 100, 30, 32, 30),  # P 0.938, R 1.000
+    "leads_latamleads": ("lead", 80, 28, 28, 28),  # P 1.000, R 1.000
+    "contacts_latamcontacts": ("contact", 60, 18, 18, 18),  # P 1.000, R 1.000
 }
 NOW_FALSE = {
     # Dana Whitcomb at two accounts with two employers' e-mail domains (moved employer), one phone
@@ -888,6 +941,7 @@ NOW_FALSE = {
     # Sabine Koch and the namesake with the numbered mailbox sabine.koch2@, both giving the
     # company's main line (the numbered-mailbox veto yields to a shared phone)
     "leads_ecomleads": {("EL-007", "EL-029")},
+    **HELD_OUT_24_27_FALSE,
 }
 
 
