@@ -462,3 +462,86 @@ def test_a_companys_local_and_english_names_on_its_website(dup_cfg):
         ("C2", "Pradera Insurance", "pradera-insurance.example"),  # another website
     ]
     assert _accounts(rows, dup_cfg) == {("A1", "A2"), ("B1", "B2")}
+
+
+def test_canadian_forms_and_an_insurers_life_company(dup_cfg):
+    """Quebec "Ltée" and the unlimited liability company are legal forms: a distribution arm or a
+    ULC beside the parent on one website stays apart; "Unlimited Liability Corporation" is ULC. A
+    life insurer ("... Vida S.A.") beside its parent on the parent's website is another entity."""
+    rows = [
+        ("A1", "Les Fonderies Marcotte Ltée", "fonderiesmarcotte.example"),
+        ("A2", "Fonderies Marcotte Ltee", "http://fonderiesmarcotte.example"),
+        ("A3", "Fonderies Marcotte Distribution Inc.", "fonderiesmarcotte.example"),  # another entity
+        ("B1", "Tavistock Controls Inc.", "tavistockcontrols.example"),
+        ("B2", "Tavistock Controls Systems ULC", "tavistockcontrols.example"),  # another entity
+        ("B3", "Tavistock Controls Systems Unlimited Liability Corporation", None),
+        ("C1", "Seguros Llanogrande S.A.", "segurosllanogrande.example"),
+        ("C2", "Seguros Llanogrande Vida S.A.", "segurosllanogrande.example"),  # the life insurer
+    ]
+    assert _accounts(rows, dup_cfg) == {("A1", "A2"), ("B2", "B3")}
+
+
+def test_a_sister_company_on_the_website_that_spells_the_other_name(dup_cfg):
+    """The website spells one name whole ("Pellcombe Robotics" on pellcomberobotics.example): a
+    name with another word on it is a sister company's; a name with a word more, or written as the
+    other's initials, still is the website's company."""
+    rows = [
+        ("A1", "Pellcombe Robotics Inc.", "pellcomberobotics.example"),
+        ("A2", "Pellcombe Automation Inc.", "pellcomberobotics.example"),  # a sister company
+        ("B1", "Solvarde", "solvarde.example"),
+        ("B2", "Estudio Solvarde", "solvarde.example"),  # a word more: the same studio
+        ("C1", "KRG Reiniging", "krgreiniging.example"),
+        ("C2", "Kempische Reiniging Groep B.V.", "krgreiniging.example"),  # its initials
+    ]
+    assert _accounts(rows, dup_cfg) == {("B1", "B2"), ("C1", "C2")}
+
+
+def test_register_numbers_listings_and_place_abbreviations(dup_cfg):
+    """A last bracket with a register's name and number or a stock listing is left out; a bare
+    bracketed number (a branch's) is not. "Svgs", "Vly", "DISTRIB" are Savings, Valley,
+    Distribution."""
+    rows = [
+        ("A1", "Harrowgate Community Bank", "harrowgatebank.example"),
+        ("A2", "Harrowgate Community Bank (FDIC #40817)", None),
+        ("B1", "Qorvane Therapeutics, Inc.", "qorvane.example"),
+        ("B2", "Qorvane Therapeutics (NASDAQ: QRVN)", None),
+        ("C1", "Tollgate Hardware (#12)", None),  # two branches
+        ("C2", "Tollgate Hardware (#14)", None),
+        ("D1", "Eastmoor Mutual Svgs Bank", None),
+        ("D2", "Eastmoor Mutual Savings Bank", "eastmoormutual.example"),
+        ("E1", "BRISK VLY PLASTICS CO", None),
+        ("E2", "Brisk Valley Plastics Company", "briskvalley.example"),
+        ("F1", "WENDOVER INDUSTRIAL DISTRIB", None),
+        ("F2", "Wendover Industrial Distribution", "wendoverindustrial.example"),
+    ]
+    assert _accounts(rows, dup_cfg) == {("A1", "A2"), ("B1", "B2"), ("D1", "D2"), ("E1", "E2"), ("F1", "F2")}
+
+
+def test_two_fathers_names_are_two_people():
+    """Malay names: "binti Ismail" and "binti Hassan" name two fathers, so two women called Nurul
+    Huda on one switchboard (the second mailbox numbered) are two leads; the same patronymic with
+    and without "binti" is one."""
+    df = pd.DataFrame(
+        {
+            "record_id": ["L1", "L2", "L3"],
+            "first_name": ["Siti Aisyah", "Siti Aisyah", "Siti Aisyah"],
+            "last_name": ["binti Kamal", "binti Rosli", "Kamal"],
+            "company": ["Teratai Properti Berhad", "Teratai Properti Berhad", "Teratai Properti Bhd"],
+            "email": [
+                "sitiaisyah@teratai.example",
+                "sitiaisyah2@teratai.example",
+                "sitiaisyah@teratai.example",
+            ],
+            "phone": ["+60 3-2555 7100", "+60 3-2555 7100", None],
+            "street": ["Jalan Teratai 1", "Jalan Teratai 1", None],
+            "city": ["Kuala Lumpur", "Kuala Lumpur", "Kuala Lumpur"],
+            "postal_code": ["50450", "50450", "50450"],
+            "state": [None, None, None],
+            "country": ["Malaysia", "Malaysia", "Malaysia"],
+            "created_at": pd.Timestamp("2026-01-01"),
+        }
+    )
+    cfg = load_config().section("duplicates")
+    r = find_duplicates(df, "lead", cfg["objects"]["lead"], cfg["company_suffixes"])
+    clusters = {frozenset(g.record_id) for _, g in r.clusters.groupby("cluster_id")}
+    assert clusters == {frozenset({"L1", "L3"})}

@@ -602,6 +602,13 @@ def normalise_table(
         out["email_local4"] = pc.utf8_slice_codeunits(local, 0, 4)
     out["match_name"] = pc.utf8_trim_whitespace(pc.binary_join_element_wise(first, last, " "))
     out["name_generation"] = generation
+    particles = sorted({str(p).strip().lower() for p in rules.get("patronymic_particles") or []})
+    if particles:  # "binti hassan": a father's name, which no marriage changes
+        alt = "|".join(re_escape(p) for p in sorted(particles, key=lambda p: (-len(p), p)))
+        raw_last = strip_punct(fold(col("last_name")))
+        out["name_patronymic"] = pc.if_else(
+            pc.fill_null(pc.match_substring_regex(raw_last, rf"^({alt}) \S"), False), "p", ""
+        )
     # the company without its legal form ("fjordlight as" / "fjordlight"), as the person pass
     # compares it
     # (only names with a space can end in a legal form: the regexes run on those alone)
@@ -732,9 +739,26 @@ def _account_written_forms(folded: Any, suffixes: dict[str, str], tokens: dict[s
     if elisions:  # "commune d'hervilly" -> "commune de hervilly" (folded: no accents left)
         pattern = rf"(^|[\s(-])({'|'.join(sorted(elisions))})['’]([aeiouh])"
         folded = _where(folded, pattern, lambda a: _py_map(a, lambda v: _elided(v, pattern, elisions)))
+    ids = tokens.get("identifier_brackets") or {}
+    if ids.get("words") or ids.get("exchanges"):  # "sandmere community bank (fdic #33871)" -> without it
+        pattern = _identifier_bracket(ids)
+        folded = _where(folded, pattern, lambda a: pc.replace_substring_regex(a, pattern, ""))
     if tokens.get("bracketed_initials"):  # "duskwater municipal utilities (dmu)" -> without "(dmu)"
         folded = _where(folded, r"\(\s*[a-z&.]{2,}\s*\)\s*$", lambda a: _py_map(a, _without_own_initials))
     return folded
+
+
+def _identifier_bracket(ids: dict[str, Any]) -> str:
+    """An RE2 pattern of a last bracket holding a register's name and number ("(fdic #33871)",
+    "(charter no. 1234)"; a bare number may be a branch's: "(#12)" stays) or a listing ("(nasdaq: qlvx)"): quality.yaml ``tokens.identifier_brackets``."""
+    words = "|".join(re_escape(str(w)) for w in sorted(ids.get("words") or [], key=len, reverse=True))
+    exchanges = "|".join(re_escape(str(w)) for w in sorted(ids.get("exchanges") or [], key=len, reverse=True))
+    parts = []
+    if words:
+        parts.append(rf"(?:(?:{words})\.?\s*)+(?:#|no\.?|nr\.?)?\s*\d[\d\s/-]*")
+    if exchanges:
+        parts.append(rf"(?:{exchanges})\s*:\s*[a-z][a-z.]{{0,6}}")
+    return rf"\s*\(\s*(?:{'|'.join(parts)})\s*\)\s*$"
 
 
 def _elided(name: str, pattern: str, elisions: dict[str, str]) -> str:
@@ -1668,6 +1692,9 @@ def _fs_evaluate(norm: pa.Table, i: Any, j: Any, fs: dict[str, Any]) -> dict[str
         veto |= _different_name_vetoes(v, given, surname, initial, dn)
     if corr.get("birth_date_conflict"):
         veto |= _birth_date_conflict(v, corr["birth_date_conflict"])
+    # two fathers' names ("binti Ismail" / "binti Hassan"): two people, never a married name
+    if "name_patronymic" in norm.column_names:
+        veto |= v.same_nonempty("name_patronymic") & s_dis
     veto |= _household_given_names(v, given, corr.get("household_given_names"))
     if corr.get("numbered_mailboxes") and "email_number" in norm.column_names:
         # the same address but for its number (alexei.moravec@ / alexei.moravec2@): a mail admin
@@ -2921,6 +2948,7 @@ def _scored_columns(object_name: str, rules: dict[str, Any]) -> set[str]:
             "state_norm",
             "birthdate_norm",
             "name_generation",
+            "name_patronymic",
             "company_core",
             "phone_ext",
             "email_number",
@@ -4071,6 +4099,7 @@ def brand_word_site_pairs(
                 for m in members
                 if m != k
                 and m not in marked
+                and not _other_than_site_name(k, m, label[k], sn)
                 and sn.compacts[m] != sn.compacts[k]
                 and own & set(sn.words[m])
                 and not (sn.legal_form(k) and sn.legal_form(m) and sn.legal_form(k) != sn.legal_form(m))
@@ -4078,6 +4107,22 @@ def brand_word_site_pairs(
             if rows:
                 brand[sn.record(k)] = rows
     return sn.unambiguous_pairs(brand, cores, pair_score, norm)
+
+
+def _other_than_site_name(k: int, m: int, label: str, sn: _SiteNames) -> bool:
+    """Whether the website's domain spells the whole name of one of two records and the other
+    leaves out a word of it that is not its initials: the website is that company's, the other
+    name another entity's ("Bellhaven Automation" on bellhavenrobotics.example beside "Bellhaven
+    Robotics"; not "Estudio Calaverde" on calaverde.example, nor "ASG Schoonmaak" beside "Arnhemse
+    Schoonmaak Groep" on asgschoonmaak.example)."""
+    for mine, other in ((k, m), (m, k)):
+        if label == _translit(sn.compacts[mine]):
+            words, others = sn.words[mine], sn.words[other]
+            extra = set(words) - set(others)
+            initials = "".join(w[0] for w in others if w)
+            if extra and initials not in extra and not _partial_acronym(words, others, frozenset()):
+                return True
+    return False
 
 
 def domain_named_site_pairs(

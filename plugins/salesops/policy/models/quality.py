@@ -153,6 +153,14 @@ class DottedAbbreviations(PolicyModel):
     table_words: bool = False
 
 
+class IdentifierBrackets(PolicyModel):
+    """A last bracket that identifies the account in a register or on an exchange (duplicates.py
+    _identifier_bracket), not a name."""
+
+    words: list[str] = []
+    exchanges: list[str] = []
+
+
 class CompanyTokens(PolicyModel):
     """Account names: word-weighted comparison of the name cores (duplicates.py token_score)."""
 
@@ -194,6 +202,9 @@ class CompanyTokens(PolicyModel):
     inverted_prefixes: list[str] = []
     # a last bracket holding the initials of the name before it ("... Utilities (DMU)") left out
     bracketed_initials: bool = False
+    # a last bracket holding a register number ("(FDIC #33871)", words: register names that may
+    # stand before the number) or a stock listing ("(NASDAQ: QLVX)", exchanges): left out
+    identifier_brackets: IdentifierBrackets | None = None
     # elided articles and prepositions before a vowel or h ("d'Hervilly", "l'Étang"): written as
     # their full word ("de", "la"), so "Commune d'Hervilly" = "Commune de Hervilly"
     elisions: dict[Annotated[str, Field(pattern=r"^[a-z]$")], str] = {}
