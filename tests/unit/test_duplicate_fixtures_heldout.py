@@ -149,6 +149,10 @@ HELD_OUT = [
     ("accounts_latam", ACCOUNT_HEADER, "Account ID", "Created Date", "LA-", (100, 30, 22)),
     ("leads_latamleads", LEAD_HEADER, "Lead ID", "Created", "LB-", (80, 28, 16)),
     ("contacts_latamcontacts", CONTACT_HEADER, "Contact ID", "Created", "LD-", (60, 18, 12)),
+    # round 28 (HELD_OUT.md "Round 28")
+    ("accounts_dachindustry", ACCOUNT_HEADER, "Account ID", "Created Date", "DA-", (100, 30, 22)),
+    ("leads_dachleads", LEAD_HEADER, "Lead ID", "Created", "DB-", (80, 28, 16)),
+    ("contacts_dachcontacts", CONTACT_HEADER, "Contact ID", "Created", "DC-", (60, 18, 12)),
 ]
 IDS = [h[0] for h in HELD_OUT]
 
