@@ -149,6 +149,10 @@ HELD_OUT = [
     ("accounts_latam", ACCOUNT_HEADER, "Account ID", "Created Date", "LA-", (100, 30, 22)),
     ("leads_latamleads", LEAD_HEADER, "Lead ID", "Created", "LB-", (80, 28, 16)),
     ("contacts_latamcontacts", CONTACT_HEADER, "Contact ID", "Created", "LD-", (60, 18, 12)),
+    # round 29 (HELD_OUT.md "Round 29")
+    ("accounts_ukpublic", ACCOUNT_HEADER, "Account ID", "Created Date", "UP-", (100, 30, 22)),
+    ("leads_ukpubleads", LEAD_HEADER, "Lead ID", "Created", "UQ-", (80, 28, 16)),
+    ("contacts_ukpubcontacts", CONTACT_HEADER, "Contact ID", "Created", "UR-", (60, 18, 12)),
 ]
 IDS = [h[0] for h in HELD_OUT]
 
