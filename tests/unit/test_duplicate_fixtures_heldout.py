@@ -153,6 +153,10 @@ HELD_OUT = [
     ("accounts_dachindustry", ACCOUNT_HEADER, "Account ID", "Created Date", "DA-", (100, 30, 22)),
     ("leads_dachleads", LEAD_HEADER, "Lead ID", "Created", "DB-", (80, 28, 16)),
     ("contacts_dachcontacts", CONTACT_HEADER, "Contact ID", "Created", "DC-", (60, 18, 12)),
+    # round 29 (HELD_OUT.md "Round 29")
+    ("accounts_ukpublic", ACCOUNT_HEADER, "Account ID", "Created Date", "UP-", (100, 30, 22)),
+    ("leads_ukpubleads", LEAD_HEADER, "Lead ID", "Created", "UQ-", (80, 28, 16)),
+    ("contacts_ukpubcontacts", CONTACT_HEADER, "Contact ID", "Created", "UR-", (60, 18, 12)),
 ]
 IDS = [h[0] for h in HELD_OUT]
 
