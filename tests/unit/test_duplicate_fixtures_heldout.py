@@ -149,6 +149,10 @@ HELD_OUT = [
     ("accounts_latam", ACCOUNT_HEADER, "Account ID", "Created Date", "LA-", (100, 30, 22)),
     ("leads_latamleads", LEAD_HEADER, "Lead ID", "Created", "LB-", (80, 28, 16)),
     ("contacts_latamcontacts", CONTACT_HEADER, "Contact ID", "Created", "LD-", (60, 18, 12)),
+    # round 30 (HELD_OUT.md "Round 30")
+    ("accounts_lifesci", ACCOUNT_HEADER, "Account ID", "Created Date", "BT-", (100, 30, 22)),
+    ("leads_lifescileads", LEAD_HEADER, "Lead ID", "Created", "BU-", (80, 28, 16)),
+    ("contacts_lifescicontacts", CONTACT_HEADER, "Contact ID", "Created", "BV-", (60, 18, 12)),
 ]
 IDS = [h[0] for h in HELD_OUT]
 
