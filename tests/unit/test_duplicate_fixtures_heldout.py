@@ -157,6 +157,10 @@ HELD_OUT = [
     ("accounts_ukpublic", ACCOUNT_HEADER, "Account ID", "Created Date", "UP-", (100, 30, 22)),
     ("leads_ukpubleads", LEAD_HEADER, "Lead ID", "Created", "UQ-", (80, 28, 16)),
     ("contacts_ukpubcontacts", CONTACT_HEADER, "Contact ID", "Created", "UR-", (60, 18, 12)),
+    # round 30 (HELD_OUT.md "Round 30")
+    ("accounts_lifesci", ACCOUNT_HEADER, "Account ID", "Created Date", "BT-", (100, 30, 22)),
+    ("leads_lifescileads", LEAD_HEADER, "Lead ID", "Created", "BU-", (80, 28, 16)),
+    ("contacts_lifescicontacts", CONTACT_HEADER, "Contact ID", "Created", "BV-", (60, 18, 12)),
 ]
 IDS = [h[0] for h in HELD_OUT]
 
