@@ -161,6 +161,10 @@ HELD_OUT = [
     ("accounts_lifesci", ACCOUNT_HEADER, "Account ID", "Created Date", "BT-", (100, 30, 22)),
     ("leads_lifescileads", LEAD_HEADER, "Lead ID", "Created", "BU-", (80, 28, 16)),
     ("contacts_lifescicontacts", CONTACT_HEADER, "Contact ID", "Created", "BV-", (60, 18, 12)),
+    # round 31 (HELD_OUT.md "Round 31")
+    ("accounts_mea", ACCOUNT_HEADER, "Account ID", "Created Date", "ME-", (100, 30, 22)),
+    ("leads_mealeads", LEAD_HEADER, "Lead ID", "Created", "MF-", (80, 28, 16)),
+    ("contacts_meacontacts", CONTACT_HEADER, "Contact ID", "Created", "MG-", (60, 18, 12)),
 ]
 IDS = [h[0] for h in HELD_OUT]
 
