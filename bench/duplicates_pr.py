@@ -104,6 +104,9 @@ _R22, _R23 = _split(_pins.HELD_OUT_22_23, ("edtech", "edleads", "edcontacts"))
 _R24, _rest = _split(_pins.HELD_OUT_24_27, ("finserv", "finleads", "fincontacts"))
 _R25, _rest = _split(_rest, ("apacsaas", "apacleads", "apaccontacts"))
 _R26, _R27 = _split(_rest, ("manufacturing", "mfgleads", "mfgcontacts"))
+_R28, _rest = _split(_pins.HELD_OUT_28_31, ("dachindustry", "dachleads", "dachcontacts"))
+_R29, _rest = _split(_rest, ("ukpublic", "ukpubleads", "ukpubcontacts"))
+_R30, _R31 = _split(_rest, ("lifesci", "lifescileads", "lifescicontacts"))
 _ROUNDS = {
     8: _pins.HELD_OUT_8,
     9: _pins.HELD_OUT_9,
@@ -125,9 +128,18 @@ _ROUNDS = {
     25: _R25,
     26: _R26,
     27: _R27,
+    28: _R28,
+    29: _R29,
+    30: _R30,
+    31: _R31,
 }
 # rounds written and measured together against a criterion written down before (HELD_OUT.md)
-BATCHES = {"rounds 8-23": range(8, 24), "batch 1 (rounds 24-27)": range(24, 28)}
+BATCHES = {
+    "rounds 8-23": range(8, 24),
+    "batch 1 (rounds 24-27)": range(24, 28),
+    "batch 2 (rounds 28-31)": range(28, 32),
+    "batches 1 + 2 (rounds 24-31)": range(24, 32),
+}
 FIRST = {name: pin for pins in _ROUNDS.values() for name, pin in pins.items()}
 ROUND_OF = {name: n for n, pins in _ROUNDS.items() for name in pins}
 
