@@ -925,7 +925,7 @@ NOW = {
     "accounts_ukprosvc": ("account", 100, 30, 30, 30),  # P 1.000, R 1.000
     "leads_ukevents": ("lead", 80, 28, 28, 28),  # P 1.000, R 1.000
     "contacts_ukcrm": ("contact", 60, 18, 18, 18),  # P 1.000, R 1.000
-    "accounts_iotdealers": ("account", 100, 30, 30, 30),  # P 1.000, R 1.000
+    "accounts_iotdealers": ("account", 100, 30, 28, 28),  # P 1.000, R 0.933
     "leads_iotinbound": ("lead", 80, 28, 28, 28),  # P 1.000, R 1.000
     "contacts_iotservice": ("contact", 60, 18, 18, 18),  # P 1.000, R 1.000
     "accounts_anzsaas": ("account", 100, 30, 30, 30),  # P 1.000, R 1.000
@@ -949,22 +949,22 @@ NOW = {
     "accounts_cybersec": ("account", 100, 30, 29, 29),  # P 1.000, R 0.967
     "leads_cyberleads": ("lead", 80, 28, 28, 28),  # P 1.000, R 1.000
     "contacts_cybercontacts": ("contact", 60, 18, 21, 18),  # P 0.857, R 1.000
-    "accounts_hospitality": ("account", 100, 30, 28, 28),  # P 1.000, R 0.933
+    "accounts_hospitality": ("account", 100, 30, 26, 26),  # P 1.000, R 0.867
     "leads_hospleads": ("lead", 80, 28, 25, 25),  # P 1.000, R 0.893
     "contacts_hospcontacts": ("contact", 60, 18, 17, 17),  # P 1.000, R 0.944
     "accounts_construction": ("account", 100, 30, 30, 30),  # P 1.000, R 1.000
     "leads_constleads": ("lead", 80, 28, 28, 28),  # P 1.000, R 1.000
     "contacts_constcontacts": ("contact", 60, 18, 18, 18),  # P 1.000, R 1.000
     "accounts_ecomdach": ("account", 100, 30, 30, 30),  # P 1.000, R 1.000
-    "leads_ecomleads": ("lead", 80, 28, 27, 26),  # P 0.963, R 0.929
+    "leads_ecomleads": ("lead", 80, 28, 26, 26),  # P 1.000, R 0.929
     "contacts_ecomcontacts": ("contact", 60, 18, 18, 18),  # P 1.000, R 1.000
-    "accounts_edtech": ("account", 100, 30, 29, 29),  # P 1.000, R 0.967
+    "accounts_edtech": ("account", 100, 30, 27, 27),  # P 1.000, R 0.900
     "leads_edleads": ("lead", 80, 28, 26, 26),  # P 1.000, R 0.929
     "contacts_edcontacts": ("contact", 60, 18, 18, 18),  # P 1.000, R 1.000
     "accounts_facilityfr": ("account", 100, 30, 29, 29),  # P 1.000, R 0.967
     "leads_facilityleads": ("lead", 80, 28, 28, 28),  # P 1.000, R 1.000
     "contacts_facilitycontacts": ("contact", 60, 18, 18, 18),  # P 1.000, R 1.000
-    "accounts_finserv": ("account", 100, 30, 30, 30),  # P 1.000, R 1.000
+    "accounts_finserv": ("account", 100, 30, 28, 28),  # P 1.000, R 0.933
     "leads_finleads": ("lead", 80, 28, 28, 28),  # P 1.000, R 1.000
     "contacts_fincontacts": ("contact", 60, 18, 18, 18),  # P 1.000, R 1.000
     "accounts_apacsaas": ("account", 100, 30, 30, 30),  # P 1.000, R 1.000
@@ -976,29 +976,31 @@ NOW = {
     "accounts_latam": ("account", 100, 30, 30, 30),  # P 1.000, R 1.000
     "leads_latamleads": ("lead", 80, 28, 28, 28),  # P 1.000, R 1.000
     "contacts_latamcontacts": ("contact", 60, 18, 18, 18),  # P 1.000, R 1.000
-    "accounts_dachindustry": ("account", 100, 30, 22, 22),  # P 1.000, R 0.733
-    "leads_dachleads": ("lead", 80, 28, 31, 25),  # P 0.806, R 0.893
+    "accounts_dachindustry": ("account", 100, 30, 24, 24),  # P 1.000, R 0.800
+    "leads_dachleads": ("lead", 80, 28, 30, 25),  # P 0.833, R 0.893
     "contacts_dachcontacts": ("contact", 60, 18, 16, 16),  # P 1.000, R 0.889
-    "accounts_ukpublic": ("account", 100, 30, 31, 27),  # P 0.871, R 0.900
+    "accounts_ukpublic": ("account", 100, 30, 28, 28),  # P 1.000, R 0.933
     "leads_ukpubleads": ("lead", 80, 28, 26, 26),  # P 1.000, R 0.929
     "contacts_ukpubcontacts": ("contact", 60, 18, 20, 18),  # P 0.900, R 1.000
     "accounts_lifesci": ("account", 100, 30, 28, 28),  # P 1.000, R 0.933
     "leads_lifescileads": ("lead", 80, 28, 28, 28),  # P 1.000, R 1.000
     "contacts_lifescicontacts": ("contact", 60, 18, 18, 18),  # P 1.000, R 1.000
-    "accounts_mea": ("account", 100, 30, 33, 30),  # P 0.909, R 1.000
+    "accounts_mea": ("account", 100, 30, 30, 30),  # P 1.000, R 1.000
     "leads_mealeads": ("lead", 80, 28, 27, 27),  # P 1.000, R 0.964
     "contacts_meacontacts": ("contact", 60, 18, 18, 18),  # P 1.000, R 1.000
 }
+# the false pairs each list still holds (HELD_OUT.md names them in the rounds' notes)
 NOW_FALSE = {
-    # Dana Whitcomb at two accounts with two employers' e-mail domains (moved employer), one phone
     "contacts_cybercontacts": {("CC-003", "CC-038"), ("CC-003", "CC-047"), ("CC-003", "CC-049")},
-    # Sabine Koch and the namesake with the numbered mailbox sabine.koch2@, both giving the
-    # company's main line (the numbered-mailbox veto yields to a shared phone)
-    "leads_ecomleads": {("EL-007", "EL-029")},
-    # a second Gregory Lindahl mailbox with another direct line at one account (labelled another
-    # person by its writer, who hesitated: a second mailbox form of one person is as likely)
-    "contacts_mfgcontacts": HELD_OUT_24_27_FALSE["contacts_mfgcontacts"],
-    **HELD_OUT_28_31_FALSE,
+    "contacts_mfgcontacts": {("MP-024", "MP-031"), ("MP-031", "MP-036")},
+    "leads_dachleads": {
+        ("DB-006", "DB-074"),
+        ("DB-020", "DB-061"),
+        ("DB-048", "DB-065"),
+        ("DB-053", "DB-061"),
+        ("DB-060", "DB-065"),
+    },
+    "contacts_ukpubcontacts": {("UR-049", "UR-057"), ("UR-050", "UR-057")},
 }
 
 

@@ -89,11 +89,28 @@ def account_pairs(rows, dup_cfg, rules=None) -> set[tuple[str, str]]:
     return found
 
 
+def _extended_on(dup_cfg):
+    """The account rules with same_site.extended_names matching (the shipped policy keeps the rule
+    for its word lists but has it match nothing since batches 1 and 2 of issue 15)."""
+    rules = copy.deepcopy(dup_cfg["objects"]["account"])
+    rules["tokens"]["same_site"]["extended_names"]["match"] = True
+    return rules
+
+
+def test_the_shipped_policy_matches_no_extended_name_on_its_own(dup_cfg):
+    rows = [
+        ("A", "Meridell Freight", "mdf-corp.example"),
+        ("B", "Meridell Freight Systems Inc", "mdf-corp.example"),
+    ]
+    assert account_pairs(rows, dup_cfg, _extended_on(dup_cfg)) == {("A", "B")}
+    assert account_pairs(rows, dup_cfg) == set()
+
+
 def _run(pairs, dup_cfg):
     rows = []
     for k, (a, sa, b, sb) in enumerate(pairs):
         rows += [(f"R{k:02d}a", a, sa), (f"R{k:02d}b", b, sb)]
-    return account_pairs(rows, dup_cfg)
+    return account_pairs(rows, dup_cfg, _extended_on(dup_cfg))
 
 
 def test_a_name_with_words_more_on_its_website_is_that_company(dup_cfg):

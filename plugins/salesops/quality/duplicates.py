@@ -720,6 +720,8 @@ def _account_written_forms(folded: Any, suffixes: dict[str, str], tokens: dict[s
         folded = _where(folded, "|".join(rf"\p{{{x}}}" for x in scripts), _transliterated)
     if tokens.get("plus_as_and"):
         folded = _where(folded, r"\+", lambda a: pc.replace_substring(a, "+", " "))
+    # "&" between words written without spaces ("gmbh&co kg") is a word break as it is with them
+    folded = _where(folded, r"\w&\w", lambda a: pc.replace_substring_regex(a, r"(\w)&(\w)", r"\1 & \2"))
     markers = [str(m) for m in tokens.get("crm_markers") or []]
     if markers:
         alt = "|".join(re_escape(m) for m in sorted(markers, key=len, reverse=True))
@@ -745,6 +747,11 @@ def _account_written_forms(folded: Any, suffixes: dict[str, str], tokens: dict[s
         folded = _where(folded, pattern, lambda a: pc.replace_substring_regex(a, pattern, ""))
     if tokens.get("bracketed_initials"):  # "duskwater municipal utilities (dmu)" -> without "(dmu)"
         folded = _where(folded, r"\(\s*[a-z&.]{2,}\s*\)\s*$", lambda a: _py_map(a, _without_own_initials))
+        # and a first word that is them: "swt schwarzwald waegetechnik gmbh" -> without "swt"
+        forms = frozenset(w for k in suffixes for w in str(k).split())
+        folded = _where(
+            folded, r"^[a-z]{2,5} \S+ \S", lambda a: _py_map(a, lambda v: _without_leading_initials(v, forms))
+        )
     return folded
 
 
@@ -766,6 +773,18 @@ def _elided(name: str, pattern: str, elisions: dict[str, str]) -> str:
     import re
 
     return re.sub(pattern, lambda m: f"{m.group(1)}{elisions[m.group(2)]} {m.group(3)}", name)
+
+
+def _without_leading_initials(name: str, forms: frozenset[str]) -> str:
+    """A name without a first word that is the initials of the words after it, legal forms and
+    "and" left out ("swt schwarzwald waegetechnik gmbh" -> "schwarzwald waegetechnik gmbh"); any
+    other name as it is."""
+    head, _, rest = name.partition(" ")
+    words = [w for w in rest.replace("-", " ").split() if w not in forms and w not in {"&", "and", "und"}]
+    words = [w for w in ("".join(ch for ch in w if ch.isalnum()) for w in words) if w]
+    if 2 <= len(words) == len(head) and head == "".join(w[0] for w in words):
+        return rest
+    return name
 
 
 def _without_own_initials(name: str) -> str:
@@ -1541,6 +1560,16 @@ def _other_generation(v: _PairView, mask: Any, years: int) -> Any:
     return out
 
 
+def _two_fathers(v: _PairView, s_dis: Any) -> Any:
+    """Pairs whose surnames are both patronymics ("binti Ismail" / "binti Hassan") and disagree:
+    two fathers' names, so two people (a patronymic is no married name)."""
+    import numpy as np
+
+    if "name_patronymic" not in v.norm.column_names:
+        return np.zeros(v.n, dtype=bool)
+    return v.same_nonempty("name_patronymic") & s_dis
+
+
 def _birth_date_conflict(v: _PairView, bc: dict[str, Any]) -> Any:
     """quality.yaml ``corroboration.birth_date_conflict``: birth dates more than one slip apart
     and every contact point on both sides different: a father and son (or namesakes) at one
@@ -1692,15 +1721,13 @@ def _fs_evaluate(norm: pa.Table, i: Any, j: Any, fs: dict[str, Any]) -> dict[str
         veto |= _different_name_vetoes(v, given, surname, initial, dn)
     if corr.get("birth_date_conflict"):
         veto |= _birth_date_conflict(v, corr["birth_date_conflict"])
-    # two fathers' names ("binti Ismail" / "binti Hassan"): two people, never a married name
-    if "name_patronymic" in norm.column_names:
-        veto |= v.same_nonempty("name_patronymic") & s_dis
+    veto |= _two_fathers(v, s_dis)
     veto |= _household_given_names(v, given, corr.get("household_given_names"))
     if corr.get("numbered_mailboxes") and "email_number" in norm.column_names:
         # the same address but for its number (alexei.moravec@ / alexei.moravec2@): a mail admin
-        # numbers a namesake's mailbox, so two people, unless a phone agrees exactly
-        numbered = v.same_nonempty("email_base") & v.differs("email_number")
-        veto |= numbered & (v.level("phone") != EXACT)
+        # numbers a namesake's mailbox, so two people, even on one phone (the company's main line:
+        # rounds 21 and 28, two writers' namesakes on the switchboard)
+        veto |= v.same_nonempty("email_base") & v.differs("email_number")
     generation_conflict = np.zeros(n, dtype=bool)
     if corr.get("generations"):
         generation_conflict = v.both_differ("name_generation") | _one_generation(v, corr)
@@ -3981,12 +4008,16 @@ def extended_name_site_pairs(
 
     tokens = rules.get("tokens") or {}
     ext = (tokens.get("same_site") or {}).get("extended_names")
+    if ext and not ext.get("match", True):
+        return set()
     sn = (site_names or _SiteNames.of(norm, names, tokens, suffixes)) if ext else None
     if sn is None or not ext:
         return set()
     words = sn.words
     raw = dict(zip(sn.keep, _str(names).take(pa.array(sn.small[sn.keep])).to_pylist(), strict=True))
-    distinguishing = frozenset(str(w) for w in ext.get("distinguishing_words") or [])
+    distinguishing = frozenset(
+        str(w) for w in [*(ext.get("distinguishing_words") or []), *(ext.get("unit_words") or [])]
+    )
     places, place_words = _place_sets(ext)
     max_extra = int(ext.get("max_extra_words", 3))
     subsidiary_starts = frozenset(str(w) for w in ext.get("subsidiary_words_first") or [])
@@ -4088,6 +4119,9 @@ def brand_word_site_pairs(
         "holding",
     )
     cores = {sn.record(k): sn.compacts[k] for k in sn.keep}
+    units = frozenset(
+        str(w) for w in ((tokens.get("same_site") or {}).get("extended_names") or {}).get("unit_words") or []
+    )
     brand: dict[int, list[int]] = {}
     for members in sn.todo:
         for k in members:
@@ -4100,6 +4134,7 @@ def brand_word_site_pairs(
                 if m != k
                 and m not in marked
                 and not _other_than_site_name(k, m, label[k], sn)
+                and not (set(sn.words[k]) ^ set(sn.words[m])) & units
                 and sn.compacts[m] != sn.compacts[k]
                 and own & set(sn.words[m])
                 and not (sn.legal_form(k) and sn.legal_form(m) and sn.legal_form(k) != sn.legal_form(m))
@@ -4116,13 +4151,30 @@ def _other_than_site_name(k: int, m: int, label: str, sn: _SiteNames) -> bool:
     Robotics"; not "Estudio Calaverde" on calaverde.example, nor "ASG Schoonmaak" beside "Arnhemse
     Schoonmaak Groep" on asgschoonmaak.example)."""
     for mine, other in ((k, m), (m, k)):
-        if label == _translit(sn.compacts[mine]):
+        if _spells(label, [_translit(w) for w in sn.words[mine]]):
             words, others = sn.words[mine], sn.words[other]
             extra = set(words) - set(others)
             initials = "".join(w[0] for w in others if w)
             if extra and initials not in extra and not _partial_acronym(words, others, frozenset()):
                 return True
     return False
+
+
+def _spells(label: str, words: list[str]) -> bool:
+    """Whether a domain label is the words written together, the first whole and each other whole
+    or as its initial ("bellhavenrobotics", "brackenfordha": Brackenford Housing Association)."""
+    if not words or not label.startswith(words[0]):
+        return False
+
+    def rest(at: int, k: int) -> bool:
+        if k == len(words):
+            return at == len(label)
+        w = words[k]
+        return (label.startswith(w, at) and rest(at + len(w), k + 1)) or (
+            label.startswith(w[0], at) and rest(at + 1, k + 1)
+        )
+
+    return rest(len(words[0]), 1)
 
 
 def domain_named_site_pairs(

@@ -68,10 +68,17 @@ class ExtendedSiteNames(PolicyModel):
     """A name and the same name with words more after it on one website (duplicates.py
     extended_name_site_pairs): "Meridian Freight" / "Meridian Freight Systems Inc"."""
 
+    # whether the rule matches names at all; off, its word lists still mark another entity's
+    # names for the other same-website rules (brand_word finds what it found on rounds 1-31)
+    match: bool = True
     # at most this many words more
     max_extra_words: int = Field(default=3, ge=1)
     # a word more that names another entity: a holding, a foundation, a finance arm
     distinguishing_words: list[str] = []
+    # words that mark another entity only as the words one name has more than the other on one
+    # website (a charity's "... Trading Ltd", "... - Dammam Branch"), not wherever they stand ("X
+    # Trading LLC" is a trading company's own name)
+    unit_words: list[str] = []
     # CLDR locales whose country and region names (Babel) are words of a country subsidiary or a
     # region's company ("... Polska", "... United States"); region_words: others ("nordic", "emea")
     territory_locales: list[str] = []
