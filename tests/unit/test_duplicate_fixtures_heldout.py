@@ -165,6 +165,10 @@ HELD_OUT = [
     ("accounts_mea", ACCOUNT_HEADER, "Account ID", "Created Date", "ME-", (100, 30, 22)),
     ("leads_mealeads", LEAD_HEADER, "Lead ID", "Created", "MF-", (80, 28, 16)),
     ("contacts_meacontacts", CONTACT_HEADER, "Contact ID", "Created", "MG-", (60, 18, 12)),
+    # round 32 (HELD_OUT.md "Round 32")
+    ("accounts_benelux", ACCOUNT_HEADER, "Account ID", "Created Date", "NB-", (100, 30, 22)),
+    ("leads_beneluxleads", LEAD_HEADER, "Lead ID", "Created", "NC-", (80, 28, 16)),
+    ("contacts_beneluxcontacts", CONTACT_HEADER, "Contact ID", "Created", "ND-", (60, 18, 12)),
 ]
 IDS = [h[0] for h in HELD_OUT]
 
