@@ -165,6 +165,10 @@ HELD_OUT = [
     ("accounts_mea", ACCOUNT_HEADER, "Account ID", "Created Date", "ME-", (100, 30, 22)),
     ("leads_mealeads", LEAD_HEADER, "Lead ID", "Created", "MF-", (80, 28, 16)),
     ("contacts_meacontacts", CONTACT_HEADER, "Contact ID", "Created", "MG-", (60, 18, 12)),
+    # round 33 (HELD_OUT.md "Round 33")
+    ("accounts_anzproperty", ACCOUNT_HEADER, "Account ID", "Created Date", "AZ-", (100, 30, 22)),
+    ("leads_anzpropleads", LEAD_HEADER, "Lead ID", "Created", "BA-", (80, 28, 16)),
+    ("contacts_anzpropcontacts", CONTACT_HEADER, "Contact ID", "Created", "BB-", (60, 18, 12)),
 ]
 IDS = [h[0] for h in HELD_OUT]
 
