@@ -169,6 +169,10 @@ HELD_OUT = [
     ("accounts_benelux", ACCOUNT_HEADER, "Account ID", "Created Date", "NB-", (100, 30, 22)),
     ("leads_beneluxleads", LEAD_HEADER, "Lead ID", "Created", "NC-", (80, 28, 16)),
     ("contacts_beneluxcontacts", CONTACT_HEADER, "Contact ID", "Created", "ND-", (60, 18, 12)),
+    # round 33 (HELD_OUT.md "Round 33")
+    ("accounts_anzproperty", ACCOUNT_HEADER, "Account ID", "Created Date", "AZ-", (100, 30, 22)),
+    ("leads_anzpropleads", LEAD_HEADER, "Lead ID", "Created", "BA-", (80, 28, 16)),
+    ("contacts_anzpropcontacts", CONTACT_HEADER, "Contact ID", "Created", "BB-", (60, 18, 12)),
 ]
 IDS = [h[0] for h in HELD_OUT]
 
