@@ -165,6 +165,10 @@ HELD_OUT = [
     ("accounts_mea", ACCOUNT_HEADER, "Account ID", "Created Date", "ME-", (100, 30, 22)),
     ("leads_mealeads", LEAD_HEADER, "Lead ID", "Created", "MF-", (80, 28, 16)),
     ("contacts_meacontacts", CONTACT_HEADER, "Contact ID", "Created", "MG-", (60, 18, 12)),
+    # round 34 (HELD_OUT.md "Round 34")
+    ("accounts_nonprofit", ACCOUNT_HEADER, "Account ID", "Created Date", "NP-", (100, 30, 22)),
+    ("leads_nonprofitleads", LEAD_HEADER, "Lead ID", "Created", "NQ-", (80, 28, 16)),
+    ("contacts_nonprofitcontacts", CONTACT_HEADER, "Contact ID", "Created", "NR-", (60, 18, 12)),
 ]
 IDS = [h[0] for h in HELD_OUT]
 
