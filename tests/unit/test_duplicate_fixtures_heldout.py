@@ -173,6 +173,10 @@ HELD_OUT = [
     ("accounts_anzproperty", ACCOUNT_HEADER, "Account ID", "Created Date", "AZ-", (100, 30, 22)),
     ("leads_anzpropleads", LEAD_HEADER, "Lead ID", "Created", "BA-", (80, 28, 16)),
     ("contacts_anzpropcontacts", CONTACT_HEADER, "Contact ID", "Created", "BB-", (60, 18, 12)),
+    # round 34 (HELD_OUT.md "Round 34")
+    ("accounts_nonprofit", ACCOUNT_HEADER, "Account ID", "Created Date", "NP-", (100, 30, 22)),
+    ("leads_nonprofitleads", LEAD_HEADER, "Lead ID", "Created", "NQ-", (80, 28, 16)),
+    ("contacts_nonprofitcontacts", CONTACT_HEADER, "Contact ID", "Created", "NR-", (60, 18, 12)),
 ]
 IDS = [h[0] for h in HELD_OUT]
 
