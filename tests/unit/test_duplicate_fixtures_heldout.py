@@ -165,6 +165,10 @@ HELD_OUT = [
     ("accounts_mea", ACCOUNT_HEADER, "Account ID", "Created Date", "ME-", (100, 30, 22)),
     ("leads_mealeads", LEAD_HEADER, "Lead ID", "Created", "MF-", (80, 28, 16)),
     ("contacts_meacontacts", CONTACT_HEADER, "Contact ID", "Created", "MG-", (60, 18, 12)),
+    # round 35 (HELD_OUT.md "Round 35")
+    ("accounts_eastasia", ACCOUNT_HEADER, "Account ID", "Created Date", "JA-", (100, 30, 22)),
+    ("leads_eastasialeads", LEAD_HEADER, "Lead ID", "Created", "JB-", (80, 28, 16)),
+    ("contacts_eastasiacontacts", CONTACT_HEADER, "Contact ID", "Created", "JC-", (60, 18, 12)),
 ]
 IDS = [h[0] for h in HELD_OUT]
 
