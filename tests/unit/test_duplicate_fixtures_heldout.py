@@ -177,6 +177,10 @@ HELD_OUT = [
     ("accounts_nonprofit", ACCOUNT_HEADER, "Account ID", "Created Date", "NP-", (100, 30, 22)),
     ("leads_nonprofitleads", LEAD_HEADER, "Lead ID", "Created", "NQ-", (80, 28, 16)),
     ("contacts_nonprofitcontacts", CONTACT_HEADER, "Contact ID", "Created", "NR-", (60, 18, 12)),
+    # round 35 (HELD_OUT.md "Round 35")
+    ("accounts_eastasia", ACCOUNT_HEADER, "Account ID", "Created Date", "JA-", (100, 30, 22)),
+    ("leads_eastasialeads", LEAD_HEADER, "Lead ID", "Created", "JB-", (80, 28, 16)),
+    ("contacts_eastasiacontacts", CONTACT_HEADER, "Contact ID", "Created", "JC-", (60, 18, 12)),
 ]
 IDS = [h[0] for h in HELD_OUT]
 
