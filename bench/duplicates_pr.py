@@ -107,6 +107,9 @@ _R26, _R27 = _split(_rest, ("manufacturing", "mfgleads", "mfgcontacts"))
 _R28, _rest = _split(_pins.HELD_OUT_28_31, ("dachindustry", "dachleads", "dachcontacts"))
 _R29, _rest = _split(_rest, ("ukpublic", "ukpubleads", "ukpubcontacts"))
 _R30, _R31 = _split(_rest, ("lifesci", "lifescileads", "lifescicontacts"))
+_R32, _rest = _split(_pins.HELD_OUT_32_35, ("benelux", "beneluxleads", "beneluxcontacts"))
+_R33, _rest = _split(_rest, ("anzproperty", "anzpropleads", "anzpropcontacts"))
+_R34, _R35 = _split(_rest, ("nonprofit", "nonprofitleads", "nonprofitcontacts"))
 _ROUNDS = {
     8: _pins.HELD_OUT_8,
     9: _pins.HELD_OUT_9,
@@ -132,13 +135,18 @@ _ROUNDS = {
     29: _R29,
     30: _R30,
     31: _R31,
+    32: _R32,
+    33: _R33,
+    34: _R34,
+    35: _R35,
 }
 # rounds written and measured together against a criterion written down before (HELD_OUT.md)
 BATCHES = {
     "rounds 8-23": range(8, 24),
     "batch 1 (rounds 24-27)": range(24, 28),
     "batch 2 (rounds 28-31)": range(28, 32),
-    "batches 1 + 2 (rounds 24-31)": range(24, 32),
+    "batch 3 (rounds 32-35)": range(32, 36),
+    "batches 1-3 (rounds 24-35)": range(24, 36),
 }
 FIRST = {name: pin for pins in _ROUNDS.values() for name, pin in pins.items()}
 ROUND_OF = {name: n for n, pins in _ROUNDS.items() for name in pins}

@@ -257,7 +257,10 @@ def test_contact_person_rules_are_the_leads_plus_what_quality_yaml_says_differs(
     assert lfs.corroboration is not None and cfs.corroboration is not None
     assert lfs.corroboration.other_employer and not cfs.corroboration.other_employer
     assert lfs.corroboration.other_employer_words and not cfs.corroboration.other_employer_words
-    employer = {"other_employer", "other_employer_words"}
+    # contacts only: at two accounts with two organisations' domains, the e-mail or birth date
+    assert cfs.corroboration.other_account_needs == ["email", "birth_date"]
+    assert not lfs.corroboration.other_account_needs
+    employer = {"other_employer", "other_employer_words", "other_account_needs"}
     assert cfs.corroboration.model_dump(exclude=employer) == lfs.corroboration.model_dump(exclude=employer)
     assert cfs.nickname_supplement == lfs.nickname_supplement and "henrietta" in lfs.nickname_supplement
     assert {k: v for k, v in cfs.fields.items() if k not in ("company", "birth_date")} == {
@@ -686,7 +689,10 @@ def test_a_line_several_people_of_one_company_give_is_an_office_line():
     ]
     assert _b2b(rows) == {("O4", "O3")}
     corr = load_config().section("duplicates")["objects"]["lead"]["person"]["fellegi_sunter"]["corroboration"]
-    assert _b2b_rules(rows, corroboration={**corr, "office_lines": False}) == {("O4", "O3"), ("O2", "O1")}
+    # with neither the office line nor the two own mailboxes (mariella@ / mariel@) kept apart
+    off = {**corr, "office_lines": False, "own_given_name_mailboxes": False}
+    assert _b2b_rules(rows, corroboration=off) == {("O4", "O3"), ("O2", "O1")}
+    assert _b2b_rules(rows, corroboration={**corr, "office_lines": False}) == {("O4", "O3")}
 
 
 def test_office_lines_by_hand():

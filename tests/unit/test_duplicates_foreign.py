@@ -903,6 +903,46 @@ HELD_OUT_28_31_FALSE = {
 }
 
 
+# Rounds 32-35 (HELD_OUT.md): batch 3 (Benelux logistics, ANZ construction and property, US nonprofit
+# and higher education, East Asian manufacturing), written at the same time by four sessions that
+# read neither the matcher nor the earlier rounds' notes, and measured ONCE together on main at
+# a593144 (after the rules from batch 2's errors), against a criterion written down before: pooled
+# over batches 1-3 (rounds 24-35), P >= 0.95 and R >= 0.90 per object. Leads (P 0.976, R 0.955) met
+# it; accounts (P 0.942, R 0.908) and contacts (P 0.946, R 0.972) did not.
+HELD_OUT_32_35 = {
+    # list: (object, records, true pairs, found pairs, correct)
+    "accounts_benelux": ("account", 100, 30, 28, 28),  # P 1.000, R 0.933
+    "leads_beneluxleads": ("lead", 80, 28, 27, 27),  # P 1.000, R 0.964
+    "contacts_beneluxcontacts": ("contact", 60, 18, 19, 16),  # P 0.842, R 0.889
+    "accounts_anzproperty": ("account", 100, 30, 29, 29),  # P 1.000, R 0.967
+    "leads_anzpropleads": ("lead", 80, 28, 25, 25),  # P 1.000, R 0.893
+    "contacts_anzpropcontacts": ("contact", 60, 18, 18, 18),  # P 1.000, R 1.000
+    "accounts_nonprofit": ("account", 100, 30, 33, 28),  # P 0.848, R 0.933
+    "leads_nonprofitleads": ("lead", 80, 28, 28, 28),  # P 1.000, R 1.000
+    "contacts_nonprofitcontacts": ("contact", 60, 18, 22, 18),  # P 0.818, R 1.000
+    "accounts_eastasia": ("account", 100, 30, 22, 22),  # P 1.000, R 0.733
+    "leads_eastasialeads": ("lead", 80, 28, 26, 26),  # P 1.000, R 0.929
+    "contacts_eastasiacontacts": ("contact", 60, 18, 19, 18),  # P 0.947, R 1.000
+}
+HELD_OUT_32_35_FALSE = {
+    "contacts_beneluxcontacts": {("ND-002", "ND-040"), ("ND-005", "ND-045"), ("ND-040", "ND-042")},
+    "accounts_nonprofit": {
+        ("NP-019", "NP-078"),
+        ("NP-024", "NP-039"),
+        ("NP-040", "NP-078"),
+        ("NP-046", "NP-066"),
+        ("NP-078", "NP-094"),
+    },
+    "contacts_nonprofitcontacts": {
+        ("NR-003", "NR-020"),
+        ("NR-003", "NR-052"),
+        ("NR-040", "NR-056"),
+        ("NR-051", "NR-056"),
+    },
+    "contacts_eastasiacontacts": {("JC-006", "JC-047")},
+}
+
+
 # After round 22's false pairs (issue 15: an institution's units, "department", "school", "faculty",
 # "campus", "continuing studies" ..., mark another entity for the same-website rules), round 22's
 # account list is NO LONGER HELD OUT for that rule: P 0.871 -> 1.000, R 0.900 -> 0.833 (a district's
@@ -948,7 +988,7 @@ NOW = {
     "contacts_hrcontacts": ("contact", 60, 18, 18, 18),  # P 1.000, R 1.000
     "accounts_cybersec": ("account", 100, 30, 29, 29),  # P 1.000, R 0.967
     "leads_cyberleads": ("lead", 80, 28, 28, 28),  # P 1.000, R 1.000
-    "contacts_cybercontacts": ("contact", 60, 18, 21, 18),  # P 0.857, R 1.000
+    "contacts_cybercontacts": ("contact", 60, 18, 18, 18),  # P 1.000, R 1.000
     "accounts_hospitality": ("account", 100, 30, 26, 26),  # P 1.000, R 0.867
     "leads_hospleads": ("lead", 80, 28, 25, 25),  # P 1.000, R 0.893
     "contacts_hospcontacts": ("contact", 60, 18, 17, 17),  # P 1.000, R 0.944
@@ -988,10 +1028,21 @@ NOW = {
     "accounts_mea": ("account", 100, 30, 30, 30),  # P 1.000, R 1.000
     "leads_mealeads": ("lead", 80, 28, 27, 27),  # P 1.000, R 0.964
     "contacts_meacontacts": ("contact", 60, 18, 18, 18),  # P 1.000, R 1.000
+    "accounts_benelux": ("account", 100, 30, 29, 29),  # P 1.000, R 0.967
+    "leads_beneluxleads": ("lead", 80, 28, 27, 27),  # P 1.000, R 0.964
+    "contacts_beneluxcontacts": ("contact", 60, 18, 18, 16),  # P 0.889, R 0.889
+    "accounts_anzproperty": ("account", 100, 30, 30, 30),  # P 1.000, R 1.000
+    "leads_anzpropleads": ("lead", 80, 28, 25, 25),  # P 1.000, R 0.893
+    "contacts_anzpropcontacts": ("contact", 60, 18, 18, 18),  # P 1.000, R 1.000
+    "accounts_nonprofit": ("account", 100, 30, 29, 29),  # P 1.000, R 0.967
+    "leads_nonprofitleads": ("lead", 80, 28, 28, 28),  # P 1.000, R 1.000
+    "contacts_nonprofitcontacts": ("contact", 60, 18, 18, 18),  # P 1.000, R 1.000
+    "accounts_eastasia": ("account", 100, 30, 22, 22),  # P 1.000, R 0.733
+    "leads_eastasialeads": ("lead", 80, 28, 26, 26),  # P 1.000, R 0.929
+    "contacts_eastasiacontacts": ("contact", 60, 18, 19, 18),  # P 0.947, R 1.000
 }
 # the false pairs each list still holds (HELD_OUT.md names them in the rounds' notes)
 NOW_FALSE = {
-    "contacts_cybercontacts": {("CC-003", "CC-038"), ("CC-003", "CC-047"), ("CC-003", "CC-049")},
     "contacts_mfgcontacts": {("MP-024", "MP-031"), ("MP-031", "MP-036")},
     "leads_dachleads": {
         ("DB-006", "DB-074"),
@@ -1001,6 +1052,8 @@ NOW_FALSE = {
         ("DB-060", "DB-065"),
     },
     "contacts_ukpubcontacts": {("UR-049", "UR-057"), ("UR-050", "UR-057")},
+    "contacts_beneluxcontacts": {("ND-002", "ND-040"), ("ND-040", "ND-042")},
+    "contacts_eastasiacontacts": {("JC-006", "JC-047")},
 }
 
 

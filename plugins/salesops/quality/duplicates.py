@@ -1560,6 +1560,62 @@ def _other_generation(v: _PairView, mask: Any, years: int) -> Any:
     return out
 
 
+def _other_account(v: _PairView, needs: list[str]) -> Any:
+    """Contact pairs at two accounts (company, the account id, disagreeing) whose e-mails give two
+    organisations' domains and where no field of ``needs`` (e-mail, birth date) agrees exactly: two
+    contacts ("the same name at several accounts with other e-mails and birth dates is several
+    contacts", whatever phone they share). One domain is one organisation entered as two accounts
+    (its contact is one person)."""
+    import numpy as np
+
+    if not needs:
+        return np.zeros(v.n, dtype=bool)
+    out = (v.level("company") == DISAGREE) & v.both_differ("email_domain")
+    for role in needs:
+        out = out & (v.level(role) != EXACT)
+    return out
+
+
+def _own_given_name_mailboxes(v: _PairView, mask: Any, fs: dict[str, Any]) -> Any:
+    """Pairs (of ``mask``: given names not the same) with two mailboxes at one domain, each holding
+    its own record's given name whole (bas.kuipers@ / bram.kuipers@) and the given names no
+    nickname, initial or slip of each other: two people's own mailboxes, whatever else they share
+    (twins share a birth date, a phone and an address)."""
+    import re
+
+    import numpy as np
+    import pyarrow as pa
+
+    out = np.zeros(v.n, dtype=bool)
+    if not (fs.get("corroboration") or {}).get("own_given_name_mailboxes"):
+        return out
+    extra = nickname_supplement(fs)
+    ks = np.flatnonzero(mask & v.same_nonempty("email_domain") & v.both_differ("email_norm"))
+    if not len(ks):
+        return out
+    i, j = pa.array(v.i[ks]), pa.array(v.j[ks])
+    ga, gb = (v.norm.column("first_norm").take(x).to_pylist() for x in (i, j))
+    ea, eb = (v.norm.column("email_norm").take(x).to_pylist() for x in (i, j))
+
+    def holds(email: str, given: str) -> bool:
+        parts = re.split(r"[._+\-]+", _translit(email.split("@")[0]))
+        return bool(given) and all(_translit(w) in parts for w in given.split() if len(w) >= 2)
+
+    for n, k in enumerate(ks.tolist()):
+        a, b = ga[n] or "", gb[n] or ""
+        if (
+            len(a) >= 2
+            and len(b) >= 2
+            and holds(ea[n], a)
+            and holds(eb[n], b)
+            and not holds(ea[n], b)
+            and not holds(eb[n], a)
+            and not same_given_name(a, b, extra)
+        ):
+            out[k] = True
+    return out
+
+
 def _two_fathers(v: _PairView, s_dis: Any) -> Any:
     """Pairs whose surnames are both patronymics ("binti Ismail" / "binti Hassan") and disagree:
     two fathers' names, so two people (a patronymic is no married name)."""
@@ -1721,7 +1777,8 @@ def _fs_evaluate(norm: pa.Table, i: Any, j: Any, fs: dict[str, Any]) -> dict[str
         veto |= _different_name_vetoes(v, given, surname, initial, dn)
     if corr.get("birth_date_conflict"):
         veto |= _birth_date_conflict(v, corr["birth_date_conflict"])
-    veto |= _two_fathers(v, s_dis)
+    veto |= _two_fathers(v, s_dis) | _other_account(v, corr.get("other_account_needs") or [])
+    veto |= _own_given_name_mailboxes(v, ~(given == EXACT), fs)
     veto |= _household_given_names(v, given, corr.get("household_given_names"))
     if corr.get("numbered_mailboxes") and "email_number" in norm.column_names:
         # the same address but for its number (alexei.moravec@ / alexei.moravec2@): a mail admin
@@ -4388,6 +4445,12 @@ def _account_final_pairs(
     for members in heads.values():
         rejected -= {(min(a, b), max(a, b)) for a, b in itertools.combinations(sorted(members), 2)}
     vetoed = account_vetoes(core, tbl.column("name"), pair_score, rules, suffixes, sites)
+    # a word naming another entity on one side only ("... Foundation"), unless the two names are
+    # one record's (a trade-name group)
+    named_apart = _entity_word_pairs(core, pair_score, rules.get("tokens") or {})
+    vetoed |= named_apart - {
+        (min(a, b), max(a, b)) for m in heads.values() for a, b in itertools.combinations(m, 2)
+    }
     for pair in vetoed:
         del pair_score[pair]
     return rejected | vetoed, matched - len(vetoed)
@@ -4587,6 +4650,43 @@ def account_vetoes(
         apart = {(a, b) for a, b in two if form[a] and form[b] and form[a] != form[b]}
         out |= apart
         out |= _third_of_one_form(both, apart, names, suffixes, tokens)
+    return out
+
+
+def _entity_word_pairs(core: list[str], pairs: Any, tokens: dict[str, Any]) -> set[tuple[int, int]]:
+    """Matched pairs in which one name has a word that names another entity
+    (``tokens.entity_words_apart``: "Foundation", "Holding", "Trading" ...) and the other has no
+    word it could be written as (its start, a contraction, its translation, or the initials of a
+    run of words holding it: "FT" / "Foundation Trust"): "Habershaw Children's Hospital Foundation"
+    / "Habershaw Children's Hospital", whichever pass matched them."""
+    words = frozenset(str(w) for w in tokens.get("entity_words_apart") or [])
+    if not words:
+        return set()
+    trans = ((tokens.get("same_site") or {}).get("translations")) or {}
+
+    def written_as(w: str, x: str, name: list[str]) -> bool:
+        if w.startswith(x) or x.startswith(w) or _contraction(x, w, 5):
+            return True
+        if w in (trans.get(x) or ()) or x in (trans.get(w) or ()):
+            return True
+        at = name.index(w)
+        return any(
+            x == "".join(y[0] for y in name[i:j])
+            for i in range(max(0, at - 5), at + 1)
+            for j in range(at + 1, min(len(name), i + 6) + 1)
+            if j - i >= 2
+        )
+
+    out: set[tuple[int, int]] = set()
+    for a, b in pairs:
+        na, nb = core[a].split(), core[b].split()
+        for mine, name, other in (
+            (set(na) - set(nb), na, set(nb) - set(na)),
+            (set(nb) - set(na), nb, set(na) - set(nb)),
+        ):
+            if any(w in words and not any(written_as(w, x, name) for x in other) for w in mine):
+                out.add((a, b))
+                break
     return out
 
 

@@ -218,6 +218,9 @@ class CompanyTokens(PolicyModel):
     # two names ending in different legal forms, each on a website of its own, are two companies
     other_forms_other_sites: bool = False
     plus_as_and: bool = False
+    # a name with one of these words (another entity: "Foundation", "Holding") that the other does
+    # not write in any form is another account, whichever pass matched them
+    entity_words_apart: list[str] = []
     # numbered companies ("2785510 Ontario Inc."): names whose digits differ never match
     numbers_must_agree: bool = False
 
@@ -359,6 +362,12 @@ class Corroboration(PolicyModel):
     # also companies that share words, each with a word of its own ("Dunmore County Health
     # Department" / "Marlow County ..."), when both e-mails give other domains
     other_employer_words: bool = False
+    # contacts at two accounts whose e-mails give two organisations' domains are one person only
+    # when one of these agrees exactly (a phone is a switchboard or a sister organisation's line):
+    # the labelling policy's "wrong account" duplicate gives the e-mail or the birth date
+    other_account_needs: list[Literal["email", "birth_date"]] = []
+    # two mailboxes at one domain, each holding its own record's (other) given name: two people
+    own_given_name_mailboxes: bool = False
     # disagreeing given names with disagreeing birth dates, or on a household's mailbox, veto
     # the pair (duplicates.py _household_given_names)
     household_given_names: HouseholdGivenNames | None = None
