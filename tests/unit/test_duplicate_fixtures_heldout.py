@@ -181,6 +181,10 @@ HELD_OUT = [
     ("accounts_eastasia", ACCOUNT_HEADER, "Account ID", "Created Date", "JA-", (100, 30, 22)),
     ("leads_eastasialeads", LEAD_HEADER, "Lead ID", "Created", "JB-", (80, 28, 16)),
     ("contacts_eastasiacontacts", CONTACT_HEADER, "Contact ID", "Created", "JC-", (60, 18, 12)),
+    # round 36 (HELD_OUT.md "Round 36")
+    ("accounts_realestate", ACCOUNT_HEADER, "Account ID", "Created Date", "RA-", (100, 30, 22)),
+    ("leads_realestateleads", LEAD_HEADER, "Lead ID", "Created", "RB-", (80, 28, 16)),
+    ("contacts_realestatecontacts", CONTACT_HEADER, "Contact ID", "Created", "RC-", (60, 18, 12)),
 ]
 IDS = [h[0] for h in HELD_OUT]
 
