@@ -181,6 +181,10 @@ HELD_OUT = [
     ("accounts_eastasia", ACCOUNT_HEADER, "Account ID", "Created Date", "JA-", (100, 30, 22)),
     ("leads_eastasialeads", LEAD_HEADER, "Lead ID", "Created", "JB-", (80, 28, 16)),
     ("contacts_eastasiacontacts", CONTACT_HEADER, "Contact ID", "Created", "JC-", (60, 18, 12)),
+    # round 37 (HELD_OUT.md "Round 37")
+    ("accounts_govtech", ACCOUNT_HEADER, "Account ID", "Created Date", "GV-", (100, 30, 22)),
+    ("leads_govtechleads", LEAD_HEADER, "Lead ID", "Created", "GW-", (80, 28, 16)),
+    ("contacts_govtechcontacts", CONTACT_HEADER, "Contact ID", "Created", "GX-", (60, 18, 12)),
 ]
 IDS = [h[0] for h in HELD_OUT]
 
