@@ -185,6 +185,10 @@ HELD_OUT = [
     ("accounts_realestate", ACCOUNT_HEADER, "Account ID", "Created Date", "RA-", (100, 30, 22)),
     ("leads_realestateleads", LEAD_HEADER, "Lead ID", "Created", "RB-", (80, 28, 16)),
     ("contacts_realestatecontacts", CONTACT_HEADER, "Contact ID", "Created", "RC-", (60, 18, 12)),
+    # round 37 (HELD_OUT.md "Round 37")
+    ("accounts_govtech", ACCOUNT_HEADER, "Account ID", "Created Date", "GV-", (100, 30, 22)),
+    ("leads_govtechleads", LEAD_HEADER, "Lead ID", "Created", "GW-", (80, 28, 16)),
+    ("contacts_govtechcontacts", CONTACT_HEADER, "Contact ID", "Created", "GX-", (60, 18, 12)),
 ]
 IDS = [h[0] for h in HELD_OUT]
 
