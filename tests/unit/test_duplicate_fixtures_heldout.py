@@ -181,6 +181,10 @@ HELD_OUT = [
     ("accounts_eastasia", ACCOUNT_HEADER, "Account ID", "Created Date", "JA-", (100, 30, 22)),
     ("leads_eastasialeads", LEAD_HEADER, "Lead ID", "Created", "JB-", (80, 28, 16)),
     ("contacts_eastasiacontacts", CONTACT_HEADER, "Contact ID", "Created", "JC-", (60, 18, 12)),
+    # round 38 (HELD_OUT.md "Round 38")
+    ("accounts_nordicfin", ACCOUNT_HEADER, "Account ID", "Created Date", "NO-", (100, 30, 22)),
+    ("leads_nordicfinleads", LEAD_HEADER, "Lead ID", "Created", "NS-", (80, 28, 16)),
+    ("contacts_nordicfincontacts", CONTACT_HEADER, "Contact ID", "Created", "NT-", (60, 18, 12)),
 ]
 IDS = [h[0] for h in HELD_OUT]
 
