@@ -189,6 +189,10 @@ HELD_OUT = [
     ("accounts_govtech", ACCOUNT_HEADER, "Account ID", "Created Date", "GV-", (100, 30, 22)),
     ("leads_govtechleads", LEAD_HEADER, "Lead ID", "Created", "GW-", (80, 28, 16)),
     ("contacts_govtechcontacts", CONTACT_HEADER, "Contact ID", "Created", "GX-", (60, 18, 12)),
+    # round 38 (HELD_OUT.md "Round 38")
+    ("accounts_nordicfin", ACCOUNT_HEADER, "Account ID", "Created Date", "NO-", (100, 30, 22)),
+    ("leads_nordicfinleads", LEAD_HEADER, "Lead ID", "Created", "NS-", (80, 28, 16)),
+    ("contacts_nordicfincontacts", CONTACT_HEADER, "Contact ID", "Created", "NT-", (60, 18, 12)),
 ]
 IDS = [h[0] for h in HELD_OUT]
 
