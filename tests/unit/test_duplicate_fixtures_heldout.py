@@ -181,6 +181,10 @@ HELD_OUT = [
     ("accounts_eastasia", ACCOUNT_HEADER, "Account ID", "Created Date", "JA-", (100, 30, 22)),
     ("leads_eastasialeads", LEAD_HEADER, "Lead ID", "Created", "JB-", (80, 28, 16)),
     ("contacts_eastasiacontacts", CONTACT_HEADER, "Contact ID", "Created", "JC-", (60, 18, 12)),
+    # round 39 (HELD_OUT.md "Round 39")
+    ("accounts_telecom", ACCOUNT_HEADER, "Account ID", "Created Date", "TC-", (100, 30, 22)),
+    ("leads_telecomleads", LEAD_HEADER, "Lead ID", "Created", "TD-", (80, 28, 16)),
+    ("contacts_telecomcontacts", CONTACT_HEADER, "Contact ID", "Created", "TE-", (60, 18, 12)),
 ]
 IDS = [h[0] for h in HELD_OUT]
 
