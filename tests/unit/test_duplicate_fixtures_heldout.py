@@ -193,6 +193,10 @@ HELD_OUT = [
     ("accounts_nordicfin", ACCOUNT_HEADER, "Account ID", "Created Date", "NO-", (100, 30, 22)),
     ("leads_nordicfinleads", LEAD_HEADER, "Lead ID", "Created", "NS-", (80, 28, 16)),
     ("contacts_nordicfincontacts", CONTACT_HEADER, "Contact ID", "Created", "NT-", (60, 18, 12)),
+    # round 39 (HELD_OUT.md "Round 39")
+    ("accounts_telecom", ACCOUNT_HEADER, "Account ID", "Created Date", "TC-", (100, 30, 22)),
+    ("leads_telecomleads", LEAD_HEADER, "Lead ID", "Created", "TD-", (80, 28, 16)),
+    ("contacts_telecomcontacts", CONTACT_HEADER, "Contact ID", "Created", "TE-", (60, 18, 12)),
 ]
 IDS = [h[0] for h in HELD_OUT]
 
