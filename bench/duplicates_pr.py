@@ -110,6 +110,9 @@ _R30, _R31 = _split(_rest, ("lifesci", "lifescileads", "lifescicontacts"))
 _R32, _rest = _split(_pins.HELD_OUT_32_35, ("benelux", "beneluxleads", "beneluxcontacts"))
 _R33, _rest = _split(_rest, ("anzproperty", "anzpropleads", "anzpropcontacts"))
 _R34, _R35 = _split(_rest, ("nonprofit", "nonprofitleads", "nonprofitcontacts"))
+_R36, _rest = _split(_pins.HELD_OUT_36_39, ("realestate", "realestateleads", "realestatecontacts"))
+_R37, _rest = _split(_rest, ("govtech", "govtechleads", "govtechcontacts"))
+_R38, _R39 = _split(_rest, ("nordicfin", "nordicfinleads", "nordicfincontacts"))
 _ROUNDS = {
     8: _pins.HELD_OUT_8,
     9: _pins.HELD_OUT_9,
@@ -139,6 +142,10 @@ _ROUNDS = {
     33: _R33,
     34: _R34,
     35: _R35,
+    36: _R36,
+    37: _R37,
+    38: _R38,
+    39: _R39,
 }
 # rounds written and measured together against a criterion written down before (HELD_OUT.md)
 BATCHES = {
@@ -146,7 +153,8 @@ BATCHES = {
     "batch 1 (rounds 24-27)": range(24, 28),
     "batch 2 (rounds 28-31)": range(28, 32),
     "batch 3 (rounds 32-35)": range(32, 36),
-    "batches 1-3 (rounds 24-35)": range(24, 36),
+    "batch 4 (rounds 36-39)": range(36, 40),
+    "batches 1-4 (rounds 24-39)": range(24, 40),
 }
 FIRST = {name: pin for pins in _ROUNDS.values() for name, pin in pins.items()}
 ROUND_OF = {name: n for n, pins in _ROUNDS.items() for name in pins}

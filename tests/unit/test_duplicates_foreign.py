@@ -943,6 +943,35 @@ HELD_OUT_32_35_FALSE = {
 }
 
 
+# Rounds 36-39 (HELD_OUT.md): batch 4 (commercial real estate, US state and local government, Nordic
+# fintech, global telecom equipment), written at the same time by four sessions that read neither
+# the matcher nor the earlier rounds' notes, and measured ONCE together on main at 474fc9e (after the
+# rules from batch 3's errors), against a criterion written down before: pooled over batches 1-4
+# (rounds 24-39), P >= 0.95 and R >= 0.90 per object. Leads (P 0.977, R 0.955) and contacts
+# (P 0.953, R 0.979) met it; accounts (P 0.949, R 0.896) did not.
+HELD_OUT_36_39 = {
+    # list: (object, records, true pairs, found pairs, correct)
+    "accounts_realestate": ("account", 100, 30, 27, 26),  # P 0.963, R 0.867
+    "leads_realestateleads": ("lead", 80, 28, 28, 28),  # P 1.000, R 1.000
+    "contacts_realestatecontacts": ("contact", 60, 18, 18, 18),  # P 1.000, R 1.000
+    "accounts_govtech": ("account", 100, 30, 21, 19),  # P 0.905, R 0.633
+    "leads_govtechleads": ("lead", 80, 28, 27, 27),  # P 1.000, R 0.964
+    "contacts_govtechcontacts": ("contact", 60, 18, 20, 18),  # P 0.900, R 1.000
+    "accounts_nordicfin": ("account", 100, 30, 30, 30),  # P 1.000, R 1.000
+    "leads_nordicfinleads": ("lead", 80, 28, 28, 26),  # P 0.929, R 0.929
+    "contacts_nordicfincontacts": ("contact", 60, 18, 18, 18),  # P 1.000, R 1.000
+    "accounts_telecom": ("account", 100, 30, 28, 28),  # P 1.000, R 0.933
+    "leads_telecomleads": ("lead", 80, 28, 26, 26),  # P 1.000, R 0.929
+    "contacts_telecomcontacts": ("contact", 60, 18, 18, 18),  # P 1.000, R 1.000
+}
+HELD_OUT_36_39_FALSE = {
+    "accounts_realestate": {("RA-010", "RA-051")},
+    "accounts_govtech": {("GV-030", "GV-089"), ("GV-038", "GV-089")},
+    "contacts_govtechcontacts": {("GX-005", "GX-011"), ("GX-011", "GX-058")},
+    "leads_nordicfinleads": {("NS-020", "NS-061"), ("NS-061", "NS-073")},
+}
+
+
 # After round 22's false pairs (issue 15: an institution's units, "department", "school", "faculty",
 # "campus", "continuing studies" ..., mark another entity for the same-website rules), round 22's
 # account list is NO LONGER HELD OUT for that rule: P 0.871 -> 1.000, R 0.900 -> 0.833 (a district's
@@ -986,7 +1015,7 @@ NOW = {
     "accounts_hrnordic": ("account", 100, 30, 28, 28),  # P 1.000, R 0.933
     "leads_hrleads": ("lead", 80, 28, 26, 26),  # P 1.000, R 0.929
     "contacts_hrcontacts": ("contact", 60, 18, 18, 18),  # P 1.000, R 1.000
-    "accounts_cybersec": ("account", 100, 30, 29, 29),  # P 1.000, R 0.967
+    "accounts_cybersec": ("account", 100, 30, 30, 30),  # P 1.000, R 1.000
     "leads_cyberleads": ("lead", 80, 28, 28, 28),  # P 1.000, R 1.000
     "contacts_cybercontacts": ("contact", 60, 18, 18, 18),  # P 1.000, R 1.000
     "accounts_hospitality": ("account", 100, 30, 26, 26),  # P 1.000, R 0.867
@@ -1040,6 +1069,18 @@ NOW = {
     "accounts_eastasia": ("account", 100, 30, 22, 22),  # P 1.000, R 0.733
     "leads_eastasialeads": ("lead", 80, 28, 26, 26),  # P 1.000, R 0.929
     "contacts_eastasiacontacts": ("contact", 60, 18, 19, 18),  # P 0.947, R 1.000
+    "accounts_realestate": ("account", 100, 30, 30, 30),  # P 1.000, R 1.000
+    "leads_realestateleads": ("lead", 80, 28, 28, 28),  # P 1.000, R 1.000
+    "contacts_realestatecontacts": ("contact", 60, 18, 18, 18),  # P 1.000, R 1.000
+    "accounts_govtech": ("account", 100, 30, 23, 21),  # P 0.913, R 0.700
+    "leads_govtechleads": ("lead", 80, 28, 27, 27),  # P 1.000, R 0.964
+    "contacts_govtechcontacts": ("contact", 60, 18, 20, 18),  # P 0.900, R 1.000
+    "accounts_nordicfin": ("account", 100, 30, 30, 30),  # P 1.000, R 1.000
+    "leads_nordicfinleads": ("lead", 80, 28, 30, 28),  # P 0.933, R 1.000
+    "contacts_nordicfincontacts": ("contact", 60, 18, 18, 18),  # P 1.000, R 1.000
+    "accounts_telecom": ("account", 100, 30, 30, 30),  # P 1.000, R 1.000
+    "leads_telecomleads": ("lead", 80, 28, 26, 26),  # P 1.000, R 0.929
+    "contacts_telecomcontacts": ("contact", 60, 18, 18, 18),  # P 1.000, R 1.000
 }
 # the false pairs each list still holds (HELD_OUT.md names them in the rounds' notes)
 NOW_FALSE = {
@@ -1054,6 +1095,9 @@ NOW_FALSE = {
     "contacts_ukpubcontacts": {("UR-049", "UR-057"), ("UR-050", "UR-057")},
     "contacts_beneluxcontacts": {("ND-002", "ND-040"), ("ND-040", "ND-042")},
     "contacts_eastasiacontacts": {("JC-006", "JC-047")},
+    "accounts_govtech": {("GV-002", "GV-006"), ("GV-002", "GV-031")},
+    "contacts_govtechcontacts": {("GX-005", "GX-011"), ("GX-011", "GX-058")},
+    "leads_nordicfinleads": {("NS-020", "NS-061"), ("NS-061", "NS-073")},
 }
 
 
@@ -1645,16 +1689,22 @@ def test_account_names_one_company_on_the_same_website(dup_cfg):
     rules = copy.deepcopy(dup_cfg["objects"]["account"])
     rules["tokens"].pop("same_site")  # without the rule: the spelt-out legal forms, and "Soc." and
     # "Gen." with their full stops (tokens.dotted_abbreviations; "Bin-Sahlan" / "Bin Sahlan" read
-    # across the hyphen), no website needed
+    # across the hyphen), and the same words in another order (the name_sorted key), no website
+    # needed
     assert _pairs(_account_pairs(dup_cfg, names, sites, rules).clusters) == {
         ("A1", "A2"),
+        ("A8", "A9"),
         ("A5", "A6"),
         ("A5", "A7"),
         ("A6", "A7"),
         ("A12", "A14"),
     }
     rules["tokens"].pop("dotted_abbreviations")
-    assert _pairs(_account_pairs(dup_cfg, names, sites, rules).clusters) == {("A5", "A7"), ("A12", "A14")}
+    assert _pairs(_account_pairs(dup_cfg, names, sites, rules).clusters) == {
+        ("A5", "A7"),
+        ("A8", "A9"),
+        ("A12", "A14"),
+    }
     rules = copy.deepcopy(dup_cfg["objects"]["account"])
     rules["tokens"]["acronyms"]["max_site_accounts"] = 2  # three records give these: no evidence
     found = _pairs(_account_pairs(dup_cfg, names, sites, rules).clusters)

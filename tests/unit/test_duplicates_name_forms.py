@@ -548,3 +548,35 @@ def test_two_fathers_names_are_two_people():
     r = find_duplicates(df, "lead", cfg["objects"]["lead"], cfg["company_suffixes"])
     clusters = {frozenset(g.record_id) for _, g in r.clusters.groupby("cluster_id")}
     assert clusters == {frozenset({"L1", "L3"})}
+
+
+def test_public_sector_word_order_plurals_and_two_websites(dup_cfg):
+    """The same words in another order are one account without a website ("Superior Court of
+    Tarnby County" / "Tarnby County Superior Court"); a word and its plural on one website; two
+    websites and a word more on one name are two organisations (a city's and a county's housing
+    authority); an operating partnership beside its REIT is another entity."""
+    rows = [
+        ("A1", "Superior Court of Tarnby County", None),
+        ("A2", "Tarnby County Superior Court", "tarnbycourts.example"),
+        ("B1", "Clerk of Courts, Wexley County", None),
+        ("B2", "Wexley County Clerk of Courts", "wexleyclerk.example"),
+        ("C1", "Pinegate Facilities Group", "pinegatefg.example"),
+        ("C2", "Pinegate Facility Group Inc.", "pinegatefg.example"),
+        ("D1", "Brookhollow Housing Authority", "brookhollowha.example"),
+        ("D2", "Brookhollow County Housing Authority", "bchousing.example"),  # the county's
+        ("E1", "Sundermere Commercial REIT", "sundermerereit.example"),
+        ("E2", "Sundermere Commercial REIT Operating Partnership, L.P.", "sundermerereit.example"),
+        ("F1", "2200 W. Harlan Holdings LLC", None),
+        ("F2", "2200 West Harlan Holdings, LLC", None),
+    ]
+    assert _accounts(rows, dup_cfg) == {("A1", "A2"), ("B1", "B2"), ("C1", "C2"), ("F1", "F2")}
+
+
+def test_a_word_and_its_plural():
+    from salesops.quality.duplicates import _plural_of, _sorted_words
+
+    assert _plural_of("facilities", "facility") and _plural_of("services", "service")
+    assert not _plural_of("boxes", "box")  # a word of three letters: never
+    assert not _plural_of("labels", "lab") and not _plural_of("laboratories", "labs")
+    assert _sorted_words("superior court of delmore county") == "county court delmore superior"
+    assert _sorted_words("delmore") == "delmore"

@@ -553,6 +553,8 @@ def normalise_table(
         out["name_compact"] = compact
         out["name_prefix3"] = pc.utf8_slice_codeunits(compact, 0, 3)
         out["name_suffix3"] = pc.utf8_slice_codeunits(compact, -3)
+        if out.wants("name_sorted"):  # the core's words in any order ("superior court delmore county")
+            out["name_sorted"] = _py_map(core, _sorted_words)
         out["website_domain"] = site
         out["match_name"] = core
         return _table(out)
@@ -3704,10 +3706,28 @@ def _site_word_agrees(a: str, b: str, abbreviated: bool, spec: dict[str, Any]) -
     short, full = (a, b) if len(a) < len(b) else (b, a)
     if _contraction(short, full, int(spec.get("contraction_max_letters") or 0)):
         return True
+    if spec.get("plurals") and _plural_of(full, short):  # "facilities" / "facility"
+        return True
     if not abbreviated:
         return False
     lo, hi = int(spec.get("abbreviation_min_letters", 3)), int(spec.get("abbreviation_max_letters", 5))
     return lo <= len(short) <= hi and short.isalpha() and full.startswith(short)
+
+
+def _sorted_words(core: str | None) -> str | None:
+    """A core's words in alphabetical order without "of" / "for" ("court delmore county superior"
+    for "superior court of delmore county"): a name and its inverted form share it."""
+    if not core or " " not in core:
+        return core
+    return " ".join(sorted(w for w in core.split() if w not in {"of", "for"}))
+
+
+def _plural_of(long: str, short: str) -> bool:
+    """Whether ``long`` is the English plural of ``short`` ("facilities" / "facility", "services" /
+    "service", "boxes" / "box"), ``short`` four letters or more."""
+    if len(short) < 4:
+        return False
+    return long in (short + "s", short + "es") or (short.endswith("y") and long == short[:-1] + "ies")
 
 
 def _contraction(short: str, full: str, most: int) -> bool:
@@ -4445,9 +4465,11 @@ def _account_final_pairs(
     for members in heads.values():
         rejected -= {(min(a, b), max(a, b)) for a, b in itertools.combinations(sorted(members), 2)}
     vetoed = account_vetoes(core, tbl.column("name"), pair_score, rules, suffixes, sites)
-    # a word naming another entity on one side only ("... Foundation"), unless the two names are
-    # one record's (a trade-name group)
+    # a word naming another entity on one side only ("... Foundation"), or two websites and a word
+    # of one name the other lacks, unless the two names are one record's (a trade-name group)
     named_apart = _entity_word_pairs(core, pair_score, rules.get("tokens") or {})
+    if (rules.get("tokens") or {}).get("other_words_other_sites") and sites is not None:
+        named_apart |= _other_words_other_sites(core, pair_score, sites)
     vetoed |= named_apart - {
         (min(a, b), max(a, b)) for m in heads.values() for a, b in itertools.combinations(m, 2)
     }
@@ -4685,6 +4707,34 @@ def _entity_word_pairs(core: list[str], pairs: Any, tokens: dict[str, Any]) -> s
             (set(nb) - set(na), nb, set(na) - set(nb)),
         ):
             if any(w in words and not any(written_as(w, x, name) for x in other) for w in mine):
+                out.add((a, b))
+                break
+    return out
+
+
+def _other_words_other_sites(core: list[str], pairs: Any, sites: Any) -> set[tuple[int, int]]:
+    """Matched pairs on two websites whose names differ by a whole word (one has a word the other
+    does not write in any form: "Juniper Flats County Housing Authority" on jfcha.example /
+    "Juniper Flats Housing Authority" on juniperflatsha.example): two organisations."""
+    import pyarrow as pa
+
+    pairs = list(pairs)
+    rows = sorted({x for p in pairs for x in p})
+    if not rows:
+        return set()
+    site_of = dict(zip(rows, sites.take(pa.array(rows, pa.int64())).to_pylist(), strict=True))
+    out: set[tuple[int, int]] = set()
+    for a, b in pairs:
+        sa, sb = site_of[a], site_of[b]
+        if not (sa and sb and sa != sb):
+            continue
+        wa, wb = set(core[a].split()), set(core[b].split())
+        for mine, other in ((wa - wb, wb - wa), (wb - wa, wa - wb)):
+            if any(
+                len(w) >= 3
+                and not any(w.startswith(x) or x.startswith(w) or _contraction(x, w, 5) for x in other)
+                for w in mine
+            ):
                 out.add((a, b))
                 break
     return out

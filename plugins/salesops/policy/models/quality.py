@@ -123,6 +123,8 @@ class SameSiteNames(PolicyModel):
     # between, in order ("Schl" / School, "Pt" / Point, "Mgmt" / Management), at most this many
     # letters (0: never)
     contraction_max_letters: int = Field(default=0, ge=0)
+    # a word and its English plural ("Facilities" / "Facility") on one website
+    plurals: bool = False
     # the same words in another order ("Hangzhou Qingyuan Valve" / "Qingyuan Valve (Hangzhou)")
     word_order: bool = False
     # a leading group word dropped ("Grupo Tezontle Logistica" / "Tezontle Logistica"), two words
@@ -217,6 +219,9 @@ class CompanyTokens(PolicyModel):
     elisions: dict[Annotated[str, Field(pattern=r"^[a-z]$")], str] = {}
     # two names ending in different legal forms, each on a website of its own, are two companies
     other_forms_other_sites: bool = False
+    # two names on two websites, one with a word the other does not write in any form: two
+    # organisations ("... County Housing Authority" on jfcha.example / "... Housing Authority")
+    other_words_other_sites: bool = False
     plus_as_and: bool = False
     # a name with one of these words (another entity: "Foundation", "Holding") that the other does
     # not write in any form is another account, whichever pass matched them
