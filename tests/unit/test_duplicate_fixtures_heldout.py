@@ -197,6 +197,10 @@ HELD_OUT = [
     ("accounts_telecom", ACCOUNT_HEADER, "Account ID", "Created Date", "TC-", (100, 30, 22)),
     ("leads_telecomleads", LEAD_HEADER, "Lead ID", "Created", "TD-", (80, 28, 16)),
     ("contacts_telecomcontacts", CONTACT_HEADER, "Contact ID", "Created", "TE-", (60, 18, 12)),
+    # round 40 (HELD_OUT.md "Round 40")
+    ("accounts_lawfirms", ACCOUNT_HEADER, "Account ID", "Created Date", "LW-", (100, 30, 22)),
+    ("leads_lawleads", LEAD_HEADER, "Lead ID", "Created", "LX-", (80, 28, 16)),
+    ("contacts_lawcontacts", CONTACT_HEADER, "Contact ID", "Created", "LY-", (60, 18, 12)),
 ]
 IDS = [h[0] for h in HELD_OUT]
 
