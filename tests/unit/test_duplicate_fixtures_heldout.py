@@ -201,6 +201,10 @@ HELD_OUT = [
     ("accounts_lawfirms", ACCOUNT_HEADER, "Account ID", "Created Date", "LW-", (100, 30, 22)),
     ("leads_lawleads", LEAD_HEADER, "Lead ID", "Created", "LX-", (80, 28, 16)),
     ("contacts_lawcontacts", CONTACT_HEADER, "Contact ID", "Created", "LY-", (60, 18, 12)),
+    # round 41 (HELD_OUT.md "Round 41")
+    ("accounts_indiasaas", ACCOUNT_HEADER, "Account ID", "Created Date", "IX-", (100, 30, 22)),
+    ("leads_indialeads", LEAD_HEADER, "Lead ID", "Created", "IY-", (80, 28, 16)),
+    ("contacts_indiacontacts", CONTACT_HEADER, "Contact ID", "Created", "IZ-", (60, 18, 12)),
 ]
 IDS = [h[0] for h in HELD_OUT]
 
