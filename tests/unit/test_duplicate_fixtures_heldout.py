@@ -197,6 +197,10 @@ HELD_OUT = [
     ("accounts_telecom", ACCOUNT_HEADER, "Account ID", "Created Date", "TC-", (100, 30, 22)),
     ("leads_telecomleads", LEAD_HEADER, "Lead ID", "Created", "TD-", (80, 28, 16)),
     ("contacts_telecomcontacts", CONTACT_HEADER, "Contact ID", "Created", "TE-", (60, 18, 12)),
+    # round 42 (HELD_OUT.md "Round 42")
+    ("accounts_clinics", ACCOUNT_HEADER, "Account ID", "Created Date", "VA-", (100, 30, 22)),
+    ("leads_clinicleads", LEAD_HEADER, "Lead ID", "Created", "VB-", (80, 28, 16)),
+    ("contacts_cliniccontacts", CONTACT_HEADER, "Contact ID", "Created", "VC-", (60, 18, 12)),
 ]
 IDS = [h[0] for h in HELD_OUT]
 
