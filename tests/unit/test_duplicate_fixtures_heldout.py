@@ -205,6 +205,10 @@ HELD_OUT = [
     ("accounts_indiasaas", ACCOUNT_HEADER, "Account ID", "Created Date", "IX-", (100, 30, 22)),
     ("leads_indialeads", LEAD_HEADER, "Lead ID", "Created", "IY-", (80, 28, 16)),
     ("contacts_indiacontacts", CONTACT_HEADER, "Contact ID", "Created", "IZ-", (60, 18, 12)),
+    # round 42 (HELD_OUT.md "Round 42")
+    ("accounts_clinics", ACCOUNT_HEADER, "Account ID", "Created Date", "VA-", (100, 30, 22)),
+    ("leads_clinicleads", LEAD_HEADER, "Lead ID", "Created", "VB-", (80, 28, 16)),
+    ("contacts_cliniccontacts", CONTACT_HEADER, "Contact ID", "Created", "VC-", (60, 18, 12)),
 ]
 IDS = [h[0] for h in HELD_OUT]
 
