@@ -197,6 +197,10 @@ HELD_OUT = [
     ("accounts_telecom", ACCOUNT_HEADER, "Account ID", "Created Date", "TC-", (100, 30, 22)),
     ("leads_telecomleads", LEAD_HEADER, "Lead ID", "Created", "TD-", (80, 28, 16)),
     ("contacts_telecomcontacts", CONTACT_HEADER, "Contact ID", "Created", "TE-", (60, 18, 12)),
+    # round 43 (HELD_OUT.md "Round 43")
+    ("accounts_fashionretail", ACCOUNT_HEADER, "Account ID", "Created Date", "FS-", (100, 30, 22)),
+    ("leads_fashionleads", LEAD_HEADER, "Lead ID", "Created", "FT-", (80, 28, 16)),
+    ("contacts_fashioncontacts", CONTACT_HEADER, "Contact ID", "Created", "FU-", (60, 18, 12)),
 ]
 IDS = [h[0] for h in HELD_OUT]
 
