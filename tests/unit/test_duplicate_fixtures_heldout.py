@@ -209,6 +209,10 @@ HELD_OUT = [
     ("accounts_clinics", ACCOUNT_HEADER, "Account ID", "Created Date", "VA-", (100, 30, 22)),
     ("leads_clinicleads", LEAD_HEADER, "Lead ID", "Created", "VB-", (80, 28, 16)),
     ("contacts_cliniccontacts", CONTACT_HEADER, "Contact ID", "Created", "VC-", (60, 18, 12)),
+    # round 43 (HELD_OUT.md "Round 43")
+    ("accounts_fashionretail", ACCOUNT_HEADER, "Account ID", "Created Date", "FS-", (100, 30, 22)),
+    ("leads_fashionleads", LEAD_HEADER, "Lead ID", "Created", "FT-", (80, 28, 16)),
+    ("contacts_fashioncontacts", CONTACT_HEADER, "Contact ID", "Created", "FU-", (60, 18, 12)),
 ]
 IDS = [h[0] for h in HELD_OUT]
 
