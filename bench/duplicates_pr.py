@@ -113,6 +113,9 @@ _R34, _R35 = _split(_rest, ("nonprofit", "nonprofitleads", "nonprofitcontacts"))
 _R36, _rest = _split(_pins.HELD_OUT_36_39, ("realestate", "realestateleads", "realestatecontacts"))
 _R37, _rest = _split(_rest, ("govtech", "govtechleads", "govtechcontacts"))
 _R38, _R39 = _split(_rest, ("nordicfin", "nordicfinleads", "nordicfincontacts"))
+_R40, _rest = _split(_pins.HELD_OUT_40_43, ("lawfirms", "lawleads", "lawcontacts"))
+_R41, _rest = _split(_rest, ("indiasaas", "indialeads", "indiacontacts"))
+_R42, _R43 = _split(_rest, ("clinics", "clinicleads", "cliniccontacts"))
 _ROUNDS = {
     8: _pins.HELD_OUT_8,
     9: _pins.HELD_OUT_9,
@@ -146,6 +149,10 @@ _ROUNDS = {
     37: _R37,
     38: _R38,
     39: _R39,
+    40: _R40,
+    41: _R41,
+    42: _R42,
+    43: _R43,
 }
 # rounds written and measured together against a criterion written down before (HELD_OUT.md)
 BATCHES = {
@@ -155,6 +162,8 @@ BATCHES = {
     "batch 3 (rounds 32-35)": range(32, 36),
     "batch 4 (rounds 36-39)": range(36, 40),
     "batches 1-4 (rounds 24-39)": range(24, 40),
+    "batch 5 (rounds 40-43)": range(40, 44),
+    "batches 1-5 (rounds 24-43), the criterion": range(24, 44),
 }
 FIRST = {name: pin for pins in _ROUNDS.values() for name, pin in pins.items()}
 ROUND_OF = {name: n for n, pins in _ROUNDS.items() for name in pins}
