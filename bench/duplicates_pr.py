@@ -436,7 +436,7 @@ def main() -> None:
             lambda: _b2b_contacts("contacts_esign"),
         ),
     ]
-    # rounds 8-23: realistic samples of sixteen CRMs, each written by another session without
+    # rounds 8-43: realistic samples of thirty-six CRMs, each written by another session without
     # reading the matcher and measured once (HELD_OUT.md; the first measurements are FIRST below)
     for name, (obj, records, *_rest) in FIRST.items():
         api = obj.capitalize()
