@@ -88,72 +88,18 @@ sys.path[:0] = [str(ROOT / "plugins"), str(ROOT)]
 from tests.unit import test_duplicates_foreign as _pins  # noqa: E402
 from tests.unit.test_duplicates_foreign import _accounts, _b2b_contacts, _b2b_leads, _pairs, febrl_leads  # noqa: E402
 
-
-# the one measurement of each realistic held-out list (list -> (object, records, true, found, right))
-def _split(pins: dict[str, Any], first: tuple[str, ...]) -> tuple[dict[str, Any], dict[str, Any]]:
-    """Two rounds pinned in one dict: the lists whose names end in ``first``, and the others."""
-    return (
-        {k: v for k, v in pins.items() if k.endswith(first)},
-        {k: v for k, v in pins.items() if not k.endswith(first)},
-    )
-
-
-_R18, _R19 = _split(_pins.HELD_OUT_18_19, ("cybersec", "cyberleads", "cybercontacts"))
-_R20, _R21 = _split(_pins.HELD_OUT_20_21, ("construction", "constleads", "constcontacts"))
-_R22, _R23 = _split(_pins.HELD_OUT_22_23, ("edtech", "edleads", "edcontacts"))
-_R24, _rest = _split(_pins.HELD_OUT_24_27, ("finserv", "finleads", "fincontacts"))
-_R25, _rest = _split(_rest, ("apacsaas", "apacleads", "apaccontacts"))
-_R26, _R27 = _split(_rest, ("manufacturing", "mfgleads", "mfgcontacts"))
-_R28, _rest = _split(_pins.HELD_OUT_28_31, ("dachindustry", "dachleads", "dachcontacts"))
-_R29, _rest = _split(_rest, ("ukpublic", "ukpubleads", "ukpubcontacts"))
-_R30, _R31 = _split(_rest, ("lifesci", "lifescileads", "lifescicontacts"))
-_R32, _rest = _split(_pins.HELD_OUT_32_35, ("benelux", "beneluxleads", "beneluxcontacts"))
-_R33, _rest = _split(_rest, ("anzproperty", "anzpropleads", "anzpropcontacts"))
-_R34, _R35 = _split(_rest, ("nonprofit", "nonprofitleads", "nonprofitcontacts"))
-_R36, _rest = _split(_pins.HELD_OUT_36_39, ("realestate", "realestateleads", "realestatecontacts"))
-_R37, _rest = _split(_rest, ("govtech", "govtechleads", "govtechcontacts"))
-_R38, _R39 = _split(_rest, ("nordicfin", "nordicfinleads", "nordicfincontacts"))
-_R40, _rest = _split(_pins.HELD_OUT_40_43, ("lawfirms", "lawleads", "lawcontacts"))
-_R41, _rest = _split(_rest, ("indiasaas", "indialeads", "indiacontacts"))
-_R42, _R43 = _split(_rest, ("clinics", "clinicleads", "cliniccontacts"))
-_ROUNDS = {
-    8: _pins.HELD_OUT_8,
-    9: _pins.HELD_OUT_9,
-    10: _pins.HELD_OUT_10,
-    11: _pins.HELD_OUT_11,
-    12: _pins.HELD_OUT_12,
-    13: _pins.HELD_OUT_13,
-    14: _pins.HELD_OUT_14,
-    15: _pins.HELD_OUT_15,
-    16: _pins.HELD_OUT_16,
-    17: _pins.HELD_OUT_17,
-    18: _R18,
-    19: _R19,
-    20: _R20,
-    21: _R21,
-    22: _R22,
-    23: _R23,
-    24: _R24,
-    25: _R25,
-    26: _R26,
-    27: _R27,
-    28: _R28,
-    29: _R29,
-    30: _R30,
-    31: _R31,
-    32: _R32,
-    33: _R33,
-    34: _R34,
-    35: _R35,
-    36: _R36,
-    37: _R37,
-    38: _R38,
-    39: _R39,
-    40: _R40,
-    41: _R41,
-    42: _R42,
-    43: _R43,
-}
+# the one measurement of each realistic held-out list (list -> (object, records, true, found, right)):
+# each pin holds its rounds' lists in order, three to a round (accounts, leads, contacts)
+_PINNED = [
+    *((n, getattr(_pins, f"HELD_OUT_{n}")) for n in range(8, 18)),
+    *((n, getattr(_pins, f"HELD_OUT_{n}_{n + 1}")) for n in (18, 20, 22)),
+    *((n, getattr(_pins, f"HELD_OUT_{n}_{n + 3}")) for n in (24, 28, 32, 36, 40)),
+]
+_ROUNDS: dict[int, dict[str, Any]] = {}
+for _first, _pin in _PINNED:
+    _items = list(_pin.items())
+    for _k in range(0, len(_items), 3):
+        _ROUNDS[_first + _k // 3] = dict(_items[_k : _k + 3])
 # rounds written and measured together against a criterion written down before (HELD_OUT.md)
 BATCHES = {
     "rounds 8-23": range(8, 24),

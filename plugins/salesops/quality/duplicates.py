@@ -3499,20 +3499,8 @@ def capital_acronym_pairs(
 
 def _capital_acronym(short: list[str], full: list[str], acr: set[str], skip: frozenset[str]) -> bool:
     """Whether ``short``'s words are ``full``'s, each the same word or, for the words in ``acr``,
-    the initials of a run of two or more of its words (those in ``skip`` left out or not)."""
-    if not short or not full:
-        return not short and not full
-    head, rest = short[0], short[1:]
-    if head == full[0] and _capital_acronym(rest, full[1:], acr, skip):
-        return True
-    if head not in acr:
-        return False
-    for n in range(2, len(full) + 1):
-        run = full[:n]
-        for letters in ("".join(w[0] for w in run), "".join(w[0] for w in run if w not in skip)):
-            if letters == head and _capital_acronym(rest, full[n:], acr, skip):
-                return True
-    return False
+    the initials of a run of two or more of its words (:func:`_partial_acronym`)."""
+    return all(w in acr or w in full for w in short) and _partial_acronym(short, full, skip)
 
 
 def _match_acronyms(
