@@ -4675,9 +4675,7 @@ def _entity_word_pairs(core: list[str], pairs: Any, tokens: dict[str, Any]) -> s
     trans = ((tokens.get("same_site") or {}).get("translations")) or {}
 
     def written_as(w: str, x: str, name: list[str]) -> bool:
-        if w.startswith(x) or x.startswith(w) or _contraction(x, w, 5):
-            return True
-        if w in (trans.get(x) or ()) or x in (trans.get(w) or ()):
+        if _short_form(w, x) or w in (trans.get(x) or ()) or x in (trans.get(w) or ()):
             return True
         at = name.index(w)
         return any(
@@ -4687,17 +4685,27 @@ def _entity_word_pairs(core: list[str], pairs: Any, tokens: dict[str, Any]) -> s
             if j - i >= 2
         )
 
-    out: set[tuple[int, int]] = set()
-    for a, b in pairs:
-        na, nb = core[a].split(), core[b].split()
-        for mine, name, other in (
-            (set(na) - set(nb), na, set(nb) - set(na)),
-            (set(nb) - set(na), nb, set(na) - set(nb)),
-        ):
-            if any(w in words and not any(written_as(w, x, name) for x in other) for w in mine):
-                out.add((a, b))
-                break
-    return out
+    return {
+        (a, b)
+        for a, b in pairs
+        if _word_unwritten(core[a].split(), core[b].split(), lambda w: w in words, written_as)
+    }
+
+
+def _short_form(w: str, x: str) -> bool:
+    """Whether ``x`` writes the word ``w`` (or ``w`` writes ``x``) short: its start or a contraction."""
+    return w.startswith(x) or x.startswith(w) or _contraction(x, w, 5)
+
+
+def _word_unwritten(a: list[str], b: list[str], counts: Any, written_as: Any) -> bool:
+    """Whether one of two names' word lists has a word ``counts`` accepts that no word only the
+    other has writes in any form (``written_as(word, other_word, its_name)``)."""
+    shared = set(a) & set(b)
+    return any(
+        counts(w) and not any(written_as(w, x, name) for x in set(other) - shared)
+        for name, other in ((a, b), (b, a))
+        for w in set(name) - shared
+    )
 
 
 def _other_words_other_sites(core: list[str], pairs: Any, sites: Any) -> set[tuple[int, int]]:
@@ -4716,15 +4724,10 @@ def _other_words_other_sites(core: list[str], pairs: Any, sites: Any) -> set[tup
         sa, sb = site_of[a], site_of[b]
         if not (sa and sb and sa != sb):
             continue
-        wa, wb = set(core[a].split()), set(core[b].split())
-        for mine, other in ((wa - wb, wb - wa), (wb - wa, wa - wb)):
-            if any(
-                len(w) >= 3
-                and not any(w.startswith(x) or x.startswith(w) or _contraction(x, w, 5) for x in other)
-                for w in mine
-            ):
-                out.add((a, b))
-                break
+        if _word_unwritten(
+            core[a].split(), core[b].split(), lambda w: len(w) >= 3, lambda w, x, _n: _short_form(w, x)
+        ):
+            out.add((a, b))
     return out
 
 
